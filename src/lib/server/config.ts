@@ -1,0 +1,83 @@
+/**
+ * The one place that reads `process.env`. Everything else imports `config` (or calls
+ * `parseConfig` in tests). A bad value names its variable; the entry prints that and exits 1.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const EnvSchema = z.object({
+	/** HTTP + WebSocket port. */
+	PORT: port.default(3000),
+	/** Interface to bind. */
+	HOST: z.string().min(1).default('0.0.0.0'),
+	/** SQLite database and uploaded files live here. */
+	DATA_DIR: z.string().min(1).default('./data'),
+	/** Unset: in-process bus (one instance). Set: instances share rooms through Redis. */
+	REDIS_URL: z
+		.string()
+		.regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+		.optional(),
+	/** Public origin, e.g. https://chat.example.com. Defaults to http://localhost:PORT. */
+	ORIGIN: z.url().optional(),
+	/** Log level for the JSON logs. */
+	LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+	/** Largest WebSocket frame the sync server accepts, in bytes. */
+	MAX_FRAME_BYTES: positiveInt.default(256 * 1024),
+	/** Longest message text, in characters. */
+	MAX_MESSAGE_CHARS: positiveInt.default(4000),
+	/** Sustained updates per second per connection (token bucket refill rate). */
+	UPDATES_PER_SECOND: positiveInt.default(20),
+	/** Token bucket size: how many updates a connection may send in a burst. */
+	UPDATES_BURST: positiveInt.default(60),
+	/** Open sync connections per user, across all rooms, per instance. */
+	MAX_CONNECTIONS_PER_USER: positiveInt.default(50),
+	/** Compact a room's update log into a snapshot once it holds this many updates. */
+	COMPACT_AFTER_UPDATES: positiveInt.default(500),
+	/** Unload a room from memory after this long without connections, in ms. */
+	ROOM_IDLE_UNLOAD_MS: positiveInt.default(30_000),
+	/** Sessions expire after this long without use, in days. */
+	SESSION_INACTIVITY_DAYS: positiveInt.default(30),
+	/** Login attempts allowed per username+IP in LOGIN_WINDOW_SECONDS. */
+	LOGIN_MAX_ATTEMPTS: positiveInt.default(10),
+	LOGIN_WINDOW_SECONDS: positiveInt.default(60)
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+export type Config = Readonly<Env & { ORIGIN: string; secureCookies: boolean }>;
+
+export class ConfigError extends Error {
+	override name = 'ConfigError';
+}
+
+/** Parses an environment; throws ConfigError naming each bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+	// Empty strings mean "unset", as in most shells' `VAR= cmd`.
+	const cleaned = Object.fromEntries(
+		Object.entries(env).filter(([key, value]) => key in EnvSchema.shape && value !== '')
+	);
+	const result = EnvSchema.safeParse(cleaned);
+	if (!result.success) {
+		const lines = result.error.issues.map(
+			(issue) =>
+				`${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(cleaned[String(issue.path[0])])})`
+		);
+		throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+	}
+	const parsed = result.data;
+	const origin = (parsed.ORIGIN ?? `http://localhost:${parsed.PORT}`).replace(/\/$/, '');
+	return Object.freeze({
+		...parsed,
+		ORIGIN: origin,
+		secureCookies: origin.startsWith('https://')
+	});
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed once from `process.env`. */
+export function getConfig(): Config {
+	cached ??= parseConfig(process.env);
+	return cached;
+}

@@ -1,0 +1,79 @@
+/**
+ * Numbered migrations, applied in order at start-up inside one transaction each.
+ * Never edit a migration that has shipped: add the next number.
+ */
+export interface Migration {
+	readonly version: number;
+	readonly name: string;
+	readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+	{
+		version: 1,
+		name: 'initial schema',
+		sql: /* sql */ `
+			CREATE TABLE users (
+				id TEXT PRIMARY KEY,
+				username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+				password_hash TEXT NOT NULL,
+				created_at INTEGER NOT NULL
+			) STRICT;
+
+			CREATE TABLE sessions (
+				id TEXT PRIMARY KEY,
+				secret_hash BLOB NOT NULL,
+				user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+				created_at INTEGER NOT NULL,
+				last_verified_at INTEGER NOT NULL
+			) STRICT;
+			CREATE INDEX sessions_user ON sessions(user_id);
+
+			CREATE TABLE rooms (
+				id TEXT PRIMARY KEY,
+				name TEXT NOT NULL,
+				visibility TEXT NOT NULL CHECK (visibility IN ('public', 'private')),
+				owner_id TEXT NOT NULL REFERENCES users(id),
+				created_at INTEGER NOT NULL
+			) STRICT;
+			CREATE INDEX rooms_public ON rooms(visibility, created_at);
+
+			CREATE TABLE memberships (
+				room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+				user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+				role TEXT NOT NULL CHECK (role IN ('owner', 'member')),
+				joined_at INTEGER NOT NULL,
+				PRIMARY KEY (room_id, user_id)
+			) STRICT;
+			CREATE INDEX memberships_user ON memberships(user_id);
+
+			-- The durable update log. seq is global and increasing, so any instance can catch up
+			-- on a room with "seq > last seen" (docs/design.md, Scaling out).
+			CREATE TABLE room_updates (
+				seq INTEGER PRIMARY KEY AUTOINCREMENT,
+				room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+				data BLOB NOT NULL,
+				created_at INTEGER NOT NULL
+			) STRICT;
+			CREATE INDEX room_updates_room ON room_updates(room_id, seq);
+
+			-- One compacted Yjs update per room: everything in the log up to upto_seq.
+			CREATE TABLE room_snapshots (
+				room_id TEXT PRIMARY KEY REFERENCES rooms(id) ON DELETE CASCADE,
+				data BLOB NOT NULL,
+				upto_seq INTEGER NOT NULL,
+				updated_at INTEGER NOT NULL
+			) STRICT;
+
+			-- Gate rule 5: a Yjs clientID belongs to the first user who writes with it in a room.
+			-- Kept apart from the room data on purpose (docs/design.md, Healing).
+			CREATE TABLE client_ids (
+				room_id TEXT NOT NULL,
+				client_id INTEGER NOT NULL,
+				user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+				created_at INTEGER NOT NULL,
+				PRIMARY KEY (room_id, client_id)
+			) STRICT;
+		`
+	}
+];
