@@ -34,7 +34,8 @@ export const migrations: readonly Migration[] = [
 				name TEXT NOT NULL,
 				visibility TEXT NOT NULL CHECK (visibility IN ('public', 'private')),
 				owner_id TEXT NOT NULL REFERENCES users(id),
-				created_at INTEGER NOT NULL
+				created_at INTEGER NOT NULL,
+				last_seq INTEGER NOT NULL DEFAULT 0
 			) STRICT;
 			CREATE INDEX rooms_public ON rooms(visibility, created_at);
 
@@ -47,15 +48,16 @@ export const migrations: readonly Migration[] = [
 			) STRICT;
 			CREATE INDEX memberships_user ON memberships(user_id);
 
-			-- The durable update log. seq is global and increasing, so any instance can catch up
-			-- on a room with "seq > last seen" (docs/design.md, Scaling out).
+			-- The durable update log. seq counts per room without gaps (rooms.last_seq holds the
+			-- head, so compaction can delete rows): an instance that sees seq N+2 after N knows it
+			-- missed one and reads it back from here (docs/design.md, Scaling out).
 			CREATE TABLE room_updates (
-				seq INTEGER PRIMARY KEY AUTOINCREMENT,
 				room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+				seq INTEGER NOT NULL,
 				data BLOB NOT NULL,
-				created_at INTEGER NOT NULL
-			) STRICT;
-			CREATE INDEX room_updates_room ON room_updates(room_id, seq);
+				created_at INTEGER NOT NULL,
+				PRIMARY KEY (room_id, seq)
+			) STRICT, WITHOUT ROWID;
 
 			-- One compacted Yjs update per room: everything in the log up to upto_seq.
 			CREATE TABLE room_snapshots (

@@ -1,0 +1,17 @@
+/** Every WebSocket close code the sync server uses, in one place. */
+export const CloseCode = {
+	/** The server is shutting down or restarting: reconnect (to another instance). */
+	SERVICE_RESTART: 1012,
+	/** Something broke on our side. */
+	INTERNAL_ERROR: 1011,
+	/** The session expired or was logged out. */
+	UNAUTHORIZED: 4401,
+	/** Repeated gate refusals, or the user is no longer a member of the room. */
+	FORBIDDEN: 4403,
+	/** A frame larger than MAX_FRAME_BYTES. */
+	FRAME_TOO_LARGE: 4413,
+	/** Too many updates per second, repeatedly. */
+	RATE_LIMITED: 4429
+} as const;
+
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -1,0 +1,72 @@
+/**
+ * The sync server's small interfaces. Rooms, the gate and the store know nothing of `ws`:
+ * they talk to these, so unit tests can use fakes and integration tests real sockets.
+ */
+
+/** What a room needs of a connection's transport. `ws` satisfies it; so does a test fake. */
+export interface SyncSocket {
+	send(data: Uint8Array): void;
+	close(code: number, reason: string): void;
+	readonly bufferedAmount: number;
+}
+
+/** Where a change came from. What came from the bus is never published again nor stored twice. */
+export type ChangeOrigin = 'client' | 'bus' | 'store';
+
+/** One committed update in a room's log. `seq` counts per room, from 1, without gaps. */
+export interface StoredUpdate {
+	readonly seq: number;
+	readonly data: Uint8Array;
+}
+
+export interface RoomState {
+	/** The snapshot (if any) followed by the log after it, oldest first. */
+	readonly updates: readonly Uint8Array[];
+	/** The highest seq these include (0 for an empty room). */
+	readonly seq: number;
+}
+
+/** Durable storage of rooms' Yjs updates (SQLite in production). All calls are synchronous. */
+export interface Store {
+	loadRoom(roomId: string): RoomState;
+	/**
+	 * Appends the updates in ONE transaction (group commit) and returns each one's seq, in
+	 * order. Throws if the transaction fails; nothing of the batch is then stored.
+	 */
+	append(batch: readonly { roomId: string; data: Uint8Array }[]): StoredUpdate[];
+	/** The log entries with seq > afterSeq, oldest first (a snapshot if the log was compacted past it). */
+	readSince(roomId: string, afterSeq: number): StoredUpdate[];
+	/** Replaces the log up to `uptoSeq` with one snapshot `state`. */
+	compact(roomId: string, uptoSeq: number, state: Uint8Array): void;
+	/** How many log entries follow the snapshot. */
+	logLength(roomId: string): number;
+}
+
+/** What instances tell each other about a room. */
+export type BusMessage =
+	| {
+			readonly kind: 'update';
+			readonly roomId: string;
+			/** The update's seq in the room's log (already committed). */
+			readonly seq: number;
+			readonly data: Uint8Array;
+	  }
+	| { readonly kind: 'awareness'; readonly roomId: string; readonly data: Uint8Array }
+	| { readonly kind: 'revoke'; readonly roomId: string; readonly userId: string };
+
+export type Unsubscribe = () => void;
+
+/**
+ * Fan-out between instances. In-process when REDIS_URL is unset; Redis otherwise.
+ * Delivery is best-effort and may have gaps; rooms detect gaps by seq and read the
+ * missing updates back from the Store, and re-read on `onResync`.
+ */
+export interface Bus {
+	/** This instance's id; messages it published are not delivered back to it. */
+	readonly instanceId: string;
+	publish(message: BusMessage): void;
+	subscribe(roomId: string, handler: (message: BusMessage) => void): Unsubscribe;
+	/** Called when deliveries may have been missed (e.g. Redis reconnected): re-read from the Store. */
+	onResync(handler: () => void): Unsubscribe;
+	close(): Promise<void>;
+}
