@@ -1,0 +1,81 @@
+/**
+ * A tiny HTTP client for the JSON API that keeps the session cookie, like a browser would.
+ */
+export interface ApiResponse<T = unknown> {
+	readonly status: number;
+	readonly body: T;
+	readonly headers: Headers;
+}
+
+export class ApiClient {
+	cookie: string | null = null;
+
+	constructor(readonly baseUrl: string) {}
+
+	async request<T = unknown>(
+		method: string,
+		path: string,
+		body?: unknown
+	): Promise<ApiResponse<T>> {
+		const headers: Record<string, string> = { origin: this.baseUrl };
+		if (body !== undefined) headers['content-type'] = 'application/json';
+		if (this.cookie) headers.cookie = this.cookie;
+		const response = await fetch(new URL(path, this.baseUrl), {
+			method,
+			headers,
+			body: body === undefined ? undefined : JSON.stringify(body),
+			redirect: 'manual'
+		});
+		const setCookie = response.headers.getSetCookie();
+		for (const line of setCookie) {
+			const pair = line.split(';')[0] ?? '';
+			if (pair.startsWith('parley_session=')) {
+				this.cookie = /Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(line) ? null : pair;
+			}
+		}
+		const text = await response.text();
+		let parsed: unknown = text;
+		try {
+			parsed = text ? JSON.parse(text) : null;
+		} catch {
+			/* not JSON: keep the text */
+		}
+		return { status: response.status, body: parsed as T, headers: response.headers };
+	}
+
+	get<T = unknown>(path: string): Promise<ApiResponse<T>> {
+		return this.request<T>('GET', path);
+	}
+
+	post<T = unknown>(path: string, body?: unknown): Promise<ApiResponse<T>> {
+		return this.request<T>('POST', path, body);
+	}
+
+	delete<T = unknown>(path: string): Promise<ApiResponse<T>> {
+		return this.request<T>('DELETE', path);
+	}
+}
+
+let counter = 0;
+/** A username unique within the test run. */
+export function uniqueUsername(prefix = 'user'): string {
+	counter++;
+	return `${prefix}${counter}${Math.random().toString(36).slice(2, 7)}`;
+}
+
+/** Registers a fresh user and returns a client logged in as them. */
+export async function registeredClient(
+	baseUrl: string,
+	username = uniqueUsername(),
+	password = 'correct horse battery'
+): Promise<ApiClient & { username: string; userId: string }> {
+	const client = new ApiClient(baseUrl);
+	const response = await client.post<{ id: string; username: string }>('/api/auth/register', {
+		username,
+		password
+	});
+	if (response.status !== 201) {
+		throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`);
+	}
+	return Object.assign(client, { username, userId: response.body.id });
+}
