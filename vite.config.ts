@@ -1,8 +1,9 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vitest/config';
+import { parleySync } from './sync-server/vite-plugin';
 
 export default defineConfig({
-	plugins: [sveltekit()],
+	plugins: [sveltekit(), parleySync()],
 	server: { port: 3000, strictPort: true },
 	test: {
 		projects: [

@@ -4,6 +4,13 @@ export const CloseCode = {
 	SERVICE_RESTART: 1012,
 	/** Something broke on our side. */
 	INTERNAL_ERROR: 1011,
+	/**
+	 * The socket's send buffer passed the bound (a slow or stalled client): close instead of
+	 * growing memory. Outside 4400–4499 on purpose, so y-websocket reconnects and resyncs.
+	 */
+	SLOW_CONSUMER: 1013,
+	/** A frame that does not parse as a protocol message; a stock client never sends one. */
+	MALFORMED_MESSAGE: 4400,
 	/** The session expired or was logged out. */
 	UNAUTHORIZED: 4401,
 	/** Repeated gate refusals, or the user is no longer a member of the room. */

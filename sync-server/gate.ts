@@ -1,8 +1,13 @@
 /**
  * The gate: decides whether an incoming Yjs update may touch a room, without touching it.
- * Pure: no I/O, no mutation of the doc. docs/design.md, "The gate", lists the rules.
+ * Pure: no I/O, no mutation of the doc (it only reads `doc.store` and `doc.share`).
+ * docs/design.md, "The gate", lists the rules this file enforces; keep the two in step.
  *
- * MINIMAL VERSION (issue 2): only rule 2's author check. Issue 3 completes it.
+ * How it works: decode the update, reduce it to what the doc lacks, then resolve where every
+ * NEW struct would land (which root, which map key) exactly as Yjs would when integrating it
+ * (an item without an explicit parent inherits its origin's parent and key), check its content
+ * against the schema of that place, and resolve every range of the delete set against the
+ * doc's structs and the update's own to see what it would newly delete.
  */
 import * as Y from 'yjs';
 
@@ -19,13 +24,44 @@ export type GateVerdict =
 			readonly ok: true;
 			/** The Yjs clientIDs this update writes with (the caller claims them for the sender). */
 			readonly clientIds: readonly number[];
+			/**
+			 * The bytes to apply, store and forward: the update reduced to what the doc lacks
+			 * (the original bytes when nothing of it was known already).
+			 */
+			readonly update: Uint8Array;
+			/** True when applying it would change nothing (no new struct, no new deletion). */
+			readonly noop: boolean;
+			/** Ids of the messages this update adds, in update order. */
+			readonly messageIds: readonly string[];
 	  }
 	| { readonly ok: false; readonly reason: string };
 
-/**
- * @param doc the room's current state (read only)
- * @param owners who owns each clientID already claimed in this room (rule 5)
- */
+/** The four roots of a room document and what they hold. */
+const ARRAY_ROOTS = new Set(['messages']);
+const MAP_ROOTS = new Set(['changes', 'reactions', 'reads']);
+
+export const MAX_FILES_PER_MESSAGE = 10;
+/** Longest file name / MIME type / id string, and longest replyTo / upTo reference. */
+export const MAX_SHORT_STRING_CHARS = 255;
+export const MAX_EMOJI_CHARS = 16;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Where an item lives: a root and, for map roots, the key. */
+interface Place {
+	readonly root: string;
+	readonly key: string | null;
+}
+
+/** A refusal travels as an exception inside this module only; checkUpdate turns it into a value. */
+class Refusal extends Error {
+	override name = 'Refusal';
+}
+
+function refuse(reason: string): never {
+	throw new Refusal(reason);
+}
+
 export function checkUpdate(
 	doc: Y.Doc,
 	sender: GateSender,
@@ -33,36 +69,463 @@ export function checkUpdate(
 	limits: GateLimits,
 	owners: ReadonlyMap<number, string>
 ): GateVerdict {
-	let decoded: ReturnType<typeof Y.decodeUpdate>;
 	try {
-		decoded = Y.decodeUpdate(update);
-	} catch {
+		return check(doc, sender, update, limits, owners);
+	} catch (error) {
+		if (error instanceof Refusal) return { ok: false, reason: error.message };
+		// Anything else is bytes Yjs could not read (or a shape it would choke on).
 		return { ok: false, reason: 'malformed update' };
 	}
-	const clientIds = new Set<number>();
-	for (const struct of decoded.structs) {
-		clientIds.add(struct.id.client);
-		if (!(struct instanceof Y.Item)) continue;
-		if (struct.content instanceof Y.ContentAny) {
-			for (const value of struct.content.arr) {
-				if (value !== null && typeof value === 'object' && 'author' in value) {
-					if ((value as { author: unknown }).author !== sender.userId) {
-						return { ok: false, reason: 'message author must be the sender' };
-					}
-					const text = (value as { text?: unknown }).text;
-					if (typeof text === 'string' && text.length > limits.maxMessageChars) {
-						return { ok: false, reason: 'message text too long' };
-					}
+}
+
+type Decoded = ReturnType<typeof Y.decodeUpdate>;
+type Struct = Decoded['structs'][number];
+
+function decode(update: Uint8Array): Decoded {
+	try {
+		return Y.decodeUpdate(update);
+	} catch {
+		refuse('malformed update');
+	}
+}
+
+function check(
+	doc: Y.Doc,
+	sender: GateSender,
+	original: Uint8Array,
+	limits: GateLimits,
+	owners: ReadonlyMap<number, string>
+): GateVerdict {
+	const store = doc.store;
+	let update = original;
+	let decoded = decode(update);
+
+	// Parts the doc already has are skipped by Yjs; checking them would refuse honest
+	// re-sends (e.g. a duplicate message id), so cut them off first. Only when needed:
+	// diffUpdate re-encodes the whole update.
+	if (decoded.structs.some((s) => s.id.clock < Y.getState(store, s.id.client))) {
+		const sv = new Map<number, number>();
+		for (const s of decoded.structs) sv.set(s.id.client, Y.getState(store, s.id.client));
+		update = Y.diffUpdate(update, Y.encodeStateVector(sv));
+		decoded = decode(update);
+	}
+
+	const fresh = indexNewStructs(decoded.structs, store);
+
+	// Rule 5, before anything costly.
+	const clientIds = [...fresh.keys()];
+	for (const client of clientIds) {
+		const owner = owners.get(client);
+		if (owner !== undefined && owner !== sender.userId) {
+			refuse(`rule 5: clientID ${client} belongs to another user`);
+		}
+	}
+
+	const rootNames = new Map<unknown, string>();
+	for (const [name, type] of doc.share) rootNames.set(type, name);
+	const places = new PlaceResolver(store, fresh, rootNames);
+	const messages = new MessageLookup(doc);
+
+	// First the new messages, so `changes` keys in the same update can refer to them.
+	const items: { item: Y.Item; place: Place }[] = [];
+	for (const structs of fresh.values()) {
+		for (const item of structs) items.push({ item, place: places.placeOf(item) });
+	}
+	const newMessageAuthors = new Map<string, string>();
+	for (const { item, place } of items) {
+		if (!ARRAY_ROOTS.has(place.root)) continue;
+		if (place.key !== null) refuse('rule 1: messages holds a list, not keys');
+		const content = item.content;
+		if (content instanceof Y.ContentDeleted) refuse('rule 3: messages are never deleted');
+		if (!(content instanceof Y.ContentAny)) refuse('rule 1: messages hold plain JSON only');
+		for (const value of content.arr) {
+			const message = checkMessage(value, sender, limits);
+			if (newMessageAuthors.has(message.id) || messages.authorOf(message.id) !== undefined) {
+				refuse('rule 2: message id already used');
+			}
+			newMessageAuthors.set(message.id, message.author);
+		}
+	}
+	const authorOf = (messageId: string): string | undefined =>
+		newMessageAuthors.get(messageId) ?? messages.authorOf(messageId);
+
+	for (const { item, place } of items) {
+		if (!MAP_ROOTS.has(place.root)) continue;
+		if (place.key === null) refuse(`rule 1: ${place.root} holds keys, not a list`);
+		checkKeyOwner(place.root, place.key, sender, authorOf);
+		const content = item.content;
+		// A deleted item is a deletion of this key's value: allowed to the key's owner.
+		if (content instanceof Y.ContentDeleted) continue;
+		if (!(content instanceof Y.ContentAny)) refuse(`rule 1: ${place.root} holds plain JSON only`);
+		for (const value of content.arr) checkMapValue(place.root, value, limits);
+	}
+
+	// Rules 3 and 4 for the delete set: only what it would NEWLY delete counts. Honest
+	// clients send their whole delete set on sync, including others' earlier deletions.
+	let deletesSomething = false;
+	for (const [client, ranges] of decoded.ds.clients) {
+		const state = Y.getState(store, client);
+		const known = store.clients.get(client) ?? [];
+		const added = fresh.get(client) ?? [];
+		const last = added.at(-1);
+		const knownEnd = last ? last.id.clock + last.length : state;
+		for (const { clock, len } of ranges) {
+			if (len <= 0) continue;
+			const end = clock + len;
+			if (end > knownEnd) refuse('delete set covers changes the server does not have');
+			if (clock < state) {
+				const stop = Math.min(end, state);
+				for (let i = Y.findIndexSS(known, clock); i < known.length; i++) {
+					const struct = known[i];
+					if (struct === undefined || struct.id.clock >= stop) break;
+					if (!(struct instanceof Y.Item) || struct.deleted) continue;
+					checkDeletion(places.placeOfDocItem(struct), sender, authorOf);
+					deletesSomething = true;
+				}
+			}
+			if (end > state) {
+				for (const item of added) {
+					if (item.id.clock + item.length <= clock || item.id.clock >= end) continue;
+					checkDeletion(places.placeOf(item), sender, authorOf);
+					deletesSomething = true;
 				}
 			}
 		}
 	}
-	for (const id of clientIds) {
-		const owner = owners.get(id);
-		if (owner !== undefined && owner !== sender.userId) {
-			return { ok: false, reason: `clientID ${id} belongs to another user` };
+
+	return {
+		ok: true,
+		clientIds,
+		update,
+		noop: items.length === 0 && !deletesSomething,
+		messageIds: [...newMessageAuthors.keys()]
+	};
+}
+
+/**
+ * The update's new structs per client, in clock order. Each client's structs must follow
+ * the doc's state without gaps: Yjs would park anything else as pending, unchecked.
+ */
+function indexNewStructs(structs: readonly Struct[], store: Y.Doc['store']): Map<number, Y.Item[]> {
+	const fresh = new Map<number, Y.Item[]>();
+	const nextClock = new Map<number, number>();
+	let previousClient: number | undefined;
+	for (const struct of structs) {
+		const client = struct.id.client;
+		const state = Y.getState(store, client);
+		if (struct.id.clock + struct.length <= state) continue; // known; only left when not diffed
+		const expected = nextClock.get(client);
+		if (expected === undefined) {
+			if (client !== previousClient && fresh.has(client)) refuse('malformed update');
+			if (struct.id.clock > state) {
+				refuse('update depends on changes the server does not have');
+			}
+		} else if (client !== previousClient || struct.id.clock !== expected) {
+			refuse('malformed update');
+		}
+		previousClient = client;
+		nextClock.set(client, struct.id.clock + struct.length);
+		if (struct instanceof Y.Skip) refuse('update depends on changes the server does not have');
+		if (!(struct instanceof Y.Item)) refuse('rule 1: garbage-collected structs are not accepted');
+		if (struct.length <= 0) refuse('malformed update');
+		let list = fresh.get(client);
+		if (!list) fresh.set(client, (list = []));
+		list.push(struct);
+	}
+	return fresh;
+}
+
+/**
+ * Finds the place (root + key) of an item as Yjs would when integrating it: an explicit
+ * parent (root name, or a nested type's ID, which we refuse), else the place of its origin
+ * (left neighbour), else of its right origin. Origins may be in the doc or in the update.
+ */
+class PlaceResolver {
+	private readonly memo = new Map<Y.Item, Place>();
+
+	constructor(
+		private readonly store: Y.Doc['store'],
+		private readonly fresh: ReadonlyMap<number, readonly Y.Item[]>,
+		private readonly rootNames: ReadonlyMap<unknown, string>
+	) {}
+
+	placeOf(item: Y.Item): Place {
+		const place = this.follow(item);
+		// Both neighbours must live in the same place, or Yjs would link structs across types.
+		if (item.origin !== null && item.rightOrigin !== null) {
+			const right = this.placeOfId(item.rightOrigin, item);
+			if (right.root !== place.root || right.key !== place.key) {
+				refuse('rule 1: an item between two different places');
+			}
+		}
+		return place;
+	}
+
+	placeOfDocItem(item: Y.Item): Place {
+		const root = this.rootNames.get(item.parent);
+		if (root === undefined) refuse('rule 1: nested or unknown types are not accepted');
+		return { root, key: item.parentSub };
+	}
+
+	/** Iterative, so a long (or hostile) chain of origins cannot overflow the stack. */
+	private follow(start: Y.Item): Place {
+		const chain: Y.Item[] = [];
+		const seen = new Set<Y.Item>();
+		let current = start;
+		let place: Place;
+		for (;;) {
+			const known = this.memo.get(current);
+			if (known) {
+				place = known;
+				break;
+			}
+			if (seen.has(current)) refuse('malformed update: origins form a cycle');
+			seen.add(current);
+			chain.push(current);
+			const parent: unknown = current.parent;
+			if (typeof parent === 'string') {
+				if (!ARRAY_ROOTS.has(parent) && !MAP_ROOTS.has(parent)) {
+					refuse(`rule 1: unknown root "${parent.slice(0, 40)}"`);
+				}
+				place = { root: parent, key: current.parentSub };
+				break;
+			}
+			if (parent !== null) refuse('rule 1: nested types are not accepted');
+			const ref = current.origin ?? current.rightOrigin;
+			if (ref === null) refuse('malformed update');
+			const target = this.structAt(ref, current);
+			if (target.inDoc) {
+				place = this.placeOfDocItem(target.item);
+				break;
+			}
+			current = target.item;
+		}
+		for (const item of chain) this.memo.set(item, place);
+		return place;
+	}
+
+	private placeOfId(id: Y.ID, from: Y.Item): Place {
+		const target = this.structAt(id, from);
+		return target.inDoc ? this.placeOfDocItem(target.item) : this.follow(target.item);
+	}
+
+	private structAt(id: Y.ID, from: Y.Item): { item: Y.Item; inDoc: boolean } {
+		if (id.client === from.id.client && id.clock >= from.id.clock) {
+			refuse('malformed update: an origin after its item');
+		}
+		if (id.clock < Y.getState(this.store, id.client)) {
+			const struct = Y.getItem(this.store, id) as Y.Item | Y.GC;
+			// Yjs turns an item next to collected garbage into garbage: no honest client does this.
+			if (!(struct instanceof Y.Item)) refuse('rule 1: an item next to garbage-collected structs');
+			return { item: struct, inDoc: true };
+		}
+		const list = this.fresh.get(id.client);
+		if (list) {
+			const item = findContaining(list, id.clock);
+			if (item) return { item, inDoc: false };
+		}
+		refuse('update depends on changes the server does not have');
+	}
+}
+
+function findContaining(list: readonly Y.Item[], clock: number): Y.Item | undefined {
+	let low = 0;
+	let high = list.length - 1;
+	while (low <= high) {
+		const middle = (low + high) >> 1;
+		const item = list[middle];
+		if (item === undefined) return undefined;
+		if (clock < item.id.clock) high = middle - 1;
+		else if (clock >= item.id.clock + item.length) low = middle + 1;
+		else return item;
+	}
+	return undefined;
+}
+
+function checkDeletion(
+	place: Place,
+	sender: GateSender,
+	authorOf: (messageId: string) => string | undefined
+): void {
+	if (ARRAY_ROOTS.has(place.root)) refuse('rule 3: messages are never deleted');
+	if (place.key === null) refuse(`rule 1: ${place.root} holds keys, not a list`);
+	checkKeyOwner(place.root, place.key, sender, authorOf);
+}
+
+/** Rule 4: each map key has exactly one owner, readable from the key itself. */
+function checkKeyOwner(
+	root: string,
+	key: string,
+	sender: GateSender,
+	authorOf: (messageId: string) => string | undefined
+): void {
+	switch (root) {
+		case 'changes':
+			if (!UUID.test(key) || authorOf(key) !== sender.userId) {
+				refuse('rule 4: only a message’s author may change it');
+			}
+			return;
+		case 'reactions': {
+			const first = key.indexOf('|');
+			const last = key.lastIndexOf('|');
+			const emoji = key.slice(first + 1, last);
+			if (first === last || !UUID.test(key.slice(0, first))) {
+				refuse('rule 4: a reaction key is messageId|emoji|userId');
+			}
+			if (emoji.length < 1 || emoji.length > MAX_EMOJI_CHARS) {
+				refuse(`rule 4: a reaction emoji has 1 to ${MAX_EMOJI_CHARS} characters`);
+			}
+			if (key.slice(last + 1) !== sender.userId) refuse('rule 4: react only as yourself');
+			return;
+		}
+		case 'reads':
+			if (key !== sender.userId) refuse('rule 4: write only your own read receipt');
+			return;
+		default:
+			refuse(`rule 1: unknown root "${root}"`);
+	}
+}
+
+interface Message {
+	readonly id: string;
+	readonly author: string;
+}
+
+const MESSAGE_KEYS = new Set(['id', 'author', 'text', 'ts', 'replyTo', 'files']);
+const FILE_KEYS = new Set(['id', 'name', 'type', 'size']);
+const CHANGE_KEYS = new Set(['text', 'deleted', 'ts']);
+const READ_KEYS = new Set(['upTo', 'ts']);
+
+/** Rule 2. */
+function checkMessage(value: unknown, sender: GateSender, limits: GateLimits): Message {
+	const message = plainObject(
+		value,
+		MESSAGE_KEYS,
+		'rule 2: a message is { id, author, text, ts, replyTo?, files? }'
+	);
+	const { id, author, text, ts, replyTo, files } = message;
+	if (typeof id !== 'string' || !UUID.test(id)) refuse('rule 2: a message id is a UUID');
+	if (author !== sender.userId) refuse('rule 2: author must be the sender');
+	if (typeof text !== 'string') refuse('rule 2: message text is a string');
+	if (text.length > limits.maxMessageChars) {
+		refuse(`rule 2: message text longer than ${limits.maxMessageChars} characters`);
+	}
+	if (!isFiniteNumber(ts)) refuse('rule 2: message ts is a number');
+	if (replyTo !== undefined && !shortString(replyTo)) refuse('rule 2: replyTo is a message id');
+	if (files !== undefined) {
+		if (!Array.isArray(files) || files.length > MAX_FILES_PER_MESSAGE) {
+			refuse(`rule 2: files is a list of at most ${MAX_FILES_PER_MESSAGE}`);
+		}
+		for (const file of files as unknown[]) {
+			const f = plainObject(file, FILE_KEYS, 'rule 2: a file is { id, name, type, size }');
+			const sizeOk = typeof f.size === 'number' && Number.isSafeInteger(f.size) && f.size >= 0;
+			if (!shortString(f.id) || !shortString(f.name) || !shortString(f.type) || !sizeOk) {
+				refuse('rule 2: a file is { id, name, type, size }');
+			}
 		}
 	}
-	void doc;
-	return { ok: true, clientIds: [...clientIds] };
+	return { id, author };
+}
+
+function checkMapValue(root: string, value: unknown, limits: GateLimits): void {
+	switch (root) {
+		case 'changes': {
+			const change = plainObject(value, CHANGE_KEYS, 'rule 4: a change is { text?, deleted?, ts }');
+			if (!isFiniteNumber(change.ts)) refuse('rule 4: a change has a numeric ts');
+			if (change.deleted !== undefined && change.deleted !== true) {
+				refuse('rule 4: a change’s deleted is true or absent');
+			}
+			if (change.text !== undefined) {
+				if (typeof change.text !== 'string') refuse('rule 4: an edited text is a string');
+				if (change.text.length > limits.maxMessageChars) {
+					refuse(`rule 2: message text longer than ${limits.maxMessageChars} characters`);
+				}
+			}
+			return;
+		}
+		case 'reactions':
+			if (!isFiniteNumber(value)) refuse('rule 4: a reaction’s value is its ts');
+			return;
+		case 'reads': {
+			const read = plainObject(value, READ_KEYS, 'rule 4: a read receipt is { upTo, ts }');
+			if (!shortString(read.upTo) || !isFiniteNumber(read.ts)) {
+				refuse('rule 4: a read receipt is { upTo, ts }');
+			}
+			return;
+		}
+		default:
+			refuse(`rule 1: unknown root "${root}"`);
+	}
+}
+
+/** A plain JSON object (as lib0's readAny builds it) with only `allowed` keys. */
+function plainObject(
+	value: unknown,
+	allowed: ReadonlySet<string>,
+	reason: string
+): Record<string, unknown> {
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse(reason);
+	// A "__proto__" key in the encoded object swaps the prototype: not a plain object then.
+	if (Object.getPrototypeOf(value) !== Object.prototype) refuse(reason);
+	const record = value as Record<string, unknown>;
+	for (const key of Object.keys(record)) if (!allowed.has(key)) refuse(reason);
+	return record;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+	return typeof value === 'number' && Number.isFinite(value);
+}
+
+function shortString(value: unknown): value is string {
+	return typeof value === 'string' && value.length <= MAX_SHORT_STRING_CHARS;
+}
+
+/**
+ * id -> author of every message in a doc, kept per doc and brought up to date by scanning
+ * only the structs added since the last scan (the hot path must not walk the whole room).
+ */
+interface MessageIndex {
+	readonly authors: Map<string, string>;
+	/** Per clientID, the clock up to which structs have been scanned. */
+	readonly scanned: Map<number, number>;
+}
+
+const indexes = new WeakMap<Y.Doc, MessageIndex>();
+
+class MessageLookup {
+	private index: MessageIndex | undefined;
+
+	constructor(private readonly doc: Y.Doc) {}
+
+	authorOf(messageId: string): string | undefined {
+		this.index ??= refreshIndex(this.doc);
+		return this.index.authors.get(messageId);
+	}
+}
+
+function refreshIndex(doc: Y.Doc): MessageIndex {
+	let index = indexes.get(doc);
+	if (!index) indexes.set(doc, (index = { authors: new Map(), scanned: new Map() }));
+	const messagesType: unknown = doc.share.get('messages');
+	for (const [client, structs] of doc.store.clients) {
+		const last = structs.at(-1);
+		if (!last) continue;
+		const end = last.id.clock + last.length;
+		const from = index.scanned.get(client) ?? 0;
+		if (end <= from) continue;
+		index.scanned.set(client, end);
+		if (messagesType === undefined) continue;
+		for (let i = from === 0 ? 0 : Y.findIndexSS(structs, from); i < structs.length; i++) {
+			const struct = structs[i];
+			if (!(struct instanceof Y.Item) || struct.parent !== messagesType) continue;
+			if (!(struct.content instanceof Y.ContentAny)) continue;
+			const values = struct.content.arr.slice(Math.max(0, from - struct.id.clock));
+			for (const value of values) {
+				if (typeof value !== 'object' || value === null) continue;
+				const { id, author } = value as { id?: unknown; author?: unknown };
+				if (typeof id === 'string' && typeof author === 'string') index.authors.set(id, author);
+			}
+		}
+	}
+	return index;
 }

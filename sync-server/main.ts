@@ -7,7 +7,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, getConfig, type Config } from '../src/lib/server/config';
 import { closeDb, getDb } from '../src/lib/server/db';
+import { InProcessBus } from './bus';
+import { createRedisBus, type RedisBus } from './bus-redis';
 import { createLogger } from './logger';
+import { getMetrics } from './metrics';
+import { handleOpsRequest } from './ops';
+import { createSyncService } from './service';
+import type { Bus } from './types';
 
 function loadConfig(): Config {
 	try {
@@ -23,6 +29,7 @@ function loadConfig(): Config {
 
 const config = loadConfig();
 const log = createLogger(config);
+const metrics = getMetrics();
 
 // adapter-node's handler reads ORIGIN itself; give it the one we validated and defaulted.
 process.env.ORIGIN = config.ORIGIN;
@@ -39,8 +46,27 @@ const { handler } = (await import(handlerFile)) as {
 	) => void;
 };
 
-getDb();
-const server = createServer(handler);
+const db = getDb();
+// The one place the bus is chosen.
+const redisBus: RedisBus | null = config.REDIS_URL
+	? createRedisBus({ url: config.REDIS_URL, logger: log, metrics })
+	: null;
+const bus: Bus = redisBus ?? new InProcessBus();
+const sync = createSyncService({ config, db, bus, log, metrics });
+let draining = false;
+const ops = {
+	isReady: () => redisBus?.isConnected() ?? true,
+	isDraining: () => draining,
+	registry: metrics.registry
+};
+
+const server = createServer((req, res) => {
+	if (!handleOpsRequest(req, res, ops)) handler(req, res);
+});
+server.on('upgrade', (request, socket, head: Buffer) => {
+	// Nothing else upgrades in production: a path that is not /sync/… gets no answer but a close.
+	if (!sync.handleUpgrade(request, socket, head)) socket.destroy();
+});
 
 server.listen(config.PORT, config.HOST, () => {
 	const address = server.address();
@@ -48,13 +74,22 @@ server.listen(config.PORT, config.HOST, () => {
 	log.info({ port, host: config.HOST, origin: config.ORIGIN }, 'listening');
 });
 
-function shutdown(signal: string): void {
+async function shutdown(signal: string): Promise<void> {
 	log.info({ signal }, 'shutting down');
-	server.close(() => {
-		closeDb();
-		process.exit(0);
-	});
+	draining = true;
+	const closed = new Promise<void>((done) => server.close(() => done()));
+	server.closeIdleConnections();
+	try {
+		await sync.shutdown();
+		await bus.close();
+	} catch (error) {
+		log.error({ err: error }, 'drain failed');
+	}
 	server.closeAllConnections();
+	await closed;
+	closeDb();
+	log.info('stopped');
+	process.exit(0);
 }
-process.once('SIGTERM', () => shutdown('SIGTERM'));
-process.once('SIGINT', () => shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -64,3 +64,44 @@ export function createRoom(
 	})();
 	return room;
 }
+
+export interface RoomOfUser {
+	readonly id: string;
+	readonly name: string;
+	readonly visibility: Visibility;
+	readonly role: Role;
+}
+
+/** The rooms a user belongs to, newest first. */
+export function listUserRooms(db: Db, userId: string): RoomOfUser[] {
+	return db
+		.prepare(
+			`SELECT r.id, r.name, r.visibility, m.role FROM memberships m
+			 JOIN rooms r ON r.id = m.room_id
+			 WHERE m.user_id = ? ORDER BY r.created_at DESC, r.id`
+		)
+		.all(userId) as RoomOfUser[];
+}
+
+export interface PublicRoom {
+	readonly id: string;
+	readonly name: string;
+	readonly joined: boolean;
+}
+
+/** How many public rooms the directory lists at most. */
+const PUBLIC_ROOMS_LIMIT = 200;
+
+/** Public rooms, newest first, each marked with whether `userId` is already in it. */
+export function listPublicRooms(db: Db, userId: string): PublicRoom[] {
+	const rows = db
+		.prepare(
+			`SELECT r.id, r.name, EXISTS (
+				SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = ?
+			 ) AS joined
+			 FROM rooms r WHERE r.visibility = 'public'
+			 ORDER BY r.created_at DESC, r.id LIMIT ?`
+		)
+		.all(userId, PUBLIC_ROOMS_LIMIT) as { id: string; name: string; joined: number }[];
+	return rows.map((row) => ({ id: row.id, name: row.name, joined: row.joined === 1 }));
+}

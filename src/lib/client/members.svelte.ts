@@ -1,0 +1,87 @@
+/**
+ * Usernames of a room's members, for showing message authors. Fetched from the API and kept
+ * in localStorage so a room opened offline still shows names.
+ */
+import { SvelteMap } from 'svelte/reactivity';
+import { shortId } from './messages';
+
+interface Member {
+	readonly id: string;
+	readonly username: string;
+}
+
+/** Don't ask the server again for an unknown author more often than this, in ms. */
+const REFETCH_INTERVAL_MS = 5_000;
+
+function parseMembers(data: unknown): Member[] {
+	if (typeof data !== 'object' || data === null) return [];
+	const list = (data as { members?: unknown }).members;
+	if (!Array.isArray(list)) return [];
+	return list.filter(
+		(m): m is Member =>
+			typeof m === 'object' &&
+			m !== null &&
+			typeof (m as Member).id === 'string' &&
+			typeof (m as Member).username === 'string'
+	);
+}
+
+export class MemberNames {
+	readonly #names = new SvelteMap<string, string>();
+	readonly #roomId: string;
+	readonly #cacheKey: string;
+	#lastFetchMs = 0;
+	#inFlight: Promise<void> | null = null;
+
+	constructor(roomId: string, self: Member) {
+		this.#roomId = roomId;
+		this.#cacheKey = `parley:members:${self.id}:${roomId}`;
+		const cached = parseMembers(safeParse(localStorage.getItem(this.#cacheKey)));
+		for (const member of [...cached, self]) this.#names.set(member.id, member.username);
+	}
+
+	/** The author's username, or a short form of the id until it is known. */
+	nameOf(userId: string): string {
+		return this.#names.get(userId) ?? shortId(userId);
+	}
+
+	/** Fetches the member list when some of these authors are unknown (and not too often). */
+	ensureKnown(userIds: Iterable<string>): void {
+		for (const id of userIds) {
+			if (!this.#names.has(id)) {
+				if (Date.now() - this.#lastFetchMs >= REFETCH_INTERVAL_MS) void this.refresh();
+				return;
+			}
+		}
+	}
+
+	refresh(): Promise<void> {
+		this.#inFlight ??= this.#fetch().finally(() => {
+			this.#inFlight = null;
+		});
+		return this.#inFlight;
+	}
+
+	async #fetch(): Promise<void> {
+		this.#lastFetchMs = Date.now();
+		try {
+			const response = await fetch(`/api/rooms/${encodeURIComponent(this.#roomId)}/members`);
+			if (!response.ok) return;
+			const members = parseMembers(await response.json());
+			if (members.length === 0) return;
+			for (const member of members) this.#names.set(member.id, member.username);
+			localStorage.setItem(this.#cacheKey, JSON.stringify({ members }));
+		} catch {
+			// Offline or the server is away: keep the names we have.
+		}
+	}
+}
+
+function safeParse(raw: string | null): unknown {
+	if (raw === null) return null;
+	try {
+		return JSON.parse(raw);
+	} catch {
+		return null;
+	}
+}

@@ -1,0 +1,84 @@
+/**
+ * The message objects of a room document (docs/design.md, "The room document"), read back
+ * from a replica that any member's client may have written, and the checks on a draft.
+ */
+
+export interface FileRef {
+	readonly id: string;
+	readonly name: string;
+	readonly type: string;
+	readonly size: number;
+}
+
+export interface ChatMessage {
+	readonly id: string;
+	readonly author: string;
+	readonly text: string;
+	readonly ts: number;
+	readonly replyTo?: string;
+	readonly files?: readonly FileRef[];
+}
+
+/** The longest message text the server accepts by default (MAX_MESSAGE_CHARS). */
+export const DEFAULT_MAX_MESSAGE_CHARS = 4000;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseFile(value: unknown): FileRef | null {
+	if (!isRecord(value)) return null;
+	const { id, name, type, size } = value;
+	if (typeof id !== 'string' || typeof name !== 'string') return null;
+	if (typeof type !== 'string' || typeof size !== 'number') return null;
+	return { id, name, type, size };
+}
+
+/**
+ * A message as the UI may show it, or null for a value that does not have the schema.
+ * The server's gate refuses such values, but a replica from before a rule existed may hold one.
+ */
+export function parseMessage(value: unknown): ChatMessage | null {
+	if (!isRecord(value)) return null;
+	const { id, author, text, ts, replyTo, files } = value;
+	if (typeof id !== 'string' || typeof author !== 'string') return null;
+	if (typeof text !== 'string' || typeof ts !== 'number' || !Number.isFinite(ts)) return null;
+	const message: { -readonly [K in keyof ChatMessage]: ChatMessage[K] } = { id, author, text, ts };
+	if (typeof replyTo === 'string') message.replyTo = replyTo;
+	if (Array.isArray(files)) {
+		message.files = files.map(parseFile).filter((file): file is FileRef => file !== null);
+	}
+	return message;
+}
+
+export type DraftCheck =
+	| { readonly ok: true; readonly text: string }
+	| { readonly ok: false; readonly reason: 'empty' }
+	| {
+			readonly ok: false;
+			readonly reason: 'too-long';
+			readonly length: number;
+			readonly max: number;
+	  };
+
+/** Trims a draft and checks it against the message length limit. */
+export function checkDraft(
+	draft: string,
+	maxChars: number = DEFAULT_MAX_MESSAGE_CHARS
+): DraftCheck {
+	const text = draft.trim();
+	if (text.length === 0) return { ok: false, reason: 'empty' };
+	if (text.length > maxChars)
+		return { ok: false, reason: 'too-long', length: text.length, max: maxChars };
+	return { ok: true, text };
+}
+
+/** Builds the object `send` appends to `messages`. */
+export function newMessage(author: string, text: string, now: number = Date.now()): ChatMessage {
+	return { id: crypto.randomUUID(), author, text, ts: now };
+}
+
+/** A stable short label for a user whose name is unknown (e.g. while offline). */
+export function shortId(userId: string): string {
+	return userId.length > 8 ? `${userId.slice(0, 8)}…` : userId;
+}

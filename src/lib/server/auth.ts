@@ -1,0 +1,99 @@
+/**
+ * Signing up, logging in and out: the steps the JSON API and the form actions share
+ * (rate limits, credentials, session, cookie). Inputs are already validated by schemas.ts.
+ */
+import type { Cookies } from '@sveltejs/kit';
+import { getConfig } from './config';
+import { deleteSessionCookie, setSessionCookie } from './cookies';
+import { getDb } from './db';
+import { createRateLimiter, loginKey, type RateLimiter } from './rate-limit';
+import type { LoginInput, RegisterInput } from './schemas';
+import { createSession, invalidateSession, sessionExpiresAt, type User } from './session';
+import { authenticateUser, createUser } from './users';
+
+/** Sign-ups allowed per client address in REGISTER_WINDOW_MS: generous, it only stops floods. */
+const REGISTER_MAX_PER_ADDRESS = 100;
+const REGISTER_WINDOW_MS = 10 * 60 * 1000;
+
+export type AuthResult =
+	| { readonly ok: true; readonly user: User }
+	| { readonly ok: false; readonly status: 401 | 409; readonly message: string }
+	| {
+			readonly ok: false;
+			readonly status: 429;
+			readonly message: string;
+			readonly retryAfterSeconds: number;
+	  };
+
+export interface AuthContext {
+	readonly cookies: Cookies;
+	readonly clientAddress: string;
+}
+
+let loginLimiter: RateLimiter | undefined;
+let registerLimiter: RateLimiter | undefined;
+
+function getLoginLimiter(): RateLimiter {
+	const config = getConfig();
+	loginLimiter ??= createRateLimiter({
+		maxAttempts: config.LOGIN_MAX_ATTEMPTS,
+		windowMs: config.LOGIN_WINDOW_SECONDS * 1000
+	});
+	return loginLimiter;
+}
+
+function getRegisterLimiter(): RateLimiter {
+	registerLimiter ??= createRateLimiter({
+		maxAttempts: REGISTER_MAX_PER_ADDRESS,
+		windowMs: REGISTER_WINDOW_MS
+	});
+	return registerLimiter;
+}
+
+const TOO_MANY = 'Too many attempts. Try again later.';
+
+function startSession(cookies: Cookies, user: User): void {
+	const { session, token } = createSession(getDb(), user.id);
+	setSessionCookie(cookies, token, sessionExpiresAt(session, getConfig().SESSION_INACTIVITY_DAYS));
+}
+
+export async function signUp(context: AuthContext, input: RegisterInput): Promise<AuthResult> {
+	const verdict = getRegisterLimiter().consume(context.clientAddress);
+	if (!verdict.allowed) {
+		return {
+			ok: false,
+			status: 429,
+			message: TOO_MANY,
+			retryAfterSeconds: verdict.retryAfterSeconds
+		};
+	}
+	const created = await createUser(getDb(), input.username, input.password);
+	if (!created.ok) return { ok: false, status: 409, message: 'That username is taken.' };
+	startSession(context.cookies, created.user);
+	return { ok: true, user: created.user };
+}
+
+export async function logIn(context: AuthContext, input: LoginInput): Promise<AuthResult> {
+	const key = loginKey(input.username, context.clientAddress);
+	const limiter = getLoginLimiter();
+	const verdict = limiter.consume(key);
+	if (!verdict.allowed) {
+		return {
+			ok: false,
+			status: 429,
+			message: TOO_MANY,
+			retryAfterSeconds: verdict.retryAfterSeconds
+		};
+	}
+	const user = await authenticateUser(getDb(), input.username, input.password);
+	// One message for an unknown name and a wrong password: the answer must not reveal names.
+	if (!user) return { ok: false, status: 401, message: 'Wrong username or password.' };
+	limiter.reset(key);
+	startSession(context.cookies, user);
+	return { ok: true, user };
+}
+
+export function logOut(cookies: Cookies, sessionId: string | undefined): void {
+	if (sessionId) invalidateSession(getDb(), sessionId);
+	deleteSessionCookie(cookies);
+}

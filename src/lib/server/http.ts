@@ -1,0 +1,104 @@
+/**
+ * The JSON API's edges: error answers `{ error }`, reading a validated JSON body, requiring a
+ * user, mapping domain failures to statuses, and the one check for redirect targets.
+ */
+import { json, type RequestEvent } from '@sveltejs/kit';
+import type { z } from 'zod';
+import type { MembershipFailure } from './memberships';
+import { parseInput } from './schemas';
+import type { User } from './session';
+
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429;
+
+/** Largest JSON body the API reads, in bytes. Every body we accept is far smaller. */
+export const MAX_JSON_BODY_BYTES = 16 * 1024;
+
+export function jsonError(
+	status: ErrorStatus,
+	message: string,
+	headers?: Record<string, string>
+): Response {
+	return json({ error: message }, { status, headers });
+}
+
+export function tooManyRequests(retryAfterSeconds: number): Response {
+	return jsonError(429, 'Too many attempts. Try again later.', {
+		'retry-after': String(retryAfterSeconds)
+	});
+}
+
+export type BodyResult<T> =
+	{ readonly ok: true; readonly data: T } | { readonly ok: false; readonly response: Response };
+
+/** Reads the request body as JSON and validates it: 413 if too large, 400 if malformed. */
+export async function readJsonBody<T>(
+	request: Request,
+	schema: z.ZodType<T>
+): Promise<BodyResult<T>> {
+	const declared = Number(request.headers.get('content-length') ?? '0');
+	if (declared > MAX_JSON_BODY_BYTES) {
+		return { ok: false, response: jsonError(413, 'The request body is too large.') };
+	}
+	const text = await request.text();
+	if (new TextEncoder().encode(text).byteLength > MAX_JSON_BODY_BYTES) {
+		return { ok: false, response: jsonError(413, 'The request body is too large.') };
+	}
+	let body: unknown;
+	try {
+		body = JSON.parse(text);
+	} catch {
+		return { ok: false, response: jsonError(400, 'The request body is not valid JSON.') };
+	}
+	const parsed = parseInput(schema, body);
+	if (!parsed.ok) return { ok: false, response: jsonError(400, parsed.message) };
+	return { ok: true, data: parsed.data };
+}
+
+export type UserResult =
+	{ readonly ok: true; readonly user: User } | { readonly ok: false; readonly response: Response };
+
+/** The signed-in user, or a 401 answer for the API. */
+export function requireApiUser(event: Pick<RequestEvent, 'locals'>): UserResult {
+	const user = event.locals.user;
+	if (!user) return { ok: false, response: jsonError(401, 'You are not logged in.') };
+	return { ok: true, user };
+}
+
+const FAILURE_ANSWERS: Record<MembershipFailure, { status: ErrorStatus; message: string }> = {
+	'room-not-found': { status: 404, message: 'No such room.' },
+	'not-a-member': { status: 403, message: 'You are not a member of this room.' },
+	forbidden: { status: 403, message: 'You are not allowed to do that in this room.' },
+	'user-not-found': { status: 404, message: 'No such user.' },
+	'already-member': { status: 409, message: 'That user is already a member.' },
+	'owner-cannot-leave': { status: 403, message: 'The owner cannot leave or be removed.' }
+};
+
+/** The status and message for a membership failure (the API and the forms share them). */
+export function describeFailure(reason: MembershipFailure): {
+	status: ErrorStatus;
+	message: string;
+} {
+	return FAILURE_ANSWERS[reason];
+}
+
+export function membershipError(reason: MembershipFailure): Response {
+	const { status, message } = describeFailure(reason);
+	return jsonError(status, message);
+}
+
+/**
+ * A redirect target from a query string, kept only when it is a path on this site:
+ * "//evil.example" and "/\\evil.example" are protocol-relative URLs to other hosts.
+ */
+export function safeRedirectPath(value: string | null | undefined, fallback = '/'): string {
+	if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) {
+		return fallback;
+	}
+	try {
+		const parsed = new URL(value, 'http://parley.invalid');
+		if (parsed.origin !== 'http://parley.invalid') return fallback;
+		return parsed.pathname + parsed.search + parsed.hash;
+	} catch {
+		return fallback;
+	}
+}

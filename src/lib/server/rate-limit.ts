@@ -1,0 +1,72 @@
+/**
+ * Fixed-window rate limiting, in memory (per process). Pure apart from the injectable clock,
+ * so tests drive time by hand. Good enough for one instance; each instance limits on its own.
+ */
+
+export type RateLimitVerdict =
+	| { readonly allowed: true; readonly remaining: number }
+	| { readonly allowed: false; readonly retryAfterSeconds: number };
+
+export interface RateLimiter {
+	/** Counts one attempt for `key` and says whether it is allowed. */
+	consume(key: string): RateLimitVerdict;
+	/** Forgets `key` (e.g. after a successful login). */
+	reset(key: string): void;
+	/** How many keys are tracked (for tests and memory bounds). */
+	size(): number;
+}
+
+export interface RateLimiterOptions {
+	readonly maxAttempts: number;
+	readonly windowMs: number;
+	/** Milliseconds since the epoch; defaults to Date.now. */
+	readonly now?: () => number;
+	/** Sweep expired windows once this many keys are tracked, so memory stays bounded. */
+	readonly sweepAt?: number;
+}
+
+interface Window {
+	startedAt: number;
+	count: number;
+}
+
+export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
+	const now = options.now ?? Date.now;
+	const sweepAt = options.sweepAt ?? 10_000;
+	const windows = new Map<string, Window>();
+
+	function sweep(at: number): void {
+		for (const [key, window] of windows) {
+			if (at - window.startedAt >= options.windowMs) windows.delete(key);
+		}
+	}
+
+	return {
+		consume(key: string): RateLimitVerdict {
+			const at = now();
+			if (windows.size >= sweepAt) sweep(at);
+			let window = windows.get(key);
+			if (!window || at - window.startedAt >= options.windowMs) {
+				window = { startedAt: at, count: 0 };
+				windows.set(key, window);
+			}
+			if (window.count >= options.maxAttempts) {
+				const retryAfterMs = window.startedAt + options.windowMs - at;
+				return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) };
+			}
+			window.count++;
+			return { allowed: true, remaining: options.maxAttempts - window.count };
+		},
+		reset(key: string): void {
+			windows.delete(key);
+		},
+		size(): number {
+			return windows.size;
+		}
+	};
+}
+
+/** The login limiter's key: one bucket per (username, client address) pair. */
+export function loginKey(username: string, clientAddress: string): string {
+	return `${username.toLowerCase()}\u0000${clientAddress}`;
+}

@@ -1,0 +1,21 @@
+import { json } from '@sveltejs/kit';
+import { getDb } from '$lib/server/db';
+import { readJsonBody, requireApiUser } from '$lib/server/http';
+import { createRoom, listUserRooms } from '$lib/server/rooms';
+import { CreateRoomSchema } from '$lib/server/schemas';
+import type { RequestHandler } from './$types';
+
+export const GET: RequestHandler = async (event) => {
+	const auth = requireApiUser(event);
+	if (!auth.ok) return auth.response;
+	return json({ rooms: listUserRooms(getDb(), auth.user.id) });
+};
+
+export const POST: RequestHandler = async (event) => {
+	const auth = requireApiUser(event);
+	if (!auth.ok) return auth.response;
+	const body = await readJsonBody(event.request, CreateRoomSchema);
+	if (!body.ok) return body.response;
+	const room = createRoom(getDb(), auth.user.id, body.data.name, body.data.visibility);
+	return json({ id: room.id, name: room.name, visibility: room.visibility }, { status: 201 });
+};

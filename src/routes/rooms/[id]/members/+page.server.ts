@@ -1,0 +1,83 @@
+import { error, fail, redirect } from '@sveltejs/kit';
+import { getDb } from '$lib/server/db';
+import { describeFailure } from '$lib/server/http';
+import { addMember, listMembers, removeMember } from '$lib/server/memberships';
+import { getMembership, getRoom } from '$lib/server/rooms';
+import { AddMemberSchema, parseInput } from '$lib/server/schemas';
+import type { User } from '$lib/server/session';
+import type { Actions, PageServerLoad } from './$types';
+
+/** Typed so every failure shape has the same `fields` type for the page. */
+function noFields(): Record<string, string> {
+	return {};
+}
+
+/** hooks.server.ts already sends signed-out visitors to /login; this only narrows the type. */
+function signedIn(user: User | null): User {
+	if (!user) error(401, 'You are not logged in.');
+	return user;
+}
+
+export const load: PageServerLoad = ({ locals, params }) => {
+	const user = signedIn(locals.user);
+	const db = getDb();
+	const room = getRoom(db, params.id);
+	const members = listMembers(db, params.id, user.id);
+	if (!room || !members.ok) {
+		const { status, message } = describeFailure(members.ok ? 'room-not-found' : members.reason);
+		error(status, message);
+	}
+	const role = getMembership(db, params.id, user.id);
+	return {
+		room: { id: room.id, name: room.name, visibility: room.visibility },
+		members: members.value,
+		isOwner: role === 'owner'
+	};
+};
+
+export const actions = {
+	add: async ({ request, locals, params }) => {
+		const user = signedIn(locals.user);
+		const username = (await request.formData()).get('username');
+		const values = { username: typeof username === 'string' ? username : '' };
+		const parsed = parseInput(AddMemberSchema, { username });
+		if (!parsed.ok) {
+			return fail(400, {
+				action: 'add' as const,
+				message: parsed.message,
+				fields: parsed.fields,
+				values
+			});
+		}
+		const result = addMember(getDb(), params.id, user.id, parsed.data.username);
+		if (!result.ok) {
+			const { status, message } = describeFailure(result.reason);
+			return fail(status, {
+				action: 'add' as const,
+				message,
+				fields: { username: message } as Record<string, string>,
+				values
+			});
+		}
+		return { action: 'add' as const, added: result.value.username };
+	},
+	remove: async ({ request, locals, params }) => {
+		const user = signedIn(locals.user);
+		const userId = (await request.formData()).get('userId');
+		if (typeof userId !== 'string' || userId === '') {
+			return fail(400, {
+				action: 'remove' as const,
+				message: 'Choose a member to remove.',
+				fields: noFields()
+			});
+		}
+		const result = removeMember(getDb(), params.id, user.id, userId);
+		if (!result.ok) {
+			const { status, message } = describeFailure(result.reason);
+			return fail(status, { action: 'remove' as const, message, fields: noFields() });
+		}
+		// Leaving the room ends access to this page too.
+		if (userId === user.id) redirect(303, '/');
+		return { action: 'remove' as const, removed: userId };
+	}
+} satisfies Actions;

@@ -1,0 +1,357 @@
+/**
+ * The Redis bus: fan-out between Parley instances over Redis pub/sub (ioredis 5).
+ *
+ * Redis is only the low-latency notification path; SQLite is the source of truth. Every
+ * update is committed (with its per-room seq) before it is published, so a message lost
+ * here — Redis down, a reconnect, a subscription still in flight — is read back from the
+ * Store by the room (gap in seq, or `onResync`). Hence this bus never blocks, never queues
+ * and never throws into its caller: while Redis is away it drops and counts.
+ *
+ * One channel per room (`parley:room:<roomId>`); one connection publishes, one subscribes.
+ */
+import { Redis } from 'ioredis';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import { generateId } from '../src/lib/server/id';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import type { Bus, BusMessage, Unsubscribe } from './types';
+
+export const CHANNEL_PREFIX = 'parley:room:';
+
+/** Reconnect backoff: doubles from the first delay up to the cap. */
+const RECONNECT_FIRST_DELAY_MS = 50;
+const RECONNECT_MAX_DELAY_MS = 1000;
+
+/** Bumped on any incompatible change of the envelope below. */
+const ENVELOPE_VERSION = 1;
+const KIND_CODES = { update: 0, awareness: 1, revoke: 2 } as const;
+
+/** A bus message as it travels: who sent it and when (sender's clock, ms), for echo and lag. */
+export interface BusEnvelope {
+	readonly instanceId: string;
+	readonly publishedAtMs: number;
+	readonly message: BusMessage;
+}
+
+export type DecodeResult =
+	| { readonly ok: true; readonly envelope: BusEnvelope }
+	| { readonly ok: false; readonly reason: string };
+
+export function encodeEnvelope(envelope: BusEnvelope): Uint8Array {
+	const { message } = envelope;
+	const encoder = encoding.createEncoder();
+	encoding.writeVarUint(encoder, ENVELOPE_VERSION);
+	encoding.writeVarUint(encoder, KIND_CODES[message.kind]);
+	encoding.writeVarString(encoder, envelope.instanceId);
+	encoding.writeVarUint(encoder, envelope.publishedAtMs);
+	encoding.writeVarString(encoder, message.roomId);
+	switch (message.kind) {
+		case 'update':
+			encoding.writeVarUint(encoder, message.seq);
+			encoding.writeVarUint8Array(encoder, message.data);
+			break;
+		case 'awareness':
+			encoding.writeVarUint8Array(encoder, message.data);
+			break;
+		case 'revoke':
+			encoding.writeVarString(encoder, message.userId);
+			break;
+	}
+	return encoding.toUint8Array(encoder);
+}
+
+class MalformedEnvelope extends Error {
+	override name = 'MalformedEnvelope';
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Reads a length-prefixed byte string, copied, never past the end of the input. */
+function readBytes(decoder: decoding.Decoder): Uint8Array {
+	const length = decoding.readVarUint(decoder);
+	if (length > decoder.arr.length - decoder.pos) throw new MalformedEnvelope('length past end');
+	const bytes = decoder.arr.slice(decoder.pos, decoder.pos + length);
+	decoder.pos += length;
+	return bytes;
+}
+
+function readText(decoder: decoding.Decoder): string {
+	return utf8.decode(readBytes(decoder));
+}
+
+function readNonEmptyText(decoder: decoding.Decoder, what: string): string {
+	const text = readText(decoder);
+	if (text.length === 0) throw new MalformedEnvelope(`empty ${what}`);
+	return text;
+}
+
+/**
+ * Decodes what came from Redis. Values from Redis cross a trust boundary: anything that is
+ * not exactly one well-formed envelope yields `ok: false`; this function never throws.
+ */
+export function decodeEnvelope(bytes: Uint8Array): DecodeResult {
+	try {
+		const decoder = decoding.createDecoder(bytes);
+		const version = decoding.readVarUint(decoder);
+		if (version !== ENVELOPE_VERSION) throw new MalformedEnvelope(`version ${version}`);
+		const kindCode = decoding.readVarUint(decoder);
+		const instanceId = readNonEmptyText(decoder, 'instanceId');
+		const publishedAtMs = decoding.readVarUint(decoder);
+		const roomId = readNonEmptyText(decoder, 'roomId');
+		let message: BusMessage;
+		switch (kindCode) {
+			case KIND_CODES.update: {
+				const seq = decoding.readVarUint(decoder);
+				if (seq < 1) throw new MalformedEnvelope('seq must be positive');
+				message = { kind: 'update', roomId, seq, data: readBytes(decoder) };
+				break;
+			}
+			case KIND_CODES.awareness:
+				message = { kind: 'awareness', roomId, data: readBytes(decoder) };
+				break;
+			case KIND_CODES.revoke:
+				message = { kind: 'revoke', roomId, userId: readNonEmptyText(decoder, 'userId') };
+				break;
+			default:
+				throw new MalformedEnvelope(`unknown kind ${kindCode}`);
+		}
+		if (decoding.hasContent(decoder)) throw new MalformedEnvelope('trailing bytes');
+		return { ok: true, envelope: { instanceId, publishedAtMs, message } };
+	} catch (error) {
+		return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+	}
+}
+
+export interface RedisBusOptions {
+	readonly url: string;
+	readonly logger: Logger;
+	/** Default: a fresh random id per process. */
+	readonly instanceId?: string;
+	/** Default: no metrics (tests). */
+	readonly metrics?: Pick<Metrics, 'busPublished' | 'busDropped' | 'busLagSeconds'>;
+}
+
+export interface RedisBusStats {
+	readonly published: number;
+	readonly dropped: number;
+	readonly malformed: number;
+	readonly resyncs: number;
+}
+
+export interface RedisBus extends Bus {
+	/** Both connections are up: publishing and receiving work right now. */
+	isConnected(): boolean;
+	/** Resolves once both connections were up at least once (start-up readiness). */
+	readonly ready: Promise<void>;
+	readonly stats: RedisBusStats;
+}
+
+type Handler = (message: BusMessage) => void;
+
+export function createRedisBus(options: RedisBusOptions): RedisBus {
+	const instanceId = options.instanceId ?? generateId();
+	const log = options.logger.child({ component: 'bus-redis', instanceId });
+	const metrics = options.metrics;
+	const stats = { published: 0, dropped: 0, malformed: 0, resyncs: 0 };
+
+	const connectionOptions = {
+		// We queue nothing: a message that cannot go now is caught up from the Store later.
+		enableOfflineQueue: false,
+		maxRetriesPerRequest: 0,
+		// We re-subscribe ourselves, so that resync runs after the subscriptions are back.
+		autoResubscribe: false,
+		retryStrategy: (attempt: number): number =>
+			Math.min(RECONNECT_FIRST_DELAY_MS * 2 ** Math.min(attempt - 1, 16), RECONNECT_MAX_DELAY_MS)
+	};
+	const publisher = new Redis(options.url, { ...connectionOptions, connectionName: 'parley-pub' });
+	const subscriber = new Redis(options.url, {
+		...connectionOptions,
+		connectionName: 'parley-sub'
+	});
+
+	const handlers = new Map<string, Set<Handler>>();
+	const resyncHandlers = new Set<() => void>();
+	let closed = false;
+
+	// Log an outage once per connection, not on every failed reconnect attempt.
+	for (const [name, connection] of [
+		['publisher', publisher],
+		['subscriber', subscriber]
+	] as const) {
+		let down = false;
+		connection.on('error', (error: Error) => {
+			if (!down) log.warn({ connection: name, err: error.message }, 'redis connection error');
+			down = true;
+		});
+		connection.on('close', () => {
+			if (!down && !closed) log.warn({ connection: name }, 'redis connection lost');
+			down = true;
+		});
+		connection.on('ready', () => {
+			if (down) log.info({ connection: name }, 'redis connection back');
+			down = false;
+		});
+	}
+
+	let resyncScheduled = false;
+	function scheduleResync(): void {
+		if (resyncScheduled || closed) return;
+		resyncScheduled = true;
+		setImmediate(() => {
+			resyncScheduled = false;
+			if (closed) return;
+			stats.resyncs++;
+			for (const handler of resyncHandlers) {
+				try {
+					handler();
+				} catch (error) {
+					log.error({ err: error }, 'resync handler threw');
+				}
+			}
+		});
+	}
+
+	function channelOf(roomId: string): string {
+		return CHANNEL_PREFIX + roomId;
+	}
+
+	/**
+	 * Subscribes and then resyncs: whatever was published between the room's load from the
+	 * Store (or the connection's loss) and the subscription taking effect is read back.
+	 */
+	function sendSubscribe(channels: string[]): void {
+		if (channels.length === 0 || subscriber.status !== 'ready') return;
+		subscriber.subscribe(...channels).then(scheduleResync, (error: unknown) => {
+			// The connection dropped meanwhile; its 'ready' handler subscribes again.
+			log.debug({ err: error, channels: channels.length }, 'subscribe failed');
+		});
+	}
+
+	let subscriberWasReady = false;
+	subscriber.on('ready', () => {
+		const channels = [...handlers.keys()].map(channelOf);
+		if (channels.length > 0) sendSubscribe(channels);
+		else if (subscriberWasReady) scheduleResync();
+		subscriberWasReady = true;
+	});
+
+	subscriber.on('messageBuffer', (channelBytes: Buffer, payload: Buffer) => {
+		const channel = channelBytes.toString('utf8');
+		if (!channel.startsWith(CHANNEL_PREFIX)) return;
+		const roomId = channel.slice(CHANNEL_PREFIX.length);
+		const roomHandlers = handlers.get(roomId);
+		if (!roomHandlers) return; // an UNSUBSCRIBE is in flight
+		const decoded = decodeEnvelope(payload);
+		if (!decoded.ok || decoded.envelope.message.roomId !== roomId) {
+			stats.malformed++;
+			log.warn(
+				{ channel, bytes: payload.length, reason: decoded.ok ? 'room mismatch' : decoded.reason },
+				'dropped a malformed bus message'
+			);
+			return;
+		}
+		const { envelope } = decoded;
+		if (envelope.instanceId === instanceId) return;
+		metrics?.busLagSeconds.observe(Math.max(0, Date.now() - envelope.publishedAtMs) / 1000);
+		// Copy: a handler may unsubscribe while we iterate.
+		for (const handler of [...roomHandlers]) {
+			try {
+				handler(envelope.message);
+			} catch (error) {
+				log.error({ err: error, roomId }, 'bus handler threw');
+			}
+		}
+	});
+
+	function drop(message: BusMessage, reason: string): void {
+		stats.dropped++;
+		metrics?.busDropped.inc();
+		log.debug({ roomId: message.roomId, kind: message.kind, reason }, 'bus message dropped');
+	}
+
+	const ready = Promise.all(
+		[publisher, subscriber].map(
+			(connection) =>
+				new Promise<void>((resolve) => {
+					if (connection.status === 'ready') resolve();
+					else connection.once('ready', () => resolve());
+				})
+		)
+	).then(() => undefined);
+
+	return {
+		instanceId,
+		ready,
+		stats,
+		isConnected(): boolean {
+			return publisher.status === 'ready' && subscriber.status === 'ready';
+		},
+		publish(message: BusMessage): void {
+			if (closed) return drop(message, 'closed');
+			if (publisher.status !== 'ready') return drop(message, publisher.status);
+			let bytes: Uint8Array;
+			try {
+				bytes = encodeEnvelope({ instanceId, publishedAtMs: Date.now(), message });
+			} catch (error) {
+				log.error({ err: error, roomId: message.roomId }, 'could not encode a bus message');
+				return drop(message, 'encode');
+			}
+			stats.published++;
+			metrics?.busPublished.inc();
+			const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+			publisher.publish(channelOf(message.roomId), buffer).catch((error: unknown) => {
+				drop(message, error instanceof Error ? error.message : 'publish failed');
+			});
+		},
+		subscribe(roomId: string, handler: Handler): Unsubscribe {
+			let roomHandlers = handlers.get(roomId);
+			if (!roomHandlers) {
+				roomHandlers = new Set();
+				handlers.set(roomId, roomHandlers);
+				sendSubscribe([channelOf(roomId)]);
+			}
+			roomHandlers.add(handler);
+			let active = true;
+			return () => {
+				if (!active) return;
+				active = false;
+				const current = handlers.get(roomId);
+				if (!current) return;
+				current.delete(handler);
+				if (current.size > 0) return;
+				handlers.delete(roomId);
+				if (subscriber.status === 'ready' && !closed) {
+					subscriber.unsubscribe(channelOf(roomId)).catch((error: unknown) => {
+						log.debug({ err: error, roomId }, 'unsubscribe failed');
+					});
+				}
+			};
+		},
+		onResync(handler: () => void): Unsubscribe {
+			resyncHandlers.add(handler);
+			return () => {
+				resyncHandlers.delete(handler);
+			};
+		},
+		async close(): Promise<void> {
+			if (closed) return;
+			closed = true;
+			handlers.clear();
+			resyncHandlers.clear();
+			await Promise.all([publisher, subscriber].map(closeConnection));
+		}
+	};
+}
+
+async function closeConnection(connection: Redis): Promise<void> {
+	if (connection.status === 'ready') {
+		try {
+			await connection.quit();
+			return;
+		} catch {
+			/* fall through: the connection is gone anyway */
+		}
+	}
+	connection.disconnect();
+}

@@ -1,0 +1,91 @@
+/**
+ * Prometheus metrics for one Parley instance, on a registry of its own (not prom-client's
+ * global one), so tests and several servers in one process never collide. GET /metrics
+ * (sync-server/ops.ts) serves `metrics.registry`.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+	readonly registry: Registry;
+	/** Open sync WebSocket connections. */
+	readonly connections: Gauge;
+	/** Rooms held in memory. */
+	readonly roomsLoaded: Gauge;
+	/** Client updates that passed the gate and were committed. */
+	readonly updatesAccepted: Counter;
+	/** Client updates the gate refused, by rule (e.g. "author", "limits", "rate"). */
+	readonly updatesRefused: Counter<'rule'>;
+	/** Time of one group commit of the update log, in seconds. */
+	readonly storeCommitSeconds: Histogram;
+	/** From a bus message's publish time (sender's clock) to its delivery here, in seconds. */
+	readonly busLagSeconds: Histogram;
+	/** Messages handed to the bus. */
+	readonly busPublished: Counter;
+	/** Messages the bus could not send (Redis down); receivers catch up from the Store. */
+	readonly busDropped: Counter;
+}
+
+/** A fresh registry with Parley's metrics and the default process metrics. */
+export function createMetrics(): Metrics {
+	const registry = new Registry();
+	collectDefaultMetrics({ register: registry });
+	const registers = [registry];
+	return {
+		registry,
+		connections: new Gauge({
+			name: 'parley_connections',
+			help: 'Open sync WebSocket connections',
+			registers
+		}),
+		roomsLoaded: new Gauge({
+			name: 'parley_rooms_loaded',
+			help: 'Rooms held in memory',
+			registers
+		}),
+		updatesAccepted: new Counter({
+			name: 'parley_updates_accepted_total',
+			help: 'Client updates accepted by the gate and committed',
+			registers
+		}),
+		updatesRefused: new Counter({
+			name: 'parley_updates_refused_total',
+			help: 'Client updates refused by the gate, by rule',
+			labelNames: ['rule'] as const,
+			registers
+		}),
+		storeCommitSeconds: new Histogram({
+			name: 'parley_store_commit_seconds',
+			help: 'Duration of one group commit of the update log',
+			buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+			registers
+		}),
+		busLagSeconds: new Histogram({
+			name: 'parley_bus_lag_seconds',
+			help: 'Time from publish on one instance to delivery on another',
+			buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+			registers
+		}),
+		busPublished: new Counter({
+			name: 'parley_bus_published_total',
+			help: 'Messages published on the bus',
+			registers
+		}),
+		busDropped: new Counter({
+			name: 'parley_bus_dropped_total',
+			help: 'Bus messages dropped because the bus was unavailable',
+			registers
+		})
+	};
+}
+
+const GLOBAL_KEY = Symbol.for('parley.metrics');
+
+/**
+ * The process's metrics, created once. Kept on globalThis because the SvelteKit build and the
+ * sync server are separate module graphs in one process and must share one registry.
+ */
+export function getMetrics(): Metrics {
+	const holder = globalThis as { [GLOBAL_KEY]?: Metrics };
+	holder[GLOBAL_KEY] ??= createMetrics();
+	return holder[GLOBAL_KEY];
+}

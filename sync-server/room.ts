@@ -1,0 +1,500 @@
+/**
+ * One active room: its in-memory Y.Doc and awareness, its connections, and how each message
+ * from a connection, the commit queue and the bus changes them. Transport-free: sockets are
+ * `SyncSocket`s. The group commit itself lives in the hub (rooms.ts), across rooms.
+ */
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import type { Config } from '../src/lib/server/config';
+import type { ClientIdClaims } from './client-ids';
+import { CloseCode } from './close-codes';
+import { checkUpdate } from './gate';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import {
+	ProtocolError,
+	dispatchMessage,
+	encodeAwareness,
+	encodePermissionDenied,
+	encodeStoredReceipt,
+	encodeSyncStep1,
+	encodeSyncStep2,
+	encodeUpdate,
+	type MessageHandler
+} from './protocol';
+import type { Bus, BusMessage, Store, StoredUpdate, SyncSocket, Unsubscribe } from './types';
+
+/** Close a socket whose unsent data passes this, instead of buffering without bound. */
+export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** Gate refusals a connection may collect before it is closed with FORBIDDEN. */
+export const MAX_REFUSALS = 3;
+
+export interface ConnectionUser {
+	readonly userId: string;
+	readonly username: string;
+}
+
+/** Who sent an awareness update: the session's user and the awareness clientIDs it has set. */
+export interface AwarenessSender extends ConnectionUser {
+	readonly claimedClientIds: Set<number>;
+}
+
+/**
+ * The single entry point for awareness updates from clients: returns the update to apply
+ * (possibly rewritten, e.g. `user` forced from the session) or null to drop it.
+ * @param owners the room's Yjs clientID -> user id claims (gate rule 5)
+ */
+export type AwarenessPolicy = (
+	update: Uint8Array,
+	sender: AwarenessSender,
+	owners: ReadonlyMap<number, string>
+) => Uint8Array | null;
+
+export type RoomConfig = Pick<
+	Config,
+	'MAX_MESSAGE_CHARS' | 'COMPACT_AFTER_UPDATES' | 'ROOM_IDLE_UNLOAD_MS'
+>;
+
+/**
+ * Gate rule 6, per connection: called once per connection, returns the function asked before
+ * each incoming update whether one more may pass now (e.g. a token bucket's take()).
+ */
+export type UpdateAdmission = () => () => boolean;
+
+/** The metrics the rooms and the hub record (optional: unit tests pass none). */
+export type RoomMetrics = Pick<
+	Metrics,
+	'roomsLoaded' | 'updatesAccepted' | 'updatesRefused' | 'storeCommitSeconds'
+>;
+
+/** "rule 2: author must be the sender" -> "rule2"; reasons without a rule number -> "other". */
+function ruleLabel(reason: string): string {
+	const match = /^rule (\d+)/.exec(reason);
+	return match ? `rule${match[1]}` : 'other';
+}
+
+/** What a room needs from the hub that owns it. */
+export interface RoomContext {
+	readonly store: Store;
+	readonly bus: Bus;
+	readonly claims: ClientIdClaims;
+	readonly config: RoomConfig;
+	readonly log: Logger;
+	readonly awarenessPolicy: AwarenessPolicy;
+	readonly admitUpdate: UpdateAdmission;
+	readonly metrics?: RoomMetrics;
+	/** Queues an accepted update for the next group commit. */
+	enqueue(update: PendingUpdate): void;
+	/** The room has had no connection for ROOM_IDLE_UNLOAD_MS and nothing pending. */
+	unloaded(room: Room): void;
+}
+
+/** An update applied in memory and waiting for its commit. */
+export interface PendingUpdate {
+	readonly room: Room;
+	readonly connection: Connection;
+	readonly data: Uint8Array;
+	readonly clientIds: readonly number[];
+}
+
+/** An update with no structs and an empty delete set (what a peer with nothing new sends). */
+function isEmptyUpdate(update: Uint8Array): boolean {
+	return update.length === 2 && update[0] === 0 && update[1] === 0;
+}
+
+export class Connection implements MessageHandler {
+	/** Awareness clientIDs this connection has set: removed for everyone when it closes. */
+	readonly awarenessIds = new Set<number>();
+	#refusals = 0;
+	#rateRefusals = 0;
+	#closed = false;
+	readonly #mayUpdate: () => boolean;
+
+	constructor(
+		readonly room: Room,
+		readonly socket: SyncSocket,
+		readonly user: ConnectionUser,
+		admitUpdate: UpdateAdmission
+	) {
+		this.#mayUpdate = admitUpdate();
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	/** Handles one frame; a bad frame closes this socket only. */
+	receive(frame: Uint8Array): void {
+		if (this.#closed) return;
+		try {
+			dispatchMessage(frame, this);
+		} catch (error) {
+			if (error instanceof ProtocolError) {
+				this.close(CloseCode.MALFORMED_MESSAGE, 'malformed message');
+			} else {
+				this.room.log.error({ err: error, roomId: this.room.id }, 'frame handling failed');
+				this.close(CloseCode.INTERNAL_ERROR, 'internal error');
+			}
+		}
+	}
+
+	send(frame: Uint8Array): void {
+		if (this.#closed) return;
+		if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+			this.close(CloseCode.SLOW_CONSUMER, 'send buffer full');
+			return;
+		}
+		try {
+			this.socket.send(frame);
+		} catch (error) {
+			this.room.log.warn({ err: error, roomId: this.room.id }, 'send failed');
+			this.close(CloseCode.INTERNAL_ERROR, 'send failed');
+		}
+	}
+
+	close(code: number, reason: string): void {
+		if (this.#closed) return;
+		this.#closed = true;
+		try {
+			this.socket.close(code, reason);
+		} catch {
+			/* already closed */
+		}
+		this.room.removeConnection(this);
+	}
+
+	onSyncStep1(stateVector: Uint8Array): void {
+		// Validate now (a bad vector is this socket's fault), answer once nothing is uncommitted.
+		Y.decodeStateVector(stateVector);
+		this.room.whenCommitted(() => {
+			this.send(encodeSyncStep2(this.room.doc, stateVector));
+			this.send(encodeSyncStep1(this.room.doc));
+		});
+	}
+
+	onUpdate(update: Uint8Array): void {
+		if (!this.#mayUpdate()) {
+			// Refused like a gate refusal (nothing applied); a flood ends with RATE_LIMITED.
+			this.#rateRefusals++;
+			this.room.metrics?.updatesRefused.inc({ rule: 'rule6' });
+			this.send(encodePermissionDenied('rule 6: too many updates per second'));
+			if (this.#rateRefusals >= MAX_REFUSALS) this.close(CloseCode.RATE_LIMITED, 'rate limited');
+			return;
+		}
+		this.room.acceptUpdate(this, update);
+	}
+
+	onAwareness(update: Uint8Array): void {
+		this.room.acceptAwareness(this, update);
+	}
+
+	onQueryAwareness(): void {
+		const states = this.room.awarenessFrame();
+		if (states) this.send(states);
+	}
+
+	refuse(reason: string): void {
+		this.#refusals++;
+		this.room.metrics?.updatesRefused.inc({ rule: ruleLabel(reason) });
+		this.send(encodePermissionDenied(reason));
+		if (this.#refusals >= MAX_REFUSALS) this.close(CloseCode.FORBIDDEN, 'repeated refusals');
+	}
+}
+
+export class Room {
+	readonly doc = new Y.Doc();
+	readonly awareness = new awarenessProtocol.Awareness(this.doc);
+	readonly connections = new Set<Connection>();
+	/** The highest seq of the room's log that the doc includes. */
+	lastSeq: number;
+	readonly log: Logger;
+	readonly metrics: RoomMetrics | undefined;
+	readonly #ctx: RoomContext;
+	readonly #owners: Map<number, string>;
+	#pending = 0;
+	#afterCommit: (() => void)[] = [];
+	/** Per connection, the clientIDs its committed updates wrote since the last receipt. */
+	#receipts = new Map<Connection, Set<number>>();
+	/** Log entries since the last compaction (approximate across instances). */
+	#logLength: number;
+	#compactScheduled = false;
+	#unloadTimer: ReturnType<typeof setTimeout> | undefined;
+	readonly #unsubscribe: Unsubscribe;
+
+	constructor(
+		readonly id: string,
+		ctx: RoomContext
+	) {
+		this.#ctx = ctx;
+		this.log = ctx.log;
+		this.metrics = ctx.metrics;
+		// The server holds no awareness state of its own.
+		this.awareness.setLocalState(null);
+		const state = ctx.store.loadRoom(id);
+		this.doc.transact(() => {
+			for (const update of state.updates) Y.applyUpdate(this.doc, update, 'store');
+		}, 'store');
+		this.lastSeq = state.seq;
+		this.#logLength = ctx.store.logLength(id);
+		this.#owners = ctx.claims.load(id);
+		this.awareness.on('update', this.#onAwarenessUpdate);
+		this.#unsubscribe = ctx.bus.subscribe(id, (message) => this.#onBus(message));
+	}
+
+	/** Updates accepted in memory whose commit is still to come. */
+	get pending(): number {
+		return this.#pending;
+	}
+
+	addConnection(socket: SyncSocket, user: ConnectionUser): Connection {
+		clearTimeout(this.#unloadTimer);
+		this.#unloadTimer = undefined;
+		const connection = new Connection(this, socket, user, this.#ctx.admitUpdate);
+		this.connections.add(connection);
+		// y-websocket's server opens with its step 1 and the awareness states; we add the STORED
+		// receipt for everything in the room. All of it waits until nothing is uncommitted.
+		this.whenCommitted(() => {
+			connection.send(encodeSyncStep1(this.doc));
+			const states = this.awarenessFrame();
+			if (states) connection.send(states);
+			connection.send(encodeStoredReceipt(Y.decodeStateVector(Y.encodeStateVector(this.doc))));
+		});
+		return connection;
+	}
+
+	removeConnection(connection: Connection): void {
+		if (!this.connections.delete(connection)) return;
+		this.#receipts.delete(connection);
+		if (connection.awarenessIds.size > 0) {
+			awarenessProtocol.removeAwarenessStates(
+				this.awareness,
+				[...connection.awarenessIds],
+				'close'
+			);
+		}
+		if (this.connections.size === 0) this.#scheduleUnload();
+	}
+
+	/** Closes every socket of `userId` here (membership revoked). */
+	closeUser(userId: string, code: number, reason: string): void {
+		for (const connection of [...this.connections]) {
+			if (connection.user.userId === userId) connection.close(code, reason);
+		}
+	}
+
+	closeAll(code: number, reason: string): void {
+		for (const connection of [...this.connections]) connection.close(code, reason);
+	}
+
+	/** Runs `reply` now if nothing is uncommitted, else right after the next successful flush. */
+	whenCommitted(reply: () => void): void {
+		if (this.#pending === 0) reply();
+		else this.#afterCommit.push(reply);
+	}
+
+	/** Gate, claim clientIDs, apply in memory, queue for the group commit. */
+	acceptUpdate(connection: Connection, update: Uint8Array): void {
+		if (isEmptyUpdate(update)) return;
+		const { userId } = connection.user;
+		const verdict = checkUpdate(
+			this.doc,
+			{ userId },
+			update,
+			{ maxMessageChars: this.#ctx.config.MAX_MESSAGE_CHARS },
+			this.#owners
+		);
+		if (!verdict.ok) {
+			connection.refuse(verdict.reason);
+			return;
+		}
+		for (const clientId of verdict.clientIds) {
+			if (this.#owners.has(clientId)) continue;
+			// Another instance may have claimed it since we loaded the room: the table decides.
+			const owner = this.#ctx.claims.claim(this.id, clientId, userId);
+			this.#owners.set(clientId, owner);
+			if (owner !== userId) {
+				connection.refuse(`rule 5: clientID ${clientId} belongs to another user`);
+				return;
+			}
+		}
+		// Nothing new (e.g. a reconnecting client re-sending what we have): nothing to store.
+		if (verdict.noop) return;
+		// Applied at once so the next update in this tick is gated against it. The gate's bytes
+		// are the update reduced to what the doc lacks; they are what we store and forward.
+		Y.applyUpdate(this.doc, verdict.update, 'client');
+		this.#pending++;
+		this.#ctx.enqueue({
+			room: this,
+			connection,
+			data: verdict.update,
+			clientIds: verdict.clientIds
+		});
+	}
+
+	/** The one place client awareness enters the room. */
+	acceptAwareness(connection: Connection, update: Uint8Array): void {
+		const sender = { ...connection.user, claimedClientIds: connection.awarenessIds };
+		const allowed = this.#ctx.awarenessPolicy(update, sender, this.#owners);
+		if (allowed) awarenessProtocol.applyAwarenessUpdate(this.awareness, allowed, connection);
+	}
+
+	/** All current awareness states as one frame, or null when there are none. */
+	awarenessFrame(): Uint8Array | null {
+		const ids = [...this.awareness.getStates().keys()];
+		if (ids.length === 0) return null;
+		return encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(this.awareness, ids));
+	}
+
+	/** Called by the hub for each of this room's updates once its batch committed, in order. */
+	committed(update: PendingUpdate, stored: StoredUpdate): void {
+		this.#pending--;
+		this.#logLength++;
+		const frame = encodeUpdate(update.data);
+		for (const connection of this.connections) {
+			if (connection !== update.connection) connection.send(frame);
+		}
+		this.#ctx.bus.publish({ kind: 'update', roomId: this.id, seq: stored.seq, data: update.data });
+		if (stored.seq === this.lastSeq + 1) {
+			this.lastSeq = stored.seq;
+		} else if (stored.seq > this.lastSeq + 1) {
+			// Another instance committed in between and its bus message has not reached us yet.
+			this.catchUp();
+		}
+		if (!update.connection.closed && update.clientIds.length > 0) {
+			let ids = this.#receipts.get(update.connection);
+			if (!ids) {
+				ids = new Set();
+				this.#receipts.set(update.connection, ids);
+			}
+			for (const id of update.clientIds) ids.add(id);
+		}
+	}
+
+	/** An update that can never commit (its room was deleted): stop waiting for it. */
+	discard(): void {
+		this.#pending--;
+	}
+
+	/** After a successful flush: receipts, deferred replies, maybe compaction. */
+	flushed(): void {
+		for (const [connection, ids] of this.#receipts) {
+			const entries = new Map<number, number>();
+			for (const id of ids) {
+				const clock = Y.getState(this.doc.store, id);
+				if (clock > 0) entries.set(id, clock);
+			}
+			if (entries.size > 0) connection.send(encodeStoredReceipt(entries));
+		}
+		this.#receipts.clear();
+		if (this.#pending === 0) {
+			const replies = this.#afterCommit;
+			this.#afterCommit = [];
+			for (const reply of replies) reply();
+		}
+		if (this.#logLength > this.#ctx.config.COMPACT_AFTER_UPDATES && !this.#compactScheduled) {
+			this.#compactScheduled = true;
+			setImmediate(() => {
+				this.#compactScheduled = false;
+				this.compact();
+			});
+		}
+	}
+
+	/**
+	 * Folds the log up to lastSeq into a snapshot. Skipped while updates are uncommitted (the
+	 * doc would hold changes the log has not) and when there is nothing to fold.
+	 */
+	compact(): void {
+		if (this.#pending > 0 || this.#logLength === 0 || this.doc.isDestroyed) return;
+		try {
+			this.#ctx.store.compact(this.id, this.lastSeq, Y.encodeStateAsUpdate(this.doc));
+			this.#logLength = 0;
+		} catch (error) {
+			this.log.error({ err: error, roomId: this.id }, 'compaction failed');
+		}
+	}
+
+	/** Reads what the doc lacks from the store (a gap on the bus, or a resync). */
+	catchUp(): void {
+		let missed: StoredUpdate[];
+		try {
+			missed = this.#ctx.store.readSince(this.id, this.lastSeq);
+		} catch (error) {
+			this.log.error({ err: error, roomId: this.id }, 'catch-up read failed');
+			return;
+		}
+		// Every entry is past lastSeq (a snapshot, if present, is labelled with its upto_seq).
+		for (const entry of missed) {
+			this.#applyCommitted(entry.data);
+			this.lastSeq = Math.max(this.lastSeq, entry.seq);
+		}
+	}
+
+	destroy(): void {
+		clearTimeout(this.#unloadTimer);
+		this.#unsubscribe();
+		this.awareness.off('update', this.#onAwarenessUpdate);
+		this.awareness.destroy();
+		this.doc.destroy();
+	}
+
+	/** Applies a committed update from elsewhere and passes it to every local connection. */
+	#applyCommitted(data: Uint8Array): void {
+		Y.applyUpdate(this.doc, data, 'bus');
+		const frame = encodeUpdate(data);
+		for (const connection of this.connections) connection.send(frame);
+	}
+
+	#onBus(message: BusMessage): void {
+		try {
+			switch (message.kind) {
+				case 'update':
+					if (message.seq <= this.lastSeq) return;
+					if (message.seq > this.lastSeq + 1) return this.catchUp();
+					this.#applyCommitted(message.data);
+					this.lastSeq = message.seq;
+					this.#logLength++;
+					return;
+				case 'awareness':
+					awarenessProtocol.applyAwarenessUpdate(this.awareness, message.data, 'bus');
+					return;
+				case 'revoke':
+					this.closeUser(message.userId, CloseCode.FORBIDDEN, 'membership revoked');
+					return;
+			}
+		} catch (error) {
+			this.log.error({ err: error, roomId: this.id, kind: message.kind }, 'bus message failed');
+		}
+	}
+
+	#onAwarenessUpdate = (
+		changes: { added: number[]; updated: number[]; removed: number[] },
+		origin: unknown
+	): void => {
+		const { added, updated, removed } = changes;
+		if (origin instanceof Connection) {
+			for (const id of added) origin.awarenessIds.add(id);
+			for (const id of removed) origin.awarenessIds.delete(id);
+		}
+		const changed = [...added, ...updated, ...removed];
+		const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
+		const frame = encodeAwareness(update);
+		for (const connection of this.connections) {
+			if (connection !== origin) connection.send(frame);
+		}
+		if (origin !== 'bus')
+			this.#ctx.bus.publish({ kind: 'awareness', roomId: this.id, data: update });
+	};
+
+	#scheduleUnload(): void {
+		clearTimeout(this.#unloadTimer);
+		this.#unloadTimer = setTimeout(() => {
+			this.#unloadTimer = undefined;
+			if (this.connections.size > 0) return;
+			if (this.#pending > 0) return this.#scheduleUnload();
+			this.compact();
+			this.destroy();
+			this.#ctx.unloaded(this);
+		}, this.#ctx.config.ROOM_IDLE_UNLOAD_MS);
+	}
+}

@@ -1,0 +1,165 @@
+/**
+ * The room hub: loads rooms on first connection, unloads idle ones, and runs the group commit.
+ * Every update accepted during one event-loop turn, in any room, is appended in ONE store
+ * transaction (scheduled with setImmediate); only after it commits do rooms forward, publish
+ * and send receipts. A failed commit keeps the queue and retries with backoff.
+ */
+import { CloseCode } from './close-codes';
+import type { ClientIdClaims } from './client-ids';
+import type { Logger } from './logger';
+import {
+	Room,
+	type AwarenessPolicy,
+	type Connection,
+	type ConnectionUser,
+	type PendingUpdate,
+	type RoomConfig,
+	type RoomContext,
+	type RoomMetrics,
+	type UpdateAdmission
+} from './room';
+import { UnknownRoomError } from './store';
+import type { Bus, Store, SyncSocket, Unsubscribe } from './types';
+
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 5_000;
+
+export interface RoomHubOptions {
+	readonly store: Store;
+	readonly bus: Bus;
+	readonly claims: ClientIdClaims;
+	readonly config: RoomConfig;
+	readonly log: Logger;
+	/** Where the gate plugs in its awareness rules; default: accept as sent. */
+	readonly awarenessPolicy?: AwarenessPolicy;
+	/** Where the per-connection rate limit (gate rule 6) plugs in; default: no limit. */
+	readonly admitUpdate?: UpdateAdmission;
+	readonly metrics?: RoomMetrics;
+}
+
+export class RoomHub {
+	readonly rooms = new Map<string, Room>();
+	readonly #ctx: RoomContext;
+	#queue: PendingUpdate[] = [];
+	#flushScheduled = false;
+	#retryTimer: ReturnType<typeof setTimeout> | undefined;
+	#retryDelayMs = 0;
+	readonly #unsubscribeResync: Unsubscribe;
+
+	constructor(options: RoomHubOptions) {
+		this.#ctx = {
+			store: options.store,
+			bus: options.bus,
+			claims: options.claims,
+			config: options.config,
+			log: options.log,
+			awarenessPolicy: options.awarenessPolicy ?? ((update) => update),
+			admitUpdate: options.admitUpdate ?? (() => () => true),
+			metrics: options.metrics,
+			enqueue: (update) => this.#enqueue(update),
+			unloaded: (room) => {
+				if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
+				options.metrics?.roomsLoaded.set(this.rooms.size);
+			}
+		};
+		this.#unsubscribeResync = options.bus.onResync(() => {
+			for (const room of this.rooms.values()) room.catchUp();
+		});
+	}
+
+	/** Updates accepted in memory, not yet committed. */
+	get pendingCount(): number {
+		return this.#queue.length;
+	}
+
+	/** Attaches an authorized socket to its room, loading the room if needed. */
+	connect(roomId: string, socket: SyncSocket, user: ConnectionUser): Connection {
+		let room = this.rooms.get(roomId);
+		if (!room) {
+			room = new Room(roomId, this.#ctx);
+			this.rooms.set(roomId, room);
+			this.#ctx.metrics?.roomsLoaded.set(this.rooms.size);
+		}
+		return room.addConnection(socket, user);
+	}
+
+	/** Membership revoked here: close the user's local sockets now, and tell other instances. */
+	revoke(roomId: string, userId: string): void {
+		this.rooms.get(roomId)?.closeUser(userId, CloseCode.FORBIDDEN, 'membership revoked');
+		this.#ctx.bus.publish({ kind: 'revoke', roomId, userId });
+	}
+
+	/** Commits the queue in one transaction. Returns false if it failed (a retry is scheduled). */
+	flush(): boolean {
+		this.#flushScheduled = false;
+		clearTimeout(this.#retryTimer);
+		this.#retryTimer = undefined;
+		const batch = this.#queue;
+		if (batch.length === 0) return true;
+		let stored;
+		const endTimer = this.#ctx.metrics?.storeCommitSeconds.startTimer();
+		try {
+			stored = this.#ctx.store.append(
+				batch.map((item) => ({ roomId: item.room.id, data: item.data }))
+			);
+			endTimer?.();
+		} catch (error) {
+			this.#commitFailed(error);
+			return false;
+		}
+		this.#queue = [];
+		this.#retryDelayMs = 0;
+		this.#ctx.metrics?.updatesAccepted.inc(batch.length);
+		const touched = new Set<Room>();
+		batch.forEach((item, index) => {
+			const entry = stored[index];
+			if (!entry) throw new Error('store.append returned fewer entries than it was given');
+			item.room.committed(item, entry);
+			touched.add(item.room);
+		});
+		for (const room of touched) room.flushed();
+		return true;
+	}
+
+	/** SIGTERM: commit what is pending, snapshot every room, close every socket (1012). */
+	async shutdown(): Promise<void> {
+		this.flush();
+		for (const room of this.rooms.values()) {
+			room.compact();
+			room.closeAll(CloseCode.SERVICE_RESTART, 'server restarting');
+			room.destroy();
+		}
+		this.rooms.clear();
+		this.#ctx.metrics?.roomsLoaded.set(0);
+		this.#unsubscribeResync();
+		clearTimeout(this.#retryTimer);
+	}
+
+	#enqueue(update: PendingUpdate): void {
+		this.#queue.push(update);
+		// While a retry is waiting, new updates simply join its batch.
+		if (this.#flushScheduled || this.#retryTimer) return;
+		this.#flushScheduled = true;
+		setImmediate(() => this.flush());
+	}
+
+	#commitFailed(error: unknown): void {
+		if (error instanceof UnknownRoomError) {
+			// The room was deleted under us: its updates can never commit. Drop them, close it.
+			const roomId = error.roomId;
+			const dropped = this.#queue.filter((item) => item.room.id === roomId);
+			this.#queue = this.#queue.filter((item) => item.room.id !== roomId);
+			for (const item of dropped) item.room.discard();
+			this.rooms.get(roomId)?.closeAll(CloseCode.FORBIDDEN, 'room deleted');
+			this.#ctx.log.warn({ roomId, dropped: dropped.length }, 'room deleted; updates dropped');
+			this.#retryTimer = setTimeout(() => this.flush(), 0);
+			return;
+		}
+		this.#retryDelayMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.#retryDelayMs * 2));
+		this.#ctx.log.error(
+			{ err: error, pending: this.#queue.length, retryInMs: this.#retryDelayMs },
+			'commit failed; will retry'
+		);
+		this.#retryTimer = setTimeout(() => this.flush(), this.#retryDelayMs);
+	}
+}

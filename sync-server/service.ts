@@ -1,0 +1,62 @@
+/**
+ * The sync server assembled from its parts (store, client-id claims, room hub, upgrade), for
+ * the production entry (main.ts) and the dev plugin (vite-plugin.ts) alike.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Config } from '../src/lib/server/config';
+import type { Db } from '../src/lib/server/db';
+import { getEvents, type MembershipRevoked } from '../src/lib/server/events';
+import { ClientIdClaims } from './client-ids';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import type { AwarenessPolicy, UpdateAdmission } from './room';
+import { RoomHub } from './rooms';
+import { SqliteStore } from './store';
+import type { Bus } from './types';
+import { createSyncUpgrade } from './upgrade';
+
+export interface SyncService {
+	readonly hub: RoomHub;
+	/** Handles /sync/… upgrades; returns false for any other path, leaving it alone. */
+	handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+	/** Drains: refuse new upgrades, commit pending updates, snapshot rooms, close sockets (1012). */
+	shutdown(): Promise<void>;
+}
+
+export function createSyncService(deps: {
+	readonly config: Config;
+	readonly db: Db;
+	readonly bus: Bus;
+	readonly log: Logger;
+	readonly awarenessPolicy?: AwarenessPolicy;
+	readonly admitUpdate?: UpdateAdmission;
+	readonly metrics?: Metrics;
+}): SyncService {
+	const { config, db, bus, log, metrics } = deps;
+	const hub = new RoomHub({
+		store: new SqliteStore(db),
+		bus,
+		claims: new ClientIdClaims(db),
+		config,
+		log,
+		awarenessPolicy: deps.awarenessPolicy,
+		admitUpdate: deps.admitUpdate,
+		metrics
+	});
+	const upgrade = createSyncUpgrade({ db, config, hub, log, metrics });
+	// The HTTP side (same process) removed a member: close their sockets within this tick.
+	const onRevoked = ({ roomId, userId }: MembershipRevoked): void => hub.revoke(roomId, userId);
+	getEvents().on('membership-revoked', onRevoked);
+
+	return {
+		hub,
+		handleUpgrade: upgrade.handleUpgrade,
+		async shutdown() {
+			getEvents().off('membership-revoked', onRevoked);
+			upgrade.stopAccepting();
+			await hub.shutdown();
+			await upgrade.close();
+		}
+	};
+}

@@ -1,0 +1,201 @@
+/**
+ * The WebSocket upgrade for /sync/<roomId>: the trust boundary of the sync server. Everything
+ * is checked on the plain HTTP request, before a socket exists: path, Origin, session cookie,
+ * membership, connections per user. A refusal is a plain HTTP response, then the socket ends.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Config } from '../src/lib/server/config';
+import type { Db } from '../src/lib/server/db';
+import { getMembership } from '../src/lib/server/rooms';
+import { SESSION_COOKIE, readCookie, validateSessionToken } from '../src/lib/server/session';
+import { CloseCode } from './close-codes';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import type { RoomHub } from './rooms';
+import type { SyncSocket } from './types';
+
+export type UpgradeConfig = Pick<
+	Config,
+	'ORIGIN' | 'MAX_FRAME_BYTES' | 'MAX_CONNECTIONS_PER_USER' | 'SESSION_INACTIVITY_DAYS'
+>;
+
+const SYNC_PREFIX = '/sync/';
+/** On shutdown, how long sockets get to finish the close handshake before they are cut. */
+const CLOSE_GRACE_MS = 1_000;
+const ROOM_ID = /^[a-z0-9]{1,64}$/;
+
+const STATUS_TEXT: Record<number, string> = {
+	401: 'Unauthorized',
+	403: 'Forbidden',
+	404: 'Not Found',
+	429: 'Too Many Requests',
+	500: 'Internal Server Error',
+	503: 'Service Unavailable'
+};
+
+function refuse(socket: Duplex, status: number, error: string): void {
+	const body = JSON.stringify({ error });
+	socket.end(
+		`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+			'Connection: close\r\n' +
+			'Content-Type: application/json\r\n' +
+			`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+	);
+	socket.once('finish', () => socket.destroy());
+}
+
+/** The room id of a /sync/… path; null for a /sync/ path with a bad id; undefined if not ours. */
+export function parseSyncPath(url: string | undefined): string | null | undefined {
+	let pathname: string;
+	try {
+		pathname = new URL(url ?? '/', 'http://localhost').pathname;
+	} catch {
+		return undefined;
+	}
+	if (!pathname.startsWith(SYNC_PREFIX)) return undefined;
+	const last = pathname.split('/').pop() ?? '';
+	return ROOM_ID.test(last) ? last : null;
+}
+
+/** A `ws` socket seen through the SyncSocket interface the rooms use. */
+function asSyncSocket(ws: WebSocket): SyncSocket {
+	return {
+		send: (data) => ws.send(data),
+		close: (code, reason) => ws.close(code, reason),
+		get bufferedAmount() {
+			return ws.bufferedAmount;
+		}
+	};
+}
+
+function toBytes(data: RawData): Uint8Array {
+	if (Array.isArray(data)) return Buffer.concat(data);
+	if (data instanceof ArrayBuffer) return new Uint8Array(data);
+	return data;
+}
+
+export interface SyncUpgrade {
+	/** Handles the upgrade if its path is /sync/…; returns false (touching nothing) otherwise. */
+	handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+	/** Refuse new upgrades from now on (shutdown). */
+	stopAccepting(): void;
+	close(): Promise<void>;
+}
+
+export function createSyncUpgrade(deps: {
+	readonly db: Db;
+	readonly config: UpgradeConfig;
+	readonly hub: RoomHub;
+	readonly log: Logger;
+	readonly metrics?: Pick<Metrics, 'connections'>;
+}): SyncUpgrade {
+	const { db, config, hub, log, metrics } = deps;
+	const wss = new WebSocketServer({
+		noServer: true,
+		perMessageDeflate: false,
+		maxPayload: config.MAX_FRAME_BYTES
+	});
+	/** Open (and opening) sockets per user, for MAX_CONNECTIONS_PER_USER. */
+	const openPerUser = new Map<string, number>();
+	let accepting = true;
+
+	function authorize(
+		request: IncomingMessage,
+		roomId: string
+	): { status: number; error: string } | { userId: string; username: string } {
+		const origin = request.headers.origin;
+		if (origin !== undefined && origin !== config.ORIGIN) {
+			return { status: 403, error: 'origin not allowed' };
+		}
+		const token = readCookie(request.headers.cookie, SESSION_COOKIE);
+		if (!token) return { status: 401, error: 'not logged in' };
+		const { user } = validateSessionToken(db, token, config.SESSION_INACTIVITY_DAYS);
+		if (!user) return { status: 401, error: 'session expired' };
+		// An unknown room has no members: 403 like a private room, so ids cannot be probed.
+		if (!getMembership(db, roomId, user.id)) return { status: 403, error: 'not a member' };
+		if ((openPerUser.get(user.id) ?? 0) >= config.MAX_CONNECTIONS_PER_USER) {
+			return { status: 429, error: 'too many connections' };
+		}
+		return { userId: user.id, username: user.username };
+	}
+
+	function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+		const roomId = parseSyncPath(request.url);
+		if (roomId === undefined) return false;
+		if (roomId === null) {
+			refuse(socket, 404, 'no such room');
+			return true;
+		}
+		if (!accepting) {
+			refuse(socket, 503, 'shutting down');
+			return true;
+		}
+		let verdict: ReturnType<typeof authorize>;
+		try {
+			verdict = authorize(request, roomId);
+		} catch (error) {
+			log.error({ err: error, roomId }, 'upgrade check failed');
+			refuse(socket, 500, 'internal error');
+			return true;
+		}
+		if ('status' in verdict) {
+			refuse(socket, verdict.status, verdict.error);
+			return true;
+		}
+		const user = verdict;
+		openPerUser.set(user.userId, (openPerUser.get(user.userId) ?? 0) + 1);
+		// The raw socket closes whether the handshake fails or the WebSocket closes later.
+		socket.once('close', () => {
+			const left = (openPerUser.get(user.userId) ?? 1) - 1;
+			if (left > 0) openPerUser.set(user.userId, left);
+			else openPerUser.delete(user.userId);
+		});
+		wss.handleUpgrade(request, socket, head, (ws) => {
+			let connection;
+			try {
+				connection = hub.connect(roomId, asSyncSocket(ws), user);
+			} catch (error) {
+				log.error({ err: error, roomId }, 'room load failed');
+				ws.close(CloseCode.INTERNAL_ERROR, 'room load failed');
+				return;
+			}
+			const attached = connection;
+			metrics?.connections.inc();
+			ws.once('close', () => metrics?.connections.dec());
+			ws.on('message', (data, isBinary) => {
+				if (!isBinary) return attached.close(CloseCode.MALFORMED_MESSAGE, 'binary frames only');
+				attached.receive(toBytes(data));
+			});
+			ws.on('close', () => attached.close(CloseCode.SERVICE_RESTART, 'closed'));
+			ws.on('error', (error) => log.warn({ err: error, roomId }, 'socket error'));
+		});
+		return true;
+	}
+
+	return {
+		handleUpgrade,
+		stopAccepting() {
+			accepting = false;
+		},
+		async close() {
+			// Give clients a moment to answer our close frames (so they see 1012), then cut.
+			const closing = [...wss.clients].map(
+				(ws) =>
+					new Promise<void>((done) => {
+						if (ws.readyState === ws.CLOSED) done();
+						else ws.once('close', () => done());
+					})
+			);
+			let timer: ReturnType<typeof setTimeout> | undefined;
+			await Promise.race([
+				Promise.all(closing),
+				new Promise<void>((done) => (timer = setTimeout(done, CLOSE_GRACE_MS)))
+			]);
+			clearTimeout(timer);
+			for (const ws of wss.clients) ws.terminate();
+			await new Promise<void>((done) => wss.close(() => done()));
+		}
+	};
+}

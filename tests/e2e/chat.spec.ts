@@ -1,0 +1,154 @@
+import type { Page } from '@playwright/test';
+import {
+	addMember,
+	createRoom,
+	expect,
+	goOffline,
+	goOnline,
+	test,
+	type ChatUser
+} from './fixtures';
+
+function roomName(prefix: string): string {
+	return `${prefix} ${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A room owned by `owner` with `member` added. */
+async function sharedRoom(owner: ChatUser, member: ChatUser, name: string): Promise<string> {
+	const roomId = await createRoom(owner.context, name, 'private');
+	await addMember(owner.context, roomId, member.username);
+	return roomId;
+}
+
+async function sendMessage(page: Page, text: string): Promise<void> {
+	await page.getByRole('textbox', { name: 'Message' }).fill(text);
+	await page.getByRole('button', { name: 'Send' }).click();
+}
+
+/** Collects every dialog (alert, confirm…) the page opens: none may appear. */
+function recordDialogs(page: Page): string[] {
+	const dialogs: string[] = [];
+	page.on('dialog', (dialog) => {
+		dialogs.push(dialog.message());
+		void dialog.dismiss();
+	});
+	return dialogs;
+}
+
+test('two users chat both ways in real time and see who wrote each message', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = roomName('Two way');
+	const roomId = await sharedRoom(alice, bob, name);
+	const alicePage = await alice.openRoom(roomId);
+	const bobPage = await bob.openRoom(roomId);
+
+	await expect(alicePage.getByRole('heading', { name })).toBeVisible();
+	await sendMessage(alicePage, 'Hello Bob, this is Alice');
+	const fromAlice = bobPage
+		.getByRole('log', { name })
+		.getByRole('listitem')
+		.filter({ hasText: 'Hello Bob, this is Alice' });
+	await expect(fromAlice).toHaveCount(1);
+	await expect(fromAlice).toContainText(alice.username);
+
+	// Enter sends too.
+	const bobBox = bobPage.getByRole('textbox', { name: 'Message' });
+	await bobBox.fill('Hi Alice!');
+	await bobBox.press('Enter');
+	await expect(bobBox).toHaveValue('');
+	const fromBob = alicePage
+		.getByRole('log', { name })
+		.getByRole('listitem')
+		.filter({ hasText: 'Hi Alice!' });
+	await expect(fromBob).toHaveCount(1);
+	await expect(fromBob).toContainText(bob.username);
+
+	// Both logs hold both messages, in the same order.
+	for (const page of [alicePage, bobPage]) {
+		await expect(page.getByRole('log', { name }).getByRole('listitem')).toHaveText([
+			/Hello Bob, this is Alice/,
+			/Hi Alice!/
+		]);
+	}
+	// A message over the limit is not sent; the composer says why and keeps the draft.
+	await sendMessage(bobPage, 'x'.repeat(4001));
+	await expect(bobPage.getByRole('alert')).toContainText('too long');
+	await expect(bobBox).toHaveValue('x'.repeat(4001));
+
+	// Alice's own message reached the server.
+	const ownOnAlice = alicePage
+		.getByRole('log', { name })
+		.getByRole('listitem')
+		.filter({ hasText: 'Hello Bob' });
+	await expect(ownOnAlice).toContainText('Sent');
+});
+
+test('a message sent offline stays pending in the local replica and is delivered on reconnect', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = roomName('Offline');
+	const roomId = await sharedRoom(alice, bob, name);
+	let alicePage = await alice.openRoom(roomId);
+	const bobPage = await bob.openRoom(roomId);
+
+	await goOffline(alice.context);
+	await expect(alicePage.getByRole('status')).toHaveText('Offline');
+
+	const text = 'Written on a train without network';
+	await sendMessage(alicePage, text);
+	const pending = alicePage
+		.getByRole('log', { name })
+		.getByRole('listitem')
+		.filter({ hasText: text });
+	await expect(pending).toHaveCount(1);
+	await expect(pending).toContainText('Pending');
+	await alicePage.close();
+
+	await goOnline(alice.context);
+	alicePage = await alice.openRoom(roomId);
+	const reopened = alicePage
+		.getByRole('log', { name })
+		.getByRole('listitem')
+		.filter({ hasText: text });
+	await expect(reopened).toHaveCount(1);
+
+	const onBob = bobPage.getByRole('log', { name }).getByRole('listitem').filter({ hasText: text });
+	await expect(onBob).toHaveCount(1);
+	await expect(onBob).toContainText(alice.username);
+	await expect(reopened).toContainText('Sent');
+	await expect(reopened).not.toContainText('Pending');
+});
+
+test('markup in a message is shown as text and only http links become links', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = roomName('Safety');
+	const roomId = await sharedRoom(alice, bob, name);
+	const alicePage = await alice.openRoom(roomId);
+	const bobPage = await bob.openRoom(roomId);
+	const dialogs = [...[alicePage, bobPage].map(recordDialogs)];
+
+	const markup = '<img src=x onerror=alert(1)>';
+	await sendMessage(bobPage, markup);
+	await sendMessage(bobPage, 'docs at https://example.com/guide?x=1 and javascript:alert(2)');
+
+	const log = alicePage.getByRole('log', { name });
+	await expect(log.getByRole('listitem').filter({ hasText: markup })).toHaveCount(1);
+	await expect(log.locator('img')).toHaveCount(0);
+
+	const link = log.getByRole('link', { name: 'https://example.com/guide?x=1' });
+	await expect(link).toHaveAttribute('href', 'https://example.com/guide?x=1');
+	await expect(link).toHaveAttribute('rel', /noopener/);
+	await expect(link).toHaveAttribute('target', '_blank');
+	await expect(log.getByRole('link')).toHaveCount(1);
+	await expect(log.getByRole('listitem').filter({ hasText: 'javascript:alert(2)' })).toHaveCount(1);
+
+	expect(dialogs.flat()).toEqual([]);
+});

@@ -1,0 +1,166 @@
+/**
+ * Playwright fixtures: one real Parley server per worker, browser contexts (one per user)
+ * whose sync sockets can be cut, and API helpers that share each context's cookies.
+ */
+import {
+	test as base,
+	expect,
+	type Browser,
+	type BrowserContext,
+	type Page,
+	type WebSocketRoute
+} from '@playwright/test';
+import { startServer, type ServerHandle } from '../support/server';
+
+export { expect };
+
+export interface RegisteredUser {
+	readonly id: string;
+	readonly username: string;
+}
+
+export interface ChatUser extends RegisteredUser {
+	readonly context: BrowserContext;
+	/** Opens the room page in a new tab and waits for it to be online. */
+	openRoom(roomId: string): Promise<Page>;
+}
+
+/** The routed sync sockets of a context and whether the context is cut off. */
+interface NetworkSwitch {
+	offline: boolean;
+	readonly sockets: Set<{ page: WebSocketRoute; server: WebSocketRoute }>;
+}
+
+const switches = new WeakMap<BrowserContext, NetworkSwitch>();
+
+function switchOf(context: BrowserContext): NetworkSwitch {
+	const found = switches.get(context);
+	if (!found) throw new Error('context was not created by newChatContext()');
+	return found;
+}
+
+/**
+ * A context whose sync sockets pass through Playwright, so goOffline can cut them:
+ * `context.setOffline(true)` alone leaves open WebSockets open.
+ */
+export async function newChatContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
+	const context = await browser.newContext({ baseURL });
+	const state: NetworkSwitch = { offline: false, sockets: new Set() };
+	switches.set(context, state);
+	await context.routeWebSocket(/\/sync\//, (ws) => {
+		if (state.offline) {
+			void ws.close();
+			return;
+		}
+		const pair = { page: ws, server: ws.connectToServer() };
+		state.sockets.add(pair);
+		ws.onClose(() => state.sockets.delete(pair));
+		pair.server.onClose(() => state.sockets.delete(pair));
+	});
+	return context;
+}
+
+export async function goOffline(context: BrowserContext): Promise<void> {
+	const state = switchOf(context);
+	state.offline = true;
+	await context.setOffline(true);
+	const open = [...state.sockets];
+	state.sockets.clear();
+	await Promise.all(open.flatMap(({ page, server }) => [server.close(), page.close()]));
+}
+
+export async function goOnline(context: BrowserContext): Promise<void> {
+	switchOf(context).offline = false;
+	await context.setOffline(false);
+}
+
+let counter = 0;
+function uniqueName(prefix: string): string {
+	counter++;
+	return `${prefix}${counter}_${Math.random().toString(36).slice(2, 7)}`;
+}
+
+async function postJson<T>(
+	context: BrowserContext,
+	path: string,
+	data: unknown,
+	expectedStatus: number
+): Promise<T> {
+	const response = await context.request.post(path, { data });
+	if (response.status() !== expectedStatus) {
+		throw new Error(`POST ${path}: ${response.status()} ${await response.text()}`);
+	}
+	return (await response.json()) as T;
+}
+
+/** Registers a fresh user; the session cookie lands in the context. */
+export async function registerUser(
+	context: BrowserContext,
+	baseURL: string,
+	prefix = 'user'
+): Promise<RegisteredUser> {
+	const username = uniqueName(prefix);
+	const body = await postJson<RegisteredUser>(
+		context,
+		new URL('/api/auth/register', baseURL).href,
+		{ username, password: 'correct horse battery' },
+		201
+	);
+	return { id: body.id, username: body.username };
+}
+
+export async function createRoom(
+	context: BrowserContext,
+	name: string,
+	visibility: 'public' | 'private' = 'private'
+): Promise<string> {
+	const body = await postJson<{ id: string }>(context, '/api/rooms', { name, visibility }, 201);
+	return body.id;
+}
+
+export async function addMember(
+	context: BrowserContext,
+	roomId: string,
+	username: string
+): Promise<void> {
+	await postJson(context, `/api/rooms/${roomId}/members`, { username }, 201);
+}
+
+export const test = base.extend<
+	{ newUser: (prefix?: string) => Promise<ChatUser> },
+	{ server: ServerHandle }
+>({
+	server: [
+		// eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
+		async ({}, use) => {
+			const server = await startServer();
+			await use(server);
+			await server.dispose();
+		},
+		{ scope: 'worker' }
+	],
+
+	baseURL: async ({ server }, use) => {
+		await use(server.url);
+	},
+
+	newUser: async ({ browser, server }, use) => {
+		const contexts: BrowserContext[] = [];
+		await use(async (prefix = 'user') => {
+			const context = await newChatContext(browser, server.url);
+			contexts.push(context);
+			const user = await registerUser(context, server.url, prefix);
+			return {
+				...user,
+				context,
+				async openRoom(roomId) {
+					const page = await context.newPage();
+					await page.goto(`/rooms/${roomId}`);
+					await expect(page.getByRole('status')).toHaveText('Online');
+					return page;
+				}
+			};
+		});
+		await Promise.all(contexts.map((context) => context.close()));
+	}
+});

@@ -1,0 +1,69 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrate, openDatabase, type Db } from '../../src/lib/server/db';
+import { migrations } from '../../src/lib/server/migrations';
+import { makeTempDir } from '../support/server';
+
+let dir: string;
+let db: Db;
+
+beforeEach(() => {
+	dir = makeTempDir('parley-migrations-');
+	db = openDatabase(join(dir, 'parley.db'));
+});
+
+afterEach(() => {
+	db.close();
+	rmSync(dir, { recursive: true, force: true });
+});
+
+const latest = Math.max(...migrations.map((migration) => migration.version));
+
+describe('migrations', () => {
+	it('bring a fresh database to the latest version with every table', () => {
+		expect(db.pragma('user_version', { simple: true })).toBe(latest);
+		const tables = (
+			db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
+		).map((row) => row.name);
+		expect(tables).toEqual(
+			expect.arrayContaining([
+				'users',
+				'sessions',
+				'rooms',
+				'memberships',
+				'room_updates',
+				'room_snapshots',
+				'client_ids'
+			])
+		);
+	});
+
+	it('apply nothing when run again, in the same process or after reopening', () => {
+		expect(migrate(db)).toBe(0);
+		db.close();
+		db = openDatabase(join(dir, 'parley.db'));
+		expect(migrate(db)).toBe(0);
+		expect(db.pragma('user_version', { simple: true })).toBe(latest);
+	});
+
+	it('open the database with foreign keys enforced and the WAL journal', () => {
+		expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+		expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+		expect(() =>
+			db
+				.prepare(
+					"INSERT INTO sessions (id, secret_hash, user_id, created_at, last_verified_at) VALUES ('s', x'00', 'nobody', 0, 0)"
+				)
+				.run()
+		).toThrow(/FOREIGN KEY/);
+	});
+
+	it('make usernames unique regardless of case', () => {
+		const insert = db.prepare(
+			"INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)"
+		);
+		insert.run('u1', 'Alice');
+		expect(() => insert.run('u2', 'alice')).toThrow(/UNIQUE/);
+	});
+});

@@ -1,0 +1,427 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { openDatabase, type Db } from '../../src/lib/server/db';
+import { createRoom } from '../../src/lib/server/rooms';
+import { InProcessBus, InProcessBusHub } from '../../sync-server/bus';
+import { ClientIdClaims } from '../../sync-server/client-ids';
+import { CloseCode } from '../../sync-server/close-codes';
+import { createMetrics, type Metrics } from '../../sync-server/metrics';
+import {
+	decodeMessage,
+	encodeAwareness,
+	encodeSyncStep1,
+	encodeUpdate,
+	type Message
+} from '../../sync-server/protocol';
+import type { Connection, UpdateAdmission } from '../../sync-server/room';
+import { RoomHub } from '../../sync-server/rooms';
+import { SqliteStore } from '../../sync-server/store';
+import type { Bus, Store, SyncSocket } from '../../sync-server/types';
+
+const log = pino({ level: 'silent' });
+const config = { MAX_MESSAGE_CHARS: 4000, COMPACT_AFTER_UPDATES: 500, ROOM_IDLE_UNLOAD_MS: 60_000 };
+
+class FakeSocket implements SyncSocket {
+	readonly received: Message[] = [];
+	closed: { code: number; reason: string } | null = null;
+	bufferedAmount = 0;
+	/** Runs at the moment a frame is sent, before the test sees it. */
+	onSend: ((message: Message) => void) | null = null;
+
+	send(data: Uint8Array): void {
+		const message = decodeMessage(data);
+		this.onSend?.(message);
+		this.received.push(message);
+	}
+
+	close(code: number, reason: string): void {
+		this.closed = { code, reason };
+	}
+
+	updates(): Uint8Array[] {
+		return this.received.flatMap((m) =>
+			m.type === 'update' || m.type === 'sync-step2' ? [m.update] : []
+		);
+	}
+
+	of<T extends Message['type']>(type: T): Extract<Message, { type: T }>[] {
+		return this.received.filter((m): m is Extract<Message, { type: T }> => m.type === type);
+	}
+}
+
+/** A client: its own Y.Doc, a fake socket, the server-side connection. */
+class FakeClient {
+	readonly doc = new Y.Doc();
+	readonly socket = new FakeSocket();
+	readonly connection: Connection;
+
+	constructor(
+		hub: RoomHub,
+		roomId: string,
+		readonly userId: string
+	) {
+		this.connection = hub.connect(roomId, this.socket, { userId, username: userId });
+	}
+
+	/** Writes a message locally and sends the resulting update; returns the update. */
+	sendMessage(text: string, author = this.userId): Uint8Array {
+		const before = Y.encodeStateVector(this.doc);
+		this.doc.getArray('messages').push([{ id: crypto.randomUUID(), author, text, ts: 1 }]);
+		const update = Y.encodeStateAsUpdate(this.doc, before);
+		this.connection.receive(encodeUpdate(update));
+		return update;
+	}
+
+	/** The texts of the messages this client received from the server. */
+	receivedTexts(): string[] {
+		const doc = new Y.Doc();
+		for (const update of this.socket.updates()) Y.applyUpdate(doc, update);
+		return doc
+			.getArray<{ text: string }>('messages')
+			.toArray()
+			.map((m) => m.text);
+	}
+}
+
+/** One event-loop turn: the group commit (setImmediate) scheduled before this runs first. */
+function nextTurn(): Promise<void> {
+	return new Promise((resolve) => setImmediate(resolve));
+}
+
+let dir: string;
+let file: string;
+let db: Db;
+let roomId: string;
+const open: { close(): void }[] = [];
+
+function makeHub(
+	options: {
+		bus?: Bus;
+		store?: Store;
+		database?: Db;
+		metrics?: Metrics;
+		admitUpdate?: UpdateAdmission;
+	} = {}
+): RoomHub {
+	const database = options.database ?? db;
+	const hub = new RoomHub({
+		store: options.store ?? new SqliteStore(database),
+		bus: options.bus ?? new InProcessBus(),
+		claims: new ClientIdClaims(database),
+		config,
+		log,
+		metrics: options.metrics,
+		admitUpdate: options.admitUpdate
+	});
+	// Shut down before the databases close: it stops awareness timers and snapshots rooms.
+	open.unshift({ close: () => void hub.shutdown() });
+	return hub;
+}
+
+function openSecondConnection(): Db {
+	const second = openDatabase(file);
+	open.push(second);
+	return second;
+}
+
+beforeEach(() => {
+	dir = mkdtempSync(join(tmpdir(), 'parley-room-'));
+	file = join(dir, 'parley.db');
+	db = openDatabase(file);
+	for (const id of ['alice', 'bob', 'carol']) {
+		db.prepare(
+			"INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)"
+		).run(id, id);
+	}
+	roomId = createRoom(db, 'alice', 'room', 'private').id;
+});
+
+afterEach(() => {
+	for (const item of open.splice(0)) item.close();
+	db.close();
+	rmSync(dir, { recursive: true, force: true });
+});
+
+describe('room hub', () => {
+	it('commits an update to SQLite before any other socket receives it', async () => {
+		const hub = makeHub();
+		const alice = new FakeClient(hub, roomId, 'alice');
+		const bob = new FakeClient(hub, roomId, 'bob');
+		// Another connection to the file, like another process: it sees only committed data.
+		const observer = new SqliteStore(openSecondConnection());
+		const committedWhenBobGotIt: boolean[] = [];
+		bob.socket.onSend = (message) => {
+			if (message.type !== 'update') return;
+			const stored = observer.readSince(roomId, 0).map((u) => Buffer.from(u.data));
+			committedWhenBobGotIt.push(stored.some((data) => data.equals(message.update)));
+		};
+
+		alice.sendMessage('hello');
+		expect(bob.socket.updates()).toHaveLength(0);
+		await nextTurn();
+
+		expect(bob.receivedTexts()).toEqual(['hello']);
+		expect(committedWhenBobGotIt).toEqual([true]);
+		expect(alice.socket.updates()).toHaveLength(0);
+	});
+
+	it('appends every update accepted in one turn, across rooms, in one batch with gapless seqs', async () => {
+		const otherRoom = createRoom(db, 'alice', 'other', 'private').id;
+		const metrics = createMetrics();
+		const hub = makeHub({ metrics });
+		const alice = new FakeClient(hub, roomId, 'alice');
+		const aliceElsewhere = new FakeClient(hub, otherRoom, 'alice');
+		alice.sendMessage('one');
+		alice.sendMessage('two');
+		aliceElsewhere.sendMessage('three');
+		expect(hub.pendingCount).toBe(3);
+		await nextTurn();
+		expect(hub.pendingCount).toBe(0);
+		const store = new SqliteStore(db);
+		expect(store.readSince(roomId, 0).map((u) => u.seq)).toEqual([1, 2]);
+		expect(store.readSince(otherRoom, 0).map((u) => u.seq)).toEqual([1]);
+		expect(hub.rooms.get(roomId)?.lastSeq).toBe(2);
+		expect((await metrics.updatesAccepted.get()).values[0]?.value).toBe(3);
+		expect(
+			(await metrics.storeCommitSeconds.get()).values.find((v) => v.metricName?.endsWith('_count'))
+				?.value
+		).toBe(1);
+	});
+
+	it('refuses a forged author: nothing stored or forwarded, the sender gets the reason', async () => {
+		const metrics = createMetrics();
+		const hub = makeHub({ metrics });
+		const alice = new FakeClient(hub, roomId, 'alice');
+		const bob = new FakeClient(hub, roomId, 'bob');
+		alice.sendMessage('I am bob', 'bob');
+		await nextTurn();
+
+		expect(alice.socket.of('permission-denied')).toHaveLength(1);
+		expect(alice.socket.of('permission-denied')[0]?.reason).toMatch(/author/);
+		expect(bob.socket.updates()).toHaveLength(0);
+		expect(new SqliteStore(db).loadRoom(roomId)).toEqual({ updates: [], seq: 0 });
+		expect(hub.rooms.get(roomId)?.doc.getArray('messages').length).toBe(0);
+		expect(alice.socket.closed).toBeNull();
+		const refused = await metrics.updatesRefused.get();
+		expect(refused.values).toEqual([{ labels: { rule: 'rule2' }, value: 1 }]);
+		expect((await metrics.updatesAccepted.get()).values[0]?.value ?? 0).toBe(0);
+	});
+
+	it('closes a connection with 4403 after three refusals', () => {
+		const hub = makeHub();
+		const alice = new FakeClient(hub, roomId, 'alice');
+		for (let i = 0; i < 3; i++) {
+			// A fresh doc each time: every forgery is new to the server.
+			const doc = new Y.Doc();
+			doc.getArray('messages').push([{ id: crypto.randomUUID(), author: 'bob', text: 'x', ts: 1 }]);
+			alice.connection.receive(encodeUpdate(Y.encodeStateAsUpdate(doc)));
+		}
+		expect(alice.socket.of('permission-denied')).toHaveLength(3);
+		expect(alice.socket.closed?.code).toBe(CloseCode.FORBIDDEN);
+	});
+
+	it('refuses updates over the connection’s rate and closes a flood with 4429', async () => {
+		// Two updates per connection, then none: what an empty token bucket answers.
+		const hub = makeHub({
+			admitUpdate: () => {
+				let tokens = 2;
+				return () => tokens-- > 0;
+			}
+		});
+		const alice = new FakeClient(hub, roomId, 'alice');
+		for (let i = 0; i < 5; i++) alice.sendMessage(`m${i}`);
+		await nextTurn();
+		expect(new SqliteStore(db).loadRoom(roomId).seq).toBe(2);
+		expect(alice.socket.of('permission-denied').map((m) => m.reason)).toEqual([
+			'rule 6: too many updates per second',
+			'rule 6: too many updates per second',
+			'rule 6: too many updates per second'
+		]);
+		expect(alice.socket.closed?.code).toBe(CloseCode.RATE_LIMITED);
+	});
+
+	it('sends the room’s state vector on connect and a STORED receipt for the sender’s clientID after commit', async () => {
+		const hub = makeHub();
+		const alice = new FakeClient(hub, roomId, 'alice');
+		expect(alice.socket.of('stored')[0]?.stateVector).toEqual(new Map());
+		alice.sendMessage('a');
+		alice.sendMessage('b');
+		expect(alice.socket.of('stored')).toHaveLength(1);
+		await nextTurn();
+
+		const receipts = alice.socket.of('stored');
+		expect(receipts).toHaveLength(2);
+		const clock = Y.getState(alice.doc.store, alice.doc.clientID);
+		expect(receipts[1]?.stateVector).toEqual(new Map([[alice.doc.clientID, clock]]));
+
+		const carol = new FakeClient(hub, roomId, 'carol');
+		expect(carol.socket.of('stored')[0]?.stateVector).toEqual(
+			new Map([[alice.doc.clientID, clock]])
+		);
+	});
+
+	it('defers a newcomer’s initial sync and step-1 replies until pending updates commit', async () => {
+		const hub = makeHub();
+		const alice = new FakeClient(hub, roomId, 'alice');
+		alice.sendMessage('not yet committed');
+		const carol = new FakeClient(hub, roomId, 'carol');
+		carol.connection.receive(encodeSyncStep1(carol.doc));
+		expect(carol.socket.received).toEqual([]);
+		await nextTurn();
+
+		expect(carol.socket.of('sync-step1')).toHaveLength(2);
+		expect(carol.socket.of('stored')).toHaveLength(1);
+		expect(carol.receivedTexts()).toEqual(['not yet committed']);
+	});
+
+	it('answers sync step 1 with step 2 and its own step 1', () => {
+		const hub = makeHub();
+		const bob = new FakeClient(hub, roomId, 'bob');
+		bob.socket.received.length = 0;
+		bob.connection.receive(encodeSyncStep1(bob.doc));
+		expect(bob.socket.received.map((m) => m.type)).toEqual(['sync-step2', 'sync-step1']);
+	});
+
+	it('closes only the socket that sent a malformed frame', async () => {
+		const hub = makeHub();
+		const alice = new FakeClient(hub, roomId, 'alice');
+		const bob = new FakeClient(hub, roomId, 'bob');
+		alice.connection.receive(new Uint8Array([0, 7, 1]));
+		expect(alice.socket.closed?.code).toBe(CloseCode.MALFORMED_MESSAGE);
+		expect(bob.socket.closed).toBeNull();
+		bob.sendMessage('still here');
+		await nextTurn();
+		expect(new SqliteStore(db).loadRoom(roomId).seq).toBe(1);
+	});
+
+	it('closes a socket whose send buffer is over the bound instead of buffering more', async () => {
+		const hub = makeHub();
+		const alice = new FakeClient(hub, roomId, 'alice');
+		const bob = new FakeClient(hub, roomId, 'bob');
+		bob.socket.bufferedAmount = 5 * 1024 * 1024;
+		alice.sendMessage('big backlog');
+		await nextTurn();
+		expect(bob.socket.closed?.code).toBe(CloseCode.SLOW_CONSUMER);
+		expect(bob.socket.updates()).toHaveLength(0);
+	});
+
+	it('relays awareness to the others and removes a closed connection’s states', () => {
+		const hub = makeHub();
+		const alice = new FakeClient(hub, roomId, 'alice');
+		const bob = new FakeClient(hub, roomId, 'bob');
+		const awareness = new awarenessProtocol.Awareness(alice.doc);
+		awareness.setLocalState({ user: { id: 'alice', name: 'alice' } });
+		alice.connection.receive(
+			encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(awareness, [alice.doc.clientID]))
+		);
+		const room = hub.rooms.get(roomId);
+		expect(room?.awareness.getStates().get(alice.doc.clientID)).toEqual({
+			user: { id: 'alice', name: 'alice' }
+		});
+		expect(bob.socket.of('awareness')).toHaveLength(1);
+
+		alice.connection.close(1000, 'bye');
+		expect(room?.awareness.getStates().has(alice.doc.clientID)).toBe(false);
+		expect(bob.socket.of('awareness')).toHaveLength(2);
+		awareness.destroy();
+	});
+
+	it('keeps the queue when a commit fails and commits it on retry, forwarding only then', async () => {
+		const real = new SqliteStore(db);
+		let failures = 1;
+		const flaky: Store = {
+			loadRoom: (id) => real.loadRoom(id),
+			append: (batch) => {
+				if (failures-- > 0) throw new Error('disk I/O error');
+				return real.append(batch);
+			},
+			readSince: (id, after) => real.readSince(id, after),
+			compact: (id, upto, state) => real.compact(id, upto, state),
+			logLength: (id) => real.logLength(id)
+		};
+		const hub = makeHub({ store: flaky });
+		const alice = new FakeClient(hub, roomId, 'alice');
+		const bob = new FakeClient(hub, roomId, 'bob');
+		alice.sendMessage('survives');
+		await nextTurn();
+		expect(bob.socket.updates()).toHaveLength(0);
+		expect(hub.pendingCount).toBe(1);
+
+		await new Promise<void>((resolve, reject) => {
+			const deadline = Date.now() + 2_000;
+			const poll = (): void => {
+				if (hub.pendingCount === 0) return resolve();
+				if (Date.now() > deadline) return reject(new Error('retry never committed'));
+				setTimeout(poll, 5);
+			};
+			poll();
+		});
+		expect(bob.receivedTexts()).toEqual(['survives']);
+		expect(real.loadRoom(roomId).seq).toBe(1);
+	});
+});
+
+describe('room hub with a bus', () => {
+	it('delivers committed updates to another instance and fills a seq gap from the store', async () => {
+		const busHub = new InProcessBusHub();
+		const dbTwo = openSecondConnection();
+		const one = makeHub({ bus: new InProcessBus(busHub) });
+		const two = makeHub({ bus: new InProcessBus(busHub), database: dbTwo });
+		const alice = new FakeClient(one, roomId, 'alice');
+		const bob = new FakeClient(two, roomId, 'bob');
+
+		alice.sendMessage('first');
+		await nextTurn();
+		expect(bob.receivedTexts()).toEqual(['first']);
+		expect(two.rooms.get(roomId)?.lastSeq).toBe(1);
+
+		// A commit whose bus message never arrives (e.g. Redis dropped it): seq 2.
+		const carolDoc = new Y.Doc();
+		carolDoc
+			.getArray('messages')
+			.push([{ id: crypto.randomUUID(), author: 'carol', text: 'missed', ts: 1 }]);
+		new SqliteStore(db).append([{ roomId, data: Y.encodeStateAsUpdate(carolDoc) }]);
+
+		alice.sendMessage('third');
+		await nextTurn();
+		// One's own commit got seq 3, so one also read 2 back; two saw 3 after 1 and read the gap.
+		expect(one.rooms.get(roomId)?.lastSeq).toBe(3);
+		expect(two.rooms.get(roomId)?.lastSeq).toBe(3);
+		expect(bob.receivedTexts().sort()).toEqual(['first', 'missed', 'third']);
+		expect(
+			two.rooms
+				.get(roomId)
+				?.doc.getArray<{ text: string }>('messages')
+				.toArray()
+				.map((m) => m.text)
+				.sort()
+		).toEqual(['first', 'missed', 'third']);
+	});
+
+	it('re-reads the store on resync and closes a revoked user’s sockets on every instance', async () => {
+		const busHub = new InProcessBusHub();
+		const busTwo = new InProcessBus(busHub);
+		const one = makeHub({ bus: new InProcessBus(busHub) });
+		const two = makeHub({ bus: busTwo, database: openSecondConnection() });
+		const alice = new FakeClient(one, roomId, 'alice');
+		const bob = new FakeClient(two, roomId, 'bob');
+
+		const doc = new Y.Doc();
+		doc
+			.getArray('messages')
+			.push([{ id: crypto.randomUUID(), author: 'carol', text: 'quiet', ts: 1 }]);
+		new SqliteStore(db).append([{ roomId, data: Y.encodeStateAsUpdate(doc) }]);
+		busTwo.resync();
+		expect(bob.receivedTexts()).toEqual(['quiet']);
+
+		one.revoke(roomId, 'bob');
+		await nextTurn();
+		expect(bob.socket.closed?.code).toBe(CloseCode.FORBIDDEN);
+		expect(alice.socket.closed).toBeNull();
+	});
+});
