@@ -47,7 +47,9 @@ export interface AwarenessSender extends ConnectionUser {
 export type AwarenessPolicy = (
 	update: Uint8Array,
 	sender: AwarenessSender,
-	owners: ReadonlyMap<number, string>
+	owners: ReadonlyMap<number, string>,
+	/** Whether another connection in the room already speaks for this awareness clientID. */
+	claimedElsewhere: (clientId: number) => boolean
 ) => Uint8Array | null;
 
 export type RoomConfig = Pick<
@@ -334,7 +336,13 @@ export class Room {
 	/** The one place client awareness enters the room. */
 	acceptAwareness(connection: Connection, update: Uint8Array): void {
 		const sender = { ...connection.user, claimedClientIds: connection.awarenessIds };
-		const allowed = this.#ctx.awarenessPolicy(update, sender, this.#owners);
+		const claimedElsewhere = (clientId: number): boolean => {
+			for (const other of this.connections) {
+				if (other !== connection && other.awarenessIds.has(clientId)) return true;
+			}
+			return false;
+		};
+		const allowed = this.#ctx.awarenessPolicy(update, sender, this.#owners, claimedElsewhere);
 		if (allowed) awarenessProtocol.applyAwarenessUpdate(this.awareness, allowed, connection);
 	}
 

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Config } from '../src/lib/server/config';
 import type { Db } from '../src/lib/server/db';
 import { getEvents, type MembershipRevoked } from '../src/lib/server/events';
+import { sanitizeAwarenessUpdate } from './awareness-gate';
 import { ClientIdClaims } from './client-ids';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -14,6 +15,7 @@ import type { AwarenessPolicy, UpdateAdmission } from './room';
 import { RoomHub } from './rooms';
 import { SqliteStore } from './store';
 import type { Bus } from './types';
+import { createUpdateAdmission } from './token-bucket';
 import { createSyncUpgrade } from './upgrade';
 
 export interface SyncService {
@@ -29,7 +31,9 @@ export function createSyncService(deps: {
 	readonly db: Db;
 	readonly bus: Bus;
 	readonly log: Logger;
+	/** Default: the awareness gate (awareness-gate.ts). */
 	readonly awarenessPolicy?: AwarenessPolicy;
+	/** Default: a token bucket per connection, UPDATES_PER_SECOND / UPDATES_BURST. */
 	readonly admitUpdate?: UpdateAdmission;
 	readonly metrics?: Metrics;
 }): SyncService {
@@ -40,8 +44,13 @@ export function createSyncService(deps: {
 		claims: new ClientIdClaims(db),
 		config,
 		log,
-		awarenessPolicy: deps.awarenessPolicy,
-		admitUpdate: deps.admitUpdate,
+		awarenessPolicy: deps.awarenessPolicy ?? sanitizeAwarenessUpdate,
+		admitUpdate:
+			deps.admitUpdate ??
+			createUpdateAdmission({
+				ratePerSecond: config.UPDATES_PER_SECOND,
+				burst: config.UPDATES_BURST
+			}),
 		metrics
 	});
 	const upgrade = createSyncUpgrade({ db, config, hub, log, metrics });

@@ -88,6 +88,19 @@ class FakeClient {
 	}
 }
 
+/** Polls `predicate` (for state changes that emit no event, e.g. a timer firing) until a deadline. */
+function until(predicate: () => boolean, what: string, timeoutMs = 2_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	return new Promise((resolve, reject) => {
+		const poll = (): void => {
+			if (predicate()) return resolve();
+			if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
+			setTimeout(poll, 5);
+		};
+		poll();
+	});
+}
+
 /** One event-loop turn: the group commit (setImmediate) scheduled before this runs first. */
 function nextTurn(): Promise<void> {
 	return new Promise((resolve) => setImmediate(resolve));
@@ -106,6 +119,7 @@ function makeHub(
 		database?: Db;
 		metrics?: Metrics;
 		admitUpdate?: UpdateAdmission;
+		config?: Partial<typeof config>;
 	} = {}
 ): RoomHub {
 	const database = options.database ?? db;
@@ -113,7 +127,7 @@ function makeHub(
 		store: options.store ?? new SqliteStore(database),
 		bus: options.bus ?? new InProcessBus(),
 		claims: new ClientIdClaims(database),
-		config,
+		config: { ...config, ...options.config },
 		log,
 		metrics: options.metrics,
 		admitUpdate: options.admitUpdate
@@ -352,17 +366,38 @@ describe('room hub', () => {
 		expect(bob.socket.updates()).toHaveLength(0);
 		expect(hub.pendingCount).toBe(1);
 
-		await new Promise<void>((resolve, reject) => {
-			const deadline = Date.now() + 2_000;
-			const poll = (): void => {
-				if (hub.pendingCount === 0) return resolve();
-				if (Date.now() > deadline) return reject(new Error('retry never committed'));
-				setTimeout(poll, 5);
-			};
-			poll();
-		});
+		await until(() => hub.pendingCount === 0, 'the retried commit');
 		expect(bob.receivedTexts()).toEqual(['survives']);
 		expect(real.loadRoom(roomId).seq).toBe(1);
+	});
+});
+
+describe('room lifecycle', () => {
+	it('compacts the log past the threshold and when the room unloads, keeping the document', async () => {
+		const hub = makeHub({ config: { COMPACT_AFTER_UPDATES: 3, ROOM_IDLE_UNLOAD_MS: 20 } });
+		const store = new SqliteStore(db);
+		const alice = new FakeClient(hub, roomId, 'alice');
+		for (const text of ['1', '2', '3', '4']) {
+			alice.sendMessage(text);
+			await nextTurn();
+		}
+		// The compaction is scheduled off the hot path, right after the commit's turn.
+		await nextTurn();
+		expect(store.logLength(roomId)).toBe(0);
+		alice.sendMessage('5');
+		await nextTurn();
+		expect(store.logLength(roomId)).toBe(1);
+
+		alice.connection.close(1000, 'bye');
+		await until(() => !hub.rooms.has(roomId), 'the room to unload');
+		expect(store.logLength(roomId)).toBe(0);
+		const loaded = store.loadRoom(roomId);
+		expect(loaded.seq).toBe(5);
+		expect(loaded.updates).toHaveLength(1);
+
+		const bob = new FakeClient(hub, roomId, 'bob');
+		bob.connection.receive(encodeSyncStep1(bob.doc));
+		expect(bob.receivedTexts()).toEqual(['1', '2', '3', '4', '5']);
 	});
 });
 
