@@ -71,7 +71,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 function readBytes(decoder: decoding.Decoder): Uint8Array {
 	const length = decoding.readVarUint(decoder);
 	if (length > decoder.arr.length - decoder.pos) throw new MalformedEnvelope('length past end');
-	const bytes = decoder.arr.slice(decoder.pos, decoder.pos + length);
+	// A plain Uint8Array copy: the input may be a Buffer over a shared slab.
+	const bytes = new Uint8Array(decoder.arr.subarray(decoder.pos, decoder.pos + length));
 	decoder.pos += length;
 	return bytes;
 }
@@ -252,7 +253,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 			return;
 		}
 		const { envelope } = decoded;
-		if (envelope.instanceId === instanceId) return;
+		// mutated
 		metrics?.busLagSeconds.observe(Math.max(0, Date.now() - envelope.publishedAtMs) / 1000);
 		// Copy: a handler may unsubscribe while we iterate.
 		for (const handler of [...roomHandlers]) {

@@ -232,15 +232,22 @@ export class Room {
 		this.metrics = ctx.metrics;
 		// The server holds no awareness state of its own.
 		this.awareness.setLocalState(null);
-		const state = ctx.store.loadRoom(id);
-		this.doc.transact(() => {
-			for (const update of state.updates) Y.applyUpdate(this.doc, update, 'store');
-		}, 'store');
-		this.lastSeq = state.seq;
-		this.#logLength = ctx.store.logLength(id);
-		this.#owners = ctx.claims.load(id);
-		this.awareness.on('update', this.#onAwarenessUpdate);
+		// Subscribe before reading the store: what is published meanwhile arrives (asynchronously)
+		// after lastSeq is set, and is applied or skipped by its seq.
 		this.#unsubscribe = ctx.bus.subscribe(id, (message) => this.#onBus(message));
+		try {
+			const state = ctx.store.loadRoom(id);
+			this.doc.transact(() => {
+				for (const update of state.updates) Y.applyUpdate(this.doc, update, 'store');
+			}, 'store');
+			this.lastSeq = state.seq;
+			this.#logLength = ctx.store.logLength(id);
+			this.#owners = ctx.claims.load(id);
+		} catch (error) {
+			this.destroy();
+			throw error;
+		}
+		this.awareness.on('update', this.#onAwarenessUpdate);
 	}
 
 	/** Updates accepted in memory whose commit is still to come. */

@@ -35,6 +35,8 @@ const buses: RedisBus[] = [];
 beforeAll(async () => {
 	redis = await startRedis();
 	raw = new Redis(redis.url, { maxRetriesPerRequest: null });
+	raw.on('error', () => {}); // it reconnects by itself after the outage test
+
 });
 
 afterAll(async () => {
@@ -61,8 +63,14 @@ async function subscribers(roomId: string): Promise<number> {
 /** Subscribes and waits until Redis has the subscription (SUBSCRIBE is asynchronous). */
 async function listen(bus: RedisBus, roomId: string, into: BusMessage[]): Promise<() => void> {
 	const before = await subscribers(roomId);
+	const resyncsBefore = bus.stats.resyncs;
 	const unsubscribe = bus.subscribe(roomId, (message) => into.push(message));
 	await waitFor(`subscription to ${roomId}`, async () => (await subscribers(roomId)) > before);
+	// The bus resyncs once the subscription is confirmed; let that happen before going on.
+	await waitFor(
+		`the resync after subscribing to ${roomId}`,
+		() => bus.stats.resyncs > resyncsBefore
+	);
 	return unsubscribe;
 }
 
@@ -144,20 +152,22 @@ describe('Redis bus', () => {
 		b.onResync(() => resyncsB++);
 
 		await redis.kill();
-		await waitFor('both buses to notice', () => !a.isConnected() && !b.isConnected());
-		const downSince = Date.now();
-		const lost: BusMessage = { kind: 'update', roomId: 'outage', seq: 1, data: bytes(10, 1) };
-		while (Date.now() - downSince < 3000) {
-			expect(() => a.publish(lost)).not.toThrow();
-			await new Promise((resolve) => setTimeout(resolve, 100));
+		try {
+			await waitFor('both buses to notice', () => !a.isConnected() && !b.isConnected());
+			const downSince = Date.now();
+			const lost: BusMessage = { kind: 'update', roomId: 'outage', seq: 1, data: bytes(10, 1) };
+			while (Date.now() - downSince < 3000) {
+				expect(() => a.publish(lost)).not.toThrow();
+				await new Promise((resolve) => setTimeout(resolve, 100));
+			}
+			expect(a.stats.dropped).toBeGreaterThan(0);
+			expect(await metricsA.registry.getSingleMetricAsString('parley_bus_dropped_total')).toMatch(
+				new RegExp(`parley_bus_dropped_total ${a.stats.dropped}\\b`)
+			);
+			expect(resyncsA + resyncsB).toBe(0);
+		} finally {
+			await redis.restart();
 		}
-		expect(a.stats.dropped).toBeGreaterThan(0);
-		expect(await metricsA.registry.getSingleMetricAsString('parley_bus_dropped_total')).toMatch(
-			new RegExp(`parley_bus_dropped_total ${a.stats.dropped}\\b`)
-		);
-		expect(resyncsA + resyncsB).toBe(0);
-
-		await redis.restart();
 		await waitFor('both resyncs', () => resyncsA > 0 && resyncsB > 0);
 		await waitFor('both buses connected', () => a.isConnected() && b.isConnected());
 		expect(await subscribers('outage')).toBe(2);

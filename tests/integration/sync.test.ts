@@ -113,6 +113,23 @@ describe('sync server', () => {
 		leave(b);
 	});
 
+	it('relays presence with the user taken from the session, not from the client', async () => {
+		const a = join(alice);
+		const b = join(bob);
+		await a.waitFor(() => a.provider.synced, 5_000, 'alice synced');
+		await b.waitFor(() => b.provider.synced, 5_000, 'bob synced');
+		a.provider.awareness.setLocalState({
+			user: { id: bob.userId, name: 'not alice' },
+			typing: true
+		});
+		const seen = (): unknown => b.provider.awareness.getStates().get(a.doc.clientID);
+		await b.waitFor(() => seen() !== undefined, 5_000, 'alice’s presence at bob');
+		expect(seen()).toEqual({ user: { id: alice.userId, name: alice.username }, typing: true });
+		leave(a);
+		await b.waitFor(() => seen() === undefined, 5_000, 'alice’s presence to go');
+		leave(b);
+	});
+
 	it('refuses upgrades without a session, from non-members and from a foreign Origin', async () => {
 		const origin = server.url;
 		expect(await upgradeStatus(`/sync/${roomId}`, { origin })).toBe(401);

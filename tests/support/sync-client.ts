@@ -53,7 +53,8 @@ export interface SyncClient {
 	/** True when every local change of this doc's clientID is covered by a receipt. */
 	isStored(): boolean;
 	/**
-	 * Resolves once `predicate()` holds, re-checked on every doc update and provider event;
+	 * Resolves once `predicate()` holds, re-checked on every doc update, awareness change and
+	 * provider event;
 	 * rejects at the deadline naming `what`.
 	 */
 	waitFor(predicate: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
@@ -110,6 +111,7 @@ export function connectClient(options: SyncClientOptions): SyncClient {
 	provider.on('status', notify);
 	provider.on('sync', notify);
 	doc.on('update', notify);
+	provider.awareness.on('change', notify);
 
 	const messages = doc.getArray<ChatMessage>('messages');
 

@@ -45,13 +45,22 @@ function rawUpdate(entries: { clientId: number; clock: number; json: string }[])
 describe('sanitizeAwarenessUpdate', () => {
 	it('forces the user from the session and keeps a boolean typing flag', () => {
 		const conn = connection();
-		const update = clientUpdate({ user: { id: BOB, name: 'bob' }, typing: true }, 11);
-		// Claiming Bob on a first update reads as an echo; a forged name on the own entry is fixed.
-		expect(sanitizeAwarenessUpdate(update, conn, new Map())).toBeNull();
 		const own = clientUpdate({ user: { id: ALICE, name: 'the queen' }, typing: true }, 11);
 		const states = applied(sanitizeAwarenessUpdate(own, conn, new Map()));
 		expect(states.get(11)).toEqual({ user: { id: ALICE, name: 'alice' }, typing: true });
 		expect([...conn.claimedClientIds]).toEqual([11]);
+		const forged = clientUpdate({ user: { id: BOB, name: 'bob' }, typing: false }, 11);
+		expect(applied(sanitizeAwarenessUpdate(forged, conn, new Map())).get(11)).toEqual({
+			user: { id: ALICE, name: 'alice' },
+			typing: false
+		});
+	});
+
+	it('does not claim a clientID from a first entry naming another user (an echo)', () => {
+		const conn = connection();
+		const echo = clientUpdate({ user: { id: BOB, name: 'bob' } }, 12);
+		expect(sanitizeAwarenessUpdate(echo, conn, new Map())).toBeNull();
+		expect(conn.claimedClientIds.size).toBe(0);
 	});
 
 	it('drops unknown fields and a non-boolean typing flag', () => {

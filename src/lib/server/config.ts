@@ -41,7 +41,10 @@ const EnvSchema = z.object({
 	SESSION_INACTIVITY_DAYS: positiveInt.default(30),
 	/** Login attempts allowed per username+IP in LOGIN_WINDOW_SECONDS. */
 	LOGIN_MAX_ATTEMPTS: positiveInt.default(10),
-	LOGIN_WINDOW_SECONDS: positiveInt.default(60)
+	LOGIN_WINDOW_SECONDS: positiveInt.default(60),
+	/** Accounts created per client address in REGISTER_WINDOW_SECONDS. */
+	REGISTER_MAX_PER_WINDOW: positiveInt.default(100),
+	REGISTER_WINDOW_SECONDS: positiveInt.default(600)
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -4,11 +4,13 @@
  */
 import { json, type RequestEvent } from '@sveltejs/kit';
 import type { z } from 'zod';
+import type { DmFailure } from './dms';
+import type { InviteFailure } from './invites';
 import type { MembershipFailure } from './memberships';
 import { parseInput } from './schemas';
 import type { User } from './session';
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 429;
 
 /** Largest JSON body the API reads, in bytes. Every body we accept is far smaller. */
 export const MAX_JSON_BODY_BYTES = 16 * 1024;
@@ -30,10 +32,14 @@ export function tooManyRequests(retryAfterSeconds: number): Response {
 export type BodyResult<T> =
 	{ readonly ok: true; readonly data: T } | { readonly ok: false; readonly response: Response };
 
-/** Reads the request body as JSON and validates it: 413 if too large, 400 if malformed. */
+/**
+ * Reads the request body as JSON and validates it: 413 if too large, 400 if malformed.
+ * With `emptyAs`, a missing body counts as that value (endpoints whose fields are all optional).
+ */
 export async function readJsonBody<T>(
 	request: Request,
-	schema: z.ZodType<T>
+	schema: z.ZodType<T>,
+	options: { emptyAs?: unknown } = {}
 ): Promise<BodyResult<T>> {
 	const declared = Number(request.headers.get('content-length') ?? '0');
 	if (declared > MAX_JSON_BODY_BYTES) {
@@ -43,9 +49,9 @@ export async function readJsonBody<T>(
 	if (new TextEncoder().encode(text).byteLength > MAX_JSON_BODY_BYTES) {
 		return { ok: false, response: jsonError(413, 'The request body is too large.') };
 	}
-	let body: unknown;
+	let body: unknown = options.emptyAs;
 	try {
-		body = JSON.parse(text);
+		if (text.trim() !== '' || !('emptyAs' in options)) body = JSON.parse(text);
 	} catch {
 		return { ok: false, response: jsonError(400, 'The request body is not valid JSON.') };
 	}
@@ -64,24 +70,36 @@ export function requireApiUser(event: Pick<RequestEvent, 'locals'>): UserResult 
 	return { ok: true, user };
 }
 
-const FAILURE_ANSWERS: Record<MembershipFailure, { status: ErrorStatus; message: string }> = {
+/** Every expected failure of the domain modules; each has one status and message. */
+export type Failure = MembershipFailure | InviteFailure | DmFailure;
+
+const FAILURE_ANSWERS: Record<Failure, { status: ErrorStatus; message: string }> = {
 	'room-not-found': { status: 404, message: 'No such room.' },
 	'not-a-member': { status: 403, message: 'You are not a member of this room.' },
 	forbidden: { status: 403, message: 'You are not allowed to do that in this room.' },
 	'user-not-found': { status: 404, message: 'No such user.' },
 	'already-member': { status: 409, message: 'That user is already a member.' },
-	'owner-cannot-leave': { status: 403, message: 'The owner cannot leave or be removed.' }
+	'owner-cannot-leave': { status: 403, message: 'The owner cannot leave or be removed.' },
+	'direct-message': {
+		status: 403,
+		message: 'A direct message always has the same two members; nobody joins or leaves it.'
+	},
+	'cannot-dm-self': { status: 400, message: 'You cannot start a direct message with yourself.' },
+	'invite-not-found': { status: 404, message: 'This invite link is not valid.' },
+	'invite-expired': { status: 410, message: 'This invite link has expired.' },
+	'invite-revoked': { status: 410, message: 'This invite link has been revoked.' },
+	'invite-used-up': { status: 410, message: 'This invite link has already been used up.' }
 };
 
-/** The status and message for a membership failure (the API and the forms share them). */
-export function describeFailure(reason: MembershipFailure): {
+/** The status and message for a domain failure (the API and the forms share them). */
+export function describeFailure(reason: Failure): {
 	status: ErrorStatus;
 	message: string;
 } {
 	return FAILURE_ANSWERS[reason];
 }
 
-export function membershipError(reason: MembershipFailure): Response {
+export function membershipError(reason: Failure): Response {
 	const { status, message } = describeFailure(reason);
 	return jsonError(status, message);
 }

@@ -15,7 +15,8 @@ export type MembershipFailure =
 	| 'forbidden'
 	| 'user-not-found'
 	| 'already-member'
-	| 'owner-cannot-leave';
+	| 'owner-cannot-leave'
+	| 'direct-message';
 
 export type MembershipResult<T> =
 	| { readonly ok: true; readonly value: T }
@@ -75,9 +76,11 @@ export function addMember(
 	username: string,
 	now: number = Date.now()
 ): MembershipResult<Member> {
-	if (!getRoom(db, roomId)) return failure('room-not-found');
+	const room = getRoom(db, roomId);
+	if (!room) return failure('room-not-found');
 	const actorRole = getMembership(db, roomId, actorId);
 	if (!actorRole) return failure('not-a-member');
+	if (room.kind === 'dm') return failure('direct-message');
 	if (actorRole !== 'owner') return failure('forbidden');
 	const user = findUserByUsername(db, username);
 	if (!user) return failure('user-not-found');
@@ -89,6 +92,7 @@ export function addMember(
 /**
  * The owner removes anyone but themselves; a member may remove themselves (leave).
  * The owner cannot leave: a room without an owner could never be managed again.
+ * Nobody leaves a DM: it is the conversation of exactly those two people.
  */
 export function removeMember(
 	db: Db,
@@ -97,9 +101,11 @@ export function removeMember(
 	targetId: string,
 	events: Events = getEvents()
 ): MembershipResult<null> {
-	if (!getRoom(db, roomId)) return failure('room-not-found');
+	const room = getRoom(db, roomId);
+	if (!room) return failure('room-not-found');
 	const actorRole = getMembership(db, roomId, actorId);
 	if (!actorRole) return failure('not-a-member');
+	if (room.kind === 'dm') return failure('direct-message');
 	if (actorId === targetId) {
 		if (actorRole === 'owner') return failure('owner-cannot-leave');
 	} else if (actorRole !== 'owner') {

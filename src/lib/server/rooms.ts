@@ -6,11 +6,14 @@ import { generateId } from './id';
 
 export type Visibility = 'public' | 'private';
 export type Role = 'owner' | 'member';
+/** 'dm': a direct message, a private room of exactly two members (see dms.ts). */
+export type RoomKind = 'room' | 'dm';
 
 export interface Room {
 	readonly id: string;
 	readonly name: string;
 	readonly visibility: Visibility;
+	readonly kind: RoomKind;
 	readonly ownerId: string;
 	readonly createdAt: number;
 }
@@ -19,6 +22,7 @@ interface RoomRow {
 	id: string;
 	name: string;
 	visibility: Visibility;
+	kind: RoomKind;
 	owner_id: string;
 	created_at: number;
 }
@@ -28,6 +32,7 @@ function toRoom(row: RoomRow): Room {
 		id: row.id,
 		name: row.name,
 		visibility: row.visibility,
+		kind: row.kind,
 		ownerId: row.owner_id,
 		createdAt: row.created_at
 	};
@@ -53,7 +58,14 @@ export function createRoom(
 	visibility: Visibility,
 	now: number = Date.now()
 ): Room {
-	const room: Room = { id: generateId(), name, visibility, ownerId: owner, createdAt: now };
+	const room: Room = {
+		id: generateId(),
+		name,
+		visibility,
+		kind: 'room',
+		ownerId: owner,
+		createdAt: now
+	};
 	db.transaction(() => {
 		db.prepare(
 			'INSERT INTO rooms (id, name, visibility, owner_id, created_at) VALUES (?, ?, ?, ?, ?)'
@@ -69,16 +81,17 @@ export interface RoomOfUser {
 	readonly id: string;
 	readonly name: string;
 	readonly visibility: Visibility;
+	readonly kind: RoomKind;
 	readonly role: Role;
 }
 
-/** The rooms a user belongs to, newest first. */
+/** The (ordinary) rooms a user belongs to, newest first. DMs are listed by dms.ts. */
 export function listUserRooms(db: Db, userId: string): RoomOfUser[] {
 	return db
 		.prepare(
-			`SELECT r.id, r.name, r.visibility, m.role FROM memberships m
+			`SELECT r.id, r.name, r.visibility, r.kind, m.role FROM memberships m
 			 JOIN rooms r ON r.id = m.room_id
-			 WHERE m.user_id = ? ORDER BY r.created_at DESC, r.id`
+			 WHERE m.user_id = ? AND r.kind = 'room' ORDER BY r.created_at DESC, r.id`
 		)
 		.all(userId) as RoomOfUser[];
 }
@@ -99,7 +112,7 @@ export function listPublicRooms(db: Db, userId: string): PublicRoom[] {
 			`SELECT r.id, r.name, EXISTS (
 				SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = ?
 			 ) AS joined
-			 FROM rooms r WHERE r.visibility = 'public'
+			 FROM rooms r WHERE r.visibility = 'public' AND r.kind = 'room'
 			 ORDER BY r.created_at DESC, r.id LIMIT ?`
 		)
 		.all(userId, PUBLIC_ROOMS_LIMIT) as { id: string; name: string; joined: number }[];

@@ -57,14 +57,38 @@ export const CreateRoomSchema = z.object({
 });
 export type CreateRoomInput = z.infer<typeof CreateRoomSchema>;
 
-export const AddMemberSchema = z.object({
-	username: z
-		.string({ error: 'Username is required.' })
-		.trim()
-		.min(1, 'Username is required.')
-		.max(USERNAME_MAX, 'No user has that name.')
-});
+/** An existing user named by someone else: only shape and bounds, the lookup says the rest. */
+const UsernameRefSchema = z
+	.string({ error: 'Username is required.' })
+	.trim()
+	.min(1, 'Username is required.')
+	.max(USERNAME_MAX, 'No user has that name.');
+
+export const AddMemberSchema = z.object({ username: UsernameRefSchema });
 export type AddMemberInput = z.infer<typeof AddMemberSchema>;
+
+export const OpenDmSchema = z.object({ username: UsernameRefSchema });
+export type OpenDmInput = z.infer<typeof OpenDmSchema>;
+
+export const INVITE_HOURS_DEFAULT = 72;
+export const INVITE_HOURS_MAX = 720;
+export const INVITE_USES_MAX = 1000;
+
+export const CreateInviteSchema = z.object({
+	expiresInHours: z
+		.number({ error: 'expiresInHours must be a whole number of hours.' })
+		.int('expiresInHours must be a whole number of hours.')
+		.min(1, 'An invite lasts at least 1 hour.')
+		.max(INVITE_HOURS_MAX, `An invite lasts at most ${INVITE_HOURS_MAX} hours.`)
+		.default(INVITE_HOURS_DEFAULT),
+	maxUses: z
+		.number({ error: 'maxUses must be a whole number.' })
+		.int('maxUses must be a whole number.')
+		.min(1, 'maxUses must be at least 1.')
+		.max(INVITE_USES_MAX, `maxUses must be at most ${INVITE_USES_MAX}.`)
+		.optional()
+});
+export type CreateInviteInput = z.infer<typeof CreateInviteSchema>;
 
 export type ParseResult<T> =
 	| { readonly ok: true; readonly data: T }

@@ -77,5 +77,33 @@ export const migrations: readonly Migration[] = [
 				PRIMARY KEY (room_id, client_id)
 			) STRICT;
 		`
+	},
+	{
+		version: 2,
+		name: 'direct messages and invites',
+		sql: /* sql */ `
+			-- A DM is a private room of kind 'dm' with exactly two members. dm_key is the two user
+			-- ids sorted and joined with ':'; its UNIQUE index makes one DM per pair even when both
+			-- start one at the same moment (NULLs, i.e. ordinary rooms, never collide).
+			ALTER TABLE rooms ADD COLUMN kind TEXT NOT NULL DEFAULT 'room' CHECK (kind IN ('room', 'dm'));
+			ALTER TABLE rooms ADD COLUMN dm_key TEXT;
+			CREATE UNIQUE INDEX rooms_dm_key ON rooms(dm_key);
+
+			-- Invite links. Like session secrets, only SHA-256(token) is stored: a leaked database
+			-- does not hand out working links. Revoked invites stay (revoked_at) so a visitor learns
+			-- the link is gone (410) rather than unknown (404).
+			CREATE TABLE invites (
+				id TEXT PRIMARY KEY,
+				token_hash BLOB NOT NULL UNIQUE,
+				room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+				created_by TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+				created_at INTEGER NOT NULL,
+				expires_at INTEGER NOT NULL,
+				max_uses INTEGER,
+				uses INTEGER NOT NULL DEFAULT 0,
+				revoked_at INTEGER
+			) STRICT;
+			CREATE INDEX invites_room ON invites(room_id, expires_at);
+		`
 	}
 ];

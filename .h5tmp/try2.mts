@@ -1,0 +1,14 @@
+import pino from 'pino';
+import { createRedisBus } from '/work/main/sync-server/bus-redis';
+import { startRedis } from '/work/main/tests/support/redis';
+const r = await startRedis();
+console.log('started', r.url);
+const a = createRedisBus({ url: r.url, logger: pino({level:'debug'}), instanceId: 'a' });
+const b = createRedisBus({ url: r.url, logger: pino({level:'debug'}), instanceId: 'b' });
+await a.ready; await b.ready; console.log('ready');
+b.subscribe('r1', (m) => console.log('B got', m));
+b.onResync(() => console.log('resync'));
+await new Promise((res) => setTimeout(res, 200));
+a.publish({ kind: 'update', roomId: 'r1', seq: 1, data: new Uint8Array([1,2,3]) });
+await new Promise((res) => setTimeout(res, 200));
+await a.close(); await b.close(); await r.stop(); console.log('done');

@@ -1,0 +1,142 @@
+/// <reference types="@sveltejs/kit" />
+/// <reference no-default-lib="true"/>
+/// <reference lib="esnext" />
+/// <reference lib="webworker" />
+/**
+ * Parley's service worker: the app opens without a network. The build and static files are
+ * precached per version; pages and their data are network first with the last good copy as
+ * fallback. Auth, sync and every non-GET request pass through untouched. A new version waits
+ * until the user accepts the "Update available" prompt (SKIP_WAITING), so one tab never mixes
+ * two versions' files.
+ */
+import { build, files, version } from '$service-worker';
+import {
+	classifyRequest,
+	isCacheable,
+	isLogout,
+	parseClientMessage
+} from '$lib/client/sw-policy';
+
+const sw = self as unknown as ServiceWorkerGlobalScope;
+
+const ASSETS_CACHE = `parley-assets-${version}`;
+/** Pages embed the version's asset names, so they are kept per version too. */
+const PAGES_CACHE = `parley-pages-${version}`;
+const ASSETS = [...build, ...files];
+const ASSET_PATHS = new Set(ASSETS);
+/** How long a page or data request may take before the cached copy answers instead. */
+const NETWORK_TIMEOUT_MS = 3_000;
+
+sw.addEventListener('install', (event) => {
+	event.waitUntil(
+		(async () => {
+			const cache = await caches.open(ASSETS_CACHE);
+			await cache.addAll(ASSETS);
+			// The home page as a shell for pages never visited (best effort: signed out is fine).
+			await refreshPage(new Request('/', { credentials: 'same-origin' }));
+		})()
+	);
+	// No skipWaiting() here: the page asks for it when the user accepts the update.
+});
+
+sw.addEventListener('activate', (event) => {
+	event.waitUntil(
+		(async () => {
+			const old = (await caches.keys()).filter(
+				(key) => key.startsWith('parley-') && key !== ASSETS_CACHE && key !== PAGES_CACHE
+			);
+			// Pages cached by the previous version point at its assets: fetch them again.
+			const oldPages = old.filter((key) => key.startsWith('parley-pages-'));
+			for (const key of oldPages) {
+				const cache = await caches.open(key);
+				await Promise.all((await cache.keys()).map((request) => refreshPage(request)));
+			}
+			await Promise.all(old.map((key) => caches.delete(key)));
+			// The first install controls the open tabs at once, so they work offline from now on.
+			await sw.clients.claim();
+		})()
+	);
+});
+
+sw.addEventListener('message', (event) => {
+	const message = parseClientMessage(event.data);
+	if (message === null) return;
+	if (message.type === 'SKIP_WAITING') {
+		void sw.skipWaiting();
+		return;
+	}
+	const url = new URL(message.url, sw.location.origin);
+	if (url.origin !== sw.location.origin) return;
+	event.waitUntil(refreshPage(new Request(url, { credentials: 'same-origin' })));
+});
+
+sw.addEventListener('fetch', (event) => {
+	const request = event.request;
+	const url = new URL(request.url);
+	if (isLogout(request.method, url, sw.location.origin)) {
+		event.waitUntil(caches.delete(PAGES_CACHE));
+		return;
+	}
+	const kind = classifyRequest({
+		method: request.method,
+		url,
+		origin: sw.location.origin,
+		mode: request.mode,
+		assets: ASSET_PATHS
+	});
+	if (kind === 'asset') event.respondWith(fromAssets(request));
+	else if (kind === 'page') event.respondWith(networkFirst(request, true));
+	else if (kind === 'data') event.respondWith(networkFirst(request, false));
+});
+
+async function fromAssets(request: Request): Promise<Response> {
+	const cached = await caches.match(request, { cacheName: ASSETS_CACHE });
+	return cached ?? fetch(request);
+}
+
+async function refreshPage(request: Request): Promise<void> {
+	try {
+		const response = await fetch(request);
+		if (isCacheable(response)) await (await caches.open(PAGES_CACHE)).put(request, response);
+	} catch {
+		// Offline: keep the copy we have.
+	}
+}
+
+async function networkFirst(request: Request, isPage: boolean): Promise<Response> {
+	const cache = await caches.open(PAGES_CACHE);
+	const network = fetch(request).then(async (response) => {
+		if (isCacheable(response)) await cache.put(request, response.clone());
+		return response;
+	});
+	try {
+		return await withTimeout(network, NETWORK_TIMEOUT_MS);
+	} catch {
+		// Data requests carry varying `x-sveltekit-invalidated` queries; the path is what matters.
+		const cached =
+			(await cache.match(request)) ?? (await cache.match(request, { ignoreSearch: true }));
+		if (cached) return cached;
+		if (isPage) {
+			const shell = await cache.match('/');
+			if (shell) return shell;
+		}
+		// Neither network nor a copy: let the slow request finish (or fail) after all.
+		return network;
+	}
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => reject(new Error('network timeout')), ms);
+		promise.then(
+			(value) => {
+				clearTimeout(timer);
+				resolve(value);
+			},
+			(error: unknown) => {
+				clearTimeout(timer);
+				reject(error instanceof Error ? error : new Error(String(error)));
+			}
+		);
+	});
+}

@@ -1,0 +1,242 @@
+/**
+ * The gate against a hostile member, end to end: raw frames from a logged-in member of the
+ * room, against the real server. For each forgery: the sender is told (permission denied),
+ * and neither the other member's replica nor the stored log changes.
+ */
+import * as encoding from 'lib0/encoding';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { registeredClient, type ApiClient } from '../support/api';
+import { startServer, type ServerHandle } from '../support/server';
+import { connectClient, type SyncClient } from '../support/sync-client';
+import { RawClient, captureUpdate, storedLog } from './gate-raw-client';
+
+type User = ApiClient & { username: string; userId: string };
+
+let server: ServerHandle;
+let mallory: User;
+let bob: User;
+let roomId: string;
+let bobClient: SyncClient;
+let bobMessageId: string;
+const raws: RawClient[] = [];
+
+async function connectMallory(): Promise<RawClient> {
+	const raw = await RawClient.open({
+		syncUrl: server.syncUrl,
+		roomId,
+		cookie: mallory.cookie ?? '',
+		origin: server.url
+	});
+	raws.push(raw);
+	await raw.sync();
+	return raw;
+}
+
+/** Everything Bob's replica shows. */
+function bobView(): unknown {
+	const doc = bobClient.doc;
+	return {
+		messages: doc.getArray('messages').toJSON(),
+		changes: doc.getMap('changes').toJSON(),
+		reactions: doc.getMap('reactions').toJSON(),
+		reads: doc.getMap('reads').toJSON()
+	};
+}
+
+function newMessage(author: string, text = 'hi'): Record<string, unknown> {
+	return { id: crypto.randomUUID(), author, text, ts: Date.now() };
+}
+
+/** Forgeries: each builds the bytes a hostile client sends from its synced copy of the room. */
+const forgeries: [string, RegExp, (doc: Y.Doc) => Uint8Array][] = [
+	[
+		'a message in Bob’s name',
+		/rule 2: author/,
+		(doc) => captureUpdate(doc, () => doc.getArray('messages').push([newMessage(bob.userId)]))
+	],
+	[
+		'deleting Bob’s message',
+		/rule 3/,
+		(doc) => captureUpdate(doc, () => doc.getArray('messages').delete(0, 1))
+	],
+	[
+		'editing Bob’s message',
+		/rule 4/,
+		(doc) =>
+			captureUpdate(doc, () => doc.getMap('changes').set(bobMessageId, { text: 'pwned', ts: 1 }))
+	],
+	[
+		'tombstoning Bob’s message',
+		/rule 4/,
+		(doc) =>
+			captureUpdate(doc, () => doc.getMap('changes').set(bobMessageId, { deleted: true, ts: 1 }))
+	],
+	[
+		'reacting as Bob',
+		/rule 4/,
+		(doc) =>
+			captureUpdate(doc, () => doc.getMap('reactions').set(`${bobMessageId}|👍|${bob.userId}`, 1))
+	],
+	[
+		'writing Bob’s read receipt',
+		/rule 4/,
+		(doc) =>
+			captureUpdate(doc, () => doc.getMap('reads').set(bob.userId, { upTo: bobMessageId, ts: 1 }))
+	],
+	[
+		'an unknown root',
+		/rule 1: unknown root/,
+		(doc) => captureUpdate(doc, () => doc.getArray('evil').push([1]))
+	],
+	[
+		'a nested shared type in messages',
+		/rule 1/,
+		(doc) => captureUpdate(doc, () => doc.getArray('messages').push([new Y.Map()]))
+	],
+	[
+		'a message over the length limit',
+		/rule 2: message text longer/,
+		(doc) =>
+			captureUpdate(doc, () =>
+				doc.getArray('messages').push([newMessage(mallory.userId, 'x'.repeat(4001))])
+			)
+	],
+	[
+		'a message reusing Bob’s message id',
+		/rule 2: message id already used/,
+		(doc) =>
+			captureUpdate(doc, () =>
+				doc.getArray('messages').push([{ ...newMessage(mallory.userId), id: bobMessageId }])
+			)
+	],
+	[
+		'writing with Bob’s clientID',
+		/rule 5/,
+		(doc) => {
+			doc.clientID = bobClient.doc.clientID;
+			return captureUpdate(doc, () => doc.getArray('messages').push([newMessage(mallory.userId)]));
+		}
+	],
+	[
+		'a delete set over Bob’s future messages',
+		/does not have/,
+		() => {
+			// No structs; a delete set over clocks Bob has not used yet. Yjs would keep it pending
+			// and delete Bob's next messages when they arrive.
+			const encoder = encoding.createEncoder();
+			encoding.writeVarUint(encoder, 0);
+			encoding.writeVarUint(encoder, 1);
+			encoding.writeVarUint(encoder, bobClient.doc.clientID);
+			encoding.writeVarUint(encoder, 1);
+			encoding.writeVarUint(encoder, Y.getState(bobClient.doc.store, bobClient.doc.clientID) + 1);
+			encoding.writeVarUint(encoder, 50);
+			return encoding.toUint8Array(encoder);
+		}
+	],
+	['bytes that are no Yjs update', /malformed/, () => new Uint8Array([7, 200, 200, 200, 1, 2, 3])]
+];
+
+beforeAll(async () => {
+	server = await startServer();
+	[mallory, bob] = await Promise.all([registeredClient(server.url), registeredClient(server.url)]);
+	const room = await bob.post<{ id: string }>('/api/rooms', {
+		name: 'gate',
+		visibility: 'private'
+	});
+	expect(room.status).toBe(201);
+	roomId = room.body.id;
+	const added = await bob.post(`/api/rooms/${roomId}/members`, { username: mallory.username });
+	expect(added.status).toBeLessThan(300);
+	bobClient = connectClient({
+		syncUrl: server.syncUrl,
+		roomId,
+		cookie: bob.cookie,
+		userId: bob.userId,
+		origin: server.url
+	});
+	await bobClient.waitFor(() => bobClient.provider.synced, 5_000, 'bob synced');
+	bobMessageId = bobClient.send('bob was here').id;
+	bobClient.doc.getMap('reads').set(bob.userId, { upTo: bobMessageId, ts: 1 });
+	await bobClient.waitForStored();
+});
+
+afterAll(async () => {
+	for (const raw of raws) raw.close();
+	bobClient?.destroy();
+	await server?.dispose();
+});
+
+describe('the gate against a hostile member', () => {
+	it.each(forgeries)(
+		'refuses %s: sender told, nothing stored or relayed',
+		async (_name, reason, forge) => {
+			const raw = await connectMallory();
+			const before = bobView();
+			const logBefore = storedLog(server.dataDir, roomId);
+
+			raw.sendUpdate(forge(raw.doc));
+			await raw.waitFor(() => raw.denied.length > 0, 5_000, 'permission denied');
+			expect(raw.denied[0]).toMatch(reason);
+			// The gate runs before anything is queued for storage: the log must not have moved.
+			expect(storedLog(server.dataDir, roomId)).toEqual(logBefore);
+
+			// A fence: Mallory's honest message from a clean connection reaches Bob only after
+			// anything the server forwarded earlier would have.
+			const honest = await connectMallory();
+			const fence = newMessage(mallory.userId, 'fence');
+			honest.sendUpdate(
+				captureUpdate(honest.doc, () => honest.doc.getArray('messages').push([fence]))
+			);
+			const bobHas = (): boolean =>
+				bobClient.doc
+					.getArray<{ id: string }>('messages')
+					.toArray()
+					.some((m) => m.id === fence.id);
+			await bobClient.waitFor(bobHas, 5_000, 'the fence message at bob');
+			expect(honest.denied).toEqual([]);
+			const after = bobView() as { messages: unknown[] };
+			expect({
+				...after,
+				messages: after.messages.filter((m) => m !== null && (m as { id?: string }).id !== fence.id)
+			}).toEqual(before);
+			raw.close();
+			honest.close();
+		}
+	);
+
+	it('closes a connection after repeated refusals', async () => {
+		const raw = await connectMallory();
+		for (let i = 0; i < 3; i++) {
+			raw.sendUpdate(captureUpdate(raw.doc, () => raw.doc.getArray('evil').push([i])));
+		}
+		await raw.waitFor(() => raw.closeEvent !== null, 5_000, 'close');
+		expect(raw.closeEvent?.code).toBe(4403);
+	});
+
+	it('closes a connection that sends a frame over MAX_FRAME_BYTES', async () => {
+		const raw = await connectMallory();
+		raw.sendUpdate(new Uint8Array(300 * 1024));
+		await raw.waitFor(() => raw.closeEvent !== null, 5_000, 'close');
+		// `ws` enforces maxPayload itself with 1009 (message too big).
+		expect([1009, 4413]).toContain(raw.closeEvent?.code);
+		expect(raw.denied).toEqual([]);
+	});
+
+	it('refuses a flood of updates and then closes the connection', async () => {
+		const raw = await connectMallory();
+		const logBefore = storedLog(server.dataDir, roomId);
+		const messages = raw.doc.getArray('messages');
+		// Well over UPDATES_BURST (60 by default), all at once.
+		for (let i = 0; i < 200 && raw.open; i++) {
+			raw.sendUpdate(
+				captureUpdate(raw.doc, () => messages.push([newMessage(mallory.userId, `flood ${i}`)]))
+			);
+		}
+		await raw.waitFor(() => raw.closeEvent !== null, 10_000, 'close');
+		expect(raw.denied.some((reason) => /rule 6/.test(reason))).toBe(true);
+		expect(raw.closeEvent?.code).toBe(4429);
+		const logAfter = storedLog(server.dataDir, roomId);
+		expect(logAfter.lastSeq - logBefore.lastSeq).toBeLessThanOrEqual(60);
+	});
+});

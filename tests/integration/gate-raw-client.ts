@@ -1,0 +1,154 @@
+/**
+ * A raw sync client for adversarial and fuzz tests: a `ws` socket that speaks the y-websocket
+ * protocol by hand (lib0 encoding + y-protocols/sync), so it can send what no stock client
+ * would. It keeps a Y.Doc of the room (from the server's sync step 2 and updates) to build
+ * forgeries against, and records permission-denied reasons and the close.
+ */
+import Database from 'better-sqlite3';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import WebSocket from 'ws';
+import * as syncProtocol from 'y-protocols/sync';
+import * as Y from 'yjs';
+import { databaseFile } from '../../src/lib/server/db';
+
+const SYNC = 0;
+const AUTH = 2;
+
+export const REMOTE = Symbol('remote');
+
+export class RawClient {
+	readonly doc = new Y.Doc();
+	readonly denied: string[] = [];
+	closeEvent: { code: number; reason: string } | null = null;
+	#synced = false;
+	readonly #listeners = new Set<() => void>();
+
+	private constructor(readonly ws: WebSocket) {
+		ws.binaryType = 'nodebuffer';
+		ws.on('message', (data: Buffer) => {
+			this.#receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+			this.#notify();
+		});
+		ws.on('close', (code, reason) => {
+			this.closeEvent = { code, reason: reason.toString() };
+			this.#notify();
+		});
+		ws.on('error', () => undefined);
+	}
+
+	/** Opens a socket to the room with the session cookie and waits until it is open. */
+	static open(options: {
+		syncUrl: string;
+		roomId: string;
+		cookie: string;
+		origin: string;
+	}): Promise<RawClient> {
+		const ws = new WebSocket(`${options.syncUrl}/${options.roomId}`, {
+			headers: { cookie: options.cookie },
+			origin: options.origin,
+			perMessageDeflate: false
+		});
+		const client = new RawClient(ws);
+		return new Promise((resolve, reject) => {
+			ws.once('open', () => resolve(client));
+			ws.once('unexpected-response', (_request, response) =>
+				reject(new Error(`upgrade refused: ${response.statusCode}`))
+			);
+			ws.once('error', reject);
+		});
+	}
+
+	get open(): boolean {
+		return this.ws.readyState === WebSocket.OPEN;
+	}
+
+	/** Sends sync step 1 and waits for the server's step 2 (the room's full state). */
+	async sync(timeoutMs = 5_000): Promise<void> {
+		const encoder = encoding.createEncoder();
+		encoding.writeVarUint(encoder, SYNC);
+		syncProtocol.writeSyncStep1(encoder, this.doc);
+		this.send(encoding.toUint8Array(encoder));
+		await this.waitFor(() => this.#synced, timeoutMs, 'sync step 2');
+	}
+
+	/** Sends `update` as a y-protocols sync update message. */
+	sendUpdate(update: Uint8Array): void {
+		const encoder = encoding.createEncoder();
+		encoding.writeVarUint(encoder, SYNC);
+		syncProtocol.writeUpdate(encoder, update);
+		this.send(encoding.toUint8Array(encoder));
+	}
+
+	send(frame: Uint8Array): void {
+		if (this.open) this.ws.send(frame);
+	}
+
+	/** Resolves once `predicate()` holds (checked on every frame and on close). */
+	waitFor(predicate: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+		return new Promise((resolve, reject) => {
+			const check = (): void => {
+				if (!predicate()) return;
+				clearTimeout(timer);
+				this.#listeners.delete(check);
+				resolve();
+			};
+			const timer = setTimeout(() => {
+				this.#listeners.delete(check);
+				reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+			}, timeoutMs);
+			this.#listeners.add(check);
+			check();
+		});
+	}
+
+	close(): void {
+		this.ws.terminate();
+	}
+
+	#notify(): void {
+		for (const listener of [...this.#listeners]) listener();
+	}
+
+	#receive(frame: Uint8Array): void {
+		try {
+			const decoder = decoding.createDecoder(frame);
+			const type = decoding.readVarUint(decoder);
+			if (type === SYNC) {
+				const step = decoding.readVarUint(decoder);
+				const payload = decoding.readVarUint8Array(decoder);
+				if (step === syncProtocol.messageYjsSyncStep1) return;
+				Y.applyUpdate(this.doc, payload, REMOTE);
+				if (step === syncProtocol.messageYjsSyncStep2) this.#synced = true;
+			} else if (type === AUTH) {
+				decoding.readVarUint(decoder);
+				this.denied.push(decoding.readVarString(decoder));
+			}
+		} catch {
+			/* other message types (awareness, receipts) do not matter here */
+		}
+	}
+}
+
+/** The update a local change to `doc` produces (what a client would send for it). */
+export function captureUpdate(doc: Y.Doc, change: () => void): Uint8Array {
+	const before = Y.encodeStateVector(doc);
+	doc.transact(change);
+	return Y.encodeStateAsUpdate(doc, before);
+}
+
+/** The room's stored log, read from the server's SQLite file (read-only). */
+export function storedLog(dataDir: string, roomId: string): { rows: number; lastSeq: number } {
+	const db = new Database(databaseFile(dataDir), { readonly: true, fileMustExist: true });
+	try {
+		const rows = db
+			.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM room_updates WHERE room_id = ?')
+			.get(roomId);
+		const room = db
+			.prepare<[string], { last_seq: number }>('SELECT last_seq FROM rooms WHERE id = ?')
+			.get(roomId);
+		return { rows: rows?.n ?? 0, lastSeq: room?.last_seq ?? 0 };
+	} finally {
+		db.close();
+	}
+}
