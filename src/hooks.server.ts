@@ -30,7 +30,13 @@ const authenticate: Handle = async ({ event, resolve }) => {
 };
 
 function needsAccount(pathname: string): boolean {
-	return pathname === '/' || pathname === '/rooms' || pathname.startsWith('/rooms/');
+	return (
+		pathname === '/' ||
+		pathname === '/rooms' ||
+		pathname.startsWith('/rooms/') ||
+		pathname === '/dms' ||
+		pathname.startsWith('/invite/')
+	);
 }
 
 const guardPages: Handle = async ({ event, resolve }) => {

@@ -109,15 +109,19 @@ async function networkFirst(request: Request, isPage: boolean): Promise<Response
 		if (isCacheable(response)) await cache.put(request, response.clone());
 		return response;
 	});
+	// Answered from the cache after a timeout, a late failure is nobody's business.
+	network.catch(() => undefined);
 	try {
 		return await withTimeout(network, NETWORK_TIMEOUT_MS);
 	} catch {
-		// Data requests carry varying `x-sveltekit-invalidated` queries; the path is what matters.
+		// Copies stored by CACHE_PAGE were fetched with other headers than a navigation: ignore
+		// Vary. Data requests carry varying `x-sveltekit-invalidated` queries: the path matters.
 		const cached =
-			(await cache.match(request)) ?? (await cache.match(request, { ignoreSearch: true }));
+			(await cache.match(request, { ignoreVary: true })) ??
+			(await cache.match(request, { ignoreVary: true, ignoreSearch: true }));
 		if (cached) return cached;
 		if (isPage) {
-			const shell = await cache.match('/');
+			const shell = await cache.match('/', { ignoreVary: true });
 			if (shell) return shell;
 		}
 		// Neither network nor a copy: let the slow request finish (or fail) after all.

@@ -253,7 +253,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 			return;
 		}
 		const { envelope } = decoded;
-		// mutated
+		if (envelope.instanceId === instanceId) return;
 		metrics?.busLagSeconds.observe(Math.max(0, Date.now() - envelope.publishedAtMs) / 1000);
 		// Copy: a handler may unsubscribe while we iterate.
 		for (const handler of [...roomHandlers]) {

@@ -170,7 +170,8 @@ function check(
 		const last = added.at(-1);
 		const knownEnd = last ? last.id.clock + last.length : state;
 		for (const { clock, len } of ranges) {
-			if (len <= 0) continue;
+			// Yjs never writes an empty range, and applying one past its state throws mid-transaction.
+			if (!(len > 0)) refuse('malformed update: an empty delete range');
 			const end = clock + len;
 			if (end > knownEnd) refuse('delete set covers changes the server does not have');
 			if (clock < state) {
@@ -405,7 +406,7 @@ function checkMessage(value: unknown, sender: GateSender, limits: GateLimits): M
 	);
 	const { id, author, text, ts, replyTo, files } = message;
 	if (typeof id !== 'string' || !UUID.test(id)) refuse('rule 2: a message id is a UUID');
-	void author;
+	if (author !== sender.userId) refuse('rule 2: author must be the sender');
 	if (typeof text !== 'string') refuse('rule 2: message text is a string');
 	if (text.length > limits.maxMessageChars) {
 		refuse(`rule 2: message text longer than ${limits.maxMessageChars} characters`);

@@ -21,7 +21,12 @@ function signedIn(user: User | null): User {
 export const load: PageServerLoad = ({ locals }) => {
 	const user = signedIn(locals.user);
 	const db = getDb();
-	return { rooms: listUserRooms(db, user.id), publicRooms: listPublicRooms(db, user.id) };
+	return {
+		rooms: listUserRooms(db, user.id),
+		publicRooms: listPublicRooms(db, user.id),
+		// The client keeps the newer of this list and its saved copy (a cached page is older).
+		loadedAt: Date.now()
+	};
 };
 
 export const actions = {

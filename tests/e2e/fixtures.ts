@@ -164,3 +164,69 @@ export const test = base.extend<
 		await Promise.all(contexts.map((context) => context.close()));
 	}
 });
+
+/** Signs an existing user in from another browser context (another device). */
+export async function logIn(context: BrowserContext, username: string): Promise<void> {
+	await postJson(context, '/api/auth/login', { username, password: 'correct horse battery' }, 200);
+}
+
+/**
+ * Waits until a service worker controls the page and holds a copy of each path for offline
+ * starts (the worker caches pages in the background: poll CacheStorage, as a test may).
+ */
+export async function waitUntilAvailableOffline(page: Page, paths: readonly string[]): Promise<void> {
+	await page.evaluate(async () => {
+		await navigator.serviceWorker.ready;
+	});
+	await expect
+		.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null))
+		.toBe(true);
+	for (const path of paths) {
+		await expect
+			.poll(() =>
+				page.evaluate(async (url) => (await caches.match(url, { ignoreVary: true })) !== undefined, path)
+			)
+			.toBe(true);
+	}
+}
+
+/**
+ * Waits until `text` is in the room's IndexedDB replica: y-indexeddb writes after the change,
+ * so closing or reloading a page right after an offline send could lose it otherwise. Message
+ * text is stored as UTF-8 inside the Yjs updates, so a byte search finds it.
+ */
+export async function waitUntilSavedLocally(
+	page: Page,
+	userId: string,
+	roomId: string,
+	text: string
+): Promise<void> {
+	await expect
+		.poll(() =>
+			page.evaluate(
+				async ({ name, text }) => {
+					const db = await new Promise<IDBDatabase>((resolve, reject) => {
+						const request = indexedDB.open(name);
+						request.onsuccess = () => resolve(request.result);
+						request.onerror = () => reject(new Error('cannot open the replica'));
+					});
+					try {
+						if (!db.objectStoreNames.contains('updates')) return false;
+						const updates = await new Promise<unknown[]>((resolve, reject) => {
+							const request = db.transaction('updates').objectStore('updates').getAll();
+							request.onsuccess = () => resolve(request.result as unknown[]);
+							request.onerror = () => reject(new Error('cannot read the replica'));
+						});
+						const decoder = new TextDecoder();
+						return updates.some(
+							(update) => update instanceof Uint8Array && decoder.decode(update).includes(text)
+						);
+					} finally {
+						db.close();
+					}
+				},
+				{ name: `parley:${userId}:${roomId}`, text }
+			)
+		)
+		.toBe(true);
+}

@@ -181,6 +181,26 @@ describe('accounts', () => {
 	});
 });
 
+describe('sign-up limit', () => {
+	it('answers 429 with Retry-After past REGISTER_MAX_PER_WINDOW sign-ups from one address', async () => {
+		const limited = await startServer({
+			env: { REGISTER_MAX_PER_WINDOW: '2', REGISTER_WINDOW_SECONDS: '600' }
+		});
+		try {
+			await registeredClient(limited.url);
+			await registeredClient(limited.url);
+			const third = await new ApiClient(limited.url).post('/api/auth/register', {
+				username: uniqueUsername('late'),
+				password: 'correct horse battery'
+			});
+			expect(third).toMatchObject({ status: 429, body: { error: expect.any(String) } });
+			expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+		} finally {
+			await limited.dispose();
+		}
+	});
+});
+
 describe('rooms', () => {
 	let owner: User;
 	let bob: User;
@@ -199,7 +219,7 @@ describe('rooms', () => {
 		expect(room).toEqual({ id: expect.any(String), name: 'Design', visibility: 'private' });
 		const list = await owner.get<{ rooms: unknown[] }>('/api/rooms');
 		expect(list.status).toBe(200);
-		expect(list.body.rooms).toContainEqual({ ...room, role: 'owner' });
+		expect(list.body.rooms).toContainEqual({ ...room, kind: 'room', role: 'owner' });
 	});
 
 	it('refuses a room with an empty or too long name or an unknown visibility', async () => {
@@ -223,7 +243,7 @@ describe('rooms', () => {
 		const after = await bob.get<{ rooms: unknown[] }>('/api/rooms/public');
 		expect(after.body.rooms).toContainEqual({ id: room.id, name: 'Lobby', joined: true });
 		const mine = await bob.get<{ rooms: unknown[] }>('/api/rooms');
-		expect(mine.body.rooms).toContainEqual({ ...room, role: 'member' });
+		expect(mine.body.rooms).toContainEqual({ ...room, kind: 'room', role: 'member' });
 	});
 
 	it('refuses to join a private room with 403 and an unknown one with 404', async () => {

@@ -36,7 +36,6 @@ beforeAll(async () => {
 	redis = await startRedis();
 	raw = new Redis(redis.url, { maxRetriesPerRequest: null });
 	raw.on('error', () => {}); // it reconnects by itself after the outage test
-
 });
 
 afterAll(async () => {

@@ -21,6 +21,8 @@ export class RawClient {
 	readonly doc = new Y.Doc();
 	readonly denied: string[] = [];
 	closeEvent: { code: number; reason: string } | null = null;
+	/** How many sync step 2 answers the server has sent (each step 1 gets one). */
+	answers = 0;
 	#synced = false;
 	readonly #listeners = new Set<() => void>();
 
@@ -119,7 +121,10 @@ export class RawClient {
 				const payload = decoding.readVarUint8Array(decoder);
 				if (step === syncProtocol.messageYjsSyncStep1) return;
 				Y.applyUpdate(this.doc, payload, REMOTE);
-				if (step === syncProtocol.messageYjsSyncStep2) this.#synced = true;
+				if (step === syncProtocol.messageYjsSyncStep2) {
+					this.#synced = true;
+					this.answers++;
+				}
 			} else if (type === AUTH) {
 				decoding.readVarUint(decoder);
 				this.denied.push(decoding.readVarString(decoder));

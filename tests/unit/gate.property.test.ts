@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { GateServer, createReplica, syncStep2, type Replica } from './gate-helpers';
+import { GateServer, capture, createReplica, syncStep2, type Replica } from './gate-helpers';
 
 const USERS = ['user0000000000000000000a', 'user0000000000000000000b', 'user0000000000000000000c'];
 const REMOTE = Symbol('remote');
@@ -163,12 +163,116 @@ function run(ops: readonly Op[]): string[] {
 }
 
 describe('the gate with honest replicas', () => {
-	it('accepts every update honest replicas send, and they all converge', () => {
+	it(
+		'accepts every update honest replicas send, and they all converge',
+		{ timeout: 60_000 },
+		() => {
+			fc.assert(
+				fc.property(fc.array(opArb, { minLength: 1, maxLength: 80 }), (ops) => {
+					expect(run(ops)).toEqual([]);
+				}),
+				{ numRuns: 500 }
+			);
+		}
+	);
+});
+
+describe('the gate with a hostile member mutating honest updates', () => {
+	const VICTIM = USERS[0] ?? '';
+	const MALLORY = USERS[1] ?? '';
+
+	/** A room where the victim has a message, an edit, a reaction and a read receipt. */
+	function victimRoom(): { server: GateServer; mallory: Replica; victimMessageId: string } {
+		const server = new GateServer();
+		const victim = createReplica(VICTIM);
+		const victimMessageId = '00000000-0000-4000-8000-00000000f00d';
+		victim.messages.push([{ id: victimMessageId, author: VICTIM, text: 'mine', ts: 1 }]);
+		victim.changes.set(victimMessageId, { text: 'mine!', ts: 2 });
+		victim.reactions.set(`${victimMessageId}|👍|${VICTIM}`, 3);
+		victim.reads.set(VICTIM, { upTo: victimMessageId, ts: 4 });
+		expect(server.submit(VICTIM, Y.encodeStateAsUpdate(victim.doc)).ok).toBe(true);
+		const mallory = createReplica(MALLORY);
+		Y.applyUpdate(mallory.doc, server.state());
+		return { server, mallory, victimMessageId };
+	}
+
+	/** Honest updates by Mallory to mutate, each against the same starting room. */
+	function honestUpdates(mallory: Replica, victimMessageId: string): Uint8Array[] {
+		const id = '00000000-0000-4000-8000-00000000beef';
+		return [
+			capture(mallory.doc, () =>
+				mallory.messages.push([{ id, author: MALLORY, text: 'hi', ts: 5 }])
+			),
+			capture(mallory.doc, () => mallory.changes.set(id, { text: 'hey', ts: 6 })),
+			capture(mallory.doc, () => mallory.reactions.set(`${victimMessageId}|🎉|${MALLORY}`, 7)),
+			capture(mallory.doc, () => mallory.reactions.delete(`${victimMessageId}|🎉|${MALLORY}`)),
+			capture(mallory.doc, () => mallory.reads.set(MALLORY, { upTo: id, ts: 8 }))
+		];
+	}
+
+	const mutation = fc.record({
+		which: fc.nat(4),
+		prefix: fc.nat(4),
+		kind: fc.constantFrom('flip', 'truncate', 'splice', 'byte'),
+		at: fc.nat(),
+		bits: fc.integer({ min: 1, max: 255 }),
+		noise: fc.uint8Array({ minLength: 1, maxLength: 8 })
+	});
+
+	type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
+
+	function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
+		const at = bytes.length === 0 ? 0 : m.at % bytes.length;
+		const copy = bytes.slice();
+		switch (m.kind) {
+			case 'flip':
+				copy[at] = (copy[at] ?? 0) ^ m.bits;
+				return copy;
+			case 'byte':
+				copy[at] = m.bits;
+				return copy;
+			case 'truncate':
+				return copy.subarray(0, at);
+			default: {
+				const out = new Uint8Array(copy.length + m.noise.length);
+				out.set(copy.subarray(0, at));
+				out.set(m.noise, at);
+				out.set(copy.subarray(at), at + m.noise.length);
+				return out;
+			}
+		}
+	}
+
+	it('never lets a mutated update touch what belongs to someone else', { timeout: 60_000 }, () => {
 		fc.assert(
-			fc.property(fc.array(opArb, { minLength: 1, maxLength: 80 }), (ops) => {
-				expect(run(ops)).toEqual([]);
+			fc.property(mutation, (m) => {
+				const { server, mallory, victimMessageId } = victimRoom();
+				const updates = honestUpdates(mallory, victimMessageId);
+				// Earlier updates in the sequence go in honestly, so mutations hit later states too.
+				for (const update of updates.slice(0, Math.min(m.prefix, m.which))) {
+					expect(server.submit(MALLORY, update).ok).toBe(true);
+				}
+				const verdict = server.submit(MALLORY, mutate(updates[m.which] ?? new Uint8Array(), m));
+				expect(typeof verdict.ok).toBe('boolean');
+				const doc = server.doc;
+				expect(
+					[...doc.share.keys()].every((root) =>
+						['messages', 'changes', 'reactions', 'reads'].includes(root)
+					)
+				).toBe(true);
+				const messages = doc.getArray('messages').toArray() as Record<string, unknown>[];
+				expect(messages[0]).toEqual({ id: victimMessageId, author: VICTIM, text: 'mine', ts: 1 });
+				for (const message of messages.slice(1)) expect(message.author).toBe(MALLORY);
+				expect(doc.getMap('changes').get(victimMessageId)).toEqual({ text: 'mine!', ts: 2 });
+				expect(doc.getMap('reactions').get(`${victimMessageId}|👍|${VICTIM}`)).toBe(3);
+				expect(doc.getMap('reads').get(VICTIM)).toEqual({ upTo: victimMessageId, ts: 4 });
+				for (const key of doc.getMap('reactions').keys())
+					expect(key.endsWith(`|${VICTIM}`) || key.endsWith(`|${MALLORY}`)).toBe(true);
+				expect(
+					[...doc.getMap('reads').keys()].every((key) => key === VICTIM || key === MALLORY)
+				).toBe(true);
 			}),
-			{ numRuns: 1000 }
+			{ numRuns: 2500 }
 		);
 	});
 });

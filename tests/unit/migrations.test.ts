@@ -34,7 +34,8 @@ describe('migrations', () => {
 				'memberships',
 				'room_updates',
 				'room_snapshots',
-				'client_ids'
+				'client_ids',
+				'invites'
 			])
 		);
 	});
@@ -57,6 +58,31 @@ describe('migrations', () => {
 				)
 				.run()
 		).toThrow(/FOREIGN KEY/);
+	});
+
+	it('upgrade a version 1 database: existing rooms become ordinary rooms', () => {
+		const file = join(dir, 'old.db');
+		const old = openDatabase(
+			file,
+			migrations.filter((migration) => migration.version === 1)
+		);
+		old
+			.prepare(
+				"INSERT INTO users (id, username, password_hash, created_at) VALUES ('u', 'u', 'x', 0)"
+			)
+			.run();
+		old
+			.prepare(
+				"INSERT INTO rooms (id, name, visibility, owner_id, created_at) VALUES ('r', 'Old', 'public', 'u', 0)"
+			)
+			.run();
+		old.close();
+		const upgraded = openDatabase(file);
+		expect(upgraded.prepare("SELECT kind, dm_key FROM rooms WHERE id = 'r'").get()).toEqual({
+			kind: 'room',
+			dm_key: null
+		});
+		upgraded.close();
 	});
 
 	it('make usernames unique regardless of case', () => {

@@ -73,7 +73,7 @@ describe('managing members', () => {
 			reason: 'user-not-found'
 		});
 		expect(listUserRooms(db, 'bob')).toEqual([
-			{ id: room.id, name: 'Team', visibility: 'private', role: 'member' }
+			{ id: room.id, name: 'Team', visibility: 'private', kind: 'room', role: 'member' }
 		]);
 	});
 

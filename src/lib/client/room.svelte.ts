@@ -16,18 +16,22 @@ import {
 	serializeDeliveryState,
 	withOwnClient,
 	withStoredClocks,
-	type Delivery,
 	type DeliveryState
 } from './delivery';
-import { connectionStatusOf, type ConnectionStatus } from './connection';
+import { UNREACHABLE_AFTER_MS, connectionStatusOf, type ConnectionStatus } from './connection';
 import { checkDraft, newMessage, parseMessage, type ChatMessage } from './messages';
+import { replicaDatabaseName } from './local-replica';
+import { othersReadUpTo, parseReadMark, receiptOf, type ReadMark, type Receipt } from './receipts';
 
 export type { ConnectionStatus };
 
 export interface MessageView extends ChatMessage {
-	/** Delivery of the user's own messages; null for everyone else's. */
-	readonly delivery: Delivery | null;
+	/** Pending, sent or read, for the user's own messages; null for everyone else's. */
+	readonly receipt: Receipt | null;
 }
+
+/** Writes of the user's own read mark are at most this frequent, in ms. */
+const MARK_READ_INTERVAL_MS = 1_000;
 
 export type SendResult =
 	| { readonly ok: true; readonly id: string }
@@ -55,15 +59,28 @@ export class RoomReplica {
 	loadedLocally = $state(false);
 	/** Why the server closed the connection for good (e.g. membership removed), if it did. */
 	accessError: string | null = $state(null);
+	/** Own messages not yet stored on the server ("N waiting to be sent"). */
+	pendingCount = $state(0);
+	/**
+	 * The user's read mark as the local replica held it when the page opened: `undefined` until
+	 * IndexedDB is read, null when this browser had never seen the room (then nothing is "new").
+	 */
+	readBaseline: { readonly upTo: string | null } | null | undefined = $state(undefined);
 
 	readonly #options: RoomReplicaOptions;
 	readonly #doc = new Y.Doc();
 	readonly #array: Y.Array<unknown>;
+	readonly #reads: Y.Map<unknown>;
 	readonly #persistence: IndexeddbPersistence;
 	readonly #provider: WebsocketProvider;
 	readonly #storageKey: string;
 	#delivery: DeliveryState;
 	#failedSinceLastSync = false;
+	/** When attempts started failing with the browser online (performance.now()), or null. */
+	#failingSince: number | null = null;
+	#unreachableTimer: ReturnType<typeof setTimeout> | null = null;
+	#lastMarkMs = -Infinity;
+	#markTimer: ReturnType<typeof setTimeout> | null = null;
 	readonly #cleanups: Array<() => void> = [];
 
 	constructor(options: RoomReplicaOptions) {
@@ -72,13 +89,21 @@ export class RoomReplica {
 		this.#storageKey = `parley:delivery:${userId}:${roomId}`;
 		this.#delivery = parseDeliveryState(localStorage.getItem(this.#storageKey));
 		this.#array = this.#doc.getArray('messages');
+		this.#reads = this.#doc.getMap('reads');
 
-		const onArrayChange = (): void => this.#refreshMessages();
-		this.#array.observe(onArrayChange);
-		this.#cleanups.push(() => this.#array.unobserve(onArrayChange));
+		const onChange = (): void => this.#refreshMessages();
+		this.#array.observe(onChange);
+		this.#reads.observe(onChange);
+		this.#cleanups.push(() => {
+			this.#array.unobserve(onChange);
+			this.#reads.unobserve(onChange);
+		});
 
-		this.#persistence = new IndexeddbPersistence(`parley:${userId}:${roomId}`, this.#doc);
+		this.#persistence = new IndexeddbPersistence(replicaDatabaseName(userId, roomId), this.#doc);
 		void this.#persistence.whenSynced.then(() => {
+			// Before the server or this page adds anything: what "new since last time" means.
+			this.readBaseline =
+				this.#array.length === 0 ? null : { upTo: this.#ownReadMark()?.upTo ?? null };
 			this.loadedLocally = true;
 		});
 
@@ -110,22 +135,65 @@ export class RoomReplica {
 		return { ok: true, id: message.id };
 	}
 
+	/**
+	 * Records that the user has seen everything up to the last message (the page calls this
+	 * while it is visible and scrolled to the end). Written only when it changes, at most once
+	 * per MARK_READ_INTERVAL_MS; a call in between is done at the end of the interval.
+	 */
+	markRead(): void {
+		if (this.#markTimer !== null) return;
+		const wait = this.#lastMarkMs + MARK_READ_INTERVAL_MS - performance.now();
+		if (wait > 0) {
+			this.#markTimer = setTimeout(() => {
+				this.#markTimer = null;
+				this.markRead();
+			}, wait);
+			return;
+		}
+		const last = this.messages.at(-1);
+		if (!last || this.#ownReadMark()?.upTo === last.id) return;
+		this.#lastMarkMs = performance.now();
+		const mark: ReadMark = { upTo: last.id, ts: Date.now() };
+		this.#doc.transact(() => this.#reads.set(this.#options.userId, mark));
+	}
+
 	destroy(): void {
+		if (this.#markTimer !== null) clearTimeout(this.#markTimer);
+		if (this.#unreachableTimer !== null) clearTimeout(this.#unreachableTimer);
 		for (const cleanup of this.#cleanups.splice(0)) cleanup();
 		this.#provider.destroy();
 		void this.#persistence.destroy();
 		this.#doc.destroy();
 	}
 
+	#ownReadMark(): ReadMark | null {
+		return parseReadMark(this.#reads.get(this.#options.userId));
+	}
+
 	#refreshMessages(): void {
-		const views: MessageView[] = [];
+		const selfId = this.#options.userId;
+		const parsed = [];
 		for (const entry of readArrayEntries(this.#array)) {
 			const message = parseMessage(entry.value);
-			if (message === null) continue;
-			const own = message.author === this.#options.userId;
-			views.push({ ...message, delivery: own ? deliveryOf(entry, this.#delivery) : null });
+			if (message !== null) parsed.push({ message, entry });
 		}
+		const positionOf = new Map(parsed.map(({ message }, index) => [message.id, index]));
+		const marks: Array<[string, ReadMark]> = [];
+		this.#reads.forEach((value, userId) => {
+			const mark = parseReadMark(value);
+			if (mark) marks.push([userId, mark]);
+		});
+		const readUpTo = othersReadUpTo(marks, positionOf, selfId);
+		let pending = 0;
+		const views = parsed.map(({ message, entry }, index): MessageView => {
+			if (message.author !== selfId) return { ...message, receipt: null };
+			const stored = deliveryOf(entry, this.#delivery) === 'stored';
+			const receipt = receiptOf(stored, index, readUpTo);
+			if (receipt === 'pending') pending++;
+			return { ...message, receipt };
+		});
 		this.messages = views;
+		this.pendingCount = pending;
 	}
 
 	#setDelivery(next: DeliveryState): void {
@@ -167,10 +235,14 @@ export class RoomReplica {
 		// provider's 'disconnected' status.
 		const onConnectionClose = (): void => {
 			this.#failedSinceLastSync = true;
+			if (navigator.onLine) this.#startFailingClock(update);
 			update();
 		};
 		const onSync = (synced: boolean): void => {
-			if (synced) this.#failedSinceLastSync = false;
+			if (synced) {
+				this.#failedSinceLastSync = false;
+				this.#stopFailingClock();
+			}
 			update();
 		};
 		const onClosed = (event: { code: number; reason: string }): void => {
@@ -183,6 +255,7 @@ export class RoomReplica {
 		// back we try at once instead.
 		const onOnline = (): void => {
 			this.#failedSinceLastSync = false;
+			this.#stopFailingClock();
 			if (this.accessError === null && provider.ws === null) provider.connect();
 			update();
 		};
@@ -191,20 +264,41 @@ export class RoomReplica {
 		provider.on('sync', onSync);
 		provider.on('closed', onClosed);
 		window.addEventListener('online', onOnline);
-		window.addEventListener('offline', update);
+		const onOffline = (): void => {
+			this.#stopFailingClock();
+			update();
+		};
+		window.addEventListener('offline', onOffline);
 		this.#cleanups.push(() => {
 			provider.off('status', update);
 			provider.off('connection-close', onConnectionClose);
 			provider.off('sync', onSync);
 			provider.off('closed', onClosed);
 			window.removeEventListener('online', onOnline);
-			window.removeEventListener('offline', update);
+			window.removeEventListener('offline', onOffline);
 		});
 		update();
 	}
 
+	/** Starts timing a run of failures; `update` runs again once it counts as unreachable. */
+	#startFailingClock(update: () => void): void {
+		if (this.#failingSince !== null) return;
+		this.#failingSince = performance.now();
+		this.#unreachableTimer = setTimeout(() => {
+			this.#unreachableTimer = null;
+			update();
+		}, UNREACHABLE_AFTER_MS + 50);
+	}
+
+	#stopFailingClock(): void {
+		this.#failingSince = null;
+		if (this.#unreachableTimer !== null) clearTimeout(this.#unreachableTimer);
+		this.#unreachableTimer = null;
+	}
+
 	#computeStatus(): ConnectionStatus {
 		return connectionStatusOf({
+			failingForMs: this.#failingSince === null ? 0 : performance.now() - this.#failingSince,
 			browserOnline: navigator.onLine,
 			accessLost: this.accessError !== null,
 			connected: this.#provider.wsconnected,

@@ -11,10 +11,6 @@ import type { LoginInput, RegisterInput } from './schemas';
 import { createSession, invalidateSession, sessionExpiresAt, type User } from './session';
 import { authenticateUser, createUser } from './users';
 
-/** Sign-ups allowed per client address in REGISTER_WINDOW_MS: generous, it only stops floods. */
-const REGISTER_MAX_PER_ADDRESS = 100;
-const REGISTER_WINDOW_MS = 10 * 60 * 1000;
-
 export type AuthResult =
 	| { readonly ok: true; readonly user: User }
 	| { readonly ok: false; readonly status: 401 | 409; readonly message: string }
@@ -42,10 +38,12 @@ function getLoginLimiter(): RateLimiter {
 	return loginLimiter;
 }
 
+/** Sign-ups per client address: generous by default, it only stops floods. */
 function getRegisterLimiter(): RateLimiter {
+	const config = getConfig();
 	registerLimiter ??= createRateLimiter({
-		maxAttempts: REGISTER_MAX_PER_ADDRESS,
-		windowMs: REGISTER_WINDOW_MS
+		maxAttempts: config.REGISTER_MAX_PER_WINDOW,
+		windowMs: config.REGISTER_WINDOW_SECONDS * 1000
 	});
 	return registerLimiter;
 }

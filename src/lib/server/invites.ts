@@ -11,7 +11,8 @@ import { getMembership, getRoom, type Room } from './rooms';
 
 const HOUR_MS = 60 * 60 * 1000;
 
-export type InviteFailure = 'invite-not-found' | 'invite-expired' | 'invite-revoked' | 'invite-used-up';
+export type InviteFailure =
+	'invite-not-found' | 'invite-expired' | 'invite-revoked' | 'invite-used-up';
 
 export type InviteResult<T> =
 	| { readonly ok: true; readonly value: T }
@@ -117,15 +118,7 @@ export function createInvite(
 	db.prepare(
 		`INSERT INTO invites (id, token_hash, room_id, created_by, created_at, expires_at, max_uses)
 		 VALUES (?, ?, ?, ?, ?, ?, ?)`
-	).run(
-		invite.id,
-		hashInviteToken(token),
-		roomId,
-		actorId,
-		now,
-		invite.expiresAt,
-		invite.maxUses
-	);
+	).run(invite.id, hashInviteToken(token), roomId, actorId, now, invite.expiresAt, invite.maxUses);
 	return { ok: true, value: { invite, token } };
 }
 
@@ -161,9 +154,10 @@ export function revokeInvite(
 		.prepare('SELECT 1 FROM invites WHERE id = ? AND room_id = ?')
 		.get(inviteId, roomId);
 	if (!found) return failure('invite-not-found');
-	db.prepare(
-		'UPDATE invites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'
-	).run(now, inviteId);
+	db.prepare('UPDATE invites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(
+		now,
+		inviteId
+	);
 	return { ok: true, value: null };
 }
 

@@ -1,9 +1,11 @@
 import { error, fail, redirect } from '@sveltejs/kit';
+import { getConfig } from '$lib/server/config';
 import { getDb } from '$lib/server/db';
 import { describeFailure } from '$lib/server/http';
+import { createInvite, inviteUrl, listActiveInvites, revokeInvite } from '$lib/server/invites';
 import { addMember, listMembers, removeMember } from '$lib/server/memberships';
 import { getMembership, getRoom } from '$lib/server/rooms';
-import { AddMemberSchema, parseInput } from '$lib/server/schemas';
+import { AddMemberSchema, INVITE_HOURS_DEFAULT, parseInput } from '$lib/server/schemas';
 import type { User } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -28,10 +30,20 @@ export const load: PageServerLoad = ({ locals, params }) => {
 		error(status, message);
 	}
 	const role = getMembership(db, params.id, user.id);
+	const invites = listActiveInvites(db, params.id, user.id);
 	return {
-		room: { id: room.id, name: room.name, visibility: room.visibility },
+		room: { id: room.id, name: room.name, visibility: room.visibility, kind: room.kind },
 		members: members.value,
-		isOwner: role === 'owner'
+		isOwner: role === 'owner',
+		// Only the owner of an ordinary room sees (and manages) its invites.
+		invites: invites.ok
+			? invites.value.map((invite) => ({
+					id: invite.id,
+					expiresAt: new Date(invite.expiresAt).toISOString(),
+					uses: invite.uses,
+					maxUses: invite.maxUses
+				}))
+			: null
 	};
 };
 
@@ -79,5 +91,38 @@ export const actions = {
 		// Leaving the room ends access to this page too.
 		if (userId === user.id) redirect(303, '/');
 		return { action: 'remove' as const, removed: userId };
+	},
+	invite: async ({ locals, params }) => {
+		const user = signedIn(locals.user);
+		const result = createInvite(getDb(), params.id, user.id, {
+			expiresInHours: INVITE_HOURS_DEFAULT
+		});
+		if (!result.ok) {
+			const { status, message } = describeFailure(result.reason);
+			return fail(status, { action: 'invite' as const, message, fields: noFields() });
+		}
+		const { invite, token } = result.value;
+		return {
+			action: 'invite' as const,
+			url: inviteUrl(getConfig().ORIGIN, token),
+			expiresAt: new Date(invite.expiresAt).toISOString()
+		};
+	},
+	revokeInvite: async ({ request, locals, params }) => {
+		const user = signedIn(locals.user);
+		const inviteId = (await request.formData()).get('inviteId');
+		if (typeof inviteId !== 'string' || inviteId === '') {
+			return fail(400, {
+				action: 'revokeInvite' as const,
+				message: 'Choose an invite to revoke.',
+				fields: noFields()
+			});
+		}
+		const result = revokeInvite(getDb(), params.id, user.id, inviteId);
+		if (!result.ok) {
+			const { status, message } = describeFailure(result.reason);
+			return fail(status, { action: 'revokeInvite' as const, message, fields: noFields() });
+		}
+		return { action: 'revokeInvite' as const, revoked: inviteId };
 	}
 } satisfies Actions;

@@ -6,7 +6,15 @@ import { createInvite, inviteUrl, listActiveInvites, type Invite } from '$lib/se
 import { CreateInviteSchema } from '$lib/server/schemas';
 import type { RequestHandler } from './$types';
 
-function describeInvite(invite: Invite) {
+interface InviteBody {
+	readonly id: string;
+	readonly createdAt: string;
+	readonly expiresAt: string;
+	readonly maxUses: number | null;
+	readonly uses: number;
+}
+
+function describeInvite(invite: Invite): InviteBody {
 	return {
 		id: invite.id,
 		createdAt: new Date(invite.createdAt).toISOString(),

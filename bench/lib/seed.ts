@@ -1,0 +1,130 @@
+/**
+ * Puts users, sessions, rooms and memberships straight into a fresh DATA_DIR's SQLite before
+ * the server starts: registering thousands through the API would be slow and rate limited.
+ * Passwords are never checked by the sync server, so users get a placeholder hash.
+ */
+import * as encoding from 'lib0/encoding';
+import { databaseFile, openDatabase, type Db } from '../../src/lib/server/db';
+import { createRoom } from '../../src/lib/server/rooms';
+import { SESSION_COOKIE, createSession } from '../../src/lib/server/session';
+import { SqliteStore } from '../../sync-server/store';
+
+export interface BenchUser {
+	readonly id: string;
+	/** The Cookie header value for this user's session. */
+	readonly cookie: string;
+}
+
+export interface Seeded {
+	readonly users: BenchUser[];
+	/** Room ids; room r's members are `members[r]` (indexes into users). */
+	readonly rooms: string[];
+}
+
+/**
+ * Creates `users` users and `rooms` rooms; `membersOf(room)` lists the user indexes of each
+ * room (the first one owns it).
+ */
+export function seed(
+	dataDir: string,
+	spec: { users: number; rooms: number; membersOf: (room: number) => readonly number[] }
+): Seeded {
+	const db = openDatabase(databaseFile(dataDir));
+	try {
+		return db.transaction((): Seeded => {
+			const now = Date.now();
+			const insertUser = db.prepare(
+				'INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, ?, ?)'
+			);
+			const insertMember = db.prepare(
+				"INSERT OR IGNORE INTO memberships (room_id, user_id, role, joined_at) VALUES (?, ?, 'member', ?)"
+			);
+			const users: BenchUser[] = [];
+			for (let i = 0; i < spec.users; i++) {
+				const id = `benchuser${i}`;
+				insertUser.run(id, `bench_${i}`, 'not-a-hash', now);
+				const { token } = createSession(db, id, now);
+				users.push({ id, cookie: `${SESSION_COOKIE}=${token}` });
+			}
+			const rooms: string[] = [];
+			for (let r = 0; r < spec.rooms; r++) {
+				const members = spec.membersOf(r);
+				const owner = users[members[0] ?? 0];
+				if (!owner) throw new Error('a room needs an owner');
+				const room = createRoom(db, owner.id, `bench room ${r}`, 'private', now);
+				for (const m of members.slice(1)) {
+					const user = users[m];
+					if (user) insertMember.run(room.id, user.id, now);
+				}
+				rooms.push(room.id);
+			}
+			return { users, rooms };
+		})();
+	} finally {
+		db.close();
+	}
+}
+
+/**
+ * A room history of `count` messages as one Yjs update, written the way real clients write:
+ * one item per message, each after the previous one, authors taking turns in short runs, each
+ * author with its own clientID. Encoded directly (update format v1) rather than by pushing
+ * into a Y.Doc, so a million messages take seconds, not minutes; the server still integrates
+ * every item when it loads the room, which is what the bench measures.
+ */
+export function buildHistory(count: number, authors: readonly string[]): Uint8Array {
+	const clientIds = authors.map((_, i) => 1_000_000 + i);
+	// Per author: the messages it wrote, as (origin of each item) in clock order.
+	const perAuthor: { origin: [number, number] | null; index: number }[][] = authors.map(() => []);
+	let author = 0;
+	let previous: [number, number] | null = null;
+	for (let i = 0; i < count; i++) {
+		// A new author every 1–4 messages, so items are not one long run.
+		if (i % ((i % 4) + 1) === 0) author = (author + 1) % authors.length;
+		const list = perAuthor[author] ?? [];
+		list.push({ origin: previous, index: i });
+		previous = [clientIds[author] ?? 0, list.length - 1];
+	}
+	const encoder = encoding.createEncoder();
+	const writers = perAuthor.filter((list) => list.length > 0).length;
+	encoding.writeVarUint(encoder, writers);
+	perAuthor.forEach((list, a) => {
+		if (list.length === 0) return;
+		encoding.writeVarUint(encoder, list.length);
+		encoding.writeVarUint(encoder, clientIds[a] ?? 0);
+		encoding.writeVarUint(encoder, 0);
+		for (const { origin, index } of list) {
+			const CONTENT_ANY = 8;
+			if (origin) {
+				encoding.writeUint8(encoder, 0x80 | CONTENT_ANY);
+				encoding.writeVarUint(encoder, origin[0]);
+				encoding.writeVarUint(encoder, origin[1]);
+			} else {
+				// The first message: no neighbour, so its parent is named (the root "messages").
+				encoding.writeUint8(encoder, CONTENT_ANY);
+				encoding.writeVarUint(encoder, 1);
+				encoding.writeVarString(encoder, 'messages');
+			}
+			encoding.writeVarUint(encoder, 1);
+			encoding.writeAny(encoder, {
+				id: crypto.randomUUID(),
+				author: authors[a] ?? '',
+				text: `history message number ${index} with a few words of text`,
+				ts: 1_700_000_000_000 + index
+			});
+		}
+	});
+	encoding.writeVarUint(encoder, 0); // empty delete set
+	return encoding.toUint8Array(encoder);
+}
+
+/** Stores `state` as the room's snapshot (seq 1), as compaction would have left it. */
+export function storeSnapshot(dataDir: string, roomId: string, state: Uint8Array): void {
+	const db: Db = openDatabase(databaseFile(dataDir));
+	try {
+		db.prepare('UPDATE rooms SET last_seq = 1 WHERE id = ?').run(roomId);
+		new SqliteStore(db).compact(roomId, 1, state);
+	} finally {
+		db.close();
+	}
+}

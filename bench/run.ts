@@ -1,0 +1,141 @@
+/**
+ * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
+ * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
+ * durability, cold, redis, idle, storm. `--prof` writes the server's CPU profiles to
+ * bench/results/profiles/.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../tests/support/server';
+import { BENCH_ENV, assertBuilt, enableProfiling, type Row } from './lib/harness';
+import { runCold } from './scenarios/cold';
+import { runDurability } from './scenarios/durability';
+import { runFanoutCase } from './scenarios/fanout';
+import { runIdle } from './scenarios/idle';
+import { runRedis } from './scenarios/redis';
+import { runRooms } from './scenarios/rooms';
+import { runStorm } from './scenarios/storm';
+
+interface Scenario {
+	readonly name: string;
+	run(quick: boolean): Promise<Row[]>;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+	{
+		name: 'fanout',
+		async run(quick) {
+			const durationMs = quick ? 3_000 : 8_000;
+			const cases = quick
+				? [{ receivers: 100, rate: 100, durationMs }]
+				: [
+						{ receivers: 500, rate: 100, durationMs },
+						{ receivers: 500, rate: 400, durationMs },
+						{ receivers: 1000, rate: 400, durationMs }
+					];
+			const rows: Row[] = [];
+			for (const c of cases) rows.push(...(await runFanoutCase(c)));
+			return rows;
+		}
+	},
+	{
+		name: 'rooms',
+		run: (quick) => runRooms({ rooms: quick ? 200 : 2_000, durationMs: quick ? 3_000 : 8_000 })
+	},
+	{
+		name: 'durability',
+		run: (quick) => runDurability({ rate: 1_000, durationMs: quick ? 3_000 : 8_000 })
+	},
+	{
+		name: 'cold',
+		run: (quick) => runCold(quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000])
+	},
+	{
+		name: 'redis',
+		run: (quick) => runRedis({ receivers: 20, rate: 50, durationMs: quick ? 3_000 : 6_000 })
+	},
+	{
+		name: 'idle',
+		run: (quick) => runIdle({ sockets: quick ? 2_000 : 10_000 })
+	},
+	{
+		name: 'storm',
+		run: (quick) =>
+			runStorm(quick ? { rooms: 100, perRoom: 10 } : { rooms: 500, perRoom: 10 })
+	}
+];
+
+function cell(value: number | string): string {
+	return typeof value === 'number' && Number.isNaN(value) ? '–' : String(value);
+}
+
+function toMarkdown(rows: readonly Row[], header: string): string {
+	const lines = [
+		header,
+		'',
+		'| scenario | server | config | deliveries/s | p50 ms | p99 ms | max ms | lost | CPU µs/delivery | RSS MB | load avg | extra |',
+		'|---|---|---|---|---|---|---|---|---|---|---|---|'
+	];
+	for (const r of rows) {
+		const extra = Object.entries(r.extra)
+			.map(([k, v]) => `${k}=${cell(v)}`)
+			.join(', ');
+		lines.push(
+			`| ${r.scenario} | ${r.server} | ${r.config} | ${cell(r.deliveriesPerSecond)} | ${cell(r.p50Ms)} | ${cell(r.p99Ms)} | ${cell(r.maxMs)} | ${r.lost} | ${cell(r.cpuMicrosPerDelivery)} | ${cell(r.rssMb)} | ${r.loadavg.join(' ')} | ${extra} |`
+		);
+	}
+	return lines.join('\n') + '\n';
+}
+
+async function main(): Promise<void> {
+	const args = process.argv.slice(2);
+	const quick = args.includes('--quick');
+	if (args.includes('--prof')) enableProfiling();
+	const wanted = args.filter((a) => !a.startsWith('--'));
+	const unknown = wanted.filter((w) => !SCENARIOS.some((s) => s.name === w));
+	if (unknown.length > 0) {
+		console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+		process.exit(2);
+	}
+	assertBuilt();
+	const chosen = wanted.length > 0 ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
+	const header = [
+		`# Parley bench — ${new Date().toISOString()}${quick ? ' (--quick)' : ''}`,
+		'',
+		`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; load average at start ${loadavg()
+			.map((l) => l.toFixed(2))
+			.join(' ')}.`,
+		`Server env raised for the bench: ${Object.entries(BENCH_ENV)
+			.map(([k, v]) => `${k}=${v}`)
+			.join(', ')}. Sessions, the gate and durable commits are on.`
+	].join('\n');
+	console.log(header);
+	const rows: Row[] = [];
+	const started = Date.now();
+	for (const scenario of chosen) {
+		const t0 = Date.now();
+		console.log(`\n== ${scenario.name} ==`);
+		try {
+			const result = await scenario.run(quick);
+			for (const r of result) console.log(JSON.stringify(r));
+			rows.push(...result);
+		} catch (error) {
+			console.error(`${scenario.name} failed:`, error);
+			process.exitCode = 1;
+		}
+		console.log(`(${scenario.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+	}
+	const markdown = toMarkdown(rows, header);
+	console.log('\n' + markdown);
+	console.log(`total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+	const dir = join(ROOT, 'bench', 'results');
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(join(dir, 'latest.md'), markdown);
+	writeFileSync(
+		join(dir, 'latest.json'),
+		JSON.stringify({ date: new Date().toISOString(), quick, rows }, null, '\t') + '\n'
+	);
+}
+
+await main();

@@ -1,0 +1,58 @@
+/**
+ * (c) Durability: time from send to the server's STORED receipt (message type 100) at a
+ * steady 1,000 messages/s, spread over 10 senders in one room (group commit at work).
+ */
+import { rmSync } from 'node:fs';
+import { makeTempDir } from '../../tests/support/server';
+import { meter, row, startParley, type Row } from '../lib/harness';
+import { seed } from '../lib/seed';
+import { Sender, drive } from '../lib/sender';
+import { round, sleep, summarize, waitUntil } from '../lib/stats';
+
+const SENDERS = 10;
+
+export async function runDurability(options: { rate: number; durationMs: number }): Promise<Row[]> {
+	const dataDir = makeTempDir('parley-bench-');
+	const seeded = seed(dataDir, {
+		users: SENDERS,
+		rooms: 1,
+		membersOf: () => Array.from({ length: SENDERS }, (_, i) => i)
+	});
+	const server = await startParley(dataDir);
+	const senders = seeded.users.map(
+		(user) => new Sender(`${server.syncUrl}/${seeded.rooms[0]}`, user.cookie, user.id, server.url)
+	);
+	try {
+		for (const sender of senders) await sender.open();
+		await drive(senders, options.rate, 1_000);
+		await sleep(300);
+		for (const sender of senders) sender.storedLatencies.length = 0;
+		const window = meter(server.process.pid ?? 0);
+		const started = performance.now();
+		const sent = await drive(senders, options.rate, options.durationMs);
+		await waitUntil(() => senders.every((s) => s.unstored === 0), 10_000, 'STORED receipts');
+		const elapsedS = (performance.now() - started) / 1000;
+		const usage = window.stop();
+		const latency = summarize(senders.flatMap((s) => s.storedLatencies));
+		return [
+			row({
+				scenario: 'durability',
+				server: 'parley',
+				config: `${options.rate} msgs/s over ${SENDERS} senders, ${options.durationMs / 1000} s, send -> STORED`,
+				deliveries: latency.count,
+				deliveriesPerSecond: Math.round(latency.count / elapsedS),
+				p50Ms: round(latency.p50),
+				p99Ms: round(latency.p99),
+				maxMs: round(latency.max),
+				lost: Math.max(0, sent - latency.count),
+				cpuMicrosPerDelivery: round(usage.cpuMicros / Math.max(1, latency.count)),
+				rssMb: usage.rssMb,
+				extra: { sent }
+			})
+		];
+	} finally {
+		for (const sender of senders) sender.close();
+		await server.stop();
+		rmSync(dataDir, { recursive: true, force: true });
+	}
+}

@@ -1,0 +1,94 @@
+/**
+ * (b) Many rooms: R rooms × 5 clients (1 sender + 4 receivers each), 1 message/s per room.
+ */
+import { rmSync } from 'node:fs';
+import { makeTempDir } from '../../tests/support/server';
+import { meter, row, startParley, type Row } from '../lib/harness';
+import { seed } from '../lib/seed';
+import { Sender, drive } from '../lib/sender';
+import { round, sleep, summarize, waitUntil } from '../lib/stats';
+import { LoadWorker, mergeStats } from '../lib/workers';
+
+const PER_ROOM = 5;
+
+export async function runRooms(options: { rooms: number; durationMs: number }): Promise<Row[]> {
+	const { rooms } = options;
+	const dataDir = makeTempDir('parley-bench-');
+	const seeded = seed(dataDir, {
+		users: rooms * PER_ROOM,
+		rooms,
+		membersOf: (r) => Array.from({ length: PER_ROOM }, (_, i) => r * PER_ROOM + i)
+	});
+	const server = await startParley(dataDir);
+	const workers = [new LoadWorker(), new LoadWorker()];
+	const senders: Sender[] = [];
+	try {
+		const receivers = seeded.users
+			.map((u, i) => ({ u, i }))
+			.filter(({ i }) => i % PER_ROOM !== 0)
+			.map(({ u, i }) => ({
+				url: `${server.syncUrl}/${seeded.rooms[Math.floor(i / PER_ROOM)]}`,
+				cookie: u.cookie
+			}));
+		const half = Math.ceil(receivers.length / 2);
+		await Promise.all(
+			workers.map((w, i) =>
+				w.open({
+					origin: server.url,
+					clients: receivers.slice(i * half, (i + 1) * half),
+					sendStep1: false,
+					reconnect: false,
+					sampleEvery: 20,
+					concurrency: 100
+				})
+			)
+		);
+		for (let r = 0; r < rooms; r++) {
+			const user = seeded.users[r * PER_ROOM];
+			if (!user) continue;
+			const sender = new Sender(`${server.syncUrl}/${seeded.rooms[r]}`, user.cookie, user.id, server.url);
+			await sender.open();
+			senders.push(sender);
+		}
+		const stats = async (): Promise<ReturnType<typeof mergeStats>> =>
+			mergeStats(await Promise.all(workers.map((w) => w.stats())));
+		await drive(senders, rooms, 1_000);
+		await sleep(1_000);
+		await Promise.all(workers.map((w) => w.reset()));
+		const window = meter(server.process.pid ?? 0);
+		const started = performance.now();
+		const sent = await drive(senders, rooms, options.durationMs);
+		const expected = sent * (PER_ROOM - 1);
+		await waitUntil(
+			async () => (await stats()).messages.reduce((a, b) => a + b, 0) >= expected,
+			10_000,
+			'many-rooms drain'
+		).catch(() => undefined);
+		const elapsedS = (performance.now() - started) / 1000;
+		const usage = window.stop();
+		const final = await stats();
+		const delivered = final.messages.reduce((a, b) => a + b, 0);
+		const latency = summarize(final.latencies);
+		return [
+			row({
+				scenario: 'rooms',
+				server: 'parley',
+				config: `${rooms} rooms x ${PER_ROOM} clients, 1 msg/s per room, ${options.durationMs / 1000} s`,
+				deliveries: delivered,
+				deliveriesPerSecond: Math.round(delivered / elapsedS),
+				p50Ms: round(latency.p50),
+				p99Ms: round(latency.p99),
+				maxMs: round(latency.max),
+				lost: Math.max(0, expected - delivered),
+				cpuMicrosPerDelivery: round(usage.cpuMicros / Math.max(1, delivered)),
+				rssMb: usage.rssMb,
+				extra: { sent }
+			})
+		];
+	} finally {
+		for (const sender of senders) sender.close();
+		await Promise.all(workers.map((w) => w.close()));
+		await server.stop();
+		rmSync(dataDir, { recursive: true, force: true });
+	}
+}

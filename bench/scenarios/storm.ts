@@ -1,0 +1,100 @@
+/**
+ * (g) Reconnect storm: C clients in R rooms (each room holding H messages) are synced; the
+ * server restarts (SIGTERM: they all get 1012); they all reconnect at once. Measured: time
+ * from the new process listening until every client is synced again, peak RSS, and that every
+ * client's resync (step 2) holds all H messages.
+ */
+import { rmSync } from 'node:fs';
+import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { SqliteStore } from '../../sync-server/store';
+import { makeTempDir } from '../../tests/support/server';
+import { row, startParley, type Row } from '../lib/harness';
+import { buildHistory, seed } from '../lib/seed';
+import { round, waitUntil, watchPeakRss } from '../lib/stats';
+import { LoadWorker, mergeStats } from '../lib/workers';
+
+const HISTORY = 20;
+
+export async function runStorm(options: { rooms: number; perRoom: number }): Promise<Row[]> {
+	const { rooms, perRoom } = options;
+	const n = rooms * perRoom;
+	const dataDir = makeTempDir('parley-bench-');
+	const seeded = seed(dataDir, {
+		users: n,
+		rooms,
+		membersOf: (r) => Array.from({ length: perRoom }, (_, i) => r * perRoom + i)
+	});
+	const db = openDatabase(databaseFile(dataDir));
+	try {
+		const store = new SqliteStore(db);
+		db.transaction(() => {
+			seeded.rooms.forEach((roomId, r) => {
+				const authors = seeded.users.slice(r * perRoom, r * perRoom + 2).map((u) => u.id);
+				db.prepare('UPDATE rooms SET last_seq = 1 WHERE id = ?').run(roomId);
+				store.compact(roomId, 1, buildHistory(HISTORY, authors));
+			});
+		})();
+	} finally {
+		db.close();
+	}
+	let server = await startParley(dataDir);
+	const workers = [new LoadWorker(), new LoadWorker()];
+	try {
+		const specs = seeded.users.map((u, i) => ({
+			url: `${server.syncUrl}/${seeded.rooms[Math.floor(i / perRoom)]}`,
+			cookie: u.cookie
+		}));
+		const half = Math.ceil(n / 2);
+		await Promise.all(
+			workers.map((w, i) =>
+				w.open({
+					origin: server.url,
+					clients: specs.slice(i * half, (i + 1) * half),
+					sendStep1: true,
+					reconnect: true,
+					sampleEvery: 0,
+					concurrency: 100
+				})
+			)
+		);
+		const stats = async (): Promise<ReturnType<typeof mergeStats>> =>
+			mergeStats(await Promise.all(workers.map((w) => w.stats())));
+		await waitUntil(async () => (await stats()).synced >= n, 60_000, 'first sync', 100);
+		await server.stop();
+		server = await server.restart(); // resolves when the new process is listening
+		const peak = watchPeakRss(server.process.pid ?? 0);
+		const t0 = performance.now();
+		await waitUntil(
+			async () => {
+				const s = await stats();
+				return s.synced >= n && s.open >= n;
+			},
+			60_000,
+			'resync after restart',
+			25
+		);
+		const resyncMs = performance.now() - t0;
+		const final = await stats();
+		const short = final.step2Messages.filter((m) => m !== HISTORY).length;
+		return [
+			row({
+				scenario: 'storm',
+				server: 'parley',
+				config: `${n} clients in ${rooms} rooms (${HISTORY} messages each) reconnect after a restart`,
+				deliveries: n,
+				deliveriesPerSecond: NaN,
+				p50Ms: NaN,
+				p99Ms: NaN,
+				maxMs: round(resyncMs),
+				lost: short,
+				cpuMicrosPerDelivery: NaN,
+				rssMb: round(peak.stop() / (1024 * 1024), 1),
+				extra: { allSyncedMs: Math.round(resyncMs), clientsShortOfHistory: short }
+			})
+		];
+	} finally {
+		await Promise.all(workers.map((w) => w.close()));
+		await server.stop();
+		rmSync(dataDir, { recursive: true, force: true });
+	}
+}

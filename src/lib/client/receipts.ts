@@ -1,0 +1,71 @@
+/**
+ * Read receipts and unread counts from a room's `reads` map (userId -> { upTo, ts }): a
+ * message is read by someone when their `upTo` is that message or one after it in array order,
+ * the same order on every replica.
+ */
+
+export interface ReadMark {
+	readonly upTo: string;
+	readonly ts: number;
+}
+
+/** What the author sees on their own message. */
+export type Receipt = 'pending' | 'sent' | 'read';
+
+interface Listed {
+	readonly id: string;
+	readonly author: string;
+}
+
+export function parseReadMark(value: unknown): ReadMark | null {
+	if (typeof value !== 'object' || value === null) return null;
+	const { upTo, ts } = value as { upTo?: unknown; ts?: unknown };
+	if (typeof upTo !== 'string' || typeof ts !== 'number') return null;
+	return { upTo, ts };
+}
+
+/** The highest position any other member has read up to, or -1. */
+export function othersReadUpTo(
+	marks: Iterable<readonly [string, ReadMark]>,
+	positionOf: ReadonlyMap<string, number>,
+	selfId: string
+): number {
+	let highest = -1;
+	for (const [userId, mark] of marks) {
+		if (userId === selfId) continue;
+		highest = Math.max(highest, positionOf.get(mark.upTo) ?? -1);
+	}
+	return highest;
+}
+
+/** Read wins over the delivery mark: whoever read it got it through the server. */
+export function receiptOf(stored: boolean, position: number, readUpTo: number): Receipt {
+	if (position <= readUpTo) return 'read';
+	return stored ? 'sent' : 'pending';
+}
+
+/** Messages by others after the reader's mark (all of them when there is no mark). */
+export function unreadCount(
+	messages: readonly Listed[],
+	upTo: string | null,
+	selfId: string
+): number {
+	const first = firstUnreadIndex(messages, upTo, selfId);
+	if (first === -1) return 0;
+	return messages.slice(first).filter((m) => m.author !== selfId).length;
+}
+
+/** Position of the first message by someone else after the reader's mark, or -1. */
+export function firstUnreadIndex(
+	messages: readonly Listed[],
+	upTo: string | null,
+	selfId: string
+): number {
+	const from = upTo === null ? 0 : messages.findIndex((m) => m.id === upTo) + 1;
+	// An unknown mark (not synced here yet) says nothing: count nothing rather than everything.
+	if (upTo !== null && from === 0) return -1;
+	for (let i = from; i < messages.length; i++) {
+		if (messages[i]?.author !== selfId) return i;
+	}
+	return -1;
+}

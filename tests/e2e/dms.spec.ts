@@ -1,0 +1,63 @@
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+
+async function sendMessage(page: Page, text: string): Promise<void> {
+	await page.getByRole('textbox', { name: 'Message' }).fill(text);
+	await page.getByRole('button', { name: 'Send' }).click();
+}
+
+test('a user starts a direct message from /dms and the other reads it under their name', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const dmName = `${alice.username} & ${bob.username}`;
+
+	const alicePage = await alice.context.newPage();
+	await alicePage.goto('/dms');
+	await expect(alicePage.getByRole('heading', { name: 'Direct messages' })).toBeVisible();
+	await alicePage.getByLabel('Username').fill(bob.username);
+	await alicePage.getByRole('button', { name: 'Start conversation' }).click();
+	await expect(alicePage).toHaveURL(/\/rooms\/[a-z0-9]+$/);
+	const roomPath = new URL(alicePage.url()).pathname;
+	await expect(alicePage.getByRole('heading', { name: dmName })).toBeVisible();
+	await expect(alicePage.getByRole('status')).toHaveText('Online');
+	const text = 'Hi Bob, just between us';
+	await sendMessage(alicePage, text);
+	const own = alicePage.getByRole('log', { name: dmName }).getByRole('listitem').filter({
+		hasText: text
+	});
+	await expect(own).toContainText(/Sent|Read/);
+
+	const bobPage = await bob.context.newPage();
+	await bobPage.goto('/dms');
+	const link = bobPage.getByRole('link', { name: alice.username, exact: true });
+	await expect(link).toHaveCount(1);
+	await link.click();
+	await expect(bobPage).toHaveURL(new RegExp(`${roomPath}$`));
+	const received = bobPage
+		.getByRole('log', { name: dmName })
+		.getByRole('listitem')
+		.filter({ hasText: text });
+	await expect(received).toHaveCount(1);
+	await expect(received).toContainText(alice.username);
+
+	// Starting it again from either side opens the same conversation.
+	await bobPage.goto('/dms');
+	await bobPage.getByLabel('Username').fill(alice.username);
+	await bobPage.getByRole('button', { name: 'Start conversation' }).click();
+	await expect(bobPage).toHaveURL(new RegExp(`${roomPath}$`));
+});
+
+test('the /dms form explains why it cannot start a conversation', async ({ newUser }) => {
+	const alice = await newUser('alice');
+	const page = await alice.context.newPage();
+	await page.goto('/dms');
+	await page.getByLabel('Username').fill('nobody_by_this_name');
+	await page.getByRole('button', { name: 'Start conversation' }).click();
+	await expect(page.getByRole('alert')).toHaveText('No such user.');
+	await page.getByLabel('Username').fill(alice.username);
+	await page.getByRole('button', { name: 'Start conversation' }).click();
+	await expect(page.getByRole('alert')).toContainText('yourself');
+	await expect(page.getByText('No direct messages yet.')).toBeVisible();
+});
