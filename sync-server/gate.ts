@@ -34,7 +34,16 @@ export type GateVerdict =
 			/** Ids of the messages this update adds, in update order. */
 			readonly messageIds: readonly string[];
 	  }
-	| { readonly ok: false; readonly reason: string };
+	| {
+			readonly ok: false;
+			readonly reason: string;
+			/**
+			 * True when the update builds on changes the server does not have (yet). Not an
+			 * offence by itself: an honest client meets it in a race between two sockets. Answer
+			 * with the server's sync step 1 and the client re-sends everything the server lacks.
+			 */
+			readonly resync: boolean;
+	  };
 
 /** The four roots of a room document and what they hold. */
 const ARRAY_ROOTS = new Set(['messages']);
@@ -56,10 +65,20 @@ interface Place {
 /** A refusal travels as an exception inside this module only; checkUpdate turns it into a value. */
 class Refusal extends Error {
 	override name = 'Refusal';
+	constructor(
+		reason: string,
+		readonly resync = false
+	) {
+		super(reason);
+	}
 }
 
 function refuse(reason: string): never {
 	throw new Refusal(reason);
+}
+
+function refuseMissing(reason: string): never {
+	throw new Refusal(reason, true);
 }
 
 export function checkUpdate(
@@ -72,9 +91,11 @@ export function checkUpdate(
 	try {
 		return check(doc, sender, update, limits, owners);
 	} catch (error) {
-		if (error instanceof Refusal) return { ok: false, reason: error.message };
+		if (error instanceof Refusal) {
+			return { ok: false, reason: error.message, resync: error.resync };
+		}
 		// Anything else is bytes Yjs could not read (or a shape it would choke on).
-		return { ok: false, reason: 'malformed update' };
+		return { ok: false, reason: 'malformed update', resync: false };
 	}
 }
 
@@ -173,7 +194,7 @@ function check(
 			// Yjs never writes an empty range, and applying one past its state throws mid-transaction.
 			if (!(len > 0)) refuse('malformed update: an empty delete range');
 			const end = clock + len;
-			if (end > knownEnd) refuse('delete set covers changes the server does not have');
+			if (end > knownEnd) refuseMissing('delete set covers changes the server does not have');
 			if (clock < state) {
 				const stop = Math.min(end, state);
 				for (let i = Y.findIndexSS(known, clock); i < known.length; i++) {
@@ -219,14 +240,15 @@ function indexNewStructs(structs: readonly Struct[], store: Y.Doc['store']): Map
 		if (expected === undefined) {
 			if (client !== previousClient && fresh.has(client)) refuse('malformed update');
 			if (struct.id.clock > state) {
-				refuse('update depends on changes the server does not have');
+				refuseMissing('update depends on changes the server does not have');
 			}
 		} else if (client !== previousClient || struct.id.clock !== expected) {
 			refuse('malformed update');
 		}
 		previousClient = client;
 		nextClock.set(client, struct.id.clock + struct.length);
-		if (struct instanceof Y.Skip) refuse('update depends on changes the server does not have');
+		if (struct instanceof Y.Skip)
+			refuseMissing('update depends on changes the server does not have');
 		if (!(struct instanceof Y.Item)) refuse('rule 1: garbage-collected structs are not accepted');
 		if (struct.length <= 0) refuse('malformed update');
 		let list = fresh.get(client);
@@ -325,7 +347,7 @@ class PlaceResolver {
 			const item = findContaining(list, id.clock);
 			if (item) return { item, inDoc: false };
 		}
-		refuse('update depends on changes the server does not have');
+		refuseMissing('update depends on changes the server does not have');
 	}
 }
 

@@ -69,6 +69,15 @@ export async function goOffline(context: BrowserContext): Promise<void> {
 	await Promise.all(open.flatMap(({ page, server }) => [server.close(), page.close()]));
 }
 
+/** The server is unreachable but the browser's network is up: sync sockets fail, pages load. */
+export async function cutSyncOnly(context: BrowserContext): Promise<void> {
+	const state = switchOf(context);
+	state.offline = true;
+	const open = [...state.sockets];
+	state.sockets.clear();
+	await Promise.all(open.flatMap(({ page, server }) => [server.close(), page.close()]));
+}
+
 export async function goOnline(context: BrowserContext): Promise<void> {
 	switchOf(context).offline = false;
 	await context.setOffline(false);

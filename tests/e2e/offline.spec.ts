@@ -5,6 +5,7 @@ import type { Page } from '@playwright/test';
 import {
 	addMember,
 	createRoom,
+	cutSyncOnly,
 	expect,
 	goOffline,
 	goOnline,
@@ -238,10 +239,10 @@ test('messages that arrived unseen are counted on the home page and marked in th
 	await expect(messageOf(alicePage, name, 'Second unseen')).toContainText('Read');
 });
 
-test('the app passes Chromium’s installability checks', async ({ browserType, server }, testInfo) => {
+test('the app passes Chromium’s installability checks', async ({ playwright, server }, testInfo) => {
 	// Chromium never offers to install from an incognito profile, which a plain context is.
 	const profile = await mkdtemp(join(tmpdir(), 'parley-profile-'));
-	const context = await browserType.launchPersistentContext(profile, {
+	const context = await playwright.chromium.launchPersistentContext(profile, {
 		...testInfo.project.use.launchOptions,
 		baseURL: server.url
 	});
@@ -287,4 +288,21 @@ test('a new version waits for the user: "Update available", then Reload switches
 		.poll(() => page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? ''))
 		.toContain('next=1');
 	await expect(page.getByRole('alert').filter({ hasText: 'Update available' })).toHaveCount(0);
+});
+
+test('the status tells a dead server from a missing network', async ({ newUser }) => {
+	const alice = await newUser('alice');
+	const roomId = await createRoom(alice.context, roomName('Status'));
+	const page = await alice.openRoom(roomId);
+	const status = page.getByRole('status');
+
+	await cutSyncOnly(alice.context);
+	await expect(status).toHaveText('Offline');
+	// The browser still has a network: after a few seconds of failures, blame the server.
+	await expect(status).toHaveText('Server unreachable', { timeout: 15_000 });
+
+	await goOffline(alice.context);
+	await expect(status).toHaveText('Offline');
+	await goOnline(alice.context);
+	await expect(status).toHaveText('Online');
 });

@@ -318,7 +318,9 @@ describe('checkUpdate: rule 2 (message schema, author, unused id)', () => {
 	it('refuses a message whose author is someone else', () => {
 		const { server, bob } = room();
 		const forged = capture(bob.doc, () => bob.messages.push([message(ALICE, 'I am alice')]));
-		expectRefused(server.submit(BOB, forged), /rule 2: author must be the sender/);
+		const verdict = server.submit(BOB, forged);
+		expectRefused(verdict, /rule 2: author must be the sender/);
+		expect(verdict).toMatchObject({ resync: false });
 	});
 
 	it('accepts text of exactly the limit and refuses one character more', () => {
@@ -542,7 +544,10 @@ describe('checkUpdate: bad bytes and missing dependencies', () => {
 		const alice = createReplica(ALICE);
 		capture(alice.doc, () => alice.messages.push([message(ALICE)])); // never sent
 		const next = capture(alice.doc, () => alice.messages.push([message(ALICE)]));
-		expectRefused(server.submit(ALICE, next), /does not have/);
+		const verdict = server.submit(ALICE, next);
+		expectRefused(verdict, /does not have/);
+		// Not an offence: the server should ask the client to re-send what it lacks.
+		expect(verdict).toMatchObject({ resync: true });
 	});
 
 	it('refuses origins that form a cycle', () => {
