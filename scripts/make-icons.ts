@@ -43,7 +43,11 @@ try {
 		const page = await browser.newPage({ viewport: { width: spec.size, height: spec.size } });
 		await page.setContent(htmlFor(spec));
 		const path = fileURLToPath(new URL(`static/icons/${spec.file}`, root));
-		await page.screenshot({ path, omitBackground: true, clip: { x: 0, y: 0, width: spec.size, height: spec.size } });
+		await page.screenshot({
+			path,
+			omitBackground: true,
+			clip: { x: 0, y: 0, width: spec.size, height: spec.size }
+		});
 		await page.close();
 		console.log(`wrote ${path}`);
 	}

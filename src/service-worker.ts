@@ -10,12 +10,7 @@
  * two versions' files.
  */
 import { build, files, version } from '$service-worker';
-import {
-	classifyRequest,
-	isCacheable,
-	isLogout,
-	parseClientMessage
-} from '$lib/client/sw-policy';
+import { classifyRequest, isCacheable, isLogout, parseClientMessage } from '$lib/client/sw-policy';
 
 const sw = self as unknown as ServiceWorkerGlobalScope;
 

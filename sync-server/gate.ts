@@ -190,10 +190,15 @@ function check(
 		const added = fresh.get(client) ?? [];
 		const last = added.at(-1);
 		const knownEnd = last ? last.id.clock + last.length : state;
+		let previousEnd = 0;
 		for (const { clock, len } of ranges) {
 			// Yjs never writes an empty range, and applying one past its state throws mid-transaction.
 			if (!(len > 0)) refuse('malformed update: an empty delete range');
+			// Yjs writes each client's ranges sorted and merged. Overlapping ones would make this
+			// loop (and Yjs's own) quadratic: a cheap way to burn the server's CPU.
+			if (clock < previousEnd) refuse('malformed update: delete ranges out of order');
 			const end = clock + len;
+			previousEnd = end;
 			if (end > knownEnd) refuseMissing('delete set covers changes the server does not have');
 			if (clock < state) {
 				const stop = Math.min(end, state);
@@ -206,8 +211,9 @@ function check(
 				}
 			}
 			if (end > state) {
-				for (const item of added) {
-					if (item.id.clock + item.length <= clock || item.id.clock >= end) continue;
+				for (let i = firstEndingAfter(added, clock); i < added.length; i++) {
+					const item = added[i];
+					if (item === undefined || item.id.clock >= end) break;
 					checkDeletion(places.placeOf(item), sender, authorOf);
 					deletesSomething = true;
 				}
@@ -349,6 +355,19 @@ class PlaceResolver {
 		}
 		refuseMissing('update depends on changes the server does not have');
 	}
+}
+
+/** The index of the first item that ends after `clock` (list sorted by clock, contiguous). */
+function firstEndingAfter(list: readonly Y.Item[], clock: number): number {
+	let low = 0;
+	let high = list.length;
+	while (low < high) {
+		const middle = (low + high) >> 1;
+		const item = list[middle];
+		if (item !== undefined && item.id.clock + item.length <= clock) low = middle + 1;
+		else high = middle;
+	}
+	return low;
 }
 
 function findContaining(list: readonly Y.Item[], clock: number): Y.Item | undefined {

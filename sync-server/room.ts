@@ -10,6 +10,7 @@ import type { ClientIdClaims } from './client-ids';
 import { CloseCode } from './close-codes';
 import { checkUpdate } from './gate';
 import type { Logger } from './logger';
+import { SharedFrame } from './shared-frame';
 import type { Metrics } from './metrics';
 import {
 	ProtocolError,
@@ -26,12 +27,22 @@ import type { Bus, BusMessage, Store, StoredUpdate, SyncSocket, Unsubscribe } fr
 
 /** Close a socket whose unsent data passes this, instead of buffering without bound. */
 export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/**
+ * Compaction also waits until the log since the last snapshot holds this share of the
+ * snapshot's bytes. Folding re-encodes and rewrites the whole document, so in a long room a
+ * fixed "every N updates" would cost O(history) per N messages; proportional to size, each
+ * byte is rewritten a bounded number of times (≤ 1/share) and a load replays at most
+ * share × snapshot of log. Design: "Performance and history growth".
+ */
+export const COMPACT_LOG_SHARE = 0.25;
 /** Gate refusals a connection may collect before it is closed with FORBIDDEN. */
 export const MAX_REFUSALS = 3;
 
 export interface ConnectionUser {
 	readonly userId: string;
 	readonly username: string;
+	/** The session the socket was opened with (absent in unit tests): logout closes it. */
+	readonly sessionId?: string;
 }
 
 /** Who sent an awareness update: the session's user and the awareness clientIDs it has set. */
@@ -140,14 +151,16 @@ export class Connection implements MessageHandler {
 		}
 	}
 
-	send(frame: Uint8Array): void {
+	send(frame: Uint8Array | SharedFrame): void {
 		if (this.#closed) return;
 		if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
 			this.close(CloseCode.SLOW_CONSUMER, 'send buffer full');
 			return;
 		}
 		try {
-			this.socket.send(frame);
+			if (!(frame instanceof SharedFrame)) this.socket.send(frame);
+			else if (this.socket.sendShared) this.socket.sendShared(frame);
+			else this.socket.send(frame.data);
 		} catch (error) {
 			this.room.log.warn({ err: error, roomId: this.room.id }, 'send failed');
 			this.close(CloseCode.INTERNAL_ERROR, 'send failed');
@@ -215,10 +228,15 @@ export class Room {
 	readonly #owners: Map<number, string>;
 	#pending = 0;
 	#afterCommit: (() => void)[] = [];
+	/** Committed updates of the current flush, forwarded together when it ends. */
+	#outbox: PendingUpdate[] = [];
 	/** Per connection, the clientIDs its committed updates wrote since the last receipt. */
 	#receipts = new Map<Connection, Set<number>>();
 	/** Log entries since the last compaction (approximate across instances). */
 	#logLength: number;
+	/** Bytes of log since the last compaction (this instance's view) and of the last snapshot. */
+	#logBytes = 0;
+	#snapshotBytes = 0;
 	#compactScheduled = false;
 	#unloadTimer: ReturnType<typeof setTimeout> | undefined;
 	readonly #unsubscribe: Unsubscribe;
@@ -238,7 +256,10 @@ export class Room {
 		try {
 			const state = ctx.store.loadRoom(id);
 			this.doc.transact(() => {
-				for (const update of state.updates) Y.applyUpdate(this.doc, update, 'store');
+				for (const update of state.updates) {
+					Y.applyUpdate(this.doc, update, 'store');
+					this.#snapshotBytes += update.byteLength;
+				}
 			}, 'store');
 			this.lastSeq = state.seq;
 			this.#logLength = ctx.store.logLength(id);
@@ -288,6 +309,13 @@ export class Room {
 	closeUser(userId: string, code: number, reason: string): void {
 		for (const connection of [...this.connections]) {
 			if (connection.user.userId === userId) connection.close(code, reason);
+		}
+	}
+
+	/** Closes every socket opened with `sessionId` (the session ended). */
+	closeSession(sessionId: string, code: number, reason: string): void {
+		for (const connection of [...this.connections]) {
+			if (connection.user.sessionId === sessionId) connection.close(code, reason);
 		}
 	}
 
@@ -364,10 +392,8 @@ export class Room {
 	committed(update: PendingUpdate, stored: StoredUpdate): void {
 		this.#pending--;
 		this.#logLength++;
-		const frame = encodeUpdate(update.data);
-		for (const connection of this.connections) {
-			if (connection !== update.connection) connection.send(frame);
-		}
+		this.#logBytes += update.data.byteLength;
+		this.#outbox.push(update);
 		this.#ctx.bus.publish({ kind: 'update', roomId: this.id, seq: stored.seq, data: update.data });
 		if (stored.seq === this.lastSeq + 1) {
 			this.lastSeq = stored.seq;
@@ -390,8 +416,9 @@ export class Room {
 		this.#pending--;
 	}
 
-	/** After a successful flush: receipts, deferred replies, maybe compaction. */
+	/** After a successful flush: forward, receipts, deferred replies, maybe compaction. */
 	flushed(): void {
+		this.#forwardOutbox();
 		for (const [connection, ids] of this.#receipts) {
 			const entries = new Map<number, number>();
 			for (const id of ids) {
@@ -406,7 +433,11 @@ export class Room {
 			this.#afterCommit = [];
 			for (const reply of replies) reply();
 		}
-		if (this.#logLength > this.#ctx.config.COMPACT_AFTER_UPDATES && !this.#compactScheduled) {
+		if (
+			this.#logLength > this.#ctx.config.COMPACT_AFTER_UPDATES &&
+			this.#logBytes >= this.#snapshotBytes * COMPACT_LOG_SHARE &&
+			!this.#compactScheduled
+		) {
 			this.#compactScheduled = true;
 			setImmediate(() => {
 				this.#compactScheduled = false;
@@ -422,8 +453,11 @@ export class Room {
 	compact(): void {
 		if (this.#pending > 0 || this.#logLength === 0 || this.doc.isDestroyed) return;
 		try {
-			this.#ctx.store.compact(this.id, this.lastSeq, Y.encodeStateAsUpdate(this.doc));
+			const state = Y.encodeStateAsUpdate(this.doc);
+			this.#ctx.store.compact(this.id, this.lastSeq, state);
 			this.#logLength = 0;
+			this.#logBytes = 0;
+			this.#snapshotBytes = state.byteLength;
 		} catch (error) {
 			this.log.error({ err: error, roomId: this.id }, 'compaction failed');
 		}
@@ -453,10 +487,32 @@ export class Room {
 		this.doc.destroy();
 	}
 
+	/**
+	 * Forwards this flush's committed updates: ONE frame for all of them (the busier the
+	 * server, the more updates a flush holds, so the cost per delivered message falls under
+	 * load), built once and written as the same bytes to every socket. A lone update goes to
+	 * everyone but its sender, as is; several are merged with Y.mergeUpdates (one valid sync
+	 * message: y-websocket reads one message per frame) and go to everyone — a sender's own
+	 * changes coming back are a no-op for Yjs.
+	 */
+	#forwardOutbox(): void {
+		const outbox = this.#outbox;
+		if (outbox.length === 0) return;
+		this.#outbox = [];
+		const first = outbox[0] as PendingUpdate;
+		const single = outbox.every((update) => update.connection === first.connection);
+		const data =
+			outbox.length === 1 ? first.data : Y.mergeUpdates(outbox.map((update) => update.data));
+		const frame = new SharedFrame(encodeUpdate(data));
+		for (const connection of this.connections) {
+			if (!single || connection !== first.connection) connection.send(frame);
+		}
+	}
+
 	/** Applies a committed update from elsewhere and passes it to every local connection. */
 	#applyCommitted(data: Uint8Array): void {
 		Y.applyUpdate(this.doc, data, 'bus');
-		const frame = encodeUpdate(data);
+		const frame = new SharedFrame(encodeUpdate(data));
 		for (const connection of this.connections) connection.send(frame);
 	}
 
@@ -469,6 +525,7 @@ export class Room {
 					this.#applyCommitted(message.data);
 					this.lastSeq = message.seq;
 					this.#logLength++;
+					this.#logBytes += message.data.byteLength;
 					return;
 				case 'awareness':
 					awarenessProtocol.applyAwarenessUpdate(this.awareness, message.data, 'bus');
@@ -493,7 +550,7 @@ export class Room {
 		}
 		const changed = [...added, ...updated, ...removed];
 		const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
-		const frame = encodeAwareness(update);
+		const frame = new SharedFrame(encodeAwareness(update));
 		for (const connection of this.connections) {
 			if (connection !== origin) connection.send(frame);
 		}

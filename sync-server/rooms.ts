@@ -89,6 +89,13 @@ export class RoomHub {
 		this.#ctx.bus.publish({ kind: 'revoke', roomId, userId });
 	}
 
+	/** A session ended (logout) in this process: close its sockets here with 4401. */
+	endSession(sessionId: string): void {
+		for (const room of this.rooms.values()) {
+			room.closeSession(sessionId, CloseCode.UNAUTHORIZED, 'logged out');
+		}
+	}
+
 	/** Commits the queue in one transaction. Returns false if it failed (a retry is scheduled). */
 	flush(): boolean {
 		this.#flushScheduled = false;

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../src/lib/server/config';
 import type { Db } from '../src/lib/server/db';
-import { getEvents, type MembershipRevoked } from '../src/lib/server/events';
+import { getEvents, type MembershipRevoked, type SessionEnded } from '../src/lib/server/events';
 import { sanitizeAwarenessUpdate } from './awareness-gate';
 import { ClientIdClaims } from './client-ids';
 import type { Logger } from './logger';
@@ -57,12 +57,17 @@ export function createSyncService(deps: {
 	// The HTTP side (same process) removed a member: close their sockets within this tick.
 	const onRevoked = ({ roomId, userId }: MembershipRevoked): void => hub.revoke(roomId, userId);
 	getEvents().on('membership-revoked', onRevoked);
+	// Logout here: that session's sockets close with 4401 (the session row is already gone, so
+	// they could not reconnect anyway).
+	const onSessionEnded = ({ sessionId }: SessionEnded): void => hub.endSession(sessionId);
+	getEvents().on('session-ended', onSessionEnded);
 
 	return {
 		hub,
 		handleUpgrade: upgrade.handleUpgrade,
 		async shutdown() {
 			getEvents().off('membership-revoked', onRevoked);
+			getEvents().off('session-ended', onSessionEnded);
 			upgrade.stopAccepting();
 			await hub.shutdown();
 			await upgrade.close();

@@ -3,9 +3,16 @@
  * they talk to these, so unit tests can use fakes and integration tests real sockets.
  */
 
+import type { SharedFrame } from './shared-frame';
+
 /** What a room needs of a connection's transport. `ws` satisfies it; so does a test fake. */
 export interface SyncSocket {
 	send(data: Uint8Array): void;
+	/**
+	 * Optional fast path for a message sent to many sockets: write the frame's prebuilt bytes.
+	 * Without it, rooms call `send(frame.data)`.
+	 */
+	sendShared?(frame: SharedFrame): void;
 	close(code: number, reason: string): void;
 	readonly bufferedAmount: number;
 }

@@ -17,4 +17,4 @@ console.log('total ms', total/1000);
 console.log('--- self');
 for (const [k, t] of [...agg].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log((t/1000).toFixed(0).padStart(7), (100*t/total).toFixed(1).padStart(5)+'%', k);
 console.log('--- inclusive');
-for (const [k, t] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, 45)) console.log((t/1000).toFixed(0).padStart(7), (100*t/total).toFixed(1).padStart(5)+'%', k);
+for (const [k, t] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, 400)) console.log((t/1000).toFixed(0).padStart(7), (100*t/total).toFixed(1).padStart(5)+'%', k);

@@ -46,6 +46,25 @@ function send(reply: WorkerReply): void {
 	process.send?.(reply);
 }
 
+/**
+ * What each distinct update holds (message count, send times), decoded once per process: the
+ * server writes the same frame bytes to every socket, so hundreds of sockets get equal frames.
+ */
+const decodedFrames = new Map<string, { count: number; times: number[] | null }>();
+const DECODED_FRAMES_KEPT = 20_000;
+
+function decodeOnce(update: Uint8Array, data: Buffer, wantTimes: boolean): { count: number; times: number[] | null } {
+	const key = data.toString('latin1');
+	let entry = decodedFrames.get(key);
+	if (!entry) {
+		if (decodedFrames.size >= DECODED_FRAMES_KEPT) decodedFrames.clear();
+		entry = { count: countMessages(update), times: null };
+		decodedFrames.set(key, entry);
+	}
+	if (wantTimes && !entry.times) entry.times = sentTimes(update);
+	return entry;
+}
+
 function onFrame(client: Client, data: Buffer): void {
 	frames++;
 	bytes += data.byteLength;
@@ -59,18 +78,16 @@ function onFrame(client: Client, data: Buffer): void {
 		return;
 	}
 	const update = readVarBytes(head.decoder);
-	const count = countMessages(update);
 	if (head.step === STEP2) {
-		client.step2Messages = count;
+		client.step2Messages = countMessages(update);
 		client.synced = true;
 		return;
 	}
 	if (head.step !== UPDATE) return;
-	client.messages += count;
-	if (client.sampled) {
-		const now = nowMs();
-		for (const sent of sentTimes(update)) latencies.push(now - sent);
-	}
+	const now = nowMs();
+	const decoded = decodeOnce(update, data, client.sampled);
+	client.messages += decoded.count;
+	if (client.sampled) for (const sent of decoded.times ?? []) latencies.push(now - sent);
 }
 
 function connect(client: Client): Promise<boolean> {

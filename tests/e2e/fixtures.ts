@@ -183,7 +183,10 @@ export async function logIn(context: BrowserContext, username: string): Promise<
  * Waits until a service worker controls the page and holds a copy of each path for offline
  * starts (the worker caches pages in the background: poll CacheStorage, as a test may).
  */
-export async function waitUntilAvailableOffline(page: Page, paths: readonly string[]): Promise<void> {
+export async function waitUntilAvailableOffline(
+	page: Page,
+	paths: readonly string[]
+): Promise<void> {
 	await page.evaluate(async () => {
 		await navigator.serviceWorker.ready;
 	});
@@ -193,7 +196,10 @@ export async function waitUntilAvailableOffline(page: Page, paths: readonly stri
 	for (const path of paths) {
 		await expect
 			.poll(() =>
-				page.evaluate(async (url) => (await caches.match(url, { ignoreVary: true })) !== undefined, path)
+				page.evaluate(
+					async (url) => (await caches.match(url, { ignoreVary: true })) !== undefined,
+					path
+				)
 			)
 			.toBe(true);
 	}

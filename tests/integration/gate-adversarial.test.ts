@@ -137,6 +137,23 @@ const forgeries: [string, RegExp, (doc: Y.Doc) => Uint8Array][] = [
 	['bytes that are no Yjs update', /malformed/, () => new Uint8Array([7, 200, 200, 200, 1, 2, 3])]
 ];
 
+/** A y-protocols awareness message (type 1) with the given entries. */
+function awarenessFrame(
+	entries: { clientId: number; clock: number; state: Record<string, unknown> | null }[]
+): Uint8Array {
+	const update = encoding.createEncoder();
+	encoding.writeVarUint(update, entries.length);
+	for (const { clientId, clock, state } of entries) {
+		encoding.writeVarUint(update, clientId);
+		encoding.writeVarUint(update, clock);
+		encoding.writeVarString(update, JSON.stringify(state));
+	}
+	const message = encoding.createEncoder();
+	encoding.writeVarUint(message, 1);
+	encoding.writeVarUint8Array(message, encoding.toUint8Array(update));
+	return encoding.toUint8Array(message);
+}
+
 beforeAll(async () => {
 	server = await startServer();
 	[mallory, bob] = await Promise.all([registeredClient(server.url), registeredClient(server.url)]);
@@ -204,6 +221,56 @@ describe('the gate against a hostile member', () => {
 			honest.close();
 		}
 	);
+
+	it('does not let a member speak for another member’s presence', async () => {
+		bobClient.provider.awareness.setLocalStateField('typing', false);
+		const observer = connectClient({
+			syncUrl: server.syncUrl,
+			roomId,
+			cookie: bob.cookie,
+			userId: bob.userId,
+			origin: server.url
+		});
+		try {
+			await observer.waitFor(() => observer.provider.synced, 5_000, 'observer synced');
+			const bobId = bobClient.doc.clientID;
+			const states = (): Map<number, Record<string, unknown>> =>
+				observer.provider.awareness.getStates() as Map<number, Record<string, unknown>>;
+			await observer.waitFor(() => states().has(bobId), 5_000, 'bob’s presence');
+			const raw = await connectMallory();
+			const mine = raw.doc.clientID;
+			raw.send(
+				awarenessFrame([
+					// Bob's clientID (his by rule 5), with a clock far ahead of his.
+					{
+						clientId: bobId,
+						clock: 1_000_000,
+						state: { user: { id: bob.userId, name: 'bob' }, typing: true }
+					},
+					{ clientId: mine, clock: 1, state: { typing: false } }
+				])
+			);
+			await observer.waitFor(() => states().has(mine), 5_000, 'mallory’s presence');
+			// Now Mallory's own entry claims to be Bob: the server puts her session's user in.
+			raw.send(
+				awarenessFrame([
+					{
+						clientId: mine,
+						clock: 2,
+						state: { user: { id: bob.userId, name: 'bob' }, typing: true }
+					}
+				])
+			);
+			await observer.waitFor(() => states().get(mine)?.typing === true, 5_000, 'mallory typing');
+			expect(states().get(mine)).toEqual({
+				user: { id: mallory.userId, name: mallory.username },
+				typing: true
+			});
+			expect(states().get(bobId)?.typing).toBe(false);
+		} finally {
+			observer.destroy();
+		}
+	});
 
 	it('closes a connection after repeated refusals', async () => {
 		const raw = await connectMallory();

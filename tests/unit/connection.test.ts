@@ -39,3 +39,29 @@ describe('connectionStatusOf', () => {
 		expect(connectionStatusOf(stopped)).toBe('offline');
 	});
 });
+
+describe('connectionStatusOf with a server that stays away', () => {
+	const failing: ConnectionFacts = {
+		...synced,
+		connected: false,
+		synced: false,
+		failedSinceLastSync: true
+	};
+
+	it('says offline for the first seconds of failures, then server unreachable', () => {
+		expect(connectionStatusOf({ ...failing, failingForMs: 1_000 })).toBe('offline');
+		expect(connectionStatusOf({ ...failing, failingForMs: 5_001 })).toBe('unreachable');
+	});
+
+	it('says offline, not unreachable, when the browser itself has no network', () => {
+		expect(connectionStatusOf({ ...failing, browserOnline: false, failingForMs: 60_000 })).toBe(
+			'offline'
+		);
+	});
+
+	it('says offline when the provider gave up for good, however long ago', () => {
+		expect(connectionStatusOf({ ...failing, shouldConnect: false, failingForMs: 60_000 })).toBe(
+			'offline'
+		);
+	});
+});

@@ -165,7 +165,7 @@ function run(ops: readonly Op[]): string[] {
 describe('the gate with honest replicas', () => {
 	it(
 		'accepts every update honest replicas send, and they all converge',
-		{ timeout: 60_000 },
+		{ timeout: 300_000 },
 		() => {
 			fc.assert(
 				fc.property(fc.array(opArb, { minLength: 1, maxLength: 80 }), (ops) => {
@@ -182,16 +182,19 @@ describe('the gate with a hostile member mutating honest updates', () => {
 	const MALLORY = USERS[1] ?? '';
 
 	/** A room where the victim has a message, an edit, a reaction and a read receipt. */
-	function victimRoom(): { server: GateServer; mallory: Replica; victimMessageId: string } {
+	function victimRoom(
+		victimClient: number,
+		malloryClient: number
+	): { server: GateServer; mallory: Replica; victimMessageId: string } {
 		const server = new GateServer();
-		const victim = createReplica(VICTIM);
+		const victim = createReplica(VICTIM, victimClient);
 		const victimMessageId = '00000000-0000-4000-8000-00000000f00d';
 		victim.messages.push([{ id: victimMessageId, author: VICTIM, text: 'mine', ts: 1 }]);
 		victim.changes.set(victimMessageId, { text: 'mine!', ts: 2 });
 		victim.reactions.set(`${victimMessageId}|👍|${VICTIM}`, 3);
 		victim.reads.set(VICTIM, { upTo: victimMessageId, ts: 4 });
 		expect(server.submit(VICTIM, Y.encodeStateAsUpdate(victim.doc)).ok).toBe(true);
-		const mallory = createReplica(MALLORY);
+		const mallory = createReplica(MALLORY, malloryClient);
 		Y.applyUpdate(mallory.doc, server.state());
 		return { server, mallory, victimMessageId };
 	}
@@ -211,6 +214,9 @@ describe('the gate with a hostile member mutating honest updates', () => {
 	}
 
 	const mutation = fc.record({
+		// Part of the input, so a failing run replays exactly (they shape the bytes).
+		victimClient: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+		malloryClient: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
 		which: fc.nat(4),
 		prefix: fc.nat(4),
 		kind: fc.constantFrom('flip', 'truncate', 'splice', 'byte'),
@@ -243,10 +249,11 @@ describe('the gate with a hostile member mutating honest updates', () => {
 		}
 	}
 
-	it('never lets a mutated update touch what belongs to someone else', { timeout: 60_000 }, () => {
+	it('never lets a mutated update touch what belongs to someone else', { timeout: 300_000 }, () => {
 		fc.assert(
 			fc.property(mutation, (m) => {
-				const { server, mallory, victimMessageId } = victimRoom();
+				fc.pre(m.victimClient !== m.malloryClient);
+				const { server, mallory, victimMessageId } = victimRoom(m.victimClient, m.malloryClient);
 				const updates = honestUpdates(mallory, victimMessageId);
 				// Earlier updates in the sequence go in honestly, so mutations hit later states too.
 				for (const update of updates.slice(0, Math.min(m.prefix, m.which))) {
@@ -261,8 +268,10 @@ describe('the gate with a hostile member mutating honest updates', () => {
 					)
 				).toBe(true);
 				const messages = doc.getArray('messages').toArray() as Record<string, unknown>[];
-				expect(messages[0]).toEqual({ id: victimMessageId, author: VICTIM, text: 'mine', ts: 1 });
-				for (const message of messages.slice(1)) expect(message.author).toBe(MALLORY);
+				// Where a new message lands is not the gate's business (Yjs orders concurrent
+				// inserts by clientID); that the victim's stays, unchanged and alone, is.
+				const victims = messages.filter((message) => message.author !== MALLORY);
+				expect(victims).toEqual([{ id: victimMessageId, author: VICTIM, text: 'mine', ts: 1 }]);
 				expect(doc.getMap('changes').get(victimMessageId)).toEqual({ text: 'mine!', ts: 2 });
 				expect(doc.getMap('reactions').get(`${victimMessageId}|👍|${VICTIM}`)).toBe(3);
 				expect(doc.getMap('reads').get(VICTIM)).toEqual({ upTo: victimMessageId, ts: 4 });
@@ -272,7 +281,7 @@ describe('the gate with a hostile member mutating honest updates', () => {
 					[...doc.getMap('reads').keys()].every((key) => key === VICTIM || key === MALLORY)
 				).toBe(true);
 			}),
-			{ numRuns: 2500 }
+			{ numRuns: 40000 }
 		);
 	});
 });

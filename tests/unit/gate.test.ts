@@ -550,6 +550,36 @@ describe('checkUpdate: bad bytes and missing dependencies', () => {
 		expect(verdict).toMatchObject({ resync: true });
 	});
 
+	it('refuses empty, overlapping or unsorted delete ranges', () => {
+		const { server, alice, aliceMessage } = room();
+		const key = `${aliceMessage.id}|👍|${ALICE}`;
+		expect(
+			server.submit(
+				ALICE,
+				capture(alice.doc, () => alice.reactions.set(key, 1))
+			).ok
+		).toBe(true);
+		const client = alice.doc.clientID;
+		const reactionClock = Y.getState(server.doc.store, client) - 1;
+		const cases = [
+			[{ client, clock: reactionClock, len: 0 }],
+			[
+				{ client, clock: reactionClock, len: 1 },
+				{ client, clock: reactionClock, len: 1 }
+			],
+			[
+				{ client, clock: reactionClock, len: 1 },
+				{ client, clock: 0, len: 1 }
+			]
+		];
+		for (const ranges of cases) {
+			expectRefused(server.submit(ALICE, craftUpdate([], ranges)), /malformed update/);
+		}
+		// The same deletion, well formed, is Alice's to make.
+		const once = craftUpdate([], [{ client, clock: reactionClock, len: 1 }]);
+		expect(server.submit(ALICE, once)).toMatchObject({ ok: true, noop: false });
+	});
+
 	it('refuses origins that form a cycle', () => {
 		const server = new GateServer();
 		const update = craftUpdate([

@@ -48,7 +48,12 @@ export function parseSavedRooms(raw: string | null): SavedRooms | null {
 }
 
 export function serializeSavedRooms(saved: SavedRooms): string {
-	const rooms = saved.rooms.map(({ id, name, visibility, role }) => ({ id, name, visibility, role }));
+	const rooms = saved.rooms.map(({ id, name, visibility, role }) => ({
+		id,
+		name,
+		visibility,
+		role
+	}));
 	return JSON.stringify({ loadedAt: saved.loadedAt, rooms });
 }
 

@@ -69,3 +69,8 @@ export function firstUnreadIndex(
 	}
 	return -1;
 }
+
+/** Message id -> position in the array, for comparing marks by array order. */
+export function positionsOf(messages: readonly { readonly id: string }[]): Map<string, number> {
+	return new Map(messages.map((message, index) => [message.id, index]));
+}

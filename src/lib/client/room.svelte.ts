@@ -21,7 +21,14 @@ import {
 import { UNREACHABLE_AFTER_MS, connectionStatusOf, type ConnectionStatus } from './connection';
 import { checkDraft, newMessage, parseMessage, type ChatMessage } from './messages';
 import { replicaDatabaseName } from './local-replica';
-import { othersReadUpTo, parseReadMark, receiptOf, type ReadMark, type Receipt } from './receipts';
+import {
+	othersReadUpTo,
+	parseReadMark,
+	positionsOf,
+	receiptOf,
+	type ReadMark,
+	type Receipt
+} from './receipts';
 
 export type { ConnectionStatus };
 
@@ -177,7 +184,7 @@ export class RoomReplica {
 			const message = parseMessage(entry.value);
 			if (message !== null) parsed.push({ message, entry });
 		}
-		const positionOf = new Map(parsed.map(({ message }, index) => [message.id, index]));
+		const positionOf = positionsOf(parsed.map(({ message }) => message));
 		const marks: Array<[string, ReadMark]> = [];
 		this.#reads.forEach((value, userId) => {
 			const mark = parseReadMark(value);

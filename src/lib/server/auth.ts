@@ -6,6 +6,7 @@ import type { Cookies } from '@sveltejs/kit';
 import { getConfig } from './config';
 import { deleteSessionCookie, setSessionCookie } from './cookies';
 import { getDb } from './db';
+import { getEvents } from './events';
 import { createRateLimiter, loginKey, type RateLimiter } from './rate-limit';
 import type { LoginInput, RegisterInput } from './schemas';
 import { createSession, invalidateSession, sessionExpiresAt, type User } from './session';
@@ -93,5 +94,6 @@ export async function logIn(context: AuthContext, input: LoginInput): Promise<Au
 
 export function logOut(cookies: Cookies, sessionId: string | undefined): void {
 	if (sessionId) invalidateSession(getDb(), sessionId);
+	if (sessionId) getEvents().emit('session-ended', { sessionId });
 	deleteSessionCookie(cookies);
 }

@@ -44,7 +44,12 @@ const EnvSchema = z.object({
 	LOGIN_WINDOW_SECONDS: positiveInt.default(60),
 	/** Accounts created per client address in REGISTER_WINDOW_SECONDS. */
 	REGISTER_MAX_PER_WINDOW: positiveInt.default(100),
-	REGISTER_WINDOW_SECONDS: positiveInt.default(600)
+	REGISTER_WINDOW_SECONDS: positiveInt.default(600),
+	/**
+	 * Largest uploaded file, in bytes (25 MiB). Enforced while the body streams to disk; the
+	 * entry must also raise adapter-node's BODY_SIZE_LIMIT (512K by default) to at least this.
+	 */
+	MAX_UPLOAD_BYTES: positiveInt.default(25 * 1024 * 1024)
 });
 
 export type Env = z.infer<typeof EnvSchema>;

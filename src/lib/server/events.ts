@@ -10,8 +10,14 @@ export interface MembershipRevoked {
 	readonly userId: string;
 }
 
+/** A session was ended (logout): its open sync sockets close with 4401. */
+export interface SessionEnded {
+	readonly sessionId: string;
+}
+
 interface ParleyEvents {
 	'membership-revoked': [MembershipRevoked];
+	'session-ended': [SessionEnded];
 }
 
 const KEY = Symbol.for('parley.events');

@@ -105,5 +105,70 @@ export const migrations: readonly Migration[] = [
 			) STRICT;
 			CREATE INDEX invites_room ON invites(room_id, expires_at);
 		`
+	},
+	{
+		version: 3,
+		name: 'files and search',
+		sql: /* sql */ `
+			-- Uploads. The bytes live once per content under DATA_DIR/files/<sha[0..2]>/<sha>; each
+			-- upload is its own row (id, name, type) tied to the room whose members may read it.
+			CREATE TABLE files (
+				id TEXT PRIMARY KEY,
+				sha256 TEXT NOT NULL,
+				room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+				uploader_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+				name TEXT NOT NULL,
+				type TEXT NOT NULL,
+				size INTEGER NOT NULL,
+				created_at INTEGER NOT NULL
+			) STRICT;
+			CREATE INDEX files_room ON files(room_id);
+			CREATE INDEX files_sha256 ON files(sha256);
+
+			-- The search index: one row per message, written by the sync server's indexer after
+			-- each commit (sync-server/search-indexer.ts). text is the current text (edits applied,
+			-- '' once deleted); changed_ts is the ts of the change that set it (latest wins).
+			CREATE TABLE message_index (
+				rowid INTEGER PRIMARY KEY,
+				room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+				message_id TEXT NOT NULL,
+				author TEXT NOT NULL,
+				ts REAL NOT NULL,
+				text TEXT NOT NULL,
+				deleted INTEGER NOT NULL DEFAULT 0,
+				changed_ts REAL NOT NULL DEFAULT 0,
+				UNIQUE (room_id, message_id)
+			) STRICT;
+			CREATE INDEX message_index_room_ts ON message_index(room_id, ts);
+
+			-- External-content FTS5: the text is stored once (in message_index) and the triggers
+			-- keep the full-text index in step with it.
+			CREATE VIRTUAL TABLE message_fts USING fts5(
+				text, content = 'message_index', content_rowid = 'rowid',
+				tokenize = 'unicode61 remove_diacritics 2'
+			);
+			CREATE TRIGGER message_index_ai AFTER INSERT ON message_index BEGIN
+				INSERT INTO message_fts(rowid, text) VALUES (new.rowid, new.text);
+			END;
+			CREATE TRIGGER message_index_ad AFTER DELETE ON message_index BEGIN
+				INSERT INTO message_fts(message_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+			END;
+			CREATE TRIGGER message_index_au AFTER UPDATE OF text ON message_index BEGIN
+				INSERT INTO message_fts(message_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+				INSERT INTO message_fts(rowid, text) VALUES (new.rowid, new.text);
+			END;
+
+			-- Where each item of a room's 'changes' map sits (its key, a message id). A Yjs update
+			-- omits the parent and key of an item that has an origin (a second edit points at the
+			-- first): the indexer finds the key through the origin's row here.
+			CREATE TABLE message_change_items (
+				room_id TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+				client INTEGER NOT NULL,
+				clock INTEGER NOT NULL,
+				length INTEGER NOT NULL,
+				message_id TEXT NOT NULL,
+				PRIMARY KEY (room_id, client, clock)
+			) STRICT, WITHOUT ROWID;
+		`
 	}
 ];

@@ -1,0 +1,98 @@
+/**
+ * Message search, the parts the server and the browser share: turning what someone typed into
+ * terms, the FTS5 query the server runs, the substring match the offline search runs over local
+ * replicas, and the snippet with its highlighted terms. Pure: no I/O, no DOM.
+ */
+
+/** At most this many terms are used from a query; the rest is ignored. */
+export const MAX_SEARCH_TERMS = 16;
+/** A term is cut to this many characters. */
+export const MAX_TERM_CHARS = 64;
+/** Characters of context shown on each side of the first match in a snippet. */
+export const SNIPPET_RADIUS_CHARS = 60;
+
+/**
+ * The words of a query: split on whitespace, with double quotes removed (they would end the
+ * quoted FTS5 string each term becomes). Empty when nothing searchable is left.
+ */
+export function searchTerms(query: string): string[] {
+	return query
+		.replace(/"/g, ' ')
+		.split(/\s+/u)
+		.map((term) => term.slice(0, MAX_TERM_CHARS))
+		.filter((term) => term.length > 0)
+		.slice(0, MAX_SEARCH_TERMS);
+}
+
+/**
+ * The FTS5 MATCH expression for the terms: every term quoted (so operators, parentheses and
+ * column filters in user input are plain text, never syntax) and matched as a prefix, all
+ * required ("hel wor" finds "hello world").
+ */
+export function toFtsQuery(terms: readonly string[]): string {
+	return terms.map((term) => `"${term.replace(/"/g, '""')}"*`).join(' ');
+}
+
+function escapeRegExp(text: string): string {
+	return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** One regular expression finding any term, case-insensitively; longer terms win. */
+function termPattern(terms: readonly string[]): RegExp | null {
+	const unique = [...new Set(terms.filter((term) => term.length > 0))];
+	if (unique.length === 0) return null;
+	unique.sort((a, b) => b.length - a.length);
+	return new RegExp(unique.map(escapeRegExp).join('|'), 'giu');
+}
+
+/** The offline search's rule: the text contains every term, ignoring case. */
+export function matchesAllTerms(text: string, terms: readonly string[]): boolean {
+	if (terms.length === 0) return false;
+	return terms.every((term) => new RegExp(escapeRegExp(term), 'iu').test(text));
+}
+
+/**
+ * An excerpt of `text` around the first term found, at most `radius` characters either side,
+ * with "…" where text was cut. Text without a match gives its beginning.
+ */
+export function makeSnippet(
+	text: string,
+	terms: readonly string[],
+	radius: number = SNIPPET_RADIUS_CHARS
+): string {
+	const pattern = termPattern(terms);
+	const found = pattern?.exec(text);
+	const at = found?.index ?? 0;
+	const length = found?.[0].length ?? 0;
+	let start = Math.max(0, at - radius);
+	let end = Math.min(text.length, at + length + radius);
+	// Do not cut a surrogate pair in half.
+	if (start > 0 && /[\uDC00-\uDFFF]/.test(text.charAt(start))) start--;
+	if (end < text.length && /[\uDC00-\uDFFF]/.test(text.charAt(end))) end++;
+	return `${start > 0 ? '…' : ''}${text.slice(start, end)}${end < text.length ? '…' : ''}`;
+}
+
+export interface TextSegment {
+	readonly text: string;
+	/** True for an occurrence of a search term (shown in <mark>). */
+	readonly match: boolean;
+}
+
+/**
+ * Splits `text` into plain and matched segments, so a page renders the highlight as text nodes
+ * inside <mark> elements and never as HTML. Joining the segments gives back `text`.
+ */
+export function highlightTerms(text: string, terms: readonly string[]): TextSegment[] {
+	const pattern = termPattern(terms);
+	if (!pattern || text.length === 0) return text.length === 0 ? [] : [{ text, match: false }];
+	const segments: TextSegment[] = [];
+	let last = 0;
+	for (const found of text.matchAll(pattern)) {
+		const at = found.index;
+		if (at > last) segments.push({ text: text.slice(last, at), match: false });
+		segments.push({ text: found[0], match: true });
+		last = at + found[0].length;
+	}
+	if (last < text.length) segments.push({ text: text.slice(last), match: false });
+	return segments;
+}

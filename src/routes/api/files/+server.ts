@@ -1,0 +1,65 @@
+/**
+ * POST /api/files?roomId=<id>: a member uploads one file as the raw request body, with its
+ * type in Content-Type and its URL-encoded name in `x-file-name` (docs/design.md, "Files").
+ */
+import { json } from '@sveltejs/kit';
+import { join } from 'node:path';
+import { getConfig } from '$lib/server/config';
+import { getDb } from '$lib/server/db';
+import {
+	checkUploadType,
+	normalizeType,
+	receiveBlob,
+	recordFile,
+	sanitizeFileName
+} from '$lib/server/files';
+import { jsonError, membershipError, requireApiUser } from '$lib/server/http';
+import { getMembership, getRoom } from '$lib/server/rooms';
+import type { RequestHandler } from './$types';
+
+export const POST: RequestHandler = async (event) => {
+	const auth = requireApiUser(event);
+	if (!auth.ok) return auth.response;
+	const db = getDb();
+	const roomId = event.url.searchParams.get('roomId');
+	if (!roomId) return jsonError(400, 'roomId is required.');
+	if (!getRoom(db, roomId)) return membershipError('room-not-found');
+	if (!getMembership(db, roomId, auth.user.id)) return membershipError('not-a-member');
+
+	const { request } = event;
+	const name = sanitizeFileName(request.headers.get('x-file-name'));
+	if (!name) return jsonError(400, 'The x-file-name header must hold a URL-encoded file name.');
+	const declared = normalizeType(request.headers.get('content-type'));
+	if (!declared) return jsonError(400, 'Content-Type must name the file type.');
+
+	const maxBytes = getConfig().MAX_UPLOAD_BYTES;
+	const tooLarge = (): Response =>
+		// The rest of the body is not read: close the connection rather than drain it.
+		jsonError(413, `The file is larger than ${maxBytes} bytes.`, { connection: 'close' });
+	if (Number(request.headers.get('content-length') ?? '0') > maxBytes) return tooLarge();
+	if (!request.body) return jsonError(400, 'The file is empty.');
+
+	const filesDir = join(getConfig().DATA_DIR, 'files');
+	const received = await receiveBlob(filesDir, request.body, maxBytes);
+	if (!received.ok) return tooLarge();
+	const { blob } = received;
+	if (blob.size === 0) {
+		await blob.discard();
+		return jsonError(400, 'The file is empty.');
+	}
+	const verdict = checkUploadType(declared, blob.head);
+	if (!verdict.ok) {
+		await blob.discard();
+		return jsonError(400, verdict.message);
+	}
+	await blob.commit();
+	const file = recordFile(db, {
+		sha256: blob.sha256,
+		roomId,
+		uploaderId: auth.user.id,
+		name,
+		type: verdict.type,
+		size: blob.size
+	});
+	return json({ id: file.id, name: file.name, type: file.type, size: file.size }, { status: 201 });
+};

@@ -1,0 +1,48 @@
+/**
+ * GET /api/files/<id>: the bytes of an upload, for current members of its room only. Images
+ * (png, jpeg, gif, webp; checked at upload) are inline, anything else is a download; nosniff and
+ * a sandboxing CSP keep the browser from running any of it as a page of our origin.
+ * `?thumb=1` answers the image itself: no image library is available to scale it down.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { getConfig } from '$lib/server/config';
+import { getDb } from '$lib/server/db';
+import { blobPath, contentDisposition, getFileForUser, isInlineType } from '$lib/server/files';
+import { jsonError, requireApiUser } from '$lib/server/http';
+import type { RequestHandler } from './$types';
+
+export const GET: RequestHandler = async (event) => {
+	const auth = requireApiUser(event);
+	if (!auth.ok) return auth.response;
+	const access = getFileForUser(getDb(), event.params.id, auth.user.id);
+	if (!access.ok) {
+		return access.reason === 'file-not-found'
+			? jsonError(404, 'No such file.')
+			: jsonError(403, 'You are not a member of this file’s room.');
+	}
+	const { file } = access;
+	const etag = `"${file.sha256}"`;
+	const headers: Record<string, string> = {
+		etag,
+		// Revalidated on every use, so a removed member's browser cannot keep reading from cache.
+		'cache-control': 'private, no-cache',
+		'x-content-type-options': 'nosniff',
+		'content-security-policy': "default-src 'none'; sandbox",
+		'content-disposition': contentDisposition(
+			isInlineType(file.type) ? 'inline' : 'attachment',
+			file.name
+		)
+	};
+	if (event.request.headers.get('if-none-match') === etag) {
+		return new Response(null, { status: 304, headers });
+	}
+	const path = blobPath(join(getConfig().DATA_DIR, 'files'), file.sha256);
+	if (!existsSync(path)) return jsonError(404, 'The file’s content is missing.');
+	const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
+	return new Response(body, {
+		status: 200,
+		headers: { ...headers, 'content-type': file.type, 'content-length': String(file.size) }
+	});
+};

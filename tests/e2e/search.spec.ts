@@ -1,0 +1,96 @@
+/**
+ * The search page: a message typed in a room is found on /search and its result leads back to
+ * the room. Until the sync server calls the search indexer after each commit, the test runs
+ * the indexer itself over the updates the server committed to its SQLite file.
+ */
+import type { Page } from '@playwright/test';
+import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { createSearchIndexer } from '../../sync-server/search-indexer';
+import { createRoom, expect, test, waitUntilSavedLocally } from './fixtures';
+
+async function sendMessage(page: Page, text: string): Promise<void> {
+	await page.getByRole('textbox', { name: 'Message' }).fill(text);
+	await page.getByRole('button', { name: 'Send' }).click();
+}
+
+/** Indexes what the server committed for the room, once `text` is in its update log. */
+async function indexCommitted(dataDir: string, roomId: string, text: string): Promise<void> {
+	const db = openDatabase(databaseFile(dataDir));
+	try {
+		const read = (): Uint8Array[] =>
+			(
+				db
+					.prepare(
+						`SELECT data FROM room_snapshots WHERE room_id = ?
+						 UNION ALL SELECT data FROM (SELECT data FROM room_updates WHERE room_id = ? ORDER BY seq)`
+					)
+					.all(roomId, roomId) as { data: Buffer }[]
+			).map((row) => new Uint8Array(row.data));
+		const encoded = new TextEncoder().encode(text);
+		const holds = (update: Uint8Array): boolean =>
+			Buffer.from(update).indexOf(Buffer.from(encoded)) !== -1;
+		await expect.poll(() => read().some(holds)).toBe(true);
+		const errors: unknown[] = [];
+		const result = createSearchIndexer(db, {
+			onError: (error) => errors.push(error)
+		}).indexCommitted(read().map((data) => ({ roomId, data })));
+		expect(errors).toEqual([]);
+		expect(result.messages).toBeGreaterThan(0);
+	} finally {
+		db.close();
+	}
+}
+
+test('a user finds a message on the search page and its result opens the room', async ({
+	newUser,
+	server
+}) => {
+	const alice = await newUser('alice');
+	const name = `Orchard ${Math.random().toString(36).slice(2, 8)}`;
+	const roomId = await createRoom(alice.context, name);
+	const otherRoom = await createRoom(
+		alice.context,
+		`Elsewhere ${Math.random().toString(36).slice(2, 8)}`
+	);
+	const room = await alice.openRoom(roomId);
+	await sendMessage(room, 'The quince tree needs pruning before spring');
+	await expect(room.getByRole('log', { name }).getByRole('listitem')).toHaveCount(1);
+	await indexCommitted(server.dataDir, roomId, 'quince tree');
+
+	const page = await alice.context.newPage();
+	await page.goto('/search');
+	await page.getByRole('searchbox', { name: 'Search messages' }).fill('QUINCE prun');
+	await page.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
+	await expect(page).toHaveURL(/\/search\?q=QUINCE\+prun$/);
+	const result = page.getByRole('link', { name: new RegExp(name) });
+	await expect(result).toHaveCount(1);
+	await expect(result).toContainText(alice.username);
+	await expect(result.locator('mark')).toHaveText(['quince', 'prun']);
+	await expect(page.getByText('(offline results)')).toHaveCount(0);
+
+	await result.click();
+	await expect(page).toHaveURL(new RegExp(`/rooms/${roomId}#message-[0-9a-f-]{36}$`));
+	await expect(page.getByRole('heading', { name })).toBeVisible();
+	await expect(
+		page.getByRole('log', { name }).getByRole('listitem').filter({ hasText: 'quince tree' })
+	).toHaveCount(1);
+	expect(page.url()).not.toContain(otherRoom);
+});
+
+test('without the server the search page searches this browser’s replicas', async ({ newUser }) => {
+	const bob = await newUser('bob');
+	const name = `Shed ${Math.random().toString(36).slice(2, 8)}`;
+	const roomId = await createRoom(bob.context, name);
+	const room = await bob.openRoom(roomId);
+	await sendMessage(room, 'Where did the wheelbarrow go?');
+	await waitUntilSavedLocally(room, bob.id, roomId, 'wheelbarrow');
+
+	const page = await bob.context.newPage();
+	await page.route('**/api/search?*', (route) => route.abort('internetdisconnected'));
+	await page.goto('/search?q=wheelbar');
+	await expect(page.getByText('(offline results)')).toBeVisible();
+	const result = page.getByRole('link', { name: new RegExp(name) });
+	await expect(result).toHaveCount(1);
+	await expect(result.locator('mark')).toHaveText('wheelbar');
+	await expect(result).toHaveAttribute('href', new RegExp(`^/rooms/${roomId}#message-`));
+});

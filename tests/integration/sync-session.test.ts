@@ -1,0 +1,75 @@
+/**
+ * The sync server's session and size rules on the real program: logging out closes that
+ * session's sockets with 4401 (and only that session's), and a frame over MAX_FRAME_BYTES is
+ * closed with the named 4413 rather than ws's generic 1009.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CloseCode } from '../../sync-server/close-codes';
+import { ApiClient, registeredClient } from '../support/api';
+import { startServer, type ServerHandle } from '../support/server';
+import { RawClient } from './gate-raw-client';
+
+const MAX_FRAME_BYTES = 4096;
+
+let server: ServerHandle;
+let roomId: string;
+const raws: RawClient[] = [];
+
+async function open(cookie: string): Promise<RawClient> {
+	const raw = await RawClient.open({ syncUrl: server.syncUrl, roomId, cookie, origin: server.url });
+	raws.push(raw);
+	await raw.sync();
+	return raw;
+}
+
+beforeAll(async () => {
+	server = await startServer({ env: { MAX_FRAME_BYTES: String(MAX_FRAME_BYTES) } });
+});
+
+afterAll(async () => {
+	for (const raw of raws) raw.close();
+	await server?.dispose();
+});
+
+describe('sync sessions and frame limits', () => {
+	it('closes the sockets of a session that logs out with 4401, leaving the user’s other sessions open', async () => {
+		const alice = await registeredClient(server.url);
+		const room = await alice.post<{ id: string }>('/api/rooms', {
+			name: 'sessions',
+			visibility: 'private'
+		});
+		expect(room.status).toBe(201);
+		roomId = room.body.id;
+		// A second device: the same user logged in again, so a second session.
+		const laptop = new ApiClient(server.url);
+		const login = await laptop.post('/api/auth/login', {
+			username: alice.username,
+			password: 'correct horse battery'
+		});
+		expect(login.status).toBe(200);
+
+		const phoneSocket = await open(alice.cookie ?? '');
+		const laptopSocket = await open(laptop.cookie ?? '');
+		expect((await alice.post('/api/auth/logout')).status).toBe(204);
+
+		await phoneSocket.waitFor(() => phoneSocket.closeEvent !== null, 5_000, 'phone closed');
+		expect(phoneSocket.closeEvent?.code).toBe(CloseCode.UNAUTHORIZED);
+		// The laptop's session lives on: its socket still syncs.
+		await laptopSocket.sync();
+		expect(laptopSocket.closeEvent).toBeNull();
+	});
+
+	it('closes a socket that sends a frame over MAX_FRAME_BYTES with 4413', async () => {
+		const bob = await registeredClient(server.url);
+		const room = await bob.post<{ id: string }>('/api/rooms', {
+			name: 'frames',
+			visibility: 'private'
+		});
+		roomId = room.body.id;
+		const raw = await open(bob.cookie ?? '');
+		// Just over the limit, well under ws's own cut-off (twice the limit).
+		raw.send(new Uint8Array(MAX_FRAME_BYTES + 100));
+		await raw.waitFor(() => raw.closeEvent !== null, 5_000, 'close after a large frame');
+		expect(raw.closeEvent?.code).toBe(CloseCode.FRAME_TOO_LARGE);
+	});
+});

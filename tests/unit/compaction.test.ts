@@ -1,0 +1,96 @@
+/**
+ * Compaction in proportion to the document: a long room is not re-encoded and rewritten every
+ * COMPACT_AFTER_UPDATES small updates, only once the log holds COMPACT_LOG_SHARE of the
+ * snapshot's bytes (and, as before, more than COMPACT_AFTER_UPDATES entries).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { openDatabase, type Db } from '../../src/lib/server/db';
+import { createRoom } from '../../src/lib/server/rooms';
+import { InProcessBus } from '../../sync-server/bus';
+import { ClientIdClaims } from '../../sync-server/client-ids';
+import { encodeUpdate } from '../../sync-server/protocol';
+import { RoomHub } from '../../sync-server/rooms';
+import { SqliteStore } from '../../sync-server/store';
+
+let dir: string;
+let db: Db;
+let hub: RoomHub;
+let store: SqliteStore;
+let roomId: string;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+beforeEach(() => {
+	dir = mkdtempSync(join(tmpdir(), 'parley-compaction-'));
+	db = openDatabase(join(dir, 'parley.db'));
+	db.prepare(
+		"INSERT INTO users (id, username, password_hash, created_at) VALUES ('alice', 'alice', 'x', 0)"
+	).run();
+	roomId = createRoom(db, 'alice', 'room', 'private').id;
+	store = new SqliteStore(db);
+	hub = new RoomHub({
+		store,
+		bus: new InProcessBus(),
+		claims: new ClientIdClaims(db),
+		config: { MAX_MESSAGE_CHARS: 4000, COMPACT_AFTER_UPDATES: 3, ROOM_IDLE_UNLOAD_MS: 60_000 },
+		log: pino({ level: 'silent' })
+	});
+});
+
+afterEach(async () => {
+	await hub.shutdown();
+	db.close();
+	rmSync(dir, { recursive: true, force: true });
+});
+
+describe('compaction of a long room', () => {
+	it('waits until the log holds a quarter of the snapshot’s bytes, then folds it', async () => {
+		// A history of 300 messages as the snapshot (about 25 kB).
+		const history = new Y.Doc();
+		for (let i = 0; i < 300; i++) {
+			history
+				.getArray('messages')
+				.push([{ id: crypto.randomUUID(), author: 'alice', text: `old message ${i}`, ts: i }]);
+		}
+		const snapshot = Y.encodeStateAsUpdate(history);
+		db.prepare('UPDATE rooms SET last_seq = 1 WHERE id = ?').run(roomId);
+		store.compact(roomId, 1, snapshot);
+
+		const doc = new Y.Doc();
+		Y.applyUpdate(doc, snapshot);
+		const connection = hub.connect(
+			roomId,
+			{ send: () => {}, close: () => {}, bufferedAmount: 0 },
+			{ userId: 'alice', username: 'alice' }
+		);
+		const send = (text: string): void => {
+			const before = Y.encodeStateVector(doc);
+			doc.getArray('messages').push([{ id: crypto.randomUUID(), author: 'alice', text, ts: 1 }]);
+			connection.receive(encodeUpdate(Y.encodeStateAsUpdate(doc, before)));
+		};
+
+		for (let i = 0; i < 6; i++) {
+			send(`short ${i}`);
+			await nextTurn();
+		}
+		await nextTurn();
+		// Past COMPACT_AFTER_UPDATES, but a few hundred bytes against a 25 kB snapshot: kept.
+		expect(store.logLength(roomId)).toBe(6);
+
+		const long = 'x'.repeat(Math.ceil(snapshot.byteLength / 8));
+		send(long);
+		await nextTurn();
+		send(long);
+		await nextTurn();
+		await nextTurn();
+		expect(store.logLength(roomId)).toBe(0);
+		const reloaded = new Y.Doc();
+		for (const update of store.loadRoom(roomId).updates) Y.applyUpdate(reloaded, update);
+		expect(reloaded.getArray('messages').length).toBe(308);
+	});
+});

@@ -1,0 +1,184 @@
+/**
+ * Fan-out: the updates committed in one flush reach each socket as ONE frame, built once and
+ * written as the same bytes to every socket; a lone update is not echoed to its sender.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
+import * as Y from 'yjs';
+import { openDatabase, type Db } from '../../src/lib/server/db';
+import { createRoom } from '../../src/lib/server/rooms';
+import { InProcessBus } from '../../sync-server/bus';
+import { ClientIdClaims } from '../../sync-server/client-ids';
+import { decodeMessage, encodeUpdate } from '../../sync-server/protocol';
+import type { Connection } from '../../sync-server/room';
+import { RoomHub } from '../../sync-server/rooms';
+import { SharedFrame, encodeWebSocketFrame } from '../../sync-server/shared-frame';
+import { SqliteStore } from '../../sync-server/store';
+import type { SyncSocket } from '../../sync-server/types';
+
+/** A socket with the shared-frame fast path: records what it was given, as bytes. */
+class RawSocket implements SyncSocket {
+	readonly plain: Uint8Array[] = [];
+	readonly shared: SharedFrame[] = [];
+	bufferedAmount = 0;
+	send(data: Uint8Array): void {
+		this.plain.push(data);
+	}
+	sendShared(frame: SharedFrame): void {
+		this.shared.push(frame);
+	}
+	close(): void {}
+	/** Updates received through the shared path, decoded. */
+	sharedUpdates(): Uint8Array[] {
+		return this.shared.flatMap((frame) => {
+			const message = decodeMessage(frame.data);
+			return message.type === 'update' ? [message.update] : [];
+		});
+	}
+}
+
+function messageUpdate(doc: Y.Doc, author: string, text: string): Uint8Array {
+	const before = Y.encodeStateVector(doc);
+	doc.getArray('messages').push([{ id: crypto.randomUUID(), author, text, ts: 1 }]);
+	return Y.encodeStateAsUpdate(doc, before);
+}
+
+function textsOf(updates: readonly Uint8Array[]): string[] {
+	const doc = new Y.Doc();
+	for (const update of updates) Y.applyUpdate(doc, update);
+	return doc
+		.getArray<{ text: string }>('messages')
+		.toArray()
+		.map((m) => m.text);
+}
+
+/**
+ * Writes `bytes` raw onto a real server-side socket and returns what a real ws client decodes
+ * from them (server frames are unmasked, so a client reads them as they are).
+ */
+async function readFrames(bytes: Buffer): Promise<Buffer[]> {
+	const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+	await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+	const address = wss.address();
+	const port = typeof address === 'object' ? address.port : 0;
+	const client = new WebSocket(`ws://127.0.0.1:${port}`);
+	const messages: Buffer[] = [];
+	try {
+		const received = new Promise<void>((resolve) =>
+			client.on('message', (data: Buffer) => {
+				messages.push(data);
+				resolve();
+			})
+		);
+		const server = await new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+		(server as unknown as { _socket: Duplex })._socket.write(bytes);
+		await received;
+		return messages;
+	} finally {
+		client.terminate();
+		await new Promise<void>((resolve) => wss.close(() => resolve()));
+	}
+}
+
+let dir: string;
+let db: Db;
+let hub: RoomHub;
+let roomId: string;
+
+beforeEach(() => {
+	dir = mkdtempSync(join(tmpdir(), 'parley-fanout-'));
+	db = openDatabase(join(dir, 'parley.db'));
+	for (const id of ['alice', 'bob', 'carol']) {
+		db.prepare(
+			"INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)"
+		).run(id, id);
+	}
+	roomId = createRoom(db, 'alice', 'room', 'private').id;
+	hub = new RoomHub({
+		store: new SqliteStore(db),
+		bus: new InProcessBus(),
+		claims: new ClientIdClaims(db),
+		config: { MAX_MESSAGE_CHARS: 4000, COMPACT_AFTER_UPDATES: 500, ROOM_IDLE_UNLOAD_MS: 60_000 },
+		log: pino({ level: 'silent' })
+	});
+});
+
+afterEach(async () => {
+	await hub.shutdown();
+	db.close();
+	rmSync(dir, { recursive: true, force: true });
+});
+
+function connect(userId: string): { socket: RawSocket; connection: Connection; doc: Y.Doc } {
+	const socket = new RawSocket();
+	const connection = hub.connect(roomId, socket, { userId, username: userId });
+	return { socket, connection, doc: new Y.Doc() };
+}
+
+describe('fan-out', () => {
+	it('sends the updates of one flush to each socket as one merged frame, the same object for all', () => {
+		const alice = connect('alice');
+		const bob = connect('bob');
+		const carol = connect('carol');
+		alice.connection.receive(encodeUpdate(messageUpdate(alice.doc, 'alice', 'one')));
+		bob.connection.receive(encodeUpdate(messageUpdate(bob.doc, 'bob', 'two')));
+		alice.connection.receive(encodeUpdate(messageUpdate(alice.doc, 'alice', 'three')));
+		hub.flush();
+
+		expect(carol.socket.shared).toHaveLength(1);
+		expect(textsOf(carol.socket.sharedUpdates()).sort()).toEqual(['one', 'three', 'two']);
+		// Several senders: everyone gets the merged frame (Yjs ignores a sender's own items).
+		expect(alice.socket.shared).toEqual(carol.socket.shared);
+		expect(bob.socket.shared[0]).toBe(carol.socket.shared[0]);
+	});
+
+	it('forwards a lone update as is to everyone but its sender', () => {
+		const alice = connect('alice');
+		const bob = connect('bob');
+		const update = messageUpdate(alice.doc, 'alice', 'solo');
+		alice.connection.receive(encodeUpdate(update));
+		hub.flush();
+
+		expect(bob.socket.sharedUpdates()).toEqual([update]);
+		expect(alice.socket.shared).toHaveLength(0);
+	});
+
+	it('falls back to send() for sockets without the fast path', () => {
+		const alice = connect('alice');
+		const plain: Uint8Array[] = [];
+		hub.connect(roomId, { send: (d) => plain.push(d), close: () => {}, bufferedAmount: 0 }, {
+			userId: 'bob',
+			username: 'bob'
+		});
+		alice.connection.receive(encodeUpdate(messageUpdate(alice.doc, 'alice', 'hello')));
+		hub.flush();
+		const updates = plain.flatMap((frame) => {
+			const message = decodeMessage(frame);
+			return message.type === 'update' ? [message.update] : [];
+		});
+		expect(textsOf(updates)).toEqual(['hello']);
+	});
+});
+
+describe('encodeWebSocketFrame', () => {
+	it.each([0, 5, 125, 126, 300, 65_535, 65_536, 200_000])(
+		'builds a frame ws decodes back to the same %i-byte binary message',
+		async (size) => {
+			const payload = Buffer.alloc(size, 7);
+			if (size > 0) payload[size - 1] = 42;
+			const messages = await readFrames(encodeWebSocketFrame(payload));
+			expect(messages).toHaveLength(1);
+			expect(messages[0]?.equals(payload)).toBe(true);
+		}
+	);
+
+	it('builds the wire bytes of a shared frame once', () => {
+		const frame = new SharedFrame(new Uint8Array([0, 2, 1, 0]));
+		expect(frame.wire).toBe(frame.wire);
+	});
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import {
+	firstUnreadIndex,
+	othersReadUpTo,
+	parseReadMark,
+	receiptOf,
+	unreadCount,
+	type ReadMark
+} from '../../src/lib/client/receipts';
+
+const log = [
+	{ id: 'm1', author: 'alice' },
+	{ id: 'm2', author: 'bob' },
+	{ id: 'm3', author: 'alice' },
+	{ id: 'm4', author: 'bob' },
+	{ id: 'm5', author: 'bob' }
+];
+const positionOf = new Map(log.map((m, i) => [m.id, i]));
+const mark = (upTo: string): ReadMark => ({ upTo, ts: 1 });
+
+describe('read receipts', () => {
+	it('take the furthest mark of the other members and ignore the reader’s own', () => {
+		const marks: Array<[string, ReadMark]> = [
+			['alice', mark('m5')],
+			['bob', mark('m2')],
+			['carol', mark('m3')]
+		];
+		expect(othersReadUpTo(marks, positionOf, 'alice')).toBe(2);
+		expect(othersReadUpTo([['alice', mark('m5')]], positionOf, 'alice')).toBe(-1);
+	});
+
+	it('treat a mark on a message not in this replica as nothing read', () => {
+		expect(othersReadUpTo([['bob', mark('unknown')]], positionOf, 'alice')).toBe(-1);
+	});
+
+	it('say read for a message at or before the mark, else sent or pending', () => {
+		expect(receiptOf(true, 2, 2)).toBe('read');
+		expect(receiptOf(false, 1, 2)).toBe('read');
+		expect(receiptOf(true, 3, 2)).toBe('sent');
+		expect(receiptOf(false, 3, 2)).toBe('pending');
+	});
+
+	it('parse only { upTo: string, ts: number }', () => {
+		expect(parseReadMark({ upTo: 'm1', ts: 5 })).toEqual({ upTo: 'm1', ts: 5 });
+		expect(parseReadMark({ upTo: 1, ts: 5 })).toBeNull();
+		expect(parseReadMark('m1')).toBeNull();
+		expect(parseReadMark(null)).toBeNull();
+	});
+});
+
+describe('unread messages', () => {
+	it('are the others’ messages after the reader’s mark', () => {
+		expect(unreadCount(log, 'm2', 'alice')).toBe(2);
+		expect(firstUnreadIndex(log, 'm2', 'alice')).toBe(3);
+		expect(unreadCount(log, 'm5', 'alice')).toBe(0);
+		expect(firstUnreadIndex(log, 'm5', 'alice')).toBe(-1);
+	});
+
+	it('are all the others’ messages when the reader never marked any', () => {
+		expect(unreadCount(log, null, 'alice')).toBe(3);
+		expect(firstUnreadIndex(log, null, 'alice')).toBe(1);
+	});
+
+	it('are none when the mark points at a message this replica does not have yet', () => {
+		expect(unreadCount(log, 'later', 'alice')).toBe(0);
+		expect(firstUnreadIndex(log, 'later', 'alice')).toBe(-1);
+	});
+});

@@ -1,0 +1,280 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import {
+	highlightTerms,
+	makeSnippet,
+	matchesAllTerms,
+	searchTerms,
+	toFtsQuery
+} from '../../src/lib/search';
+import { openDatabase, type Db } from '../../src/lib/server/db';
+import { createRoom } from '../../src/lib/server/rooms';
+import { searchMessages } from '../../src/lib/server/search';
+import { createSearchIndexer, type SearchIndexer } from '../../sync-server/search-indexer';
+import { makeTempDir } from '../support/server';
+
+describe('search terms and the FTS5 query', () => {
+	it('splits on whitespace, drops double quotes and empty terms', () => {
+		expect(searchTerms('  hello   "big world" ')).toEqual(['hello', 'big', 'world']);
+		expect(searchTerms(' " "" ')).toEqual([]);
+	});
+
+	it('quotes every term as a prefix match so operators are plain text', () => {
+		expect(toFtsQuery(['a', 'OR', 'NEAR(b'])).toBe('"a"* "OR"* "NEAR(b"*');
+	});
+
+	it('keeps at most 16 terms of at most 64 characters', () => {
+		const terms = searchTerms(
+			`${'x'.repeat(100)} ${Array.from({ length: 30 }, (_, i) => `t${i}`).join(' ')}`
+		);
+		expect(terms).toHaveLength(16);
+		expect(terms[0]).toHaveLength(64);
+	});
+
+	it('gives queries that SQLite FTS5 always parses, whatever the input', () => {
+		const db = openDatabase(':memory:');
+		db.exec('CREATE VIRTUAL TABLE t USING fts5(text)');
+		db.prepare('INSERT INTO t (text) VALUES (?)').run('cats AND dogs: (friends) ^ * - + "quoted"');
+		const hostile = [
+			'AND',
+			'OR NOT',
+			'col:x',
+			'NEAR(a b)',
+			'(',
+			')',
+			'*',
+			'^x',
+			'-x',
+			'+',
+			'a"b',
+			"'",
+			'{x}'
+		];
+		for (const input of hostile) {
+			const terms = searchTerms(input);
+			if (terms.length === 0) continue;
+			expect(() =>
+				db.prepare('SELECT * FROM t WHERE t MATCH ?').all(toFtsQuery(terms))
+			).not.toThrow();
+		}
+		expect(
+			db.prepare('SELECT * FROM t WHERE t MATCH ?').all(toFtsQuery(['AND', 'dog']))
+		).toHaveLength(1);
+		db.close();
+	});
+});
+
+describe('snippets and highlights', () => {
+	it('cuts long text around the first match with ellipses', () => {
+		const text = `${'a '.repeat(100)}needle${' b'.repeat(100)}`;
+		const snippet = makeSnippet(text, ['needle'], 10);
+		expect(snippet).toBe(`…${'a '.repeat(5)}needle${' b'.repeat(5)}…`);
+	});
+
+	it('keeps short text whole', () => {
+		expect(makeSnippet('find me here', ['me'])).toBe('find me here');
+	});
+
+	it('marks every occurrence of any term, ignoring case, and joins back to the text', () => {
+		const segments = highlightTerms('Hello world, HELLO again', ['hello', 'wor']);
+		expect(segments).toEqual([
+			{ text: 'Hello', match: true },
+			{ text: ' ', match: false },
+			{ text: 'wor', match: true },
+			{ text: 'ld, ', match: false },
+			{ text: 'HELLO', match: true },
+			{ text: ' again', match: false }
+		]);
+		expect(segments.map((segment) => segment.text).join('')).toBe('Hello world, HELLO again');
+	});
+
+	it('treats regular expression characters in terms literally', () => {
+		expect(highlightTerms('a.b axb', ['a.b'])).toEqual([
+			{ text: 'a.b', match: true },
+			{ text: ' axb', match: false }
+		]);
+	});
+
+	it('matches offline only when every term is in the text', () => {
+		expect(matchesAllTerms('The Quick brown fox', ['quick', 'FOX'])).toBe(true);
+		expect(matchesAllTerms('The Quick brown fox', ['quick', 'dog'])).toBe(false);
+		expect(matchesAllTerms('anything', [])).toBe(false);
+	});
+});
+
+describe('the search indexer on real Yjs updates', () => {
+	let dir: string;
+	let db: Db;
+	let indexer: SearchIndexer;
+	const errors: unknown[] = [];
+
+	function addUser(id: string): void {
+		db.prepare(
+			'INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, ?, 0)'
+		).run(id, id, 'x');
+	}
+
+	/** A room document whose updates are collected like the sync server commits them. */
+	function roomDoc(): { doc: Y.Doc; take(): Uint8Array[] } {
+		const doc = new Y.Doc();
+		let pending: Uint8Array[] = [];
+		doc.on('update', (update: Uint8Array) => pending.push(update));
+		return {
+			doc,
+			take() {
+				const taken = pending;
+				pending = [];
+				return taken;
+			}
+		};
+	}
+
+	function commit(roomId: string, updates: Uint8Array[]): { messages: number; changes: number } {
+		return indexer.indexCommitted(updates.map((data) => ({ roomId, data })));
+	}
+
+	function search(userId: string, query: string): string[] {
+		return searchMessages(db, userId, searchTerms(query)).map((result) => result.text);
+	}
+
+	let roomId: string;
+
+	beforeEach(() => {
+		dir = makeTempDir('parley-search-');
+		db = openDatabase(join(dir, 'parley.db'));
+		errors.length = 0;
+		indexer = createSearchIndexer(db, { onError: (error) => errors.push(error) });
+		addUser('alice');
+		addUser('bob');
+		roomId = createRoom(db, 'alice', 'Garden', 'private').id;
+	});
+
+	afterEach(() => {
+		expect(errors).toEqual([]);
+		db.close();
+		rmSync(dir, { recursive: true, force: true });
+	});
+
+	it('indexes pushed messages and finds them by word prefix, newest first', () => {
+		const { doc, take } = roomDoc();
+		const messages = doc.getArray('messages');
+		messages.push([{ id: 'm1', author: 'alice', text: 'Tomatoes need sun', ts: 1 }]);
+		messages.push([{ id: 'm2', author: 'alice', text: 'More tomatoes please', ts: 2 }]);
+		expect(commit(roomId, take())).toEqual({ messages: 2, changes: 0 });
+		const results = searchMessages(db, 'alice', searchTerms('tomat'));
+		expect(results.map((result) => result.messageId)).toEqual(['m2', 'm1']);
+		expect(results[0]).toMatchObject({
+			roomId,
+			roomName: 'Garden',
+			author: 'alice',
+			authorName: 'alice'
+		});
+	});
+
+	it('applies edits, including a second edit whose update names only its origin', () => {
+		const { doc, take } = roomDoc();
+		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'first draft', ts: 1 }]);
+		commit(roomId, take());
+		const changes = doc.getMap('changes');
+		changes.set('m1', { text: 'second draft', ts: 2 });
+		commit(roomId, take());
+		expect(search('alice', 'second')).toEqual(['second draft']);
+
+		changes.set('m1', { text: 'final version', ts: 3 });
+		const [update] = take();
+		// The item has an origin (the first edit) and no parent or key in the update.
+		const item = Y.decodeUpdate(update!).structs[0] as Y.Item;
+		expect(item.parent).toBeNull();
+		expect(item.parentSub).toBeNull();
+		expect(commit(roomId, [update!])).toEqual({ messages: 0, changes: 1 });
+		expect(search('alice', 'final')).toEqual(['final version']);
+		expect(search('alice', 'draft')).toEqual([]);
+	});
+
+	it('places edits whose origin is later in the same batch', () => {
+		const { doc, take } = roomDoc();
+		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'one', ts: 1 }]);
+		doc.getMap('changes').set('m1', { text: 'two', ts: 2 });
+		doc.getMap('changes').set('m1', { text: 'three', ts: 3 });
+		const updates = take().reverse();
+		commit(roomId, updates);
+		expect(search('alice', 'three')).toEqual(['three']);
+	});
+
+	it('drops a deleted message from the results for good', () => {
+		const { doc, take } = roomDoc();
+		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'secret plan', ts: 1 }]);
+		doc.getMap('changes').set('m1', { deleted: true, ts: 2 });
+		commit(roomId, take());
+		expect(search('alice', 'secret')).toEqual([]);
+		doc.getMap('changes').set('m1', { text: 'secret again', ts: 3 });
+		commit(roomId, take());
+		expect(search('alice', 'secret')).toEqual([]);
+	});
+
+	it('only finds messages in rooms the user belongs to, and stops after removal', () => {
+		const { doc, take } = roomDoc();
+		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'members only', ts: 1 }]);
+		commit(roomId, take());
+		expect(search('bob', 'members')).toEqual([]);
+		db.prepare(
+			"INSERT INTO memberships (room_id, user_id, role, joined_at) VALUES (?, 'bob', 'member', 0)"
+		).run(roomId);
+		expect(search('bob', 'members')).toEqual(['members only']);
+		db.prepare("DELETE FROM memberships WHERE room_id = ? AND user_id = 'bob'").run(roomId);
+		expect(search('bob', 'members')).toEqual([]);
+	});
+
+	it('rebuilds a room from its full document, and later edits still find their message', () => {
+		const { doc, take } = roomDoc();
+		doc.getArray('messages').push([
+			{ id: 'm1', author: 'alice', text: 'apples', ts: 1 },
+			{ id: 'm2', author: 'bob', text: 'pears', ts: 2 }
+		]);
+		doc.getMap('changes').set('m1', { text: 'green apples', ts: 3 });
+		doc.getMap('changes').set('m2', { deleted: true, ts: 4 });
+		take();
+		expect(indexer.isRoomIndexed(roomId)).toBe(false);
+		indexer.reindexRoom(roomId, doc);
+		expect(indexer.isRoomIndexed(roomId)).toBe(true);
+		expect(search('alice', 'apples')).toEqual(['green apples']);
+		expect(search('alice', 'pears')).toEqual([]);
+
+		doc.getMap('changes').set('m1', { text: 'red apples', ts: 5 });
+		commit(roomId, take());
+		expect(search('alice', 'apples')).toEqual(['red apples']);
+	});
+
+	it('indexes a fresh client’s full state, sent as one update', () => {
+		const { doc } = roomDoc();
+		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'hello', ts: 1 }]);
+		doc.getMap('changes').set('m1', { text: 'hello there', ts: 2 });
+		doc.getMap('changes').set('m1', { text: 'hello everyone', ts: 3 });
+		commit(roomId, [Y.encodeStateAsUpdate(doc)]);
+		expect(search('alice', 'hello')).toEqual(['hello everyone']);
+	});
+
+	it('ignores values without the message shape and values in other roots', () => {
+		const { doc, take } = roomDoc();
+		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'real', ts: 1 }]);
+		doc.getMap('reads').set('alice', { upTo: 'm1', ts: 2 });
+		doc.getMap('reads').set('alice', { upTo: 'm1', ts: 3 });
+		doc.getMap('reactions').set('m1|👍|alice', 4);
+		expect(commit(roomId, take())).toEqual({ messages: 1, changes: 0 });
+	});
+
+	it('reports a failed batch instead of throwing', () => {
+		const failures: unknown[] = [];
+		const failing = createSearchIndexer(db, { onError: (error) => failures.push(error) });
+		const { doc, take } = roomDoc();
+		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'x', ts: 1 }]);
+		// An unknown room breaks the foreign key: the whole batch is rolled back and reported.
+		expect(failing.indexCommitted(take().map((data) => ({ roomId: 'nope', data })))).toEqual({
+			messages: 0,
+			changes: 0
+		});
+		expect(failures).toHaveLength(1);
+	});
+});
