@@ -35,7 +35,16 @@ const SCENARIOS: readonly Scenario[] = [
 						{ receivers: 1000, rate: 400, durationMs }
 					];
 			const rows: Row[] = [];
-			for (const c of cases) rows.push(...(await runFanoutCase(c)));
+			for (const c of cases) {
+				try {
+					const result = await runFanoutCase(c);
+					for (const r of result) console.log(JSON.stringify(r));
+					rows.push(...result);
+				} catch (error) {
+					console.error(`fanout ${c.receivers} x ${c.rate} failed:`, error);
+					process.exitCode = 1;
+				}
+			}
 			return rows;
 		}
 	},
@@ -118,7 +127,7 @@ async function main(): Promise<void> {
 		console.log(`\n== ${scenario.name} ==`);
 		try {
 			const result = await scenario.run(quick);
-			for (const r of result) console.log(JSON.stringify(r));
+			if (scenario.name !== 'fanout') for (const r of result) console.log(JSON.stringify(r));
 			rows.push(...result);
 		} catch (error) {
 			console.error(`${scenario.name} failed:`, error);

@@ -25,7 +25,13 @@ interface ColdLoad {
 
 function coldConnect(url: string, cookie: string, origin: string): Promise<ColdLoad> {
 	return new Promise((resolve, reject) => {
-		const ws = new WebSocket(url, { headers: { cookie }, origin, perMessageDeflate: false });
+		const ws = new WebSocket(url, {
+			headers: { cookie },
+			origin,
+			perMessageDeflate: false,
+			// A million messages are ~140 MB in one step 2 (ws's default cap is 100 MiB).
+			maxPayload: 1024 * 1024 * 1024
+		});
 		ws.binaryType = 'nodebuffer';
 		let openedAt = 0;
 		let firstFrameMs = NaN;
@@ -78,6 +84,7 @@ export async function runCold(sizes: readonly number[]): Promise<Row[]> {
 	for (const size of sizes) {
 		const dataDir = makeTempDir('parley-bench-');
 		try {
+			console.log(`cold: room of ${size} messages`);
 			const authors = 20;
 			const seeded = seed(dataDir, {
 				users: authors,
@@ -130,6 +137,9 @@ export async function runCold(sizes: readonly number[]): Promise<Row[]> {
 			} finally {
 				await server.stop();
 			}
+		} catch (error) {
+			console.error(`cold load of ${size} messages failed:`, error);
+			process.exitCode = 1;
 		} finally {
 			rmSync(dataDir, { recursive: true, force: true });
 		}

@@ -190,6 +190,11 @@ export async function waitUntilAvailableOffline(
 	await page.evaluate(async () => {
 		await navigator.serviceWorker.ready;
 	});
+	// A page whose navigation started just before the first worker activated can stay
+	// uncontrolled; the next load of it is controlled.
+	if (!(await page.evaluate(() => navigator.serviceWorker.controller !== null))) {
+		await page.reload();
+	}
 	await expect
 		.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null))
 		.toBe(true);

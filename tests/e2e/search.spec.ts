@@ -86,6 +86,8 @@ test('without the server the search page searches this browser’s replicas', as
 	await waitUntilSavedLocally(room, bob.id, roomId, 'wheelbarrow');
 
 	const page = await bob.context.newPage();
+	// The home page saves the room list: offline, room names come from there.
+	await page.goto('/');
 	await page.route('**/api/search?*', (route) => route.abort('internetdisconnected'));
 	await page.goto('/search?q=wheelbar');
 	await expect(page.getByText('(offline results)')).toBeVisible();

@@ -165,7 +165,7 @@ function run(ops: readonly Op[]): string[] {
 describe('the gate with honest replicas', () => {
 	it(
 		'accepts every update honest replicas send, and they all converge',
-		{ timeout: 300_000 },
+		{ timeout: 60_000 },
 		() => {
 			fc.assert(
 				fc.property(fc.array(opArb, { minLength: 1, maxLength: 80 }), (ops) => {
@@ -249,7 +249,7 @@ describe('the gate with a hostile member mutating honest updates', () => {
 		}
 	}
 
-	it('never lets a mutated update touch what belongs to someone else', { timeout: 300_000 }, () => {
+	it('never lets a mutated update touch what belongs to someone else', { timeout: 60_000 }, () => {
 		fc.assert(
 			fc.property(mutation, (m) => {
 				fc.pre(m.victimClient !== m.malloryClient);
@@ -281,7 +281,7 @@ describe('the gate with a hostile member mutating honest updates', () => {
 					[...doc.getMap('reads').keys()].every((key) => key === VICTIM || key === MALLORY)
 				).toBe(true);
 			}),
-			{ numRuns: 40000 }
+			{ numRuns: 2500 }
 		);
 	});
 });

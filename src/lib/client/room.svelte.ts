@@ -143,20 +143,22 @@ export class RoomReplica {
 	}
 
 	/**
-	 * Records that the user has seen everything up to the last message (the page calls this
-	 * while it is visible and scrolled to the end). Written only when it changes, at most once
-	 * per MARK_READ_INTERVAL_MS; a call in between is done at the end of the interval.
+	 * Records that the user has seen everything up to the last message, if `seesLatest()` says
+	 * they do (the page: visible and scrolled to the end). Written only when it changes, at most
+	 * once per MARK_READ_INTERVAL_MS; a call in between is retried at the end of the interval,
+	 * asking `seesLatest` again then (the user may have scrolled away meanwhile).
 	 */
-	markRead(): void {
+	markRead(seesLatest: () => boolean): void {
 		if (this.#markTimer !== null) return;
 		const wait = this.#lastMarkMs + MARK_READ_INTERVAL_MS - performance.now();
 		if (wait > 0) {
 			this.#markTimer = setTimeout(() => {
 				this.#markTimer = null;
-				this.markRead();
+				this.markRead(seesLatest);
 			}, wait);
 			return;
 		}
+		if (!seesLatest()) return;
 		const last = this.messages.at(-1);
 		if (!last || this.#ownReadMark()?.upTo === last.id) return;
 		this.#lastMarkMs = performance.now();
