@@ -35,6 +35,7 @@ function needsAccount(pathname: string): boolean {
 		pathname === '/rooms' ||
 		pathname.startsWith('/rooms/') ||
 		pathname === '/dms' ||
+		pathname === '/search' ||
 		pathname.startsWith('/invite/')
 	);
 }

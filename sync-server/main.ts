@@ -33,6 +33,9 @@ const metrics = getMetrics();
 
 // adapter-node's handler reads ORIGIN itself; give it the one we validated and defaulted.
 process.env.ORIGIN = config.ORIGIN;
+// It also caps every request body at BODY_SIZE_LIMIT (read at import): uploads need the file
+// limit; JSON bodies keep their own 16 KB cap (src/lib/server/http.ts).
+process.env.BODY_SIZE_LIMIT = String(config.MAX_UPLOAD_BYTES);
 
 const handlerFile = fileURLToPath(new URL('../build/handler.js', import.meta.url));
 if (!existsSync(handlerFile)) {
