@@ -70,8 +70,7 @@ const SCENARIOS: readonly Scenario[] = [
 	},
 	{
 		name: 'storm',
-		run: (quick) =>
-			runStorm(quick ? { rooms: 100, perRoom: 10 } : { rooms: 500, perRoom: 10 })
+		run: (quick) => runStorm(quick ? { rooms: 100, perRoom: 10 } : { rooms: 500, perRoom: 10 })
 	}
 ];
 
@@ -104,7 +103,9 @@ async function main(): Promise<void> {
 	const wanted = args.filter((a) => !a.startsWith('--'));
 	const unknown = wanted.filter((w) => !SCENARIOS.some((s) => s.name === w));
 	if (unknown.length > 0) {
-		console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+		console.error(
+			`unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`
+		);
 		process.exit(2);
 	}
 	assertBuilt();

@@ -8,7 +8,13 @@
  * (an item without an explicit parent inherits its origin's parent and key), check its content
  * against the schema of that place, and resolve every range of the delete set against the
  * doc's structs and the update's own to see what it would newly delete.
+ *
+ * Healing (docs/design.md, "Healing"): every new struct is judged AS ITS CLIENTID'S OWNER.
+ * Under the sender's own (or an unclaimed) clientID that is the sender; under another user's
+ * clientID it is a relay of that user's work, acceptable only below the clientID's high-water
+ * mark (what the server once committed) and only if that user could have sent it.
  */
+import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 
 export interface GateSender {
@@ -33,6 +39,11 @@ export type GateVerdict =
 			readonly noop: boolean;
 			/** Ids of the messages this update adds, in update order. */
 			readonly messageIds: readonly string[];
+			/**
+			 * Per clientID written, the clock after its last new struct: once this update is
+			 * committed, the caller raises the clientID's high-water mark to it (table client_ids).
+			 */
+			readonly clocks: ReadonlyMap<number, number>;
 	  }
 	| {
 			readonly ok: false;
@@ -81,15 +92,22 @@ function refuseMissing(reason: string): never {
 	throw new Refusal(reason, true);
 }
 
+/**
+ * @param owners the room's clientID -> owner claims (rule 5)
+ * @param highWater clientID -> the clock up to which the server has ever committed its structs
+ *   in this room (client_ids.max_clock). Without it no relay is accepted: every struct under
+ *   another user's clientID is a forgery.
+ */
 export function checkUpdate(
 	doc: Y.Doc,
 	sender: GateSender,
 	update: Uint8Array,
 	limits: GateLimits,
-	owners: ReadonlyMap<number, string>
+	owners: ReadonlyMap<number, string>,
+	highWater: ReadonlyMap<number, number> = new Map()
 ): GateVerdict {
 	try {
-		return check(doc, sender, update, limits, owners);
+		return check(doc, sender, update, limits, owners, highWater);
 	} catch (error) {
 		if (error instanceof Refusal) {
 			return { ok: false, reason: error.message, resync: error.resync };
@@ -115,7 +133,8 @@ function check(
 	sender: GateSender,
 	original: Uint8Array,
 	limits: GateLimits,
-	owners: ReadonlyMap<number, string>
+	owners: ReadonlyMap<number, string>,
+	highWater: ReadonlyMap<number, number>
 ): GateVerdict {
 	const store = doc.store;
 	let update = original;
@@ -133,14 +152,29 @@ function check(
 
 	const fresh = indexNewStructs(decoded.structs, store);
 
-	// Rule 5, before anything costly.
+	// Rule 5, before anything costly: who each clientID's new structs are judged as. Another
+	// user's clientID is a relay of their work (healing) only below its high-water mark: the
+	// server once committed those clocks, so that user really wrote something there.
 	const clientIds = [...fresh.keys()];
-	for (const client of clientIds) {
+	const clocks = new Map<number, number>();
+	const actors = new Map<number, GateSender>();
+	let relays = false;
+	for (const [client, structs] of fresh) {
+		const last = structs.at(-1);
+		const end = last ? last.id.clock + last.length : 0;
+		clocks.set(client, end);
 		const owner = owners.get(client);
-		if (owner !== undefined && owner !== sender.userId) {
+		if (owner === undefined || owner === sender.userId) {
+			actors.set(client, sender);
+			continue;
+		}
+		if (end > (highWater.get(client) ?? 0)) {
 			refuse(`rule 5: clientID ${client} belongs to another user`);
 		}
+		actors.set(client, { userId: owner });
+		relays = true;
 	}
+	const actorOf = (item: Y.Item): GateSender => actors.get(item.id.client) ?? sender;
 
 	const rootNames = new Map<unknown, string>();
 	for (const [name, type] of doc.share) rootNames.set(type, name);
@@ -159,8 +193,9 @@ function check(
 		const content = item.content;
 		if (content instanceof Y.ContentDeleted) refuse('rule 3: messages are never deleted');
 		if (!(content instanceof Y.ContentAny)) refuse('rule 1: messages hold plain JSON only');
+		const actor = actorOf(item);
 		for (const value of content.arr) {
-			const message = checkMessage(value, sender, limits);
+			const message = checkMessage(value, actor, actor !== sender, limits);
 			if (newMessageAuthors.has(message.id) || messages.authorOf(message.id) !== undefined) {
 				refuse('rule 2: message id already used');
 			}
@@ -170,10 +205,14 @@ function check(
 	const authorOf = (messageId: string): string | undefined =>
 		newMessageAuthors.get(messageId) ?? messages.authorOf(messageId);
 
+	// Places (root + key) a relayed struct writes: their owner's value is replaced there.
+	const relayedWrites = new Set<string>();
 	for (const { item, place } of items) {
 		if (!MAP_ROOTS.has(place.root)) continue;
 		if (place.key === null) refuse(`rule 1: ${place.root} holds keys, not a list`);
-		checkKeyOwner(place.root, place.key, sender, authorOf);
+		const actor = actorOf(item);
+		checkKeyOwner(place.root, place.key, actor, authorOf);
+		if (actor !== sender) relayedWrites.add(placeKey(place));
 		const content = item.content;
 		// A deleted item is a deletion of this key's value: allowed to the key's owner.
 		if (content instanceof Y.ContentDeleted) continue;
@@ -183,6 +222,30 @@ function check(
 
 	// Rules 3 and 4 for the delete set: only what it would NEWLY delete counts. Honest
 	// clients send their whole delete set on sync, including others' earlier deletions.
+	// A deletion of a key the sender does not own passes when the update relays a write of
+	// that key by its owner (Yjs replaces the previous value anyway). In a relay, any other
+	// such deletion is left out (the owner's own next sync brings it), not refused: a healing
+	// replica always carries the others' deletions, and no honest client could split them off.
+	const mayDelete = (place: Place): 'yes' | 'strip' => {
+		if (ARRAY_ROOTS.has(place.root)) refuse('rule 3: messages are never deleted');
+		if (place.key === null) refuse(`rule 1: ${place.root} holds keys, not a list`);
+		if (!relays) {
+			checkKeyOwner(place.root, place.key, sender, authorOf);
+			return 'yes';
+		}
+		if (relayedWrites.has(placeKey(place))) return 'yes';
+		return ownsKey(place.root, place.key, sender, authorOf) ? 'yes' : 'strip';
+	};
+	const stripped = new Map<number, { clock: number; end: number }[]>();
+	const strip = (client: number, struct: Y.Item | Y.GC, from: number, to: number): void => {
+		const clock = Math.max(from, struct.id.clock);
+		const end = Math.min(to, struct.id.clock + struct.length);
+		let list = stripped.get(client);
+		if (!list) stripped.set(client, (list = []));
+		const previous = list.at(-1);
+		if (previous && previous.end === clock) previous.end = end;
+		else list.push({ clock, end });
+	};
 	let deletesSomething = false;
 	for (const [client, ranges] of decoded.ds.clients) {
 		const state = Y.getState(store, client);
@@ -206,7 +269,10 @@ function check(
 					const struct = known[i];
 					if (struct === undefined || struct.id.clock >= stop) break;
 					if (!(struct instanceof Y.Item) || struct.deleted) continue;
-					checkDeletion(places.placeOfDocItem(struct), sender, authorOf);
+					if (mayDelete(places.placeOfDocItem(struct)) === 'strip') {
+						strip(client, struct, clock, stop);
+						continue;
+					}
 					deletesSomething = true;
 				}
 			}
@@ -214,20 +280,91 @@ function check(
 				for (let i = firstEndingAfter(added, clock); i < added.length; i++) {
 					const item = added[i];
 					if (item === undefined || item.id.clock >= end) break;
-					checkDeletion(places.placeOf(item), sender, authorOf);
+					if (mayDelete(places.placeOf(item)) === 'strip') {
+						strip(client, item, clock, end);
+						continue;
+					}
 					deletesSomething = true;
 				}
 			}
 		}
 	}
 
+	if (stripped.size > 0) update = withDeleteSet(update, subtract(decoded.ds, stripped));
+
 	return {
 		ok: true,
 		clientIds,
 		update,
 		noop: items.length === 0 && !deletesSomething,
-		messageIds: [...newMessageAuthors.keys()]
+		messageIds: [...newMessageAuthors.keys()],
+		clocks
 	};
+}
+
+function placeKey(place: Place): string {
+	return `${place.root}\u0000${place.key ?? ''}`;
+}
+
+type DeleteRanges = Map<number, { clock: number; len: number }[]>;
+
+/** The delete set minus the stripped intervals (both sorted by clock per client). */
+function subtract(
+	ds: Decoded['ds'],
+	stripped: ReadonlyMap<number, readonly { clock: number; end: number }[]>
+): DeleteRanges {
+	const kept: DeleteRanges = new Map();
+	for (const [client, ranges] of ds.clients) {
+		const cuts = stripped.get(client) ?? [];
+		const out: { clock: number; len: number }[] = [];
+		let c = 0;
+		for (const { clock, len } of ranges) {
+			let start = clock;
+			const end = clock + len;
+			while (c < cuts.length && (cuts[c]?.end ?? 0) <= start) c++;
+			for (let i = c; i < cuts.length; i++) {
+				const cut = cuts[i];
+				if (cut === undefined || cut.clock >= end) break;
+				if (cut.clock > start) out.push({ clock: start, len: cut.clock - start });
+				start = Math.max(start, cut.end);
+			}
+			if (end > start) out.push({ clock: start, len: end - start });
+		}
+		if (out.length > 0) kept.set(client, out);
+	}
+	return kept;
+}
+
+/** The V1 delete set encoding, exactly as Yjs writes it (clients in descending order). */
+function encodeDeleteSet(ds: ReadonlyMap<number, readonly { clock: number; len: number }[]>) {
+	const encoder = encoding.createEncoder();
+	encoding.writeVarUint(encoder, ds.size);
+	for (const [client, ranges] of [...ds].sort((a, b) => b[0] - a[0])) {
+		encoding.writeVarUint(encoder, client);
+		encoding.writeVarUint(encoder, ranges.length);
+		for (const { clock, len } of ranges) {
+			encoding.writeVarUint(encoder, clock);
+			encoding.writeVarUint(encoder, len);
+		}
+	}
+	return encoding.toUint8Array(encoder);
+}
+
+/**
+ * The same structs with another delete set. A V1 update is its structs followed by its delete
+ * set, so re-encode it canonically (Yjs's own writer), cut the delete set off the end and append
+ * the new one.
+ */
+function withDeleteSet(update: Uint8Array, ds: DeleteRanges): Uint8Array {
+	const canonical = Y.diffUpdate(update, Y.encodeStateVector(new Map()));
+	const old = encodeDeleteSet(Y.decodeUpdate(canonical).ds.clients);
+	const head = canonical.length - old.length;
+	if (head < 0 || !old.every((byte, i) => canonical[head + i] === byte)) refuse('malformed update');
+	const tail = encodeDeleteSet(ds);
+	const result = new Uint8Array(head + tail.length);
+	result.set(canonical.subarray(0, head));
+	result.set(tail, head);
+	return result;
 }
 
 /**
@@ -384,14 +521,19 @@ function findContaining(list: readonly Y.Item[], clock: number): Y.Item | undefi
 	return undefined;
 }
 
-function checkDeletion(
-	place: Place,
-	sender: GateSender,
+function ownsKey(
+	root: string,
+	key: string,
+	user: GateSender,
 	authorOf: (messageId: string) => string | undefined
-): void {
-	if (ARRAY_ROOTS.has(place.root)) refuse('rule 3: messages are never deleted');
-	if (place.key === null) refuse(`rule 1: ${place.root} holds keys, not a list`);
-	checkKeyOwner(place.root, place.key, sender, authorOf);
+): boolean {
+	try {
+		checkKeyOwner(root, key, user, authorOf);
+		return true;
+	} catch (error) {
+		if (error instanceof Refusal) return false;
+		throw error;
+	}
 }
 
 /** Rule 4: each map key has exactly one owner, readable from the key itself. */
@@ -438,8 +580,13 @@ const FILE_KEYS = new Set(['id', 'name', 'type', 'size']);
 const CHANGE_KEYS = new Set(['text', 'deleted', 'ts']);
 const READ_KEYS = new Set(['upTo', 'ts']);
 
-/** Rule 2. */
-function checkMessage(value: unknown, sender: GateSender, limits: GateLimits): Message {
+/** Rule 2, for a message written by `sender` (or relayed on its behalf). */
+function checkMessage(
+	value: unknown,
+	sender: GateSender,
+	relayed: boolean,
+	limits: GateLimits
+): Message {
 	const message = plainObject(
 		value,
 		MESSAGE_KEYS,
@@ -447,7 +594,13 @@ function checkMessage(value: unknown, sender: GateSender, limits: GateLimits): M
 	);
 	const { id, author, text, ts, replyTo, files } = message;
 	if (typeof id !== 'string' || !UUID.test(id)) refuse('rule 2: a message id is a UUID');
-	if (author !== sender.userId) refuse('rule 2: author must be the sender');
+	if (author !== sender.userId) {
+		refuse(
+			relayed
+				? 'rule 2: author must be the owner of the relayed clientID'
+				: 'rule 2: author must be the sender'
+		);
+	}
 	if (typeof text !== 'string') refuse('rule 2: message text is a string');
 	if (text.length > limits.maxMessageChars) {
 		refuse(`rule 2: message text longer than ${limits.maxMessageChars} characters`);

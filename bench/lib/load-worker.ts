@@ -53,7 +53,11 @@ function send(reply: WorkerReply): void {
 const decodedFrames = new Map<string, { count: number; times: number[] | null }>();
 const DECODED_FRAMES_KEPT = 20_000;
 
-function decodeOnce(update: Uint8Array, data: Buffer, wantTimes: boolean): { count: number; times: number[] | null } {
+function decodeOnce(
+	update: Uint8Array,
+	data: Buffer,
+	wantTimes: boolean
+): { count: number; times: number[] | null } {
 	const key = data.toString('latin1');
 	let entry = decodedFrames.get(key);
 	if (!entry) {
@@ -168,19 +172,17 @@ process.on('message', (command: WorkerCommand) => {
 				origin = command.origin;
 				sendStep1 = command.sendStep1;
 				reconnect = command.reconnect;
-				const added = command.clients.map(
-					(c, i): Client => ({
-						url: c.url,
-						cookie: c.cookie,
-						sampled: command.sampleEvery > 0 && i % command.sampleEvery === 0,
-						ws: null,
-						open: false,
-						synced: false,
-						messages: 0,
-						step2Messages: 0,
-						closes: 0
-					})
-				);
+				const added = command.clients.map((c, i): Client => ({
+					url: c.url,
+					cookie: c.cookie,
+					sampled: command.sampleEvery > 0 && i % command.sampleEvery === 0,
+					ws: null,
+					open: false,
+					synced: false,
+					messages: 0,
+					step2Messages: 0,
+					closes: 0
+				}));
 				clients = clients.concat(added);
 				const failed = await openAll(added, command.concurrency);
 				return send({ id: command.id, failed });

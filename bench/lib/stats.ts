@@ -13,7 +13,12 @@ export function summarize(samples: readonly number[]): Latency {
 	const sorted = Float64Array.from(samples).sort();
 	const at = (q: number): number =>
 		sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-	return { count: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? NaN };
+	return {
+		count: sorted.length,
+		p50: at(0.5),
+		p99: at(0.99),
+		max: sorted[sorted.length - 1] ?? NaN
+	};
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;

@@ -17,7 +17,8 @@ export async function runIdle(options: { sockets: number }): Promise<Row[]> {
 	const seeded = seed(dataDir, {
 		users: n,
 		rooms: Math.ceil(n / PER_ROOM),
-		membersOf: (r) => Array.from({ length: PER_ROOM }, (_, i) => r * PER_ROOM + i).filter((i) => i < n)
+		membersOf: (r) =>
+			Array.from({ length: PER_ROOM }, (_, i) => r * PER_ROOM + i).filter((i) => i < n)
 	});
 	const server = await startParley(dataDir);
 	const pid = server.process.pid ?? 0;

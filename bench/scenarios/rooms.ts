@@ -46,7 +46,12 @@ export async function runRooms(options: { rooms: number; durationMs: number }): 
 		for (let r = 0; r < rooms; r++) {
 			const user = seeded.users[r * PER_ROOM];
 			if (!user) continue;
-			const sender = new Sender(`${server.syncUrl}/${seeded.rooms[r]}`, user.cookie, user.id, server.url);
+			const sender = new Sender(
+				`${server.syncUrl}/${seeded.rooms[r]}`,
+				user.cookie,
+				user.id,
+				server.url
+			);
 			await sender.open();
 			senders.push(sender);
 		}

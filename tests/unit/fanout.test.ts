@@ -151,10 +151,14 @@ describe('fan-out', () => {
 	it('falls back to send() for sockets without the fast path', () => {
 		const alice = connect('alice');
 		const plain: Uint8Array[] = [];
-		hub.connect(roomId, { send: (d) => plain.push(d), close: () => {}, bufferedAmount: 0 }, {
-			userId: 'bob',
-			username: 'bob'
-		});
+		hub.connect(
+			roomId,
+			{ send: (d) => plain.push(d), close: () => {}, bufferedAmount: 0 },
+			{
+				userId: 'bob',
+				username: 'bob'
+			}
+		);
 		alice.connection.receive(encodeUpdate(messageUpdate(alice.doc, 'alice', 'hello')));
 		hub.flush();
 		const updates = plain.flatMap((frame) => {
