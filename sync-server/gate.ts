@@ -205,14 +205,10 @@ function check(
 	const authorOf = (messageId: string): string | undefined =>
 		newMessageAuthors.get(messageId) ?? messages.authorOf(messageId);
 
-	// Places (root + key) a relayed struct writes: their owner's value is replaced there.
-	const relayedWrites = new Set<string>();
 	for (const { item, place } of items) {
 		if (!MAP_ROOTS.has(place.root)) continue;
 		if (place.key === null) refuse(`rule 1: ${place.root} holds keys, not a list`);
-		const actor = actorOf(item);
-		checkKeyOwner(place.root, place.key, actor, authorOf);
-		if (actor !== sender) relayedWrites.add(placeKey(place));
+		checkKeyOwner(place.root, place.key, actorOf(item), authorOf);
 		const content = item.content;
 		// A deleted item is a deletion of this key's value: allowed to the key's owner.
 		if (content instanceof Y.ContentDeleted) continue;
@@ -222,10 +218,11 @@ function check(
 
 	// Rules 3 and 4 for the delete set: only what it would NEWLY delete counts. Honest
 	// clients send their whole delete set on sync, including others' earlier deletions.
-	// A deletion of a key the sender does not own passes when the update relays a write of
-	// that key by its owner (Yjs replaces the previous value anyway). In a relay, any other
-	// such deletion is left out (the owner's own next sync brings it), not refused: a healing
-	// replica always carries the others' deletions, and no honest client could split them off.
+	// In a relay (healing), a deletion of a key the sender does not own is left out of the
+	// update instead of refused: a healing replica always carries the others' deletions and no
+	// honest client could split them off. The delete set carries no author, so the server
+	// cannot tell them from forged ones; the owner's own next sync brings the true ones. (An
+	// overwrite needs no deletion to be applied: Yjs deletes a key's previous value itself.)
 	const mayDelete = (place: Place): 'yes' | 'strip' => {
 		if (ARRAY_ROOTS.has(place.root)) refuse('rule 3: messages are never deleted');
 		if (place.key === null) refuse(`rule 1: ${place.root} holds keys, not a list`);
@@ -233,7 +230,6 @@ function check(
 			checkKeyOwner(place.root, place.key, sender, authorOf);
 			return 'yes';
 		}
-		if (relayedWrites.has(placeKey(place))) return 'yes';
 		return ownsKey(place.root, place.key, sender, authorOf) ? 'yes' : 'strip';
 	};
 	const stripped = new Map<number, { clock: number; end: number }[]>();
@@ -300,10 +296,6 @@ function check(
 		messageIds: [...newMessageAuthors.keys()],
 		clocks
 	};
-}
-
-function placeKey(place: Place): string {
-	return `${place.root}\u0000${place.key ?? ''}`;
 }
 
 type DeleteRanges = Map<number, { clock: number; len: number }[]>;

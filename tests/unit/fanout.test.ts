@@ -65,7 +65,7 @@ async function readFrames(bytes: Buffer): Promise<Buffer[]> {
 	const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
 	await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
 	const address = wss.address();
-	const port = typeof address === 'object' ? address.port : 0;
+	const port = typeof address === 'object' && address ? address.port : 0;
 	const client = new WebSocket(`ws://127.0.0.1:${port}`);
 	const messages: Buffer[] = [];
 	try {

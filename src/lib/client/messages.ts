@@ -73,9 +73,64 @@ export function checkDraft(
 	return { ok: true, text };
 }
 
-/** Builds the object `send` appends to `messages`. */
-export function newMessage(author: string, text: string, now: number = Date.now()): ChatMessage {
-	return { id: crypto.randomUUID(), author, text, ts: now };
+/** Builds the object `send` appends to `messages`; `replyTo` names the message answered. */
+export function newMessage(
+	author: string,
+	text: string,
+	now: number = Date.now(),
+	replyTo?: string
+): ChatMessage {
+	const message = { id: crypto.randomUUID(), author, text, ts: now };
+	return replyTo === undefined ? message : { ...message, replyTo };
+}
+
+/** A value of the `changes` map: the latest edit or the delete of one message. */
+export interface MessageChange {
+	readonly text?: string;
+	readonly deleted?: true;
+	readonly ts: number;
+}
+
+/** A `changes` value as the UI may use it, or null (the gate refuses other shapes). */
+export function parseChange(value: unknown): MessageChange | null {
+	if (!isRecord(value)) return null;
+	const { text, deleted, ts } = value;
+	if (typeof ts !== 'number' || !Number.isFinite(ts)) return null;
+	if (text !== undefined && typeof text !== 'string') return null;
+	if (deleted !== undefined && deleted !== true) return null;
+	const change: { -readonly [K in keyof MessageChange]: MessageChange[K] } = { ts };
+	if (text !== undefined) change.text = text;
+	if (deleted) change.deleted = true;
+	return change;
+}
+
+/** The change an edit writes: the new text, keeping a delete (a delete is final). */
+export function editedChange(
+	previous: MessageChange | null,
+	text: string,
+	now: number = Date.now()
+): MessageChange {
+	return previous?.deleted ? { text, deleted: true, ts: now } : { text, ts: now };
+}
+
+/** The change a delete writes: no text is kept. */
+export function deletedChange(now: number = Date.now()): MessageChange {
+	return { deleted: true, ts: now };
+}
+
+/** What a message shows once its change applies: the latest text, "(edited)" or deleted. */
+export interface DisplayedText {
+	readonly text: string;
+	readonly edited: boolean;
+	readonly deleted: boolean;
+}
+
+export function displayedText(message: ChatMessage, change: MessageChange | null): DisplayedText {
+	if (change?.deleted) return { text: '', edited: false, deleted: true };
+	if (change?.text !== undefined) {
+		return { text: change.text, edited: true, deleted: false };
+	}
+	return { text: message.text, edited: false, deleted: false };
 }
 
 /** A stable short label for a user whose name is unknown (e.g. while offline). */

@@ -19,7 +19,20 @@ import {
 	type DeliveryState
 } from './delivery';
 import { UNREACHABLE_AFTER_MS, connectionStatusOf, type ConnectionStatus } from './connection';
-import { checkDraft, newMessage, parseMessage, type ChatMessage } from './messages';
+import {
+	checkDraft,
+	deletedChange,
+	displayedText,
+	editedChange,
+	newMessage,
+	parseChange,
+	parseMessage,
+	type ChatMessage,
+	type MessageChange
+} from './messages';
+import { peersOf, TYPING_IDLE_MS, type Peer } from './presence';
+import { reactionKey, summarizeReactions, type ReactionSummary } from './reactions';
+import { quoteOf, type QuotedSource, type ReplyQuote } from './replies';
 import { replicaDatabaseName } from './local-replica';
 import {
 	othersReadUpTo,
@@ -35,7 +48,17 @@ export type { ConnectionStatus };
 export interface MessageView extends ChatMessage {
 	/** Pending, sent or read, for the user's own messages; null for everyone else's. */
 	readonly receipt: Receipt | null;
+	/** `text` is the latest edit's; true when there was one. */
+	readonly edited: boolean;
+	/** Deleted by its author: `text` is empty and nothing may be done with it. */
+	readonly deleted: boolean;
+	/** Reaction chips, in the order they first appeared. */
+	readonly reactions: readonly ReactionSummary[];
+	/** The quoted original of a reply (`replyTo`), or null for a message that answers nothing. */
+	readonly quote: ReplyQuote | null;
 }
+
+export type { Peer, ReactionSummary, ReplyQuote };
 
 /** Writes of the user's own read mark are at most this frequent, in ms. */
 const MARK_READ_INTERVAL_MS = 1_000;
@@ -50,10 +73,26 @@ export interface RoomReplicaOptions {
 	/** e.g. ws://localhost:3000 (location.origin with http -> ws). */
 	readonly wsOrigin: string;
 	readonly maxMessageChars: number;
+	/** The user's name for the awareness state (the server sets the real one from the session). */
+	readonly userName?: string;
 }
 
 /** Sync close codes after which the server will not let this user back in (see close-codes.ts). */
 const ACCESS_LOST_CODES = new Set([4401, 4403]);
+
+/**
+ * The plain object written to `messages`: exactly the schema's fields, none undefined (the gate
+ * refuses any other key or an undefined `replyTo`).
+ */
+function storedMessage(message: ChatMessage): ChatMessage {
+	const { id, author, text, ts, replyTo, files } = message;
+	const stored: { -readonly [K in keyof ChatMessage]: ChatMessage[K] } = { id, author, text, ts };
+	if (replyTo !== undefined) stored.replyTo = replyTo;
+	if (files !== undefined && files.length > 0) {
+		stored.files = files.map(({ id, name, type, size }) => ({ id, name, type, size }));
+	}
+	return stored;
+}
 
 export function wsOriginOf(httpOrigin: string): string {
 	return httpOrigin.replace(/^http/, 'ws');
@@ -73,11 +112,20 @@ export class RoomReplica {
 	 * IndexedDB is read, null when this browser had never seen the room (then nothing is "new").
 	 */
 	readBaseline: { readonly upTo: string | null } | null | undefined = $state(undefined);
+	/** The user's own read mark now (last message seen), or null. */
+	ownUpTo: string | null = $state(null);
+	/** Who has the room open now (this user included), with whether they are typing. */
+	peers: readonly Peer[] = $state.raw([]);
+	/** True once the server's first sync arrived (what came before is not "new" to notify). */
+	syncedOnce = $state(false);
 
 	readonly #options: RoomReplicaOptions;
 	readonly #doc = new Y.Doc();
 	readonly #array: Y.Array<unknown>;
 	readonly #reads: Y.Map<unknown>;
+	readonly #changes: Y.Map<unknown>;
+	readonly #reactions: Y.Map<unknown>;
+	#typingTimer: ReturnType<typeof setTimeout> | null = null;
 	readonly #persistence: IndexeddbPersistence;
 	readonly #provider: WebsocketProvider;
 	readonly #storageKey: string;
@@ -97,13 +145,14 @@ export class RoomReplica {
 		this.#delivery = parseDeliveryState(localStorage.getItem(this.#storageKey));
 		this.#array = this.#doc.getArray('messages');
 		this.#reads = this.#doc.getMap('reads');
+		this.#changes = this.#doc.getMap('changes');
+		this.#reactions = this.#doc.getMap('reactions');
 
 		const onChange = (): void => this.#refreshMessages();
-		this.#array.observe(onChange);
-		this.#reads.observe(onChange);
+		const observed = [this.#array, this.#reads, this.#changes, this.#reactions] as const;
+		for (const type of observed) type.observe(onChange);
 		this.#cleanups.push(() => {
-			this.#array.unobserve(onChange);
-			this.#reads.unobserve(onChange);
+			for (const type of observed) type.unobserve(onChange);
 		});
 
 		this.#persistence = new IndexeddbPersistence(replicaDatabaseName(userId, roomId), this.#doc);
@@ -120,26 +169,96 @@ export class RoomReplica {
 		};
 		this.#listenToConnection();
 		this.#listenToOtherTabs();
+		this.#listenToPresence();
 		this.#refreshMessages();
 	}
 
-	/** Appends a message; an empty draft is ignored, a too long one gives a visible error. */
-	send(draft: string): SendResult {
+	/**
+	 * Appends a message (a reply when `replyTo` is given); an empty draft is ignored, a too long
+	 * one gives a visible error.
+	 */
+	send(draft: string, replyTo?: string): SendResult {
+		const check = this.checkText(draft);
+		if (!check.ok) return check;
+		const message = newMessage(this.#options.userId, check.text, Date.now(), replyTo);
+		this.push(message);
+		return { ok: true, id: message.id };
+	}
+
+	/** The draft trimmed, or why it cannot be sent (null: nothing to say, it is empty). */
+	checkText(
+		draft: string
+	):
+		| { readonly ok: true; readonly text: string }
+		| { readonly ok: false; readonly error: string | null } {
 		const check = checkDraft(draft, this.#options.maxMessageChars);
-		if (!check.ok) {
-			if (check.reason === 'empty') return { ok: false, error: null };
-			return {
-				ok: false,
-				error: `Message is too long: ${check.length.toLocaleString('en')} of at most ${check.max.toLocaleString('en')} characters.`
-			};
-		}
-		const message = newMessage(this.#options.userId, check.text);
+		if (check.ok) return check;
+		if (check.reason === 'empty') return { ok: false, error: null };
+		return {
+			ok: false,
+			error: `Message is too long: ${check.length.toLocaleString('en')} of at most ${check.max.toLocaleString('en')} characters.`
+		};
+	}
+
+	/** Appends a message built elsewhere (the upload outbox's, with its files) by this user. */
+	push(message: ChatMessage): void {
+		if (message.author !== this.#options.userId) return;
+		this.setTyping(false);
 		this.#doc.transact(() => {
 			// Recorded before the push: the message must read as pending from its first render.
 			this.#addOwnClient(this.#doc.clientID);
-			this.#array.push([message]);
+			this.#array.push([storedMessage(message)]);
 		});
-		return { ok: true, id: message.id };
+	}
+
+	/** Replaces the text of an own message (not a deleted one); an empty edit is refused. */
+	edit(messageId: string, draft: string): SendResult {
+		const message = this.#ownLiveMessage(messageId);
+		if (!message) return { ok: false, error: 'Only your own messages can be edited.' };
+		const check = this.checkText(draft);
+		if (!check.ok)
+			return check.error === null ? { ok: false, error: 'A message cannot be empty.' } : check;
+		if (check.text === message.text) return { ok: true, id: messageId };
+		const change = editedChange(parseChange(this.#changes.get(messageId)), check.text);
+		this.#doc.transact(() => this.#changes.set(messageId, change));
+		return { ok: true, id: messageId };
+	}
+
+	/** Deletes an own message: a tombstone in `changes` (messages are never removed). */
+	remove(messageId: string): boolean {
+		if (!this.#ownLiveMessage(messageId)) return false;
+		const change: MessageChange = deletedChange();
+		this.#doc.transact(() => this.#changes.set(messageId, change));
+		return true;
+	}
+
+	/** Adds the user's reaction with this emoji, or takes it back if it is there. */
+	toggleReaction(messageId: string, emoji: string): void {
+		const message = this.messages.find((m) => m.id === messageId);
+		if (!message || message.deleted) return;
+		const key = reactionKey(messageId, emoji, this.#options.userId);
+		this.#doc.transact(() => {
+			if (this.#reactions.has(key)) this.#reactions.delete(key);
+			else this.#reactions.set(key, Date.now());
+		});
+	}
+
+	/** Tells the others the user is typing; it lapses after TYPING_IDLE_MS without a keystroke. */
+	setTyping(typing: boolean): void {
+		if (this.#typingTimer !== null) clearTimeout(this.#typingTimer);
+		this.#typingTimer = null;
+		if (typing) {
+			this.#typingTimer = setTimeout(() => this.setTyping(false), TYPING_IDLE_MS);
+		}
+		const awareness = this.#provider.awareness;
+		const current = (awareness.getLocalState() as { typing?: unknown } | null)?.typing === true;
+		if (current !== typing) awareness.setLocalStateField('typing', typing);
+	}
+
+	#ownLiveMessage(messageId: string): MessageView | null {
+		const message = this.messages.find((m) => m.id === messageId);
+		if (!message || message.author !== this.#options.userId || message.deleted) return null;
+		return message;
 	}
 
 	/**
@@ -168,6 +287,7 @@ export class RoomReplica {
 
 	destroy(): void {
 		if (this.#markTimer !== null) clearTimeout(this.#markTimer);
+		if (this.#typingTimer !== null) clearTimeout(this.#typingTimer);
 		if (this.#unreachableTimer !== null) clearTimeout(this.#unreachableTimer);
 		for (const cleanup of this.#cleanups.splice(0)) cleanup();
 		this.#provider.destroy();
@@ -193,16 +313,47 @@ export class RoomReplica {
 			if (mark) marks.push([userId, mark]);
 		});
 		const readUpTo = othersReadUpTo(marks, positionOf, selfId);
+		const reactions = summarizeReactions(this.#reactions.entries(), selfId);
+		const sources = new Map<string, QuotedSource>();
+		const shown = parsed.map(({ message, entry }) => {
+			const display = displayedText(message, parseChange(this.#changes.get(message.id)));
+			sources.set(message.id, { id: message.id, author: message.author, ...display });
+			return { message, entry, display };
+		});
 		let pending = 0;
-		const views = parsed.map(({ message, entry }, index): MessageView => {
-			if (message.author !== selfId) return { ...message, receipt: null };
+		const views = shown.map(({ message, entry, display }, index): MessageView => {
+			const view = {
+				...message,
+				text: display.text,
+				edited: display.edited,
+				deleted: display.deleted,
+				reactions: display.deleted ? [] : (reactions.get(message.id) ?? []),
+				quote: message.replyTo === undefined ? null : quoteOf(message.replyTo, sources)
+			};
+			if (message.author !== selfId) return { ...view, receipt: null };
 			const stored = deliveryOf(entry, this.#delivery) === 'stored';
 			const receipt = receiptOf(stored, index, readUpTo);
 			if (receipt === 'pending') pending++;
-			return { ...message, receipt };
+			return { ...view, receipt };
 		});
 		this.messages = views;
 		this.pendingCount = pending;
+		this.ownUpTo = this.#ownReadMark()?.upTo ?? null;
+	}
+
+	#listenToPresence(): void {
+		const awareness = this.#provider.awareness;
+		const update = (): void => {
+			this.peers = peersOf(awareness.getStates().values());
+		};
+		awareness.on('change', update);
+		// The server replaces `user` with the session's; ours is there so we list ourselves at once.
+		awareness.setLocalState({
+			user: { id: this.#options.userId, name: this.#options.userName ?? this.#options.userId },
+			typing: false
+		});
+		this.#cleanups.push(() => awareness.off('change', update));
+		update();
 	}
 
 	#setDelivery(next: DeliveryState): void {
@@ -249,6 +400,7 @@ export class RoomReplica {
 		};
 		const onSync = (synced: boolean): void => {
 			if (synced) {
+				this.syncedOnce = true;
 				this.#failedSinceLastSync = false;
 				this.#stopFailingClock();
 			}

@@ -170,5 +170,16 @@ export const migrations: readonly Migration[] = [
 				PRIMARY KEY (room_id, client, clock)
 			) STRICT, WITHOUT ROWID;
 		`
+	},
+	{
+		version: 4,
+		name: 'client id high-water marks',
+		sql: /* sql */ `
+			-- Healing (docs/design.md): the highest clock + length of any struct with this clientID
+			-- the server has committed in the room. Raised in the transaction that appends the
+			-- update; kept apart from room_updates/room_snapshots, so losing or restoring room data
+			-- leaves it standing, and a replica may re-upload another user's structs below it.
+			ALTER TABLE client_ids ADD COLUMN max_clock INTEGER NOT NULL DEFAULT 0;
+		`
 	}
 ];

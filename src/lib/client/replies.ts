@@ -1,0 +1,38 @@
+/** Replies: the quoted preview of the message a reply answers (`replyTo`). */
+
+/** At most this many characters of the original show in a quote. */
+export const EXCERPT_CHARS = 120;
+
+/** The text on one line, cut at a word boundary near `max` with an ellipsis. */
+export function excerpt(text: string, max: number = EXCERPT_CHARS): string {
+	const line = text.replace(/\s+/g, ' ').trim();
+	if (line.length <= max) return line;
+	const cut = line.slice(0, max);
+	const space = cut.lastIndexOf(' ');
+	return `${(space > max / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+export interface QuotedSource {
+	readonly id: string;
+	readonly author: string;
+	readonly text: string;
+	readonly deleted: boolean;
+}
+
+/** What a reply shows of its original; `missing` when this replica does not hold it (yet). */
+export type ReplyQuote =
+	| {
+			readonly kind: 'found';
+			readonly id: string;
+			readonly author: string;
+			readonly excerpt: string;
+	  }
+	| { readonly kind: 'deleted'; readonly id: string; readonly author: string }
+	| { readonly kind: 'missing'; readonly id: string };
+
+export function quoteOf(replyTo: string, byId: ReadonlyMap<string, QuotedSource>): ReplyQuote {
+	const source = byId.get(replyTo);
+	if (!source) return { kind: 'missing', id: replyTo };
+	if (source.deleted) return { kind: 'deleted', id: source.id, author: source.author };
+	return { kind: 'found', id: source.id, author: source.author, excerpt: excerpt(source.text) };
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import {
+	INITIAL_WINDOW,
+	MAX_WINDOW,
+	WINDOW_PAGE,
+	followsLatest,
+	loadNewer,
+	loadOlder,
+	messageIdFromHash,
+	rangeOf,
+	windowAround,
+	type LogWindow
+} from '../../src/lib/client/log-window';
+
+describe('the message log window', () => {
+	it('opens on the latest messages and slides as new ones arrive', () => {
+		expect(rangeOf(null, 50_000)).toEqual({ start: 50_000 - INITIAL_WINDOW, end: 50_000 });
+		expect(rangeOf(null, 50_001)).toEqual({ start: 50_001 - INITIAL_WINDOW, end: 50_001 });
+		expect(rangeOf(null, 10)).toEqual({ start: 0, end: 10 });
+		expect(rangeOf(null, 0)).toEqual({ start: 0, end: 0 });
+	});
+
+	it('loads older messages a page at a time while still following the latest', () => {
+		const older = loadOlder(null, 1_000);
+		expect(older).toEqual({ start: 1_000 - INITIAL_WINDOW - WINDOW_PAGE, end: null });
+		expect(followsLatest(older)).toBe(true);
+		// New messages extend a window that follows the latest.
+		expect(rangeOf(older, 1_005).end).toBe(1_005);
+	});
+
+	it('stops at the first message', () => {
+		let window: LogWindow = null;
+		for (let i = 0; i < 10; i++) window = loadOlder(window, 100);
+		expect(rangeOf(window, 100)).toEqual({ start: 0, end: 100 });
+	});
+
+	it('never renders more than MAX_WINDOW messages, dropping the newest when going back', () => {
+		let window: LogWindow = null;
+		for (let i = 0; i < 20; i++) {
+			window = loadOlder(window, 50_000);
+			const { start, end } = rangeOf(window, 50_000);
+			expect(end - start).toBeLessThanOrEqual(MAX_WINDOW);
+		}
+		expect(followsLatest(window)).toBe(false);
+		const { start, end } = rangeOf(window, 50_000);
+		expect(start).toBe(50_000 - INITIAL_WINDOW - 20 * WINDOW_PAGE);
+		expect(end).toBe(start + MAX_WINDOW);
+	});
+
+	it('comes back to following the latest messages when loading newer reaches the end', () => {
+		let window: LogWindow = { start: 100, end: 200 };
+		window = loadNewer(window, 1_000);
+		expect(rangeOf(window, 1_000)).toEqual({ start: 100, end: 200 + WINDOW_PAGE });
+		for (let i = 0; i < 30; i++) window = loadNewer(window, 1_000);
+		expect(followsLatest(window)).toBe(true);
+		const { start, end } = rangeOf(window, 1_000);
+		expect(end).toBe(1_000);
+		expect(end - start).toBeLessThanOrEqual(MAX_WINDOW);
+	});
+
+	it('bounds a window that follows a room receiving many messages', () => {
+		const { start, end } = rangeOf({ start: 0, end: null }, 10_000);
+		expect(end).toBe(10_000);
+		expect(end - start).toBe(MAX_WINDOW);
+	});
+
+	it('puts a linked message inside the window with context around it', () => {
+		const window = windowAround(2_000, 50_000);
+		const { start, end } = rangeOf(window, 50_000);
+		expect(start).toBeLessThan(2_000);
+		expect(end).toBeGreaterThan(2_000);
+		expect(end - start).toBeLessThanOrEqual(MAX_WINDOW);
+		expect(followsLatest(window)).toBe(false);
+		// Near the end, the window follows the latest messages.
+		expect(followsLatest(windowAround(49_990, 50_000))).toBe(true);
+		expect(rangeOf(windowAround(0, 5), 5)).toEqual({ start: 0, end: 5 });
+	});
+
+	it('reads the message id of a #message- hash', () => {
+		expect(messageIdFromHash('#message-abc-123')).toBe('abc-123');
+		expect(messageIdFromHash('#message-a%20b')).toBe('a b');
+		expect(messageIdFromHash('#message-')).toBeNull();
+		expect(messageIdFromHash('#other')).toBeNull();
+		expect(messageIdFromHash('')).toBeNull();
+		expect(messageIdFromHash('#message-%E0%A4%A')).toBeNull();
+	});
+});
