@@ -68,11 +68,13 @@ export class ClientIdClaims {
 		for (const [clientId, clock] of committed) {
 			if (clock > (marks.get(clientId) ?? 0)) behind.set(clientId, clock);
 		}
-		if (behind.size > 0) {
-			this.raiseHighWater(roomId, behind);
-			// Only claimed clientIDs have a row (and only they can be relayed).
-			for (const [clientId, clock] of behind) marks.set(clientId, clock);
-		}
+		if (behind.size === 0) return marks;
+		this.transaction(() => {
+			for (const [clientId, clock] of behind) {
+				// Only claimed clientIDs have a row (and only they can be relayed).
+				if (this.#raise.run(clock, roomId, clientId).changes > 0) marks.set(clientId, clock);
+			}
+		});
 		return marks;
 	}
 

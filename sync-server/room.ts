@@ -108,6 +108,8 @@ export interface PendingUpdate {
 	readonly connection: Connection;
 	readonly data: Uint8Array;
 	readonly clientIds: readonly number[];
+	/** Per clientID written, the clock after its last struct: the high-water mark to raise. */
+	readonly clocks: ReadonlyMap<number, number>;
 }
 
 /** An update with no structs and an empty delete set (what a peer with nothing new sends). */
@@ -226,6 +228,8 @@ export class Room {
 	readonly metrics: RoomMetrics | undefined;
 	readonly #ctx: RoomContext;
 	readonly #owners: Map<number, string>;
+	/** client_ids.max_clock: below it another user's clientID may be relayed (healing). */
+	readonly #highWater: Map<number, number>;
 	#pending = 0;
 	#afterCommit: (() => void)[] = [];
 	/** Committed updates of the current flush, forwarded together when it ends. */
@@ -264,6 +268,10 @@ export class Room {
 			this.lastSeq = state.seq;
 			this.#logLength = ctx.store.logLength(id);
 			this.#owners = ctx.claims.load(id);
+			this.#highWater = ctx.claims.loadHighWaterAfterLoad(
+				id,
+				Y.decodeStateVector(Y.encodeStateVector(this.doc))
+			);
 		} catch (error) {
 			this.destroy();
 			throw error;
@@ -338,7 +346,8 @@ export class Room {
 			{ userId },
 			update,
 			{ maxMessageChars: this.#ctx.config.MAX_MESSAGE_CHARS },
-			this.#owners
+			this.#owners,
+			this.#highWater
 		);
 		if (!verdict.ok) {
 			connection.refuse(verdict.reason);
@@ -364,7 +373,8 @@ export class Room {
 			room: this,
 			connection,
 			data: verdict.update,
-			clientIds: verdict.clientIds
+			clientIds: verdict.clientIds,
+			clocks: verdict.clocks
 		});
 	}
 
@@ -394,6 +404,9 @@ export class Room {
 		this.#logLength++;
 		this.#logBytes += update.data.byteLength;
 		this.#outbox.push(update);
+		for (const [clientId, clock] of update.clocks) {
+			if (clock > (this.#highWater.get(clientId) ?? 0)) this.#highWater.set(clientId, clock);
+		}
 		this.#ctx.bus.publish({ kind: 'update', roomId: this.id, seq: stored.seq, data: update.data });
 		if (stored.seq === this.lastSeq + 1) {
 			this.lastSeq = stored.seq;

@@ -106,9 +106,14 @@ export class RoomHub {
 		let stored;
 		const endTimer = this.#ctx.metrics?.storeCommitSeconds.startTimer();
 		try {
-			stored = this.#ctx.store.append(
-				batch.map((item) => ({ roomId: item.room.id, data: item.data }))
-			);
+			// The append and the clientIDs' high-water marks commit together (healing).
+			stored = this.#ctx.claims.transaction(() => {
+				const entries = this.#ctx.store.append(
+					batch.map((item) => ({ roomId: item.room.id, data: item.data }))
+				);
+				for (const item of batch) this.#ctx.claims.raiseHighWater(item.room.id, item.clocks);
+				return entries;
+			});
 			endTimer?.();
 		} catch (error) {
 			this.#commitFailed(error);

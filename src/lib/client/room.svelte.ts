@@ -314,12 +314,17 @@ export class RoomReplica {
 		});
 		const readUpTo = othersReadUpTo(marks, positionOf, selfId);
 		const reactions = summarizeReactions(this.#reactions.entries(), selfId);
-		const sources = new Map<string, QuotedSource>();
-		const shown = parsed.map(({ message, entry }) => {
-			const display = displayedText(message, parseChange(this.#changes.get(message.id)));
-			sources.set(message.id, { id: message.id, author: message.author, ...display });
-			return { message, entry, display };
-		});
+		const shown = parsed.map(({ message, entry }) => ({
+			message,
+			entry,
+			display: displayedText(message, parseChange(this.#changes.get(message.id)))
+		}));
+		const sources = new Map(
+			shown.map(({ message, display }): [string, QuotedSource] => [
+				message.id,
+				{ id: message.id, author: message.author, ...display }
+			])
+		);
 		let pending = 0;
 		const views = shown.map(({ message, entry, display }, index): MessageView => {
 			const view = {

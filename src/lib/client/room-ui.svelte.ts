@@ -1,0 +1,76 @@
+/**
+ * What the room page shares with every message it renders (through Svelte context, so
+ * MessageLog passes messages on without knowing about edits, reactions or replies): who the
+ * viewer is, names, and the actions on a message.
+ */
+import { getContext, setContext } from 'svelte';
+import type { MessageView, SendResult } from './room.svelte';
+
+/** How long a message jumped to from a reply stays highlighted, in ms. */
+export const HIGHLIGHT_MS = 2_000;
+
+export interface RoomUiActions {
+	readonly selfId: string;
+	readonly selfName: string;
+	nameOf(userId: string): string;
+	/** Every known member's username, for highlighting mentions. */
+	usernames(): readonly string[];
+	edit(messageId: string, text: string): SendResult;
+	remove(messageId: string): void;
+	toggleReaction(messageId: string, emoji: string): void;
+}
+
+export class RoomUi {
+	/** The message the composer answers, if any. */
+	replyingTo: MessageView | null = $state(null);
+	/** The message briefly highlighted after a jump from a reply. */
+	highlighted: string | null = $state(null);
+	readonly actions: RoomUiActions;
+	#highlightTimer: ReturnType<typeof setTimeout> | null = null;
+
+	constructor(actions: RoomUiActions) {
+		this.actions = actions;
+	}
+
+	reply(message: MessageView): void {
+		this.replyingTo = message;
+	}
+
+	cancelReply(): void {
+		this.replyingTo = null;
+	}
+
+	/**
+	 * Scrolls to a message and highlights it for a moment. The hash goes through MessageLog,
+	 * which brings a message outside its rendered window back first.
+	 */
+	jumpTo(messageId: string): void {
+		const hash = `#message-${messageId}`;
+		if (location.hash === hash) {
+			document.getElementById(`message-${messageId}`)?.scrollIntoView({ block: 'center' });
+		} else {
+			location.hash = hash;
+		}
+		this.highlighted = messageId;
+		if (this.#highlightTimer !== null) clearTimeout(this.#highlightTimer);
+		this.#highlightTimer = setTimeout(() => {
+			this.#highlightTimer = null;
+			this.highlighted = null;
+		}, HIGHLIGHT_MS);
+	}
+
+	destroy(): void {
+		if (this.#highlightTimer !== null) clearTimeout(this.#highlightTimer);
+	}
+}
+
+const KEY = Symbol('parley:room-ui');
+
+export function setRoomUi(ui: RoomUi): void {
+	setContext(KEY, ui);
+}
+
+/** The room page's RoomUi, or undefined where a message is shown outside a room page. */
+export function getRoomUi(): RoomUi | undefined {
+	return getContext<RoomUi | undefined>(KEY);
+}

@@ -1,0 +1,101 @@
+/**
+ * Long rooms: the log renders a window of the messages, "Load older messages" extends it
+ * upwards without moving what the reader sees, and a #message-<id> link far back in the
+ * history is brought into the window and scrolled to.
+ */
+import * as Y from 'yjs';
+import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { SqliteStore } from '../../sync-server/store';
+import { createRoom, expect, test } from './fixtures';
+
+const TOTAL = 3_000;
+
+/** Stores a room history of `count` messages as the room's snapshot, as compaction leaves it. */
+function storeHistory(dataDir: string, roomId: string, author: string, count: number): void {
+	const doc = new Y.Doc();
+	doc.getArray('messages').push(
+		Array.from({ length: count }, (_, n) => ({
+			id: `lr-${n}`,
+			author,
+			text: `history message ${n}`,
+			ts: 1_700_000_000_000 + n * 1_000
+		}))
+	);
+	const db = openDatabase(databaseFile(dataDir));
+	try {
+		db.prepare('UPDATE rooms SET last_seq = 1 WHERE id = ?').run(roomId);
+		new SqliteStore(db).compact(roomId, 1, Y.encodeStateAsUpdate(doc));
+	} finally {
+		db.close();
+		doc.destroy();
+	}
+}
+
+async function longRoom(
+	server: { dataDir: string },
+	user: { id: string; context: import('@playwright/test').BrowserContext }
+): Promise<{ roomId: string; name: string }> {
+	const name = `Long ${Math.random().toString(36).slice(2, 8)}`;
+	const roomId = await createRoom(user.context, name);
+	storeHistory(server.dataDir, roomId, user.id, TOTAL);
+	return { roomId, name };
+}
+
+test('a long room renders only a window of its messages and loads older ones on request', async ({
+	newUser,
+	server
+}) => {
+	const alice = await newUser('alice');
+	const { roomId, name } = await longRoom(server, alice);
+	const page = await alice.openRoom(roomId);
+	const items = page.getByRole('log', { name }).getByRole('listitem');
+
+	const latest = items.filter({ hasText: `history message ${TOTAL - 1}` });
+	await expect(latest).toBeInViewport();
+	const rendered = await items.count();
+	expect(rendered).toBeGreaterThan(0);
+	expect(rendered).toBeLessThan(TOTAL / 10);
+
+	// The oldest rendered message stays where it is on screen while older ones are added above.
+	const firstText = (await items.first().innerText()).match(/history message \d+/)?.[0] ?? '';
+	const first = Number(firstText.split(' ').at(-1));
+	expect(first).toBe(TOTAL - rendered);
+	const anchor = items.filter({ hasText: new RegExp(`history message ${first}$`) });
+	await anchor.scrollIntoViewIfNeeded();
+	const topBefore = (await anchor.boundingBox())?.y ?? NaN;
+
+	// Keyboard only: focus the button and press Enter.
+	const loadOlder = page.getByRole('button', { name: 'Load older messages' });
+	await loadOlder.focus();
+	await page.keyboard.press('Enter');
+	await expect(items.filter({ hasText: new RegExp(`history message ${first - 1}$`) })).toHaveCount(
+		1
+	);
+	const grown = await items.count();
+	expect(grown).toBeGreaterThan(rendered);
+	expect(grown).toBeLessThan(TOTAL / 5);
+	expect(Math.abs(((await anchor.boundingBox())?.y ?? NaN) - topBefore)).toBeLessThan(2);
+
+	// A new message still shows at the end and is scrolled to.
+	const box = page.getByRole('textbox', { name: 'Message' });
+	await box.fill('after the history');
+	await box.press('Enter');
+	await expect(items.filter({ hasText: 'after the history' })).toBeInViewport();
+});
+
+test('a link to a message far back in a long room scrolls to it', async ({ newUser, server }) => {
+	const alice = await newUser('alice');
+	const { roomId, name } = await longRoom(server, alice);
+	const page = await alice.context.newPage();
+	await page.goto(`/rooms/${roomId}#message-lr-100`);
+
+	const target = page.locator('#message-lr-100');
+	await expect(target).toBeInViewport();
+	await expect(target.getByRole('listitem')).toHaveText(/history message 100$/);
+	const items = page.getByRole('log', { name }).getByRole('listitem');
+	expect(await items.count()).toBeLessThan(TOTAL / 10);
+	// The latest messages are not rendered; the way back to them is.
+	await expect(items.filter({ hasText: `history message ${TOTAL - 1}` })).toHaveCount(0);
+	await page.getByRole('button', { name: 'Jump to latest' }).click();
+	await expect(items.filter({ hasText: `history message ${TOTAL - 1}` })).toHaveCount(1);
+});

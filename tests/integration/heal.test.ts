@@ -1,0 +1,211 @@
+/**
+ * Healing, end to end: the server loses a room's data (rows deleted, as after a restore from an
+ * older backup), and one member's replica, reconnecting, gives the room back everything, the
+ * other members' messages included. A forged "relay" under another user's clientID is refused.
+ */
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { databaseFile } from '../../src/lib/server/db';
+import { registeredClient, type ApiClient } from '../support/api';
+import { startServer, type ServerHandle } from '../support/server';
+import { connectClient, type ChatMessage, type SyncClient } from '../support/sync-client';
+import { RawClient, captureUpdate, storedLog } from './gate-raw-client';
+
+type User = ApiClient & { username: string; userId: string };
+
+let server: ServerHandle;
+let restarted: ServerHandle | undefined;
+let alice: User;
+let bob: User;
+let carol: User;
+let roomId: string;
+const clients: SyncClient[] = [];
+const raws: RawClient[] = [];
+
+function connect(user: User, handle: ServerHandle, doc?: Y.Doc): SyncClient {
+	const client = connectClient({
+		syncUrl: handle.syncUrl,
+		roomId,
+		cookie: user.cookie,
+		userId: user.userId,
+		origin: handle.url,
+		...(doc ? { doc } : {})
+	});
+	clients.push(client);
+	return client;
+}
+
+/** The room as the server's SQLite holds it: snapshot + log, applied to a fresh doc. */
+function storedRoom(dataDir: string): Y.Doc {
+	const db = new Database(databaseFile(dataDir), { readonly: true, fileMustExist: true });
+	try {
+		const doc = new Y.Doc();
+		const snapshot = db
+			.prepare<[string], { data: Buffer }>('SELECT data FROM room_snapshots WHERE room_id = ?')
+			.get(roomId);
+		if (snapshot) Y.applyUpdate(doc, snapshot.data);
+		const rows = db
+			.prepare<[string], { data: Buffer }>(
+				'SELECT data FROM room_updates WHERE room_id = ? ORDER BY seq'
+			)
+			.all(roomId);
+		for (const row of rows) Y.applyUpdate(doc, row.data);
+		return doc;
+	} finally {
+		db.close();
+	}
+}
+
+/** What a backup restore (or a careless DELETE) does: the room's data is gone, its rows stay. */
+function loseRoomData(dataDir: string): void {
+	const db = new Database(databaseFile(dataDir), { fileMustExist: true });
+	try {
+		db.transaction(() => {
+			db.prepare('DELETE FROM room_updates WHERE room_id = ?').run(roomId);
+			db.prepare('DELETE FROM room_snapshots WHERE room_id = ?').run(roomId);
+			db.prepare('UPDATE rooms SET last_seq = 0 WHERE id = ?').run(roomId);
+		})();
+	} finally {
+		db.close();
+	}
+}
+
+function highWaterMarks(dataDir: string): Map<number, number> {
+	const db = new Database(databaseFile(dataDir), { readonly: true, fileMustExist: true });
+	try {
+		const rows = db
+			.prepare<[string], { client_id: number; max_clock: number }>(
+				'SELECT client_id, max_clock FROM client_ids WHERE room_id = ?'
+			)
+			.all(roomId);
+		return new Map(rows.map((row) => [row.client_id, row.max_clock]));
+	} finally {
+		db.close();
+	}
+}
+
+function texts(messages: readonly ChatMessage[]): string[] {
+	return messages.map((message) => message.text);
+}
+
+let bobDoc: Y.Doc;
+let aliceClientId: number;
+let conversation: ChatMessage[];
+
+beforeAll(async () => {
+	server = await startServer();
+	[alice, bob, carol] = await Promise.all([
+		registeredClient(server.url),
+		registeredClient(server.url),
+		registeredClient(server.url)
+	]);
+	const room = await alice.post<{ id: string }>('/api/rooms', {
+		name: 'heal',
+		visibility: 'private'
+	});
+	expect(room.status).toBe(201);
+	roomId = room.body.id;
+	for (const user of [bob, carol]) {
+		const added = await alice.post(`/api/rooms/${roomId}/members`, { username: user.username });
+		expect(added.status).toBe(201);
+	}
+
+	// Alice and Bob talk; both replicas hold the whole conversation, all of it committed.
+	bobDoc = new Y.Doc();
+	const aliceClient = connect(alice, server);
+	const bobClient = connect(bob, server, bobDoc);
+	await Promise.all([
+		aliceClient.waitFor(() => aliceClient.provider.synced, 5_000, 'alice synced'),
+		bobClient.waitFor(() => bobClient.provider.synced, 5_000, 'bob synced')
+	]);
+	aliceClient.send('hello bob');
+	await bobClient.waitFor(() => bobClient.messages().length === 1, 5_000, 'bob sees alice');
+	bobClient.send('hello alice');
+	await aliceClient.waitFor(() => aliceClient.messages().length === 2, 5_000, 'alice sees bob');
+	const last = aliceClient.send('shall we heal?');
+	aliceClient.doc.getMap('reads').set(alice.userId, { upTo: last.id, ts: Date.now() });
+	await Promise.all([aliceClient.waitForStored(), bobClient.waitForStored()]);
+	await bobClient.waitFor(() => bobClient.messages().length === 3, 5_000, 'bob has all');
+	aliceClientId = aliceClient.doc.clientID;
+	conversation = bobClient.messages();
+	aliceClient.destroy();
+	bobClient.destroy();
+
+	await server.stop();
+	expect(highWaterMarks(server.dataDir).get(aliceClientId)).toBe(
+		Y.getState(bobDoc.store, aliceClientId)
+	);
+	loseRoomData(server.dataDir);
+	expect(storedRoom(server.dataDir).getArray('messages').length).toBe(0);
+	restarted = await server.restart();
+});
+
+afterAll(async () => {
+	for (const raw of raws) raw.close();
+	for (const client of clients) client.destroy();
+	await restarted?.dispose();
+	await server?.dispose();
+});
+
+describe('healing a room the server lost', () => {
+	it('takes every message back from the one member who reconnects', async () => {
+		const handle = restarted as ServerHandle;
+		const bobClient = connect(bob, handle, bobDoc);
+		// Bob's STORED receipt for Alice's clientID: the server committed her part of his relay.
+		await bobClient.waitFor(
+			() => (bobClient.stored.get(aliceClientId) ?? 0) >= Y.getState(bobDoc.store, aliceClientId),
+			10_000,
+			'alice’s messages stored again'
+		);
+		expect(bobClient.denied).toEqual([]);
+
+		const stored = storedRoom(handle.dataDir);
+		expect(stored.getArray('messages').toJSON()).toEqual(conversation);
+		expect(stored.getMap('reads').get(alice.userId)).toMatchObject({ upTo: conversation[2]?.id });
+
+		const carolClient = connect(carol, handle);
+		await carolClient.waitFor(
+			() => carolClient.messages().length === conversation.length,
+			5_000,
+			'carol sees the healed room'
+		);
+		expect(carolClient.messages()).toEqual(conversation);
+		expect(texts(carolClient.messages())).toEqual(['hello bob', 'hello alice', 'shall we heal?']);
+	});
+
+	it('refuses a forged relay under another user’s clientID, and stores nothing of it', async () => {
+		const handle = restarted as ServerHandle;
+		const raw = await RawClient.open({
+			syncUrl: handle.syncUrl,
+			roomId,
+			cookie: bob.cookie ?? '',
+			origin: handle.url
+		});
+		raws.push(raw);
+		await raw.sync();
+		await raw.waitFor(
+			() => raw.doc.getArray('messages').length === conversation.length,
+			5_000,
+			'the healed room'
+		);
+		const logBefore = storedLog(handle.dataDir, roomId);
+
+		// Bob writes past Alice's high-water mark with her clientID, in her name.
+		raw.doc.clientID = aliceClientId;
+		const forged = captureUpdate(raw.doc, () =>
+			raw.doc
+				.getArray('messages')
+				.push([
+					{ id: crypto.randomUUID(), author: alice.userId, text: 'send me money', ts: Date.now() }
+				])
+		);
+		raw.sendUpdate(forged);
+		await raw.waitFor(() => raw.denied.length > 0, 5_000, 'permission denied');
+		expect(raw.denied[0]).toMatch(/^rule 5: clientID \d+ belongs to another user/);
+		expect(storedLog(handle.dataDir, roomId)).toEqual(logBefore);
+		expect(texts(storedRoom(handle.dataDir).getArray<ChatMessage>('messages').toArray())).toEqual(
+			texts(conversation)
+		);
+	});
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { muteStorageKey, shouldNotify, titleWithUnread } from '../../src/lib/client/notifications';
+import { dmPartnerOf } from '../../src/lib/client/dm';
+
+const base = { hidden: true, muted: false, mentioned: false, own: false, permitted: true };
+
+describe('shouldNotify', () => {
+	it("notifies about someone else's message in a hidden tab", () => {
+		expect(shouldNotify(base)).toBe(true);
+	});
+
+	it('stays quiet while the tab is visible, for own messages and without permission', () => {
+		expect(shouldNotify({ ...base, hidden: false })).toBe(false);
+		expect(shouldNotify({ ...base, hidden: false, mentioned: true })).toBe(false);
+		expect(shouldNotify({ ...base, own: true })).toBe(false);
+		expect(shouldNotify({ ...base, own: true, mentioned: true })).toBe(false);
+		expect(shouldNotify({ ...base, permitted: false, mentioned: true })).toBe(false);
+	});
+
+	it('a muted room notifies only about mentions', () => {
+		expect(shouldNotify({ ...base, muted: true })).toBe(false);
+		expect(shouldNotify({ ...base, muted: true, mentioned: true })).toBe(true);
+	});
+});
+
+describe('titleWithUnread', () => {
+	it('puts the unread count in front of the title', () => {
+		expect(titleWithUnread('General · Parley', 3)).toBe('(3) General · Parley');
+		expect(titleWithUnread('General · Parley', 0)).toBe('General · Parley');
+	});
+});
+
+describe('muteStorageKey', () => {
+	it('is per user and room', () => {
+		expect(muteStorageKey('u1', 'r1')).toBe('parley:mute:u1:r1');
+		expect(muteStorageKey('u2', 'r1')).not.toBe(muteStorageKey('u1', 'r1'));
+	});
+});
+
+describe('dmPartnerOf', () => {
+	it('names the other person of a direct message', () => {
+		expect(dmPartnerOf('alice & bob', 'alice')).toBe('bob');
+		expect(dmPartnerOf('alice & bob', 'bob')).toBe('alice');
+	});
+
+	it('is null for rooms that are not a DM with me', () => {
+		expect(dmPartnerOf('Salt & Pepper', 'alice')).toBeNull();
+		expect(dmPartnerOf('General', 'alice')).toBeNull();
+		expect(dmPartnerOf('a & b & c', 'a')).toBeNull();
+	});
+});
