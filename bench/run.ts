@@ -1,12 +1,14 @@
 /**
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
- * durability, cold, redis, idle, storm. `--prof` writes the server's CPU profiles to
+ * durability, cold, redis, idle, storm. A full run writes bench/results/latest.*; a partial
+ * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import * as prettier from 'prettier';
 import { ROOT } from '../tests/support/server';
 import { BENCH_ENV, assertBuilt, enableProfiling, type Row } from './lib/harness';
 import { runCold } from './scenarios/cold';
@@ -141,11 +143,19 @@ async function main(): Promise<void> {
 	console.log(`total ${((Date.now() - started) / 1000).toFixed(1)} s`);
 	const dir = join(ROOT, 'bench', 'results');
 	mkdirSync(dir, { recursive: true });
-	writeFileSync(join(dir, 'latest.md'), markdown);
-	writeFileSync(
-		join(dir, 'latest.json'),
-		JSON.stringify({ date: new Date().toISOString(), quick, rows }, null, '\t') + '\n'
+	// Only a full run replaces the committed figures; a partial or quick one goes beside them.
+	const name = wanted.length === 0 && !quick ? 'latest' : 'partial';
+	// Formatted like the rest of the repository, so `npm run check` passes on committed results.
+	const write = async (file: string, text: string): Promise<void> => {
+		const options = (await prettier.resolveConfig(file)) ?? {};
+		writeFileSync(file, await prettier.format(text, { ...options, filepath: file }));
+	};
+	await write(join(dir, `${name}.md`), markdown);
+	await write(
+		join(dir, `${name}.json`),
+		JSON.stringify({ date: new Date().toISOString(), quick, rows })
 	);
+	console.log(`written: bench/results/${name}.md and ${name}.json`);
 }
 
 await main();

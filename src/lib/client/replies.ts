@@ -30,6 +30,11 @@ export type ReplyQuote =
 	| { readonly kind: 'deleted'; readonly id: string; readonly author: string }
 	| { readonly kind: 'missing'; readonly id: string };
 
+/** The messages by id, for finding what replies quote. */
+export function indexById(sources: readonly QuotedSource[]): Map<string, QuotedSource> {
+	return new Map(sources.map((source) => [source.id, source]));
+}
+
 export function quoteOf(replyTo: string, byId: ReadonlyMap<string, QuotedSource>): ReplyQuote {
 	const source = byId.get(replyTo);
 	if (!source) return { kind: 'missing', id: replyTo };

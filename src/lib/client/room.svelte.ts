@@ -32,7 +32,7 @@ import {
 } from './messages';
 import { peersOf, TYPING_IDLE_MS, type Peer } from './presence';
 import { reactionKey, summarizeReactions, type ReactionSummary } from './reactions';
-import { quoteOf, type QuotedSource, type ReplyQuote } from './replies';
+import { indexById, quoteOf, type QuotedSource, type ReplyQuote } from './replies';
 import { replicaDatabaseName } from './local-replica';
 import {
 	othersReadUpTo,
@@ -319,11 +319,12 @@ export class RoomReplica {
 			entry,
 			display: displayedText(message, parseChange(this.#changes.get(message.id)))
 		}));
-		const sources = new Map(
-			shown.map(({ message, display }): [string, QuotedSource] => [
-				message.id,
-				{ id: message.id, author: message.author, ...display }
-			])
+		const sources = indexById(
+			shown.map(({ message, display }): QuotedSource => ({
+				id: message.id,
+				author: message.author,
+				...display
+			}))
 		);
 		let pending = 0;
 		const views = shown.map(({ message, entry, display }, index): MessageView => {

@@ -1,0 +1,146 @@
+import { expect, goOffline, goOnline, test } from './fixtures';
+import {
+	messageIdOf,
+	messageItem,
+	roomName,
+	sendMessage,
+	sharedRoom,
+	syncClientOf
+} from './features-support';
+
+test('the author edits and deletes a message; the other member sees both and gets no controls for it', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = roomName('Edits');
+	const roomId = await sharedRoom(alice, bob, name);
+	const alicePage = await alice.openRoom(roomId);
+	const bobPage = await bob.openRoom(roomId);
+
+	await sendMessage(alicePage, 'Meet at the statoin');
+	const own = messageItem(alicePage, name, 'Meet at the');
+	const onBob = messageItem(bobPage, name, 'Meet at the');
+	await expect(onBob).toHaveCount(1);
+	const id = await messageIdOf(own);
+
+	// Bob may reply or react to Alice's message, not edit or delete it.
+	await expect(onBob.getByRole('button', { name: 'Reply' })).toHaveCount(1);
+	await expect(onBob.getByRole('button', { name: 'Edit', exact: true })).toHaveCount(0);
+	await expect(onBob.getByRole('button', { name: 'Delete', exact: true })).toHaveCount(0);
+
+	// Edit with the keyboard: Enter on "Edit", type, Enter saves.
+	await own.getByRole('button', { name: 'Edit', exact: true }).focus();
+	await alicePage.keyboard.press('Enter');
+	const editBox = alicePage.getByRole('textbox', { name: 'Edit message' });
+	await expect(editBox).toBeFocused();
+	await expect(editBox).toHaveValue('Meet at the statoin');
+	await editBox.fill('Meet at the station');
+	await editBox.press('Enter');
+	await expect(editBox).toHaveCount(0);
+	await expect(own).toContainText('Meet at the station');
+	await expect(own).toContainText('(edited)');
+	await expect(onBob).toContainText('Meet at the station');
+	await expect(onBob).toContainText('(edited)');
+	await expect(onBob).not.toContainText('statoin');
+
+	// Escape cancels an edit and leaves the text as it was.
+	await own.getByRole('button', { name: 'Edit', exact: true }).click();
+	await editBox.fill('something I did not mean');
+	await editBox.press('Escape');
+	await expect(editBox).toHaveCount(0);
+	await expect(own).toContainText('Meet at the station');
+	await expect(own.getByRole('button', { name: 'Edit', exact: true })).toBeFocused();
+
+	// Delete asks first; "Keep" changes nothing.
+	await own.getByRole('button', { name: 'Delete', exact: true }).click();
+	await own.getByRole('button', { name: 'Keep' }).click();
+	await expect(own).toContainText('Meet at the station');
+	await own.getByRole('button', { name: 'Delete', exact: true }).click();
+	await own.getByRole('button', { name: 'Delete message' }).click();
+
+	const tombstoneOnAlice = alicePage.locator(`[data-message-id="${id}"]`);
+	const tombstoneOnBob = bobPage.locator(`[data-message-id="${id}"]`);
+	for (const tombstone of [tombstoneOnAlice, tombstoneOnBob]) {
+		await expect(tombstone).toContainText('message deleted');
+		await expect(tombstone).not.toContainText('Meet at the station');
+		await expect(tombstone.getByRole('button')).toHaveCount(0);
+	}
+});
+
+test('an edit made offline reaches the other member on reconnect', async ({ newUser }) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = roomName('Offline edit');
+	const roomId = await sharedRoom(alice, bob, name);
+	const alicePage = await alice.openRoom(roomId);
+	const bobPage = await bob.openRoom(roomId);
+	await sendMessage(alicePage, 'Train leaves at 9');
+	const onBob = messageItem(bobPage, name, 'Train leaves at');
+	await expect(onBob).toHaveCount(1);
+
+	await goOffline(alice.context);
+	await expect(alicePage.getByRole('status')).toHaveText('Offline');
+	const own = messageItem(alicePage, name, 'Train leaves at');
+	await own.getByRole('button', { name: 'Edit', exact: true }).click();
+	await alicePage.getByRole('textbox', { name: 'Edit message' }).fill('Train leaves at 10');
+	await alicePage.getByRole('button', { name: 'Save' }).click();
+	await expect(own).toContainText('Train leaves at 10');
+	await expect(onBob).toContainText('Train leaves at 9');
+
+	await goOnline(alice.context);
+	await expect(onBob).toContainText('Train leaves at 10');
+	await expect(onBob).toContainText('(edited)');
+});
+
+test("a forged edit or delete of someone else's message is refused by the server and never shown", async ({
+	newUser,
+	server
+}) => {
+	const alice = await newUser('alice');
+	const mallory = await newUser('mallory');
+	const name = roomName('Forgery');
+	const roomId = await sharedRoom(alice, mallory, name);
+	const alicePage = await alice.openRoom(roomId);
+	await sendMessage(alicePage, 'I will pay 10 euros');
+	const own = messageItem(alicePage, name, 'I will pay');
+	const id = await messageIdOf(own);
+
+	const attacker = await syncClientOf(mallory.context, server.syncUrl, roomId, mallory.id);
+	try {
+		await attacker.waitFor(
+			() => attacker.messages().some((message) => message.id === id),
+			10_000,
+			"Alice's message"
+		);
+		attacker.doc.getMap('changes').set(id, { text: 'I will pay 1000 euros', ts: Date.now() });
+		await attacker.waitFor(() => attacker.denied.length >= 1, 10_000, 'a refusal');
+		expect(attacker.denied[0]).toMatch(/^rule 4/);
+	} finally {
+		attacker.destroy();
+	}
+	// A fresh client (the first one's doc holds the refused edit) tries a delete.
+	const deleter = await syncClientOf(mallory.context, server.syncUrl, roomId, mallory.id);
+	try {
+		await deleter.waitFor(
+			() => deleter.messages().some((message) => message.id === id),
+			10_000,
+			"Alice's message"
+		);
+		deleter.doc.getMap('changes').set(id, { deleted: true, ts: Date.now() });
+		await deleter.waitFor(() => deleter.denied.length >= 1, 10_000, 'a refusal');
+		expect(deleter.denied[0]).toMatch(/^rule 4/);
+	} finally {
+		deleter.destroy();
+	}
+
+	// A later honest message from Mallory's browser arrives; the forged edit never did.
+	const malloryPage = await mallory.openRoom(roomId);
+	await sendMessage(malloryPage, 'no forgery here');
+	await expect(messageItem(alicePage, name, 'no forgery here')).toHaveCount(1);
+	await expect(own).toContainText('I will pay 10 euros');
+	await expect(own).not.toContainText('1000');
+	await expect(own).not.toContainText('(edited)');
+	await expect(own).not.toContainText('message deleted');
+	await expect(messageItem(malloryPage, name, 'I will pay 10 euros')).not.toContainText('1000');
+});

@@ -1,0 +1,53 @@
+/**
+ * Helpers shared by the features-*.spec.ts files: a room of two users, sending from the UI,
+ * finding a message, and a Node sync client speaking as a browser context's user (for
+ * forged changes the server must refuse).
+ */
+import type { BrowserContext, Locator, Page } from '@playwright/test';
+import { connectClient, type SyncClient } from '../support/sync-client';
+import { addMember, createRoom, expect, type ChatUser } from './fixtures';
+
+export function roomName(prefix: string): string {
+	return `${prefix} ${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A room owned by `owner` with `member` added. */
+export async function sharedRoom(owner: ChatUser, member: ChatUser, name: string): Promise<string> {
+	const roomId = await createRoom(owner.context, name, 'private');
+	await addMember(owner.context, roomId, member.username);
+	return roomId;
+}
+
+export async function sendMessage(page: Page, text: string): Promise<void> {
+	const box = page.getByRole('textbox', { name: 'Message' });
+	await box.fill(text);
+	await page.getByRole('button', { name: 'Send' }).click();
+	await expect(box).toHaveValue('');
+}
+
+/** The list item of the message whose text contains `text`, in the room's log. */
+export function messageItem(page: Page, roomName: string, text: string | RegExp): Locator {
+	return page.getByRole('log', { name: roomName }).getByRole('listitem').filter({ hasText: text });
+}
+
+/** The message's id, as the page knows it. */
+export async function messageIdOf(item: Locator): Promise<string> {
+	await expect(item).toHaveCount(1);
+	const id = await item.getAttribute('data-message-id');
+	if (!id) throw new Error('message without data-message-id');
+	return id;
+}
+
+/** A sync client in Node with the session of `context`'s user (an attacker's own session). */
+export async function syncClientOf(
+	context: BrowserContext,
+	syncUrl: string,
+	roomId: string,
+	userId: string
+): Promise<SyncClient> {
+	const cookies = await context.cookies();
+	const cookie = cookies.map(({ name, value }) => `${name}=${value}`).join('; ');
+	const client = connectClient({ syncUrl, roomId, cookie, userId });
+	await client.waitFor(() => client.provider.synced, 10_000, 'the sync client to sync');
+	return client;
+}
