@@ -7,7 +7,9 @@
  * Store by the room (gap in seq, or `onResync`). Hence this bus never blocks, never queues
  * and never throws into its caller: while Redis is away it drops and counts.
  *
- * One channel per room (`parley:room:<roomId>`); one connection publishes, one subscribes.
+ * One channel per room (`parley:room:<roomId>`), subscribed while the room is loaded, and one
+ * control channel (`parley:control`) every instance subscribes to for messages about no room
+ * in particular (a logout). One connection publishes, one subscribes.
  */
 import { Redis } from 'ioredis';
 import * as decoding from 'lib0/decoding';
@@ -15,9 +17,11 @@ import * as encoding from 'lib0/encoding';
 import { generateId } from '../src/lib/server/id';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
-import type { Bus, BusMessage, Unsubscribe } from './types';
+import type { Bus, BusMessage, ControlBusMessage, RoomBusMessage, Unsubscribe } from './types';
 
 export const CHANNEL_PREFIX = 'parley:room:';
+/** Messages for every instance (ControlBusMessage), subscribed from the start. */
+export const CONTROL_CHANNEL = 'parley:control';
 
 /** Reconnect backoff: doubles from the first delay up to the cap. */
 const RECONNECT_FIRST_DELAY_MS = 50;
@@ -25,7 +29,7 @@ const RECONNECT_MAX_DELAY_MS = 1000;
 
 /** Bumped on any incompatible change of the envelope below. */
 const ENVELOPE_VERSION = 1;
-const KIND_CODES = { update: 0, awareness: 1, revoke: 2 } as const;
+const KIND_CODES = { update: 0, awareness: 1, revoke: 2, 'session-ended': 3 } as const;
 
 /** A bus message as it travels: who sent it and when (sender's clock, ms), for echo and lag. */
 export interface BusEnvelope {
@@ -45,6 +49,11 @@ export function encodeEnvelope(envelope: BusEnvelope): Uint8Array {
 	encoding.writeVarUint(encoder, KIND_CODES[message.kind]);
 	encoding.writeVarString(encoder, envelope.instanceId);
 	encoding.writeVarUint(encoder, envelope.publishedAtMs);
+	if (message.kind === 'session-ended') {
+		// No room: the control channel's messages carry their own fields only.
+		encoding.writeVarString(encoder, message.sessionId);
+		return encoding.toUint8Array(encoder);
+	}
 	encoding.writeVarString(encoder, message.roomId);
 	switch (message.kind) {
 		case 'update':
@@ -99,8 +108,13 @@ export function decodeEnvelope(bytes: Uint8Array): DecodeResult {
 		const kindCode = decoding.readVarUint(decoder);
 		const instanceId = readNonEmptyText(decoder, 'instanceId');
 		const publishedAtMs = decoding.readVarUint(decoder);
-		const roomId = readNonEmptyText(decoder, 'roomId');
 		let message: BusMessage;
+		if (kindCode === KIND_CODES['session-ended']) {
+			message = { kind: 'session-ended', sessionId: readNonEmptyText(decoder, 'sessionId') };
+			if (decoding.hasContent(decoder)) throw new MalformedEnvelope('trailing bytes');
+			return { ok: true, envelope: { instanceId, publishedAtMs, message } };
+		}
+		const roomId = readNonEmptyText(decoder, 'roomId');
 		switch (kindCode) {
 			case KIND_CODES.update: {
 				const seq = decoding.readVarUint(decoder);
@@ -148,7 +162,8 @@ export interface RedisBus extends Bus {
 	readonly stats: RedisBusStats;
 }
 
-type Handler = (message: BusMessage) => void;
+type Handler = (message: RoomBusMessage) => void;
+type ControlHandler = (message: ControlBusMessage) => void;
 
 export function createRedisBus(options: RedisBusOptions): RedisBus {
 	const instanceId = options.instanceId ?? generateId();
@@ -173,7 +188,10 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 
 	const handlers = new Map<string, Set<Handler>>();
 	const resyncHandlers = new Set<() => void>();
+	const controlHandlers = new Set<ControlHandler>();
 	let closed = false;
+	let controlSubscribed: () => void = () => {};
+	const controlReady = new Promise<void>((resolve) => (controlSubscribed = resolve));
 
 	// Log an outage once per connection, not on every failed reconnect attempt.
 	for (const [name, connection] of [
@@ -218,39 +236,42 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 	}
 
 	/**
-	 * Subscribes and then resyncs: whatever was published between the room's load from the
-	 * Store (or the connection's loss) and the subscription taking effect is read back.
+	 * Subscribes and then (if `resync`) resyncs: whatever was published between the room's load
+	 * from the Store (or the connection's loss) and the subscription taking effect is read back.
 	 */
-	function sendSubscribe(channels: string[]): void {
+	function sendSubscribe(channels: string[], resync = true): void {
 		if (channels.length === 0 || subscriber.status !== 'ready') return;
-		subscriber.subscribe(...channels).then(scheduleResync, (error: unknown) => {
-			// The connection dropped meanwhile; its 'ready' handler subscribes again.
-			log.debug({ err: error, channels: channels.length }, 'subscribe failed');
-		});
+		subscriber.subscribe(...channels).then(
+			() => {
+				if (channels.includes(CONTROL_CHANNEL)) controlSubscribed();
+				if (resync) scheduleResync();
+			},
+			(error: unknown) => {
+				// The connection dropped meanwhile; its 'ready' handler subscribes again.
+				log.debug({ err: error, channels: channels.length }, 'subscribe failed');
+			}
+		);
 	}
 
 	let subscriberWasReady = false;
 	subscriber.on('ready', () => {
-		const channels = [...handlers.keys()].map(channelOf);
-		if (channels.length > 0) sendSubscribe(channels);
-		else if (subscriberWasReady) scheduleResync();
+		const rooms = [...handlers.keys()].map(channelOf);
+		// The first connection with no room loaded has nothing to read back; a reconnect does.
+		sendSubscribe([CONTROL_CHANNEL, ...rooms], rooms.length > 0 || subscriberWasReady);
 		subscriberWasReady = true;
 	});
 
 	subscriber.on('messageBuffer', (channelBytes: Buffer, payload: Buffer) => {
 		const channel = channelBytes.toString('utf8');
+		if (channel === CONTROL_CHANNEL) return receiveControl(payload);
 		if (!channel.startsWith(CHANNEL_PREFIX)) return;
 		const roomId = channel.slice(CHANNEL_PREFIX.length);
 		const roomHandlers = handlers.get(roomId);
 		if (!roomHandlers) return; // an UNSUBSCRIBE is in flight
 		const decoded = decodeEnvelope(payload);
-		if (!decoded.ok || decoded.envelope.message.roomId !== roomId) {
-			stats.malformed++;
-			log.warn(
-				{ channel, bytes: payload.length, reason: decoded.ok ? 'room mismatch' : decoded.reason },
-				'dropped a malformed bus message'
-			);
-			return;
+		const message = decoded.ok ? decoded.envelope.message : null;
+		if (!decoded.ok || message?.kind === 'session-ended' || message?.roomId !== roomId) {
+			return malformed(channel, payload, decoded.ok ? 'room mismatch' : decoded.reason);
 		}
 		const { envelope } = decoded;
 		if (envelope.instanceId === instanceId) return;
@@ -258,28 +279,54 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 		// Copy: a handler may unsubscribe while we iterate.
 		for (const handler of [...roomHandlers]) {
 			try {
-				handler(envelope.message);
+				handler(message);
 			} catch (error) {
 				log.error({ err: error, roomId }, 'bus handler threw');
 			}
 		}
 	});
 
+	function receiveControl(payload: Buffer): void {
+		const decoded = decodeEnvelope(payload);
+		const message = decoded.ok ? decoded.envelope.message : null;
+		if (!decoded.ok || message?.kind !== 'session-ended') {
+			return malformed(
+				CONTROL_CHANNEL,
+				payload,
+				decoded.ok ? 'not a control message' : decoded.reason
+			);
+		}
+		if (decoded.envelope.instanceId === instanceId) return;
+		for (const handler of [...controlHandlers]) {
+			try {
+				handler(message);
+			} catch (error) {
+				log.error({ err: error }, 'bus control handler threw');
+			}
+		}
+	}
+
+	function malformed(channel: string, payload: Buffer, reason: string): void {
+		stats.malformed++;
+		log.warn({ channel, bytes: payload.length, reason }, 'dropped a malformed bus message');
+	}
+
 	function drop(message: BusMessage, reason: string): void {
 		stats.dropped++;
 		metrics?.busDropped.inc();
-		log.debug({ roomId: message.roomId, kind: message.kind, reason }, 'bus message dropped');
+		const where = message.kind === 'session-ended' ? {} : { roomId: message.roomId };
+		log.debug({ ...where, kind: message.kind, reason }, 'bus message dropped');
 	}
 
-	const ready = Promise.all(
-		[publisher, subscriber].map(
-			(connection) =>
-				new Promise<void>((resolve) => {
-					if (connection.status === 'ready') resolve();
-					else connection.once('ready', () => resolve());
-				})
-		)
-	).then(() => undefined);
+	// Ready: the publisher is up and the control channel subscribed (so a logout published
+	// from now on reaches this instance).
+	const ready = Promise.all([
+		new Promise<void>((resolve) => {
+			if (publisher.status === 'ready') resolve();
+			else publisher.once('ready', () => resolve());
+		}),
+		controlReady
+	]).then(() => undefined);
 
 	return {
 		instanceId,
@@ -295,13 +342,15 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 			try {
 				bytes = encodeEnvelope({ instanceId, publishedAtMs: Date.now(), message });
 			} catch (error) {
-				log.error({ err: error, roomId: message.roomId }, 'could not encode a bus message');
+				log.error({ err: error, kind: message.kind }, 'could not encode a bus message');
 				return drop(message, 'encode');
 			}
 			stats.published++;
 			metrics?.busPublished.inc();
 			const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-			publisher.publish(channelOf(message.roomId), buffer).catch((error: unknown) => {
+			const channel =
+				message.kind === 'session-ended' ? CONTROL_CHANNEL : channelOf(message.roomId);
+			publisher.publish(channel, buffer).catch((error: unknown) => {
 				drop(message, error instanceof Error ? error.message : 'publish failed');
 			});
 		},
@@ -329,6 +378,12 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 				}
 			};
 		},
+		onControl(handler: ControlHandler): Unsubscribe {
+			controlHandlers.add(handler);
+			return () => {
+				controlHandlers.delete(handler);
+			};
+		},
 		onResync(handler: () => void): Unsubscribe {
 			resyncHandlers.add(handler);
 			return () => {
@@ -340,6 +395,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 			closed = true;
 			handlers.clear();
 			resyncHandlers.clear();
+			controlHandlers.clear();
 			await Promise.all([publisher, subscriber].map(closeConnection));
 		}
 	};

@@ -5,20 +5,21 @@
  * The Redis bus (bus-redis.ts) implements the same interface across processes.
  */
 import { randomUUID } from 'node:crypto';
-import type { Bus, BusMessage, Unsubscribe } from './types';
+import type { Bus, BusMessage, ControlBusMessage, RoomBusMessage, Unsubscribe } from './types';
 
 /** The shared medium: every InProcessBus created with it hears the others. */
 export class InProcessBusHub {
 	readonly members = new Set<InProcessBus>();
 }
 
-type Handler = (message: BusMessage) => void;
+type Handler = (message: RoomBusMessage) => void;
 
 export class InProcessBus implements Bus {
 	readonly instanceId = randomUUID();
 	readonly #hub: InProcessBusHub;
 	readonly #subscribers = new Map<string, Set<Handler>>();
 	readonly #resyncHandlers = new Set<() => void>();
+	readonly #controlHandlers = new Set<(message: ControlBusMessage) => void>();
 	#closed = false;
 
 	constructor(hub: InProcessBusHub = new InProcessBusHub()) {
@@ -50,6 +51,11 @@ export class InProcessBus implements Bus {
 		};
 	}
 
+	onControl(handler: (message: ControlBusMessage) => void): Unsubscribe {
+		this.#controlHandlers.add(handler);
+		return () => this.#controlHandlers.delete(handler);
+	}
+
 	onResync(handler: () => void): Unsubscribe {
 		this.#resyncHandlers.add(handler);
 		return () => this.#resyncHandlers.delete(handler);
@@ -65,10 +71,15 @@ export class InProcessBus implements Bus {
 		this.#hub.members.delete(this);
 		this.#subscribers.clear();
 		this.#resyncHandlers.clear();
+		this.#controlHandlers.clear();
 	}
 
 	#deliver(message: BusMessage): void {
 		if (this.#closed) return;
+		if (message.kind === 'session-ended') {
+			for (const handler of this.#controlHandlers) handler(message);
+			return;
+		}
 		for (const handler of this.#subscribers.get(message.roomId) ?? []) handler(message);
 	}
 }

@@ -57,8 +57,13 @@ const redisBus: RedisBus | null = config.REDIS_URL
 const bus: Bus = redisBus ?? new InProcessBus();
 const sync = createSyncService({ config, db, bus, log, metrics });
 let draining = false;
+// Ready once Redis was reached at start-up (at once without Redis). A later outage does not
+// flip it: this instance keeps serving its own clients, and taking every instance out of the
+// balancer would turn a bus outage into a full one.
+let busReady = redisBus === null;
+void redisBus?.ready.then(() => (busReady = true));
 const ops = {
-	isReady: () => redisBus?.isConnected() ?? true,
+	isReady: () => busReady,
 	isDraining: () => draining,
 	registry: metrics.registry
 };

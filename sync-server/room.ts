@@ -23,7 +23,7 @@ import {
 	encodeUpdate,
 	type MessageHandler
 } from './protocol';
-import type { Bus, BusMessage, Store, StoredUpdate, SyncSocket, Unsubscribe } from './types';
+import type { Bus, RoomBusMessage, Store, StoredUpdate, SyncSocket, Unsubscribe } from './types';
 
 /** Close a socket whose unsent data passes this, instead of buffering without bound. */
 export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -123,6 +123,8 @@ export class Connection implements MessageHandler {
 	#refusals = 0;
 	#rateRefusals = 0;
 	#closed = false;
+	/** A resync step 1 is already on its way (several gaps in one turn share one). */
+	#resyncRequested = false;
 	readonly #mayUpdate: () => boolean;
 
 	constructor(
@@ -182,7 +184,12 @@ export class Connection implements MessageHandler {
 
 	onSyncStep1(stateVector: Uint8Array): void {
 		// Validate now (a bad vector is this socket's fault), answer once nothing is uncommitted.
-		Y.decodeStateVector(stateVector);
+		try {
+			Y.decodeStateVector(stateVector);
+		} catch (error) {
+			// lib0 throws plain Errors on bad bytes: the client's fault, not an internal error.
+			throw new ProtocolError(`malformed state vector: ${(error as Error).message}`);
+		}
 		this.room.whenCommitted(() => {
 			this.send(encodeSyncStep2(this.room.doc, stateVector));
 			this.send(encodeSyncStep1(this.room.doc));
@@ -210,6 +217,23 @@ export class Connection implements MessageHandler {
 		if (states) this.send(states);
 	}
 
+	/**
+	 * The update builds on changes the server does not have (the gate's `resync` verdict). An
+	 * honest client meets this in a race between two of its sockets, so it is no offence: say
+	 * why, then (after pending commits) send our step 1, to which the client answers with
+	 * everything we lack. Several such updates in one turn share one step 1.
+	 */
+	requestResync(reason: string): void {
+		this.room.metrics?.updatesRefused.inc({ rule: 'resync' });
+		this.send(encodePermissionDenied(reason));
+		if (this.#resyncRequested) return;
+		this.#resyncRequested = true;
+		this.room.whenCommitted(() => {
+			this.#resyncRequested = false;
+			this.send(encodeSyncStep1(this.room.doc));
+		});
+	}
+
 	refuse(reason: string): void {
 		this.#refusals++;
 		this.room.metrics?.updatesRefused.inc({ rule: ruleLabel(reason) });
@@ -230,6 +254,8 @@ export class Room {
 	readonly #owners: Map<number, string>;
 	/** client_ids.max_clock: below it another user's clientID may be relayed (healing). */
 	readonly #highWater: Map<number, number>;
+	/** Awareness clientID -> the connection that speaks for it (awareness gate, O(1)). */
+	readonly #awarenessSpeakers = new Map<number, Connection>();
 	#pending = 0;
 	#afterCommit: (() => void)[] = [];
 	/** Committed updates of the current flush, forwarded together when it ends. */
@@ -303,6 +329,7 @@ export class Room {
 	removeConnection(connection: Connection): void {
 		if (!this.connections.delete(connection)) return;
 		this.#receipts.delete(connection);
+		for (const id of connection.awarenessIds) this.#releaseAwarenessId(id, connection);
 		if (connection.awarenessIds.size > 0) {
 			awarenessProtocol.removeAwarenessStates(
 				this.awareness,
@@ -331,6 +358,11 @@ export class Room {
 		for (const connection of [...this.connections]) connection.close(code, reason);
 	}
 
+	/** The clientID's high-water mark as this room knows it (client_ids.max_clock, kept live). */
+	highWaterMark(clientId: number): number {
+		return this.#highWater.get(clientId) ?? 0;
+	}
+
 	/** Runs `reply` now if nothing is uncommitted, else right after the next successful flush. */
 	whenCommitted(reply: () => void): void {
 		if (this.#pending === 0) reply();
@@ -350,7 +382,8 @@ export class Room {
 			this.#highWater
 		);
 		if (!verdict.ok) {
-			connection.refuse(verdict.reason);
+			if (verdict.resync) connection.requestResync(verdict.reason);
+			else connection.refuse(verdict.reason);
 			return;
 		}
 		for (const clientId of verdict.clientIds) {
@@ -382,13 +415,21 @@ export class Room {
 	acceptAwareness(connection: Connection, update: Uint8Array): void {
 		const sender = { ...connection.user, claimedClientIds: connection.awarenessIds };
 		const claimedElsewhere = (clientId: number): boolean => {
-			for (const other of this.connections) {
-				if (other !== connection && other.awarenessIds.has(clientId)) return true;
-			}
-			return false;
+			const speaker = this.#awarenessSpeakers.get(clientId);
+			return speaker !== undefined && speaker !== connection;
 		};
 		const allowed = this.#ctx.awarenessPolicy(update, sender, this.#owners, claimedElsewhere);
+		// The policy records a first claim in `awarenessIds` (usually one id per connection).
+		for (const id of connection.awarenessIds) {
+			if (!this.#awarenessSpeakers.has(id)) this.#awarenessSpeakers.set(id, connection);
+		}
 		if (allowed) awarenessProtocol.applyAwarenessUpdate(this.awareness, allowed, connection);
+	}
+
+	#releaseAwarenessId(clientId: number, connection: Connection): void {
+		if (this.#awarenessSpeakers.get(clientId) === connection) {
+			this.#awarenessSpeakers.delete(clientId);
+		}
 	}
 
 	/** All current awareness states as one frame, or null when there are none. */
@@ -522,14 +563,21 @@ export class Room {
 		}
 	}
 
-	/** Applies a committed update from elsewhere and passes it to every local connection. */
+	/**
+	 * Applies a committed update from elsewhere (the bus, or the store on a catch-up) and passes
+	 * it to every local connection. It was committed, so it raises the high-water marks as our
+	 * own commits do: a later relay of it is judged as if this instance had committed it.
+	 */
 	#applyCommitted(data: Uint8Array): void {
 		Y.applyUpdate(this.doc, data, 'bus');
+		for (const [clientId, clock] of Y.parseUpdateMeta(data).to) {
+			if (clock > (this.#highWater.get(clientId) ?? 0)) this.#highWater.set(clientId, clock);
+		}
 		const frame = new SharedFrame(encodeUpdate(data));
 		for (const connection of this.connections) connection.send(frame);
 	}
 
-	#onBus(message: BusMessage): void {
+	#onBus(message: RoomBusMessage): void {
 		try {
 			switch (message.kind) {
 				case 'update':
@@ -558,8 +606,14 @@ export class Room {
 	): void => {
 		const { added, updated, removed } = changes;
 		if (origin instanceof Connection) {
-			for (const id of added) origin.awarenessIds.add(id);
-			for (const id of removed) origin.awarenessIds.delete(id);
+			for (const id of added) {
+				origin.awarenessIds.add(id);
+				if (!this.#awarenessSpeakers.has(id)) this.#awarenessSpeakers.set(id, origin);
+			}
+			for (const id of removed) {
+				origin.awarenessIds.delete(id);
+				this.#releaseAwarenessId(id, origin);
+			}
 		}
 		const changed = [...added, ...updated, ...removed];
 		const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);

@@ -18,11 +18,17 @@ import {
 	type RoomMetrics,
 	type UpdateAdmission
 } from './room';
+import type { SearchIndexer } from './search-indexer';
 import { UnknownRoomError } from './store';
 import type { Bus, Store, SyncSocket, Unsubscribe } from './types';
 
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 5_000;
+/**
+ * How often every loaded room re-reads its members and closes non-members' sockets: a safety
+ * net for a `revoke` bus message lost while Redis was down (revocations are not in the log).
+ */
+export const MEMBERSHIP_CHECK_INTERVAL_MS = 30_000;
 
 export interface RoomHubOptions {
 	readonly store: Store;
@@ -35,6 +41,20 @@ export interface RoomHubOptions {
 	/** Where the per-connection rate limit (gate rule 6) plugs in; default: no limit. */
 	readonly admitUpdate?: UpdateAdmission;
 	readonly metrics?: RoomMetrics;
+	/**
+	 * The room's current member ids (one query per room). With it, the hub re-checks the
+	 * membership of every connected user on each bus resync and every
+	 * `membershipCheckIntervalMs`; without it (unit tests), never.
+	 */
+	readonly members?: (roomId: string) => ReadonlySet<string>;
+	/** Default: MEMBERSHIP_CHECK_INTERVAL_MS. */
+	readonly membershipCheckIntervalMs?: number;
+	/**
+	 * The message search index (design.md "Search"), fed off the hot path: each group commit's
+	 * updates, and a whole room after it loads when the index has nothing of it. Each instance
+	 * indexes only what it committed itself (the index lives in the shared SQLite).
+	 */
+	readonly indexer?: SearchIndexer;
 }
 
 export class RoomHub {
@@ -45,6 +65,10 @@ export class RoomHub {
 	#retryTimer: ReturnType<typeof setTimeout> | undefined;
 	#retryDelayMs = 0;
 	readonly #unsubscribeResync: Unsubscribe;
+	readonly #unsubscribeControl: Unsubscribe;
+	readonly #members: ((roomId: string) => ReadonlySet<string>) | undefined;
+	readonly #membershipTimer: ReturnType<typeof setInterval> | undefined;
+	readonly #indexer: SearchIndexer | undefined;
 
 	constructor(options: RoomHubOptions) {
 		this.#ctx = {
@@ -62,9 +86,43 @@ export class RoomHub {
 				options.metrics?.roomsLoaded.set(this.rooms.size);
 			}
 		};
+		this.#members = options.members;
+		this.#indexer = options.indexer;
 		this.#unsubscribeResync = options.bus.onResync(() => {
 			for (const room of this.rooms.values()) room.catchUp();
+			// A `revoke` published while we were cut off never reaches us: ask SQLite instead.
+			this.recheckMemberships();
 		});
+		this.#unsubscribeControl = options.bus.onControl((message) => {
+			if (message.kind === 'session-ended') this.#closeSession(message.sessionId);
+		});
+		if (this.#members) {
+			this.#membershipTimer = setInterval(
+				() => this.recheckMemberships(),
+				options.membershipCheckIntervalMs ?? MEMBERSHIP_CHECK_INTERVAL_MS
+			);
+			this.#membershipTimer.unref();
+		}
+	}
+
+	/** Closes (4403) every socket whose user is no longer a member of its room. */
+	recheckMemberships(): void {
+		if (!this.#members) return;
+		for (const room of this.rooms.values()) {
+			if (room.connections.size === 0) continue;
+			let members: ReadonlySet<string>;
+			try {
+				members = this.#members(room.id);
+			} catch (error) {
+				this.#ctx.log.error({ err: error, roomId: room.id }, 'membership re-check failed');
+				continue;
+			}
+			for (const connection of [...room.connections]) {
+				if (!members.has(connection.user.userId)) {
+					connection.close(CloseCode.FORBIDDEN, 'membership revoked');
+				}
+			}
+		}
 	}
 
 	/** Updates accepted in memory, not yet committed. */
@@ -79,6 +137,7 @@ export class RoomHub {
 			room = new Room(roomId, this.#ctx);
 			this.rooms.set(roomId, room);
 			this.#ctx.metrics?.roomsLoaded.set(this.rooms.size);
+			this.#indexIfMissing(room);
 		}
 		return room.addConnection(socket, user);
 	}
@@ -89,8 +148,13 @@ export class RoomHub {
 		this.#ctx.bus.publish({ kind: 'revoke', roomId, userId });
 	}
 
-	/** A session ended (logout) in this process: close its sockets here with 4401. */
+	/** A session ended (logout) in this process: close its sockets with 4401, on every instance. */
 	endSession(sessionId: string): void {
+		this.#closeSession(sessionId);
+		this.#ctx.bus.publish({ kind: 'session-ended', sessionId });
+	}
+
+	#closeSession(sessionId: string): void {
 		for (const room of this.rooms.values()) {
 			room.closeSession(sessionId, CloseCode.UNAUTHORIZED, 'logged out');
 		}
@@ -130,7 +194,29 @@ export class RoomHub {
 			touched.add(item.room);
 		});
 		for (const room of touched) room.flushed();
+		const indexer = this.#indexer;
+		if (indexer) {
+			// The gate-reduced bytes, exactly what was committed; indexed after this turn.
+			const committed = batch.map((item) => ({ roomId: item.room.id, data: item.data }));
+			setImmediate(() => indexer.indexCommitted(committed));
+		}
 		return true;
+	}
+
+	/**
+	 * A room written before the indexer ran (or while it was down) is rebuilt from its whole
+	 * document after the load, off the hot path, once nothing in it is uncommitted.
+	 */
+	#indexIfMissing(room: Room): void {
+		const indexer = this.#indexer;
+		if (!indexer || indexer.isRoomIndexed(room.id)) return;
+		const reindex = (): void => {
+			if (!room.doc.isDestroyed) indexer.reindexRoom(room.id, room.doc);
+		};
+		setImmediate(() => {
+			if (room.pending === 0) reindex();
+			else room.whenCommitted(() => setImmediate(reindex));
+		});
 	}
 
 	/** SIGTERM: commit what is pending, snapshot every room, close every socket (1012). */
@@ -144,6 +230,8 @@ export class RoomHub {
 		this.rooms.clear();
 		this.#ctx.metrics?.roomsLoaded.set(0);
 		this.#unsubscribeResync();
+		this.#unsubscribeControl();
+		clearInterval(this.#membershipTimer);
 		clearTimeout(this.#retryTimer);
 	}
 

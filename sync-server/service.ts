@@ -13,6 +13,7 @@ import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { AwarenessPolicy, UpdateAdmission } from './room';
 import { RoomHub } from './rooms';
+import { createSearchIndexer } from './search-indexer';
 import { SqliteStore } from './store';
 import type { Bus } from './types';
 import { createUpdateAdmission } from './token-bucket';
@@ -36,8 +37,13 @@ export function createSyncService(deps: {
 	/** Default: a token bucket per connection, UPDATES_PER_SECOND / UPDATES_BURST. */
 	readonly admitUpdate?: UpdateAdmission;
 	readonly metrics?: Metrics;
+	/** Default: MEMBERSHIP_CHECK_INTERVAL_MS (rooms.ts). */
+	readonly membershipCheckIntervalMs?: number;
 }): SyncService {
 	const { config, db, bus, log, metrics } = deps;
+	const selectMembers = db.prepare<[string], { user_id: string }>(
+		'SELECT user_id FROM memberships WHERE room_id = ?'
+	);
 	const hub = new RoomHub({
 		store: new SqliteStore(db),
 		bus,
@@ -51,7 +57,12 @@ export function createSyncService(deps: {
 				ratePerSecond: config.UPDATES_PER_SECOND,
 				burst: config.UPDATES_BURST
 			}),
-		metrics
+		metrics,
+		members: (roomId) => new Set(selectMembers.all(roomId).map((row) => row.user_id)),
+		membershipCheckIntervalMs: deps.membershipCheckIntervalMs,
+		indexer: createSearchIndexer(db, {
+			onError: (error, roomIds) => log.error({ err: error, roomIds }, 'search indexing failed')
+		})
 	});
 	const upgrade = createSyncUpgrade({ db, config, hub, log, metrics });
 	// The HTTP side (same process) removed a member: close their sockets within this tick.

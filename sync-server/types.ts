@@ -49,8 +49,8 @@ export interface Store {
 	logLength(roomId: string): number;
 }
 
-/** What instances tell each other about a room. */
-export type BusMessage =
+/** What instances tell each other about one room (on that room's channel). */
+export type RoomBusMessage =
 	| {
 			readonly kind: 'update';
 			readonly roomId: string;
@@ -60,6 +60,15 @@ export type BusMessage =
 	  }
 	| { readonly kind: 'awareness'; readonly roomId: string; readonly data: Uint8Array }
 	| { readonly kind: 'revoke'; readonly roomId: string; readonly userId: string };
+
+/** What instances tell each other about no room in particular (one control channel). */
+export type ControlBusMessage = {
+	/** A session logged out: every instance closes that session's sockets (4401). */
+	readonly kind: 'session-ended';
+	readonly sessionId: string;
+};
+
+export type BusMessage = RoomBusMessage | ControlBusMessage;
 
 export type Unsubscribe = () => void;
 
@@ -72,7 +81,9 @@ export interface Bus {
 	/** This instance's id; messages it published are not delivered back to it. */
 	readonly instanceId: string;
 	publish(message: BusMessage): void;
-	subscribe(roomId: string, handler: (message: BusMessage) => void): Unsubscribe;
+	subscribe(roomId: string, handler: (message: RoomBusMessage) => void): Unsubscribe;
+	/** Control messages from other instances (every instance receives them, no subscription). */
+	onControl(handler: (message: ControlBusMessage) => void): Unsubscribe;
 	/** Called when deliveries may have been missed (e.g. Redis reconnected): re-read from the Store. */
 	onResync(handler: () => void): Unsubscribe;
 	close(): Promise<void>;

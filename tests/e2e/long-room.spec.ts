@@ -68,9 +68,9 @@ test('a long room renders only a window of its messages and loads older ones on 
 	const loadOlder = page.getByRole('button', { name: 'Load older messages' });
 	await loadOlder.focus();
 	await page.keyboard.press('Enter');
-	await expect(items.filter({ hasText: new RegExp(`history message ${first - 1}\\b`) })).toHaveCount(
-		1
-	);
+	await expect(
+		items.filter({ hasText: new RegExp(`history message ${first - 1}\\b`) })
+	).toHaveCount(1);
 	const grown = await items.count();
 	expect(grown).toBeGreaterThan(rendered);
 	expect(grown).toBeLessThan(TOTAL / 5);

@@ -6,12 +6,13 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
 	CHANNEL_PREFIX,
+	CONTROL_CHANNEL,
 	createRedisBus,
 	encodeEnvelope,
 	type RedisBus
 } from '../../sync-server/bus-redis';
 import { createMetrics } from '../../sync-server/metrics';
-import type { BusMessage } from '../../sync-server/types';
+import type { BusMessage, ControlBusMessage } from '../../sync-server/types';
 import { startRedis, type RedisHandle } from '../support/redis';
 
 const logger = pino({ level: 'silent' });
@@ -212,5 +213,52 @@ describe('Redis bus', () => {
 		await waitFor('the good message', () => onB.length === 1);
 		expect(onB).toEqual([good]);
 		expect(b.stats.malformed).toBe(garbage.length);
+	});
+
+	it('delivers a logout on the control channel to every other instance, with no room loaded', async () => {
+		const a = await newBus('instance-a');
+		const b = await newBus('instance-b');
+		const c = await newBus('instance-c');
+		const onA: ControlBusMessage[] = [];
+		const onB: ControlBusMessage[] = [];
+		const onC: ControlBusMessage[] = [];
+		a.onControl((message) => onA.push(message));
+		b.onControl((message) => onB.push(message));
+		c.onControl((message) => onC.push(message));
+		const ended: ControlBusMessage = { kind: 'session-ended', sessionId: 'session-ü-1' };
+		a.publish(ended);
+		await waitFor('the logout on B and C', () => onB.length === 1 && onC.length === 1);
+		expect(onB).toEqual([ended]);
+		expect(onC).toEqual([ended]);
+
+		// By the time A hears B's reply, Redis has delivered A's own message to A.
+		const reply: ControlBusMessage = { kind: 'session-ended', sessionId: 'session-2' };
+		b.publish(reply);
+		await waitFor('the reply on A', () => onA.length === 1);
+		expect(onA).toEqual([reply]);
+	});
+
+	it('drops a room message on the control channel and a control message on a room channel', async () => {
+		const a = await newBus('instance-a');
+		const b = await newBus('instance-b');
+		const onRoom: BusMessage[] = [];
+		const onControl: ControlBusMessage[] = [];
+		await listen(b, 'mixed', onRoom);
+		b.onControl((message) => onControl.push(message));
+		const envelope = (message: BusMessage): Buffer =>
+			Buffer.from(encodeEnvelope({ instanceId: 'x', publishedAtMs: Date.now(), message }));
+		await raw.publish(CONTROL_CHANNEL, envelope({ kind: 'revoke', roomId: 'mixed', userId: 'u' }));
+		await raw.publish(
+			CHANNEL_PREFIX + 'mixed',
+			envelope({ kind: 'session-ended', sessionId: 's' })
+		);
+		await raw.publish(CONTROL_CHANNEL, Buffer.from([1, 3, 1, 120, 0, 0])); // empty session id
+
+		const good: ControlBusMessage = { kind: 'session-ended', sessionId: 'good' };
+		a.publish(good);
+		await waitFor('the good message', () => onControl.length === 1);
+		expect(onControl).toEqual([good]);
+		expect(onRoom).toEqual([]);
+		expect(b.stats.malformed).toBe(3);
 	});
 });

@@ -226,6 +226,8 @@ describe('two instances behind one Redis', () => {
 		await redis.kill();
 		try {
 			await new Promise((resolve) => setTimeout(resolve, 3_000)); // the outage itself
+			// Each instance keeps serving its own clients: a bus outage takes none out of the balancer.
+			for (const server of [a, b]) expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
 		} finally {
 			// Quiet from here: what crossed no bus can only arrive by the resync after reconnecting
 			// (no later message reveals a gap in seq).

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { muteStorageKey, shouldNotify, titleWithUnread } from '../../src/lib/client/notifications';
+import {
+	muteStorageKey,
+	notificationFor,
+	shouldNotify,
+	titleWithUnread
+} from '../../src/lib/client/notifications';
 import { dmPartnerOf } from '../../src/lib/client/dm';
 
 const base = { hidden: true, muted: false, mentioned: false, own: false, permitted: true };
@@ -47,5 +52,42 @@ describe('dmPartnerOf', () => {
 		expect(dmPartnerOf('Salt & Pepper', 'alice')).toBeNull();
 		expect(dmPartnerOf('General', 'alice')).toBeNull();
 		expect(dmPartnerOf('a & b & c', 'a')).toBeNull();
+	});
+});
+
+describe('notificationFor', () => {
+	const names: Record<string, string> = { u1: 'alice', u2: 'bob' };
+	const context = {
+		hidden: true,
+		muted: false,
+		permitted: true,
+		selfId: 'u2',
+		selfName: 'bob',
+		roomName: 'General',
+		nameOf: (id: string) => names[id] ?? id
+	};
+
+	it("names the author and room and quotes the text of someone else's message", () => {
+		expect(notificationFor({ author: 'u1', text: 'hello', deleted: false }, context)).toEqual({
+			title: 'alice in General',
+			body: 'hello'
+		});
+	});
+
+	it('a mention gets through a muted room and says so', () => {
+		const muted = { ...context, muted: true };
+		expect(notificationFor({ author: 'u1', text: 'hello', deleted: false }, muted)).toBeNull();
+		expect(notificationFor({ author: 'u1', text: 'ping @Bob', deleted: false }, muted)).toEqual({
+			title: 'alice mentioned you in General',
+			body: 'ping @Bob'
+		});
+	});
+
+	it('raises nothing for own, deleted or visible-tab messages', () => {
+		expect(notificationFor({ author: 'u2', text: 'mine', deleted: false }, context)).toBeNull();
+		expect(notificationFor({ author: 'u1', text: '', deleted: true }, context)).toBeNull();
+		expect(
+			notificationFor({ author: 'u1', text: '@bob', deleted: false }, { ...context, hidden: false })
+		).toBeNull();
 	});
 });

@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as encoding from 'lib0/encoding';
 import pino from 'pino';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { openDatabase, type Db } from '../../src/lib/server/db';
 import { createRoom } from '../../src/lib/server/rooms';
+import { sanitizeAwarenessUpdate } from '../../sync-server/awareness-gate';
 import { InProcessBus, InProcessBusHub } from '../../sync-server/bus';
 import { ClientIdClaims } from '../../sync-server/client-ids';
 import { CloseCode } from '../../sync-server/close-codes';
@@ -15,10 +17,11 @@ import {
 	decodeMessage,
 	encodeAwareness,
 	encodeSyncStep1,
+	encodeSyncStep2,
 	encodeUpdate,
 	type Message
 } from '../../sync-server/protocol';
-import type { Connection, UpdateAdmission } from '../../sync-server/room';
+import type { AwarenessPolicy, Connection, UpdateAdmission } from '../../sync-server/room';
 import { RoomHub } from '../../sync-server/rooms';
 import { SqliteStore } from '../../sync-server/store';
 import type { Bus, Store, SyncSocket } from '../../sync-server/types';
@@ -119,6 +122,7 @@ function makeHub(
 		database?: Db;
 		metrics?: Metrics;
 		admitUpdate?: UpdateAdmission;
+		awarenessPolicy?: AwarenessPolicy;
 		config?: Partial<typeof config>;
 	} = {}
 ): RoomHub {
@@ -130,7 +134,8 @@ function makeHub(
 		config: { ...config, ...options.config },
 		log,
 		metrics: options.metrics,
-		admitUpdate: options.admitUpdate
+		admitUpdate: options.admitUpdate,
+		awarenessPolicy: options.awarenessPolicy
 	});
 	// Shut down before the databases close: it stops awareness timers and snapshots rooms.
 	open.unshift({ close: () => void hub.shutdown() });
@@ -458,5 +463,135 @@ describe('room hub with a bus', () => {
 		await nextTurn();
 		expect(bob.socket.closed?.code).toBe(CloseCode.FORBIDDEN);
 		expect(alice.socket.closed).toBeNull();
+	});
+});
+
+describe('room hub edge cases', () => {
+	it('answers an update that builds on changes it lacks with its step 1 instead of counting a refusal', async () => {
+		const metrics = createMetrics();
+		const hub = makeHub({ metrics });
+		const tabOne = new FakeClient(hub, roomId, 'alice');
+		const tabTwo = new FakeClient(hub, roomId, 'alice');
+		// Tab one writes, but its socket has not sent the change yet; tab two already has it (the
+		// tabs share it locally) and writes after it, so tab two's updates name it as origin.
+		tabOne.doc
+			.getArray('messages')
+			.push([{ id: crypto.randomUUID(), author: 'alice', text: 'unsent', ts: 1 }]);
+		Y.applyUpdate(tabTwo.doc, Y.encodeStateAsUpdate(tabOne.doc));
+		tabTwo.socket.received.length = 0;
+		for (const text of ['a', 'b', 'c']) tabTwo.sendMessage(text);
+
+		const denied = tabTwo.socket.of('permission-denied').map((m) => m.reason);
+		expect(denied).toEqual(Array(3).fill('update depends on changes the server does not have'));
+		expect(tabTwo.socket.closed).toBeNull();
+		expect(tabTwo.socket.received.at(-1)?.type).toBe('sync-step1');
+		expect((await metrics.updatesRefused.get()).values).toEqual([
+			{ labels: { rule: 'resync' }, value: 3 }
+		]);
+
+		// The honest client answers the server's step 1 with everything the server lacks.
+		const step1 = tabTwo.socket.of('sync-step1').at(-1);
+		if (!step1) throw new Error('no step 1');
+		tabTwo.connection.receive(encodeSyncStep2(tabTwo.doc, step1.stateVector));
+		await nextTurn();
+		const texts = hub.rooms
+			.get(roomId)
+			?.doc.getArray<{ text: string }>('messages')
+			.toArray()
+			.map((m) => m.text);
+		expect(texts).toEqual(['unsent', 'a', 'b', 'c']);
+		expect(new SqliteStore(db).loadRoom(roomId).seq).toBe(1);
+	});
+
+	it('sends one step 1 for several gaps while updates are uncommitted', async () => {
+		const hub = makeHub();
+		const bob = new FakeClient(hub, roomId, 'bob');
+		const alice = new FakeClient(hub, roomId, 'alice');
+		const ahead = new Y.Doc();
+		ahead
+			.getArray('messages')
+			.push([{ id: crypto.randomUUID(), author: 'alice', text: 'unsent', ts: 1 }]);
+		Y.applyUpdate(alice.doc, Y.encodeStateAsUpdate(ahead));
+		bob.sendMessage('pending');
+		alice.socket.received.length = 0;
+		alice.sendMessage('x');
+		alice.sendMessage('y');
+		expect(alice.socket.of('permission-denied')).toHaveLength(2);
+		expect(alice.socket.of('sync-step1')).toHaveLength(0);
+		await nextTurn();
+		expect(alice.socket.of('sync-step1')).toHaveLength(1);
+	});
+
+	it('closes a socket whose sync step 1 carries a malformed state vector with 4400', () => {
+		const hub = makeHub();
+		const alice = new FakeClient(hub, roomId, 'alice');
+		// SYNC, step 1, a two-byte state vector whose varUint never ends.
+		alice.connection.receive(new Uint8Array([0, 0, 2, 0x80, 0x80]));
+		expect(alice.socket.closed?.code).toBe(CloseCode.MALFORMED_MESSAGE);
+	});
+
+	it('never lets a second connection take over another connection’s awareness clientID', () => {
+		const hub = makeHub({ awarenessPolicy: sanitizeAwarenessUpdate });
+		const alice = new FakeClient(hub, roomId, 'alice');
+		const bob = new FakeClient(hub, roomId, 'bob');
+		const room = hub.rooms.get(roomId);
+		const sharedId = alice.doc.clientID;
+		// y-protocols' awareness encoding: count, then clientID, clock, JSON state.
+		const stateFrame = (clock: number, name: string): Uint8Array => {
+			const encoder = encoding.createEncoder();
+			encoding.writeVarUint(encoder, 1);
+			encoding.writeVarUint(encoder, sharedId);
+			encoding.writeVarUint(encoder, clock);
+			encoding.writeVarString(encoder, JSON.stringify({ user: { id: name, name } }));
+			return encodeAwareness(encoding.toUint8Array(encoder));
+		};
+		alice.connection.receive(stateFrame(1, 'alice'));
+		expect(room?.awareness.getStates().get(sharedId)).toEqual({
+			user: { id: 'alice', name: 'alice' }
+		});
+
+		bob.connection.receive(stateFrame(2, 'bob'));
+		expect(room?.awareness.getStates().get(sharedId)).toEqual({
+			user: { id: 'alice', name: 'alice' }
+		});
+		expect(bob.connection.awarenessIds.size).toBe(0);
+
+		// Once alice's connection is gone, the clientID is free again.
+		alice.connection.close(1000, 'bye');
+		bob.connection.receive(stateFrame(3, 'bob'));
+		expect(room?.awareness.getStates().get(sharedId)).toEqual({ user: { id: 'bob', name: 'bob' } });
+	});
+
+	it('raises its high-water marks for updates another instance committed', async () => {
+		const busHub = new InProcessBusHub();
+		const one = makeHub({ bus: new InProcessBus(busHub) });
+		const two = makeHub({ bus: new InProcessBus(busHub), database: openSecondConnection() });
+		const alice = new FakeClient(one, roomId, 'alice');
+		const bob = new FakeClient(two, roomId, 'bob');
+		alice.sendMessage('first');
+		alice.sendMessage('second');
+		await nextTurn();
+		expect(bob.receivedTexts()).toEqual(['first', 'second']);
+		const clock = Y.getState(alice.doc.store, alice.doc.clientID);
+		expect(two.rooms.get(roomId)?.highWaterMark(alice.doc.clientID)).toBe(clock);
+	});
+
+	it('closes a logged-out session’s sockets on every instance and no one else’s', async () => {
+		const busHub = new InProcessBusHub();
+		const one = makeHub({ bus: new InProcessBus(busHub) });
+		const two = makeHub({ bus: new InProcessBus(busHub), database: openSecondConnection() });
+		const user = { userId: 'alice', username: 'alice' };
+		const here = new FakeSocket();
+		const there = new FakeSocket();
+		const otherSession = new FakeSocket();
+		one.connect(roomId, here, { ...user, sessionId: 's1' });
+		two.connect(roomId, there, { ...user, sessionId: 's1' });
+		two.connect(roomId, otherSession, { ...user, sessionId: 's2' });
+
+		one.endSession('s1');
+		expect(here.closed?.code).toBe(CloseCode.UNAUTHORIZED);
+		await nextTurn();
+		expect(there.closed?.code).toBe(CloseCode.UNAUTHORIZED);
+		expect(otherSession.closed).toBeNull();
 	});
 });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type Db } from '../../src/lib/server/db';
 import { getEvents, type MembershipRevoked } from '../../src/lib/server/events';
 import { addMember, joinRoom, listMembers, removeMember } from '../../src/lib/server/memberships';
@@ -148,5 +148,24 @@ describe('managing members', () => {
 			getEvents().off('membership-revoked', listener);
 		}
 		expect(heard).toEqual([{ roomId: room.id, userId: 'bob' }]);
+	});
+});
+
+describe('membership lookups', () => {
+	it('prepare their query once per database and answer from each database’s own rows', () => {
+		const room = createRoom(db, 'owner', 'Room', 'private');
+		const otherDir = makeTempDir('parley-rooms-other-');
+		const other = openDatabase(join(otherDir, 'parley.db'));
+		try {
+			const prepare = vi.spyOn(db, 'prepare');
+			for (let i = 0; i < 3; i++) expect(getMembership(db, room.id, 'owner')).toBe('owner');
+			expect(getMembership(db, room.id, 'bob')).toBeNull();
+			expect(prepare.mock.calls.length).toBeLessThanOrEqual(1);
+			prepare.mockRestore();
+			expect(getMembership(other, room.id, 'owner')).toBeNull();
+		} finally {
+			other.close();
+			rmSync(otherDir, { recursive: true, force: true });
+		}
 	});
 });

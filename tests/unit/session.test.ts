@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase, type Db } from '../../src/lib/server/db';
 import {
 	ACTIVITY_CHECK_INTERVAL_MS,
@@ -116,5 +116,36 @@ describe('sessions', () => {
 		expect(readCookie('a=1; parley_session=abc.def; b=2', 'parley_session')).toBe('abc.def');
 		expect(readCookie('a=1', 'parley_session')).toBeNull();
 		expect(readCookie(undefined, 'parley_session')).toBeNull();
+	});
+});
+
+describe('session lookups', () => {
+	it('prepare their query once per database and read each database’s own sessions', () => {
+		const otherDir = makeTempDir('parley-session-other-');
+		const other = openDatabase(join(otherDir, 'parley.db'));
+		try {
+			other
+				.prepare(
+					"INSERT INTO users (id, username, password_hash, created_at) VALUES ('u1', 'bob', 'x', 0)"
+				)
+				.run();
+			const here = createSession(db, 'u1', T0);
+			const there = createSession(other, 'u1', T0);
+			const prepareHere = vi.spyOn(db, 'prepare');
+			for (let i = 0; i < 3; i++) {
+				expect(validateSessionToken(db, here.token, INACTIVITY_DAYS, T0).user?.username).toBe(
+					'alice'
+				);
+			}
+			expect(prepareHere.mock.calls.length).toBeLessThanOrEqual(1);
+			expect(validateSessionToken(other, there.token, INACTIVITY_DAYS, T0).user?.username).toBe(
+				'bob'
+			);
+			expect(validateSessionToken(other, here.token, INACTIVITY_DAYS, T0).user).toBeNull();
+			prepareHere.mockRestore();
+		} finally {
+			other.close();
+			rmSync(otherDir, { recursive: true, force: true });
+		}
 	});
 });

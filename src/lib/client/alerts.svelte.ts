@@ -3,11 +3,9 @@
  * (a mention gets through the room's mute), the per-room mute switch kept in localStorage,
  * and the unread count on the app badge. The decisions are in notifications.ts.
  */
-import { mentionsUser } from './mentions';
-import { muteStorageKey, shouldNotify } from './notifications';
-import { excerpt } from './replies';
+import { muteStorageKey, notificationFor } from './notifications';
 
-export type PermissionState = NotificationPermission | 'unsupported';
+export type NotificationAccess = NotificationPermission | 'unsupported';
 
 interface Incoming {
 	readonly id: string;
@@ -28,7 +26,7 @@ export interface RoomAlertsOptions {
 
 export class RoomAlerts {
 	muted = $state(false);
-	permission: PermissionState = $state('unsupported');
+	permission: NotificationAccess = $state('unsupported');
 	readonly #options: RoomAlertsOptions;
 	readonly #muteKey: string;
 	/** Messages already known; null until the first sync gives the starting point. */
@@ -67,16 +65,16 @@ export class RoomAlerts {
 		for (const message of messages) {
 			if (this.#seen.has(message.id)) continue;
 			this.#seen.add(message.id);
-			if (message.deleted) continue;
-			const mentioned = mentionsUser(message.text, this.#options.username);
-			const notify = shouldNotify({
+			const shown = notificationFor(message, {
 				hidden: document.visibilityState === 'hidden',
 				muted: this.muted,
-				mentioned,
-				own: message.author === this.#options.userId,
-				permitted: 'Notification' in window && Notification.permission === 'granted'
+				permitted: 'Notification' in window && Notification.permission === 'granted',
+				selfId: this.#options.userId,
+				selfName: this.#options.username,
+				roomName: this.#options.roomName,
+				nameOf: this.#options.nameOf
 			});
-			if (notify) this.#notify(message, mentioned);
+			if (shown) this.#notify(message.id, shown);
 		}
 	}
 
@@ -89,19 +87,12 @@ export class RoomAlerts {
 		});
 	}
 
-	#notify(message: Incoming, mentioned: boolean): void {
-		const author = this.#options.nameOf(message.author);
-		const title = mentioned
-			? `${author} mentioned you in ${this.#options.roomName}`
-			: `${author} in ${this.#options.roomName}`;
+	#notify(messageId: string, shown: { readonly title: string; readonly body: string }): void {
 		try {
-			const notification = new Notification(title, {
-				body: excerpt(message.text),
-				tag: message.id
-			});
+			const notification = new Notification(shown.title, { body: shown.body, tag: messageId });
 			notification.onclick = () => {
 				window.focus();
-				this.#options.show(message.id);
+				this.#options.show(messageId);
 				notification.close();
 			};
 		} catch {

@@ -2,6 +2,8 @@
  * When to notify and what the tab shows while messages wait: pure decisions; the page does the
  * Notification, title and badge calls.
  */
+import { mentionsUser } from './mentions';
+import { excerpt } from './replies';
 
 export interface NotifyInput {
 	/** document.visibilityState === 'hidden' */
@@ -30,4 +32,38 @@ export function titleWithUnread(title: string, unread: number): string {
 /** Where the mute switch of a room is kept in localStorage, per user (several may sign in). */
 export function muteStorageKey(userId: string, roomId: string): string {
 	return `parley:mute:${userId}:${roomId}`;
+}
+
+export interface NotifyContext {
+	readonly hidden: boolean;
+	readonly muted: boolean;
+	readonly permitted: boolean;
+	readonly selfId: string;
+	readonly selfName: string;
+	readonly roomName: string;
+	nameOf(userId: string): string;
+}
+
+/** The system notification a newly arrived message raises, or null when it raises none. */
+export function notificationFor(
+	message: { readonly author: string; readonly text: string; readonly deleted: boolean },
+	context: NotifyContext
+): { readonly title: string; readonly body: string } | null {
+	if (message.deleted) return null;
+	const mentioned = mentionsUser(message.text, context.selfName);
+	const notify = shouldNotify({
+		hidden: context.hidden,
+		muted: context.muted,
+		mentioned,
+		own: message.author === context.selfId,
+		permitted: context.permitted
+	});
+	if (!notify) return null;
+	const author = context.nameOf(message.author);
+	return {
+		title: mentioned
+			? `${author} mentioned you in ${context.roomName}`
+			: `${author} in ${context.roomName}`,
+		body: excerpt(message.text)
+	};
 }

@@ -56,11 +56,13 @@ interface StoredDraft {
 	readonly createdAt: number;
 }
 
-/** 1 MB = 10^6 bytes for display, as file managers show sizes. */
+/** Binary units, as the limit is set (MAX_UPLOAD_BYTES = 25 MB = 25 × 1024² bytes). */
 export function formatBytes(bytes: number): string {
-	if (bytes < 1_000) return `${bytes} B`;
-	if (bytes < 1_000_000) return `${(bytes / 1_000).toFixed(bytes < 10_000 ? 1 : 0)} kB`;
-	return `${(bytes / 1_000_000).toFixed(bytes < 10_000_000 ? 1 : 0)} MB`;
+	const KB = 1024;
+	const MB = KB * KB;
+	if (bytes < KB) return `${bytes} B`;
+	if (bytes < MB) return `${(bytes / KB).toFixed(bytes < 10 * KB ? 1 : 0)} kB`;
+	return `${(bytes / MB).toFixed(bytes < 10 * MB ? 1 : 0)} MB`;
 }
 
 /**

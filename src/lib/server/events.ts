@@ -10,7 +10,10 @@ export interface MembershipRevoked {
 	readonly userId: string;
 }
 
-/** A session was ended (logout): its open sync sockets close with 4401. */
+/**
+ * A session was ended (logout): its open sync sockets close with 4401, on this instance at once
+ * and on the others through the bus's control channel (`session-ended`).
+ */
 export interface SessionEnded {
 	readonly sessionId: string;
 }

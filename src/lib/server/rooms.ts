@@ -1,6 +1,7 @@
 /**
  * Rooms and memberships: the queries both the HTTP API and the sync server's upgrade use.
  */
+import type Database from 'better-sqlite3';
 import type { Db } from './db';
 import { generateId } from './id';
 
@@ -43,12 +44,22 @@ export function getRoom(db: Db, roomId: string): Room | null {
 	return row ? toRoom(row) : null;
 }
 
+/** Asked on every room request and sync upgrade: prepared once per database. */
+const selectMembershipStatements = new WeakMap<
+	Db,
+	Database.Statement<[string, string], { role: Role }>
+>();
+
 /** The user's role in the room, or null when they are not a member. */
 export function getMembership(db: Db, roomId: string, userId: string): Role | null {
-	const row = db
-		.prepare('SELECT role FROM memberships WHERE room_id = ? AND user_id = ?')
-		.get(roomId, userId) as { role: Role } | undefined;
-	return row?.role ?? null;
+	let statement = selectMembershipStatements.get(db);
+	if (!statement) {
+		statement = db.prepare<[string, string], { role: Role }>(
+			'SELECT role FROM memberships WHERE room_id = ? AND user_id = ?'
+		);
+		selectMembershipStatements.set(db, statement);
+	}
+	return statement.get(roomId, userId)?.role ?? null;
 }
 
 export function createRoom(

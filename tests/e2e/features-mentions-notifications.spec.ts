@@ -1,0 +1,137 @@
+import { expect, test } from './fixtures';
+import { messageItem, roomName, sendMessage, sharedRoom, syncClientOf } from './features-support';
+
+test('typing @ offers the members, the picked one is inserted and highlighted for everyone', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = roomName('Mentions');
+	const roomId = await sharedRoom(alice, bob, name);
+	const alicePage = await alice.openRoom(roomId);
+	const bobPage = await bob.openRoom(roomId);
+
+	const box = alicePage.getByRole('textbox', { name: 'Message' });
+	await box.pressSequentially(`Lunch? @${bob.username.slice(0, 4)}`);
+	const suggestions = alicePage.getByRole('listbox', { name: 'Mention a member' });
+	const option = suggestions.getByRole('option', { name: `@${bob.username}` });
+	await expect(option).toBeVisible();
+	await expect(option).toHaveAttribute('aria-selected', 'true');
+	// The viewer is not offered.
+	await expect(suggestions.getByRole('option', { name: `@${alice.username}` })).toHaveCount(0);
+	await box.press('Enter');
+	await expect(suggestions).toHaveCount(0);
+	await expect(box).toHaveValue(`Lunch? @${bob.username} `);
+	await box.pressSequentially('at noon');
+	await box.press('Enter');
+	await expect(box).toHaveValue('');
+
+	// Escape closes the suggestions without picking.
+	await box.pressSequentially('@');
+	await expect(suggestions.getByRole('option')).toHaveCount(1);
+	await box.press('Escape');
+	await expect(suggestions).toHaveCount(0);
+	await box.fill('');
+
+	const onBob = messageItem(bobPage, name, 'Lunch?');
+	await expect(onBob).toContainText(`Lunch? @${bob.username} at noon`);
+	const mentionOnBob = onBob.locator('strong.mention', { hasText: `@${bob.username}` });
+	await expect(mentionOnBob).toHaveCount(1);
+	await expect(mentionOnBob).toHaveClass(/self/);
+	const mentionOnAlice = messageItem(alicePage, name, 'Lunch?').locator('strong.mention');
+	await expect(mentionOnAlice).toHaveText(`@${bob.username}`);
+	await expect(mentionOnAlice).not.toHaveClass(/self/);
+});
+
+test('unread messages show as a count in the title until the reader reaches them', async ({
+	newUser,
+	server
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = roomName('Unread');
+	const roomId = await sharedRoom(alice, bob, name);
+	const bobPage = await bob.openRoom(roomId);
+	await bobPage.setViewportSize({ width: 900, height: 400 });
+	const plainTitle = `${name} · Parley`;
+
+	const chatter = await syncClientOf(alice.context, server.syncUrl, roomId, alice.id);
+	try {
+		for (let i = 1; i <= 15; i++) chatter.send(`early-${i}-line`);
+		await expect(messageItem(bobPage, name, 'early-15-line')).toBeInViewport();
+		// Bob is at the end: everything counts as read.
+		await expect(bobPage).toHaveTitle(plainTitle);
+
+		// Bob scrolls back; two more arrive.
+		await bobPage.getByRole('textbox', { name: 'Message' }).blur();
+		await bobPage.mouse.wheel(0, -10_000);
+		await expect(messageItem(bobPage, name, 'early-1-line')).toBeInViewport();
+		chatter.send('late 1');
+		chatter.send('late 2');
+		await expect(bobPage).toHaveTitle(`(2) ${plainTitle}`);
+	} finally {
+		chatter.destroy();
+	}
+
+	// Reaching the end reads them.
+	await bobPage.mouse.wheel(0, 10_000);
+	await expect(bobPage).toHaveTitle(plainTitle);
+});
+
+test('the room can be muted (kept per user and room) and notifications are asked for only on request', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = roomName('Mute');
+	const roomId = await sharedRoom(alice, bob, name);
+	const alicePage = await alice.openRoom(roomId);
+
+	// Nothing was asked on load: the permission is still undecided and a button offers it.
+	expect(await alicePage.evaluate(() => Notification.permission)).toBe('default');
+	await expect(alicePage.getByRole('button', { name: 'Enable notifications' })).toBeVisible();
+
+	const mute = alicePage.getByRole('button', { name: 'Mute room' });
+	await expect(mute).toHaveAttribute('aria-pressed', 'false');
+	await mute.click();
+	await expect(mute).toHaveAttribute('aria-pressed', 'true');
+	await alicePage.reload();
+	await expect(alicePage.getByRole('button', { name: 'Mute room' })).toHaveAttribute(
+		'aria-pressed',
+		'true'
+	);
+
+	// Another member's switch is their own.
+	const bobPage = await bob.openRoom(roomId);
+	await expect(bobPage.getByRole('button', { name: 'Mute room' })).toHaveAttribute(
+		'aria-pressed',
+		'false'
+	);
+
+	// Once granted, the button is gone.
+	await bob.context.grantPermissions(['notifications']);
+	await bobPage.reload();
+	await expect(bobPage.getByRole('button', { name: 'Mute room' })).toBeVisible();
+	await expect(bobPage.getByRole('button', { name: 'Enable notifications' })).toHaveCount(0);
+	await sendMessage(bobPage, 'still works');
+	await expect(messageItem(alicePage, name, 'still works')).toHaveCount(1);
+});
+
+test('the header links to rooms, direct messages and search', async ({ newUser }) => {
+	const alice = await newUser('alice');
+	const page = await alice.context.newPage();
+	await page.goto('/');
+	const nav = page.getByRole('navigation', { name: 'Main' });
+	await expect(nav.getByRole('link', { name: 'Rooms' })).toHaveAttribute('aria-current', 'page');
+	await nav.getByRole('link', { name: 'Direct messages' }).click();
+	await expect(page).toHaveURL(/\/dms$/);
+	await expect(nav.getByRole('link', { name: 'Direct messages' })).toHaveAttribute(
+		'aria-current',
+		'page'
+	);
+	await nav.getByRole('link', { name: 'Search' }).click();
+	await expect(page).toHaveURL(/\/search$/);
+	await nav.getByRole('link', { name: 'Rooms' }).click();
+	await expect(page).toHaveURL(/\/$/);
+	await expect(page.getByRole('button', { name: 'Log out' })).toBeVisible();
+});
