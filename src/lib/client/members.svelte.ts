@@ -40,6 +40,11 @@ export class MemberNames {
 		for (const member of [...cached, self]) this.#names.set(member.id, member.username);
 	}
 
+	/** Every member known so far (from the server or the offline cache). */
+	get list(): Member[] {
+		return [...this.#names].map(([id, username]) => ({ id, username }));
+	}
+
 	/** The author's username, or a short form of the id until it is known. */
 	nameOf(userId: string): string {
 		return this.#names.get(userId) ?? shortId(userId);

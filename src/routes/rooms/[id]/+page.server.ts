@@ -18,6 +18,7 @@ export const load: PageServerLoad = ({ locals, params, url }) => {
 	return {
 		room: { id: room.id, name: room.name, visibility: room.visibility },
 		user: { id: user.id, username: user.username },
-		maxMessageChars: getConfig().MAX_MESSAGE_CHARS
+		maxMessageChars: getConfig().MAX_MESSAGE_CHARS,
+		maxUploadBytes: getConfig().MAX_UPLOAD_BYTES
 	};
 };
