@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
- * durability, cold, redis, idle, storm. A full run writes bench/results/latest.*; a partial
+ * gate, durability, cold, redis, idle, storm. A full run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
@@ -14,6 +14,7 @@ import { BENCH_ENV, assertBuilt, enableProfiling, type Row } from './lib/harness
 import { runCold } from './scenarios/cold';
 import { runDurability } from './scenarios/durability';
 import { runFanoutCase } from './scenarios/fanout';
+import { runGate } from './scenarios/gate';
 import { runIdle } from './scenarios/idle';
 import { runRedis } from './scenarios/redis';
 import { runRooms } from './scenarios/rooms';
@@ -53,6 +54,11 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'rooms',
 		run: (quick) => runRooms({ rooms: quick ? 200 : 2_000, durationMs: quick ? 3_000 : 8_000 })
+	},
+	{
+		name: 'gate',
+		run: (quick) =>
+			runGate({ history: quick ? 1_000 : 5_000, writers: 200, updates: quick ? 500 : 3_000 })
 	},
 	{
 		name: 'durability',

@@ -183,4 +183,7 @@ test('a file over the size limit is refused with a clear error before any upload
 	await expect(page.getByRole('alert').filter({ hasText: /huge\.bin.*too large/ })).toBeVisible();
 	await expect(messageWith(page, room.name, 'Too big to send')).toHaveCount(0);
 	expect(uploads).toEqual([]);
+	// Refused, the draft and the picked file stay, so the user can remove the file and send.
+	await expect(page.getByRole('list', { name: 'Files to send' })).toContainText('huge.bin');
+	await expect(page.getByRole('textbox', { name: 'Message' })).toHaveValue('Too big to send');
 });

@@ -76,6 +76,29 @@ test('a room is opened from the home page and a message sent with the keyboard a
 	await expect(page).toHaveURL(/\/$/);
 });
 
+test('the first Tab on a page focuses the skip link, and Enter moves the focus to the content', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const page = await alice.context.newPage();
+	await page.goto('/');
+	await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+	const skip = page.getByRole('link', { name: 'Skip to content' });
+	await expect(skip).not.toBeInViewport();
+
+	await page.keyboard.press('Tab');
+	await expect(skip).toBeFocused();
+	await expect(skip).toBeInViewport();
+	await page.keyboard.press('Enter');
+	await expect(page.getByRole('main')).toBeFocused();
+	await expect(skip).not.toBeInViewport();
+	// The next Tab goes into the content, past the header's links.
+	await page.keyboard.press('Tab');
+	expect(
+		await page.evaluate(() => document.querySelector('main')?.contains(document.activeElement))
+	).toBe(true);
+});
+
 test('a message is answered and reacted to through its actions with the keyboard', async ({
 	newUser
 }) => {

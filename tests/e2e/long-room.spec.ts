@@ -10,15 +10,25 @@ import { createRoom, expect, test } from './fixtures';
 
 const TOTAL = 3_000;
 
-/** Stores a room history of `count` messages as the room's snapshot, as compaction leaves it. */
-function storeHistory(dataDir: string, roomId: string, author: string, count: number): void {
+/**
+ * Stores a room history of `count` messages as the room's snapshot, as compaction leaves it;
+ * the last message answers `lastRepliesTo` when given.
+ */
+function storeHistory(
+	dataDir: string,
+	roomId: string,
+	author: string,
+	count: number,
+	lastRepliesTo?: string
+): void {
 	const doc = new Y.Doc();
 	doc.getArray('messages').push(
 		Array.from({ length: count }, (_, n) => ({
 			id: `lr-${n}`,
 			author,
 			text: `history message ${n}`,
-			ts: 1_700_000_000_000 + n * 1_000
+			ts: 1_700_000_000_000 + n * 1_000,
+			...(n === count - 1 && lastRepliesTo !== undefined ? { replyTo: lastRepliesTo } : {})
 		}))
 	);
 	const db = openDatabase(databaseFile(dataDir));
@@ -33,11 +43,12 @@ function storeHistory(dataDir: string, roomId: string, author: string, count: nu
 
 async function longRoom(
 	server: { dataDir: string },
-	user: { id: string; context: import('@playwright/test').BrowserContext }
+	user: { id: string; context: import('@playwright/test').BrowserContext },
+	lastRepliesTo?: string
 ): Promise<{ roomId: string; name: string }> {
 	const name = `Long ${Math.random().toString(36).slice(2, 8)}`;
 	const roomId = await createRoom(user.context, name);
-	storeHistory(server.dataDir, roomId, user.id, TOTAL);
+	storeHistory(server.dataDir, roomId, user.id, TOTAL, lastRepliesTo);
 	return { roomId, name };
 }
 
@@ -98,4 +109,30 @@ test('a link to a message far back in a long room scrolls to it', async ({ newUs
 	await expect(items.filter({ hasText: `history message ${TOTAL - 1}` })).toHaveCount(0);
 	await page.getByRole('button', { name: 'Jump to latest' }).click();
 	await expect(items.filter({ hasText: `history message ${TOTAL - 1}` })).toHaveCount(1);
+});
+
+test('a reply’s quote brings back its original from far back, again after jumping to the latest', async ({
+	newUser,
+	server
+}) => {
+	const alice = await newUser('alice');
+	const { roomId, name } = await longRoom(server, alice, 'lr-100');
+	const page = await alice.openRoom(roomId);
+	const items = page.getByRole('log', { name }).getByRole('listitem');
+	const reply = items.filter({ hasText: `history message ${TOTAL - 1}` });
+	const quote = reply.getByRole('button', { name: /In reply to/ });
+	const original = page.locator('#message-lr-100');
+	await expect(quote).toContainText('history message 100');
+	await expect(original).toHaveCount(0);
+
+	await quote.click();
+	await expect(original).toBeInViewport();
+	await page.getByRole('button', { name: 'Jump to latest' }).click();
+	await expect(original).toHaveCount(0);
+
+	// The location still names the original, so setting it again would fire no event.
+	expect(new URL(page.url()).hash).toBe('#message-lr-100');
+	await quote.click();
+	await expect(original).toBeInViewport();
+	await expect(original.getByRole('listitem')).toHaveText(/history message 100\b/);
 });

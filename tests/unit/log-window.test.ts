@@ -8,6 +8,7 @@ import {
 	loadOlder,
 	messageIdFromHash,
 	rangeOf,
+	showsLatest,
 	windowAround,
 	type LogWindow
 } from '../../src/lib/client/log-window';
@@ -83,5 +84,30 @@ describe('the message log window', () => {
 		expect(messageIdFromHash('#other')).toBeNull();
 		expect(messageIdFromHash('')).toBeNull();
 		expect(messageIdFromHash('#message-%E0%A4%A')).toBeNull();
+	});
+
+	it('shows the latest message until loading older ones passes the cap, and again after loading newer', () => {
+		const length = 50_000;
+		expect(showsLatest(null, length)).toBe(true);
+		let window: LogWindow = null;
+		let loads = 0;
+		// Within the cap the window still reaches the end.
+		while (rangeOf(loadOlder(window, length), length).end === length) {
+			window = loadOlder(window, length);
+			loads++;
+			expect(showsLatest(window, length)).toBe(true);
+		}
+		expect(loads).toBeGreaterThan(0);
+		window = loadOlder(window, length);
+		expect(showsLatest(window, length)).toBe(false);
+		window = loadNewer(window, length);
+		expect(showsLatest(window, length)).toBe(true);
+	});
+
+	it('counts a fixed window that reaches the last message as showing it', () => {
+		expect(showsLatest({ start: 10, end: 100 }, 100)).toBe(true);
+		expect(showsLatest({ start: 10, end: 99 }, 100)).toBe(false);
+		expect(showsLatest(windowAround(5, 10_000), 10_000)).toBe(false);
+		expect(showsLatest(windowAround(9_999, 10_000), 10_000)).toBe(true);
 	});
 });

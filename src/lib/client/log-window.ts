@@ -42,6 +42,14 @@ export function followsLatest(window: LogWindow): boolean {
 	return window === null || window.end === null;
 }
 
+/**
+ * True when the latest message is in the rendered window: a window that follows the latest
+ * messages, or a fixed one that reaches the end. Only then can the reader have seen it.
+ */
+export function showsLatest(window: LogWindow, length: number): boolean {
+	return followsLatest(window) || rangeOf(window, length).end >= length;
+}
+
 /** One page further back; the newest messages go once the window would pass MAX_WINDOW. */
 export function loadOlder(window: LogWindow, length: number): LogWindow {
 	const { start, end } = rangeOf(window, length);

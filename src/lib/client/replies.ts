@@ -35,7 +35,11 @@ export function indexById(sources: readonly QuotedSource[]): Map<string, QuotedS
 	return new Map(sources.map((source) => [source.id, source]));
 }
 
-export function quoteOf(replyTo: string, byId: ReadonlyMap<string, QuotedSource>): ReplyQuote {
+/** `byId` may be any lookup by id (a Map, or one that finds sources on demand). */
+export function quoteOf(
+	replyTo: string,
+	byId: Pick<ReadonlyMap<string, QuotedSource>, 'get'>
+): ReplyQuote {
 	const source = byId.get(replyTo);
 	if (!source) return { kind: 'missing', id: replyTo };
 	if (source.deleted) return { kind: 'deleted', id: source.id, author: source.author };

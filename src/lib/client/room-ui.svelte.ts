@@ -47,7 +47,8 @@ export class RoomUi {
 	jumpTo(messageId: string): void {
 		const hash = `#message-${messageId}`;
 		if (location.hash === hash) {
-			document.getElementById(`message-${messageId}`)?.scrollIntoView({ block: 'center' });
+			// Setting the same hash fires no event; the message may be outside the log's window.
+			window.dispatchEvent(new HashChangeEvent('hashchange'));
 		} else {
 			location.hash = hash;
 		}

@@ -1,0 +1,132 @@
+/**
+ * The gate's share of the server's work per accepted update (issue 3: under 20%).
+ *
+ * In-process, on the real modules: a room of `history` messages from `writers` users, then
+ * `updates` honest updates (one message each, from writers taking turns, each writer's replica
+ * a little behind, like real clients). For each update it times the server's pipeline step by
+ * step: the gate (`checkUpdate`), applying it to the room doc, the durable append (one SQLite
+ * transaction per update: the worst case; group commit only makes it cheaper) and encoding the
+ * broadcast frame. Socket writes are left out, which makes the gate's share look LARGER than it
+ * is in the running server, where fan-out writes dominate (see the fanout rows).
+ */
+import { rmSync } from 'node:fs';
+import * as Y from 'yjs';
+import { createRoom } from '../../src/lib/server/rooms';
+import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { checkUpdate } from '../../sync-server/gate';
+import { encodeUpdate } from '../../sync-server/protocol';
+import { SqliteStore } from '../../sync-server/store';
+import { makeTempDir } from '../../tests/support/server';
+import { row, type Row } from '../lib/harness';
+import { round } from '../lib/stats';
+
+export interface GateOptions {
+	readonly history: number;
+	readonly writers: number;
+	readonly updates: number;
+}
+
+export async function runGate(options: GateOptions): Promise<Row[]> {
+	const dir = makeTempDir('parley-bench-gate-');
+	const db = openDatabase(databaseFile(dir));
+	try {
+		const users = Array.from({ length: options.writers }, (_, i) => `user${i}`);
+		const insertUser = db.prepare(
+			'INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, ?, ?)'
+		);
+		for (const id of users) insertUser.run(id, id, 'x', Date.now());
+		const room = createRoom(db, users[0] ?? '', 'bench', 'public');
+		const store = new SqliteStore(db);
+
+		// Writers' replicas, and the server's doc, seeded with the history (written round-robin).
+		const replicas = users.map(() => new Y.Doc());
+		const owners = new Map<number, string>();
+		replicas.forEach((doc, i) => owners.set(doc.clientID, users[i] ?? ''));
+		const server = new Y.Doc();
+		for (let i = 0; i < options.history; i++) {
+			const w = i % replicas.length;
+			const doc = replicas[w] as Y.Doc;
+			const before = Y.encodeStateVector(doc);
+			doc.getArray('messages').push([message(users[w] ?? '', i)]);
+			Y.applyUpdate(server, Y.encodeStateAsUpdate(doc, before));
+			// Keep every replica roughly current: a client that has synced.
+			if (i % 50 === 49) {
+				const state = Y.encodeStateAsUpdate(server);
+				for (const r of replicas) Y.applyUpdate(r, state);
+			}
+		}
+		const state = Y.encodeStateAsUpdate(server);
+		for (const r of replicas) Y.applyUpdate(r, state);
+
+		const limits = { maxMessageChars: 4000 };
+		const time = { gate: 0, apply: 0, store: 0, encode: 0 };
+		let accepted = 0;
+		for (let i = 0; i < options.updates; i++) {
+			const w = i % replicas.length;
+			const doc = replicas[w] as Y.Doc;
+			const user = users[w] ?? '';
+			let update: Uint8Array | null = null;
+			const capture = (u: Uint8Array): void => {
+				update = u;
+			};
+			doc.once('update', capture);
+			doc.getArray('messages').push([message(user, options.history + i)]);
+			if (!update) throw new Error('no update captured');
+
+			let t = performance.now();
+			const verdict = checkUpdate(server, { userId: user }, update, limits, owners);
+			time.gate += performance.now() - t;
+			if (!verdict.ok) throw new Error(`honest update refused: ${verdict.reason}`);
+			const data = verdict.update;
+
+			t = performance.now();
+			Y.applyUpdate(server, data, 'client');
+			time.apply += performance.now() - t;
+
+			t = performance.now();
+			store.append([{ roomId: room.id, data }]);
+			time.store += performance.now() - t;
+
+			t = performance.now();
+			encodeUpdate(data);
+			time.encode += performance.now() - t;
+			accepted++;
+		}
+		const total = time.gate + time.apply + time.store + time.encode;
+		const per = (ms: number): number => round((ms * 1000) / accepted, 2);
+		return [
+			row({
+				scenario: 'gate',
+				server: 'parley (in-process)',
+				config: `${options.history} msgs history, ${options.writers} writers, ${accepted} updates`,
+				deliveries: accepted,
+				deliveriesPerSecond: round(accepted / (total / 1000), 0),
+				p50Ms: NaN,
+				p99Ms: NaN,
+				maxMs: NaN,
+				lost: 0,
+				cpuMicrosPerDelivery: per(total),
+				rssMb: round(process.memoryUsage().rss / 1024 / 1024, 1),
+				extra: {
+					gateUs: per(time.gate),
+					applyUs: per(time.apply),
+					storeUs: per(time.store),
+					encodeUs: per(time.encode),
+					gateSharePct: round((time.gate / total) * 100, 1)
+				}
+			})
+		];
+	} finally {
+		db.close();
+		rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+function message(author: string, n: number): Record<string, unknown> {
+	return {
+		id: crypto.randomUUID(),
+		author,
+		text: `message ${n}: a few words of chat text`,
+		ts: 1_700_000_000_000 + n
+	};
+}

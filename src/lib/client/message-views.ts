@@ -1,0 +1,191 @@
+/**
+ * The messages a room page shows, derived from the room document: each message with its latest
+ * text, reactions, quoted original and receipt. A long room holds tens of thousands of
+ * messages and this runs on every change, so the work is kept incremental: each stored value
+ * is parsed once (cached by the value object, which Yjs keeps for the life of its item), the
+ * position index only grows when messages were appended, and a message whose view did not
+ * change keeps the same object (so the page re-renders only what changed).
+ */
+import type * as Y from 'yjs';
+import { deliveryOf, type DeliveryState } from './delivery';
+import { displayedText, parseChange, parseMessage, type ChatMessage } from './messages';
+import { othersReadUpTo, parseReadMark, receiptOf, type ReadMark, type Receipt } from './receipts';
+import { summarizeReactions, type ReactionSummary } from './reactions';
+import { quoteOf, type QuotedSource, type ReplyQuote } from './replies';
+
+export interface MessageView extends ChatMessage {
+	/** Pending, sent or read, for the user's own messages; null for everyone else's. */
+	readonly receipt: Receipt | null;
+	/** `text` is the latest edit's; true when there was one. */
+	readonly edited: boolean;
+	/** Deleted by its author: `text` is empty and nothing may be done with it. */
+	readonly deleted: boolean;
+	/** Reaction chips, in the order they first appeared. */
+	readonly reactions: readonly ReactionSummary[];
+	/** The quoted original of a reply (`replyTo`), or null for a message that answers nothing. */
+	readonly quote: ReplyQuote | null;
+}
+
+/** The shared types of a room document that the views are derived from. */
+export interface RoomTypes {
+	readonly messages: Y.Array<unknown>;
+	readonly reads: Y.Map<unknown>;
+	readonly changes: Y.Map<unknown>;
+	readonly reactions: Y.Map<unknown>;
+}
+
+export interface DerivedMessages {
+	readonly views: readonly MessageView[];
+	/** The user's own messages not yet stored on the server. */
+	readonly pending: number;
+}
+
+/** One stored message, parsed once: where it sits in the document and its last view. */
+interface Entry {
+	readonly message: ChatMessage;
+	/** The id of the struct holding the value (see delivery.ts). */
+	readonly client: number;
+	readonly clock: number;
+	view: MessageView | null;
+}
+
+/** Shared, so that "no reactions" compares equal from one derivation to the next. */
+const NO_REACTIONS: readonly ReactionSummary[] = Object.freeze([]);
+
+function sameQuote(a: ReplyQuote | null, b: ReplyQuote | null): boolean {
+	if (a === b) return true;
+	if (a === null || b === null || a.kind !== b.kind || a.id !== b.id) return false;
+	if (a.kind === 'missing' || b.kind === 'missing') return true;
+	if (a.author !== b.author) return false;
+	return a.kind === 'deleted' || b.kind === 'deleted' || a.excerpt === b.excerpt;
+}
+
+export class MessageViews {
+	readonly #selfId: string;
+	/** Parsed stored values; null for a value without the message schema. */
+	readonly #entries = new WeakMap<object, Entry | null>();
+	/** The entries of the last derivation in array order, and each message id's position. */
+	#order: readonly Entry[] = [];
+	#positions = new Map<string, number>();
+	#reactions: Map<string, ReactionSummary[]> | null = null;
+
+	constructor(selfId: string) {
+		this.#selfId = selfId;
+	}
+
+	/**
+	 * The views of every message in array order. `reactionsChanged: false` says the reactions
+	 * map has not changed since the last call, so its summary is reused.
+	 */
+	derive(room: RoomTypes, delivery: DeliveryState, reactionsChanged = true): DerivedMessages {
+		const order = this.#readEntries(room.messages);
+		const positions = this.#updatePositions(order);
+		if (reactionsChanged || this.#reactions === null) {
+			this.#reactions = summarizeReactions(room.reactions.entries(), this.#selfId);
+		}
+		const reactions = this.#reactions;
+		const marks: Array<[string, ReadMark]> = [];
+		room.reads.forEach((value, userId) => {
+			const mark = parseReadMark(value);
+			if (mark) marks.push([userId, mark]);
+		});
+		const readUpTo = othersReadUpTo(marks, positions, this.#selfId);
+
+		const displayOf = (message: ChatMessage) => {
+			const change = parseChange(room.changes.get(message.id));
+			return change === null ? null : displayedText(message, change);
+		};
+		const sources = {
+			get(id: string): QuotedSource | undefined {
+				const at = positions.get(id);
+				const source = at === undefined ? undefined : order[at]?.message;
+				if (!source) return undefined;
+				const display = displayOf(source);
+				return {
+					id: source.id,
+					author: source.author,
+					text: display?.text ?? source.text,
+					deleted: display?.deleted ?? false
+				};
+			}
+		};
+
+		let pending = 0;
+		const views = order.map((entry, index): MessageView => {
+			const { message } = entry;
+			const display = displayOf(message);
+			const text = display?.text ?? message.text;
+			const edited = display?.edited ?? false;
+			const deleted = display?.deleted ?? false;
+			const chips = deleted ? NO_REACTIONS : (reactions.get(message.id) ?? NO_REACTIONS);
+			const quote = message.replyTo === undefined ? null : quoteOf(message.replyTo, sources);
+			let receipt: Receipt | null = null;
+			if (message.author === this.#selfId) {
+				receipt = receiptOf(deliveryOf(entry, delivery) === 'stored', index, readUpTo);
+				if (receipt === 'pending') pending++;
+			}
+			const last = entry.view;
+			if (
+				last !== null &&
+				last.text === text &&
+				last.edited === edited &&
+				last.deleted === deleted &&
+				last.reactions === chips &&
+				last.receipt === receipt &&
+				sameQuote(last.quote, quote)
+			) {
+				return last;
+			}
+			const view = { ...message, text, edited, deleted, reactions: chips, quote, receipt };
+			entry.view = view;
+			return view;
+		});
+		return { views, pending };
+	}
+
+	/**
+	 * Every live message of the array in order. Yjs keeps several consecutive values of one
+	 * client in one item; value i of an item has clock item.clock + i.
+	 */
+	#readEntries(array: Y.Array<unknown>): Entry[] {
+		const order: Entry[] = [];
+		for (let item = array._start; item !== null; item = item.right) {
+			if (item.deleted || !item.countable) continue;
+			const values: unknown[] = item.content.getContent();
+			for (let i = 0; i < values.length; i++) {
+				const value = values[i];
+				// Not an object: parseMessage refuses it, and a WeakMap cannot hold it.
+				if (typeof value !== 'object' || value === null) continue;
+				let entry = this.#entries.get(value);
+				if (entry === undefined) {
+					const message = parseMessage(value);
+					entry =
+						message === null
+							? null
+							: { message, client: item.id.client, clock: item.id.clock + i, view: null };
+					this.#entries.set(value, entry);
+				}
+				if (entry !== null) order.push(entry);
+			}
+		}
+		return order;
+	}
+
+	/** Message id -> position: extended when messages were only appended, else rebuilt. */
+	#updatePositions(order: readonly Entry[]): ReadonlyMap<string, number> {
+		const previous = this.#order;
+		let appended = previous.length <= order.length;
+		for (let i = 0; appended && i < previous.length; i++) {
+			if (previous[i] !== order[i]) appended = false;
+		}
+		if (!appended) this.#positions = new Map();
+		const positions = this.#positions;
+		// A duplicated id (a hand-made replica) resolves to its last copy, like positionsOf.
+		for (let i = appended ? previous.length : 0; i < order.length; i++) {
+			const entry = order[i];
+			if (entry) positions.set(entry.message.id, i);
+		}
+		this.#order = order;
+		return positions;
+	}
+}

@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import {
+	EMPTY_DELIVERY_STATE,
+	deliveryOf,
+	readArrayEntries,
+	withOwnClient,
+	withStoredClocks,
+	type DeliveryState
+} from '../../src/lib/client/delivery';
+import { MessageViews, type MessageView, type RoomTypes } from '../../src/lib/client/message-views';
+import { displayedText, parseChange, parseMessage } from '../../src/lib/client/messages';
+import { reactionKey, summarizeReactions } from '../../src/lib/client/reactions';
+import {
+	othersReadUpTo,
+	parseReadMark,
+	positionsOf,
+	receiptOf,
+	type ReadMark
+} from '../../src/lib/client/receipts';
+import { indexById, quoteOf, type QuotedSource } from '../../src/lib/client/replies';
+
+function roomOf(doc: Y.Doc): RoomTypes {
+	return {
+		messages: doc.getArray('messages'),
+		reads: doc.getMap('reads'),
+		changes: doc.getMap('changes'),
+		reactions: doc.getMap('reactions')
+	};
+}
+
+/** The derivation from scratch, as the room page did it before it was made incremental. */
+function deriveFromScratch(room: RoomTypes, delivery: DeliveryState, selfId: string): MessageView[] {
+	const parsed = [];
+	for (const entry of readArrayEntries(room.messages)) {
+		const message = parseMessage(entry.value);
+		if (message !== null) parsed.push({ message, entry });
+	}
+	const positionOf = positionsOf(parsed.map(({ message }) => message));
+	const marks: Array<[string, ReadMark]> = [];
+	room.reads.forEach((value, userId) => {
+		const mark = parseReadMark(value);
+		if (mark) marks.push([userId, mark]);
+	});
+	const readUpTo = othersReadUpTo(marks, positionOf, selfId);
+	const reactions = summarizeReactions(room.reactions.entries(), selfId);
+	const shown = parsed.map(({ message, entry }) => ({
+		message,
+		entry,
+		display: displayedText(message, parseChange(room.changes.get(message.id)))
+	}));
+	const sources = indexById(
+		shown.map(
+			({ message, display }): QuotedSource => ({ id: message.id, author: message.author, ...display })
+		)
+	);
+	return shown.map(({ message, entry, display }, index): MessageView => {
+		const view = {
+			...message,
+			text: display.text,
+			edited: display.edited,
+			deleted: display.deleted,
+			reactions: display.deleted ? [] : (reactions.get(message.id) ?? []),
+			quote: message.replyTo === undefined ? null : quoteOf(message.replyTo, sources)
+		};
+		if (message.author !== selfId) return { ...view, receipt: null };
+		const stored = deliveryOf(entry, delivery) === 'stored';
+		return { ...view, receipt: receiptOf(stored, index, readUpTo) };
+	});
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
+function random(seed: number): () => number {
+	let state = seed >>> 0;
+	return () => {
+		state = (state + 0x6d2b79f5) >>> 0;
+		let t = state;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}
+
+function message(n: number, author: string, replyTo?: string): Record<string, unknown> {
+	const base = { id: `m${n}`, author, text: `message ${n}`, ts: 1_000 + n };
+	return replyTo === undefined ? base : { ...base, replyTo };
+}
+
+describe('MessageViews', () => {
+	it('keeps the view objects of unchanged messages when messages are appended', () => {
+		const doc = new Y.Doc();
+		const room = roomOf(doc);
+		room.messages.push([message(0, 'bob'), message(1, 'carol')]);
+		const views = new MessageViews('alice');
+		const first = views.derive(room, EMPTY_DELIVERY_STATE).views;
+
+		room.messages.push([message(2, 'bob')]);
+		const second = views.derive(room, EMPTY_DELIVERY_STATE).views;
+
+		expect(second.map((view) => view.id)).toEqual(['m0', 'm1', 'm2']);
+		expect(second[0]).toBe(first[0]);
+		expect(second[1]).toBe(first[1]);
+	});
+
+	it('gives a new view only to the message whose reactions or text changed', () => {
+		const doc = new Y.Doc();
+		const room = roomOf(doc);
+		room.messages.push([message(0, 'bob'), message(1, 'carol'), message(2, 'bob')]);
+		const views = new MessageViews('alice');
+		const first = views.derive(room, EMPTY_DELIVERY_STATE).views;
+
+		room.reactions.set(reactionKey('m1', '👍', 'alice'), 5);
+		room.changes.set('m2', { text: 'edited', ts: 6 });
+		const second = views.derive(room, EMPTY_DELIVERY_STATE).views;
+
+		expect(second[0]).toBe(first[0]);
+		expect(second[1]).not.toBe(first[1]);
+		expect(second[1]?.reactions).toEqual([{ emoji: '👍', count: 1, userIds: ['alice'], mine: true }]);
+		expect(second[2]).toMatchObject({ text: 'edited', edited: true });
+	});
+
+	it('turns an own pending message into a sent one when the server reports it stored', () => {
+		const doc = new Y.Doc();
+		const room = roomOf(doc);
+		room.messages.push([message(0, 'alice')]);
+		const own = withOwnClient(EMPTY_DELIVERY_STATE, doc.clientID);
+		const views = new MessageViews('alice');
+
+		expect(views.derive(room, own, false)).toMatchObject({
+			pending: 1,
+			views: [{ id: 'm0', receipt: 'pending' }]
+		});
+		const stored = withStoredClocks(own, new Map([[doc.clientID, 1]]));
+		expect(views.derive(room, stored, false)).toMatchObject({
+			pending: 0,
+			views: [{ id: 'm0', receipt: 'sent' }]
+		});
+	});
+
+	it('skips stored values without the message schema', () => {
+		const doc = new Y.Doc();
+		const room = roomOf(doc);
+		room.messages.push([message(0, 'bob'), 'not a message', { id: 'x' }, message(1, 'bob')]);
+		const result = new MessageViews('alice').derive(room, EMPTY_DELIVERY_STATE);
+		expect(result.views.map((view) => view.id)).toEqual(['m0', 'm1']);
+	});
+
+	const seed = Date.now() % 1_000_000;
+	it(`equals a derivation from scratch after any mix of changes (seed ${seed})`, () => {
+		const next = random(seed);
+		const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+		const users = ['alice', 'bob', 'carol'];
+		// Two replicas exchanging updates, so inserts land in the middle and concurrently too.
+		const local = new Y.Doc();
+		const remote = new Y.Doc();
+		const room = roomOf(local);
+		const other = roomOf(remote);
+		let delivery = withOwnClient(EMPTY_DELIVERY_STATE, local.clientID);
+		const views = new MessageViews('alice');
+		let count = 0;
+		for (let step = 0; step < 300; step++) {
+			const ids = room.messages
+				.toArray()
+				.map((value) => parseMessage(value)?.id)
+				.filter((id) => id !== undefined);
+			const action = next();
+			if (action < 0.35 || ids.length === 0) {
+				const reply = next() < 0.2 && ids.length > 0 ? pick(ids) : undefined;
+				room.messages.push([message(count++, pick(users), reply)]);
+			} else if (action < 0.45) {
+				other.messages.insert(
+					Math.floor(next() * (other.messages.length + 1)),
+					[message(count++, pick(users))]
+				);
+			} else if (action < 0.55) {
+				room.changes.set(pick(ids), { text: `edit ${step}`, ts: step });
+			} else if (action < 0.6) {
+				room.changes.set(pick(ids), { deleted: true, ts: step });
+			} else if (action < 0.7) {
+				const key = reactionKey(pick(ids), pick(['👍', '🎉']), pick(users));
+				if (room.reactions.has(key)) room.reactions.delete(key);
+				else room.reactions.set(key, step);
+			} else if (action < 0.8) {
+				room.reads.set(pick(users), { upTo: pick(ids), ts: step });
+			} else if (action < 0.85 && room.messages.length > 0) {
+				room.messages.delete(Math.floor(next() * room.messages.length), 1);
+			} else if (action < 0.9) {
+				room.messages.insert(0, [message(count++, 'alice')]);
+			} else {
+				delivery = withStoredClocks(delivery, new Map([[local.clientID, Math.floor(step / 2)]]));
+			}
+			if (next() < 0.3) {
+				Y.applyUpdate(local, Y.encodeStateAsUpdate(remote, Y.encodeStateVector(local)));
+				Y.applyUpdate(remote, Y.encodeStateAsUpdate(local, Y.encodeStateVector(remote)));
+			}
+			const derived = views.derive(room, delivery);
+			const expected = deriveFromScratch(room, delivery, 'alice');
+			expect(derived.views, `step ${step}`).toEqual(expected);
+			expect(derived.pending).toBe(expected.filter((v) => v.receipt === 'pending').length);
+		}
+	});
+});
