@@ -58,7 +58,12 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'gate',
 		run: (quick) =>
-			runGate({ history: quick ? 1_000 : 5_000, writers: 200, updates: quick ? 500 : 3_000 })
+			runGate({
+				history: quick ? 1_000 : 5_000,
+				writers: 200,
+				activeWriters: 20,
+				updates: quick ? 500 : 3_000
+			})
 	},
 	{
 		name: 'durability',

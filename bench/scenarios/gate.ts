@@ -18,11 +18,18 @@ import { encodeUpdate } from '../../sync-server/protocol';
 import { SqliteStore } from '../../sync-server/store';
 import { makeTempDir } from '../../tests/support/server';
 import { row, type Row } from '../lib/harness';
+import { buildHistory } from '../lib/seed';
 import { round } from '../lib/stats';
+
+/** buildHistory gives author i the clientID 1,000,000 + i. */
+const HISTORY_CLIENT_ID_BASE = 1_000_000;
 
 export interface GateOptions {
 	readonly history: number;
+	/** Authors of the history (each its own clientID in the room). */
 	readonly writers: number;
+	/** Of those, how many write the measured updates (each from a replica that does not see the others' new messages: concurrent inserts, as in a busy room). */
+	readonly activeWriters: number;
 	readonly updates: number;
 }
 
@@ -38,25 +45,19 @@ export async function runGate(options: GateOptions): Promise<Row[]> {
 		const room = createRoom(db, users[0] ?? '', 'bench', 'public');
 		const store = new SqliteStore(db);
 
-		// Writers' replicas, and the server's doc, seeded with the history (written round-robin).
-		const replicas = users.map(() => new Y.Doc());
-		const owners = new Map<number, string>();
-		replicas.forEach((doc, i) => owners.set(doc.clientID, users[i] ?? ''));
+		// The server's doc holds the history (200 authors, each with its own clientID, as
+		// buildHistory writes it); the active writers' replicas start from that state.
 		const server = new Y.Doc();
-		for (let i = 0; i < options.history; i++) {
-			const w = i % replicas.length;
-			const doc = replicas[w] as Y.Doc;
-			const before = Y.encodeStateVector(doc);
-			doc.getArray('messages').push([message(users[w] ?? '', i)]);
-			Y.applyUpdate(server, Y.encodeStateAsUpdate(doc, before));
-			// Keep every replica roughly current: a client that has synced.
-			if (i % 50 === 49) {
-				const state = Y.encodeStateAsUpdate(server);
-				for (const r of replicas) Y.applyUpdate(r, state);
-			}
-		}
+		Y.applyUpdate(server, buildHistory(options.history, users));
+		const owners = new Map<number, string>();
+		users.forEach((user, i) => owners.set(HISTORY_CLIENT_ID_BASE + i, user));
 		const state = Y.encodeStateAsUpdate(server);
-		for (const r of replicas) Y.applyUpdate(r, state);
+		const replicas = users.slice(0, options.activeWriters).map(() => {
+			const doc = new Y.Doc();
+			Y.applyUpdate(doc, state);
+			return doc;
+		});
+		replicas.forEach((doc, i) => owners.set(doc.clientID, users[i] ?? ''));
 
 		const limits = { maxMessageChars: 4000 };
 		const time = { gate: 0, apply: 0, store: 0, encode: 0 };
@@ -98,7 +99,7 @@ export async function runGate(options: GateOptions): Promise<Row[]> {
 			row({
 				scenario: 'gate',
 				server: 'parley (in-process)',
-				config: `${options.history} msgs history, ${options.writers} writers, ${accepted} updates`,
+				config: `${options.history} msgs history by ${options.writers} authors; ${accepted} updates from ${options.activeWriters} writers`,
 				deliveries: accepted,
 				deliveriesPerSecond: round(accepted / (total / 1000), 0),
 				p50Ms: NaN,

@@ -12,6 +12,43 @@ export function replicaDatabaseName(userId: string, roomId: string): string {
 	return `parley:${userId}:${roomId}`;
 }
 
+/**
+ * Yjs encodes every transaction as an update when anything listens for 'update'. y-indexeddb
+ * listens, but ignores the updates it applied itself (origin: the persistence), so encoding its
+ * load of a 50,000-message replica (≈150 ms) is wasted. This detaches `listener` while a
+ * transaction of `origin` runs. Yjs looks for listeners after 'afterTransactionCleanup', so the
+ * listener comes back at 'afterAllTransactions', or as soon as a transaction of another origin
+ * starts (what others write must reach it). `active`: false once the listener's owner stopped
+ * listening for good (destroyed), so it is not brought back. Returns the cleanup.
+ */
+export function detachDuringOwnTransactions(
+	doc: Y.Doc,
+	origin: unknown,
+	listener: (update: Uint8Array, origin: unknown) => void,
+	active: () => boolean
+): () => void {
+	let detached = false;
+	const attach = (): void => {
+		if (!detached) return;
+		detached = false;
+		if (active()) doc.on('update', listener);
+	};
+	const before = (transaction: Y.Transaction): void => {
+		if (transaction.origin !== origin) {
+			attach();
+		} else if (!detached) {
+			detached = true;
+			doc.off('update', listener);
+		}
+	};
+	doc.on('beforeTransaction', before);
+	doc.on('afterAllTransactions', attach);
+	return () => {
+		doc.off('beforeTransaction', before);
+		doc.off('afterAllTransactions', attach);
+	};
+}
+
 /** y-indexeddb keeps every update, in order, in this object store. */
 const UPDATES_STORE = 'updates';
 

@@ -1,12 +1,11 @@
 /**
  * The browser's replica of one room: a Y.Doc kept in IndexedDB (one database per user and
- * room) and synced through the stock y-websocket provider, exposed as Svelte 5 state.
+ * room) and synced through the y-websocket provider (room-provider.ts), exposed as Svelte 5 state.
  */
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { Awareness } from 'y-protocols/awareness';
-import { WebsocketProvider } from 'y-websocket';
 import {
 	STORED_MESSAGE_TYPE,
 	decodeStoredClocks,
@@ -31,7 +30,8 @@ import { MessageViews, type MessageView } from './message-views';
 import { peersOf, TYPING_IDLE_MS, type Peer } from './presence';
 import { reactionKey, type ReactionSummary } from './reactions';
 import type { ReplyQuote } from './replies';
-import { replicaDatabaseName } from './local-replica';
+import { detachDuringOwnTransactions, replicaDatabaseName } from './local-replica';
+import { RoomProvider } from './room-provider';
 import { parseReadMark, type ReadMark } from './receipts';
 
 export type { ConnectionStatus, MessageView, Peer, ReactionSummary, ReplyQuote };
@@ -107,7 +107,7 @@ export class RoomReplica {
 	/** Made before the provider, so presence works (and is sent) from the first sync on. */
 	readonly #awareness: Awareness;
 	/** Null until the IndexedDB replica is loaded (see `#connect`). */
-	#provider: WebsocketProvider | null = null;
+	#provider: RoomProvider | null = null;
 	#destroyed = false;
 	readonly #storageKey: string;
 	#delivery: DeliveryState;
@@ -169,31 +169,16 @@ export class RoomReplica {
 		this.#cleanups.push(() => this.#doc.off('afterTransaction', onTransaction));
 	}
 
-	/**
-	 * Yjs encodes every transaction as an update when anything listens for 'update'; y-indexeddb
-	 * does, but ignores the updates it applied itself. Detached while it applies the stored
-	 * replica, it spares encoding the whole room again (≈150 ms for 50,000 messages).
-	 */
+	/** Loading the stored replica is not encoded again as an update (see local-replica.ts). */
 	#skipEncodingLoads(persistence: IndexeddbPersistence): void {
-		const store = persistence._storeUpdate;
-		let detached: Y.Transaction | null = null;
-		const before = (transaction: Y.Transaction): void => {
-			if (transaction.origin !== persistence || detached !== null) return;
-			detached = transaction;
-			this.#doc.off('update', store);
-		};
-		const after = (transaction: Y.Transaction): void => {
-			if (transaction !== detached) return;
-			detached = null;
-			// y-indexeddb stops listening when destroyed: do not bring it back then.
-			if (!this.#destroyed) this.#doc.on('update', store);
-		};
-		this.#doc.on('beforeTransaction', before);
-		this.#doc.on('afterTransactionCleanup', after);
-		this.#cleanups.push(() => {
-			this.#doc.off('beforeTransaction', before);
-			this.#doc.off('afterTransactionCleanup', after);
-		});
+		this.#cleanups.push(
+			detachDuringOwnTransactions(
+				this.#doc,
+				persistence,
+				persistence._storeUpdate,
+				() => !this.#destroyed
+			)
+		);
 	}
 
 	/**
@@ -202,7 +187,7 @@ export class RoomReplica {
 	 * the server (nor to other tabs) as one big update.
 	 */
 	#connect(): void {
-		const provider = new WebsocketProvider(
+		const provider = new RoomProvider(
 			`${this.#options.wsOrigin}/sync`,
 			this.#options.roomId,
 			this.#doc,
@@ -433,7 +418,7 @@ export class RoomReplica {
 		update();
 	}
 
-	#listenToConnection(provider: WebsocketProvider): void {
+	#listenToConnection(provider: RoomProvider): void {
 		const update = (): void => this.#updateStatus();
 		// Emitted for every closed socket, also one that never opened (server down), unlike the
 		// provider's 'disconnected' status.
