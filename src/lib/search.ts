@@ -4,6 +4,18 @@
  * replicas, and the snippet with its highlighted terms. Pure: no I/O, no DOM.
  */
 
+/** One found message: what /api/search answers with, and what the offline search builds. */
+export interface SearchHit {
+	readonly roomId: string;
+	readonly roomName: string;
+	readonly messageId: string;
+	readonly author: string;
+	readonly authorName: string | null;
+	readonly text: string;
+	readonly snippet: string;
+	readonly ts: number;
+}
+
 /** At most this many terms are used from a query; the rest is ignored. */
 export const MAX_SEARCH_TERMS = 16;
 /** A term is cut to this many characters. */

@@ -6,24 +6,23 @@
  */
 import type { Page } from '@playwright/test';
 import {
-	addMember,
-	createRoom,
 	expect,
 	goOffline,
 	goOnline,
+	roomName,
+	sharedRoom,
 	test,
 	waitUntilAvailableOffline,
 	type ChatUser
 } from './fixtures';
 
-async function sharedRoom(
+/** A private room of `owner` and `member`, with the name its log is labelled by. */
+async function attachRoom(
 	owner: ChatUser,
 	member: ChatUser
 ): Promise<{ id: string; name: string }> {
-	const name = `Attach ${Math.random().toString(36).slice(2, 8)}`;
-	const id = await createRoom(owner.context, name);
-	await addMember(owner.context, id, member.username);
-	return { id, name };
+	const name = roomName('Attach');
+	return { id: await sharedRoom(owner, member, name), name };
 }
 
 /** A real PNG drawn by the browser's canvas, so the server's magic-byte check passes. */
@@ -56,8 +55,8 @@ async function attach(
 	await (await chooser).setFiles(files);
 }
 
-function messageWith(page: Page, roomName: string, text: string) {
-	return page.getByRole('log', { name: roomName }).getByRole('listitem').filter({ hasText: text });
+function messageWith(page: Page, name: string, text: string) {
+	return page.getByRole('log', { name }).getByRole('listitem').filter({ hasText: text });
 }
 
 test('an uploaded image shows a progress bar, then a thumbnail that opens the full-size view', async ({
@@ -66,7 +65,7 @@ test('an uploaded image shows a progress bar, then a thumbnail that opens the fu
 	const alice = await newUser('alice');
 	const bob = await newUser('bob');
 	const carol = await newUser('carol');
-	const room = await sharedRoom(alice, bob);
+	const room = await attachRoom(alice, bob);
 	const alicePage = await alice.openRoom(room.id);
 	const bobPage = await bob.openRoom(room.id);
 	const png = await makePng(alicePage, 640, 480);
@@ -120,7 +119,7 @@ test('a file attached offline is queued, survives a reload and is sent on reconn
 }) => {
 	const alice = await newUser('alice');
 	const bob = await newUser('bob');
-	const room = await sharedRoom(alice, bob);
+	const room = await attachRoom(alice, bob);
 	const page = await alice.openRoom(room.id);
 	await waitUntilAvailableOffline(page, [`/rooms/${room.id}`]);
 
@@ -159,7 +158,7 @@ test('a file over the size limit is refused with a clear error before any upload
 }) => {
 	const alice = await newUser('alice');
 	const bob = await newUser('bob');
-	const room = await sharedRoom(alice, bob);
+	const room = await attachRoom(alice, bob);
 	const page = await alice.openRoom(room.id);
 	const uploads: string[] = [];
 	page.on('request', (request) => {

@@ -1,30 +1,13 @@
 import type { Page } from '@playwright/test';
 import {
-	addMember,
-	createRoom,
 	expect,
 	goOffline,
 	goOnline,
+	roomOfTwo,
+	submitMessage,
 	test,
-	waitUntilSavedLocally,
-	type ChatUser
+	waitUntilSavedLocally
 } from './fixtures';
-
-function roomName(prefix: string): string {
-	return `${prefix} ${Math.random().toString(36).slice(2, 8)}`;
-}
-
-/** A room owned by `owner` with `member` added. */
-async function sharedRoom(owner: ChatUser, member: ChatUser, name: string): Promise<string> {
-	const roomId = await createRoom(owner.context, name, 'private');
-	await addMember(owner.context, roomId, member.username);
-	return roomId;
-}
-
-async function sendMessage(page: Page, text: string): Promise<void> {
-	await page.getByRole('textbox', { name: 'Message' }).fill(text);
-	await page.getByRole('button', { name: 'Send' }).click();
-}
 
 /** Collects every dialog (alert, confirm…) the page opens: none may appear. */
 function recordDialogs(page: Page): string[] {
@@ -39,15 +22,12 @@ function recordDialogs(page: Page): string[] {
 test('two users chat both ways in real time and see who wrote each message', async ({
 	newUser
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Two way');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Two way');
 	const alicePage = await alice.openRoom(roomId);
 	const bobPage = await bob.openRoom(roomId);
 
 	await expect(alicePage.getByRole('heading', { name })).toBeVisible();
-	await sendMessage(alicePage, 'Hello Bob, this is Alice');
+	await submitMessage(alicePage, 'Hello Bob, this is Alice');
 	const fromAlice = bobPage
 		.getByRole('log', { name })
 		.getByRole('listitem')
@@ -75,7 +55,7 @@ test('two users chat both ways in real time and see who wrote each message', asy
 		]);
 	}
 	// A message over the limit is not sent; the composer says why and keeps the draft.
-	await sendMessage(bobPage, 'x'.repeat(4001));
+	await submitMessage(bobPage, 'x'.repeat(4001));
 	await expect(bobPage.getByRole('alert')).toContainText('too long');
 	await expect(bobBox).toHaveValue('x'.repeat(4001));
 
@@ -90,10 +70,7 @@ test('two users chat both ways in real time and see who wrote each message', asy
 test('a message sent offline stays pending in the local replica and is delivered on reconnect', async ({
 	newUser
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Offline');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Offline');
 	let alicePage = await alice.openRoom(roomId);
 	const bobPage = await bob.openRoom(roomId);
 
@@ -101,7 +78,7 @@ test('a message sent offline stays pending in the local replica and is delivered
 	await expect(alicePage.getByRole('status')).toHaveText('Offline');
 
 	const text = 'Written on a train without network';
-	await sendMessage(alicePage, text);
+	await submitMessage(alicePage, text);
 	const pending = alicePage
 		.getByRole('log', { name })
 		.getByRole('listitem')
@@ -129,17 +106,14 @@ test('a message sent offline stays pending in the local replica and is delivered
 test('markup in a message is shown as text and only http links become links', async ({
 	newUser
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Safety');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Safety');
 	const alicePage = await alice.openRoom(roomId);
 	const bobPage = await bob.openRoom(roomId);
 	const dialogs = [...[alicePage, bobPage].map(recordDialogs)];
 
 	const markup = '<img src=x onerror=alert(1)>';
-	await sendMessage(bobPage, markup);
-	await sendMessage(bobPage, 'docs at https://example.com/guide?x=1 and javascript:alert(2)');
+	await submitMessage(bobPage, markup);
+	await submitMessage(bobPage, 'docs at https://example.com/guide?x=1 and javascript:alert(2)');
 
 	const log = alicePage.getByRole('log', { name });
 	await expect(log.getByRole('listitem').filter({ hasText: markup })).toHaveCount(1);

@@ -1,10 +1,4 @@
-import type { Page } from '@playwright/test';
-import { expect, test } from './fixtures';
-
-async function sendMessage(page: Page, text: string): Promise<void> {
-	await page.getByRole('textbox', { name: 'Message' }).fill(text);
-	await page.getByRole('button', { name: 'Send' }).click();
-}
+import { expect, submitMessage, test } from './fixtures';
 
 test('a user starts a direct message from /dms and the other reads it under their name', async ({
 	newUser
@@ -23,7 +17,7 @@ test('a user starts a direct message from /dms and the other reads it under thei
 	await expect(alicePage.getByRole('heading', { name: dmName })).toBeVisible();
 	await expect(alicePage.getByRole('status')).toHaveText('Online');
 	const text = 'Hi Bob, just between us';
-	await sendMessage(alicePage, text);
+	await submitMessage(alicePage, text);
 	const own = alicePage.getByRole('log', { name: dmName }).getByRole('listitem').filter({
 		hasText: text
 	});

@@ -1,20 +1,10 @@
-import { expect, goOffline, goOnline, test } from './fixtures';
-import {
-	messageIdOf,
-	messageItem,
-	roomName,
-	sendMessage,
-	sharedRoom,
-	syncClientOf
-} from './features-support';
+import { expect, goOffline, goOnline, roomOfTwo, test } from './fixtures';
+import { messageIdOf, messageItem, sendMessage, syncClientOf } from './features-support';
 
 test('the author edits and deletes a message; the other member sees both and gets no controls for it', async ({
 	newUser
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Edits');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Edits');
 	const alicePage = await alice.openRoom(roomId);
 	const bobPage = await bob.openRoom(roomId);
 
@@ -69,10 +59,7 @@ test('the author edits and deletes a message; the other member sees both and get
 });
 
 test('an edit made offline reaches the other member on reconnect', async ({ newUser }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Offline edit');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Offline edit');
 	const alicePage = await alice.openRoom(roomId);
 	const bobPage = await bob.openRoom(roomId);
 	await sendMessage(alicePage, 'Train leaves at 9');
@@ -97,10 +84,12 @@ test("a forged edit or delete of someone else's message is refused by the server
 	newUser,
 	server
 }) => {
-	const alice = await newUser('alice');
-	const mallory = await newUser('mallory');
-	const name = roomName('Forgery');
-	const roomId = await sharedRoom(alice, mallory, name);
+	const {
+		owner: alice,
+		member: mallory,
+		name,
+		roomId
+	} = await roomOfTwo(newUser, 'Forgery', 'mallory');
 	const alicePage = await alice.openRoom(roomId);
 	await sendMessage(alicePage, 'I will pay 10 euros');
 	const own = messageItem(alicePage, name, 'I will pay');

@@ -1,13 +1,10 @@
-import { expect, test } from './fixtures';
-import { messageItem, roomName, sendMessage, sharedRoom, syncClientOf } from './features-support';
+import { expect, roomOfTwo, test } from './fixtures';
+import { messageItem, sendMessage, syncClientOf } from './features-support';
 
 test('typing @ offers the members, the picked one is inserted and highlighted for everyone', async ({
 	newUser
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Mentions');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Mentions');
 	const alicePage = await alice.openRoom(roomId);
 	const bobPage = await bob.openRoom(roomId);
 
@@ -47,10 +44,7 @@ test('unread messages show as a count in the title until the reader reaches them
 	newUser,
 	server
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Unread');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Unread');
 	const bobPage = await bob.openRoom(roomId);
 	await bobPage.setViewportSize({ width: 900, height: 400 });
 	const plainTitle = `${name} · Parley`;
@@ -81,10 +75,7 @@ test('unread messages show as a count in the title until the reader reaches them
 test('the room can be muted (kept per user and room) and notifications are asked for only on request', async ({
 	newUser
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Mute');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Mute');
 	const alicePage = await alice.openRoom(roomId);
 
 	// Nothing was asked on load: the permission is still undecided and a button offers it.

@@ -1,13 +1,10 @@
-import { addMember, expect, test } from './fixtures';
-import { roomName, sendMessage, sharedRoom } from './features-support';
+import { addMember, expect, roomOfTwo, test } from './fixtures';
+import { sendMessage } from './features-support';
 
 test('members see who is here and who is typing, and the typing note goes away', async ({
 	newUser
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Presence');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, roomId } = await roomOfTwo(newUser, 'Presence');
 	const alicePage = await alice.openRoom(roomId);
 
 	const hereOnAlice = alicePage.getByRole('list', { name: 'Here now' });

@@ -1,20 +1,10 @@
-import { expect, test } from './fixtures';
-import {
-	messageIdOf,
-	messageItem,
-	roomName,
-	sendMessage,
-	sharedRoom,
-	syncClientOf
-} from './features-support';
+import { expect, roomOfTwo, test } from './fixtures';
+import { messageIdOf, messageItem, sendMessage, syncClientOf } from './features-support';
 
 test('two members react, see counts and who reacted, and take their own reaction back', async ({
 	newUser
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Reactions');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Reactions');
 	const alicePage = await alice.openRoom(roomId);
 	const bobPage = await bob.openRoom(roomId);
 
@@ -56,10 +46,7 @@ test('two members react, see counts and who reacted, and take their own reaction
 });
 
 test('the emoji picker works with the keyboard alone', async ({ newUser }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Keyboard reactions');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, name, roomId } = await roomOfTwo(newUser, 'Keyboard reactions');
 	const alicePage = await alice.openRoom(roomId);
 	await sendMessage(alicePage, 'Press keys');
 	const own = messageItem(alicePage, name, 'Press keys');
@@ -91,10 +78,12 @@ test('a reaction forged in the name of another member is refused and never shown
 	newUser,
 	server
 }) => {
-	const alice = await newUser('alice');
-	const mallory = await newUser('mallory');
-	const name = roomName('Forged reaction');
-	const roomId = await sharedRoom(alice, mallory, name);
+	const {
+		owner: alice,
+		member: mallory,
+		name,
+		roomId
+	} = await roomOfTwo(newUser, 'Forged reaction', 'mallory');
 	const alicePage = await alice.openRoom(roomId);
 	await sendMessage(alicePage, 'Vote on the plan');
 	const own = messageItem(alicePage, name, 'Vote on the plan');

@@ -1,21 +1,11 @@
-import { expect, test } from './fixtures';
-import {
-	messageIdOf,
-	messageItem,
-	roomName,
-	sendMessage,
-	sharedRoom,
-	syncClientOf
-} from './features-support';
+import { expect, roomOfTwo, test } from './fixtures';
+import { messageIdOf, messageItem, sendMessage, syncClientOf } from './features-support';
 
 test('a reply quotes its original, and clicking the quote jumps back to it', async ({
 	newUser,
 	server
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Replies');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Replies');
 	const alicePage = await alice.openRoom(roomId);
 	const bobPage = await bob.openRoom(roomId);
 	await alicePage.setViewportSize({ width: 900, height: 500 });

@@ -1,28 +1,16 @@
 /**
- * Helpers shared by the features-*.spec.ts files: a room of two users, sending from the UI,
+ * Helpers shared by the features-*.spec.ts files: sending from the UI and waiting for it,
  * finding a message, and a Node sync client speaking as a browser context's user (for
  * forged changes the server must refuse).
  */
 import type { BrowserContext, Locator, Page } from '@playwright/test';
 import { connectClient, type SyncClient } from '../support/sync-client';
-import { addMember, createRoom, expect, type ChatUser } from './fixtures';
+import { expect, submitMessage } from './fixtures';
 
-export function roomName(prefix: string): string {
-	return `${prefix} ${Math.random().toString(36).slice(2, 8)}`;
-}
-
-/** A room owned by `owner` with `member` added. */
-export async function sharedRoom(owner: ChatUser, member: ChatUser, name: string): Promise<string> {
-	const roomId = await createRoom(owner.context, name, 'private');
-	await addMember(owner.context, roomId, member.username);
-	return roomId;
-}
-
+/** Sends `text` from the composer and waits until the composer is empty again (sent). */
 export async function sendMessage(page: Page, text: string): Promise<void> {
-	const box = page.getByRole('textbox', { name: 'Message' });
-	await box.fill(text);
-	await page.getByRole('button', { name: 'Send' }).click();
-	await expect(box).toHaveValue('');
+	await submitMessage(page, text);
+	await expect(page.getByRole('textbox', { name: 'Message' })).toHaveValue('');
 }
 
 /** The list item of the message whose text contains `text`, in the room's log. */

@@ -135,6 +135,27 @@ export async function addMember(
 	await postJson(context, `/api/rooms/${roomId}/members`, { username }, 201);
 }
 
+/** A room name no other test uses; the prefix says which test made it. */
+export function roomName(prefix: string): string {
+	return `${prefix} ${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A private room owned by `owner` with `member` added. */
+export async function sharedRoom(owner: ChatUser, member: ChatUser, name: string): Promise<string> {
+	const roomId = await createRoom(owner.context, name, 'private');
+	await addMember(owner.context, roomId, member.username);
+	return roomId;
+}
+
+/**
+ * Types `text` into the composer and presses Send. It does not wait for anything: the caller
+ * checks what it expects (a sent message, a refusal, an offline outbox).
+ */
+export async function submitMessage(page: Page, text: string): Promise<void> {
+	await page.getByRole('textbox', { name: 'Message' }).fill(text);
+	await page.getByRole('button', { name: 'Send' }).click();
+}
+
 export const test = base.extend<
 	{ newUser: (prefix?: string) => Promise<ChatUser> },
 	{ server: ServerHandle }
@@ -249,4 +270,17 @@ export async function waitUntilSavedLocally(
 			)
 		)
 		.toBe(true);
+}
+
+/** Two fresh users (named after the prefixes) sharing a new private room owned by the first. */
+export async function roomOfTwo(
+	newUser: (prefix?: string) => Promise<ChatUser>,
+	roomPrefix: string,
+	memberPrefix = 'bob'
+): Promise<{ owner: ChatUser; member: ChatUser; name: string; roomId: string }> {
+	const owner = await newUser('alice');
+	const member = await newUser(memberPrefix);
+	const name = roomName(roomPrefix);
+	const roomId = await sharedRoom(owner, member, name);
+	return { owner, member, name, roomId };
 }

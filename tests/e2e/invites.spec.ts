@@ -1,15 +1,5 @@
-import type { Page } from '@playwright/test';
 import { databaseFile, openDatabase } from '../../src/lib/server/db';
-import { addMember, createRoom, expect, test } from './fixtures';
-
-function roomName(prefix: string): string {
-	return `${prefix} ${Math.random().toString(36).slice(2, 8)}`;
-}
-
-async function sendMessage(page: Page, text: string): Promise<void> {
-	await page.getByRole('textbox', { name: 'Message' }).fill(text);
-	await page.getByRole('button', { name: 'Send' }).click();
-}
+import { addMember, createRoom, expect, roomName, submitMessage, test } from './fixtures';
 
 interface CreatedInvite {
 	id: string;
@@ -43,7 +33,7 @@ test('the owner creates an invite link on the members page; a visitor joins and 
 	await guestPage.getByRole('button', { name: `Join ${name}` }).click();
 	await expect(guestPage).toHaveURL(new RegExp(`/rooms/${roomId}$`));
 	await expect(guestPage.getByRole('status')).toHaveText('Online');
-	await sendMessage(guestPage, 'Thanks for the invite!');
+	await submitMessage(guestPage, 'Thanks for the invite!');
 
 	const ownerRoom = await owner.openRoom(roomId);
 	const received = ownerRoom

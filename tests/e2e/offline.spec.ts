@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import {
-	addMember,
 	createRoom,
 	cutSyncOnly,
 	expect,
@@ -12,26 +11,13 @@ import {
 	logIn,
 	newChatContext,
 	registerUser,
+	roomName,
+	roomOfTwo,
+	submitMessage,
 	test,
 	waitUntilAvailableOffline,
-	waitUntilSavedLocally,
-	type ChatUser
+	waitUntilSavedLocally
 } from './fixtures';
-
-function roomName(prefix: string): string {
-	return `${prefix} ${Math.random().toString(36).slice(2, 8)}`;
-}
-
-async function sharedRoom(owner: ChatUser, member: ChatUser, name: string): Promise<string> {
-	const roomId = await createRoom(owner.context, name, 'private');
-	await addMember(owner.context, roomId, member.username);
-	return roomId;
-}
-
-async function sendMessage(page: Page, text: string): Promise<void> {
-	await page.getByRole('textbox', { name: 'Message' }).fill(text);
-	await page.getByRole('button', { name: 'Send' }).click();
-}
 
 function messagesOf(page: Page, name: string) {
 	return page.getByRole('log', { name }).getByRole('listitem');
@@ -50,7 +36,7 @@ test('a room and the room list open from a cold start without network', async ({
 	await expect(page.getByRole('link', { name })).toBeVisible();
 	await page.goto(`/rooms/${roomId}`);
 	await expect(page.getByRole('status')).toHaveText('Online');
-	await sendMessage(page, 'History that must survive');
+	await submitMessage(page, 'History that must survive');
 	await expect(messageOf(page, name, 'History that must survive')).toContainText('Sent');
 	await waitUntilSavedLocally(page, alice.id, roomId, 'History that must survive');
 	await waitUntilAvailableOffline(page, ['/', `/rooms/${roomId}`]);
@@ -80,8 +66,8 @@ test('two tabs of one browser see each other’s messages at once while offline'
 
 	await goOffline(alice.context);
 	await expect(first.getByRole('status')).toHaveText('Offline');
-	await sendMessage(first, 'Typed in the first tab');
-	await sendMessage(second, 'Typed in the second tab');
+	await submitMessage(first, 'Typed in the first tab');
+	await submitMessage(second, 'Typed in the second tab');
 	for (const page of [first, second]) {
 		await expect(messagesOf(page, name)).toHaveText([
 			/Typed in the first tab/,
@@ -102,10 +88,7 @@ test('two devices of one user write offline and every replica ends in the same o
 	browser,
 	server
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Devices');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Devices');
 	const laptopContext = alice.context;
 	const phoneContext = await newChatContext(browser, server.url);
 	try {
@@ -125,7 +108,7 @@ test('two devices of one user write offline and every replica ends in the same o
 			[phone, 'phone two']
 		];
 		for (const [page, text] of sent) {
-			await sendMessage(page, text);
+			await submitMessage(page, text);
 			await waitUntilSavedLocally(page, alice.id, roomId, text);
 		}
 		await expect(laptop.getByText('2 waiting to be sent')).toBeVisible();
@@ -153,16 +136,13 @@ test('two devices of one user write offline and every replica ends in the same o
 test('a reload while offline keeps the pending message, which goes out on reconnect', async ({
 	newUser
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Reload');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Reload');
 	const page = await alice.openRoom(roomId);
 	await waitUntilAvailableOffline(page, [`/rooms/${roomId}`]);
 
 	await goOffline(alice.context);
 	const text = 'Survives a reload offline';
-	await sendMessage(page, text);
+	await submitMessage(page, text);
 	await waitUntilSavedLocally(page, alice.id, roomId, text);
 	await page.reload();
 	await expect(page.getByRole('status')).toHaveText('Offline');
@@ -180,14 +160,11 @@ test('a reload while offline keeps the pending message, which goes out on reconn
 test('own messages go from Pending to Sent to Read as another member opens the room', async ({
 	newUser
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Receipts');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Receipts');
 	const page = await alice.openRoom(roomId);
 
 	await goOffline(alice.context);
-	await sendMessage(page, 'Did you get this?');
+	await submitMessage(page, 'Did you get this?');
 	const own = messageOf(page, name, 'Did you get this?');
 	await expect(own).toContainText('Pending');
 
@@ -204,13 +181,10 @@ test('own messages go from Pending to Sent to Read as another member opens the r
 test('messages that arrived unseen are counted on the home page and marked in the room', async ({
 	newUser
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Unread');
-	const roomId = await sharedRoom(alice, bob, name);
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Unread');
 	const alicePage = await alice.openRoom(roomId);
 	// Enough text to scroll, so that Bob can look away from the end of the log.
-	await sendMessage(alicePage, Array.from({ length: 80 }, (_, i) => `line ${i}`).join('\n'));
+	await submitMessage(alicePage, Array.from({ length: 80 }, (_, i) => `line ${i}`).join('\n'));
 
 	const bobPage = await bob.openRoom(roomId);
 	await bobPage.setViewportSize({ width: 800, height: 400 });
@@ -218,8 +192,8 @@ test('messages that arrived unseen are counted on the home page and marked in th
 	await expect(messageOf(alicePage, name, 'line 0')).toContainText('Read');
 	await bobPage.evaluate(() => window.scrollTo({ top: 0 }));
 
-	await sendMessage(alicePage, 'First unseen');
-	await sendMessage(alicePage, 'Second unseen');
+	await submitMessage(alicePage, 'First unseen');
+	await submitMessage(alicePage, 'Second unseen');
 	await expect(messagesOf(bobPage, name)).toHaveCount(3);
 	await expect(messageOf(alicePage, name, 'Second unseen')).toContainText('Sent');
 	await waitUntilSavedLocally(bobPage, bob.id, roomId, 'Second unseen');

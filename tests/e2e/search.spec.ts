@@ -3,15 +3,9 @@
  * the room. Until the sync server calls the search indexer after each commit, the test runs
  * the indexer itself over the updates the server committed to its SQLite file.
  */
-import type { Page } from '@playwright/test';
 import { databaseFile, openDatabase } from '../../src/lib/server/db';
 import { createSearchIndexer } from '../../sync-server/search-indexer';
-import { createRoom, expect, test, waitUntilSavedLocally } from './fixtures';
-
-async function sendMessage(page: Page, text: string): Promise<void> {
-	await page.getByRole('textbox', { name: 'Message' }).fill(text);
-	await page.getByRole('button', { name: 'Send' }).click();
-}
+import { createRoom, expect, submitMessage, test, waitUntilSavedLocally } from './fixtures';
 
 /** Indexes what the server committed for the room, once `text` is in its update log. */
 async function indexCommitted(dataDir: string, roomId: string, text: string): Promise<void> {
@@ -53,7 +47,7 @@ test('a user finds a message on the search page and its result opens the room', 
 		`Elsewhere ${Math.random().toString(36).slice(2, 8)}`
 	);
 	const room = await alice.openRoom(roomId);
-	await sendMessage(room, 'The quince tree needs pruning before spring');
+	await submitMessage(room, 'The quince tree needs pruning before spring');
 	await expect(room.getByRole('log', { name }).getByRole('listitem')).toHaveCount(1);
 	await indexCommitted(server.dataDir, roomId, 'quince tree');
 
@@ -82,7 +76,7 @@ test('without the server the search page searches this browser’s replicas', as
 	const name = `Shed ${Math.random().toString(36).slice(2, 8)}`;
 	const roomId = await createRoom(bob.context, name);
 	const room = await bob.openRoom(roomId);
-	await sendMessage(room, 'Where did the wheelbarrow go?');
+	await submitMessage(room, 'Where did the wheelbarrow go?');
 	await waitUntilSavedLocally(room, bob.id, roomId, 'wheelbarrow');
 
 	const page = await bob.context.newPage();

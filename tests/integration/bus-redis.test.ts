@@ -14,20 +14,9 @@ import {
 import { createMetrics } from '../../sync-server/metrics';
 import type { BusMessage, ControlBusMessage } from '../../sync-server/types';
 import { startRedis, type RedisHandle } from '../support/redis';
+import { waitFor } from '../support/wait';
 
 const logger = pino({ level: 'silent' });
-
-async function waitFor(
-	what: string,
-	condition: () => boolean | Promise<boolean>,
-	timeoutMs = 10_000
-): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await condition())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
-}
 
 let redis: RedisHandle;
 let raw: Redis;

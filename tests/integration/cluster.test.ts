@@ -7,12 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { databaseFile, openDatabase } from '../../src/lib/server/db';
 import { SqliteStore } from '../../sync-server/store';
-import { registeredClient, type ApiClient } from '../support/api';
+import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startRedis, type RedisHandle } from '../support/redis';
 import { makeTempDir, startServer, type ServerHandle } from '../support/server';
 import { connectClient, type SyncClient } from '../support/sync-client';
-
-type User = ApiClient & { username: string; userId: string };
+import { waitFor } from '../support/wait';
 
 /** One person's replica: the doc outlives the providers it is synced through. */
 interface Participant {
@@ -32,29 +31,8 @@ let alice: User;
 let bob: User;
 const participants: Participant[] = [];
 
-async function waitFor(
-	what: string,
-	condition: () => boolean | Promise<boolean>,
-	timeoutMs = 10_000
-): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await condition())) {
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 20));
-	}
-}
-
-async function newRoom(): Promise<string> {
-	const created = await alice.post<{ id: string }>('/api/rooms', {
-		name: `cluster ${Math.random().toString(36).slice(2, 7)}`,
-		visibility: 'private'
-	});
-	expect(created.status).toBe(201);
-	const added = await alice.post(`/api/rooms/${created.body.id}/members`, {
-		username: bob.username
-	});
-	expect(added.status).toBe(201);
-	return created.body.id;
+function newRoom(): Promise<string> {
+	return createPrivateRoom(alice, `cluster ${Math.random().toString(36).slice(2, 7)}`, [bob]);
 }
 
 function connect(user: User, server: ServerHandle, roomId: string, doc: Y.Doc): SyncClient {
@@ -80,6 +58,15 @@ async function join(user: User, server: ServerHandle, roomId: string): Promise<P
 	participants.push(participant);
 	await participant.client.waitFor(() => participant.client.provider.synced, 10_000, 'synced');
 	return participant;
+}
+
+/** Alice and Bob each on both instances, joined one after the other, each synced. */
+async function joinBothOnBoth(roomId: string): Promise<Participant[]> {
+	const group: Participant[] = [];
+	for (const server of [a, b]) {
+		for (const user of [alice, bob]) group.push(await join(user, server, roomId));
+	}
+	return group;
 }
 
 /** Points a participant's replica at another instance, as a load balancer would. */
@@ -213,12 +200,7 @@ describe('two instances behind one Redis', () => {
 
 	it('converges on every client when Redis is down for 3 seconds mid-stream', async () => {
 		const roomId = await newRoom();
-		const group = [
-			await join(alice, a, roomId),
-			await join(bob, a, roomId),
-			await join(alice, b, roomId),
-			await join(bob, b, roomId)
-		];
+		const group = await joinBothOnBoth(roomId);
 		const droppedBefore =
 			(await metric(a, 'parley_bus_dropped_total')) + (await metric(b, 'parley_bus_dropped_total'));
 		const stream = startStream(group, 100);
@@ -251,12 +233,7 @@ describe('two instances behind one Redis', () => {
 
 	it('loses nothing when an instance is killed with -9 mid-stream and its clients move over', async () => {
 		const roomId = await newRoom();
-		const group = [
-			await join(alice, a, roomId),
-			await join(bob, a, roomId),
-			await join(alice, b, roomId),
-			await join(bob, b, roomId)
-		];
+		const group = await joinBothOnBoth(roomId);
 		const stream = startStream(group, 100);
 		await waitFor('the stream to flow', () => stream.sent.size >= 20);
 
@@ -279,12 +256,7 @@ describe('two instances behind one Redis', () => {
 
 	it('drains on SIGTERM: clients get 1012, reconnect to the other instance and lose nothing', async () => {
 		const roomId = await newRoom();
-		const group = [
-			await join(alice, a, roomId),
-			await join(bob, a, roomId),
-			await join(alice, b, roomId),
-			await join(bob, b, roomId)
-		];
+		const group = await joinBothOnBoth(roomId);
 		const stream = startStream(group, 100);
 		await waitFor('the stream to flow', () => stream.sent.size >= 20);
 

@@ -15,12 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
-import { registeredClient, type ApiClient } from '../support/api';
+import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 import { connectClient } from '../support/sync-client';
 import { RawClient, captureUpdate } from './gate-raw-client';
-
-type User = ApiClient & { username: string; userId: string };
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now());
 const TARGET_FRAMES = 100_000;
@@ -190,15 +188,7 @@ beforeAll(async () => {
 		registeredClient(server.url),
 		registeredClient(server.url)
 	]);
-	const room = await alice.post<{ id: string }>('/api/rooms', {
-		name: 'fuzz',
-		visibility: 'private'
-	});
-	roomId = room.body.id;
-	for (const member of [fuzzer, bob]) {
-		const added = await alice.post(`/api/rooms/${roomId}/members`, { username: member.username });
-		expect(added.status).toBeLessThan(300);
-	}
+	roomId = await createPrivateRoom(alice, 'fuzz', [fuzzer, bob]);
 });
 
 afterAll(async () => {

@@ -6,12 +6,10 @@
 import * as encoding from 'lib0/encoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { registeredClient, type ApiClient } from '../support/api';
+import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 import { connectClient, type SyncClient } from '../support/sync-client';
 import { RawClient, captureUpdate, storedLog } from './gate-raw-client';
-
-type User = ApiClient & { username: string; userId: string };
 
 let server: ServerHandle;
 let mallory: User;
@@ -157,14 +155,7 @@ function awarenessFrame(
 beforeAll(async () => {
 	server = await startServer();
 	[mallory, bob] = await Promise.all([registeredClient(server.url), registeredClient(server.url)]);
-	const room = await bob.post<{ id: string }>('/api/rooms', {
-		name: 'gate',
-		visibility: 'private'
-	});
-	expect(room.status).toBe(201);
-	roomId = room.body.id;
-	const added = await bob.post(`/api/rooms/${roomId}/members`, { username: mallory.username });
-	expect(added.status).toBeLessThan(300);
+	roomId = await createPrivateRoom(bob, 'gate', [mallory]);
 	bobClient = connectClient({
 		syncUrl: server.syncUrl,
 		roomId,

@@ -7,12 +7,10 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { databaseFile } from '../../src/lib/server/db';
-import { registeredClient, type ApiClient } from '../support/api';
+import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 import { connectClient, type ChatMessage, type SyncClient } from '../support/sync-client';
 import { RawClient, captureUpdate, storedLog } from './gate-raw-client';
-
-type User = ApiClient & { username: string; userId: string };
 
 let server: ServerHandle;
 let restarted: ServerHandle | undefined;
@@ -100,16 +98,7 @@ beforeAll(async () => {
 		registeredClient(server.url),
 		registeredClient(server.url)
 	]);
-	const room = await alice.post<{ id: string }>('/api/rooms', {
-		name: 'heal',
-		visibility: 'private'
-	});
-	expect(room.status).toBe(201);
-	roomId = room.body.id;
-	for (const user of [bob, carol]) {
-		const added = await alice.post(`/api/rooms/${roomId}/members`, { username: user.username });
-		expect(added.status).toBe(201);
-	}
+	roomId = await createPrivateRoom(alice, 'heal', [bob, carol]);
 
 	// Alice and Bob talk; both replicas hold the whole conversation, all of it committed.
 	bobDoc = new Y.Doc();

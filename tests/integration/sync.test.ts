@@ -6,12 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { databaseFile, openDatabase } from '../../src/lib/server/db';
 import { SqliteStore } from '../../sync-server/store';
-import { registeredClient, type ApiClient } from '../support/api';
+import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 import { connectClient, type SyncClient } from '../support/sync-client';
 import * as Y from 'yjs';
-
-type User = ApiClient & { username: string; userId: string };
 
 let server: ServerHandle;
 let alice: User;
@@ -78,14 +76,7 @@ beforeAll(async () => {
 		registeredClient(server.url),
 		registeredClient(server.url)
 	]);
-	const room = await alice.post<{ id: string }>('/api/rooms', {
-		name: 'sync',
-		visibility: 'private'
-	});
-	expect(room.status).toBe(201);
-	roomId = room.body.id;
-	const added = await alice.post(`/api/rooms/${roomId}/members`, { username: bob.username });
-	expect(added.status).toBeLessThan(300);
+	roomId = await createPrivateRoom(alice, 'sync', [bob]);
 });
 
 afterAll(async () => {

@@ -63,12 +63,15 @@ export function uniqueUsername(prefix = 'user'): string {
 	return `${prefix}${counter}${Math.random().toString(36).slice(2, 7)}`;
 }
 
+/** A client logged in as a user the test registered, with that user's name and id. */
+export type RegisteredClient = ApiClient & { username: string; userId: string };
+
 /** Registers a fresh user and returns a client logged in as them. */
 export async function registeredClient(
 	baseUrl: string,
 	username = uniqueUsername(),
 	password = 'correct horse battery'
-): Promise<ApiClient & { username: string; userId: string }> {
+): Promise<RegisteredClient> {
 	const client = new ApiClient(baseUrl);
 	const response = await client.post<{ id: string; username: string }>('/api/auth/register', {
 		username,
@@ -78,4 +81,24 @@ export async function registeredClient(
 		throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`);
 	}
 	return Object.assign(client, { username, userId: response.body.id });
+}
+
+/**
+ * A new private room of `owner` with `members` added, through the API; throws (failing the test)
+ * unless the room is created and every member added (201 each).
+ */
+export async function createPrivateRoom(
+	owner: ApiClient,
+	name: string,
+	members: readonly { username: string }[] = []
+): Promise<string> {
+	const room = await owner.post<{ id: string }>('/api/rooms', { name, visibility: 'private' });
+	if (room.status !== 201) throw new Error(`create room failed: ${room.status}`);
+	for (const member of members) {
+		const added = await owner.post(`/api/rooms/${room.body.id}/members`, {
+			username: member.username
+		});
+		if (added.status !== 201) throw new Error(`add ${member.username} failed: ${added.status}`);
+	}
+	return room.body.id;
 }

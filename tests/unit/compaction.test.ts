@@ -3,21 +3,19 @@
  * COMPACT_AFTER_UPDATES small updates, only once the log holds COMPACT_LOG_SHARE of the
  * snapshot's bytes (and, as before, more than COMPACT_AFTER_UPDATES entries).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { openDatabase, type Db } from '../../src/lib/server/db';
+import type { Db } from '../../src/lib/server/db';
 import { createRoom } from '../../src/lib/server/rooms';
 import { InProcessBus } from '../../sync-server/bus';
 import { ClientIdClaims } from '../../sync-server/client-ids';
 import { encodeUpdate } from '../../sync-server/protocol';
 import { RoomHub } from '../../sync-server/rooms';
 import { SqliteStore } from '../../sync-server/store';
+import { openTempDatabase, type TempDatabase } from '../support/temp-db';
 
-let dir: string;
+let temp: TempDatabase;
 let db: Db;
 let hub: RoomHub;
 let store: SqliteStore;
@@ -26,11 +24,8 @@ let roomId: string;
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 beforeEach(() => {
-	dir = mkdtempSync(join(tmpdir(), 'parley-compaction-'));
-	db = openDatabase(join(dir, 'parley.db'));
-	db.prepare(
-		"INSERT INTO users (id, username, password_hash, created_at) VALUES ('alice', 'alice', 'x', 0)"
-	).run();
+	temp = openTempDatabase('parley-compaction-', ['alice']);
+	db = temp.db;
 	roomId = createRoom(db, 'alice', 'room', 'private').id;
 	store = new SqliteStore(db);
 	hub = new RoomHub({
@@ -44,8 +39,7 @@ beforeEach(() => {
 
 afterEach(async () => {
 	await hub.shutdown();
-	db.close();
-	rmSync(dir, { recursive: true, force: true });
+	temp.dispose();
 });
 
 describe('compaction of a long room', () => {

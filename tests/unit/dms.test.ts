@@ -1,31 +1,25 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/lib/server/db';
+import type { Db } from '../../src/lib/server/db';
 import { dmKey, listDms, openDm } from '../../src/lib/server/dms';
 import { addMember, joinRoom, listMembers, removeMember } from '../../src/lib/server/memberships';
 import { getRoom, listPublicRooms, listUserRooms } from '../../src/lib/server/rooms';
 import type { User } from '../../src/lib/server/session';
-import { makeTempDir } from '../support/server';
+import { insertUser, openTempDatabase, type TempDatabase } from '../support/temp-db';
 
-let dir: string;
+let temp: TempDatabase;
 let db: Db;
 const alice: User = { id: 'alice-id', username: 'alice' };
 const bob: User = { id: 'bob-id', username: 'bob' };
 const carol: User = { id: 'carol-id', username: 'carol' };
 
 beforeEach(() => {
-	dir = makeTempDir('parley-dms-');
-	db = openDatabase(join(dir, 'parley.db'));
-	const insert = db.prepare(
-		"INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)"
-	);
-	for (const user of [alice, bob, carol]) insert.run(user.id, user.username);
+	temp = openTempDatabase('parley-dms-');
+	db = temp.db;
+	for (const user of [alice, bob, carol]) insertUser(db, user.id, user.username);
 });
 
 afterEach(() => {
-	db.close();
-	rmSync(dir, { recursive: true, force: true });
+	temp.dispose();
 });
 
 function open(me: User, username: string, now?: number) {

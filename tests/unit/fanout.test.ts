@@ -2,15 +2,12 @@
  * Fan-out: the updates committed in one flush reach each socket as ONE frame, built once and
  * written as the same bytes to every socket; a lone update is not echoed to its sender.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import * as Y from 'yjs';
-import { openDatabase, type Db } from '../../src/lib/server/db';
+import type { Db } from '../../src/lib/server/db';
 import { createRoom } from '../../src/lib/server/rooms';
 import { InProcessBus } from '../../sync-server/bus';
 import { ClientIdClaims } from '../../sync-server/client-ids';
@@ -20,6 +17,8 @@ import { RoomHub } from '../../sync-server/rooms';
 import { SharedFrame, encodeWebSocketFrame } from '../../sync-server/shared-frame';
 import { SqliteStore } from '../../sync-server/store';
 import type { SyncSocket } from '../../sync-server/types';
+import { messageTexts, messageUpdate } from '../support/messages';
+import { openTempDatabase, type TempDatabase } from '../support/temp-db';
 
 /** A socket with the shared-frame fast path: records what it was given, as bytes. */
 class RawSocket implements SyncSocket {
@@ -40,21 +39,6 @@ class RawSocket implements SyncSocket {
 			return message.type === 'update' ? [message.update] : [];
 		});
 	}
-}
-
-function messageUpdate(doc: Y.Doc, author: string, text: string): Uint8Array {
-	const before = Y.encodeStateVector(doc);
-	doc.getArray('messages').push([{ id: crypto.randomUUID(), author, text, ts: 1 }]);
-	return Y.encodeStateAsUpdate(doc, before);
-}
-
-function textsOf(updates: readonly Uint8Array[]): string[] {
-	const doc = new Y.Doc();
-	for (const update of updates) Y.applyUpdate(doc, update);
-	return doc
-		.getArray<{ text: string }>('messages')
-		.toArray()
-		.map((m) => m.text);
 }
 
 /**
@@ -85,19 +69,14 @@ async function readFrames(bytes: Buffer): Promise<Buffer[]> {
 	}
 }
 
-let dir: string;
+let temp: TempDatabase;
 let db: Db;
 let hub: RoomHub;
 let roomId: string;
 
 beforeEach(() => {
-	dir = mkdtempSync(join(tmpdir(), 'parley-fanout-'));
-	db = openDatabase(join(dir, 'parley.db'));
-	for (const id of ['alice', 'bob', 'carol']) {
-		db.prepare(
-			"INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)"
-		).run(id, id);
-	}
+	temp = openTempDatabase('parley-fanout-', ['alice', 'bob', 'carol']);
+	db = temp.db;
 	roomId = createRoom(db, 'alice', 'room', 'private').id;
 	hub = new RoomHub({
 		store: new SqliteStore(db),
@@ -110,8 +89,7 @@ beforeEach(() => {
 
 afterEach(async () => {
 	await hub.shutdown();
-	db.close();
-	rmSync(dir, { recursive: true, force: true });
+	temp.dispose();
 });
 
 function connect(userId: string): { socket: RawSocket; connection: Connection; doc: Y.Doc } {
@@ -131,7 +109,7 @@ describe('fan-out', () => {
 		hub.flush();
 
 		expect(carol.socket.shared).toHaveLength(1);
-		expect(textsOf(carol.socket.sharedUpdates()).sort()).toEqual(['one', 'three', 'two']);
+		expect(messageTexts(carol.socket.sharedUpdates()).sort()).toEqual(['one', 'three', 'two']);
 		// Several senders: everyone gets the merged frame (Yjs ignores a sender's own items).
 		expect(alice.socket.shared).toEqual(carol.socket.shared);
 		expect(bob.socket.shared[0]).toBe(carol.socket.shared[0]);
@@ -165,7 +143,7 @@ describe('fan-out', () => {
 			const message = decodeMessage(frame);
 			return message.type === 'update' ? [message.update] : [];
 		});
-		expect(textsOf(updates)).toEqual(['hello']);
+		expect(messageTexts(updates)).toEqual(['hello']);
 	});
 });
 

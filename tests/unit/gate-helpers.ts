@@ -22,6 +22,11 @@ export class GateServer {
 		return verdict;
 	}
 
+	/** Submits, as the replica's own user, the update of the change it makes in `change`. */
+	submitChange(replica: Replica, change: () => void): GateVerdict {
+		return this.submit(replica.userId, capture(replica.doc, change));
+	}
+
 	state(): Uint8Array {
 		return Y.encodeStateAsUpdate(this.doc);
 	}

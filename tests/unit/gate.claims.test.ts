@@ -2,35 +2,27 @@
  * The gate's memory in SQLite (table client_ids): owners and high-water marks, which must
  * survive the loss of a room's data and commit together with the store's append.
  */
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/lib/server/db';
+import type { Db } from '../../src/lib/server/db';
 import { createRoom } from '../../src/lib/server/rooms';
 import { ClientIdClaims } from '../../sync-server/client-ids';
 import { SqliteStore } from '../../sync-server/store';
-import { makeTempDir } from '../support/server';
+import { openTempDatabase, type TempDatabase } from '../support/temp-db';
 
-let dir: string;
+let temp: TempDatabase;
 let db: Db;
 let claims: ClientIdClaims;
 let roomId: string;
 
 beforeEach(() => {
-	dir = makeTempDir('parley-claims-');
-	db = openDatabase(join(dir, 'parley.db'));
-	const addUser = db.prepare(
-		"INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)"
-	);
-	addUser.run('alice', 'alice');
-	addUser.run('bob', 'bob');
+	temp = openTempDatabase('parley-claims-', ['alice', 'bob']);
+	db = temp.db;
 	roomId = createRoom(db, 'alice', 'claims', 'private').id;
 	claims = new ClientIdClaims(db);
 });
 
 afterEach(() => {
-	db.close();
-	rmSync(dir, { recursive: true, force: true });
+	temp.dispose();
 });
 
 describe('client id claims and high-water marks', () => {

@@ -36,19 +36,9 @@ function room(): {
 	const bob = createReplica(BOB);
 	const aliceMessage = message(ALICE, 'hi bob');
 	const bobMessage = message(BOB, 'hi alice');
-	expect(
-		server.submit(
-			ALICE,
-			capture(alice.doc, () => alice.messages.push([aliceMessage]))
-		).ok
-	).toBe(true);
+	expect(server.submitChange(alice, () => alice.messages.push([aliceMessage])).ok).toBe(true);
 	pull(bob, server);
-	expect(
-		server.submit(
-			BOB,
-			capture(bob.doc, () => bob.messages.push([bobMessage]))
-		).ok
-	).toBe(true);
+	expect(server.submitChange(bob, () => bob.messages.push([bobMessage])).ok).toBe(true);
 	pull(alice, server);
 	pull(bob, server);
 	return { server, alice, bob, aliceMessage, bobMessage };
@@ -59,10 +49,7 @@ describe('checkUpdate: honest changes', () => {
 		const server = new GateServer();
 		const alice = createReplica(ALICE, 1234);
 		const sent = message(ALICE);
-		const verdict = server.submit(
-			ALICE,
-			capture(alice.doc, () => alice.messages.push([sent]))
-		);
+		const verdict = server.submitChange(alice, () => alice.messages.push([sent]));
 		expect(verdict).toMatchObject({
 			ok: true,
 			clientIds: [1234],
@@ -78,12 +65,7 @@ describe('checkUpdate: honest changes', () => {
 			replyTo: bobMessage.id,
 			files: [{ id: 'f1', name: 'a.png', type: 'image/png', size: 12 }]
 		});
-		expect(
-			server.submit(
-				ALICE,
-				capture(alice.doc, () => alice.messages.push([sent]))
-			).ok
-		).toBe(true);
+		expect(server.submitChange(alice, () => alice.messages.push([sent])).ok).toBe(true);
 	});
 
 	it('accepts an edit and a delete tombstone of your own message', () => {
@@ -102,18 +84,8 @@ describe('checkUpdate: honest changes', () => {
 	it('accepts reacting, un-reacting and a read receipt of your own', () => {
 		const { server, bob, aliceMessage } = room();
 		const key = `${aliceMessage.id}|👍|${BOB}`;
-		expect(
-			server.submit(
-				BOB,
-				capture(bob.doc, () => bob.reactions.set(key, 5))
-			).ok
-		).toBe(true);
-		expect(
-			server.submit(
-				BOB,
-				capture(bob.doc, () => bob.reactions.delete(key))
-			).ok
-		).toBe(true);
+		expect(server.submitChange(bob, () => bob.reactions.set(key, 5)).ok).toBe(true);
+		expect(server.submitChange(bob, () => bob.reactions.delete(key)).ok).toBe(true);
 		const read = capture(bob.doc, () => bob.reads.set(BOB, { upTo: aliceMessage.id, ts: 6 }));
 		expect(server.submit(BOB, read).ok).toBe(true);
 		expect(server.doc.getMap('reactions').has(key)).toBe(false);
@@ -133,18 +105,8 @@ describe('checkUpdate: honest changes', () => {
 	it("accepts a sync whose delete set repeats other users' earlier deletions", () => {
 		const { server, alice, bob, aliceMessage } = room();
 		const key = `${aliceMessage.id}|👍|${BOB}`;
-		expect(
-			server.submit(
-				BOB,
-				capture(bob.doc, () => bob.reactions.set(key, 1))
-			).ok
-		).toBe(true);
-		expect(
-			server.submit(
-				BOB,
-				capture(bob.doc, () => bob.reactions.delete(key))
-			).ok
-		).toBe(true);
+		expect(server.submitChange(bob, () => bob.reactions.set(key, 1)).ok).toBe(true);
+		expect(server.submitChange(bob, () => bob.reactions.delete(key)).ok).toBe(true);
 		pull(alice, server);
 		alice.reads.set(ALICE, { upTo: aliceMessage.id, ts: 9 });
 		const update = syncStep2(alice, server);
@@ -157,12 +119,7 @@ describe('checkUpdate: honest changes', () => {
 		const alice = createReplica(ALICE);
 		const first = message(ALICE, 'one');
 		const second = message(ALICE, 'two');
-		expect(
-			server.submit(
-				ALICE,
-				capture(alice.doc, () => alice.messages.push([first]))
-			).ok
-		).toBe(true);
+		expect(server.submitChange(alice, () => alice.messages.push([first])).ok).toBe(true);
 		alice.messages.push([second]);
 		// The whole state: the first message again (a duplicate id if checked) plus the second.
 		const whole = Y.encodeStateAsUpdate(alice.doc);
@@ -201,10 +158,7 @@ describe('checkUpdate: rule 1 (roots, types, JSON only)', () => {
 	it('refuses an unknown root', () => {
 		const { server, alice } = room();
 		expectRefused(
-			server.submit(
-				ALICE,
-				capture(alice.doc, () => alice.doc.getArray('evil').push([1]))
-			),
+			server.submitChange(alice, () => alice.doc.getArray('evil').push([1])),
 			/rule 1: unknown root/
 		);
 	});
@@ -366,10 +320,7 @@ describe('checkUpdate: rule 2 (message schema, author, unused id)', () => {
 	it('refuses a message that is not an object', () => {
 		const { server, alice } = room();
 		expectRefused(
-			server.submit(
-				ALICE,
-				capture(alice.doc, () => alice.messages.push(['hi']))
-			),
+			server.submitChange(alice, () => alice.messages.push(['hi'])),
 			/rule 2/
 		);
 	});
@@ -379,17 +330,11 @@ describe('checkUpdate: rule 3 (messages are never deleted)', () => {
 	it("refuses deleting another user's message and your own", () => {
 		const { server, alice } = room();
 		expectRefused(
-			server.submit(
-				ALICE,
-				capture(alice.doc, () => alice.messages.delete(1, 1))
-			),
+			server.submitChange(alice, () => alice.messages.delete(1, 1)),
 			/rule 3/
 		);
 		expectRefused(
-			server.submit(
-				ALICE,
-				capture(alice.doc, () => alice.messages.delete(0, 1))
-			),
+			server.submitChange(alice, () => alice.messages.delete(0, 1)),
 			/rule 3/
 		);
 		expect(server.doc.getArray('messages').length).toBe(2);
@@ -418,10 +363,7 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 		const { server, alice } = room();
 		const ghost = message(ALICE).id;
 		expectRefused(
-			server.submit(
-				ALICE,
-				capture(alice.doc, () => alice.changes.set(ghost, { text: 'x', ts: 1 }))
-			),
+			server.submitChange(alice, () => alice.changes.set(ghost, { text: 'x', ts: 1 })),
 			/rule 4/
 		);
 	});
@@ -434,10 +376,7 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 		expect(server.submit(ALICE, edit).ok).toBe(true);
 		pull(bob, server);
 		expectRefused(
-			server.submit(
-				BOB,
-				capture(bob.doc, () => bob.changes.delete(aliceMessage.id))
-			),
+			server.submitChange(bob, () => bob.changes.delete(aliceMessage.id)),
 			/rule 4/
 		);
 	});
@@ -446,18 +385,10 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 		const { server, alice, bob, bobMessage } = room();
 		const asAlice = `${bobMessage.id}|👍|${ALICE}`;
 		expectRefused(
-			server.submit(
-				BOB,
-				capture(bob.doc, () => bob.reactions.set(asAlice, 1))
-			),
+			server.submitChange(bob, () => bob.reactions.set(asAlice, 1)),
 			/rule 4/
 		);
-		expect(
-			server.submit(
-				ALICE,
-				capture(alice.doc, () => alice.reactions.set(asAlice, 1))
-			).ok
-		).toBe(true);
+		expect(server.submitChange(alice, () => alice.reactions.set(asAlice, 1)).ok).toBe(true);
 		const again = freshReplica(BOB, server);
 		expectRefused(
 			server.submit(
@@ -493,10 +424,7 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 		];
 		const reasons = cases.map((change) => {
 			const alice = freshReplica(ALICE, server);
-			const verdict = server.submit(
-				ALICE,
-				capture(alice.doc, () => change(alice))
-			);
+			const verdict = server.submitChange(alice, () => change(alice));
 			return verdict.ok ? 'accepted' : verdict.reason;
 		});
 		expect(reasons.every((reason) => /^rule [24]:/.test(reason))).toBe(true);
@@ -553,12 +481,7 @@ describe('checkUpdate: bad bytes and missing dependencies', () => {
 	it('refuses empty, overlapping or unsorted delete ranges', () => {
 		const { server, alice, aliceMessage } = room();
 		const key = `${aliceMessage.id}|👍|${ALICE}`;
-		expect(
-			server.submit(
-				ALICE,
-				capture(alice.doc, () => alice.reactions.set(key, 1))
-			).ok
-		).toBe(true);
+		expect(server.submitChange(alice, () => alice.reactions.set(key, 1)).ok).toBe(true);
 		const client = alice.doc.clientID;
 		const reactionClock = Y.getState(server.doc.store, client) - 1;
 		const cases = [

@@ -1,7 +1,5 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Db } from '../../src/lib/server/db';
+import type { Db } from '../../src/lib/server/db';
 import { openDm } from '../../src/lib/server/dms';
 import {
 	acceptInvite,
@@ -14,29 +12,24 @@ import {
 } from '../../src/lib/server/invites';
 import { addMember } from '../../src/lib/server/memberships';
 import { createRoom, getMembership, type Room } from '../../src/lib/server/rooms';
-import { makeTempDir } from '../support/server';
+import { openTempDatabase, type TempDatabase } from '../support/temp-db';
 
 const HOUR_MS = 60 * 60 * 1000;
 const T0 = 1_800_000_000_000;
 
-let dir: string;
+let temp: TempDatabase;
 let db: Db;
 let room: Room;
 
 beforeEach(() => {
-	dir = makeTempDir('parley-invites-');
-	db = openDatabase(join(dir, 'parley.db'));
-	const insert = db.prepare(
-		"INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)"
-	);
-	for (const id of ['owner', 'member', 'bob', 'carol', 'dave']) insert.run(id, id);
+	temp = openTempDatabase('parley-invites-', ['owner', 'member', 'bob', 'carol', 'dave']);
+	db = temp.db;
 	room = createRoom(db, 'owner', 'Secret', 'private', T0);
 	addMember(db, room.id, 'owner', 'member', T0);
 });
 
 afterEach(() => {
-	db.close();
-	rmSync(dir, { recursive: true, force: true });
+	temp.dispose();
 });
 
 function invite(options: InviteOptions = { expiresInHours: 72 }, now = T0) {

@@ -30,7 +30,11 @@ function roomOf(doc: Y.Doc): RoomTypes {
 }
 
 /** The derivation from scratch, as the room page did it before it was made incremental. */
-function deriveFromScratch(room: RoomTypes, delivery: DeliveryState, selfId: string): MessageView[] {
+function deriveFromScratch(
+	room: RoomTypes,
+	delivery: DeliveryState,
+	selfId: string
+): MessageView[] {
 	const parsed = [];
 	for (const entry of readArrayEntries(room.messages)) {
 		const message = parseMessage(entry.value);
@@ -50,9 +54,11 @@ function deriveFromScratch(room: RoomTypes, delivery: DeliveryState, selfId: str
 		display: displayedText(message, parseChange(room.changes.get(message.id)))
 	}));
 	const sources = indexById(
-		shown.map(
-			({ message, display }): QuotedSource => ({ id: message.id, author: message.author, ...display })
-		)
+		shown.map(({ message, display }): QuotedSource => ({
+			id: message.id,
+			author: message.author,
+			...display
+		}))
 	);
 	return shown.map(({ message, entry, display }, index): MessageView => {
 		const view = {
@@ -115,7 +121,9 @@ describe('MessageViews', () => {
 
 		expect(second[0]).toBe(first[0]);
 		expect(second[1]).not.toBe(first[1]);
-		expect(second[1]?.reactions).toEqual([{ emoji: '👍', count: 1, userIds: ['alice'], mine: true }]);
+		expect(second[1]?.reactions).toEqual([
+			{ emoji: '👍', count: 1, userIds: ['alice'], mine: true }
+		]);
 		expect(second[2]).toMatchObject({ text: 'edited', edited: true });
 	});
 
@@ -168,10 +176,9 @@ describe('MessageViews', () => {
 				const reply = next() < 0.2 && ids.length > 0 ? pick(ids) : undefined;
 				room.messages.push([message(count++, pick(users), reply)]);
 			} else if (action < 0.45) {
-				other.messages.insert(
-					Math.floor(next() * (other.messages.length + 1)),
-					[message(count++, pick(users))]
-				);
+				other.messages.insert(Math.floor(next() * (other.messages.length + 1)), [
+					message(count++, pick(users))
+				]);
 			} else if (action < 0.55) {
 				room.changes.set(pick(ids), { text: `edit ${step}`, ts: step });
 			} else if (action < 0.6) {

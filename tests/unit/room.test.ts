@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as encoding from 'lib0/encoding';
 import pino from 'pino';
 import * as awarenessProtocol from 'y-protocols/awareness';
@@ -25,6 +22,7 @@ import type { AwarenessPolicy, Connection, UpdateAdmission } from '../../sync-se
 import { RoomHub } from '../../sync-server/rooms';
 import { SqliteStore } from '../../sync-server/store';
 import type { Bus, Store, SyncSocket } from '../../sync-server/types';
+import { openTempDatabase, type TempDatabase } from '../support/temp-db';
 
 const log = pino({ level: 'silent' });
 const config = { MAX_MESSAGE_CHARS: 4000, COMPACT_AFTER_UPDATES: 500, ROOM_IDLE_UNLOAD_MS: 60_000 };
@@ -109,8 +107,7 @@ function nextTurn(): Promise<void> {
 	return new Promise((resolve) => setImmediate(resolve));
 }
 
-let dir: string;
-let file: string;
+let temp: TempDatabase;
 let db: Db;
 let roomId: string;
 const open: { close(): void }[] = [];
@@ -143,27 +140,20 @@ function makeHub(
 }
 
 function openSecondConnection(): Db {
-	const second = openDatabase(file);
+	const second = openDatabase(temp.file);
 	open.push(second);
 	return second;
 }
 
 beforeEach(() => {
-	dir = mkdtempSync(join(tmpdir(), 'parley-room-'));
-	file = join(dir, 'parley.db');
-	db = openDatabase(file);
-	for (const id of ['alice', 'bob', 'carol']) {
-		db.prepare(
-			"INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)"
-		).run(id, id);
-	}
+	temp = openTempDatabase('parley-room-', ['alice', 'bob', 'carol']);
+	db = temp.db;
 	roomId = createRoom(db, 'alice', 'room', 'private').id;
 });
 
 afterEach(() => {
 	for (const item of open.splice(0)) item.close();
-	db.close();
-	rmSync(dir, { recursive: true, force: true });
+	temp.dispose();
 });
 
 describe('room hub', () => {

@@ -12,30 +12,23 @@ import {
 	listUserRooms
 } from '../../src/lib/server/rooms';
 import { makeTempDir } from '../support/server';
+import { openTempDatabase, type TempDatabase } from '../support/temp-db';
 
-let dir: string;
+let temp: TempDatabase;
 let db: Db;
 let events: EventEmitter<{ 'membership-revoked': [MembershipRevoked] }>;
 let revoked: MembershipRevoked[];
 
-function addUser(id: string): void {
-	db.prepare(
-		"INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)"
-	).run(id, id);
-}
-
 beforeEach(() => {
-	dir = makeTempDir('parley-rooms-');
-	db = openDatabase(join(dir, 'parley.db'));
-	for (const id of ['owner', 'bob', 'carol']) addUser(id);
+	temp = openTempDatabase('parley-rooms-', ['owner', 'bob', 'carol']);
+	db = temp.db;
 	events = new EventEmitter();
 	revoked = [];
 	events.on('membership-revoked', (event) => revoked.push(event));
 });
 
 afterEach(() => {
-	db.close();
-	rmSync(dir, { recursive: true, force: true });
+	temp.dispose();
 });
 
 describe('joining rooms', () => {

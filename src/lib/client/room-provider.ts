@@ -13,7 +13,12 @@ import * as bc from 'lib0/broadcastchannel';
 import * as encoding from 'lib0/encoding';
 import { encodeAwarenessUpdate } from 'y-protocols/awareness';
 import { writeSyncStep1 } from 'y-protocols/sync';
-import { WebsocketProvider, messageAwareness, messageQueryAwareness, messageSync } from 'y-websocket';
+import {
+	WebsocketProvider,
+	messageAwareness,
+	messageQueryAwareness,
+	messageSync
+} from 'y-websocket';
 
 export class RoomProvider extends WebsocketProvider {
 	override connectBc(): void {

@@ -154,13 +154,13 @@ export class RoomReplica {
 	 * refresh once per type changed, e.g. twice when the replica loads).
 	 */
 	#listenToTransactions(): void {
-		const observed = new Set<unknown>([this.#array, this.#reads, this.#changes, this.#reactions]);
+		const observed: readonly unknown[] = [this.#array, this.#reads, this.#changes, this.#reactions];
 		const reactions: unknown = this.#reactions;
 		const onTransaction = (transaction: Y.Transaction): void => {
 			let touched = false;
 			let reactionsChanged = false;
 			for (const type of transaction.changed.keys()) {
-				if (observed.has(type)) touched = true;
+				if (observed.includes(type)) touched = true;
 				if (type === reactions) reactionsChanged = true;
 			}
 			if (touched) this.#refreshMessages(reactionsChanged);

@@ -7,7 +7,13 @@ import { getConfig } from './config';
 import { deleteSessionCookie, setSessionCookie } from './cookies';
 import { getDb } from './db';
 import { getEvents } from './events';
-import { createRateLimiter, loginKey, type RateLimiter } from './rate-limit';
+import {
+	createRateLimiter,
+	loginKey,
+	type RateLimiter,
+	type RateLimiterOptions,
+	type RateLimitVerdict
+} from './rate-limit';
 import type { LoginInput, RegisterInput } from './schemas';
 import { createSession, invalidateSession, sessionExpiresAt, type User } from './session';
 import { authenticateUser, createUser } from './users';
@@ -27,29 +33,32 @@ export interface AuthContext {
 	readonly clientAddress: string;
 }
 
-let loginLimiter: RateLimiter | undefined;
-let registerLimiter: RateLimiter | undefined;
-
-function getLoginLimiter(): RateLimiter {
-	const config = getConfig();
-	loginLimiter ??= createRateLimiter({
-		maxAttempts: config.LOGIN_MAX_ATTEMPTS,
-		windowMs: config.LOGIN_WINDOW_SECONDS * 1000
-	});
-	return loginLimiter;
+/** A limiter built on first use, so config is read when a request needs it, not at import. */
+function lazyLimiter(options: () => RateLimiterOptions): () => RateLimiter {
+	let limiter: RateLimiter | undefined;
+	return () => (limiter ??= createRateLimiter(options()));
 }
+
+const getLoginLimiter = lazyLimiter(() => ({
+	maxAttempts: getConfig().LOGIN_MAX_ATTEMPTS,
+	windowMs: getConfig().LOGIN_WINDOW_SECONDS * 1000
+}));
 
 /** Sign-ups per client address: generous by default, it only stops floods. */
-function getRegisterLimiter(): RateLimiter {
-	const config = getConfig();
-	registerLimiter ??= createRateLimiter({
-		maxAttempts: config.REGISTER_MAX_PER_WINDOW,
-		windowMs: config.REGISTER_WINDOW_SECONDS * 1000
-	});
-	return registerLimiter;
-}
+const getRegisterLimiter = lazyLimiter(() => ({
+	maxAttempts: getConfig().REGISTER_MAX_PER_WINDOW,
+	windowMs: getConfig().REGISTER_WINDOW_SECONDS * 1000
+}));
 
-const TOO_MANY = 'Too many attempts. Try again later.';
+/** The answer when a limiter refuses: the same for sign-ups and logins. */
+function tooMany(verdict: Extract<RateLimitVerdict, { allowed: false }>): AuthResult {
+	return {
+		ok: false,
+		status: 429,
+		message: 'Too many attempts. Try again later.',
+		retryAfterSeconds: verdict.retryAfterSeconds
+	};
+}
 
 function startSession(cookies: Cookies, user: User): void {
 	const { session, token } = createSession(getDb(), user.id);
@@ -58,14 +67,7 @@ function startSession(cookies: Cookies, user: User): void {
 
 export async function signUp(context: AuthContext, input: RegisterInput): Promise<AuthResult> {
 	const verdict = getRegisterLimiter().consume(context.clientAddress);
-	if (!verdict.allowed) {
-		return {
-			ok: false,
-			status: 429,
-			message: TOO_MANY,
-			retryAfterSeconds: verdict.retryAfterSeconds
-		};
-	}
+	if (!verdict.allowed) return tooMany(verdict);
 	const created = await createUser(getDb(), input.username, input.password);
 	if (!created.ok) return { ok: false, status: 409, message: 'That username is taken.' };
 	startSession(context.cookies, created.user);
@@ -76,14 +78,7 @@ export async function logIn(context: AuthContext, input: LoginInput): Promise<Au
 	const key = loginKey(input.username, context.clientAddress);
 	const limiter = getLoginLimiter();
 	const verdict = limiter.consume(key);
-	if (!verdict.allowed) {
-		return {
-			ok: false,
-			status: 429,
-			message: TOO_MANY,
-			retryAfterSeconds: verdict.retryAfterSeconds
-		};
-	}
+	if (!verdict.allowed) return tooMany(verdict);
 	const user = await authenticateUser(getDb(), input.username, input.password);
 	// One message for an unknown name and a wrong password: the answer must not reveal names.
 	if (!user) return { ok: false, status: 401, message: 'Wrong username or password.' };

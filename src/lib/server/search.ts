@@ -3,7 +3,7 @@
  * migration 3): the writes the sync server's indexer makes and the query behind
  * GET /api/search. See docs/design.md, "Search".
  */
-import { makeSnippet, toFtsQuery } from '../search';
+import { makeSnippet, toFtsQuery, type SearchHit } from '../search';
 import type { Db } from './db';
 
 export interface IndexedMessage {
@@ -105,17 +105,6 @@ export function isRoomIndexed(db: Db, roomId: string): boolean {
 	);
 }
 
-export interface SearchResult {
-	readonly roomId: string;
-	readonly roomName: string;
-	readonly messageId: string;
-	readonly author: string;
-	readonly authorName: string | null;
-	readonly text: string;
-	readonly snippet: string;
-	readonly ts: number;
-}
-
 export const SEARCH_LIMIT_DEFAULT = 20;
 export const SEARCH_LIMIT_MAX = 100;
 
@@ -139,7 +128,7 @@ export function searchMessages(
 	userId: string,
 	terms: readonly string[],
 	limit: number = SEARCH_LIMIT_DEFAULT
-): SearchResult[] {
+): SearchHit[] {
 	const rows = db
 		.prepare(
 			`SELECT mi.room_id, r.name AS room_name, mi.message_id, mi.author, u.username AS author_name,

@@ -7,19 +7,7 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import * as Y from 'yjs';
 import { parseMessage, shortId } from '$lib/client/messages';
 import { parseSavedRooms, roomsKey } from '$lib/client/offline-data';
-import { makeSnippet, matchesAllTerms } from '$lib/search';
-
-/** One found message, the same fields the server's /api/search answers with. */
-export interface SearchHit {
-	readonly roomId: string;
-	readonly roomName: string;
-	readonly messageId: string;
-	readonly author: string;
-	readonly authorName: string | null;
-	readonly text: string;
-	readonly snippet: string;
-	readonly ts: number;
-}
+import { makeSnippet, matchesAllTerms, type SearchHit } from '$lib/search';
 
 function savedAuthorNames(userId: string, roomId: string): Map<string, string> {
 	const names = new Map<string, string>();

@@ -1,0 +1,22 @@
+/**
+ * Room documents as tests build and read them: an update appending one message, and the texts
+ * a list of updates adds up to.
+ */
+import * as Y from 'yjs';
+
+/** A Yjs update appending one message by `author` to `doc` (the client that sends it). */
+export function messageUpdate(doc: Y.Doc, author: string, text: string, ts = 1): Uint8Array {
+	const before = Y.encodeStateVector(doc);
+	doc.getArray('messages').push([{ id: crypto.randomUUID(), author, text, ts }]);
+	return Y.encodeStateAsUpdate(doc, before);
+}
+
+/** The message texts, in order, of a fresh document with `updates` applied. */
+export function messageTexts(updates: Iterable<Uint8Array>): string[] {
+	const doc = new Y.Doc();
+	for (const update of updates) Y.applyUpdate(doc, update);
+	return doc
+		.getArray<{ text: string }>('messages')
+		.toArray()
+		.map((m) => m.text);
+}

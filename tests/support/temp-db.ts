@@ -1,0 +1,38 @@
+/**
+ * A real SQLite database in a fresh temp dir, migrated, for unit tests of the parts that store
+ * things; `dispose()` closes it and removes the dir.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { openDatabase, type Db } from '../../src/lib/server/db';
+import { makeTempDir } from './server';
+
+export interface TempDatabase {
+	readonly db: Db;
+	/** The database file, for opening a second connection like another process would. */
+	readonly file: string;
+	dispose(): void;
+}
+
+/** Opens a fresh database in a temp dir named after `prefix`, with `userIds` already inserted. */
+export function openTempDatabase(prefix: string, userIds: readonly string[] = []): TempDatabase {
+	const dir = makeTempDir(prefix);
+	const file = join(dir, 'parley.db');
+	const db = openDatabase(file);
+	for (const id of userIds) insertUser(db, id);
+	return {
+		db,
+		file,
+		dispose() {
+			db.close();
+			rmSync(dir, { recursive: true, force: true });
+		}
+	};
+}
+
+/** A user row with a placeholder password hash (these tests never log in); username = id. */
+export function insertUser(db: Db, id: string, username = id): void {
+	db.prepare(
+		"INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)"
+	).run(id, username);
+}
