@@ -74,6 +74,9 @@ export function wsOriginOf(httpOrigin: string): string {
 	return httpOrigin.replace(/^http/, 'ws');
 }
 
+/** Connect without the local replica if IndexedDB has not loaded after this long, in ms. */
+const LOCAL_LOAD_TIMEOUT_MS = 5_000;
+
 export class RoomReplica {
 	messages: readonly MessageView[] = $state.raw([]);
 	status: ConnectionStatus = $state('connecting');
@@ -134,7 +137,12 @@ export class RoomReplica {
 		this.#listenToTransactions();
 		this.#persistence = new IndexeddbPersistence(replicaDatabaseName(userId, roomId), this.#doc);
 		this.#skipEncodingLoads(this.#persistence);
+		// If IndexedDB never answers (blocked or broken storage), still sync with the server.
+		const fallback = setTimeout(() => {
+			if (!this.#destroyed) this.#connect();
+		}, LOCAL_LOAD_TIMEOUT_MS);
 		void this.#persistence.whenSynced.then(() => {
+			clearTimeout(fallback);
 			if (this.#destroyed) return;
 			// Before the server or this page adds anything: what "new since last time" means.
 			this.readBaseline =
@@ -187,6 +195,7 @@ export class RoomReplica {
 	 * the server (nor to other tabs) as one big update.
 	 */
 	#connect(): void {
+		if (this.#provider) return;
 		const provider = new RoomProvider(
 			`${this.#options.wsOrigin}/sync`,
 			this.#options.roomId,
