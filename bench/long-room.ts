@@ -10,6 +10,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { SESSION_COOKIE } from '../src/lib/server/session';
+import { replicaHoldsText } from '../tests/support/replica-probe';
 import { ROOT, makeTempDir } from '../tests/support/server';
 import { assertBuilt, startParley } from './lib/harness';
 import { buildHistory, seed, storeSnapshot } from './lib/seed';
@@ -69,25 +70,7 @@ async function waitForLatest(page: Page): Promise<number> {
 /** Polls the replica's IndexedDB until the latest message is stored (y-indexeddb writes late). */
 async function waitUntilStored(page: Page, database: string): Promise<void> {
 	await page.waitForFunction(
-		async ({ name, text }) => {
-			const db = await new Promise<IDBDatabase>((resolve, reject) => {
-				const request = indexedDB.open(name);
-				request.onsuccess = () => resolve(request.result);
-				request.onerror = () => reject(new Error('cannot open the replica'));
-			});
-			try {
-				if (!db.objectStoreNames.contains('updates')) return false;
-				const updates = await new Promise<unknown[]>((resolve, reject) => {
-					const request = db.transaction('updates').objectStore('updates').getAll();
-					request.onsuccess = () => resolve(request.result as unknown[]);
-					request.onerror = () => reject(new Error('cannot read the replica'));
-				});
-				const decoder = new TextDecoder();
-				return updates.some((u) => u instanceof Uint8Array && decoder.decode(u).includes(text));
-			} finally {
-				db.close();
-			}
-		},
+		replicaHoldsText,
 		{ name: database, text: latestText },
 		{ polling: 250, timeout: 120_000 }
 	);

@@ -111,3 +111,28 @@ export function mergeStats(all: readonly WorkerStats[]): WorkerStats {
 		bytes: all.reduce((n, s) => n + s.bytes, 0)
 	};
 }
+
+/** How every worker opens its share of the clients (all but the clients themselves). */
+export type OpenOptions = Omit<Extract<WorkerCommand, { cmd: 'open' }>, 'id' | 'cmd' | 'clients'>;
+
+/**
+ * Opens `clients` split into equal consecutive shares, one per worker (so merged stats keep
+ * the clients' order); resolves with how many failed to open on each worker.
+ */
+export function openAcross(
+	workers: readonly LoadWorker[],
+	clients: readonly ClientSpec[],
+	options: OpenOptions
+): Promise<number[]> {
+	const per = Math.ceil(clients.length / workers.length);
+	return Promise.all(
+		workers.map((worker, w) =>
+			worker.open({ ...options, clients: clients.slice(w * per, (w + 1) * per) })
+		)
+	);
+}
+
+/** The stats of all the workers, merged. */
+export async function statsAcross(workers: readonly LoadWorker[]): Promise<WorkerStats> {
+	return mergeStats(await Promise.all(workers.map((worker) => worker.stats())));
+}

@@ -8,7 +8,13 @@ import { meter, row, startParley, startRelay, type Row } from '../lib/harness';
 import { seed } from '../lib/seed';
 import { Sender, drive } from '../lib/sender';
 import { round, sleep, summarize, waitUntil } from '../lib/stats';
-import { LoadWorker, mergeStats, type ClientSpec, type WorkerStats } from '../lib/workers';
+import {
+	LoadWorker,
+	openAcross,
+	statsAcross,
+	type ClientSpec,
+	type WorkerStats
+} from '../lib/workers';
 
 const SENDERS = 4;
 /** How long after the last send a run may take to deliver the rest. */
@@ -40,19 +46,13 @@ async function measure(target: Target, c: FanoutCase): Promise<Row> {
 			url: target.roomUrl,
 			cookie: target.cookies[SENDERS + i] ?? ''
 		}));
-		const per = Math.ceil(specs.length / workerCount);
-		const failed = await Promise.all(
-			workers.map((worker, w) =>
-				worker.open({
-					origin: target.origin,
-					clients: specs.slice(w * per, (w + 1) * per),
-					sendStep1: false,
-					reconnect: false,
-					sampleEvery: Math.max(1, Math.floor(c.receivers / SAMPLED_SOCKETS)),
-					concurrency: 100
-				})
-			)
-		);
+		const failed = await openAcross(workers, specs, {
+			origin: target.origin,
+			sendStep1: false,
+			reconnect: false,
+			sampleEvery: Math.max(1, Math.floor(c.receivers / SAMPLED_SOCKETS)),
+			concurrency: 100
+		});
 		if (failed.some((n) => n > 0)) throw new Error(`${target.name}: receivers failed to open`);
 		for (let s = 0; s < SENDERS; s++) {
 			const sender = new Sender(
@@ -64,8 +64,7 @@ async function measure(target: Target, c: FanoutCase): Promise<Row> {
 			await sender.open();
 			senders.push(sender);
 		}
-		const stats = async (): Promise<WorkerStats> =>
-			mergeStats(await Promise.all(workers.map((w) => w.stats())));
+		const stats = (): Promise<WorkerStats> => statsAcross(workers);
 		// Warm up (JIT, buffers), let it drain, then count from zero.
 		await drive(senders, c.rate, 1_000);
 		await sleep(500);

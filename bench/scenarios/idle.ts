@@ -7,7 +7,7 @@ import { makeTempDir } from '../../tests/support/server';
 import { row, startParley, type Row } from '../lib/harness';
 import { seed } from '../lib/seed';
 import { round, rssBytes, sleep, waitUntil } from '../lib/stats';
-import { LoadWorker, mergeStats } from '../lib/workers';
+import { LoadWorker, openAcross, statsAcross, type WorkerStats } from '../lib/workers';
 
 const PER_ROOM = 100;
 
@@ -30,22 +30,15 @@ export async function runIdle(options: { sockets: number }): Promise<Row[]> {
 			url: `${server.syncUrl}/${seeded.rooms[Math.floor(i / PER_ROOM)]}`,
 			cookie: u.cookie
 		}));
-		const half = Math.ceil(n / 2);
 		const t0 = performance.now();
-		const failed = await Promise.all(
-			workers.map((w, i) =>
-				w.open({
-					origin: server.url,
-					clients: specs.slice(i * half, (i + 1) * half),
-					sendStep1: false,
-					reconnect: false,
-					sampleEvery: 0,
-					concurrency: 100
-				})
-			)
-		);
-		const stats = async (): Promise<ReturnType<typeof mergeStats>> =>
-			mergeStats(await Promise.all(workers.map((w) => w.stats())));
+		const failed = await openAcross(workers, specs, {
+			origin: server.url,
+			sendStep1: false,
+			reconnect: false,
+			sampleEvery: 0,
+			concurrency: 100
+		});
+		const stats = (): Promise<WorkerStats> => statsAcross(workers);
 		await waitUntil(async () => (await stats()).synced >= n, 60_000, 'idle sockets synced', 100);
 		const openMs = performance.now() - t0;
 		await sleep(2_000);

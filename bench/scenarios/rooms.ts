@@ -7,7 +7,7 @@ import { meter, row, startParley, type Row } from '../lib/harness';
 import { seed } from '../lib/seed';
 import { Sender, drive } from '../lib/sender';
 import { round, sleep, summarize, waitUntil } from '../lib/stats';
-import { LoadWorker, mergeStats } from '../lib/workers';
+import { LoadWorker, openAcross, statsAcross, type WorkerStats } from '../lib/workers';
 
 const PER_ROOM = 5;
 
@@ -30,19 +30,13 @@ export async function runRooms(options: { rooms: number; durationMs: number }): 
 				url: `${server.syncUrl}/${seeded.rooms[Math.floor(i / PER_ROOM)]}`,
 				cookie: u.cookie
 			}));
-		const half = Math.ceil(receivers.length / 2);
-		await Promise.all(
-			workers.map((w, i) =>
-				w.open({
-					origin: server.url,
-					clients: receivers.slice(i * half, (i + 1) * half),
-					sendStep1: false,
-					reconnect: false,
-					sampleEvery: 20,
-					concurrency: 100
-				})
-			)
-		);
+		await openAcross(workers, receivers, {
+			origin: server.url,
+			sendStep1: false,
+			reconnect: false,
+			sampleEvery: 20,
+			concurrency: 100
+		});
 		for (let r = 0; r < rooms; r++) {
 			const user = seeded.users[r * PER_ROOM];
 			if (!user) continue;
@@ -55,8 +49,7 @@ export async function runRooms(options: { rooms: number; durationMs: number }): 
 			await sender.open();
 			senders.push(sender);
 		}
-		const stats = async (): Promise<ReturnType<typeof mergeStats>> =>
-			mergeStats(await Promise.all(workers.map((w) => w.stats())));
+		const stats = (): Promise<WorkerStats> => statsAcross(workers);
 		await drive(senders, rooms, 1_000);
 		await sleep(1_000);
 		await Promise.all(workers.map((w) => w.reset()));

@@ -11,7 +11,7 @@ import { makeTempDir } from '../../tests/support/server';
 import { row, startParley, type Row } from '../lib/harness';
 import { buildHistory, seed } from '../lib/seed';
 import { round, waitUntil, watchPeakRss } from '../lib/stats';
-import { LoadWorker, mergeStats } from '../lib/workers';
+import { LoadWorker, openAcross, statsAcross, type WorkerStats } from '../lib/workers';
 
 const HISTORY = 20;
 
@@ -44,21 +44,14 @@ export async function runStorm(options: { rooms: number; perRoom: number }): Pro
 			url: `${server.syncUrl}/${seeded.rooms[Math.floor(i / perRoom)]}`,
 			cookie: u.cookie
 		}));
-		const half = Math.ceil(n / 2);
-		await Promise.all(
-			workers.map((w, i) =>
-				w.open({
-					origin: server.url,
-					clients: specs.slice(i * half, (i + 1) * half),
-					sendStep1: true,
-					reconnect: true,
-					sampleEvery: 0,
-					concurrency: 100
-				})
-			)
-		);
-		const stats = async (): Promise<ReturnType<typeof mergeStats>> =>
-			mergeStats(await Promise.all(workers.map((w) => w.stats())));
+		await openAcross(workers, specs, {
+			origin: server.url,
+			sendStep1: true,
+			reconnect: true,
+			sampleEvery: 0,
+			concurrency: 100
+		});
+		const stats = (): Promise<WorkerStats> => statsAcross(workers);
 		await waitUntil(async () => (await stats()).synced >= n, 60_000, 'first sync', 100);
 		await server.stop();
 		server = await server.restart(); // resolves when the new process is listening

@@ -1,22 +1,10 @@
-import { error, fail, redirect } from '@sveltejs/kit';
+import { fail, redirect } from '@sveltejs/kit';
 import { getDb } from '$lib/server/db';
-import { describeFailure } from '$lib/server/http';
+import { failAction, readChosenId, signedIn } from '$lib/server/form-actions';
 import { joinRoom } from '$lib/server/memberships';
 import { createRoom, listPublicRooms, listUserRooms } from '$lib/server/rooms';
 import { CreateRoomSchema, parseInput } from '$lib/server/schemas';
-import type { User } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
-
-/** Typed so every failure shape has the same `fields` type for the page. */
-function noFields(): Record<string, string> {
-	return {};
-}
-
-/** hooks.server.ts already sends signed-out visitors to /login; this only narrows the type. */
-function signedIn(user: User | null): User {
-	if (!user) error(401, 'You are not logged in.');
-	return user;
-}
 
 export const load: PageServerLoad = ({ locals }) => {
 	const user = signedIn(locals.user);
@@ -53,19 +41,10 @@ export const actions = {
 	},
 	join: async ({ request, locals }) => {
 		const user = signedIn(locals.user);
-		const roomId = (await request.formData()).get('roomId');
-		if (typeof roomId !== 'string' || roomId === '') {
-			return fail(400, {
-				action: 'join' as const,
-				message: 'Choose a room to join.',
-				fields: noFields()
-			});
-		}
-		const result = joinRoom(getDb(), roomId, user.id);
-		if (!result.ok) {
-			const { status, message } = describeFailure(result.reason);
-			return fail(status, { action: 'join' as const, message, fields: noFields() });
-		}
+		const roomId = await readChosenId(request, 'roomId', 'join', 'Choose a room to join.');
+		if (!roomId.ok) return roomId.failure;
+		const result = joinRoom(getDb(), roomId.id, user.id);
+		if (!result.ok) return failAction('join', result.reason);
 		redirect(303, `/rooms/${result.value.id}`);
 	}
 } satisfies Actions;

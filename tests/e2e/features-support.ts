@@ -5,7 +5,8 @@
  */
 import type { BrowserContext, Locator, Page } from '@playwright/test';
 import { connectClient, type SyncClient } from '../support/sync-client';
-import { expect, submitMessage } from './fixtures';
+import type * as Y from 'yjs';
+import { expect, submitMessage, type ChatUser } from './fixtures';
 
 /** Sends `text` from the composer and waits until the composer is empty again (sent). */
 export async function sendMessage(page: Page, text: string): Promise<void> {
@@ -38,4 +39,31 @@ export async function syncClientOf(
 	const client = connectClient({ syncUrl, roomId, cookie, userId });
 	await client.waitFor(() => client.provider.synced, 10_000, 'the sync client to sync');
 	return client;
+}
+
+/**
+ * Has a fresh sync client with `user`'s own session forge a change (`forge` edits its doc) once
+ * its replica holds the message `messageId`, and resolves with the reason the server gave when
+ * it refused the change.
+ */
+export async function refusalOfForgery(
+	user: ChatUser,
+	syncUrl: string,
+	roomId: string,
+	messageId: string,
+	forge: (doc: Y.Doc) => void
+): Promise<string | undefined> {
+	const attacker = await syncClientOf(user.context, syncUrl, roomId, user.id);
+	try {
+		await attacker.waitFor(
+			() => attacker.messages().some((message) => message.id === messageId),
+			10_000,
+			'the message to forge a change of'
+		);
+		forge(attacker.doc);
+		await attacker.waitFor(() => attacker.denied.length >= 1, 10_000, 'a refusal');
+		return attacker.denied[0];
+	} finally {
+		attacker.destroy();
+	}
 }

@@ -11,6 +11,7 @@ import {
 	type WebSocketRoute
 } from '@playwright/test';
 import { startServer, type ServerHandle } from '../support/server';
+import { replicaHoldsText } from '../support/replica-probe';
 
 export { expect };
 
@@ -233,8 +234,7 @@ export async function waitUntilAvailableOffline(
 
 /**
  * Waits until `text` is in the room's IndexedDB replica: y-indexeddb writes after the change,
- * so closing or reloading a page right after an offline send could lose it otherwise. Message
- * text is stored as UTF-8 inside the Yjs updates, so a byte search finds it.
+ * so closing or reloading a page right after an offline send could lose it otherwise.
  */
 export async function waitUntilSavedLocally(
 	page: Page,
@@ -243,32 +243,7 @@ export async function waitUntilSavedLocally(
 	text: string
 ): Promise<void> {
 	await expect
-		.poll(() =>
-			page.evaluate(
-				async ({ name, text }) => {
-					const db = await new Promise<IDBDatabase>((resolve, reject) => {
-						const request = indexedDB.open(name);
-						request.onsuccess = () => resolve(request.result);
-						request.onerror = () => reject(new Error('cannot open the replica'));
-					});
-					try {
-						if (!db.objectStoreNames.contains('updates')) return false;
-						const updates = await new Promise<unknown[]>((resolve, reject) => {
-							const request = db.transaction('updates').objectStore('updates').getAll();
-							request.onsuccess = () => resolve(request.result as unknown[]);
-							request.onerror = () => reject(new Error('cannot read the replica'));
-						});
-						const decoder = new TextDecoder();
-						return updates.some(
-							(update) => update instanceof Uint8Array && decoder.decode(update).includes(text)
-						);
-					} finally {
-						db.close();
-					}
-				},
-				{ name: `parley:${userId}:${roomId}`, text }
-			)
-		)
+		.poll(() => page.evaluate(replicaHoldsText, { name: `parley:${userId}:${roomId}`, text }))
 		.toBe(true);
 }
 

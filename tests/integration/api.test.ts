@@ -377,6 +377,48 @@ describe('pages', () => {
 		);
 	});
 
+	it('joins a public room through the home page form; a missing or unknown room is refused', async () => {
+		const [owner, visitor] = await Promise.all([
+			registeredClient(server.url),
+			registeredClient(server.url)
+		]);
+		const room = await createRoom(owner, 'Plaza', 'public');
+		expect((await postForm('/?/join', {}, visitor.cookie)).status).toBe(400);
+		expect((await postForm('/?/join', { roomId: 'nosuchroom' }, visitor.cookie)).status).toBe(404);
+		const joined = await postForm('/?/join', { roomId: room.id }, visitor.cookie);
+		expect(joined.status).toBe(303);
+		expect(joined.headers.get('location')).toBe(`/rooms/${room.id}`);
+		const rooms = await visitor.get<{ rooms: { id: string }[] }>('/api/rooms');
+		expect(rooms.body.rooms.map((r) => r.id)).toContain(room.id);
+	});
+
+	it('removes a member and revokes invites through the members page forms, refusing empty choices', async () => {
+		const [owner, member] = await Promise.all([
+			registeredClient(server.url),
+			registeredClient(server.url)
+		]);
+		const room = await createRoom(owner, 'Workshop', 'private');
+		await owner.post(`/api/rooms/${room.id}/members`, { username: member.username });
+		const page = `/rooms/${room.id}/members`;
+		expect((await postForm(`${page}?/remove`, {}, owner.cookie)).status).toBe(400);
+		expect((await postForm(`${page}?/revokeInvite`, {}, owner.cookie)).status).toBe(400);
+		// Only the owner removes others.
+		expect(
+			(await postForm(`${page}?/remove`, { userId: owner.userId }, member.cookie)).status
+		).toBe(403);
+		expect(
+			(await postForm(`${page}?/remove`, { userId: member.userId }, owner.cookie)).status
+		).toBe(200);
+		const rooms = await member.get<{ rooms: { id: string }[] }>('/api/rooms');
+		expect(rooms.body.rooms.map((r) => r.id)).not.toContain(room.id);
+		const unknownInvite = await postForm(
+			`${page}?/revokeInvite`,
+			{ inviteId: 'nosuchinvite' },
+			owner.cookie
+		);
+		expect(unknownInvite.status).toBe(404);
+	});
+
 	it('shows the members page to members and 403 to others', async () => {
 		const [owner, member, stranger] = await Promise.all([
 			registeredClient(server.url),

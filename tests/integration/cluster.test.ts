@@ -10,7 +10,7 @@ import { SqliteStore } from '../../sync-server/store';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startRedis, type RedisHandle } from '../support/redis';
 import { makeTempDir, startServer, type ServerHandle } from '../support/server';
-import { connectClient, type SyncClient } from '../support/sync-client';
+import { connectAs, type SyncClient } from '../support/sync-client';
 import { waitFor } from '../support/wait';
 
 /** One person's replica: the doc outlives the providers it is synced through. */
@@ -36,15 +36,7 @@ function newRoom(): Promise<string> {
 }
 
 function connect(user: User, server: ServerHandle, roomId: string, doc: Y.Doc): SyncClient {
-	return connectClient({
-		syncUrl: server.syncUrl,
-		roomId,
-		cookie: user.cookie,
-		userId: user.userId,
-		// Each test instance has its own ORIGIN (its own port); behind nginx they share one.
-		origin: server.url,
-		doc
-	});
+	return connectAs(user, server, roomId, doc);
 }
 
 async function join(user: User, server: ServerHandle, roomId: string): Promise<Participant> {

@@ -17,7 +17,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
-import { connectClient } from '../support/sync-client';
+import { connectAs } from '../support/sync-client';
 import { RawClient, captureUpdate } from './gate-raw-client';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now());
@@ -252,20 +252,8 @@ describe('fuzzing the sync server', () => {
 		expect(maxRss).toBeLessThan(RSS_LIMIT_MB);
 
 		// Honest members still sync a message both ways.
-		const a = connectClient({
-			syncUrl: server.syncUrl,
-			roomId,
-			cookie: alice.cookie,
-			userId: alice.userId,
-			origin: server.url
-		});
-		const b = connectClient({
-			syncUrl: server.syncUrl,
-			roomId,
-			cookie: bob.cookie,
-			userId: bob.userId,
-			origin: server.url
-		});
+		const a = connectAs(alice, server, roomId);
+		const b = connectAs(bob, server, roomId);
 		try {
 			await a.waitFor(() => a.provider.synced, 5_000, 'alice synced');
 			await b.waitFor(() => b.provider.synced, 5_000, 'bob synced');

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
-import { connectClient, type SyncClient } from '../support/sync-client';
+import { connectAs, type SyncClient } from '../support/sync-client';
 import { RawClient, captureUpdate, storedLog } from './gate-raw-client';
 
 let server: ServerHandle;
@@ -156,13 +156,7 @@ beforeAll(async () => {
 	server = await startServer();
 	[mallory, bob] = await Promise.all([registeredClient(server.url), registeredClient(server.url)]);
 	roomId = await createPrivateRoom(bob, 'gate', [mallory]);
-	bobClient = connectClient({
-		syncUrl: server.syncUrl,
-		roomId,
-		cookie: bob.cookie,
-		userId: bob.userId,
-		origin: server.url
-	});
+	bobClient = connectAs(bob, server, roomId);
 	await bobClient.waitFor(() => bobClient.provider.synced, 5_000, 'bob synced');
 	bobMessageId = bobClient.send('bob was here').id;
 	bobClient.doc.getMap('reads').set(bob.userId, { upTo: bobMessageId, ts: 1 });
@@ -215,13 +209,7 @@ describe('the gate against a hostile member', () => {
 
 	it('does not let a member speak for another member’s presence', async () => {
 		bobClient.provider.awareness.setLocalStateField('typing', false);
-		const observer = connectClient({
-			syncUrl: server.syncUrl,
-			roomId,
-			cookie: bob.cookie,
-			userId: bob.userId,
-			origin: server.url
-		});
+		const observer = connectAs(bob, server, roomId);
 		try {
 			await observer.waitFor(() => observer.provider.synced, 5_000, 'observer synced');
 			const bobId = bobClient.doc.clientID;

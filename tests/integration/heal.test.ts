@@ -9,7 +9,7 @@ import * as Y from 'yjs';
 import { databaseFile } from '../../src/lib/server/db';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
-import { connectClient, type ChatMessage, type SyncClient } from '../support/sync-client';
+import { connectAs, type ChatMessage, type SyncClient } from '../support/sync-client';
 import { RawClient, captureUpdate, storedLog } from './gate-raw-client';
 
 let server: ServerHandle;
@@ -22,14 +22,7 @@ const clients: SyncClient[] = [];
 const raws: RawClient[] = [];
 
 function connect(user: User, handle: ServerHandle, doc?: Y.Doc): SyncClient {
-	const client = connectClient({
-		syncUrl: handle.syncUrl,
-		roomId,
-		cookie: user.cookie,
-		userId: user.userId,
-		origin: handle.url,
-		...(doc ? { doc } : {})
-	});
+	const client = connectAs(user, handle, roomId, doc);
 	clients.push(client);
 	return client;
 }

@@ -8,7 +8,7 @@ import { databaseFile, openDatabase } from '../../src/lib/server/db';
 import { SqliteStore } from '../../sync-server/store';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
-import { connectClient, type SyncClient } from '../support/sync-client';
+import { connectAs, type SyncClient } from '../support/sync-client';
 import * as Y from 'yjs';
 
 let server: ServerHandle;
@@ -19,14 +19,7 @@ let roomId: string;
 const clients: SyncClient[] = [];
 
 function join(user: User, options: { doc?: Y.Doc } = {}): SyncClient {
-	const client = connectClient({
-		syncUrl: server.syncUrl,
-		roomId,
-		cookie: user.cookie,
-		userId: user.userId,
-		origin: server.url,
-		...options
-	});
+	const client = connectAs(user, server, roomId, options.doc);
 	clients.push(client);
 	return client;
 }

@@ -173,3 +173,23 @@ export function connectClient(options: SyncClientOptions): SyncClient {
 	};
 	return client;
 }
+
+/**
+ * Connects a registered user (an ApiClient from registeredClient) to `roomId` on `server` as
+ * their browser would: their session cookie, their id as author, the server's own origin.
+ */
+export function connectAs(
+	user: { readonly cookie?: string | null; readonly userId: string },
+	server: { readonly syncUrl: string; readonly url: string },
+	roomId: string,
+	doc?: Y.Doc
+): SyncClient {
+	return connectClient({
+		syncUrl: server.syncUrl,
+		roomId,
+		cookie: user.cookie,
+		userId: user.userId,
+		origin: server.url,
+		...(doc ? { doc } : {})
+	});
+}

@@ -1,24 +1,13 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import { getConfig } from '$lib/server/config';
 import { getDb } from '$lib/server/db';
+import { failAction, readChosenId, signedIn } from '$lib/server/form-actions';
 import { describeFailure } from '$lib/server/http';
 import { createInvite, inviteUrl, listActiveInvites, revokeInvite } from '$lib/server/invites';
 import { addMember, listMembers, removeMember } from '$lib/server/memberships';
 import { getMembership, getRoom } from '$lib/server/rooms';
 import { AddMemberSchema, INVITE_HOURS_DEFAULT, parseInput } from '$lib/server/schemas';
-import type { User } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
-
-/** Typed so every failure shape has the same `fields` type for the page. */
-function noFields(): Record<string, string> {
-	return {};
-}
-
-/** hooks.server.ts already sends signed-out visitors to /login; this only narrows the type. */
-function signedIn(user: User | null): User {
-	if (!user) error(401, 'You are not logged in.');
-	return user;
-}
 
 export const load: PageServerLoad = ({ locals, params }) => {
 	const user = signedIn(locals.user);
@@ -75,19 +64,11 @@ export const actions = {
 	},
 	remove: async ({ request, locals, params }) => {
 		const user = signedIn(locals.user);
-		const userId = (await request.formData()).get('userId');
-		if (typeof userId !== 'string' || userId === '') {
-			return fail(400, {
-				action: 'remove' as const,
-				message: 'Choose a member to remove.',
-				fields: noFields()
-			});
-		}
+		const chosen = await readChosenId(request, 'userId', 'remove', 'Choose a member to remove.');
+		if (!chosen.ok) return chosen.failure;
+		const userId = chosen.id;
 		const result = removeMember(getDb(), params.id, user.id, userId);
-		if (!result.ok) {
-			const { status, message } = describeFailure(result.reason);
-			return fail(status, { action: 'remove' as const, message, fields: noFields() });
-		}
+		if (!result.ok) return failAction('remove', result.reason);
 		// Leaving the room ends access to this page too.
 		if (userId === user.id) redirect(303, '/');
 		return { action: 'remove' as const, removed: userId };
@@ -97,10 +78,7 @@ export const actions = {
 		const result = createInvite(getDb(), params.id, user.id, {
 			expiresInHours: INVITE_HOURS_DEFAULT
 		});
-		if (!result.ok) {
-			const { status, message } = describeFailure(result.reason);
-			return fail(status, { action: 'invite' as const, message, fields: noFields() });
-		}
+		if (!result.ok) return failAction('invite', result.reason);
 		const { invite, token } = result.value;
 		return {
 			action: 'invite' as const,
@@ -110,19 +88,16 @@ export const actions = {
 	},
 	revokeInvite: async ({ request, locals, params }) => {
 		const user = signedIn(locals.user);
-		const inviteId = (await request.formData()).get('inviteId');
-		if (typeof inviteId !== 'string' || inviteId === '') {
-			return fail(400, {
-				action: 'revokeInvite' as const,
-				message: 'Choose an invite to revoke.',
-				fields: noFields()
-			});
-		}
+		const chosen = await readChosenId(
+			request,
+			'inviteId',
+			'revokeInvite',
+			'Choose an invite to revoke.'
+		);
+		if (!chosen.ok) return chosen.failure;
+		const inviteId = chosen.id;
 		const result = revokeInvite(getDb(), params.id, user.id, inviteId);
-		if (!result.ok) {
-			const { status, message } = describeFailure(result.reason);
-			return fail(status, { action: 'revokeInvite' as const, message, fields: noFields() });
-		}
+		if (!result.ok) return failAction('revokeInvite', result.reason);
 		return { action: 'revokeInvite' as const, revoked: inviteId };
 	}
 } satisfies Actions;
