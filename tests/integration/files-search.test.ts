@@ -1,7 +1,8 @@
 /**
  * Attachments and search through the HTTP API of the real program (startServer) after a build.
- * The search indexer is not wired into the live sync server yet, so the search tests index
- * with it directly on the server's own SQLite file, as the sync server will after each commit.
+ * The search tests index with the indexer directly on the server's own SQLite file, to test the
+ * API's rules (membership, removal) apart from the sync path; search-indexing.test.ts covers a
+ * message going through the sync server into the index.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
