@@ -28,6 +28,12 @@ const RETRY_MAX_MS = 5_000;
  * How often every loaded room re-reads its members and closes non-members' sockets: a safety
  * net for a `revoke` bus message lost while Redis was down (revocations are not in the log).
  */
+/**
+ * Committed updates are indexed for search at most this long after their commit, many per
+ * SQLite transaction: one transaction per commit cost more than the rest of the hot path.
+ */
+const INDEX_BATCH_MS = 100;
+
 export const MEMBERSHIP_CHECK_INTERVAL_MS = 30_000;
 
 export interface RoomHubOptions {
@@ -69,6 +75,8 @@ export class RoomHub {
 	readonly #members: ((roomId: string) => ReadonlySet<string>) | undefined;
 	readonly #membershipTimer: ReturnType<typeof setInterval> | undefined;
 	readonly #indexer: SearchIndexer | undefined;
+	#indexQueue: { roomId: string; data: Uint8Array }[] = [];
+	#indexTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(options: RoomHubOptions) {
 		this.#ctx = {
@@ -194,13 +202,21 @@ export class RoomHub {
 			touched.add(item.room);
 		});
 		for (const room of touched) room.flushed();
-		const indexer = this.#indexer;
-		if (indexer) {
-			// The gate-reduced bytes, exactly what was committed; indexed after this turn.
-			const committed = batch.map((item) => ({ roomId: item.room.id, data: item.data }));
-			setImmediate(() => indexer.indexCommitted(committed));
+		if (this.#indexer) {
+			// The gate-reduced bytes, exactly what was committed; indexed in batches, off the hot path.
+			for (const item of batch) this.#indexQueue.push({ roomId: item.room.id, data: item.data });
+			this.#indexTimer ??= setTimeout(() => this.#indexPending(), INDEX_BATCH_MS);
 		}
 		return true;
+	}
+
+	/** Indexes what was committed since the last batch, in one transaction. */
+	#indexPending(): void {
+		clearTimeout(this.#indexTimer);
+		this.#indexTimer = undefined;
+		const queued = this.#indexQueue;
+		this.#indexQueue = [];
+		if (queued.length > 0) this.#indexer?.indexCommitted(queued);
 	}
 
 	/**
@@ -222,6 +238,7 @@ export class RoomHub {
 	/** SIGTERM: commit what is pending, snapshot every room, close every socket (1012). */
 	async shutdown(): Promise<void> {
 		this.flush();
+		this.#indexPending();
 		for (const room of this.rooms.values()) {
 			room.compact();
 			room.closeAll(CloseCode.SERVICE_RESTART, 'server restarting');

@@ -47,6 +47,27 @@ export function migrate(db: Db, list: readonly Migration[] = migrations): number
 	return applied;
 }
 
+const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/**
+ * A statement prepared once per connection and reused: for queries on hot paths (every request,
+ * every sync upgrade, every indexed message), where `db.prepare` would cost more than the query.
+ * A WeakMap, so a closed (test) database takes its statements with it.
+ */
+export function cachedStatement<P extends unknown[] = unknown[], R = unknown>(
+	db: Db,
+	sql: string
+): Database.Statement<P, R> {
+	let cache = statementCache.get(db);
+	if (!cache) statementCache.set(db, (cache = new Map()));
+	let statement = cache.get(sql);
+	if (!statement) {
+		statement = db.prepare(sql);
+		cache.set(sql, statement);
+	}
+	return statement as unknown as Database.Statement<P, R>;
+}
+
 export function databaseFile(dataDir: string): string {
 	return join(dataDir, 'parley.db');
 }

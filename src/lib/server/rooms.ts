@@ -1,8 +1,7 @@
 /**
  * Rooms and memberships: the queries both the HTTP API and the sync server's upgrade use.
  */
-import type Database from 'better-sqlite3';
-import type { Db } from './db';
+import { cachedStatement, type Db } from './db';
 import { generateId } from './id';
 
 export type Visibility = 'public' | 'private';
@@ -44,22 +43,15 @@ export function getRoom(db: Db, roomId: string): Room | null {
 	return row ? toRoom(row) : null;
 }
 
-/** Asked on every room request and sync upgrade: prepared once per database. */
-const selectMembershipStatements = new WeakMap<
-	Db,
-	Database.Statement<[string, string], { role: Role }>
->();
-
 /** The user's role in the room, or null when they are not a member. */
 export function getMembership(db: Db, roomId: string, userId: string): Role | null {
-	let statement = selectMembershipStatements.get(db);
-	if (!statement) {
-		statement = db.prepare<[string, string], { role: Role }>(
+	// Asked on every room request and sync upgrade.
+	return (
+		cachedStatement<[string, string], { role: Role }>(
+			db,
 			'SELECT role FROM memberships WHERE room_id = ? AND user_id = ?'
-		);
-		selectMembershipStatements.set(db, statement);
-	}
-	return statement.get(roomId, userId)?.role ?? null;
+		).get(roomId, userId)?.role ?? null
+	);
 }
 
 export function createRoom(

@@ -4,7 +4,7 @@
  * GET /api/search. See docs/design.md, "Search".
  */
 import { makeSnippet, toFtsQuery, type SearchHit } from '../search';
-import type { Db } from './db';
+import { cachedStatement, type Db } from './db';
 
 export interface IndexedMessage {
 	readonly id: string;
@@ -22,7 +22,8 @@ export interface MessageChange {
 
 /** Adds a message; a message already indexed is left alone (message objects never change). */
 export function indexMessage(db: Db, roomId: string, message: IndexedMessage): void {
-	db.prepare(
+	cachedStatement(
+		db,
 		`INSERT INTO message_index (room_id, message_id, author, ts, text) VALUES (?, ?, ?, ?, ?)
 		 ON CONFLICT (room_id, message_id) DO NOTHING`
 	).run(roomId, message.id, message.author, message.ts, message.text);
@@ -41,22 +42,20 @@ export function applyMessageChange(
 ): boolean {
 	if (change.deleted === true) {
 		return (
-			db
-				.prepare(
-					`UPDATE message_index SET deleted = 1, text = '', changed_ts = max(changed_ts, ?)
+			cachedStatement(
+				db,
+				`UPDATE message_index SET deleted = 1, text = '', changed_ts = max(changed_ts, ?)
 					 WHERE room_id = ? AND message_id = ?`
-				)
-				.run(change.ts, roomId, messageId).changes > 0
+			).run(change.ts, roomId, messageId).changes > 0
 		);
 	}
 	if (change.text === undefined) return false;
 	return (
-		db
-			.prepare(
-				`UPDATE message_index SET text = ?, changed_ts = ?
+		cachedStatement(
+			db,
+			`UPDATE message_index SET text = ?, changed_ts = ?
 				 WHERE room_id = ? AND message_id = ? AND deleted = 0 AND changed_ts <= ?`
-			)
-			.run(change.text, change.ts, roomId, messageId, change.ts).changes > 0
+		).run(change.text, change.ts, roomId, messageId, change.ts).changes > 0
 	);
 }
 
@@ -69,7 +68,8 @@ export function recordChangeItem(
 	length: number,
 	messageId: string
 ): void {
-	db.prepare(
+	cachedStatement(
+		db,
 		`INSERT INTO message_change_items (room_id, client, clock, length, message_id)
 		 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 	).run(roomId, client, clock, length, messageId);
@@ -82,26 +82,25 @@ export function findChangeItemKey(
 	client: number,
 	clock: number
 ): string | null {
-	const row = db
-		.prepare(
-			`SELECT message_id, clock, length FROM message_change_items
+	const row = cachedStatement(
+		db,
+		`SELECT message_id, clock, length FROM message_change_items
 			 WHERE room_id = ? AND client = ? AND clock <= ? ORDER BY clock DESC LIMIT 1`
-		)
-		.get(roomId, client, clock) as
-		{ message_id: string; clock: number; length: number } | undefined;
+	).get(roomId, client, clock) as { message_id: string; clock: number; length: number } | undefined;
 	return row && clock < row.clock + row.length ? row.message_id : null;
 }
 
 /** Forgets everything indexed for the room (before a rebuild from its full state). */
 export function clearRoomIndex(db: Db, roomId: string): void {
-	db.prepare('DELETE FROM message_index WHERE room_id = ?').run(roomId);
-	db.prepare('DELETE FROM message_change_items WHERE room_id = ?').run(roomId);
+	cachedStatement(db, 'DELETE FROM message_index WHERE room_id = ?').run(roomId);
+	cachedStatement(db, 'DELETE FROM message_change_items WHERE room_id = ?').run(roomId);
 }
 
 /** Whether the room has anything in the index. */
 export function isRoomIndexed(db: Db, roomId: string): boolean {
 	return (
-		db.prepare('SELECT 1 FROM message_index WHERE room_id = ? LIMIT 1').get(roomId) !== undefined
+		cachedStatement(db, 'SELECT 1 FROM message_index WHERE room_id = ? LIMIT 1').get(roomId) !==
+		undefined
 	);
 }
 
@@ -129,9 +128,9 @@ export function searchMessages(
 	terms: readonly string[],
 	limit: number = SEARCH_LIMIT_DEFAULT
 ): SearchHit[] {
-	const rows = db
-		.prepare(
-			`SELECT mi.room_id, r.name AS room_name, mi.message_id, mi.author, u.username AS author_name,
+	const rows = cachedStatement(
+		db,
+		`SELECT mi.room_id, r.name AS room_name, mi.message_id, mi.author, u.username AS author_name,
 				mi.text, mi.ts
 			 FROM message_fts
 			 JOIN message_index mi ON mi.rowid = message_fts.rowid
@@ -141,8 +140,7 @@ export function searchMessages(
 			 WHERE message_fts MATCH ? AND mi.deleted = 0
 			 ORDER BY mi.ts DESC, mi.rowid DESC
 			 LIMIT ?`
-		)
-		.all(userId, toFtsQuery(terms), limit) as SearchRow[];
+	).all(userId, toFtsQuery(terms), limit) as SearchRow[];
 	return rows.map((row) => ({
 		roomId: row.room_id,
 		roomName: row.room_name,

@@ -6,8 +6,7 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
-import type Database from 'better-sqlite3';
-import type { Db } from './db';
+import { cachedStatement, type Db } from './db';
 
 export const SESSION_COOKIE = 'parley_session';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -68,23 +67,9 @@ interface SessionRow {
 	username: string;
 }
 
-/**
- * The session lookup runs on every request and every sync upgrade: prepared once per database
- * (a WeakMap, so a closed test database takes its statement with it).
- */
-const selectSessionStatements = new WeakMap<Db, Database.Statement<[string], SessionRow>>();
-
-function selectSession(db: Db): Database.Statement<[string], SessionRow> {
-	let statement = selectSessionStatements.get(db);
-	if (!statement) {
-		statement = db.prepare<[string], SessionRow>(
-			`SELECT s.id, s.secret_hash, s.user_id, s.created_at, s.last_verified_at, u.username
-			 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`
-		);
-		selectSessionStatements.set(db, statement);
-	}
-	return statement;
-}
+/** Runs on every request and every sync upgrade. */
+const SELECT_SESSION = `SELECT s.id, s.secret_hash, s.user_id, s.created_at, s.last_verified_at, u.username
+	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`;
 
 /** Checks a cookie token. Expired sessions are deleted; active ones are renewed hourly. */
 export function validateSessionToken(
@@ -97,7 +82,7 @@ export function validateSessionToken(
 	if (parts.length !== 2) return INVALID;
 	const [id, secret] = parts as [string, string];
 	if (!id || !secret || id.length > 64 || secret.length > 64) return INVALID;
-	const row = selectSession(db).get(id);
+	const row = cachedStatement<[string], SessionRow>(db, SELECT_SESSION).get(id);
 	if (!row) return INVALID;
 	if (!constantTimeEqual(hashSecret(secret), new Uint8Array(row.secret_hash))) return INVALID;
 	if (now - row.last_verified_at >= inactivityDays * DAY_MS) {
