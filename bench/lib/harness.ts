@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, freePort, startServer, type ServerHandle } from '../../tests/support/server';
-import { cpuMicros, rssBytes, round } from './stats';
+import { cpuMicros, rssBytes, round, type Latency } from './stats';
 
 export interface Row {
 	readonly scenario: string;
@@ -30,6 +30,35 @@ export interface Row {
 
 export function row(values: Omit<Row, 'loadavg'>): Row {
 	return { ...values, loadavg: loadavg().map((l) => round(l, 2)) };
+}
+
+/** The fields every delivery scenario computes the same way, from what it counted. */
+export function deliveryRow(values: {
+	readonly scenario: string;
+	readonly server: string;
+	readonly config: string;
+	readonly delivered: number;
+	readonly expected: number;
+	readonly elapsedS: number;
+	readonly latency: Latency;
+	readonly usage: { readonly cpuMicros: number; readonly rssMb: number };
+	readonly extra: Row['extra'];
+}): Row {
+	const { delivered, latency, usage } = values;
+	return row({
+		scenario: values.scenario,
+		server: values.server,
+		config: values.config,
+		deliveries: delivered,
+		deliveriesPerSecond: Math.round(delivered / values.elapsedS),
+		p50Ms: round(latency.p50),
+		p99Ms: round(latency.p99),
+		maxMs: round(latency.max),
+		lost: Math.max(0, values.expected - delivered),
+		cpuMicrosPerDelivery: round(usage.cpuMicros / Math.max(1, delivered)),
+		rssMb: usage.rssMb,
+		extra: values.extra
+	});
 }
 
 /** Limits raised for the bench: a sender sends far more than a person types. */

@@ -4,7 +4,7 @@
  */
 import { rmSync } from 'node:fs';
 import { makeTempDir } from '../../tests/support/server';
-import { meter, row, startParley, startRelay, type Row } from '../lib/harness';
+import { deliveryRow, meter, startParley, startRelay, type Row } from '../lib/harness';
 import { seed } from '../lib/seed';
 import { Sender, drive } from '../lib/sender';
 import { round, sleep, summarize, waitUntil } from '../lib/stats';
@@ -100,18 +100,15 @@ async function measure(target: Target, c: FanoutCase): Promise<Row> {
 		const latency = summarize(final.latencies);
 		const denied = senders.flatMap((s) => s.denied);
 		if (denied.length > 0) throw new Error(`${target.name}: the gate refused: ${denied[0]}`);
-		return row({
+		return deliveryRow({
 			scenario: 'fanout',
 			server: target.name,
 			config: `${c.receivers} receivers x ${c.rate} msgs/s, ${c.durationMs / 1000} s`,
-			deliveries: delivered,
-			deliveriesPerSecond: Math.round(delivered / elapsedS),
-			p50Ms: round(latency.p50),
-			p99Ms: round(latency.p99),
-			maxMs: round(latency.max),
-			lost: Math.max(0, expected - delivered),
-			cpuMicrosPerDelivery: round(usage.cpuMicros / Math.max(1, delivered)),
-			rssMb: usage.rssMb,
+			delivered,
+			expected,
+			elapsedS,
+			latency,
+			usage,
 			extra: {
 				sent,
 				...(drained ? {} : { unfinishedAfterMs: DRAIN_MAX_MS }),

@@ -3,10 +3,10 @@
  */
 import { rmSync } from 'node:fs';
 import { makeTempDir } from '../../tests/support/server';
-import { meter, row, startParley, type Row } from '../lib/harness';
+import { deliveryRow, meter, startParley, type Row } from '../lib/harness';
 import { seed } from '../lib/seed';
 import { Sender, drive } from '../lib/sender';
-import { round, sleep, summarize, waitUntil } from '../lib/stats';
+import { sleep, summarize, waitUntil } from '../lib/stats';
 import { LoadWorker, openAcross, statsAcross, type WorkerStats } from '../lib/workers';
 
 const PER_ROOM = 5;
@@ -68,18 +68,15 @@ export async function runRooms(options: { rooms: number; durationMs: number }): 
 		const delivered = final.messages.reduce((a, b) => a + b, 0);
 		const latency = summarize(final.latencies);
 		return [
-			row({
+			deliveryRow({
 				scenario: 'rooms',
 				server: 'parley',
 				config: `${rooms} rooms x ${PER_ROOM} clients, 1 msg/s per room, ${options.durationMs / 1000} s`,
-				deliveries: delivered,
-				deliveriesPerSecond: Math.round(delivered / elapsedS),
-				p50Ms: round(latency.p50),
-				p99Ms: round(latency.p99),
-				maxMs: round(latency.max),
-				lost: Math.max(0, expected - delivered),
-				cpuMicrosPerDelivery: round(usage.cpuMicros / Math.max(1, delivered)),
-				rssMb: usage.rssMb,
+				delivered,
+				expected,
+				elapsedS,
+				latency,
+				usage,
 				extra: { sent }
 			})
 		];
