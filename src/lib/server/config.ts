@@ -35,6 +35,11 @@ const EnvSchema = z.object({
 	MAX_CONNECTIONS_PER_USER: positiveInt.default(50),
 	/** Compact a room's update log into a snapshot once it holds this many updates. */
 	COMPACT_AFTER_UPDATES: positiveInt.default(500),
+	/**
+	 * Seal a room's head once its `messages` hold this many: they move into read-only history
+	 * segments and a fresh head starts (docs/design.md "History segments").
+	 */
+	SEAL_AFTER_MESSAGES: positiveInt.default(5_000),
 	/** Unload a room from memory after this long without connections, in ms. */
 	ROOM_IDLE_UNLOAD_MS: positiveInt.default(30_000),
 	/** Sessions expire after this long without use, in days. */

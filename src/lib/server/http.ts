@@ -104,6 +104,11 @@ export function membershipError(reason: Failure): Response {
 	return jsonError(status, message);
 }
 
+/** The history reads' failures: membership ones as everywhere, or nothing under that number. */
+export function historyError(reason: Failure | 'not-found', notFound = 'Not found.'): Response {
+	return reason === 'not-found' ? jsonError(404, notFound) : membershipError(reason);
+}
+
 /**
  * A redirect target from a query string, kept only when it is a path on this site:
  * "//evil.example" and "/\\evil.example" are protocol-relative URLs to other hosts.

@@ -16,6 +16,8 @@ export interface Room {
 	readonly kind: RoomKind;
 	readonly ownerId: string;
 	readonly createdAt: number;
+	/** The live document's epoch (docs/design.md "History segments"). */
+	readonly epoch: number;
 }
 
 interface RoomRow {
@@ -25,6 +27,7 @@ interface RoomRow {
 	kind: RoomKind;
 	owner_id: string;
 	created_at: number;
+	epoch: number;
 }
 
 function toRoom(row: RoomRow): Room {
@@ -34,7 +37,8 @@ function toRoom(row: RoomRow): Room {
 		visibility: row.visibility,
 		kind: row.kind,
 		ownerId: row.owner_id,
-		createdAt: row.created_at
+		createdAt: row.created_at,
+		epoch: row.epoch
 	};
 }
 

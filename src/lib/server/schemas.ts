@@ -94,6 +94,12 @@ export type ParseResult<T> =
 	| { readonly ok: true; readonly data: T }
 	| { readonly ok: false; readonly message: string; readonly fields: Record<string, string> };
 
+/** A non-negative integer in a URL path segment (an epoch, a segment number). */
+export const IndexParamSchema = z
+	.string()
+	.regex(/^\d{1,9}$/, 'must be a non-negative integer')
+	.transform(Number);
+
 /** Parses `input`; on failure gives the first message overall and the first one per field. */
 export function parseInput<T>(schema: z.ZodType<T>, input: unknown): ParseResult<T> {
 	const result = schema.safeParse(input);

@@ -181,5 +181,44 @@ export const migrations: readonly Migration[] = [
 			-- leaves it standing, and a replica may re-upload another user's structs below it.
 			ALTER TABLE client_ids ADD COLUMN max_clock INTEGER NOT NULL DEFAULT 0;
 		`
+	},
+	{
+		version: 5,
+		name: 'history segments',
+		sql: /* sql */ `
+			-- History segments (docs/design.md "History segments"): a room's live document is
+			-- its head, epoch rooms.epoch. Sealing moves the head's messages into immutable
+			-- segments and starts a fresh head doc (epoch + 1).
+			ALTER TABLE rooms ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+			-- One row per segment, n = 0, 1, 2 ... in history order across epochs.
+			-- data: gzip of the JSON array of message objects, in array order.
+			CREATE TABLE room_segments (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				n INTEGER NOT NULL,
+				epoch INTEGER NOT NULL,
+				count INTEGER NOT NULL,
+				first_id TEXT NOT NULL,
+				last_id TEXT NOT NULL,
+				data BLOB NOT NULL,
+				created_at INTEGER NOT NULL,
+				PRIMARY KEY (room_id, n)
+			) STRICT;
+			-- Every sealed message's id and author: the gate's rules 2 and 4 for ids not in the head.
+			CREATE TABLE room_message_ids (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				id TEXT NOT NULL,
+				author TEXT NOT NULL,
+				PRIMARY KEY (room_id, id)
+			) STRICT, WITHOUT ROWID;
+			-- A sealed epoch's final state vector (Y.encodeStateVector of the head when sealed):
+			-- a client holding that epoch's replica re-sends into the new head what it does not cover.
+			CREATE TABLE room_epochs (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				epoch INTEGER NOT NULL,
+				state_vector BLOB NOT NULL,
+				sealed_at INTEGER NOT NULL,
+				PRIMARY KEY (room_id, epoch)
+			) STRICT;
+		`
 	}
 ];

@@ -16,7 +16,7 @@ export const load: PageServerLoad = ({ locals, params, url }) => {
 		error(403, 'You are not a member of this room');
 	}
 	return {
-		room: { id: room.id, name: room.name, visibility: room.visibility },
+		room: { id: room.id, name: room.name, visibility: room.visibility, epoch: room.epoch },
 		user: { id: user.id, username: user.username },
 		maxMessageChars: getConfig().MAX_MESSAGE_CHARS,
 		maxUploadBytes: getConfig().MAX_UPLOAD_BYTES
