@@ -29,7 +29,7 @@ const RECONNECT_MAX_DELAY_MS = 1000;
 
 /** Bumped on any incompatible change of the envelope below. */
 const ENVELOPE_VERSION = 1;
-const KIND_CODES = { update: 0, awareness: 1, revoke: 2, 'session-ended': 3 } as const;
+const KIND_CODES = { update: 0, awareness: 1, revoke: 2, 'session-ended': 3, epoch: 4 } as const;
 
 /** A bus message as it travels: who sent it and when (sender's clock, ms), for echo and lag. */
 export interface BusEnvelope {
@@ -65,6 +65,9 @@ export function encodeEnvelope(envelope: BusEnvelope): Uint8Array {
 			break;
 		case 'revoke':
 			encoding.writeVarString(encoder, message.userId);
+			break;
+		case 'epoch':
+			encoding.writeVarUint(encoder, message.epoch);
 			break;
 	}
 	return encoding.toUint8Array(encoder);
@@ -128,6 +131,12 @@ export function decodeEnvelope(bytes: Uint8Array): DecodeResult {
 			case KIND_CODES.revoke:
 				message = { kind: 'revoke', roomId, userId: readNonEmptyText(decoder, 'userId') };
 				break;
+			case KIND_CODES.epoch: {
+				const epoch = decoding.readVarUint(decoder);
+				if (epoch < 1) throw new MalformedEnvelope('a sealed room’s epoch is positive');
+				message = { kind: 'epoch', roomId, epoch };
+				break;
+			}
 			default:
 				throw new MalformedEnvelope(`unknown kind ${kindCode}`);
 		}

@@ -15,6 +15,11 @@ export const CloseCode = {
 	UNAUTHORIZED: 4401,
 	/** Repeated gate refusals, or the user is no longer a member of the room. */
 	FORBIDDEN: 4403,
+	/**
+	 * The room's head is another epoch than the socket's (it was sealed, or the client asked
+	 * for an old one): fetch /api/rooms/:id/history, move what the server lacks, reconnect.
+	 */
+	EPOCH_CHANGED: 4409,
 	/** A frame larger than MAX_FRAME_BYTES. */
 	FRAME_TOO_LARGE: 4413,
 	/** Too many updates per second, repeatedly. */

@@ -25,6 +25,15 @@ export interface GateLimits {
 	readonly maxMessageChars: number;
 }
 
+export interface GateOptions {
+	/**
+	 * The author of a message sealed out of the head into history (docs/design.md, "History
+	 * segments"), or undefined. Asked only for ids the head does not hold: rule 2 counts a
+	 * sealed id as used, rule 4 finds a `changes` key's author there. Omitted for epoch 0.
+	 */
+	readonly sealedAuthorOf?: (messageId: string) => string | undefined;
+}
+
 export type GateVerdict =
 	| {
 			readonly ok: true;
@@ -97,6 +106,7 @@ function refuseMissing(reason: string): never {
  * @param highWater clientID -> the clock up to which the server has ever committed its structs
  *   in this room (client_ids.max_clock). Without it no relay is accepted: every struct under
  *   another user's clientID is a forgery.
+ * @param options.sealedAuthorOf the ids of sealed history (rules 2 and 4), for epochs > 0
  */
 export function checkUpdate(
 	doc: Y.Doc,
@@ -104,10 +114,11 @@ export function checkUpdate(
 	update: Uint8Array,
 	limits: GateLimits,
 	owners: ReadonlyMap<number, string>,
-	highWater: ReadonlyMap<number, number> = new Map()
+	highWater: ReadonlyMap<number, number> = new Map(),
+	options: GateOptions = {}
 ): GateVerdict {
 	try {
-		return check(doc, sender, update, limits, owners, highWater);
+		return check(doc, sender, update, limits, owners, highWater, options);
 	} catch (error) {
 		if (error instanceof Refusal) {
 			return { ok: false, reason: error.message, resync: error.resync };
@@ -134,7 +145,8 @@ function check(
 	original: Uint8Array,
 	limits: GateLimits,
 	owners: ReadonlyMap<number, string>,
-	highWater: ReadonlyMap<number, number>
+	highWater: ReadonlyMap<number, number>,
+	options: GateOptions
 ): GateVerdict {
 	const store = doc.store;
 	let update = original;
@@ -179,7 +191,7 @@ function check(
 	const rootNames = new Map<unknown, string>();
 	for (const [name, type] of doc.share) rootNames.set(type, name);
 	const places = new PlaceResolver(store, fresh, rootNames);
-	const messages = new MessageLookup(doc);
+	const messages = new MessageLookup(doc, options.sealedAuthorOf);
 
 	// First the new messages, so `changes` keys in the same update can refer to them.
 	const items: { item: Y.Item; place: Place }[] = [];
@@ -682,11 +694,15 @@ const indexes = new WeakMap<Y.Doc, MessageIndex>();
 class MessageLookup {
 	private index: MessageIndex | undefined;
 
-	constructor(private readonly doc: Y.Doc) {}
+	constructor(
+		private readonly doc: Y.Doc,
+		private readonly sealedAuthorOf?: (messageId: string) => string | undefined
+	) {}
 
+	/** The head's index first (in memory); then, after a seal, the sealed ids (one query). */
 	authorOf(messageId: string): string | undefined {
 		this.index ??= refreshIndex(this.doc);
-		return this.index.authors.get(messageId);
+		return this.index.authors.get(messageId) ?? this.sealedAuthorOf?.(messageId);
 	}
 }
 

@@ -23,6 +23,8 @@ export interface Metrics {
 	readonly busPublished: Counter;
 	/** Messages the bus could not send (Redis down); receivers catch up from the Store. */
 	readonly busDropped: Counter;
+	/** Room heads sealed into history segments by this instance. */
+	readonly roomSeals: Counter;
 }
 
 /** A fresh registry with Parley's metrics and the default process metrics. */
@@ -73,6 +75,11 @@ export function createMetrics(): Metrics {
 		busDropped: new Counter({
 			name: 'parley_bus_dropped_total',
 			help: 'Bus messages dropped because the bus was unavailable',
+			registers
+		}),
+		roomSeals: new Counter({
+			name: 'parley_room_seals_total',
+			help: 'Room heads sealed into history segments',
 			registers
 		})
 	};

@@ -8,8 +8,9 @@ import * as Y from 'yjs';
 import type { Config } from '../src/lib/server/config';
 import type { ClientIdClaims } from './client-ids';
 import { CloseCode } from './close-codes';
-import { checkUpdate } from './gate';
+import { checkUpdate, type GateOptions } from './gate';
 import type { Logger } from './logger';
+import { buildSeal, type Seal } from './seal';
 import { SharedFrame } from './shared-frame';
 import type { Metrics } from './metrics';
 import {
@@ -66,7 +67,9 @@ export type AwarenessPolicy = (
 export type RoomConfig = Pick<
 	Config,
 	'MAX_MESSAGE_CHARS' | 'COMPACT_AFTER_UPDATES' | 'ROOM_IDLE_UNLOAD_MS'
->;
+> &
+	/** Seal the head once `messages` holds this many; absent (some unit tests): never. */
+	Partial<Pick<Config, 'SEAL_AFTER_MESSAGES'>>;
 
 /**
  * Gate rule 6, per connection: called once per connection, returns the function asked before
@@ -77,7 +80,7 @@ export type UpdateAdmission = () => () => boolean;
 /** The metrics the rooms and the hub record (optional: unit tests pass none). */
 export type RoomMetrics = Pick<
 	Metrics,
-	'roomsLoaded' | 'updatesAccepted' | 'updatesRefused' | 'storeCommitSeconds'
+	'roomsLoaded' | 'updatesAccepted' | 'updatesRefused' | 'storeCommitSeconds' | 'roomSeals'
 >;
 
 /** "rule 2: author must be the sender" -> "rule2"; reasons without a rule number -> "other". */
@@ -98,8 +101,13 @@ export interface RoomContext {
 	readonly metrics?: RoomMetrics;
 	/** Queues an accepted update for the next group commit. */
 	enqueue(update: PendingUpdate): void;
-	/** The room has had no connection for ROOM_IDLE_UNLOAD_MS and nothing pending. */
+	/**
+	 * The room is gone from memory: no connection for ROOM_IDLE_UNLOAD_MS and nothing pending,
+	 * or its head was sealed (here or elsewhere).
+	 */
 	unloaded(room: Room): void;
+	/** This room sealed its head: `seal.head` is the new head's state (e.g. for the search index). */
+	sealed?(room: Room, seal: Seal, epoch: number): void;
 }
 
 /** An update applied in memory and waiting for its commit. */
@@ -242,12 +250,23 @@ export class Connection implements MessageHandler {
 	}
 }
 
+/** What `Room.seal()` did. */
+export type SealOutcome =
+	/** The head was sealed; the room is gone (sockets closed with 4409). */
+	| 'sealed'
+	/** The store had moved on: the room caught up (and is gone if the epoch changed). */
+	| 'behind'
+	/** Not now: under the threshold, updates pending, already gone, or the write failed. */
+	| 'skipped';
+
 export class Room {
 	readonly doc = new Y.Doc();
 	readonly awareness = new awarenessProtocol.Awareness(this.doc);
 	readonly connections = new Set<Connection>();
 	/** The highest seq of the room's log that the doc includes. */
 	lastSeq: number;
+	/** The head's epoch (rooms.epoch when loaded); a room never changes epoch, it is replaced. */
+	readonly epoch: number;
 	readonly log: Logger;
 	readonly metrics: RoomMetrics | undefined;
 	readonly #ctx: RoomContext;
@@ -268,6 +287,13 @@ export class Room {
 	#logBytes = 0;
 	#snapshotBytes = 0;
 	#compactScheduled = false;
+	#sealScheduled = false;
+	/** A scheduled seal met uncommitted updates: seal right after the next flush instead. */
+	#sealAfterFlush = false;
+	/** Sealed, or found to be an old epoch: closed, destroyed, out of the hub. */
+	#gone = false;
+	/** Passed to the gate: for epoch > 0 it also looks ids up in sealed history. */
+	readonly #gateOptions: GateOptions;
 	#unloadTimer: ReturnType<typeof setTimeout> | undefined;
 	readonly #unsubscribe: Unsubscribe;
 
@@ -292,6 +318,7 @@ export class Room {
 				}
 			}, 'store');
 			this.lastSeq = state.seq;
+			this.epoch = state.epoch;
 			this.#logLength = ctx.store.logLength(id);
 			this.#owners = ctx.claims.load(id);
 			this.#highWater = ctx.claims.loadHighWaterAfterLoad(
@@ -302,6 +329,11 @@ export class Room {
 			this.destroy();
 			throw error;
 		}
+		// Epoch 0 rooms never pay for the lookup.
+		this.#gateOptions =
+			this.epoch > 0
+				? { sealedAuthorOf: (messageId) => ctx.store.sealedAuthorOf(id, messageId) }
+				: {};
 		this.awareness.on('update', this.#onAwarenessUpdate);
 	}
 
@@ -310,11 +342,35 @@ export class Room {
 		return this.#pending;
 	}
 
-	addConnection(socket: SyncSocket, user: ConnectionUser): Connection {
+	/** Sealed or replaced by a newer epoch: this object serves nobody any more. */
+	get gone(): boolean {
+		return this.#gone;
+	}
+
+	/** The head holds SEAL_AFTER_MESSAGES messages or more: it is due to be sealed. */
+	get sealDue(): boolean {
+		const limit = this.#ctx.config.SEAL_AFTER_MESSAGES;
+		return (
+			limit !== undefined &&
+			!this.#gone &&
+			!this.doc.isDestroyed &&
+			this.doc.getArray('messages').length >= limit
+		);
+	}
+
+	/**
+	 * Attaches a socket. With `epoch` (the client's replica's) other than the head's, the socket
+	 * is accepted and closed at once with 4409: browsers cannot read a refused upgrade's status.
+	 */
+	addConnection(socket: SyncSocket, user: ConnectionUser, epoch?: number): Connection {
 		clearTimeout(this.#unloadTimer);
 		this.#unloadTimer = undefined;
 		const connection = new Connection(this, socket, user, this.#ctx.admitUpdate);
 		this.connections.add(connection);
+		if (epoch !== undefined && epoch !== this.epoch) {
+			connection.close(CloseCode.EPOCH_CHANGED, 'epoch changed');
+			return connection;
+		}
 		// y-websocket's server opens with its step 1 and the awareness states; we add the STORED
 		// receipt for everything in the room. All of it waits until nothing is uncommitted.
 		this.whenCommitted(() => {
@@ -379,7 +435,8 @@ export class Room {
 			update,
 			{ maxMessageChars: this.#ctx.config.MAX_MESSAGE_CHARS },
 			this.#owners,
-			this.#highWater
+			this.#highWater,
+			this.#gateOptions
 		);
 		if (!verdict.ok) {
 			if (verdict.resync) connection.requestResync(verdict.reason);
@@ -465,13 +522,31 @@ export class Room {
 		}
 	}
 
-	/** An update that can never commit (its room was deleted): stop waiting for it. */
+	/**
+	 * An update that can never commit (its room was deleted, or its head sealed elsewhere):
+	 * stop waiting for it. It is never acknowledged nor forwarded.
+	 */
 	discard(): void {
 		this.#pending--;
 	}
 
-	/** After a successful flush: forward, receipts, deferred replies, maybe compaction. */
+	/**
+	 * The store holds a newer epoch than this head (another instance sealed it): close every
+	 * socket with 4409 and leave memory; the clients reconnect to the new head and re-send
+	 * there what it lacks. Updates of this room still queued are dropped by the store.
+	 */
+	epochChanged(): void {
+		if (this.#gone) return;
+		this.#gone = true;
+		this.closeAll(CloseCode.EPOCH_CHANGED, 'epoch changed');
+		this.destroy();
+		this.#ctx.unloaded(this);
+	}
+
+	/** After a successful flush: forward, receipts, deferred replies, maybe a seal or compaction. */
 	flushed(): void {
+		// A catch-up during the commit found a newer epoch: nobody left to tell.
+		if (this.#gone) return;
 		this.#forwardOutbox();
 		for (const [connection, ids] of this.#receipts) {
 			const entries = new Map<number, number>();
@@ -487,6 +562,14 @@ export class Room {
 			this.#afterCommit = [];
 			for (const reply of replies) reply();
 		}
+		// Nothing is uncommitted right now (the flush took the whole queue): under steady traffic
+		// a later turn might never be so quiet.
+		if (this.#sealAfterFlush && this.#pending === 0) {
+			this.#sealAfterFlush = false;
+			if (this.seal() !== 'skipped') return;
+		}
+		// A seal replaces the whole log: no compaction before it.
+		if (this.#scheduleSeal()) return;
 		if (
 			this.#logLength > this.#ctx.config.COMPACT_AFTER_UPDATES &&
 			this.#logBytes >= this.#snapshotBytes * COMPACT_LOG_SHARE &&
@@ -508,7 +591,7 @@ export class Room {
 		if (this.#pending > 0 || this.#logLength === 0 || this.doc.isDestroyed) return;
 		try {
 			const state = Y.encodeStateAsUpdate(this.doc);
-			this.#ctx.store.compact(this.id, this.lastSeq, state);
+			this.#ctx.store.compact(this.id, this.lastSeq, state, this.epoch);
 			this.#logLength = 0;
 			this.#logBytes = 0;
 			this.#snapshotBytes = state.byteLength;
@@ -519,9 +602,13 @@ export class Room {
 
 	/** Reads what the doc lacks from the store (a gap on the bus, or a resync). */
 	catchUp(): void {
+		if (this.#gone) return;
 		let missed: StoredUpdate[];
 		try {
-			missed = this.#ctx.store.readSince(this.id, this.lastSeq);
+			const log = this.#ctx.store.readSince(this.id, this.lastSeq);
+			// Sealed elsewhere: what follows is another head's, never to be mixed into this one.
+			if (log.epoch !== this.epoch) return this.epochChanged();
+			missed = log.updates;
 		} catch (error) {
 			this.log.error({ err: error, roomId: this.id }, 'catch-up read failed');
 			return;
@@ -531,6 +618,71 @@ export class Room {
 			this.#applyCommitted(entry.data);
 			this.lastSeq = Math.max(this.lastSeq, entry.seq);
 		}
+	}
+
+	/**
+	 * Seals the head (docs/design.md, "History segments"): its messages into segments, a fresh
+	 * head with the carried maps, epoch + 1, in one store transaction that first checks the
+	 * store still has this epoch and this lastSeq. On success every instance's sockets of the
+	 * room close with 4409 (bus message 'epoch') and this room leaves memory; the next
+	 * connection loads the small head. Synchronous; the hub calls it at load, `flushed` off the
+	 * hot path.
+	 * @param retryWhenBehind after catching up, try once more off the hot path (while another
+	 *   instance keeps committing, its own flushes seal: no loop here)
+	 */
+	seal(retryWhenBehind = true): SealOutcome {
+		if (!this.sealDue) return 'skipped';
+		if (this.#pending > 0) {
+			this.#sealAfterFlush = true;
+			return 'skipped';
+		}
+		const limit = this.#ctx.config.SEAL_AFTER_MESSAGES ?? Number.POSITIVE_INFINITY;
+		const started = performance.now();
+		let seal: Seal;
+		let epoch: number | null;
+		try {
+			seal = buildSeal(this.doc, limit);
+			epoch = this.#ctx.store.seal(this.id, { epoch: this.epoch, lastSeq: this.lastSeq }, seal);
+		} catch (error) {
+			// The next flush (or load) tries again.
+			this.log.error({ err: error, roomId: this.id }, 'seal failed');
+			return 'skipped';
+		}
+		if (epoch === null) {
+			// Another instance committed or sealed since this doc was last brought up to date.
+			this.catchUp();
+			if (retryWhenBehind) this.#scheduleSeal(false);
+			return 'behind';
+		}
+		const ms = Math.round(performance.now() - started);
+		this.metrics?.roomSeals.inc();
+		this.log.info(
+			{
+				roomId: this.id,
+				epoch,
+				messages: seal.messageCount,
+				segments: seal.segments.length,
+				headBytes: seal.head.byteLength,
+				ms
+			},
+			'room sealed'
+		);
+		this.#ctx.sealed?.(this, seal, epoch);
+		this.#ctx.bus.publish({ kind: 'epoch', roomId: this.id, epoch });
+		this.epochChanged();
+		return 'sealed';
+	}
+
+	/** Schedules a seal off the hot path when one is due; true if one is (or was) scheduled. */
+	#scheduleSeal(retryWhenBehind = true): boolean {
+		if (!this.sealDue) return false;
+		if (this.#sealScheduled) return true;
+		this.#sealScheduled = true;
+		setImmediate(() => {
+			this.#sealScheduled = false;
+			this.seal(retryWhenBehind);
+		});
+		return true;
 	}
 
 	destroy(): void {
@@ -578,6 +730,7 @@ export class Room {
 	}
 
 	#onBus(message: RoomBusMessage): void {
+		if (this.#gone) return;
 		try {
 			switch (message.kind) {
 				case 'update':
@@ -593,6 +746,9 @@ export class Room {
 					return;
 				case 'revoke':
 					this.closeUser(message.userId, CloseCode.FORBIDDEN, 'membership revoked');
+					return;
+				case 'epoch':
+					if (message.epoch > this.epoch) this.epochChanged();
 					return;
 			}
 		} catch (error) {

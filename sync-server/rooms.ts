@@ -25,6 +25,12 @@ import type { Bus, Store, SyncSocket, Unsubscribe } from './types';
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 5_000;
 /**
+ * A room loaded past SEAL_AFTER_MESSAGES is sealed before its first connection is served; if
+ * other instances keep moving it meanwhile, give up after this many tries and serve it as is
+ * (its next flush seals it).
+ */
+const LOAD_SEAL_ATTEMPTS = 3;
+/**
  * How often every loaded room re-reads its members and closes non-members' sockets: a safety
  * net for a `revoke` bus message lost while Redis was down (revocations are not in the log).
  */
@@ -92,6 +98,11 @@ export class RoomHub {
 			unloaded: (room) => {
 				if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
 				options.metrics?.roomsLoaded.set(this.rooms.size);
+			},
+			// The new head's `changes` items are the origins of the next edits: the search index
+			// must know their keys (its sealed messages stay indexed as they are).
+			sealed: (room, seal) => {
+				this.#indexer?.indexCommitted([{ roomId: room.id, data: seal.head }]);
 			}
 		};
 		this.#members = options.members;
@@ -138,16 +149,52 @@ export class RoomHub {
 		return this.#queue.length;
 	}
 
-	/** Attaches an authorized socket to its room, loading the room if needed. */
-	connect(roomId: string, socket: SyncSocket, user: ConnectionUser): Connection {
+	/**
+	 * Attaches an authorized socket to its room, loading the room if needed. `epoch` is the
+	 * client's replica's (the upgrade's `?epoch=`): if it is not the head's, the socket is
+	 * closed at once with 4409. Absent (stock clients): the head is served.
+	 */
+	connect(roomId: string, socket: SyncSocket, user: ConnectionUser, epoch?: number): Connection {
 		let room = this.rooms.get(roomId);
+		if (room && epoch !== undefined && epoch > room.epoch) {
+			// The client knows of a seal this instance has not heard of yet (its bus message is
+			// still on the way): ask the store rather than send it away with 4409 again and again.
+			room.catchUp();
+			if (room.gone) room = undefined;
+		}
 		if (!room) {
-			room = new Room(roomId, this.#ctx);
+			room = this.#load(roomId);
 			this.rooms.set(roomId, room);
 			this.#ctx.metrics?.roomsLoaded.set(this.rooms.size);
 			this.#indexIfMissing(room);
 		}
-		return room.addConnection(socket, user);
+		return room.addConnection(socket, user, epoch);
+	}
+
+	/**
+	 * Loads a room; one already past SEAL_AFTER_MESSAGES (e.g. a long room from before history
+	 * segments) is sealed first and its small new head loaded instead: a one-time cost, logged.
+	 */
+	#load(roomId: string): Room {
+		let room = new Room(roomId, this.#ctx);
+		for (let attempt = 0; attempt < LOAD_SEAL_ATTEMPTS && room.sealDue; attempt++) {
+			const started = performance.now();
+			const messages = room.doc.getArray('messages').length;
+			// The head's messages leave the doc: index them first if the index never saw them.
+			const indexer = this.#indexer;
+			if (indexer && !indexer.isRoomIndexed(roomId)) indexer.reindexRoom(roomId, room.doc);
+			const outcome = room.seal(false);
+			if (room.gone) room = new Room(roomId, this.#ctx);
+			if (outcome === 'sealed') {
+				this.#ctx.log.info(
+					{ roomId, messages, ms: Math.round(performance.now() - started) },
+					'room sealed on load'
+				);
+			} else if (outcome === 'skipped') {
+				break;
+			}
+		}
+		return room;
 	}
 
 	/** Membership revoked here: close the user's local sockets now, and tell other instances. */
@@ -178,12 +225,15 @@ export class RoomHub {
 		let stored;
 		const endTimer = this.#ctx.metrics?.storeCommitSeconds.startTimer();
 		try {
-			// The append and the clientIDs' high-water marks commit together (healing).
+			// The append and the clientIDs' high-water marks commit together (healing). Each
+			// update carries its room's epoch: one gated against a head sealed since is not stored.
 			stored = this.#ctx.claims.transaction(() => {
 				const entries = this.#ctx.store.append(
-					batch.map((item) => ({ roomId: item.room.id, data: item.data }))
+					batch.map((item) => ({ roomId: item.room.id, data: item.data, epoch: item.room.epoch }))
 				);
-				for (const item of batch) this.#ctx.claims.raiseHighWater(item.room.id, item.clocks);
+				batch.forEach((item, index) => {
+					if (entries[index]) this.#ctx.claims.raiseHighWater(item.room.id, item.clocks);
+				});
 				return entries;
 			});
 			endTimer?.();
@@ -193,18 +243,38 @@ export class RoomHub {
 		}
 		this.#queue = [];
 		this.#retryDelayMs = 0;
-		this.#ctx.metrics?.updatesAccepted.inc(batch.length);
 		const touched = new Set<Room>();
+		const stale = new Set<Room>();
+		const committed: PendingUpdate[] = [];
 		batch.forEach((item, index) => {
 			const entry = stored[index];
-			if (!entry) throw new Error('store.append returned fewer entries than it was given');
+			if (entry === undefined) {
+				throw new Error('store.append returned fewer entries than it was given');
+			}
+			if (entry === null) {
+				// Never acknowledged nor forwarded: the clients re-send it into the new head.
+				item.room.discard();
+				stale.add(item.room);
+				return;
+			}
 			item.room.committed(item, entry);
 			touched.add(item.room);
+			committed.push(item);
 		});
+		this.#ctx.metrics?.updatesAccepted.inc(committed.length);
+		for (const room of stale) {
+			this.#ctx.log.info(
+				{ roomId: room.id, epoch: room.epoch },
+				'updates of a sealed head dropped'
+			);
+			room.epochChanged();
+		}
 		for (const room of touched) room.flushed();
 		if (this.#indexer) {
 			// The gate-reduced bytes, exactly what was committed; indexed in batches, off the hot path.
-			for (const item of batch) this.#indexQueue.push({ roomId: item.room.id, data: item.data });
+			for (const item of committed) {
+				this.#indexQueue.push({ roomId: item.room.id, data: item.data });
+			}
 			this.#indexTimer ??= setTimeout(() => this.#indexPending(), INDEX_BATCH_MS);
 		}
 		return true;

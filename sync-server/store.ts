@@ -1,13 +1,20 @@
 /**
  * The durable Store on SQLite (better-sqlite3): a per-room update log with gapless seqs
- * (rooms.last_seq is the head) and one compacted snapshot per room.
+ * (rooms.last_seq is the head) and one compacted snapshot per room; sealing moves a head's
+ * messages into history segments and starts the next epoch (docs/design.md, "History segments").
  */
 import type { Db } from '../src/lib/server/db';
-import type { RoomState, Store, StoredUpdate } from './types';
+import type { Seal } from './seal';
+import type { AppendItem, RoomLog, RoomState, Store, StoredUpdate } from './types';
 
 interface SnapshotRow {
 	data: Buffer;
 	upto_seq: number;
+}
+
+interface HeadRow {
+	last_seq: number;
+	epoch: number;
 }
 
 interface LogRow {
@@ -30,7 +37,7 @@ export class UnknownRoomError extends Error {
 
 export class SqliteStore implements Store {
 	readonly #db: Db;
-	readonly #lastSeq;
+	readonly #head;
 	readonly #setLastSeq;
 	readonly #insertUpdate;
 	readonly #snapshot;
@@ -38,12 +45,12 @@ export class SqliteStore implements Store {
 	readonly #upsertSnapshot;
 	readonly #deleteLogUpTo;
 	readonly #countLog;
+	readonly #sealedAuthor;
+	readonly #seal;
 
 	constructor(db: Db) {
 		this.#db = db;
-		this.#lastSeq = db.prepare<[string], { last_seq: number }>(
-			'SELECT last_seq FROM rooms WHERE id = ?'
-		);
+		this.#head = db.prepare<[string], HeadRow>('SELECT last_seq, epoch FROM rooms WHERE id = ?');
 		this.#setLastSeq = db.prepare<[number, string]>('UPDATE rooms SET last_seq = ? WHERE id = ?');
 		this.#insertUpdate = db.prepare<[string, number, Uint8Array, number]>(
 			'INSERT INTO room_updates (room_id, seq, data, created_at) VALUES (?, ?, ?, ?)'
@@ -67,51 +74,68 @@ export class SqliteStore implements Store {
 		this.#countLog = db.prepare<[string], { n: number }>(
 			'SELECT COUNT(*) AS n FROM room_updates WHERE room_id = ?'
 		);
+		// The gate's lookup for ids that left the head (rules 2 and 4): one primary-key probe.
+		this.#sealedAuthor = db.prepare<[string, string], { author: string }>(
+			'SELECT author FROM room_message_ids WHERE room_id = ? AND id = ?'
+		);
+		this.#seal = sealStatements(db);
 	}
 
 	loadRoom(roomId: string): RoomState {
 		// One read transaction: the snapshot, the log and last_seq are one consistent picture
 		// even while another process appends.
 		return this.#db.transaction((): RoomState => {
-			const head = this.#lastSeq.get(roomId);
+			const head = this.#head.get(roomId);
 			if (!head) throw new UnknownRoomError(roomId);
 			const snapshot = this.#snapshot.get(roomId);
 			const updates: Uint8Array[] = snapshot ? [bytes(snapshot.data)] : [];
 			for (const row of this.#logAfter.all(roomId, snapshot?.upto_seq ?? 0)) {
 				updates.push(bytes(row.data));
 			}
-			return { updates, seq: head.last_seq };
+			return { updates, seq: head.last_seq, epoch: head.epoch };
 		})();
 	}
 
-	append(batch: readonly { roomId: string; data: Uint8Array }[]): StoredUpdate[] {
+	append(batch: readonly AppendItem[]): (StoredUpdate | null)[] {
 		if (batch.length === 0) return [];
 		const now = Date.now();
-		// IMMEDIATE takes the write lock up front, so two processes never read the same last_seq.
+		// IMMEDIATE takes the write lock up front, so two processes never read the same last_seq
+		// (nor an epoch that a seal is about to move).
 		return this.#db
-			.transaction((): StoredUpdate[] => {
-				const heads = new Map<string, number>();
-				const stored: StoredUpdate[] = [];
-				for (const { roomId, data } of batch) {
+			.transaction((): (StoredUpdate | null)[] => {
+				const heads = new Map<string, HeadRow>();
+				const moved = new Set<string>();
+				const stored: (StoredUpdate | null)[] = [];
+				for (const { roomId, data, epoch } of batch) {
 					let head = heads.get(roomId);
 					if (head === undefined) {
-						const row = this.#lastSeq.get(roomId);
+						const row = this.#head.get(roomId);
 						if (!row) throw new UnknownRoomError(roomId);
-						head = row.last_seq;
+						head = { ...row };
+						heads.set(roomId, head);
 					}
-					const seq = head + 1;
-					this.#insertUpdate.run(roomId, seq, data, now);
-					heads.set(roomId, seq);
-					stored.push({ seq, data });
+					// Gated against a head that was sealed since: it must go into the new head instead.
+					if (epoch !== undefined && epoch !== head.epoch) {
+						stored.push(null);
+						continue;
+					}
+					head.last_seq++;
+					moved.add(roomId);
+					this.#insertUpdate.run(roomId, head.last_seq, data, now);
+					stored.push({ seq: head.last_seq, data });
 				}
-				for (const [roomId, seq] of heads) this.#setLastSeq.run(seq, roomId);
+				for (const roomId of moved) {
+					const head = heads.get(roomId);
+					if (head) this.#setLastSeq.run(head.last_seq, roomId);
+				}
 				return stored;
 			})
 			.immediate();
 	}
 
-	readSince(roomId: string, afterSeq: number): StoredUpdate[] {
-		return this.#db.transaction((): StoredUpdate[] => {
+	readSince(roomId: string, afterSeq: number): RoomLog {
+		return this.#db.transaction((): RoomLog => {
+			const epoch = this.#head.get(roomId)?.epoch ?? 0;
 			const snapshot = this.#snapshot.get(roomId);
 			const result: StoredUpdate[] = [];
 			let from = afterSeq;
@@ -123,13 +147,15 @@ export class SqliteStore implements Store {
 			for (const row of this.#logAfter.all(roomId, from)) {
 				result.push({ seq: row.seq, data: bytes(row.data) });
 			}
-			return result;
+			return { epoch, updates: result };
 		})();
 	}
 
-	compact(roomId: string, uptoSeq: number, state: Uint8Array): void {
+	compact(roomId: string, uptoSeq: number, state: Uint8Array, epoch?: number): void {
 		this.#db
 			.transaction(() => {
+				// A head sealed meanwhile (elsewhere) is not this doc's any more: leave it alone.
+				if (epoch !== undefined && this.#head.get(roomId)?.epoch !== epoch) return;
 				this.#upsertSnapshot.run(roomId, state, uptoSeq, Date.now());
 				this.#deleteLogUpTo.run(roomId, uptoSeq);
 			})
@@ -139,4 +165,64 @@ export class SqliteStore implements Store {
 	logLength(roomId: string): number {
 		return this.#countLog.get(roomId)?.n ?? 0;
 	}
+
+	sealedAuthorOf(roomId: string, messageId: string): string | undefined {
+		return this.#sealedAuthor.get(roomId, messageId)?.author;
+	}
+
+	seal(roomId: string, expected: { epoch: number; lastSeq: number }, seal: Seal): number | null {
+		const q = this.#seal;
+		const now = Date.now();
+		return this.#db
+			.transaction((): number | null => {
+				const head = this.#head.get(roomId);
+				if (!head) throw new UnknownRoomError(roomId);
+				if (head.epoch !== expected.epoch || head.last_seq !== expected.lastSeq) return null;
+				let n = (q.maxSegment.get(roomId)?.n ?? -1) + 1;
+				for (const segment of seal.segments) {
+					const { count, firstId, lastId, data } = segment;
+					q.insertSegment.run(roomId, n++, head.epoch, count, firstId, lastId, data, now);
+				}
+				for (const { id, author } of seal.messageIds) q.insertMessageId.run(roomId, id, author);
+				q.insertEpoch.run(roomId, head.epoch, seal.stateVector, now);
+				// The next head is the room's only state: its snapshot stands for seq last_seq + 1,
+				// so every instance's next readSince / bus gap reaches it.
+				const seq = head.last_seq + 1;
+				q.deleteLog.run(roomId);
+				q.deleteSnapshot.run(roomId);
+				q.insertSnapshot.run(roomId, seal.head, seq, now);
+				q.setHead.run(seq, head.epoch + 1, roomId);
+				// clientIDs are claimed per head (and their high-water marks with them).
+				q.deleteClientIds.run(roomId);
+				return head.epoch + 1;
+			})
+			.immediate();
+	}
+}
+
+function sealStatements(db: Db) {
+	return {
+		maxSegment: db.prepare<[string], { n: number | null }>(
+			'SELECT MAX(n) AS n FROM room_segments WHERE room_id = ?'
+		),
+		insertSegment: db.prepare<[string, number, number, number, string, string, Uint8Array, number]>(
+			`INSERT INTO room_segments (room_id, n, epoch, count, first_id, last_id, data, created_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		),
+		insertMessageId: db.prepare<[string, string, string]>(
+			'INSERT OR IGNORE INTO room_message_ids (room_id, id, author) VALUES (?, ?, ?)'
+		),
+		insertEpoch: db.prepare<[string, number, Uint8Array, number]>(
+			'INSERT INTO room_epochs (room_id, epoch, state_vector, sealed_at) VALUES (?, ?, ?, ?)'
+		),
+		deleteLog: db.prepare<[string]>('DELETE FROM room_updates WHERE room_id = ?'),
+		deleteSnapshot: db.prepare<[string]>('DELETE FROM room_snapshots WHERE room_id = ?'),
+		insertSnapshot: db.prepare<[string, Uint8Array, number, number]>(
+			'INSERT INTO room_snapshots (room_id, data, upto_seq, updated_at) VALUES (?, ?, ?, ?)'
+		),
+		setHead: db.prepare<[number, number, string]>(
+			'UPDATE rooms SET last_seq = ?, epoch = ? WHERE id = ?'
+		),
+		deleteClientIds: db.prepare<[string]>('DELETE FROM client_ids WHERE room_id = ?')
+	};
 }

@@ -3,6 +3,7 @@
  * they talk to these, so unit tests can use fakes and integration tests real sockets.
  */
 
+import type { Seal } from './seal';
 import type { SharedFrame } from './shared-frame';
 
 /** What a room needs of a connection's transport. `ws` satisfies it; so does a test fake. */
@@ -31,22 +32,55 @@ export interface RoomState {
 	readonly updates: readonly Uint8Array[];
 	/** The highest seq these include (0 for an empty room). */
 	readonly seq: number;
+	/** The head's epoch (rooms.epoch): how many times the room was sealed. */
+	readonly epoch: number;
+}
+
+/** One update to append. */
+export interface AppendItem {
+	readonly roomId: string;
+	readonly data: Uint8Array;
+	/**
+	 * The room's epoch when the update was gated. If the room has another epoch by the time the
+	 * batch commits (another instance sealed it), the update is not stored. Absent: no check.
+	 */
+	readonly epoch?: number;
+}
+
+/** The log since a seq, and the epoch it belongs to (read together, in one transaction). */
+export interface RoomLog {
+	readonly epoch: number;
+	readonly updates: StoredUpdate[];
 }
 
 /** Durable storage of rooms' Yjs updates (SQLite in production). All calls are synchronous. */
 export interface Store {
 	loadRoom(roomId: string): RoomState;
 	/**
-	 * Appends the updates in ONE transaction (group commit) and returns each one's seq, in
-	 * order. Throws if the transaction fails; nothing of the batch is then stored.
+	 * Appends the updates in ONE transaction (group commit) and returns, in order, each one's
+	 * seq — or `null` for an update whose `epoch` is not its room's any more: nothing of it is
+	 * stored (the other rooms of the batch commit normally). Throws if the transaction fails;
+	 * nothing of the batch is then stored.
 	 */
-	append(batch: readonly { roomId: string; data: Uint8Array }[]): StoredUpdate[];
-	/** The log entries with seq > afterSeq, oldest first (a snapshot if the log was compacted past it). */
-	readSince(roomId: string, afterSeq: number): StoredUpdate[];
-	/** Replaces the log up to `uptoSeq` with one snapshot `state`. */
-	compact(roomId: string, uptoSeq: number, state: Uint8Array): void;
+	append(batch: readonly AppendItem[]): (StoredUpdate | null)[];
+	/**
+	 * The log entries with seq > afterSeq, oldest first (a snapshot if the log was compacted or
+	 * sealed past it), with the room's current epoch: a reader of another epoch must not apply them.
+	 */
+	readSince(roomId: string, afterSeq: number): RoomLog;
+	/** Replaces the log up to `uptoSeq` with one snapshot `state`; with `epoch`, only in that epoch. */
+	compact(roomId: string, uptoSeq: number, state: Uint8Array, epoch?: number): void;
 	/** How many log entries follow the snapshot. */
 	logLength(roomId: string): number;
+	/**
+	 * Seals the head (docs/design.md, "History segments") in ONE transaction, only if the room
+	 * is still at `expected.epoch` AND its log ends at `expected.lastSeq` (the sealed doc holds
+	 * every committed update: a seal over a doc missing another instance's commit would delete
+	 * it). Returns the new epoch, or `null` when either differs (nothing written: catch up).
+	 */
+	seal(roomId: string, expected: { epoch: number; lastSeq: number }, seal: Seal): number | null;
+	/** The author of a sealed message of the room (table room_message_ids); undefined if none. */
+	sealedAuthorOf(roomId: string, messageId: string): string | undefined;
 }
 
 /** What instances tell each other about one room (on that room's channel). */
@@ -59,7 +93,9 @@ export type RoomBusMessage =
 			readonly data: Uint8Array;
 	  }
 	| { readonly kind: 'awareness'; readonly roomId: string; readonly data: Uint8Array }
-	| { readonly kind: 'revoke'; readonly roomId: string; readonly userId: string };
+	| { readonly kind: 'revoke'; readonly roomId: string; readonly userId: string }
+	/** The room was sealed: its head is now `epoch`; sockets of older heads close with 4409. */
+	| { readonly kind: 'epoch'; readonly roomId: string; readonly epoch: number };
 
 /** What instances tell each other about no room in particular (one control channel). */
 export type ControlBusMessage = {

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { z } from 'zod';
 import type { Config } from '../src/lib/server/config';
 import type { Db } from '../src/lib/server/db';
 import { getMembership } from '../src/lib/server/rooms';
@@ -27,6 +28,7 @@ const CLOSE_GRACE_MS = 1_000;
 const ROOM_ID = /^[a-z0-9]{1,64}$/;
 
 const STATUS_TEXT: Record<number, string> = {
+	400: 'Bad Request',
 	401: 'Unauthorized',
 	403: 'Forbidden',
 	404: 'Not Found',
@@ -57,6 +59,29 @@ export function parseSyncPath(url: string | undefined): string | null | undefine
 	if (!pathname.startsWith(SYNC_PREFIX)) return undefined;
 	const last = pathname.split('/').pop() ?? '';
 	return ROOM_ID.test(last) ? last : null;
+}
+
+/** `?epoch=`: a non-negative integer in plain decimal digits (no sign, exponent or spaces). */
+const EpochParam = z
+	.string()
+	.regex(/^\d{1,15}$/)
+	.transform(Number);
+
+/**
+ * The epoch a client's replica is at (docs/design.md, "History segments"): `undefined` when the
+ * query has none (stock clients: serve the head), null when it is not exactly one valid number.
+ */
+export function parseEpochParam(url: string | undefined): number | undefined | null {
+	let values: string[];
+	try {
+		values = new URL(url ?? '/', 'http://localhost').searchParams.getAll('epoch');
+	} catch {
+		return null;
+	}
+	if (values.length === 0) return undefined;
+	if (values.length > 1) return null;
+	const parsed = EpochParam.safeParse(values[0]);
+	return parsed.success ? parsed.data : null;
 }
 
 /** The parts of `ws` internals the shared-frame fast path relies on (ws 8). */
@@ -149,6 +174,11 @@ export function createSyncUpgrade(deps: {
 			refuse(socket, 404, 'no such room');
 			return true;
 		}
+		const epoch = parseEpochParam(request.url);
+		if (epoch === null) {
+			refuse(socket, 400, 'epoch must be a non-negative integer');
+			return true;
+		}
 		if (!accepting) {
 			refuse(socket, 503, 'shutting down');
 			return true;
@@ -176,7 +206,7 @@ export function createSyncUpgrade(deps: {
 		wss.handleUpgrade(request, socket, head, (ws) => {
 			let connection;
 			try {
-				connection = hub.connect(roomId, asSyncSocket(ws), user);
+				connection = hub.connect(roomId, asSyncSocket(ws), user, epoch);
 			} catch (error) {
 				log.error({ err: error, roomId }, 'room load failed');
 				ws.close(CloseCode.INTERNAL_ERROR, 'room load failed');

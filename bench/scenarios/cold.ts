@@ -1,18 +1,24 @@
 /**
- * (d) Cold load of a long room, and history growth: for a room of N messages (one snapshot in
- * SQLite, as compaction leaves it), the server's load time (socket open -> its first frame,
- * which it sends right after loading the room), the bytes a new client receives (step 2 with
- * everything) and the client's apply time. Also the same load measured in-process (store read +
- * apply), without sockets.
+ * (d) Cold load of a long room, and history growth. A room of N messages is stored as the server
+ * leaves it with history segments on (docs/design.md "History segments"): all but the newest
+ * messages sealed into read-only segments (with the REAL `buildSeal` + `SqliteStore.seal`), and a
+ * head at its largest, SEAL_AFTER_MESSAGES - 1 messages (one more and it would seal). Measured:
+ * the server's load time (socket open -> its first frame, which it sends right after loading
+ * the room), the bytes a new client receives (step 2 with the whole head) and its apply time,
+ * the GET of the newest segment (what "Load older" costs), the same load in-process, and the
+ * one-time cost of sealing the room had it been one legacy document (what a room stored before
+ * segments pays once, on its first load after the upgrade).
  */
 import { rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { buildSeal } from '../../sync-server/seal';
 import { SqliteStore } from '../../sync-server/store';
 import { makeTempDir } from '../../tests/support/server';
 import { row, startParley, type Row } from '../lib/harness';
-import { buildHistory, seed, storeSnapshot } from '../lib/seed';
+import { buildHistory, seed } from '../lib/seed';
 import { round } from '../lib/stats';
 import { EMPTY_STEP1, MSG_SYNC, STEP1, STEP2, readHead, readVarBytes } from '../lib/wire';
 
@@ -58,7 +64,7 @@ function coldConnect(url: string, cookie: string, origin: string): Promise<ColdL
 	});
 }
 
-/** The server's load path in-process: read the room from SQLite, apply it, answer a new client. */
+/** The server's load path in-process: read the room from SQLite, apply it, encode a full step 2. */
 function loadInProcess(dataDir: string, roomId: string): { loadMs: number; encodeMs: number } {
 	const db = openDatabase(databaseFile(dataDir));
 	try {
@@ -79,6 +85,93 @@ function loadInProcess(dataDir: string, roomId: string): { loadMs: number; encod
 	}
 }
 
+/** The default SEAL_AFTER_MESSAGES (src/lib/server/config.ts), passed to the server explicitly. */
+const SEAL_AFTER_MESSAGES = 5_000;
+/** The largest head a room ever has: one message short of sealing. */
+const HEAD_MESSAGES = SEAL_AFTER_MESSAGES - 1;
+
+interface Stored {
+	/** Epoch of the head after sealing. */
+	readonly epoch: number;
+	readonly segments: number;
+	readonly segmentBytes: number;
+	/** The room as ONE document (before segments): its bytes and its in-process load time. */
+	readonly legacyDocBytes: number;
+	readonly legacyLoadMs: number;
+	/** buildSeal + store.seal of that document: the one-time cost for a legacy room. */
+	readonly sealMs: number;
+}
+
+/**
+ * Writes a room of `size` messages as sealing leaves it: the older `size - HEAD_MESSAGES` in
+ * segments, the newest HEAD_MESSAGES in the head (appended to it, then compacted).
+ */
+function storeSegmentedRoom(
+	dataDir: string,
+	roomId: string,
+	size: number,
+	authors: readonly string[]
+): Stored {
+	const sealed = size - HEAD_MESSAGES;
+	const legacy = buildHistory(sealed, authors);
+	const db = openDatabase(databaseFile(dataDir));
+	try {
+		const store = new SqliteStore(db);
+		const doc = new Y.Doc();
+		const t0 = performance.now();
+		doc.transact(() => Y.applyUpdate(doc, legacy, 'store'));
+		const legacyLoadMs = performance.now() - t0;
+		const t1 = performance.now();
+		const seal = buildSeal(doc, SEAL_AFTER_MESSAGES);
+		const epoch = store.seal(roomId, { epoch: 0, lastSeq: 0 }, seal);
+		const sealMs = performance.now() - t1;
+		doc.destroy();
+		if (epoch === null) throw new Error('seal refused');
+		// The head: the seal's new head doc plus the newest messages, as one snapshot.
+		const head = new Y.Doc();
+		for (const update of store.loadRoom(roomId).updates) Y.applyUpdate(head, update);
+		Y.applyUpdate(head, buildHistory(HEAD_MESSAGES, authors));
+		const [entry] = store.append([{ roomId, epoch, data: Y.encodeStateAsUpdate(head) }]);
+		if (!entry) throw new Error('append into the head refused');
+		store.compact(roomId, entry.seq, Y.encodeStateAsUpdate(head), epoch);
+		head.destroy();
+		const segmentBytes = seal.segments.reduce((sum, s) => sum + s.data.byteLength, 0);
+		return {
+			epoch,
+			segments: seal.segments.length,
+			segmentBytes,
+			legacyDocBytes: legacy.byteLength,
+			legacyLoadMs,
+			sealMs
+		};
+	} finally {
+		db.close();
+	}
+}
+
+/** GET with gzip accepted, not decompressed: the bytes on the wire and the time to the last one. */
+function timedGet(
+	url: string,
+	cookie: string
+): Promise<{ ms: number; bytes: number; body: Buffer }> {
+	return new Promise((resolve, reject) => {
+		const t0 = performance.now();
+		httpGet(url, { headers: { cookie, 'accept-encoding': 'gzip' } }, (response) => {
+			const chunks: Buffer[] = [];
+			response.on('data', (chunk: Buffer) => chunks.push(chunk));
+			response.on('end', () => {
+				if (response.statusCode !== 200) {
+					reject(new Error(`GET ${url}: ${response.statusCode}`));
+					return;
+				}
+				const body = Buffer.concat(chunks);
+				resolve({ ms: performance.now() - t0, bytes: body.byteLength, body });
+			});
+			response.on('error', reject);
+		}).on('error', reject);
+	});
+}
+
 export async function runCold(sizes: readonly number[]): Promise<Row[]> {
 	const rows: Row[] = [];
 	for (const size of sizes) {
@@ -93,43 +186,57 @@ export async function runCold(sizes: readonly number[]): Promise<Row[]> {
 			});
 			const roomId = seeded.rooms[0] ?? '';
 			const t0 = performance.now();
-			const history = buildHistory(
+			const stored = storeSegmentedRoom(
+				dataDir,
+				roomId,
 				size,
 				seeded.users.map((u) => u.id)
 			);
 			const generateMs = performance.now() - t0;
-			storeSnapshot(dataDir, roomId, history);
 			const inProcess = loadInProcess(dataDir, roomId);
-			const server = await startParley(dataDir);
+			const server = await startParley(dataDir, {
+				SEAL_AFTER_MESSAGES: String(SEAL_AFTER_MESSAGES)
+			});
 			try {
 				const user = seeded.users[0];
 				if (!user) throw new Error('no user');
-				const cold = await coldConnect(`${server.syncUrl}/${roomId}`, user.cookie, server.url);
-				const warm = await coldConnect(`${server.syncUrl}/${roomId}`, user.cookie, server.url);
-				if (cold.messages !== size) {
-					throw new Error(`cold load delivered ${cold.messages} of ${size} messages`);
+				const url = `${server.syncUrl}/${roomId}?epoch=${stored.epoch}`;
+				const cold = await coldConnect(url, user.cookie, server.url);
+				const warm = await coldConnect(url, user.cookie, server.url);
+				if (cold.messages !== HEAD_MESSAGES) {
+					throw new Error(`cold load delivered ${cold.messages} of ${HEAD_MESSAGES} head messages`);
 				}
+				const newest = stored.segments - 1;
+				const segment = await timedGet(
+					`${server.url}/api/rooms/${roomId}/segments/${newest}`,
+					user.cookie
+				);
 				rows.push(
 					row({
 						scenario: 'cold',
 						server: 'parley',
-						config: `room of ${size} messages`,
+						config: `room of ${size} messages (${stored.segments} segments + head of ${HEAD_MESSAGES})`,
 						deliveries: cold.messages,
 						deliveriesPerSecond: NaN,
 						p50Ms: NaN,
 						p99Ms: NaN,
 						maxMs: NaN,
-						lost: size - cold.messages,
+						lost: HEAD_MESSAGES - cold.messages,
 						cpuMicrosPerDelivery: NaN,
 						rssMb: NaN,
 						extra: {
-							docBytes: history.byteLength,
 							serverLoadMs: round(cold.openToFirstFrameMs),
 							warmFirstFrameMs: round(warm.openToFirstFrameMs),
 							inProcessLoadMs: round(inProcess.loadMs),
 							inProcessEncodeMs: round(inProcess.encodeMs),
 							firstSyncBytes: cold.step2Bytes,
 							clientApplyMs: round(cold.applyMs),
+							olderSegmentGetMs: round(segment.ms),
+							olderSegmentBytes: segment.bytes,
+							segmentBytesTotal: stored.segmentBytes,
+							legacyDocBytes: stored.legacyDocBytes,
+							legacyLoadMs: round(stored.legacyLoadMs),
+							oneTimeSealMs: round(stored.sealMs),
 							generateMs: Math.round(generateMs)
 						}
 					})

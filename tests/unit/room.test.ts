@@ -18,10 +18,17 @@ import {
 	encodeUpdate,
 	type Message
 } from '../../sync-server/protocol';
-import type { AwarenessPolicy, Connection, UpdateAdmission } from '../../sync-server/room';
+import type {
+	AwarenessPolicy,
+	Connection,
+	RoomConfig,
+	UpdateAdmission
+} from '../../sync-server/room';
 import { RoomHub } from '../../sync-server/rooms';
+import { buildSeal } from '../../sync-server/seal';
 import { SqliteStore } from '../../sync-server/store';
 import type { Bus, Store, SyncSocket } from '../../sync-server/types';
+import { messageTexts, messageUpdate } from '../support/messages';
 import { openTempDatabase, type TempDatabase } from '../support/temp-db';
 
 const log = pino({ level: 'silent' });
@@ -64,9 +71,19 @@ class FakeClient {
 	constructor(
 		hub: RoomHub,
 		roomId: string,
-		readonly userId: string
+		readonly userId: string,
+		epoch?: number
 	) {
-		this.connection = hub.connect(roomId, this.socket, { userId, username: userId });
+		this.connection = hub.connect(roomId, this.socket, { userId, username: userId }, epoch);
+	}
+
+	/** Makes a local change and sends its update; returns the update. */
+	sendChange(change: (doc: Y.Doc) => void): Uint8Array {
+		const before = Y.encodeStateVector(this.doc);
+		change(this.doc);
+		const update = Y.encodeStateAsUpdate(this.doc, before);
+		this.connection.receive(encodeUpdate(update));
+		return update;
 	}
 
 	/** Writes a message locally and sends the resulting update; returns the update. */
@@ -120,7 +137,7 @@ function makeHub(
 		metrics?: Metrics;
 		admitUpdate?: UpdateAdmission;
 		awarenessPolicy?: AwarenessPolicy;
-		config?: Partial<typeof config>;
+		config?: Partial<RoomConfig>;
 	} = {}
 ): RoomHub {
 	const database = options.database ?? db;
@@ -166,7 +183,7 @@ describe('room hub', () => {
 		const committedWhenBobGotIt: boolean[] = [];
 		bob.socket.onSend = (message) => {
 			if (message.type !== 'update') return;
-			const stored = observer.readSince(roomId, 0).map((u) => Buffer.from(u.data));
+			const stored = observer.readSince(roomId, 0).updates.map((u) => Buffer.from(u.data));
 			committedWhenBobGotIt.push(stored.some((data) => data.equals(message.update)));
 		};
 
@@ -192,8 +209,8 @@ describe('room hub', () => {
 		await nextTurn();
 		expect(hub.pendingCount).toBe(0);
 		const store = new SqliteStore(db);
-		expect(store.readSince(roomId, 0).map((u) => u.seq)).toEqual([1, 2]);
-		expect(store.readSince(otherRoom, 0).map((u) => u.seq)).toEqual([1]);
+		expect(store.readSince(roomId, 0).updates.map((u) => u.seq)).toEqual([1, 2]);
+		expect(store.readSince(otherRoom, 0).updates.map((u) => u.seq)).toEqual([1]);
 		expect(hub.rooms.get(roomId)?.lastSeq).toBe(2);
 		expect((await metrics.updatesAccepted.get()).values[0]?.value).toBe(3);
 		expect(
@@ -213,7 +230,7 @@ describe('room hub', () => {
 		expect(alice.socket.of('permission-denied')).toHaveLength(1);
 		expect(alice.socket.of('permission-denied')[0]?.reason).toMatch(/author/);
 		expect(bob.socket.updates()).toHaveLength(0);
-		expect(new SqliteStore(db).loadRoom(roomId)).toEqual({ updates: [], seq: 0 });
+		expect(new SqliteStore(db).loadRoom(roomId)).toEqual({ updates: [], seq: 0, epoch: 0 });
 		expect(hub.rooms.get(roomId)?.doc.getArray('messages').length).toBe(0);
 		expect(alice.socket.closed).toBeNull();
 		const refused = await metrics.updatesRefused.get();
@@ -350,8 +367,10 @@ describe('room hub', () => {
 				return real.append(batch);
 			},
 			readSince: (id, after) => real.readSince(id, after),
-			compact: (id, upto, state) => real.compact(id, upto, state),
-			logLength: (id) => real.logLength(id)
+			compact: (id, upto, state, epoch) => real.compact(id, upto, state, epoch),
+			logLength: (id) => real.logLength(id),
+			seal: (id, expected, seal) => real.seal(id, expected, seal),
+			sealedAuthorOf: (id, messageId) => real.sealedAuthorOf(id, messageId)
 		};
 		const hub = makeHub({ store: flaky });
 		const alice = new FakeClient(hub, roomId, 'alice');
@@ -583,5 +602,199 @@ describe('room hub edge cases', () => {
 		await nextTurn();
 		expect(there.closed?.code).toBe(CloseCode.UNAUTHORIZED);
 		expect(otherSession.closed).toBeNull();
+	});
+});
+
+describe('sealing the head', () => {
+	const SEAL = { SEAL_AFTER_MESSAGES: 3 };
+
+	/** The room's history rows in SQLite. */
+	function history(): { epoch: number; segments: number[]; ids: number; epochs: number[] } {
+		const room = db
+			.prepare<[string], { epoch: number }>('SELECT epoch FROM rooms WHERE id = ?')
+			.get(roomId);
+		const segments = db
+			.prepare<[string], { count: number }>(
+				'SELECT count FROM room_segments WHERE room_id = ? ORDER BY n'
+			)
+			.all(roomId);
+		const ids = db
+			.prepare<[string], { n: number }>(
+				'SELECT COUNT(*) AS n FROM room_message_ids WHERE room_id = ?'
+			)
+			.get(roomId);
+		const epochs = db
+			.prepare<[string], { epoch: number }>('SELECT epoch FROM room_epochs WHERE room_id = ?')
+			.all(roomId);
+		return {
+			epoch: room?.epoch ?? -1,
+			segments: segments.map((row) => row.count),
+			ids: ids?.n ?? 0,
+			epochs: epochs.map((row) => row.epoch)
+		};
+	}
+
+	/** The room as a client syncing with it now would get it (sync step 1 from an empty doc). */
+	function syncedDoc(client: FakeClient): Y.Doc {
+		client.connection.receive(encodeSyncStep1(new Y.Doc()));
+		const doc = new Y.Doc();
+		for (const update of client.socket.updates()) Y.applyUpdate(doc, update);
+		return doc;
+	}
+
+	it('seals after the flush that reaches SEAL_AFTER_MESSAGES and closes every instance’s sockets with 4409', async () => {
+		const busHub = new InProcessBusHub();
+		const metrics = createMetrics();
+		const one = makeHub({ bus: new InProcessBus(busHub), config: SEAL, metrics });
+		const two = makeHub({
+			bus: new InProcessBus(busHub),
+			database: openSecondConnection(),
+			config: SEAL
+		});
+		const alice = new FakeClient(one, roomId, 'alice');
+		const bob = new FakeClient(two, roomId, 'bob');
+		alice.sendMessage('a');
+		alice.sendMessage('b');
+		await nextTurn();
+		const firstId = alice.doc.getArray<{ id: string }>('messages').get(0).id;
+		alice.sendChange((doc) => doc.getMap('changes').set(firstId, { text: 'a, edited', ts: 2 }));
+		await nextTurn();
+		expect(history().epoch).toBe(0);
+		expect(alice.socket.closed).toBeNull();
+
+		alice.sendMessage('c');
+		await until(() => alice.socket.closed !== null, 'the seal');
+		expect(alice.socket.closed).toEqual({ code: CloseCode.EPOCH_CHANGED, reason: 'epoch changed' });
+		expect(one.rooms.has(roomId)).toBe(false);
+		await until(() => bob.socket.closed !== null, 'the other instance to hear of it');
+		expect(bob.socket.closed?.code).toBe(CloseCode.EPOCH_CHANGED);
+		expect(two.rooms.has(roomId)).toBe(false);
+		expect(history()).toEqual({ epoch: 1, segments: [3], ids: 3, epochs: [0] });
+		expect((await metrics.roomSeals.get()).values[0]?.value).toBe(1);
+
+		// The next connection loads the small head: no messages, the edit carried over.
+		const carol = new FakeClient(two, roomId, 'carol', 1);
+		expect(carol.socket.closed).toBeNull();
+		expect(two.rooms.get(roomId)?.epoch).toBe(1);
+		const head = syncedDoc(carol);
+		expect(head.getArray('messages').length).toBe(0);
+		expect(head.getMap('changes').get(firstId)).toEqual({ text: 'a, edited', ts: 2 });
+
+		// A stock client (no epoch) re-sending the sealed epoch is refused: the ids are used.
+		const stock = new FakeClient(one, roomId, 'alice');
+		stock.connection.receive(encodeUpdate(Y.encodeStateAsUpdate(alice.doc)));
+		expect(stock.socket.of('permission-denied')[0]?.reason).toMatch(/^rule 2: /);
+		await nextTurn();
+		expect(one.rooms.get(roomId)?.doc.getArray('messages').length).toBe(0);
+		expect(new SqliteStore(db).loadRoom(roomId).seq).toBe(5);
+	});
+
+	it('seals under steady traffic, right after a flush, when no turn is ever quiet', async () => {
+		const hub = makeHub({ config: SEAL });
+		const alice = new FakeClient(hub, roomId, 'alice');
+		for (const text of ['a', 'b', 'c']) {
+			alice.sendMessage(text);
+			await nextTurn();
+		}
+		// From now on every turn brings a new update before the scheduled seal runs.
+		for (let i = 0; i < 5 && alice.socket.closed === null; i++) {
+			alice.sendMessage(`busy ${i}`);
+			await nextTurn();
+		}
+		expect(alice.socket.closed?.code).toBe(CloseCode.EPOCH_CHANGED);
+		expect(history()).toMatchObject({ epoch: 1, segments: [3, 1], ids: 4 });
+	});
+
+	it('accepts a socket of another epoch and closes it at once with 4409', () => {
+		const hub = makeHub({ config: SEAL });
+		const stale = new FakeClient(hub, roomId, 'alice', 1);
+		expect(stale.socket.closed?.code).toBe(CloseCode.EPOCH_CHANGED);
+		expect(stale.socket.received).toEqual([]);
+		expect(hub.rooms.get(roomId)?.connections.size).toBe(0);
+		const current = new FakeClient(hub, roomId, 'alice', 0);
+		const stock = new FakeClient(hub, roomId, 'bob');
+		expect(current.socket.closed).toBeNull();
+		expect(stock.socket.closed).toBeNull();
+		expect(current.socket.of('sync-step1')).toHaveLength(1);
+	});
+
+	it('seals a room that loads already past the threshold before serving its first connection', () => {
+		const store = new SqliteStore(db);
+		const writer = new Y.Doc();
+		for (let i = 0; i < 7; i++) {
+			store.append([{ roomId, data: messageUpdate(writer, 'alice', `old ${i}`) }]);
+		}
+		const hub = makeHub({ config: SEAL });
+		const old = new FakeClient(hub, roomId, 'alice', 0);
+		expect(old.socket.closed?.code).toBe(CloseCode.EPOCH_CHANGED);
+		expect(history()).toEqual({ epoch: 1, segments: [3, 3, 1], ids: 7, epochs: [0] });
+		const fresh = new FakeClient(hub, roomId, 'bob');
+		expect(fresh.socket.closed).toBeNull();
+		expect(hub.rooms.get(roomId)?.epoch).toBe(1);
+		expect(syncedDoc(fresh).getArray('messages').length).toBe(0);
+	});
+
+	it('drops updates gated against a head another instance sealed: not stored, acknowledged nor forwarded', async () => {
+		// No bus between the two: only the store can tell.
+		const bus = new InProcessBus();
+		const hub = makeHub({ bus, config: { SEAL_AFTER_MESSAGES: 100 } });
+		const bob = new FakeClient(hub, roomId, 'bob');
+		const carol = new FakeClient(hub, roomId, 'carol');
+		bob.sendMessage('before');
+		await nextTurn();
+		expect(carol.receivedTexts()).toEqual(['before']);
+		const receiptsBefore = bob.socket.of('stored').length;
+
+		bob.sendMessage('too late');
+		expect(hub.pendingCount).toBe(1);
+		// Another instance seals epoch 0 now, between the gate and the commit.
+		const elsewhere = new SqliteStore(openSecondConnection());
+		const sealedDoc = new Y.Doc();
+		for (const update of elsewhere.loadRoom(roomId).updates) Y.applyUpdate(sealedDoc, update);
+		expect(elsewhere.seal(roomId, { epoch: 0, lastSeq: 1 }, buildSeal(sealedDoc, 100))).toBe(1);
+
+		await nextTurn();
+		expect(hub.pendingCount).toBe(0);
+		expect(bob.socket.closed?.code).toBe(CloseCode.EPOCH_CHANGED);
+		expect(carol.socket.closed?.code).toBe(CloseCode.EPOCH_CHANGED);
+		expect(bob.socket.of('stored')).toHaveLength(receiptsBefore);
+		expect(carol.receivedTexts()).toEqual(['before']);
+		expect(hub.rooms.has(roomId)).toBe(false);
+		const store = new SqliteStore(db);
+		expect(store.loadRoom(roomId)).toMatchObject({ seq: 2, epoch: 1 });
+		expect(messageTexts(store.loadRoom(roomId).updates)).toEqual([]);
+		expect(history().ids).toBe(1);
+
+		// The clients re-send into the new head, where it is stored.
+		const again = new FakeClient(hub, roomId, 'bob', 1);
+		again.sendMessage('too late');
+		await nextTurn();
+		expect(messageTexts(store.loadRoom(roomId).updates)).toEqual(['too late']);
+	});
+
+	it('closes with 4409 and unloads when a catch-up finds a newer epoch', () => {
+		const bus = new InProcessBus();
+		const hub = makeHub({ bus, config: { SEAL_AFTER_MESSAGES: 100 } });
+		const bob = new FakeClient(hub, roomId, 'bob');
+		const elsewhere = new SqliteStore(openSecondConnection());
+		elsewhere.seal(roomId, { epoch: 0, lastSeq: 0 }, buildSeal(new Y.Doc(), 100));
+		bob.socket.received.length = 0;
+		bus.resync();
+		expect(bob.socket.closed?.code).toBe(CloseCode.EPOCH_CHANGED);
+		// Nothing of the new head was mixed into the old one on the way out.
+		expect(bob.socket.updates()).toEqual([]);
+		expect(hub.rooms.has(roomId)).toBe(false);
+	});
+
+	it('asks the store when a client names a newer epoch than the loaded head', () => {
+		// No bus: this instance has not heard of the seal another one made.
+		const hub = makeHub({ bus: new InProcessBus(), config: { SEAL_AFTER_MESSAGES: 100 } });
+		const bob = new FakeClient(hub, roomId, 'bob');
+		const elsewhere = new SqliteStore(openSecondConnection());
+		elsewhere.seal(roomId, { epoch: 0, lastSeq: 0 }, buildSeal(new Y.Doc(), 100));
+		const moved = new FakeClient(hub, roomId, 'alice', 1);
+		expect(moved.socket.closed).toBeNull();
+		expect(hub.rooms.get(roomId)?.epoch).toBe(1);
+		expect(bob.socket.closed?.code).toBe(CloseCode.EPOCH_CHANGED);
 	});
 });

@@ -71,7 +71,8 @@ export function createRoom(
 		visibility,
 		kind: 'room',
 		ownerId: owner,
-		createdAt: now
+		createdAt: now,
+		epoch: 0
 	};
 	db.transaction(() => {
 		db.prepare(
