@@ -2,7 +2,8 @@
  * (d) Cold load of a long room, and history growth. A room of N messages is stored as the server
  * leaves it with history segments on (docs/design.md "History segments"): all but the newest
  * messages sealed into read-only segments (with the REAL `buildSeal` + `SqliteStore.seal`), and a
- * head at its largest, SEAL_AFTER_MESSAGES - 1 messages (one more and it would seal). Measured:
+ * head at its largest, SEAL_AFTER_MESSAGES - 1 messages (one more and it would seal): N - 1
+ * messages in all. Measured:
  * the server's load time (socket open -> its first frame, which it sends right after loading
  * the room), the bytes a new client receives (step 2 with the whole head) and its apply time,
  * the GET of the newest segment (what "Load older" costs), the same load in-process, and the
@@ -103,8 +104,8 @@ interface Stored {
 }
 
 /**
- * Writes a room of `size` messages as sealing leaves it: the older `size - HEAD_MESSAGES` in
- * segments, the newest HEAD_MESSAGES in the head (appended to it, then compacted).
+ * Writes a room as sealing leaves it: `size - SEAL_AFTER_MESSAGES` messages in full segments,
+ * the newest HEAD_MESSAGES in the head (appended to it, then compacted).
  */
 function storeSegmentedRoom(
 	dataDir: string,
@@ -112,7 +113,8 @@ function storeSegmentedRoom(
 	size: number,
 	authors: readonly string[]
 ): Stored {
-	const sealed = size - HEAD_MESSAGES;
+	// Sealing always cuts whole segments of SEAL_AFTER_MESSAGES: size - 1 messages in all.
+	const sealed = size - SEAL_AFTER_MESSAGES;
 	const legacy = buildHistory(sealed, authors);
 	const db = openDatabase(databaseFile(dataDir));
 	try {
@@ -215,7 +217,7 @@ export async function runCold(sizes: readonly number[]): Promise<Row[]> {
 					row({
 						scenario: 'cold',
 						server: 'parley',
-						config: `room of ${size} messages (${stored.segments} segments + head of ${HEAD_MESSAGES})`,
+						config: `room of ${size - 1} messages: ${stored.segments} segments + a head of ${HEAD_MESSAGES}`,
 						deliveries: cold.messages,
 						deliveriesPerSecond: NaN,
 						p50Ms: NaN,

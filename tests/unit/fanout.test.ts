@@ -19,6 +19,7 @@ import { SqliteStore } from '../../sync-server/store';
 import type { SyncSocket } from '../../sync-server/types';
 import { messageTexts, messageUpdate } from '../support/messages';
 import { openTempDatabase, type TempDatabase } from '../support/temp-db';
+import { waitFor } from '../support/wait';
 
 /** A socket with the shared-frame fast path: records what it was given, as bytes. */
 class RawSocket implements SyncSocket {
@@ -124,6 +125,34 @@ describe('fan-out', () => {
 
 		expect(bob.socket.sharedUpdates()).toEqual([update]);
 		expect(alice.socket.shared).toHaveLength(0);
+	});
+
+	it('merges commits into fewer frames while forwarding would saturate the process, losing none', async () => {
+		const alice = connect('alice');
+		const bob = connect('bob');
+		// Each write takes 4 ms: forwarding every back-to-back commit at once would take all the time.
+		const record = bob.socket.sendShared.bind(bob.socket);
+		bob.socket.sendShared = (frame) => {
+			const until = performance.now() + 4;
+			while (performance.now() < until) {
+				/* a slow socket write */
+			}
+			record(frame);
+		};
+		const texts = Array.from({ length: 8 }, (_, i) => `m${i}`);
+		for (const text of texts) {
+			alice.connection.receive(encodeUpdate(messageUpdate(alice.doc, 'alice', text)));
+			hub.flush();
+		}
+		// The first commits went out at once; then they waited and were merged.
+		expect(bob.socket.shared.length).toBeGreaterThan(0);
+		expect(bob.socket.shared.length).toBeLessThan(texts.length);
+		await waitFor(
+			'every message forwarded',
+			() => messageTexts(bob.socket.sharedUpdates()).length === texts.length
+		);
+		expect(messageTexts(bob.socket.sharedUpdates()).sort()).toEqual(texts);
+		expect(bob.socket.shared.length).toBeLessThan(texts.length);
 	});
 
 	it('falls back to send() for sockets without the fast path', () => {
