@@ -44,6 +44,16 @@ function switchOf(context: BrowserContext): NetworkSwitch {
  * A context whose sync sockets pass through Playwright, so goOffline can cut them:
  * `context.setOffline(true)` alone leaves open WebSockets open.
  */
+/** A close as it may be sent on: 1005/1006 (no code, abnormal) are reported, never sent. */
+function sendableClose(
+	code: number | undefined,
+	reason: string
+): { code?: number; reason?: string } {
+	return code === 1000 || (code !== undefined && code >= 3000 && code <= 4999)
+		? { code, reason }
+		: {};
+}
+
 export async function newChatContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
 	const context = await browser.newContext({ baseURL });
 	const state: NetworkSwitch = { offline: false, sockets: new Set() };
@@ -55,8 +65,16 @@ export async function newChatContext(browser: Browser, baseURL: string): Promise
 		}
 		const pair = { page: ws, server: ws.connectToServer() };
 		state.sockets.add(pair);
-		ws.onClose(() => state.sockets.delete(pair));
-		pair.server.onClose(() => state.sockets.delete(pair));
+		// Setting a close handler turns Playwright's own forwarding off: pass the close (and its
+		// code: 4409, 4401, 4403 mean something to the client) on to the other side ourselves.
+		ws.onClose((code, reason) => {
+			state.sockets.delete(pair);
+			void pair.server.close(sendableClose(code, reason));
+		});
+		pair.server.onClose((code, reason) => {
+			state.sockets.delete(pair);
+			void ws.close(sendableClose(code, reason));
+		});
 	});
 	return context;
 }

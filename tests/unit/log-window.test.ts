@@ -8,6 +8,7 @@ import {
 	loadOlder,
 	messageIdFromHash,
 	rangeOf,
+	shiftWindow,
 	showsLatest,
 	windowAround,
 	type LogWindow
@@ -109,5 +110,16 @@ describe('the message log window', () => {
 		expect(showsLatest({ start: 10, end: 99 }, 100)).toBe(false);
 		expect(showsLatest(windowAround(5, 10_000), 10_000)).toBe(false);
 		expect(showsLatest(windowAround(9_999, 10_000), 10_000)).toBe(true);
+	});
+
+	it('moves a fixed window with the messages when older history is put in front', () => {
+		expect(shiftWindow(null, 40)).toBeNull();
+		expect(shiftWindow({ start: 0, end: null }, 40)).toEqual({ start: 40, end: null });
+		expect(shiftWindow({ start: 10, end: 70 }, 40)).toEqual({ start: 50, end: 110 });
+		expect(shiftWindow({ start: 10, end: 70 }, 0)).toEqual({ start: 10, end: 70 });
+		// The same messages stay rendered: 10..70 before, 50..110 after 40 were prepended.
+		const before = rangeOf({ start: 10, end: 70 }, 100);
+		const after = rangeOf(shiftWindow({ start: 10, end: 70 }, 40), 140);
+		expect(after).toEqual({ start: before.start + 40, end: before.end + 40 });
 	});
 });

@@ -9,7 +9,12 @@ import {
 	type DeliveryState
 } from '../../src/lib/client/delivery';
 import { MessageViews, type MessageView, type RoomTypes } from '../../src/lib/client/message-views';
-import { displayedText, parseChange, parseMessage } from '../../src/lib/client/messages';
+import {
+	displayedText,
+	parseChange,
+	parseMessage,
+	type ChatMessage
+} from '../../src/lib/client/messages';
 import { reactionKey, summarizeReactions } from '../../src/lib/client/reactions';
 import {
 	othersReadUpTo,
@@ -151,6 +156,42 @@ describe('MessageViews', () => {
 		room.messages.push([message(0, 'bob'), 'not a message', { id: 'x' }, message(1, 'bob')]);
 		const result = new MessageViews('alice').derive(room, EMPTY_DELIVERY_STATE);
 		expect(result.views.map((view) => view.id)).toEqual(['m0', 'm1']);
+	});
+
+	it('puts sealed messages before the head’s, with the head’s changes, reactions and read marks', () => {
+		const doc = new Y.Doc();
+		const room = roomOf(doc);
+		const chat = (n: number, author: string): ChatMessage => ({
+			id: `m${n}`,
+			author,
+			text: `message ${n}`,
+			ts: 1_000 + n
+		});
+		const older = [chat(0, 'alice'), chat(1, 'bob'), chat(2, 'alice')];
+		room.messages.push([message(3, 'bob', 'm1'), message(4, 'alice')]);
+		room.changes.set('m1', { text: 'edited after the seal', ts: 9 });
+		room.changes.set('m2', { deleted: true, ts: 9 });
+		room.reactions.set(reactionKey('m0', '🎉', 'bob'), 9);
+		room.reads.set('bob', { upTo: 'm0', ts: 9 });
+		const own = withOwnClient(EMPTY_DELIVERY_STATE, doc.clientID);
+		const views = new MessageViews('alice');
+
+		const result = views.derive(room, own, true, older);
+
+		expect(result.older).toBe(3);
+		expect(result.pending).toBe(1);
+		expect(result.views).toMatchObject([
+			{ id: 'm0', receipt: 'read', reactions: [{ emoji: '🎉', count: 1 }] },
+			{ id: 'm1', text: 'edited after the seal', edited: true, receipt: null },
+			{ id: 'm2', deleted: true, receipt: 'sent' },
+			{ id: 'm3', quote: { kind: 'found', id: 'm1', excerpt: 'edited after the seal' } },
+			{ id: 'm4', receipt: 'pending' }
+		]);
+		// The same sealed values keep their views; an id the head holds too shows once.
+		const again = views.derive(room, own, false, [...older, chat(4, 'alice')]);
+		expect(again.views.map((view) => view.id)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+		expect(again.views[0]).toBe(result.views[0]);
+		expect(again.older).toBe(3);
 	});
 
 	const seed = Date.now() % 1_000_000;

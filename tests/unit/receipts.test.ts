@@ -65,4 +65,11 @@ describe('unread messages', () => {
 		expect(unreadCount(log, 'later', 'alice')).toBe(0);
 		expect(firstUnreadIndex(log, 'later', 'alice')).toBe(-1);
 	});
+
+	it('are all the others’ messages when the mark is in sealed history above them', () => {
+		expect(unreadCount(log, 'sealed', 'alice', true)).toBe(3);
+		expect(firstUnreadIndex(log, 'sealed', 'alice', true)).toBe(1);
+		// A mark the messages hold counts as before.
+		expect(unreadCount(log, 'm2', 'alice', true)).toBe(2);
+	});
 });

@@ -7,9 +7,25 @@ import * as Y from 'yjs';
 import { parseMessage } from './messages';
 import { parseReadMark, unreadCount } from './receipts';
 
-/** The y-indexeddb database of one user's replica of one room (see room.svelte.ts). */
-export function replicaDatabaseName(userId: string, roomId: string): string {
-	return `parley:${userId}:${roomId}`;
+/**
+ * The y-indexeddb database of one user's replica of one room's epoch (see room.svelte.ts and
+ * epochs.ts). Epoch 0 keeps the name replicas had before history was segmented.
+ */
+export function replicaDatabaseName(userId: string, roomId: string, epoch = 0): string {
+	return epoch === 0 ? `parley:${userId}:${roomId}` : `parley:${userId}:${roomId}:e${epoch}`;
+}
+
+/** The room and epoch of a replica database name of `userId`'s, or null for any other name. */
+export function parseReplicaDatabaseName(
+	userId: string,
+	name: string
+): { readonly roomId: string; readonly epoch: number } | null {
+	const prefix = `parley:${userId}:`;
+	if (!name.startsWith(prefix)) return null;
+	const rest = name.slice(prefix.length);
+	const match = /^([^:]+)(?::e([1-9][0-9]*))?$/.exec(rest);
+	if (!match?.[1]) return null;
+	return { roomId: match[1], epoch: match[2] === undefined ? 0 : Number(match[2]) };
 }
 
 /**
@@ -59,7 +75,8 @@ function requestResult<T>(request: IDBRequest<T>): Promise<T> {
 	});
 }
 
-async function readUpdates(name: string): Promise<Uint8Array[] | null> {
+/** The updates y-indexeddb stored in database `name`, in order; null when there is no such database. */
+export async function readUpdates(name: string): Promise<Uint8Array[] | null> {
 	// indexedDB.open would create a missing database: only open one that exists.
 	const existing = await indexedDB.databases();
 	if (!existing.some((db) => db.name === name)) return null;
@@ -74,9 +91,16 @@ async function readUpdates(name: string): Promise<Uint8Array[] | null> {
 	}
 }
 
-/** Messages by others after the user's own read mark in the local replica; null: never opened. */
-export async function localUnreadCount(userId: string, roomId: string): Promise<number | null> {
-	const updates = await readUpdates(replicaDatabaseName(userId, roomId));
+/**
+ * Messages by others after the user's own read mark in the local replica of `epoch` (the one
+ * the room page opens, see epochs.ts); null: never opened.
+ */
+export async function localUnreadCount(
+	userId: string,
+	roomId: string,
+	epoch = 0
+): Promise<number | null> {
+	const updates = await readUpdates(replicaDatabaseName(userId, roomId, epoch));
 	if (updates === null) return null;
 	const doc = new Y.Doc();
 	try {
@@ -87,8 +111,30 @@ export async function localUnreadCount(userId: string, roomId: string): Promise<
 			.map(parseMessage)
 			.filter((m) => m !== null);
 		const mark = parseReadMark(doc.getMap('reads').get(userId));
-		return unreadCount(messages, mark?.upTo ?? null, userId);
+		// After a seal the user's mark usually names a sealed message, before the whole head.
+		return unreadCount(messages, mark?.upTo ?? null, userId, epoch > 0);
 	} finally {
 		doc.destroy();
 	}
+}
+
+/** Deletes database `name`; resolves once deleted, or once the deletion waits for other tabs. */
+export function deleteDatabase(name: string): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const request = indexedDB.deleteDatabase(name);
+		request.onsuccess = () => resolve();
+		// Other tabs' connections close on `versionchange` (lib0's openDB): it goes through then.
+		request.onblocked = () => resolve();
+		request.onerror = () => reject(request.error ?? new Error('IndexedDB delete failed'));
+	});
+}
+
+/** The epochs of `userId`'s replicas of `roomId` in this browser. */
+export async function replicaEpochs(userId: string, roomId: string): Promise<number[]> {
+	const epochs: number[] = [];
+	for (const { name } of await indexedDB.databases()) {
+		const parsed = name === undefined ? null : parseReplicaDatabaseName(userId, name);
+		if (parsed?.roomId === roomId) epochs.push(parsed.epoch);
+	}
+	return epochs.sort((a, b) => a - b);
 }

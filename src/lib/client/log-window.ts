@@ -66,6 +66,15 @@ export function loadNewer(window: LogWindow, length: number): LogWindow {
 	return { start: nextStart, end: nextEnd >= length ? null : nextEnd };
 }
 
+/**
+ * The same messages after `count` were put in front of the log (older history loaded): a fixed
+ * window moves down with them; the latest-messages window is relative to the end and stays.
+ */
+export function shiftWindow(window: LogWindow, count: number): LogWindow {
+	if (window === null || count <= 0) return window;
+	return { start: window.start + count, end: window.end === null ? null : window.end + count };
+}
+
 /** A window with the message at `index` in it, a page of context on each side where there is. */
 export function windowAround(index: number, length: number): LogWindow {
 	const at = clamp(index, 0, Math.max(0, length - 1));

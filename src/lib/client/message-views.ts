@@ -5,6 +5,9 @@
  * is parsed once (cached by the value object, which Yjs keeps for the life of its item), the
  * position index only grows when messages were appended, and a message whose view did not
  * change keeps the same object (so the page re-renders only what changed).
+ *
+ * Messages of sealed history segments (`older`, docs/design.md "History segments") come before
+ * the head's, and get the head's `changes`, `reactions` and read marks like its own messages.
  */
 import type * as Y from 'yjs';
 import { deliveryOf, type DeliveryState } from './delivery';
@@ -38,16 +41,23 @@ export interface DerivedMessages {
 	readonly views: readonly MessageView[];
 	/** The user's own messages not yet stored on the server. */
 	readonly pending: number;
+	/** How many of `views` are sealed messages (in front of the head's). */
+	readonly older: number;
 }
 
 /** One stored message, parsed once: where it sits in the document and its last view. */
 interface Entry {
 	readonly message: ChatMessage;
-	/** The id of the struct holding the value (see delivery.ts). */
+	/** The id of the struct holding the value (see delivery.ts); SEALED for a segment's message. */
 	readonly client: number;
 	readonly clock: number;
 	view: MessageView | null;
 }
+
+/** The client of a sealed message: no Yjs clientID (uint32), so never one this browser wrote with. */
+const SEALED = -1;
+
+const NO_OLDER: readonly ChatMessage[] = Object.freeze([]);
 
 /** Shared, so that "no reactions" compares equal from one derivation to the next. */
 const NO_REACTIONS: readonly ReactionSummary[] = Object.freeze([]);
@@ -74,11 +84,19 @@ export class MessageViews {
 	}
 
 	/**
-	 * The views of every message in array order. `reactionsChanged: false` says the reactions
-	 * map has not changed since the last call, so its summary is reused.
+	 * The views of every message in array order, after those of `older` (sealed, so "stored").
+	 * `reactionsChanged: false` says the reactions map has not changed since the last call, so
+	 * its summary is reused.
 	 */
-	derive(room: RoomTypes, delivery: DeliveryState, reactionsChanged = true): DerivedMessages {
-		const order = this.#readEntries(room.messages);
+	derive(
+		room: RoomTypes,
+		delivery: DeliveryState,
+		reactionsChanged = true,
+		older: readonly ChatMessage[] = NO_OLDER
+	): DerivedMessages {
+		const head = this.#readEntries(room.messages);
+		const sealed = older.length === 0 ? [] : this.#olderEntries(older, head);
+		const order = sealed.length === 0 ? head : [...sealed, ...head];
 		const positions = this.#updatePositions(order);
 		if (reactionsChanged || this.#reactions === null) {
 			this.#reactions = summarizeReactions(room.reactions.entries(), this.#selfId);
@@ -140,7 +158,7 @@ export class MessageViews {
 			entry.view = view;
 			return view;
 		});
-		return { views, pending };
+		return { views, pending, older: sealed.length };
 	}
 
 	/**
@@ -169,6 +187,26 @@ export class MessageViews {
 			}
 		}
 		return order;
+	}
+
+	/**
+	 * Entries of sealed messages, parsed once. An id the head holds too is left out (the gate
+	 * never lets one in twice, but the log is keyed by id).
+	 */
+	#olderEntries(older: readonly ChatMessage[], head: readonly Entry[]): Entry[] {
+		const headIds = new Set(head.map((entry) => entry.message.id));
+		const entries: Entry[] = [];
+		for (const message of older) {
+			if (headIds.has(message.id)) continue;
+			headIds.add(message.id);
+			let entry = this.#entries.get(message);
+			if (!entry) {
+				entry = { message, client: SEALED, clock: 0, view: null };
+				this.#entries.set(message, entry);
+			}
+			entries.push(entry);
+		}
+		return entries;
 	}
 
 	/** Message id -> position: extended when messages were only appended, else rebuilt. */

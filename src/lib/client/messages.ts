@@ -51,6 +51,20 @@ export function parseMessage(value: unknown): ChatMessage | null {
 	return message;
 }
 
+/**
+ * The plain object written to `messages`: exactly the schema's fields, none undefined (the gate
+ * refuses any other key or an undefined `replyTo`).
+ */
+export function storedMessage(message: ChatMessage): ChatMessage {
+	const { id, author, text, ts, replyTo, files } = message;
+	const stored: { -readonly [K in keyof ChatMessage]: ChatMessage[K] } = { id, author, text, ts };
+	if (replyTo !== undefined) stored.replyTo = replyTo;
+	if (files !== undefined && files.length > 0) {
+		stored.files = files.map(({ id, name, type, size }) => ({ id, name, type, size }));
+	}
+	return stored;
+}
+
 export type DraftCheck =
 	| { readonly ok: true; readonly text: string }
 	| { readonly ok: false; readonly reason: 'empty' }

@@ -44,13 +44,18 @@ export function receiptOf(stored: boolean, position: number, readUpTo: number): 
 	return stored ? 'sent' : 'pending';
 }
 
-/** Messages by others after the reader's mark (all of them when there is no mark). */
+/**
+ * Messages by others after the reader's mark (all of them when there is no mark).
+ * `unknownIsOlder`: a mark not among `messages` names a message before them (sealed history
+ * not loaded here), so all of them are after it.
+ */
 export function unreadCount(
 	messages: readonly Listed[],
 	upTo: string | null,
-	selfId: string
+	selfId: string,
+	unknownIsOlder = false
 ): number {
-	const first = firstUnreadIndex(messages, upTo, selfId);
+	const first = firstUnreadIndex(messages, upTo, selfId, unknownIsOlder);
 	if (first === -1) return 0;
 	return messages.slice(first).filter((m) => m.author !== selfId).length;
 }
@@ -59,11 +64,13 @@ export function unreadCount(
 export function firstUnreadIndex(
 	messages: readonly Listed[],
 	upTo: string | null,
-	selfId: string
+	selfId: string,
+	unknownIsOlder = false
 ): number {
 	const from = upTo === null ? 0 : messages.findIndex((m) => m.id === upTo) + 1;
 	// An unknown mark (not synced here yet) says nothing: count nothing rather than everything.
-	if (upTo !== null && from === 0) return -1;
+	// Unless the messages start after sealed history the mark may be in.
+	if (upTo !== null && from === 0 && !unknownIsOlder) return -1;
 	for (let i = from; i < messages.length; i++) {
 		if (messages[i]?.author !== selfId) return i;
 	}

@@ -8,10 +8,15 @@
  * Step 1 alone still brings this tab whatever the open tabs have that it lacks (each answers
  * with a step 2 of the difference). What this tab alone holds reaches them through the server,
  * or as soon as it changes anything (each update goes out on the channel as before).
+ *
+ * It also names its epoch (docs/design.md, "History segments"): the socket URL carries
+ * `?epoch=<e>`, and tabs talk over a channel per epoch, so a tab still holding a sealed epoch's
+ * replica never merges it into a tab's new head (nor the other way round).
  */
+import type * as Y from 'yjs';
 import * as bc from 'lib0/broadcastchannel';
 import * as encoding from 'lib0/encoding';
-import { encodeAwarenessUpdate } from 'y-protocols/awareness';
+import { encodeAwarenessUpdate, type Awareness } from 'y-protocols/awareness';
 import { writeSyncStep1 } from 'y-protocols/sync';
 import {
 	WebsocketProvider,
@@ -20,7 +25,24 @@ import {
 	messageSync
 } from 'y-websocket';
 
+export interface RoomProviderOptions {
+	readonly awareness: Awareness;
+	/** The epoch of the replica `doc` is. */
+	readonly epoch: number;
+}
+
 export class RoomProvider extends WebsocketProvider {
+	constructor(serverUrl: string, roomId: string, doc: Y.Doc, options: RoomProviderOptions) {
+		super(serverUrl, roomId, doc, {
+			awareness: options.awareness,
+			params: { epoch: String(options.epoch) },
+			connect: false
+		});
+		// Epoch 0 keeps the channel tabs used before epochs existed.
+		if (options.epoch > 0) this.bcChannel = `${this.bcChannel}#e${options.epoch}`;
+		this.connect();
+	}
+
 	override connectBc(): void {
 		if (this.disableBc) return;
 		if (!this.bcconnected) {

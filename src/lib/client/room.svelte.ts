@@ -1,6 +1,8 @@
 /**
- * The browser's replica of one room: a Y.Doc kept in IndexedDB (one database per user and
- * room) and synced through the y-websocket provider (room-provider.ts), exposed as Svelte 5 state.
+ * The browser's replica of one room: a Y.Doc kept in IndexedDB (one database per user, room
+ * and epoch) and synced through the y-websocket provider (room-provider.ts), exposed as Svelte 5
+ * state. Messages of sealed history segments can be put in front of the head's (`setOlder`);
+ * moving from one epoch to the next is room-session.svelte.ts's.
  */
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
@@ -23,14 +25,21 @@ import {
 	editedChange,
 	newMessage,
 	parseChange,
+	storedMessage,
 	type ChatMessage,
 	type MessageChange
 } from './messages';
+import {
+	EPOCH_CHANGED_CODE,
+	deliveryStorageKey,
+	writeUnsynced,
+	type UnsyncedChanges
+} from './epochs';
 import { MessageViews, type MessageView } from './message-views';
 import { peersOf, TYPING_IDLE_MS, type Peer } from './presence';
 import { reactionKey, type ReactionSummary } from './reactions';
 import type { ReplyQuote } from './replies';
-import { detachDuringOwnTransactions, replicaDatabaseName } from './local-replica';
+import { detachDuringOwnTransactions, readUpdates, replicaDatabaseName } from './local-replica';
 import { RoomProvider } from './room-provider';
 import { parseReadMark, type ReadMark } from './receipts';
 
@@ -51,24 +60,22 @@ export interface RoomReplicaOptions {
 	readonly maxMessageChars: number;
 	/** The user's name for the awareness state (the server sets the real one from the session). */
 	readonly userName?: string;
+	/** The epoch of the replica (docs/design.md, "History segments"); 0 when not given. */
+	readonly epoch?: number;
+	/** The server closed the socket with 4409: the room's head is another epoch now. */
+	readonly onEpochChanged?: (replica: RoomReplica) => void;
+	/**
+	 * The read baseline to keep instead of the one this replica would compute: the page's first
+	 * replica's, when this one replaces it after a seal (what was new then still is).
+	 */
+	readonly readBaseline?: { readonly upTo: string | null } | null;
 }
+
+/** How the first sync with the server ended, or why it never will. */
+export type FirstSync = 'synced' | 'epoch-changed' | 'access-lost' | 'destroyed';
 
 /** Sync close codes after which the server will not let this user back in (see close-codes.ts). */
 const ACCESS_LOST_CODES = new Set([4401, 4403]);
-
-/**
- * The plain object written to `messages`: exactly the schema's fields, none undefined (the gate
- * refuses any other key or an undefined `replyTo`).
- */
-function storedMessage(message: ChatMessage): ChatMessage {
-	const { id, author, text, ts, replyTo, files } = message;
-	const stored: { -readonly [K in keyof ChatMessage]: ChatMessage[K] } = { id, author, text, ts };
-	if (replyTo !== undefined) stored.replyTo = replyTo;
-	if (files !== undefined && files.length > 0) {
-		stored.files = files.map(({ id, name, type, size }) => ({ id, name, type, size }));
-	}
-	return stored;
-}
 
 export function wsOriginOf(httpOrigin: string): string {
 	return httpOrigin.replace(/^http/, 'ws');
@@ -97,6 +104,9 @@ export class RoomReplica {
 	peers: readonly Peer[] = $state.raw([]);
 	/** True once the server's first sync arrived (what came before is not "new" to notify). */
 	syncedOnce = $state(false);
+	/** How many of `messages` come from sealed segments (`setOlder`), in front of the head's. */
+	olderCount = $state(0);
+	readonly epoch: number;
 
 	readonly #options: RoomReplicaOptions;
 	readonly #doc = new Y.Doc();
@@ -121,11 +131,29 @@ export class RoomReplica {
 	#lastMarkMs = -Infinity;
 	#markTimer: ReturnType<typeof setTimeout> | null = null;
 	readonly #cleanups: Array<() => void> = [];
+	/** Sealed messages shown before the head's (see `setOlder`). */
+	#older: readonly ChatMessage[] = [];
+	/** The server said this replica's epoch is not the head any more (4409). */
+	#epochChanged = false;
+	#settleFirstSync: (outcome: FirstSync) => void = () => undefined;
+	/** Resolves when the first sync with the server is done, or cannot happen any more. */
+	readonly firstSync: Promise<FirstSync>;
+	/** Resolves once the IndexedDB replica is loaded (or given up on, see LOCAL_LOAD_TIMEOUT_MS). */
+	readonly loaded: Promise<void>;
 
 	constructor(options: RoomReplicaOptions) {
 		this.#options = options;
 		const { userId, roomId } = options;
-		this.#storageKey = `parley:delivery:${userId}:${roomId}`;
+		this.epoch = options.epoch ?? 0;
+		this.firstSync = new Promise((resolve) => {
+			let settled = false;
+			this.#settleFirstSync = (outcome) => {
+				if (settled) return;
+				settled = true;
+				resolve(outcome);
+			};
+		});
+		this.#storageKey = deliveryStorageKey(userId, roomId, this.epoch);
 		this.#delivery = parseDeliveryState(localStorage.getItem(this.#storageKey));
 		this.#array = this.#doc.getArray('messages');
 		this.#reads = this.#doc.getMap('reads');
@@ -135,18 +163,31 @@ export class RoomReplica {
 		this.#awareness = new Awareness(this.#doc);
 
 		this.#listenToTransactions();
-		this.#persistence = new IndexeddbPersistence(replicaDatabaseName(userId, roomId), this.#doc);
+		this.#persistence = new IndexeddbPersistence(
+			replicaDatabaseName(userId, roomId, this.epoch),
+			this.#doc
+		);
 		this.#skipEncodingLoads(this.#persistence);
+		let markLoaded: () => void = () => undefined;
+		this.loaded = new Promise((resolve) => (markLoaded = resolve));
 		// If IndexedDB never answers (blocked or broken storage), still sync with the server.
 		const fallback = setTimeout(() => {
+			markLoaded();
 			if (!this.#destroyed) this.#connect();
 		}, LOCAL_LOAD_TIMEOUT_MS);
 		void this.#persistence.whenSynced.then(() => {
 			clearTimeout(fallback);
+			markLoaded();
 			if (this.#destroyed) return;
-			// Before the server or this page adds anything: what "new since last time" means.
+			// Before the server or this page adds anything: what "new since last time" means. A
+			// new epoch's head may hold no messages yet, but the user's read mark says they were here.
+			const mark = this.#ownReadMark();
 			this.readBaseline =
-				this.#array.length === 0 ? null : { upTo: this.#ownReadMark()?.upTo ?? null };
+				options.readBaseline !== undefined
+					? options.readBaseline
+					: this.#array.length === 0 && mark === null
+						? null
+						: { upTo: mark?.upTo ?? null };
 			this.loadedLocally = true;
 			this.#connect();
 		});
@@ -200,7 +241,7 @@ export class RoomReplica {
 			`${this.#options.wsOrigin}/sync`,
 			this.#options.roomId,
 			this.#doc,
-			{ awareness: this.#awareness }
+			{ awareness: this.#awareness, epoch: this.epoch }
 		);
 		provider.messageHandlers[STORED_MESSAGE_TYPE] = (_encoder, decoder) => {
 			this.#recordStored(decodeStoredClocks(decoding.readVarUint8Array(decoder)));
@@ -321,8 +362,84 @@ export class RoomReplica {
 		this.#doc.transact(() => this.#reads.set(this.#options.userId, mark));
 	}
 
+	/** True once the server said this replica's epoch is not the room's head any more (4409). */
+	get epochChanged(): boolean {
+		return this.#epochChanged;
+	}
+
+	/** Messages in the head's array (sealed ones not counted). */
+	get headLength(): number {
+		return this.#array.length;
+	}
+
+	/** Shows `older` (sealed segments' messages, oldest first) before the head's messages. */
+	setOlder(older: readonly ChatMessage[]): void {
+		if (older === this.#older) return;
+		this.#older = older;
+		this.#refreshMessages(false);
+	}
+
+	/** The whole replica as one update (the source a migration reads, with the stored one). */
+	snapshot(): Uint8Array {
+		return Y.encodeStateAsUpdate(this.#doc);
+	}
+
+	/**
+	 * Applies what IndexedDB holds now: another tab may have written into this epoch's replica
+	 * since this one loaded it (a migration, under the lock both take).
+	 */
+	async reloadLocal(): Promise<void> {
+		const updates = await readUpdates(
+			replicaDatabaseName(this.#options.userId, this.#options.roomId, this.epoch)
+		);
+		if (updates === null || this.#destroyed) return;
+		// As y-indexeddb loads: its origin, so the updates are not stored again.
+		Y.transact(
+			this.#doc,
+			() => {
+				for (const update of updates) Y.applyUpdate(this.#doc, update);
+			},
+			this.#persistence,
+			false
+		);
+	}
+
+	/**
+	 * Writes what an old epoch's replica held and the server never got (epochs.ts); leaves out
+	 * what this replica holds already. Own messages go out pending, like new ones.
+	 */
+	absorb(unsynced: UnsyncedChanges): void {
+		if (unsynced.userId !== this.#options.userId) return;
+		this.#doc.transact(() => {
+			if (unsynced.messages.length > 0) this.#addOwnClient(this.#doc.clientID);
+			writeUnsynced(
+				{
+					messages: this.#array,
+					changes: this.#changes,
+					reactions: this.#reactions,
+					reads: this.#reads
+				},
+				unsynced
+			);
+		});
+	}
+
+	/** Resolves once everything written so far is in IndexedDB. */
+	async flushLocal(): Promise<void> {
+		const db = await this.#persistence._db;
+		// y-indexeddb queued its writes on this connection; a later read-write transaction on the
+		// same store completes after them.
+		await new Promise<void>((resolve, reject) => {
+			const transaction = db.transaction(['updates'], 'readwrite');
+			transaction.oncomplete = () => resolve();
+			transaction.onerror = () => reject(transaction.error ?? new Error('IndexedDB flush failed'));
+			transaction.onabort = () => reject(transaction.error ?? new Error('IndexedDB flush aborted'));
+		});
+	}
+
 	destroy(): void {
 		this.#destroyed = true;
+		this.#settleFirstSync('destroyed');
 		if (this.#markTimer !== null) clearTimeout(this.#markTimer);
 		if (this.#typingTimer !== null) clearTimeout(this.#typingTimer);
 		if (this.#unreachableTimer !== null) clearTimeout(this.#unreachableTimer);
@@ -345,8 +462,14 @@ export class RoomReplica {
 			changes: this.#changes,
 			reactions: this.#reactions
 		};
-		const { views, pending } = this.#views.derive(types, this.#delivery, reactionsChanged);
+		const { views, pending, older } = this.#views.derive(
+			types,
+			this.#delivery,
+			reactionsChanged,
+			this.#older
+		);
 		this.messages = views;
+		this.olderCount = older;
 		this.pendingCount = pending;
 		this.ownUpTo = this.#ownReadMark()?.upTo ?? null;
 	}
@@ -409,7 +532,12 @@ export class RoomReplica {
 			this.#failedSinceLastSync = false;
 			this.#stopFailingClock();
 			const provider = this.#provider;
-			if (this.accessError === null && provider !== null && provider.ws === null) {
+			if (
+				this.accessError === null &&
+				!this.#epochChanged &&
+				provider !== null &&
+				provider.ws === null
+			) {
 				provider.connect();
 			}
 			update();
@@ -438,6 +566,7 @@ export class RoomReplica {
 		};
 		const onSync = (synced: boolean): void => {
 			if (synced) {
+				this.#settleFirstSync('synced');
 				this.syncedOnce = true;
 				this.#failedSinceLastSync = false;
 				this.#stopFailingClock();
@@ -447,6 +576,12 @@ export class RoomReplica {
 		const onClosed = (event: { code: number; reason: string }): void => {
 			if (ACCESS_LOST_CODES.has(event.code)) {
 				this.accessError = event.reason || 'The server closed this room for you.';
+				this.#settleFirstSync('access-lost');
+			} else if (event.code === EPOCH_CHANGED_CODE) {
+				// Not lost: the room's history was sealed. The session moves to the new head.
+				this.#epochChanged = true;
+				this.#settleFirstSync('epoch-changed');
+				this.#options.onEpochChanged?.(this);
 			}
 			update();
 		};
@@ -482,6 +617,8 @@ export class RoomReplica {
 	#computeStatus(): ConnectionStatus {
 		// No provider yet: the replica is loading from IndexedDB, and we mean to connect next.
 		const provider = this.#provider;
+		// Moving to the new head: connecting, as far as the reader is concerned.
+		if (this.#epochChanged) return navigator.onLine ? 'connecting' : 'offline';
 		return connectionStatusOf({
 			failingForMs: this.#failingSince === null ? 0 : performance.now() - this.#failingSince,
 			browserOnline: navigator.onLine,

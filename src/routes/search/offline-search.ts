@@ -1,11 +1,15 @@
 /**
  * Search without the server: the rooms this browser holds replicas of (y-indexeddb databases
- * named `parley:<userId>:<roomId>`, see room.svelte.ts), each loaded into a throwaway Y.Doc and
- * searched by substring. Room and author names come from what the pages saved in localStorage.
+ * named `parley:<userId>:<roomId>[:e<epoch>]`, see local-replica.ts; the newest epoch's per
+ * room), each loaded into a throwaway Y.Doc and searched by substring, and the sealed history
+ * segments kept in IndexedDB (segments.ts), with the head's edits and deletes applied. Room and
+ * author names come from what the pages saved in localStorage.
  */
 import { IndexeddbPersistence } from 'y-indexeddb';
 import * as Y from 'yjs';
-import { parseMessage, shortId } from '$lib/client/messages';
+import { parseReplicaDatabaseName } from '$lib/client/local-replica';
+import { parseMessage, shortId, type ChatMessage } from '$lib/client/messages';
+import { cachedSegments, type Segment } from '$lib/client/segments';
 import { parseSavedRooms, roomsKey } from '$lib/client/offline-data';
 import { makeSnippet, matchesAllTerms, type SearchHit } from '$lib/search';
 
@@ -27,14 +31,21 @@ function savedAuthorNames(userId: string, roomId: string): Map<string, string> {
 	return names;
 }
 
-/** The current text of each message: edits applied, deleted ones absent. */
-function currentTexts(doc: Y.Doc): { id: string; author: string; text: string; ts: number }[] {
-	const changes = doc.getMap<unknown>('changes');
+interface Found {
+	id: string;
+	author: string;
+	text: string;
+	ts: number;
+}
+
+/**
+ * The current text of each message: edits applied, deleted ones absent. `changes` is the head's
+ * map, which holds the edits of sealed messages too.
+ */
+function currentTexts(messages: Iterable<ChatMessage>, changes: Y.Map<unknown> | null): Found[] {
 	const found = [];
-	for (const value of doc.getArray<unknown>('messages').toArray()) {
-		const message = parseMessage(value);
-		if (!message) continue;
-		const change = changes.get(message.id) as { text?: unknown; deleted?: unknown } | undefined;
+	for (const message of messages) {
+		const change = changes?.get(message.id) as { text?: unknown; deleted?: unknown } | undefined;
 		if (change?.deleted === true) continue;
 		const text = typeof change?.text === 'string' ? change.text : message.text;
 		found.push({ id: message.id, author: message.author, text, ts: message.ts });
@@ -42,19 +53,49 @@ function currentTexts(doc: Y.Doc): { id: string; author: string; text: string; t
 	return found;
 }
 
-async function searchReplica(
-	name: string,
+function* headMessages(doc: Y.Doc): Generator<ChatMessage> {
+	for (const value of doc.getArray<unknown>('messages').toArray()) {
+		const message = parseMessage(value);
+		if (message) yield message;
+	}
+}
+
+function* segmentMessages(segments: readonly Segment[]): Generator<ChatMessage> {
+	for (const segment of segments) yield* segment.messages;
+}
+
+async function searchRoom(
+	replicaName: string | null,
+	segments: readonly Segment[],
 	terms: readonly string[]
-): Promise<ReturnType<typeof currentTexts>> {
+): Promise<Found[]> {
 	const doc = new Y.Doc();
-	const persistence = new IndexeddbPersistence(name, doc);
+	const persistence = replicaName === null ? null : new IndexeddbPersistence(replicaName, doc);
 	try {
-		await persistence.whenSynced;
-		return currentTexts(doc).filter((message) => matchesAllTerms(message.text, terms));
+		await persistence?.whenSynced;
+		const changes = persistence === null ? null : doc.getMap<unknown>('changes');
+		const found = [
+			...currentTexts(segmentMessages(segments), changes),
+			...currentTexts(headMessages(doc), changes)
+		];
+		return found.filter((message) => matchesAllTerms(message.text, terms));
 	} finally {
-		await persistence.destroy();
+		await persistence?.destroy();
 		doc.destroy();
 	}
+}
+
+/** Each room's newest replica database of `userId`'s. */
+async function newestReplicas(userId: string): Promise<Map<string, string>> {
+	const newest = new Map<string, { epoch: number; name: string }>();
+	for (const { name } of await indexedDB.databases()) {
+		const parsed = name === undefined ? null : parseReplicaDatabaseName(userId, name);
+		if (parsed === null || name === undefined) continue;
+		const known = newest.get(parsed.roomId);
+		if (!known || known.epoch < parsed.epoch)
+			newest.set(parsed.roomId, { epoch: parsed.epoch, name });
+	}
+	return new Map([...newest].map(([roomId, { name }]) => [roomId, name]));
 }
 
 /** Messages in this browser's replicas of `userId`'s rooms containing every term, newest first. */
@@ -63,10 +104,8 @@ export async function searchLocalReplicas(
 	terms: readonly string[],
 	limit: number
 ): Promise<SearchHit[]> {
-	const prefix = `parley:${userId}:`;
-	const names = (await indexedDB.databases())
-		.map((info) => info.name)
-		.filter((name): name is string => typeof name === 'string' && name.startsWith(prefix));
+	const replicas = await newestReplicas(userId);
+	const segments = await cachedSegments(userId).catch(() => new Map<string, Segment[]>());
 	const roomNames = new Map(
 		(parseSavedRooms(localStorage.getItem(roomsKey(userId)))?.rooms ?? []).map((room) => [
 			room.id,
@@ -74,10 +113,10 @@ export async function searchLocalReplicas(
 		])
 	);
 	const hits: SearchHit[] = [];
-	for (const name of names) {
-		const roomId = name.slice(prefix.length);
+	for (const roomId of new Set([...replicas.keys(), ...segments.keys()])) {
 		const authors = savedAuthorNames(userId, roomId);
-		for (const message of await searchReplica(name, terms)) {
+		const found = await searchRoom(replicas.get(roomId) ?? null, segments.get(roomId) ?? [], terms);
+		for (const message of found) {
 			hits.push({
 				roomId,
 				roomName: roomNames.get(roomId) ?? `Room ${shortId(roomId)}`,

@@ -1,0 +1,345 @@
+/**
+ * History segments in the browser (docs/design.md, "History segments (epochs)"), against a
+ * server that seals a room's head every 10 messages: open pages move to the new head without a
+ * reload, older messages come back from segments ("Load older messages", also offline), and
+ * what a user typed offline while the room was sealed reaches the others exactly once.
+ */
+import type { Browser, BrowserContext, Page, WebSocketRoute } from '@playwright/test';
+import { startServer, type ServerHandle } from '../support/server';
+import { replicaHoldsText } from '../support/replica-probe';
+import { messageItem, sendMessage } from './features-support';
+import {
+	createRoom,
+	expect,
+	registerUser,
+	roomName,
+	roomOfTwo,
+	submitMessage,
+	test as base,
+	waitUntilAvailableOffline,
+	waitUntilSavedLocally,
+	type ChatUser
+} from './fixtures';
+
+const SEAL_AFTER = 10;
+
+/** The routed sync sockets of a context and whether the context is cut off. */
+interface NetworkSwitch {
+	offline: boolean;
+	readonly sockets: Set<{ page: WebSocketRoute; server: WebSocketRoute }>;
+}
+
+const switches = new WeakMap<BrowserContext, NetworkSwitch>();
+
+/**
+ * Like fixtures.ts's newChatContext (sync sockets routed so goOffline can cut them), but a
+ * close from either side reaches the other with its code: the pages must see the server's
+ * 4409. (A route that handles `onClose` itself must forward the close; the fixtures' does not.)
+ */
+async function newSealContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
+	const context = await browser.newContext({ baseURL });
+	const state: NetworkSwitch = { offline: false, sockets: new Set() };
+	switches.set(context, state);
+	await context.routeWebSocket(/\/sync\//, (ws) => {
+		if (state.offline) {
+			void ws.close();
+			return;
+		}
+		const pair = { page: ws, server: ws.connectToServer() };
+		state.sockets.add(pair);
+		ws.onClose((code, reason) => {
+			state.sockets.delete(pair);
+			void pair.server.close({ code, reason });
+		});
+		pair.server.onClose((code, reason) => {
+			state.sockets.delete(pair);
+			void ws.close({ code, reason });
+		});
+	});
+	return context;
+}
+
+function switchOf(context: BrowserContext): NetworkSwitch {
+	const found = switches.get(context);
+	if (!found) throw new Error('context was not created by newSealContext()');
+	return found;
+}
+
+async function goOffline(context: BrowserContext): Promise<void> {
+	const state = switchOf(context);
+	state.offline = true;
+	await context.setOffline(true);
+	const open = [...state.sockets];
+	state.sockets.clear();
+	await Promise.all(open.flatMap(({ page, server }) => [server.close(), page.close()]));
+}
+
+async function goOnline(context: BrowserContext): Promise<void> {
+	switchOf(context).offline = false;
+	await context.setOffline(false);
+}
+
+const test = base.extend<
+	{ newUser: (prefix?: string) => Promise<ChatUser> },
+	{ server: ServerHandle }
+>({
+	server: [
+		// eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
+		async ({}, use) => {
+			const server = await startServer({ env: { SEAL_AFTER_MESSAGES: String(SEAL_AFTER) } });
+			await use(server);
+			await server.dispose();
+		},
+		{ scope: 'worker' }
+	],
+
+	newUser: async ({ browser, server }, use) => {
+		const contexts: BrowserContext[] = [];
+		await use(async (prefix = 'user') => {
+			const context = await newSealContext(browser, server.url);
+			contexts.push(context);
+			const user = await registerUser(context, server.url, prefix);
+			return {
+				...user,
+				context,
+				async openRoom(roomId) {
+					const page = await context.newPage();
+					await page.goto(`/rooms/${roomId}`);
+					await expect(page.getByRole('status')).toHaveText('Online');
+					return page;
+				}
+			};
+		});
+		await Promise.all(contexts.map((context) => context.close()));
+	}
+});
+
+/** The epoch of the user's replica of the room, as the page stored it. */
+function storedEpoch(page: Page, userId: string, roomId: string): Promise<string | null> {
+	return page.evaluate((key) => localStorage.getItem(key), `parley:epoch:${userId}:${roomId}`);
+}
+
+/**
+ * Starts noting, in the page, every connection status shown and whether an alert (the "access
+ * lost" notice) ever appeared, so a flash between two checks is not missed.
+ */
+async function watchForFlashes(page: Page): Promise<void> {
+	await page.evaluate(() => {
+		const seen = { statuses: new Set<string>(), alerts: 0 };
+		(window as unknown as { parleySeen: typeof seen }).parleySeen = seen;
+		const note = (): void => {
+			for (const status of document.querySelectorAll('[role="status"]')) {
+				seen.statuses.add(status.textContent?.trim() ?? '');
+			}
+			seen.alerts = Math.max(
+				seen.alerts,
+				document.querySelectorAll('.notice[role="alert"]').length
+			);
+		};
+		new MutationObserver(note).observe(document.body, {
+			subtree: true,
+			childList: true,
+			characterData: true
+		});
+		note();
+	});
+}
+
+async function flashesSeen(page: Page): Promise<{ statuses: string[]; alerts: number }> {
+	return page.evaluate(() => {
+		const seen = (window as unknown as { parleySeen: { statuses: Set<string>; alerts: number } })
+			.parleySeen;
+		return { statuses: [...seen.statuses], alerts: seen.alerts };
+	});
+}
+
+function line(prefix: string, n: number): string {
+	return `${prefix} ${String(n).padStart(2, '0')}`;
+}
+
+/** Every message item of the log, in order. */
+function items(page: Page, name: string) {
+	return page.getByRole('log', { name }).getByRole('listitem');
+}
+
+/** Matches items whose text holds each of `texts` in turn (whole lines, not prefixes). */
+function inOrder(texts: readonly string[]): RegExp[] {
+	return texts.map((text) => new RegExp(`${text}(?!\\d)`));
+}
+
+test('two users chat past the seal: pages move to the new head, older messages load from segments', async ({
+	newUser
+}) => {
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Sealed chat');
+	const alicePage = await alice.openRoom(roomId);
+	const bobPage = await bob.openRoom(roomId);
+	await watchForFlashes(alicePage);
+	await watchForFlashes(bobPage);
+
+	// 25 messages: sealed at 10 and at 20, 5 left in the head (epoch 2).
+	const texts = Array.from({ length: 25 }, (_, i) => line('chat line', i + 1));
+	for (const [i, text] of texts.entries()) {
+		const [from, to] = i % 2 === 0 ? [alicePage, bobPage] : [bobPage, alicePage];
+		await submitMessage(from, text);
+		await expect(messageItem(to, name, new RegExp(`${text}(?!\\d)`))).toHaveCount(1);
+	}
+
+	// Both pages kept working without a reload, now on the new head.
+	for (const [page, user] of [
+		[alicePage, alice],
+		[bobPage, bob]
+	] as const) {
+		await expect.poll(() => storedEpoch(page, user.id, roomId)).toBe('2');
+		await expect(page.getByRole('status')).toHaveText('Online');
+		await expect(items(page, name)).toHaveText(inOrder(texts));
+		// Moving to a new head never looked like a lost connection or lost access.
+		const seen = await flashesSeen(page);
+		expect(seen.alerts).toBe(0);
+		expect(seen.statuses).not.toContain('Offline');
+		expect(seen.statuses).not.toContain('Server unreachable');
+	}
+	// Stored by the server (and read by Bob by now).
+	await expect(messageItem(alicePage, name, /chat line 25/)).toContainText(/Sent|Read/);
+
+	// A fresh tab opens the small head with the newest segment; "Load older" brings the rest.
+	const fresh = await bob.openRoom(roomId);
+	await expect(items(fresh, name)).toHaveText(inOrder(texts.slice(10)));
+	const loadOlder = fresh.getByRole('button', { name: 'Load older messages' });
+	await expect(fresh.getByText('10 earlier')).toBeVisible();
+	await loadOlder.click();
+	await expect(items(fresh, name)).toHaveText(inOrder(texts));
+	await expect(loadOlder).toHaveCount(0);
+
+	// A sealed message is edited and answered like any other, on every page.
+	const sealed = messageItem(alicePage, name, /chat line 03(?!\d)/);
+	await sealed.getByRole('button', { name: 'Edit', exact: true }).click();
+	await alicePage.getByRole('textbox', { name: 'Edit message' }).fill('chat line 03, edited');
+	await alicePage.getByRole('button', { name: 'Save' }).click();
+	for (const page of [bobPage, fresh]) {
+		const onPage = messageItem(page, name, /chat line 03, edited/);
+		await expect(onPage).toContainText('(edited)');
+	}
+	await messageItem(fresh, name, /chat line 03, edited/)
+		.getByRole('button', { name: 'Reply' })
+		.click();
+	await sendMessage(fresh, 'answering a sealed message');
+	const quote = messageItem(alicePage, name, 'answering a sealed message').getByRole('button', {
+		name: /In reply to/
+	});
+	await expect(quote).toContainText('chat line 03, edited');
+});
+
+test('messages typed offline while the room is sealed reach the others exactly once', async ({
+	newUser
+}) => {
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Offline seal');
+	let alicePage = await alice.openRoom(roomId);
+	// A second tab of Alice's moves at the same time: the Web Lock keeps it from writing twice.
+	const aliceTab = await alice.openRoom(roomId);
+	let bobPage = await bob.openRoom(roomId);
+	await sendMessage(alicePage, 'alice before the seal');
+	await expect(messageItem(bobPage, name, 'alice before the seal')).toHaveCount(1);
+
+	await goOffline(alice.context);
+	await expect(alicePage.getByRole('status')).toHaveText('Offline');
+	await submitMessage(alicePage, 'typed offline one');
+	await submitMessage(alicePage, 'typed offline two');
+	// An offline edit of a message that is sealed meanwhile.
+	const before = messageItem(alicePage, name, 'alice before the seal');
+	await before.getByRole('button', { name: 'Edit', exact: true }).click();
+	await alicePage
+		.getByRole('textbox', { name: 'Edit message' })
+		.fill('alice before, edited offline');
+	await alicePage.getByRole('button', { name: 'Save' }).click();
+	await waitUntilSavedLocally(alicePage, alice.id, roomId, 'typed offline two');
+	await waitUntilSavedLocally(alicePage, alice.id, roomId, 'edited offline');
+	await expect(alicePage.getByText('2 waiting to be sent')).toBeVisible();
+	await expect(messageItem(aliceTab, name, 'typed offline two')).toHaveCount(1);
+
+	// Bob seals the room meanwhile (10 messages with Alice's first) and writes on.
+	const bobTexts = Array.from({ length: 12 }, (_, i) => line('bob alone', i + 1));
+	for (const text of bobTexts) await sendMessage(bobPage, text);
+	await expect.poll(() => storedEpoch(bobPage, bob.id, roomId)).toBe('1');
+	await expect(messageItem(bobPage, name, 'bob alone 12')).toContainText(/Sent|Read/);
+
+	await goOnline(alice.context);
+	await expect.poll(() => storedEpoch(alicePage, alice.id, roomId)).toBe('1');
+	await expect(alicePage.getByRole('status')).toHaveText('Online');
+	await expect(alicePage.getByText(/waiting to be sent/)).toBeHidden();
+	for (const text of ['typed offline one', 'typed offline two']) {
+		await expect(messageItem(alicePage, name, text)).toContainText(/Sent|Read/);
+	}
+
+	const expected = [
+		'alice before, edited offline',
+		...bobTexts,
+		'typed offline one',
+		'typed offline two'
+	];
+	const check = async (page: Page): Promise<void> => {
+		await expect(items(page, name)).toHaveText(inOrder(expected));
+		await expect(messageItem(page, name, 'alice before, edited offline')).toContainText('(edited)');
+	};
+	await check(bobPage);
+	await check(alicePage);
+	await check(aliceTab);
+
+	// Both survive a reload, still once each, and Alice's old replica is gone.
+	alicePage = await reload(alicePage);
+	bobPage = await reload(bobPage);
+	await check(alicePage);
+	await check(bobPage);
+	const databases = await alicePage.evaluate(async () =>
+		(await indexedDB.databases()).map((db) => db.name)
+	);
+	expect(databases).toContain(`parley:${alice.id}:${roomId}:e1`);
+	expect(databases).not.toContain(`parley:${alice.id}:${roomId}`);
+});
+
+test('a segment read online still shows after going offline and reloading', async ({ newUser }) => {
+	const alice = await newUser('alice');
+	const name = roomName('Segment offline');
+	const roomId = await createRoom(alice.context, name);
+	let page = await alice.openRoom(roomId);
+	const texts = Array.from({ length: SEAL_AFTER + 2 }, (_, i) => line('solo line', i + 1));
+	for (const text of texts) await sendMessage(page, text);
+	await expect.poll(() => storedEpoch(page, alice.id, roomId)).toBe('1');
+	await expect(items(page, name)).toHaveText(inOrder(texts));
+	await expect(messageItem(page, name, texts.at(-1) ?? '')).toContainText(/Sent|Read/);
+	await expect
+		.poll(() =>
+			page.evaluate(replicaHoldsText, {
+				name: `parley:${alice.id}:${roomId}:e1`,
+				text: texts.at(-1) ?? ''
+			})
+		)
+		.toBe(true);
+	await waitUntilAvailableOffline(page, [`/rooms/${roomId}`]);
+	await page.close();
+
+	// Search without the server finds a sealed message in the kept segment (the old replica
+	// that held it is gone).
+	const search = await alice.context.newPage();
+	await search.goto('/');
+	await search.route('**/api/search?*', (route) => route.abort('internetdisconnected'));
+	await search.goto('/search?q=solo+line+03');
+	await expect(search.getByText('(offline results)')).toBeVisible();
+	const result = search.getByRole('link', { name: new RegExp(name) });
+	await expect(result).toHaveCount(1);
+	await expect(result).toContainText('solo line 03');
+	await search.close();
+
+	await goOffline(alice.context);
+	page = await alice.context.newPage();
+	const response = await page.goto(`/rooms/${roomId}`);
+	expect(response?.fromServiceWorker()).toBe(true);
+	await expect(page.getByRole('status')).toHaveText('Offline');
+	// The first ten are the sealed segment, from IndexedDB; the last two the head's replica.
+	await expect(items(page, name)).toHaveText(inOrder(texts));
+});
+
+async function reload(page: Page): Promise<Page> {
+	await page.reload();
+	await expect(page.getByRole('status')).toHaveText('Online');
+	return page;
+}
