@@ -40,20 +40,20 @@ function switchOf(context: BrowserContext): NetworkSwitch {
 	return found;
 }
 
-/**
- * A context whose sync sockets pass through Playwright, so goOffline can cut them:
- * `context.setOffline(true)` alone leaves open WebSockets open.
- */
 /** A close as it may be sent on: 1005/1006 (no code, abnormal) are reported, never sent. */
 function sendableClose(
 	code: number | undefined,
-	reason: string
+	reason: string | undefined
 ): { code?: number; reason?: string } {
 	return code === 1000 || (code !== undefined && code >= 3000 && code <= 4999)
 		? { code, reason }
 		: {};
 }
 
+/**
+ * A context whose sync sockets pass through Playwright, so goOffline can cut them:
+ * `context.setOffline(true)` alone leaves open WebSockets open.
+ */
 export async function newChatContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
 	const context = await browser.newContext({ baseURL });
 	const state: NetworkSwitch = { offline: false, sockets: new Set() };
