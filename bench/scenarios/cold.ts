@@ -217,7 +217,7 @@ export async function runCold(sizes: readonly number[]): Promise<Row[]> {
 					row({
 						scenario: 'cold',
 						server: 'parley',
-						config: `room of ${size - 1} messages: ${stored.segments} segments + a head of ${HEAD_MESSAGES}`,
+						config: `room of ${size - 1} messages: ${stored.segments} segment${stored.segments === 1 ? '' : 's'} + a head of ${HEAD_MESSAGES}`,
 						deliveries: cold.messages,
 						deliveriesPerSecond: NaN,
 						p50Ms: NaN,
