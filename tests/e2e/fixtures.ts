@@ -177,12 +177,16 @@ export async function submitMessage(page: Page, text: string): Promise<void> {
 
 export const test = base.extend<
 	{ newUser: (prefix?: string) => Promise<ChatUser> },
-	{ server: ServerHandle }
+	{
+		server: ServerHandle;
+		/** Extra server environment for a spec: `test.use({ serverEnv: { … } })` (own worker). */
+		serverEnv: Readonly<Record<string, string>>;
+	}
 >({
+	serverEnv: [{}, { option: true, scope: 'worker' }],
 	server: [
-		// eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
-		async ({}, use) => {
-			const server = await startServer();
+		async ({ serverEnv }, use) => {
+			const server = await startServer({ env: serverEnv });
 			await use(server);
 			await server.dispose();
 		},

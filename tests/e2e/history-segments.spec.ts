@@ -4,115 +4,25 @@
  * reload, older messages come back from segments ("Load older messages", also offline), and
  * what a user typed offline while the room was sealed reaches the others exactly once.
  */
-import type { Browser, BrowserContext, Page, WebSocketRoute } from '@playwright/test';
-import { startServer, type ServerHandle } from '../support/server';
+import type { Page } from '@playwright/test';
 import { replicaHoldsText } from '../support/replica-probe';
 import { messageItem, sendMessage } from './features-support';
 import {
 	createRoom,
 	expect,
-	registerUser,
+	goOffline,
+	goOnline,
 	roomName,
 	roomOfTwo,
 	submitMessage,
-	test as base,
+	test,
 	waitUntilAvailableOffline,
-	waitUntilSavedLocally,
-	type ChatUser
+	waitUntilSavedLocally
 } from './fixtures';
 
 const SEAL_AFTER = 10;
 
-/** The routed sync sockets of a context and whether the context is cut off. */
-interface NetworkSwitch {
-	offline: boolean;
-	readonly sockets: Set<{ page: WebSocketRoute; server: WebSocketRoute }>;
-}
-
-const switches = new WeakMap<BrowserContext, NetworkSwitch>();
-
-/**
- * Like fixtures.ts's newChatContext (sync sockets routed so goOffline can cut them), but a
- * close from either side reaches the other with its code: the pages must see the server's
- * 4409. (A route that handles `onClose` itself must forward the close; the fixtures' does not.)
- */
-async function newSealContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
-	const context = await browser.newContext({ baseURL });
-	const state: NetworkSwitch = { offline: false, sockets: new Set() };
-	switches.set(context, state);
-	await context.routeWebSocket(/\/sync\//, (ws) => {
-		if (state.offline) {
-			void ws.close();
-			return;
-		}
-		const pair = { page: ws, server: ws.connectToServer() };
-		state.sockets.add(pair);
-		ws.onClose((code, reason) => {
-			state.sockets.delete(pair);
-			void pair.server.close({ code, reason });
-		});
-		pair.server.onClose((code, reason) => {
-			state.sockets.delete(pair);
-			void ws.close({ code, reason });
-		});
-	});
-	return context;
-}
-
-function switchOf(context: BrowserContext): NetworkSwitch {
-	const found = switches.get(context);
-	if (!found) throw new Error('context was not created by newSealContext()');
-	return found;
-}
-
-async function goOffline(context: BrowserContext): Promise<void> {
-	const state = switchOf(context);
-	state.offline = true;
-	await context.setOffline(true);
-	const open = [...state.sockets];
-	state.sockets.clear();
-	await Promise.all(open.flatMap(({ page, server }) => [server.close(), page.close()]));
-}
-
-async function goOnline(context: BrowserContext): Promise<void> {
-	switchOf(context).offline = false;
-	await context.setOffline(false);
-}
-
-const test = base.extend<
-	{ newUser: (prefix?: string) => Promise<ChatUser> },
-	{ server: ServerHandle }
->({
-	server: [
-		// eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
-		async ({}, use) => {
-			const server = await startServer({ env: { SEAL_AFTER_MESSAGES: String(SEAL_AFTER) } });
-			await use(server);
-			await server.dispose();
-		},
-		{ scope: 'worker' }
-	],
-
-	newUser: async ({ browser, server }, use) => {
-		const contexts: BrowserContext[] = [];
-		await use(async (prefix = 'user') => {
-			const context = await newSealContext(browser, server.url);
-			contexts.push(context);
-			const user = await registerUser(context, server.url, prefix);
-			return {
-				...user,
-				context,
-				async openRoom(roomId) {
-					const page = await context.newPage();
-					await page.goto(`/rooms/${roomId}`);
-					await expect(page.getByRole('status')).toHaveText('Online');
-					return page;
-				}
-			};
-		});
-		await Promise.all(contexts.map((context) => context.close()));
-	}
-});
+test.use({ serverEnv: { SEAL_AFTER_MESSAGES: String(SEAL_AFTER) } });
 
 /** The epoch of the user's replica of the room, as the page stored it. */
 function storedEpoch(page: Page, userId: string, roomId: string): Promise<string | null> {

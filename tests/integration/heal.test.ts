@@ -9,6 +9,7 @@ import * as Y from 'yjs';
 import { databaseFile } from '../../src/lib/server/db';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
+import { storedRoomDoc } from '../support/stored';
 import { connectAs, type ChatMessage, type SyncClient } from '../support/sync-client';
 import { RawClient, captureUpdate, storedLog } from './gate-raw-client';
 
@@ -25,27 +26,6 @@ function connect(user: User, handle: ServerHandle, doc?: Y.Doc): SyncClient {
 	const client = connectAs(user, handle, roomId, doc);
 	clients.push(client);
 	return client;
-}
-
-/** The room as the server's SQLite holds it: snapshot + log, applied to a fresh doc. */
-function storedRoom(dataDir: string): Y.Doc {
-	const db = new Database(databaseFile(dataDir), { readonly: true, fileMustExist: true });
-	try {
-		const doc = new Y.Doc();
-		const snapshot = db
-			.prepare<[string], { data: Buffer }>('SELECT data FROM room_snapshots WHERE room_id = ?')
-			.get(roomId);
-		if (snapshot) Y.applyUpdate(doc, snapshot.data);
-		const rows = db
-			.prepare<[string], { data: Buffer }>(
-				'SELECT data FROM room_updates WHERE room_id = ? ORDER BY seq'
-			)
-			.all(roomId);
-		for (const row of rows) Y.applyUpdate(doc, row.data);
-		return doc;
-	} finally {
-		db.close();
-	}
 }
 
 /** What a backup restore (or a careless DELETE) does: the room's data is gone, its rows stay. */
@@ -119,7 +99,7 @@ beforeAll(async () => {
 		Y.getState(bobDoc.store, aliceClientId)
 	);
 	loseRoomData(server.dataDir);
-	expect(storedRoom(server.dataDir).getArray('messages').length).toBe(0);
+	expect(storedRoomDoc(server.dataDir, roomId).getArray('messages').length).toBe(0);
 	restarted = await server.restart();
 });
 
@@ -142,7 +122,7 @@ describe('healing a room the server lost', () => {
 		);
 		expect(bobClient.denied).toEqual([]);
 
-		const stored = storedRoom(handle.dataDir);
+		const stored = storedRoomDoc(handle.dataDir, roomId);
 		expect(stored.getArray('messages').toJSON()).toEqual(conversation);
 		expect(stored.getMap('reads').get(alice.userId)).toMatchObject({ upTo: conversation[2]?.id });
 
@@ -186,8 +166,8 @@ describe('healing a room the server lost', () => {
 		await raw.waitFor(() => raw.denied.length > 0, 5_000, 'permission denied');
 		expect(raw.denied[0]).toMatch(/^rule 5: clientID \d+ belongs to another user/);
 		expect(storedLog(handle.dataDir, roomId)).toEqual(logBefore);
-		expect(texts(storedRoom(handle.dataDir).getArray<ChatMessage>('messages').toArray())).toEqual(
-			texts(conversation)
-		);
+		expect(
+			texts(storedRoomDoc(handle.dataDir, roomId).getArray<ChatMessage>('messages').toArray())
+		).toEqual(texts(conversation));
 	});
 });

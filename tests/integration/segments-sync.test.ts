@@ -5,12 +5,10 @@
  * the next connection syncs a small head that still carries the edits, reactions and read
  * marks. Stock y-websocket clients, real sockets, one and then two instances (Redis).
  */
-import Database from 'better-sqlite3';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
-import { databaseFile } from '../../src/lib/server/db';
 import {
 	createPrivateRoom,
 	registeredClient,
@@ -20,6 +18,7 @@ import {
 import { startRedis, type RedisHandle } from '../support/redis';
 import { makeTempDir, startServer, type ServerHandle } from '../support/server';
 import { connectAs, type ChatMessage, type SyncClient } from '../support/sync-client';
+import { readServerDb, storedRoomDoc } from '../support/stored';
 import { waitFor } from '../support/wait';
 import { storedLog } from './gate-raw-client';
 
@@ -59,16 +58,6 @@ function closedWith(client: SyncClient, code: number): Promise<void> {
 	);
 }
 
-/** Opens the server's SQLite file (WAL: sees every commit) for one read. */
-function readDb<T>(dataDir: string, read: (db: Database.Database) => T): T {
-	const db = new Database(databaseFile(dataDir), { readonly: true, fileMustExist: true });
-	try {
-		return read(db);
-	} finally {
-		db.close();
-	}
-}
-
 interface History {
 	epoch: number;
 	segments: { n: number; epoch: number; count: number; firstId: string; lastId: string }[];
@@ -79,7 +68,7 @@ interface History {
 }
 
 function history(dataDir: string, roomId: string): History {
-	return readDb(dataDir, (db) => {
+	return readServerDb(dataDir, (db) => {
 		const room = db
 			.prepare<[string], { epoch: number }>('SELECT epoch FROM rooms WHERE id = ?')
 			.get(roomId);
@@ -119,24 +108,6 @@ function history(dataDir: string, roomId: string): History {
 				stateVector: Y.decodeStateVector(new Uint8Array(row.state_vector))
 			}))
 		};
-	});
-}
-
-/** The head as SQLite holds it (snapshot + log). */
-function storedHead(dataDir: string, roomId: string): Y.Doc {
-	return readDb(dataDir, (db) => {
-		const doc = new Y.Doc();
-		const snapshot = db
-			.prepare<[string], { data: Buffer }>('SELECT data FROM room_snapshots WHERE room_id = ?')
-			.get(roomId);
-		if (snapshot) Y.applyUpdate(doc, snapshot.data);
-		const rows = db
-			.prepare<[string], { data: Buffer }>(
-				'SELECT data FROM room_updates WHERE room_id = ? ORDER BY seq'
-			)
-			.all(roomId);
-		for (const row of rows) Y.applyUpdate(doc, row.data);
-		return doc;
 	});
 }
 
@@ -283,7 +254,7 @@ describe('sealing on one instance', () => {
 		c.doc.getMap('changes').set(first.id, { text: 'sealed 0 pulsar', ts: Date.now() });
 		await c.waitForStored();
 		expect(c.denied).toEqual([]);
-		const head = storedHead(server.dataDir, roomId);
+		const head = storedRoomDoc(server.dataDir, roomId);
 		expect(
 			head
 				.getArray<ChatMessage>('messages')
@@ -318,7 +289,7 @@ describe('sealing on one instance', () => {
 
 	it('refuses a stock client re-sending the sealed epoch (rule 2) and leaves the head unchanged', async () => {
 		const before = storedLog(server.dataDir, roomId);
-		const headBefore = Y.encodeStateAsUpdate(storedHead(server.dataDir, roomId));
+		const headBefore = Y.encodeStateAsUpdate(storedRoomDoc(server.dataDir, roomId));
 		const stock = connectAt(bob, server, roomId, undefined, bobOld);
 		await stock.waitFor(
 			() => stock.denied.some((reason) => reason.startsWith('rule 2: ')),
@@ -326,7 +297,7 @@ describe('sealing on one instance', () => {
 			'a rule 2 refusal'
 		);
 		expect(storedLog(server.dataDir, roomId)).toEqual(before);
-		expect(Y.encodeStateAsUpdate(storedHead(server.dataDir, roomId))).toEqual(headBefore);
+		expect(Y.encodeStateAsUpdate(storedRoomDoc(server.dataDir, roomId))).toEqual(headBefore);
 	});
 
 	it('keeps sealed messages in search, once, and follows an edit made in the new head', async () => {
