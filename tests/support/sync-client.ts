@@ -13,6 +13,13 @@ import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 
+/**
+ * Each stock WebsocketProvider listens for the process's 'exit' until it is destroyed (to take
+ * its awareness state down); a cluster test holds a few dozen at once. Not a leak: destroy()
+ * removes the listener.
+ */
+process.setMaxListeners(Math.max(process.getMaxListeners(), 100));
+
 /** The STORED receipt's message type (sync-server/protocol.ts, MessageType.STORED). */
 export const MESSAGE_STORED = 100;
 
