@@ -91,7 +91,7 @@ function cell(value: number | string): string {
 	return typeof value === 'number' && Number.isNaN(value) ? '–' : String(value);
 }
 
-function toMarkdown(rows: readonly Row[], header: string): string {
+function toMarkdown(rows: readonly Row[], header: string, failures: readonly string[]): string {
 	const lines = [
 		header,
 		'',
@@ -106,6 +106,8 @@ function toMarkdown(rows: readonly Row[], header: string): string {
 			`| ${r.scenario} | ${r.server} | ${r.config} | ${cell(r.deliveriesPerSecond)} | ${cell(r.p50Ms)} | ${cell(r.p99Ms)} | ${cell(r.maxMs)} | ${r.lost} | ${cell(r.cpuMicrosPerDelivery)} | ${cell(r.rssMb)} | ${r.loadavg.join(' ')} | ${extra} |`
 		);
 	}
+	// A scenario that failed has no row: say so where the figures are read.
+	if (failures.length > 0) lines.push('', ...failures.map((f) => `**Failed:** ${f}`));
 	return lines.join('\n') + '\n';
 }
 
@@ -135,6 +137,7 @@ async function main(): Promise<void> {
 	].join('\n');
 	console.log(header);
 	const rows: Row[] = [];
+	const failures: string[] = [];
 	const started = Date.now();
 	for (const scenario of chosen) {
 		const t0 = Date.now();
@@ -145,11 +148,12 @@ async function main(): Promise<void> {
 			rows.push(...result);
 		} catch (error) {
 			console.error(`${scenario.name} failed:`, error);
+			failures.push(`${scenario.name}: ${error instanceof Error ? error.message : String(error)}`);
 			process.exitCode = 1;
 		}
 		console.log(`(${scenario.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 	}
-	const markdown = toMarkdown(rows, header);
+	const markdown = toMarkdown(rows, header, failures);
 	console.log('\n' + markdown);
 	console.log(`total ${((Date.now() - started) / 1000).toFixed(1)} s`);
 	const dir = join(ROOT, 'bench', 'results');
@@ -164,7 +168,7 @@ async function main(): Promise<void> {
 	await write(join(dir, `${name}.md`), markdown);
 	await write(
 		join(dir, `${name}.json`),
-		JSON.stringify({ date: new Date().toISOString(), quick, rows })
+		JSON.stringify({ date: new Date().toISOString(), quick, rows, failures })
 	);
 	console.log(`written: bench/results/${name}.md and ${name}.json`);
 }
