@@ -37,17 +37,19 @@ export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
  */
 export const COMPACT_LOG_SHARE = 0.25;
 /**
- * Forwarding to one room's sockets costs about one socket write per connection (~2–4 µs each).
- * When forwarding every commit at once would take more than this share of the time (average
- * forward cost / average time between the room's commits, both smoothed), the room merges: the
- * next forward waits until cost / FORWARD_DUTY after the last one began, and everything
- * committed meanwhile goes out as one frame. A room below it forwards each commit at once (no
- * added latency); a room that would saturate the process (1,000 sockets at 400 msgs/s) sends
- * several messages per frame instead of falling behind. Design: "Sync server".
+ * Forwarding to one room's sockets costs about one socket write per connection (~3–9 µs each,
+ * mostly the kernel's). When forwarding every commit at once would take more than MERGE_ABOVE
+ * of the time (smoothed forward cost / smoothed time between the room's commits), the room
+ * merges: the next forward waits until cost / FORWARD_DUTY after the previous one began, and
+ * everything committed meanwhile goes out as one frame. A room below it forwards each commit at
+ * once (no added latency); a room that would saturate the process (1,000 sockets at 400
+ * msgs/s) sends several messages per frame instead of falling behind. Design: "Sync server".
  */
+export const MERGE_ABOVE = 0.7;
 export const FORWARD_DUTY = 0.5;
-/** Weight of the newest sample in the smoothed forward cost and commit interval. */
-const FORWARD_EWMA = 0.2;
+/** Weight of the newest sample in the smoothed forward cost and commit interval: a short burst
+ * in a moderately busy room must not start merging (and delaying) on its own. */
+const FORWARD_EWMA = 0.1;
 /** Gate refusals a connection may collect before it is closed with FORBIDDEN. */
 export const MAX_REFUSALS = 3;
 
@@ -726,7 +728,7 @@ export class Room {
 		}
 		this.#lastCommitAt = now;
 		if (this.#forwardTimer !== undefined) return;
-		const saturating = this.#forwardCostMs > FORWARD_DUTY * this.#commitGapMs;
+		const saturating = this.#forwardCostMs > MERGE_ABOVE * this.#commitGapMs;
 		const wait = saturating ? this.#lastForwardAt + this.#forwardCostMs / FORWARD_DUTY - now : 0;
 		if (wait <= 0) return this.#forwardOutbox();
 		this.#forwardTimer = setTimeout(() => this.#forwardOutbox(), Math.ceil(wait));
