@@ -46,7 +46,7 @@ export const COMPACT_LOG_SHARE = 0.25;
  * msgs/s) sends several messages per frame instead of falling behind. Design: "Sync server".
  */
 export const MERGE_ABOVE = 0.7;
-export const FORWARD_DUTY = 0.5;
+export const FORWARD_DUTY = 0.55;
 /** Weight of the newest sample in the smoothed forward cost and commit interval: a short burst
  * in a moderately busy room must not start merging (and delaying) on its own. */
 const FORWARD_EWMA = 0.1;
