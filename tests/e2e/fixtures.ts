@@ -10,6 +10,7 @@ import {
 	type Page,
 	type WebSocketRoute
 } from '@playwright/test';
+import { roomsKey } from '../../src/lib/client/offline-data';
 import { startServer, type ServerHandle } from '../support/server';
 import { replicaHoldsText } from '../support/replica-probe';
 
@@ -252,6 +253,20 @@ export async function waitUntilAvailableOffline(
 			)
 			.toBe(true);
 	}
+}
+
+/**
+ * Waits until the home page (open in `page`) has saved the room list with `roomName` in it:
+ * it does so once hydrated, and offline pages (search) name rooms from that list.
+ */
+export async function waitUntilRoomsSaved(
+	page: Page,
+	userId: string,
+	roomName: string
+): Promise<void> {
+	await expect
+		.poll(() => page.evaluate((key) => localStorage.getItem(key) ?? '', roomsKey(userId)))
+		.toContain(roomName);
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 	submitMessage,
 	test,
 	waitUntilAvailableOffline,
+	waitUntilRoomsSaved,
 	waitUntilSavedLocally
 } from './fixtures';
 
@@ -231,6 +232,7 @@ test('a segment read online still shows after going offline and reloading', asyn
 	// that held it is gone).
 	const search = await alice.context.newPage();
 	await search.goto('/');
+	await waitUntilRoomsSaved(search, alice.id, name);
 	await search.route('**/api/search?*', (route) => route.abort('internetdisconnected'));
 	await search.goto('/search?q=solo+line+03');
 	await expect(search.getByText('(offline results)')).toBeVisible();

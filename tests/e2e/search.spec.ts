@@ -5,7 +5,14 @@
  */
 import { databaseFile, openDatabase } from '../../src/lib/server/db';
 import { createSearchIndexer } from '../../sync-server/search-indexer';
-import { createRoom, expect, submitMessage, test, waitUntilSavedLocally } from './fixtures';
+import {
+	createRoom,
+	expect,
+	submitMessage,
+	test,
+	waitUntilRoomsSaved,
+	waitUntilSavedLocally
+} from './fixtures';
 
 /** Indexes what the server committed for the room, once `text` is in its update log. */
 async function indexCommitted(dataDir: string, roomId: string, text: string): Promise<void> {
@@ -82,6 +89,7 @@ test('without the server the search page searches this browser’s replicas', as
 	const page = await bob.context.newPage();
 	// The home page saves the room list: offline, room names come from there.
 	await page.goto('/');
+	await waitUntilRoomsSaved(page, bob.id, name);
 	await page.route('**/api/search?*', (route) => route.abort('internetdisconnected'));
 	await page.goto('/search?q=wheelbar');
 	await expect(page.getByText('(offline results)')).toBeVisible();
