@@ -7,23 +7,14 @@ import {
 	parseEpoch,
 	unsyncedOwnChanges,
 	writeUnsynced,
-	type UnsyncedChanges,
-	type WritableRoom
+	type UnsyncedChanges
 } from '../../src/lib/client/epochs';
+import { roomTypesOf } from '../../src/lib/client/message-views';
 import { parseReplicaDatabaseName, replicaDatabaseName } from '../../src/lib/client/local-replica';
 import { buildSeal } from '../../sync-server/seal';
 
 const ALICE = 'alice-id';
 const BOB = 'bob-id';
-
-function roomOf(doc: Y.Doc): WritableRoom {
-	return {
-		messages: doc.getArray('messages'),
-		changes: doc.getMap('changes'),
-		reactions: doc.getMap('reactions'),
-		reads: doc.getMap('reads')
-	};
-}
 
 function message(id: string, author: string, text = `text of ${id}`, extra: object = {}) {
 	return { id, author, text, ts: 1_700_000_000_000, ...extra };
@@ -42,8 +33,8 @@ function sealedWhileAliceWasOffline() {
 	const server = new Y.Doc();
 	const alice = new Y.Doc();
 	const bob = new Y.Doc();
-	const aliceRoom = roomOf(alice);
-	const bobRoom = roomOf(bob);
+	const aliceRoom = roomTypesOf(alice);
+	const bobRoom = roomTypesOf(bob);
 
 	// Synced before the seal: two messages by Alice, one by Bob, an edit and a reaction.
 	aliceRoom.messages.push([message('a1', ALICE), message('a2', ALICE)]);
@@ -153,7 +144,7 @@ describe('writeUnsynced', () => {
 	it('writes the unsynced changes into the new head, which then shows them', () => {
 		const { alice, head, stateVector } = sealedWhileAliceWasOffline();
 		const unsynced = unsyncedOwnChanges(alice, stateVector, ALICE);
-		const room = roomOf(head);
+		const room = roomTypesOf(head);
 
 		const written = head.transact(() => writeUnsynced(room, unsynced));
 
@@ -175,7 +166,7 @@ describe('writeUnsynced', () => {
 	it('writes nothing the second time (a second tab, or a retry after a crash)', () => {
 		const { alice, head, stateVector } = sealedWhileAliceWasOffline();
 		const unsynced = unsyncedOwnChanges(alice, stateVector, ALICE);
-		const room = roomOf(head);
+		const room = roomTypesOf(head);
 		head.transact(() => writeUnsynced(room, unsynced));
 		const before = Y.encodeStateVector(head);
 		let updates = 0;
@@ -191,7 +182,7 @@ describe('writeUnsynced', () => {
 
 	it('skips a message id the head holds already, even from another replica', () => {
 		const head = new Y.Doc();
-		const room = roomOf(head);
+		const room = roomTypesOf(head);
 		room.messages.push([message('m1', ALICE, 'already here')]);
 		const unsynced: UnsyncedChanges = {
 			userId: ALICE,
@@ -208,7 +199,7 @@ describe('writeUnsynced', () => {
 
 	it('keeps a newer change, a delete and a newer read mark the head holds', () => {
 		const head = new Y.Doc();
-		const room = roomOf(head);
+		const room = roomTypesOf(head);
 		room.changes.set('newer', { text: 'from another device', ts: 50 });
 		room.changes.set('gone', { deleted: true, ts: 1 });
 		room.reads.set(ALICE, { upTo: 'later', ts: 60 });
@@ -237,22 +228,22 @@ describe('writeUnsynced', () => {
 		// Epoch 0 sealed with Alice's a1; she stays offline with a2 while 1 is sealed too.
 		const server = new Y.Doc();
 		const alice = new Y.Doc();
-		roomOf(alice).messages.push([message('a1', ALICE)]);
+		roomTypesOf(alice).messages.push([message('a1', ALICE)]);
 		sync(alice, server);
-		roomOf(alice).messages.push([message('a2', ALICE, 'offline across two seals')]);
+		roomTypesOf(alice).messages.push([message('a2', ALICE, 'offline across two seals')]);
 		const first = buildSeal(server, 10);
 		const epoch1 = new Y.Doc();
 		Y.applyUpdate(epoch1, first.head);
-		roomOf(epoch1).messages.push([message('b1', BOB)]);
+		roomTypesOf(epoch1).messages.push([message('b1', BOB)]);
 		const second = buildSeal(epoch1, 10);
 		const head = new Y.Doc();
 		Y.applyUpdate(head, second.head);
 
 		// Alice's replica is epoch 0: what epoch 0's seal does not cover goes into the head.
 		const unsynced = unsyncedOwnChanges(alice, Y.decodeStateVector(first.stateVector), ALICE);
-		writeUnsynced(roomOf(head), unsynced);
+		writeUnsynced(roomTypesOf(head), unsynced);
 
-		expect(roomOf(head).messages.toArray()).toEqual([
+		expect(roomTypesOf(head).messages.toArray()).toEqual([
 			message('a2', ALICE, 'offline across two seals')
 		]);
 	});

@@ -4,7 +4,7 @@
  */
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
-import { checkUpdate, type GateVerdict } from '../../sync-server/gate';
+import { checkUpdate, type GateOptions, type GateVerdict } from '../../sync-server/gate';
 
 export const LIMITS = { maxMessageChars: 4000 } as const;
 
@@ -12,9 +12,20 @@ export class GateServer {
 	readonly doc = new Y.Doc();
 	readonly owners = new Map<number, string>();
 
+	/** `options`: the gate's extras, e.g. the sealed-history lookup of a head after a seal. */
+	constructor(private readonly options: GateOptions = {}) {}
+
 	/** Runs the gate; applies and claims like the sync server does when it accepts. */
 	submit(userId: string, update: Uint8Array): GateVerdict {
-		const verdict = checkUpdate(this.doc, { userId }, update, LIMITS, this.owners);
+		const verdict = checkUpdate(
+			this.doc,
+			{ userId },
+			update,
+			LIMITS,
+			this.owners,
+			new Map(),
+			this.options
+		);
 		if (verdict.ok) {
 			for (const id of verdict.clientIds) if (!this.owners.has(id)) this.owners.set(id, userId);
 			Y.applyUpdate(this.doc, verdict.update);

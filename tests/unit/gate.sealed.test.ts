@@ -5,56 +5,35 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { checkUpdate, type GateVerdict } from '../../sync-server/gate';
+import type { GateVerdict } from '../../sync-server/gate';
 import { buildSeal } from '../../sync-server/seal';
-import { LIMITS, capture, createReplica, message, type Replica } from './gate-helpers';
+import { GateServer, createReplica, message, type Replica } from './gate-helpers';
 
 const ALICE = 'alice00000000000000000001';
 const BOB = 'bob0000000000000000000001';
 
 /** A head of epoch 1: what the server holds after sealing epoch 0, and the sealed ids. */
-class SealedServer {
-	readonly doc = new Y.Doc();
-	readonly owners = new Map<number, string>();
+class SealedServer extends GateServer {
 	readonly sealed: ReadonlyMap<string, string>;
 	lookups = 0;
 
 	constructor(
 		sealedHead: Uint8Array,
 		sealedIds: readonly { id: string; author: string }[],
-		private readonly withLookup = true
+		withLookup = true
 	) {
+		super(
+			withLookup
+				? {
+						sealedAuthorOf: (id: string) => {
+							this.lookups++;
+							return this.sealed.get(id);
+						}
+					}
+				: {}
+		);
 		Y.applyUpdate(this.doc, sealedHead);
 		this.sealed = new Map(sealedIds.map(({ id, author }) => [id, author]));
-	}
-
-	submit(userId: string, update: Uint8Array): GateVerdict {
-		const options = this.withLookup
-			? {
-					sealedAuthorOf: (id: string) => {
-						this.lookups++;
-						return this.sealed.get(id);
-					}
-				}
-			: {};
-		const verdict = checkUpdate(
-			this.doc,
-			{ userId },
-			update,
-			LIMITS,
-			this.owners,
-			new Map(),
-			options
-		);
-		if (verdict.ok) {
-			for (const id of verdict.clientIds) if (!this.owners.has(id)) this.owners.set(id, userId);
-			Y.applyUpdate(this.doc, verdict.update);
-		}
-		return verdict;
-	}
-
-	submitChange(replica: Replica, change: () => void): GateVerdict {
-		return this.submit(replica.userId, capture(replica.doc, change));
 	}
 
 	/** A replica of `userId` at this head (a client that reconnected after the 4409). */

@@ -8,7 +8,12 @@ import {
 	withStoredClocks,
 	type DeliveryState
 } from '../../src/lib/client/delivery';
-import { MessageViews, type MessageView, type RoomTypes } from '../../src/lib/client/message-views';
+import {
+	MessageViews,
+	roomTypesOf,
+	type MessageView,
+	type RoomTypes
+} from '../../src/lib/client/message-views';
 import {
 	displayedText,
 	parseChange,
@@ -24,15 +29,6 @@ import {
 	type ReadMark
 } from '../../src/lib/client/receipts';
 import { indexById, quoteOf, type QuotedSource } from '../../src/lib/client/replies';
-
-function roomOf(doc: Y.Doc): RoomTypes {
-	return {
-		messages: doc.getArray('messages'),
-		reads: doc.getMap('reads'),
-		changes: doc.getMap('changes'),
-		reactions: doc.getMap('reactions')
-	};
-}
 
 /** The derivation from scratch, as the room page did it before it was made incremental. */
 function deriveFromScratch(
@@ -100,7 +96,7 @@ function message(n: number, author: string, replyTo?: string): Record<string, un
 describe('MessageViews', () => {
 	it('keeps the view objects of unchanged messages when messages are appended', () => {
 		const doc = new Y.Doc();
-		const room = roomOf(doc);
+		const room = roomTypesOf(doc);
 		room.messages.push([message(0, 'bob'), message(1, 'carol')]);
 		const views = new MessageViews('alice');
 		const first = views.derive(room, EMPTY_DELIVERY_STATE).views;
@@ -115,7 +111,7 @@ describe('MessageViews', () => {
 
 	it('gives a new view only to the message whose reactions or text changed', () => {
 		const doc = new Y.Doc();
-		const room = roomOf(doc);
+		const room = roomTypesOf(doc);
 		room.messages.push([message(0, 'bob'), message(1, 'carol'), message(2, 'bob')]);
 		const views = new MessageViews('alice');
 		const first = views.derive(room, EMPTY_DELIVERY_STATE).views;
@@ -134,7 +130,7 @@ describe('MessageViews', () => {
 
 	it('turns an own pending message into a sent one when the server reports it stored', () => {
 		const doc = new Y.Doc();
-		const room = roomOf(doc);
+		const room = roomTypesOf(doc);
 		room.messages.push([message(0, 'alice')]);
 		const own = withOwnClient(EMPTY_DELIVERY_STATE, doc.clientID);
 		const views = new MessageViews('alice');
@@ -152,7 +148,7 @@ describe('MessageViews', () => {
 
 	it('skips stored values without the message schema', () => {
 		const doc = new Y.Doc();
-		const room = roomOf(doc);
+		const room = roomTypesOf(doc);
 		room.messages.push([message(0, 'bob'), 'not a message', { id: 'x' }, message(1, 'bob')]);
 		const result = new MessageViews('alice').derive(room, EMPTY_DELIVERY_STATE);
 		expect(result.views.map((view) => view.id)).toEqual(['m0', 'm1']);
@@ -160,7 +156,7 @@ describe('MessageViews', () => {
 
 	it('puts sealed messages before the head’s, with the head’s changes, reactions and read marks', () => {
 		const doc = new Y.Doc();
-		const room = roomOf(doc);
+		const room = roomTypesOf(doc);
 		const chat = (n: number, author: string): ChatMessage => ({
 			id: `m${n}`,
 			author,
@@ -202,8 +198,8 @@ describe('MessageViews', () => {
 		// Two replicas exchanging updates, so inserts land in the middle and concurrently too.
 		const local = new Y.Doc();
 		const remote = new Y.Doc();
-		const room = roomOf(local);
-		const other = roomOf(remote);
+		const room = roomTypesOf(local);
+		const other = roomTypesOf(remote);
 		let delivery = withOwnClient(EMPTY_DELIVERY_STATE, local.clientID);
 		const views = new MessageViews('alice');
 		let count = 0;

@@ -11,6 +11,7 @@
 import * as Y from 'yjs';
 import * as z from 'zod/mini';
 import { readArrayEntries, type ItemId } from './delivery';
+import type { RoomTypes } from './message-views';
 import {
 	parseChange,
 	parseMessage,
@@ -139,14 +140,6 @@ export function unsyncedOwnChanges(
 	return { userId, messages, changes, reactions, read };
 }
 
-/** The root types of a room document that `writeUnsynced` writes. */
-export interface WritableRoom {
-	readonly messages: Y.Array<unknown>;
-	readonly changes: Y.Map<unknown>;
-	readonly reactions: Y.Map<unknown>;
-	readonly reads: Y.Map<unknown>;
-}
-
 export interface WrittenCounts {
 	readonly messages: number;
 	readonly keys: number;
@@ -158,7 +151,7 @@ export interface WrittenCounts {
  * over a delete, which is final). So writing the same changes twice writes nothing the second
  * time. Call it inside one transaction.
  */
-export function writeUnsynced(room: WritableRoom, unsynced: UnsyncedChanges): WrittenCounts {
+export function writeUnsynced(room: RoomTypes, unsynced: UnsyncedChanges): WrittenCounts {
 	const present = new Set<string>();
 	for (const value of room.messages.toArray()) {
 		const id = parseMessage(value)?.id;

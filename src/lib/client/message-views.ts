@@ -37,6 +37,16 @@ export interface RoomTypes {
 	readonly reactions: Y.Map<unknown>;
 }
 
+/** The room document's four roots (the schema in docs/design.md, "The room document"). */
+export function roomTypesOf(doc: Y.Doc): RoomTypes {
+	return {
+		messages: doc.getArray('messages'),
+		reads: doc.getMap('reads'),
+		changes: doc.getMap('changes'),
+		reactions: doc.getMap('reactions')
+	};
+}
+
 export interface DerivedMessages {
 	readonly views: readonly MessageView[];
 	/** The user's own messages not yet stored on the server. */

@@ -35,7 +35,7 @@ import {
 	writeUnsynced,
 	type UnsyncedChanges
 } from './epochs';
-import { MessageViews, type MessageView } from './message-views';
+import { MessageViews, roomTypesOf, type MessageView, type RoomTypes } from './message-views';
 import { peersOf, TYPING_IDLE_MS, type Peer } from './presence';
 import { reactionKey, type ReactionSummary } from './reactions';
 import type { ReplyQuote } from './replies';
@@ -114,6 +114,8 @@ export class RoomReplica {
 	readonly #reads: Y.Map<unknown>;
 	readonly #changes: Y.Map<unknown>;
 	readonly #reactions: Y.Map<unknown>;
+	/** The four roots together, as the views and `writeUnsynced` take them. */
+	readonly #types: RoomTypes;
 	readonly #views: MessageViews;
 	#typingTimer: ReturnType<typeof setTimeout> | null = null;
 	readonly #persistence: IndexeddbPersistence;
@@ -159,6 +161,7 @@ export class RoomReplica {
 		this.#reads = this.#doc.getMap('reads');
 		this.#changes = this.#doc.getMap('changes');
 		this.#reactions = this.#doc.getMap('reactions');
+		this.#types = roomTypesOf(this.#doc);
 		this.#views = new MessageViews(userId);
 		this.#awareness = new Awareness(this.#doc);
 
@@ -412,15 +415,7 @@ export class RoomReplica {
 		if (unsynced.userId !== this.#options.userId) return;
 		this.#doc.transact(() => {
 			if (unsynced.messages.length > 0) this.#addOwnClient(this.#doc.clientID);
-			writeUnsynced(
-				{
-					messages: this.#array,
-					changes: this.#changes,
-					reactions: this.#reactions,
-					reads: this.#reads
-				},
-				unsynced
-			);
+			writeUnsynced(this.#types, unsynced);
 		});
 	}
 
@@ -456,14 +451,8 @@ export class RoomReplica {
 
 	/** `reactionsChanged: false` when the reactions map is known not to have changed. */
 	#refreshMessages(reactionsChanged = true): void {
-		const types = {
-			messages: this.#array,
-			reads: this.#reads,
-			changes: this.#changes,
-			reactions: this.#reactions
-		};
 		const { views, pending, older } = this.#views.derive(
-			types,
+			this.#types,
 			this.#delivery,
 			reactionsChanged,
 			this.#older
