@@ -79,9 +79,15 @@ sw.addEventListener('fetch', (event) => {
 		mode: request.mode,
 		assets: ASSET_PATHS
 	});
-	if (kind === 'asset') event.respondWith(fromAssets(request));
-	else if (kind === 'page') event.respondWith(networkFirst(request, true));
-	else if (kind === 'data') event.respondWith(networkFirst(request, false));
+	if (kind === 'asset') {
+		event.respondWith(fromAssets(request));
+	} else if (kind === 'page' || kind === 'data') {
+		const { response, stored } = networkFirst(request, kind === 'page');
+		event.respondWith(response);
+		// Answered from the cache after a timeout, the network copy still lands in the cache:
+		// the worker must live until it does (it may be stopped once the response is given).
+		event.waitUntil(stored);
+	}
 });
 
 async function fromAssets(request: Request): Promise<Response> {
@@ -98,14 +104,34 @@ async function refreshPage(request: Request): Promise<void> {
 	}
 }
 
-async function networkFirst(request: Request, isPage: boolean): Promise<Response> {
-	const cache = await caches.open(PAGES_CACHE);
+/**
+ * The network's answer, or after NETWORK_TIMEOUT_MS the cached copy; `stored` settles once the
+ * network's answer (late or not) is in the cache, or has failed.
+ */
+function networkFirst(
+	request: Request,
+	isPage: boolean
+): { response: Promise<Response>; stored: Promise<void> } {
 	const network = fetch(request).then(async (response) => {
-		if (isCacheable(response)) await cache.put(request, response.clone());
+		if (isCacheable(response)) {
+			await (await caches.open(PAGES_CACHE)).put(request, response.clone());
+		}
 		return response;
 	});
 	// Answered from the cache after a timeout, a late failure is nobody's business.
-	network.catch(() => undefined);
+	const stored = network.then(
+		() => undefined,
+		() => undefined
+	);
+	return { response: cachedAfterTimeout(request, network, isPage), stored };
+}
+
+async function cachedAfterTimeout(
+	request: Request,
+	network: Promise<Response>,
+	isPage: boolean
+): Promise<Response> {
+	const cache = await caches.open(PAGES_CACHE);
 	try {
 		return await withTimeout(network, NETWORK_TIMEOUT_MS);
 	} catch {
