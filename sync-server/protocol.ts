@@ -8,21 +8,9 @@ import * as encoding from 'lib0/encoding';
 import * as authProtocol from 'y-protocols/auth';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
+import { MessageType } from '../src/lib/protocol/wire';
 
-/** Top-level message types. 0–3 are y-websocket's; ours start at 100 so they never collide. */
-export const MessageType = {
-	SYNC: 0,
-	AWARENESS: 1,
-	AUTH: 2,
-	QUERY_AWARENESS: 3,
-	/**
-	 * Server -> client: "these changes are durably committed". Payload: one varUint8Array
-	 * holding a state vector encoded like `Y.encodeStateVector` (decode with
-	 * `Y.decodeStateVector`). For each clientID listed, every struct with clock < value is in
-	 * SQLite. Stock y-websocket clients log and ignore unknown types.
-	 */
-	STORED: 100
-} as const;
+
 
 /** Sub-types of a SYNC message (y-protocols/sync). */
 const SyncStep = {

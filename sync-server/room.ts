@@ -7,7 +7,7 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import type { Config } from '../src/lib/server/config';
 import type { ClientIdClaims } from './client-ids';
-import { CloseCode } from './close-codes';
+import { CloseCode } from '../src/lib/protocol/wire';
 import { checkUpdate, type GateOptions } from './gate';
 import type { Logger } from './logger';
 import { buildSeal, type Seal } from './seal';

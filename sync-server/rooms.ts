@@ -4,7 +4,7 @@
  * transaction (scheduled with setImmediate); only after it commits do rooms forward, publish
  * and send receipts. A failed commit keeps the queue and retries with backoff.
  */
-import { CloseCode } from './close-codes';
+import { CloseCode } from '../src/lib/protocol/wire';
 import type { ClientIdClaims } from './client-ids';
 import type { Logger } from './logger';
 import {

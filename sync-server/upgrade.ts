@@ -11,7 +11,11 @@ import type { Config } from '../src/lib/server/config';
 import type { Db } from '../src/lib/server/db';
 import { getMembership } from '../src/lib/server/rooms';
 import { SESSION_COOKIE, readCookie, validateSessionToken } from '../src/lib/server/session';
-import { CloseCode } from './close-codes';
+import {
+	CloseCode,
+	isClientVersionSupported,
+	parseProtocolVersion
+} from '../src/lib/protocol/wire';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { RoomHub } from './rooms';
@@ -82,6 +86,18 @@ export function parseEpochParam(url: string | undefined): number | undefined | n
 	if (values.length > 1) return null;
 	const parsed = EpochParam.safeParse(values[0]);
 	return parsed.success ? parsed.data : null;
+}
+
+/**
+ * The client's protocol version (`?v=`, src/lib/protocol/wire.ts): `undefined` for a stock
+ * client that names none, null when malformed.
+ */
+export function parseVersionParam(url: string | undefined): number | undefined | null {
+	try {
+		return parseProtocolVersion(new URL(url ?? '/', 'http://localhost').searchParams);
+	} catch {
+		return null;
+	}
 }
 
 /** The parts of `ws` internals the shared-frame fast path relies on (ws 8). */
@@ -179,6 +195,11 @@ export function createSyncUpgrade(deps: {
 			refuse(socket, 400, 'epoch must be a non-negative integer');
 			return true;
 		}
+		const version = parseVersionParam(request.url);
+		if (version === null) {
+			refuse(socket, 400, 'v must be a protocol version number');
+			return true;
+		}
 		if (!accepting) {
 			refuse(socket, 503, 'shutting down');
 			return true;
@@ -204,6 +225,11 @@ export function createSyncUpgrade(deps: {
 			else openPerUser.delete(user.userId);
 		});
 		wss.handleUpgrade(request, socket, head, (ws) => {
+			if (!isClientVersionSupported(version)) {
+				// After the handshake, so the tab sees the code (an HTTP refusal is only an error).
+				ws.close(CloseCode.CLIENT_OUTDATED, 'this version of Parley is out of date: reload');
+				return;
+			}
 			let connection;
 			try {
 				connection = hub.connect(roomId, asSyncSocket(ws), user, epoch);

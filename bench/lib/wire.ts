@@ -6,11 +6,12 @@
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
+import { MessageType } from '../../src/lib/protocol/wire';
 
-export const MSG_SYNC = 0;
-export const MSG_AWARENESS = 1;
-export const MSG_AUTH = 2;
-export const MSG_STORED = 100;
+export const MSG_SYNC = MessageType.SYNC;
+export const MSG_AWARENESS = MessageType.AWARENESS;
+export const MSG_AUTH = MessageType.AUTH;
+export const MSG_STORED = MessageType.STORED;
 export const STEP1 = 0;
 export const STEP2 = 1;
 export const UPDATE = 2;

@@ -10,10 +10,11 @@ import * as encoding from 'lib0/encoding';
 import WebSocket from 'ws';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
+import { MessageType } from '../../src/lib/protocol/wire';
 import { databaseFile } from '../../src/lib/server/db';
 
-const SYNC = 0;
-const AUTH = 2;
+const SYNC = MessageType.SYNC;
+const AUTH = MessageType.AUTH;
 
 export const REMOTE = Symbol('remote');
 
@@ -45,8 +46,10 @@ export class RawClient {
 		roomId: string;
 		cookie: string;
 		origin: string;
+		/** A query string for the socket URL, e.g. `?v=1`. */
+		query?: string;
 	}): Promise<RawClient> {
-		const ws = new WebSocket(`${options.syncUrl}/${options.roomId}`, {
+		const ws = new WebSocket(`${options.syncUrl}/${options.roomId}${options.query ?? ''}`, {
 			headers: { cookie: options.cookie },
 			origin: options.origin,
 			perMessageDeflate: false

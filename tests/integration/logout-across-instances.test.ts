@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloseCode } from '../../sync-server/close-codes';
+import { CloseCode } from '../../src/lib/protocol/wire';
 import { ApiClient, registeredClient } from '../support/api';
 import { startRedis, type RedisHandle } from '../support/redis';
 import { makeTempDir, startServer, type ServerHandle } from '../support/server';

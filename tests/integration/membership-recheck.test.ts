@@ -15,7 +15,7 @@ import { openDatabase, type Db } from '../../src/lib/server/db';
 import { createRoom } from '../../src/lib/server/rooms';
 import { SESSION_COOKIE, createSession } from '../../src/lib/server/session';
 import { InProcessBus } from '../../sync-server/bus';
-import { CloseCode } from '../../sync-server/close-codes';
+import { CloseCode } from '../../src/lib/protocol/wire';
 import { createSyncService, type SyncService } from '../../sync-server/service';
 import { connectClient, type SyncClient } from '../support/sync-client';
 import { makeTempDir } from '../support/server';

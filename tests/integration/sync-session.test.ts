@@ -4,7 +4,11 @@
  * closed with the named 4413 rather than ws's generic 1009.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloseCode } from '../../sync-server/close-codes';
+import {
+	CloseCode,
+	MIN_CLIENT_PROTOCOL_VERSION,
+	PROTOCOL_VERSION
+} from '../../src/lib/protocol/wire';
 import { ApiClient, registeredClient } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 import { RawClient } from './gate-raw-client';
@@ -15,8 +19,14 @@ let server: ServerHandle;
 let roomId: string;
 const raws: RawClient[] = [];
 
-async function open(cookie: string): Promise<RawClient> {
-	const raw = await RawClient.open({ syncUrl: server.syncUrl, roomId, cookie, origin: server.url });
+async function open(cookie: string, query?: string): Promise<RawClient> {
+	const raw = await RawClient.open({
+		syncUrl: server.syncUrl,
+		roomId,
+		cookie,
+		origin: server.url,
+		query
+	});
 	raws.push(raw);
 	await raw.sync();
 	return raw;
@@ -71,5 +81,42 @@ describe('sync sessions and frame limits', () => {
 		raw.send(new Uint8Array(MAX_FRAME_BYTES + 100));
 		await raw.waitFor(() => raw.closeEvent !== null, 5_000, 'close after a large frame');
 		expect(raw.closeEvent?.code).toBe(CloseCode.FRAME_TOO_LARGE);
+	});
+
+	it('tells a tab of an older protocol version to reload (4426) and serves the current one', async () => {
+		const carol = await registeredClient(server.url);
+		const room = await carol.post<{ id: string }>('/api/rooms', {
+			name: 'versions',
+			visibility: 'private'
+		});
+		roomId = room.body.id;
+		const cookie = carol.cookie ?? '';
+
+		const old = await RawClient.open({
+			syncUrl: server.syncUrl,
+			roomId,
+			cookie,
+			origin: server.url,
+			query: `?v=${MIN_CLIENT_PROTOCOL_VERSION - 1}`
+		});
+		raws.push(old);
+		await old.waitFor(() => old.closeEvent !== null, 5_000, 'close of an outdated client');
+		expect(old.closeEvent?.code).toBe(CloseCode.CLIENT_OUTDATED);
+
+		const current = await open(cookie, `?v=${PROTOCOL_VERSION}`);
+		expect(current.closeEvent).toBeNull();
+		// A stock client names no version and speaks the stock protocol: served as before.
+		const stock = await open(cookie);
+		expect(stock.closeEvent).toBeNull();
+
+		await expect(
+			RawClient.open({
+				syncUrl: server.syncUrl,
+				roomId,
+				cookie,
+				origin: server.url,
+				query: '?v=1e3'
+			})
+		).rejects.toThrow('upgrade refused: 400');
 	});
 });

@@ -12,6 +12,7 @@ import * as decoding from 'lib0/decoding';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+import { MessageType } from '../../src/lib/protocol/wire';
 
 /**
  * Each stock WebsocketProvider listens for the process's 'exit' until it is destroyed (to take
@@ -20,8 +21,6 @@ import * as Y from 'yjs';
  */
 process.setMaxListeners(Math.max(process.getMaxListeners(), 100));
 
-/** The STORED receipt's message type (sync-server/protocol.ts, MessageType.STORED). */
-export const MESSAGE_STORED = 100;
 
 export interface ChatMessage {
 	readonly id: string;
@@ -96,7 +95,7 @@ export function connectClient(options: SyncClientOptions): SyncClient {
 		disableBc: true,
 		maxBackoffTime: 500
 	});
-	provider.messageHandlers[MESSAGE_STORED] = (_encoder, decoder) => {
+	provider.messageHandlers[MessageType.STORED] = (_encoder, decoder) => {
 		for (const [client, clock] of Y.decodeStateVector(decoding.readVarUint8Array(decoder))) {
 			if (clock > (stored.get(client) ?? 0)) stored.set(client, clock);
 		}

@@ -1,8 +1,8 @@
 import * as awarenessProtocol from 'y-protocols/awareness';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { MessageType } from '../../src/lib/protocol/wire';
 import {
-	MessageType,
 	ProtocolError,
 	decodeMessage,
 	dispatchMessage,

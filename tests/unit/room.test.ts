@@ -8,7 +8,7 @@ import { createRoom } from '../../src/lib/server/rooms';
 import { sanitizeAwarenessUpdate } from '../../sync-server/awareness-gate';
 import { InProcessBus, InProcessBusHub } from '../../sync-server/bus';
 import { ClientIdClaims } from '../../sync-server/client-ids';
-import { CloseCode } from '../../sync-server/close-codes';
+import { CloseCode } from '../../src/lib/protocol/wire';
 import { createMetrics, type Metrics } from '../../sync-server/metrics';
 import {
 	decodeMessage,

@@ -1,16 +1,13 @@
 /**
  * Delivery status of messages: pending (only in this browser) or stored (durable on the server).
  *
- * The sync server sends message type 100 (STORED_MESSAGE_TYPE) whose payload is a
+ * The sync server sends message type 100 (MessageType.STORED in $lib/protocol/wire) whose payload is a
  * state vector: for each clientID listed, every struct with clock < value is committed to its
  * store. We keep the maximum seen per clientID, and the set of clientIDs this browser has
  * written with in the room (a reload gives the doc a new clientID, but the old messages keep
  * theirs). Everything not written from this browser came through the server, so it is stored.
  */
 import * as Y from 'yjs';
-
-/** The extra server->client message type carrying stored clocks (see docs/design.md). */
-export const STORED_MESSAGE_TYPE = 100;
 
 export type Delivery = 'pending' | 'stored';
 

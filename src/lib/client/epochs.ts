@@ -22,9 +22,6 @@ import {
 import { parseReactionKey } from './reactions';
 import { parseReadMark, type ReadMark } from './receipts';
 
-/** The sync server's close code when the socket's epoch is not the room's head. */
-export const EPOCH_CHANGED_CODE = 4409;
-
 /** localStorage key of the epoch of the user's replica of the room. */
 export function epochStorageKey(userId: string, roomId: string): string {
 	return `parley:epoch:${userId}:${roomId}`;

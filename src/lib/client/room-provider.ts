@@ -24,6 +24,7 @@ import {
 	messageQueryAwareness,
 	messageSync
 } from 'y-websocket';
+import { PROTOCOL_VERSION, PROTOCOL_VERSION_PARAM } from '$lib/protocol/wire';
 
 export interface RoomProviderOptions {
 	readonly awareness: Awareness;
@@ -35,7 +36,10 @@ export class RoomProvider extends WebsocketProvider {
 	constructor(serverUrl: string, roomId: string, doc: Y.Doc, options: RoomProviderOptions) {
 		super(serverUrl, roomId, doc, {
 			awareness: options.awareness,
-			params: { epoch: String(options.epoch) },
+			params: {
+				epoch: String(options.epoch),
+				[PROTOCOL_VERSION_PARAM]: String(PROTOCOL_VERSION)
+			},
 			connect: false
 		});
 		// Epoch 0 keeps the channel tabs used before epochs existed.

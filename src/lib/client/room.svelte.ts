@@ -9,7 +9,6 @@ import * as decoding from 'lib0/decoding';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { Awareness } from 'y-protocols/awareness';
 import {
-	STORED_MESSAGE_TYPE,
 	decodeStoredClocks,
 	mergeDeliveryStates,
 	parseDeliveryState,
@@ -29,12 +28,8 @@ import {
 	type ChatMessage,
 	type MessageChange
 } from './messages';
-import {
-	EPOCH_CHANGED_CODE,
-	deliveryStorageKey,
-	writeUnsynced,
-	type UnsyncedChanges
-} from './epochs';
+import { ACCESS_LOST_CLOSE_CODES, CloseCode, MessageType } from '$lib/protocol/wire';
+import { deliveryStorageKey, writeUnsynced, type UnsyncedChanges } from './epochs';
 import { MessageViews, roomTypesOf, type MessageView, type RoomTypes } from './message-views';
 import { peersOf, TYPING_IDLE_MS, type Peer } from './presence';
 import { reactionKey, type ReactionSummary } from './reactions';
@@ -74,9 +69,6 @@ export interface RoomReplicaOptions {
 /** How the first sync with the server ended, or why it never will. */
 export type FirstSync = 'synced' | 'epoch-changed' | 'access-lost' | 'destroyed';
 
-/** Sync close codes after which the server will not let this user back in (see close-codes.ts). */
-const ACCESS_LOST_CODES = new Set([4401, 4403]);
-
 export function wsOriginOf(httpOrigin: string): string {
 	return httpOrigin.replace(/^http/, 'ws');
 }
@@ -91,6 +83,8 @@ export class RoomReplica {
 	loadedLocally = $state(false);
 	/** Why the server closed the connection for good (e.g. membership removed), if it did. */
 	accessError: string | null = $state(null);
+	/** True once the server said this tab's protocol version is too old (reload to update). */
+	outdated = $state(false);
 	/** Own messages not yet stored on the server ("N waiting to be sent"). */
 	pendingCount = $state(0);
 	/**
@@ -246,7 +240,7 @@ export class RoomReplica {
 			this.#doc,
 			{ awareness: this.#awareness, epoch: this.epoch }
 		);
-		provider.messageHandlers[STORED_MESSAGE_TYPE] = (_encoder, decoder) => {
+		provider.messageHandlers[MessageType.STORED] = (_encoder, decoder) => {
 			this.#recordStored(decodeStoredClocks(decoding.readVarUint8Array(decoder)));
 		};
 		this.#provider = provider;
@@ -563,10 +557,14 @@ export class RoomReplica {
 			update();
 		};
 		const onClosed = (event: { code: number; reason: string }): void => {
-			if (ACCESS_LOST_CODES.has(event.code)) {
+			if (ACCESS_LOST_CLOSE_CODES.has(event.code)) {
 				this.accessError = event.reason || 'The server closed this room for you.';
 				this.#settleFirstSync('access-lost');
-			} else if (event.code === EPOCH_CHANGED_CODE) {
+			} else if (event.code === CloseCode.CLIENT_OUTDATED) {
+				// This tab runs a build the server no longer serves: only a reload helps.
+				this.outdated = true;
+				this.#settleFirstSync('access-lost');
+			} else if (event.code === CloseCode.EPOCH_CHANGED) {
 				// Not lost: the room's history was sealed. The session moves to the new head.
 				this.#epochChanged = true;
 				this.#settleFirstSync('epoch-changed');
@@ -611,7 +609,7 @@ export class RoomReplica {
 		return connectionStatusOf({
 			failingForMs: this.#failingSince === null ? 0 : performance.now() - this.#failingSince,
 			browserOnline: navigator.onLine,
-			accessLost: this.accessError !== null,
+			accessLost: this.accessError !== null || this.outdated,
 			connected: provider?.wsconnected ?? false,
 			synced: provider?.synced ?? false,
 			shouldConnect: provider?.shouldConnect ?? true,
