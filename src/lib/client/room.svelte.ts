@@ -3,49 +3,40 @@
  * and epoch) and synced through the y-websocket provider (room-provider.ts), exposed as Svelte 5
  * state. Messages of sealed history segments can be put in front of the head's (`setOlder`);
  * moving from one epoch to the next is room-session.svelte.ts's.
+ *
+ * It wires the parts and owns the document's storage; each part has one job:
+ * DeliveryLedger (pending / sent ticks), ConnectionMonitor (the status and why the server ended
+ * the connection), PresenceChannel (awareness: who is here, typing), RoomCommands (every write
+ * of the user), MessageViews (what the log shows, parsed from the replica).
  */
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
 import { IndexeddbPersistence } from 'y-indexeddb';
-import { Awareness } from 'y-protocols/awareness';
-import {
-	decodeStoredClocks,
-	mergeDeliveryStates,
-	parseDeliveryState,
-	serializeDeliveryState,
-	withOwnClient,
-	withStoredClocks,
-	type DeliveryState
-} from './delivery';
-import { UNREACHABLE_AFTER_MS, connectionStatusOf, type ConnectionStatus } from './connection';
-import {
-	checkDraft,
-	deletedChange,
-	editedChange,
-	newMessage,
-	parseChange,
-	storedMessage,
-	type ChatMessage,
-	type MessageChange
-} from './messages';
-import { ACCESS_LOST_CLOSE_CODES, CloseCode, MessageType } from '$lib/protocol/wire';
-import { deliveryStorageKey, writeUnsynced, type UnsyncedChanges } from './epochs';
-import { MessageViews, roomTypesOf, type MessageView, type RoomTypes } from './message-views';
-import { peersOf, TYPING_IDLE_MS, type Peer } from './presence';
-import { reactionKey, type ReactionSummary } from './reactions';
-import type { ReplyQuote } from './replies';
+import { MessageType } from '$lib/protocol/wire';
+import type { ConnectionStatus } from './connection';
+import { browserNetwork, ConnectionMonitor, type FirstSync } from './connection-monitor.svelte';
+import { decodeStoredClocks } from './delivery';
+import { DeliveryLedger } from './delivery-ledger';
+import { deliveryStorageKey, type UnsyncedChanges } from './epochs';
 import { detachDuringOwnTransactions, readUpdates, replicaDatabaseName } from './local-replica';
+import { MessageViews, roomTypesOf, type MessageView, type RoomTypes } from './message-views';
+import type { ChatMessage } from './messages';
+import type { Peer } from './presence';
+import { PresenceChannel } from './presence-channel.svelte';
+import type { ReactionSummary } from './reactions';
+import type { ReplyQuote } from './replies';
+import { RoomCommands, type SendResult, type TextCheck } from './room-commands';
 import { RoomProvider } from './room-provider';
-import { parseReadMark, type ReadMark } from './receipts';
 
-export type { ConnectionStatus, MessageView, Peer, ReactionSummary, ReplyQuote };
-
-/** Writes of the user's own read mark are at most this frequent, in ms. */
-const MARK_READ_INTERVAL_MS = 1_000;
-
-export type SendResult =
-	| { readonly ok: true; readonly id: string }
-	| { readonly ok: false; readonly error: string | null };
+export type {
+	ConnectionStatus,
+	FirstSync,
+	MessageView,
+	Peer,
+	ReactionSummary,
+	ReplyQuote,
+	SendResult
+};
 
 export interface RoomReplicaOptions {
 	readonly userId: string;
@@ -66,9 +57,6 @@ export interface RoomReplicaOptions {
 	readonly readBaseline?: { readonly upTo: string | null } | null;
 }
 
-/** How the first sync with the server ended, or why it never will. */
-export type FirstSync = 'synced' | 'epoch-changed' | 'access-lost' | 'destroyed';
-
 export function wsOriginOf(httpOrigin: string): string {
 	return httpOrigin.replace(/^http/, 'ws');
 }
@@ -78,13 +66,8 @@ const LOCAL_LOAD_TIMEOUT_MS = 5_000;
 
 export class RoomReplica {
 	messages: readonly MessageView[] = $state.raw([]);
-	status: ConnectionStatus = $state('connecting');
 	/** True once the IndexedDB replica has been read (what was there before the page opened). */
 	loadedLocally = $state(false);
-	/** Why the server closed the connection for good (e.g. membership removed), if it did. */
-	accessError: string | null = $state(null);
-	/** True once the server said this tab's protocol version is too old (reload to update). */
-	outdated = $state(false);
 	/** Own messages not yet stored on the server ("N waiting to be sent"). */
 	pendingCount = $state(0);
 	/**
@@ -94,70 +77,61 @@ export class RoomReplica {
 	readBaseline: { readonly upTo: string | null } | null | undefined = $state(undefined);
 	/** The user's own read mark now (last message seen), or null. */
 	ownUpTo: string | null = $state(null);
-	/** Who has the room open now (this user included), with whether they are typing. */
-	peers: readonly Peer[] = $state.raw([]);
-	/** True once the server's first sync arrived (what came before is not "new" to notify). */
-	syncedOnce = $state(false);
 	/** How many of `messages` come from sealed segments (`setOlder`), in front of the head's. */
 	olderCount = $state(0);
 	readonly epoch: number;
-
-	readonly #options: RoomReplicaOptions;
-	readonly #doc = new Y.Doc();
-	readonly #array: Y.Array<unknown>;
-	readonly #reads: Y.Map<unknown>;
-	readonly #changes: Y.Map<unknown>;
-	readonly #reactions: Y.Map<unknown>;
-	/** The four roots together, as the views and `writeUnsynced` take them. */
-	readonly #types: RoomTypes;
-	readonly #views: MessageViews;
-	#typingTimer: ReturnType<typeof setTimeout> | null = null;
-	readonly #persistence: IndexeddbPersistence;
-	/** Made before the provider, so presence works (and is sent) from the first sync on. */
-	readonly #awareness: Awareness;
-	/** Null until the IndexedDB replica is loaded (see `#connect`). */
-	#provider: RoomProvider | null = null;
-	#destroyed = false;
-	readonly #storageKey: string;
-	#delivery: DeliveryState;
-	#failedSinceLastSync = false;
-	/** When attempts started failing with the browser online (performance.now()), or null. */
-	#failingSince: number | null = null;
-	#unreachableTimer: ReturnType<typeof setTimeout> | null = null;
-	#lastMarkMs = -Infinity;
-	#markTimer: ReturnType<typeof setTimeout> | null = null;
-	readonly #cleanups: Array<() => void> = [];
-	/** Sealed messages shown before the head's (see `setOlder`). */
-	#older: readonly ChatMessage[] = [];
-	/** The server said this replica's epoch is not the head any more (4409). */
-	#epochChanged = false;
-	#settleFirstSync: (outcome: FirstSync) => void = () => undefined;
-	/** Resolves when the first sync with the server is done, or cannot happen any more. */
+	/** Settles once: the first sync with the server, or why there will be none. */
 	readonly firstSync: Promise<FirstSync>;
 	/** Resolves once the IndexedDB replica is loaded (or given up on, see LOCAL_LOAD_TIMEOUT_MS). */
 	readonly loaded: Promise<void>;
+
+	readonly #options: RoomReplicaOptions;
+	readonly #doc = new Y.Doc();
+	/** The four roots, as the views, the commands and `writeUnsynced` take them. */
+	readonly #types: RoomTypes;
+	readonly #views: MessageViews;
+	readonly #delivery: DeliveryLedger;
+	readonly #connection: ConnectionMonitor;
+	readonly #presence: PresenceChannel;
+	readonly #commands: RoomCommands;
+	readonly #persistence: IndexeddbPersistence;
+	/** Null until the IndexedDB replica is loaded (see `#connect`). */
+	#provider: RoomProvider | null = null;
+	#destroyed = false;
+	readonly #cleanups: Array<() => void> = [];
+	/** Sealed messages shown before the head's (see `setOlder`). */
+	#older: readonly ChatMessage[] = [];
 
 	constructor(options: RoomReplicaOptions) {
 		this.#options = options;
 		const { userId, roomId } = options;
 		this.epoch = options.epoch ?? 0;
-		this.firstSync = new Promise((resolve) => {
-			let settled = false;
-			this.#settleFirstSync = (outcome) => {
-				if (settled) return;
-				settled = true;
-				resolve(outcome);
-			};
-		});
-		this.#storageKey = deliveryStorageKey(userId, roomId, this.epoch);
-		this.#delivery = parseDeliveryState(localStorage.getItem(this.#storageKey));
-		this.#array = this.#doc.getArray('messages');
-		this.#reads = this.#doc.getMap('reads');
-		this.#changes = this.#doc.getMap('changes');
-		this.#reactions = this.#doc.getMap('reactions');
 		this.#types = roomTypesOf(this.#doc);
 		this.#views = new MessageViews(userId);
-		this.#awareness = new Awareness(this.#doc);
+		this.#delivery = new DeliveryLedger({
+			storageKey: deliveryStorageKey(userId, roomId, this.epoch),
+			storage: localStorage,
+			events: window,
+			onChange: () => this.#refreshMessages(false)
+		});
+		this.#connection = new ConnectionMonitor({
+			network: browserNetwork,
+			onEpochChanged: () => this.#options.onEpochChanged?.(this)
+		});
+		this.firstSync = this.#connection.firstSync;
+		this.#presence = new PresenceChannel(this.#doc, {
+			id: userId,
+			name: options.userName ?? userId
+		});
+		this.#commands = new RoomCommands({
+			doc: this.#doc,
+			types: this.#types,
+			userId,
+			maxMessageChars: options.maxMessageChars,
+			messages: () => this.messages,
+			addOwnClient: (client) => this.#delivery.addOwnClient(client),
+			stopTyping: () => this.#presence.setTyping(false)
+		});
 
 		this.#listenToTransactions();
 		this.#persistence = new IndexeddbPersistence(
@@ -178,195 +152,88 @@ export class RoomReplica {
 			if (this.#destroyed) return;
 			// Before the server or this page adds anything: what "new since last time" means. A
 			// new epoch's head may hold no messages yet, but the user's read mark says they were here.
-			const mark = this.#ownReadMark();
+			const mark = this.#commands.ownReadMark();
 			this.readBaseline =
 				options.readBaseline !== undefined
 					? options.readBaseline
-					: this.#array.length === 0 && mark === null
+					: this.#types.messages.length === 0 && mark === null
 						? null
 						: { upTo: mark?.upTo ?? null };
 			this.loadedLocally = true;
 			this.#connect();
 		});
-
-		this.#listenToBrowser();
-		this.#listenToOtherTabs();
-		this.#listenToPresence();
 		this.#refreshMessages();
 	}
 
-	/**
-	 * One refresh per transaction that touched the room's types (observing each type would
-	 * refresh once per type changed, e.g. twice when the replica loads).
-	 */
-	#listenToTransactions(): void {
-		const observed: readonly unknown[] = [this.#array, this.#reads, this.#changes, this.#reactions];
-		const reactions: unknown = this.#reactions;
-		const onTransaction = (transaction: Y.Transaction): void => {
-			let touched = false;
-			let reactionsChanged = false;
-			for (const type of transaction.changed.keys()) {
-				if (observed.includes(type)) touched = true;
-				if (type === reactions) reactionsChanged = true;
-			}
-			if (touched) this.#refreshMessages(reactionsChanged);
-		};
-		this.#doc.on('afterTransaction', onTransaction);
-		this.#cleanups.push(() => this.#doc.off('afterTransaction', onTransaction));
+	/** "Online", "Offline", "Connecting…" or "Server unreachable". */
+	get status(): ConnectionStatus {
+		return this.#connection.status;
 	}
 
-	/** Loading the stored replica is not encoded again as an update (see local-replica.ts). */
-	#skipEncodingLoads(persistence: IndexeddbPersistence): void {
-		this.#cleanups.push(
-			detachDuringOwnTransactions(
-				this.#doc,
-				persistence,
-				persistence._storeUpdate,
-				() => !this.#destroyed
-			)
-		);
+	/** Why the server closed the connection for good (e.g. membership removed), if it did. */
+	get accessError(): string | null {
+		return this.#connection.accessError;
 	}
 
-	/**
-	 * Connects once the local replica is loaded, so the first sync step carries its state
-	 * vector: the server sends only what is missing, and the loaded replica is not sent back to
-	 * the server (nor to other tabs) as one big update.
-	 */
-	#connect(): void {
-		if (this.#provider) return;
-		const provider = new RoomProvider(
-			`${this.#options.wsOrigin}/sync`,
-			this.#options.roomId,
-			this.#doc,
-			{ awareness: this.#awareness, epoch: this.epoch }
-		);
-		provider.messageHandlers[MessageType.STORED] = (_encoder, decoder) => {
-			this.#recordStored(decodeStoredClocks(decoding.readVarUint8Array(decoder)));
-		};
-		this.#provider = provider;
-		this.#listenToConnection(provider);
+	/** True once the server said this tab's protocol version is too old (reload to update). */
+	get outdated(): boolean {
+		return this.#connection.outdated;
 	}
 
-	/**
-	 * Appends a message (a reply when `replyTo` is given); an empty draft is ignored, a too long
-	 * one gives a visible error.
-	 */
-	send(draft: string, replyTo?: string): SendResult {
-		const check = this.checkText(draft);
-		if (!check.ok) return check;
-		const message = newMessage(this.#options.userId, check.text, Date.now(), replyTo);
-		this.push(message);
-		return { ok: true, id: message.id };
-	}
-
-	/** The draft trimmed, or why it cannot be sent (null: nothing to say, it is empty). */
-	checkText(
-		draft: string
-	):
-		| { readonly ok: true; readonly text: string }
-		| { readonly ok: false; readonly error: string | null } {
-		const check = checkDraft(draft, this.#options.maxMessageChars);
-		if (check.ok) return check;
-		if (check.reason === 'empty') return { ok: false, error: null };
-		return {
-			ok: false,
-			error: `Message is too long: ${check.length.toLocaleString('en')} of at most ${check.max.toLocaleString('en')} characters.`
-		};
-	}
-
-	/** Appends a message built elsewhere (the upload outbox's, with its files) by this user. */
-	push(message: ChatMessage): void {
-		if (message.author !== this.#options.userId) return;
-		this.setTyping(false);
-		this.#doc.transact(() => {
-			// Recorded before the push: the message must read as pending from its first render.
-			this.#addOwnClient(this.#doc.clientID);
-			this.#array.push([storedMessage(message)]);
-		});
-	}
-
-	/** Replaces the text of an own message (not a deleted one); an empty edit is refused. */
-	edit(messageId: string, draft: string): SendResult {
-		const message = this.#ownLiveMessage(messageId);
-		if (!message) return { ok: false, error: 'Only your own messages can be edited.' };
-		const check = this.checkText(draft);
-		if (!check.ok)
-			return check.error === null ? { ok: false, error: 'A message cannot be empty.' } : check;
-		if (check.text === message.text) return { ok: true, id: messageId };
-		const change = editedChange(parseChange(this.#changes.get(messageId)), check.text);
-		this.#doc.transact(() => this.#changes.set(messageId, change));
-		return { ok: true, id: messageId };
-	}
-
-	/** Deletes an own message: a tombstone in `changes` (messages are never removed). */
-	remove(messageId: string): boolean {
-		if (!this.#ownLiveMessage(messageId)) return false;
-		const change: MessageChange = deletedChange();
-		this.#doc.transact(() => this.#changes.set(messageId, change));
-		return true;
-	}
-
-	/** Adds the user's reaction with this emoji, or takes it back if it is there. */
-	toggleReaction(messageId: string, emoji: string): void {
-		const message = this.messages.find((m) => m.id === messageId);
-		if (!message || message.deleted) return;
-		const key = reactionKey(messageId, emoji, this.#options.userId);
-		this.#doc.transact(() => {
-			if (this.#reactions.has(key)) this.#reactions.delete(key);
-			else this.#reactions.set(key, Date.now());
-		});
-	}
-
-	/** Tells the others the user is typing; it lapses after TYPING_IDLE_MS without a keystroke. */
-	setTyping(typing: boolean): void {
-		if (this.#typingTimer !== null) clearTimeout(this.#typingTimer);
-		this.#typingTimer = null;
-		if (typing) {
-			this.#typingTimer = setTimeout(() => this.setTyping(false), TYPING_IDLE_MS);
-		}
-		const awareness = this.#awareness;
-		const current = (awareness.getLocalState() as { typing?: unknown } | null)?.typing === true;
-		if (current !== typing) awareness.setLocalStateField('typing', typing);
-	}
-
-	#ownLiveMessage(messageId: string): MessageView | null {
-		const message = this.messages.find((m) => m.id === messageId);
-		if (!message || message.author !== this.#options.userId || message.deleted) return null;
-		return message;
-	}
-
-	/**
-	 * Records that the user has seen everything up to the last message, if `seesLatest()` says
-	 * they do (the page: visible and scrolled to the end). Written only when it changes, at most
-	 * once per MARK_READ_INTERVAL_MS; a call in between is retried at the end of the interval,
-	 * asking `seesLatest` again then (the user may have scrolled away meanwhile).
-	 */
-	markRead(seesLatest: () => boolean): void {
-		if (this.#markTimer !== null) return;
-		const wait = this.#lastMarkMs + MARK_READ_INTERVAL_MS - performance.now();
-		if (wait > 0) {
-			this.#markTimer = setTimeout(() => {
-				this.#markTimer = null;
-				this.markRead(seesLatest);
-			}, wait);
-			return;
-		}
-		if (!seesLatest()) return;
-		const last = this.messages.at(-1);
-		if (!last || this.#ownReadMark()?.upTo === last.id) return;
-		this.#lastMarkMs = performance.now();
-		const mark: ReadMark = { upTo: last.id, ts: Date.now() };
-		this.#doc.transact(() => this.#reads.set(this.#options.userId, mark));
+	/** True once the server's first sync arrived (what came before is not "new" to notify). */
+	get syncedOnce(): boolean {
+		return this.#connection.syncedOnce;
 	}
 
 	/** True once the server said this replica's epoch is not the room's head any more (4409). */
 	get epochChanged(): boolean {
-		return this.#epochChanged;
+		return this.#connection.epochChanged;
+	}
+
+	/** Who has the room open now (this user included), with whether they are typing. */
+	get peers(): readonly Peer[] {
+		return this.#presence.peers;
 	}
 
 	/** Messages in the head's array (sealed ones not counted). */
 	get headLength(): number {
-		return this.#array.length;
+		return this.#types.messages.length;
+	}
+
+	send(draft: string, replyTo?: string): SendResult {
+		return this.#commands.send(draft, replyTo);
+	}
+
+	checkText(draft: string): TextCheck {
+		return this.#commands.checkText(draft);
+	}
+
+	push(message: ChatMessage): void {
+		this.#commands.push(message);
+	}
+
+	edit(messageId: string, draft: string): SendResult {
+		return this.#commands.edit(messageId, draft);
+	}
+
+	remove(messageId: string): boolean {
+		return this.#commands.remove(messageId);
+	}
+
+	toggleReaction(messageId: string, emoji: string): void {
+		this.#commands.toggleReaction(messageId, emoji);
+	}
+
+	markRead(seesLatest: () => boolean): void {
+		this.#commands.markRead(seesLatest);
+	}
+
+	absorb(unsynced: UnsyncedChanges): void {
+		this.#commands.absorb(unsynced);
+	}
+
+	setTyping(typing: boolean): void {
+		this.#presence.setTyping(typing);
 	}
 
 	/** Shows `older` (sealed segments' messages, oldest first) before the head's messages. */
@@ -401,18 +268,6 @@ export class RoomReplica {
 		);
 	}
 
-	/**
-	 * Writes what an old epoch's replica held and the server never got (epochs.ts); leaves out
-	 * what this replica holds already. Own messages go out pending, like new ones.
-	 */
-	absorb(unsynced: UnsyncedChanges): void {
-		if (unsynced.userId !== this.#options.userId) return;
-		this.#doc.transact(() => {
-			if (unsynced.messages.length > 0) this.#addOwnClient(this.#doc.clientID);
-			writeUnsynced(this.#types, unsynced);
-		});
-	}
-
 	/** Resolves once everything written so far is in IndexedDB. */
 	async flushLocal(): Promise<void> {
 		const db = await this.#persistence._db;
@@ -428,192 +283,80 @@ export class RoomReplica {
 
 	destroy(): void {
 		this.#destroyed = true;
-		this.#settleFirstSync('destroyed');
-		if (this.#markTimer !== null) clearTimeout(this.#markTimer);
-		if (this.#typingTimer !== null) clearTimeout(this.#typingTimer);
-		if (this.#unreachableTimer !== null) clearTimeout(this.#unreachableTimer);
+		this.#connection.destroy();
+		this.#commands.destroy();
+		this.#delivery.destroy();
 		for (const cleanup of this.#cleanups.splice(0)) cleanup();
 		this.#provider?.destroy();
-		this.#awareness.destroy();
+		this.#presence.destroy();
 		void this.#persistence.destroy();
 		this.#doc.destroy();
 	}
 
-	#ownReadMark(): ReadMark | null {
-		return parseReadMark(this.#reads.get(this.#options.userId));
+	/**
+	 * One refresh per transaction that touched the room's types (observing each type would
+	 * refresh once per type changed, e.g. twice when the replica loads).
+	 */
+	#listenToTransactions(): void {
+		const { messages, reads, changes, reactions } = this.#types;
+		const observed: readonly unknown[] = [messages, reads, changes, reactions];
+		const reactionsType: unknown = reactions;
+		const onTransaction = (transaction: Y.Transaction): void => {
+			let touched = false;
+			let reactionsChanged = false;
+			for (const type of transaction.changed.keys()) {
+				if (observed.includes(type)) touched = true;
+				if (type === reactionsType) reactionsChanged = true;
+			}
+			if (touched) this.#refreshMessages(reactionsChanged);
+		};
+		this.#doc.on('afterTransaction', onTransaction);
+		this.#cleanups.push(() => this.#doc.off('afterTransaction', onTransaction));
+	}
+
+	/** Loading the stored replica is not encoded again as an update (see local-replica.ts). */
+	#skipEncodingLoads(persistence: IndexeddbPersistence): void {
+		this.#cleanups.push(
+			detachDuringOwnTransactions(
+				this.#doc,
+				persistence,
+				persistence._storeUpdate,
+				() => !this.#destroyed
+			)
+		);
+	}
+
+	/**
+	 * Connects once the local replica is loaded, so the first sync step carries its state
+	 * vector: the server sends only what is missing, and the loaded replica is not sent back to
+	 * the server (nor to other tabs) as one big update.
+	 */
+	#connect(): void {
+		if (this.#provider) return;
+		const provider = new RoomProvider(
+			`${this.#options.wsOrigin}/sync`,
+			this.#options.roomId,
+			this.#doc,
+			{ awareness: this.#presence.awareness, epoch: this.epoch }
+		);
+		provider.messageHandlers[MessageType.STORED] = (_encoder, decoder) => {
+			this.#delivery.recordStored(decodeStoredClocks(decoding.readVarUint8Array(decoder)));
+		};
+		this.#provider = provider;
+		this.#connection.attach(provider);
 	}
 
 	/** `reactionsChanged: false` when the reactions map is known not to have changed. */
 	#refreshMessages(reactionsChanged = true): void {
 		const { views, pending, older } = this.#views.derive(
 			this.#types,
-			this.#delivery,
+			this.#delivery.state,
 			reactionsChanged,
 			this.#older
 		);
 		this.messages = views;
 		this.olderCount = older;
 		this.pendingCount = pending;
-		this.ownUpTo = this.#ownReadMark()?.upTo ?? null;
-	}
-
-	#listenToPresence(): void {
-		const awareness = this.#awareness;
-		const update = (): void => {
-			this.peers = peersOf(awareness.getStates().values());
-		};
-		awareness.on('change', update);
-		// The server replaces `user` with the session's; ours is there so we list ourselves at once.
-		awareness.setLocalState({
-			user: { id: this.#options.userId, name: this.#options.userName ?? this.#options.userId },
-			typing: false
-		});
-		this.#cleanups.push(() => awareness.off('change', update));
-		update();
-	}
-
-	#setDelivery(next: DeliveryState): void {
-		if (next === this.#delivery) return;
-		this.#delivery = next;
-		localStorage.setItem(this.#storageKey, serializeDeliveryState(next));
-		this.#refreshMessages(false);
-	}
-
-	#recordStored(stored: ReadonlyMap<number, number>): void {
-		this.#setDelivery(withStoredClocks(this.#delivery, stored));
-	}
-
-	#addOwnClient(client: number): void {
-		const latest = parseDeliveryState(localStorage.getItem(this.#storageKey));
-		// Another tab may have saved its own clients since we read the entry: keep them.
-		const next = withOwnClient(mergeDeliveryStates(this.#delivery, latest), client);
-		if (next === this.#delivery) return;
-		this.#delivery = next;
-		localStorage.setItem(this.#storageKey, serializeDeliveryState(next));
-	}
-
-	/** Other tabs of this browser write the same localStorage entry; merge what they learn. */
-	#listenToOtherTabs(): void {
-		const onStorage = (event: StorageEvent): void => {
-			if (event.key !== this.#storageKey) return;
-			this.#setDelivery(mergeDeliveryStates(this.#delivery, parseDeliveryState(event.newValue)));
-		};
-		window.addEventListener('storage', onStorage);
-		this.#cleanups.push(() => window.removeEventListener('storage', onStorage));
-	}
-
-	#updateStatus(): void {
-		this.status = this.#computeStatus();
-	}
-
-	/** The browser's network events; they count before the provider exists too. */
-	#listenToBrowser(): void {
-		const update = (): void => this.#updateStatus();
-		// The provider backs off up to a few seconds between attempts; when the network comes
-		// back we try at once instead.
-		const onOnline = (): void => {
-			this.#failedSinceLastSync = false;
-			this.#stopFailingClock();
-			const provider = this.#provider;
-			if (
-				this.accessError === null &&
-				!this.#epochChanged &&
-				provider !== null &&
-				provider.ws === null
-			) {
-				provider.connect();
-			}
-			update();
-		};
-		const onOffline = (): void => {
-			this.#stopFailingClock();
-			update();
-		};
-		window.addEventListener('online', onOnline);
-		window.addEventListener('offline', onOffline);
-		this.#cleanups.push(() => {
-			window.removeEventListener('online', onOnline);
-			window.removeEventListener('offline', onOffline);
-		});
-		update();
-	}
-
-	#listenToConnection(provider: RoomProvider): void {
-		const update = (): void => this.#updateStatus();
-		// Emitted for every closed socket, also one that never opened (server down), unlike the
-		// provider's 'disconnected' status.
-		const onConnectionClose = (): void => {
-			this.#failedSinceLastSync = true;
-			if (navigator.onLine) this.#startFailingClock(update);
-			update();
-		};
-		const onSync = (synced: boolean): void => {
-			if (synced) {
-				this.#settleFirstSync('synced');
-				this.syncedOnce = true;
-				this.#failedSinceLastSync = false;
-				this.#stopFailingClock();
-			}
-			update();
-		};
-		const onClosed = (event: { code: number; reason: string }): void => {
-			if (ACCESS_LOST_CLOSE_CODES.has(event.code)) {
-				this.accessError = event.reason || 'The server closed this room for you.';
-				this.#settleFirstSync('access-lost');
-			} else if (event.code === CloseCode.CLIENT_OUTDATED) {
-				// This tab runs a build the server no longer serves: only a reload helps.
-				this.outdated = true;
-				this.#settleFirstSync('access-lost');
-			} else if (event.code === CloseCode.EPOCH_CHANGED) {
-				// Not lost: the room's history was sealed. The session moves to the new head.
-				this.#epochChanged = true;
-				this.#settleFirstSync('epoch-changed');
-				this.#options.onEpochChanged?.(this);
-			}
-			update();
-		};
-		provider.on('status', update);
-		provider.on('connection-close', onConnectionClose);
-		provider.on('sync', onSync);
-		provider.on('closed', onClosed);
-		this.#cleanups.push(() => {
-			provider.off('status', update);
-			provider.off('connection-close', onConnectionClose);
-			provider.off('sync', onSync);
-			provider.off('closed', onClosed);
-		});
-		update();
-	}
-
-	/** Starts timing a run of failures; `update` runs again once it counts as unreachable. */
-	#startFailingClock(update: () => void): void {
-		if (this.#failingSince !== null) return;
-		this.#failingSince = performance.now();
-		this.#unreachableTimer = setTimeout(() => {
-			this.#unreachableTimer = null;
-			update();
-		}, UNREACHABLE_AFTER_MS + 50);
-	}
-
-	#stopFailingClock(): void {
-		this.#failingSince = null;
-		if (this.#unreachableTimer !== null) clearTimeout(this.#unreachableTimer);
-		this.#unreachableTimer = null;
-	}
-
-	#computeStatus(): ConnectionStatus {
-		// No provider yet: the replica is loading from IndexedDB, and we mean to connect next.
-		const provider = this.#provider;
-		// Moving to the new head: connecting, as far as the reader is concerned.
-		if (this.#epochChanged) return navigator.onLine ? 'connecting' : 'offline';
-		return connectionStatusOf({
-			failingForMs: this.#failingSince === null ? 0 : performance.now() - this.#failingSince,
-			browserOnline: navigator.onLine,
-			accessLost: this.accessError !== null || this.outdated,
-			connected: provider?.wsconnected ?? false,
-			synced: provider?.synced ?? false,
-			shouldConnect: provider?.shouldConnect ?? true,
-			failedSinceLastSync: this.#failedSinceLastSync
-		});
+		this.ownUpTo = this.#commands.ownReadMark()?.upTo ?? null;
 	}
 }
