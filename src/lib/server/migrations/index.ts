@@ -220,5 +220,21 @@ export const migrations: readonly Migration[] = [
 				PRIMARY KEY (room_id, epoch)
 			) STRICT;
 		`
+	},
+	{
+		version: 6,
+		name: 'known login devices and addresses',
+		sql: /* sql */ `
+			-- Where each user logged in from (docs/design.md "Accounts and login limits"): SHA-256
+			-- of 'device:' + the parley_device cookie's token, or of 'address:' + a client address.
+			-- A known device or address has its own failed-login bucket, so a stranger's guesses
+			-- never lock the owner out. Hashed: a leaked database holds no usable device token.
+			CREATE TABLE known_logins (
+				user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				key_hash BLOB NOT NULL,
+				last_seen_at INTEGER NOT NULL,
+				PRIMARY KEY (user_id, key_hash)
+			) STRICT, WITHOUT ROWID;
+		`
 	}
 ];
