@@ -236,5 +236,20 @@ export const migrations: readonly Migration[] = [
 				PRIMARY KEY (user_id, key_hash)
 			) STRICT, WITHOUT ROWID;
 		`
+	},
+	{
+		version: 7,
+		name: 'room bans',
+		sql: /* sql */ `
+			-- Removal by the owner is a ban (docs/design.md "HTTP API"): the user cannot join the
+			-- room again until an invite they accept, the owner adding them, or an unban deletes
+			-- the row. Leaving on one's own writes none.
+			CREATE TABLE room_bans (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				banned_at INTEGER NOT NULL,
+				PRIMARY KEY (room_id, user_id)
+			) STRICT, WITHOUT ROWID;
+		`
 	}
 ];
