@@ -16,13 +16,7 @@ import {
 	recognizeLogin,
 	rememberLogin
 } from './known-logins';
-import {
-	createRateLimiter,
-	loginKey,
-	type RateLimiter,
-	type RateLimiterOptions,
-	type RateLimitVerdict
-} from './rate-limit';
+import { lazyLimiter, loginKey, type RateLimiter, type RateLimitVerdict } from './rate-limit';
 import type { LoginInput, RegisterInput } from './schemas';
 import { createSession, invalidateSession, sessionExpiresAt, type User } from './session';
 import { authenticateUser, createUser, findUserByUsername } from './users';
@@ -40,12 +34,6 @@ export type AuthResult =
 export interface AuthContext {
 	readonly cookies: Cookies;
 	readonly clientAddress: string;
-}
-
-/** A limiter built on first use, so config is read when a request needs it, not at import. */
-function lazyLimiter(options: () => RateLimiterOptions): () => RateLimiter {
-	let limiter: RateLimiter | undefined;
-	return () => (limiter ??= createRateLimiter(options()));
 }
 
 /** Failed logins per account, one bucket per origin (rate-limit.ts `loginKey`). */

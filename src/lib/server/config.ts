@@ -72,6 +72,10 @@ const EnvSchema = z.object({
 	/** Accounts created per client address in REGISTER_WINDOW_SECONDS. */
 	REGISTER_MAX_PER_WINDOW: positiveInt.default(100),
 	REGISTER_WINDOW_SECONDS: positiveInt.default(600),
+	/** Rooms one user may create per hour; then 429. */
+	ROOMS_PER_HOUR: positiveInt.default(20),
+	/** New DMs one user may start per hour (reopening an existing one is free); then 429. */
+	DMS_PER_HOUR: positiveInt.default(30),
 	/**
 	 * Largest uploaded file, in bytes (25 MiB). Enforced while the body streams to disk; the
 	 * entry must also raise adapter-node's BODY_SIZE_LIMIT (512K by default) to at least this.

@@ -251,5 +251,30 @@ export const migrations: readonly Migration[] = [
 				PRIMARY KEY (room_id, user_id)
 			) STRICT, WITHOUT ROWID;
 		`
+	},
+	{
+		version: 8,
+		name: 'dm requests',
+		sql: /* sql */ `
+			-- A DM opened with someone who shares no room with the sender is a request
+			-- (docs/design.md "Direct messages"): the recipient is NOT in memberships until they
+			-- accept, so every membership check (sync upgrade, history, files, search) keeps them
+			-- out without knowing about requests. One row per pending DM.
+			CREATE TABLE dm_requests (
+				room_id TEXT PRIMARY KEY REFERENCES rooms (id) ON DELETE CASCADE,
+				sender_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				recipient_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				created_at INTEGER NOT NULL
+			) STRICT;
+			CREATE INDEX dm_requests_recipient ON dm_requests (recipient_id, created_at);
+			-- A declined request: sender_id may not request recipient_id again until the recipient
+			-- opens the DM themselves.
+			CREATE TABLE dm_declines (
+				recipient_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				sender_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				declined_at INTEGER NOT NULL,
+				PRIMARY KEY (recipient_id, sender_id)
+			) STRICT, WITHOUT ROWID;
+		`
 	}
 ];
