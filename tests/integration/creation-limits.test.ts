@@ -3,7 +3,7 @@
  * 429 with Retry-After and `{ error }`, for that user only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registeredClient } from '../support/api';
+import { registeredClient, type RegisteredClient } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 
 const ROOMS_PER_HOUR = 3;
@@ -19,6 +19,21 @@ beforeAll(async () => {
 afterAll(async () => {
 	await server?.dispose();
 });
+
+/** A page form post as a browser sends it (SvelteKit answers an action's failure with its status). */
+function postForm(path: string, user: RegisteredClient, fields: Record<string, string>) {
+	return fetch(new URL(path, server.url), {
+		method: 'POST',
+		headers: {
+			origin: server.url,
+			accept: 'text/html',
+			'content-type': 'application/x-www-form-urlencoded',
+			cookie: user.cookie ?? ''
+		},
+		body: new URLSearchParams(fields).toString(),
+		redirect: 'manual'
+	});
+}
 
 describe('creation limits', () => {
 	it('answers 429 with Retry-After past ROOMS_PER_HOUR new rooms of one user', async () => {
@@ -53,5 +68,29 @@ describe('creation limits', () => {
 		expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
 		// The other side may still start the DM: the limit is the sender's.
 		expect((await stranger.post('/api/dms', { username: alice.username })).status).toBe(201);
+	});
+
+	it('limits the page forms too, which share the counts with the API', async () => {
+		const alice = await registeredClient(server.url);
+		for (let i = 0; i < ROOMS_PER_HOUR; i++) {
+			const created = await postForm('/?/create', alice, {
+				name: `Form ${i}`,
+				visibility: 'private'
+			});
+			expect(created.status).toBe(303);
+		}
+		expect(
+			(await postForm('/?/create', alice, { name: 'More', visibility: 'private' })).status
+		).toBe(429);
+		expect((await alice.post('/api/rooms', { name: 'More', visibility: 'public' })).status).toBe(
+			429
+		);
+
+		for (let i = 0; i < DMS_PER_HOUR; i++) {
+			const other = await registeredClient(server.url);
+			expect((await postForm('/dms?/open', alice, { username: other.username })).status).toBe(303);
+		}
+		const last = await registeredClient(server.url);
+		expect((await postForm('/dms?/open', alice, { username: last.username })).status).toBe(429);
 	});
 });

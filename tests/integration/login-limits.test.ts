@@ -87,6 +87,19 @@ describe('login limits', () => {
 		const limited = await logIn(sprayer, uniqueUsername('target'), 'Summer2026!');
 		expect(limited).toMatchObject({ status: 429, body: { error: expect.any(String) } });
 		expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+		// The login form counts the same address: it is no way around the limit.
+		const form = await fetch(new URL('/login', server.url), {
+			method: 'POST',
+			headers: {
+				origin: server.url,
+				accept: 'text/html',
+				'content-type': 'application/x-www-form-urlencoded',
+				'x-forwarded-for': '10.3.0.1'
+			},
+			body: new URLSearchParams({ username: uniqueUsername('target'), password: 'x' }).toString(),
+			redirect: 'manual'
+		});
+		expect(form.status).toBe(429);
 		// Someone else behind the same proxy is not affected.
 		expect((await logIn(clientAt('10.3.0.2'), uniqueUsername('target'), 'x')).status).toBe(401);
 	});
