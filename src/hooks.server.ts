@@ -4,10 +4,31 @@
  */
 import { redirect, type Handle } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
+import { createProxyList, resolveClientAddress, type ProxyList } from '$lib/server/client-address';
 import { getConfig } from '$lib/server/config';
 import { deleteSessionCookie, setSessionCookie } from '$lib/server/cookies';
 import { getDb } from '$lib/server/db';
 import { SESSION_COOKIE, sessionExpiresAt, validateSessionToken } from '$lib/server/session';
+
+let proxies: ProxyList | undefined;
+
+/**
+ * `getClientAddress()` answers the client behind our reverse proxies (client-address.ts), so
+ * every route and form action that limits by address asks the same question the same way.
+ */
+const clientAddress: Handle = async ({ event, resolve }) => {
+	proxies ??= createProxyList(getConfig().TRUSTED_PROXIES);
+	const trusted = proxies;
+	const peer = event.getClientAddress;
+	let address: string | undefined;
+	event.getClientAddress = () =>
+		(address ??= resolveClientAddress(
+			peer(),
+			event.request.headers.get('x-forwarded-for'),
+			trusted
+		));
+	return resolve(event);
+};
 
 const authenticate: Handle = async ({ event, resolve }) => {
 	const token = event.cookies.get(SESSION_COOKIE);
@@ -51,4 +72,4 @@ const guardPages: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-export const handle: Handle = sequence(authenticate, guardPages);
+export const handle: Handle = sequence(clientAddress, authenticate, guardPages);

@@ -36,6 +36,10 @@ process.env.ORIGIN = config.ORIGIN;
 // It also caps every request body at BODY_SIZE_LIMIT (read at import): uploads need the file
 // limit; JSON bodies keep their own 16 KB cap (src/lib/server/http.ts).
 process.env.BODY_SIZE_LIMIT = String(config.MAX_UPLOAD_BYTES);
+// The client address comes from TRUSTED_PROXIES alone (src/lib/server/client-address.ts):
+// adapter-node's own header settings would believe X-Forwarded-For from anyone.
+delete process.env.ADDRESS_HEADER;
+delete process.env.XFF_DEPTH;
 
 const handlerFile = fileURLToPath(new URL('../build/handler.js', import.meta.url));
 if (!existsSync(handlerFile)) {

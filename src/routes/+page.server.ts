@@ -1,4 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
+import { admitRoomCreation } from '$lib/server/creation-limits';
 import { getDb } from '$lib/server/db';
 import { failAction, readChosenId, signedIn } from '$lib/server/form-actions';
 import { joinRoom } from '$lib/server/memberships';
@@ -33,6 +34,15 @@ export const actions = {
 				action: 'create' as const,
 				message: parsed.message,
 				fields: parsed.fields,
+				values
+			});
+		}
+		const verdict = admitRoomCreation(user.id);
+		if (!verdict.allowed) {
+			return fail(429, {
+				action: 'create' as const,
+				message: 'You created many rooms recently. Try again later.',
+				fields: {} as Record<string, string>,
 				values
 			});
 		}

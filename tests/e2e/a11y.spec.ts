@@ -56,6 +56,9 @@ for (const colorScheme of ['light', 'dark'] as const) {
 			const roomId = await createRoom(alice.context, name);
 			await addMember(alice.context, roomId, bob.username);
 			await alice.context.request.post('/api/dms', { data: { username: bob.username } });
+			// A stranger's DM: /dms shows it under Requests with Accept and Decline.
+			const carol = await newUser('carol');
+			await carol.context.request.post('/api/dms', { data: { username: alice.username } });
 
 			// Bob has read the first message; what comes after it is "new" when he comes back.
 			const bobFirst = await bob.openRoom(roomId);
@@ -92,6 +95,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
 
 			await home.goto('/dms');
 			await expect(home.getByRole('heading', { name: 'Direct messages' })).toBeVisible();
+			await expect(home.getByRole('button', { name: `Accept ${carol.username}` })).toBeVisible();
 			await expectNoSeriousViolations(home, '/dms');
 
 			await home.goto('/search?q=hello');

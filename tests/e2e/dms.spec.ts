@@ -1,10 +1,12 @@
-import { expect, submitMessage, test } from './fixtures';
+import { expect, roomName, sharedRoom, submitMessage, test } from './fixtures';
 
 test('a user starts a direct message from /dms and the other reads it under their name', async ({
 	newUser
 }) => {
 	const alice = await newUser('alice');
 	const bob = await newUser('bob');
+	// People who share a room start DMs at once; strangers send a request (the next test).
+	await sharedRoom(alice, bob, roomName('Team'));
 	const dmName = `${alice.username} & ${bob.username}`;
 
 	const alicePage = await alice.context.newPage();
@@ -54,4 +56,65 @@ test('the /dms form explains why it cannot start a conversation', async ({ newUs
 	await page.getByRole('button', { name: 'Start conversation' }).click();
 	await expect(page.getByRole('alert')).toContainText('yourself');
 	await expect(page.getByText('No direct messages yet.')).toBeVisible();
+});
+
+test('a DM from a stranger is a request: the recipient accepts it under Requests and both chat', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const dmName = `${alice.username} & ${bob.username}`;
+
+	const alicePage = await alice.context.newPage();
+	await alicePage.goto('/dms');
+	await alicePage.getByLabel('Username').fill(bob.username);
+	await alicePage.getByRole('button', { name: 'Start conversation' }).click();
+	await expect(alicePage).toHaveURL(/\/rooms\/[a-z0-9]+$/);
+	const roomPath = new URL(alicePage.url()).pathname;
+	await expect(alicePage.getByRole('status')).toHaveText('Online');
+	await submitMessage(alicePage, 'Hello, we have not met');
+
+	const bobPage = await bob.context.newPage();
+	await bobPage.goto('/dms');
+	const requests = bobPage.getByRole('region', { name: 'Requests' });
+	await expect(requests.getByRole('listitem')).toContainText(alice.username);
+	// Not a conversation of Bob's until he accepts.
+	await expect(bobPage.getByText('No direct messages yet.')).toBeVisible();
+	await requests.getByRole('button', { name: `Accept ${alice.username}` }).click();
+	await expect(bobPage).toHaveURL(new RegExp(`${roomPath}$`));
+	const bobLog = bobPage.getByRole('log', { name: dmName });
+	await expect(
+		bobLog.getByRole('listitem').filter({ hasText: 'Hello, we have not met' })
+	).toHaveCount(1);
+	await submitMessage(bobPage, 'Nice to meet you');
+	const aliceLog = alicePage.getByRole('log', { name: dmName });
+	await expect(aliceLog.getByRole('listitem').filter({ hasText: 'Nice to meet you' })).toHaveCount(
+		1
+	);
+
+	await bobPage.goto('/dms');
+	await expect(bobPage.getByRole('region', { name: 'Requests' })).toHaveCount(0);
+	await expect(bobPage.getByRole('link', { name: alice.username, exact: true })).toHaveCount(1);
+});
+
+test('a declined request disappears and its sender cannot ask again', async ({ newUser }) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	expect(
+		(await alice.context.request.post('/api/dms', { data: { username: bob.username } })).status()
+	).toBe(201);
+
+	const bobPage = await bob.context.newPage();
+	await bobPage.goto('/dms');
+	const requests = bobPage.getByRole('region', { name: 'Requests' });
+	await requests.getByRole('button', { name: `Decline ${alice.username}` }).click();
+	await expect(bobPage.getByRole('region', { name: 'Requests' })).toHaveCount(0);
+
+	const alicePage = await alice.context.newPage();
+	await alicePage.goto('/dms');
+	await alicePage.getByLabel('Username').fill(bob.username);
+	await alicePage.getByRole('button', { name: 'Start conversation' }).click();
+	await expect(alicePage.getByRole('alert')).toHaveText(
+		'This person declined your message request.'
+	);
 });

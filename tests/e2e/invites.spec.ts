@@ -111,3 +111,23 @@ test('a revoked or expired invite link shows why and does not join', async ({
 	const asGuest = await guest.context.request.get(`/api/rooms/${roomId}/members`);
 	expect(asGuest.status()).toBe(403);
 });
+
+test('the owner sees a removed member under Banned and unbans them, who can then join again', async ({
+	newUser
+}) => {
+	const owner = await newUser('owner');
+	const member = await newUser('member');
+	const roomId = await createRoom(owner.context, roomName('Lobby'), 'public');
+	expect((await member.context.request.post(`/api/rooms/${roomId}/join`)).status()).toBe(200);
+
+	const page = await owner.context.newPage();
+	await page.goto(`/rooms/${roomId}/members`);
+	await page.getByRole('button', { name: `Remove ${member.username}` }).click();
+	const banned = page.getByRole('region', { name: 'Banned' });
+	await expect(banned.getByRole('listitem')).toContainText(member.username);
+	expect((await member.context.request.post(`/api/rooms/${roomId}/join`)).status()).toBe(403);
+
+	await banned.getByRole('button', { name: `Unban ${member.username}` }).click();
+	await expect(page.getByRole('region', { name: 'Banned' })).toHaveCount(0);
+	expect((await member.context.request.post(`/api/rooms/${roomId}/join`)).status()).toBe(200);
+});

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseFile, openDatabase } from '../../src/lib/server/db';
-import { ApiClient, registeredClient } from '../support/api';
+import { ApiClient, createPrivateRoom, registeredClient } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 
 type User = Awaited<ReturnType<typeof registeredClient>>;
@@ -102,10 +102,17 @@ function postForm(path: string, client: ApiClient, fields: Record<string, string
 	});
 }
 
+/** Two new users who share a room, so a DM between them starts at once (no request). */
+async function acquaintances(): Promise<[User, User]> {
+	const alice = await registeredClient(server.url);
+	const carol = await registeredClient(server.url);
+	await createPrivateRoom(alice, 'Shared', [carol]);
+	return [alice, carol];
+}
+
 describe('direct messages', () => {
 	it('creates a dm with 201, then answers 200 with the same one from either side', async () => {
-		const alice = await registeredClient(server.url);
-		const carol = await registeredClient(server.url);
+		const [alice, carol] = await acquaintances();
 		const created = await alice.post<RoomBody & { kind: string }>('/api/dms', {
 			username: carol.username
 		});
@@ -115,7 +122,8 @@ describe('direct messages', () => {
 				id: expect.any(String),
 				name: `${alice.username} & ${carol.username}`,
 				visibility: 'private',
-				kind: 'dm'
+				kind: 'dm',
+				status: 'active'
 			}
 		});
 		const again = await alice.post('/api/dms', { username: carol.username.toUpperCase() });
@@ -132,7 +140,14 @@ describe('direct messages', () => {
 		});
 		const carolDms = await carol.get('/api/dms');
 		expect(carolDms.body).toEqual({
-			dms: [{ id: created.body.id, other: { id: alice.userId, username: alice.username } }]
+			dms: [
+				{
+					id: created.body.id,
+					other: { id: alice.userId, username: alice.username },
+					status: 'active'
+				}
+			],
+			requests: []
 		});
 	});
 
@@ -145,8 +160,7 @@ describe('direct messages', () => {
 	});
 
 	it('keeps dms out of the room lists and refuses to add, remove, join or invite (403)', async () => {
-		const alice = await registeredClient(server.url);
-		const carol = await registeredClient(server.url);
+		const [alice, carol] = await acquaintances();
 		const dm = (await alice.post<RoomBody>('/api/dms', { username: carol.username })).body;
 		const rooms = await alice.get<{ rooms: { id: string }[] }>('/api/rooms');
 		expect(rooms.body.rooms.map((room) => room.id)).not.toContain(dm.id);
@@ -168,9 +182,8 @@ describe('direct messages', () => {
 	});
 
 	it('opens a dm from the /dms form and redirects to it; the page lists it by name', async () => {
-		const alice = await registeredClient(server.url);
-		const carol = await registeredClient(server.url);
-		const response = await postForm('/dms', alice, { username: carol.username });
+		const [alice, carol] = await acquaintances();
+		const response = await postForm('/dms?/open', alice, { username: carol.username });
 		expect(response.status).toBe(303);
 		const location = response.headers.get('location') ?? '';
 		expect(location).toMatch(/^\/rooms\/[a-z0-9]+$/);
@@ -179,7 +192,7 @@ describe('direct messages', () => {
 		expect(html).toContain('Direct messages');
 		// The link goes to the DM and is named after the other person (hrefs are page-relative).
 		expect(html).toContain(`${location}">${alice.username}</a>`);
-		const self = await postForm('/dms', alice, { username: alice.username });
+		const self = await postForm('/dms?/open', alice, { username: alice.username });
 		expect(self.status).toBe(400);
 	});
 

@@ -9,17 +9,24 @@ export interface ApiResponse<T = unknown> {
 
 export class ApiClient {
 	cookie: string | null = null;
+	/** The `parley_device` cookie pair, kept like a browser keeps it (it outlives logouts). */
+	device: string | null = null;
 
-	constructor(readonly baseUrl: string) {}
+	/** `headers`: sent with every request (e.g. X-Forwarded-For, as a proxy would add it). */
+	constructor(
+		readonly baseUrl: string,
+		readonly headers: Readonly<Record<string, string>> = {}
+	) {}
 
 	async request<T = unknown>(
 		method: string,
 		path: string,
 		body?: unknown
 	): Promise<ApiResponse<T>> {
-		const headers: Record<string, string> = { origin: this.baseUrl };
+		const headers: Record<string, string> = { ...this.headers, origin: this.baseUrl };
 		if (body !== undefined) headers['content-type'] = 'application/json';
-		if (this.cookie) headers.cookie = this.cookie;
+		const cookies = [this.cookie, this.device].filter((pair) => pair !== null);
+		if (cookies.length > 0) headers.cookie = cookies.join('; ');
 		const response = await fetch(new URL(path, this.baseUrl), {
 			method,
 			headers,
@@ -29,9 +36,9 @@ export class ApiClient {
 		const setCookie = response.headers.getSetCookie();
 		for (const line of setCookie) {
 			const pair = line.split(';')[0] ?? '';
-			if (pair.startsWith('parley_session=')) {
-				this.cookie = /Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(line) ? null : pair;
-			}
+			const cleared = /Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(line);
+			if (pair.startsWith('parley_session=')) this.cookie = cleared ? null : pair;
+			if (pair.startsWith('parley_device=')) this.device = cleared ? null : pair;
 		}
 		const text = await response.text();
 		let parsed: unknown = text;
@@ -70,9 +77,10 @@ export type RegisteredClient = ApiClient & { username: string; userId: string };
 export async function registeredClient(
 	baseUrl: string,
 	username = uniqueUsername(),
-	password = 'correct horse battery'
+	password = 'correct horse battery',
+	headers: Readonly<Record<string, string>> = {}
 ): Promise<RegisteredClient> {
-	const client = new ApiClient(baseUrl);
+	const client = new ApiClient(baseUrl, headers);
 	const response = await client.post<{ id: string; username: string }>('/api/auth/register', {
 		username,
 		password

@@ -59,8 +59,29 @@ describe('rate limiter', () => {
 		expect(limiter.size()).toBe(1);
 	});
 
-	it('keys logins by lowercased username and client address', () => {
-		expect(loginKey('Alice', '10.0.0.1')).toBe(loginKey('alice', '10.0.0.1'));
-		expect(loginKey('alice', '10.0.0.1')).not.toBe(loginKey('alice', '10.0.0.2'));
+	it('gives back one attempt on refund, as for a login that succeeded', () => {
+		const clock = fakeClock();
+		const limiter = createRateLimiter({ maxAttempts: 2, windowMs: 10_000, now: clock.now });
+		limiter.consume('k');
+		limiter.consume('k');
+		limiter.refund('k');
+		expect(limiter.consume('k')).toEqual({ allowed: true, remaining: 0 });
+		expect(limiter.consume('k').allowed).toBe(false);
+		limiter.refund('unknown');
+		expect(limiter.size()).toBe(1);
+	});
+
+	it('keys logins by lowercased username, in one bucket per known device or address and one for strangers', () => {
+		const stranger = { kind: 'stranger' } as const;
+		const address = { kind: 'address' } as const;
+		const device = { kind: 'device', deviceId: 'abc' } as const;
+		expect(loginKey('Alice', '10.0.0.1', address)).toBe(loginKey('alice', '10.0.0.1', address));
+		expect(loginKey('alice', '10.0.0.1', address)).not.toBe(loginKey('alice', '10.0.0.2', address));
+		// Strangers share one bucket per account, wherever they are.
+		expect(loginKey('alice', '10.0.0.1', stranger)).toBe(loginKey('alice', '10.0.0.2', stranger));
+		expect(loginKey('alice', '10.0.0.1', stranger)).not.toBe(loginKey('bob', '10.0.0.1', stranger));
+		expect(
+			new Set([stranger, address, device].map((o) => loginKey('alice', '10.0.0.1', o))).size
+		).toBe(3);
 	});
 });

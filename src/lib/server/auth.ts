@@ -1,22 +1,25 @@
 /**
  * Signing up, logging in and out: the steps the JSON API and the form actions share
  * (rate limits, credentials, session, cookie). Inputs are already validated by schemas.ts.
+ * Login limits (docs/design.md "Accounts and login limits"): failed logins per client address
+ * across usernames, and per account in buckets by origin (known device, known address, stranger).
  */
 import type { Cookies } from '@sveltejs/kit';
 import { getConfig } from './config';
-import { deleteSessionCookie, setSessionCookie } from './cookies';
+import { deleteSessionCookie, setDeviceCookie, setSessionCookie } from './cookies';
 import { getDb } from './db';
 import { getEvents } from './events';
 import {
-	createRateLimiter,
-	loginKey,
-	type RateLimiter,
-	type RateLimiterOptions,
-	type RateLimitVerdict
-} from './rate-limit';
+	DEVICE_COOKIE,
+	newDeviceToken,
+	parseDeviceToken,
+	recognizeLogin,
+	rememberLogin
+} from './known-logins';
+import { lazyLimiter, loginKey, type RateLimiter, type RateLimitVerdict } from './rate-limit';
 import type { LoginInput, RegisterInput } from './schemas';
 import { createSession, invalidateSession, sessionExpiresAt, type User } from './session';
-import { authenticateUser, createUser } from './users';
+import { authenticateUser, createUser, findUserByUsername } from './users';
 
 export type AuthResult =
 	| { readonly ok: true; readonly user: User }
@@ -33,15 +36,16 @@ export interface AuthContext {
 	readonly clientAddress: string;
 }
 
-/** A limiter built on first use, so config is read when a request needs it, not at import. */
-function lazyLimiter(options: () => RateLimiterOptions): () => RateLimiter {
-	let limiter: RateLimiter | undefined;
-	return () => (limiter ??= createRateLimiter(options()));
-}
-
+/** Failed logins per account, one bucket per origin (rate-limit.ts `loginKey`). */
 const getLoginLimiter = lazyLimiter(() => ({
 	maxAttempts: getConfig().LOGIN_MAX_ATTEMPTS,
 	windowMs: getConfig().LOGIN_WINDOW_SECONDS * 1000
+}));
+
+/** Failed logins per client address, whatever the username: stops password spraying. */
+const getLoginAddressLimiter = lazyLimiter(() => ({
+	maxAttempts: getConfig().LOGIN_MAX_FAILURES_PER_ADDRESS,
+	windowMs: getConfig().LOGIN_ADDRESS_WINDOW_SECONDS * 1000
 }));
 
 /** Sign-ups per client address: generous by default, it only stops floods. */
@@ -60,9 +64,15 @@ function tooMany(verdict: Extract<RateLimitVerdict, { allowed: false }>): AuthRe
 	};
 }
 
-function startSession(cookies: Cookies, user: User): void {
-	const { session, token } = createSession(getDb(), user.id);
+/** A session, and the device and address remembered as known for later logins. */
+function startSession(context: AuthContext, user: User): void {
+	const db = getDb();
+	const { session, token } = createSession(db, user.id);
+	const { cookies } = context;
 	setSessionCookie(cookies, token, sessionExpiresAt(session, getConfig().SESSION_INACTIVITY_DAYS));
+	const device = parseDeviceToken(cookies.get(DEVICE_COOKIE)) ?? newDeviceToken();
+	setDeviceCookie(cookies, device);
+	rememberLogin(db, user.id, device, context.clientAddress);
 }
 
 export async function signUp(context: AuthContext, input: RegisterInput): Promise<AuthResult> {
@@ -70,20 +80,37 @@ export async function signUp(context: AuthContext, input: RegisterInput): Promis
 	if (!verdict.allowed) return tooMany(verdict);
 	const created = await createUser(getDb(), input.username, input.password);
 	if (!created.ok) return { ok: false, status: 409, message: 'That username is taken.' };
-	startSession(context.cookies, created.user);
+	startSession(context, created.user);
 	return { ok: true, user: created.user };
 }
 
 export async function logIn(context: AuthContext, input: LoginInput): Promise<AuthResult> {
-	const key = loginKey(input.username, context.clientAddress);
-	const limiter = getLoginLimiter();
-	const verdict = limiter.consume(key);
-	if (!verdict.allowed) return tooMany(verdict);
-	const user = await authenticateUser(getDb(), input.username, input.password);
+	const db = getDb();
+	const account = findUserByUsername(db, input.username);
+	const device = parseDeviceToken(context.cookies.get(DEVICE_COOKIE));
+	// An unknown name is a stranger's attempt like any other: the answers must not differ.
+	const origin = account
+		? recognizeLogin(db, account.id, device, context.clientAddress)
+		: ({ kind: 'stranger' } as const);
+	// Attempts are counted before the password is checked, so parallel guesses cannot all slip
+	// past a limit while the hashes run; a success gives its attempt back.
+	const counted: [RateLimiter, string][] = [];
+	// A known device is exempt from its address's limit: a neighbour spraying from a shared
+	// address (a NAT, an office) must not lock out the people who log in there every day.
+	if (origin.kind !== 'device') counted.push([getLoginAddressLimiter(), context.clientAddress]);
+	counted.push([getLoginLimiter(), loginKey(input.username, context.clientAddress, origin)]);
+	for (const [index, [limiter, key]] of counted.entries()) {
+		const verdict = limiter.consume(key);
+		if (!verdict.allowed) {
+			for (const [earlier, earlierKey] of counted.slice(0, index)) earlier.refund(earlierKey);
+			return tooMany(verdict);
+		}
+	}
+	const user = await authenticateUser(db, input.username, input.password);
 	// One message for an unknown name and a wrong password: the answer must not reveal names.
 	if (!user) return { ok: false, status: 401, message: 'Wrong username or password.' };
-	limiter.reset(key);
-	startSession(context.cookies, user);
+	for (const [limiter, key] of counted) limiter.refund(key);
+	startSession(context, user);
 	return { ok: true, user };
 }
 

@@ -44,12 +44,38 @@ const EnvSchema = z.object({
 	ROOM_IDLE_UNLOAD_MS: positiveInt.default(30_000),
 	/** Sessions expire after this long without use, in days. */
 	SESSION_INACTIVITY_DAYS: positiveInt.default(30),
-	/** Login attempts allowed per username+IP in LOGIN_WINDOW_SECONDS. */
+	/**
+	 * Failed logins allowed per account in LOGIN_WINDOW_SECONDS, counted apart for each known
+	 * device, each known address and everyone else: a stranger's guesses slow down strangers
+	 * only, never the owner on a device or address they logged in from before.
+	 */
 	LOGIN_MAX_ATTEMPTS: positiveInt.default(10),
 	LOGIN_WINDOW_SECONDS: positiveInt.default(60),
+	/** Failed logins per client address across all usernames (password spraying) … */
+	LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt.default(50),
+	/** … in this window. */
+	LOGIN_ADDRESS_WINDOW_SECONDS: positiveInt.default(900),
+	/**
+	 * Reverse proxies whose X-Forwarded-For is believed: comma-separated IPs or CIDRs. The client
+	 * address is the rightmost hop that is not one of them. Unset: trust none, use the peer.
+	 */
+	TRUSTED_PROXIES: z
+		.string()
+		.transform((value) =>
+			value
+				.split(',')
+				.map((entry) => entry.trim())
+				.filter(Boolean)
+		)
+		.pipe(z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()])))
+		.default([]),
 	/** Accounts created per client address in REGISTER_WINDOW_SECONDS. */
 	REGISTER_MAX_PER_WINDOW: positiveInt.default(100),
 	REGISTER_WINDOW_SECONDS: positiveInt.default(600),
+	/** Rooms one user may create per hour; then 429. */
+	ROOMS_PER_HOUR: positiveInt.default(20),
+	/** New DMs one user may start per hour (reopening an existing one is free); then 429. */
+	DMS_PER_HOUR: positiveInt.default(30),
 	/**
 	 * Largest uploaded file, in bytes (25 MiB). Enforced while the body streams to disk; the
 	 * entry must also raise adapter-node's BODY_SIZE_LIMIT (512K by default) to at least this.

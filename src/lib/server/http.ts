@@ -84,6 +84,13 @@ const FAILURE_ANSWERS: Record<Failure, { status: ErrorStatus; message: string }>
 		status: 403,
 		message: 'A direct message always has the same two members; nobody joins or leaves it.'
 	},
+	banned: { status: 403, message: 'The owner removed you from this room.' },
+	'not-banned': { status: 404, message: 'That user is not banned from this room.' },
+	'dm-declined': {
+		status: 403,
+		message: 'This person declined your message request.'
+	},
+	'request-not-found': { status: 404, message: 'No such message request.' },
 	'cannot-dm-self': { status: 400, message: 'You cannot start a direct message with yourself.' },
 	'invite-not-found': { status: 404, message: 'This invite link is not valid.' },
 	'invite-expired': { status: 410, message: 'This invite link has expired.' },

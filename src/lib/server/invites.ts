@@ -6,7 +6,7 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import type { Db } from './db';
 import { generateId } from './id';
-import type { MembershipFailure } from './memberships';
+import { insertMember, type MembershipFailure } from './memberships';
 import { getMembership, getRoom, type Room } from './rooms';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -203,9 +203,7 @@ export function acceptInvite(
 		if (!checked.ok) return checked;
 		const { invite, room } = checked.value;
 		if (getMembership(db, room.id, userId)) return { ok: true, value: { room, joined: false } };
-		db.prepare(
-			"INSERT INTO memberships (room_id, user_id, role, joined_at) VALUES (?, ?, 'member', ?)"
-		).run(room.id, userId, now);
+		insertMember(db, room.id, userId, now);
 		db.prepare('UPDATE invites SET uses = uses + 1 WHERE id = ?').run(invite.id);
 		return { ok: true, value: { room, joined: true } };
 	});

@@ -10,6 +10,8 @@ export type RateLimitVerdict =
 export interface RateLimiter {
 	/** Counts one attempt for `key` and says whether it is allowed. */
 	consume(key: string): RateLimitVerdict;
+	/** Gives back one attempt of `key`'s current window (one that turned out not to count). */
+	refund(key: string): void;
 	/** Forgets `key` (e.g. after a successful login). */
 	reset(key: string): void;
 	/** How many keys are tracked (for tests and memory bounds). */
@@ -57,6 +59,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 			window.count++;
 			return { allowed: true, remaining: options.maxAttempts - window.count };
 		},
+		refund(key: string): void {
+			const window = windows.get(key);
+			if (window && window.count > 0) window.count--;
+		},
 		reset(key: string): void {
 			windows.delete(key);
 		},
@@ -66,7 +72,26 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 	};
 }
 
-/** The login limiter's key: one bucket per (username, client address) pair. */
-export function loginKey(username: string, clientAddress: string): string {
-	return `${username.toLowerCase()}\u0000${clientAddress}`;
+/** A limiter built on first use, so config is read when a request needs it, not at import. */
+export function lazyLimiter(options: () => RateLimiterOptions): () => RateLimiter {
+	let limiter: RateLimiter | undefined;
+	return () => (limiter ??= createRateLimiter(options()));
+}
+
+/**
+ * Who a login attempt is counted against, for one account: its known devices and known addresses
+ * each have their own bucket, everyone else shares one. So a stranger guessing a password fills
+ * only the strangers' bucket, and the owner still logs in from where they logged in before.
+ */
+export type LoginOrigin =
+	| { readonly kind: 'device'; readonly deviceId: string }
+	| { readonly kind: 'address' }
+	| { readonly kind: 'stranger' };
+
+/** The login limiter's key for an attempt on `username` from `origin`. */
+export function loginKey(username: string, clientAddress: string, origin: LoginOrigin): string {
+	const account = username.toLowerCase();
+	if (origin.kind === 'device') return `${account}\u0000device\u0000${origin.deviceId}`;
+	if (origin.kind === 'address') return `${account}\u0000address\u0000${clientAddress}`;
+	return `${account}\u0000stranger`;
 }

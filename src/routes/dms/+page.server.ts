@@ -1,6 +1,14 @@
 import { fail, redirect } from '@sveltejs/kit';
+import { admitDmCreation } from '$lib/server/creation-limits';
 import { getDb } from '$lib/server/db';
-import { listDms, openDm } from '$lib/server/dms';
+import {
+	acceptDmRequest,
+	declineDmRequest,
+	listDmRequests,
+	listDms,
+	openDm
+} from '$lib/server/dms';
+import { failAction, readChosenId } from '$lib/server/form-actions';
 import { describeFailure } from '$lib/server/http';
 import { OpenDmSchema, parseInput } from '$lib/server/schemas';
 import type { User } from '$lib/server/session';
@@ -14,21 +22,46 @@ function signedIn(user: User | null): User {
 
 export const load: PageServerLoad = ({ locals }) => {
 	const user = signedIn(locals.user);
-	return { dms: listDms(getDb(), user.id) };
+	const db = getDb();
+	return { dms: listDms(db, user.id), requests: listDmRequests(db, user.id) };
 };
 
 export const actions = {
-	default: async ({ request, locals }) => {
+	open: async ({ request, locals }) => {
 		const user = signedIn(locals.user);
 		const username = (await request.formData()).get('username');
 		const values = { username: typeof username === 'string' ? username : '' };
 		const parsed = parseInput(OpenDmSchema, { username });
-		if (!parsed.ok) return fail(400, { message: parsed.message, values });
-		const result = openDm(getDb(), user, parsed.data.username);
+		if (!parsed.ok) return fail(400, { action: 'open' as const, message: parsed.message, values });
+		const result = openDm(getDb(), user, parsed.data.username, Date.now(), () =>
+			admitDmCreation(user.id)
+		);
 		if (!result.ok) {
-			const { status, message } = describeFailure(result.reason);
-			return fail(status, { message, values });
+			const { status, message } =
+				result.reason === 'rate-limited'
+					? {
+							status: 429,
+							message: 'You started many conversations recently. Try again later.'
+						}
+					: describeFailure(result.reason);
+			return fail(status, { action: 'open' as const, message, values });
 		}
 		redirect(303, `/rooms/${result.room.id}`);
+	},
+	accept: async ({ request, locals }) => {
+		const user = signedIn(locals.user);
+		const chosen = await readChosenId(request, 'roomId', 'accept', 'Choose a request.');
+		if (!chosen.ok) return chosen.failure;
+		const result = acceptDmRequest(getDb(), chosen.id, user.id);
+		if (!result.ok) return failAction('accept', result.reason);
+		redirect(303, `/rooms/${result.room.id}`);
+	},
+	decline: async ({ request, locals }) => {
+		const user = signedIn(locals.user);
+		const chosen = await readChosenId(request, 'roomId', 'decline', 'Choose a request.');
+		if (!chosen.ok) return chosen.failure;
+		const result = declineDmRequest(getDb(), chosen.id, user.id);
+		if (!result.ok) return failAction('decline', result.reason);
+		return { action: 'decline' as const, declined: chosen.id };
 	}
 } satisfies Actions;

@@ -220,5 +220,61 @@ export const migrations: readonly Migration[] = [
 				PRIMARY KEY (room_id, epoch)
 			) STRICT;
 		`
+	},
+	{
+		version: 6,
+		name: 'known login devices and addresses',
+		sql: /* sql */ `
+			-- Where each user logged in from (docs/design.md "Accounts and login limits"): SHA-256
+			-- of 'device:' + the parley_device cookie's token, or of 'address:' + a client address.
+			-- A known device or address has its own failed-login bucket, so a stranger's guesses
+			-- never lock the owner out. Hashed: a leaked database holds no usable device token.
+			CREATE TABLE known_logins (
+				user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				key_hash BLOB NOT NULL,
+				last_seen_at INTEGER NOT NULL,
+				PRIMARY KEY (user_id, key_hash)
+			) STRICT, WITHOUT ROWID;
+		`
+	},
+	{
+		version: 7,
+		name: 'room bans',
+		sql: /* sql */ `
+			-- Removal by the owner is a ban (docs/design.md "HTTP API"): the user cannot join the
+			-- room again until an invite they accept, the owner adding them, or an unban deletes
+			-- the row. Leaving on one's own writes none.
+			CREATE TABLE room_bans (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				banned_at INTEGER NOT NULL,
+				PRIMARY KEY (room_id, user_id)
+			) STRICT, WITHOUT ROWID;
+		`
+	},
+	{
+		version: 8,
+		name: 'dm requests',
+		sql: /* sql */ `
+			-- A DM opened with someone who shares no room with the sender is a request
+			-- (docs/design.md "Direct messages"): the recipient is NOT in memberships until they
+			-- accept, so every membership check (sync upgrade, history, files, search) keeps them
+			-- out without knowing about requests. One row per pending DM.
+			CREATE TABLE dm_requests (
+				room_id TEXT PRIMARY KEY REFERENCES rooms (id) ON DELETE CASCADE,
+				sender_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				recipient_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				created_at INTEGER NOT NULL
+			) STRICT;
+			CREATE INDEX dm_requests_recipient ON dm_requests (recipient_id, created_at);
+			-- A declined request: sender_id may not request recipient_id again until the recipient
+			-- opens the DM themselves.
+			CREATE TABLE dm_declines (
+				recipient_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				sender_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				declined_at INTEGER NOT NULL,
+				PRIMARY KEY (recipient_id, sender_id)
+			) STRICT, WITHOUT ROWID;
+		`
 	}
 ];

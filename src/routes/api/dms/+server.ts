@@ -1,27 +1,40 @@
 import { json } from '@sveltejs/kit';
+import { admitDmCreation } from '$lib/server/creation-limits';
 import { getDb } from '$lib/server/db';
-import { listDms, openDm } from '$lib/server/dms';
-import { membershipError, readJsonBody, requireApiUser } from '$lib/server/http';
+import { listDmRequests, listDms, openDm } from '$lib/server/dms';
+import { membershipError, readJsonBody, requireApiUser, tooManyRequests } from '$lib/server/http';
 import { OpenDmSchema } from '$lib/server/schemas';
 import type { RequestHandler } from './$types';
 
+/** The user's DMs (`status` 'pending' until the other accepts) and the requests sent to them. */
 export const GET: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	return json({ dms: listDms(getDb(), auth.user.id) });
+	const db = getDb();
+	return json({ dms: listDms(db, auth.user.id), requests: listDmRequests(db, auth.user.id) });
 };
 
-/** Opens the DM with a user: 201 when it is new, 200 when the pair already had one. */
+/**
+ * Opens the DM with a user: 201 when it is new (a request when the two share no room), 200 when
+ * the pair already had one; 429 past DMS_PER_HOUR new DMs.
+ */
 export const POST: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
 	const body = await readJsonBody(event.request, OpenDmSchema);
 	if (!body.ok) return body.response;
-	const result = openDm(getDb(), auth.user, body.data.username);
-	if (!result.ok) return membershipError(result.reason);
-	const { room, created } = result;
+	const user = auth.user;
+	const result = openDm(getDb(), user, body.data.username, Date.now(), () =>
+		admitDmCreation(user.id)
+	);
+	if (!result.ok) {
+		return result.reason === 'rate-limited'
+			? tooManyRequests(result.retryAfterSeconds)
+			: membershipError(result.reason);
+	}
+	const { room, created, status } = result;
 	return json(
-		{ id: room.id, name: room.name, visibility: room.visibility, kind: room.kind },
+		{ id: room.id, name: room.name, visibility: room.visibility, kind: room.kind, status },
 		{ status: created ? 201 : 200 }
 	);
 };

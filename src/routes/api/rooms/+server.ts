@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
+import { admitRoomCreation } from '$lib/server/creation-limits';
 import { getDb } from '$lib/server/db';
-import { readJsonBody, requireApiUser } from '$lib/server/http';
+import { readJsonBody, requireApiUser, tooManyRequests } from '$lib/server/http';
 import { createRoom, listUserRooms } from '$lib/server/rooms';
 import { CreateRoomSchema } from '$lib/server/schemas';
 import type { RequestHandler } from './$types';
@@ -16,6 +17,8 @@ export const POST: RequestHandler = async (event) => {
 	if (!auth.ok) return auth.response;
 	const body = await readJsonBody(event.request, CreateRoomSchema);
 	if (!body.ok) return body.response;
+	const verdict = admitRoomCreation(auth.user.id);
+	if (!verdict.allowed) return tooManyRequests(verdict.retryAfterSeconds);
 	const room = createRoom(getDb(), auth.user.id, body.data.name, body.data.visibility);
 	return json({ id: room.id, name: room.name, visibility: room.visibility }, { status: 201 });
 };

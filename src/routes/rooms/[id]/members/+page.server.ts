@@ -4,7 +4,7 @@ import { getDb } from '$lib/server/db';
 import { failAction, readChosenId, signedIn } from '$lib/server/form-actions';
 import { describeFailure } from '$lib/server/http';
 import { createInvite, inviteUrl, listActiveInvites, revokeInvite } from '$lib/server/invites';
-import { addMember, listMembers, removeMember } from '$lib/server/memberships';
+import { addMember, listBans, listMembers, removeMember, unbanUser } from '$lib/server/memberships';
 import { getMembership, getRoom } from '$lib/server/rooms';
 import { AddMemberSchema, INVITE_HOURS_DEFAULT, parseInput } from '$lib/server/schemas';
 import type { Actions, PageServerLoad } from './$types';
@@ -20,6 +20,7 @@ export const load: PageServerLoad = ({ locals, params }) => {
 	}
 	const role = getMembership(db, params.id, user.id);
 	const invites = listActiveInvites(db, params.id, user.id);
+	const bans = listBans(db, params.id, user.id);
 	return {
 		room: { id: room.id, name: room.name, visibility: room.visibility, kind: room.kind },
 		members: members.value,
@@ -32,7 +33,9 @@ export const load: PageServerLoad = ({ locals, params }) => {
 					uses: invite.uses,
 					maxUses: invite.maxUses
 				}))
-			: null
+			: null,
+		// Only the owner of an ordinary room sees (and lifts) its bans.
+		bans: bans.ok ? bans.value.map((ban) => ({ id: ban.id, username: ban.username })) : null
 	};
 };
 
@@ -72,6 +75,14 @@ export const actions = {
 		// Leaving the room ends access to this page too.
 		if (userId === user.id) redirect(303, '/');
 		return { action: 'remove' as const, removed: userId };
+	},
+	unban: async ({ request, locals, params }) => {
+		const user = signedIn(locals.user);
+		const chosen = await readChosenId(request, 'userId', 'unban', 'Choose a user to unban.');
+		if (!chosen.ok) return chosen.failure;
+		const result = unbanUser(getDb(), params.id, user.id, chosen.id);
+		if (!result.ok) return failAction('unban', result.reason);
+		return { action: 'unban' as const, unbanned: chosen.id };
 	},
 	invite: async ({ locals, params }) => {
 		const user = signedIn(locals.user);

@@ -1,0 +1,13 @@
+import { getDb } from '$lib/server/db';
+import { declineDmRequest } from '$lib/server/dms';
+import { membershipError, requireApiUser } from '$lib/server/http';
+import type { RequestHandler } from './$types';
+
+/** The recipient declines a DM request (204): it goes, and its sender may not ask again. */
+export const POST: RequestHandler = async (event) => {
+	const auth = requireApiUser(event);
+	if (!auth.ok) return auth.response;
+	const result = declineDmRequest(getDb(), event.params.id, auth.user.id);
+	if (!result.ok) return membershipError(result.reason);
+	return new Response(null, { status: 204 });
+};
