@@ -9,6 +9,7 @@ import { ConfigError, getConfig, type Config } from '../src/lib/server/config';
 import { closeDb, getDb } from '../src/lib/server/db';
 import { InProcessBus } from './bus';
 import { createRedisBus, type RedisBus } from './bus-redis';
+import { lingerAfterAnswer } from './linger';
 import { createLogger } from './logger';
 import { getMetrics } from './metrics';
 import { handleOpsRequest } from './ops';
@@ -33,8 +34,9 @@ const metrics = getMetrics();
 
 // adapter-node's handler reads ORIGIN itself; give it the one we validated and defaulted.
 process.env.ORIGIN = config.ORIGIN;
-// It also caps every request body at BODY_SIZE_LIMIT (read at import): uploads need the file
-// limit; JSON bodies keep their own 16 KB cap (src/lib/server/http.ts).
+// It also caps every request body at BODY_SIZE_LIMIT (read at import), one number for all
+// routes: the upload limit. Every other route's body is cut at 16 KiB while it streams, by
+// the limitBody hook (src/hooks.server.ts).
 process.env.BODY_SIZE_LIMIT = String(config.MAX_UPLOAD_BYTES);
 
 const handlerFile = fileURLToPath(new URL('../build/handler.js', import.meta.url));
@@ -69,6 +71,7 @@ const ops = {
 };
 
 const server = createServer((req, res) => {
+	lingerAfterAnswer(req, res);
 	if (!handleOpsRequest(req, res, ops)) handler(req, res);
 });
 server.on('upgrade', (request, socket, head: Buffer) => {
