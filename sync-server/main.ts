@@ -2,7 +2,7 @@
  * The Parley program: one HTTP server that serves the SvelteKit app (adapter-node's handler)
  * and the sync server (WebSocket upgrades on /sync/<roomId>). Wiring only; no logic here.
  */
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, getConfig, type Config } from '../src/lib/server/config';
@@ -12,7 +12,7 @@ import { createRedisBus, type RedisBus } from './bus-redis';
 import { lingerAfterAnswer } from './linger';
 import { createLogger } from './logger';
 import { getMetrics } from './metrics';
-import { handleOpsRequest } from './ops';
+import { createMetricsServer, handleOpsRequest } from './ops';
 import { createSyncService } from './service';
 import type { Bus } from './types';
 
@@ -66,9 +66,19 @@ let busReady = redisBus === null;
 void redisBus?.ready.then(() => (busReady = true));
 const ops = {
 	isReady: () => busReady,
-	isDraining: () => draining,
-	registry: metrics.registry
+	isDraining: () => draining
 };
+
+// Metrics are for the operator's scraper: their own listener, never the app port.
+const metricsServer =
+	config.METRICS_PORT === undefined ? null : await listenForMetrics(config.METRICS_PORT);
+
+async function listenForMetrics(port: number): Promise<Server> {
+	const listener = createMetricsServer(metrics.registry);
+	await new Promise<void>((ready) => listener.listen(port, config.METRICS_HOST, ready));
+	log.info({ port: listeningPort(listener, port), host: config.METRICS_HOST }, 'metrics listening');
+	return listener;
+}
 
 const server = createServer((req, res) => {
 	lingerAfterAnswer(req, res);
@@ -80,15 +90,20 @@ server.on('upgrade', (request, socket, head: Buffer) => {
 });
 
 server.listen(config.PORT, config.HOST, () => {
-	const address = server.address();
-	const port = typeof address === 'object' && address ? address.port : config.PORT;
+	const port = listeningPort(server, config.PORT);
 	log.info({ port, host: config.HOST, origin: config.ORIGIN }, 'listening');
 });
+
+function listeningPort(listener: Server, configured: number): number {
+	const address = listener.address();
+	return typeof address === 'object' && address ? address.port : configured;
+}
 
 async function shutdown(signal: string): Promise<void> {
 	log.info({ signal }, 'shutting down');
 	draining = true;
 	const closed = new Promise<void>((done) => server.close(() => done()));
+	metricsServer?.close();
 	server.closeIdleConnections();
 	try {
 		await sync.shutdown();
