@@ -16,7 +16,7 @@ import {
 } from './rate-limit';
 import type { LoginInput, RegisterInput } from './schemas';
 import { createSession, invalidateSession, sessionExpiresAt, type User } from './session';
-import { authenticateUser, createUser } from './users';
+import { REGISTER_REFUSALS, authenticateUser, createUser } from './users';
 
 export type AuthResult =
 	| { readonly ok: true; readonly user: User }
@@ -69,7 +69,7 @@ export async function signUp(context: AuthContext, input: RegisterInput): Promis
 	const verdict = getRegisterLimiter().consume(context.clientAddress);
 	if (!verdict.allowed) return tooMany(verdict);
 	const created = await createUser(getDb(), input.username, input.password);
-	if (!created.ok) return { ok: false, status: 409, message: 'That username is taken.' };
+	if (!created.ok) return { ok: false, status: 409, message: REGISTER_REFUSALS[created.reason] };
 	startSession(context.cookies, created.user);
 	return { ok: true, user: created.user };
 }
