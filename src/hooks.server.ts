@@ -1,13 +1,17 @@
 /**
- * Every request: find the user from the session cookie, then keep signed-out visitors away
- * from the pages that need an account (/ and /rooms/...), sending them to log in first.
+ * Every request: cut its body at the route's limit while it streams in, answer
+ * `getClientAddress()` from behind trusted proxies, find the user from the
+ * session cookie, then keep signed-out visitors away from the pages that need an account
+ * (/ and /rooms/...), sending them to log in first.
  */
 import { redirect, type Handle } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { createProxyList, resolveClientAddress, type ProxyList } from '$lib/server/client-address';
+import { bodyLimitFor, declaresTooMuch, isUploadRoute, readBodyWithin } from '$lib/server/body';
 import { getConfig } from '$lib/server/config';
 import { deleteSessionCookie, setSessionCookie } from '$lib/server/cookies';
 import { getDb } from '$lib/server/db';
+import { jsonError } from '$lib/server/http';
 import { SESSION_COOKIE, sessionExpiresAt, validateSessionToken } from '$lib/server/session';
 
 let proxies: ProxyList | undefined;
@@ -27,6 +31,28 @@ const clientAddress: Handle = async ({ event, resolve }) => {
 			event.request.headers.get('x-forwarded-for'),
 			trusted
 		));
+	return resolve(event);
+};
+
+/**
+ * adapter-node's BODY_SIZE_LIMIT is one number for the whole app and uploads need 25 MiB, so
+ * the per-route limit is enforced here, before any route reads a byte: a declared length past
+ * it, or a streamed body that passes it, is answered 413 at once and the rest is never read.
+ * Other bodies (at most 16 KiB) are read here and handed on; an upload streams to its route,
+ * which checks the user and the room before reading. What a route leaves unread is discarded,
+ * bounded, by sync-server/linger.ts.
+ */
+const limitBody: Handle = async ({ event, resolve }) => {
+	const { request } = event;
+	if (!request.body) return resolve(event);
+	const tooLarge = (): Response => jsonError(413, 'The request body is too large.');
+	const pathname = event.url.pathname;
+	const limit = bodyLimitFor(request.method, pathname, getConfig().MAX_UPLOAD_BYTES);
+	if (declaresTooMuch(request, limit)) return tooLarge();
+	if (isUploadRoute(request.method, pathname)) return resolve(event);
+	const read = await readBodyWithin(request.body, limit);
+	if (!read.ok) return tooLarge();
+	event.request = new Request(request, { body: read.bytes });
 	return resolve(event);
 };
 
@@ -72,4 +98,4 @@ const guardPages: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-export const handle: Handle = sequence(clientAddress, authenticate, guardPages);
+export const handle: Handle = sequence(limitBody, clientAddress, authenticate, guardPages);

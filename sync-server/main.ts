@@ -2,16 +2,17 @@
  * The Parley program: one HTTP server that serves the SvelteKit app (adapter-node's handler)
  * and the sync server (WebSocket upgrades on /sync/<roomId>). Wiring only; no logic here.
  */
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, getConfig, type Config } from '../src/lib/server/config';
 import { closeDb, getDb } from '../src/lib/server/db';
 import { InProcessBus } from './bus';
 import { createRedisBus, type RedisBus } from './bus-redis';
+import { lingerAfterAnswer } from './linger';
 import { createLogger } from './logger';
 import { getMetrics } from './metrics';
-import { handleOpsRequest } from './ops';
+import { createMetricsServer, handleOpsRequest } from './ops';
 import { createSyncService } from './service';
 import type { Bus } from './types';
 
@@ -33,8 +34,9 @@ const metrics = getMetrics();
 
 // adapter-node's handler reads ORIGIN itself; give it the one we validated and defaulted.
 process.env.ORIGIN = config.ORIGIN;
-// It also caps every request body at BODY_SIZE_LIMIT (read at import): uploads need the file
-// limit; JSON bodies keep their own 16 KB cap (src/lib/server/http.ts).
+// It also caps every request body at BODY_SIZE_LIMIT (read at import), one number for all
+// routes: the upload limit. Every other route's body is cut at 16 KiB while it streams, by
+// the limitBody hook (src/hooks.server.ts).
 process.env.BODY_SIZE_LIMIT = String(config.MAX_UPLOAD_BYTES);
 // The client address comes from TRUSTED_PROXIES alone (src/lib/server/client-address.ts):
 // adapter-node's own header settings would believe X-Forwarded-For from anyone.
@@ -68,11 +70,22 @@ let busReady = redisBus === null;
 void redisBus?.ready.then(() => (busReady = true));
 const ops = {
 	isReady: () => busReady,
-	isDraining: () => draining,
-	registry: metrics.registry
+	isDraining: () => draining
 };
 
+// Metrics are for the operator's scraper: their own listener, never the app port.
+const metricsServer =
+	config.METRICS_PORT === undefined ? null : await listenForMetrics(config.METRICS_PORT);
+
+async function listenForMetrics(port: number): Promise<Server> {
+	const listener = createMetricsServer(metrics.registry);
+	await new Promise<void>((ready) => listener.listen(port, config.METRICS_HOST, ready));
+	log.info({ port: listeningPort(listener, port), host: config.METRICS_HOST }, 'metrics listening');
+	return listener;
+}
+
 const server = createServer((req, res) => {
+	lingerAfterAnswer(req, res);
 	if (!handleOpsRequest(req, res, ops)) handler(req, res);
 });
 server.on('upgrade', (request, socket, head: Buffer) => {
@@ -81,15 +94,20 @@ server.on('upgrade', (request, socket, head: Buffer) => {
 });
 
 server.listen(config.PORT, config.HOST, () => {
-	const address = server.address();
-	const port = typeof address === 'object' && address ? address.port : config.PORT;
+	const port = listeningPort(server, config.PORT);
 	log.info({ port, host: config.HOST, origin: config.ORIGIN }, 'listening');
 });
+
+function listeningPort(listener: Server, configured: number): number {
+	const address = listener.address();
+	return typeof address === 'object' && address ? address.port : configured;
+}
 
 async function shutdown(signal: string): Promise<void> {
 	log.info({ signal }, 'shutting down');
 	draining = true;
 	const closed = new Promise<void>((done) => server.close(() => done()));
+	metricsServer?.close();
 	server.closeIdleConnections();
 	try {
 		await sync.shutdown();

@@ -125,7 +125,7 @@ function storedIds(roomId: string): string[] {
 }
 
 async function metric(server: ServerHandle, name: string): Promise<number> {
-	const text = await (await fetch(`${server.url}/metrics`)).text();
+	const text = await (await fetch(server.metricsUrl)).text();
 	const line = text.split('\n').find((l) => l.startsWith(`${name} `));
 	return line ? Number(line.split(' ')[1]) : 0;
 }
@@ -154,15 +154,17 @@ afterAll(async () => {
 }, 30_000);
 
 describe('two instances behind one Redis', () => {
-	it('answers health, readiness and metrics on every instance', async () => {
+	it('answers health and readiness on every instance, and metrics on its metrics port', async () => {
 		for (const server of [a, b]) {
 			const health = await fetch(`${server.url}/healthz`);
 			expect(health.status).toBe(200);
 			expect(await health.json()).toEqual({ status: 'ok' });
 			expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
-			const metrics = await (await fetch(`${server.url}/metrics`)).text();
+			const metrics = await (await fetch(server.metricsUrl)).text();
 			expect(metrics).toContain('# TYPE parley_bus_published_total counter');
 			expect(metrics).toContain('process_cpu_user_seconds_total');
+			// Not on the port the balancer exposes.
+			expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
 		}
 	});
 

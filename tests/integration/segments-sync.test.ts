@@ -139,7 +139,7 @@ function refusedUpgrade(
 }
 
 async function metric(server: ServerHandle, name: string): Promise<number> {
-	const text = await (await fetch(`${server.url}/metrics`)).text();
+	const text = await (await fetch(server.metricsUrl)).text();
 	const line = text.split('\n').find((l) => l.startsWith(`${name} `));
 	return line ? Number(line.split(' ')[1]) : 0;
 }

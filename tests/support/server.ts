@@ -27,6 +27,8 @@ export interface ServerHandle {
 	readonly url: string;
 	/** ws://localhost:PORT/sync (the WebsocketProvider's serverUrl) */
 	readonly syncUrl: string;
+	/** http://127.0.0.1:METRICS_PORT/metrics: the separate metrics listener (on a free port). */
+	readonly metricsUrl: string;
 	readonly dataDir: string;
 	readonly process: ChildProcess;
 	/** Everything the process printed (JSON log lines), for assertions and failure messages. */
@@ -67,6 +69,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
 	const ownsDir = options.dataDir === undefined;
 	const dataDir = options.dataDir ?? makeTempDir();
 	const port = options.port ?? (await freePort());
+	const metricsPort = options.env?.METRICS_PORT ?? String(await freePort());
 	const output: string[] = [];
 	const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts'], {
 		cwd: ROOT,
@@ -78,6 +81,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
 			DATA_DIR: dataDir,
 			ORIGIN: `http://localhost:${port}`,
 			LOG_LEVEL: 'info',
+			METRICS_PORT: metricsPort,
 			...options.env
 		},
 		stdio: ['ignore', 'pipe', 'pipe']
@@ -114,6 +118,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
 		port,
 		url: `http://localhost:${port}`,
 		syncUrl: `ws://localhost:${port}/sync`,
+		metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
 		dataDir,
 		process: child,
 		output,

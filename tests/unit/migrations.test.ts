@@ -92,4 +92,37 @@ describe('migrations', () => {
 		insert.run('u1', 'Alice');
 		expect(() => insert.run('u2', 'alice')).toThrow(/UNIQUE/);
 	});
+
+	it('give existing users a look-alike skeleton, keeping both accounts when two collide', () => {
+		const file = join(dir, 'before-skeletons.db');
+		const old = openDatabase(
+			file,
+			migrations.filter((migration) => migration.version < 9)
+		);
+		const insert = old.prepare(
+			"INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', ?)"
+		);
+		insert.run('u-old', 'bob1', 1);
+		insert.run('u-new', 'bobl', 2);
+		insert.run('u-other', 'Carol', 3);
+		old.close();
+
+		const upgraded = openDatabase(file);
+		const rows = upgraded
+			.prepare('SELECT id, username_skeleton AS skeleton FROM users ORDER BY id')
+			.all();
+		expect(rows).toEqual([
+			{ id: 'u-new', skeleton: null },
+			{ id: 'u-old', skeleton: 'bobl' },
+			{ id: 'u-other', skeleton: 'carol' }
+		]);
+		expect(() =>
+			upgraded
+				.prepare(
+					"INSERT INTO users (id, username, username_skeleton, password_hash, created_at) VALUES ('u3', 'boBI', 'bobl', 'x', 4)"
+				)
+				.run()
+		).toThrow(/UNIQUE/);
+		upgraded.close();
+	});
 });

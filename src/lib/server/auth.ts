@@ -19,7 +19,7 @@ import {
 import { lazyLimiter, loginKey, type RateLimiter, type RateLimitVerdict } from './rate-limit';
 import type { LoginInput, RegisterInput } from './schemas';
 import { createSession, invalidateSession, sessionExpiresAt, type User } from './session';
-import { authenticateUser, createUser, findUserByUsername } from './users';
+import { REGISTER_REFUSALS, authenticateUser, createUser, findUserByUsername } from './users';
 
 export type AuthResult =
 	| { readonly ok: true; readonly user: User }
@@ -79,7 +79,7 @@ export async function signUp(context: AuthContext, input: RegisterInput): Promis
 	const verdict = getRegisterLimiter().consume(context.clientAddress);
 	if (!verdict.allowed) return tooMany(verdict);
 	const created = await createUser(getDb(), input.username, input.password);
-	if (!created.ok) return { ok: false, status: 409, message: 'That username is taken.' };
+	if (!created.ok) return { ok: false, status: 409, message: REGISTER_REFUSALS[created.reason] };
 	startSession(context, created.user);
 	return { ok: true, user: created.user };
 }

@@ -12,6 +12,13 @@ const EnvSchema = z.object({
 	PORT: port.default(3000),
 	/** Interface to bind. */
 	HOST: z.string().min(1).default('0.0.0.0'),
+	/**
+	 * Port of the separate listener that serves GET /metrics (Prometheus) and nothing else;
+	 * the app port never serves it. Unset: metrics are not served.
+	 */
+	METRICS_PORT: port.optional(),
+	/** Interface the metrics listener binds; loopback unless the scraper is on another host. */
+	METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 	/** SQLite database and uploaded files live here. */
 	DATA_DIR: z.string().min(1).default('./data'),
 	/** Unset: in-process bus (one instance). Set: instances share rooms through Redis. */

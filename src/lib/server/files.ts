@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { consumeWithin, type ConsumeResult } from './body';
 import type { Db } from './db';
 import { generateId } from './id';
 
@@ -153,18 +154,10 @@ export type ReceiveResult =
 	| { readonly ok: true; readonly blob: PendingBlob }
 	| { readonly ok: false; readonly reason: 'too-large' };
 
-/** Error from the body stream meaning the HTTP layer's own size limit was hit. */
-function isTooLargeError(error: unknown): boolean {
-	return (
-		typeof error === 'object' && error !== null && (error as { status?: unknown }).status === 413
-	);
-}
-
 /**
  * Streams `body` into a temporary file under `filesDir/tmp` while hashing it, never holding more
  * than one chunk in memory. Past `maxBytes` it stops, deletes the partial file and reports
- * 'too-large'. The stream is not cancelled on purpose: cancelling destroys the request's socket
- * and the client would never see the 413.
+ * 'too-large' (the stream is left unread, see consumeWithin).
  */
 export async function receiveBlob(
 	filesDir: string,
@@ -178,33 +171,21 @@ export async function receiveBlob(
 	const hash = createHash('sha256');
 	const head = new Uint8Array(HEAD_BYTES);
 	let size = 0;
-	let tooLarge = false;
-	const reader = body.getReader();
+	let result: ConsumeResult;
 	try {
-		for (;;) {
-			const { done, value } = await reader.read();
-			if (done) break;
-			if (size + value.byteLength > maxBytes) {
-				tooLarge = true;
-				break;
-			}
-			if (size < HEAD_BYTES) head.set(value.subarray(0, HEAD_BYTES - size), size);
-			hash.update(value);
-			await handle.write(value);
-			size += value.byteLength;
-		}
+		result = await consumeWithin(body, maxBytes, async (chunk, offset) => {
+			if (offset < HEAD_BYTES) head.set(chunk.subarray(0, HEAD_BYTES - offset), offset);
+			hash.update(chunk);
+			await handle.write(chunk);
+			size = offset + chunk.byteLength;
+		});
 	} catch (error) {
-		if (!isTooLargeError(error)) {
-			await handle.close();
-			await unlink(tempPath).catch(() => undefined);
-			throw error;
-		}
-		tooLarge = true;
-	} finally {
-		reader.releaseLock();
+		await handle.close();
+		await unlink(tempPath).catch(() => undefined);
+		throw error;
 	}
 	await handle.close();
-	if (tooLarge) {
+	if (result === 'too-large') {
 		await unlink(tempPath).catch(() => undefined);
 		return { ok: false, reason: 'too-large' };
 	}

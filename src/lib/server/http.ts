@@ -116,19 +116,23 @@ export function historyError(reason: Failure | 'not-found', notFound = 'Not foun
 	return reason === 'not-found' ? jsonError(404, notFound) : membershipError(reason);
 }
 
+const SELF = 'http://parley.invalid';
+
+/** A path a browser resolves on this site: one leading slash, nothing a URL parser strips. */
+function isSitePath(path: string): boolean {
+	// eslint-disable-next-line no-control-regex -- control characters are what we refuse
+	if (!/^\/(?![/\\])/.test(path) || /[\u0000-\u001f\u007f]/.test(path)) return false;
+	return new URL(path, SELF).origin === SELF;
+}
+
 /**
- * A redirect target from a query string, kept only when it is a path on this site:
- * "//evil.example" and "/\\evil.example" are protocol-relative URLs to other hosts.
+ * A redirect target from a query string, kept only when it is a path on this site. The check
+ * is on the FINAL path, after the URL parser resolved it: "/..//evil.example" and
+ * "/%2e%2e//evil.example" resolve to "//evil.example", a protocol-relative URL to another host.
  */
 export function safeRedirectPath(value: string | null | undefined, fallback = '/'): string {
-	if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) {
-		return fallback;
-	}
-	try {
-		const parsed = new URL(value, 'http://parley.invalid');
-		if (parsed.origin !== 'http://parley.invalid') return fallback;
-		return parsed.pathname + parsed.search + parsed.hash;
-	} catch {
-		return fallback;
-	}
+	if (!value || !isSitePath(value)) return fallback;
+	const parsed = new URL(value, SELF);
+	const target = parsed.pathname + parsed.search + parsed.hash;
+	return isSitePath(target) ? target : fallback;
 }

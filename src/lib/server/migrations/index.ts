@@ -2,6 +2,8 @@
  * Numbered migrations, applied in order at start-up inside one transaction each.
  * Never edit a migration that has shipped: add the next number.
  */
+import { usernameSkeletonSql } from '../username-skeleton';
+
 export interface Migration {
 	readonly version: number;
 	readonly name: string;
@@ -275,6 +277,25 @@ export const migrations: readonly Migration[] = [
 				declined_at INTEGER NOT NULL,
 				PRIMARY KEY (recipient_id, sender_id)
 			) STRICT, WITHOUT ROWID;
+		`
+	},
+	{
+		version: 9,
+		name: 'username skeletons',
+		sql: /* sql */ `
+			-- Look-alike names (username-skeleton.ts): one account per confusable skeleton.
+			ALTER TABLE users ADD COLUMN username_skeleton TEXT;
+			UPDATE users SET username_skeleton = ${usernameSkeletonSql('username')};
+			-- Existing look-alikes keep their accounts: the oldest keeps the skeleton, the others
+			-- get NULL (distinct in a UNIQUE index), so the migration never fails on old data.
+			UPDATE users SET username_skeleton = NULL
+			WHERE EXISTS (
+				SELECT 1 FROM users AS older
+				WHERE older.username_skeleton = users.username_skeleton
+					AND (older.created_at < users.created_at
+						OR (older.created_at = users.created_at AND older.id < users.id))
+			);
+			CREATE UNIQUE INDEX users_username_skeleton ON users (username_skeleton);
 		`
 	}
 ];

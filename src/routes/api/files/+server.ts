@@ -33,9 +33,8 @@ export const POST: RequestHandler = async (event) => {
 	if (!declared) return jsonError(400, 'Content-Type must name the file type.');
 
 	const maxBytes = getConfig().MAX_UPLOAD_BYTES;
-	const tooLarge = (): Response =>
-		// The rest of the body is not read: close the connection rather than drain it.
-		jsonError(413, `The file is larger than ${maxBytes} bytes.`, { connection: 'close' });
+	// The rest of the body is not read (sync-server/linger.ts discards it, bounded).
+	const tooLarge = (): Response => jsonError(413, `The file is larger than ${maxBytes} bytes.`);
 	if (Number(request.headers.get('content-length') ?? '0') > maxBytes) return tooLarge();
 	if (!request.body) return jsonError(400, 'The file is empty.');
 

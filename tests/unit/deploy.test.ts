@@ -1,0 +1,60 @@
+/**
+ * The shipped deployment (docker-compose.yml, deploy/nginx.conf) agrees with the program's
+ * configuration: instances listen where nginx and the health check look, and /metrics stays
+ * off the public port.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { YAML11_SCHEMA, load } from 'js-yaml';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { parseConfig } from '../../src/lib/server/config';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+const ServiceSchema = z.object({
+	image: z.string().optional(),
+	environment: z.record(z.string(), z.string()).optional(),
+	ports: z.array(z.string()).optional(),
+	healthcheck: z.object({ test: z.array(z.string()) }).optional()
+});
+const ComposeSchema = z.object({ services: z.record(z.string(), ServiceSchema) });
+
+// YAML 1.1, as Compose reads it: `<<: *parley` merges the shared service definition.
+const compose = ComposeSchema.parse(
+	load(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { schema: YAML11_SCHEMA })
+);
+const nginx = readFileSync(join(ROOT, 'deploy/nginx.conf'), 'utf8');
+const instances = Object.entries(compose.services).filter(([name]) => name.startsWith('parley'));
+
+describe('docker-compose.yml', () => {
+	it('runs at least two Parley instances whose environment is a valid configuration', () => {
+		expect(instances.length).toBeGreaterThanOrEqual(2);
+		for (const [, service] of instances) {
+			expect(service.environment?.REDIS_URL).toMatch(/^redis:\/\//);
+			expect(() => parseConfig(service.environment ?? {})).not.toThrow();
+		}
+	});
+
+	it('has nginx send traffic to each instance on its PORT, and the health check ask there', () => {
+		for (const [name, service] of instances) {
+			const config = parseConfig(service.environment ?? {});
+			expect(nginx).toContain(`server ${name}:${config.PORT} `);
+			expect(service.healthcheck?.test.join(' ')).toContain(`127.0.0.1:${config.PORT}/healthz`);
+		}
+	});
+
+	it('serves metrics on a separate port that is neither published nor proxied', () => {
+		const published = Object.values(compose.services).flatMap((service) => service.ports ?? []);
+		for (const [name, service] of instances) {
+			const config = parseConfig(service.environment ?? {});
+			expect(config.METRICS_PORT, name).toBeDefined();
+			expect(config.METRICS_PORT).not.toBe(config.PORT);
+			expect(published.some((port) => port.endsWith(`:${config.METRICS_PORT}`))).toBe(false);
+			expect(nginx).not.toContain(`${name}:${config.METRICS_PORT}`);
+			expect(service.ports).toBeUndefined();
+		}
+		// The public port answers 404 for /metrics before any instance sees the request.
+		expect(nginx).toMatch(/location = \/metrics \{\s*return 404;\s*\}/);
+	});
+});
