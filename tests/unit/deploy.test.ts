@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { YAML11_SCHEMA, load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createProxyList } from '../../src/lib/server/client-address';
 import { parseConfig } from '../../src/lib/server/config';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -18,7 +19,16 @@ const ServiceSchema = z.object({
 	ports: z.array(z.string()).optional(),
 	healthcheck: z.object({ test: z.array(z.string()) }).optional()
 });
-const ComposeSchema = z.object({ services: z.record(z.string(), ServiceSchema) });
+const ComposeSchema = z.object({
+	services: z.record(z.string(), ServiceSchema),
+	networks: z
+		.object({
+			default: z.object({
+				ipam: z.object({ config: z.array(z.object({ subnet: z.string() })) })
+			})
+		})
+		.optional()
+});
 
 // YAML 1.1, as Compose reads it: `<<: *parley` merges the shared service definition.
 const compose = ComposeSchema.parse(
@@ -56,5 +66,19 @@ describe('docker-compose.yml', () => {
 		}
 		// The public port answers 404 for /metrics before any instance sees the request.
 		expect(nginx).toMatch(/location = \/metrics \{\s*return 404;\s*\}/);
+	});
+
+	it('trusts X-Forwarded-For from the compose network, where nginx sets it, and nothing else', () => {
+		const subnet = compose.networks?.default.ipam.config[0]?.subnet;
+		const prefix = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(subnet ?? '')?.[1];
+		expect(prefix, 'a fixed /24 subnet for the default network').toBeDefined();
+		for (const [name, service] of instances) {
+			const config = parseConfig(service.environment ?? {});
+			const trusted = createProxyList(config.TRUSTED_PROXIES);
+			expect(trusted.has(`${prefix}.2`), name).toBe(true);
+			expect(trusted.has(`${prefix}.254`), name).toBe(true);
+			expect(trusted.has('203.0.113.7'), name).toBe(false);
+		}
+		expect(nginx).toMatch(/^\s*proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;$/m);
 	});
 });
