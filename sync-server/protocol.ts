@@ -10,8 +10,6 @@ import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { MessageType } from '../src/lib/protocol/wire';
 
-
-
 /** Sub-types of a SYNC message (y-protocols/sync). */
 const SyncStep = {
 	STEP1: syncProtocol.messageYjsSyncStep1,

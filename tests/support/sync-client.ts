@@ -21,7 +21,6 @@ import { MessageType } from '../../src/lib/protocol/wire';
  */
 process.setMaxListeners(Math.max(process.getMaxListeners(), 100));
 
-
 export interface ChatMessage {
 	readonly id: string;
 	readonly author: string;
