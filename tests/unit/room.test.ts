@@ -361,6 +361,7 @@ describe('room hub', () => {
 		const real = new SqliteStore(db);
 		let failures = 1;
 		const flaky: Store = {
+			roomFile: (id, fileId) => real.roomFile(id, fileId),
 			loadRoom: (id) => real.loadRoom(id),
 			append: (batch) => {
 				if (failures-- > 0) throw new Error('disk I/O error');
