@@ -69,7 +69,8 @@ function deriveFromScratch(
 			edited: display.edited,
 			deleted: display.deleted,
 			reactions: display.deleted ? [] : (reactions.get(message.id) ?? []),
-			quote: message.replyTo === undefined ? null : quoteOf(message.replyTo, sources)
+			quote: message.replyTo === undefined ? null : quoteOf(message.replyTo, sources),
+			unreadable: false
 		};
 		if (message.author !== selfId) return { ...view, receipt: null };
 		const stored = deliveryOf(entry, delivery) === 'stored';
@@ -151,12 +152,22 @@ describe('MessageViews', () => {
 		});
 	});
 
-	it('skips stored values without the message schema', () => {
+	it('shows a placeholder in the place of each stored value without the message schema', () => {
 		const doc = new Y.Doc();
 		const room = roomTypesOf(doc);
 		room.messages.push([message(0, 'bob'), 'not a message', { id: 'x' }, message(1, 'bob')]);
-		const result = new MessageViews('alice').derive(room, EMPTY_DELIVERY_STATE);
-		expect(result.views.map((view) => view.id)).toEqual([messageId('m0'), messageId('m1')]);
+		room.reads.set('bob', { upTo: messageId('m1'), ts: 5 });
+		const views = new MessageViews('alice');
+		const result = views.derive(room, EMPTY_DELIVERY_STATE);
+		expect(result.views.map((view) => view.unreadable)).toEqual([false, true, true, false]);
+		expect(result.views[0]?.id).toBe(messageId('m0'));
+		expect(result.views[3]?.id).toBe(messageId('m1'));
+		expect(result.views[1]).toMatchObject({ author: '', text: '', reactions: [], quote: null });
+		// Placeholder ids are unique and stable from one derivation to the next.
+		expect(new Set(result.views.map((view) => view.id)).size).toBe(4);
+		const again = views.derive(room, EMPTY_DELIVERY_STATE);
+		expect(again.views[1]).toBe(result.views[1]);
+		expect(again.views[2]).toBe(result.views[2]);
 	});
 
 	it('puts sealed messages before the head’s, with the head’s changes, reactions and read marks', () => {

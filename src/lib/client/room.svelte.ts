@@ -358,7 +358,8 @@ export class RoomReplica {
 			return;
 		}
 		if (!seesLatest()) return;
-		const last = this.messages.at(-1);
+		// A placeholder has no message id to mark: the last message that has one.
+		const last = this.messages.findLast((message) => !message.unreadable);
 		if (!last || this.#ownReadMark()?.upTo === last.id) return;
 		this.#lastMarkMs = performance.now();
 		const mark: ReadMark = { upTo: last.id, ts: Date.now() };

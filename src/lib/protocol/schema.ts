@@ -75,8 +75,7 @@ export const READER_LIMITS: SchemaLimits = {
 };
 
 export type Parsed<T> =
-	| { readonly ok: true; readonly value: T }
-	| { readonly ok: false; readonly reason: string };
+	{ readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
 export interface FileRef {
 	readonly id: string;
@@ -170,7 +169,11 @@ export function parseFile(value: unknown, limits: SchemaLimits): Parsed<FileRef>
 	if (typeof type !== 'string' || type.length > MAX_FILE_TYPE_CHARS || !FILE_TYPE.test(type)) {
 		return fail('a file type is a lower-case type/subtype');
 	}
-	if (!Number.isSafeInteger(size) || (size as number) < 1 || (size as number) > limits.maxUploadBytes) {
+	if (
+		!Number.isSafeInteger(size) ||
+		(size as number) < 1 ||
+		(size as number) > limits.maxUploadBytes
+	) {
 		return fail(`a file size is 1 to ${limits.maxUploadBytes} bytes`);
 	}
 	return ok({ id, name, type, size: size as number });
@@ -216,7 +219,8 @@ export function parseChange(value: unknown, limits: SchemaLimits): Parsed<Messag
 	if (record === null) return fail('a change is { text?, deleted?, ts }');
 	const { text, deleted, ts } = record;
 	if (!isTs(ts, limits.window)) return fail('a change has an integer ts in the allowed window');
-	if (deleted !== undefined && deleted !== true) return fail('a change’s deleted is true or absent');
+	if (deleted !== undefined && deleted !== true)
+		return fail('a change’s deleted is true or absent');
 	const change: { -readonly [K in keyof MessageChange]: MessageChange[K] } = { ts };
 	if (text !== undefined) {
 		if (typeof text !== 'string') return fail('an edited text is a string');
@@ -242,7 +246,8 @@ export function parseReadMark(value: unknown, limits: SchemaLimits): Parsed<Read
 	if (record === null) return fail('a read receipt is { upTo, ts }');
 	const { upTo, ts } = record;
 	if (!isUuid(upTo)) return fail('a read receipt’s upTo is a message id');
-	if (!isTs(ts, limits.window)) return fail('a read receipt has an integer ts in the allowed window');
+	if (!isTs(ts, limits.window))
+		return fail('a read receipt has an integer ts in the allowed window');
 	return ok({ upTo, ts });
 }
 
