@@ -679,7 +679,7 @@ class MessageLookup {
 function refreshIndex(doc: Y.Doc): MessageIndex {
 	let index = indexes.get(doc);
 	if (!index) indexes.set(doc, (index = { authors: new Map(), scanned: new Map() }));
-	const messagesType: unknown = doc.share.get('messages');
+	const messagesType: unknown = doc.share.get(ROOT.messages);
 	for (const [client, structs] of doc.store.clients) {
 		const last = structs.at(-1);
 		if (!last) continue;

@@ -62,13 +62,17 @@ const forgeries: [string, RegExp, (doc: Y.Doc) => Uint8Array][] = [
 		'editing Bob’s message',
 		/rule 4/,
 		(doc) =>
-			captureUpdate(doc, () => doc.getMap('changes').set(bobMessageId, { text: 'pwned', ts: Date.now() }))
+			captureUpdate(doc, () =>
+				doc.getMap('changes').set(bobMessageId, { text: 'pwned', ts: Date.now() })
+			)
 	],
 	[
 		'tombstoning Bob’s message',
 		/rule 4/,
 		(doc) =>
-			captureUpdate(doc, () => doc.getMap('changes').set(bobMessageId, { deleted: true, ts: Date.now() }))
+			captureUpdate(doc, () =>
+				doc.getMap('changes').set(bobMessageId, { deleted: true, ts: Date.now() })
+			)
 	],
 	[
 		'reacting as Bob',
@@ -80,7 +84,9 @@ const forgeries: [string, RegExp, (doc: Y.Doc) => Uint8Array][] = [
 		'writing Bob’s read receipt',
 		/rule 4/,
 		(doc) =>
-			captureUpdate(doc, () => doc.getMap('reads').set(bob.userId, { upTo: bobMessageId, ts: Date.now() }))
+			captureUpdate(doc, () =>
+				doc.getMap('reads').set(bob.userId, { upTo: bobMessageId, ts: Date.now() })
+			)
 	],
 	[
 		'an unknown root',

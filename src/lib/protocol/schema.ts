@@ -156,7 +156,7 @@ const FILE_KEYS = new Set(['id', 'name', 'type', 'size']);
 const CHANGE_KEYS = new Set(['text', 'deleted', 'ts']);
 const READ_KEYS = new Set(['upTo', 'ts']);
 
-export const FILE_SHAPE = 'a file is { id, name, type, size }';
+const FILE_SHAPE = 'a file is { id, name, type, size }';
 
 export function parseFile(value: unknown, limits: SchemaLimits): Parsed<FileRef> {
 	const file = plainRecord(value, FILE_KEYS);
