@@ -10,6 +10,7 @@
  * the head's, and get the head's `changes`, `reactions` and read marks like its own messages.
  */
 import type * as Y from 'yjs';
+import { ROOT } from '../protocol/schema';
 import { deliveryOf, type DeliveryState } from './delivery';
 import { displayedText, parseChange, parseMessage, type ChatMessage } from './messages';
 import { othersReadUpTo, parseReadMark, receiptOf, type ReadMark, type Receipt } from './receipts';
@@ -43,13 +44,13 @@ export interface RoomTypes {
 	readonly reactions: Y.Map<unknown>;
 }
 
-/** The room document's four roots (the schema in docs/design.md, "The room document"). */
+/** The room document's four roots (src/lib/protocol/schema.ts, docs/design.md "The room document"). */
 export function roomTypesOf(doc: Y.Doc): RoomTypes {
 	return {
-		messages: doc.getArray('messages'),
-		reads: doc.getMap('reads'),
-		changes: doc.getMap('changes'),
-		reactions: doc.getMap('reactions')
+		messages: doc.getArray(ROOT.messages),
+		reads: doc.getMap(ROOT.reads),
+		changes: doc.getMap(ROOT.changes),
+		reactions: doc.getMap(ROOT.reactions)
 	};
 }
 

@@ -157,11 +157,11 @@ export class RoomReplica {
 		});
 		this.#storageKey = deliveryStorageKey(userId, roomId, this.epoch);
 		this.#delivery = parseDeliveryState(localStorage.getItem(this.#storageKey));
-		this.#array = this.#doc.getArray('messages');
-		this.#reads = this.#doc.getMap('reads');
-		this.#changes = this.#doc.getMap('changes');
-		this.#reactions = this.#doc.getMap('reactions');
 		this.#types = roomTypesOf(this.#doc);
+		this.#array = this.#types.messages;
+		this.#reads = this.#types.reads;
+		this.#changes = this.#types.changes;
+		this.#reactions = this.#types.reactions;
 		this.#views = new MessageViews(userId);
 		this.#awareness = new Awareness(this.#doc);
 
