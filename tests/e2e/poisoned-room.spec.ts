@@ -6,6 +6,7 @@
  * message still shows, each poisoned one is a placeholder in its place, no link leads to
  * /logout, and a search matching the poisoned message still answers.
  */
+import AxeBuilder from '@axe-core/playwright';
 import * as Y from 'yjs';
 import { databaseFile, openDatabase } from '../../src/lib/server/db';
 import { indexMessage } from '../../src/lib/server/search';
@@ -78,6 +79,11 @@ test('a room with poisoned messages shows every other message and a placeholder 
 		await expect(items.nth(5)).toContainText('after the poison');
 		await expect(page.locator('a[href*="logout"]')).toHaveCount(0);
 		await expect(log.getByRole('link')).toHaveCount(0);
+		// The placeholders are accessible: no serious or critical axe violation on the page.
+		const { violations } = await new AxeBuilder({ page }).analyze();
+		expect(
+			violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)
+		).toEqual([]);
 		// Also after a reload, from the browser's own replica.
 		if (round === 0) await page.reload();
 	}
