@@ -16,6 +16,19 @@
  */
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
+import {
+	ARRAY_ROOTS,
+	MAP_ROOTS,
+	ROOT,
+	admissionWindow,
+	isUuid,
+	parseChange,
+	parseMessage,
+	parseReactionKey,
+	parseReactionTs,
+	parseReadMark,
+	type SchemaLimits
+} from '../src/lib/protocol/schema';
 
 export interface GateSender {
 	readonly userId: string;
@@ -23,6 +36,15 @@ export interface GateSender {
 
 export interface GateLimits {
 	readonly maxMessageChars: number;
+	/** MAX_UPLOAD_BYTES: the largest file a message may name. */
+	readonly maxUploadBytes?: number;
+}
+
+/** What the server knows of an upload (table files). */
+export interface UploadedFile {
+	readonly name: string;
+	readonly type: string;
+	readonly size: number;
 }
 
 export interface GateOptions {
@@ -32,6 +54,13 @@ export interface GateOptions {
 	 * sealed id as used, rule 4 finds a `changes` key's author there. Omitted for epoch 0.
 	 */
 	readonly sealedAuthorOf?: (messageId: string) => string | undefined;
+	/**
+	 * The upload with this id if it belongs to THIS room, else undefined (rule 2: a message
+	 * names only this room's files, as uploaded). Omitted: file ids are checked for format only.
+	 */
+	readonly roomFileOf?: (fileId: string) => UploadedFile | undefined;
+	/** Server time in ms (rule 2's ts window); Date.now() when omitted. */
+	readonly nowMs?: number;
 }
 
 export type GateVerdict =
@@ -64,17 +93,6 @@ export type GateVerdict =
 			 */
 			readonly resync: boolean;
 	  };
-
-/** The four roots of a room document and what they hold. */
-const ARRAY_ROOTS = new Set(['messages']);
-const MAP_ROOTS = new Set(['changes', 'reactions', 'reads']);
-
-export const MAX_FILES_PER_MESSAGE = 10;
-/** Longest file name / MIME type / id string, and longest replyTo / upTo reference. */
-export const MAX_SHORT_STRING_CHARS = 255;
-export const MAX_EMOJI_CHARS = 16;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Where an item lives: a root and, for map roots, the key. */
 interface Place {
@@ -192,6 +210,7 @@ function check(
 	for (const [name, type] of doc.share) rootNames.set(type, name);
 	const places = new PlaceResolver(store, fresh, rootNames);
 	const messages = new MessageLookup(doc, options.sealedAuthorOf);
+	const schema = schemaLimitsOf(limits, options);
 
 	// First the new messages, so `changes` keys in the same update can refer to them.
 	const items: { item: Y.Item; place: Place }[] = [];
@@ -207,7 +226,7 @@ function check(
 		if (!(content instanceof Y.ContentAny)) refuse('rule 1: messages hold plain JSON only');
 		const actor = actorOf(item);
 		for (const value of content.arr) {
-			const message = checkMessage(value, actor, actor !== sender, limits);
+			const message = checkMessage(value, actor, actor !== sender, schema, options.roomFileOf);
 			if (newMessageAuthors.has(message.id) || messages.authorOf(message.id) !== undefined) {
 				refuse('rule 2: message id already used');
 			}
@@ -225,7 +244,7 @@ function check(
 		// A deleted item is a deletion of this key's value: allowed to the key's owner.
 		if (content instanceof Y.ContentDeleted) continue;
 		if (!(content instanceof Y.ContentAny)) refuse(`rule 1: ${place.root} holds plain JSON only`);
-		for (const value of content.arr) checkMapValue(place.root, value, limits);
+		for (const value of content.arr) checkMapValue(place.root, value, schema);
 	}
 
 	// Rules 3 and 4 for the delete set: only what it would NEWLY delete counts. Honest
@@ -548,25 +567,18 @@ function checkKeyOwner(
 	authorOf: (messageId: string) => string | undefined
 ): void {
 	switch (root) {
-		case 'changes':
-			if (!UUID.test(key) || authorOf(key) !== sender.userId) {
+		case ROOT.changes:
+			if (!isUuid(key) || authorOf(key) !== sender.userId) {
 				refuse('rule 4: only a message’s author may change it');
 			}
 			return;
-		case 'reactions': {
-			const first = key.indexOf('|');
-			const last = key.lastIndexOf('|');
-			const emoji = key.slice(first + 1, last);
-			if (first === last || !UUID.test(key.slice(0, first))) {
-				refuse('rule 4: a reaction key is messageId|emoji|userId');
-			}
-			if (emoji.length < 1 || emoji.length > MAX_EMOJI_CHARS) {
-				refuse(`rule 4: a reaction emoji has 1 to ${MAX_EMOJI_CHARS} characters`);
-			}
-			if (key.slice(last + 1) !== sender.userId) refuse('rule 4: react only as yourself');
+		case ROOT.reactions: {
+			const parsed = parseReactionKey(key);
+			if (!parsed.ok) refuse(`rule 4: ${parsed.reason}`);
+			if (parsed.value.userId !== sender.userId) refuse('rule 4: react only as yourself');
 			return;
 		}
-		case 'reads':
+		case ROOT.reads:
 			if (key !== sender.userId) refuse('rule 4: write only your own read receipt');
 			return;
 		default:
@@ -579,25 +591,26 @@ interface Message {
 	readonly author: string;
 }
 
-const MESSAGE_KEYS = new Set(['id', 'author', 'text', 'ts', 'replyTo', 'files']);
-const FILE_KEYS = new Set(['id', 'name', 'type', 'size']);
-const CHANGE_KEYS = new Set(['text', 'deleted', 'ts']);
-const READ_KEYS = new Set(['upTo', 'ts']);
+/** The schema's bounds at this server's time and configuration. */
+function schemaLimitsOf(limits: GateLimits, options: GateOptions): SchemaLimits {
+	return {
+		window: admissionWindow(options.nowMs ?? Date.now()),
+		maxMessageChars: limits.maxMessageChars,
+		maxUploadBytes: limits.maxUploadBytes ?? Number.MAX_SAFE_INTEGER
+	};
+}
 
 /** Rule 2, for a message written by `sender` (or relayed on its behalf). */
 function checkMessage(
 	value: unknown,
 	sender: GateSender,
 	relayed: boolean,
-	limits: GateLimits
+	limits: SchemaLimits,
+	roomFileOf: GateOptions['roomFileOf']
 ): Message {
-	const message = plainObject(
-		value,
-		MESSAGE_KEYS,
-		'rule 2: a message is { id, author, text, ts, replyTo?, files? }'
-	);
-	const { id, author, text, ts, replyTo, files } = message;
-	if (typeof id !== 'string' || !UUID.test(id)) refuse('rule 2: a message id is a UUID');
+	const parsed = parseMessage(value, limits);
+	if (!parsed.ok) refuse(`rule 2: ${parsed.reason}`);
+	const { id, author, files } = parsed.value;
 	if (author !== sender.userId) {
 		refuse(
 			relayed
@@ -605,78 +618,35 @@ function checkMessage(
 				: 'rule 2: author must be the sender'
 		);
 	}
-	if (typeof text !== 'string') refuse('rule 2: message text is a string');
-	if (text.length > limits.maxMessageChars) {
-		refuse(`rule 2: message text longer than ${limits.maxMessageChars} characters`);
-	}
-	if (!isFiniteNumber(ts)) refuse('rule 2: message ts is a number');
-	if (replyTo !== undefined && !shortString(replyTo)) refuse('rule 2: replyTo is a message id');
-	if (files !== undefined) {
-		if (!Array.isArray(files) || files.length > MAX_FILES_PER_MESSAGE) {
-			refuse(`rule 2: files is a list of at most ${MAX_FILES_PER_MESSAGE}`);
-		}
-		for (const file of files as unknown[]) {
-			const f = plainObject(file, FILE_KEYS, 'rule 2: a file is { id, name, type, size }');
-			const sizeOk = typeof f.size === 'number' && Number.isSafeInteger(f.size) && f.size >= 0;
-			if (!shortString(f.id) || !shortString(f.name) || !shortString(f.type) || !sizeOk) {
-				refuse('rule 2: a file is { id, name, type, size }');
+	if (roomFileOf && files) {
+		for (const file of files) {
+			const uploaded = roomFileOf(file.id);
+			if (!uploaded) refuse('rule 2: a file id names a file uploaded to this room');
+			if (
+				uploaded.name !== file.name ||
+				uploaded.type !== file.type ||
+				uploaded.size !== file.size
+			) {
+				refuse('rule 2: a file’s name, type and size are its upload’s');
 			}
 		}
 	}
 	return { id, author };
 }
 
-function checkMapValue(root: string, value: unknown, limits: GateLimits): void {
-	switch (root) {
-		case 'changes': {
-			const change = plainObject(value, CHANGE_KEYS, 'rule 4: a change is { text?, deleted?, ts }');
-			if (!isFiniteNumber(change.ts)) refuse('rule 4: a change has a numeric ts');
-			if (change.deleted !== undefined && change.deleted !== true) {
-				refuse('rule 4: a change’s deleted is true or absent');
-			}
-			if (change.text !== undefined) {
-				if (typeof change.text !== 'string') refuse('rule 4: an edited text is a string');
-				if (change.text.length > limits.maxMessageChars) {
-					refuse(`rule 2: message text longer than ${limits.maxMessageChars} characters`);
-				}
-			}
-			return;
-		}
-		case 'reactions':
-			if (!isFiniteNumber(value)) refuse('rule 4: a reaction’s value is its ts');
-			return;
-		case 'reads': {
-			const read = plainObject(value, READ_KEYS, 'rule 4: a read receipt is { upTo, ts }');
-			if (!shortString(read.upTo) || !isFiniteNumber(read.ts)) {
-				refuse('rule 4: a read receipt is { upTo, ts }');
-			}
-			return;
-		}
-		default:
-			refuse(`rule 1: unknown root "${root}"`);
+function checkMapValue(root: string, value: unknown, limits: SchemaLimits): void {
+	const parsed =
+		root === ROOT.changes
+			? parseChange(value, limits)
+			: root === ROOT.reactions
+				? parseReactionTs(value, limits)
+				: root === ROOT.reads
+					? parseReadMark(value, limits)
+					: refuse(`rule 1: unknown root "${root}"`);
+	if (!parsed.ok) {
+		// An edit longer than the limit is the message text rule (rule 2).
+		refuse(`${parsed.reason.startsWith('message text') ? 'rule 2' : 'rule 4'}: ${parsed.reason}`);
 	}
-}
-
-/** A plain JSON object (as lib0's readAny builds it) with only `allowed` keys. */
-function plainObject(
-	value: unknown,
-	allowed: ReadonlySet<string>,
-	reason: string
-): Record<string, unknown> {
-	if (typeof value !== 'object' || value === null || Array.isArray(value)) refuse(reason);
-	// A "__proto__" key in the encoded object swaps the prototype: not a plain object then.
-	if (Object.getPrototypeOf(value) !== Object.prototype) refuse(reason);
-	const record = value as Record<string, unknown>;
-	for (const key of Object.keys(record)) if (!allowed.has(key)) refuse(reason);
-	return record;
-}
-
-function isFiniteNumber(value: unknown): value is number {
-	return typeof value === 'number' && Number.isFinite(value);
-}
-
-function shortString(value: unknown): value is string {
-	return typeof value === 'string' && value.length <= MAX_SHORT_STRING_CHARS;
 }
 
 /**
@@ -709,7 +679,7 @@ class MessageLookup {
 function refreshIndex(doc: Y.Doc): MessageIndex {
 	let index = indexes.get(doc);
 	if (!index) indexes.set(doc, (index = { authors: new Map(), scanned: new Map() }));
-	const messagesType: unknown = doc.share.get('messages');
+	const messagesType: unknown = doc.share.get(ROOT.messages);
 	for (const [client, structs] of doc.store.clients) {
 		const last = structs.at(-1);
 		if (!last) continue;

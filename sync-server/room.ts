@@ -83,7 +83,7 @@ export type RoomConfig = Pick<
 	'MAX_MESSAGE_CHARS' | 'COMPACT_AFTER_UPDATES' | 'ROOM_IDLE_UNLOAD_MS'
 > &
 	/** Seal the head once `messages` holds this many; absent (some unit tests): never. */
-	Partial<Pick<Config, 'SEAL_AFTER_MESSAGES'>>;
+	Partial<Pick<Config, 'SEAL_AFTER_MESSAGES' | 'MAX_UPLOAD_BYTES'>>;
 
 /**
  * Gate rule 6, per connection: called once per connection, returns the function asked before
@@ -349,11 +349,12 @@ export class Room {
 			this.destroy();
 			throw error;
 		}
-		// Epoch 0 rooms never pay for the lookup.
+		// Epoch 0 rooms never pay for the sealed-id lookup.
+		const roomFileOf = (fileId: string) => ctx.store.roomFile(id, fileId);
 		this.#gateOptions =
 			this.epoch > 0
-				? { sealedAuthorOf: (messageId) => ctx.store.sealedAuthorOf(id, messageId) }
-				: {};
+				? { sealedAuthorOf: (messageId) => ctx.store.sealedAuthorOf(id, messageId), roomFileOf }
+				: { roomFileOf };
 		this.awareness.on('update', this.#onAwarenessUpdate);
 	}
 
@@ -453,7 +454,10 @@ export class Room {
 			this.doc,
 			{ userId },
 			update,
-			{ maxMessageChars: this.#ctx.config.MAX_MESSAGE_CHARS },
+			{
+				maxMessageChars: this.#ctx.config.MAX_MESSAGE_CHARS,
+				maxUploadBytes: this.#ctx.config.MAX_UPLOAD_BYTES
+			},
 			this.#owners,
 			this.#highWater,
 			this.#gateOptions

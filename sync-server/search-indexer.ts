@@ -15,6 +15,7 @@
  *   room was edited before indexing started) is skipped until `reindexRoom`.
  */
 import * as Y from 'yjs';
+import { READER_LIMITS, ROOT, parseChange, parseMessage } from '../src/lib/protocol/schema';
 import type { Db } from '../src/lib/server/db';
 import {
 	applyMessageChange,
@@ -45,24 +46,17 @@ export interface SearchIndexerOptions {
 	onError?(error: unknown, roomIds: readonly string[]): void;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
+/** A message value (src/lib/protocol/schema.ts, as readers parse it), or null. */
 function asMessage(value: unknown): IndexedMessage | null {
-	if (!isRecord(value)) return null;
-	const { id, author, text, ts } = value;
-	if (typeof id !== 'string' || typeof author !== 'string') return null;
-	if (typeof text !== 'string' || typeof ts !== 'number' || !Number.isFinite(ts)) return null;
+	const parsed = parseMessage(value, READER_LIMITS);
+	if (!parsed.ok) return null;
+	const { id, author, text, ts } = parsed.value;
 	return { id, author, text, ts };
 }
 
 function asChange(value: unknown): MessageChange | null {
-	if (!isRecord(value) || typeof value.ts !== 'number' || !Number.isFinite(value.ts)) return null;
-	const change: { text?: string; deleted?: boolean; ts: number } = { ts: value.ts };
-	if (typeof value.text === 'string') change.text = value.text;
-	if (value.deleted === true) change.deleted = true;
-	return change;
+	const parsed = parseChange(value, READER_LIMITS);
+	return parsed.ok ? parsed.value : null;
 }
 
 /** A `changes` item found in a batch: its key, and its value when it is a live ContentAny. */
@@ -94,14 +88,14 @@ function collectRoom(
 			const parent: unknown = struct.parent;
 			const { parentSub } = struct;
 			let holdsMessages = false;
-			if (struct.content instanceof Y.ContentAny && (parent === null || parent === 'messages')) {
+			if (struct.content instanceof Y.ContentAny && (parent === null || parent === ROOT.messages)) {
 				for (const value of struct.content.getContent()) {
 					const message = asMessage(value);
 					if (message) messages.push(message);
 					holdsMessages ||= message !== null;
 				}
 			}
-			if (parent === 'changes' && parentSub !== null) {
+			if (parent === ROOT.changes && parentSub !== null) {
 				changes.push({ ...idOf(struct), messageId: parentSub, change: changeOf(struct) });
 			} else if (parent === null && struct.origin !== null && !holdsMessages) {
 				unplaced.push(struct);
@@ -169,11 +163,11 @@ export function createSearchIndexer(db: Db, options: SearchIndexerOptions = {}):
 
 	const rebuildRoom = db.transaction((roomId: string, doc: Y.Doc) => {
 		clearRoomIndex(db, roomId);
-		for (const value of doc.getArray<unknown>('messages').toArray()) {
+		for (const value of doc.getArray<unknown>(ROOT.messages).toArray()) {
 			const message = asMessage(value);
 			if (message) indexMessage(db, roomId, message);
 		}
-		const changes = doc.getMap<unknown>('changes');
+		const changes = doc.getMap<unknown>(ROOT.changes);
 		for (const [messageId, current] of changes._map) {
 			// Every item ever written at this key (overwritten ones are deleted but keep their
 			// ids), so later edits pointing at any of them are placed.

@@ -4,6 +4,7 @@
  * messages into history segments and starts the next epoch (docs/design.md, "History segments").
  */
 import type { Db } from '../src/lib/server/db';
+import type { UploadedFile } from './gate';
 import type { Seal } from './seal';
 import type { AppendItem, RoomLog, RoomState, Store, StoredUpdate } from './types';
 
@@ -46,6 +47,7 @@ export class SqliteStore implements Store {
 	readonly #deleteLogUpTo;
 	readonly #countLog;
 	readonly #sealedAuthor;
+	readonly #roomFile;
 	readonly #seal;
 
 	constructor(db: Db) {
@@ -77,6 +79,10 @@ export class SqliteStore implements Store {
 		// The gate's lookup for ids that left the head (rules 2 and 4): one primary-key probe.
 		this.#sealedAuthor = db.prepare<[string, string], { author: string }>(
 			'SELECT author FROM room_message_ids WHERE room_id = ? AND id = ?'
+		);
+		// The gate's lookup for a message's files (rule 2): one primary-key probe each.
+		this.#roomFile = db.prepare<[string, string], UploadedFile>(
+			'SELECT name, type, size FROM files WHERE id = ? AND room_id = ?'
 		);
 		this.#seal = sealStatements(db);
 	}
@@ -168,6 +174,10 @@ export class SqliteStore implements Store {
 
 	sealedAuthorOf(roomId: string, messageId: string): string | undefined {
 		return this.#sealedAuthor.get(roomId, messageId)?.author;
+	}
+
+	roomFile(roomId: string, fileId: string): UploadedFile | undefined {
+		return this.#roomFile.get(fileId, roomId);
 	}
 
 	seal(roomId: string, expected: { epoch: number; lastSeq: number }, seal: Seal): number | null {

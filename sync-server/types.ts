@@ -3,6 +3,7 @@
  * they talk to these, so unit tests can use fakes and integration tests real sockets.
  */
 
+import type { UploadedFile } from './gate';
 import type { Seal } from './seal';
 import type { SharedFrame } from './shared-frame';
 
@@ -81,6 +82,8 @@ export interface Store {
 	seal(roomId: string, expected: { epoch: number; lastSeq: number }, seal: Seal): number | null;
 	/** The author of a sealed message of the room (table room_message_ids); undefined if none. */
 	sealedAuthorOf(roomId: string, messageId: string): string | undefined;
+	/** An upload of the room (table files): what a message may say of it (gate rule 2). */
+	roomFile(roomId: string, fileId: string): UploadedFile | undefined;
 }
 
 /** What instances tell each other about one room (on that room's channel). */

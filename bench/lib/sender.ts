@@ -67,7 +67,13 @@ export class Sender {
 		this.#sentAt.set(Y.getState(this.doc.store, this.doc.clientID), ts);
 		this.sent++;
 		this.#messages.push([
-			{ id: crypto.randomUUID(), author: this.userId, text: `t=${ts} hello from the bench`, ts }
+			// The text carries the precise time; the message's ts is whole ms (gate rule 2).
+			{
+				id: crypto.randomUUID(),
+				author: this.userId,
+				text: `t=${ts} hello from the bench`,
+				ts: Math.floor(ts)
+			}
 		]);
 	}
 

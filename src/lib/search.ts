@@ -3,6 +3,7 @@
  * terms, the FTS5 query the server runs, the substring match the offline search runs over local
  * replicas, and the snippet with its highlighted terms. Pure: no I/O, no DOM.
  */
+import { SHOWABLE_WINDOW, isTs, isUuid } from './protocol/schema';
 
 /** One found message: what /api/search answers with, and what the offline search builds. */
 export interface SearchHit {
@@ -14,6 +15,25 @@ export interface SearchHit {
 	readonly text: string;
 	readonly snippet: string;
 	readonly ts: number;
+}
+
+/** A room id as the server makes them (generateId); it goes into a link. */
+const ROOM_ID = /^[a-z0-9]{1,64}$/;
+
+/**
+ * A hit as the page may show it, or null: a result carries a message's values (other people's
+ * data, indexed maybe before the schema was exact), and its ids go into a link.
+ */
+export function parseSearchHit(value: unknown): SearchHit | null {
+	if (typeof value !== 'object' || value === null) return null;
+	const hit = value as Record<string, unknown>;
+	const { roomId, roomName, messageId, author, authorName, text, snippet, ts } = hit;
+	if (typeof roomId !== 'string' || !ROOM_ID.test(roomId) || !isUuid(messageId)) return null;
+	if (typeof roomName !== 'string' || typeof author !== 'string') return null;
+	if (authorName !== null && typeof authorName !== 'string') return null;
+	if (typeof text !== 'string' || typeof snippet !== 'string') return null;
+	if (!isTs(ts, SHOWABLE_WINDOW)) return null;
+	return { roomId, roomName, messageId, author, authorName, text, snippet, ts };
 }
 
 /** At most this many terms are used from a query; the rest is ignored. */

@@ -10,6 +10,11 @@ import { createRoom, expect, test } from './fixtures';
 
 const TOTAL = 3_000;
 
+/** The id of history message n: a UUID, as the room document's schema wants. */
+function historyId(n: number): string {
+	return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
 /**
  * Stores a room history of `count` messages as the room's snapshot, as compaction leaves it;
  * the last message answers `lastRepliesTo` when given.
@@ -24,7 +29,7 @@ function storeHistory(
 	const doc = new Y.Doc();
 	doc.getArray('messages').push(
 		Array.from({ length: count }, (_, n) => ({
-			id: `lr-${n}`,
+			id: historyId(n),
 			author,
 			text: `history message ${n}`,
 			ts: 1_700_000_000_000 + n * 1_000,
@@ -98,9 +103,9 @@ test('a link to a message far back in a long room scrolls to it', async ({ newUs
 	const alice = await newUser('alice');
 	const { roomId, name } = await longRoom(server, alice);
 	const page = await alice.context.newPage();
-	await page.goto(`/rooms/${roomId}#message-lr-100`);
+	await page.goto(`/rooms/${roomId}#message-${historyId(100)}`);
 
-	const target = page.locator('#message-lr-100');
+	const target = page.locator(`#message-${historyId(100)}`);
 	await expect(target).toBeInViewport();
 	await expect(target.getByRole('listitem')).toHaveText(/history message 100\b/);
 	const items = page.getByRole('log', { name }).getByRole('listitem');
@@ -116,12 +121,12 @@ test('a reply’s quote brings back its original from far back, again after jump
 	server
 }) => {
 	const alice = await newUser('alice');
-	const { roomId, name } = await longRoom(server, alice, 'lr-100');
+	const { roomId, name } = await longRoom(server, alice, historyId(100));
 	const page = await alice.openRoom(roomId);
 	const items = page.getByRole('log', { name }).getByRole('listitem');
 	const reply = items.filter({ hasText: `history message ${TOTAL - 1}` });
 	const quote = reply.getByRole('button', { name: /In reply to/ });
-	const original = page.locator('#message-lr-100');
+	const original = page.locator(`#message-${historyId(100)}`);
 	await expect(quote).toContainText('history message 100');
 	await expect(original).toHaveCount(0);
 
@@ -131,7 +136,7 @@ test('a reply’s quote brings back its original from far back, again after jump
 	await expect(original).toHaveCount(0);
 
 	// The location still names the original, so setting it again would fire no event.
-	expect(new URL(page.url()).hash).toBe('#message-lr-100');
+	expect(new URL(page.url()).hash).toBe(`#message-${historyId(100)}`);
 	await quote.click();
 	await expect(original).toBeInViewport();
 	await expect(original.getByRole('listitem')).toHaveText(/history message 100\b/);

@@ -71,7 +71,9 @@ class Corpus {
 	constructor(gen: prng.PRNG, userId: string) {
 		const doc = new Y.Doc();
 		const messages = doc.getArray('messages');
-		for (let i = 0; i < 40; i++) {
+		const start = Date.now();
+		for (let n = 0; n < 40; n++) {
+			const i = start + n;
 			const message = {
 				id: crypto.randomUUID(),
 				author: userId,

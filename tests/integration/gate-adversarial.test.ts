@@ -62,13 +62,17 @@ const forgeries: [string, RegExp, (doc: Y.Doc) => Uint8Array][] = [
 		'editing Bob’s message',
 		/rule 4/,
 		(doc) =>
-			captureUpdate(doc, () => doc.getMap('changes').set(bobMessageId, { text: 'pwned', ts: 1 }))
+			captureUpdate(doc, () =>
+				doc.getMap('changes').set(bobMessageId, { text: 'pwned', ts: Date.now() })
+			)
 	],
 	[
 		'tombstoning Bob’s message',
 		/rule 4/,
 		(doc) =>
-			captureUpdate(doc, () => doc.getMap('changes').set(bobMessageId, { deleted: true, ts: 1 }))
+			captureUpdate(doc, () =>
+				doc.getMap('changes').set(bobMessageId, { deleted: true, ts: Date.now() })
+			)
 	],
 	[
 		'reacting as Bob',
@@ -80,7 +84,9 @@ const forgeries: [string, RegExp, (doc: Y.Doc) => Uint8Array][] = [
 		'writing Bob’s read receipt',
 		/rule 4/,
 		(doc) =>
-			captureUpdate(doc, () => doc.getMap('reads').set(bob.userId, { upTo: bobMessageId, ts: 1 }))
+			captureUpdate(doc, () =>
+				doc.getMap('reads').set(bob.userId, { upTo: bobMessageId, ts: Date.now() })
+			)
 	],
 	[
 		'an unknown root',
@@ -159,7 +165,7 @@ beforeAll(async () => {
 	bobClient = connectAs(bob, server, roomId);
 	await bobClient.waitFor(() => bobClient.provider.synced, 5_000, 'bob synced');
 	bobMessageId = bobClient.send('bob was here').id;
-	bobClient.doc.getMap('reads').set(bob.userId, { upTo: bobMessageId, ts: 1 });
+	bobClient.doc.getMap('reads').set(bob.userId, { upTo: bobMessageId, ts: Date.now() });
 	await bobClient.waitForStored();
 });
 

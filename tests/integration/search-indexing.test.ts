@@ -98,7 +98,9 @@ describe('search indexing by the sync server', () => {
 		// Committed straight into the server's SQLite, bypassing the sync server and its indexer.
 		const doc = new Y.Doc();
 		const id = crypto.randomUUID();
-		doc.getArray('messages').push([{ id, author: alice.userId, text: 'quokka ledger', ts: 1 }]);
+		doc
+			.getArray('messages')
+			.push([{ id, author: alice.userId, text: 'quokka ledger', ts: Date.now() }]);
 		const db = openDatabase(databaseFile(server.dataDir));
 		try {
 			new SqliteStore(db).append([{ roomId, data: Y.encodeStateAsUpdate(doc) }]);

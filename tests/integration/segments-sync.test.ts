@@ -368,7 +368,7 @@ describe('sealing with two instances behind one Redis', () => {
 		const onA = await synced(connectAt(alice, a, roomId, 0));
 		const onB = await synced(connectAt(bob, b, roomId, 0));
 		const sent = await sendMany(onA, SEAL_AT - 1, (i) => `cluster ${i}`);
-		onA.doc.getMap('changes').set(sent[0]?.id ?? '', { text: 'cluster 0, edited', ts: 1 });
+		onA.doc.getMap('changes').set(sent[0]?.id ?? '', { text: 'cluster 0, edited', ts: Date.now() });
 		await onA.waitForStored();
 		await onB.waitFor(() => onB.messages().length === SEAL_AT - 1, 10_000, 'B to hold them');
 

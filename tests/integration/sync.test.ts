@@ -141,7 +141,9 @@ describe('sync server', () => {
 		await forger.waitFor(() => forger.provider.synced, 5_000, 'forger synced');
 		forger.doc
 			.getArray('messages')
-			.push([{ id: crypto.randomUUID(), author: bob.userId, text: 'forged by alice', ts: 1 }]);
+			.push([
+				{ id: crypto.randomUUID(), author: bob.userId, text: 'forged by alice', ts: Date.now() }
+			]);
 		await forger.waitFor(() => forger.denied.length > 0, 5_000, 'permission denied');
 		expect(forger.denied[0]).toMatch(/author/);
 		leave(forger);

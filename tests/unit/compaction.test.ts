@@ -49,7 +49,9 @@ describe('compaction of a long room', () => {
 		for (let i = 0; i < 300; i++) {
 			history
 				.getArray('messages')
-				.push([{ id: crypto.randomUUID(), author: 'alice', text: `old message ${i}`, ts: i }]);
+				.push([
+					{ id: crypto.randomUUID(), author: 'alice', text: `old message ${i}`, ts: Date.now() + i }
+				]);
 		}
 		const snapshot = Y.encodeStateAsUpdate(history);
 		db.prepare('UPDATE rooms SET last_seq = 1 WHERE id = ?').run(roomId);
@@ -64,7 +66,9 @@ describe('compaction of a long room', () => {
 		);
 		const send = (text: string): void => {
 			const before = Y.encodeStateVector(doc);
-			doc.getArray('messages').push([{ id: crypto.randomUUID(), author: 'alice', text, ts: 1 }]);
+			doc
+				.getArray('messages')
+				.push([{ id: crypto.randomUUID(), author: 'alice', text, ts: Date.now() }]);
 			connection.receive(encodeUpdate(Y.encodeStateAsUpdate(doc, before)));
 		};
 

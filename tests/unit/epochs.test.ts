@@ -1,3 +1,4 @@
+import { messageId } from '../support/messages';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
@@ -37,31 +38,33 @@ function sealedWhileAliceWasOffline() {
 	const bobRoom = roomTypesOf(bob);
 
 	// Synced before the seal: two messages by Alice, one by Bob, an edit and a reaction.
-	aliceRoom.messages.push([message('a1', ALICE), message('a2', ALICE)]);
-	bobRoom.messages.push([message('b1', BOB)]);
+	aliceRoom.messages.push([message(messageId('a1'), ALICE), message(messageId('a2'), ALICE)]);
+	bobRoom.messages.push([message(messageId('b1'), BOB)]);
 	sync(alice, server);
 	sync(bob, server);
 	sync(server, alice);
-	aliceRoom.changes.set('a1', { text: 'a1 edited online', ts: 10 });
-	aliceRoom.reactions.set('b1|👍|alice-id', 11);
-	aliceRoom.reads.set(ALICE, { upTo: 'b1', ts: 12 });
+	aliceRoom.changes.set(messageId('a1'), { text: 'a1 edited online', ts: 10 });
+	aliceRoom.reactions.set(`${messageId('b1')}|👍|alice-id`, 11);
+	aliceRoom.reads.set(ALICE, { upTo: messageId('b1'), ts: 12 });
 	sync(alice, server);
 
 	// Offline: Alice writes on; the server seals without it.
-	aliceRoom.messages.push([message('a3', ALICE, 'typed offline', { replyTo: 'b1' })]);
 	aliceRoom.messages.push([
-		message('a4', ALICE, 'with a file', {
-			files: [{ id: 'f1', name: 'n.txt', type: 'text/plain', size: 3 }]
+		message(messageId('a3'), ALICE, 'typed offline', { replyTo: messageId('b1') })
+	]);
+	aliceRoom.messages.push([
+		message(messageId('a4'), ALICE, 'with a file', {
+			files: [{ id: 'ffffffffffffffffffffff22', name: 'n.txt', type: 'text/plain', size: 3 }]
 		})
 	]);
-	aliceRoom.changes.set('a2', { text: 'a2 edited offline', ts: 20 });
-	aliceRoom.changes.set('a3', { text: 'a3 edited offline', ts: 21 });
-	aliceRoom.reactions.set('b1|🎉|alice-id', 22);
-	aliceRoom.reads.set(ALICE, { upTo: 'a4', ts: 23 });
+	aliceRoom.changes.set(messageId('a2'), { text: 'a2 edited offline', ts: 20 });
+	aliceRoom.changes.set(messageId('a3'), { text: 'a3 edited offline', ts: 21 });
+	aliceRoom.reactions.set(`${messageId('b1')}|🎉|alice-id`, 22);
+	aliceRoom.reads.set(ALICE, { upTo: messageId('a4'), ts: 23 });
 	// Bob's offline work reached Alice's replica without the server (say, a relay): not hers.
-	bobRoom.messages.push([message('b2', BOB)]);
-	bobRoom.reactions.set('a1|❤️|bob-id', 24);
-	bobRoom.reads.set(BOB, { upTo: 'a2', ts: 25 });
+	bobRoom.messages.push([message(messageId('b2'), BOB)]);
+	bobRoom.reactions.set(`${messageId('a1')}|❤️|bob-id`, 24);
+	bobRoom.reads.set(BOB, { upTo: messageId('a2'), ts: 25 });
 	sync(bob, alice);
 
 	const seal = buildSeal(server, 5_000);
@@ -78,17 +81,17 @@ describe('unsyncedOwnChanges', () => {
 
 		expect(unsynced.userId).toBe(ALICE);
 		expect(unsynced.messages).toEqual([
-			message('a3', ALICE, 'typed offline', { replyTo: 'b1' }),
-			message('a4', ALICE, 'with a file', {
-				files: [{ id: 'f1', name: 'n.txt', type: 'text/plain', size: 3 }]
+			message(messageId('a3'), ALICE, 'typed offline', { replyTo: messageId('b1') }),
+			message(messageId('a4'), ALICE, 'with a file', {
+				files: [{ id: 'ffffffffffffffffffffff22', name: 'n.txt', type: 'text/plain', size: 3 }]
 			})
 		]);
 		expect(unsynced.changes).toEqual([
-			['a2', { text: 'a2 edited offline', ts: 20 }],
-			['a3', { text: 'a3 edited offline', ts: 21 }]
+			[messageId('a2'), { text: 'a2 edited offline', ts: 20 }],
+			[messageId('a3'), { text: 'a3 edited offline', ts: 21 }]
 		]);
-		expect(unsynced.reactions).toEqual([['b1|🎉|alice-id', 22]]);
-		expect(unsynced.read).toEqual({ upTo: 'a4', ts: 23 });
+		expect(unsynced.reactions).toEqual([[`${messageId('b1')}|🎉|alice-id`, 22]]);
+		expect(unsynced.read).toEqual({ upTo: messageId('a4'), ts: 23 });
 	});
 
 	it('finds nothing when the state vector covers the whole replica', () => {
@@ -109,9 +112,9 @@ describe('unsyncedOwnChanges', () => {
 		const unsynced = unsyncedOwnChanges(alice, stateVector, BOB);
 
 		// Bob's own values in Alice's replica are Bob's to re-send: as Bob they are found.
-		expect(unsynced.messages.map((m) => m.id)).toEqual(['b2']);
-		expect(unsynced.reactions).toEqual([['a1|❤️|bob-id', 24]]);
-		expect(unsynced.read).toEqual({ upTo: 'a2', ts: 25 });
+		expect(unsynced.messages.map((m) => m.id)).toEqual([messageId('b2')]);
+		expect(unsynced.reactions).toEqual([[`${messageId('a1')}|❤️|bob-id`, 24]]);
+		expect(unsynced.read).toEqual({ upTo: messageId('a2'), ts: 25 });
 		// Alice's edits are not Bob's, whoever is asked.
 		expect(unsynced.changes).toEqual([]);
 	});
@@ -150,17 +153,17 @@ describe('writeUnsynced', () => {
 
 		expect(written).toEqual({ messages: 2, keys: 4 });
 		expect(room.messages.toArray()).toEqual([
-			message('a3', ALICE, 'typed offline', { replyTo: 'b1' }),
-			message('a4', ALICE, 'with a file', {
-				files: [{ id: 'f1', name: 'n.txt', type: 'text/plain', size: 3 }]
+			message(messageId('a3'), ALICE, 'typed offline', { replyTo: messageId('b1') }),
+			message(messageId('a4'), ALICE, 'with a file', {
+				files: [{ id: 'ffffffffffffffffffffff22', name: 'n.txt', type: 'text/plain', size: 3 }]
 			})
 		]);
-		expect(room.changes.get('a1')).toEqual({ text: 'a1 edited online', ts: 10 });
-		expect(room.changes.get('a2')).toEqual({ text: 'a2 edited offline', ts: 20 });
-		expect(room.changes.get('a3')).toEqual({ text: 'a3 edited offline', ts: 21 });
-		expect(room.reactions.get('b1|👍|alice-id')).toBe(11);
-		expect(room.reactions.get('b1|🎉|alice-id')).toBe(22);
-		expect(room.reads.get(ALICE)).toEqual({ upTo: 'a4', ts: 23 });
+		expect(room.changes.get(messageId('a1'))).toEqual({ text: 'a1 edited online', ts: 10 });
+		expect(room.changes.get(messageId('a2'))).toEqual({ text: 'a2 edited offline', ts: 20 });
+		expect(room.changes.get(messageId('a3'))).toEqual({ text: 'a3 edited offline', ts: 21 });
+		expect(room.reactions.get(`${messageId('b1')}|👍|alice-id`)).toBe(11);
+		expect(room.reactions.get(`${messageId('b1')}|🎉|alice-id`)).toBe(22);
+		expect(room.reads.get(ALICE)).toEqual({ upTo: messageId('a4'), ts: 23 });
 	});
 
 	it('writes nothing the second time (a second tab, or a retry after a crash)', () => {
@@ -183,10 +186,10 @@ describe('writeUnsynced', () => {
 	it('skips a message id the head holds already, even from another replica', () => {
 		const head = new Y.Doc();
 		const room = roomTypesOf(head);
-		room.messages.push([message('m1', ALICE, 'already here')]);
+		room.messages.push([message(messageId('m1'), ALICE, 'already here')]);
 		const unsynced: UnsyncedChanges = {
 			userId: ALICE,
-			messages: [message('m1', ALICE, 'already here'), message('m2', ALICE)],
+			messages: [message(messageId('m1'), ALICE, 'already here'), message(messageId('m2'), ALICE)],
 			changes: [],
 			reactions: [],
 			read: null
@@ -194,7 +197,10 @@ describe('writeUnsynced', () => {
 
 		writeUnsynced(room, unsynced);
 
-		expect(room.messages.toArray().map((m) => (m as { id: string }).id)).toEqual(['m1', 'm2']);
+		expect(room.messages.toArray().map((m) => (m as { id: string }).id)).toEqual([
+			messageId('m1'),
+			messageId('m2')
+		]);
 	});
 
 	it('keeps a newer change, a delete and a newer read mark the head holds', () => {
@@ -202,7 +208,7 @@ describe('writeUnsynced', () => {
 		const room = roomTypesOf(head);
 		room.changes.set('newer', { text: 'from another device', ts: 50 });
 		room.changes.set('gone', { deleted: true, ts: 1 });
-		room.reads.set(ALICE, { upTo: 'later', ts: 60 });
+		room.reads.set(ALICE, { upTo: messageId('later'), ts: 60 });
 		const unsynced: UnsyncedChanges = {
 			userId: ALICE,
 			messages: [],
@@ -212,7 +218,7 @@ describe('writeUnsynced', () => {
 				['fresh', { text: 'new edit', ts: 30 }]
 			],
 			reactions: [],
-			read: { upTo: 'earlier', ts: 55 }
+			read: { upTo: messageId('early'), ts: 55 }
 		};
 
 		const written = writeUnsynced(room, unsynced);
@@ -221,20 +227,20 @@ describe('writeUnsynced', () => {
 		expect(room.changes.get('newer')).toEqual({ text: 'from another device', ts: 50 });
 		expect(room.changes.get('gone')).toEqual({ deleted: true, ts: 1 });
 		expect(room.changes.get('fresh')).toEqual({ text: 'new edit', ts: 30 });
-		expect(room.reads.get(ALICE)).toEqual({ upTo: 'later', ts: 60 });
+		expect(room.reads.get(ALICE)).toEqual({ upTo: messageId('later'), ts: 60 });
 	});
 
 	it('moves a replica across two seals into the head in one step', () => {
 		// Epoch 0 sealed with Alice's a1; she stays offline with a2 while 1 is sealed too.
 		const server = new Y.Doc();
 		const alice = new Y.Doc();
-		roomTypesOf(alice).messages.push([message('a1', ALICE)]);
+		roomTypesOf(alice).messages.push([message(messageId('a1'), ALICE)]);
 		sync(alice, server);
-		roomTypesOf(alice).messages.push([message('a2', ALICE, 'offline across two seals')]);
+		roomTypesOf(alice).messages.push([message(messageId('a2'), ALICE, 'offline across two seals')]);
 		const first = buildSeal(server, 10);
 		const epoch1 = new Y.Doc();
 		Y.applyUpdate(epoch1, first.head);
-		roomTypesOf(epoch1).messages.push([message('b1', BOB)]);
+		roomTypesOf(epoch1).messages.push([message(messageId('b1'), BOB)]);
 		const second = buildSeal(epoch1, 10);
 		const head = new Y.Doc();
 		Y.applyUpdate(head, second.head);
@@ -244,7 +250,7 @@ describe('writeUnsynced', () => {
 		writeUnsynced(roomTypesOf(head), unsynced);
 
 		expect(roomTypesOf(head).messages.toArray()).toEqual([
-			message('a2', ALICE, 'offline across two seals')
+			message(messageId('a2'), ALICE, 'offline across two seals')
 		]);
 	});
 });

@@ -6,7 +6,13 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { checkUpdate, type GateOptions, type GateVerdict } from '../../sync-server/gate';
 
-export const LIMITS = { maxMessageChars: 4000 } as const;
+export const LIMITS = { maxMessageChars: 4000, maxUploadBytes: 25 * 1024 * 1024 } as const;
+
+/** The server time every GateServer judges by (rule 2's ts window): 2026-01-01T00:00:00Z. */
+export const NOW_MS = Date.UTC(2026, 0, 1);
+
+/** A ts inside the window, for values whose time does not matter to a test. */
+export const TS = NOW_MS - 60_000;
 
 export class GateServer {
 	readonly doc = new Y.Doc();
@@ -17,15 +23,10 @@ export class GateServer {
 
 	/** Runs the gate; applies and claims like the sync server does when it accepts. */
 	submit(userId: string, update: Uint8Array): GateVerdict {
-		const verdict = checkUpdate(
-			this.doc,
-			{ userId },
-			update,
-			LIMITS,
-			this.owners,
-			new Map(),
-			this.options
-		);
+		const verdict = checkUpdate(this.doc, { userId }, update, LIMITS, this.owners, new Map(), {
+			nowMs: NOW_MS,
+			...this.options
+		});
 		if (verdict.ok) {
 			for (const id of verdict.clientIds) if (!this.owners.has(id)) this.owners.set(id, userId);
 			Y.applyUpdate(this.doc, verdict.update);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { checkUpdate, type GateVerdict } from '../../sync-server/gate';
-import { LIMITS, capture, createReplica, message, type Replica } from './gate-helpers';
+import { LIMITS, NOW_MS, TS, capture, createReplica, message, type Replica } from './gate-helpers';
 
 const ALICE = 'alice00000000000000000001';
 const BOB = 'bob0000000000000000000001';
@@ -21,7 +21,9 @@ class HealingServer {
 	readonly highWater = new Map<number, number>();
 
 	submit(userId: string, update: Uint8Array): GateVerdict {
-		const verdict = checkUpdate(this.doc, { userId }, update, LIMITS, this.owners, this.highWater);
+		const verdict = checkUpdate(this.doc, { userId }, update, LIMITS, this.owners, this.highWater, {
+			nowMs: NOW_MS
+		});
 		if (verdict.ok) {
 			for (const id of verdict.clientIds) if (!this.owners.has(id)) this.owners.set(id, userId);
 			Y.applyUpdate(this.doc, verdict.update);
@@ -86,14 +88,14 @@ function conversation() {
 	act(server, bob, [alice], () => bob.messages.push([reply]));
 	act(server, alice, [bob], () => {
 		alice.messages.push([second]);
-		alice.reads.set(ALICE, { upTo: reply.id, ts: 1 });
+		alice.reads.set(ALICE, { upTo: reply.id, ts: TS + 1 });
 	});
-	act(server, alice, [bob], () => alice.changes.set(first.id, { text: 'hi Bob', ts: 2 }));
+	act(server, alice, [bob], () => alice.changes.set(first.id, { text: 'hi Bob', ts: TS + 2 }));
 	act(server, bob, [alice], () => {
-		bob.reactions.set(`${second.id}|👍|${BOB}`, 3);
-		bob.reads.set(BOB, { upTo: second.id, ts: 3 });
+		bob.reactions.set(`${second.id}|👍|${BOB}`, TS + 3);
+		bob.reads.set(BOB, { upTo: second.id, ts: TS + 3 });
 	});
-	act(server, alice, [bob], () => alice.reactions.set(`${reply.id}|🎉|${ALICE}`, 4));
+	act(server, alice, [bob], () => alice.reactions.set(`${reply.id}|🎉|${ALICE}`, TS + 4));
 	return { server, alice, bob, first, reply, second };
 }
 
@@ -122,10 +124,10 @@ describe('healing: the gate tells a faithful relay from a forgery', () => {
 		const backup = Y.encodeStateAsUpdate(server.doc);
 		act(server, alice, [bob], () => {
 			alice.messages.push([message(ALICE, 'after the backup')]);
-			alice.reads.set(ALICE, { upTo: second.id, ts: 5 });
-			alice.changes.set(second.id, { deleted: true, ts: 6 });
+			alice.reads.set(ALICE, { upTo: second.id, ts: TS + 5 });
+			alice.changes.set(second.id, { deleted: true, ts: TS + 6 });
 		});
-		act(server, bob, [alice], () => bob.changes.set(reply.id, { text: 'hi Alice', ts: 7 }));
+		act(server, bob, [alice], () => bob.changes.set(reply.id, { text: 'hi Alice', ts: TS + 7 }));
 		const before = server.view();
 		server.restore(backup);
 		expect(server.view()).not.toEqual(before);
@@ -198,10 +200,12 @@ describe('healing: the gate tells a faithful relay from a forgery', () => {
 		const state = Y.encodeStateAsUpdate(server.doc);
 		// Under Alice's clientID, inside her mark: an edit of Bob's message, Bob's read receipt.
 		const editor = forgerWithClientOf(alice, state);
-		const edit = capture(editor.doc, () => editor.changes.set(ownReply.id, { text: 'x', ts: 1 }));
+		const edit = capture(editor.doc, () =>
+			editor.changes.set(ownReply.id, { text: 'x', ts: TS + 1 })
+		);
 		expectRefused(server.submit(BOB, edit), /^rule 4: only a message’s author may change it/);
 		const reader = forgerWithClientOf(alice, state);
-		const read = capture(reader.doc, () => reader.reads.set(BOB, { upTo: reply.id, ts: 1 }));
+		const read = capture(reader.doc, () => reader.reads.set(BOB, { upTo: reply.id, ts: TS + 1 }));
 		expectRefused(server.submit(BOB, read), /^rule 4: write only your own read receipt/);
 	});
 

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { GateServer, capture, createReplica, syncStep2, type Replica } from './gate-helpers';
+import { GateServer, TS, capture, createReplica, syncStep2, type Replica } from './gate-helpers';
 
 const USERS = ['user0000000000000000000a', 'user0000000000000000000b', 'user0000000000000000000c'];
 const REMOTE = Symbol('remote');
@@ -104,11 +104,14 @@ function run(ops: readonly Op[]): string[] {
 		const userId = replica.userId;
 		const all = replica.messages.toArray() as { id: string; author: string }[];
 		const own = all.filter((m) => m.author === userId);
-		const ts = ++counter;
+		const n = ++counter;
+		const ts = TS + n;
 		switch (op.kind) {
 			case 'send': {
 				const message = { id: nextId(), author: userId, text: op.text, ts };
-				const files = [{ id: `f${ts}`, name: 'photo.png', type: 'image/png', size: ts }];
+				const files = [
+					{ id: 'photophotophotophotophot', name: 'photo.png', type: 'image/png', size: n }
+				];
 				replica.messages.push([op.withFile ? { ...message, files } : message]);
 				break;
 			}
@@ -189,10 +192,10 @@ describe('the gate with a hostile member mutating honest updates', () => {
 		const server = new GateServer();
 		const victim = createReplica(VICTIM, victimClient);
 		const victimMessageId = '00000000-0000-4000-8000-00000000f00d';
-		victim.messages.push([{ id: victimMessageId, author: VICTIM, text: 'mine', ts: 1 }]);
-		victim.changes.set(victimMessageId, { text: 'mine!', ts: 2 });
-		victim.reactions.set(`${victimMessageId}|👍|${VICTIM}`, 3);
-		victim.reads.set(VICTIM, { upTo: victimMessageId, ts: 4 });
+		victim.messages.push([{ id: victimMessageId, author: VICTIM, text: 'mine', ts: TS + 1 }]);
+		victim.changes.set(victimMessageId, { text: 'mine!', ts: TS + 2 });
+		victim.reactions.set(`${victimMessageId}|👍|${VICTIM}`, TS + 3);
+		victim.reads.set(VICTIM, { upTo: victimMessageId, ts: TS + 4 });
 		expect(server.submit(VICTIM, Y.encodeStateAsUpdate(victim.doc)).ok).toBe(true);
 		const mallory = createReplica(MALLORY, malloryClient);
 		Y.applyUpdate(mallory.doc, server.state());
@@ -204,12 +207,12 @@ describe('the gate with a hostile member mutating honest updates', () => {
 		const id = '00000000-0000-4000-8000-00000000beef';
 		return [
 			capture(mallory.doc, () =>
-				mallory.messages.push([{ id, author: MALLORY, text: 'hi', ts: 5 }])
+				mallory.messages.push([{ id, author: MALLORY, text: 'hi', ts: TS + 5 }])
 			),
-			capture(mallory.doc, () => mallory.changes.set(id, { text: 'hey', ts: 6 })),
-			capture(mallory.doc, () => mallory.reactions.set(`${victimMessageId}|🎉|${MALLORY}`, 7)),
+			capture(mallory.doc, () => mallory.changes.set(id, { text: 'hey', ts: TS + 6 })),
+			capture(mallory.doc, () => mallory.reactions.set(`${victimMessageId}|🎉|${MALLORY}`, TS + 7)),
 			capture(mallory.doc, () => mallory.reactions.delete(`${victimMessageId}|🎉|${MALLORY}`)),
-			capture(mallory.doc, () => mallory.reads.set(MALLORY, { upTo: id, ts: 8 }))
+			capture(mallory.doc, () => mallory.reads.set(MALLORY, { upTo: id, ts: TS + 8 }))
 		];
 	}
 
@@ -271,10 +274,12 @@ describe('the gate with a hostile member mutating honest updates', () => {
 				// Where a new message lands is not the gate's business (Yjs orders concurrent
 				// inserts by clientID); that the victim's stays, unchanged and alone, is.
 				const victims = messages.filter((message) => message.author !== MALLORY);
-				expect(victims).toEqual([{ id: victimMessageId, author: VICTIM, text: 'mine', ts: 1 }]);
-				expect(doc.getMap('changes').get(victimMessageId)).toEqual({ text: 'mine!', ts: 2 });
-				expect(doc.getMap('reactions').get(`${victimMessageId}|👍|${VICTIM}`)).toBe(3);
-				expect(doc.getMap('reads').get(VICTIM)).toEqual({ upTo: victimMessageId, ts: 4 });
+				expect(victims).toEqual([
+					{ id: victimMessageId, author: VICTIM, text: 'mine', ts: TS + 1 }
+				]);
+				expect(doc.getMap('changes').get(victimMessageId)).toEqual({ text: 'mine!', ts: TS + 2 });
+				expect(doc.getMap('reactions').get(`${victimMessageId}|👍|${VICTIM}`)).toBe(TS + 3);
+				expect(doc.getMap('reads').get(VICTIM)).toEqual({ upTo: victimMessageId, ts: TS + 4 });
 				for (const key of doc.getMap('reactions').keys())
 					expect(key.endsWith(`|${VICTIM}`) || key.endsWith(`|${MALLORY}`)).toBe(true);
 				expect(

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { GateVerdict } from '../../sync-server/gate';
 import { buildSeal } from '../../sync-server/seal';
-import { GateServer, createReplica, message, type Replica } from './gate-helpers';
+import { GateServer, TS, createReplica, message, type Replica } from './gate-helpers';
 
 const ALICE = 'alice00000000000000000001';
 const BOB = 'bob0000000000000000000001';
@@ -53,7 +53,7 @@ function sealedRoom(withLookup = true) {
 	const bobMessage = message(BOB, 'old from bob');
 	alice.messages.push([aliceMessage]);
 	bob.messages.push([bobMessage]);
-	alice.changes.set(aliceMessage.id, { text: 'edited before the seal', ts: 5 });
+	alice.changes.set(aliceMessage.id, { text: 'edited before the seal', ts: TS + 5 });
 	Y.applyUpdate(old, Y.encodeStateAsUpdate(alice.doc));
 	Y.applyUpdate(old, Y.encodeStateAsUpdate(bob.doc));
 	const seal = buildSeal(old, 100);
@@ -92,7 +92,7 @@ describe('checkUpdate with sealed history', () => {
 		const alice = server.replica(ALICE);
 		expectRefused(
 			server.submitChange(alice, () =>
-				alice.changes.set(aliceMessage.id, { text: 'edited after the seal', ts: 9 })
+				alice.changes.set(aliceMessage.id, { text: 'edited after the seal', ts: TS + 9 })
 			),
 			/^rule 4/
 		);
@@ -117,17 +117,20 @@ describe('checkUpdate with sealed history', () => {
 		const { server, aliceMessage } = sealedRoom();
 		const alice = server.replica(ALICE);
 		// The carried change is the server's item: this edit's origin (rule 4 resolves its key).
-		expect(alice.changes.get(aliceMessage.id)).toEqual({ text: 'edited before the seal', ts: 5 });
+		expect(alice.changes.get(aliceMessage.id)).toEqual({
+			text: 'edited before the seal',
+			ts: TS + 5
+		});
 		const verdict = server.submitChange(alice, () =>
-			alice.changes.set(aliceMessage.id, { text: 'edited after the seal', ts: 9 })
+			alice.changes.set(aliceMessage.id, { text: 'edited after the seal', ts: TS + 9 })
 		);
 		expect(verdict.ok).toBe(true);
 		expect(server.doc.getMap('changes').get(aliceMessage.id)).toEqual({
 			text: 'edited after the seal',
-			ts: 9
+			ts: TS + 9
 		});
 		const deleted = server.submitChange(alice, () =>
-			alice.changes.set(aliceMessage.id, { deleted: true, ts: 10 })
+			alice.changes.set(aliceMessage.id, { deleted: true, ts: TS + 10 })
 		);
 		expect(deleted.ok).toBe(true);
 	});
@@ -136,20 +139,25 @@ describe('checkUpdate with sealed history', () => {
 		const { server, bobMessage } = sealedRoom();
 		const alice = server.replica(ALICE);
 		expectRefused(
-			server.submitChange(alice, () => alice.changes.set(bobMessage.id, { text: 'mine', ts: 9 })),
+			server.submitChange(alice, () =>
+				alice.changes.set(bobMessage.id, { text: 'mine', ts: TS + 9 })
+			),
 			/^rule 4: only a message’s author may change it/
 		);
 		// A replica without the refused edit (the next one would build on it).
 		const again = server.replica(ALICE);
 		expectRefused(
-			server.submitChange(again, () => again.changes.set(bobMessage.id, { deleted: true, ts: 9 })),
+			server.submitChange(again, () =>
+				again.changes.set(bobMessage.id, { deleted: true, ts: TS + 9 })
+			),
 			/^rule 4: only a message’s author may change it/
 		);
 		// Bob may.
 		const bob = server.replica(BOB);
 		expect(
-			server.submitChange(bob, () => bob.changes.set(bobMessage.id, { text: 'bob edits', ts: 9 }))
-				.ok
+			server.submitChange(bob, () =>
+				bob.changes.set(bobMessage.id, { text: 'bob edits', ts: TS + 9 })
+			).ok
 		).toBe(true);
 	});
 
@@ -158,7 +166,7 @@ describe('checkUpdate with sealed history', () => {
 		const alice = server.replica(ALICE);
 		expectRefused(
 			server.submitChange(alice, () =>
-				alice.changes.set(crypto.randomUUID(), { text: 'ghost', ts: 1 })
+				alice.changes.set(crypto.randomUUID(), { text: 'ghost', ts: TS + 1 })
 			),
 			/^rule 4/
 		);

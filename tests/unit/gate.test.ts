@@ -4,6 +4,7 @@ import { checkUpdate } from '../../sync-server/gate';
 import {
 	GateServer,
 	LIMITS,
+	TS,
 	capture,
 	craftItem,
 	craftUpdate,
@@ -63,7 +64,7 @@ describe('checkUpdate: honest changes', () => {
 		const { server, alice, bobMessage } = room();
 		const sent = message(ALICE, 'see file', {
 			replyTo: bobMessage.id,
-			files: [{ id: 'f1', name: 'a.png', type: 'image/png', size: 12 }]
+			files: [{ id: 'abcdefghijklmnopqrstuv23', name: 'a.png', type: 'image/png', size: 12 }]
 		});
 		expect(server.submitChange(alice, () => alice.messages.push([sent])).ok).toBe(true);
 	});
@@ -71,22 +72,25 @@ describe('checkUpdate: honest changes', () => {
 	it('accepts an edit and a delete tombstone of your own message', () => {
 		const { server, alice, aliceMessage } = room();
 		const edit = capture(alice.doc, () =>
-			alice.changes.set(aliceMessage.id, { text: 'hey', ts: 1 })
+			alice.changes.set(aliceMessage.id, { text: 'hey', ts: TS + 1 })
 		);
 		expect(server.submit(ALICE, edit).ok).toBe(true);
 		const tombstone = capture(alice.doc, () =>
-			alice.changes.set(aliceMessage.id, { deleted: true, ts: 2 })
+			alice.changes.set(aliceMessage.id, { deleted: true, ts: TS + 2 })
 		);
 		expect(server.submit(ALICE, tombstone).ok).toBe(true);
-		expect(server.doc.getMap('changes').get(aliceMessage.id)).toEqual({ deleted: true, ts: 2 });
+		expect(server.doc.getMap('changes').get(aliceMessage.id)).toEqual({
+			deleted: true,
+			ts: TS + 2
+		});
 	});
 
 	it('accepts reacting, un-reacting and a read receipt of your own', () => {
 		const { server, bob, aliceMessage } = room();
 		const key = `${aliceMessage.id}|👍|${BOB}`;
-		expect(server.submitChange(bob, () => bob.reactions.set(key, 5)).ok).toBe(true);
+		expect(server.submitChange(bob, () => bob.reactions.set(key, TS + 5)).ok).toBe(true);
 		expect(server.submitChange(bob, () => bob.reactions.delete(key)).ok).toBe(true);
-		const read = capture(bob.doc, () => bob.reads.set(BOB, { upTo: aliceMessage.id, ts: 6 }));
+		const read = capture(bob.doc, () => bob.reads.set(BOB, { upTo: aliceMessage.id, ts: TS + 6 }));
 		expect(server.submit(BOB, read).ok).toBe(true);
 		expect(server.doc.getMap('reactions').has(key)).toBe(false);
 	});
@@ -95,20 +99,20 @@ describe('checkUpdate: honest changes', () => {
 		const { server, alice } = room();
 		const offline = message(ALICE, 'typo');
 		alice.messages.push([offline]);
-		alice.changes.set(offline.id, { text: 'fixed', ts: 3 });
-		alice.reactions.set(`${offline.id}|🎉|${ALICE}`, 4);
+		alice.changes.set(offline.id, { text: 'fixed', ts: TS + 3 });
+		alice.reactions.set(`${offline.id}|🎉|${ALICE}`, TS + 4);
 		alice.reactions.delete(`${offline.id}|🎉|${ALICE}`);
 		expect(server.submit(ALICE, syncStep2(alice, server)).ok).toBe(true);
-		expect(server.doc.getMap('changes').get(offline.id)).toEqual({ text: 'fixed', ts: 3 });
+		expect(server.doc.getMap('changes').get(offline.id)).toEqual({ text: 'fixed', ts: TS + 3 });
 	});
 
 	it("accepts a sync whose delete set repeats other users' earlier deletions", () => {
 		const { server, alice, bob, aliceMessage } = room();
 		const key = `${aliceMessage.id}|👍|${BOB}`;
-		expect(server.submitChange(bob, () => bob.reactions.set(key, 1)).ok).toBe(true);
+		expect(server.submitChange(bob, () => bob.reactions.set(key, TS + 1)).ok).toBe(true);
 		expect(server.submitChange(bob, () => bob.reactions.delete(key)).ok).toBe(true);
 		pull(alice, server);
-		alice.reads.set(ALICE, { upTo: aliceMessage.id, ts: 9 });
+		alice.reads.set(ALICE, { upTo: aliceMessage.id, ts: TS + 9 });
 		const update = syncStep2(alice, server);
 		expect(Y.decodeUpdate(update).ds.clients.has(bob.doc.clientID)).toBe(true);
 		expect(server.submit(ALICE, update)).toMatchObject({ ok: true, noop: false });
@@ -147,7 +151,9 @@ describe('checkUpdate: honest changes', () => {
 	it('does not change the doc it checks', () => {
 		const { server, bob, aliceMessage } = room();
 		const before = server.state();
-		const attack = capture(bob.doc, () => bob.changes.set(aliceMessage.id, { text: 'x', ts: 1 }));
+		const attack = capture(bob.doc, () =>
+			bob.changes.set(aliceMessage.id, { text: 'x', ts: TS + 1 })
+		);
 		checkUpdate(server.doc, { userId: BOB }, attack, LIMITS, server.owners);
 		checkUpdate(server.doc, { userId: BOB }, syncStep2(bob, server), LIMITS, server.owners);
 		expect(server.state()).toEqual(before);
@@ -234,7 +240,9 @@ describe('checkUpdate: rule 1 (roots, types, JSON only)', () => {
 
 	it('refuses an item whose left and right neighbours are in different roots', () => {
 		const { server, alice, aliceMessage } = room();
-		const readsUpdate = capture(alice.doc, () => alice.reads.set(ALICE, { upTo: 'x', ts: 1 }));
+		const readsUpdate = capture(alice.doc, () =>
+			alice.reads.set(ALICE, { upTo: aliceMessage.id, ts: TS + 1 })
+		);
 		expect(server.submit(ALICE, readsUpdate).ok).toBe(true);
 		const readItem = server.doc.getMap('reads')._map.get(ALICE);
 		const firstMessage = server.doc.getArray('messages')._start;
@@ -245,7 +253,7 @@ describe('checkUpdate: rule 1 (roots, types, JSON only)', () => {
 				clock: Y.getState(server.doc.store, alice.doc.clientID),
 				origin: readItem.id,
 				rightOrigin: firstMessage.id,
-				content: new Y.ContentAny([{ upTo: aliceMessage.id, ts: 2 }])
+				content: new Y.ContentAny([{ upTo: aliceMessage.id, ts: TS + 2 }])
 			})
 		]);
 		expectRefused(server.submit(ALICE, straddling), /rule 1: an item between two different places/);
@@ -306,10 +314,27 @@ describe('checkUpdate: rule 2 (message schema, author, unused id)', () => {
 		['a string ts', { ts: 'now' }],
 		[
 			'eleven files',
-			{ files: Array.from({ length: 11 }, () => ({ id: 'f', name: 'n', type: 't', size: 1 })) }
+			{
+				files: Array.from({ length: 11 }, () => ({
+					id: 'abcdefghijklmnopqrstuv23',
+					name: 'n',
+					type: 'text/plain',
+					size: 1
+				}))
+			}
 		],
-		['a negative file size', { files: [{ id: 'f', name: 'n', type: 't', size: -1 }] }],
-		['a file with an extra key', { files: [{ id: 'f', name: 'n', type: 't', size: 1, url: 'x' }] }],
+		[
+			'a negative file size',
+			{ files: [{ id: 'abcdefghijklmnopqrstuv23', name: 'n', type: 'text/plain', size: -1 }] }
+		],
+		[
+			'a file with an extra key',
+			{
+				files: [
+					{ id: 'abcdefghijklmnopqrstuv23', name: 'n', type: 'text/plain', size: 1, url: 'x' }
+				]
+			}
+		],
 		['a long file name', { files: [{ id: 'f', name: 'n'.repeat(256), type: 't', size: 1 }] }]
 	])('refuses a message with %s', (_name, override) => {
 		const { server, alice } = room();
@@ -350,11 +375,13 @@ describe('checkUpdate: rule 3 (messages are never deleted)', () => {
 describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 	it("refuses editing or tombstoning another user's message", () => {
 		const { server, bob, aliceMessage } = room();
-		const edit = capture(bob.doc, () => bob.changes.set(aliceMessage.id, { text: 'pwned', ts: 1 }));
+		const edit = capture(bob.doc, () =>
+			bob.changes.set(aliceMessage.id, { text: 'pwned', ts: TS + 1 })
+		);
 		expectRefused(server.submit(BOB, edit), /rule 4: only a message’s author/);
 		const again = freshReplica(BOB, server);
 		const remove = capture(again.doc, () =>
-			again.changes.set(aliceMessage.id, { deleted: true, ts: 1 })
+			again.changes.set(aliceMessage.id, { deleted: true, ts: TS + 1 })
 		);
 		expectRefused(server.submit(BOB, remove), /rule 4/);
 	});
@@ -363,7 +390,7 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 		const { server, alice } = room();
 		const ghost = message(ALICE).id;
 		expectRefused(
-			server.submitChange(alice, () => alice.changes.set(ghost, { text: 'x', ts: 1 })),
+			server.submitChange(alice, () => alice.changes.set(ghost, { text: 'x', ts: TS + 1 })),
 			/rule 4/
 		);
 	});
@@ -371,7 +398,7 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 	it("refuses removing another user's edit", () => {
 		const { server, alice, bob, aliceMessage } = room();
 		const edit = capture(alice.doc, () =>
-			alice.changes.set(aliceMessage.id, { text: 'v2', ts: 1 })
+			alice.changes.set(aliceMessage.id, { text: 'v2', ts: TS + 1 })
 		);
 		expect(server.submit(ALICE, edit).ok).toBe(true);
 		pull(bob, server);
@@ -385,10 +412,10 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 		const { server, alice, bob, bobMessage } = room();
 		const asAlice = `${bobMessage.id}|👍|${ALICE}`;
 		expectRefused(
-			server.submitChange(bob, () => bob.reactions.set(asAlice, 1)),
+			server.submitChange(bob, () => bob.reactions.set(asAlice, TS + 1)),
 			/rule 4/
 		);
-		expect(server.submitChange(alice, () => alice.reactions.set(asAlice, 1)).ok).toBe(true);
+		expect(server.submitChange(alice, () => alice.reactions.set(asAlice, TS + 1)).ok).toBe(true);
 		const again = freshReplica(BOB, server);
 		expectRefused(
 			server.submit(
@@ -397,7 +424,7 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 			),
 			/rule 4/
 		);
-		expect(server.doc.getMap('reactions').get(asAlice)).toBe(1);
+		expect(server.doc.getMap('reactions').get(asAlice)).toBe(TS + 1);
 	});
 
 	it.each([
@@ -407,7 +434,7 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 		['a key whose message is not a UUID', () => `nope|👍|${BOB}`]
 	])('refuses a reaction with %s', (_name, keyOf) => {
 		const { server, bob, aliceMessage } = room();
-		const update = capture(bob.doc, () => bob.reactions.set(keyOf(aliceMessage.id), 1));
+		const update = capture(bob.doc, () => bob.reactions.set(keyOf(aliceMessage.id), TS + 1));
 		expectRefused(server.submit(BOB, update), /rule 4/);
 	});
 
@@ -417,10 +444,10 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 		const cases: ((alice: Replica) => void)[] = [
 			(alice) => alice.reactions.set(key, 'yes'),
 			(alice) => alice.changes.set(aliceMessage.id, { text: 'x' }),
-			(alice) => alice.changes.set(aliceMessage.id, { deleted: false, ts: 1 }),
-			(alice) => alice.changes.set(aliceMessage.id, { text: 'x'.repeat(4001), ts: 1 }),
-			(alice) => alice.reads.set(ALICE, { upTo: 5, ts: 1 }),
-			(alice) => alice.reads.set(ALICE, { upTo: 'm', ts: 1, extra: 1 })
+			(alice) => alice.changes.set(aliceMessage.id, { deleted: false, ts: TS + 1 }),
+			(alice) => alice.changes.set(aliceMessage.id, { text: 'x'.repeat(4001), ts: TS + 1 }),
+			(alice) => alice.reads.set(ALICE, { upTo: 5, ts: TS + 1 }),
+			(alice) => alice.reads.set(ALICE, { upTo: 'm', ts: TS + 1, extra: 1 })
 		];
 		const reasons = cases.map((change) => {
 			const alice = freshReplica(ALICE, server);
@@ -432,7 +459,9 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 
 	it("refuses writing another user's read receipt", () => {
 		const { server, bob, aliceMessage } = room();
-		const forged = capture(bob.doc, () => bob.reads.set(ALICE, { upTo: aliceMessage.id, ts: 1 }));
+		const forged = capture(bob.doc, () =>
+			bob.reads.set(ALICE, { upTo: aliceMessage.id, ts: TS + 1 })
+		);
 		expectRefused(server.submit(BOB, forged), /rule 4: write only your own read receipt/);
 	});
 });
@@ -481,7 +510,7 @@ describe('checkUpdate: bad bytes and missing dependencies', () => {
 	it('refuses empty, overlapping or unsorted delete ranges', () => {
 		const { server, alice, aliceMessage } = room();
 		const key = `${aliceMessage.id}|👍|${ALICE}`;
-		expect(server.submitChange(alice, () => alice.reactions.set(key, 1)).ok).toBe(true);
+		expect(server.submitChange(alice, () => alice.reactions.set(key, TS + 1)).ok).toBe(true);
 		const client = alice.doc.clientID;
 		const reactionClock = Y.getState(server.doc.store, client) - 1;
 		const cases = [

@@ -1,3 +1,4 @@
+import { messageId } from '../support/messages';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
@@ -68,7 +69,8 @@ function deriveFromScratch(
 			edited: display.edited,
 			deleted: display.deleted,
 			reactions: display.deleted ? [] : (reactions.get(message.id) ?? []),
-			quote: message.replyTo === undefined ? null : quoteOf(message.replyTo, sources)
+			quote: message.replyTo === undefined ? null : quoteOf(message.replyTo, sources),
+			unreadable: false
 		};
 		if (message.author !== selfId) return { ...view, receipt: null };
 		const stored = deliveryOf(entry, delivery) === 'stored';
@@ -89,7 +91,7 @@ function random(seed: number): () => number {
 }
 
 function message(n: number, author: string, replyTo?: string): Record<string, unknown> {
-	const base = { id: `m${n}`, author, text: `message ${n}`, ts: 1_000 + n };
+	const base = { id: messageId(`m${n}`), author, text: `message ${n}`, ts: 1_000 + n };
 	return replyTo === undefined ? base : { ...base, replyTo };
 }
 
@@ -104,7 +106,11 @@ describe('MessageViews', () => {
 		room.messages.push([message(2, 'bob')]);
 		const second = views.derive(room, EMPTY_DELIVERY_STATE).views;
 
-		expect(second.map((view) => view.id)).toEqual(['m0', 'm1', 'm2']);
+		expect(second.map((view) => view.id)).toEqual([
+			messageId('m0'),
+			messageId('m1'),
+			messageId('m2')
+		]);
 		expect(second[0]).toBe(first[0]);
 		expect(second[1]).toBe(first[1]);
 	});
@@ -116,8 +122,8 @@ describe('MessageViews', () => {
 		const views = new MessageViews('alice');
 		const first = views.derive(room, EMPTY_DELIVERY_STATE).views;
 
-		room.reactions.set(reactionKey('m1', '👍', 'alice'), 5);
-		room.changes.set('m2', { text: 'edited', ts: 6 });
+		room.reactions.set(reactionKey(messageId('m1'), '👍', 'alice'), 5);
+		room.changes.set(messageId('m2'), { text: 'edited', ts: 6 });
 		const second = views.derive(room, EMPTY_DELIVERY_STATE).views;
 
 		expect(second[0]).toBe(first[0]);
@@ -137,38 +143,48 @@ describe('MessageViews', () => {
 
 		expect(views.derive(room, own, false)).toMatchObject({
 			pending: 1,
-			views: [{ id: 'm0', receipt: 'pending' }]
+			views: [{ id: messageId('m0'), receipt: 'pending' }]
 		});
 		const stored = withStoredClocks(own, new Map([[doc.clientID, 1]]));
 		expect(views.derive(room, stored, false)).toMatchObject({
 			pending: 0,
-			views: [{ id: 'm0', receipt: 'sent' }]
+			views: [{ id: messageId('m0'), receipt: 'sent' }]
 		});
 	});
 
-	it('skips stored values without the message schema', () => {
+	it('shows a placeholder in the place of each stored value without the message schema', () => {
 		const doc = new Y.Doc();
 		const room = roomTypesOf(doc);
 		room.messages.push([message(0, 'bob'), 'not a message', { id: 'x' }, message(1, 'bob')]);
-		const result = new MessageViews('alice').derive(room, EMPTY_DELIVERY_STATE);
-		expect(result.views.map((view) => view.id)).toEqual(['m0', 'm1']);
+		room.reads.set('bob', { upTo: messageId('m1'), ts: 5 });
+		const views = new MessageViews('alice');
+		const result = views.derive(room, EMPTY_DELIVERY_STATE);
+		expect(result.views.map((view) => view.unreadable)).toEqual([false, true, true, false]);
+		expect(result.views[0]?.id).toBe(messageId('m0'));
+		expect(result.views[3]?.id).toBe(messageId('m1'));
+		expect(result.views[1]).toMatchObject({ author: '', text: '', reactions: [], quote: null });
+		// Placeholder ids are unique and stable from one derivation to the next.
+		expect(new Set(result.views.map((view) => view.id)).size).toBe(4);
+		const again = views.derive(room, EMPTY_DELIVERY_STATE);
+		expect(again.views[1]).toBe(result.views[1]);
+		expect(again.views[2]).toBe(result.views[2]);
 	});
 
 	it('puts sealed messages before the head’s, with the head’s changes, reactions and read marks', () => {
 		const doc = new Y.Doc();
 		const room = roomTypesOf(doc);
 		const chat = (n: number, author: string): ChatMessage => ({
-			id: `m${n}`,
+			id: messageId(`m${n}`),
 			author,
 			text: `message ${n}`,
 			ts: 1_000 + n
 		});
 		const older = [chat(0, 'alice'), chat(1, 'bob'), chat(2, 'alice')];
-		room.messages.push([message(3, 'bob', 'm1'), message(4, 'alice')]);
-		room.changes.set('m1', { text: 'edited after the seal', ts: 9 });
-		room.changes.set('m2', { deleted: true, ts: 9 });
-		room.reactions.set(reactionKey('m0', '🎉', 'bob'), 9);
-		room.reads.set('bob', { upTo: 'm0', ts: 9 });
+		room.messages.push([message(3, 'bob', messageId('m1')), message(4, 'alice')]);
+		room.changes.set(messageId('m1'), { text: 'edited after the seal', ts: 9 });
+		room.changes.set(messageId('m2'), { deleted: true, ts: 9 });
+		room.reactions.set(reactionKey(messageId('m0'), '🎉', 'bob'), 9);
+		room.reads.set('bob', { upTo: messageId('m0'), ts: 9 });
 		const own = withOwnClient(EMPTY_DELIVERY_STATE, doc.clientID);
 		const views = new MessageViews('alice');
 
@@ -177,15 +193,24 @@ describe('MessageViews', () => {
 		expect(result.older).toBe(3);
 		expect(result.pending).toBe(1);
 		expect(result.views).toMatchObject([
-			{ id: 'm0', receipt: 'read', reactions: [{ emoji: '🎉', count: 1 }] },
-			{ id: 'm1', text: 'edited after the seal', edited: true, receipt: null },
-			{ id: 'm2', deleted: true, receipt: 'sent' },
-			{ id: 'm3', quote: { kind: 'found', id: 'm1', excerpt: 'edited after the seal' } },
-			{ id: 'm4', receipt: 'pending' }
+			{ id: messageId('m0'), receipt: 'read', reactions: [{ emoji: '🎉', count: 1 }] },
+			{ id: messageId('m1'), text: 'edited after the seal', edited: true, receipt: null },
+			{ id: messageId('m2'), deleted: true, receipt: 'sent' },
+			{
+				id: messageId('m3'),
+				quote: { kind: 'found', id: messageId('m1'), excerpt: 'edited after the seal' }
+			},
+			{ id: messageId('m4'), receipt: 'pending' }
 		]);
 		// The same sealed values keep their views; an id the head holds too shows once.
 		const again = views.derive(room, own, false, [...older, chat(4, 'alice')]);
-		expect(again.views.map((view) => view.id)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+		expect(again.views.map((view) => view.id)).toEqual([
+			messageId('m0'),
+			messageId('m1'),
+			messageId('m2'),
+			messageId('m3'),
+			messageId('m4')
+		]);
 		expect(again.views[0]).toBe(result.views[0]);
 		expect(again.older).toBe(3);
 	});

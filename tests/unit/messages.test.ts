@@ -1,17 +1,24 @@
+import { messageId } from '../support/messages';
 import { describe, expect, it } from 'vitest';
 import { checkDraft, newMessage, parseMessage, shortId } from '../../src/lib/client/messages';
 
 describe('parseMessage', () => {
 	it('accepts a message with the schema of the room document', () => {
-		const value = { id: 'm1', author: 'u1', text: 'hi', ts: 5 };
+		const value = { id: messageId('m1'), author: 'u1', text: 'hi', ts: 5 };
 		expect(parseMessage(value)).toEqual(value);
 	});
 
 	it('keeps replyTo and well-formed files', () => {
-		const file = { id: 'f1', name: 'a.png', type: 'image/png', size: 3 };
-		expect(
-			parseMessage({ id: 'm', author: 'u', text: '', ts: 1, replyTo: 'm0', files: [file, 7] })
-		).toEqual({ id: 'm', author: 'u', text: '', ts: 1, replyTo: 'm0', files: [file] });
+		const file = { id: 'ffffffffffffffffffffff22', name: 'a.png', type: 'image/png', size: 3 };
+		const value = { id: messageId('m'), author: 'u', text: '', ts: 1, replyTo: messageId('m0') };
+		expect(parseMessage({ ...value, files: [file] })).toEqual({ ...value, files: [file] });
+	});
+
+	it('refuses a whole message when one of its files is malformed (shown as a placeholder)', () => {
+		const file = { id: 'ffffffffffffffffffffff22', name: 'a.png', type: 'image/png', size: 3 };
+		const value = { id: messageId('m'), author: 'u', text: '', ts: 1 };
+		expect(parseMessage({ ...value, files: [file, 7] })).toBeNull();
+		expect(parseMessage({ ...value, files: [{ ...file, id: '../../../logout' }] })).toBeNull();
 	});
 
 	it('refuses values without the required fields or with wrong types', () => {

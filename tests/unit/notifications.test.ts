@@ -74,6 +74,11 @@ describe('notificationFor', () => {
 		});
 	});
 
+	it('raises none for a placeholder of a value that cannot be shown', () => {
+		const placeholder = { author: '', text: '', deleted: false, unreadable: true };
+		expect(notificationFor(placeholder, context)).toBeNull();
+	});
+
 	it('a mention gets through a muted room and says so', () => {
 		const muted = { ...context, muted: true };
 		expect(notificationFor({ author: 'u1', text: 'hello', deleted: false }, muted)).toBeNull();

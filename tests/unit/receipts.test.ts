@@ -1,3 +1,4 @@
+import { messageId } from '../support/messages';
 import { describe, expect, it } from 'vitest';
 import {
 	firstUnreadIndex,
@@ -9,11 +10,11 @@ import {
 } from '../../src/lib/client/receipts';
 
 const log = [
-	{ id: 'm1', author: 'alice' },
-	{ id: 'm2', author: 'bob' },
-	{ id: 'm3', author: 'alice' },
-	{ id: 'm4', author: 'bob' },
-	{ id: 'm5', author: 'bob' }
+	{ id: messageId('m1'), author: 'alice' },
+	{ id: messageId('m2'), author: 'bob' },
+	{ id: messageId('m3'), author: 'alice' },
+	{ id: messageId('m4'), author: 'bob' },
+	{ id: messageId('m5'), author: 'bob' }
 ];
 const positionOf = new Map(log.map((m, i) => [m.id, i]));
 const mark = (upTo: string): ReadMark => ({ upTo, ts: 1 });
@@ -21,12 +22,12 @@ const mark = (upTo: string): ReadMark => ({ upTo, ts: 1 });
 describe('read receipts', () => {
 	it('take the furthest mark of the other members and ignore the reader’s own', () => {
 		const marks: Array<[string, ReadMark]> = [
-			['alice', mark('m5')],
-			['bob', mark('m2')],
-			['carol', mark('m3')]
+			['alice', mark(messageId('m5'))],
+			['bob', mark(messageId('m2'))],
+			['carol', mark(messageId('m3'))]
 		];
 		expect(othersReadUpTo(marks, positionOf, 'alice')).toBe(2);
-		expect(othersReadUpTo([['alice', mark('m5')]], positionOf, 'alice')).toBe(-1);
+		expect(othersReadUpTo([['alice', mark(messageId('m5'))]], positionOf, 'alice')).toBe(-1);
 	});
 
 	it('treat a mark on a message not in this replica as nothing read', () => {
@@ -41,19 +42,22 @@ describe('read receipts', () => {
 	});
 
 	it('parse only { upTo: string, ts: number }', () => {
-		expect(parseReadMark({ upTo: 'm1', ts: 5 })).toEqual({ upTo: 'm1', ts: 5 });
+		expect(parseReadMark({ upTo: messageId('m1'), ts: 5 })).toEqual({
+			upTo: messageId('m1'),
+			ts: 5
+		});
 		expect(parseReadMark({ upTo: 1, ts: 5 })).toBeNull();
-		expect(parseReadMark('m1')).toBeNull();
+		expect(parseReadMark(messageId('m1'))).toBeNull();
 		expect(parseReadMark(null)).toBeNull();
 	});
 });
 
 describe('unread messages', () => {
 	it('are the others’ messages after the reader’s mark', () => {
-		expect(unreadCount(log, 'm2', 'alice')).toBe(2);
-		expect(firstUnreadIndex(log, 'm2', 'alice')).toBe(3);
-		expect(unreadCount(log, 'm5', 'alice')).toBe(0);
-		expect(firstUnreadIndex(log, 'm5', 'alice')).toBe(-1);
+		expect(unreadCount(log, messageId('m2'), 'alice')).toBe(2);
+		expect(firstUnreadIndex(log, messageId('m2'), 'alice')).toBe(3);
+		expect(unreadCount(log, messageId('m5'), 'alice')).toBe(0);
+		expect(firstUnreadIndex(log, messageId('m5'), 'alice')).toBe(-1);
 	});
 
 	it('are all the others’ messages when the reader never marked any', () => {
@@ -70,6 +74,6 @@ describe('unread messages', () => {
 		expect(unreadCount(log, 'sealed', 'alice', true)).toBe(3);
 		expect(firstUnreadIndex(log, 'sealed', 'alice', true)).toBe(1);
 		// A mark the messages hold counts as before.
-		expect(unreadCount(log, 'm2', 'alice', true)).toBe(2);
+		expect(unreadCount(log, messageId('m2'), 'alice', true)).toBe(2);
 	});
 });

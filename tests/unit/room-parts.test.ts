@@ -366,6 +366,18 @@ describe('RoomCommands', () => {
 		expect(doc.getMap('reactions').size).toBe(0);
 	});
 
+	it('marks the last readable message read, past a placeholder, and reacts to no placeholder', () => {
+		const { doc, commands, views } = commandsFor();
+		const sent = commands.send('readable');
+		doc.getArray('messages').push([{ id: '/x', ts: 1e300 }]);
+		const placeholder = views().at(-1);
+		expect(placeholder?.unreadable).toBe(true);
+		commands.markRead(() => true);
+		expect(doc.getMap('reads').get('u1')).toMatchObject({ upTo: sent.ok && sent.id });
+		commands.toggleReaction(placeholder?.id ?? '', '👍');
+		expect(doc.getMap('reactions').size).toBe(0);
+	});
+
 	it('writes the read mark at most once per interval, asking again at its end', () => {
 		vi.useFakeTimers();
 		try {

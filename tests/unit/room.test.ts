@@ -89,7 +89,7 @@ class FakeClient {
 	/** Writes a message locally and sends the resulting update; returns the update. */
 	sendMessage(text: string, author = this.userId): Uint8Array {
 		const before = Y.encodeStateVector(this.doc);
-		this.doc.getArray('messages').push([{ id: crypto.randomUUID(), author, text, ts: 1 }]);
+		this.doc.getArray('messages').push([{ id: crypto.randomUUID(), author, text, ts: Date.now() }]);
 		const update = Y.encodeStateAsUpdate(this.doc, before);
 		this.connection.receive(encodeUpdate(update));
 		return update;
@@ -244,7 +244,9 @@ describe('room hub', () => {
 		for (let i = 0; i < 3; i++) {
 			// A fresh doc each time: every forgery is new to the server.
 			const doc = new Y.Doc();
-			doc.getArray('messages').push([{ id: crypto.randomUUID(), author: 'bob', text: 'x', ts: 1 }]);
+			doc
+				.getArray('messages')
+				.push([{ id: crypto.randomUUID(), author: 'bob', text: 'x', ts: Date.now() }]);
 			alice.connection.receive(encodeUpdate(Y.encodeStateAsUpdate(doc)));
 		}
 		expect(alice.socket.of('permission-denied')).toHaveLength(3);
@@ -361,6 +363,7 @@ describe('room hub', () => {
 		const real = new SqliteStore(db);
 		let failures = 1;
 		const flaky: Store = {
+			roomFile: (id, fileId) => real.roomFile(id, fileId),
 			loadRoom: (id) => real.loadRoom(id),
 			append: (batch) => {
 				if (failures-- > 0) throw new Error('disk I/O error');
@@ -433,7 +436,7 @@ describe('room hub with a bus', () => {
 		const carolDoc = new Y.Doc();
 		carolDoc
 			.getArray('messages')
-			.push([{ id: crypto.randomUUID(), author: 'carol', text: 'missed', ts: 1 }]);
+			.push([{ id: crypto.randomUUID(), author: 'carol', text: 'missed', ts: Date.now() }]);
 		new SqliteStore(db).append([{ roomId, data: Y.encodeStateAsUpdate(carolDoc) }]);
 
 		alice.sendMessage('third');
@@ -463,7 +466,7 @@ describe('room hub with a bus', () => {
 		const doc = new Y.Doc();
 		doc
 			.getArray('messages')
-			.push([{ id: crypto.randomUUID(), author: 'carol', text: 'quiet', ts: 1 }]);
+			.push([{ id: crypto.randomUUID(), author: 'carol', text: 'quiet', ts: Date.now() }]);
 		new SqliteStore(db).append([{ roomId, data: Y.encodeStateAsUpdate(doc) }]);
 		busTwo.resync();
 		expect(bob.receivedTexts()).toEqual(['quiet']);
@@ -485,7 +488,7 @@ describe('room hub edge cases', () => {
 		// tabs share it locally) and writes after it, so tab two's updates name it as origin.
 		tabOne.doc
 			.getArray('messages')
-			.push([{ id: crypto.randomUUID(), author: 'alice', text: 'unsent', ts: 1 }]);
+			.push([{ id: crypto.randomUUID(), author: 'alice', text: 'unsent', ts: Date.now() }]);
 		Y.applyUpdate(tabTwo.doc, Y.encodeStateAsUpdate(tabOne.doc));
 		tabTwo.socket.received.length = 0;
 		for (const text of ['a', 'b', 'c']) tabTwo.sendMessage(text);
@@ -519,7 +522,7 @@ describe('room hub edge cases', () => {
 		const ahead = new Y.Doc();
 		ahead
 			.getArray('messages')
-			.push([{ id: crypto.randomUUID(), author: 'alice', text: 'unsent', ts: 1 }]);
+			.push([{ id: crypto.randomUUID(), author: 'alice', text: 'unsent', ts: Date.now() }]);
 		Y.applyUpdate(alice.doc, Y.encodeStateAsUpdate(ahead));
 		bob.sendMessage('pending');
 		alice.socket.received.length = 0;
@@ -657,7 +660,10 @@ describe('sealing the head', () => {
 		alice.sendMessage('b');
 		await nextTurn();
 		const firstId = alice.doc.getArray<{ id: string }>('messages').get(0).id;
-		alice.sendChange((doc) => doc.getMap('changes').set(firstId, { text: 'a, edited', ts: 2 }));
+		const editTs = Date.now();
+		alice.sendChange((doc) =>
+			doc.getMap('changes').set(firstId, { text: 'a, edited', ts: editTs })
+		);
 		await nextTurn();
 		expect(history().epoch).toBe(0);
 		expect(alice.socket.closed).toBeNull();
@@ -678,7 +684,7 @@ describe('sealing the head', () => {
 		expect(two.rooms.get(roomId)?.epoch).toBe(1);
 		const head = syncedDoc(carol);
 		expect(head.getArray('messages').length).toBe(0);
-		expect(head.getMap('changes').get(firstId)).toEqual({ text: 'a, edited', ts: 2 });
+		expect(head.getMap('changes').get(firstId)).toEqual({ text: 'a, edited', ts: editTs });
 
 		// A stock client (no epoch) re-sending the sealed epoch is refused: the ids are used.
 		const stock = new FakeClient(one, roomId, 'alice');

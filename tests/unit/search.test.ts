@@ -1,3 +1,4 @@
+import { messageId } from '../support/messages';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -160,11 +161,11 @@ describe('the search indexer on real Yjs updates', () => {
 	it('indexes pushed messages and finds them by word prefix, newest first', () => {
 		const { doc, take } = roomDoc();
 		const messages = doc.getArray('messages');
-		messages.push([{ id: 'm1', author: 'alice', text: 'Tomatoes need sun', ts: 1 }]);
-		messages.push([{ id: 'm2', author: 'alice', text: 'More tomatoes please', ts: 2 }]);
+		messages.push([{ id: messageId('m1'), author: 'alice', text: 'Tomatoes need sun', ts: 1 }]);
+		messages.push([{ id: messageId('m2'), author: 'alice', text: 'More tomatoes please', ts: 2 }]);
 		expect(commit(roomId, take())).toEqual({ messages: 2, changes: 0 });
 		const results = searchMessages(db, 'alice', searchTerms('tomat'));
-		expect(results.map((result) => result.messageId)).toEqual(['m2', 'm1']);
+		expect(results.map((result) => result.messageId)).toEqual([messageId('m2'), messageId('m1')]);
 		expect(results[0]).toMatchObject({
 			roomId,
 			roomName: 'Garden',
@@ -175,14 +176,16 @@ describe('the search indexer on real Yjs updates', () => {
 
 	it('applies edits, including a second edit whose update names only its origin', () => {
 		const { doc, take } = roomDoc();
-		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'first draft', ts: 1 }]);
+		doc
+			.getArray('messages')
+			.push([{ id: messageId('m1'), author: 'alice', text: 'first draft', ts: 1 }]);
 		commit(roomId, take());
 		const changes = doc.getMap('changes');
-		changes.set('m1', { text: 'second draft', ts: 2 });
+		changes.set(messageId('m1'), { text: 'second draft', ts: 2 });
 		commit(roomId, take());
 		expect(search('alice', 'second')).toEqual(['second draft']);
 
-		changes.set('m1', { text: 'final version', ts: 3 });
+		changes.set(messageId('m1'), { text: 'final version', ts: 3 });
 		const [update] = take();
 		// The item has an origin (the first edit) and no parent or key in the update.
 		const item = Y.decodeUpdate(update!).structs[0] as Y.Item;
@@ -195,9 +198,9 @@ describe('the search indexer on real Yjs updates', () => {
 
 	it('places edits whose origin is later in the same batch', () => {
 		const { doc, take } = roomDoc();
-		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'one', ts: 1 }]);
-		doc.getMap('changes').set('m1', { text: 'two', ts: 2 });
-		doc.getMap('changes').set('m1', { text: 'three', ts: 3 });
+		doc.getArray('messages').push([{ id: messageId('m1'), author: 'alice', text: 'one', ts: 1 }]);
+		doc.getMap('changes').set(messageId('m1'), { text: 'two', ts: 2 });
+		doc.getMap('changes').set(messageId('m1'), { text: 'three', ts: 3 });
 		const updates = take().reverse();
 		commit(roomId, updates);
 		expect(search('alice', 'three')).toEqual(['three']);
@@ -205,18 +208,22 @@ describe('the search indexer on real Yjs updates', () => {
 
 	it('drops a deleted message from the results for good', () => {
 		const { doc, take } = roomDoc();
-		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'secret plan', ts: 1 }]);
-		doc.getMap('changes').set('m1', { deleted: true, ts: 2 });
+		doc
+			.getArray('messages')
+			.push([{ id: messageId('m1'), author: 'alice', text: 'secret plan', ts: 1 }]);
+		doc.getMap('changes').set(messageId('m1'), { deleted: true, ts: 2 });
 		commit(roomId, take());
 		expect(search('alice', 'secret')).toEqual([]);
-		doc.getMap('changes').set('m1', { text: 'secret again', ts: 3 });
+		doc.getMap('changes').set(messageId('m1'), { text: 'secret again', ts: 3 });
 		commit(roomId, take());
 		expect(search('alice', 'secret')).toEqual([]);
 	});
 
 	it('only finds messages in rooms the user belongs to, and stops after removal', () => {
 		const { doc, take } = roomDoc();
-		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'members only', ts: 1 }]);
+		doc
+			.getArray('messages')
+			.push([{ id: messageId('m1'), author: 'alice', text: 'members only', ts: 1 }]);
 		commit(roomId, take());
 		expect(search('bob', 'members')).toEqual([]);
 		db.prepare(
@@ -230,11 +237,11 @@ describe('the search indexer on real Yjs updates', () => {
 	it('rebuilds a room from its full document, and later edits still find their message', () => {
 		const { doc, take } = roomDoc();
 		doc.getArray('messages').push([
-			{ id: 'm1', author: 'alice', text: 'apples', ts: 1 },
-			{ id: 'm2', author: 'bob', text: 'pears', ts: 2 }
+			{ id: messageId('m1'), author: 'alice', text: 'apples', ts: 1 },
+			{ id: messageId('m2'), author: 'bob', text: 'pears', ts: 2 }
 		]);
-		doc.getMap('changes').set('m1', { text: 'green apples', ts: 3 });
-		doc.getMap('changes').set('m2', { deleted: true, ts: 4 });
+		doc.getMap('changes').set(messageId('m1'), { text: 'green apples', ts: 3 });
+		doc.getMap('changes').set(messageId('m2'), { deleted: true, ts: 4 });
 		take();
 		expect(indexer.isRoomIndexed(roomId)).toBe(false);
 		indexer.reindexRoom(roomId, doc);
@@ -242,25 +249,25 @@ describe('the search indexer on real Yjs updates', () => {
 		expect(search('alice', 'apples')).toEqual(['green apples']);
 		expect(search('alice', 'pears')).toEqual([]);
 
-		doc.getMap('changes').set('m1', { text: 'red apples', ts: 5 });
+		doc.getMap('changes').set(messageId('m1'), { text: 'red apples', ts: 5 });
 		commit(roomId, take());
 		expect(search('alice', 'apples')).toEqual(['red apples']);
 	});
 
 	it('indexes a fresh client’s full state, sent as one update', () => {
 		const { doc } = roomDoc();
-		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'hello', ts: 1 }]);
-		doc.getMap('changes').set('m1', { text: 'hello there', ts: 2 });
-		doc.getMap('changes').set('m1', { text: 'hello everyone', ts: 3 });
+		doc.getArray('messages').push([{ id: messageId('m1'), author: 'alice', text: 'hello', ts: 1 }]);
+		doc.getMap('changes').set(messageId('m1'), { text: 'hello there', ts: 2 });
+		doc.getMap('changes').set(messageId('m1'), { text: 'hello everyone', ts: 3 });
 		commit(roomId, [Y.encodeStateAsUpdate(doc)]);
 		expect(search('alice', 'hello')).toEqual(['hello everyone']);
 	});
 
 	it('ignores values without the message shape and values in other roots', () => {
 		const { doc, take } = roomDoc();
-		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'real', ts: 1 }]);
-		doc.getMap('reads').set('alice', { upTo: 'm1', ts: 2 });
-		doc.getMap('reads').set('alice', { upTo: 'm1', ts: 3 });
+		doc.getArray('messages').push([{ id: messageId('m1'), author: 'alice', text: 'real', ts: 1 }]);
+		doc.getMap('reads').set('alice', { upTo: messageId('m1'), ts: 2 });
+		doc.getMap('reads').set('alice', { upTo: messageId('m1'), ts: 3 });
 		doc.getMap('reactions').set('m1|👍|alice', 4);
 		expect(commit(roomId, take())).toEqual({ messages: 1, changes: 0 });
 	});
@@ -269,7 +276,7 @@ describe('the search indexer on real Yjs updates', () => {
 		const failures: unknown[] = [];
 		const failing = createSearchIndexer(db, { onError: (error) => failures.push(error) });
 		const { doc, take } = roomDoc();
-		doc.getArray('messages').push([{ id: 'm1', author: 'alice', text: 'x', ts: 1 }]);
+		doc.getArray('messages').push([{ id: messageId('m1'), author: 'alice', text: 'x', ts: 1 }]);
 		// An unknown room breaks the foreign key: the whole batch is rolled back and reported.
 		expect(failing.indexCommitted(take().map((data) => ({ roomId: 'nope', data })))).toEqual({
 			messages: 0,

@@ -1,3 +1,4 @@
+import { messageId } from '../support/messages';
 import { describe, expect, it } from 'vitest';
 import {
 	nextOlder,
@@ -47,7 +48,7 @@ describe('sealed history segments', () => {
 			n: 2,
 			epoch: 1,
 			messages: [
-				{ id: 'a', author: 'u', text: 'hi', ts: 1, replyTo: 'z' },
+				{ id: messageId('a'), author: 'u', text: 'hi', ts: 1, replyTo: messageId('z') },
 				{ id: 'b', author: 'u' },
 				'junk'
 			]
@@ -55,7 +56,7 @@ describe('sealed history segments', () => {
 		expect(segment).toEqual({
 			n: 2,
 			epoch: 1,
-			messages: [{ id: 'a', author: 'u', text: 'hi', ts: 1, replyTo: 'z' }]
+			messages: [{ id: messageId('a'), author: 'u', text: 'hi', ts: 1, replyTo: messageId('z') }]
 		});
 		expect(parseSegment({ n: -1, epoch: 0, messages: [] })).toBeNull();
 		expect(parseSegment({ n: 1, epoch: 0 })).toBeNull();

@@ -12,6 +12,8 @@ interface Incoming {
 	readonly author: string;
 	readonly text: string;
 	readonly deleted: boolean;
+	/** A placeholder for a value without the message schema: never notified. */
+	readonly unreadable?: boolean;
 }
 
 export interface RoomAlertsOptions {

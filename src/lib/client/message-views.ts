@@ -10,6 +10,7 @@
  * the head's, and get the head's `changes`, `reactions` and read marks like its own messages.
  */
 import type * as Y from 'yjs';
+import { ROOT } from '../protocol/schema';
 import { deliveryOf, type DeliveryState } from './delivery';
 import { displayedText, parseChange, parseMessage, type ChatMessage } from './messages';
 import { othersReadUpTo, parseReadMark, receiptOf, type ReadMark, type Receipt } from './receipts';
@@ -17,6 +18,12 @@ import { summarizeReactions, type ReactionSummary } from './reactions';
 import { quoteOf, type QuotedSource, type ReplyQuote } from './replies';
 
 export interface MessageView extends ChatMessage {
+	/**
+	 * A stored value without the message schema (src/lib/protocol/schema.ts): shown as the
+	 * placeholder "Message can't be shown" in its place. Its `id` is local (not a message id,
+	 * never written anywhere), its author empty and nothing may be done with it.
+	 */
+	readonly unreadable: boolean;
 	/** Pending, sent or read, for the user's own messages; null for everyone else's. */
 	readonly receipt: Receipt | null;
 	/** `text` is the latest edit's; true when there was one. */
@@ -37,13 +44,13 @@ export interface RoomTypes {
 	readonly reactions: Y.Map<unknown>;
 }
 
-/** The room document's four roots (the schema in docs/design.md, "The room document"). */
+/** The room document's four roots (src/lib/protocol/schema.ts, docs/design.md "The room document"). */
 export function roomTypesOf(doc: Y.Doc): RoomTypes {
 	return {
-		messages: doc.getArray('messages'),
-		reads: doc.getMap('reads'),
-		changes: doc.getMap('changes'),
-		reactions: doc.getMap('reactions')
+		messages: doc.getArray(ROOT.messages),
+		reads: doc.getMap(ROOT.reads),
+		changes: doc.getMap(ROOT.changes),
+		reactions: doc.getMap(ROOT.reactions)
 	};
 }
 
@@ -55,9 +62,12 @@ export interface DerivedMessages {
 	readonly older: number;
 }
 
-/** One stored message, parsed once: where it sits in the document and its last view. */
+/**
+ * One stored value, parsed once: where it sits in the document and its last view. `message` is
+ * null for a value without the schema (its view is the placeholder).
+ */
 interface Entry {
-	readonly message: ChatMessage;
+	readonly message: ChatMessage | null;
 	/** The id of the struct holding the value (see delivery.ts); SEALED for a segment's message. */
 	readonly client: number;
 	readonly clock: number;
@@ -72,6 +82,24 @@ const NO_OLDER: readonly ChatMessage[] = Object.freeze([]);
 /** Shared, so that "no reactions" compares equal from one derivation to the next. */
 const NO_REACTIONS: readonly ReactionSummary[] = Object.freeze([]);
 
+/** The placeholder's local id: `#message-` anchors and list keys need one, unique per place. */
+export const UNREADABLE_ID_PREFIX = 'unreadable-';
+
+function placeholderView(client: number, clock: number): MessageView {
+	return {
+		id: `${UNREADABLE_ID_PREFIX}${client}-${clock}`,
+		author: '',
+		text: '',
+		ts: 0,
+		unreadable: true,
+		receipt: null,
+		edited: false,
+		deleted: false,
+		reactions: NO_REACTIONS,
+		quote: null
+	};
+}
+
 function sameQuote(a: ReplyQuote | null, b: ReplyQuote | null): boolean {
 	if (a === b) return true;
 	if (a === null || b === null || a.kind !== b.kind || a.id !== b.id) return false;
@@ -82,8 +110,10 @@ function sameQuote(a: ReplyQuote | null, b: ReplyQuote | null): boolean {
 
 export class MessageViews {
 	readonly #selfId: string;
-	/** Parsed stored values; null for a value without the message schema. */
-	readonly #entries = new WeakMap<object, Entry | null>();
+	/** Parsed stored values (objects), by the value object Yjs keeps for its item's life. */
+	readonly #entries = new WeakMap<object, Entry>();
+	/** Entries of stored values that are not objects (no WeakMap key), by place. */
+	readonly #primitives = new Map<string, Entry>();
 	/** The entries of the last derivation in array order, and each message id's position. */
 	#order: readonly Entry[] = [];
 	#positions = new Map<string, number>();
@@ -141,6 +171,10 @@ export class MessageViews {
 		let pending = 0;
 		const views = order.map((entry, index): MessageView => {
 			const { message } = entry;
+			if (message === null) {
+				entry.view ??= placeholderView(entry.client, entry.clock);
+				return entry.view;
+			}
 			const display = displayOf(message);
 			const text = display?.text ?? message.text;
 			const edited = display?.edited ?? false;
@@ -164,7 +198,16 @@ export class MessageViews {
 			) {
 				return last;
 			}
-			const view = { ...message, text, edited, deleted, reactions: chips, quote, receipt };
+			const view = {
+				...message,
+				text,
+				edited,
+				deleted,
+				reactions: chips,
+				quote,
+				receipt,
+				unreadable: false
+			};
 			entry.view = view;
 			return view;
 		});
@@ -172,8 +215,9 @@ export class MessageViews {
 	}
 
 	/**
-	 * Every live message of the array in order. Yjs keeps several consecutive values of one
-	 * client in one item; value i of an item has clock item.clock + i.
+	 * Every live value of the array in order, a value without the schema included (it keeps its
+	 * place as a placeholder). Yjs keeps several consecutive values of one client in one item;
+	 * value i of an item has clock item.clock + i.
 	 */
 	#readEntries(array: Y.Array<unknown>): Entry[] {
 		const order: Entry[] = [];
@@ -181,22 +225,22 @@ export class MessageViews {
 			if (item.deleted || !item.countable) continue;
 			const values: unknown[] = item.content.getContent();
 			for (let i = 0; i < values.length; i++) {
-				const value = values[i];
-				// Not an object: parseMessage refuses it, and a WeakMap cannot hold it.
-				if (typeof value !== 'object' || value === null) continue;
-				let entry = this.#entries.get(value);
-				if (entry === undefined) {
-					const message = parseMessage(value);
-					entry =
-						message === null
-							? null
-							: { message, client: item.id.client, clock: item.id.clock + i, view: null };
-					this.#entries.set(value, entry);
-				}
-				if (entry !== null) order.push(entry);
+				order.push(this.#entryOf(values[i], item.id.client, item.id.clock + i));
 			}
 		}
 		return order;
+	}
+
+	#entryOf(value: unknown, client: number, clock: number): Entry {
+		const isObject = typeof value === 'object' && value !== null;
+		const place = `${client}:${clock}`;
+		let entry = isObject ? this.#entries.get(value) : this.#primitives.get(place);
+		if (entry === undefined) {
+			entry = { message: parseMessage(value), client, clock, view: null };
+			if (isObject) this.#entries.set(value, entry);
+			else this.#primitives.set(place, entry);
+		}
+		return entry;
 	}
 
 	/**
@@ -204,7 +248,7 @@ export class MessageViews {
 	 * never lets one in twice, but the log is keyed by id).
 	 */
 	#olderEntries(older: readonly ChatMessage[], head: readonly Entry[]): Entry[] {
-		const headIds = new Set(head.map((entry) => entry.message.id));
+		const headIds = new Set(head.flatMap((entry) => (entry.message ? [entry.message.id] : [])));
 		const entries: Entry[] = [];
 		for (const message of older) {
 			if (headIds.has(message.id)) continue;
@@ -231,7 +275,8 @@ export class MessageViews {
 		// A duplicated id (a hand-made replica) resolves to its last copy, like positionsOf.
 		for (let i = appended ? previous.length : 0; i < order.length; i++) {
 			const entry = order[i];
-			if (entry) positions.set(entry.message.id, i);
+			// A placeholder has no message id: a read mark or a reply cannot point at it.
+			if (entry?.message) positions.set(entry.message.id, i);
 		}
 		this.#order = order;
 		return positions;

@@ -3,52 +3,27 @@
  * from a replica that any member's client may have written, and the checks on a draft.
  */
 
-export interface FileRef {
-	readonly id: string;
-	readonly name: string;
-	readonly type: string;
-	readonly size: number;
-}
+import {
+	READER_LIMITS,
+	parseChange as parseChangeValue,
+	parseMessage as parseMessageValue,
+	type ChatMessage,
+	type MessageChange
+} from '../protocol/schema';
 
-export interface ChatMessage {
-	readonly id: string;
-	readonly author: string;
-	readonly text: string;
-	readonly ts: number;
-	readonly replyTo?: string;
-	readonly files?: readonly FileRef[];
-}
+export type { ChatMessage, FileRef, MessageChange } from '../protocol/schema';
 
 /** The longest message text the server accepts by default (MAX_MESSAGE_CHARS). */
 export const DEFAULT_MAX_MESSAGE_CHARS = 4000;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function parseFile(value: unknown): FileRef | null {
-	if (!isRecord(value)) return null;
-	const { id, name, type, size } = value;
-	if (typeof id !== 'string' || typeof name !== 'string') return null;
-	if (typeof type !== 'string' || typeof size !== 'number') return null;
-	return { id, name, type, size };
-}
-
 /**
- * A message as the UI may show it, or null for a value that does not have the schema.
- * The server's gate refuses such values, but a replica from before a rule existed may hold one.
+ * A message as the UI may show it, or null for a value that does not have the schema
+ * (src/lib/protocol/schema.ts). The gate refuses such values, but a replica from before a rule
+ * existed, or written through an older server, may hold one.
  */
 export function parseMessage(value: unknown): ChatMessage | null {
-	if (!isRecord(value)) return null;
-	const { id, author, text, ts, replyTo, files } = value;
-	if (typeof id !== 'string' || typeof author !== 'string') return null;
-	if (typeof text !== 'string' || typeof ts !== 'number' || !Number.isFinite(ts)) return null;
-	const message: { -readonly [K in keyof ChatMessage]: ChatMessage[K] } = { id, author, text, ts };
-	if (typeof replyTo === 'string') message.replyTo = replyTo;
-	if (Array.isArray(files)) {
-		message.files = files.map(parseFile).filter((file): file is FileRef => file !== null);
-	}
-	return message;
+	const parsed = parseMessageValue(value, READER_LIMITS);
+	return parsed.ok ? parsed.value : null;
 }
 
 /**
@@ -98,24 +73,10 @@ export function newMessage(
 	return replyTo === undefined ? message : { ...message, replyTo };
 }
 
-/** A value of the `changes` map: the latest edit or the delete of one message. */
-export interface MessageChange {
-	readonly text?: string;
-	readonly deleted?: true;
-	readonly ts: number;
-}
-
 /** A `changes` value as the UI may use it, or null (the gate refuses other shapes). */
 export function parseChange(value: unknown): MessageChange | null {
-	if (!isRecord(value)) return null;
-	const { text, deleted, ts } = value;
-	if (typeof ts !== 'number' || !Number.isFinite(ts)) return null;
-	if (text !== undefined && typeof text !== 'string') return null;
-	if (deleted !== undefined && deleted !== true) return null;
-	const change: { -readonly [K in keyof MessageChange]: MessageChange[K] } = { ts };
-	if (text !== undefined) change.text = text;
-	if (deleted) change.deleted = true;
-	return change;
+	const parsed = parseChangeValue(value, READER_LIMITS);
+	return parsed.ok ? parsed.value : null;
 }
 
 /** The change an edit writes: the new text, keeping a delete (a delete is final). */

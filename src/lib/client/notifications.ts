@@ -46,10 +46,16 @@ export interface NotifyContext {
 
 /** The system notification a newly arrived message raises, or null when it raises none. */
 export function notificationFor(
-	message: { readonly author: string; readonly text: string; readonly deleted: boolean },
+	message: {
+		readonly author: string;
+		readonly text: string;
+		readonly deleted: boolean;
+		/** A placeholder (message-views.ts) has nothing to tell: no notification. */
+		readonly unreadable?: boolean;
+	},
 	context: NotifyContext
 ): { readonly title: string; readonly body: string } | null {
-	if (message.deleted) return null;
+	if (message.deleted || message.unreadable === true) return null;
 	const mentioned = mentionsUser(message.text, context.selfName);
 	const notify = shouldNotify({
 		hidden: context.hidden,

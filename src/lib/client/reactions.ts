@@ -2,6 +2,12 @@
  * Reactions of a room document: the `reactions` map holds `messageId|emoji|userId` -> ts, one
  * key per person, emoji and message (docs/design.md, "The room document").
  */
+import {
+	READER_LIMITS,
+	parseReactionKey as parseKey,
+	parseReactionTs,
+	type ReactionKey
+} from '../protocol/schema';
 
 /** The picker's built-in set: common emoji, each with a name for screen readers. */
 export const REACTION_EMOJI: readonly { readonly emoji: string; readonly name: string }[] = [
@@ -31,27 +37,13 @@ export const REACTION_EMOJI: readonly { readonly emoji: string; readonly name: s
 	{ emoji: '⭐', name: 'star' }
 ];
 
-/** The gate's bounds on the emoji part of a key, in UTF-16 code units. */
-const EMOJI_MAX_UNITS = 16;
+export { reactionKey } from '../protocol/schema';
+export type { ReactionKey } from '../protocol/schema';
 
-export interface ReactionKey {
-	readonly messageId: string;
-	readonly emoji: string;
-	readonly userId: string;
-}
-
-export function reactionKey(messageId: string, emoji: string, userId: string): string {
-	return `${messageId}|${emoji}|${userId}`;
-}
-
-/** Splits a key at its first and last `|` (ids never hold one); null when malformed. */
+/** Splits a key (src/lib/protocol/schema.ts); null when malformed. */
 export function parseReactionKey(key: string): ReactionKey | null {
-	const first = key.indexOf('|');
-	const last = key.lastIndexOf('|');
-	if (first <= 0 || last <= first + 1 || last === key.length - 1) return null;
-	const emoji = key.slice(first + 1, last);
-	if (emoji.length > EMOJI_MAX_UNITS) return null;
-	return { messageId: key.slice(0, first), emoji, userId: key.slice(last + 1) };
+	const parsed = parseKey(key);
+	return parsed.ok ? parsed.value : null;
 }
 
 /** One chip under a message: an emoji, who reacted with it and whether the viewer did. */
@@ -65,17 +57,18 @@ export interface ReactionSummary {
 
 /**
  * Groups the map's entries per message, chips in the order their first reaction came, each
- * person once. Values that are not finite numbers are skipped (the gate refuses them).
+ * person once. Values that are not a ts are skipped (the gate refuses them).
  */
 export function summarizeReactions(
 	entries: Iterable<readonly [string, unknown]>,
 	selfId: string
 ): Map<string, ReactionSummary[]> {
 	const perMessage = new Map<string, Map<string, Array<{ userId: string; ts: number }>>>();
-	for (const [key, value] of entries) {
-		if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+	for (const [key, raw] of entries) {
+		const ts = parseReactionTs(raw, READER_LIMITS);
 		const parsed = parseReactionKey(key);
-		if (!parsed) continue;
+		if (!ts.ok || !parsed) continue;
+		const value = ts.value;
 		let byEmoji = perMessage.get(parsed.messageId);
 		if (!byEmoji) perMessage.set(parsed.messageId, (byEmoji = new Map()));
 		let people = byEmoji.get(parsed.emoji);

@@ -4,10 +4,9 @@
  * the same order on every replica.
  */
 
-export interface ReadMark {
-	readonly upTo: string;
-	readonly ts: number;
-}
+import { READER_LIMITS, parseReadMark as parseReadValue, type ReadMark } from '../protocol/schema';
+
+export type { ReadMark } from '../protocol/schema';
 
 /** What the author sees on their own message. */
 export type Receipt = 'pending' | 'sent' | 'read';
@@ -17,11 +16,10 @@ interface Listed {
 	readonly author: string;
 }
 
+/** A `reads` value as the UI may use it, or null (the gate refuses other shapes). */
 export function parseReadMark(value: unknown): ReadMark | null {
-	if (typeof value !== 'object' || value === null) return null;
-	const { upTo, ts } = value as { upTo?: unknown; ts?: unknown };
-	if (typeof upTo !== 'string' || typeof ts !== 'number') return null;
-	return { upTo, ts };
+	const parsed = parseReadValue(value, READER_LIMITS);
+	return parsed.ok ? parsed.value : null;
 }
 
 /** The highest position any other member has read up to, or -1. */

@@ -115,7 +115,7 @@ export class RoomCommands {
 	/** Adds the user's reaction with this emoji, or takes it back if it is there. */
 	toggleReaction(messageId: string, emoji: string): void {
 		const message = this.#options.messages().find((m) => m.id === messageId);
-		if (!message || message.deleted) return;
+		if (!message || message.deleted || message.unreadable) return;
 		const { doc, types, userId } = this.#options;
 		const key = reactionKey(messageId, emoji, userId);
 		doc.transact(() => {
@@ -147,7 +147,8 @@ export class RoomCommands {
 			return;
 		}
 		if (!seesLatest()) return;
-		const last = this.#options.messages().at(-1);
+		// A placeholder has no message id to mark: the last message that has one.
+		const last = this.#options.messages().findLast((message) => !message.unreadable);
 		if (!last || this.ownReadMark()?.upTo === last.id) return;
 		this.#lastMarkMs = now();
 		const { doc, types, userId } = this.#options;

@@ -3,12 +3,13 @@
  * offline survive reloads), each file is uploaded with progress, and the message is pushed
  * into the room only once all its files are stored on the server. See docs/design.md, "Files".
  */
+import { MAX_FILES_PER_MESSAGE, READER_LIMITS, parseFile } from '../protocol/schema';
 import type { ChatMessage, FileRef } from './messages';
+
+export { MAX_FILES_PER_MESSAGE };
 
 /** The server's default MAX_UPLOAD_BYTES (25 MiB). */
 export const DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
-/** The gate's MAX_FILES_PER_MESSAGE. */
-export const MAX_FILES_PER_MESSAGE = 10;
 /** How long to wait before retrying after a failure with the browser online, in ms. */
 const RETRY_AFTER_MS = 5_000;
 
@@ -90,15 +91,9 @@ type UploadOutcome =
 	| { readonly kind: 'refused'; readonly error: string }
 	| { readonly kind: 'unreachable' };
 
+/** The upload's answer, as a message may name it (the room document's file schema). */
 function isFileRef(value: unknown): value is FileRef {
-	if (typeof value !== 'object' || value === null) return false;
-	const { id, name, type, size } = value as Record<string, unknown>;
-	return (
-		typeof id === 'string' &&
-		typeof name === 'string' &&
-		typeof type === 'string' &&
-		typeof size === 'number'
-	);
+	return parseFile(value, READER_LIMITS).ok;
 }
 
 function errorOf(body: string, status: number): string {

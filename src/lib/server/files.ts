@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { consumeWithin, type ConsumeResult } from './body';
+import { FILE_TYPE, MAX_FILE_NAME_CHARS, MAX_FILE_TYPE_CHARS } from '../protocol/schema';
 import type { Db } from './db';
 import { generateId } from './id';
 
@@ -14,9 +15,8 @@ import { generateId } from './id';
 export const INLINE_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
 export type InlineImageType = (typeof INLINE_IMAGE_TYPES)[number];
 
-/** The longest file name and type we keep (the room document's limit for strings). */
-export const MAX_FILE_NAME_CHARS = 255;
-const MAX_TYPE_CHARS = 255;
+/** The longest file name we keep (the room document's limit, src/lib/protocol/schema.ts). */
+export { MAX_FILE_NAME_CHARS };
 /** Bytes kept from the start of an upload for sniffing. */
 const HEAD_BYTES = 16;
 
@@ -82,8 +82,8 @@ export function looksExecutable(head: Uint8Array): boolean {
 export function normalizeType(raw: string | null): string | null {
 	if (!raw) return null;
 	const type = (raw.split(';')[0] ?? '').trim().toLowerCase();
-	if (type.length > MAX_TYPE_CHARS) return null;
-	return /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(type) ? type : null;
+	if (type.length > MAX_FILE_TYPE_CHARS) return null;
+	return FILE_TYPE.test(type) ? type : null;
 }
 
 export type TypeVerdict =

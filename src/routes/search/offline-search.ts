@@ -8,7 +8,7 @@
 import { IndexeddbPersistence } from 'y-indexeddb';
 import * as Y from 'yjs';
 import { parseReplicaDatabaseName } from '$lib/client/local-replica';
-import { parseMessage, shortId, type ChatMessage } from '$lib/client/messages';
+import { parseChange, parseMessage, shortId, type ChatMessage } from '$lib/client/messages';
 import { cachedSegments, type Segment } from '$lib/client/segments';
 import { parseSavedRooms, roomsKey } from '$lib/client/offline-data';
 import { makeSnippet, matchesAllTerms, type SearchHit } from '$lib/search';
@@ -45,9 +45,9 @@ interface Found {
 function currentTexts(messages: Iterable<ChatMessage>, changes: Y.Map<unknown> | null): Found[] {
 	const found = [];
 	for (const message of messages) {
-		const change = changes?.get(message.id) as { text?: unknown; deleted?: unknown } | undefined;
+		const change = changes === null ? null : parseChange(changes.get(message.id));
 		if (change?.deleted === true) continue;
-		const text = typeof change?.text === 'string' ? change.text : message.text;
+		const text = change?.text ?? message.text;
 		found.push({ id: message.id, author: message.author, text, ts: message.ts });
 	}
 	return found;

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { showTime } from '../../src/lib/client/dates';
+
+describe('showTime', () => {
+	it('formats a ts as ISO, hours and minutes, and date and time', () => {
+		const shown = showTime(Date.UTC(2026, 0, 2, 3, 4, 5));
+		expect(shown.iso).toBe('2026-01-02T03:04:05.000Z');
+		expect(shown.time).toMatch(/\d\d.\d\d/);
+		expect(shown.full.length).toBeGreaterThan(0);
+	});
+
+	it.each([1e300, -1e300, Number.NaN, Number.POSITIVE_INFINITY, 8.64e15 + 1, '2026', null, {}])(
+		'shows %s as an unknown time instead of throwing',
+		(ts) => {
+			expect(showTime(ts)).toEqual({ iso: null, time: '--:--', full: 'unknown time' });
+		}
+	);
+});
