@@ -138,6 +138,7 @@ function makeHub(
 		admitUpdate?: UpdateAdmission;
 		awarenessPolicy?: AwarenessPolicy;
 		config?: Partial<RoomConfig>;
+		nowMs?: () => number;
 	} = {}
 ): RoomHub {
 	const database = options.database ?? db;
@@ -149,7 +150,8 @@ function makeHub(
 		log,
 		metrics: options.metrics,
 		admitUpdate: options.admitUpdate,
-		awarenessPolicy: options.awarenessPolicy
+		awarenessPolicy: options.awarenessPolicy,
+		nowMs: options.nowMs
 	});
 	// Shut down before the databases close: it stops awareness timers and snapshots rooms.
 	open.unshift({ close: () => void hub.shutdown() });
@@ -571,6 +573,34 @@ describe('room hub edge cases', () => {
 		expect(room?.awareness.getStates().get(sharedId)).toEqual({ user: { id: 'bob', name: 'bob' } });
 	});
 
+	it('prunes removed awareness clientIDs from the room’s awareness, so cycling them keeps its memory flat', () => {
+		const hub = makeHub({ awarenessPolicy: sanitizeAwarenessUpdate });
+		const cycler = new FakeClient(hub, roomId, 'alice');
+		const room = cycler.connection.room;
+		const frame = (clientId: number, state: unknown): Uint8Array => {
+			const encoder = encoding.createEncoder();
+			encoding.writeVarUint(encoder, 1);
+			encoding.writeVarUint(encoder, clientId);
+			encoding.writeVarUint(encoder, 1);
+			encoding.writeVarString(encoder, JSON.stringify(state));
+			return encodeAwareness(encoding.toUint8Array(encoder));
+		};
+		// One socket: set a clientID, remove it, take the next one.
+		for (let id = 1_000; id < 1_500; id++) {
+			cycler.connection.receive(frame(id, { typing: false }));
+			cycler.connection.receive(frame(id, null));
+		}
+		// Sockets that come and go, each with its own clientID, removed when they close.
+		for (let id = 2_000; id < 2_200; id++) {
+			const passing = new FakeClient(hub, roomId, 'carol');
+			passing.connection.receive(frame(id, { typing: true }));
+			passing.connection.close(1000, 'bye');
+		}
+		expect(cycler.socket.closed).toBeNull();
+		expect(room.awareness.getStates().size).toBe(0);
+		expect(room.awareness.meta.size).toBeLessThanOrEqual(1);
+	});
+
 	it('raises its high-water marks for updates another instance committed', async () => {
 		const busHub = new InProcessBusHub();
 		const one = makeHub({ bus: new InProcessBus(busHub) });
@@ -703,6 +733,32 @@ describe('sealing the head', () => {
 		}
 		expect(alice.socket.closed?.code).toBe(CloseCode.EPOCH_CHANGED);
 		expect(history()).toMatchObject({ epoch: 1, segments: [3, 1], ids: 4 });
+	});
+
+	it('does not seal a head again before SEAL_MIN_INTERVAL_MS, however fast its messages arrive', async () => {
+		let now = Date.now();
+		const hub = makeHub({ config: { ...SEAL, SEAL_MIN_INTERVAL_MS: 60_000 }, nowMs: () => now });
+		const first = new FakeClient(hub, roomId, 'alice');
+		for (const text of ['a', 'b', 'c']) first.sendMessage(text);
+		await until(() => first.socket.closed !== null, 'the first seal');
+		expect(history().epoch).toBe(1);
+
+		// A flood right after: twice the threshold, in many turns. The head is due, not sealed.
+		const flooder = new FakeClient(hub, roomId, 'alice', 1);
+		for (let i = 0; i < 6; i++) {
+			flooder.sendMessage(`flood ${i}`);
+			await nextTurn();
+			await new Promise((resolve) => setImmediate(resolve));
+		}
+		expect(flooder.socket.closed).toBeNull();
+		expect(history().epoch).toBe(1);
+
+		// Once the interval has passed, the next flush seals it.
+		now += 60_000;
+		flooder.sendMessage('after the interval');
+		await until(() => flooder.socket.closed !== null, 'the second seal');
+		expect(flooder.socket.closed?.code).toBe(CloseCode.EPOCH_CHANGED);
+		expect(history()).toMatchObject({ epoch: 2, segments: [3, 3, 3, 1] });
 	});
 
 	it('accepts a socket of another epoch and closes it at once with 4409', () => {
