@@ -25,6 +25,13 @@ import {
 	type MessageHandler
 } from './protocol';
 import type { Bus, RoomBusMessage, Store, StoredUpdate, SyncSocket, Unsubscribe } from './types';
+import {
+	AWARENESS_STATE_COST_BYTES,
+	FRAME_COST_BYTES,
+	MESSAGE_COST_BYTES,
+	type UserBudget,
+	type UserBudgets
+} from './user-budget';
 
 /** Close a socket whose unsent data passes this, instead of buffering without bound. */
 export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -52,6 +59,17 @@ export const FORWARD_DUTY = 0.55;
 const FORWARD_EWMA = 0.1;
 /** Gate refusals a connection may collect before it is closed with FORBIDDEN. */
 export const MAX_REFUSALS = 3;
+/**
+ * A connection answers a sync step 1 at most once per this long; one sooner is a rule 6 refusal.
+ * A stock client sends one per connection (and one per `resyncInterval`, if set, seconds apart).
+ */
+export const STEP1_MIN_INTERVAL_MS = 1_000;
+/**
+ * While its user is over budget a connection's frames wait (and its socket is not read). What
+ * already arrived waits here; past these bounds the connection is closed with RATE_LIMITED.
+ */
+export const MAX_DEFERRED_FRAMES = 256;
+export const MAX_DEFERRED_BYTES = 1024 * 1024;
 
 export interface ConnectionUser {
 	readonly userId: string;
@@ -82,8 +100,12 @@ export type RoomConfig = Pick<
 	Config,
 	'MAX_MESSAGE_CHARS' | 'COMPACT_AFTER_UPDATES' | 'ROOM_IDLE_UNLOAD_MS'
 > &
-	/** Seal the head once `messages` holds this many; absent (some unit tests): never. */
-	Partial<Pick<Config, 'SEAL_AFTER_MESSAGES'>>;
+	/**
+	 * SEAL_AFTER_MESSAGES: seal the head once `messages` holds this many; absent (some unit
+	 * tests): never. SEAL_MIN_INTERVAL_MS absent: no minimum. MAX_MESSAGES_PER_UPDATE absent: no
+	 * limit.
+	 */
+	Partial<Pick<Config, 'SEAL_AFTER_MESSAGES' | 'SEAL_MIN_INTERVAL_MS' | 'MAX_MESSAGES_PER_UPDATE'>>;
 
 /**
  * Gate rule 6, per connection: called once per connection, returns the function asked before
@@ -112,6 +134,12 @@ export interface RoomContext {
 	readonly log: Logger;
 	readonly awarenessPolicy: AwarenessPolicy;
 	readonly admitUpdate: UpdateAdmission;
+	/** Rule 6 for awareness: may a connection publish one more state now? Absent: always. */
+	readonly admitAwareness?: UpdateAdmission;
+	/** Rule 6, the per-user budget every frame draws from; absent (unit tests): none. */
+	readonly budgets?: UserBudgets;
+	/** Wall-clock ms (Date.now), for the time since the last seal. */
+	nowMs(): number;
 	readonly metrics?: RoomMetrics;
 	/** Queues an accepted update for the next group commit. */
 	enqueue(update: PendingUpdate): void;
@@ -148,23 +176,55 @@ export class Connection implements MessageHandler {
 	/** A resync step 1 is already on its way (several gaps in one turn share one). */
 	#resyncRequested = false;
 	readonly #mayUpdate: () => boolean;
+	readonly #mayPublishAwareness: () => boolean;
+	/** The user's budget (shared with their other sockets here), if the hub has budgets. */
+	readonly #budget: UserBudget | undefined;
+	/** Frames that arrived while the user was over budget, in order. */
+	#deferred: Uint8Array[] = [];
+	#deferredBytes = 0;
+	#drainTimer: ReturnType<typeof setTimeout> | undefined;
+	/** A step 1 answer is waiting for the commit; when the last one was sent (performance.now). */
+	#step1Pending = false;
+	#lastStep1At = Number.NEGATIVE_INFINITY;
+	/** The room's state vector when this socket was last answered: it holds all of that since. */
+	#served: Map<number, number> | null = null;
 
 	constructor(
 		readonly room: Room,
 		readonly socket: SyncSocket,
 		readonly user: ConnectionUser,
-		admitUpdate: UpdateAdmission
+		admission: {
+			readonly admitUpdate: UpdateAdmission;
+			readonly admitAwareness?: UpdateAdmission;
+			readonly budgets?: UserBudgets;
+		}
 	) {
-		this.#mayUpdate = admitUpdate();
+		this.#mayUpdate = admission.admitUpdate();
+		this.#mayPublishAwareness = admission.admitAwareness?.() ?? (() => true);
+		this.#budget = admission.budgets?.acquire(user.userId);
 	}
 
 	get closed(): boolean {
 		return this.#closed;
 	}
 
-	/** Handles one frame; a bad frame closes this socket only. */
+	/**
+	 * Handles one frame; a bad frame closes this socket only. While the user is over budget the
+	 * frame waits (paced, in order) and the socket is not read until the debt is paid.
+	 */
 	receive(frame: Uint8Array): void {
 		if (this.#closed) return;
+		if (this.#deferred.length > 0 || this.#budget?.overdrawn) return this.#defer(frame);
+		this.#handle(frame);
+	}
+
+	/** Draws from the user's budget what this connection costs beyond its frames' bytes. */
+	charge(bytes: number): void {
+		this.#budget?.charge(bytes);
+	}
+
+	#handle(frame: Uint8Array): void {
+		this.#budget?.charge(frame.byteLength + FRAME_COST_BYTES);
 		try {
 			dispatchMessage(frame, this);
 		} catch (error) {
@@ -175,6 +235,55 @@ export class Connection implements MessageHandler {
 				this.close(CloseCode.INTERNAL_ERROR, 'internal error');
 			}
 		}
+	}
+
+	#defer(frame: Uint8Array): void {
+		if (
+			this.#deferred.length >= MAX_DEFERRED_FRAMES ||
+			this.#deferredBytes + frame.byteLength > MAX_DEFERRED_BYTES
+		) {
+			this.room.metrics?.updatesRefused.inc({ rule: 'rule6' });
+			this.close(CloseCode.RATE_LIMITED, 'over budget');
+			return;
+		}
+		this.#deferred.push(frame);
+		this.#deferredBytes += frame.byteLength;
+		this.socket.pause?.();
+		this.#scheduleDrain();
+	}
+
+	#scheduleDrain(): void {
+		if (this.#drainTimer !== undefined || this.#closed) return;
+		const waitMs = Math.max(1, Math.ceil(this.#budget?.msUntilPaid() ?? 0));
+		this.#drainTimer = setTimeout(() => {
+			this.#drainTimer = undefined;
+			this.#drain();
+		}, waitMs);
+	}
+
+	/** Handles waiting frames while the budget allows; reads the socket again once none wait. */
+	#drain(): void {
+		while (!this.#closed && this.#deferred.length > 0 && !this.#budget?.overdrawn) {
+			const frame = this.#deferred.shift() as Uint8Array;
+			this.#deferredBytes -= frame.byteLength;
+			this.#handle(frame);
+		}
+		if (this.#closed) return;
+		if (this.#deferred.length > 0) return this.#scheduleDrain();
+		this.socket.resume?.();
+	}
+
+	/** A rule 6 refusal (nothing applied): the reason to the client, the third closes with 4429. */
+	refuseRate(reason: string): void {
+		this.#rateRefusals++;
+		this.room.metrics?.updatesRefused.inc({ rule: 'rule6' });
+		this.send(encodePermissionDenied(reason));
+		if (this.#rateRefusals >= MAX_REFUSALS) this.close(CloseCode.RATE_LIMITED, 'rate limited');
+	}
+
+	/** Rule 6 for awareness: whether this connection may publish one more state now. */
+	mayPublishAwareness(): boolean {
+		return this.#mayPublishAwareness();
 	}
 
 	send(frame: Uint8Array | SharedFrame): void {
@@ -196,6 +305,9 @@ export class Connection implements MessageHandler {
 	close(code: number, reason: string): void {
 		if (this.#closed) return;
 		this.#closed = true;
+		clearTimeout(this.#drainTimer);
+		this.#deferred = [];
+		this.#budget?.release();
 		try {
 			this.socket.close(code, reason);
 		} catch {
@@ -212,21 +324,44 @@ export class Connection implements MessageHandler {
 			// lib0 throws plain Errors on bad bytes: the client's fault, not an internal error.
 			throw new ProtocolError(`malformed state vector: ${(error as Error).message}`);
 		}
+		// Rule 6: one answer per STEP1_MIN_INTERVAL_MS (a stock client asks once per connection).
+		if (this.#step1Pending || performance.now() - this.#lastStep1At < STEP1_MIN_INTERVAL_MS) {
+			return this.refuseRate('rule 6: sync step 1 repeated too soon');
+		}
+		this.#step1Pending = true;
 		this.room.whenCommitted(() => {
-			this.send(encodeSyncStep2(this.room.doc, stateVector));
-			this.send(encodeSyncStep1(this.room.doc));
+			this.#step1Pending = false;
+			this.#lastStep1At = performance.now();
+			this.#answerStep1(stateVector);
 		});
 	}
 
-	onUpdate(update: Uint8Array): void {
-		if (!this.#mayUpdate()) {
-			// Refused like a gate refusal (nothing applied); a flood ends with RATE_LIMITED.
-			this.#rateRefusals++;
-			this.room.metrics?.updatesRefused.inc({ rule: 'rule6' });
-			this.send(encodePermissionDenied('rule 6: too many updates per second'));
-			if (this.#rateRefusals >= MAX_REFUSALS) this.close(CloseCode.RATE_LIMITED, 'rate limited');
-			return;
+	/**
+	 * Step 2 with what the client lacks, then our step 1. After a first answer the socket has
+	 * been sent everything the room held then, and every later change as it committed: a later
+	 * answer leaves all of that out (asking again never buys the whole room again).
+	 */
+	#answerStep1(stateVector: Uint8Array): void {
+		const doc = this.room.doc;
+		let vector = stateVector;
+		if (this.#served) {
+			const merged = Y.decodeStateVector(stateVector);
+			for (const [client, clock] of this.#served) {
+				if (clock > (merged.get(client) ?? 0)) merged.set(client, clock);
+			}
+			vector = Y.encodeStateVector(merged);
 		}
+		this.#served = Y.decodeStateVector(Y.encodeStateVector(doc));
+		const step2 = encodeSyncStep2(doc, vector);
+		const step1 = encodeSyncStep1(doc);
+		this.charge(step2.byteLength + step1.byteLength);
+		this.send(step2);
+		this.send(step1);
+	}
+
+	onUpdate(update: Uint8Array): void {
+		// Refused like a gate refusal (nothing applied); a flood ends with RATE_LIMITED.
+		if (!this.#mayUpdate()) return this.refuseRate('rule 6: too many updates per second');
 		this.room.acceptUpdate(this, update);
 	}
 
@@ -236,7 +371,9 @@ export class Connection implements MessageHandler {
 
 	onQueryAwareness(): void {
 		const states = this.room.awarenessFrame();
-		if (states) this.send(states);
+		if (!states) return;
+		this.charge(states.byteLength);
+		this.send(states);
 	}
 
 	/**
@@ -312,6 +449,8 @@ export class Room {
 	#sealAfterFlush = false;
 	/** Sealed, or found to be an old epoch: closed, destroyed, out of the hub. */
 	#gone = false;
+	/** When the previous epoch was sealed (Date.now ms), if ever: SEAL_MIN_INTERVAL_MS. */
+	readonly #sealedAtMs: number | undefined;
 	/** Passed to the gate: for epoch > 0 it also looks ids up in sealed history. */
 	readonly #gateOptions: GateOptions;
 	#unloadTimer: ReturnType<typeof setTimeout> | undefined;
@@ -339,6 +478,7 @@ export class Room {
 			}, 'store');
 			this.lastSeq = state.seq;
 			this.epoch = state.epoch;
+			this.#sealedAtMs = state.sealedAtMs;
 			this.#logLength = ctx.store.logLength(id);
 			this.#owners = ctx.claims.load(id);
 			this.#highWater = ctx.claims.loadHighWaterAfterLoad(
@@ -367,14 +507,19 @@ export class Room {
 		return this.#gone;
 	}
 
-	/** The head holds SEAL_AFTER_MESSAGES messages or more: it is due to be sealed. */
+	/**
+	 * The head holds SEAL_AFTER_MESSAGES messages or more and its previous seal is at least
+	 * SEAL_MIN_INTERVAL_MS old: it is due to be sealed.
+	 */
 	get sealDue(): boolean {
 		const limit = this.#ctx.config.SEAL_AFTER_MESSAGES;
+		const interval = this.#ctx.config.SEAL_MIN_INTERVAL_MS ?? 0;
 		return (
 			limit !== undefined &&
 			!this.#gone &&
 			!this.doc.isDestroyed &&
-			this.doc.getArray('messages').length >= limit
+			this.doc.getArray('messages').length >= limit &&
+			(this.#sealedAtMs === undefined || this.#ctx.nowMs() - this.#sealedAtMs >= interval)
 		);
 	}
 
@@ -385,7 +530,7 @@ export class Room {
 	addConnection(socket: SyncSocket, user: ConnectionUser, epoch?: number): Connection {
 		clearTimeout(this.#unloadTimer);
 		this.#unloadTimer = undefined;
-		const connection = new Connection(this, socket, user, this.#ctx.admitUpdate);
+		const connection = new Connection(this, socket, user, this.#ctx);
 		this.connections.add(connection);
 		if (epoch !== undefined && epoch !== this.epoch) {
 			connection.close(CloseCode.EPOCH_CHANGED, 'epoch changed');
@@ -463,6 +608,11 @@ export class Room {
 			else connection.refuse(verdict.reason);
 			return;
 		}
+		const maxMessages = this.#ctx.config.MAX_MESSAGES_PER_UPDATE ?? Number.POSITIVE_INFINITY;
+		if (verdict.ownMessageCount > maxMessages) {
+			connection.refuseRate(`rule 6: more than ${maxMessages} messages in one update`);
+			return;
+		}
 		for (const clientId of verdict.clientIds) {
 			if (this.#owners.has(clientId)) continue;
 			// Another instance may have claimed it since we loaded the room: the table decides.
@@ -475,6 +625,8 @@ export class Room {
 		}
 		// Nothing new (e.g. a reconnecting client re-sending what we have): nothing to store.
 		if (verdict.noop) return;
+		// Accepted whole (an honest backlog is never cut); what it costs paces the user's next frames.
+		connection.charge(verdict.ownMessageCount * MESSAGE_COST_BYTES);
 		// Applied at once so the next update in this tick is gated against it. The gate's bytes
 		// are the update reduced to what the doc lacks; they are what we store and forward.
 		Y.applyUpdate(this.doc, verdict.update, 'client');
@@ -500,7 +652,17 @@ export class Room {
 		for (const id of connection.awarenessIds) {
 			if (!this.#awarenessSpeakers.has(id)) this.#awarenessSpeakers.set(id, connection);
 		}
-		if (allowed) awarenessProtocol.applyAwarenessUpdate(this.awareness, allowed, connection);
+		if (!allowed) return;
+		// Rule 6: a stock client publishes its own state on typing changes and every 15 s; echoes
+		// of others' states (dropped above) cost only their bytes.
+		if (!connection.mayPublishAwareness()) {
+			connection.refuseRate('rule 6: too many awareness updates per second');
+			return;
+		}
+		// Relayed to every other socket here: their bytes and a weight per recipient.
+		const recipients = Math.max(0, this.connections.size - 1);
+		connection.charge(recipients * (allowed.byteLength + AWARENESS_STATE_COST_BYTES));
+		awarenessProtocol.applyAwarenessUpdate(this.awareness, allowed, connection);
 	}
 
 	#releaseAwarenessId(clientId: number, connection: Connection): void {
@@ -823,6 +985,13 @@ export class Room {
 		}
 		const changed = [...added, ...updated, ...removed];
 		const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
+		// y-protocols keeps a removed clientID's clock in `meta` forever (so a late, older update
+		// cannot bring it back); one socket cycling clientIDs would grow it without bound. The
+		// removal is encoded above; forget the id now. A stale state it lets back in is removed
+		// again by the awareness timeout (30 s).
+		for (const id of removed) {
+			if (!this.awareness.states.has(id)) this.awareness.meta.delete(id);
+		}
 		const frame = new SharedFrame(encodeAwareness(update));
 		for (const connection of this.connections) {
 			if (connection !== origin) connection.send(frame);

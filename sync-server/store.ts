@@ -46,6 +46,7 @@ export class SqliteStore implements Store {
 	readonly #deleteLogUpTo;
 	readonly #countLog;
 	readonly #sealedAuthor;
+	readonly #lastSealedAt;
 	readonly #seal;
 
 	constructor(db: Db) {
@@ -78,6 +79,9 @@ export class SqliteStore implements Store {
 		this.#sealedAuthor = db.prepare<[string, string], { author: string }>(
 			'SELECT author FROM room_message_ids WHERE room_id = ? AND id = ?'
 		);
+		this.#lastSealedAt = db.prepare<[string], { at: number | null }>(
+			'SELECT MAX(sealed_at) AS at FROM room_epochs WHERE room_id = ?'
+		);
 		this.#seal = sealStatements(db);
 	}
 
@@ -92,7 +96,13 @@ export class SqliteStore implements Store {
 			for (const row of this.#logAfter.all(roomId, snapshot?.upto_seq ?? 0)) {
 				updates.push(bytes(row.data));
 			}
-			return { updates, seq: head.last_seq, epoch: head.epoch };
+			const sealedAt = head.epoch > 0 ? this.#lastSealedAt.get(roomId)?.at : null;
+			return {
+				updates,
+				seq: head.last_seq,
+				epoch: head.epoch,
+				...(sealedAt != null ? { sealedAtMs: sealedAt } : {})
+			};
 		})();
 	}
 

@@ -16,6 +16,9 @@ export interface SyncSocket {
 	sendShared?(frame: SharedFrame): void;
 	close(code: number, reason: string): void;
 	readonly bufferedAmount: number;
+	/** Optional: stop reading the socket (its user is over budget: TCP pushes back) / read again. */
+	pause?(): void;
+	resume?(): void;
 }
 
 /** Where a change came from. What came from the bus is never published again nor stored twice. */
@@ -34,6 +37,8 @@ export interface RoomState {
 	readonly seq: number;
 	/** The head's epoch (rooms.epoch): how many times the room was sealed. */
 	readonly epoch: number;
+	/** When the previous epoch was sealed (room_epochs.sealed_at, Date.now ms); absent: never. */
+	readonly sealedAtMs?: number;
 }
 
 /** One update to append. */

@@ -108,6 +108,8 @@ function asSyncSocket(ws: WebSocket): SyncSocket {
 			}
 		},
 		close: (code, reason) => ws.close(code, reason),
+		pause: () => ws.pause(),
+		resume: () => ws.resume(),
 		get bufferedAmount() {
 			return ws.bufferedAmount;
 		}

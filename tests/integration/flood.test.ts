@@ -89,11 +89,16 @@ beforeAll(async () => {
 		writer.sendUpdate(
 			captureUpdate(writer.doc, () => {
 				const list = writer.doc.getArray('messages');
-				for (let m = 0; m < 50; m++) list.push([message(alice.userId, `${i}.${m} ${'x'.repeat(500)}`)]);
+				for (let m = 0; m < 50; m++)
+					list.push([message(alice.userId, `${i}.${m} ${'x'.repeat(500)}`)]);
 			})
 		);
 	}
-	await writer.waitFor(() => storedLog(server.dataDir, floodedRoom).lastSeq >= 4, 10_000, 'history');
+	await writer.waitFor(
+		() => storedLog(server.dataDir, floodedRoom).lastSeq >= 4,
+		10_000,
+		'history'
+	);
 	writer.close();
 });
 
@@ -156,7 +161,8 @@ describe('flood protection', () => {
 		const before = storedLog(server.dataDir, floodedRoom);
 		const tooMany = captureUpdate(raw.doc, () => {
 			const list = raw.doc.getArray('messages');
-			for (let m = 0; m <= MAX_MESSAGES_PER_UPDATE; m++) list.push([message(mallory.userId, `m${m}`)]);
+			for (let m = 0; m <= MAX_MESSAGES_PER_UPDATE; m++)
+				list.push([message(mallory.userId, `m${m}`)]);
 		});
 		raw.sendUpdate(tooMany);
 		await raw.waitFor(() => raw.denied.length > 0, 5_000, 'permission denied');
@@ -167,7 +173,8 @@ describe('flood protection', () => {
 		await fresh.sync();
 		const atLimit = captureUpdate(fresh.doc, () => {
 			const list = fresh.doc.getArray('messages');
-			for (let m = 0; m < MAX_MESSAGES_PER_UPDATE; m++) list.push([message(mallory.userId, `ok${m}`)]);
+			for (let m = 0; m < MAX_MESSAGES_PER_UPDATE; m++)
+				list.push([message(mallory.userId, `ok${m}`)]);
 		});
 		fresh.sendUpdate(atLimit);
 		await fresh.waitFor(
