@@ -1,7 +1,7 @@
 import * as encoding from 'lib0/encoding';
 import pino from 'pino';
 import * as awarenessProtocol from 'y-protocols/awareness';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { openDatabase, type Db } from '../../src/lib/server/db';
 import { createRoom } from '../../src/lib/server/rooms';
@@ -28,6 +28,7 @@ import { RoomHub } from '../../sync-server/rooms';
 import { buildSeal } from '../../sync-server/seal';
 import { SqliteStore } from '../../sync-server/store';
 import type { Bus, Store, SyncSocket } from '../../sync-server/types';
+import { MESSAGE_COST_BYTES, UserBudgets } from '../../sync-server/user-budget';
 import { messageTexts, messageUpdate } from '../support/messages';
 import { openTempDatabase, type TempDatabase } from '../support/temp-db';
 
@@ -38,6 +39,8 @@ class FakeSocket implements SyncSocket {
 	readonly received: Message[] = [];
 	closed: { code: number; reason: string } | null = null;
 	bufferedAmount = 0;
+	/** Whether the room asked to stop reading this socket (its user over budget). */
+	paused = false;
 	/** Runs at the moment a frame is sent, before the test sees it. */
 	onSend: ((message: Message) => void) | null = null;
 
@@ -49,6 +52,14 @@ class FakeSocket implements SyncSocket {
 
 	close(code: number, reason: string): void {
 		this.closed = { code, reason };
+	}
+
+	pause(): void {
+		this.paused = true;
+	}
+
+	resume(): void {
+		this.paused = false;
 	}
 
 	updates(): Uint8Array[] {
@@ -139,6 +150,7 @@ function makeHub(
 		awarenessPolicy?: AwarenessPolicy;
 		config?: Partial<RoomConfig>;
 		nowMs?: () => number;
+		budgets?: UserBudgets;
 	} = {}
 ): RoomHub {
 	const database = options.database ?? db;
@@ -151,7 +163,8 @@ function makeHub(
 		metrics: options.metrics,
 		admitUpdate: options.admitUpdate,
 		awarenessPolicy: options.awarenessPolicy,
-		nowMs: options.nowMs
+		nowMs: options.nowMs,
+		budgets: options.budgets
 	});
 	// Shut down before the databases close: it stops awareness timers and snapshots rooms.
 	open.unshift({ close: () => void hub.shutdown() });
@@ -385,6 +398,67 @@ describe('room hub', () => {
 		await until(() => hub.pendingCount === 0, 'the retried commit');
 		expect(bob.receivedTexts()).toEqual(['survives']);
 		expect(real.loadRoom(roomId).seq).toBe(1);
+	});
+});
+
+describe('the per-user budget', () => {
+	afterEach(() => {
+		vi.useRealTimers();
+	});
+
+	it('paces a user over budget: frames wait in order, the socket is not read, then all pass', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		let now = 0;
+		const budgets = new UserBudgets({
+			bytesPerSecond: MESSAGE_COST_BYTES,
+			burstBytes: MESSAGE_COST_BYTES,
+			nowMs: () => now
+		});
+		const hub = makeHub({ budgets });
+		const alice = new FakeClient(hub, roomId, 'alice');
+		const otherTab = new FakeClient(hub, roomId, 'alice');
+		const bob = new FakeClient(hub, roomId, 'bob');
+		alice.sendMessage('one');
+		await nextTurn();
+		// Her first message spent the whole burst: both of her sockets wait now; Bob does not.
+		otherTab.sendMessage('two');
+		alice.sendMessage('three');
+		bob.sendMessage('bob is not paced');
+		await nextTurn();
+		expect(otherTab.socket.paused).toBe(true);
+		expect(alice.socket.paused).toBe(true);
+		expect(bob.socket.paused).toBe(false);
+		const room = otherTab.connection.room;
+		// The texts the room holds (array order depends on the clients' docs, not on arrival).
+		const texts = (): string[] =>
+			room.doc
+				.getArray<{ text: string }>('messages')
+				.toArray()
+				.map((m) => m.text)
+				.sort();
+		expect(texts()).toEqual(['bob is not paced', 'one']);
+
+		// The refill pays the debt back; the waiting frames pass, one message's cost at a time.
+		for (let i = 0; i < 3 && texts().length < 4; i++) {
+			now += 1_100;
+			vi.advanceTimersByTime(1_100);
+			await nextTurn();
+		}
+		expect(texts()).toEqual(['bob is not paced', 'one', 'three', 'two']);
+		expect(alice.socket.closed).toBeNull();
+		expect(otherTab.socket.closed).toBeNull();
+		expect(alice.socket.paused).toBe(false);
+		expect(otherTab.socket.paused).toBe(false);
+	});
+
+	it('closes a socket with 4429 that keeps sending while its user is paced', () => {
+		const budgets = new UserBudgets({ bytesPerSecond: 1, burstBytes: 1_000, nowMs: () => 0 });
+		const hub = makeHub({ budgets });
+		const mallory = new FakeClient(hub, roomId, 'carol');
+		for (let i = 0; i < 1_000 && mallory.socket.closed === null; i++) {
+			mallory.connection.receive(encodeSyncStep1(new Y.Doc()));
+		}
+		expect(mallory.socket.closed?.code).toBe(CloseCode.RATE_LIMITED);
 	});
 });
 
