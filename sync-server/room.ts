@@ -60,11 +60,6 @@ const FORWARD_EWMA = 0.1;
 /** Gate refusals a connection may collect before it is closed with FORBIDDEN. */
 export const MAX_REFUSALS = 3;
 /**
- * A connection answers a sync step 1 at most once per this long; one sooner is a rule 6 refusal.
- * A stock client sends one per connection (and one per `resyncInterval`, if set, seconds apart).
- */
-export const STEP1_MIN_INTERVAL_MS = 1_000;
-/**
  * While its user is over budget a connection's frames wait (and its socket is not read). What
  * already arrived waits here; past these bounds the connection is closed with RATE_LIMITED.
  */
@@ -102,10 +97,18 @@ export type RoomConfig = Pick<
 > &
 	/**
 	 * SEAL_AFTER_MESSAGES: seal the head once `messages` holds this many; absent (some unit
-	 * tests): never. SEAL_MIN_INTERVAL_MS absent: no minimum. MAX_MESSAGES_PER_UPDATE absent: no
-	 * limit.
+	 * tests): never. SEAL_MIN_INTERVAL_MS, SYNC_STEP1_MIN_INTERVAL_MS absent: no minimum.
+	 * MAX_MESSAGES_PER_UPDATE absent: no limit.
 	 */
-	Partial<Pick<Config, 'SEAL_AFTER_MESSAGES' | 'SEAL_MIN_INTERVAL_MS' | 'MAX_MESSAGES_PER_UPDATE'>>;
+	Partial<
+		Pick<
+			Config,
+			| 'SEAL_AFTER_MESSAGES'
+			| 'SEAL_MIN_INTERVAL_MS'
+			| 'MAX_MESSAGES_PER_UPDATE'
+			| 'SYNC_STEP1_MIN_INTERVAL_MS'
+		>
+	>;
 
 /**
  * Gate rule 6, per connection: called once per connection, returns the function asked before
@@ -183,8 +186,8 @@ export class Connection implements MessageHandler {
 	#deferred: Uint8Array[] = [];
 	#deferredBytes = 0;
 	#drainTimer: ReturnType<typeof setTimeout> | undefined;
-	/** A step 1 answer is waiting for the commit; when the last one was sent (performance.now). */
-	#step1Pending = false;
+	/** The state vector of a step 1 whose answer waits for the commit; when the last was sent. */
+	#step1Pending: Uint8Array | null = null;
 	#lastStep1At = Number.NEGATIVE_INFINITY;
 	/** The room's state vector when this socket was last answered: it holds all of that since. */
 	#served: Map<number, number> | null = null;
@@ -324,15 +327,23 @@ export class Connection implements MessageHandler {
 			// lib0 throws plain Errors on bad bytes: the client's fault, not an internal error.
 			throw new ProtocolError(`malformed state vector: ${(error as Error).message}`);
 		}
-		// Rule 6: one answer per STEP1_MIN_INTERVAL_MS (a stock client asks once per connection).
-		if (this.#step1Pending || performance.now() - this.#lastStep1At < STEP1_MIN_INTERVAL_MS) {
+		// Several while an answer waits for the commit share it (the latest vector wins).
+		if (this.#step1Pending !== null) {
+			this.#step1Pending = stateVector;
+			return;
+		}
+		// Rule 6: one answer per SYNC_STEP1_MIN_INTERVAL_MS (a stock client asks once per
+		// connection, or once per `resyncInterval` if set, seconds apart).
+		const intervalMs = this.room.config.SYNC_STEP1_MIN_INTERVAL_MS ?? 0;
+		if (performance.now() - this.#lastStep1At < intervalMs) {
 			return this.refuseRate('rule 6: sync step 1 repeated too soon');
 		}
-		this.#step1Pending = true;
+		this.#step1Pending = stateVector;
 		this.room.whenCommitted(() => {
-			this.#step1Pending = false;
+			const latest = this.#step1Pending ?? stateVector;
+			this.#step1Pending = null;
 			this.#lastStep1At = performance.now();
-			this.#answerStep1(stateVector);
+			this.#answerStep1(latest);
 		});
 	}
 
@@ -495,6 +506,10 @@ export class Room {
 				? { sealedAuthorOf: (messageId) => ctx.store.sealedAuthorOf(id, messageId) }
 				: {};
 		this.awareness.on('update', this.#onAwarenessUpdate);
+	}
+
+	get config(): RoomConfig {
+		return this.#ctx.config;
 	}
 
 	/** Updates accepted in memory whose commit is still to come. */

@@ -45,6 +45,11 @@ const EnvSchema = z.object({
 	 * below this for any real message (~130 bytes or more each).
 	 */
 	MAX_MESSAGES_PER_UPDATE: positiveInt.default(2_000),
+	/**
+	 * A connection's sync step 1 is answered at most once per this many ms; one sooner is refused
+	 * (rule 6). A stock client sends one per connection. 0: no minimum.
+	 */
+	SYNC_STEP1_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
 	/** Awareness states a connection may publish per second (typing, presence): refill rate. */
 	AWARENESS_UPDATES_PER_SECOND: positiveInt.default(10),
 	/** Awareness token bucket size per connection. */
