@@ -27,6 +27,7 @@ import {
 import type { Bus, RoomBusMessage, Store, StoredUpdate, SyncSocket, Unsubscribe } from './types';
 import {
 	AWARENESS_STATE_COST_BYTES,
+	CONNECTION_COST_BYTES,
 	FRAME_COST_BYTES,
 	MESSAGE_COST_BYTES,
 	type UserBudget,
@@ -205,6 +206,9 @@ export class Connection implements MessageHandler {
 		this.#mayUpdate = admission.admitUpdate();
 		this.#mayPublishAwareness = admission.admitAwareness?.() ?? (() => true);
 		this.#budget = admission.budgets?.acquire(user.userId);
+		// Opening a socket costs a session check, a room attach and the opening frames: a
+		// flooder closed with 4429 pays for reconnecting.
+		this.#budget?.charge(CONNECTION_COST_BYTES);
 	}
 
 	get closed(): boolean {
@@ -312,7 +316,9 @@ export class Connection implements MessageHandler {
 		this.#deferred = [];
 		this.#budget?.release();
 		try {
-			this.socket.close(code, reason);
+			// A flooder may have megabytes of tiny frames on the way: stop reading them at once.
+			if (code === CloseCode.RATE_LIMITED && this.socket.abort) this.socket.abort(code, reason);
+			else this.socket.close(code, reason);
 		} catch {
 			/* already closed */
 		}
@@ -662,18 +668,23 @@ export class Room {
 			const speaker = this.#awarenessSpeakers.get(clientId);
 			return speaker !== undefined && speaker !== connection;
 		};
+		const claimedBefore = new Set(connection.awarenessIds);
 		const allowed = this.#ctx.awarenessPolicy(update, sender, this.#owners, claimedElsewhere);
+		// Rule 6: a stock client publishes its own state on typing changes and every 15 s; echoes
+		// of others' states (dropped by the policy) cost only their bytes. A refused update
+		// claims nothing.
+		if (allowed && !connection.mayPublishAwareness()) {
+			for (const id of connection.awarenessIds) {
+				if (!claimedBefore.has(id)) connection.awarenessIds.delete(id);
+			}
+			connection.refuseRate('rule 6: too many awareness updates per second');
+			return;
+		}
 		// The policy records a first claim in `awarenessIds` (usually one id per connection).
 		for (const id of connection.awarenessIds) {
 			if (!this.#awarenessSpeakers.has(id)) this.#awarenessSpeakers.set(id, connection);
 		}
 		if (!allowed) return;
-		// Rule 6: a stock client publishes its own state on typing changes and every 15 s; echoes
-		// of others' states (dropped above) cost only their bytes.
-		if (!connection.mayPublishAwareness()) {
-			connection.refuseRate('rule 6: too many awareness updates per second');
-			return;
-		}
 		// Relayed to every other socket here: their bytes and a weight per recipient.
 		const recipients = Math.max(0, this.connections.size - 1);
 		connection.charge(recipients * (allowed.byteLength + AWARENESS_STATE_COST_BYTES));

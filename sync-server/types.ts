@@ -19,6 +19,12 @@ export interface SyncSocket {
 	/** Optional: stop reading the socket (its user is over budget: TCP pushes back) / read again. */
 	pause?(): void;
 	resume?(): void;
+	/**
+	 * Optional: close a flooding peer: send the close frame, read nothing more from it (parsing
+	 * what it still sends would cost the process), cut it if the handshake does not end soon.
+	 * Without it, `close`.
+	 */
+	abort?(code: number, reason: string): void;
 }
 
 /** Where a change came from. What came from the bus is never published again nor stored twice. */

@@ -17,6 +17,8 @@ export const FRAME_COST_BYTES = 1_024;
  * paces what the user sends next.
  */
 export const MESSAGE_COST_BYTES = 32 * 1_024;
+/** What opening a socket costs (session check, room attach, the opening frames). */
+export const CONNECTION_COST_BYTES = 64 * 1_024;
 /** What one awareness state relayed costs per recipient beyond its bytes. */
 export const AWARENESS_STATE_COST_BYTES = 64;
 

@@ -91,7 +91,7 @@ function mb(bytes: number): number {
 	return round(bytes / (1024 * 1024), 1);
 }
 
-async function runCase(c: FloodCase, durationMs: number): Promise<Row> {
+export async function runCase(c: FloodCase, durationMs: number): Promise<Row> {
 	const dataDir = makeTempDir('parley-bench-');
 	// Users: 0 and 1 the honest pair, 2 the flooder, then the flooded room's idle members.
 	const seeded = seed(dataDir, {

@@ -28,7 +28,11 @@ import { RoomHub } from '../../sync-server/rooms';
 import { buildSeal } from '../../sync-server/seal';
 import { SqliteStore } from '../../sync-server/store';
 import type { Bus, Store, SyncSocket } from '../../sync-server/types';
-import { MESSAGE_COST_BYTES, UserBudgets } from '../../sync-server/user-budget';
+import {
+	CONNECTION_COST_BYTES,
+	MESSAGE_COST_BYTES,
+	UserBudgets
+} from '../../sync-server/user-budget';
 import { messageTexts, messageUpdate } from '../support/messages';
 import { openTempDatabase, type TempDatabase } from '../support/temp-db';
 
@@ -409,9 +413,10 @@ describe('the per-user budget', () => {
 	it('paces a user over budget: frames wait in order, the socket is not read, then all pass', async () => {
 		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
 		let now = 0;
+		// Enough for her two sockets and one message.
 		const budgets = new UserBudgets({
 			bytesPerSecond: MESSAGE_COST_BYTES,
-			burstBytes: MESSAGE_COST_BYTES,
+			burstBytes: 2 * CONNECTION_COST_BYTES + MESSAGE_COST_BYTES,
 			nowMs: () => now
 		});
 		const hub = makeHub({ budgets });
