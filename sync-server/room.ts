@@ -360,16 +360,19 @@ export class Connection implements MessageHandler {
 	 */
 	#answerStep1(stateVector: Uint8Array): void {
 		const doc = this.room.doc;
-		let vector = stateVector;
+		const vector = Y.decodeStateVector(stateVector);
 		if (this.#served) {
-			const merged = Y.decodeStateVector(stateVector);
 			for (const [client, clock] of this.#served) {
-				if (clock > (merged.get(client) ?? 0)) merged.set(client, clock);
+				if (clock > (vector.get(client) ?? 0)) vector.set(client, clock);
 			}
-			vector = Y.encodeStateVector(merged);
 		}
 		this.#served = Y.decodeStateVector(Y.encodeStateVector(doc));
-		const step2 = encodeSyncStep2(doc, vector);
+		// A fresh client (empty vector) gets the room's whole state: encoded once per change of
+		// the room, not once per asker (a reconnect storm, or a flood of new sockets).
+		const step2 =
+			vector.size === 0
+				? this.room.fullStateStep2()
+				: encodeSyncStep2(doc, Y.encodeStateVector(vector));
 		const step1 = encodeSyncStep1(doc);
 		this.charge(step2.byteLength + step1.byteLength);
 		this.send(step2);
@@ -445,6 +448,8 @@ export class Room {
 	readonly #awarenessSpeakers = new Map<number, Connection>();
 	#pending = 0;
 	#afterCommit: (() => void)[] = [];
+	/** `fullStateStep2()`'s frame; dropped on every change of the doc. */
+	#fullState: Uint8Array | null = null;
 	/** Committed updates not forwarded yet: this flush's, or several while forwarding waits. */
 	#outbox: PendingUpdate[] = [];
 	/** Smoothed cost of one forward and time between commits of this room, in ms (FORWARD_DUTY). */
@@ -512,6 +517,7 @@ export class Room {
 				? { sealedAuthorOf: (messageId) => ctx.store.sealedAuthorOf(id, messageId) }
 				: {};
 		this.awareness.on('update', this.#onAwarenessUpdate);
+		this.doc.on('update', () => (this.#fullState = null));
 	}
 
 	get config(): RoomConfig {
@@ -695,6 +701,12 @@ export class Room {
 		if (this.#awarenessSpeakers.get(clientId) === connection) {
 			this.#awarenessSpeakers.delete(clientId);
 		}
+	}
+
+	/** Sync step 2 with the whole doc (the answer to an empty state vector), cached until it changes. */
+	fullStateStep2(): Uint8Array {
+		this.#fullState ??= encodeSyncStep2(this.doc);
+		return this.#fullState;
 	}
 
 	/** All current awareness states as one frame, or null when there are none. */
