@@ -23,7 +23,9 @@ import { LoadWorker } from '../lib/workers';
 const DEFAULT_LIMITS: Readonly<Record<string, string>> = {
 	UPDATES_PER_SECOND: '20',
 	UPDATES_BURST: '60',
-	MAX_CONNECTIONS_PER_USER: '50'
+	MAX_CONNECTIONS_PER_USER: '50',
+	USER_BUDGET_BYTES_PER_SECOND: '2000000',
+	USER_BUDGET_BURST_BYTES: '16000000'
 };
 const HONEST_RATE = 20;
 const IDLE_MEMBERS = 8;
