@@ -190,8 +190,11 @@ export class Connection implements MessageHandler {
 	/** The state vector of a step 1 whose answer waits for the commit; when the last was sent. */
 	#step1Pending: Uint8Array | null = null;
 	#lastStep1At = Number.NEGATIVE_INFINITY;
-	/** The room's state vector when this socket was last answered: it holds all of that since. */
-	#served: Map<number, number> | null = null;
+	/**
+	 * The room's state vector (encoded: small) when this socket was last answered: it has been
+	 * sent all of that, and every change since.
+	 */
+	#served: Uint8Array | null = null;
 
 	constructor(
 		readonly room: Room,
@@ -362,11 +365,11 @@ export class Connection implements MessageHandler {
 		const doc = this.room.doc;
 		const vector = Y.decodeStateVector(stateVector);
 		if (this.#served) {
-			for (const [client, clock] of this.#served) {
+			for (const [client, clock] of Y.decodeStateVector(this.#served)) {
 				if (clock > (vector.get(client) ?? 0)) vector.set(client, clock);
 			}
 		}
-		this.#served = Y.decodeStateVector(Y.encodeStateVector(doc));
+		this.#served = Y.encodeStateVector(doc);
 		// A fresh client (empty vector) gets the room's whole state: encoded once per change of
 		// the room, not once per asker (a reconnect storm, or a flood of new sockets).
 		const step2 =

@@ -101,7 +101,8 @@ function floodOnce(socketIndex: number): Promise<void> {
 		ws.on('error', () => undefined);
 		ws.on('close', (code) => {
 			open = false;
-			if (code !== 1005 && code !== 1006 && budgetLeft()) {
+			// Every close the server chose (1005/1006: we cut it, or the TCP connection ended).
+			if (code !== 1005 && code !== 1006) {
 				closes[code] = (closes[code] ?? 0) + 1;
 				if (firstCloseMs < 0) firstCloseMs = performance.now() - started;
 			}

@@ -190,7 +190,7 @@ export async function runCase(c: FloodCase, durationMs: number): Promise<Row> {
 		return row({
 			scenario: 'flood',
 			server: 'parley',
-			config: `${c.name}, ${durationMs / 1000} s; honest pair in another room at ${HONEST_RATE} msgs/s`,
+			config: `${c.name}, ${durationMs / 1000} s, default limits; honest pair in another room at ${HONEST_RATE} msgs/s`,
 			deliveries: delivered,
 			deliveriesPerSecond: Math.round(delivered / (durationMs / 1000)),
 			p50Ms: round(latency.p50),
