@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, makeTempDir } from '../../tests/support/server';
-import { readServerDb } from '../../tests/support/stored';
+import { readServerDb, storedRoomDoc } from '../../tests/support/stored';
 import type { FloodResult, FloodSpec } from '../lib/flooder';
 import { row, startParley, type Row } from '../lib/harness';
 import { buildHistory, seed, storeSnapshot } from '../lib/seed';
@@ -183,6 +183,9 @@ export async function runCase(c: FloodCase, durationMs: number): Promise<Row> {
 					)
 					.get(floodedRoom)?.n ?? 0
 		);
+		const stored = storedRoomDoc(dataDir, floodedRoom);
+		const storedMessages = stored.getArray('messages').length - HISTORY;
+		stored.destroy();
 		const closes =
 			Object.entries(result.closes)
 				.map(([code, n]) => `${code}x${n}`)
@@ -208,7 +211,11 @@ export async function runCase(c: FloodCase, durationMs: number): Promise<Row> {
 				flooderMbIn: mb(result.bytesSent),
 				flooderMbOut: mb(result.bytesReceived),
 				...(c.spec.kind === 'messages' || c.spec.kind === 'steady'
-					? { flooderMessagesSent: result.messagesSent, seals }
+					? {
+							flooderMessagesSent: result.messagesSent,
+							flooderMessagesStored: storedMessages,
+							seals
+						}
 					: {}),
 				idleMembersFrames: idleStats.frames,
 				...(c.rss
