@@ -332,6 +332,38 @@ describe('room hub', () => {
 		expect(bob.socket.received.map((m) => m.type)).toEqual(['sync-step2', 'sync-step1']);
 	});
 
+	it('answers a later step 1 on a socket with only what it was not sent, and refuses one sooner than SYNC_STEP1_MIN_INTERVAL_MS', async () => {
+		const hub = makeHub({ config: { SYNC_STEP1_MIN_INTERVAL_MS: 0 } });
+		const alice = new FakeClient(hub, roomId, 'alice');
+		for (let i = 0; i < 20; i++) alice.sendMessage(`history ${i} ${'x'.repeat(200)}`);
+		await nextTurn();
+		const bob = new FakeClient(hub, roomId, 'bob');
+		const step2Bytes = (): number[] =>
+			bob.socket.of('sync-step2').map((message) => message.update.byteLength);
+		bob.connection.receive(encodeSyncStep1(new Y.Doc()));
+		bob.connection.receive(encodeSyncStep1(new Y.Doc()));
+		const [full = 0, again = 0] = step2Bytes();
+		expect(full).toBeGreaterThan(4_000);
+		// The same empty vector again: everything was sent already.
+		expect(again).toBeLessThan(10);
+		alice.sendMessage('new');
+		await nextTurn();
+		bob.connection.receive(encodeSyncStep1(new Y.Doc()));
+		// Only the new message (which was also forwarded live), not the room.
+		expect(step2Bytes()[2]).toBeLessThan(500);
+
+		const strict = makeHub({ config: { SYNC_STEP1_MIN_INTERVAL_MS: 60_000 } });
+		const carol = new FakeClient(strict, roomId, 'carol');
+		for (let i = 0; i < 3; i++) carol.connection.receive(encodeSyncStep1(new Y.Doc()));
+		expect(carol.socket.of('sync-step2')).toHaveLength(1);
+		expect(carol.socket.of('permission-denied').map((m) => m.reason)).toEqual([
+			'rule 6: sync step 1 repeated too soon',
+			'rule 6: sync step 1 repeated too soon'
+		]);
+		carol.connection.receive(encodeSyncStep1(new Y.Doc()));
+		expect(carol.socket.closed?.code).toBe(CloseCode.RATE_LIMITED);
+	});
+
 	it('closes only the socket that sent a malformed frame', async () => {
 		const hub = makeHub();
 		const alice = new FakeClient(hub, roomId, 'alice');
