@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
- * gate, durability, cold, redis, idle, storm. A full run writes bench/results/latest.*; a partial
+ * gate, durability, cold, redis, idle, storm, flood. A full run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
@@ -14,6 +14,7 @@ import { BENCH_ENV, assertBuilt, enableProfiling, type Row } from './lib/harness
 import { runCold } from './scenarios/cold';
 import { runDurability } from './scenarios/durability';
 import { runFanoutCase } from './scenarios/fanout';
+import { runFlood } from './scenarios/flood';
 import { runGate } from './scenarios/gate';
 import { runIdle } from './scenarios/idle';
 import { runRedis } from './scenarios/redis';
@@ -84,6 +85,10 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'storm',
 		run: (quick) => runStorm(quick ? { rooms: 100, perRoom: 10 } : { rooms: 500, perRoom: 10 })
+	},
+	{
+		name: 'flood',
+		run: (quick) => runFlood({ durationMs: quick ? 4_000 : 8_000 })
 	}
 ];
 

@@ -77,6 +77,8 @@ export type GateVerdict =
 			readonly noop: boolean;
 			/** Ids of the messages this update adds, in update order. */
 			readonly messageIds: readonly string[];
+			/** How many of them the sender wrote (the rest are relayed: healing). Rule 6 counts these. */
+			readonly ownMessageCount: number;
 			/**
 			 * Per clientID written, the clock after its last new struct: once this update is
 			 * committed, the caller raises the clientID's high-water mark to it (table client_ids).
@@ -218,6 +220,7 @@ function check(
 		for (const item of structs) items.push({ item, place: places.placeOf(item) });
 	}
 	const newMessageAuthors = new Map<string, string>();
+	let ownMessageCount = 0;
 	for (const { item, place } of items) {
 		if (!ARRAY_ROOTS.has(place.root)) continue;
 		if (place.key !== null) refuse('rule 1: messages holds a list, not keys');
@@ -231,6 +234,7 @@ function check(
 				refuse('rule 2: message id already used');
 			}
 			newMessageAuthors.set(message.id, message.author);
+			if (actor === sender) ownMessageCount++;
 		}
 	}
 	const authorOf = (messageId: string): string | undefined =>
@@ -325,6 +329,7 @@ function check(
 		update,
 		noop: items.length === 0 && !deletesSomething,
 		messageIds: [...newMessageAuthors.keys()],
+		ownMessageCount,
 		clocks
 	};
 }

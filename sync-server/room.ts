@@ -25,6 +25,14 @@ import {
 	type MessageHandler
 } from './protocol';
 import type { Bus, RoomBusMessage, Store, StoredUpdate, SyncSocket, Unsubscribe } from './types';
+import {
+	AWARENESS_STATE_COST_BYTES,
+	CONNECTION_COST_BYTES,
+	FRAME_COST_BYTES,
+	MESSAGE_COST_BYTES,
+	type UserBudget,
+	type UserBudgets
+} from './user-budget';
 
 /** Close a socket whose unsent data passes this, instead of buffering without bound. */
 export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -52,6 +60,12 @@ export const FORWARD_DUTY = 0.55;
 const FORWARD_EWMA = 0.1;
 /** Gate refusals a connection may collect before it is closed with FORBIDDEN. */
 export const MAX_REFUSALS = 3;
+/**
+ * While its user is over budget a connection's frames wait (and its socket is not read). What
+ * already arrived waits here; past these bounds the connection is closed with RATE_LIMITED.
+ */
+export const MAX_DEFERRED_FRAMES = 256;
+export const MAX_DEFERRED_BYTES = 1024 * 1024;
 
 export interface ConnectionUser {
 	readonly userId: string;
@@ -82,8 +96,21 @@ export type RoomConfig = Pick<
 	Config,
 	'MAX_MESSAGE_CHARS' | 'COMPACT_AFTER_UPDATES' | 'ROOM_IDLE_UNLOAD_MS'
 > &
-	/** Seal the head once `messages` holds this many; absent (some unit tests): never. */
-	Partial<Pick<Config, 'SEAL_AFTER_MESSAGES' | 'MAX_UPLOAD_BYTES'>>;
+	/**
+	 * SEAL_AFTER_MESSAGES: seal the head once `messages` holds this many; absent (some unit
+	 * tests): never. SEAL_MIN_INTERVAL_MS, SYNC_STEP1_MIN_INTERVAL_MS absent: no minimum.
+	 * MAX_MESSAGES_PER_UPDATE absent: no limit. MAX_UPLOAD_BYTES absent: no size bound on files.
+	 */
+	Partial<
+		Pick<
+			Config,
+			| 'SEAL_AFTER_MESSAGES'
+			| 'SEAL_MIN_INTERVAL_MS'
+			| 'MAX_MESSAGES_PER_UPDATE'
+			| 'SYNC_STEP1_MIN_INTERVAL_MS'
+			| 'MAX_UPLOAD_BYTES'
+		>
+	>;
 
 /**
  * Gate rule 6, per connection: called once per connection, returns the function asked before
@@ -112,6 +139,12 @@ export interface RoomContext {
 	readonly log: Logger;
 	readonly awarenessPolicy: AwarenessPolicy;
 	readonly admitUpdate: UpdateAdmission;
+	/** Rule 6 for awareness: may a connection publish one more state now? Absent: always. */
+	readonly admitAwareness?: UpdateAdmission;
+	/** Rule 6, the per-user budget every frame draws from; absent (unit tests): none. */
+	readonly budgets?: UserBudgets;
+	/** Wall-clock ms (Date.now), for the time since the last seal. */
+	nowMs(): number;
 	readonly metrics?: RoomMetrics;
 	/** Queues an accepted update for the next group commit. */
 	enqueue(update: PendingUpdate): void;
@@ -148,23 +181,61 @@ export class Connection implements MessageHandler {
 	/** A resync step 1 is already on its way (several gaps in one turn share one). */
 	#resyncRequested = false;
 	readonly #mayUpdate: () => boolean;
+	readonly #mayPublishAwareness: () => boolean;
+	/** The user's budget (shared with their other sockets here), if the hub has budgets. */
+	readonly #budget: UserBudget | undefined;
+	/** Frames that arrived while the user was over budget, in order. */
+	#deferred: Uint8Array[] = [];
+	#deferredBytes = 0;
+	#drainTimer: ReturnType<typeof setTimeout> | undefined;
+	/** The state vector of a step 1 whose answer waits for the commit; when the last was sent. */
+	#step1Pending: Uint8Array | null = null;
+	#lastStep1At = Number.NEGATIVE_INFINITY;
+	/**
+	 * The room's state vector (encoded: small) when this socket was last answered: it has been
+	 * sent all of that, and every change since.
+	 */
+	#served: Uint8Array | null = null;
 
 	constructor(
 		readonly room: Room,
 		readonly socket: SyncSocket,
 		readonly user: ConnectionUser,
-		admitUpdate: UpdateAdmission
+		admission: {
+			readonly admitUpdate: UpdateAdmission;
+			readonly admitAwareness?: UpdateAdmission;
+			readonly budgets?: UserBudgets;
+		}
 	) {
-		this.#mayUpdate = admitUpdate();
+		this.#mayUpdate = admission.admitUpdate();
+		this.#mayPublishAwareness = admission.admitAwareness?.() ?? (() => true);
+		this.#budget = admission.budgets?.acquire(user.userId);
+		// Opening a socket costs a session check, a room attach and the opening frames: a
+		// flooder closed with 4429 pays for reconnecting.
+		this.#budget?.charge(CONNECTION_COST_BYTES);
 	}
 
 	get closed(): boolean {
 		return this.#closed;
 	}
 
-	/** Handles one frame; a bad frame closes this socket only. */
+	/**
+	 * Handles one frame; a bad frame closes this socket only. While the user is over budget the
+	 * frame waits (paced, in order) and the socket is not read until the debt is paid.
+	 */
 	receive(frame: Uint8Array): void {
 		if (this.#closed) return;
+		if (this.#deferred.length > 0 || this.#budget?.overdrawn) return this.#defer(frame);
+		this.#handle(frame);
+	}
+
+	/** Draws from the user's budget what this connection costs beyond its frames' bytes. */
+	charge(bytes: number): void {
+		this.#budget?.charge(bytes);
+	}
+
+	#handle(frame: Uint8Array): void {
+		this.#budget?.charge(frame.byteLength + FRAME_COST_BYTES);
 		try {
 			dispatchMessage(frame, this);
 		} catch (error) {
@@ -175,6 +246,55 @@ export class Connection implements MessageHandler {
 				this.close(CloseCode.INTERNAL_ERROR, 'internal error');
 			}
 		}
+	}
+
+	#defer(frame: Uint8Array): void {
+		if (
+			this.#deferred.length >= MAX_DEFERRED_FRAMES ||
+			this.#deferredBytes + frame.byteLength > MAX_DEFERRED_BYTES
+		) {
+			this.room.metrics?.updatesRefused.inc({ rule: 'rule6' });
+			this.close(CloseCode.RATE_LIMITED, 'over budget');
+			return;
+		}
+		this.#deferred.push(frame);
+		this.#deferredBytes += frame.byteLength;
+		this.socket.pause?.();
+		this.#scheduleDrain();
+	}
+
+	#scheduleDrain(): void {
+		if (this.#drainTimer !== undefined || this.#closed) return;
+		const waitMs = Math.max(1, Math.ceil(this.#budget?.msUntilPaid() ?? 0));
+		this.#drainTimer = setTimeout(() => {
+			this.#drainTimer = undefined;
+			this.#drain();
+		}, waitMs);
+	}
+
+	/** Handles waiting frames while the budget allows; reads the socket again once none wait. */
+	#drain(): void {
+		while (!this.#closed && this.#deferred.length > 0 && !this.#budget?.overdrawn) {
+			const frame = this.#deferred.shift() as Uint8Array;
+			this.#deferredBytes -= frame.byteLength;
+			this.#handle(frame);
+		}
+		if (this.#closed) return;
+		if (this.#deferred.length > 0) return this.#scheduleDrain();
+		this.socket.resume?.();
+	}
+
+	/** A rule 6 refusal (nothing applied): the reason to the client, the third closes with 4429. */
+	refuseRate(reason: string): void {
+		this.#rateRefusals++;
+		this.room.metrics?.updatesRefused.inc({ rule: 'rule6' });
+		this.send(encodePermissionDenied(reason));
+		if (this.#rateRefusals >= MAX_REFUSALS) this.close(CloseCode.RATE_LIMITED, 'rate limited');
+	}
+
+	/** Rule 6 for awareness: whether this connection may publish one more state now. */
+	mayPublishAwareness(): boolean {
+		return this.#mayPublishAwareness();
 	}
 
 	send(frame: Uint8Array | SharedFrame): void {
@@ -196,8 +316,13 @@ export class Connection implements MessageHandler {
 	close(code: number, reason: string): void {
 		if (this.#closed) return;
 		this.#closed = true;
+		clearTimeout(this.#drainTimer);
+		this.#deferred = [];
+		this.#budget?.release();
 		try {
-			this.socket.close(code, reason);
+			// A flooder may have megabytes of tiny frames on the way: stop reading them at once.
+			if (code === CloseCode.RATE_LIMITED && this.socket.abort) this.socket.abort(code, reason);
+			else this.socket.close(code, reason);
 		} catch {
 			/* already closed */
 		}
@@ -212,21 +337,55 @@ export class Connection implements MessageHandler {
 			// lib0 throws plain Errors on bad bytes: the client's fault, not an internal error.
 			throw new ProtocolError(`malformed state vector: ${(error as Error).message}`);
 		}
+		// Several while an answer waits for the commit share it (the latest vector wins).
+		if (this.#step1Pending !== null) {
+			this.#step1Pending = stateVector;
+			return;
+		}
+		// Rule 6: one answer per SYNC_STEP1_MIN_INTERVAL_MS (a stock client asks once per
+		// connection, or once per `resyncInterval` if set, seconds apart).
+		const intervalMs = this.room.config.SYNC_STEP1_MIN_INTERVAL_MS ?? 0;
+		if (performance.now() - this.#lastStep1At < intervalMs) {
+			return this.refuseRate('rule 6: sync step 1 repeated too soon');
+		}
+		this.#step1Pending = stateVector;
 		this.room.whenCommitted(() => {
-			this.send(encodeSyncStep2(this.room.doc, stateVector));
-			this.send(encodeSyncStep1(this.room.doc));
+			const latest = this.#step1Pending ?? stateVector;
+			this.#step1Pending = null;
+			this.#lastStep1At = performance.now();
+			this.#answerStep1(latest);
 		});
 	}
 
-	onUpdate(update: Uint8Array): void {
-		if (!this.#mayUpdate()) {
-			// Refused like a gate refusal (nothing applied); a flood ends with RATE_LIMITED.
-			this.#rateRefusals++;
-			this.room.metrics?.updatesRefused.inc({ rule: 'rule6' });
-			this.send(encodePermissionDenied('rule 6: too many updates per second'));
-			if (this.#rateRefusals >= MAX_REFUSALS) this.close(CloseCode.RATE_LIMITED, 'rate limited');
-			return;
+	/**
+	 * Step 2 with what the client lacks, then our step 1. After a first answer the socket has
+	 * been sent everything the room held then, and every later change as it committed: a later
+	 * answer leaves all of that out (asking again never buys the whole room again).
+	 */
+	#answerStep1(stateVector: Uint8Array): void {
+		const doc = this.room.doc;
+		const vector = Y.decodeStateVector(stateVector);
+		if (this.#served) {
+			for (const [client, clock] of Y.decodeStateVector(this.#served)) {
+				if (clock > (vector.get(client) ?? 0)) vector.set(client, clock);
+			}
 		}
+		this.#served = Y.encodeStateVector(doc);
+		// A fresh client (empty vector) gets the room's whole state: encoded once per change of
+		// the room, not once per asker (a reconnect storm, or a flood of new sockets).
+		const step2 =
+			vector.size === 0
+				? this.room.fullStateStep2()
+				: encodeSyncStep2(doc, Y.encodeStateVector(vector));
+		const step1 = encodeSyncStep1(doc);
+		this.charge(step2.byteLength + step1.byteLength);
+		this.send(step2);
+		this.send(step1);
+	}
+
+	onUpdate(update: Uint8Array): void {
+		// Refused like a gate refusal (nothing applied); a flood ends with RATE_LIMITED.
+		if (!this.#mayUpdate()) return this.refuseRate('rule 6: too many updates per second');
 		this.room.acceptUpdate(this, update);
 	}
 
@@ -236,7 +395,9 @@ export class Connection implements MessageHandler {
 
 	onQueryAwareness(): void {
 		const states = this.room.awarenessFrame();
-		if (states) this.send(states);
+		if (!states) return;
+		this.charge(states.byteLength);
+		this.send(states);
 	}
 
 	/**
@@ -291,6 +452,8 @@ export class Room {
 	readonly #awarenessSpeakers = new Map<number, Connection>();
 	#pending = 0;
 	#afterCommit: (() => void)[] = [];
+	/** `fullStateStep2()`'s frame; dropped on every change of the doc. */
+	#fullState: Uint8Array | null = null;
 	/** Committed updates not forwarded yet: this flush's, or several while forwarding waits. */
 	#outbox: PendingUpdate[] = [];
 	/** Smoothed cost of one forward and time between commits of this room, in ms (FORWARD_DUTY). */
@@ -312,6 +475,8 @@ export class Room {
 	#sealAfterFlush = false;
 	/** Sealed, or found to be an old epoch: closed, destroyed, out of the hub. */
 	#gone = false;
+	/** When the previous epoch was sealed (Date.now ms), if ever: SEAL_MIN_INTERVAL_MS. */
+	readonly #sealedAtMs: number | undefined;
 	/** Passed to the gate: for epoch > 0 it also looks ids up in sealed history. */
 	readonly #gateOptions: GateOptions;
 	#unloadTimer: ReturnType<typeof setTimeout> | undefined;
@@ -339,6 +504,7 @@ export class Room {
 			}, 'store');
 			this.lastSeq = state.seq;
 			this.epoch = state.epoch;
+			this.#sealedAtMs = state.sealedAtMs;
 			this.#logLength = ctx.store.logLength(id);
 			this.#owners = ctx.claims.load(id);
 			this.#highWater = ctx.claims.loadHighWaterAfterLoad(
@@ -356,6 +522,11 @@ export class Room {
 				? { sealedAuthorOf: (messageId) => ctx.store.sealedAuthorOf(id, messageId), roomFileOf }
 				: { roomFileOf };
 		this.awareness.on('update', this.#onAwarenessUpdate);
+		this.doc.on('update', () => (this.#fullState = null));
+	}
+
+	get config(): RoomConfig {
+		return this.#ctx.config;
 	}
 
 	/** Updates accepted in memory whose commit is still to come. */
@@ -368,14 +539,19 @@ export class Room {
 		return this.#gone;
 	}
 
-	/** The head holds SEAL_AFTER_MESSAGES messages or more: it is due to be sealed. */
+	/**
+	 * The head holds SEAL_AFTER_MESSAGES messages or more and its previous seal is at least
+	 * SEAL_MIN_INTERVAL_MS old: it is due to be sealed.
+	 */
 	get sealDue(): boolean {
 		const limit = this.#ctx.config.SEAL_AFTER_MESSAGES;
+		const interval = this.#ctx.config.SEAL_MIN_INTERVAL_MS ?? 0;
 		return (
 			limit !== undefined &&
 			!this.#gone &&
 			!this.doc.isDestroyed &&
-			this.doc.getArray('messages').length >= limit
+			this.doc.getArray('messages').length >= limit &&
+			(this.#sealedAtMs === undefined || this.#ctx.nowMs() - this.#sealedAtMs >= interval)
 		);
 	}
 
@@ -386,7 +562,7 @@ export class Room {
 	addConnection(socket: SyncSocket, user: ConnectionUser, epoch?: number): Connection {
 		clearTimeout(this.#unloadTimer);
 		this.#unloadTimer = undefined;
-		const connection = new Connection(this, socket, user, this.#ctx.admitUpdate);
+		const connection = new Connection(this, socket, user, this.#ctx);
 		this.connections.add(connection);
 		if (epoch !== undefined && epoch !== this.epoch) {
 			connection.close(CloseCode.EPOCH_CHANGED, 'epoch changed');
@@ -467,6 +643,11 @@ export class Room {
 			else connection.refuse(verdict.reason);
 			return;
 		}
+		const maxMessages = this.#ctx.config.MAX_MESSAGES_PER_UPDATE ?? Number.POSITIVE_INFINITY;
+		if (verdict.ownMessageCount > maxMessages) {
+			connection.refuseRate(`rule 6: more than ${maxMessages} messages in one update`);
+			return;
+		}
 		for (const clientId of verdict.clientIds) {
 			if (this.#owners.has(clientId)) continue;
 			// Another instance may have claimed it since we loaded the room: the table decides.
@@ -479,6 +660,8 @@ export class Room {
 		}
 		// Nothing new (e.g. a reconnecting client re-sending what we have): nothing to store.
 		if (verdict.noop) return;
+		// Accepted whole (an honest backlog is never cut); what it costs paces the user's next frames.
+		connection.charge(verdict.ownMessageCount * MESSAGE_COST_BYTES);
 		// Applied at once so the next update in this tick is gated against it. The gate's bytes
 		// are the update reduced to what the doc lacks; they are what we store and forward.
 		Y.applyUpdate(this.doc, verdict.update, 'client');
@@ -499,18 +682,39 @@ export class Room {
 			const speaker = this.#awarenessSpeakers.get(clientId);
 			return speaker !== undefined && speaker !== connection;
 		};
+		const claimedBefore = new Set(connection.awarenessIds);
 		const allowed = this.#ctx.awarenessPolicy(update, sender, this.#owners, claimedElsewhere);
+		// Rule 6: a stock client publishes its own state on typing changes and every 15 s; echoes
+		// of others' states (dropped by the policy) cost only their bytes. A refused update
+		// claims nothing.
+		if (allowed && !connection.mayPublishAwareness()) {
+			for (const id of connection.awarenessIds) {
+				if (!claimedBefore.has(id)) connection.awarenessIds.delete(id);
+			}
+			connection.refuseRate('rule 6: too many awareness updates per second');
+			return;
+		}
 		// The policy records a first claim in `awarenessIds` (usually one id per connection).
 		for (const id of connection.awarenessIds) {
 			if (!this.#awarenessSpeakers.has(id)) this.#awarenessSpeakers.set(id, connection);
 		}
-		if (allowed) awarenessProtocol.applyAwarenessUpdate(this.awareness, allowed, connection);
+		if (!allowed) return;
+		// Relayed to every other socket here: their bytes and a weight per recipient.
+		const recipients = Math.max(0, this.connections.size - 1);
+		connection.charge(recipients * (allowed.byteLength + AWARENESS_STATE_COST_BYTES));
+		awarenessProtocol.applyAwarenessUpdate(this.awareness, allowed, connection);
 	}
 
 	#releaseAwarenessId(clientId: number, connection: Connection): void {
 		if (this.#awarenessSpeakers.get(clientId) === connection) {
 			this.#awarenessSpeakers.delete(clientId);
 		}
+	}
+
+	/** Sync step 2 with the whole doc (the answer to an empty state vector), cached until it changes. */
+	fullStateStep2(): Uint8Array {
+		this.#fullState ??= encodeSyncStep2(this.doc);
+		return this.#fullState;
 	}
 
 	/** All current awareness states as one frame, or null when there are none. */
@@ -827,6 +1031,13 @@ export class Room {
 		}
 		const changed = [...added, ...updated, ...removed];
 		const update = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
+		// y-protocols keeps a removed clientID's clock in `meta` forever (so a late, older update
+		// cannot bring it back); one socket cycling clientIDs would grow it without bound. The
+		// removal is encoded above; forget the id now. A stale state it lets back in is removed
+		// again by the awareness timeout (30 s).
+		for (const id of removed) {
+			if (!this.awareness.states.has(id)) this.awareness.meta.delete(id);
+		}
 		const frame = new SharedFrame(encodeAwareness(update));
 		for (const connection of this.connections) {
 			if (connection !== origin) connection.send(frame);

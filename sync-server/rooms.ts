@@ -21,6 +21,7 @@ import {
 import type { SearchIndexer } from './search-indexer';
 import { UnknownRoomError } from './store';
 import type { Bus, Store, SyncSocket, Unsubscribe } from './types';
+import type { UserBudgets } from './user-budget';
 
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 5_000;
@@ -52,6 +53,12 @@ export interface RoomHubOptions {
 	readonly awarenessPolicy?: AwarenessPolicy;
 	/** Where the per-connection rate limit (gate rule 6) plugs in; default: no limit. */
 	readonly admitUpdate?: UpdateAdmission;
+	/** The per-connection awareness rate limit (gate rule 6); default: no limit. */
+	readonly admitAwareness?: UpdateAdmission;
+	/** The per-user budgets (gate rule 6); default: none. */
+	readonly budgets?: UserBudgets;
+	/** Wall-clock ms for the time between seals; default: Date.now. */
+	readonly nowMs?: () => number;
 	readonly metrics?: RoomMetrics;
 	/**
 	 * The room's current member ids (one query per room). With it, the hub re-checks the
@@ -93,6 +100,9 @@ export class RoomHub {
 			log: options.log,
 			awarenessPolicy: options.awarenessPolicy ?? ((update) => update),
 			admitUpdate: options.admitUpdate ?? (() => () => true),
+			admitAwareness: options.admitAwareness,
+			budgets: options.budgets,
+			nowMs: options.nowMs ?? (() => Date.now()),
 			metrics: options.metrics,
 			enqueue: (update) => this.#enqueue(update),
 			unloaded: (room) => {

@@ -18,6 +18,7 @@ import { SqliteStore } from './store';
 import type { Bus } from './types';
 import { createUpdateAdmission } from './token-bucket';
 import { createSyncUpgrade } from './upgrade';
+import { UserBudgets } from './user-budget';
 
 export interface SyncService {
 	readonly hub: RoomHub;
@@ -57,6 +58,14 @@ export function createSyncService(deps: {
 				ratePerSecond: config.UPDATES_PER_SECOND,
 				burst: config.UPDATES_BURST
 			}),
+		admitAwareness: createUpdateAdmission({
+			ratePerSecond: config.AWARENESS_UPDATES_PER_SECOND,
+			burst: config.AWARENESS_BURST
+		}),
+		budgets: new UserBudgets({
+			bytesPerSecond: config.USER_BUDGET_BYTES_PER_SECOND,
+			burstBytes: config.USER_BUDGET_BURST_BYTES
+		}),
 		metrics,
 		members: (roomId) => new Set(selectMembers.all(roomId).map((row) => row.user_id)),
 		membershipCheckIntervalMs: deps.membershipCheckIntervalMs,

@@ -48,6 +48,7 @@ export class SqliteStore implements Store {
 	readonly #countLog;
 	readonly #sealedAuthor;
 	readonly #roomFile;
+	readonly #lastSealedAt;
 	readonly #seal;
 
 	constructor(db: Db) {
@@ -84,6 +85,9 @@ export class SqliteStore implements Store {
 		this.#roomFile = db.prepare<[string, string], UploadedFile>(
 			'SELECT name, type, size FROM files WHERE id = ? AND room_id = ?'
 		);
+		this.#lastSealedAt = db.prepare<[string], { at: number | null }>(
+			'SELECT MAX(sealed_at) AS at FROM room_epochs WHERE room_id = ?'
+		);
 		this.#seal = sealStatements(db);
 	}
 
@@ -98,7 +102,13 @@ export class SqliteStore implements Store {
 			for (const row of this.#logAfter.all(roomId, snapshot?.upto_seq ?? 0)) {
 				updates.push(bytes(row.data));
 			}
-			return { updates, seq: head.last_seq, epoch: head.epoch };
+			const sealedAt = head.epoch > 0 ? this.#lastSealedAt.get(roomId)?.at : null;
+			return {
+				updates,
+				seq: head.last_seq,
+				epoch: head.epoch,
+				...(sealedAt != null ? { sealedAtMs: sealedAt } : {})
+			};
 		})();
 	}
 

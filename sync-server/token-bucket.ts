@@ -39,7 +39,22 @@ export class TokenBucket {
 		return true;
 	}
 
-	/** Tokens available now (fractional while refilling). */
+	/**
+	 * Takes `count` tokens whatever is left: the balance may go below zero (a debt the refill
+	 * pays back). For costs known only afterwards (bytes sent, messages created).
+	 */
+	charge(count: number): void {
+		this.#refill();
+		this.#tokens -= count;
+	}
+
+	/** Milliseconds until the balance is at least `count` (0 if it is already). */
+	msUntil(count: number): number {
+		const missing = count - this.tokens;
+		return missing <= 0 ? 0 : missing / this.#ratePerMs;
+	}
+
+	/** Tokens available now (fractional while refilling; negative while in debt). */
 	get tokens(): number {
 		this.#refill();
 		return this.#tokens;

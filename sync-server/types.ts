@@ -17,6 +17,15 @@ export interface SyncSocket {
 	sendShared?(frame: SharedFrame): void;
 	close(code: number, reason: string): void;
 	readonly bufferedAmount: number;
+	/** Optional: stop reading the socket (its user is over budget: TCP pushes back) / read again. */
+	pause?(): void;
+	resume?(): void;
+	/**
+	 * Optional: close a flooding peer: send the close frame, read nothing more from it (parsing
+	 * what it still sends would cost the process), cut it if the handshake does not end soon.
+	 * Without it, `close`.
+	 */
+	abort?(code: number, reason: string): void;
 }
 
 /** Where a change came from. What came from the bus is never published again nor stored twice. */
@@ -35,6 +44,8 @@ export interface RoomState {
 	readonly seq: number;
 	/** The head's epoch (rooms.epoch): how many times the room was sealed. */
 	readonly epoch: number;
+	/** When the previous epoch was sealed (room_epochs.sealed_at, Date.now ms); absent: never. */
+	readonly sealedAtMs?: number;
 }
 
 /** One update to append. */

@@ -29,6 +29,8 @@ export type UpgradeConfig = Pick<
 const SYNC_PREFIX = '/sync/';
 /** On shutdown, how long sockets get to finish the close handshake before they are cut. */
 const CLOSE_GRACE_MS = 1_000;
+/** A flooder closed with `abort` is cut this long after its close frame was sent. */
+const ABORT_GRACE_MS = 1_000;
 const ROOM_ID = /^[a-z0-9]{1,64}$/;
 
 const STATUS_TEXT: Record<number, string> = {
@@ -124,6 +126,13 @@ function asSyncSocket(ws: WebSocket): SyncSocket {
 			}
 		},
 		close: (code, reason) => ws.close(code, reason),
+		pause: () => ws.pause(),
+		resume: () => ws.resume(),
+		abort(code, reason) {
+			ws.close(code, reason);
+			ws.pause();
+			setTimeout(() => ws.terminate(), ABORT_GRACE_MS).unref();
+		},
 		get bufferedAmount() {
 			return ws.bufferedAmount;
 		}

@@ -65,7 +65,10 @@ export function deliveryRow(values: {
 export const BENCH_ENV: Readonly<Record<string, string>> = {
 	UPDATES_PER_SECOND: '2000',
 	UPDATES_BURST: '4000',
-	MAX_CONNECTIONS_PER_USER: '100000'
+	MAX_CONNECTIONS_PER_USER: '100000',
+	// A bench sender writes hundreds of messages per second: far past one person's budget.
+	USER_BUDGET_BYTES_PER_SECOND: '1000000000',
+	USER_BUDGET_BURST_BYTES: '1000000000'
 };
 
 export function assertBuilt(): void {

@@ -72,7 +72,12 @@ export function seed(
  * into a Y.Doc, so a million messages take seconds, not minutes; the server still integrates
  * every item when it loads the room, which is what the bench measures.
  */
-export function buildHistory(count: number, authors: readonly string[]): Uint8Array {
+export function buildHistory(
+	count: number,
+	authors: readonly string[],
+	/** Appended to every message's text (to make a room of a given size in bytes). */
+	pad = ''
+): Uint8Array {
 	const clientIds = authors.map((_, i) => 1_000_000 + i);
 	// Per author: the messages it wrote, as (origin of each item) in clock order.
 	const perAuthor: { origin: [number, number] | null; index: number }[][] = authors.map(() => []);
@@ -109,7 +114,7 @@ export function buildHistory(count: number, authors: readonly string[]): Uint8Ar
 			encoding.writeAny(encoder, {
 				id: crypto.randomUUID(),
 				author: authors[a] ?? '',
-				text: `history message number ${index} with a few words of text`,
+				text: `history message number ${index} with a few words of text${pad}`,
 				ts: 1_700_000_000_000 + index
 			});
 		}

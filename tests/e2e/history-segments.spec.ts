@@ -23,7 +23,8 @@ import {
 
 const SEAL_AFTER = 10;
 
-test.use({ serverEnv: { SEAL_AFTER_MESSAGES: String(SEAL_AFTER) } });
+// Sealed twice within seconds: no minimum interval between seals here.
+test.use({ serverEnv: { SEAL_AFTER_MESSAGES: String(SEAL_AFTER), SEAL_MIN_INTERVAL_MS: '0' } });
 
 /** The epoch of the user's replica of the room, as the page stored it. */
 function storedEpoch(page: Page, userId: string, roomId: string): Promise<string | null> {

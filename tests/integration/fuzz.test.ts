@@ -182,8 +182,18 @@ function burst(gen: prng.PRNG, corpus: Corpus): Uint8Array[] {
 
 beforeAll(async () => {
 	server = await startServer({
-		// The limiter would otherwise close the fuzzer long before the gate sees much.
-		env: { UPDATES_PER_SECOND: '1000000', UPDATES_BURST: '1000000', LOG_LEVEL: 'info' }
+		// The limiters (rule 6) would otherwise close the fuzzer long before the gate sees much;
+		// the fences below are step 1s sent back to back.
+		env: {
+			UPDATES_PER_SECOND: '1000000',
+			UPDATES_BURST: '1000000',
+			AWARENESS_UPDATES_PER_SECOND: '1000000',
+			AWARENESS_BURST: '1000000',
+			SYNC_STEP1_MIN_INTERVAL_MS: '0',
+			USER_BUDGET_BYTES_PER_SECOND: '1000000000',
+			USER_BUDGET_BURST_BYTES: '1000000000',
+			LOG_LEVEL: 'info'
+		}
 	});
 	[fuzzer, alice, bob] = await Promise.all([
 		registeredClient(server.url),

@@ -24,12 +24,16 @@ export class RawClient {
 	closeEvent: { code: number; reason: string } | null = null;
 	/** How many sync step 2 answers the server has sent (each step 1 gets one). */
 	answers = 0;
+	/** Bytes of every frame received, and of the sync step 2 answers among them. */
+	bytesReceived = 0;
+	step2Bytes = 0;
 	#synced = false;
 	readonly #listeners = new Set<() => void>();
 
 	private constructor(readonly ws: WebSocket) {
 		ws.binaryType = 'nodebuffer';
 		ws.on('message', (data: Buffer) => {
+			this.bytesReceived += data.byteLength;
 			this.#receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
 			this.#notify();
 		});
@@ -127,6 +131,7 @@ export class RawClient {
 				if (step === syncProtocol.messageYjsSyncStep2) {
 					this.#synced = true;
 					this.answers++;
+					this.step2Bytes += frame.byteLength;
 				}
 			} else if (type === AUTH) {
 				decoding.readVarUint(decoder);

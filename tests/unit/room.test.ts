@@ -1,7 +1,7 @@
 import * as encoding from 'lib0/encoding';
 import pino from 'pino';
 import * as awarenessProtocol from 'y-protocols/awareness';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { openDatabase, type Db } from '../../src/lib/server/db';
 import { createRoom } from '../../src/lib/server/rooms';
@@ -28,6 +28,11 @@ import { RoomHub } from '../../sync-server/rooms';
 import { buildSeal } from '../../sync-server/seal';
 import { SqliteStore } from '../../sync-server/store';
 import type { Bus, Store, SyncSocket } from '../../sync-server/types';
+import {
+	CONNECTION_COST_BYTES,
+	MESSAGE_COST_BYTES,
+	UserBudgets
+} from '../../sync-server/user-budget';
 import { messageTexts, messageUpdate } from '../support/messages';
 import { openTempDatabase, type TempDatabase } from '../support/temp-db';
 
@@ -38,6 +43,8 @@ class FakeSocket implements SyncSocket {
 	readonly received: Message[] = [];
 	closed: { code: number; reason: string } | null = null;
 	bufferedAmount = 0;
+	/** Whether the room asked to stop reading this socket (its user over budget). */
+	paused = false;
 	/** Runs at the moment a frame is sent, before the test sees it. */
 	onSend: ((message: Message) => void) | null = null;
 
@@ -49,6 +56,14 @@ class FakeSocket implements SyncSocket {
 
 	close(code: number, reason: string): void {
 		this.closed = { code, reason };
+	}
+
+	pause(): void {
+		this.paused = true;
+	}
+
+	resume(): void {
+		this.paused = false;
 	}
 
 	updates(): Uint8Array[] {
@@ -138,6 +153,8 @@ function makeHub(
 		admitUpdate?: UpdateAdmission;
 		awarenessPolicy?: AwarenessPolicy;
 		config?: Partial<RoomConfig>;
+		nowMs?: () => number;
+		budgets?: UserBudgets;
 	} = {}
 ): RoomHub {
 	const database = options.database ?? db;
@@ -149,7 +166,9 @@ function makeHub(
 		log,
 		metrics: options.metrics,
 		admitUpdate: options.admitUpdate,
-		awarenessPolicy: options.awarenessPolicy
+		awarenessPolicy: options.awarenessPolicy,
+		nowMs: options.nowMs,
+		budgets: options.budgets
 	});
 	// Shut down before the databases close: it stops awareness timers and snapshots rooms.
 	open.unshift({ close: () => void hub.shutdown() });
@@ -315,6 +334,38 @@ describe('room hub', () => {
 		expect(bob.socket.received.map((m) => m.type)).toEqual(['sync-step2', 'sync-step1']);
 	});
 
+	it('answers a later step 1 on a socket with only what it was not sent, and refuses one sooner than SYNC_STEP1_MIN_INTERVAL_MS', async () => {
+		const hub = makeHub({ config: { SYNC_STEP1_MIN_INTERVAL_MS: 0 } });
+		const alice = new FakeClient(hub, roomId, 'alice');
+		for (let i = 0; i < 20; i++) alice.sendMessage(`history ${i} ${'x'.repeat(200)}`);
+		await nextTurn();
+		const bob = new FakeClient(hub, roomId, 'bob');
+		const step2Bytes = (): number[] =>
+			bob.socket.of('sync-step2').map((message) => message.update.byteLength);
+		bob.connection.receive(encodeSyncStep1(new Y.Doc()));
+		bob.connection.receive(encodeSyncStep1(new Y.Doc()));
+		const [full = 0, again = 0] = step2Bytes();
+		expect(full).toBeGreaterThan(4_000);
+		// The same empty vector again: everything was sent already.
+		expect(again).toBeLessThan(10);
+		alice.sendMessage('new');
+		await nextTurn();
+		bob.connection.receive(encodeSyncStep1(new Y.Doc()));
+		// Only the new message (which was also forwarded live), not the room.
+		expect(step2Bytes()[2]).toBeLessThan(500);
+
+		const strict = makeHub({ config: { SYNC_STEP1_MIN_INTERVAL_MS: 60_000 } });
+		const carol = new FakeClient(strict, roomId, 'carol');
+		for (let i = 0; i < 3; i++) carol.connection.receive(encodeSyncStep1(new Y.Doc()));
+		expect(carol.socket.of('sync-step2')).toHaveLength(1);
+		expect(carol.socket.of('permission-denied').map((m) => m.reason)).toEqual([
+			'rule 6: sync step 1 repeated too soon',
+			'rule 6: sync step 1 repeated too soon'
+		]);
+		carol.connection.receive(encodeSyncStep1(new Y.Doc()));
+		expect(carol.socket.closed?.code).toBe(CloseCode.RATE_LIMITED);
+	});
+
 	it('closes only the socket that sent a malformed frame', async () => {
 		const hub = makeHub();
 		const alice = new FakeClient(hub, roomId, 'alice');
@@ -386,6 +437,68 @@ describe('room hub', () => {
 		await until(() => hub.pendingCount === 0, 'the retried commit');
 		expect(bob.receivedTexts()).toEqual(['survives']);
 		expect(real.loadRoom(roomId).seq).toBe(1);
+	});
+});
+
+describe('the per-user budget', () => {
+	afterEach(() => {
+		vi.useRealTimers();
+	});
+
+	it('paces a user over budget: frames wait in order, the socket is not read, then all pass', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		let now = 0;
+		// Enough for her two sockets and one message.
+		const budgets = new UserBudgets({
+			bytesPerSecond: MESSAGE_COST_BYTES,
+			burstBytes: 2 * CONNECTION_COST_BYTES + MESSAGE_COST_BYTES,
+			nowMs: () => now
+		});
+		const hub = makeHub({ budgets });
+		const alice = new FakeClient(hub, roomId, 'alice');
+		const otherTab = new FakeClient(hub, roomId, 'alice');
+		const bob = new FakeClient(hub, roomId, 'bob');
+		alice.sendMessage('one');
+		await nextTurn();
+		// Her first message spent the whole burst: both of her sockets wait now; Bob does not.
+		otherTab.sendMessage('two');
+		alice.sendMessage('three');
+		bob.sendMessage('bob is not paced');
+		await nextTurn();
+		expect(otherTab.socket.paused).toBe(true);
+		expect(alice.socket.paused).toBe(true);
+		expect(bob.socket.paused).toBe(false);
+		const room = otherTab.connection.room;
+		// The texts the room holds (array order depends on the clients' docs, not on arrival).
+		const texts = (): string[] =>
+			room.doc
+				.getArray<{ text: string }>('messages')
+				.toArray()
+				.map((m) => m.text)
+				.sort();
+		expect(texts()).toEqual(['bob is not paced', 'one']);
+
+		// The refill pays the debt back; the waiting frames pass, one message's cost at a time.
+		for (let i = 0; i < 3 && texts().length < 4; i++) {
+			now += 1_100;
+			vi.advanceTimersByTime(1_100);
+			await nextTurn();
+		}
+		expect(texts()).toEqual(['bob is not paced', 'one', 'three', 'two']);
+		expect(alice.socket.closed).toBeNull();
+		expect(otherTab.socket.closed).toBeNull();
+		expect(alice.socket.paused).toBe(false);
+		expect(otherTab.socket.paused).toBe(false);
+	});
+
+	it('closes a socket with 4429 that keeps sending while its user is paced', () => {
+		const budgets = new UserBudgets({ bytesPerSecond: 1, burstBytes: 1_000, nowMs: () => 0 });
+		const hub = makeHub({ budgets });
+		const mallory = new FakeClient(hub, roomId, 'carol');
+		for (let i = 0; i < 1_000 && mallory.socket.closed === null; i++) {
+			mallory.connection.receive(encodeSyncStep1(new Y.Doc()));
+		}
+		expect(mallory.socket.closed?.code).toBe(CloseCode.RATE_LIMITED);
 	});
 });
 
@@ -574,6 +687,34 @@ describe('room hub edge cases', () => {
 		expect(room?.awareness.getStates().get(sharedId)).toEqual({ user: { id: 'bob', name: 'bob' } });
 	});
 
+	it('prunes removed awareness clientIDs from the room’s awareness, so cycling them keeps its memory flat', () => {
+		const hub = makeHub({ awarenessPolicy: sanitizeAwarenessUpdate });
+		const cycler = new FakeClient(hub, roomId, 'alice');
+		const room = cycler.connection.room;
+		const frame = (clientId: number, state: unknown): Uint8Array => {
+			const encoder = encoding.createEncoder();
+			encoding.writeVarUint(encoder, 1);
+			encoding.writeVarUint(encoder, clientId);
+			encoding.writeVarUint(encoder, 1);
+			encoding.writeVarString(encoder, JSON.stringify(state));
+			return encodeAwareness(encoding.toUint8Array(encoder));
+		};
+		// One socket: set a clientID, remove it, take the next one.
+		for (let id = 1_000; id < 1_500; id++) {
+			cycler.connection.receive(frame(id, { typing: false }));
+			cycler.connection.receive(frame(id, null));
+		}
+		// Sockets that come and go, each with its own clientID, removed when they close.
+		for (let id = 2_000; id < 2_200; id++) {
+			const passing = new FakeClient(hub, roomId, 'carol');
+			passing.connection.receive(frame(id, { typing: true }));
+			passing.connection.close(1000, 'bye');
+		}
+		expect(cycler.socket.closed).toBeNull();
+		expect(room.awareness.getStates().size).toBe(0);
+		expect(room.awareness.meta.size).toBeLessThanOrEqual(1);
+	});
+
 	it('raises its high-water marks for updates another instance committed', async () => {
 		const busHub = new InProcessBusHub();
 		const one = makeHub({ bus: new InProcessBus(busHub) });
@@ -709,6 +850,33 @@ describe('sealing the head', () => {
 		}
 		expect(alice.socket.closed?.code).toBe(CloseCode.EPOCH_CHANGED);
 		expect(history()).toMatchObject({ epoch: 1, segments: [3, 1], ids: 4 });
+	});
+
+	it('does not seal a head again before SEAL_MIN_INTERVAL_MS, however fast its messages arrive', async () => {
+		let now = Date.now();
+		const hub = makeHub({ config: { ...SEAL, SEAL_MIN_INTERVAL_MS: 60_000 }, nowMs: () => now });
+		const first = new FakeClient(hub, roomId, 'alice');
+		for (const text of ['a', 'b', 'c']) first.sendMessage(text);
+		await until(() => first.socket.closed !== null, 'the first seal');
+		expect(history().epoch).toBe(1);
+
+		// A flood right after: twice the threshold, in many turns. The head is due, not sealed.
+		const flooder = new FakeClient(hub, roomId, 'alice', 1);
+		for (let i = 0; i < 6; i++) {
+			flooder.sendMessage(`flood ${i}`);
+			await nextTurn();
+			await new Promise((resolve) => setImmediate(resolve));
+		}
+		expect(flooder.socket.closed).toBeNull();
+		expect(history().epoch).toBe(1);
+
+		// Once the interval has passed (the store stamped the seal with the real clock, a few ms
+		// after this test began), the next flush seals it.
+		now += 61_000;
+		flooder.sendMessage('after the interval');
+		await until(() => flooder.socket.closed !== null, 'the second seal');
+		expect(flooder.socket.closed?.code).toBe(CloseCode.EPOCH_CHANGED);
+		expect(history()).toMatchObject({ epoch: 2, segments: [3, 3, 3, 1] });
 	});
 
 	it('accepts a socket of another epoch and closes it at once with 4409', () => {

@@ -83,3 +83,18 @@ describe('createUpdateAdmission', () => {
 		expect(takeAll(second)).toBe(2);
 	});
 });
+
+describe('TokenBucket debts', () => {
+	it('charges past zero and says how long the refill takes to pay the debt back', () => {
+		const time = clock();
+		const bucket = new TokenBucket({ ratePerSecond: 1_000, burst: 500, nowMs: time.now });
+		bucket.charge(2_000);
+		expect(bucket.tokens).toBe(-1_500);
+		expect(bucket.msUntil(0)).toBe(1_500);
+		expect(bucket.tryTake()).toBe(false);
+		time.advance(1_500);
+		expect(bucket.msUntil(0)).toBe(0);
+		time.advance(10_000);
+		expect(bucket.tokens).toBe(500);
+	});
+});

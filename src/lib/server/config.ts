@@ -38,6 +38,29 @@ const EnvSchema = z.object({
 	UPDATES_PER_SECOND: positiveInt.default(20),
 	/** Token bucket size: how many updates a connection may send in a burst. */
 	UPDATES_BURST: positiveInt.default(60),
+	/**
+	 * Per-user budget on each instance, shared by all of the user's sockets: refill rate in
+	 * bytes-equivalents per second (bytes in and out, plus a weight per frame and per message
+	 * created; docs/design.md gate rule 6). A user over it is paced, not refused.
+	 */
+	USER_BUDGET_BYTES_PER_SECOND: positiveInt.default(2_000_000),
+	/** Size of that budget: what a user may spend at once after a quiet spell, in bytes. */
+	USER_BUDGET_BURST_BYTES: positiveInt.default(16_000_000),
+	/**
+	 * Messages one update may create (relayed ones, when healing, not counted). A stock client
+	 * re-sends its whole offline backlog as one sync step 2, which MAX_FRAME_BYTES already caps
+	 * below this for any real message (~130 bytes or more each).
+	 */
+	MAX_MESSAGES_PER_UPDATE: positiveInt.default(2_000),
+	/**
+	 * A connection's sync step 1 is answered at most once per this many ms; one sooner is refused
+	 * (rule 6). A stock client sends one per connection. 0: no minimum.
+	 */
+	SYNC_STEP1_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
+	/** Awareness states a connection may publish per second (typing, presence): refill rate. */
+	AWARENESS_UPDATES_PER_SECOND: positiveInt.default(10),
+	/** Awareness token bucket size per connection. */
+	AWARENESS_BURST: positiveInt.default(30),
 	/** Open sync connections per user, across all rooms, per instance. */
 	MAX_CONNECTIONS_PER_USER: positiveInt.default(50),
 	/** Compact a room's update log into a snapshot once it holds this many updates. */
@@ -47,6 +70,11 @@ const EnvSchema = z.object({
 	 * segments and a fresh head starts (docs/design.md "History segments").
 	 */
 	SEAL_AFTER_MESSAGES: positiveInt.default(5_000),
+	/**
+	 * A room's head is sealed at most once per this many ms (from the previous seal's
+	 * `sealed_at`): a flood of messages cannot make every member reconnect at will. 0: no minimum.
+	 */
+	SEAL_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(600_000),
 	/** Unload a room from memory after this long without connections, in ms. */
 	ROOM_IDLE_UNLOAD_MS: positiveInt.default(30_000),
 	/** Sessions expire after this long without use, in days. */
