@@ -9,6 +9,7 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import WebSocket from 'ws';
 import * as syncProtocol from 'y-protocols/sync';
+import { expect } from 'vitest';
 import * as Y from 'yjs';
 import { MessageType } from '../../src/lib/protocol/wire';
 import { databaseFile } from '../../src/lib/server/db';
@@ -164,4 +165,59 @@ export function storedLog(dataDir: string, roomId: string): { rows: number; last
 	} finally {
 		db.close();
 	}
+}
+
+/** Everything a replica shows: the room document's four roots as JSON. */
+export function replicaView(doc: Y.Doc): { messages: unknown[]; [root: string]: unknown } {
+	return {
+		messages: doc.getArray('messages').toJSON(),
+		changes: doc.getMap('changes').toJSON(),
+		reactions: doc.getMap('reactions').toJSON(),
+		reads: doc.getMap('reads').toJSON()
+	};
+}
+
+/**
+ * Sends a forgery from `raw` and checks it was refused whole: the sender is told `reason`, the
+ * stored log has not moved (the gate runs before anything is queued for storage), and once a
+ * fence message from a clean connection (`connectHonest`) reached the observer — after anything
+ * the server forwarded earlier would have — the observer's replica shows what it showed before.
+ */
+export async function expectRefusedWhole(options: {
+	readonly raw: RawClient;
+	readonly update: Uint8Array;
+	readonly reason: string | RegExp;
+	readonly observer: {
+		readonly doc: Y.Doc;
+		waitFor(predicate: () => boolean, timeoutMs?: number, what?: string): Promise<void>;
+	};
+	readonly dataDir: string;
+	readonly roomId: string;
+	readonly connectHonest: () => Promise<RawClient>;
+	readonly fence: { readonly id: string };
+}): Promise<void> {
+	const { raw, observer, dataDir, roomId, fence } = options;
+	const before = replicaView(observer.doc);
+	const logBefore = storedLog(dataDir, roomId);
+
+	raw.sendUpdate(options.update);
+	await raw.waitFor(() => raw.denied.length > 0, 5_000, 'permission denied');
+	expect(raw.denied[0]).toMatch(options.reason);
+	expect(storedLog(dataDir, roomId)).toEqual(logBefore);
+
+	const honest = await options.connectHonest();
+	honest.sendUpdate(captureUpdate(honest.doc, () => honest.doc.getArray('messages').push([fence])));
+	const hasFence = (): boolean =>
+		observer.doc
+			.getArray<{ id?: string } | null>('messages')
+			.toArray()
+			.some((m) => m?.id === fence.id);
+	await observer.waitFor(hasFence, 5_000, 'the fence message at the observer');
+	expect(honest.denied).toEqual([]);
+	const after = replicaView(observer.doc);
+	expect({
+		...after,
+		messages: after.messages.filter((m) => (m as { id?: string } | null)?.id !== fence.id)
+	}).toEqual(before);
+	honest.close();
 }
