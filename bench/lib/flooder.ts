@@ -5,10 +5,10 @@
  *   node --import tsx bench/lib/flooder.ts '<FloodSpec as JSON>'
  * and prints one line of JSON, a FloodResult, when done.
  */
-import * as encoding from 'lib0/encoding';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { EMPTY_STEP1, EMPTY_STEP2, MSG_SYNC, STEP1, readHead, updateFrame } from './wire';
+import { awarenessFrame } from '../../tests/support/frames';
 
 export type FloodKind = 'step1' | 'awareness' | 'awareness-cycle' | 'messages' | 'steady';
 
@@ -54,18 +54,6 @@ const closes: Record<string, number> = {};
 const deadline = started + spec.durationMs;
 const budgetLeft = (): boolean =>
 	performance.now() < deadline && (spec.frames === 0 || framesSent < spec.frames);
-
-function awarenessFrame(clientId: number, clock: number, state: unknown): Uint8Array {
-	const update = encoding.createEncoder();
-	encoding.writeVarUint(update, 1);
-	encoding.writeVarUint(update, clientId);
-	encoding.writeVarUint(update, clock);
-	encoding.writeVarString(update, JSON.stringify(state));
-	const frame = encoding.createEncoder();
-	encoding.writeVarUint(frame, 1);
-	encoding.writeVarUint8Array(frame, encoding.toUint8Array(update));
-	return encoding.toUint8Array(frame);
-}
 
 function messagesFrame(doc: Y.Doc, count: number): Uint8Array {
 	const before = Y.encodeStateVector(doc);
@@ -134,13 +122,17 @@ function floodOnce(socketIndex: number): Promise<void> {
 						send(EMPTY_STEP1);
 						break;
 					case 'awareness':
-						send(awarenessFrame(doc.clientID, ++clock, { typing: clock % 2 === 0 }));
+						send(
+							awarenessFrame([
+								{ clientId: doc.clientID, clock: ++clock, state: { typing: clock % 2 === 0 } }
+							])
+						);
 						break;
 					case 'awareness-cycle':
 						// Set a fresh clientID, then remove it: y-protocols remembers every one.
 						cycled++;
-						send(awarenessFrame(cycled, 1, { typing: false }));
-						send(awarenessFrame(cycled, 2, null));
+						send(awarenessFrame([{ clientId: cycled, clock: 1, state: { typing: false } }]));
+						send(awarenessFrame([{ clientId: cycled, clock: 2, state: null }]));
 						break;
 					case 'messages':
 					case 'steady':

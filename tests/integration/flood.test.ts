@@ -11,6 +11,7 @@ import { createPrivateRoom, registeredClient, type RegisteredClient } from '../s
 import { startServer, type ServerHandle } from '../support/server';
 import { connectAs, type SyncClient } from '../support/sync-client';
 import { RawClient, captureUpdate, storedLog } from './gate-raw-client';
+import { awarenessFrame } from '../support/frames';
 
 const MAX_MESSAGES_PER_UPDATE = 50;
 
@@ -45,19 +46,6 @@ function emptyStep1(): Uint8Array {
 	encoding.writeVarUint(encoder, 0);
 	encoding.writeVarUint8Array(encoder, Y.encodeStateVector(new Y.Doc()));
 	return encoding.toUint8Array(encoder);
-}
-
-/** An awareness frame (type 1) with one entry. */
-function awarenessFrame(clientId: number, clock: number, state: unknown): Uint8Array {
-	const update = encoding.createEncoder();
-	encoding.writeVarUint(update, 1);
-	encoding.writeVarUint(update, clientId);
-	encoding.writeVarUint(update, clock);
-	encoding.writeVarString(update, JSON.stringify(state));
-	const frame = encoding.createEncoder();
-	encoding.writeVarUint(frame, 1);
-	encoding.writeVarUint8Array(frame, encoding.toUint8Array(update));
-	return encoding.toUint8Array(frame);
 }
 
 /** Connects Alice and Bob to the quiet room and returns them synced. */
@@ -135,7 +123,7 @@ describe('flood protection', () => {
 			const clientId = flooder.doc.clientID;
 			const sent: string[] = [];
 			for (let i = 0; i < 2_000 && flooder.open; i++) {
-				flooder.send(awarenessFrame(clientId, i + 1, { typing: i % 2 === 0 }));
+				flooder.send(awarenessFrame([{ clientId, clock: i + 1, state: { typing: i % 2 === 0 } }]));
 				if (i % 100 === 0) sent.push(sender.send(`during the flood ${i}`).text);
 			}
 			await flooder.waitFor(() => flooder.closeEvent !== null, 10_000, 'the flooder closed');

@@ -10,6 +10,7 @@ import { createPrivateRoom, registeredClient, type RegisteredClient as User } fr
 import { startServer, type ServerHandle } from '../support/server';
 import { connectAs, type SyncClient } from '../support/sync-client';
 import { RawClient, captureUpdate, expectRefusedWhole, storedLog } from './gate-raw-client';
+import { awarenessFrame } from '../support/frames';
 
 let server: ServerHandle;
 let mallory: User;
@@ -131,22 +132,6 @@ const forgeries: [string, RegExp, (doc: Y.Doc) => Uint8Array][] = [
 ];
 
 /** A y-protocols awareness message (type 1) with the given entries. */
-function awarenessFrame(
-	entries: { clientId: number; clock: number; state: Record<string, unknown> | null }[]
-): Uint8Array {
-	const update = encoding.createEncoder();
-	encoding.writeVarUint(update, entries.length);
-	for (const { clientId, clock, state } of entries) {
-		encoding.writeVarUint(update, clientId);
-		encoding.writeVarUint(update, clock);
-		encoding.writeVarString(update, JSON.stringify(state));
-	}
-	const message = encoding.createEncoder();
-	encoding.writeVarUint(message, 1);
-	encoding.writeVarUint8Array(message, encoding.toUint8Array(update));
-	return encoding.toUint8Array(message);
-}
-
 beforeAll(async () => {
 	server = await startServer();
 	[mallory, bob] = await Promise.all([registeredClient(server.url), registeredClient(server.url)]);
