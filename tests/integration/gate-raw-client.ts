@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { MessageType } from '../../src/lib/protocol/wire';
-import { databaseFile } from '../../src/lib/server/db';
+import { databaseFile } from '../../src/lib/server/storage/sqlite/db';
 
 const SYNC = MessageType.SYNC;
 const AUTH = MessageType.AUTH;

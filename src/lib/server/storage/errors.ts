@@ -7,3 +7,11 @@ export class UnknownRoomError extends Error {
 		super(`no room ${roomId}`);
 	}
 }
+
+/** The search backend could not understand the terms (the caller answers 400). */
+export class SearchQueryError extends Error {
+	override name = 'SearchQueryError';
+	constructor(options?: { cause?: unknown }) {
+		super('search query not understood', options);
+	}
+}

@@ -432,7 +432,8 @@ export interface SearchStorage {
 	isRoomIndexed(roomId: string): Promise<boolean>;
 	/**
 	 * Messages matching every term (prefix match on each word), not deleted, in rooms `userId` is
-	 * a member of NOW; newest first, at most `limit`.
+	 * a member of NOW; newest first, at most `limit`. Throws `SearchQueryError` (./errors.ts)
+	 * when the backend cannot understand the terms.
 	 */
 	searchMessages(userId: string, terms: readonly string[], limit: number): Promise<MessageMatch[]>;
 }
