@@ -23,6 +23,7 @@ export interface StorageUnderTest {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+type Admit = Parameters<Storage['rooms']['openDm']>[0]['admit'];
 const T0 = Date.UTC(2025, 0, 1);
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 
@@ -377,7 +378,7 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				asked++;
 				return { allowed: true as const };
 			};
-			const open = (me: User, other: User, roomId: string, admit = allow) =>
+			const open = (me: User, other: User, roomId: string, admit: Admit = allow) =>
 				storage.rooms.openDm({
 					me,
 					other,
