@@ -1,5 +1,4 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { admitRoomCreation } from '$lib/server/creation-limits';
 import { failAction, readChosenId, signedIn } from '$lib/server/form-actions';
 import { joinRoom } from '$lib/server/memberships';
 import { createRoom, listPublicRooms, listUserRooms } from '$lib/server/rooms';
@@ -36,7 +35,7 @@ export const actions = {
 				values
 			});
 		}
-		const verdict = admitRoomCreation(user.id);
+		const verdict = locals.services.limits.rooms.consume(user.id);
 		if (!verdict.allowed) {
 			return fail(429, {
 				action: 'create' as const,

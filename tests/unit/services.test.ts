@@ -50,6 +50,22 @@ describe('the composition root', () => {
 		await other.close();
 	});
 
+	it('builds the rate limiters from the config, one set per services', async () => {
+		const config = parseConfig({ DATA_DIR: dir, ROOMS_PER_HOUR: '2', DMS_PER_HOUR: '1' });
+		const limited = createServices(config, { storage: openSqliteStorage(join(dir, 'parley.db')) });
+		try {
+			expect(limited.limits.rooms.consume('u').allowed).toBe(true);
+			expect(limited.limits.rooms.consume('u').allowed).toBe(true);
+			expect(limited.limits.rooms.consume('u').allowed).toBe(false);
+			expect(limited.limits.dms.consume('u').allowed).toBe(true);
+			expect(limited.limits.dms.consume('u').allowed).toBe(false);
+			// Another set of services counts on its own.
+			expect(services.limits.rooms.consume('u').allowed).toBe(true);
+		} finally {
+			await limited.close();
+		}
+	});
+
 	it('hands the services to SvelteKit on the Node request, and only there', () => {
 		const req = new IncomingMessage(new Socket());
 		expect(servicesFromPlatform({ req })).toBeUndefined();

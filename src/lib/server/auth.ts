@@ -5,7 +5,6 @@
  * across usernames, and per account in buckets by origin (known device, known address, stranger).
  */
 import type { Cookies } from '@sveltejs/kit';
-import { getConfig } from './config';
 import { deleteSessionCookie, setDeviceCookie, setSessionCookie } from './cookies';
 import {
 	DEVICE_COOKIE,
@@ -14,7 +13,7 @@ import {
 	recognizeLogin,
 	rememberLogin
 } from './known-logins';
-import { lazyLimiter, loginKey, type RateLimiter, type RateLimitVerdict } from './rate-limit';
+import { loginKey, type RateLimiter, type RateLimitVerdict } from './rate-limit';
 import type { LoginInput, RegisterInput } from './schemas';
 import type { Services } from './services';
 import { createSession, invalidateSession, sessionExpiresAt, type User } from './session';
@@ -35,24 +34,6 @@ export interface AuthContext {
 	readonly cookies: Cookies;
 	readonly clientAddress: string;
 }
-
-/** Failed logins per account, one bucket per origin (rate-limit.ts `loginKey`). */
-const getLoginLimiter = lazyLimiter(() => ({
-	maxAttempts: getConfig().LOGIN_MAX_ATTEMPTS,
-	windowMs: getConfig().LOGIN_WINDOW_SECONDS * 1000
-}));
-
-/** Failed logins per client address, whatever the username: stops password spraying. */
-const getLoginAddressLimiter = lazyLimiter(() => ({
-	maxAttempts: getConfig().LOGIN_MAX_FAILURES_PER_ADDRESS,
-	windowMs: getConfig().LOGIN_ADDRESS_WINDOW_SECONDS * 1000
-}));
-
-/** Sign-ups per client address: generous by default, it only stops floods. */
-const getRegisterLimiter = lazyLimiter(() => ({
-	maxAttempts: getConfig().REGISTER_MAX_PER_WINDOW,
-	windowMs: getConfig().REGISTER_WINDOW_SECONDS * 1000
-}));
 
 /** The answer when a limiter refuses: the same for sign-ups and logins. */
 function tooMany(verdict: Extract<RateLimitVerdict, { allowed: false }>): AuthResult {
@@ -77,7 +58,7 @@ async function startSession(context: AuthContext, user: User): Promise<void> {
 }
 
 export async function signUp(context: AuthContext, input: RegisterInput): Promise<AuthResult> {
-	const verdict = getRegisterLimiter().consume(context.clientAddress);
+	const verdict = context.services.limits.register.consume(context.clientAddress);
 	if (!verdict.allowed) return tooMany(verdict);
 	const { accounts } = context.services.storage;
 	const created = await createUser(accounts, input.username, input.password);
@@ -99,8 +80,9 @@ export async function logIn(context: AuthContext, input: LoginInput): Promise<Au
 	const counted: [RateLimiter, string][] = [];
 	// A known device is exempt from its address's limit: a neighbour spraying from a shared
 	// address (a NAT, an office) must not lock out the people who log in there every day.
-	if (origin.kind !== 'device') counted.push([getLoginAddressLimiter(), context.clientAddress]);
-	counted.push([getLoginLimiter(), loginKey(input.username, context.clientAddress, origin)]);
+	const { limits } = context.services;
+	if (origin.kind !== 'device') counted.push([limits.loginAddress, context.clientAddress]);
+	counted.push([limits.login, loginKey(input.username, context.clientAddress, origin)]);
 	for (const [index, [limiter, key]] of counted.entries()) {
 		const verdict = limiter.consume(key);
 		if (!verdict.allowed) {

@@ -1,7 +1,7 @@
 /**
  * The composition root's parts (docs/design.md, "Composition root"): `createServices` builds
  * what the app needs once, at start-up — the config, the storage, the events the HTTP side
- * tells the sync server — and hands them out; no module reaches for a global.
+ * tells the sync server, the rate limiters — and hands them out; no module reaches for a global.
  *
  * How the SvelteKit side gets them (hooks.server.ts puts them on `event.locals.services`):
  * - Production (sync-server/main.ts): adapter-node passes `platform: { req }` to every request;
@@ -19,6 +19,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Config } from './config';
 import { createEvents, type ServerEvents } from './events';
+import { createLimits, type Limits } from './limits';
 import { openSqliteStorage, type SqliteStorage } from './storage/sqlite';
 import { databaseFile } from './storage/sqlite/db';
 import type { Storage } from './storage/types';
@@ -28,6 +29,8 @@ export interface Services {
 	readonly storage: Storage;
 	/** What the HTTP side tells the sync server: session ended, membership revoked. */
 	readonly events: ServerEvents;
+	/** This instance's rate limiters (logins, sign-ups, new rooms and DMs). */
+	readonly limits: Limits;
 	/**
 	 * TEMPORARY, until the sync server takes `storage` (issue 13): the raw SQLite connection
 	 * under `storage`, for `createSyncService({ db })`. Nothing in the web app may use it.
@@ -50,6 +53,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
 		config,
 		storage,
 		events: options.events ?? createEvents(),
+		limits: createLimits(config),
 		sqliteDb: storage.db,
 		close: () => storage.close()
 	};

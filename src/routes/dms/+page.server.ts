@@ -1,5 +1,4 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { admitDmCreation } from '$lib/server/creation-limits';
 import { acceptDmRequest, declineDmRequest, openDm } from '$lib/server/dms';
 import { failAction, readChosenId } from '$lib/server/form-actions';
 import { describeFailure } from '$lib/server/http';
@@ -31,7 +30,7 @@ export const actions = {
 			user,
 			parsed.data.username,
 			Date.now(),
-			() => admitDmCreation(user.id)
+			() => locals.services.limits.dms.consume(user.id)
 		);
 		if (!result.ok) {
 			const { status, message } =

@@ -1,5 +1,4 @@
 import { json } from '@sveltejs/kit';
-import { admitDmCreation } from '$lib/server/creation-limits';
 import { openDm } from '$lib/server/dms';
 import { membershipError, readJsonBody, requireApiUser, tooManyRequests } from '$lib/server/http';
 import { OpenDmSchema } from '$lib/server/schemas';
@@ -31,7 +30,7 @@ export const POST: RequestHandler = async (event) => {
 		user,
 		body.data.username,
 		Date.now(),
-		() => admitDmCreation(user.id)
+		() => event.locals.services.limits.dms.consume(user.id)
 	);
 	if (!result.ok) {
 		return result.reason === 'rate-limited'

@@ -1,5 +1,4 @@
 import { json } from '@sveltejs/kit';
-import { admitRoomCreation } from '$lib/server/creation-limits';
 import { readJsonBody, requireApiUser, tooManyRequests } from '$lib/server/http';
 import { createRoom, listUserRooms } from '$lib/server/rooms';
 import { CreateRoomSchema } from '$lib/server/schemas';
@@ -16,7 +15,7 @@ export const POST: RequestHandler = async (event) => {
 	if (!auth.ok) return auth.response;
 	const body = await readJsonBody(event.request, CreateRoomSchema);
 	if (!body.ok) return body.response;
-	const verdict = admitRoomCreation(auth.user.id);
+	const verdict = event.locals.services.limits.rooms.consume(auth.user.id);
 	if (!verdict.allowed) return tooManyRequests(verdict.retryAfterSeconds);
 	const room = await createRoom(
 		event.locals.services.storage.rooms,
