@@ -233,7 +233,11 @@ async function main(): Promise<void> {
 	});
 	try {
 		console.log(`long-room: building a room of ${MESSAGES.toLocaleString('en')} messages`);
-		const seeded = seed(dataDir, { users: 20, rooms: 1, membersOf: () => [...Array(20).keys()] });
+		const seeded = await seed(dataDir, {
+			users: 20,
+			rooms: 1,
+			membersOf: () => [...Array(20).keys()]
+		});
 		const roomId = seeded.rooms[0] ?? '';
 		const user = seeded.users[0];
 		if (!user) throw new Error('no user');

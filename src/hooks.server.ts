@@ -8,20 +8,30 @@ import { redirect, type Handle } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { createProxyList, resolveClientAddress, type ProxyList } from '$lib/server/client-address';
 import { bodyLimitFor, declaresTooMuch, isUploadRoute, readBodyWithin } from '$lib/server/body';
-import { getConfig } from '$lib/server/config';
 import { deleteSessionCookie, setSessionCookie } from '$lib/server/cookies';
-import { getDb } from '$lib/server/db';
 import { jsonError } from '$lib/server/http';
-import { SESSION_COOKIE, sessionExpiresAt, validateSessionToken } from '$lib/server/session';
+import { devServices, servicesFromPlatform } from '$lib/server/services';
+import { SESSION_COOKIE, sessionExpiresAt, verifySessionToken } from '$lib/server/session';
 
 let proxies: ProxyList | undefined;
+
+/**
+ * The services the composition root built (src/lib/server/services.ts): on the request in
+ * production (sync-server/main.ts), from the dev plugin under `npm run dev`.
+ */
+const provideServices: Handle = async ({ event, resolve }) => {
+	const services = servicesFromPlatform(event.platform) ?? devServices();
+	if (!services) throw new Error('no services: start the app with sync-server/main.ts');
+	event.locals.services = services;
+	return resolve(event);
+};
 
 /**
  * `getClientAddress()` answers the client behind our reverse proxies (client-address.ts), so
  * every route and form action that limits by address asks the same question the same way.
  */
 const clientAddress: Handle = async ({ event, resolve }) => {
-	proxies ??= createProxyList(getConfig().TRUSTED_PROXIES);
+	proxies ??= createProxyList(event.locals.services.config.TRUSTED_PROXIES);
 	const trusted = proxies;
 	const peer = event.getClientAddress;
 	let address: string | undefined;
@@ -47,7 +57,11 @@ const limitBody: Handle = async ({ event, resolve }) => {
 	if (!request.body) return resolve(event);
 	const tooLarge = (): Response => jsonError(413, 'The request body is too large.');
 	const pathname = event.url.pathname;
-	const limit = bodyLimitFor(request.method, pathname, getConfig().MAX_UPLOAD_BYTES);
+	const limit = bodyLimitFor(
+		request.method,
+		pathname,
+		event.locals.services.config.MAX_UPLOAD_BYTES
+	);
 	if (declaresTooMuch(request, limit)) return tooLarge();
 	if (isUploadRoute(request.method, pathname)) return resolve(event);
 	const read = await readBodyWithin(request.body, limit);
@@ -62,8 +76,12 @@ const authenticate: Handle = async ({ event, resolve }) => {
 	event.locals.session = null;
 	if (!token) return resolve(event);
 
-	const inactivityDays = getConfig().SESSION_INACTIVITY_DAYS;
-	const result = validateSessionToken(getDb(), token, inactivityDays);
+	const inactivityDays = event.locals.services.config.SESSION_INACTIVITY_DAYS;
+	const result = await verifySessionToken(
+		event.locals.services.storage.accounts,
+		token,
+		inactivityDays
+	);
 	if (!result.session) {
 		deleteSessionCookie(event.cookies);
 		return resolve(event);
@@ -98,4 +116,10 @@ const guardPages: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-export const handle: Handle = sequence(limitBody, clientAddress, authenticate, guardPages);
+export const handle: Handle = sequence(
+	provideServices,
+	limitBody,
+	clientAddress,
+	authenticate,
+	guardPages
+);

@@ -1,12 +1,15 @@
 /**
- * The Parley program: one HTTP server that serves the SvelteKit app (adapter-node's handler)
- * and the sync server (WebSocket upgrades on /sync/<roomId>). Wiring only; no logic here.
+ * The Parley program and its composition root: builds the services once (config, storage,
+ * events: src/lib/server/services.ts) and the bus, hands them to the sync server and — on each
+ * request, as adapter-node's `platform.req` — to the SvelteKit app, then serves both on one
+ * HTTP server (WebSocket upgrades on /sync/<roomId>). Wiring only; no logic here.
  */
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, getConfig, type Config } from '../src/lib/server/config';
-import { closeDb, getDb } from '../src/lib/server/db';
+import { getEvents } from '../src/lib/server/events';
+import { attachServices, createServices } from '../src/lib/server/services';
 import { InProcessBus } from './bus';
 import { createRedisBus, type RedisBus } from './bus-redis';
 import { lingerAfterAnswer } from './linger';
@@ -55,13 +58,15 @@ const { handler } = (await import(handlerFile)) as {
 	) => void;
 };
 
-const db = getDb();
+// TEMPORARY bridge until the sync server takes the services' emitter (issue 13): the emitter
+// sync-server/service.ts listens on.
+const services = createServices(config, { events: getEvents() });
 // The one place the bus is chosen.
 const redisBus: RedisBus | null = config.REDIS_URL
 	? createRedisBus({ url: config.REDIS_URL, logger: log, metrics })
 	: null;
 const bus: Bus = redisBus ?? new InProcessBus();
-const sync = createSyncService({ config, db, bus, log, metrics });
+const sync = createSyncService({ config, db: services.sqliteDb, bus, log, metrics });
 let draining = false;
 // Ready once Redis was reached at start-up (at once without Redis). A later outage does not
 // flip it: this instance keeps serving its own clients, and taking every instance out of the
@@ -86,7 +91,9 @@ async function listenForMetrics(port: number): Promise<Server> {
 
 const server = createServer((req, res) => {
 	lingerAfterAnswer(req, res);
-	if (!handleOpsRequest(req, res, ops)) handler(req, res);
+	if (handleOpsRequest(req, res, ops)) return;
+	attachServices(req, services);
+	handler(req, res);
 });
 server.on('upgrade', (request, socket, head: Buffer) => {
 	// Nothing else upgrades in production: a path that is not /sync/… gets no answer but a close.
@@ -117,7 +124,7 @@ async function shutdown(signal: string): Promise<void> {
 	}
 	server.closeAllConnections();
 	await closed;
-	closeDb();
+	await services.close();
 	log.info('stopped');
 	process.exit(0);
 }

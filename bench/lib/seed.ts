@@ -4,7 +4,8 @@
  * Passwords are never checked by the sync server, so users get a placeholder hash.
  */
 import * as encoding from 'lib0/encoding';
-import { databaseFile, openDatabase, type Db } from '../../src/lib/server/db';
+import { openSqliteStorage } from '../../src/lib/server/storage/sqlite';
+import { databaseFile, openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
 import { createRoom } from '../../src/lib/server/rooms';
 import { SESSION_COOKIE, createSession } from '../../src/lib/server/session';
 import { SqliteStore } from '../../sync-server/store';
@@ -25,43 +26,42 @@ export interface Seeded {
  * Creates `users` users and `rooms` rooms; `membersOf(room)` lists the user indexes of each
  * room (the first one owns it).
  */
-export function seed(
+export async function seed(
 	dataDir: string,
 	spec: { users: number; rooms: number; membersOf: (room: number) => readonly number[] }
-): Seeded {
-	const db = openDatabase(databaseFile(dataDir));
+): Promise<Seeded> {
+	const storage = openSqliteStorage(databaseFile(dataDir));
+	const { db } = storage;
 	try {
-		return db.transaction((): Seeded => {
-			const now = Date.now();
-			const insertUser = db.prepare(
-				'INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, ?, ?)'
-			);
-			const insertMember = db.prepare(
-				"INSERT OR IGNORE INTO memberships (room_id, user_id, role, joined_at) VALUES (?, ?, 'member', ?)"
-			);
-			const users: BenchUser[] = [];
-			for (let i = 0; i < spec.users; i++) {
-				const id = `benchuser${i}`;
-				insertUser.run(id, `bench_${i}`, 'not-a-hash', now);
-				const { token } = createSession(db, id, now);
-				users.push({ id, cookie: `${SESSION_COOKIE}=${token}` });
-			}
-			const rooms: string[] = [];
-			for (let r = 0; r < spec.rooms; r++) {
-				const members = spec.membersOf(r);
-				const owner = users[members[0] ?? 0];
-				if (!owner) throw new Error('a room needs an owner');
-				const room = createRoom(db, owner.id, `bench room ${r}`, 'private', now);
-				for (const m of members.slice(1)) {
-					const user = users[m];
-					if (user) insertMember.run(room.id, user.id, now);
-				}
-				rooms.push(room.id);
-			}
-			return { users, rooms };
+		const now = Date.now();
+		const insertUser = db.prepare(
+			'INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, ?, ?)'
+		);
+		const users: BenchUser[] = [];
+		db.transaction(() => {
+			for (let i = 0; i < spec.users; i++)
+				insertUser.run(`benchuser${i}`, `bench_${i}`, 'not-a-hash', now);
 		})();
+		for (let i = 0; i < spec.users; i++) {
+			const id = `benchuser${i}`;
+			const { token } = await createSession(storage.accounts, id, now);
+			users.push({ id, cookie: `${SESSION_COOKIE}=${token}` });
+		}
+		const rooms: string[] = [];
+		for (let r = 0; r < spec.rooms; r++) {
+			const members = spec.membersOf(r);
+			const owner = users[members[0] ?? 0];
+			if (!owner) throw new Error('a room needs an owner');
+			const room = await createRoom(storage.rooms, owner.id, `bench room ${r}`, 'private', now);
+			for (const m of members.slice(1)) {
+				const user = users[m];
+				if (user) await storage.rooms.addMember(room.id, user.id, now);
+			}
+			rooms.push(room.id);
+		}
+		return { users, rooms };
 	} finally {
-		db.close();
+		await storage.close();
 	}
 }
 

@@ -14,7 +14,7 @@ import { rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
-import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { buildSeal } from '../../sync-server/seal';
 import { SqliteStore } from '../../sync-server/store';
 import { makeTempDir } from '../../tests/support/server';
@@ -181,7 +181,7 @@ export async function runCold(sizes: readonly number[]): Promise<Row[]> {
 		try {
 			console.log(`cold: room of ${size} messages`);
 			const authors = 20;
-			const seeded = seed(dataDir, {
+			const seeded = await seed(dataDir, {
 				users: authors,
 				rooms: 1,
 				membersOf: () => Array.from({ length: authors }, (_, i) => i)

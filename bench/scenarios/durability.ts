@@ -19,7 +19,7 @@ const SEAL_AFTER_MESSAGES = '100000';
 
 export async function runDurability(options: { rate: number; durationMs: number }): Promise<Row[]> {
 	const dataDir = makeTempDir('parley-bench-');
-	const seeded = seed(dataDir, {
+	const seeded = await seed(dataDir, {
 		users: SENDERS,
 		rooms: 1,
 		membersOf: () => Array.from({ length: SENDERS }, (_, i) => i)

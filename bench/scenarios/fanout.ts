@@ -125,7 +125,7 @@ async function measure(target: Target, c: FanoutCase): Promise<Row> {
 
 export async function runFanoutCase(c: FanoutCase): Promise<Row[]> {
 	const dataDir = makeTempDir('parley-bench-');
-	const seeded = seed(dataDir, {
+	const seeded = await seed(dataDir, {
 		users: SENDERS + c.receivers,
 		rooms: 1,
 		membersOf: () => Array.from({ length: SENDERS + c.receivers }, (_, i) => i)

@@ -12,7 +12,8 @@
 import { rmSync } from 'node:fs';
 import * as Y from 'yjs';
 import { createRoom } from '../../src/lib/server/rooms';
-import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { createSqliteStorage } from '../../src/lib/server/storage/sqlite';
+import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { checkUpdate } from '../../sync-server/gate';
 import { encodeUpdate } from '../../sync-server/protocol';
 import { SqliteStore } from '../../sync-server/store';
@@ -42,7 +43,7 @@ export async function runGate(options: GateOptions): Promise<Row[]> {
 			'INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, ?, ?)'
 		);
 		for (const id of users) insertUser.run(id, id, 'x', Date.now());
-		const room = createRoom(db, users[0] ?? '', 'bench', 'public');
+		const room = await createRoom(createSqliteStorage(db).rooms, users[0] ?? '', 'bench', 'public');
 		const store = new SqliteStore(db);
 
 		// The server's doc holds the history (200 authors, each with its own clientID, as

@@ -14,7 +14,7 @@ const PER_ROOM = 100;
 export async function runIdle(options: { sockets: number }): Promise<Row[]> {
 	const n = options.sockets;
 	const dataDir = makeTempDir('parley-bench-');
-	const seeded = seed(dataDir, {
+	const seeded = await seed(dataDir, {
 		users: n,
 		rooms: Math.ceil(n / PER_ROOM),
 		membersOf: (r) =>

@@ -18,7 +18,7 @@ export async function runRedis(options: {
 }): Promise<Row[]> {
 	const dataDir = makeTempDir('parley-bench-');
 	const n = options.receivers;
-	const seeded = seed(dataDir, {
+	const seeded = await seed(dataDir, {
 		users: 1 + 2 * n,
 		rooms: 1,
 		membersOf: () => Array.from({ length: 1 + 2 * n }, (_, i) => i)

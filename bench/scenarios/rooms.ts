@@ -14,7 +14,7 @@ const PER_ROOM = 5;
 export async function runRooms(options: { rooms: number; durationMs: number }): Promise<Row[]> {
 	const { rooms } = options;
 	const dataDir = makeTempDir('parley-bench-');
-	const seeded = seed(dataDir, {
+	const seeded = await seed(dataDir, {
 		users: rooms * PER_ROOM,
 		rooms,
 		membersOf: (r) => Array.from({ length: PER_ROOM }, (_, i) => r * PER_ROOM + i)

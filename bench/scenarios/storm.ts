@@ -5,7 +5,7 @@
  * client's resync (step 2) holds all H messages.
  */
 import { rmSync } from 'node:fs';
-import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { SqliteStore } from '../../sync-server/store';
 import { makeTempDir } from '../../tests/support/server';
 import { row, startParley, type Row } from '../lib/harness';
@@ -19,7 +19,7 @@ export async function runStorm(options: { rooms: number; perRoom: number }): Pro
 	const { rooms, perRoom } = options;
 	const n = rooms * perRoom;
 	const dataDir = makeTempDir('parley-bench-');
-	const seeded = seed(dataDir, {
+	const seeded = await seed(dataDir, {
 		users: n,
 		rooms,
 		membersOf: (r) => Array.from({ length: perRoom }, (_, i) => r * perRoom + i)

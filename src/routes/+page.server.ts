@@ -1,18 +1,16 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { admitRoomCreation } from '$lib/server/creation-limits';
-import { getDb } from '$lib/server/db';
 import { failAction, readChosenId, signedIn } from '$lib/server/form-actions';
 import { joinRoom } from '$lib/server/memberships';
 import { createRoom, listPublicRooms, listUserRooms } from '$lib/server/rooms';
 import { CreateRoomSchema, parseInput } from '$lib/server/schemas';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = ({ locals }) => {
+export const load: PageServerLoad = async ({ locals }) => {
 	const user = signedIn(locals.user);
-	const db = getDb();
+	const { rooms } = locals.services.storage;
 	return {
-		rooms: listUserRooms(db, user.id),
-		publicRooms: listPublicRooms(db, user.id),
+		rooms: await listUserRooms(rooms, user.id),
+		publicRooms: await listPublicRooms(rooms, user.id),
 		// The client keeps the newer of this list and its saved copy (a cached page is older).
 		loadedAt: Date.now()
 	};
@@ -37,7 +35,7 @@ export const actions = {
 				values
 			});
 		}
-		const verdict = admitRoomCreation(user.id);
+		const verdict = locals.services.limits.rooms.consume(user.id);
 		if (!verdict.allowed) {
 			return fail(429, {
 				action: 'create' as const,
@@ -46,14 +44,19 @@ export const actions = {
 				values
 			});
 		}
-		const room = createRoom(getDb(), user.id, parsed.data.name, parsed.data.visibility);
+		const room = await createRoom(
+			locals.services.storage.rooms,
+			user.id,
+			parsed.data.name,
+			parsed.data.visibility
+		);
 		redirect(303, `/rooms/${room.id}`);
 	},
 	join: async ({ request, locals }) => {
 		const user = signedIn(locals.user);
 		const roomId = await readChosenId(request, 'roomId', 'join', 'Choose a room to join.');
 		if (!roomId.ok) return roomId.failure;
-		const result = joinRoom(getDb(), roomId.id, user.id);
+		const result = await joinRoom(locals.services.storage.rooms, roomId.id, user.id);
 		if (!result.ok) return failAction('join', result.reason);
 		redirect(303, `/rooms/${result.value.id}`);
 	}

@@ -1,4 +1,4 @@
-import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { addMember, createRoom, expect, roomName, submitMessage, test } from './fixtures';
 
 interface CreatedInvite {

@@ -4,7 +4,7 @@
  * history is brought into the window and scrolled to.
  */
 import * as Y from 'yjs';
-import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { SqliteStore } from '../../sync-server/store';
 import { createRoom, expect, test } from './fixtures';
 

@@ -8,7 +8,7 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import * as Y from 'yjs';
-import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { indexMessage } from '../../src/lib/server/search';
 import { SqliteStore } from '../../sync-server/store';
 import { createRoom, addMember, expect, roomName, test } from './fixtures';

@@ -3,7 +3,7 @@
  * the room. Until the sync server calls the search indexer after each commit, the test runs
  * the indexer itself over the updates the server committed to its SQLite file.
  */
-import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { createSearchIndexer } from '../../sync-server/search-indexer';
 import {
 	createRoom,

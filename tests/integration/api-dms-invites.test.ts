@@ -4,7 +4,7 @@
  * server's own SQLite file, as time passing would.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { ApiClient, createPrivateRoom, registeredClient } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { SqliteStore } from '../../sync-server/store';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startRedis, type RedisHandle } from '../support/redis';

@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { databaseFile, openDatabase, type Db } from '../../src/lib/server/db';
+import { databaseFile, openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
 import { createSearchIndexer, type SearchIndexer } from '../../sync-server/search-indexer';
 import { registeredClient } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';

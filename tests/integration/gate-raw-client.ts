@@ -12,7 +12,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import { expect } from 'vitest';
 import * as Y from 'yjs';
 import { MessageType } from '../../src/lib/protocol/wire';
-import { databaseFile } from '../../src/lib/server/db';
+import { databaseFile } from '../../src/lib/server/storage/sqlite/db';
 
 const SYNC = MessageType.SYNC;
 const AUTH = MessageType.AUTH;

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { databaseFile } from '../../src/lib/server/db';
+import { databaseFile } from '../../src/lib/server/storage/sqlite/db';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 import { storedRoomDoc } from '../support/stored';

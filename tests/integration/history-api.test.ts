@@ -7,7 +7,7 @@
 import { get as httpGet } from 'node:http';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { createPrivateRoom, registeredClient, type RegisteredClient } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 

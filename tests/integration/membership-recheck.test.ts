@@ -11,14 +11,14 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/lib/server/config';
-import { openDatabase, type Db } from '../../src/lib/server/db';
-import { createRoom } from '../../src/lib/server/rooms';
+import { openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
 import { SESSION_COOKIE, createSession } from '../../src/lib/server/session';
 import { InProcessBus } from '../../sync-server/bus';
 import { CloseCode } from '../../src/lib/protocol/wire';
 import { createSyncService, type SyncService } from '../../sync-server/service';
 import { connectClient, type SyncClient } from '../support/sync-client';
 import { makeTempDir } from '../support/server';
+import { createRoomIn, storageOn } from '../support/temp-db';
 
 const log = pino({ level: 'silent' });
 
@@ -45,11 +45,11 @@ async function start(membershipCheckIntervalMs: number): Promise<void> {
 	syncUrl = `ws://127.0.0.1:${address.port}/sync`;
 }
 
-function addUser(id: string): string {
+async function addUser(id: string): Promise<string> {
 	db.prepare(
 		"INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)"
 	).run(id, id);
-	return `${SESSION_COOKIE}=${createSession(db, id).token}`;
+	return `${SESSION_COOKIE}=${(await createSession(storageOn(db).accounts, id)).token}`;
 }
 
 async function connect(userId: string, cookie: string): Promise<SyncClient> {
@@ -61,9 +61,9 @@ async function connect(userId: string, cookie: string): Promise<SyncClient> {
 
 /** Sets up alice (owner) and bob (member), both connected; returns their clients. */
 async function aliceAndBob(): Promise<{ alice: SyncClient; bob: SyncClient }> {
-	const aliceCookie = addUser('alice');
-	const bobCookie = addUser('bob');
-	roomId = createRoom(db, 'alice', 'room', 'private').id;
+	const aliceCookie = await addUser('alice');
+	const bobCookie = await addUser('bob');
+	roomId = await createRoomIn(db, 'alice', 'room');
 	db.prepare(
 		"INSERT INTO memberships (room_id, user_id, role, joined_at) VALUES (?, 'bob', 'member', 0)"
 	).run(roomId);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { SqliteStore } from '../../sync-server/store';
 import { registeredClient } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { databaseFile, openDatabase } from '../../src/lib/server/db';
+import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { SqliteStore } from '../../sync-server/store';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';

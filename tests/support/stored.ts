@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import * as Y from 'yjs';
-import { databaseFile } from '../../src/lib/server/db';
+import { databaseFile } from '../../src/lib/server/storage/sqlite/db';
 
 /** Opens the server's database read-only for one read. */
 export function readServerDb<T>(dataDir: string, read: (db: Database.Database) => T): T {

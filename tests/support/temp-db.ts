@@ -4,11 +4,16 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDatabase, type Db } from '../../src/lib/server/db';
+import { createRoom } from '../../src/lib/server/rooms';
+import { createSqliteStorage, type SqliteStorage } from '../../src/lib/server/storage/sqlite';
+import { openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
+import type { Visibility } from '../../src/lib/server/storage/types';
 import { makeTempDir } from './server';
 
 export interface TempDatabase {
 	readonly db: Db;
+	/** The storage on `db` (what the app's domain functions take). */
+	readonly storage: SqliteStorage;
 	/** The database file, for opening a second connection like another process would. */
 	readonly file: string;
 	dispose(): void;
@@ -22,6 +27,7 @@ export function openTempDatabase(prefix: string, userIds: readonly string[] = []
 	for (const id of userIds) insertUser(db, id);
 	return {
 		db,
+		storage: createSqliteStorage(db),
 		file,
 		dispose() {
 			db.close();
@@ -35,4 +41,22 @@ export function insertUser(db: Db, id: string, username = id): void {
 	db.prepare(
 		"INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, 'x', 0)"
 	).run(id, username);
+}
+
+/**
+ * Storage on an open test connection (not closed by it: `dispose()` closes the connection), so
+ * tests of the sync server's parts, which still take a raw `Db`, set up rows the way the app does.
+ */
+export function storageOn(db: Db): SqliteStorage {
+	return createSqliteStorage(db);
+}
+
+/** A room of `owner` (its owner membership included) created through the storage; its id. */
+export async function createRoomIn(
+	db: Db,
+	owner: string,
+	name: string,
+	visibility: Visibility = 'private'
+): Promise<string> {
+	return (await createRoom(storageOn(db).rooms, owner, name, visibility)).id;
 }

@@ -6,14 +6,13 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { Db } from '../../src/lib/server/db';
-import { createRoom } from '../../src/lib/server/rooms';
+import type { Db } from '../../src/lib/server/storage/sqlite/db';
 import { InProcessBus } from '../../sync-server/bus';
 import { ClientIdClaims } from '../../sync-server/client-ids';
 import { encodeUpdate } from '../../sync-server/protocol';
 import { RoomHub } from '../../sync-server/rooms';
 import { SqliteStore } from '../../sync-server/store';
-import { openTempDatabase, type TempDatabase } from '../support/temp-db';
+import { createRoomIn, openTempDatabase, type TempDatabase } from '../support/temp-db';
 
 let temp: TempDatabase;
 let db: Db;
@@ -23,10 +22,10 @@ let roomId: string;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-beforeEach(() => {
+beforeEach(async () => {
 	temp = openTempDatabase('parley-compaction-', ['alice']);
 	db = temp.db;
-	roomId = createRoom(db, 'alice', 'room', 'private').id;
+	roomId = await createRoomIn(db, 'alice', 'room');
 	store = new SqliteStore(db);
 	hub = new RoomHub({
 		store,

@@ -1,20 +1,16 @@
+import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/lib/server/db';
-import {
-	acceptDmRequest,
-	declineDmRequest,
-	dmKey,
-	listDmRequests,
-	listDms,
-	openDm
-} from '../../src/lib/server/dms';
+import type { Db } from '../../src/lib/server/storage/sqlite/db';
+import { acceptDmRequest, declineDmRequest, dmKey, openDm } from '../../src/lib/server/dms';
 import { addMember, joinRoom, listMembers, removeMember } from '../../src/lib/server/memberships';
-import { createRoom, getRoom, listPublicRooms, listUserRooms } from '../../src/lib/server/rooms';
+import { createRoom, listPublicRooms, listUserRooms } from '../../src/lib/server/rooms';
 import type { User } from '../../src/lib/server/session';
 import { insertUser, openTempDatabase, type TempDatabase } from '../support/temp-db';
+import type { SqliteStorage } from '../../src/lib/server/storage/sqlite';
 
 let temp: TempDatabase;
 let db: Db;
+let storage: SqliteStorage;
 const alice: User = { id: 'alice-id', username: 'alice' };
 const bob: User = { id: 'bob-id', username: 'bob' };
 const carol: User = { id: 'carol-id', username: 'carol' };
@@ -22,50 +18,51 @@ const carol: User = { id: 'carol-id', username: 'carol' };
 const dave: User = { id: 'dave-id', username: 'dave' };
 let teamId: string;
 
-beforeEach(() => {
+beforeEach(async () => {
 	temp = openTempDatabase('parley-dms-');
 	db = temp.db;
+	storage = temp.storage;
 	for (const user of [alice, bob, carol, dave]) insertUser(db, user.id, user.username);
 	// Alice, Bob and Carol share a room, so DMs between them start at once.
-	teamId = createRoom(db, alice.id, 'team', 'private', 0).id;
-	addMember(db, teamId, alice.id, 'bob');
-	addMember(db, teamId, alice.id, 'carol');
+	teamId = (await createRoom(storage.rooms, alice.id, 'team', 'private', 0)).id;
+	await addMember(storage, teamId, alice.id, 'bob');
+	await addMember(storage, teamId, alice.id, 'carol');
 });
 
 afterEach(() => {
 	temp.dispose();
 });
 
-function open(me: User, username: string, now?: number) {
-	const result = openDm(db, me, username, now);
+async function open(me: User, username: string, now?: number) {
+	const result = await openDm(storage, me, username, now);
 	if (!result.ok) throw new Error(`openDm failed: ${result.reason}`);
 	return result;
 }
 
 describe('direct messages', () => {
-	it('creates one private dm room with exactly the two people as members', () => {
-		const { room, created } = open(alice, 'bob');
+	it('creates one private dm room with exactly the two people as members', async () => {
+		const { room, created } = await open(alice, 'bob');
 		expect(created).toBe(true);
 		expect(room).toMatchObject({ name: 'alice & bob', visibility: 'private', kind: 'dm' });
-		const members = listMembers(db, room.id, alice.id);
+		const members = await listMembers(storage.rooms, room.id, alice.id);
 		expect(members.ok && members.value.map((m) => [m.username, m.role])).toEqual([
 			['alice', 'member'],
 			['bob', 'member']
 		]);
 	});
 
-	it('gives the same pair the same room whoever starts it and however the name is cased', () => {
-		const first = open(alice, 'bob');
-		const again = open(alice, 'BOB');
-		const reverse = open(bob, 'alice');
+	it('gives the same pair the same room whoever starts it and however the name is cased', async () => {
+		const first = await open(alice, 'bob');
+		const again = await open(alice, 'BOB');
+		const reverse = await open(bob, 'alice');
 		expect(again).toEqual({ ok: true, room: first.room, created: false, status: 'active' });
 		expect(reverse.room.id).toBe(first.room.id);
 		expect(db.prepare("SELECT COUNT(*) AS n FROM rooms WHERE kind = 'dm'").get()).toEqual({ n: 1 });
-		expect(open(alice, 'carol').room.id).not.toBe(first.room.id);
+		expect((await open(alice, 'carol')).room.id).not.toBe(first.room.id);
 	});
 
-	it('refuses a second dm row for a pair at the database level', () => {
-		open(alice, 'bob');
+	it('refuses a second dm row for a pair at the database level', async () => {
+		await open(alice, 'bob');
 		expect(() =>
 			db
 				.prepare(
@@ -76,97 +73,115 @@ describe('direct messages', () => {
 		).toThrow(/UNIQUE/);
 	});
 
-	it('refuses a dm with yourself and with an unknown user', () => {
-		expect(openDm(db, alice, 'ALICE')).toEqual({ ok: false, reason: 'cannot-dm-self' });
-		expect(openDm(db, alice, 'nobody')).toEqual({ ok: false, reason: 'user-not-found' });
-		expect(listDms(db, alice.id)).toEqual([]);
+	it('refuses a dm with yourself and with an unknown user', async () => {
+		expect(await openDm(storage, alice, 'ALICE')).toEqual({ ok: false, reason: 'cannot-dm-self' });
+		expect(await openDm(storage, alice, 'nobody')).toEqual({ ok: false, reason: 'user-not-found' });
+		expect(await storage.rooms.listDms(alice.id)).toEqual([]);
 	});
 
-	it('lists each dm with the other person, newest first, and keeps dms out of room lists', () => {
-		const withBob = open(alice, 'bob', 1_000).room;
-		const withCarol = open(carol, 'alice', 2_000).room;
-		expect(listDms(db, alice.id)).toEqual([
+	it('lists each dm with the other person, newest first, and keeps dms out of room lists', async () => {
+		const withBob = (await open(alice, 'bob', 1_000)).room;
+		const withCarol = (await open(carol, 'alice', 2_000)).room;
+		expect(await storage.rooms.listDms(alice.id)).toEqual([
 			{ id: withCarol.id, other: carol, status: 'active' },
 			{ id: withBob.id, other: bob, status: 'active' }
 		]);
-		expect(listDms(db, bob.id)).toEqual([{ id: withBob.id, other: alice, status: 'active' }]);
-		expect(listUserRooms(db, alice.id).map((room) => room.id)).toEqual([teamId]);
-		expect(listPublicRooms(db, alice.id)).toEqual([]);
+		expect(await storage.rooms.listDms(bob.id)).toEqual([
+			{ id: withBob.id, other: alice, status: 'active' }
+		]);
+		expect((await listUserRooms(storage.rooms, alice.id)).map((room) => room.id)).toEqual([teamId]);
+		expect(await listPublicRooms(storage.rooms, alice.id)).toEqual([]);
 	});
 
-	it('lets nobody join, be added to, be removed from or leave a dm', () => {
-		const { room } = open(alice, 'bob');
-		expect(joinRoom(db, room.id, carol.id)).toEqual({ ok: false, reason: 'forbidden' });
-		expect(addMember(db, room.id, alice.id, 'carol')).toEqual({
+	it('lets nobody join, be added to, be removed from or leave a dm', async () => {
+		const { room } = await open(alice, 'bob');
+		expect(await joinRoom(storage.rooms, room.id, carol.id)).toEqual({
+			ok: false,
+			reason: 'forbidden'
+		});
+		expect(await addMember(storage, room.id, alice.id, 'carol')).toEqual({
 			ok: false,
 			reason: 'direct-message'
 		});
-		expect(removeMember(db, room.id, alice.id, bob.id)).toEqual({
+		expect(
+			await removeMember(storage.rooms, new EventEmitter(), room.id, alice.id, bob.id)
+		).toEqual({
 			ok: false,
 			reason: 'direct-message'
 		});
-		expect(removeMember(db, room.id, bob.id, bob.id)).toEqual({
+		expect(await removeMember(storage.rooms, new EventEmitter(), room.id, bob.id, bob.id)).toEqual({
 			ok: false,
 			reason: 'direct-message'
 		});
-		const members = listMembers(db, room.id, bob.id);
+		const members = await listMembers(storage.rooms, room.id, bob.id);
 		expect(members.ok && members.value).toHaveLength(2);
-		expect(getRoom(db, room.id)?.kind).toBe('dm');
+		expect((await storage.rooms.get(room.id))?.kind).toBe('dm');
 	});
 });
 
 describe('dm requests', () => {
-	it('makes a dm with someone who shares no room a request the recipient is not a member of', () => {
-		const { room, created, status } = open(dave, 'alice');
+	it('makes a dm with someone who shares no room a request the recipient is not a member of', async () => {
+		const { room, created, status } = await open(dave, 'alice');
 		expect([created, status]).toEqual([true, 'pending']);
-		expect(listDms(db, dave.id)).toEqual([{ id: room.id, other: alice, status: 'pending' }]);
-		expect(listDms(db, alice.id)).toEqual([]);
-		expect(listDmRequests(db, alice.id)).toEqual([{ id: room.id, other: dave }]);
-		const members = listMembers(db, room.id, dave.id);
+		expect(await storage.rooms.listDms(dave.id)).toEqual([
+			{ id: room.id, other: alice, status: 'pending' }
+		]);
+		expect(await storage.rooms.listDms(alice.id)).toEqual([]);
+		expect(await storage.rooms.listDmRequests(alice.id)).toEqual([{ id: room.id, other: dave }]);
+		const members = await listMembers(storage.rooms, room.id, dave.id);
 		expect(members.ok && members.value.map((member) => member.id)).toEqual([dave.id]);
-		expect(listMembers(db, room.id, alice.id)).toEqual({ ok: false, reason: 'not-a-member' });
+		expect(await listMembers(storage.rooms, room.id, alice.id)).toEqual({
+			ok: false,
+			reason: 'not-a-member'
+		});
 	});
 
-	it('makes the recipient a member on accept, and only the recipient may accept', () => {
-		const { room } = open(dave, 'alice');
-		expect(acceptDmRequest(db, room.id, dave.id)).toEqual({
+	it('makes the recipient a member on accept, and only the recipient may accept', async () => {
+		const { room } = await open(dave, 'alice');
+		expect(await acceptDmRequest(storage.rooms, room.id, dave.id)).toEqual({
 			ok: false,
 			reason: 'request-not-found'
 		});
-		expect(acceptDmRequest(db, room.id, bob.id).ok).toBe(false);
-		expect(acceptDmRequest(db, room.id, alice.id)).toEqual({ ok: true, room });
-		expect(listDmRequests(db, alice.id)).toEqual([]);
-		expect(listDms(db, alice.id)).toEqual([{ id: room.id, other: dave, status: 'active' }]);
-		expect(listDms(db, dave.id)).toEqual([{ id: room.id, other: alice, status: 'active' }]);
+		expect((await acceptDmRequest(storage.rooms, room.id, bob.id)).ok).toBe(false);
+		expect(await acceptDmRequest(storage.rooms, room.id, alice.id)).toEqual({ ok: true, room });
+		expect(await storage.rooms.listDmRequests(alice.id)).toEqual([]);
+		expect(await storage.rooms.listDms(alice.id)).toEqual([
+			{ id: room.id, other: dave, status: 'active' }
+		]);
+		expect(await storage.rooms.listDms(dave.id)).toEqual([
+			{ id: room.id, other: alice, status: 'active' }
+		]);
 	});
 
-	it('refuses further requests from a declined sender until the recipient opens the dm', () => {
-		const { room } = open(dave, 'alice');
-		expect(declineDmRequest(db, room.id, alice.id)).toEqual({ ok: true });
-		expect(declineDmRequest(db, room.id, alice.id).ok).toBe(false);
-		expect(listDmRequests(db, alice.id)).toEqual([]);
-		expect(openDm(db, dave, 'alice')).toEqual({ ok: false, reason: 'dm-declined' });
+	it('refuses further requests from a declined sender until the recipient opens the dm', async () => {
+		const { room } = await open(dave, 'alice');
+		expect(await declineDmRequest(storage.rooms, room.id, alice.id)).toEqual({ ok: true });
+		expect((await declineDmRequest(storage.rooms, room.id, alice.id)).ok).toBe(false);
+		expect(await storage.rooms.listDmRequests(alice.id)).toEqual([]);
+		expect(await openDm(storage, dave, 'alice')).toEqual({ ok: false, reason: 'dm-declined' });
 		// Dave keeps his side of the conversation.
-		expect(listDms(db, dave.id)).toEqual([{ id: room.id, other: alice, status: 'active' }]);
+		expect(await storage.rooms.listDms(dave.id)).toEqual([
+			{ id: room.id, other: alice, status: 'active' }
+		]);
 
-		expect(open(alice, 'dave')).toMatchObject({ room, created: false, status: 'active' });
-		expect(open(dave, 'alice').room.id).toBe(room.id);
+		expect(await open(alice, 'dave')).toMatchObject({ room, created: false, status: 'active' });
+		expect((await open(dave, 'alice')).room.id).toBe(room.id);
 	});
 
-	it('asks the creation limit only for a new dm, and creates nothing when it refuses', () => {
+	it('asks the creation limit only for a new dm, and creates nothing when it refuses', async () => {
 		let asked = 0;
 		const refuse = () => {
 			asked++;
 			return { allowed: false as const, retryAfterSeconds: 60 };
 		};
-		expect(openDm(db, dave, 'alice', 0, refuse)).toEqual({
+		expect(await openDm(storage, dave, 'alice', 0, refuse)).toEqual({
 			ok: false,
 			reason: 'rate-limited',
 			retryAfterSeconds: 60
 		});
-		expect(listDms(db, dave.id)).toEqual([]);
-		const { room } = open(alice, 'bob');
-		expect(openDm(db, alice, 'bob', 0, refuse)).toMatchObject({ ok: true, room });
+		expect(await storage.rooms.listDms(dave.id)).toEqual([]);
+		const { room } = await open(alice, 'bob');
+		expect(await openDm(storage, alice, 'bob', 0, refuse)).toMatchObject({ ok: true, room });
 		expect(asked).toBe(1);
 	});
 });

@@ -7,8 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import * as Y from 'yjs';
-import type { Db } from '../../src/lib/server/db';
-import { createRoom } from '../../src/lib/server/rooms';
+import type { Db } from '../../src/lib/server/storage/sqlite/db';
 import { InProcessBus } from '../../sync-server/bus';
 import { ClientIdClaims } from '../../sync-server/client-ids';
 import { decodeMessage, encodeUpdate } from '../../sync-server/protocol';
@@ -18,7 +17,7 @@ import { SharedFrame, encodeWebSocketFrame } from '../../sync-server/shared-fram
 import { SqliteStore } from '../../sync-server/store';
 import type { SyncSocket } from '../../sync-server/types';
 import { messageTexts, messageUpdate } from '../support/messages';
-import { openTempDatabase, type TempDatabase } from '../support/temp-db';
+import { createRoomIn, openTempDatabase, type TempDatabase } from '../support/temp-db';
 import { waitFor } from '../support/wait';
 
 /** A socket with the shared-frame fast path: records what it was given, as bytes. */
@@ -75,10 +74,10 @@ let db: Db;
 let hub: RoomHub;
 let roomId: string;
 
-beforeEach(() => {
+beforeEach(async () => {
 	temp = openTempDatabase('parley-fanout-', ['alice', 'bob', 'carol']);
 	db = temp.db;
-	roomId = createRoom(db, 'alice', 'room', 'private').id;
+	roomId = await createRoomIn(db, 'alice', 'room');
 	hub = new RoomHub({
 		store: new SqliteStore(db),
 		bus: new InProcessBus(),

@@ -3,21 +3,20 @@
  * survive the loss of a room's data and commit together with the store's append.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../src/lib/server/db';
-import { createRoom } from '../../src/lib/server/rooms';
+import type { Db } from '../../src/lib/server/storage/sqlite/db';
 import { ClientIdClaims } from '../../sync-server/client-ids';
 import { SqliteStore } from '../../sync-server/store';
-import { openTempDatabase, type TempDatabase } from '../support/temp-db';
+import { createRoomIn, openTempDatabase, type TempDatabase } from '../support/temp-db';
 
 let temp: TempDatabase;
 let db: Db;
 let claims: ClientIdClaims;
 let roomId: string;
 
-beforeEach(() => {
+beforeEach(async () => {
 	temp = openTempDatabase('parley-claims-', ['alice', 'bob']);
 	db = temp.db;
-	roomId = createRoom(db, 'alice', 'claims', 'private').id;
+	roomId = await createRoomIn(db, 'alice', 'claims');
 	claims = new ClientIdClaims(db);
 });
 

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrate, openDatabase, type Db } from '../../src/lib/server/db';
-import { migrations } from '../../src/lib/server/migrations';
+import { migrate, openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
+import { migrations } from '../../src/lib/server/storage/sqlite/migrations';
 import { makeTempDir } from '../support/server';
 
 let dir: string;

@@ -3,8 +3,7 @@ import pino from 'pino';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
-import { openDatabase, type Db } from '../../src/lib/server/db';
-import { createRoom } from '../../src/lib/server/rooms';
+import { openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
 import { sanitizeAwarenessUpdate } from '../../sync-server/awareness-gate';
 import { InProcessBus, InProcessBusHub } from '../../sync-server/bus';
 import { ClientIdClaims } from '../../sync-server/client-ids';
@@ -34,7 +33,7 @@ import {
 	UserBudgets
 } from '../../sync-server/user-budget';
 import { messageTexts, messageUpdate } from '../support/messages';
-import { openTempDatabase, type TempDatabase } from '../support/temp-db';
+import { createRoomIn, openTempDatabase, type TempDatabase } from '../support/temp-db';
 
 const log = pino({ level: 'silent' });
 const config = { MAX_MESSAGE_CHARS: 4000, COMPACT_AFTER_UPDATES: 500, ROOM_IDLE_UNLOAD_MS: 60_000 };
@@ -181,10 +180,10 @@ function openSecondConnection(): Db {
 	return second;
 }
 
-beforeEach(() => {
+beforeEach(async () => {
 	temp = openTempDatabase('parley-room-', ['alice', 'bob', 'carol']);
 	db = temp.db;
-	roomId = createRoom(db, 'alice', 'room', 'private').id;
+	roomId = await createRoomIn(db, 'alice', 'room');
 });
 
 afterEach(() => {
@@ -216,7 +215,7 @@ describe('room hub', () => {
 	});
 
 	it('appends every update accepted in one turn, across rooms, in one batch with gapless seqs', async () => {
-		const otherRoom = createRoom(db, 'alice', 'other', 'private').id;
+		const otherRoom = await createRoomIn(db, 'alice', 'other');
 		const metrics = createMetrics();
 		const hub = makeHub({ metrics });
 		const alice = new FakeClient(hub, roomId, 'alice');

@@ -10,23 +10,24 @@ import {
 	searchTerms,
 	toFtsQuery
 } from '../../src/lib/search';
-import { openDatabase, type Db } from '../../src/lib/server/db';
+import { openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
 import { createRoom } from '../../src/lib/server/rooms';
+import { createSqliteStorage, type SqliteStorage } from '../../src/lib/server/storage/sqlite';
 import { searchMessages } from '../../src/lib/server/search';
 import { createSearchIndexer, type SearchIndexer } from '../../sync-server/search-indexer';
 import { makeTempDir } from '../support/server';
 
 describe('search terms and the FTS5 query', () => {
-	it('splits on whitespace, drops double quotes and empty terms', () => {
+	it('splits on whitespace, drops double quotes and empty terms', async () => {
 		expect(searchTerms('  hello   "big world" ')).toEqual(['hello', 'big', 'world']);
 		expect(searchTerms(' " "" ')).toEqual([]);
 	});
 
-	it('quotes every term as a prefix match so operators are plain text', () => {
+	it('quotes every term as a prefix match so operators are plain text', async () => {
 		expect(toFtsQuery(['a', 'OR', 'NEAR(b'])).toBe('"a"* "OR"* "NEAR(b"*');
 	});
 
-	it('keeps at most 16 terms of at most 64 characters', () => {
+	it('keeps at most 16 terms of at most 64 characters', async () => {
 		const terms = searchTerms(
 			`${'x'.repeat(100)} ${Array.from({ length: 30 }, (_, i) => `t${i}`).join(' ')}`
 		);
@@ -34,7 +35,7 @@ describe('search terms and the FTS5 query', () => {
 		expect(terms[0]).toHaveLength(64);
 	});
 
-	it('gives queries that SQLite FTS5 always parses, whatever the input', () => {
+	it('gives queries that SQLite FTS5 always parses, whatever the input', async () => {
 		const db = openDatabase(':memory:');
 		db.exec('CREATE VIRTUAL TABLE t USING fts5(text)');
 		db.prepare('INSERT INTO t (text) VALUES (?)').run('cats AND dogs: (friends) ^ * - + "quoted"');
@@ -68,17 +69,17 @@ describe('search terms and the FTS5 query', () => {
 });
 
 describe('snippets and highlights', () => {
-	it('cuts long text around the first match with ellipses', () => {
+	it('cuts long text around the first match with ellipses', async () => {
 		const text = `${'a '.repeat(100)}needle${' b'.repeat(100)}`;
 		const snippet = makeSnippet(text, ['needle'], 10);
 		expect(snippet).toBe(`…${'a '.repeat(5)}needle${' b'.repeat(5)}…`);
 	});
 
-	it('keeps short text whole', () => {
+	it('keeps short text whole', async () => {
 		expect(makeSnippet('find me here', ['me'])).toBe('find me here');
 	});
 
-	it('marks every occurrence of any term, ignoring case, and joins back to the text', () => {
+	it('marks every occurrence of any term, ignoring case, and joins back to the text', async () => {
 		const segments = highlightTerms('Hello world, HELLO again', ['hello', 'wor']);
 		expect(segments).toEqual([
 			{ text: 'Hello', match: true },
@@ -91,14 +92,14 @@ describe('snippets and highlights', () => {
 		expect(segments.map((segment) => segment.text).join('')).toBe('Hello world, HELLO again');
 	});
 
-	it('treats regular expression characters in terms literally', () => {
+	it('treats regular expression characters in terms literally', async () => {
 		expect(highlightTerms('a.b axb', ['a.b'])).toEqual([
 			{ text: 'a.b', match: true },
 			{ text: ' axb', match: false }
 		]);
 	});
 
-	it('matches offline only when every term is in the text', () => {
+	it('matches offline only when every term is in the text', async () => {
 		expect(matchesAllTerms('The Quick brown fox', ['quick', 'FOX'])).toBe(true);
 		expect(matchesAllTerms('The Quick brown fox', ['quick', 'dog'])).toBe(false);
 		expect(matchesAllTerms('anything', [])).toBe(false);
@@ -108,6 +109,7 @@ describe('snippets and highlights', () => {
 describe('the search indexer on real Yjs updates', () => {
 	let dir: string;
 	let db: Db;
+	let storage: SqliteStorage;
 	let indexer: SearchIndexer;
 	const errors: unknown[] = [];
 
@@ -136,20 +138,22 @@ describe('the search indexer on real Yjs updates', () => {
 		return indexer.indexCommitted(updates.map((data) => ({ roomId, data })));
 	}
 
-	function search(userId: string, query: string): string[] {
-		return searchMessages(db, userId, searchTerms(query)).map((result) => result.text);
+	async function search(userId: string, query: string): Promise<string[]> {
+		const results = await searchMessages(storage.search, userId, searchTerms(query));
+		return results.map((result) => result.text);
 	}
 
 	let roomId: string;
 
-	beforeEach(() => {
+	beforeEach(async () => {
 		dir = makeTempDir('parley-search-');
 		db = openDatabase(join(dir, 'parley.db'));
+		storage = createSqliteStorage(db);
 		errors.length = 0;
 		indexer = createSearchIndexer(db, { onError: (error) => errors.push(error) });
 		addUser('alice');
 		addUser('bob');
-		roomId = createRoom(db, 'alice', 'Garden', 'private').id;
+		roomId = (await createRoom(storage.rooms, 'alice', 'Garden', 'private')).id;
 	});
 
 	afterEach(() => {
@@ -158,13 +162,13 @@ describe('the search indexer on real Yjs updates', () => {
 		rmSync(dir, { recursive: true, force: true });
 	});
 
-	it('indexes pushed messages and finds them by word prefix, newest first', () => {
+	it('indexes pushed messages and finds them by word prefix, newest first', async () => {
 		const { doc, take } = roomDoc();
 		const messages = doc.getArray('messages');
 		messages.push([{ id: messageId('m1'), author: 'alice', text: 'Tomatoes need sun', ts: 1 }]);
 		messages.push([{ id: messageId('m2'), author: 'alice', text: 'More tomatoes please', ts: 2 }]);
 		expect(commit(roomId, take())).toEqual({ messages: 2, changes: 0 });
-		const results = searchMessages(db, 'alice', searchTerms('tomat'));
+		const results = await searchMessages(storage.search, 'alice', searchTerms('tomat'));
 		expect(results.map((result) => result.messageId)).toEqual([messageId('m2'), messageId('m1')]);
 		expect(results[0]).toMatchObject({
 			roomId,
@@ -174,7 +178,7 @@ describe('the search indexer on real Yjs updates', () => {
 		});
 	});
 
-	it('applies edits, including a second edit whose update names only its origin', () => {
+	it('applies edits, including a second edit whose update names only its origin', async () => {
 		const { doc, take } = roomDoc();
 		doc
 			.getArray('messages')
@@ -183,7 +187,7 @@ describe('the search indexer on real Yjs updates', () => {
 		const changes = doc.getMap('changes');
 		changes.set(messageId('m1'), { text: 'second draft', ts: 2 });
 		commit(roomId, take());
-		expect(search('alice', 'second')).toEqual(['second draft']);
+		expect(await search('alice', 'second')).toEqual(['second draft']);
 
 		changes.set(messageId('m1'), { text: 'final version', ts: 3 });
 		const [update] = take();
@@ -192,49 +196,49 @@ describe('the search indexer on real Yjs updates', () => {
 		expect(item.parent).toBeNull();
 		expect(item.parentSub).toBeNull();
 		expect(commit(roomId, [update!])).toEqual({ messages: 0, changes: 1 });
-		expect(search('alice', 'final')).toEqual(['final version']);
-		expect(search('alice', 'draft')).toEqual([]);
+		expect(await search('alice', 'final')).toEqual(['final version']);
+		expect(await search('alice', 'draft')).toEqual([]);
 	});
 
-	it('places edits whose origin is later in the same batch', () => {
+	it('places edits whose origin is later in the same batch', async () => {
 		const { doc, take } = roomDoc();
 		doc.getArray('messages').push([{ id: messageId('m1'), author: 'alice', text: 'one', ts: 1 }]);
 		doc.getMap('changes').set(messageId('m1'), { text: 'two', ts: 2 });
 		doc.getMap('changes').set(messageId('m1'), { text: 'three', ts: 3 });
 		const updates = take().reverse();
 		commit(roomId, updates);
-		expect(search('alice', 'three')).toEqual(['three']);
+		expect(await search('alice', 'three')).toEqual(['three']);
 	});
 
-	it('drops a deleted message from the results for good', () => {
+	it('drops a deleted message from the results for good', async () => {
 		const { doc, take } = roomDoc();
 		doc
 			.getArray('messages')
 			.push([{ id: messageId('m1'), author: 'alice', text: 'secret plan', ts: 1 }]);
 		doc.getMap('changes').set(messageId('m1'), { deleted: true, ts: 2 });
 		commit(roomId, take());
-		expect(search('alice', 'secret')).toEqual([]);
+		expect(await search('alice', 'secret')).toEqual([]);
 		doc.getMap('changes').set(messageId('m1'), { text: 'secret again', ts: 3 });
 		commit(roomId, take());
-		expect(search('alice', 'secret')).toEqual([]);
+		expect(await search('alice', 'secret')).toEqual([]);
 	});
 
-	it('only finds messages in rooms the user belongs to, and stops after removal', () => {
+	it('only finds messages in rooms the user belongs to, and stops after removal', async () => {
 		const { doc, take } = roomDoc();
 		doc
 			.getArray('messages')
 			.push([{ id: messageId('m1'), author: 'alice', text: 'members only', ts: 1 }]);
 		commit(roomId, take());
-		expect(search('bob', 'members')).toEqual([]);
+		expect(await search('bob', 'members')).toEqual([]);
 		db.prepare(
 			"INSERT INTO memberships (room_id, user_id, role, joined_at) VALUES (?, 'bob', 'member', 0)"
 		).run(roomId);
-		expect(search('bob', 'members')).toEqual(['members only']);
+		expect(await search('bob', 'members')).toEqual(['members only']);
 		db.prepare("DELETE FROM memberships WHERE room_id = ? AND user_id = 'bob'").run(roomId);
-		expect(search('bob', 'members')).toEqual([]);
+		expect(await search('bob', 'members')).toEqual([]);
 	});
 
-	it('rebuilds a room from its full document, and later edits still find their message', () => {
+	it('rebuilds a room from its full document, and later edits still find their message', async () => {
 		const { doc, take } = roomDoc();
 		doc.getArray('messages').push([
 			{ id: messageId('m1'), author: 'alice', text: 'apples', ts: 1 },
@@ -246,24 +250,24 @@ describe('the search indexer on real Yjs updates', () => {
 		expect(indexer.isRoomIndexed(roomId)).toBe(false);
 		indexer.reindexRoom(roomId, doc);
 		expect(indexer.isRoomIndexed(roomId)).toBe(true);
-		expect(search('alice', 'apples')).toEqual(['green apples']);
-		expect(search('alice', 'pears')).toEqual([]);
+		expect(await search('alice', 'apples')).toEqual(['green apples']);
+		expect(await search('alice', 'pears')).toEqual([]);
 
 		doc.getMap('changes').set(messageId('m1'), { text: 'red apples', ts: 5 });
 		commit(roomId, take());
-		expect(search('alice', 'apples')).toEqual(['red apples']);
+		expect(await search('alice', 'apples')).toEqual(['red apples']);
 	});
 
-	it('indexes a fresh client’s full state, sent as one update', () => {
+	it('indexes a fresh client’s full state, sent as one update', async () => {
 		const { doc } = roomDoc();
 		doc.getArray('messages').push([{ id: messageId('m1'), author: 'alice', text: 'hello', ts: 1 }]);
 		doc.getMap('changes').set(messageId('m1'), { text: 'hello there', ts: 2 });
 		doc.getMap('changes').set(messageId('m1'), { text: 'hello everyone', ts: 3 });
 		commit(roomId, [Y.encodeStateAsUpdate(doc)]);
-		expect(search('alice', 'hello')).toEqual(['hello everyone']);
+		expect(await search('alice', 'hello')).toEqual(['hello everyone']);
 	});
 
-	it('ignores values without the message shape and values in other roots', () => {
+	it('ignores values without the message shape and values in other roots', async () => {
 		const { doc, take } = roomDoc();
 		doc.getArray('messages').push([{ id: messageId('m1'), author: 'alice', text: 'real', ts: 1 }]);
 		doc.getMap('reads').set('alice', { upTo: messageId('m1'), ts: 2 });
@@ -272,7 +276,7 @@ describe('the search indexer on real Yjs updates', () => {
 		expect(commit(roomId, take())).toEqual({ messages: 1, changes: 0 });
 	});
 
-	it('reports a failed batch instead of throwing', () => {
+	it('reports a failed batch instead of throwing', async () => {
 		const failures: unknown[] = [];
 		const failing = createSearchIndexer(db, { onError: (error) => failures.push(error) });
 		const { doc, take } = roomDoc();

@@ -1,13 +1,12 @@
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { openDatabase, type Db } from '../../src/lib/server/db';
-import { createRoom } from '../../src/lib/server/rooms';
+import { openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
 import { ClientIdClaims } from '../../sync-server/client-ids';
 import { buildSeal } from '../../sync-server/seal';
 import { SqliteStore, UnknownRoomError } from '../../sync-server/store';
 import { messageTexts, messageUpdate } from '../support/messages';
-import { openTempDatabase, type TempDatabase } from '../support/temp-db';
+import { createRoomIn, openTempDatabase, type TempDatabase } from '../support/temp-db';
 
 let temp: TempDatabase;
 let db: Db;
@@ -15,11 +14,11 @@ let store: SqliteStore;
 let roomA: string;
 let roomB: string;
 
-beforeEach(() => {
+beforeEach(async () => {
 	temp = openTempDatabase('parley-store-', ['u1']);
 	db = temp.db;
-	roomA = createRoom(db, 'u1', 'A', 'private').id;
-	roomB = createRoom(db, 'u1', 'B', 'private').id;
+	roomA = await createRoomIn(db, 'u1', 'A');
+	roomB = await createRoomIn(db, 'u1', 'B');
 	store = new SqliteStore(db);
 });
 

@@ -5,10 +5,7 @@
  * across usernames, and per account in buckets by origin (known device, known address, stranger).
  */
 import type { Cookies } from '@sveltejs/kit';
-import { getConfig } from './config';
 import { deleteSessionCookie, setDeviceCookie, setSessionCookie } from './cookies';
-import { getDb } from './db';
-import { getEvents } from './events';
 import {
 	DEVICE_COOKIE,
 	newDeviceToken,
@@ -16,10 +13,11 @@ import {
 	recognizeLogin,
 	rememberLogin
 } from './known-logins';
-import { lazyLimiter, loginKey, type RateLimiter, type RateLimitVerdict } from './rate-limit';
+import { loginKey, type RateLimiter, type RateLimitVerdict } from './rate-limit';
 import type { LoginInput, RegisterInput } from './schemas';
+import type { Services } from './services';
 import { createSession, invalidateSession, sessionExpiresAt, type User } from './session';
-import { REGISTER_REFUSALS, authenticateUser, createUser, findUserByUsername } from './users';
+import { REGISTER_REFUSALS, authenticateUser, createUser } from './users';
 
 export type AuthResult =
 	| { readonly ok: true; readonly user: User }
@@ -32,27 +30,10 @@ export type AuthResult =
 	  };
 
 export interface AuthContext {
+	readonly services: Services;
 	readonly cookies: Cookies;
 	readonly clientAddress: string;
 }
-
-/** Failed logins per account, one bucket per origin (rate-limit.ts `loginKey`). */
-const getLoginLimiter = lazyLimiter(() => ({
-	maxAttempts: getConfig().LOGIN_MAX_ATTEMPTS,
-	windowMs: getConfig().LOGIN_WINDOW_SECONDS * 1000
-}));
-
-/** Failed logins per client address, whatever the username: stops password spraying. */
-const getLoginAddressLimiter = lazyLimiter(() => ({
-	maxAttempts: getConfig().LOGIN_MAX_FAILURES_PER_ADDRESS,
-	windowMs: getConfig().LOGIN_ADDRESS_WINDOW_SECONDS * 1000
-}));
-
-/** Sign-ups per client address: generous by default, it only stops floods. */
-const getRegisterLimiter = lazyLimiter(() => ({
-	maxAttempts: getConfig().REGISTER_MAX_PER_WINDOW,
-	windowMs: getConfig().REGISTER_WINDOW_SECONDS * 1000
-}));
 
 /** The answer when a limiter refuses: the same for sign-ups and logins. */
 function tooMany(verdict: Extract<RateLimitVerdict, { allowed: false }>): AuthResult {
@@ -65,40 +46,43 @@ function tooMany(verdict: Extract<RateLimitVerdict, { allowed: false }>): AuthRe
 }
 
 /** A session, and the device and address remembered as known for later logins. */
-function startSession(context: AuthContext, user: User): void {
-	const db = getDb();
-	const { session, token } = createSession(db, user.id);
+async function startSession(context: AuthContext, user: User): Promise<void> {
+	const { accounts } = context.services.storage;
+	const { session, token } = await createSession(accounts, user.id);
 	const { cookies } = context;
-	setSessionCookie(cookies, token, sessionExpiresAt(session, getConfig().SESSION_INACTIVITY_DAYS));
+	const inactivityDays = context.services.config.SESSION_INACTIVITY_DAYS;
+	setSessionCookie(cookies, token, sessionExpiresAt(session, inactivityDays));
 	const device = parseDeviceToken(cookies.get(DEVICE_COOKIE)) ?? newDeviceToken();
 	setDeviceCookie(cookies, device);
-	rememberLogin(db, user.id, device, context.clientAddress);
+	await rememberLogin(accounts, user.id, device, context.clientAddress);
 }
 
 export async function signUp(context: AuthContext, input: RegisterInput): Promise<AuthResult> {
-	const verdict = getRegisterLimiter().consume(context.clientAddress);
+	const verdict = context.services.limits.register.consume(context.clientAddress);
 	if (!verdict.allowed) return tooMany(verdict);
-	const created = await createUser(getDb(), input.username, input.password);
+	const { accounts } = context.services.storage;
+	const created = await createUser(accounts, input.username, input.password);
 	if (!created.ok) return { ok: false, status: 409, message: REGISTER_REFUSALS[created.reason] };
-	startSession(context, created.user);
+	await startSession(context, created.user);
 	return { ok: true, user: created.user };
 }
 
 export async function logIn(context: AuthContext, input: LoginInput): Promise<AuthResult> {
-	const db = getDb();
-	const account = findUserByUsername(db, input.username);
+	const { accounts } = context.services.storage;
+	const account = await accounts.findUserByUsername(input.username);
 	const device = parseDeviceToken(context.cookies.get(DEVICE_COOKIE));
 	// An unknown name is a stranger's attempt like any other: the answers must not differ.
 	const origin = account
-		? recognizeLogin(db, account.id, device, context.clientAddress)
+		? await recognizeLogin(accounts, account.id, device, context.clientAddress)
 		: ({ kind: 'stranger' } as const);
 	// Attempts are counted before the password is checked, so parallel guesses cannot all slip
 	// past a limit while the hashes run; a success gives its attempt back.
 	const counted: [RateLimiter, string][] = [];
 	// A known device is exempt from its address's limit: a neighbour spraying from a shared
 	// address (a NAT, an office) must not lock out the people who log in there every day.
-	if (origin.kind !== 'device') counted.push([getLoginAddressLimiter(), context.clientAddress]);
-	counted.push([getLoginLimiter(), loginKey(input.username, context.clientAddress, origin)]);
+	const { limits } = context.services;
+	if (origin.kind !== 'device') counted.push([limits.loginAddress, context.clientAddress]);
+	counted.push([limits.login, loginKey(input.username, context.clientAddress, origin)]);
 	for (const [index, [limiter, key]] of counted.entries()) {
 		const verdict = limiter.consume(key);
 		if (!verdict.allowed) {
@@ -106,16 +90,22 @@ export async function logIn(context: AuthContext, input: LoginInput): Promise<Au
 			return tooMany(verdict);
 		}
 	}
-	const user = await authenticateUser(db, input.username, input.password);
+	const user = await authenticateUser(accounts, input.username, input.password);
 	// One message for an unknown name and a wrong password: the answer must not reveal names.
 	if (!user) return { ok: false, status: 401, message: 'Wrong username or password.' };
 	for (const [limiter, key] of counted) limiter.refund(key);
-	startSession(context, user);
+	await startSession(context, user);
 	return { ok: true, user };
 }
 
-export function logOut(cookies: Cookies, sessionId: string | undefined): void {
-	if (sessionId) invalidateSession(getDb(), sessionId);
-	if (sessionId) getEvents().emit('session-ended', { sessionId });
+export async function logOut(
+	services: Services,
+	cookies: Cookies,
+	sessionId: string | undefined
+): Promise<void> {
+	if (sessionId) {
+		await invalidateSession(services.storage.accounts, sessionId);
+		services.events.emit('session-ended', { sessionId });
+	}
 	deleteSessionCookie(cookies);
 }

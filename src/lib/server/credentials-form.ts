@@ -35,7 +35,7 @@ export interface CredentialsActionOptions<T> {
 export function credentialsAction<T>(
 	options: CredentialsActionOptions<T>
 ): (event: RequestEvent) => Promise<ActionFailure<CredentialsFailure>> {
-	return async ({ request, cookies, getClientAddress, url }) => {
+	return async ({ request, cookies, getClientAddress, url, locals }) => {
 		const form = await request.formData();
 		const username = form.get('username');
 		const values = { username: typeof username === 'string' ? username : '' };
@@ -43,7 +43,8 @@ export function credentialsAction<T>(
 		if (!parsed.ok) {
 			return fail(400, { message: parsed.message, fields: parsed.fields, values });
 		}
-		const result = await options.run({ cookies, clientAddress: getClientAddress() }, parsed.data);
+		const context = { services: locals.services, cookies, clientAddress: getClientAddress() };
+		const result = await options.run(context, parsed.data);
 		if (!result.ok) {
 			const fields: Record<string, string> = options.failureFields?.(result) ?? {};
 			return fail(result.status, { message: result.message, fields, values });

@@ -8,8 +8,8 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { consumeWithin, type ConsumeResult } from './body';
 import { FILE_TYPE, MAX_FILE_NAME_CHARS, MAX_FILE_TYPE_CHARS } from '../protocol/schema';
-import type { Db } from './db';
 import { generateId } from './id';
+import type { FileStorage, StoredFile } from './storage/types';
 
 /** Image types served inline (after their magic bytes were checked); everything else downloads. */
 export const INLINE_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
@@ -214,71 +214,17 @@ export async function receiveBlob(
 	};
 }
 
-export interface StoredFile {
-	readonly id: string;
-	readonly sha256: string;
-	readonly roomId: string;
-	readonly uploaderId: string;
-	readonly name: string;
-	readonly type: string;
-	readonly size: number;
-	readonly createdAt: number;
-}
+export type { FileLookup as FileAccess, StoredFile } from './storage/types';
 
-export function recordFile(
-	db: Db,
+/** Records an upload's metadata (the blob is already in place). */
+export async function recordFile(
+	files: FileStorage,
 	input: Omit<StoredFile, 'id' | 'createdAt'>,
 	now: number = Date.now()
-): StoredFile {
+): Promise<StoredFile> {
 	const file: StoredFile = { ...input, id: generateId(), createdAt: now };
-	db.prepare(
-		`INSERT INTO files (id, sha256, room_id, uploader_id, name, type, size, created_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	).run(file.id, file.sha256, file.roomId, file.uploaderId, file.name, file.type, file.size, now);
+	await files.record(file);
 	return file;
-}
-
-interface FileRow {
-	id: string;
-	sha256: string;
-	room_id: string;
-	uploader_id: string;
-	name: string;
-	type: string;
-	size: number;
-	created_at: number;
-	is_member: number;
-}
-
-export type FileAccess =
-	| { readonly ok: true; readonly file: StoredFile }
-	| { readonly ok: false; readonly reason: 'file-not-found' | 'not-a-member' };
-
-/** The file if `userId` is currently a member of its room. */
-export function getFileForUser(db: Db, fileId: string, userId: string): FileAccess {
-	const row = db
-		.prepare(
-			`SELECT f.*, EXISTS (
-				SELECT 1 FROM memberships m WHERE m.room_id = f.room_id AND m.user_id = ?
-			 ) AS is_member
-			 FROM files f WHERE f.id = ?`
-		)
-		.get(userId, fileId) as FileRow | undefined;
-	if (!row) return { ok: false, reason: 'file-not-found' };
-	if (row.is_member !== 1) return { ok: false, reason: 'not-a-member' };
-	return {
-		ok: true,
-		file: {
-			id: row.id,
-			sha256: row.sha256,
-			roomId: row.room_id,
-			uploaderId: row.uploader_id,
-			name: row.name,
-			type: row.type,
-			size: row.size,
-			createdAt: row.created_at
-		}
-	};
 }
 
 /** `Content-Disposition` with an ASCII fallback name and the exact UTF-8 one (RFC 6266). */

@@ -6,9 +6,9 @@
  */
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeHexLowerCase } from '@oslojs/encoding';
-import type { Db } from './db';
 import { generateId } from './id';
 import type { LoginOrigin } from './rate-limit';
+import type { AccountStorage } from './storage/types';
 
 export const DEVICE_COOKIE = 'parley_device';
 /** A device or address counts as known this long after its last successful login. */
@@ -33,46 +33,39 @@ export function newDeviceToken(): string {
 }
 
 /** Whether this attempt comes from a device or address the user logged in from before. */
-export function recognizeLogin(
-	db: Db,
+export async function recognizeLogin(
+	accounts: AccountStorage,
 	userId: string,
 	deviceToken: string | null,
 	address: string,
 	now: number = Date.now()
-): LoginOrigin {
+): Promise<LoginOrigin> {
 	const since = now - KNOWN_LOGIN_DAYS * DAY_MS;
-	const known = db.prepare(
-		'SELECT 1 FROM known_logins WHERE user_id = ? AND key_hash = ? AND last_seen_at >= ?'
-	);
 	if (deviceToken !== null) {
 		const hash = keyHash('device', deviceToken);
-		if (known.get(userId, hash, since)) {
+		if (await accounts.isKnownLogin(userId, hash, since)) {
 			return { kind: 'device', deviceId: encodeHexLowerCase(hash) };
 		}
 	}
-	if (known.get(userId, keyHash('address', address), since)) return { kind: 'address' };
+	if (await accounts.isKnownLogin(userId, keyHash('address', address), since)) {
+		return { kind: 'address' };
+	}
 	return { kind: 'stranger' };
 }
 
 /** After a successful login or sign-up: the device and the address are known from now on. */
-export function rememberLogin(
-	db: Db,
+export async function rememberLogin(
+	accounts: AccountStorage,
 	userId: string,
 	deviceToken: string,
 	address: string,
 	now: number = Date.now()
-): void {
-	const upsert = db.prepare(
-		`INSERT INTO known_logins (user_id, key_hash, last_seen_at) VALUES (?, ?, ?)
-		 ON CONFLICT (user_id, key_hash) DO UPDATE SET last_seen_at = excluded.last_seen_at`
-	);
-	db.transaction(() => {
-		upsert.run(userId, keyHash('device', deviceToken), now);
-		upsert.run(userId, keyHash('address', address), now);
-		db.prepare(
-			`DELETE FROM known_logins WHERE user_id = ? AND (last_seen_at < ? OR key_hash NOT IN (
-				SELECT key_hash FROM known_logins WHERE user_id = ? ORDER BY last_seen_at DESC LIMIT ?
-			))`
-		).run(userId, now - KNOWN_LOGIN_DAYS * DAY_MS, userId, MAX_KNOWN_PER_USER);
-	})();
+): Promise<void> {
+	await accounts.rememberLogin({
+		userId,
+		keyHashes: [keyHash('device', deviceToken), keyHash('address', address)],
+		now,
+		forgetBefore: now - KNOWN_LOGIN_DAYS * DAY_MS,
+		keepPerUser: MAX_KNOWN_PER_USER
+	});
 }

@@ -1,14 +1,14 @@
 /**
  * Who may join, add and remove whom. Each operation returns a result union; the HTTP layer
  * maps the failure reasons to statuses. Removing a member tells the sync server (through
- * the process events) so it closes that user's live sockets for the room. Removal by the owner
- * bans (room_bans) until an invite, the owner adding them again, or an unban.
+ * the services' events) so it closes that user's live sockets for the room. Removal by the
+ * owner bans (room_bans) until an invite, the owner adding them again, or an unban.
  */
 import type { EventEmitter } from 'node:events';
-import type { Db } from './db';
-import { getEvents, type MembershipRevoked } from './events';
-import { getMembership, getRoom, type Role, type Room } from './rooms';
-import { findUserByUsername } from './users';
+import type { MembershipRevoked } from './events';
+import type { BannedUser, Member, Room, RoomStorage, Storage } from './storage/types';
+
+export type { BannedUser, Member } from './storage/types';
 
 export type MembershipFailure =
 	| 'room-not-found'
@@ -25,82 +25,68 @@ export type MembershipResult<T> =
 	| { readonly ok: true; readonly value: T }
 	| { readonly ok: false; readonly reason: MembershipFailure };
 
-export interface Member {
-	readonly id: string;
-	readonly username: string;
-	readonly role: Role;
-}
-
 type Events = Pick<EventEmitter<{ 'membership-revoked': [MembershipRevoked] }>, 'emit'>;
 
 function failure<T>(reason: MembershipFailure): MembershipResult<T> {
 	return { ok: false, reason };
 }
 
-/** Makes the user a member; being let in (invite, owner) also lifts a ban. */
-export function insertMember(db: Db, roomId: string, userId: string, now: number): void {
-	db.transaction(() => {
-		db.prepare(
-			"INSERT OR IGNORE INTO memberships (room_id, user_id, role, joined_at) VALUES (?, ?, 'member', ?)"
-		).run(roomId, userId, now);
-		db.prepare('DELETE FROM room_bans WHERE room_id = ? AND user_id = ?').run(roomId, userId);
-	})();
-}
-
-function isBanned(db: Db, roomId: string, userId: string): boolean {
-	return (
-		db.prepare('SELECT 1 FROM room_bans WHERE room_id = ? AND user_id = ?').get(roomId, userId) !==
-		undefined
-	);
-}
-
 /** Joins a public room. Joining twice is fine; private rooms are by invitation only. */
-export function joinRoom(
-	db: Db,
+export async function joinRoom(
+	rooms: RoomStorage,
 	roomId: string,
 	userId: string,
 	now: number = Date.now()
-): MembershipResult<Room> {
-	const room = getRoom(db, roomId);
+): Promise<MembershipResult<Room>> {
+	const room = await rooms.get(roomId);
 	if (!room) return failure('room-not-found');
-	if (getMembership(db, roomId, userId)) return { ok: true, value: room };
+	if (await rooms.membership(roomId, userId)) return { ok: true, value: room };
 	if (room.visibility !== 'public') return failure('forbidden');
-	if (isBanned(db, roomId, userId)) return failure('banned');
-	insertMember(db, roomId, userId, now);
+	if (await rooms.isBanned(roomId, userId)) return failure('banned');
+	await rooms.addMember(roomId, userId, now);
 	return { ok: true, value: room };
 }
 
 /** The room's members (owner first, then by name), visible to members only. */
-export function listMembers(db: Db, roomId: string, viewerId: string): MembershipResult<Member[]> {
-	if (!getRoom(db, roomId)) return failure('room-not-found');
-	if (!getMembership(db, roomId, viewerId)) return failure('not-a-member');
-	const members = db
-		.prepare(
-			`SELECT u.id, u.username, m.role FROM memberships m JOIN users u ON u.id = m.user_id
-			 WHERE m.room_id = ? ORDER BY m.role = 'owner' DESC, u.username COLLATE NOCASE`
-		)
-		.all(roomId) as Member[];
-	return { ok: true, value: members };
+export async function listMembers(
+	rooms: RoomStorage,
+	roomId: string,
+	viewerId: string
+): Promise<MembershipResult<Member[]>> {
+	if (!(await rooms.get(roomId))) return failure('room-not-found');
+	if (!(await rooms.membership(roomId, viewerId))) return failure('not-a-member');
+	return { ok: true, value: await rooms.members(roomId) };
+}
+
+/** The owner's checks: the room exists, is a room (not a DM), and the actor owns it. */
+async function checkOwner(
+	rooms: RoomStorage,
+	roomId: string,
+	actorId: string
+): Promise<MembershipFailure | null> {
+	const room = await rooms.get(roomId);
+	if (!room) return 'room-not-found';
+	const role = await rooms.membership(roomId, actorId);
+	if (!role) return 'not-a-member';
+	if (room.kind === 'dm') return 'direct-message';
+	return role === 'owner' ? null : 'forbidden';
 }
 
 /** The owner adds a user by name. */
-export function addMember(
-	db: Db,
+export async function addMember(
+	storage: Pick<Storage, 'accounts' | 'rooms'>,
 	roomId: string,
 	actorId: string,
 	username: string,
 	now: number = Date.now()
-): MembershipResult<Member> {
-	const room = getRoom(db, roomId);
-	if (!room) return failure('room-not-found');
-	const actorRole = getMembership(db, roomId, actorId);
-	if (!actorRole) return failure('not-a-member');
-	if (room.kind === 'dm') return failure('direct-message');
-	if (actorRole !== 'owner') return failure('forbidden');
-	const user = findUserByUsername(db, username);
+): Promise<MembershipResult<Member>> {
+	const { rooms } = storage;
+	const refused = await checkOwner(rooms, roomId, actorId);
+	if (refused) return failure(refused);
+	const user = await storage.accounts.findUserByUsername(username);
 	if (!user) return failure('user-not-found');
-	if (getMembership(db, roomId, user.id)) return failure('already-member');
-	insertMember(db, roomId, user.id, now);
+	if (await rooms.membership(roomId, user.id)) return failure('already-member');
+	await rooms.addMember(roomId, user.id, now);
 	return { ok: true, value: { id: user.id, username: user.username, role: 'member' } };
 }
 
@@ -109,17 +95,17 @@ export function addMember(
  * The owner cannot leave: a room without an owner could never be managed again.
  * Nobody leaves a DM: it is the conversation of exactly those two people.
  */
-export function removeMember(
-	db: Db,
+export async function removeMember(
+	rooms: RoomStorage,
+	events: Events,
 	roomId: string,
 	actorId: string,
 	targetId: string,
-	events: Events = getEvents(),
 	now: number = Date.now()
-): MembershipResult<null> {
-	const room = getRoom(db, roomId);
+): Promise<MembershipResult<null>> {
+	const room = await rooms.get(roomId);
 	if (!room) return failure('room-not-found');
-	const actorRole = getMembership(db, roomId, actorId);
+	const actorRole = await rooms.membership(roomId, actorId);
 	if (!actorRole) return failure('not-a-member');
 	if (room.kind === 'dm') return failure('direct-message');
 	if (actorId === targetId) {
@@ -127,65 +113,32 @@ export function removeMember(
 	} else if (actorRole !== 'owner') {
 		return failure('forbidden');
 	}
-	const remove = db.transaction((): boolean => {
-		const removed = db
-			.prepare('DELETE FROM memberships WHERE room_id = ? AND user_id = ?')
-			.run(roomId, targetId);
-		if (removed.changes === 0) return false;
-		// Leaving is not a ban; removal by the owner is.
-		if (actorId !== targetId) {
-			db.prepare(
-				'INSERT OR REPLACE INTO room_bans (room_id, user_id, banned_at) VALUES (?, ?, ?)'
-			).run(roomId, targetId, now);
-		}
-		return true;
-	});
-	if (!remove()) return failure('user-not-found');
+	// Leaving is not a ban; removal by the owner is.
+	const removed = await rooms.removeMember(roomId, targetId, { ban: actorId !== targetId, now });
+	if (!removed) return failure('user-not-found');
 	events.emit('membership-revoked', { roomId, userId: targetId });
 	return { ok: true, value: null };
 }
 
-export interface BannedUser {
-	readonly id: string;
-	readonly username: string;
-	readonly bannedAt: number;
-}
-
-/** The owner's checks for the ban list: the room exists, is a room, and the actor owns it. */
-function checkOwner(db: Db, roomId: string, actorId: string): MembershipFailure | null {
-	const room = getRoom(db, roomId);
-	if (!room) return 'room-not-found';
-	const role = getMembership(db, roomId, actorId);
-	if (!role) return 'not-a-member';
-	if (room.kind === 'dm') return 'direct-message';
-	return role === 'owner' ? null : 'forbidden';
-}
-
 /** The users the owner removed, by name (owner only). */
-export function listBans(db: Db, roomId: string, actorId: string): MembershipResult<BannedUser[]> {
-	const refused = checkOwner(db, roomId, actorId);
+export async function listBans(
+	rooms: RoomStorage,
+	roomId: string,
+	actorId: string
+): Promise<MembershipResult<BannedUser[]>> {
+	const refused = await checkOwner(rooms, roomId, actorId);
 	if (refused) return failure(refused);
-	const bans = db
-		.prepare(
-			`SELECT u.id, u.username, b.banned_at AS bannedAt FROM room_bans b
-			 JOIN users u ON u.id = b.user_id
-			 WHERE b.room_id = ? ORDER BY u.username COLLATE NOCASE`
-		)
-		.all(roomId) as BannedUser[];
-	return { ok: true, value: bans };
+	return { ok: true, value: await rooms.bans(roomId) };
 }
 
 /** The owner lifts a ban: the user may join (a public room) again. */
-export function unbanUser(
-	db: Db,
+export async function unbanUser(
+	rooms: RoomStorage,
 	roomId: string,
 	actorId: string,
 	targetId: string
-): MembershipResult<null> {
-	const refused = checkOwner(db, roomId, actorId);
+): Promise<MembershipResult<null>> {
+	const refused = await checkOwner(rooms, roomId, actorId);
 	if (refused) return failure(refused);
-	const deleted = db
-		.prepare('DELETE FROM room_bans WHERE room_id = ? AND user_id = ?')
-		.run(roomId, targetId);
-	return deleted.changes === 0 ? failure('not-banned') : { ok: true, value: null };
+	return (await rooms.unban(roomId, targetId)) ? { ok: true, value: null } : failure('not-banned');
 }

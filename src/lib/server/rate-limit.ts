@@ -72,12 +72,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 	};
 }
 
-/** A limiter built on first use, so config is read when a request needs it, not at import. */
-export function lazyLimiter(options: () => RateLimiterOptions): () => RateLimiter {
-	let limiter: RateLimiter | undefined;
-	return () => (limiter ??= createRateLimiter(options()));
-}
-
 /**
  * Who a login attempt is counted against, for one account: its known devices and known addresses
  * each have their own bucket, everyone else shares one. So a stranger guessing a password fills

@@ -1,154 +1,47 @@
 /**
- * The message search index (tables `message_index`, `message_fts`, `message_change_items`,
- * migration 3): the writes the sync server's indexer makes and the query behind
- * GET /api/search. See docs/design.md, "Search".
+ * Message search (docs/design.md, "Search"): the query behind GET /api/search, on
+ * `storage.search`. The index itself is written by the sync server's indexer.
  */
-import { makeSnippet, toFtsQuery, type SearchHit } from '../search';
-import { cachedStatement, type Db } from './db';
+import { makeSnippet, type SearchHit } from '../search';
+import type { SearchStorage } from './storage/types';
 
-export interface IndexedMessage {
-	readonly id: string;
-	readonly author: string;
-	readonly text: string;
-	readonly ts: number;
-}
-
-/** An edit or delete from the room's `changes` map: `{ text?, deleted?: true, ts }`. */
-export interface MessageChange {
-	readonly text?: string;
-	readonly deleted?: boolean;
-	readonly ts: number;
-}
-
-/** Adds a message; a message already indexed is left alone (message objects never change). */
-export function indexMessage(db: Db, roomId: string, message: IndexedMessage): void {
-	cachedStatement(
-		db,
-		`INSERT INTO message_index (room_id, message_id, author, ts, text) VALUES (?, ?, ?, ?, ?)
-		 ON CONFLICT (room_id, message_id) DO NOTHING`
-	).run(roomId, message.id, message.author, message.ts, message.text);
-}
-
+export type { IndexedMessage, MessageChange } from './storage/types';
 /**
- * Applies an edit or delete to an indexed message. The change with the latest `ts` wins and a
- * delete is final; a delete also drops the text, so a deleted message is never found again.
- * Returns false when the message is not indexed (it is picked up by the next reindex).
+ * TEMPORARY, for sync-server/search-indexer.ts only until it writes through `storage.search`
+ * (issue 13): the synchronous index writes on a raw SQLite connection.
  */
-export function applyMessageChange(
-	db: Db,
-	roomId: string,
-	messageId: string,
-	change: MessageChange
-): boolean {
-	if (change.deleted === true) {
-		return (
-			cachedStatement(
-				db,
-				`UPDATE message_index SET deleted = 1, text = '', changed_ts = max(changed_ts, ?)
-					 WHERE room_id = ? AND message_id = ?`
-			).run(change.ts, roomId, messageId).changes > 0
-		);
-	}
-	if (change.text === undefined) return false;
-	return (
-		cachedStatement(
-			db,
-			`UPDATE message_index SET text = ?, changed_ts = ?
-				 WHERE room_id = ? AND message_id = ? AND deleted = 0 AND changed_ts <= ?`
-		).run(change.text, change.ts, roomId, messageId, change.ts).changes > 0
-	);
-}
-
-/** Remembers that the item (client, clock … clock+length-1) of `changes` sits at `messageId`. */
-export function recordChangeItem(
-	db: Db,
-	roomId: string,
-	client: number,
-	clock: number,
-	length: number,
-	messageId: string
-): void {
-	cachedStatement(
-		db,
-		`INSERT INTO message_change_items (room_id, client, clock, length, message_id)
-		 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
-	).run(roomId, client, clock, length, messageId);
-}
-
-/** The key (message id) of the `changes` item holding (client, clock), if one was recorded. */
-export function findChangeItemKey(
-	db: Db,
-	roomId: string,
-	client: number,
-	clock: number
-): string | null {
-	const row = cachedStatement(
-		db,
-		`SELECT message_id, clock, length FROM message_change_items
-			 WHERE room_id = ? AND client = ? AND clock <= ? ORDER BY clock DESC LIMIT 1`
-	).get(roomId, client, clock) as { message_id: string; clock: number; length: number } | undefined;
-	return row && clock < row.clock + row.length ? row.message_id : null;
-}
-
-/** Forgets everything indexed for the room (before a rebuild from its full state). */
-export function clearRoomIndex(db: Db, roomId: string): void {
-	cachedStatement(db, 'DELETE FROM message_index WHERE room_id = ?').run(roomId);
-	cachedStatement(db, 'DELETE FROM message_change_items WHERE room_id = ?').run(roomId);
-}
-
-/** Whether the room has anything in the index. */
-export function isRoomIndexed(db: Db, roomId: string): boolean {
-	return (
-		cachedStatement(db, 'SELECT 1 FROM message_index WHERE room_id = ? LIMIT 1').get(roomId) !==
-		undefined
-	);
-}
+export {
+	applyMessageChange,
+	clearRoomIndex,
+	findChangeItemKey,
+	indexMessage,
+	isRoomIndexed,
+	recordChangeItem
+} from './storage/sqlite/search';
 
 export const SEARCH_LIMIT_DEFAULT = 20;
 export const SEARCH_LIMIT_MAX = 100;
 
-interface SearchRow {
-	room_id: string;
-	room_name: string;
-	message_id: string;
-	author: string;
-	author_name: string | null;
-	text: string;
-	ts: number;
-}
-
 /**
  * Messages matching every term in the rooms `userId` is a member of NOW, newest first. The
- * membership is a join in the query itself: nothing outside the user's rooms is ever read out.
- * Throws SqliteError on a query FTS5 cannot parse (the caller answers 400).
+ * membership is part of the storage's query: nothing outside the user's rooms is ever read out.
+ * Throws SearchQueryError on terms the backend cannot parse (the caller answers 400).
  */
-export function searchMessages(
-	db: Db,
+export async function searchMessages(
+	search: SearchStorage,
 	userId: string,
 	terms: readonly string[],
 	limit: number = SEARCH_LIMIT_DEFAULT
-): SearchHit[] {
-	const rows = cachedStatement(
-		db,
-		`SELECT mi.room_id, r.name AS room_name, mi.message_id, mi.author, u.username AS author_name,
-				mi.text, mi.ts
-			 FROM message_fts
-			 JOIN message_index mi ON mi.rowid = message_fts.rowid
-			 JOIN memberships m ON m.room_id = mi.room_id AND m.user_id = ?
-			 JOIN rooms r ON r.id = mi.room_id
-			 LEFT JOIN users u ON u.id = mi.author
-			 WHERE message_fts MATCH ? AND mi.deleted = 0
-			 ORDER BY mi.ts DESC, mi.rowid DESC
-			 LIMIT ?`
-	).all(userId, toFtsQuery(terms), limit) as SearchRow[];
-	return rows.map((row) => ({
-		roomId: row.room_id,
-		roomName: row.room_name,
-		messageId: row.message_id,
-		author: row.author,
-		authorName: row.author_name,
-		text: row.text,
-		snippet: makeSnippet(row.text, terms),
-		ts: row.ts
+): Promise<SearchHit[]> {
+	const matches = await search.searchMessages(userId, terms, limit);
+	return matches.map((match) => ({
+		roomId: match.roomId,
+		roomName: match.roomName,
+		messageId: match.messageId,
+		author: match.author,
+		authorName: match.authorName,
+		text: match.text,
+		snippet: makeSnippet(match.text, terms),
+		ts: match.ts
 	}));
 }

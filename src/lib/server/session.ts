@@ -6,24 +6,16 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
-import { cachedStatement, type Db } from './db';
+import type { Db } from './db';
+import { deleteSession, selectSession, touchSession } from './storage/sqlite/accounts';
+import type { AccountStorage, Session, StoredSession, User } from './storage/types';
 
 export const SESSION_COOKIE = 'parley_session';
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Renew a session's activity stamp at most this often, so most requests only read. */
 export const ACTIVITY_CHECK_INTERVAL_MS = 60 * 60 * 1000;
 
-export interface User {
-	readonly id: string;
-	readonly username: string;
-}
-
-export interface Session {
-	readonly id: string;
-	readonly userId: string;
-	readonly createdAt: number;
-	readonly lastVerifiedAt: number;
-}
+export type { Session, User } from './storage/types';
 
 export type SessionValidation =
 	| { readonly session: Session; readonly user: User; readonly renewed: boolean }
@@ -42,73 +34,113 @@ function hashSecret(secret: string): Uint8Array {
 }
 
 /** Creates a session for a user; returns it with the token to put in the cookie. */
-export function createSession(
-	db: Db,
+export async function createSession(
+	accounts: AccountStorage,
 	userId: string,
 	now: number = Date.now()
-): { session: Session; token: string } {
+): Promise<{ session: Session; token: string }> {
 	const id = randomSecret();
 	const secret = randomSecret();
-	db.prepare(
-		'INSERT INTO sessions (id, secret_hash, user_id, created_at, last_verified_at) VALUES (?, ?, ?, ?, ?)'
-	).run(id, hashSecret(secret), userId, now, now);
+	const session: Session = { id, userId, createdAt: now, lastVerifiedAt: now };
+	await accounts.insertSession({ ...session, secretHash: hashSecret(secret) });
+	return { session, token: `${id}.${secret}` };
+}
+
+/** What a token's row says, before anything is written. */
+type TokenVerdict =
+	| { readonly kind: 'invalid' }
+	| { readonly kind: 'expired'; readonly id: string }
+	| { readonly kind: 'valid'; readonly row: StoredSession; readonly renew: boolean };
+
+/** The session id a token names, when the token has our shape. */
+function tokenId(token: string): { id: string; secret: string } | null {
+	const parts = token.split('.');
+	if (parts.length !== 2) return null;
+	const [id, secret] = parts as [string, string];
+	if (!id || !secret || id.length > 64 || secret.length > 64) return null;
+	return { id, secret };
+}
+
+function judgeToken(
+	secret: string,
+	row: StoredSession | null,
+	inactivityDays: number,
+	now: number
+): TokenVerdict {
+	if (!row) return { kind: 'invalid' };
+	if (!constantTimeEqual(hashSecret(secret), row.secretHash)) return { kind: 'invalid' };
+	if (now - row.lastVerifiedAt >= inactivityDays * DAY_MS) return { kind: 'expired', id: row.id };
+	return { kind: 'valid', row, renew: now - row.lastVerifiedAt >= ACTIVITY_CHECK_INTERVAL_MS };
+}
+
+function validation(verdict: Extract<TokenVerdict, { kind: 'valid' }>, now: number) {
+	const { row, renew } = verdict;
 	return {
-		session: { id, userId, createdAt: now, lastVerifiedAt: now },
-		token: `${id}.${secret}`
+		session: {
+			id: row.id,
+			userId: row.userId,
+			createdAt: row.createdAt,
+			lastVerifiedAt: renew ? now : row.lastVerifiedAt
+		},
+		user: { id: row.userId, username: row.username },
+		renewed: renew
 	};
 }
 
-interface SessionRow {
-	id: string;
-	secret_hash: Buffer;
-	user_id: string;
-	created_at: number;
-	last_verified_at: number;
-	username: string;
+/** Checks a cookie token. Expired sessions are deleted; active ones are renewed hourly. */
+export async function verifySessionToken(
+	accounts: AccountStorage,
+	token: string,
+	inactivityDays: number,
+	now: number = Date.now()
+): Promise<SessionValidation> {
+	const parsed = tokenId(token);
+	if (!parsed) return INVALID;
+	const row = await accounts.getSession(parsed.id);
+	const verdict = judgeToken(parsed.secret, row, inactivityDays, now);
+	if (verdict.kind === 'invalid') return INVALID;
+	if (verdict.kind === 'expired') {
+		await accounts.deleteSession(verdict.id);
+		return INVALID;
+	}
+	if (verdict.renew) await accounts.touchSession(verdict.row.id, now);
+	return validation(verdict, now);
 }
 
-/** Runs on every request and every sync upgrade. */
-const SELECT_SESSION = `SELECT s.id, s.secret_hash, s.user_id, s.created_at, s.last_verified_at, u.username
-	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`;
-
-/** Checks a cookie token. Expired sessions are deleted; active ones are renewed hourly. */
+/**
+ * TEMPORARY, for sync-server/upgrade.ts only until it takes `Storage` (issue 13): the same
+ * check as `verifySessionToken`, synchronously on a raw SQLite connection.
+ */
 export function validateSessionToken(
 	db: Db,
 	token: string,
 	inactivityDays: number,
 	now: number = Date.now()
 ): SessionValidation {
-	const parts = token.split('.');
-	if (parts.length !== 2) return INVALID;
-	const [id, secret] = parts as [string, string];
-	if (!id || !secret || id.length > 64 || secret.length > 64) return INVALID;
-	const row = cachedStatement<[string], SessionRow>(db, SELECT_SESSION).get(id);
-	if (!row) return INVALID;
-	if (!constantTimeEqual(hashSecret(secret), new Uint8Array(row.secret_hash))) return INVALID;
-	if (now - row.last_verified_at >= inactivityDays * DAY_MS) {
-		invalidateSession(db, id);
+	const parsed = tokenId(token);
+	if (!parsed) return INVALID;
+	const verdict = judgeToken(parsed.secret, selectSession(db, parsed.id), inactivityDays, now);
+	if (verdict.kind === 'invalid') return INVALID;
+	if (verdict.kind === 'expired') {
+		deleteSession(db, verdict.id);
 		return INVALID;
 	}
-	let lastVerifiedAt = row.last_verified_at;
-	let renewed = false;
-	if (now - row.last_verified_at >= ACTIVITY_CHECK_INTERVAL_MS) {
-		db.prepare('UPDATE sessions SET last_verified_at = ? WHERE id = ?').run(now, id);
-		lastVerifiedAt = now;
-		renewed = true;
-	}
-	return {
-		session: { id, userId: row.user_id, createdAt: row.created_at, lastVerifiedAt },
-		user: { id: row.user_id, username: row.username },
-		renewed
-	};
+	if (verdict.renew) touchSession(db, verdict.row.id, now);
+	return validation(verdict, now);
 }
 
-export function invalidateSession(db: Db, sessionId: string): void {
-	db.prepare('DELETE FROM sessions WHERE id = ?').run(sessionId);
+export async function invalidateSession(
+	accounts: AccountStorage,
+	sessionId: string
+): Promise<void> {
+	await accounts.deleteSession(sessionId);
 }
 
-export function invalidateUserSessions(db: Db, userId: string): void {
-	db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId);
+export async function invalidateUserSessions(
+	accounts: AccountStorage,
+	userId: string
+): Promise<void> {
+	await accounts.deleteUserSessions(userId);
 }
 
 /** The cookie's expiry: the moment the session would lapse without further use. */

@@ -1,13 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { admitDmCreation } from '$lib/server/creation-limits';
-import { getDb } from '$lib/server/db';
-import {
-	acceptDmRequest,
-	declineDmRequest,
-	listDmRequests,
-	listDms,
-	openDm
-} from '$lib/server/dms';
+import { acceptDmRequest, declineDmRequest, openDm } from '$lib/server/dms';
 import { failAction, readChosenId } from '$lib/server/form-actions';
 import { describeFailure } from '$lib/server/http';
 import { OpenDmSchema, parseInput } from '$lib/server/schemas';
@@ -20,10 +12,10 @@ function signedIn(user: User | null): User {
 	return user;
 }
 
-export const load: PageServerLoad = ({ locals }) => {
+export const load: PageServerLoad = async ({ locals }) => {
 	const user = signedIn(locals.user);
-	const db = getDb();
-	return { dms: listDms(db, user.id), requests: listDmRequests(db, user.id) };
+	const { rooms } = locals.services.storage;
+	return { dms: await rooms.listDms(user.id), requests: await rooms.listDmRequests(user.id) };
 };
 
 export const actions = {
@@ -33,8 +25,12 @@ export const actions = {
 		const values = { username: typeof username === 'string' ? username : '' };
 		const parsed = parseInput(OpenDmSchema, { username });
 		if (!parsed.ok) return fail(400, { action: 'open' as const, message: parsed.message, values });
-		const result = openDm(getDb(), user, parsed.data.username, Date.now(), () =>
-			admitDmCreation(user.id)
+		const result = await openDm(
+			locals.services.storage,
+			user,
+			parsed.data.username,
+			Date.now(),
+			() => locals.services.limits.dms.consume(user.id)
 		);
 		if (!result.ok) {
 			const { status, message } =
@@ -52,7 +48,7 @@ export const actions = {
 		const user = signedIn(locals.user);
 		const chosen = await readChosenId(request, 'roomId', 'accept', 'Choose a request.');
 		if (!chosen.ok) return chosen.failure;
-		const result = acceptDmRequest(getDb(), chosen.id, user.id);
+		const result = await acceptDmRequest(locals.services.storage.rooms, chosen.id, user.id);
 		if (!result.ok) return failAction('accept', result.reason);
 		redirect(303, `/rooms/${result.room.id}`);
 	},
@@ -60,7 +56,7 @@ export const actions = {
 		const user = signedIn(locals.user);
 		const chosen = await readChosenId(request, 'roomId', 'decline', 'Choose a request.');
 		if (!chosen.ok) return chosen.failure;
-		const result = declineDmRequest(getDb(), chosen.id, user.id);
+		const result = await declineDmRequest(locals.services.storage.rooms, chosen.id, user.id);
 		if (!result.ok) return failAction('decline', result.reason);
 		return { action: 'decline' as const, declined: chosen.id };
 	}

@@ -1,7 +1,5 @@
 import { json } from '@sveltejs/kit';
-import { admitDmCreation } from '$lib/server/creation-limits';
-import { getDb } from '$lib/server/db';
-import { listDmRequests, listDms, openDm } from '$lib/server/dms';
+import { openDm } from '$lib/server/dms';
 import { membershipError, readJsonBody, requireApiUser, tooManyRequests } from '$lib/server/http';
 import { OpenDmSchema } from '$lib/server/schemas';
 import type { RequestHandler } from './$types';
@@ -10,8 +8,11 @@ import type { RequestHandler } from './$types';
 export const GET: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const db = getDb();
-	return json({ dms: listDms(db, auth.user.id), requests: listDmRequests(db, auth.user.id) });
+	const { rooms } = event.locals.services.storage;
+	return json({
+		dms: await rooms.listDms(auth.user.id),
+		requests: await rooms.listDmRequests(auth.user.id)
+	});
 };
 
 /**
@@ -24,8 +25,12 @@ export const POST: RequestHandler = async (event) => {
 	const body = await readJsonBody(event.request, OpenDmSchema);
 	if (!body.ok) return body.response;
 	const user = auth.user;
-	const result = openDm(getDb(), user, body.data.username, Date.now(), () =>
-		admitDmCreation(user.id)
+	const result = await openDm(
+		event.locals.services.storage,
+		user,
+		body.data.username,
+		Date.now(),
+		() => event.locals.services.limits.dms.consume(user.id)
 	);
 	if (!result.ok) {
 		return result.reason === 'rate-limited'

@@ -4,8 +4,6 @@
  */
 import { json } from '@sveltejs/kit';
 import { join } from 'node:path';
-import { getConfig } from '$lib/server/config';
-import { getDb } from '$lib/server/db';
 import {
 	checkUploadType,
 	normalizeType,
@@ -14,17 +12,18 @@ import {
 	sanitizeFileName
 } from '$lib/server/files';
 import { jsonError, membershipError, requireApiUser } from '$lib/server/http';
-import { getMembership, getRoom } from '$lib/server/rooms';
 import type { RequestHandler } from './$types';
 
 export const POST: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const db = getDb();
+	const { config, storage } = event.locals.services;
 	const roomId = event.url.searchParams.get('roomId');
 	if (!roomId) return jsonError(400, 'roomId is required.');
-	if (!getRoom(db, roomId)) return membershipError('room-not-found');
-	if (!getMembership(db, roomId, auth.user.id)) return membershipError('not-a-member');
+	if (!(await storage.rooms.get(roomId))) return membershipError('room-not-found');
+	if (!(await storage.rooms.membership(roomId, auth.user.id))) {
+		return membershipError('not-a-member');
+	}
 
 	const { request } = event;
 	const name = sanitizeFileName(request.headers.get('x-file-name'));
@@ -32,13 +31,13 @@ export const POST: RequestHandler = async (event) => {
 	const declared = normalizeType(request.headers.get('content-type'));
 	if (!declared) return jsonError(400, 'Content-Type must name the file type.');
 
-	const maxBytes = getConfig().MAX_UPLOAD_BYTES;
+	const maxBytes = config.MAX_UPLOAD_BYTES;
 	// The rest of the body is not read (sync-server/linger.ts discards it, bounded).
 	const tooLarge = (): Response => jsonError(413, `The file is larger than ${maxBytes} bytes.`);
 	if (Number(request.headers.get('content-length') ?? '0') > maxBytes) return tooLarge();
 	if (!request.body) return jsonError(400, 'The file is empty.');
 
-	const filesDir = join(getConfig().DATA_DIR, 'files');
+	const filesDir = join(config.DATA_DIR, 'files');
 	const received = await receiveBlob(filesDir, request.body, maxBytes);
 	if (!received.ok) return tooLarge();
 	const { blob } = received;
@@ -52,7 +51,7 @@ export const POST: RequestHandler = async (event) => {
 		return jsonError(400, verdict.message);
 	}
 	await blob.commit();
-	const file = recordFile(db, {
+	const file = await recordFile(storage.files, {
 		sha256: blob.sha256,
 		roomId,
 		uploaderId: auth.user.id,

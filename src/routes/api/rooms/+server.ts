@@ -1,6 +1,4 @@
 import { json } from '@sveltejs/kit';
-import { admitRoomCreation } from '$lib/server/creation-limits';
-import { getDb } from '$lib/server/db';
 import { readJsonBody, requireApiUser, tooManyRequests } from '$lib/server/http';
 import { createRoom, listUserRooms } from '$lib/server/rooms';
 import { CreateRoomSchema } from '$lib/server/schemas';
@@ -9,7 +7,7 @@ import type { RequestHandler } from './$types';
 export const GET: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	return json({ rooms: listUserRooms(getDb(), auth.user.id) });
+	return json({ rooms: await listUserRooms(event.locals.services.storage.rooms, auth.user.id) });
 };
 
 export const POST: RequestHandler = async (event) => {
@@ -17,8 +15,13 @@ export const POST: RequestHandler = async (event) => {
 	if (!auth.ok) return auth.response;
 	const body = await readJsonBody(event.request, CreateRoomSchema);
 	if (!body.ok) return body.response;
-	const verdict = admitRoomCreation(auth.user.id);
+	const verdict = event.locals.services.limits.rooms.consume(auth.user.id);
 	if (!verdict.allowed) return tooManyRequests(verdict.retryAfterSeconds);
-	const room = createRoom(getDb(), auth.user.id, body.data.name, body.data.visibility);
+	const room = await createRoom(
+		event.locals.services.storage.rooms,
+		auth.user.id,
+		body.data.name,
+		body.data.visibility
+	);
 	return json({ id: room.id, name: room.name, visibility: room.visibility }, { status: 201 });
 };

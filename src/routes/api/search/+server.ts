@@ -3,10 +3,9 @@
  * word of q (as a word prefix), newest first (docs/design.md, "Search").
  */
 import { json } from '@sveltejs/kit';
-import Database from 'better-sqlite3';
 import { searchTerms } from '$lib/search';
-import { getDb } from '$lib/server/db';
 import { jsonError, requireApiUser } from '$lib/server/http';
+import { SearchQueryError } from '$lib/server/storage/errors';
 import { SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, searchMessages } from '$lib/server/search';
 import type { RequestHandler } from './$types';
 
@@ -21,10 +20,17 @@ export const GET: RequestHandler = async (event) => {
 		return jsonError(400, `limit must be a whole number from 1 to ${SEARCH_LIMIT_MAX}.`);
 	}
 	try {
-		return json({ results: searchMessages(getDb(), auth.user.id, terms, limit) });
+		return json({
+			results: await searchMessages(
+				event.locals.services.storage.search,
+				auth.user.id,
+				terms,
+				limit
+			)
+		});
 	} catch (error) {
 		// Terms are quoted, so this is rare (e.g. a term FTS5 tokenizes to nothing special).
-		if (error instanceof Database.SqliteError)
+		if (error instanceof SearchQueryError)
 			return jsonError(400, 'That search could not be understood.');
 		throw error;
 	}

@@ -1,8 +1,6 @@
 import { error, fail, redirect } from '@sveltejs/kit';
-import { getDb } from '$lib/server/db';
 import { describeFailure } from '$lib/server/http';
 import { acceptInvite, checkInvite } from '$lib/server/invites';
-import { getMembership } from '$lib/server/rooms';
 import type { User } from '$lib/server/session';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -12,10 +10,10 @@ function signedIn(user: User | null, token: string): User {
 	return user;
 }
 
-export const load: PageServerLoad = ({ locals, params }) => {
+export const load: PageServerLoad = async ({ locals, params }) => {
 	const user = signedIn(locals.user, params.token);
-	const db = getDb();
-	const checked = checkInvite(db, params.token);
+	const { rooms } = locals.services.storage;
+	const checked = await checkInvite(rooms, params.token);
 	if (!checked.ok) {
 		const { status, message } = describeFailure(checked.reason);
 		error(status, message);
@@ -23,14 +21,14 @@ export const load: PageServerLoad = ({ locals, params }) => {
 	const { room } = checked.value;
 	return {
 		room: { id: room.id, name: room.name },
-		alreadyMember: getMembership(db, room.id, user.id) !== null
+		alreadyMember: (await rooms.membership(room.id, user.id)) !== null
 	};
 };
 
 export const actions = {
 	default: async ({ locals, params }) => {
 		const user = signedIn(locals.user, params.token);
-		const result = acceptInvite(getDb(), params.token, user.id);
+		const result = await acceptInvite(locals.services.storage.rooms, params.token, user.id);
 		if (!result.ok)
 			return fail(describeFailure(result.reason).status, describeFailure(result.reason));
 		redirect(303, `/rooms/${result.value.room.id}`);

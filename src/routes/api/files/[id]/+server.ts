@@ -7,16 +7,17 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { getConfig } from '$lib/server/config';
-import { getDb } from '$lib/server/db';
-import { blobPath, contentDisposition, getFileForUser, isInlineType } from '$lib/server/files';
+import { blobPath, contentDisposition, isInlineType } from '$lib/server/files';
 import { jsonError, requireApiUser } from '$lib/server/http';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const access = getFileForUser(getDb(), event.params.id, auth.user.id);
+	const access = await event.locals.services.storage.files.getForUser(
+		event.params.id,
+		auth.user.id
+	);
 	if (!access.ok) {
 		return access.reason === 'file-not-found'
 			? jsonError(404, 'No such file.')
@@ -38,7 +39,7 @@ export const GET: RequestHandler = async (event) => {
 	if (event.request.headers.get('if-none-match') === etag) {
 		return new Response(null, { status: 304, headers });
 	}
-	const path = blobPath(join(getConfig().DATA_DIR, 'files'), file.sha256);
+	const path = blobPath(join(event.locals.services.config.DATA_DIR, 'files'), file.sha256);
 	if (!existsSync(path)) return jsonError(404, 'The file’s content is missing.');
 	const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
 	return new Response(body, {

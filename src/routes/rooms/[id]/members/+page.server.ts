@@ -1,26 +1,23 @@
 import { error, fail, redirect } from '@sveltejs/kit';
-import { getConfig } from '$lib/server/config';
-import { getDb } from '$lib/server/db';
 import { failAction, readChosenId, signedIn } from '$lib/server/form-actions';
 import { describeFailure } from '$lib/server/http';
 import { createInvite, inviteUrl, listActiveInvites, revokeInvite } from '$lib/server/invites';
 import { addMember, listBans, listMembers, removeMember, unbanUser } from '$lib/server/memberships';
-import { getMembership, getRoom } from '$lib/server/rooms';
 import { AddMemberSchema, INVITE_HOURS_DEFAULT, parseInput } from '$lib/server/schemas';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = ({ locals, params }) => {
+export const load: PageServerLoad = async ({ locals, params }) => {
 	const user = signedIn(locals.user);
-	const db = getDb();
-	const room = getRoom(db, params.id);
-	const members = listMembers(db, params.id, user.id);
+	const { rooms } = locals.services.storage;
+	const room = await rooms.get(params.id);
+	const members = await listMembers(rooms, params.id, user.id);
 	if (!room || !members.ok) {
 		const { status, message } = describeFailure(members.ok ? 'room-not-found' : members.reason);
 		error(status, message);
 	}
-	const role = getMembership(db, params.id, user.id);
-	const invites = listActiveInvites(db, params.id, user.id);
-	const bans = listBans(db, params.id, user.id);
+	const role = await rooms.membership(params.id, user.id);
+	const invites = await listActiveInvites(rooms, params.id, user.id);
+	const bans = await listBans(rooms, params.id, user.id);
 	return {
 		room: { id: room.id, name: room.name, visibility: room.visibility, kind: room.kind },
 		members: members.value,
@@ -53,7 +50,12 @@ export const actions = {
 				values
 			});
 		}
-		const result = addMember(getDb(), params.id, user.id, parsed.data.username);
+		const result = await addMember(
+			locals.services.storage,
+			params.id,
+			user.id,
+			parsed.data.username
+		);
 		if (!result.ok) {
 			const { status, message } = describeFailure(result.reason);
 			return fail(status, {
@@ -70,7 +72,8 @@ export const actions = {
 		const chosen = await readChosenId(request, 'userId', 'remove', 'Choose a member to remove.');
 		if (!chosen.ok) return chosen.failure;
 		const userId = chosen.id;
-		const result = removeMember(getDb(), params.id, user.id, userId);
+		const { storage, events } = locals.services;
+		const result = await removeMember(storage.rooms, events, params.id, user.id, userId);
 		if (!result.ok) return failAction('remove', result.reason);
 		// Leaving the room ends access to this page too.
 		if (userId === user.id) redirect(303, '/');
@@ -80,20 +83,20 @@ export const actions = {
 		const user = signedIn(locals.user);
 		const chosen = await readChosenId(request, 'userId', 'unban', 'Choose a user to unban.');
 		if (!chosen.ok) return chosen.failure;
-		const result = unbanUser(getDb(), params.id, user.id, chosen.id);
+		const result = await unbanUser(locals.services.storage.rooms, params.id, user.id, chosen.id);
 		if (!result.ok) return failAction('unban', result.reason);
 		return { action: 'unban' as const, unbanned: chosen.id };
 	},
 	invite: async ({ locals, params }) => {
 		const user = signedIn(locals.user);
-		const result = createInvite(getDb(), params.id, user.id, {
+		const result = await createInvite(locals.services.storage.rooms, params.id, user.id, {
 			expiresInHours: INVITE_HOURS_DEFAULT
 		});
 		if (!result.ok) return failAction('invite', result.reason);
 		const { invite, token } = result.value;
 		return {
 			action: 'invite' as const,
-			url: inviteUrl(getConfig().ORIGIN, token),
+			url: inviteUrl(locals.services.config.ORIGIN, token),
 			expiresAt: new Date(invite.expiresAt).toISOString()
 		};
 	},
@@ -107,7 +110,7 @@ export const actions = {
 		);
 		if (!chosen.ok) return chosen.failure;
 		const inviteId = chosen.id;
-		const result = revokeInvite(getDb(), params.id, user.id, inviteId);
+		const result = await revokeInvite(locals.services.storage.rooms, params.id, user.id, inviteId);
 		if (!result.ok) return failAction('revokeInvite', result.reason);
 		return { action: 'revokeInvite' as const, revoked: inviteId };
 	}

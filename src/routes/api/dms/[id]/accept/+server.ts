@@ -1,5 +1,4 @@
 import { json } from '@sveltejs/kit';
-import { getDb } from '$lib/server/db';
 import { acceptDmRequest } from '$lib/server/dms';
 import { membershipError, requireApiUser } from '$lib/server/http';
 import type { RequestHandler } from './$types';
@@ -8,7 +7,11 @@ import type { RequestHandler } from './$types';
 export const POST: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const result = acceptDmRequest(getDb(), event.params.id, auth.user.id);
+	const result = await acceptDmRequest(
+		event.locals.services.storage.rooms,
+		event.params.id,
+		auth.user.id
+	);
 	if (!result.ok) return membershipError(result.reason);
 	const { room } = result;
 	return json({

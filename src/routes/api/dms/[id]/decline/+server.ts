@@ -1,4 +1,3 @@
-import { getDb } from '$lib/server/db';
 import { declineDmRequest } from '$lib/server/dms';
 import { membershipError, requireApiUser } from '$lib/server/http';
 import type { RequestHandler } from './$types';
@@ -7,7 +6,11 @@ import type { RequestHandler } from './$types';
 export const POST: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const result = declineDmRequest(getDb(), event.params.id, auth.user.id);
+	const result = await declineDmRequest(
+		event.locals.services.storage.rooms,
+		event.params.id,
+		auth.user.id
+	);
 	if (!result.ok) return membershipError(result.reason);
 	return new Response(null, { status: 204 });
 };

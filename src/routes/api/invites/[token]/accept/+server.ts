@@ -1,5 +1,4 @@
 import { json } from '@sveltejs/kit';
-import { getDb } from '$lib/server/db';
 import { membershipError, requireApiUser } from '$lib/server/http';
 import { acceptInvite } from '$lib/server/invites';
 import type { RequestHandler } from './$types';
@@ -8,7 +7,11 @@ import type { RequestHandler } from './$types';
 export const POST: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const result = acceptInvite(getDb(), event.params.token, auth.user.id);
+	const result = await acceptInvite(
+		event.locals.services.storage.rooms,
+		event.params.token,
+		auth.user.id
+	);
 	if (!result.ok) return membershipError(result.reason);
 	return json({ roomId: result.value.room.id });
 };

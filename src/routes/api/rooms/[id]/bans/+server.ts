@@ -1,5 +1,4 @@
 import { json } from '@sveltejs/kit';
-import { getDb } from '$lib/server/db';
 import { membershipError, requireApiUser } from '$lib/server/http';
 import { listBans } from '$lib/server/memberships';
 import type { RequestHandler } from './$types';
@@ -8,7 +7,7 @@ import type { RequestHandler } from './$types';
 export const GET: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const result = listBans(getDb(), event.params.id, auth.user.id);
+	const result = await listBans(event.locals.services.storage.rooms, event.params.id, auth.user.id);
 	if (!result.ok) return membershipError(result.reason);
 	return json({
 		bans: result.value.map((ban) => ({

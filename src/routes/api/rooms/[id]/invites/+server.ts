@@ -1,6 +1,4 @@
 import { json } from '@sveltejs/kit';
-import { getConfig } from '$lib/server/config';
-import { getDb } from '$lib/server/db';
 import { membershipError, readJsonBody, requireApiUser } from '$lib/server/http';
 import { createInvite, inviteUrl, listActiveInvites, type Invite } from '$lib/server/invites';
 import { CreateInviteSchema } from '$lib/server/schemas';
@@ -28,7 +26,11 @@ function describeInvite(invite: Invite): InviteBody {
 export const GET: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const result = listActiveInvites(getDb(), event.params.id, auth.user.id);
+	const result = await listActiveInvites(
+		event.locals.services.storage.rooms,
+		event.params.id,
+		auth.user.id
+	);
 	if (!result.ok) return membershipError(result.reason);
 	return json({ invites: result.value.map(describeInvite) });
 };
@@ -38,14 +40,19 @@ export const POST: RequestHandler = async (event) => {
 	if (!auth.ok) return auth.response;
 	const body = await readJsonBody(event.request, CreateInviteSchema, { emptyAs: {} });
 	if (!body.ok) return body.response;
-	const result = createInvite(getDb(), event.params.id, auth.user.id, body.data);
+	const result = await createInvite(
+		event.locals.services.storage.rooms,
+		event.params.id,
+		auth.user.id,
+		body.data
+	);
 	if (!result.ok) return membershipError(result.reason);
 	const { invite, token } = result.value;
 	return json(
 		{
 			...describeInvite(invite),
 			token,
-			url: inviteUrl(getConfig().ORIGIN, token)
+			url: inviteUrl(event.locals.services.config.ORIGIN, token)
 		},
 		{ status: 201 }
 	);

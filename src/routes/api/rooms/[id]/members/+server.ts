@@ -1,5 +1,4 @@
 import { json } from '@sveltejs/kit';
-import { getDb } from '$lib/server/db';
 import { membershipError, readJsonBody, requireApiUser } from '$lib/server/http';
 import { addMember, listMembers } from '$lib/server/memberships';
 import { AddMemberSchema } from '$lib/server/schemas';
@@ -8,7 +7,11 @@ import type { RequestHandler } from './$types';
 export const GET: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const result = listMembers(getDb(), event.params.id, auth.user.id);
+	const result = await listMembers(
+		event.locals.services.storage.rooms,
+		event.params.id,
+		auth.user.id
+	);
 	if (!result.ok) return membershipError(result.reason);
 	return json({ members: result.value });
 };
@@ -18,7 +21,12 @@ export const POST: RequestHandler = async (event) => {
 	if (!auth.ok) return auth.response;
 	const body = await readJsonBody(event.request, AddMemberSchema);
 	if (!body.ok) return body.response;
-	const result = addMember(getDb(), event.params.id, auth.user.id, body.data.username);
+	const result = await addMember(
+		event.locals.services.storage,
+		event.params.id,
+		auth.user.id,
+		body.data.username
+	);
 	if (!result.ok) return membershipError(result.reason);
 	return json(result.value, { status: 201 });
 };

@@ -1,4 +1,3 @@
-import { getDb } from '$lib/server/db';
 import { membershipError, requireApiUser } from '$lib/server/http';
 import { unbanUser } from '$lib/server/memberships';
 import type { RequestHandler } from './$types';
@@ -6,7 +5,12 @@ import type { RequestHandler } from './$types';
 export const DELETE: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const result = unbanUser(getDb(), event.params.id, auth.user.id, event.params.userId);
+	const result = await unbanUser(
+		event.locals.services.storage.rooms,
+		event.params.id,
+		auth.user.id,
+		event.params.userId
+	);
 	if (!result.ok) return membershipError(result.reason);
 	return new Response(null, { status: 204 });
 };

@@ -1,6 +1,5 @@
 /** GET /api/rooms/<id>/epochs/<epoch>: a sealed epoch's final state vector (base64). */
 import { json } from '@sveltejs/kit';
-import { getDb } from '$lib/server/db';
 import { getSealedStateVector } from '$lib/server/history';
 import { historyError, jsonError, requireApiUser } from '$lib/server/http';
 import { IndexParamSchema } from '$lib/server/schemas';
@@ -11,7 +10,12 @@ export const GET: RequestHandler = async (event) => {
 	if (!auth.ok) return auth.response;
 	const epoch = IndexParamSchema.safeParse(event.params.epoch);
 	if (!epoch.success) return jsonError(400, 'The epoch must be a non-negative integer.');
-	const result = getSealedStateVector(getDb(), event.params.id, epoch.data, auth.user.id);
+	const result = await getSealedStateVector(
+		event.locals.services.storage,
+		event.params.id,
+		epoch.data,
+		auth.user.id
+	);
 	if (!result.ok) return historyError(result.reason, 'That epoch is not sealed.');
 	return json(
 		{ epoch: epoch.data, stateVector: Buffer.from(result.value).toString('base64') },

@@ -2,7 +2,6 @@
  * GET /api/rooms/<id>/segments/<n>: one sealed segment `{ n, epoch, messages }`. Immutable, so
  * cached for a year with a strong ETag; gzipped when the client accepts it.
  */
-import { getDb } from '$lib/server/db';
 import { getSegment, segmentBody } from '$lib/server/history';
 import { historyError, jsonError, requireApiUser } from '$lib/server/http';
 import { IndexParamSchema } from '$lib/server/schemas';
@@ -13,7 +12,12 @@ export const GET: RequestHandler = async (event) => {
 	if (!auth.ok) return auth.response;
 	const n = IndexParamSchema.safeParse(event.params.n);
 	if (!n.success) return jsonError(400, 'The segment number must be a non-negative integer.');
-	const result = getSegment(getDb(), event.params.id, n.data, auth.user.id);
+	const result = await getSegment(
+		event.locals.services.storage,
+		event.params.id,
+		n.data,
+		auth.user.id
+	);
 	if (!result.ok) return historyError(result.reason, 'No such segment.');
 	const segment = result.value;
 	// A segment's bytes never change once written: its room, number and epoch name it.

@@ -2,7 +2,7 @@
  * Numbered migrations, applied in order at start-up inside one transaction each.
  * Never edit a migration that has shipped: add the next number.
  */
-import { usernameSkeletonSql } from '../username-skeleton';
+import { usernameSkeletonSql } from '../../username-skeleton';
 
 export interface Migration {
 	readonly version: number;

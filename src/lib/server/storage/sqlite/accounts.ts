@@ -1,0 +1,147 @@
+/** `storage.accounts` on SQLite: users (COLLATE NOCASE names, UNIQUE skeletons), sessions, known logins. */
+import type { AccountStorage, CreateUserOutcome, StoredSession, User } from '../types';
+import { cachedStatement, type Db } from './db';
+
+interface SessionRow {
+	id: string;
+	secret_hash: Buffer;
+	user_id: string;
+	created_at: number;
+	last_verified_at: number;
+	username: string;
+}
+
+/** Runs on every request and every sync upgrade. */
+const SELECT_SESSION = `SELECT s.id, s.secret_hash, s.user_id, s.created_at, s.last_verified_at, u.username
+	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`;
+
+/** The session with its user (synchronous: also the sync server's upgrade path until issue 13's merge). */
+export function selectSession(db: Db, sessionId: string): StoredSession | null {
+	const row = cachedStatement<[string], SessionRow>(db, SELECT_SESSION).get(sessionId);
+	if (!row) return null;
+	return {
+		id: row.id,
+		userId: row.user_id,
+		createdAt: row.created_at,
+		lastVerifiedAt: row.last_verified_at,
+		secretHash: new Uint8Array(row.secret_hash),
+		username: row.username
+	};
+}
+
+export function touchSession(db: Db, sessionId: string, now: number): void {
+	db.prepare('UPDATE sessions SET last_verified_at = ? WHERE id = ?').run(now, sessionId);
+}
+
+export function deleteSession(db: Db, sessionId: string): void {
+	db.prepare('DELETE FROM sessions WHERE id = ?').run(sessionId);
+}
+
+function findUser(db: Db, username: string): User | null {
+	const row = db.prepare('SELECT id, username FROM users WHERE username = ?').get(username) as
+		User | undefined;
+	return row ?? null;
+}
+
+function findClash(
+	db: Db,
+	username: string,
+	skeleton: string
+): 'username-taken' | 'username-lookalike' | null {
+	if (findUser(db, username)) return 'username-taken';
+	const lookalike = db.prepare('SELECT 1 FROM users WHERE username_skeleton = ?').get(skeleton);
+	return lookalike ? 'username-lookalike' : null;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+	return (
+		typeof error === 'object' &&
+		error !== null &&
+		'code' in error &&
+		error.code === 'SQLITE_CONSTRAINT_UNIQUE'
+	);
+}
+
+export function sqliteAccounts(db: Db): AccountStorage {
+	return {
+		async findUserByUsername(username) {
+			return findUser(db, username);
+		},
+		async getUser(userId) {
+			const row = db.prepare('SELECT id, username FROM users WHERE id = ?').get(userId) as
+				User | undefined;
+			return row ?? null;
+		},
+		async findCredentials(username) {
+			const row = db
+				.prepare('SELECT id, username, password_hash FROM users WHERE username = ?')
+				.get(username) as { id: string; username: string; password_hash: string } | undefined;
+			return row
+				? { user: { id: row.id, username: row.username }, passwordHash: row.password_hash }
+				: null;
+		},
+		async findUsernameClash(username, skeleton) {
+			return findClash(db, username, skeleton);
+		},
+		async createUser({ user, skeleton, passwordHash, now }) {
+			const insert = db.transaction((): CreateUserOutcome => {
+				const clash = findClash(db, user.username, skeleton);
+				if (clash) return { ok: false, reason: clash };
+				db.prepare(
+					`INSERT INTO users (id, username, username_skeleton, password_hash, created_at)
+					 VALUES (?, ?, ?, ?, ?)`
+				).run(user.id, user.username, skeleton, passwordHash, now);
+				return { ok: true, user };
+			});
+			try {
+				return insert.immediate();
+			} catch (error) {
+				// Another process's insert between our check and ours: the UNIQUE constraints decide.
+				if (!isUniqueViolation(error)) throw error;
+				return { ok: false, reason: findClash(db, user.username, skeleton) ?? 'username-taken' };
+			}
+		},
+
+		async insertSession({ id, secretHash, userId, createdAt, lastVerifiedAt }) {
+			db.prepare(
+				'INSERT INTO sessions (id, secret_hash, user_id, created_at, last_verified_at) VALUES (?, ?, ?, ?, ?)'
+			).run(id, secretHash, userId, createdAt, lastVerifiedAt);
+		},
+		async getSession(sessionId) {
+			return selectSession(db, sessionId);
+		},
+		async touchSession(sessionId, now) {
+			touchSession(db, sessionId, now);
+		},
+		async deleteSession(sessionId) {
+			deleteSession(db, sessionId);
+		},
+		async deleteUserSessions(userId) {
+			db.prepare('DELETE FROM sessions WHERE user_id = ?').run(userId);
+		},
+
+		async isKnownLogin(userId, keyHash, since) {
+			return (
+				db
+					.prepare(
+						'SELECT 1 FROM known_logins WHERE user_id = ? AND key_hash = ? AND last_seen_at >= ?'
+					)
+					.get(userId, keyHash, since) !== undefined
+			);
+		},
+		async rememberLogin({ userId, keyHashes, now, forgetBefore, keepPerUser }) {
+			const upsert = db.prepare(
+				`INSERT INTO known_logins (user_id, key_hash, last_seen_at) VALUES (?, ?, ?)
+				 ON CONFLICT (user_id, key_hash) DO UPDATE SET last_seen_at = excluded.last_seen_at`
+			);
+			db.transaction(() => {
+				for (const hash of keyHashes) upsert.run(userId, hash, now);
+				db.prepare(
+					`DELETE FROM known_logins WHERE user_id = ? AND (last_seen_at < ? OR key_hash NOT IN (
+						SELECT key_hash FROM known_logins WHERE user_id = ? ORDER BY last_seen_at DESC LIMIT ?
+					))`
+				).run(userId, forgetBefore, userId, keepPerUser);
+			})();
+		}
+	};
+}

@@ -1,0 +1,383 @@
+/** `storage.rooms` on SQLite: rooms, memberships, bans, invites, DMs and DM requests / declines. */
+import { inviteState } from '../rules';
+import type {
+	AcceptInviteOutcome,
+	Invite,
+	OpenDmOutcome,
+	Role,
+	Room,
+	RoomKind,
+	RoomStorage,
+	Visibility
+} from '../types';
+import { cachedStatement, type Db } from './db';
+
+interface RoomRow {
+	id: string;
+	name: string;
+	visibility: Visibility;
+	kind: RoomKind;
+	owner_id: string;
+	created_at: number;
+	epoch: number;
+}
+
+function toRoom(row: RoomRow): Room {
+	return {
+		id: row.id,
+		name: row.name,
+		visibility: row.visibility,
+		kind: row.kind,
+		ownerId: row.owner_id,
+		createdAt: row.created_at,
+		epoch: row.epoch
+	};
+}
+
+interface InviteRow {
+	id: string;
+	room_id: string;
+	created_at: number;
+	expires_at: number;
+	max_uses: number | null;
+	uses: number;
+	revoked_at: number | null;
+}
+
+function toInvite(row: InviteRow): Invite {
+	return {
+		id: row.id,
+		roomId: row.room_id,
+		createdAt: row.created_at,
+		expiresAt: row.expires_at,
+		maxUses: row.max_uses,
+		uses: row.uses,
+		revokedAt: row.revoked_at
+	};
+}
+
+function selectRoom(db: Db, roomId: string): Room | null {
+	const row = db.prepare('SELECT * FROM rooms WHERE id = ?').get(roomId) as RoomRow | undefined;
+	return row ? toRoom(row) : null;
+}
+
+/**
+ * The user's role in the room, or null (synchronous: also the sync server's upgrade path until
+ * issue 13's merge). Asked on every room request and sync upgrade.
+ */
+export function selectMembership(db: Db, roomId: string, userId: string): Role | null {
+	return (
+		cachedStatement<[string, string], { role: Role }>(
+			db,
+			'SELECT role FROM memberships WHERE room_id = ? AND user_id = ?'
+		).get(roomId, userId)?.role ?? null
+	);
+}
+
+/** A plain membership: no-op when the user is in already. */
+function insertMembership(db: Db, roomId: string, userId: string, now: number): void {
+	db.prepare(
+		"INSERT OR IGNORE INTO memberships (room_id, user_id, role, joined_at) VALUES (?, ?, 'member', ?)"
+	).run(roomId, userId, now);
+}
+
+/** Being let in (invite, owner) also lifts a ban. */
+function letIn(db: Db, roomId: string, userId: string, now: number): void {
+	insertMembership(db, roomId, userId, now);
+	db.prepare('DELETE FROM room_bans WHERE room_id = ? AND user_id = ?').run(roomId, userId);
+}
+
+function sharesRoom(db: Db, userA: string, userB: string): boolean {
+	const row = db
+		.prepare(
+			`SELECT 1 FROM memberships a
+			 JOIN memberships b ON b.room_id = a.room_id AND b.user_id = ?
+			 JOIN rooms r ON r.id = a.room_id AND r.kind = 'room'
+			 WHERE a.user_id = ? LIMIT 1`
+		)
+		.get(userB, userA);
+	return row !== undefined;
+}
+
+function hasPendingRequest(db: Db, roomId: string): boolean {
+	return db.prepare('SELECT 1 FROM dm_requests WHERE room_id = ?').get(roomId) !== undefined;
+}
+
+function pendingSender(db: Db, roomId: string, recipientId: string): string | null {
+	const row = db
+		.prepare('SELECT sender_id FROM dm_requests WHERE room_id = ? AND recipient_id = ?')
+		.get(roomId, recipientId) as { sender_id: string } | undefined;
+	return row?.sender_id ?? null;
+}
+
+/** The recipient accepts: the request goes, the membership comes, the sender is unblocked. */
+function joinAsRecipient(db: Db, roomId: string, me: string, other: string, now: number): void {
+	db.prepare('DELETE FROM dm_requests WHERE room_id = ? AND recipient_id = ?').run(roomId, me);
+	db.prepare('DELETE FROM dm_declines WHERE recipient_id = ? AND sender_id = ?').run(me, other);
+	// Both are plain members: a DM has no owner who could add or remove anyone.
+	insertMembership(db, roomId, me, now);
+}
+
+function usersOf(rows: { id: string; other_id: string; other_username: string }[]) {
+	return rows.map((row) => ({
+		id: row.id,
+		other: { id: row.other_id, username: row.other_username }
+	}));
+}
+
+export function sqliteRooms(db: Db): RoomStorage {
+	return {
+		async get(roomId) {
+			return selectRoom(db, roomId);
+		},
+		async membership(roomId, userId) {
+			return selectMembership(db, roomId, userId);
+		},
+		async create({ id, name, visibility, ownerId, now }) {
+			db.transaction(() => {
+				db.prepare(
+					'INSERT INTO rooms (id, name, visibility, owner_id, created_at) VALUES (?, ?, ?, ?, ?)'
+				).run(id, name, visibility, ownerId, now);
+				db.prepare(
+					"INSERT INTO memberships (room_id, user_id, role, joined_at) VALUES (?, ?, 'owner', ?)"
+				).run(id, ownerId, now);
+			})();
+			return { id, name, visibility, kind: 'room', ownerId, createdAt: now, epoch: 0 };
+		},
+		async listOfUser(userId) {
+			return db
+				.prepare(
+					`SELECT r.id, r.name, r.visibility, r.kind, m.role FROM memberships m
+					 JOIN rooms r ON r.id = m.room_id
+					 WHERE m.user_id = ? AND r.kind = 'room' ORDER BY r.created_at DESC, r.id`
+				)
+				.all(userId) as Awaited<ReturnType<RoomStorage['listOfUser']>>;
+		},
+		async listPublic(userId, limit) {
+			const rows = db
+				.prepare(
+					`SELECT r.id, r.name, EXISTS (
+						SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = ?
+					 ) AS joined
+					 FROM rooms r WHERE r.visibility = 'public' AND r.kind = 'room'
+					 ORDER BY r.created_at DESC, r.id LIMIT ?`
+				)
+				.all(userId, limit) as { id: string; name: string; joined: number }[];
+			return rows.map((row) => ({ id: row.id, name: row.name, joined: row.joined === 1 }));
+		},
+		async members(roomId) {
+			return db
+				.prepare(
+					`SELECT u.id, u.username, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+					 WHERE m.room_id = ? ORDER BY m.role = 'owner' DESC, u.username COLLATE NOCASE`
+				)
+				.all(roomId) as Awaited<ReturnType<RoomStorage['members']>>;
+		},
+		async memberIds(roomId) {
+			return cachedStatement<[string], { user_id: string }>(
+				db,
+				'SELECT user_id FROM memberships WHERE room_id = ?'
+			)
+				.all(roomId)
+				.map((row) => row.user_id);
+		},
+		async addMember(roomId, userId, now) {
+			db.transaction(() => letIn(db, roomId, userId, now))();
+		},
+		async removeMember(roomId, userId, { ban, now }) {
+			return db.transaction((): boolean => {
+				const removed = db
+					.prepare('DELETE FROM memberships WHERE room_id = ? AND user_id = ?')
+					.run(roomId, userId);
+				if (removed.changes === 0) return false;
+				if (ban) {
+					db.prepare(
+						'INSERT OR REPLACE INTO room_bans (room_id, user_id, banned_at) VALUES (?, ?, ?)'
+					).run(roomId, userId, now);
+				}
+				return true;
+			})();
+		},
+		async isBanned(roomId, userId) {
+			return (
+				db
+					.prepare('SELECT 1 FROM room_bans WHERE room_id = ? AND user_id = ?')
+					.get(roomId, userId) !== undefined
+			);
+		},
+		async bans(roomId) {
+			return db
+				.prepare(
+					`SELECT u.id, u.username, b.banned_at AS bannedAt FROM room_bans b
+					 JOIN users u ON u.id = b.user_id
+					 WHERE b.room_id = ? ORDER BY u.username COLLATE NOCASE`
+				)
+				.all(roomId) as Awaited<ReturnType<RoomStorage['bans']>>;
+		},
+		async unban(roomId, userId) {
+			return (
+				db.prepare('DELETE FROM room_bans WHERE room_id = ? AND user_id = ?').run(roomId, userId)
+					.changes > 0
+			);
+		},
+
+		async createInvite({ invite, tokenHash, createdBy }) {
+			db.prepare(
+				`INSERT INTO invites (id, token_hash, room_id, created_by, created_at, expires_at, max_uses)
+				 VALUES (?, ?, ?, ?, ?, ?, ?)`
+			).run(
+				invite.id,
+				tokenHash,
+				invite.roomId,
+				createdBy,
+				invite.createdAt,
+				invite.expiresAt,
+				invite.maxUses
+			);
+		},
+		async activeInvites(roomId, now) {
+			const rows = db
+				.prepare(
+					`SELECT * FROM invites WHERE room_id = ? AND revoked_at IS NULL AND expires_at > ?
+					 AND (max_uses IS NULL OR uses < max_uses) ORDER BY created_at DESC, id`
+				)
+				.all(roomId, now) as InviteRow[];
+			return rows.map(toInvite);
+		},
+		async revokeInvite(roomId, inviteId, now) {
+			return db.transaction((): boolean => {
+				const found = db
+					.prepare('SELECT 1 FROM invites WHERE id = ? AND room_id = ?')
+					.get(inviteId, roomId);
+				if (!found) return false;
+				db.prepare('UPDATE invites SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(
+					now,
+					inviteId
+				);
+				return true;
+			})();
+		},
+		async findInvite(tokenHash) {
+			return findInvite(db, tokenHash);
+		},
+		async acceptInvite(tokenHash, userId, now) {
+			// IMMEDIATE: the last use of an invite goes to exactly one of two simultaneous visitors.
+			const accept = db.transaction((): AcceptInviteOutcome => {
+				const invite = findInvite(db, tokenHash);
+				if (!invite) return { status: 'not-found' };
+				const state = inviteState(invite, now);
+				if (state !== 'active') return { status: 'inactive', state };
+				const room = selectRoom(db, invite.roomId);
+				if (!room) return { status: 'not-found' };
+				if (selectMembership(db, room.id, userId)) return { status: 'already-member', room };
+				letIn(db, room.id, userId, now);
+				db.prepare('UPDATE invites SET uses = uses + 1 WHERE id = ?').run(invite.id);
+				return { status: 'joined', room };
+			});
+			return accept.immediate();
+		},
+
+		async openDm({ me, other, key, roomId, name, now, admit }) {
+			// IMMEDIATE takes the write lock before the lookup: another instance sharing the file
+			// cannot insert the same pair between our SELECT and INSERT (the UNIQUE index would
+			// refuse it anyway).
+			const open = db.transaction((): OpenDmOutcome | { roomId: string; created: boolean } => {
+				const declined = db
+					.prepare('SELECT 1 FROM dm_declines WHERE recipient_id = ? AND sender_id = ?')
+					.get(other.id, me.id);
+				if (declined) return { status: 'declined' };
+				const existing = db.prepare('SELECT id FROM rooms WHERE dm_key = ?').get(key) as
+					{ id: string } | undefined;
+				if (existing) {
+					if (!selectMembership(db, existing.id, me.id)) {
+						joinAsRecipient(db, existing.id, me.id, other.id, now);
+					}
+					return { roomId: existing.id, created: false };
+				}
+				const verdict = admit();
+				if (!verdict.allowed) {
+					return { status: 'refused', retryAfterSeconds: verdict.retryAfterSeconds };
+				}
+				db.prepare(
+					`INSERT INTO rooms (id, name, visibility, owner_id, created_at, kind, dm_key)
+					 VALUES (?, ?, 'private', ?, ?, 'dm', ?)`
+				).run(roomId, name, me.id, now, key);
+				insertMembership(db, roomId, me.id, now);
+				if (sharesRoom(db, me.id, other.id)) {
+					insertMembership(db, roomId, other.id, now);
+				} else {
+					db.prepare(
+						'INSERT INTO dm_requests (room_id, sender_id, recipient_id, created_at) VALUES (?, ?, ?, ?)'
+					).run(roomId, me.id, other.id, now);
+				}
+				return { roomId, created: true };
+			});
+			const opened = open.immediate();
+			if ('status' in opened) return opened;
+			const room = selectRoom(db, opened.roomId);
+			if (!room) throw new Error(`DM ${opened.roomId} vanished right after it was opened`);
+			const dmStatus = hasPendingRequest(db, room.id) ? 'pending' : 'active';
+			return { status: 'opened', room, created: opened.created, dmStatus };
+		},
+		async listDms(userId) {
+			const rows = db
+				.prepare(
+					// dm_key is "<id>:<id>" and ids hold no ':': removing mine leaves the other's.
+					`SELECT r.id, u.id AS other_id, u.username AS other_username,
+						EXISTS (SELECT 1 FROM dm_requests q WHERE q.room_id = r.id) AS pending
+					 FROM memberships m
+					 JOIN rooms r ON r.id = m.room_id AND r.kind = 'dm'
+					 JOIN users u ON u.id = replace(replace(r.dm_key, m.user_id || ':', ''), ':' || m.user_id, '')
+					 WHERE m.user_id = ? ORDER BY r.created_at DESC, r.id`
+				)
+				.all(userId) as {
+				id: string;
+				other_id: string;
+				other_username: string;
+				pending: number;
+			}[];
+			return rows.map((row) => ({
+				id: row.id,
+				other: { id: row.other_id, username: row.other_username },
+				status: row.pending === 1 ? 'pending' : 'active'
+			}));
+		},
+		async listDmRequests(userId) {
+			const rows = db
+				.prepare(
+					`SELECT q.room_id AS id, u.id AS other_id, u.username AS other_username
+					 FROM dm_requests q JOIN users u ON u.id = q.sender_id
+					 WHERE q.recipient_id = ? ORDER BY q.created_at DESC, q.room_id`
+				)
+				.all(userId) as { id: string; other_id: string; other_username: string }[];
+			return usersOf(rows);
+		},
+		async acceptDmRequest(roomId, userId, now) {
+			const accept = db.transaction((): boolean => {
+				const sender = pendingSender(db, roomId, userId);
+				if (sender === null) return false;
+				joinAsRecipient(db, roomId, userId, sender, now);
+				return true;
+			});
+			return accept.immediate() ? selectRoom(db, roomId) : null;
+		},
+		async declineDmRequest(roomId, userId, now) {
+			const decline = db.transaction((): boolean => {
+				const sender = pendingSender(db, roomId, userId);
+				if (sender === null) return false;
+				db.prepare('DELETE FROM dm_requests WHERE room_id = ?').run(roomId);
+				db.prepare(
+					'INSERT OR REPLACE INTO dm_declines (recipient_id, sender_id, declined_at) VALUES (?, ?, ?)'
+				).run(userId, sender, now);
+				return true;
+			});
+			return decline.immediate();
+		}
+	};
+}
+
+function findInvite(db: Db, tokenHash: Uint8Array): Invite | null {
+	const row = db.prepare('SELECT * FROM invites WHERE token_hash = ?').get(tokenHash) as
+		InviteRow | undefined;
+	return row ? toInvite(row) : null;
+}

@@ -1,0 +1,82 @@
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/lib/server/config';
+import { createEvents } from '../../src/lib/server/events';
+import {
+	attachServices,
+	createServices,
+	devServices,
+	provideDevServices,
+	servicesFromPlatform,
+	type Services
+} from '../../src/lib/server/services';
+import { openSqliteStorage } from '../../src/lib/server/storage/sqlite';
+import { makeTempDir } from '../support/server';
+
+let dir: string;
+let services: Services;
+
+beforeEach(() => {
+	dir = makeTempDir('parley-services-');
+	services = createServices(parseConfig({ DATA_DIR: dir }));
+});
+
+afterEach(async () => {
+	await services.close();
+	rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the composition root', () => {
+	it('builds storage on the DATA_DIR database, open until the services close', async () => {
+		expect(services.config.DATA_DIR).toBe(dir);
+		const room = await services.storage.rooms.get('nope');
+		expect(room).toBeNull();
+		// The temporary raw connection is the storage's own.
+		expect(services.sqliteDb.name).toBe(join(dir, 'parley.db'));
+		await services.close();
+		expect(services.sqliteDb.open).toBe(false);
+	});
+
+	it('gives each set of services its own events unless one is handed in', async () => {
+		const storage = openSqliteStorage(join(dir, 'parley.db'));
+		const other = createServices(services.config, { storage });
+		expect(other.storage).toBe(storage);
+		expect(other.events).not.toBe(services.events);
+		const shared = createEvents();
+		expect(createServices(services.config, { events: shared, storage }).events).toBe(shared);
+		await other.close();
+	});
+
+	it('builds the rate limiters from the config, one set per services', async () => {
+		const config = parseConfig({ DATA_DIR: dir, ROOMS_PER_HOUR: '2', DMS_PER_HOUR: '1' });
+		const limited = createServices(config, { storage: openSqliteStorage(join(dir, 'parley.db')) });
+		try {
+			expect(limited.limits.rooms.consume('u').allowed).toBe(true);
+			expect(limited.limits.rooms.consume('u').allowed).toBe(true);
+			expect(limited.limits.rooms.consume('u').allowed).toBe(false);
+			expect(limited.limits.dms.consume('u').allowed).toBe(true);
+			expect(limited.limits.dms.consume('u').allowed).toBe(false);
+			// Another set of services counts on its own.
+			expect(services.limits.rooms.consume('u').allowed).toBe(true);
+		} finally {
+			await limited.close();
+		}
+	});
+
+	it('hands the services to SvelteKit on the Node request, and only there', () => {
+		const req = new IncomingMessage(new Socket());
+		expect(servicesFromPlatform({ req })).toBeUndefined();
+		expect(servicesFromPlatform(undefined)).toBeUndefined();
+		attachServices(req, services);
+		expect(servicesFromPlatform({ req })).toBe(services);
+		expect(servicesFromPlatform({ req: new IncomingMessage(new Socket()) })).toBeUndefined();
+	});
+
+	it('keeps the services the dev plugin provides', () => {
+		provideDevServices(services);
+		expect(devServices()).toBe(services);
+	});
+});
