@@ -112,7 +112,7 @@ function mb(bytes: number): number {
 export async function runCase(c: FloodCase, durationMs: number): Promise<Row> {
 	const dataDir = makeTempDir('parley-bench-');
 	// Users: 0 and 1 the honest pair, 2 the flooder, then the flooded room's idle members.
-	const seeded = seed(dataDir, {
+	const seeded = await seed(dataDir, {
 		users: 3 + IDLE_MEMBERS,
 		rooms: 2,
 		membersOf: (r) =>
