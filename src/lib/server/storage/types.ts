@@ -1,0 +1,514 @@
+/**
+ * Parley's one storage interface (docs/design.md, "Storage"). Every SQL statement of the
+ * product lives behind it; SQLite (./sqlite/) is its first implementation.
+ *
+ * The rules of the contract:
+ * - Every method is asynchronous and is ONE whole transaction: it commits entirely or not at
+ *   all, and no caller ever holds a transaction open across calls. What must be atomic (a commit
+ *   with its clientID claims and high-water marks, an invite's last use, a seal) is one method.
+ * - Storage knows records, not policies: who may do what is decided by the domain functions
+ *   (src/lib/server/*.ts) and the sync core, which then call these methods. Where a rule must be
+ *   checked inside the transaction (a race otherwise), the method returns a result union.
+ * - Implementations pass the conformance suite tests/storage/suite.ts unchanged.
+ *
+ * This file imports nothing: the sync server and the web app both depend on it, it depends on
+ * neither.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+export interface User {
+	readonly id: string;
+	readonly username: string;
+}
+
+export interface Session {
+	readonly id: string;
+	readonly userId: string;
+	readonly createdAt: number;
+	readonly lastVerifiedAt: number;
+}
+
+/** A session row with what validating a token needs (the secret's SHA-256 and the user). */
+export interface StoredSession extends Session {
+	readonly secretHash: Uint8Array;
+	readonly username: string;
+}
+
+export type Visibility = 'public' | 'private';
+export type Role = 'owner' | 'member';
+/** 'dm': a direct message, a private room of exactly two members (see dms.ts). */
+export type RoomKind = 'room' | 'dm';
+
+export interface Room {
+	readonly id: string;
+	readonly name: string;
+	readonly visibility: Visibility;
+	readonly kind: RoomKind;
+	readonly ownerId: string;
+	readonly createdAt: number;
+	/** The live document's epoch (docs/design.md "History segments"). */
+	readonly epoch: number;
+}
+
+export interface RoomOfUser {
+	readonly id: string;
+	readonly name: string;
+	readonly visibility: Visibility;
+	readonly kind: RoomKind;
+	readonly role: Role;
+}
+
+export interface PublicRoom {
+	readonly id: string;
+	readonly name: string;
+	readonly joined: boolean;
+}
+
+export interface Member {
+	readonly id: string;
+	readonly username: string;
+	readonly role: Role;
+}
+
+export interface BannedUser {
+	readonly id: string;
+	readonly username: string;
+	readonly bannedAt: number;
+}
+
+export interface Invite {
+	readonly id: string;
+	readonly roomId: string;
+	readonly createdAt: number;
+	readonly expiresAt: number;
+	/** null: any number of uses until it expires. */
+	readonly maxUses: number | null;
+	readonly uses: number;
+	readonly revokedAt: number | null;
+}
+
+export type InviteState = 'active' | 'expired' | 'revoked' | 'used-up';
+
+/** 'pending': the other person has not accepted yet. */
+export type DmStatus = 'active' | 'pending';
+
+export interface DirectMessage {
+	readonly id: string;
+	readonly other: User;
+	readonly status: DmStatus;
+}
+
+export interface DmRequest {
+	readonly id: string;
+	readonly other: User;
+}
+
+export interface StoredFile {
+	readonly id: string;
+	readonly sha256: string;
+	readonly roomId: string;
+	readonly uploaderId: string;
+	readonly name: string;
+	readonly type: string;
+	readonly size: number;
+	readonly createdAt: number;
+}
+
+/** What a message may say of an upload of its room (gate rule 2). */
+export interface RoomFileInfo {
+	readonly name: string;
+	readonly type: string;
+	readonly size: number;
+}
+
+export interface IndexedMessage {
+	readonly id: string;
+	readonly author: string;
+	readonly text: string;
+	readonly ts: number;
+}
+
+export interface MessageChange {
+	readonly text?: string;
+	readonly deleted?: boolean;
+	readonly ts: number;
+}
+
+/** One Yjs item written at a `changes` key: later edits pointing into it are that message's. */
+export interface ChangeItem {
+	readonly client: number;
+	readonly clock: number;
+	readonly length: number;
+	readonly messageId: string;
+	/** The change it carries (null: none to apply, e.g. a deleted item). */
+	readonly change: MessageChange | null;
+}
+
+/** What the indexer writes for one room, in order: messages first, then change items. */
+export interface RoomIndexWrite {
+	readonly roomId: string;
+	readonly messages: readonly IndexedMessage[];
+	readonly changes: readonly ChangeItem[];
+}
+
+/** A search match the user may see, before the snippet is made. */
+export interface MessageMatch {
+	readonly roomId: string;
+	readonly roomName: string;
+	readonly messageId: string;
+	readonly author: string;
+	/** null when the author's account is gone. */
+	readonly authorName: string | null;
+	readonly text: string;
+	readonly ts: number;
+}
+
+export interface SegmentInfo {
+	readonly n: number;
+	readonly epoch: number;
+	readonly count: number;
+	readonly firstId: string;
+	readonly lastId: string;
+}
+
+export interface StoredSegment {
+	readonly n: number;
+	readonly epoch: number;
+	/** gzip of the JSON array of message objects, as stored. */
+	readonly gzip: Uint8Array;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The room log (the sync server's durable state)
+
+/** One committed update in a room's log. `seq` counts per room, from 1, without gaps. */
+export interface StoredUpdate {
+	readonly seq: number;
+	readonly data: Uint8Array;
+}
+
+/** Everything a room needs to go live, read in ONE transaction (one consistent picture). */
+export interface LoadedRoom {
+	/** The snapshot (if any) followed by the log after it, oldest first. */
+	readonly updates: readonly Uint8Array[];
+	/** The highest seq these include (0 for an empty room). */
+	readonly seq: number;
+	/** The head's epoch (rooms.epoch): how many times the room was sealed. */
+	readonly epoch: number;
+	/** How many log entries follow the snapshot. */
+	readonly logLength: number;
+	/** Gate rule 5: every claimed clientID of the head -> its owner's user id. */
+	readonly owners: Map<number, string>;
+	/** clientID -> clock below which the server committed its structs (docs/design.md "Healing"). */
+	readonly highWater: Map<number, number>;
+}
+
+/** The log since a seq, and the epoch it belongs to (read together, in one transaction). */
+export interface RoomLogSince {
+	readonly epoch: number;
+	readonly updates: StoredUpdate[];
+}
+
+/** One update to commit. */
+export interface CommitItem {
+	readonly roomId: string;
+	readonly data: Uint8Array;
+	/**
+	 * The room's epoch when the update was gated. If the room has another epoch by the time the
+	 * batch commits (another instance sealed it), nothing of the item is stored. Absent: no check.
+	 */
+	readonly epoch?: number;
+	/** The author: new `claims` are recorded for them. Required when `claims` is not empty. */
+	readonly userId?: string;
+	/**
+	 * clientIDs the update writes with that the room may not have claimed yet (gate rule 5). Each
+	 * is claimed for `userId` unless it has an owner; if any belongs to someone else the item is
+	 * refused (`claimed`) and nothing of it is stored.
+	 */
+	readonly claims?: readonly number[];
+	/** clientID -> clock after its last struct in this update: the high-water marks to raise. */
+	readonly clocks?: ReadonlyMap<number, number>;
+}
+
+/** What became of one CommitItem, in the batch's order. */
+export type CommitOutcome =
+	| { readonly status: 'stored'; readonly seq: number; readonly data: Uint8Array }
+	/** Gated against a head that was sealed since: the client re-sends it into the new head. */
+	| { readonly status: 'stale-epoch' }
+	/** One of its clientIDs belongs to another user (claimed elsewhere meanwhile). */
+	| { readonly status: 'claimed'; readonly clientId: number; readonly owner: string };
+
+/** What sealing epoch e writes (sync-server/seal.ts builds it from the head doc). */
+export interface SealRecord {
+	/** In history order; the storage numbers them after the room's earlier segments. */
+	readonly segments: readonly {
+		readonly count: number;
+		readonly firstId: string;
+		readonly lastId: string;
+		/** gzip of the JSON array of the segment's messages. */
+		readonly data: Uint8Array;
+	}[];
+	/** Every sealed message's id and author (gate rules 2 and 4 once they leave the head). */
+	readonly messageIds: readonly { readonly id: string; readonly author: string }[];
+	/** Y.encodeStateVector of the sealed head. */
+	readonly stateVector: Uint8Array;
+	/** Y.encodeStateAsUpdate of the next head. */
+	readonly head: Uint8Array;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Result unions of the transactions that check a rule inside
+
+export type CreateUserOutcome =
+	| { readonly ok: true; readonly user: User }
+	| { readonly ok: false; readonly reason: 'username-taken' | 'username-lookalike' };
+
+export type AcceptInviteOutcome =
+	| { readonly status: 'not-found' }
+	| { readonly status: 'inactive'; readonly state: Exclude<InviteState, 'active'> }
+	| { readonly status: 'already-member'; readonly room: Room }
+	| { readonly status: 'joined'; readonly room: Room };
+
+export type OpenDmOutcome =
+	| { readonly status: 'declined' }
+	| { readonly status: 'refused'; readonly retryAfterSeconds: number }
+	| {
+			readonly status: 'opened';
+			readonly room: Room;
+			readonly created: boolean;
+			readonly dmStatus: DmStatus;
+	  };
+
+export type FileLookup =
+	| { readonly ok: true; readonly file: StoredFile }
+	| { readonly ok: false; readonly reason: 'file-not-found' | 'not-a-member' };
+
+// ---------------------------------------------------------------------------------------------
+// The interface, by concern
+
+/** Users (with their look-alike skeletons), sessions and known logins. */
+export interface AccountStorage {
+	findUserByUsername(username: string): Promise<User | null>;
+	getUser(userId: string): Promise<User | null>;
+	/** The user and their password hash (login), or null. */
+	findCredentials(username: string): Promise<{ user: User; passwordHash: string } | null>;
+	/** Whether the name (case-insensitively), or a name with the same skeleton, is taken. */
+	findUsernameClash(
+		username: string,
+		skeleton: string
+	): Promise<'username-taken' | 'username-lookalike' | null>;
+	/** Inserts the user unless the name or its skeleton is taken (checked in the transaction). */
+	createUser(input: {
+		readonly user: User;
+		readonly skeleton: string;
+		readonly passwordHash: string;
+		readonly now: number;
+	}): Promise<CreateUserOutcome>;
+
+	insertSession(session: Session & { readonly secretHash: Uint8Array }): Promise<void>;
+	/** The session with its user, or null. Runs on every request and sync upgrade. */
+	getSession(sessionId: string): Promise<StoredSession | null>;
+	/** Marks the session used at `now` (renewal). */
+	touchSession(sessionId: string, now: number): Promise<void>;
+	deleteSession(sessionId: string): Promise<void>;
+	deleteUserSessions(userId: string): Promise<void>;
+
+	/** Whether `keyHash` was seen for the user at or after `since`. */
+	isKnownLogin(userId: string, keyHash: Uint8Array, since: number): Promise<boolean>;
+	/**
+	 * Marks the keys seen at `now`, then forgets the user's keys older than `forgetBefore` and
+	 * all but the `keepPerUser` most recently seen. One transaction.
+	 */
+	rememberLogin(input: {
+		readonly userId: string;
+		readonly keyHashes: readonly Uint8Array[];
+		readonly now: number;
+		readonly forgetBefore: number;
+		readonly keepPerUser: number;
+	}): Promise<void>;
+}
+
+/** Rooms, memberships, bans, invites, DMs and DM requests / declines. */
+export interface RoomStorage {
+	get(roomId: string): Promise<Room | null>;
+	/** The user's role in the room, or null when they are not a member. */
+	membership(roomId: string, userId: string): Promise<Role | null>;
+	/** Creates a room (kind 'room', epoch 0) with its owner as member 'owner'. */
+	create(input: {
+		readonly id: string;
+		readonly name: string;
+		readonly visibility: Visibility;
+		readonly ownerId: string;
+		readonly now: number;
+	}): Promise<Room>;
+	/** The ordinary rooms a user belongs to, newest first (created_at DESC, id). */
+	listOfUser(userId: string): Promise<RoomOfUser[]>;
+	/** Public rooms, newest first, at most `limit`, each marked with whether `userId` is in it. */
+	listPublic(userId: string, limit: number): Promise<PublicRoom[]>;
+	/** Members, owner first, then by username case-insensitively. */
+	members(roomId: string): Promise<Member[]>;
+	/** The members' user ids (the sync server's periodic membership check). */
+	memberIds(roomId: string): Promise<string[]>;
+	/** Makes the user a 'member' (no-op if already in) and lifts any ban: being let in. */
+	addMember(roomId: string, userId: string, now: number): Promise<void>;
+	/** Removes a membership; with `ban`, also bans (room_bans). False if they were not a member. */
+	removeMember(
+		roomId: string,
+		userId: string,
+		options: { readonly ban: boolean; readonly now: number }
+	): Promise<boolean>;
+	isBanned(roomId: string, userId: string): Promise<boolean>;
+	/** The room's bans, by username case-insensitively. */
+	bans(roomId: string): Promise<BannedUser[]>;
+	/** Lifts a ban; false if there was none. */
+	unban(roomId: string, userId: string): Promise<boolean>;
+
+	createInvite(input: {
+		readonly invite: Invite;
+		readonly tokenHash: Uint8Array;
+		readonly createdBy: string;
+	}): Promise<void>;
+	/** Invites that still admit people at `now`, newest first. */
+	activeInvites(roomId: string, now: number): Promise<Invite[]>;
+	/** Revokes (once: a second revoke keeps the first time). False if no such invite in the room. */
+	revokeInvite(roomId: string, inviteId: string, now: number): Promise<boolean>;
+	findInvite(tokenHash: Uint8Array): Promise<Invite | null>;
+	/**
+	 * In ONE transaction that takes the write lock first (the last use goes to exactly one of two
+	 * simultaneous visitors): finds the invite, checks it still admits people at `now`, and unless
+	 * the user is a member already adds them (lifting a ban) and counts one use.
+	 */
+	acceptInvite(tokenHash: Uint8Array, userId: string, now: number): Promise<AcceptInviteOutcome>;
+
+	/**
+	 * The DM of the pair `key` (dms.ts dmKey), in ONE write-locked transaction: refused if `other`
+	 * declined `me`; the existing one (which `me` joins as recipient if not a member); or a new
+	 * one with id `roomId` and `name`, after `admit()` allows it (the creation limit), with
+	 * `other` a member at once when the two share an ordinary room, else a request to `other`.
+	 */
+	openDm(input: {
+		readonly me: User;
+		readonly other: User;
+		readonly key: string;
+		readonly roomId: string;
+		readonly name: string;
+		readonly now: number;
+		readonly admit: () =>
+			{ readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
+	}): Promise<OpenDmOutcome>;
+	/** The user's DMs, newest first, each with the other person and whether a request pends. */
+	listDms(userId: string): Promise<DirectMessage[]>;
+	/** Requests waiting for the user, newest first. */
+	listDmRequests(userId: string): Promise<DmRequest[]>;
+	/** The recipient accepts: the room, or null when no request to them pends. */
+	acceptDmRequest(roomId: string, userId: string, now: number): Promise<Room | null>;
+	/** The recipient declines (the sender may not ask again); false when no request pends. */
+	declineDmRequest(roomId: string, userId: string, now: number): Promise<boolean>;
+}
+
+/** Uploaded files' metadata (the blobs themselves are files on disk, see files.ts). */
+export interface FileStorage {
+	record(file: StoredFile): Promise<void>;
+	/** The file if `userId` is currently a member of its room. */
+	getForUser(fileId: string, userId: string): Promise<FileLookup>;
+}
+
+/** The message search index: the indexer's writes and the member-scoped query. */
+export interface SearchStorage {
+	/** The message whose `changes` item covers (client, clock) in the room, or null. */
+	findChangeItemKey(roomId: string, client: number, clock: number): Promise<string | null>;
+	/**
+	 * Writes the rooms' messages (a message already indexed is kept) and change items (each
+	 * recorded, then its change applied when not older than what the index holds), in ONE
+	 * transaction. Returns how many messages were given and how many changes were applied.
+	 * (The indexer resolves change items' messages with `findChangeItemKey` before: only the
+	 * indexer writes change items, so nothing can slip in between.)
+	 */
+	writeIndex(rooms: readonly RoomIndexWrite[]): Promise<{ messages: number; changes: number }>;
+	/** Replaces the room's whole index with `write`, in ONE transaction. */
+	rebuildRoom(write: RoomIndexWrite): Promise<void>;
+	isRoomIndexed(roomId: string): Promise<boolean>;
+	/**
+	 * Messages matching every term (prefix match on each word), not deleted, in rooms `userId` is
+	 * a member of NOW; newest first, at most `limit`.
+	 */
+	searchMessages(userId: string, terms: readonly string[], limit: number): Promise<MessageMatch[]>;
+}
+
+/** Sealed history: segments and epochs (read API). */
+export interface HistoryStorage {
+	/** The room's head epoch, or null when there is no such room. */
+	headEpoch(roomId: string): Promise<number | null>;
+	/** Sealed segments, oldest first. */
+	segments(roomId: string): Promise<SegmentInfo[]>;
+	segment(roomId: string, n: number): Promise<StoredSegment | null>;
+	/** The state vector epoch `epoch` was sealed with, or null. */
+	sealedStateVector(roomId: string, epoch: number): Promise<Uint8Array | null>;
+}
+
+/**
+ * The sync server's durable log: per room, an update log with gapless seqs after one compacted
+ * snapshot, the head's clientID claims and high-water marks, and sealing into history.
+ * Methods throw `UnknownRoomError` (./errors.ts) for a room that is not in `rooms`.
+ */
+export interface RoomLogStorage {
+	load(roomId: string): Promise<LoadedRoom>;
+	/**
+	 * Marks a room just loaded: raises the marks to `committed` (the loaded doc's state vector)
+	 * for claimed clientIDs whose mark is lower, and returns the room's marks after that.
+	 */
+	raiseHighWaterToState(
+		roomId: string,
+		committed: ReadonlyMap<number, number>
+	): Promise<Map<number, number>>;
+	/** Claims `clientId` for `userId` unless it has an owner; returns the owner after the attempt. */
+	claim(roomId: string, clientId: number, userId: string): Promise<string>;
+	/**
+	 * Commits the batch in ONE write-locked transaction (group commit): for each item, in order,
+	 * skips it if its epoch is stale; claims its clientIDs (refusing it if one is someone else's);
+	 * appends it with the room's next seq; raises its high-water marks. Throws if the transaction
+	 * fails: nothing of the batch is then stored.
+	 */
+	commit(batch: readonly CommitItem[]): Promise<CommitOutcome[]>;
+	/**
+	 * The log entries with seq > afterSeq, oldest first (the snapshot, with its upto seq, if the
+	 * log was compacted or sealed past it), with the room's current epoch.
+	 */
+	readSince(roomId: string, afterSeq: number): Promise<RoomLogSince>;
+	/**
+	 * Replaces the log up to `uptoSeq` with the snapshot `state` (a snapshot only moves forward);
+	 * with `epoch`, only while the room is in that epoch.
+	 */
+	compact(roomId: string, uptoSeq: number, state: Uint8Array, epoch?: number): Promise<void>;
+	/** How many log entries follow the snapshot. */
+	logLength(roomId: string): Promise<number>;
+	/**
+	 * Seals the head in ONE transaction, only if the room is still at `expected.epoch` AND its
+	 * log ends at `expected.lastSeq`: writes the segments, message ids and the epoch's state
+	 * vector, replaces log and snapshot with `seal.head` at seq lastSeq + 1, moves to the next
+	 * epoch and drops the head's clientID claims and marks. Returns the new epoch, or null when
+	 * either differs (nothing written).
+	 */
+	seal(
+		roomId: string,
+		expected: { readonly epoch: number; readonly lastSeq: number },
+		seal: SealRecord
+	): Promise<number | null>;
+	/** The author of a sealed message of the room; undefined if none. */
+	sealedAuthorOf(roomId: string, messageId: string): Promise<string | undefined>;
+	/** An upload of the room, or undefined. */
+	roomFile(roomId: string, fileId: string): Promise<RoomFileInfo | undefined>;
+}
+
+export interface Storage {
+	readonly accounts: AccountStorage;
+	readonly rooms: RoomStorage;
+	readonly files: FileStorage;
+	readonly search: SearchStorage;
+	readonly history: HistoryStorage;
+	readonly roomLog: RoomLogStorage;
+	/** Closes the connection(s). Nothing may be called after. */
+	close(): Promise<void>;
+}
