@@ -1,30 +1,27 @@
 /**
- * The room hub: loads rooms on first connection, unloads idle ones, and runs the group commit.
- * Every update accepted during one event-loop turn, in any room, is appended in ONE store
- * transaction (scheduled with setImmediate); only after it commits do rooms forward, publish
- * and send receipts. A failed commit keeps the queue and retries with backoff.
+ * The room hub: loads rooms on first connection, unloads idle ones, closes sockets whose access
+ * ended, and builds the commit log the rooms hand their updates to (commit-log.ts: group
+ * commit, then the bus publisher, the search indexer and the rooms hear what is durable).
  */
 import { CloseCode } from '../src/lib/protocol/wire';
 import type { ClientIdClaims } from './client-ids';
 import type { Logger } from './logger';
+import type { UpdateAdmission } from './admission';
+import { CommitLog, type RoomLogWriter } from './commit-log';
+import type { Connection, ConnectionUser } from './connection';
 import {
 	Room,
-	type AwarenessPolicy,
-	type Connection,
-	type ConnectionUser,
 	type PendingUpdate,
 	type RoomConfig,
 	type RoomContext,
-	type RoomMetrics,
-	type UpdateAdmission
+	type RoomMetrics
 } from './room';
+import type { AwarenessPolicy } from './room-awareness';
+import { publishDurable } from './room-bus';
+import { createRoomLogWriter } from './room-log';
 import type { SearchIndexer } from './search-indexer';
-import { UnknownRoomError } from './store';
 import type { Bus, Store, SyncSocket, Unsubscribe } from './types';
 import type { UserBudgets } from './user-budget';
-
-const RETRY_MIN_MS = 50;
-const RETRY_MAX_MS = 5_000;
 /**
  * A room loaded past SEAL_AFTER_MESSAGES is sealed before its first connection is served; if
  * other instances keep moving it meanwhile, give up after this many tries and serve it as is
@@ -47,6 +44,8 @@ export interface RoomHubOptions {
 	readonly store: Store;
 	readonly bus: Bus;
 	readonly claims: ClientIdClaims;
+	/** Where commits are written; default: the store and claims in one SQLite transaction. */
+	readonly roomLog?: RoomLogWriter;
 	readonly config: RoomConfig;
 	readonly log: Logger;
 	/** Where the gate plugs in its awareness rules; default: accept as sent. */
@@ -79,10 +78,7 @@ export interface RoomHubOptions {
 export class RoomHub {
 	readonly rooms = new Map<string, Room>();
 	readonly #ctx: RoomContext;
-	#queue: PendingUpdate[] = [];
-	#flushScheduled = false;
-	#retryTimer: ReturnType<typeof setTimeout> | undefined;
-	#retryDelayMs = 0;
+	readonly #commits: CommitLog<PendingUpdate>;
 	readonly #unsubscribeResync: Unsubscribe;
 	readonly #unsubscribeControl: Unsubscribe;
 	readonly #members: ((roomId: string) => ReadonlySet<string>) | undefined;
@@ -92,19 +88,37 @@ export class RoomHub {
 	#indexTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(options: RoomHubOptions) {
+		this.#commits = new CommitLog<PendingUpdate>({
+			writer: options.roomLog ?? createRoomLogWriter(options.store, options.claims),
+			log: options.log,
+			metrics: options.metrics
+		});
+		// What is durable: published to the other instances, then indexed (off the hot path).
+		this.#commits.onCommit(publishDurable(options.bus));
+		if (options.indexer) {
+			this.#commits.onCommit((entries) => {
+				// The gate-reduced bytes, exactly what was committed; indexed in batches.
+				for (const { item } of entries) {
+					this.#indexQueue.push({ roomId: item.roomId, data: item.data });
+				}
+				this.#indexTimer ??= setTimeout(() => this.#indexPending(), INDEX_BATCH_MS);
+			});
+		}
 		this.#ctx = {
 			store: options.store,
 			bus: options.bus,
 			claims: options.claims,
+			commits: this.#commits,
 			config: options.config,
 			log: options.log,
 			awarenessPolicy: options.awarenessPolicy ?? ((update) => update),
-			admitUpdate: options.admitUpdate ?? (() => () => true),
-			admitAwareness: options.admitAwareness,
-			budgets: options.budgets,
+			admission: {
+				admitUpdate: options.admitUpdate ?? (() => () => true),
+				admitAwareness: options.admitAwareness,
+				budgets: options.budgets
+			},
 			nowMs: options.nowMs ?? (() => Date.now()),
 			metrics: options.metrics,
-			enqueue: (update) => this.#enqueue(update),
 			unloaded: (room) => {
 				if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
 				options.metrics?.roomsLoaded.set(this.rooms.size);
@@ -156,7 +170,7 @@ export class RoomHub {
 
 	/** Updates accepted in memory, not yet committed. */
 	get pendingCount(): number {
-		return this.#queue.length;
+		return this.#commits.pendingCount;
 	}
 
 	/**
@@ -225,69 +239,9 @@ export class RoomHub {
 		}
 	}
 
-	/** Commits the queue in one transaction. Returns false if it failed (a retry is scheduled). */
-	flush(): boolean {
-		this.#flushScheduled = false;
-		clearTimeout(this.#retryTimer);
-		this.#retryTimer = undefined;
-		const batch = this.#queue;
-		if (batch.length === 0) return true;
-		let stored;
-		const endTimer = this.#ctx.metrics?.storeCommitSeconds.startTimer();
-		try {
-			// The append and the clientIDs' high-water marks commit together (healing). Each
-			// update carries its room's epoch: one gated against a head sealed since is not stored.
-			stored = this.#ctx.claims.transaction(() => {
-				const entries = this.#ctx.store.append(
-					batch.map((item) => ({ roomId: item.room.id, data: item.data, epoch: item.room.epoch }))
-				);
-				batch.forEach((item, index) => {
-					if (entries[index]) this.#ctx.claims.raiseHighWater(item.room.id, item.clocks);
-				});
-				return entries;
-			});
-			endTimer?.();
-		} catch (error) {
-			this.#commitFailed(error);
-			return false;
-		}
-		this.#queue = [];
-		this.#retryDelayMs = 0;
-		const touched = new Set<Room>();
-		const stale = new Set<Room>();
-		const committed: PendingUpdate[] = [];
-		batch.forEach((item, index) => {
-			const entry = stored[index];
-			if (entry === undefined) {
-				throw new Error('store.append returned fewer entries than it was given');
-			}
-			if (entry === null) {
-				// Never acknowledged nor forwarded: the clients re-send it into the new head.
-				item.room.discard();
-				stale.add(item.room);
-				return;
-			}
-			item.room.committed(item, entry);
-			touched.add(item.room);
-			committed.push(item);
-		});
-		this.#ctx.metrics?.updatesAccepted.inc(committed.length);
-		for (const room of stale) {
-			this.#ctx.log.info(
-				{ roomId: room.id, epoch: room.epoch },
-				'updates of a sealed head dropped'
-			);
-			room.epochChanged();
-		}
-		for (const room of touched) room.flushed();
-		if (this.#indexer) {
-			// The gate-reduced bytes, exactly what was committed; indexed in batches, off the hot path.
-			for (const item of committed) {
-				this.#indexQueue.push({ roomId: item.room.id, data: item.data });
-			}
-			this.#indexTimer ??= setTimeout(() => this.#indexPending(), INDEX_BATCH_MS);
-		}
-		return true;
+	/** Commits what is pending now (tests, shutdown); false if it failed (a retry is scheduled). */
+	flush(): Promise<boolean> {
+		return this.#commits.flush();
 	}
 
 	/** Indexes what was committed since the last batch, in one transaction. */
@@ -317,7 +271,8 @@ export class RoomHub {
 
 	/** SIGTERM: commit what is pending, snapshot every room, close every socket (1012). */
 	async shutdown(): Promise<void> {
-		this.flush();
+		await this.#commits.flush();
+		this.#commits.close();
 		this.#indexPending();
 		for (const room of this.rooms.values()) {
 			room.compact();
@@ -329,34 +284,5 @@ export class RoomHub {
 		this.#unsubscribeResync();
 		this.#unsubscribeControl();
 		clearInterval(this.#membershipTimer);
-		clearTimeout(this.#retryTimer);
-	}
-
-	#enqueue(update: PendingUpdate): void {
-		this.#queue.push(update);
-		// While a retry is waiting, new updates simply join its batch.
-		if (this.#flushScheduled || this.#retryTimer) return;
-		this.#flushScheduled = true;
-		setImmediate(() => this.flush());
-	}
-
-	#commitFailed(error: unknown): void {
-		if (error instanceof UnknownRoomError) {
-			// The room was deleted under us: its updates can never commit. Drop them, close it.
-			const roomId = error.roomId;
-			const dropped = this.#queue.filter((item) => item.room.id === roomId);
-			this.#queue = this.#queue.filter((item) => item.room.id !== roomId);
-			for (const item of dropped) item.room.discard();
-			this.rooms.get(roomId)?.closeAll(CloseCode.FORBIDDEN, 'room deleted');
-			this.#ctx.log.warn({ roomId, dropped: dropped.length }, 'room deleted; updates dropped');
-			this.#retryTimer = setTimeout(() => this.flush(), 0);
-			return;
-		}
-		this.#retryDelayMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.#retryDelayMs * 2));
-		this.#ctx.log.error(
-			{ err: error, pending: this.#queue.length, retryInMs: this.#retryDelayMs },
-			'commit failed; will retry'
-		);
-		this.#retryTimer = setTimeout(() => this.flush(), this.#retryDelayMs);
 	}
 }

@@ -100,14 +100,14 @@ function connect(userId: string): { socket: RawSocket; connection: Connection; d
 }
 
 describe('fan-out', () => {
-	it('sends the updates of one flush to each socket as one merged frame, the same object for all', () => {
+	it('sends the updates of one flush to each socket as one merged frame, the same object for all', async () => {
 		const alice = connect('alice');
 		const bob = connect('bob');
 		const carol = connect('carol');
 		alice.connection.receive(encodeUpdate(messageUpdate(alice.doc, 'alice', 'one')));
 		bob.connection.receive(encodeUpdate(messageUpdate(bob.doc, 'bob', 'two')));
 		alice.connection.receive(encodeUpdate(messageUpdate(alice.doc, 'alice', 'three')));
-		hub.flush();
+		await hub.flush();
 
 		expect(carol.socket.shared).toHaveLength(1);
 		expect(messageTexts(carol.socket.sharedUpdates()).sort()).toEqual(['one', 'three', 'two']);
@@ -116,12 +116,12 @@ describe('fan-out', () => {
 		expect(bob.socket.shared[0]).toBe(carol.socket.shared[0]);
 	});
 
-	it('forwards a lone update as is to everyone but its sender', () => {
+	it('forwards a lone update as is to everyone but its sender', async () => {
 		const alice = connect('alice');
 		const bob = connect('bob');
 		const update = messageUpdate(alice.doc, 'alice', 'solo');
 		alice.connection.receive(encodeUpdate(update));
-		hub.flush();
+		await hub.flush();
 
 		expect(bob.socket.sharedUpdates()).toEqual([update]);
 		expect(alice.socket.shared).toHaveLength(0);
@@ -142,7 +142,7 @@ describe('fan-out', () => {
 		const texts = Array.from({ length: 8 }, (_, i) => `m${i}`);
 		for (const text of texts) {
 			alice.connection.receive(encodeUpdate(messageUpdate(alice.doc, 'alice', text)));
-			hub.flush();
+			await hub.flush();
 		}
 		// The first commits went out at once; then they waited and were merged.
 		expect(bob.socket.shared.length).toBeGreaterThan(0);
@@ -155,7 +155,7 @@ describe('fan-out', () => {
 		expect(bob.socket.shared.length).toBeLessThan(texts.length);
 	});
 
-	it('falls back to send() for sockets without the fast path', () => {
+	it('falls back to send() for sockets without the fast path', async () => {
 		const alice = connect('alice');
 		const plain: Uint8Array[] = [];
 		hub.connect(
@@ -167,7 +167,7 @@ describe('fan-out', () => {
 			}
 		);
 		alice.connection.receive(encodeUpdate(messageUpdate(alice.doc, 'alice', 'hello')));
-		hub.flush();
+		await hub.flush();
 		const updates = plain.flatMap((frame) => {
 			const message = decodeMessage(frame);
 			return message.type === 'update' ? [message.update] : [];

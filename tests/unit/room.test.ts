@@ -21,6 +21,7 @@ import {
 import type {
 	AwarenessPolicy,
 	Connection,
+	Room,
 	RoomConfig,
 	UpdateAdmission
 } from '../../sync-server/room';
@@ -132,6 +133,13 @@ function until(predicate: () => boolean, what: string, timeoutMs = 2_000): Promi
 		};
 		poll();
 	});
+}
+
+/** The hub's loaded room (the test's room id). */
+function roomOf(hub: RoomHub): Room {
+	const room = hub.rooms.get(roomId);
+	if (!room) throw new Error(`room ${roomId} is not loaded`);
+	return room;
 }
 
 /** One event-loop turn: the group commit (setImmediate) scheduled before this runs first. */
@@ -468,7 +476,7 @@ describe('the per-user budget', () => {
 		expect(otherTab.socket.paused).toBe(true);
 		expect(alice.socket.paused).toBe(true);
 		expect(bob.socket.paused).toBe(false);
-		const room = otherTab.connection.room;
+		const room = roomOf(hub);
 		// The texts the room holds (array order depends on the clients' docs, not on arrival).
 		const texts = (): string[] =>
 			room.doc
@@ -679,7 +687,7 @@ describe('room hub edge cases', () => {
 		expect(room?.awareness.getStates().get(sharedId)).toEqual({
 			user: { id: 'alice', name: 'alice' }
 		});
-		expect(bob.connection.awarenessIds.size).toBe(0);
+		expect(room?.awarenessIdsOf(bob.connection).size).toBe(0);
 
 		// Once alice's connection is gone, the clientID is free again.
 		alice.connection.close(1000, 'bye');
@@ -690,7 +698,7 @@ describe('room hub edge cases', () => {
 	it('prunes removed awareness clientIDs from the room’s awareness, so cycling them keeps its memory flat', () => {
 		const hub = makeHub({ awarenessPolicy: sanitizeAwarenessUpdate });
 		const cycler = new FakeClient(hub, roomId, 'alice');
-		const room = cycler.connection.room;
+		const room = roomOf(hub);
 		const frame = (clientId: number, state: unknown): Uint8Array => {
 			const encoder = encoding.createEncoder();
 			encoding.writeVarUint(encoder, 1);
