@@ -10,6 +10,7 @@ import type { Db } from '../../src/lib/server/db';
 import { createRoom } from '../../src/lib/server/rooms';
 import { InProcessBus } from '../../sync-server/bus';
 import { ClientIdClaims } from '../../sync-server/client-ids';
+import { COMPACT_LOG_SHARE, CompactionPolicy } from '../../sync-server/compaction';
 import { encodeUpdate } from '../../sync-server/protocol';
 import { RoomHub } from '../../sync-server/rooms';
 import { SqliteStore } from '../../sync-server/store';
@@ -90,5 +91,20 @@ describe('compaction of a long room', () => {
 		const reloaded = new Y.Doc();
 		for (const update of store.loadRoom(roomId).updates) Y.applyUpdate(reloaded, update);
 		expect(reloaded.getArray('messages').length).toBe(308);
+	});
+});
+
+describe('compaction policy', () => {
+	it('is due only past COMPACT_AFTER_UPDATES entries AND COMPACT_LOG_SHARE of the snapshot’s bytes', () => {
+		const policy = new CompactionPolicy(2, { logLength: 0, snapshotBytes: 1_000 });
+		policy.appended(100);
+		policy.appended(100);
+		policy.appended(10);
+		expect(policy.due).toBe(false);
+		policy.appended(1_000 * COMPACT_LOG_SHARE);
+		expect(policy.due).toBe(true);
+		policy.compacted(2_000);
+		expect(policy.logLength).toBe(0);
+		expect(policy.due).toBe(false);
 	});
 });
