@@ -6,7 +6,7 @@
  */
 import type { Durable, CommitRequest } from './commit-log';
 import type { Logger } from './logger';
-import type { Bus, Unsubscribe } from './types';
+import type { Bus, RoomBusMessage, Unsubscribe } from './types';
 
 /** The commit log's listener that publishes every durable update with its seq. */
 export function publishDurable(
@@ -30,14 +30,27 @@ export interface RoomBusHandlers {
 	epoch(epoch: number): void;
 }
 
-/** Subscribes the room to its channel; a handler's failure is logged, never thrown at the bus. */
+/** A room's subscription: what arrives before `deliverTo` waits, in order. */
+export interface RoomSubscription {
+	/** From now on (after what waited) messages go to `handlers`. */
+	deliverTo(handlers: RoomBusHandlers): void;
+	unsubscribe: Unsubscribe;
+}
+
+/**
+ * Subscribes to a room's channel before its state is read (what is published meanwhile is
+ * kept, then applied or skipped by its seq); a handler's failure is logged, never thrown at
+ * the bus.
+ */
 export function subscribeRoom(
 	bus: Pick<Bus, 'subscribe'>,
 	roomId: string,
-	handlers: RoomBusHandlers,
 	log: Logger
-): Unsubscribe {
-	return bus.subscribe(roomId, (message) => {
+): RoomSubscription {
+	let handlers: RoomBusHandlers | null = null;
+	const waiting: RoomBusMessage[] = [];
+	const deliver = (message: RoomBusMessage): void => {
+		if (!handlers) return void waiting.push(message);
 		try {
 			switch (message.kind) {
 				case 'update':
@@ -52,5 +65,13 @@ export function subscribeRoom(
 		} catch (error) {
 			log.error({ err: error, roomId, kind: message.kind }, 'bus message failed');
 		}
-	});
+	};
+	const unsubscribe = bus.subscribe(roomId, deliver);
+	return {
+		deliverTo(target) {
+			handlers = target;
+			for (const message of waiting.splice(0)) deliver(message);
+		},
+		unsubscribe
+	};
 }

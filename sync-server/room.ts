@@ -9,12 +9,12 @@ import { GateRule, refusal } from '../src/lib/protocol/gate-rules';
 import { CloseCode } from '../src/lib/protocol/wire';
 import type { Config } from '../src/lib/server/config';
 import type { AdmissionRules } from './admission';
-import type { ClientIdClaims } from './client-ids';
 import type { CommitChannel, CommitLog, CommitRequest, Durable, DropReason } from './commit-log';
 import { CompactionPolicy } from './compaction';
 import { Connection, type ConnectionUser, type RoomPort } from './connection';
 import { Forwarder } from './forwarder';
-import { checkUpdate, type GateOptions } from './gate';
+import { checkUpdate } from './gate';
+import { GateLookups } from './gate-lookups';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { encodeAwareness, encodeStoredReceipt, encodeSyncStep1, encodeSyncStep2 } from './protocol';
@@ -23,7 +23,8 @@ import { subscribeRoom } from './room-bus';
 import { RoomLifecycle, Sealer, type SealAttempt } from './sealing';
 import type { Seal } from './seal';
 import { SharedFrame } from './shared-frame';
-import type { Bus, Store, StoredUpdate, SyncSocket, Unsubscribe } from './types';
+import type { LoadedHead, RoomLogPort } from './room-log';
+import type { Bus, SyncSocket, Unsubscribe } from './types';
 import { AWARENESS_STATE_COST_BYTES, MESSAGE_COST_BYTES } from './user-budget';
 
 export { Connection, type ConnectionUser } from './connection';
@@ -63,9 +64,8 @@ export interface PendingUpdate extends CommitRequest {
 
 /** What a room is built with (by the hub): its services, and what it tells the hub. */
 export interface RoomContext {
-	readonly store: Store;
+	readonly roomLog: RoomLogPort;
 	readonly bus: Bus;
-	readonly claims: ClientIdClaims;
 	readonly commits: CommitLog<PendingUpdate>;
 	readonly config: RoomConfig;
 	readonly log: Logger;
@@ -84,7 +84,7 @@ export interface RoomContext {
 export type SealOutcome =
 	/** The head was sealed; the room is gone (sockets closed with 4409). */
 	| 'sealed'
-	/** The store had moved on: the room caught up (and is gone if the epoch changed). */
+	/** The room log had moved on: the room caught up (and is gone if the epoch changed). */
 	| 'behind'
 	/** Not now: under the threshold, updates pending, already gone, or the write failed. */
 	| 'skipped';
@@ -94,15 +94,20 @@ function isEmptyUpdate(update: Uint8Array): boolean {
 	return update.length === 2 && update[0] === 0 && update[1] === 0;
 }
 
+/** Frames held while the gate waits for storage, or while the head is being sealed. */
+interface Held {
+	readonly connection: Connection;
+	readonly update: Uint8Array;
+}
+
 export class Room implements RoomPort {
 	readonly doc = new Y.Doc();
 	readonly connections = new Set<Connection>();
 	/** The highest seq of the room's log that the doc includes (its one owner). */
-	lastSeq = 0;
-	/** The head's epoch (rooms.epoch when loaded); a room never changes epoch, it is replaced. */
-	readonly epoch: number;
+	lastSeq: number;
 	readonly log: Logger;
 	readonly metrics: RoomMetrics | undefined;
+	readonly #epoch: number;
 	readonly #ctx: RoomContext;
 	readonly #lifecycle = new RoomLifecycle();
 	readonly #awareness: RoomAwareness<Connection>;
@@ -110,28 +115,85 @@ export class Room implements RoomPort {
 	readonly #commits: CommitChannel<PendingUpdate>;
 	readonly #compaction: CompactionPolicy;
 	readonly #sealer: Sealer;
+	readonly #lookups: GateLookups;
 	/** The cache of the room log's clientID owners and high-water marks, raised by commits. */
 	readonly #owners: Map<number, string>;
-	readonly #highWater: Map<number, number>;
+	#highWater = new Map<number, number>();
 	#afterCommit: (() => void)[] = [];
+	/** Updates waiting for the gate's storage lookups or for a seal to end, in arrival order. */
+	#held: Held[] = [];
+	/** The gate is waiting for storage (one lookup at a time, for the first held update). */
+	#lookingUp = false;
 	/** `fullStateStep2()`'s frame; dropped on every change of the doc. */
 	#fullState: Uint8Array | null = null;
 	#compactScheduled = false;
 	#sealScheduled = false;
 	/** A scheduled seal met uncommitted updates: seal right after the next commit instead. */
 	#sealAfterCommit = false;
-	/** Passed to the gate: for epoch > 0 it also looks ids up in sealed history. */
-	readonly #gateOptions: GateOptions;
+	#catchingUp: Promise<void> | null = null;
+	#catchUpAgain = false;
 	#unloadTimer: ReturnType<typeof setTimeout> | undefined;
 	readonly #unsubscribe: Unsubscribe;
 
-	constructor(
+	/**
+	 * Loads a room from the room log: subscribed to the bus first (what is published meanwhile
+	 * waits, then is applied or skipped by its seq), then its state, then live.
+	 */
+	static async load(id: string, ctx: RoomContext): Promise<Room> {
+		const subscription = subscribeRoom(ctx.bus, id, ctx.log);
+		let room: Room;
+		try {
+			room = new Room(id, ctx, await ctx.roomLog.load(id), subscription.unsubscribe);
+		} catch (error) {
+			subscription.unsubscribe();
+			throw error;
+		}
+		try {
+			room.#highWater = await ctx.roomLog.raiseHighWaterToState(
+				id,
+				Y.decodeStateVector(Y.encodeStateVector(room.doc))
+			);
+		} catch (error) {
+			room.destroy();
+			throw error;
+		}
+		room.#lifecycle.loaded();
+		subscription.deliverTo({
+			update: (seq, data) => room.#busUpdate(seq, data),
+			awareness: (data) => !room.gone && room.#awareness.applyFromBus(data),
+			revoke: (userId) => room.closeUser(userId, CloseCode.FORBIDDEN, 'membership revoked'),
+			epoch: (epoch) => epoch > room.epoch && room.epochChanged()
+		});
+		return room;
+	}
+
+	private constructor(
 		readonly id: string,
-		ctx: RoomContext
+		ctx: RoomContext,
+		loaded: LoadedHead,
+		unsubscribe: Unsubscribe
 	) {
 		this.#ctx = ctx;
 		this.log = ctx.log;
 		this.metrics = ctx.metrics;
+		this.#unsubscribe = unsubscribe;
+		let snapshotBytes = 0;
+		this.doc.transact(() => {
+			for (const update of loaded.updates) {
+				Y.applyUpdate(this.doc, update, 'store');
+				snapshotBytes += update.byteLength;
+			}
+		}, 'store');
+		this.lastSeq = loaded.seq;
+		this.#epoch = loaded.epoch;
+		this.#owners = loaded.owners;
+		this.#highWater = loaded.highWater;
+		this.#compaction = new CompactionPolicy(ctx.config.COMPACT_AFTER_UPDATES, {
+			logLength: loaded.logLength,
+			snapshotBytes
+		});
+		this.#sealer = new Sealer({ ...ctx, roomId: id, sealedAtMs: loaded.sealedAtMs });
+		this.#lookups = new GateLookups(id, ctx.roomLog, this.#epoch > 0);
 		this.#awareness = new RoomAwareness(this.doc, ctx.awarenessPolicy, (update, from, fromBus) =>
 			this.#awarenessChanged(update, from, fromBus)
 		);
@@ -139,52 +201,12 @@ export class Room implements RoomPort {
 			durable: (entries) => this.#durable(entries),
 			dropped: (items, reason) => this.#dropped(items, reason)
 		});
-		// Subscribe before reading the store: what is published meanwhile arrives (asynchronously)
-		// after lastSeq is set, and is applied or skipped by its seq.
-		this.#unsubscribe = subscribeRoom(
-			ctx.bus,
-			id,
-			{
-				update: (seq, data) => this.#busUpdate(seq, data),
-				awareness: (data) => !this.gone && this.#awareness.applyFromBus(data),
-				revoke: (userId) => this.closeUser(userId, CloseCode.FORBIDDEN, 'membership revoked'),
-				epoch: (epoch) => epoch > this.epoch && this.epochChanged()
-			},
-			ctx.log
-		);
-		let snapshotBytes = 0;
-		try {
-			const state = ctx.store.loadRoom(id);
-			this.doc.transact(() => {
-				for (const update of state.updates) {
-					Y.applyUpdate(this.doc, update, 'store');
-					snapshotBytes += update.byteLength;
-				}
-			}, 'store');
-			this.lastSeq = state.seq;
-			this.epoch = state.epoch;
-			this.#compaction = new CompactionPolicy(ctx.config.COMPACT_AFTER_UPDATES, {
-				logLength: ctx.store.logLength(id),
-				snapshotBytes
-			});
-			this.#sealer = new Sealer({ ...ctx, roomId: id, sealedAtMs: state.sealedAtMs });
-			this.#owners = ctx.claims.load(id);
-			this.#highWater = ctx.claims.loadHighWaterAfterLoad(
-				id,
-				Y.decodeStateVector(Y.encodeStateVector(this.doc))
-			);
-		} catch (error) {
-			this.destroy();
-			throw error;
-		}
-		// Epoch 0 rooms never pay for the sealed-id lookup.
-		const roomFileOf = (fileId: string) => ctx.store.roomFile(id, fileId);
-		this.#gateOptions =
-			this.epoch > 0
-				? { sealedAuthorOf: (messageId) => ctx.store.sealedAuthorOf(id, messageId), roomFileOf }
-				: { roomFileOf };
 		this.doc.on('update', () => (this.#fullState = null));
-		this.#lifecycle.loaded();
+	}
+
+	/** The head's epoch (rooms.epoch when loaded); a room never changes epoch, it is replaced. */
+	get epoch(): number {
+		return this.#epoch;
 	}
 
 	get config(): RoomConfig {
@@ -215,6 +237,11 @@ export class Room implements RoomPort {
 		return !this.gone && this.#sealer.due(this.doc);
 	}
 
+	/** Nothing uncommitted, nothing held: what the doc holds is what the log holds. */
+	get #settled(): boolean {
+		return this.pending === 0 && this.#held.length === 0;
+	}
+
 	/**
 	 * Attaches a socket. With `epoch` (the client's replica's) other than the head's, the socket
 	 * is accepted and closed at once with 4409: browsers cannot read a refused upgrade's status.
@@ -232,7 +259,7 @@ export class Room implements RoomPort {
 			closed: (closed) => this.#removeConnection(closed)
 		});
 		this.connections.add(connection);
-		if (epoch !== undefined && epoch !== this.epoch) {
+		if (this.gone || (epoch !== undefined && epoch !== this.epoch)) {
 			connection.close(CloseCode.EPOCH_CHANGED, 'epoch changed');
 			return connection;
 		}
@@ -250,7 +277,7 @@ export class Room implements RoomPort {
 	#removeConnection(connection: Connection): void {
 		if (!this.connections.delete(connection)) return;
 		this.#awareness.release(connection);
-		if (this.connections.size === 0) this.#scheduleUnload();
+		if (this.connections.size === 0 && !this.gone) this.#scheduleUnload();
 	}
 
 	/** Closes every socket of `userId` here (membership revoked). */
@@ -278,13 +305,25 @@ export class Room implements RoomPort {
 
 	/** Runs `reply` now if nothing is uncommitted, else right after the next successful commit. */
 	whenCommitted(reply: () => void): void {
-		if (this.pending === 0) reply();
+		if (this.#settled) reply();
 		else this.#afterCommit.push(reply);
 	}
 
-	/** Gate, claim clientIDs, apply in memory, hand to the commit log. */
+	/** Gate, apply in memory, hand to the commit log; in arrival order, held while storage answers. */
 	acceptUpdate(connection: Connection, update: Uint8Array): void {
 		if (isEmptyUpdate(update)) return;
+		if (this.#held.length > 0 || this.#lifecycle.phase === 'sealing') {
+			this.#held.push({ connection, update });
+			return;
+		}
+		if (!this.#gate(connection, update)) this.#held.push({ connection, update });
+	}
+
+	/**
+	 * Runs the gate on one update and acts on its verdict. Returns false (nothing done) when the
+	 * gate asked storage for something not known here: the update must wait for `#lookUp`.
+	 */
+	#gate(connection: Connection, update: Uint8Array): boolean {
 		const { userId } = connection.user;
 		const { config } = this.#ctx;
 		const verdict = checkUpdate(
@@ -294,30 +333,29 @@ export class Room implements RoomPort {
 			{ maxMessageChars: config.MAX_MESSAGE_CHARS, maxUploadBytes: config.MAX_UPLOAD_BYTES },
 			this.#owners,
 			this.#highWater,
-			this.#gateOptions
+			this.#lookups.options
 		);
+		if (this.#lookups.missed) {
+			this.#lookUp();
+			return false;
+		}
+		this.#lookups.runDone();
 		if (!verdict.ok) {
 			if (verdict.resync) connection.requestResync(verdict.reason);
 			else connection.refuse(verdict.refusal);
-			return;
+			return true;
 		}
 		const maxMessages = config.MAX_MESSAGES_PER_UPDATE ?? Number.POSITIVE_INFINITY;
 		if (verdict.ownMessageCount > maxMessages) {
 			connection.refuseRate(`more than ${maxMessages} messages in one update`);
-			return;
-		}
-		for (const clientId of verdict.clientIds) {
-			if (this.#owners.has(clientId)) continue;
-			// Another instance may have claimed it since we loaded the room: the table decides.
-			const owner = this.#ctx.claims.claim(this.id, clientId, userId);
-			this.#owners.set(clientId, owner);
-			if (owner !== userId) {
-				const reason = `clientID ${clientId} belongs to another user`;
-				return connection.refuse(refusal(GateRule.CLIENT_IDS, reason));
-			}
+			return true;
 		}
 		// Nothing new (e.g. a reconnecting client re-sending what we have): nothing to store.
-		if (verdict.noop) return;
+		if (verdict.noop) return true;
+		// New clientIDs are the sender's from now on here (rule 5 for the next updates); the
+		// commit claims them in storage, where another instance's earlier claim wins.
+		const claims = verdict.clientIds.filter((clientId) => !this.#owners.has(clientId));
+		for (const clientId of claims) this.#owners.set(clientId, userId);
 		// Accepted whole (an honest backlog is never cut); what it costs paces the user's next frames.
 		connection.charge(verdict.ownMessageCount * MESSAGE_COST_BYTES);
 		// Applied at once so the next update in this tick is gated against it. The gate's bytes
@@ -327,10 +365,44 @@ export class Room implements RoomPort {
 			roomId: this.id,
 			epoch: this.epoch,
 			data: verdict.update,
+			userId,
+			claims,
 			clientIds: verdict.clientIds,
 			clocks: verdict.clocks,
 			connection
 		});
+		return true;
+	}
+
+	/** Fetches what the gate missed, then gates the held updates again, in order. */
+	#lookUp(): void {
+		if (this.#lookingUp) return;
+		this.#lookingUp = true;
+		this.#lookups.fetchMissed().then(
+			() => {
+				this.#lookingUp = false;
+				this.#releaseHeld();
+			},
+			(error: unknown) => {
+				this.#lookingUp = false;
+				this.log.error({ err: error, roomId: this.id }, 'gate lookup failed');
+				// Nothing of them applied: their senders re-send on reconnect.
+				const senders = new Set(this.#held.map((held) => held.connection));
+				this.#held = [];
+				for (const sender of senders) sender.close(CloseCode.INTERNAL_ERROR, 'internal error');
+				this.#committedAll();
+			}
+		);
+	}
+
+	/** Gates the held updates in order, until one waits for storage again (or a seal starts). */
+	#releaseHeld(): void {
+		while (this.#held.length > 0 && !this.gone && this.#lifecycle.phase !== 'sealing') {
+			const next = this.#held[0] as Held;
+			if (!next.connection.closed && !this.#gate(next.connection, next.update)) return;
+			this.#held.shift();
+		}
+		if (this.#held.length === 0) this.#committedAll();
 	}
 
 	/** The one place client awareness enters the room. */
@@ -370,58 +442,61 @@ export class Room implements RoomPort {
 	#durable(entries: readonly Durable<PendingUpdate>[]): void {
 		if (this.gone) return;
 		const receipts = new Map<Connection, Set<number>>();
+		let gap = false;
 		for (const { item, stored } of entries) {
 			this.#compaction.appended(item.data.byteLength);
+			this.#forwarder.push([{ data: item.data, sender: item.connection }]);
 			for (const [clientId, clock] of item.clocks) {
 				if (clock > (this.#highWater.get(clientId) ?? 0)) this.#highWater.set(clientId, clock);
 			}
-			this.#forwarder.push([{ data: item.data, sender: item.connection }]);
-			if (stored.seq === this.lastSeq + 1) {
-				this.lastSeq = stored.seq;
-			} else if (stored.seq > this.lastSeq + 1) {
-				// Another instance committed in between and its bus message has not reached us yet.
-				this.catchUp();
-				if (this.gone) return;
-			}
+			if (stored.seq === this.lastSeq + 1) this.lastSeq = stored.seq;
+			// Another instance committed in between and its bus message has not reached us yet.
+			else if (stored.seq > this.lastSeq + 1) gap = true;
 			if (!item.connection.closed && item.clientIds.length > 0) {
 				const ids = receipts.get(item.connection) ?? new Set<number>();
 				for (const id of item.clientIds) ids.add(id);
 				receipts.set(item.connection, ids);
 			}
 		}
+		if (gap) void this.catchUp();
 		this.#forwarder.schedule();
 		for (const [connection, ids] of receipts) {
-			const entries = new Map<number, number>();
+			const stored = new Map<number, number>();
 			for (const id of ids) {
 				const clock = Y.getState(this.doc.store, id);
-				if (clock > 0) entries.set(id, clock);
+				if (clock > 0) stored.set(id, clock);
 			}
-			if (entries.size > 0) connection.send(encodeStoredReceipt(entries));
+			if (stored.size > 0) connection.send(encodeStoredReceipt(stored));
 		}
 		this.#committedAll();
 	}
 
 	/** Updates that can never commit: never acknowledged nor forwarded. */
 	#dropped(items: readonly PendingUpdate[], reason: DropReason): void {
+		if (this.gone) return;
 		if (reason === 'stale-epoch') return this.epochChanged();
 		if (reason === 'room-deleted') return this.closeAll(CloseCode.FORBIDDEN, 'room deleted');
+		// Another instance claimed a clientID first: the doc holds an update the log never will.
 		for (const item of items) {
-			const reason = 'a clientID belongs to another user';
-			item.connection.refuse(refusal(GateRule.CLIENT_IDS, reason));
+			const text = 'a clientID of this update belongs to another user';
+			item.connection.refuse(refusal(GateRule.CLIENT_IDS, text));
 		}
+		this.#leave(CloseCode.SERVICE_RESTART, 'room reloaded');
 	}
 
 	/** After a commit: deferred replies once nothing waits, then maybe a seal or compaction. */
 	#committedAll(): void {
-		if (this.pending === 0) {
+		if (this.gone) return;
+		if (this.#settled) {
 			const replies = this.#afterCommit;
 			this.#afterCommit = [];
 			for (const reply of replies) reply();
 		}
 		// Nothing is uncommitted right now: under steady traffic a later turn might never be so quiet.
-		if (this.#sealAfterCommit && this.pending === 0) {
+		if (this.#sealAfterCommit && this.#settled) {
 			this.#sealAfterCommit = false;
-			if (this.seal() !== 'skipped') return;
+			void this.seal();
+			return;
 		}
 		// A seal replaces the whole log: no compaction before it.
 		if (this.#scheduleSeal()) return;
@@ -429,7 +504,7 @@ export class Room implements RoomPort {
 			this.#compactScheduled = true;
 			setImmediate(() => {
 				this.#compactScheduled = false;
-				this.compact();
+				void this.compact();
 			});
 		}
 	}
@@ -440,80 +515,104 @@ export class Room implements RoomPort {
 	 * there what it lacks. Updates of this room still queued are dropped by the store.
 	 */
 	epochChanged(): void {
+		this.#leave(CloseCode.EPOCH_CHANGED, 'epoch changed');
+	}
+
+	#leave(code: number, reason: string): void {
 		if (this.gone) return;
 		// What was committed here reaches the sockets before they close.
 		this.#forwarder.flush();
 		this.#lifecycle.leave();
-		this.closeAll(CloseCode.EPOCH_CHANGED, 'epoch changed');
+		this.closeAll(code, reason);
 		this.destroy();
 		this.#ctx.unloaded(this);
 	}
 
 	/**
 	 * Folds the log up to lastSeq into a snapshot. Skipped while updates are uncommitted (the
-	 * doc would hold changes the log has not) and when there is nothing to fold.
+	 * doc would hold changes the log has not) and when there is nothing to fold. The state is
+	 * taken now; the write follows.
 	 */
-	compact(): void {
-		if (this.pending > 0 || this.#compaction.logLength === 0 || this.doc.isDestroyed) return;
+	async compact(): Promise<void> {
+		if (!this.#settled || this.#compaction.logLength === 0 || this.doc.isDestroyed) return;
+		const state = Y.encodeStateAsUpdate(this.doc);
+		this.#compaction.compacted(state.byteLength);
 		try {
-			const state = Y.encodeStateAsUpdate(this.doc);
-			this.#ctx.store.compact(this.id, this.lastSeq, state, this.epoch);
-			this.#compaction.compacted(state.byteLength);
+			await this.#ctx.roomLog.compact(this.id, this.lastSeq, state, this.epoch);
 		} catch (error) {
 			this.log.error({ err: error, roomId: this.id }, 'compaction failed');
 		}
 	}
 
-	/** Reads what the doc lacks from the store (a gap on the bus, or a resync). */
-	catchUp(): void {
+	/** Reads what the doc lacks from the room log (a gap on the bus, or a resync). */
+	catchUp(): Promise<void> {
+		if (this.#catchingUp) {
+			this.#catchUpAgain = true;
+			return this.#catchingUp;
+		}
+		this.#catchingUp = (async () => {
+			do {
+				this.#catchUpAgain = false;
+				await this.#catchUpOnce();
+			} while (this.#catchUpAgain && !this.gone);
+		})().finally(() => (this.#catchingUp = null));
+		return this.#catchingUp;
+	}
+
+	async #catchUpOnce(): Promise<void> {
 		if (this.gone) return;
-		let missed: StoredUpdate[];
+		let log;
 		try {
-			const log = this.#ctx.store.readSince(this.id, this.lastSeq);
-			// Sealed elsewhere: what follows is another head's, never to be mixed into this one.
-			if (log.epoch !== this.epoch) return this.epochChanged();
-			missed = log.updates;
+			log = await this.#ctx.roomLog.readSince(this.id, this.lastSeq);
 		} catch (error) {
 			this.log.error({ err: error, roomId: this.id }, 'catch-up read failed');
 			return;
 		}
-		// Every entry is past lastSeq (a snapshot, if present, is labelled with its upto_seq).
-		for (const entry of missed) {
+		if (this.gone) return;
+		// Sealed elsewhere: what follows is another head's, never to be mixed into this one.
+		if (log.epoch !== this.epoch) return this.epochChanged();
+		// Every entry is past the lastSeq asked for (a snapshot is labelled with its upto_seq);
+		// the bus may have brought some of them meanwhile.
+		for (const entry of log.updates) {
+			if (entry.seq <= this.lastSeq) continue;
 			this.#applyCommitted(entry.data, 'store');
-			this.lastSeq = Math.max(this.lastSeq, entry.seq);
+			this.lastSeq = entry.seq;
 		}
 	}
 
 	/**
-	 * Seals the head (docs/design.md, "History segments"). On success every instance's sockets
-	 * of the room close with 4409 (bus message 'epoch') and this room leaves memory; the next
-	 * connection loads the small head. The hub calls it at load; commits, off the hot path.
+	 * Seals the head (docs/design.md, "History segments"): while the room log writes it, updates
+	 * wait. On success every instance's sockets of the room close with 4409 (bus message
+	 * 'epoch') and this room leaves memory; the next connection loads the small head.
 	 * @param retryWhenBehind after catching up, try once more off the hot path (while another
 	 *   instance keeps committing, its own commits seal: no loop here)
 	 */
-	seal(retryWhenBehind = true): SealOutcome {
+	async seal(retryWhenBehind = true): Promise<SealOutcome> {
 		if (!this.sealDue) return 'skipped';
-		if (this.pending > 0) {
+		if (!this.#settled) {
 			this.#sealAfterCommit = true;
 			return 'skipped';
 		}
 		if (!this.#lifecycle.beginSeal()) return 'skipped';
-		const attempt: SealAttempt = this.#sealer.seal(this.doc, {
+		const attempt: SealAttempt = await this.#sealer.seal(this.doc, {
 			epoch: this.epoch,
 			lastSeq: this.lastSeq
 		});
 		this.#lifecycle.sealAbandoned();
-		if (attempt.outcome === 'failed') return 'skipped';
+		if (this.gone) return 'skipped';
+		if (attempt.outcome === 'sealed') {
+			this.#ctx.sealed?.(this, attempt.seal, attempt.epoch);
+			this.#ctx.bus.publish({ kind: 'epoch', roomId: this.id, epoch: attempt.epoch });
+			this.epochChanged();
+			return 'sealed';
+		}
 		if (attempt.outcome === 'behind') {
 			// Another instance committed or sealed since this doc was last brought up to date.
-			this.catchUp();
+			await this.catchUp();
 			if (retryWhenBehind) this.#scheduleSeal(false);
-			return 'behind';
 		}
-		this.#ctx.sealed?.(this, attempt.seal, attempt.epoch);
-		this.#ctx.bus.publish({ kind: 'epoch', roomId: this.id, epoch: attempt.epoch });
-		this.epochChanged();
-		return 'sealed';
+		this.#releaseHeld();
+		return attempt.outcome === 'behind' ? 'behind' : 'skipped';
 	}
 
 	/** Schedules a seal off the hot path when one is due; true if one is (or was) scheduled. */
@@ -523,13 +622,15 @@ export class Room implements RoomPort {
 		this.#sealScheduled = true;
 		setImmediate(() => {
 			this.#sealScheduled = false;
-			this.seal(retryWhenBehind);
+			void this.seal(retryWhenBehind);
 		});
 		return true;
 	}
 
 	destroy(): void {
 		clearTimeout(this.#unloadTimer);
+		this.#lifecycle.leave();
+		this.#held = [];
 		this.#forwarder.stop();
 		this.#commits.close();
 		this.#unsubscribe();
@@ -552,7 +653,7 @@ export class Room implements RoomPort {
 
 	#busUpdate(seq: number, data: Uint8Array): void {
 		if (this.gone || seq <= this.lastSeq) return;
-		if (seq > this.lastSeq + 1) return this.catchUp();
+		if (seq > this.lastSeq + 1) return void this.catchUp();
 		this.#applyCommitted(data, 'bus');
 		this.lastSeq = seq;
 		this.#compaction.appended(data.byteLength);
@@ -562,10 +663,10 @@ export class Room implements RoomPort {
 		clearTimeout(this.#unloadTimer);
 		this.#unloadTimer = setTimeout(() => {
 			this.#unloadTimer = undefined;
-			if (this.connections.size > 0) return;
-			if (this.pending > 0) return this.#scheduleUnload();
-			this.compact();
-			this.#lifecycle.leave();
+			if (this.connections.size > 0 || this.gone) return;
+			if (!this.#settled) return this.#scheduleUnload();
+			// The state is taken before the room leaves; the write finishes on its own.
+			void this.compact();
 			this.destroy();
 			this.#ctx.unloaded(this);
 		}, this.#ctx.config.ROOM_IDLE_UNLOAD_MS);

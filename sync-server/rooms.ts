@@ -4,10 +4,9 @@
  * commit, then the bus publisher, the search indexer and the rooms hear what is durable).
  */
 import { CloseCode } from '../src/lib/protocol/wire';
-import type { ClientIdClaims } from './client-ids';
 import type { Logger } from './logger';
 import type { UpdateAdmission } from './admission';
-import { CommitLog, type RoomLogWriter } from './commit-log';
+import { CommitLog } from './commit-log';
 import type { Connection, ConnectionUser } from './connection';
 import {
 	Room,
@@ -18,9 +17,9 @@ import {
 } from './room';
 import type { AwarenessPolicy } from './room-awareness';
 import { publishDurable } from './room-bus';
-import { createRoomLogWriter } from './room-log';
+import type { RoomLogPort } from './room-log';
 import type { SearchIndexer } from './search-indexer';
-import type { Bus, Store, SyncSocket, Unsubscribe } from './types';
+import type { Bus, SyncSocket, Unsubscribe } from './types';
 import type { UserBudgets } from './user-budget';
 /**
  * A room loaded past SEAL_AFTER_MESSAGES is sealed before its first connection is served; if
@@ -41,11 +40,9 @@ const INDEX_BATCH_MS = 100;
 export const MEMBERSHIP_CHECK_INTERVAL_MS = 30_000;
 
 export interface RoomHubOptions {
-	readonly store: Store;
+	/** The room log: `storage.roomLog` (loading, commits, catch-up, compaction, seals). */
+	readonly roomLog: RoomLogPort;
 	readonly bus: Bus;
-	readonly claims: ClientIdClaims;
-	/** Where commits are written; default: the store and claims in one SQLite transaction. */
-	readonly roomLog?: RoomLogWriter;
 	readonly config: RoomConfig;
 	readonly log: Logger;
 	/** Where the gate plugs in its awareness rules; default: accept as sent. */
@@ -64,7 +61,7 @@ export interface RoomHubOptions {
 	 * membership of every connected user on each bus resync and every
 	 * `membershipCheckIntervalMs`; without it (unit tests), never.
 	 */
-	readonly members?: (roomId: string) => ReadonlySet<string>;
+	readonly members?: (roomId: string) => Promise<ReadonlySet<string>> | ReadonlySet<string>;
 	/** Default: MEMBERSHIP_CHECK_INTERVAL_MS. */
 	readonly membershipCheckIntervalMs?: number;
 	/**
@@ -79,9 +76,11 @@ export class RoomHub {
 	readonly rooms = new Map<string, Room>();
 	readonly #ctx: RoomContext;
 	readonly #commits: CommitLog<PendingUpdate>;
+	/** Rooms being loaded: every socket that asks meanwhile waits for the same load. */
+	readonly #loading = new Map<string, Promise<Room>>();
 	readonly #unsubscribeResync: Unsubscribe;
 	readonly #unsubscribeControl: Unsubscribe;
-	readonly #members: ((roomId: string) => ReadonlySet<string>) | undefined;
+	readonly #members: RoomHubOptions['members'];
 	readonly #membershipTimer: ReturnType<typeof setInterval> | undefined;
 	readonly #indexer: SearchIndexer | undefined;
 	#indexQueue: { roomId: string; data: Uint8Array }[] = [];
@@ -89,7 +88,7 @@ export class RoomHub {
 
 	constructor(options: RoomHubOptions) {
 		this.#commits = new CommitLog<PendingUpdate>({
-			writer: options.roomLog ?? createRoomLogWriter(options.store, options.claims),
+			writer: options.roomLog,
 			log: options.log,
 			metrics: options.metrics
 		});
@@ -105,9 +104,8 @@ export class RoomHub {
 			});
 		}
 		this.#ctx = {
-			store: options.store,
+			roomLog: options.roomLog,
 			bus: options.bus,
-			claims: options.claims,
 			commits: this.#commits,
 			config: options.config,
 			log: options.log,
@@ -132,16 +130,16 @@ export class RoomHub {
 		this.#members = options.members;
 		this.#indexer = options.indexer;
 		this.#unsubscribeResync = options.bus.onResync(() => {
-			for (const room of this.rooms.values()) room.catchUp();
-			// A `revoke` published while we were cut off never reaches us: ask SQLite instead.
-			this.recheckMemberships();
+			for (const room of this.rooms.values()) void room.catchUp();
+			// A `revoke` published while we were cut off never reaches us: ask storage instead.
+			void this.recheckMemberships();
 		});
 		this.#unsubscribeControl = options.bus.onControl((message) => {
 			if (message.kind === 'session-ended') this.#closeSession(message.sessionId);
 		});
 		if (this.#members) {
 			this.#membershipTimer = setInterval(
-				() => this.recheckMemberships(),
+				() => void this.recheckMemberships(),
 				options.membershipCheckIntervalMs ?? MEMBERSHIP_CHECK_INTERVAL_MS
 			);
 			this.#membershipTimer.unref();
@@ -149,13 +147,13 @@ export class RoomHub {
 	}
 
 	/** Closes (4403) every socket whose user is no longer a member of its room. */
-	recheckMemberships(): void {
+	async recheckMemberships(): Promise<void> {
 		if (!this.#members) return;
-		for (const room of this.rooms.values()) {
+		for (const room of [...this.rooms.values()]) {
 			if (room.connections.size === 0) continue;
 			let members: ReadonlySet<string>;
 			try {
-				members = this.#members(room.id);
+				members = await this.#members(room.id);
 			} catch (error) {
 				this.#ctx.log.error({ err: error, roomId: room.id }, 'membership re-check failed');
 				continue;
@@ -178,37 +176,48 @@ export class RoomHub {
 	 * client's replica's (the upgrade's `?epoch=`): if it is not the head's, the socket is
 	 * closed at once with 4409. Absent (stock clients): the head is served.
 	 */
-	connect(roomId: string, socket: SyncSocket, user: ConnectionUser, epoch?: number): Connection {
-		let room = this.rooms.get(roomId);
-		if (room && epoch !== undefined && epoch > room.epoch) {
+	async connect(
+		roomId: string,
+		socket: SyncSocket,
+		user: ConnectionUser,
+		epoch?: number
+	): Promise<Connection> {
+		let room = await this.#room(roomId);
+		if (epoch !== undefined && epoch > room.epoch) {
 			// The client knows of a seal this instance has not heard of yet (its bus message is
-			// still on the way): ask the store rather than send it away with 4409 again and again.
-			room.catchUp();
-			if (room.gone) room = undefined;
-		}
-		if (!room) {
-			room = this.#load(roomId);
-			this.rooms.set(roomId, room);
-			this.#ctx.metrics?.roomsLoaded.set(this.rooms.size);
-			this.#indexIfMissing(room);
+			// still on the way): ask the room log rather than send it away with 4409 again and again.
+			await room.catchUp();
+			if (room.gone) room = await this.#room(roomId);
 		}
 		return room.addConnection(socket, user, epoch);
+	}
+
+	/** The live room, loading it (once, however many sockets ask meanwhile) if needed. */
+	#room(roomId: string): Promise<Room> {
+		const live = this.rooms.get(roomId);
+		if (live && !live.gone) return Promise.resolve(live);
+		let loading = this.#loading.get(roomId);
+		if (!loading) {
+			loading = this.#load(roomId).finally(() => this.#loading.delete(roomId));
+			this.#loading.set(roomId, loading);
+		}
+		return loading;
 	}
 
 	/**
 	 * Loads a room; one already past SEAL_AFTER_MESSAGES (e.g. a long room from before history
 	 * segments) is sealed first and its small new head loaded instead: a one-time cost, logged.
 	 */
-	#load(roomId: string): Room {
-		let room = new Room(roomId, this.#ctx);
+	async #load(roomId: string): Promise<Room> {
+		let room = await Room.load(roomId, this.#ctx);
 		for (let attempt = 0; attempt < LOAD_SEAL_ATTEMPTS && room.sealDue; attempt++) {
 			const started = performance.now();
 			const messages = room.doc.getArray('messages').length;
 			// The head's messages leave the doc: index them first if the index never saw them.
 			const indexer = this.#indexer;
 			if (indexer && !indexer.isRoomIndexed(roomId)) indexer.reindexRoom(roomId, room.doc);
-			const outcome = room.seal(false);
-			if (room.gone) room = new Room(roomId, this.#ctx);
+			const outcome = await room.seal(false);
+			if (room.gone) room = await Room.load(roomId, this.#ctx);
 			if (outcome === 'sealed') {
 				this.#ctx.log.info(
 					{ roomId, messages, ms: Math.round(performance.now() - started) },
@@ -218,7 +227,15 @@ export class RoomHub {
 				break;
 			}
 		}
+		this.rooms.set(roomId, room);
+		this.#ctx.metrics?.roomsLoaded.set(this.rooms.size);
+		this.#indexIfMissing(room);
 		return room;
+	}
+
+	/** The room once it is loaded (tests): undefined if it is not loaded nor loading. */
+	async loaded(roomId: string): Promise<Room | undefined> {
+		return this.rooms.get(roomId) ?? (await this.#loading.get(roomId));
 	}
 
 	/** Membership revoked here: close the user's local sockets now, and tell other instances. */
@@ -275,7 +292,7 @@ export class RoomHub {
 		this.#commits.close();
 		this.#indexPending();
 		for (const room of this.rooms.values()) {
-			room.compact();
+			await room.compact();
 			room.closeAll(CloseCode.SERVICE_RESTART, 'server restarting');
 			room.destroy();
 		}

@@ -1,14 +1,14 @@
 /**
  * A room's lifecycle (loading -> live -> sealing -> gone) and when and how its head is sealed
  * (docs/design.md, "History segments (epochs)"). The room asks; this unit writes the seal
- * through the store and says what happened: it never calls back into the room.
+ * through the room log and says what happened: it never calls back into the room.
  */
 import type * as Y from 'yjs';
 import type { Config } from '../src/lib/server/config';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import { buildSeal, type Seal } from './seal';
-import type { Store } from './types';
+import type { RoomLogPort } from './room-log';
 
 /**
  * loading: its state is being read; live: serving; sealing: its head is being written into
@@ -67,7 +67,7 @@ export class Sealer {
 	constructor(
 		private readonly deps: {
 			readonly roomId: string;
-			readonly store: Pick<Store, 'seal'>;
+			readonly roomLog: Pick<RoomLogPort, 'seal'>;
 			readonly config: SealConfig;
 			/** Wall-clock ms (Date.now), for the time since the last seal. */
 			readonly nowMs: () => number;
@@ -98,15 +98,18 @@ export class Sealer {
 	 * Seals the head in one store transaction that first checks the store still has this epoch
 	 * and this lastSeq (a seal over a doc missing another instance's commit would delete it).
 	 */
-	seal(doc: Y.Doc, expected: { readonly epoch: number; readonly lastSeq: number }): SealAttempt {
-		const { roomId, store, config, log, metrics } = this.deps;
+	async seal(
+		doc: Y.Doc,
+		expected: { readonly epoch: number; readonly lastSeq: number }
+	): Promise<SealAttempt> {
+		const { roomId, roomLog, config, log, metrics } = this.deps;
 		const limit = config.SEAL_AFTER_MESSAGES ?? Number.POSITIVE_INFINITY;
 		const started = performance.now();
 		let seal: Seal;
 		let epoch: number | null;
 		try {
 			seal = buildSeal(doc, limit);
-			epoch = store.seal(roomId, expected, seal);
+			epoch = await roomLog.seal(roomId, expected, seal);
 		} catch (error) {
 			log.error({ err: error, roomId }, 'seal failed');
 			return { outcome: 'failed' };

@@ -13,6 +13,7 @@ import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { UpdateAdmission } from './admission';
 import type { AwarenessPolicy } from './room-awareness';
+import { createSqliteRoomLog } from './room-log';
 import { RoomHub } from './rooms';
 import { createSearchIndexer } from './search-indexer';
 import { SqliteStore } from './store';
@@ -47,9 +48,8 @@ export function createSyncService(deps: {
 		'SELECT user_id FROM memberships WHERE room_id = ?'
 	);
 	const hub = new RoomHub({
-		store: new SqliteStore(db),
+		roomLog: createSqliteRoomLog(new SqliteStore(db), new ClientIdClaims(db)),
 		bus,
-		claims: new ClientIdClaims(db),
 		config,
 		log,
 		awarenessPolicy: deps.awarenessPolicy ?? sanitizeAwarenessUpdate,

@@ -18,6 +18,8 @@ import {
 } from '../src/lib/protocol/wire';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { MAX_DEFERRED_BYTES, MAX_DEFERRED_FRAMES } from './admission';
+import type { Connection } from './connection';
 import type { RoomHub } from './rooms';
 import type { SyncSocket } from './types';
 
@@ -239,26 +241,46 @@ export function createSyncUpgrade(deps: {
 				ws.close(CloseCode.CLIENT_OUTDATED, 'this version of Parley is out of date: reload');
 				return;
 			}
-			let connection;
-			try {
-				connection = hub.connect(roomId, asSyncSocket(ws), user, epoch);
-			} catch (error) {
-				log.error({ err: error, roomId }, 'room load failed');
-				ws.close(CloseCode.INTERNAL_ERROR, 'room load failed');
-				return;
-			}
-			const attached = connection;
 			metrics?.connections.inc();
 			ws.once('close', () => metrics?.connections.dec());
+			// The room may still be loading: frames that arrive meanwhile wait, in order.
+			let attached: Connection | null = null;
+			let closed = false;
+			const waiting: Uint8Array[] = [];
+			let waitingBytes = 0;
+			const close = (code: number, reason: string): void => {
+				if (attached) attached.close(code, reason);
+				else ws.close(code, reason);
+			};
 			ws.on('message', (data, isBinary) => {
-				if (!isBinary) return attached.close(CloseCode.MALFORMED_MESSAGE, 'binary frames only');
+				if (!isBinary) return close(CloseCode.MALFORMED_MESSAGE, 'binary frames only');
 				const frame = toBytes(data);
 				if (frame.byteLength > config.MAX_FRAME_BYTES) {
-					return attached.close(CloseCode.FRAME_TOO_LARGE, 'frame too large');
+					return close(CloseCode.FRAME_TOO_LARGE, 'frame too large');
 				}
-				attached.receive(frame);
+				if (attached) return attached.receive(frame);
+				// Bounded like the frames of a paced user (gate rule 6).
+				waitingBytes += frame.byteLength;
+				if (waiting.length >= MAX_DEFERRED_FRAMES || waitingBytes > MAX_DEFERRED_BYTES) {
+					return close(CloseCode.RATE_LIMITED, 'over budget');
+				}
+				waiting.push(frame);
 			});
-			ws.on('close', () => attached.close(CloseCode.SERVICE_RESTART, 'closed'));
+			ws.on('close', () => {
+				closed = true;
+				attached?.close(CloseCode.SERVICE_RESTART, 'closed');
+			});
+			hub.connect(roomId, asSyncSocket(ws), user, epoch).then(
+				(connection) => {
+					if (closed) return connection.close(CloseCode.SERVICE_RESTART, 'closed');
+					attached = connection;
+					for (const frame of waiting.splice(0)) connection.receive(frame);
+				},
+				(error: unknown) => {
+					log.error({ err: error, roomId }, 'room load failed');
+					ws.close(CloseCode.INTERNAL_ERROR, 'room load failed');
+				}
+			);
 			ws.on('error', (error) => log.warn({ err: error, roomId }, 'socket error'));
 		});
 		return true;

@@ -12,6 +12,7 @@ import { InProcessBus } from '../../sync-server/bus';
 import { ClientIdClaims } from '../../sync-server/client-ids';
 import { COMPACT_LOG_SHARE, CompactionPolicy } from '../../sync-server/compaction';
 import { encodeUpdate } from '../../sync-server/protocol';
+import { createSqliteRoomLog } from '../../sync-server/room-log';
 import { RoomHub } from '../../sync-server/rooms';
 import { SqliteStore } from '../../sync-server/store';
 import { openTempDatabase, type TempDatabase } from '../support/temp-db';
@@ -30,9 +31,8 @@ beforeEach(() => {
 	roomId = createRoom(db, 'alice', 'room', 'private').id;
 	store = new SqliteStore(db);
 	hub = new RoomHub({
-		store,
+		roomLog: createSqliteRoomLog(store, new ClientIdClaims(db)),
 		bus: new InProcessBus(),
-		claims: new ClientIdClaims(db),
 		config: { MAX_MESSAGE_CHARS: 4000, COMPACT_AFTER_UPDATES: 3, ROOM_IDLE_UNLOAD_MS: 60_000 },
 		log: pino({ level: 'silent' })
 	});
@@ -60,7 +60,7 @@ describe('compaction of a long room', () => {
 
 		const doc = new Y.Doc();
 		Y.applyUpdate(doc, snapshot);
-		const connection = hub.connect(
+		const connection = await hub.connect(
 			roomId,
 			{ send: () => {}, close: () => {}, bufferedAmount: 0 },
 			{ userId: 'alice', username: 'alice' }

@@ -20,36 +20,33 @@ describe('room bus', () => {
 		expect(published).toEqual([{ kind: 'update', roomId: 'r', seq: 7, data }]);
 	});
 
-	it('hands each kind of message from another instance to its handler, and survives a handler that throws', async () => {
+	it('keeps what arrives before the room is ready, then hands each kind of message to its handler, surviving a handler that throws', async () => {
 		const hub = new InProcessBusHub();
 		const here = new InProcessBus(hub);
 		const there = new InProcessBus(hub);
 		const heard: string[] = [];
 		let delivered!: () => void;
 		const done = new Promise<void>((resolve) => (delivered = resolve));
-		subscribeRoom(
-			here,
-			'r',
-			{
-				update: (seq) => {
-					heard.push(`update ${seq}`);
-					throw new Error('handler failed');
-				},
-				awareness: () => void heard.push('awareness'),
-				revoke: (userId) => void heard.push(`revoke ${userId}`),
-				epoch: (epoch) => {
-					heard.push(`epoch ${epoch}`);
-					delivered();
-				}
+		const subscription = subscribeRoom(here, 'r', log);
+		there.publish({ kind: 'update', roomId: 'r', seq: 2, data: Uint8Array.of(0, 0) });
+		subscription.deliverTo({
+			update: (seq: number) => {
+				heard.push(`update ${seq}`);
+				throw new Error('handler failed');
 			},
-			log
-		);
+			awareness: () => void heard.push('awareness'),
+			revoke: (userId: string) => void heard.push(`revoke ${userId}`),
+			epoch: (epoch: number) => {
+				heard.push(`epoch ${epoch}`);
+				delivered();
+			}
+		});
 		there.publish({ kind: 'update', roomId: 'r', seq: 3, data: Uint8Array.of(0, 0) });
 		there.publish({ kind: 'awareness', roomId: 'r', data: Uint8Array.of(0) });
 		there.publish({ kind: 'revoke', roomId: 'r', userId: 'bob' });
 		there.publish({ kind: 'epoch', roomId: 'r', epoch: 2 });
 		await done;
-		expect(heard).toEqual(['update 3', 'awareness', 'revoke bob', 'epoch 2']);
+		expect(heard).toEqual(['update 2', 'update 3', 'awareness', 'revoke bob', 'epoch 2']);
 		await here.close();
 		await there.close();
 	});

@@ -24,8 +24,8 @@ function sealer(options: {
 	const calls: { roomId: string; expected: { epoch: number; lastSeq: number }; seal: Seal }[] = [];
 	const unit = new Sealer({
 		roomId: 'r',
-		store: {
-			seal(roomId, expected, seal) {
+		roomLog: {
+			async seal(roomId: string, expected: { epoch: number; lastSeq: number }, seal: Seal) {
 				calls.push({ roomId, expected, seal });
 				if (options.result instanceof Error) throw options.result;
 				return options.result === undefined ? 1 : options.result;
@@ -40,7 +40,7 @@ function sealer(options: {
 }
 
 describe('room lifecycle', () => {
-	it('goes loading -> live -> sealing -> live or gone, and never back from gone', () => {
+	it('goes loading -> live -> sealing -> live or gone, and never back from gone', async () => {
 		const life = new RoomLifecycle();
 		expect(life.phase).toBe('loading');
 		expect(life.beginSeal()).toBe(false);
@@ -60,7 +60,7 @@ describe('room lifecycle', () => {
 });
 
 describe('sealer', () => {
-	it('is due once the head holds SEAL_AFTER_MESSAGES messages and the last seal is old enough', () => {
+	it('is due once the head holds SEAL_AFTER_MESSAGES messages and the last seal is old enough', async () => {
 		expect(sealer({}).unit.due(docWith(2))).toBe(false);
 		expect(sealer({}).unit.due(docWith(3))).toBe(true);
 		const recent = { sealedAtMs: 1_000, nowMs: 1_500, minIntervalMs: 1_000 };
@@ -68,24 +68,27 @@ describe('sealer', () => {
 		expect(sealer({ ...recent, nowMs: 2_000 }).unit.due(docWith(3))).toBe(true);
 	});
 
-	it('writes the seal with the epoch and last seq the doc was built from', () => {
+	it('writes the seal with the epoch and last seq the doc was built from', async () => {
 		const { unit, calls } = sealer({ result: 4 });
-		const attempt = unit.seal(docWith(3), { epoch: 3, lastSeq: 17 });
+		const attempt = await unit.seal(docWith(3), { epoch: 3, lastSeq: 17 });
 		expect(attempt.outcome).toBe('sealed');
 		if (attempt.outcome === 'sealed') expect(attempt.epoch).toBe(4);
 		expect(calls.map((call) => call.expected)).toEqual([{ epoch: 3, lastSeq: 17 }]);
 		expect(calls[0]?.seal.messageCount).toBe(3);
 	});
 
-	it('says the store moved on when it refuses the expected epoch or seq', () => {
-		expect(sealer({ result: null }).unit.seal(docWith(3), { epoch: 0, lastSeq: 1 })).toEqual({
+	it('says the store moved on when it refuses the expected epoch or seq', async () => {
+		expect(await sealer({ result: null }).unit.seal(docWith(3), { epoch: 0, lastSeq: 1 })).toEqual({
 			outcome: 'behind'
 		});
 	});
 
-	it('says the write failed, without throwing, when the store throws', () => {
+	it('says the write failed, without throwing, when the store throws', async () => {
 		expect(
-			sealer({ result: new Error('disk full') }).unit.seal(docWith(3), { epoch: 0, lastSeq: 1 })
+			await sealer({ result: new Error('disk full') }).unit.seal(docWith(3), {
+				epoch: 0,
+				lastSeq: 1
+			})
 		).toEqual({
 			outcome: 'failed'
 		});
