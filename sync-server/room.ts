@@ -7,97 +7,44 @@
 import * as Y from 'yjs';
 import { GateRule, refusal } from '../src/lib/protocol/gate-rules';
 import { CloseCode } from '../src/lib/protocol/wire';
-import type { Config } from '../src/lib/server/config';
-import type { AdmissionRules } from './admission';
-import type { CommitChannel, CommitLog, CommitRequest, Durable, DropReason } from './commit-log';
+import type { CommitChannel, Durable, DropReason } from './commit-log';
 import { CompactionPolicy } from './compaction';
 import { Connection, type ConnectionUser, type RoomPort } from './connection';
 import { Forwarder } from './forwarder';
 import { checkUpdate } from './gate';
 import { GateLookups } from './gate-lookups';
 import type { Logger } from './logger';
-import type { Metrics } from './metrics';
 import { encodeAwareness, encodeStoredReceipt, encodeSyncStep1, encodeSyncStep2 } from './protocol';
-import { RoomAwareness, type AwarenessPolicy } from './room-awareness';
+import { RoomAwareness } from './room-awareness';
+import type {
+	PendingUpdate,
+	RoomConfig,
+	RoomContext,
+	RoomMetrics,
+	SealOutcome
+} from './room-context';
 import { subscribeRoom } from './room-bus';
 import { RoomLifecycle, Sealer, type SealAttempt } from './sealing';
-import type { Seal } from './seal';
 import { SharedFrame } from './shared-frame';
-import type { LoadedHead, RoomLogPort } from './room-log';
-import type { Bus, SyncSocket, Unsubscribe } from './types';
+import { UpdateIntake } from './update-intake';
+import type { LoadedHead } from './room-log';
+import type { SyncSocket, Unsubscribe } from './types';
 import { AWARENESS_STATE_COST_BYTES, MESSAGE_COST_BYTES } from './user-budget';
 
 export { Connection, type ConnectionUser } from './connection';
+export type {
+	PendingUpdate,
+	RoomConfig,
+	RoomContext,
+	RoomMetrics,
+	SealOutcome
+} from './room-context';
 export type { AwarenessPolicy } from './room-awareness';
 export type { UpdateAdmission } from './admission';
-
-export type RoomConfig = Pick<
-	Config,
-	'MAX_MESSAGE_CHARS' | 'COMPACT_AFTER_UPDATES' | 'ROOM_IDLE_UNLOAD_MS'
-> &
-	/**
-	 * SEAL_AFTER_MESSAGES: seal the head once `messages` holds this many; absent (some unit
-	 * tests): never. SEAL_MIN_INTERVAL_MS, SYNC_STEP1_MIN_INTERVAL_MS absent: no minimum.
-	 * MAX_MESSAGES_PER_UPDATE absent: no limit. MAX_UPLOAD_BYTES absent: no size bound on files.
-	 */
-	Partial<
-		Pick<
-			Config,
-			| 'SEAL_AFTER_MESSAGES'
-			| 'SEAL_MIN_INTERVAL_MS'
-			| 'MAX_MESSAGES_PER_UPDATE'
-			| 'SYNC_STEP1_MIN_INTERVAL_MS'
-			| 'MAX_UPLOAD_BYTES'
-		>
-	>;
-
-/** The metrics the rooms and the hub record (optional: unit tests pass none). */
-export type RoomMetrics = Pick<
-	Metrics,
-	'roomsLoaded' | 'updatesAccepted' | 'updatesRefused' | 'storeCommitSeconds' | 'roomSeals'
->;
-
-/** An accepted update on its way to the commit log, and the connection owed its receipt. */
-export interface PendingUpdate extends CommitRequest {
-	readonly connection: Connection;
-}
-
-/** What a room is built with (by the hub): its services, and what it tells the hub. */
-export interface RoomContext {
-	readonly roomLog: RoomLogPort;
-	readonly bus: Bus;
-	readonly commits: CommitLog<PendingUpdate>;
-	readonly config: RoomConfig;
-	readonly log: Logger;
-	readonly awarenessPolicy: AwarenessPolicy;
-	readonly admission: Omit<AdmissionRules, 'step1MinIntervalMs'>;
-	/** Wall-clock ms (Date.now), for the time since the last seal. */
-	nowMs(): number;
-	readonly metrics?: RoomMetrics;
-	/** The room left memory (idle, sealed, or replaced by a newer epoch). */
-	unloaded(room: Room): void;
-	/** This room sealed its head: `seal.head` is the new head's state (e.g. for the search index). */
-	sealed?(room: Room, seal: Seal, epoch: number): void;
-}
-
-/** What `Room.seal()` did. */
-export type SealOutcome =
-	/** The head was sealed; the room is gone (sockets closed with 4409). */
-	| 'sealed'
-	/** The room log had moved on: the room caught up (and is gone if the epoch changed). */
-	| 'behind'
-	/** Not now: under the threshold, updates pending, already gone, or the write failed. */
-	| 'skipped';
 
 /** An update with no structs and an empty delete set (what a peer with nothing new sends). */
 function isEmptyUpdate(update: Uint8Array): boolean {
 	return update.length === 2 && update[0] === 0 && update[1] === 0;
-}
-
-/** Frames held while the gate waits for storage, or while the head is being sealed. */
-interface Held {
-	readonly connection: Connection;
-	readonly update: Uint8Array;
 }
 
 export class Room implements RoomPort {
@@ -120,10 +67,8 @@ export class Room implements RoomPort {
 	readonly #owners: Map<number, string>;
 	#highWater = new Map<number, number>();
 	#afterCommit: (() => void)[] = [];
-	/** Updates waiting for the gate's storage lookups or for a seal to end, in arrival order. */
-	#held: Held[] = [];
-	/** The gate is waiting for storage (one lookup at a time, for the first held update). */
-	#lookingUp = false;
+	/** Where updates wait, in order, for the gate's storage lookups or for a seal to end. */
+	readonly #intake: UpdateIntake<Connection>;
 	/** `fullStateStep2()`'s frame; dropped on every change of the doc. */
 	#fullState: Uint8Array | null = null;
 	#compactScheduled = false;
@@ -194,6 +139,14 @@ export class Room implements RoomPort {
 		});
 		this.#sealer = new Sealer({ ...ctx, roomId: id, sealedAtMs: loaded.sealedAtMs });
 		this.#lookups = new GateLookups(id, ctx.roomLog, this.#epoch > 0);
+		this.#intake = new UpdateIntake<Connection>({
+			gate: (connection, update) => this.#gate(connection, update),
+			fetchMissed: () => this.#lookups.fetchMissed(),
+			paused: () => this.#lifecycle.phase === 'sealing',
+			drained: () => this.#committedAll(),
+			log: ctx.log,
+			roomId: id
+		});
 		this.#awareness = new RoomAwareness(this.doc, ctx.awarenessPolicy, (update, from, fromBus) =>
 			this.#awarenessChanged(update, from, fromBus)
 		);
@@ -239,7 +192,7 @@ export class Room implements RoomPort {
 
 	/** Nothing uncommitted, nothing held: what the doc holds is what the log holds. */
 	get #settled(): boolean {
-		return this.pending === 0 && this.#held.length === 0;
+		return this.pending === 0 && this.#intake.size === 0;
 	}
 
 	/**
@@ -311,17 +264,12 @@ export class Room implements RoomPort {
 
 	/** Gate, apply in memory, hand to the commit log; in arrival order, held while storage answers. */
 	acceptUpdate(connection: Connection, update: Uint8Array): void {
-		if (isEmptyUpdate(update)) return;
-		if (this.#held.length > 0 || this.#lifecycle.phase === 'sealing') {
-			this.#held.push({ connection, update });
-			return;
-		}
-		if (!this.#gate(connection, update)) this.#held.push({ connection, update });
+		if (!isEmptyUpdate(update)) this.#intake.accept(connection, update);
 	}
 
 	/**
 	 * Runs the gate on one update and acts on its verdict. Returns false (nothing done) when the
-	 * gate asked storage for something not known here: the update must wait for `#lookUp`.
+	 * gate asked storage for something not known here: the update waits in the intake, which fetches and asks again.
 	 */
 	#gate(connection: Connection, update: Uint8Array): boolean {
 		const { userId } = connection.user;
@@ -335,10 +283,7 @@ export class Room implements RoomPort {
 			this.#highWater,
 			this.#lookups.options
 		);
-		if (this.#lookups.missed) {
-			this.#lookUp();
-			return false;
-		}
+		if (this.#lookups.missed) return false;
 		this.#lookups.runDone();
 		if (!verdict.ok) {
 			if (verdict.resync) connection.requestResync(verdict.reason);
@@ -372,37 +317,6 @@ export class Room implements RoomPort {
 			connection
 		});
 		return true;
-	}
-
-	/** Fetches what the gate missed, then gates the held updates again, in order. */
-	#lookUp(): void {
-		if (this.#lookingUp) return;
-		this.#lookingUp = true;
-		this.#lookups.fetchMissed().then(
-			() => {
-				this.#lookingUp = false;
-				this.#releaseHeld();
-			},
-			(error: unknown) => {
-				this.#lookingUp = false;
-				this.log.error({ err: error, roomId: this.id }, 'gate lookup failed');
-				// Nothing of them applied: their senders re-send on reconnect.
-				const senders = new Set(this.#held.map((held) => held.connection));
-				this.#held = [];
-				for (const sender of senders) sender.close(CloseCode.INTERNAL_ERROR, 'internal error');
-				this.#committedAll();
-			}
-		);
-	}
-
-	/** Gates the held updates in order, until one waits for storage again (or a seal starts). */
-	#releaseHeld(): void {
-		while (this.#held.length > 0 && !this.gone && this.#lifecycle.phase !== 'sealing') {
-			const next = this.#held[0] as Held;
-			if (!next.connection.closed && !this.#gate(next.connection, next.update)) return;
-			this.#held.shift();
-		}
-		if (this.#held.length === 0) this.#committedAll();
 	}
 
 	/** The one place client awareness enters the room. */
@@ -611,7 +525,7 @@ export class Room implements RoomPort {
 			await this.catchUp();
 			if (retryWhenBehind) this.#scheduleSeal(false);
 		}
-		this.#releaseHeld();
+		this.#intake.release();
 		return attempt.outcome === 'behind' ? 'behind' : 'skipped';
 	}
 
@@ -630,7 +544,7 @@ export class Room implements RoomPort {
 	destroy(): void {
 		clearTimeout(this.#unloadTimer);
 		this.#lifecycle.leave();
-		this.#held = [];
+		this.#intake.clear();
 		this.#forwarder.stop();
 		this.#commits.close();
 		this.#unsubscribe();

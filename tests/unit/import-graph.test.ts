@@ -19,9 +19,11 @@ const CORE = [
 	'sync-server/connection.ts',
 	'sync-server/forwarder.ts',
 	'sync-server/gate.ts',
+	'sync-server/gate-lookups.ts',
 	'sync-server/protocol.ts',
 	'sync-server/room-awareness.ts',
 	'sync-server/room-bus.ts',
+	'sync-server/room-context.ts',
 	'sync-server/room.ts',
 	'sync-server/rooms.ts',
 	'sync-server/seal.ts',
@@ -29,6 +31,7 @@ const CORE = [
 	'sync-server/shared-frame.ts',
 	'sync-server/token-bucket.ts',
 	'sync-server/types.ts',
+	'sync-server/update-intake.ts',
 	'sync-server/user-budget.ts'
 ];
 /** What the core must never reach, by package name or by path prefix. */
