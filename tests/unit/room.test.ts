@@ -625,6 +625,29 @@ describe('room hub with a bus', () => {
 });
 
 describe('room hub edge cases', () => {
+	it('refuses an update whose new clientID another instance claimed first, stores none of it, and reloads the room', async () => {
+		// No bus between the two instances: only the commit's claim can tell.
+		const one = makeHub({ bus: new InProcessBus() });
+		const two = makeHub({ bus: new InProcessBus(), database: openSecondConnection() });
+		const alice = await FakeClient.open(one, roomId, 'alice');
+		const mallory = await FakeClient.open(two, roomId, 'mallory');
+		const bystander = await FakeClient.open(two, roomId, 'bob');
+		alice.sendMessage('mine');
+		await nextTurn();
+
+		// Mallory writes as herself under Alice's clientID, which instance two has not seen yet.
+		mallory.doc.clientID = alice.doc.clientID;
+		const refused = mallory.socket.next('permission-denied');
+		mallory.sendMessage('stolen id');
+		await refused;
+		expect(mallory.socket.of('permission-denied')[0]?.reason).toMatch(/^rule 5: /);
+		expect(messageTexts(new SqliteStore(db).loadRoom(roomId).updates)).toEqual(['mine']);
+		// Instance two's memory held what the log never will: its sockets reconnect to a reload.
+		expect(bystander.socket.closed?.code).toBe(CloseCode.SERVICE_RESTART);
+		expect(bystander.receivedTexts()).toEqual([]);
+		expect(two.rooms.has(roomId)).toBe(false);
+	});
+
 	it('answers an update that builds on changes it lacks with its step 1 instead of counting a refusal', async () => {
 		const metrics = createMetrics();
 		const hub = makeHub({ metrics });
