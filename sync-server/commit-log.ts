@@ -49,9 +49,7 @@ export type DropReason =
 	/** The head was sealed (by another instance) after they were gated. */
 	| 'stale-epoch'
 	/** The room was deleted. */
-	| 'room-deleted'
-	/** One of its clientIDs was claimed by another user meanwhile (gate rule 5). */
-	| 'claimed';
+	| 'room-deleted';
 
 /** What a room hears from the commit log, in commit order. */
 export interface RoomCommitListener<T extends CommitRequest> {
@@ -59,6 +57,8 @@ export interface RoomCommitListener<T extends CommitRequest> {
 	durable(entries: readonly Durable<T>[]): void;
 	/** These updates will never commit: never acknowledged nor forwarded. */
 	dropped(items: readonly T[], reason: DropReason): void;
+	/** Refused by the commit: `clientId` belongs to `owner`, who claimed it first (gate rule 5). */
+	claimed(item: T, clientId: number, owner: string): void;
 }
 
 /** A room's way into the commit log. */
@@ -80,6 +80,12 @@ interface Channel<T extends CommitRequest> {
 	readonly listener: RoomCommitListener<T>;
 	pending: number;
 	open: boolean;
+}
+
+interface Claimed<T extends CommitRequest> {
+	readonly item: T;
+	readonly clientId: number;
+	readonly owner: string;
 }
 
 interface Queued<T extends CommitRequest> {
@@ -180,7 +186,10 @@ export class CommitLog<T extends CommitRequest> {
 		}
 		this.#retryDelayMs = 0;
 		const durable: Durable<T>[] = [];
-		const perChannel = new Map<Channel<T>, { durable: Durable<T>[]; stale: T[]; claimed: T[] }>();
+		const perChannel = new Map<
+			Channel<T>,
+			{ durable: Durable<T>[]; stale: T[]; claimed: Claimed<T>[] }
+		>();
 		batch.forEach(({ item, channel }, index) => {
 			channel.pending--;
 			let entry = perChannel.get(channel);
@@ -190,7 +199,7 @@ export class CommitLog<T extends CommitRequest> {
 			}
 			const outcome = stored[index] as CommitOutcome;
 			if (outcome.status === 'stale-epoch') return void entry.stale.push(item);
-			if (outcome.status === 'claimed') return void entry.claimed.push(item);
+			if (outcome.status === 'claimed') return void entry.claimed.push({ item, ...outcome });
 			const committed = { item, stored: { seq: outcome.seq, data: outcome.data } };
 			durable.push(committed);
 			entry.durable.push(committed);
@@ -210,8 +219,8 @@ export class CommitLog<T extends CommitRequest> {
 				);
 				this.#tell(() => channel.listener.dropped(entry.stale, 'stale-epoch'));
 			}
-			if (entry.claimed.length > 0) {
-				this.#tell(() => channel.listener.dropped(entry.claimed, 'claimed'));
+			for (const { item, clientId, owner } of entry.claimed) {
+				this.#tell(() => channel.listener.claimed(item, clientId, owner));
 			}
 		}
 		return true;

@@ -152,7 +152,8 @@ export class Room implements RoomPort {
 		);
 		this.#commits = ctx.commits.attach({
 			durable: (entries) => this.#durable(entries),
-			dropped: (items, reason) => this.#dropped(items, reason)
+			dropped: (_items, reason) => this.#dropped(reason),
+			claimed: (item, clientId, owner) => this.#claimed(item, clientId, owner)
 		});
 		this.doc.on('update', () => (this.#fullState = null));
 	}
@@ -386,15 +387,21 @@ export class Room implements RoomPort {
 	}
 
 	/** Updates that can never commit: never acknowledged nor forwarded. */
-	#dropped(items: readonly PendingUpdate[], reason: DropReason): void {
+	#dropped(reason: DropReason): void {
 		if (this.gone) return;
 		if (reason === 'stale-epoch') return this.epochChanged();
-		if (reason === 'room-deleted') return this.closeAll(CloseCode.FORBIDDEN, 'room deleted');
-		// Another instance claimed a clientID first: the doc holds an update the log never will.
-		for (const item of items) {
-			const text = 'a clientID of this update belongs to another user';
-			item.connection.refuse(refusal(GateRule.CLIENT_IDS, text));
-		}
+		this.closeAll(CloseCode.FORBIDDEN, 'room deleted');
+	}
+
+	/**
+	 * Another instance claimed a clientID of this update first: refused (rule 5), and the doc,
+	 * which holds an update the log never will, is reloaded (its sockets reconnect, 1012).
+	 */
+	#claimed(item: PendingUpdate, clientId: number, owner: string): void {
+		if (this.gone) return;
+		this.#owners.set(clientId, owner);
+		const reason = `clientID ${clientId} belongs to another user`;
+		item.connection.refuse(refusal(GateRule.CLIENT_IDS, reason));
 		this.#leave(CloseCode.SERVICE_RESTART, 'room reloaded');
 	}
 

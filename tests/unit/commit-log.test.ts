@@ -46,6 +46,11 @@ class Recorder implements RoomCommitListener<Item> {
 		this.#wake();
 	}
 
+	claimed(item: Item, clientId: number, owner: string): void {
+		this.heard.push(`claimed ${item.label}: ${clientId} is ${owner}'s`);
+		this.#wake();
+	}
+
 	/** Resolves at the next thing heard. */
 	next(): Promise<void> {
 		return new Promise((resolve) => this.#waiters.push(resolve));
@@ -149,7 +154,7 @@ describe('commit log', () => {
 		channel.submit(item('a', 'fine', { userId: 'alice', claims: [10] }));
 		await commits.flush();
 
-		expect(room.heard).toEqual(['durable fine', 'dropped mine claimed']);
+		expect(room.heard).toEqual(['durable fine', "claimed mine: 9 is mallory's"]);
 		expect(room.durableSeqs).toEqual([1]);
 		expect((await storage.load('a')).owners.get(10)).toBe('alice');
 	});
