@@ -13,6 +13,7 @@ import { Connection, type ConnectionUser, type RoomPort } from './connection';
 import { Forwarder } from './forwarder';
 import { checkUpdate } from './gate';
 import { GateLookups } from './gate-lookups';
+import { LogPosition } from './log-position';
 import type { Logger } from './logger';
 import { encodeAwareness, encodeStoredReceipt, encodeSyncStep1, encodeSyncStep2 } from './protocol';
 import { RoomAwareness } from './room-awareness';
@@ -50,8 +51,6 @@ function isEmptyUpdate(update: Uint8Array): boolean {
 export class Room implements RoomPort {
 	readonly doc = new Y.Doc();
 	readonly connections = new Set<Connection>();
-	/** The highest seq of the room's log that the doc includes (its one owner). */
-	lastSeq: number;
 	readonly log: Logger;
 	readonly metrics: RoomMetrics | undefined;
 	readonly #epoch: number;
@@ -75,8 +74,7 @@ export class Room implements RoomPort {
 	#sealScheduled = false;
 	/** A scheduled seal met uncommitted updates: seal right after the next commit instead. */
 	#sealAfterCommit = false;
-	#catchingUp: Promise<void> | null = null;
-	#catchUpAgain = false;
+	readonly #position: LogPosition;
 	#unloadTimer: ReturnType<typeof setTimeout> | undefined;
 	readonly #unsubscribe: Unsubscribe;
 
@@ -104,7 +102,9 @@ export class Room implements RoomPort {
 		}
 		room.#lifecycle.loaded();
 		subscription.deliverTo({
-			update: (seq, data) => room.#busUpdate(seq, data),
+			update: (seq, data) => {
+				if (room.#position.fromBus(seq, data)) room.#compaction.appended(data.byteLength);
+			},
 			awareness: (data) => !room.gone && room.#awareness.applyFromBus(data),
 			revoke: (userId) => room.closeUser(userId, CloseCode.FORBIDDEN, 'membership revoked'),
 			epoch: (epoch) => epoch > room.epoch && room.epochChanged()
@@ -129,7 +129,16 @@ export class Room implements RoomPort {
 				snapshotBytes += update.byteLength;
 			}
 		}, 'store');
-		this.lastSeq = loaded.seq;
+		this.#position = new LogPosition({
+			roomId: id,
+			epoch: loaded.epoch,
+			loadedSeq: loaded.seq,
+			roomLog: ctx.roomLog,
+			apply: (data, origin) => this.#applyCommitted(data, origin),
+			epochChanged: () => this.epochChanged(),
+			gone: () => this.gone,
+			log: ctx.log
+		});
 		this.#epoch = loaded.epoch;
 		this.#owners = loaded.owners;
 		this.#highWater = loaded.highWater;
@@ -364,9 +373,8 @@ export class Room implements RoomPort {
 			for (const [clientId, clock] of item.clocks) {
 				if (clock > (this.#highWater.get(clientId) ?? 0)) this.#highWater.set(clientId, clock);
 			}
-			if (stored.seq === this.lastSeq + 1) this.lastSeq = stored.seq;
 			// Another instance committed in between and its bus message has not reached us yet.
-			else if (stored.seq > this.lastSeq + 1) gap = true;
+			if (!this.#position.committed(stored.seq)) gap = true;
 			if (!item.connection.closed && item.clientIds.length > 0) {
 				const ids = receipts.get(item.connection) ?? new Set<number>();
 				for (const id of item.clientIds) ids.add(id);
@@ -465,40 +473,14 @@ export class Room implements RoomPort {
 		}
 	}
 
-	/** Reads what the doc lacks from the room log (a gap on the bus, or a resync). */
-	catchUp(): Promise<void> {
-		if (this.#catchingUp) {
-			this.#catchUpAgain = true;
-			return this.#catchingUp;
-		}
-		this.#catchingUp = (async () => {
-			do {
-				this.#catchUpAgain = false;
-				await this.#catchUpOnce();
-			} while (this.#catchUpAgain && !this.gone);
-		})().finally(() => (this.#catchingUp = null));
-		return this.#catchingUp;
+	/** The highest seq of the room's log that the doc includes. */
+	get lastSeq(): number {
+		return this.#position.lastSeq;
 	}
 
-	async #catchUpOnce(): Promise<void> {
-		if (this.gone) return;
-		let log;
-		try {
-			log = await this.#ctx.roomLog.readSince(this.id, this.lastSeq);
-		} catch (error) {
-			this.log.error({ err: error, roomId: this.id }, 'catch-up read failed');
-			return;
-		}
-		if (this.gone) return;
-		// Sealed elsewhere: what follows is another head's, never to be mixed into this one.
-		if (log.epoch !== this.epoch) return this.epochChanged();
-		// Every entry is past the lastSeq asked for (a snapshot is labelled with its upto_seq);
-		// the bus may have brought some of them meanwhile.
-		for (const entry of log.updates) {
-			if (entry.seq <= this.lastSeq) continue;
-			this.#applyCommitted(entry.data, 'store');
-			this.lastSeq = entry.seq;
-		}
+	/** Reads what the doc lacks from the room log (a gap on the bus, or a resync). */
+	catchUp(): Promise<void> {
+		return this.#position.catchUp();
 	}
 
 	/**
@@ -570,14 +552,6 @@ export class Room implements RoomPort {
 			if (clock > (this.#highWater.get(clientId) ?? 0)) this.#highWater.set(clientId, clock);
 		}
 		this.#forwarder.broadcast(data);
-	}
-
-	#busUpdate(seq: number, data: Uint8Array): void {
-		if (this.gone || seq <= this.lastSeq) return;
-		if (seq > this.lastSeq + 1) return void this.catchUp();
-		this.#applyCommitted(data, 'bus');
-		this.lastSeq = seq;
-		this.#compaction.appended(data.byteLength);
 	}
 
 	#scheduleUnload(): void {

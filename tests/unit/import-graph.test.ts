@@ -20,6 +20,7 @@ const CORE = [
 	'sync-server/forwarder.ts',
 	'sync-server/gate.ts',
 	'sync-server/gate-lookups.ts',
+	'sync-server/log-position.ts',
 	'sync-server/protocol.ts',
 	'sync-server/room-awareness.ts',
 	'sync-server/room-bus.ts',
