@@ -16,6 +16,7 @@
  */
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
+import { GateRule, refusal, refusalText, type Refusal } from '../src/lib/protocol/gate-rules';
 import {
 	ARRAY_ROOTS,
 	MAP_ROOTS,
@@ -87,6 +88,9 @@ export type GateVerdict =
 	  }
 	| {
 			readonly ok: false;
+			/** Which rule refused it, and why. */
+			readonly refusal: Refusal;
+			/** The text sent to the client (`rule 2: author must be the sender`): refusalText(refusal). */
 			readonly reason: string;
 			/**
 			 * True when the update builds on changes the server does not have (yet). Not an
@@ -103,22 +107,23 @@ interface Place {
 }
 
 /** A refusal travels as an exception inside this module only; checkUpdate turns it into a value. */
-class Refusal extends Error {
-	override name = 'Refusal';
+class RefusalError extends Error {
+	override name = 'RefusalError';
 	constructor(
-		reason: string,
+		readonly refusal: Refusal,
 		readonly resync = false
 	) {
-		super(reason);
+		super(refusalText(refusal));
 	}
 }
 
-function refuse(reason: string): never {
-	throw new Refusal(reason);
+/** @param rule the rule broken; null: the bytes are malformed (no rule). */
+function refuse(rule: GateRule | null, reason: string): never {
+	throw new RefusalError(refusal(rule, reason));
 }
 
 function refuseMissing(reason: string): never {
-	throw new Refusal(reason, true);
+	throw new RefusalError(refusal(null, reason), true);
 }
 
 /**
@@ -140,11 +145,12 @@ export function checkUpdate(
 	try {
 		return check(doc, sender, update, limits, owners, highWater, options);
 	} catch (error) {
-		if (error instanceof Refusal) {
-			return { ok: false, reason: error.message, resync: error.resync };
+		if (error instanceof RefusalError) {
+			return { ok: false, refusal: error.refusal, reason: error.message, resync: error.resync };
 		}
 		// Anything else is bytes Yjs could not read (or a shape it would choke on).
-		return { ok: false, reason: 'malformed update', resync: false };
+		const malformed = refusal(null, 'malformed update');
+		return { ok: false, refusal: malformed, reason: malformed.reason, resync: false };
 	}
 }
 
@@ -155,7 +161,7 @@ function decode(update: Uint8Array): Decoded {
 	try {
 		return Y.decodeUpdate(update);
 	} catch {
-		refuse('malformed update');
+		refuse(null, 'malformed update');
 	}
 }
 
@@ -201,7 +207,7 @@ function check(
 			continue;
 		}
 		if (end > (highWater.get(client) ?? 0)) {
-			refuse(`rule 5: clientID ${client} belongs to another user`);
+			refuse(GateRule.CLIENT_IDS, `clientID ${client} belongs to another user`);
 		}
 		actors.set(client, { userId: owner });
 		relays = true;
@@ -223,15 +229,16 @@ function check(
 	let ownMessageCount = 0;
 	for (const { item, place } of items) {
 		if (!ARRAY_ROOTS.has(place.root)) continue;
-		if (place.key !== null) refuse('rule 1: messages holds a list, not keys');
+		if (place.key !== null) refuse(GateRule.ROOTS, 'messages holds a list, not keys');
 		const content = item.content;
-		if (content instanceof Y.ContentDeleted) refuse('rule 3: messages are never deleted');
-		if (!(content instanceof Y.ContentAny)) refuse('rule 1: messages hold plain JSON only');
+		if (content instanceof Y.ContentDeleted)
+			refuse(GateRule.NO_DELETES, 'messages are never deleted');
+		if (!(content instanceof Y.ContentAny)) refuse(GateRule.ROOTS, 'messages hold plain JSON only');
 		const actor = actorOf(item);
 		for (const value of content.arr) {
 			const message = checkMessage(value, actor, actor !== sender, schema, options.roomFileOf);
 			if (newMessageAuthors.has(message.id) || messages.authorOf(message.id) !== undefined) {
-				refuse('rule 2: message id already used');
+				refuse(GateRule.MESSAGES, 'message id already used');
 			}
 			newMessageAuthors.set(message.id, message.author);
 			if (actor === sender) ownMessageCount++;
@@ -242,12 +249,13 @@ function check(
 
 	for (const { item, place } of items) {
 		if (!MAP_ROOTS.has(place.root)) continue;
-		if (place.key === null) refuse(`rule 1: ${place.root} holds keys, not a list`);
+		if (place.key === null) refuse(GateRule.ROOTS, `${place.root} holds keys, not a list`);
 		checkKeyOwner(place.root, place.key, actorOf(item), authorOf);
 		const content = item.content;
 		// A deleted item is a deletion of this key's value: allowed to the key's owner.
 		if (content instanceof Y.ContentDeleted) continue;
-		if (!(content instanceof Y.ContentAny)) refuse(`rule 1: ${place.root} holds plain JSON only`);
+		if (!(content instanceof Y.ContentAny))
+			refuse(GateRule.ROOTS, `${place.root} holds plain JSON only`);
 		for (const value of content.arr) checkMapValue(place.root, value, schema);
 	}
 
@@ -259,8 +267,8 @@ function check(
 	// cannot tell them from forged ones; the owner's own next sync brings the true ones. (An
 	// overwrite needs no deletion to be applied: Yjs deletes a key's previous value itself.)
 	const mayDelete = (place: Place): 'yes' | 'strip' => {
-		if (ARRAY_ROOTS.has(place.root)) refuse('rule 3: messages are never deleted');
-		if (place.key === null) refuse(`rule 1: ${place.root} holds keys, not a list`);
+		if (ARRAY_ROOTS.has(place.root)) refuse(GateRule.NO_DELETES, 'messages are never deleted');
+		if (place.key === null) refuse(GateRule.ROOTS, `${place.root} holds keys, not a list`);
 		if (!relays) {
 			checkKeyOwner(place.root, place.key, sender, authorOf);
 			return 'yes';
@@ -287,10 +295,10 @@ function check(
 		let previousEnd = 0;
 		for (const { clock, len } of ranges) {
 			// Yjs never writes an empty range, and applying one past its state throws mid-transaction.
-			if (!(len > 0)) refuse('malformed update: an empty delete range');
+			if (!(len > 0)) refuse(null, 'malformed update: an empty delete range');
 			// Yjs writes each client's ranges sorted and merged. Overlapping ones would make this
 			// loop (and Yjs's own) quadratic: a cheap way to burn the server's CPU.
-			if (clock < previousEnd) refuse('malformed update: delete ranges out of order');
+			if (clock < previousEnd) refuse(null, 'malformed update: delete ranges out of order');
 			const end = clock + len;
 			previousEnd = end;
 			if (end > knownEnd) refuseMissing('delete set covers changes the server does not have');
@@ -387,7 +395,8 @@ function withDeleteSet(update: Uint8Array, ds: DeleteRanges): Uint8Array {
 	const canonical = Y.diffUpdate(update, Y.encodeStateVector(new Map()));
 	const old = encodeDeleteSet(Y.decodeUpdate(canonical).ds.clients);
 	const head = canonical.length - old.length;
-	if (head < 0 || !old.every((byte, i) => canonical[head + i] === byte)) refuse('malformed update');
+	if (head < 0 || !old.every((byte, i) => canonical[head + i] === byte))
+		refuse(null, 'malformed update');
 	const tail = encodeDeleteSet(ds);
 	const result = new Uint8Array(head + tail.length);
 	result.set(canonical.subarray(0, head));
@@ -409,19 +418,20 @@ function indexNewStructs(structs: readonly Struct[], store: Y.Doc['store']): Map
 		if (struct.id.clock + struct.length <= state) continue; // known; only left when not diffed
 		const expected = nextClock.get(client);
 		if (expected === undefined) {
-			if (client !== previousClient && fresh.has(client)) refuse('malformed update');
+			if (client !== previousClient && fresh.has(client)) refuse(null, 'malformed update');
 			if (struct.id.clock > state) {
 				refuseMissing('update depends on changes the server does not have');
 			}
 		} else if (client !== previousClient || struct.id.clock !== expected) {
-			refuse('malformed update');
+			refuse(null, 'malformed update');
 		}
 		previousClient = client;
 		nextClock.set(client, struct.id.clock + struct.length);
 		if (struct instanceof Y.Skip)
 			refuseMissing('update depends on changes the server does not have');
-		if (!(struct instanceof Y.Item)) refuse('rule 1: garbage-collected structs are not accepted');
-		if (struct.length <= 0) refuse('malformed update');
+		if (!(struct instanceof Y.Item))
+			refuse(GateRule.ROOTS, 'garbage-collected structs are not accepted');
+		if (struct.length <= 0) refuse(null, 'malformed update');
 		let list = fresh.get(client);
 		if (!list) fresh.set(client, (list = []));
 		list.push(struct);
@@ -449,7 +459,7 @@ class PlaceResolver {
 		if (item.origin !== null && item.rightOrigin !== null) {
 			const right = this.placeOfId(item.rightOrigin, item);
 			if (right.root !== place.root || right.key !== place.key) {
-				refuse('rule 1: an item between two different places');
+				refuse(GateRule.ROOTS, 'an item between two different places');
 			}
 		}
 		return place;
@@ -457,7 +467,7 @@ class PlaceResolver {
 
 	placeOfDocItem(item: Y.Item): Place {
 		const root = this.rootNames.get(item.parent);
-		if (root === undefined) refuse('rule 1: nested or unknown types are not accepted');
+		if (root === undefined) refuse(GateRule.ROOTS, 'nested or unknown types are not accepted');
 		return { root, key: item.parentSub };
 	}
 
@@ -473,20 +483,20 @@ class PlaceResolver {
 				place = known;
 				break;
 			}
-			if (seen.has(current)) refuse('malformed update: origins form a cycle');
+			if (seen.has(current)) refuse(null, 'malformed update: origins form a cycle');
 			seen.add(current);
 			chain.push(current);
 			const parent: unknown = current.parent;
 			if (typeof parent === 'string') {
 				if (!ARRAY_ROOTS.has(parent) && !MAP_ROOTS.has(parent)) {
-					refuse(`rule 1: unknown root "${parent.slice(0, 40)}"`);
+					refuse(GateRule.ROOTS, `unknown root "${parent.slice(0, 40)}"`);
 				}
 				place = { root: parent, key: current.parentSub };
 				break;
 			}
-			if (parent !== null) refuse('rule 1: nested types are not accepted');
+			if (parent !== null) refuse(GateRule.ROOTS, 'nested types are not accepted');
 			const ref = current.origin ?? current.rightOrigin;
-			if (ref === null) refuse('malformed update');
+			if (ref === null) refuse(null, 'malformed update');
 			const target = this.structAt(ref, current);
 			if (target.inDoc) {
 				place = this.placeOfDocItem(target.item);
@@ -505,12 +515,13 @@ class PlaceResolver {
 
 	private structAt(id: Y.ID, from: Y.Item): { item: Y.Item; inDoc: boolean } {
 		if (id.client === from.id.client && id.clock >= from.id.clock) {
-			refuse('malformed update: an origin after its item');
+			refuse(null, 'malformed update: an origin after its item');
 		}
 		if (id.clock < Y.getState(this.store, id.client)) {
 			const struct = Y.getItem(this.store, id) as Y.Item | Y.GC;
 			// Yjs turns an item next to collected garbage into garbage: no honest client does this.
-			if (!(struct instanceof Y.Item)) refuse('rule 1: an item next to garbage-collected structs');
+			if (!(struct instanceof Y.Item))
+				refuse(GateRule.ROOTS, 'an item next to garbage-collected structs');
 			return { item: struct, inDoc: true };
 		}
 		const list = this.fresh.get(id.client);
@@ -559,7 +570,7 @@ function ownsKey(
 		checkKeyOwner(root, key, user, authorOf);
 		return true;
 	} catch (error) {
-		if (error instanceof Refusal) return false;
+		if (error instanceof RefusalError) return false;
 		throw error;
 	}
 }
@@ -574,20 +585,21 @@ function checkKeyOwner(
 	switch (root) {
 		case ROOT.changes:
 			if (!isUuid(key) || authorOf(key) !== sender.userId) {
-				refuse('rule 4: only a message’s author may change it');
+				refuse(GateRule.OWNED_KEYS, 'only a message’s author may change it');
 			}
 			return;
 		case ROOT.reactions: {
 			const parsed = parseReactionKey(key);
-			if (!parsed.ok) refuse(`rule 4: ${parsed.reason}`);
-			if (parsed.value.userId !== sender.userId) refuse('rule 4: react only as yourself');
+			if (!parsed.ok) refuse(GateRule.OWNED_KEYS, `${parsed.reason}`);
+			if (parsed.value.userId !== sender.userId)
+				refuse(GateRule.OWNED_KEYS, 'react only as yourself');
 			return;
 		}
 		case ROOT.reads:
-			if (key !== sender.userId) refuse('rule 4: write only your own read receipt');
+			if (key !== sender.userId) refuse(GateRule.OWNED_KEYS, 'write only your own read receipt');
 			return;
 		default:
-			refuse(`rule 1: unknown root "${root}"`);
+			refuse(GateRule.ROOTS, `unknown root "${root}"`);
 	}
 }
 
@@ -614,25 +626,24 @@ function checkMessage(
 	roomFileOf: GateOptions['roomFileOf']
 ): Message {
 	const parsed = parseMessage(value, limits);
-	if (!parsed.ok) refuse(`rule 2: ${parsed.reason}`);
+	if (!parsed.ok) refuse(GateRule.MESSAGES, parsed.reason);
 	const { id, author, files } = parsed.value;
 	if (author !== sender.userId) {
 		refuse(
-			relayed
-				? 'rule 2: author must be the owner of the relayed clientID'
-				: 'rule 2: author must be the sender'
+			GateRule.MESSAGES,
+			relayed ? 'author must be the owner of the relayed clientID' : 'author must be the sender'
 		);
 	}
 	if (roomFileOf && files) {
 		for (const file of files) {
 			const uploaded = roomFileOf(file.id);
-			if (!uploaded) refuse('rule 2: a file id names a file uploaded to this room');
+			if (!uploaded) refuse(GateRule.MESSAGES, 'a file id names a file uploaded to this room');
 			if (
 				uploaded.name !== file.name ||
 				uploaded.type !== file.type ||
 				uploaded.size !== file.size
 			) {
-				refuse('rule 2: a file’s name, type and size are its upload’s');
+				refuse(GateRule.MESSAGES, 'a file’s name, type and size are its upload’s');
 			}
 		}
 	}
@@ -647,10 +658,11 @@ function checkMapValue(root: string, value: unknown, limits: SchemaLimits): void
 				? parseReactionTs(value, limits)
 				: root === ROOT.reads
 					? parseReadMark(value, limits)
-					: refuse(`rule 1: unknown root "${root}"`);
+					: refuse(GateRule.ROOTS, `unknown root "${root}"`);
 	if (!parsed.ok) {
 		// An edit longer than the limit is the message text rule (rule 2).
-		refuse(`${parsed.reason.startsWith('message text') ? 'rule 2' : 'rule 4'}: ${parsed.reason}`);
+		const rule = parsed.reason.startsWith('message text') ? GateRule.MESSAGES : GateRule.OWNED_KEYS;
+		refuse(rule, parsed.reason);
 	}
 }
 

@@ -1,30 +1,26 @@
 /**
- * The room hub: loads rooms on first connection, unloads idle ones, and runs the group commit.
- * Every update accepted during one event-loop turn, in any room, is appended in ONE store
- * transaction (scheduled with setImmediate); only after it commits do rooms forward, publish
- * and send receipts. A failed commit keeps the queue and retries with backoff.
+ * The room hub: loads rooms on first connection, unloads idle ones, closes sockets whose access
+ * ended, and builds the commit log the rooms hand their updates to (commit-log.ts: group
+ * commit, then the bus publisher, the search indexer and the rooms hear what is durable).
  */
 import { CloseCode } from '../src/lib/protocol/wire';
-import type { ClientIdClaims } from './client-ids';
 import type { Logger } from './logger';
+import type { UpdateAdmission } from './admission';
+import { CommitLog } from './commit-log';
+import type { Connection, ConnectionUser } from './connection';
 import {
 	Room,
-	type AwarenessPolicy,
-	type Connection,
-	type ConnectionUser,
 	type PendingUpdate,
 	type RoomConfig,
 	type RoomContext,
-	type RoomMetrics,
-	type UpdateAdmission
+	type RoomMetrics
 } from './room';
+import type { AwarenessPolicy } from './room-awareness';
+import { publishDurable } from './room-bus';
+import type { RoomLogPort } from './room-log';
 import type { SearchIndexer } from './search-indexer';
-import { UnknownRoomError } from './store';
-import type { Bus, Store, SyncSocket, Unsubscribe } from './types';
+import type { Bus, SyncSocket, Unsubscribe } from './types';
 import type { UserBudgets } from './user-budget';
-
-const RETRY_MIN_MS = 50;
-const RETRY_MAX_MS = 5_000;
 /**
  * A room loaded past SEAL_AFTER_MESSAGES is sealed before its first connection is served; if
  * other instances keep moving it meanwhile, give up after this many tries and serve it as is
@@ -44,9 +40,9 @@ const INDEX_BATCH_MS = 100;
 export const MEMBERSHIP_CHECK_INTERVAL_MS = 30_000;
 
 export interface RoomHubOptions {
-	readonly store: Store;
+	/** The room log: `storage.roomLog` (loading, commits, catch-up, compaction, seals). */
+	readonly roomLog: RoomLogPort;
 	readonly bus: Bus;
-	readonly claims: ClientIdClaims;
 	readonly config: RoomConfig;
 	readonly log: Logger;
 	/** Where the gate plugs in its awareness rules; default: accept as sent. */
@@ -65,7 +61,7 @@ export interface RoomHubOptions {
 	 * membership of every connected user on each bus resync and every
 	 * `membershipCheckIntervalMs`; without it (unit tests), never.
 	 */
-	readonly members?: (roomId: string) => ReadonlySet<string>;
+	readonly members?: (roomId: string) => Promise<ReadonlySet<string>> | ReadonlySet<string>;
 	/** Default: MEMBERSHIP_CHECK_INTERVAL_MS. */
 	readonly membershipCheckIntervalMs?: number;
 	/**
@@ -79,32 +75,48 @@ export interface RoomHubOptions {
 export class RoomHub {
 	readonly rooms = new Map<string, Room>();
 	readonly #ctx: RoomContext;
-	#queue: PendingUpdate[] = [];
-	#flushScheduled = false;
-	#retryTimer: ReturnType<typeof setTimeout> | undefined;
-	#retryDelayMs = 0;
+	readonly #commits: CommitLog<PendingUpdate>;
+	/** Rooms being loaded: every socket that asks meanwhile waits for the same load. */
+	readonly #loading = new Map<string, Promise<Room>>();
 	readonly #unsubscribeResync: Unsubscribe;
 	readonly #unsubscribeControl: Unsubscribe;
-	readonly #members: ((roomId: string) => ReadonlySet<string>) | undefined;
+	readonly #members: RoomHubOptions['members'];
 	readonly #membershipTimer: ReturnType<typeof setInterval> | undefined;
 	readonly #indexer: SearchIndexer | undefined;
 	#indexQueue: { roomId: string; data: Uint8Array }[] = [];
 	#indexTimer: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(options: RoomHubOptions) {
+		this.#commits = new CommitLog<PendingUpdate>({
+			writer: options.roomLog,
+			log: options.log,
+			metrics: options.metrics
+		});
+		// What is durable: published to the other instances, then indexed (off the hot path).
+		this.#commits.onCommit(publishDurable(options.bus));
+		if (options.indexer) {
+			this.#commits.onCommit((entries) => {
+				// The gate-reduced bytes, exactly what was committed; indexed in batches.
+				for (const { item } of entries) {
+					this.#indexQueue.push({ roomId: item.roomId, data: item.data });
+				}
+				this.#indexTimer ??= setTimeout(() => this.#indexPending(), INDEX_BATCH_MS);
+			});
+		}
 		this.#ctx = {
-			store: options.store,
+			roomLog: options.roomLog,
 			bus: options.bus,
-			claims: options.claims,
+			commits: this.#commits,
 			config: options.config,
 			log: options.log,
 			awarenessPolicy: options.awarenessPolicy ?? ((update) => update),
-			admitUpdate: options.admitUpdate ?? (() => () => true),
-			admitAwareness: options.admitAwareness,
-			budgets: options.budgets,
+			admission: {
+				admitUpdate: options.admitUpdate ?? (() => () => true),
+				admitAwareness: options.admitAwareness,
+				budgets: options.budgets
+			},
 			nowMs: options.nowMs ?? (() => Date.now()),
 			metrics: options.metrics,
-			enqueue: (update) => this.#enqueue(update),
 			unloaded: (room) => {
 				if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
 				options.metrics?.roomsLoaded.set(this.rooms.size);
@@ -118,16 +130,16 @@ export class RoomHub {
 		this.#members = options.members;
 		this.#indexer = options.indexer;
 		this.#unsubscribeResync = options.bus.onResync(() => {
-			for (const room of this.rooms.values()) room.catchUp();
-			// A `revoke` published while we were cut off never reaches us: ask SQLite instead.
-			this.recheckMemberships();
+			for (const room of this.rooms.values()) void room.catchUp();
+			// A `revoke` published while we were cut off never reaches us: ask storage instead.
+			void this.recheckMemberships();
 		});
 		this.#unsubscribeControl = options.bus.onControl((message) => {
 			if (message.kind === 'session-ended') this.#closeSession(message.sessionId);
 		});
 		if (this.#members) {
 			this.#membershipTimer = setInterval(
-				() => this.recheckMemberships(),
+				() => void this.recheckMemberships(),
 				options.membershipCheckIntervalMs ?? MEMBERSHIP_CHECK_INTERVAL_MS
 			);
 			this.#membershipTimer.unref();
@@ -135,13 +147,13 @@ export class RoomHub {
 	}
 
 	/** Closes (4403) every socket whose user is no longer a member of its room. */
-	recheckMemberships(): void {
+	async recheckMemberships(): Promise<void> {
 		if (!this.#members) return;
-		for (const room of this.rooms.values()) {
+		for (const room of [...this.rooms.values()]) {
 			if (room.connections.size === 0) continue;
 			let members: ReadonlySet<string>;
 			try {
-				members = this.#members(room.id);
+				members = await this.#members(room.id);
 			} catch (error) {
 				this.#ctx.log.error({ err: error, roomId: room.id }, 'membership re-check failed');
 				continue;
@@ -156,7 +168,7 @@ export class RoomHub {
 
 	/** Updates accepted in memory, not yet committed. */
 	get pendingCount(): number {
-		return this.#queue.length;
+		return this.#commits.pendingCount;
 	}
 
 	/**
@@ -164,37 +176,48 @@ export class RoomHub {
 	 * client's replica's (the upgrade's `?epoch=`): if it is not the head's, the socket is
 	 * closed at once with 4409. Absent (stock clients): the head is served.
 	 */
-	connect(roomId: string, socket: SyncSocket, user: ConnectionUser, epoch?: number): Connection {
-		let room = this.rooms.get(roomId);
-		if (room && epoch !== undefined && epoch > room.epoch) {
+	async connect(
+		roomId: string,
+		socket: SyncSocket,
+		user: ConnectionUser,
+		epoch?: number
+	): Promise<Connection> {
+		let room = await this.#room(roomId);
+		if (epoch !== undefined && epoch > room.epoch) {
 			// The client knows of a seal this instance has not heard of yet (its bus message is
-			// still on the way): ask the store rather than send it away with 4409 again and again.
-			room.catchUp();
-			if (room.gone) room = undefined;
-		}
-		if (!room) {
-			room = this.#load(roomId);
-			this.rooms.set(roomId, room);
-			this.#ctx.metrics?.roomsLoaded.set(this.rooms.size);
-			this.#indexIfMissing(room);
+			// still on the way): ask the room log rather than send it away with 4409 again and again.
+			await room.catchUp();
+			if (room.gone) room = await this.#room(roomId);
 		}
 		return room.addConnection(socket, user, epoch);
+	}
+
+	/** The live room, loading it (once, however many sockets ask meanwhile) if needed. */
+	#room(roomId: string): Promise<Room> {
+		const live = this.rooms.get(roomId);
+		if (live && !live.gone) return Promise.resolve(live);
+		let loading = this.#loading.get(roomId);
+		if (!loading) {
+			loading = this.#load(roomId).finally(() => this.#loading.delete(roomId));
+			this.#loading.set(roomId, loading);
+		}
+		return loading;
 	}
 
 	/**
 	 * Loads a room; one already past SEAL_AFTER_MESSAGES (e.g. a long room from before history
 	 * segments) is sealed first and its small new head loaded instead: a one-time cost, logged.
 	 */
-	#load(roomId: string): Room {
-		let room = new Room(roomId, this.#ctx);
+	async #load(roomId: string): Promise<Room> {
+		let room = await Room.load(roomId, this.#ctx);
 		for (let attempt = 0; attempt < LOAD_SEAL_ATTEMPTS && room.sealDue; attempt++) {
 			const started = performance.now();
 			const messages = room.doc.getArray('messages').length;
 			// The head's messages leave the doc: index them first if the index never saw them.
 			const indexer = this.#indexer;
 			if (indexer && !indexer.isRoomIndexed(roomId)) indexer.reindexRoom(roomId, room.doc);
-			const outcome = room.seal(false);
-			if (room.gone) room = new Room(roomId, this.#ctx);
+			const outcome = await room.seal(false);
+			if (room.gone) room = await Room.load(roomId, this.#ctx);
 			if (outcome === 'sealed') {
 				this.#ctx.log.info(
 					{ roomId, messages, ms: Math.round(performance.now() - started) },
@@ -204,7 +227,15 @@ export class RoomHub {
 				break;
 			}
 		}
+		this.rooms.set(roomId, room);
+		this.#ctx.metrics?.roomsLoaded.set(this.rooms.size);
+		this.#indexIfMissing(room);
 		return room;
+	}
+
+	/** The room once it is loaded (tests): undefined if it is not loaded nor loading. */
+	async loaded(roomId: string): Promise<Room | undefined> {
+		return this.rooms.get(roomId) ?? (await this.#loading.get(roomId));
 	}
 
 	/** Membership revoked here: close the user's local sockets now, and tell other instances. */
@@ -225,69 +256,9 @@ export class RoomHub {
 		}
 	}
 
-	/** Commits the queue in one transaction. Returns false if it failed (a retry is scheduled). */
-	flush(): boolean {
-		this.#flushScheduled = false;
-		clearTimeout(this.#retryTimer);
-		this.#retryTimer = undefined;
-		const batch = this.#queue;
-		if (batch.length === 0) return true;
-		let stored;
-		const endTimer = this.#ctx.metrics?.storeCommitSeconds.startTimer();
-		try {
-			// The append and the clientIDs' high-water marks commit together (healing). Each
-			// update carries its room's epoch: one gated against a head sealed since is not stored.
-			stored = this.#ctx.claims.transaction(() => {
-				const entries = this.#ctx.store.append(
-					batch.map((item) => ({ roomId: item.room.id, data: item.data, epoch: item.room.epoch }))
-				);
-				batch.forEach((item, index) => {
-					if (entries[index]) this.#ctx.claims.raiseHighWater(item.room.id, item.clocks);
-				});
-				return entries;
-			});
-			endTimer?.();
-		} catch (error) {
-			this.#commitFailed(error);
-			return false;
-		}
-		this.#queue = [];
-		this.#retryDelayMs = 0;
-		const touched = new Set<Room>();
-		const stale = new Set<Room>();
-		const committed: PendingUpdate[] = [];
-		batch.forEach((item, index) => {
-			const entry = stored[index];
-			if (entry === undefined) {
-				throw new Error('store.append returned fewer entries than it was given');
-			}
-			if (entry === null) {
-				// Never acknowledged nor forwarded: the clients re-send it into the new head.
-				item.room.discard();
-				stale.add(item.room);
-				return;
-			}
-			item.room.committed(item, entry);
-			touched.add(item.room);
-			committed.push(item);
-		});
-		this.#ctx.metrics?.updatesAccepted.inc(committed.length);
-		for (const room of stale) {
-			this.#ctx.log.info(
-				{ roomId: room.id, epoch: room.epoch },
-				'updates of a sealed head dropped'
-			);
-			room.epochChanged();
-		}
-		for (const room of touched) room.flushed();
-		if (this.#indexer) {
-			// The gate-reduced bytes, exactly what was committed; indexed in batches, off the hot path.
-			for (const item of committed) {
-				this.#indexQueue.push({ roomId: item.room.id, data: item.data });
-			}
-			this.#indexTimer ??= setTimeout(() => this.#indexPending(), INDEX_BATCH_MS);
-		}
-		return true;
+	/** Commits what is pending now (tests, shutdown); false if it failed (a retry is scheduled). */
+	flush(): Promise<boolean> {
+		return this.#commits.flush();
 	}
 
 	/** Indexes what was committed since the last batch, in one transaction. */
@@ -317,10 +288,11 @@ export class RoomHub {
 
 	/** SIGTERM: commit what is pending, snapshot every room, close every socket (1012). */
 	async shutdown(): Promise<void> {
-		this.flush();
+		await this.#commits.flush();
+		this.#commits.close();
 		this.#indexPending();
 		for (const room of this.rooms.values()) {
-			room.compact();
+			await room.compact();
 			room.closeAll(CloseCode.SERVICE_RESTART, 'server restarting');
 			room.destroy();
 		}
@@ -329,34 +301,5 @@ export class RoomHub {
 		this.#unsubscribeResync();
 		this.#unsubscribeControl();
 		clearInterval(this.#membershipTimer);
-		clearTimeout(this.#retryTimer);
-	}
-
-	#enqueue(update: PendingUpdate): void {
-		this.#queue.push(update);
-		// While a retry is waiting, new updates simply join its batch.
-		if (this.#flushScheduled || this.#retryTimer) return;
-		this.#flushScheduled = true;
-		setImmediate(() => this.flush());
-	}
-
-	#commitFailed(error: unknown): void {
-		if (error instanceof UnknownRoomError) {
-			// The room was deleted under us: its updates can never commit. Drop them, close it.
-			const roomId = error.roomId;
-			const dropped = this.#queue.filter((item) => item.room.id === roomId);
-			this.#queue = this.#queue.filter((item) => item.room.id !== roomId);
-			for (const item of dropped) item.room.discard();
-			this.rooms.get(roomId)?.closeAll(CloseCode.FORBIDDEN, 'room deleted');
-			this.#ctx.log.warn({ roomId, dropped: dropped.length }, 'room deleted; updates dropped');
-			this.#retryTimer = setTimeout(() => this.flush(), 0);
-			return;
-		}
-		this.#retryDelayMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.#retryDelayMs * 2));
-		this.#ctx.log.error(
-			{ err: error, pending: this.#queue.length, retryInMs: this.#retryDelayMs },
-			'commit failed; will retry'
-		);
-		this.#retryTimer = setTimeout(() => this.flush(), this.#retryDelayMs);
 	}
 }

@@ -6,7 +6,16 @@
 import type { Db } from '../src/lib/server/db';
 import type { UploadedFile } from './gate';
 import type { Seal } from './seal';
-import type { AppendItem, RoomLog, RoomState, Store, StoredUpdate } from './types';
+import {
+	UnknownRoomError,
+	type AppendItem,
+	type RoomLog,
+	type RoomState,
+	type Store,
+	type StoredUpdate
+} from './types';
+
+export { UnknownRoomError };
 
 interface SnapshotRow {
 	data: Buffer;
@@ -29,13 +38,6 @@ function bytes(buffer: Buffer): Uint8Array {
 }
 
 /** The room is not in `rooms` (never created, or deleted): nothing can be stored for it. */
-export class UnknownRoomError extends Error {
-	override name = 'UnknownRoomError';
-	constructor(readonly roomId: string) {
-		super(`no room ${roomId}`);
-	}
-}
-
 export class SqliteStore implements Store {
 	readonly #db: Db;
 	readonly #head;

@@ -31,6 +31,9 @@ export interface SyncSocket {
 /** Where a change came from. What came from the bus is never published again nor stored twice. */
 export type ChangeOrigin = 'client' | 'bus' | 'store';
 
+/** The room is not in `rooms` (never created, or deleted): nothing can be stored for it. */
+export { UnknownRoomError } from '../src/lib/server/storage/errors';
+
 /** One committed update in a room's log. `seq` counts per room, from 1, without gaps. */
 export interface StoredUpdate {
 	readonly seq: number;

@@ -8,9 +8,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Config } from '../src/lib/server/config';
-import type { Db } from '../src/lib/server/db';
-import { getMembership } from '../src/lib/server/rooms';
-import { SESSION_COOKIE, readCookie, validateSessionToken } from '../src/lib/server/session';
+import { SESSION_COOKIE, readCookie } from '../src/lib/server/session';
 import {
 	CloseCode,
 	isClientVersionSupported,
@@ -18,13 +16,22 @@ import {
 } from '../src/lib/protocol/wire';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { MAX_DEFERRED_BYTES, MAX_DEFERRED_FRAMES } from './admission';
+import type { Connection } from './connection';
 import type { RoomHub } from './rooms';
 import type { SyncSocket } from './types';
 
-export type UpgradeConfig = Pick<
-	Config,
-	'ORIGIN' | 'MAX_FRAME_BYTES' | 'MAX_CONNECTIONS_PER_USER' | 'SESSION_INACTIVITY_DAYS'
->;
+export type UpgradeConfig = Pick<Config, 'ORIGIN' | 'MAX_FRAME_BYTES' | 'MAX_CONNECTIONS_PER_USER'>;
+
+/** Who may open a socket: asked of storage (through the domain functions) on every upgrade. */
+export interface SyncAccess {
+	/** The session a cookie token names, if it is valid (renewed as the web app renews it). */
+	verifySession(
+		token: string
+	): Promise<{ userId: string; username: string; sessionId: string } | null>;
+	/** Whether the user is a member of the room (an unknown room has no members). */
+	isMember(roomId: string, userId: string): Promise<boolean>;
+}
 
 const SYNC_PREFIX = '/sync/';
 /** On shutdown, how long sockets get to finish the close handshake before they are cut. */
@@ -154,13 +161,13 @@ export interface SyncUpgrade {
 }
 
 export function createSyncUpgrade(deps: {
-	readonly db: Db;
+	readonly access: SyncAccess;
 	readonly config: UpgradeConfig;
 	readonly hub: RoomHub;
 	readonly log: Logger;
 	readonly metrics?: Pick<Metrics, 'connections'>;
 }): SyncUpgrade {
-	const { db, config, hub, log, metrics } = deps;
+	const { access, config, hub, log, metrics } = deps;
 	const wss = new WebSocketServer({
 		noServer: true,
 		perMessageDeflate: false,
@@ -172,24 +179,25 @@ export function createSyncUpgrade(deps: {
 	const openPerUser = new Map<string, number>();
 	let accepting = true;
 
-	function authorize(
+	async function authorize(
 		request: IncomingMessage,
 		roomId: string
-	): { status: number; error: string } | { userId: string; username: string; sessionId: string } {
+	): Promise<
+		{ status: number; error: string } | { userId: string; username: string; sessionId: string }
+	> {
 		const origin = request.headers.origin;
 		if (origin !== undefined && origin !== config.ORIGIN) {
 			return { status: 403, error: 'origin not allowed' };
 		}
 		const token = readCookie(request.headers.cookie, SESSION_COOKIE);
 		if (!token) return { status: 401, error: 'not logged in' };
-		const { user, session } = validateSessionToken(db, token, config.SESSION_INACTIVITY_DAYS);
+		const user = await access.verifySession(token);
 		if (!user) return { status: 401, error: 'session expired' };
 		// An unknown room has no members: 403 like a private room, so ids cannot be probed.
-		if (!getMembership(db, roomId, user.id)) return { status: 403, error: 'not a member' };
-		if ((openPerUser.get(user.id) ?? 0) >= config.MAX_CONNECTIONS_PER_USER) {
-			return { status: 429, error: 'too many connections' };
+		if (!(await access.isMember(roomId, user.userId))) {
+			return { status: 403, error: 'not a member' };
 		}
-		return { userId: user.id, username: user.username, sessionId: session.id };
+		return user;
 	}
 
 	function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
@@ -213,19 +221,34 @@ export function createSyncUpgrade(deps: {
 			refuse(socket, 503, 'shutting down');
 			return true;
 		}
-		let verdict: ReturnType<typeof authorize>;
-		try {
-			verdict = authorize(request, roomId);
-		} catch (error) {
-			log.error({ err: error, roomId }, 'upgrade check failed');
-			refuse(socket, 500, 'internal error');
-			return true;
-		}
-		if ('status' in verdict) {
-			refuse(socket, verdict.status, verdict.error);
-			return true;
-		}
-		const user = verdict;
+		authorize(request, roomId).then(
+			(verdict) => {
+				if ('status' in verdict) return refuse(socket, verdict.status, verdict.error);
+				if (!accepting) return refuse(socket, 503, 'shutting down');
+				if (socket.destroyed) return;
+				// Counted in the same turn as the check: concurrent upgrades cannot both pass it.
+				if ((openPerUser.get(verdict.userId) ?? 0) >= config.MAX_CONNECTIONS_PER_USER) {
+					return refuse(socket, 429, 'too many connections');
+				}
+				accept(request, socket, head, roomId, verdict, epoch, version);
+			},
+			(error: unknown) => {
+				log.error({ err: error, roomId }, 'upgrade check failed');
+				refuse(socket, 500, 'internal error');
+			}
+		);
+		return true;
+	}
+
+	function accept(
+		request: IncomingMessage,
+		socket: Duplex,
+		head: Buffer,
+		roomId: string,
+		user: { userId: string; username: string; sessionId: string },
+		epoch: number | undefined,
+		version: number | undefined
+	): void {
 		openPerUser.set(user.userId, (openPerUser.get(user.userId) ?? 0) + 1);
 		// The raw socket closes whether the handshake fails or the WebSocket closes later.
 		socket.once('close', () => {
@@ -239,29 +262,48 @@ export function createSyncUpgrade(deps: {
 				ws.close(CloseCode.CLIENT_OUTDATED, 'this version of Parley is out of date: reload');
 				return;
 			}
-			let connection;
-			try {
-				connection = hub.connect(roomId, asSyncSocket(ws), user, epoch);
-			} catch (error) {
-				log.error({ err: error, roomId }, 'room load failed');
-				ws.close(CloseCode.INTERNAL_ERROR, 'room load failed');
-				return;
-			}
-			const attached = connection;
 			metrics?.connections.inc();
 			ws.once('close', () => metrics?.connections.dec());
+			// The room may still be loading: frames that arrive meanwhile wait, in order.
+			let attached: Connection | null = null;
+			let closed = false;
+			const waiting: Uint8Array[] = [];
+			let waitingBytes = 0;
+			const close = (code: number, reason: string): void => {
+				if (attached) attached.close(code, reason);
+				else ws.close(code, reason);
+			};
 			ws.on('message', (data, isBinary) => {
-				if (!isBinary) return attached.close(CloseCode.MALFORMED_MESSAGE, 'binary frames only');
+				if (!isBinary) return close(CloseCode.MALFORMED_MESSAGE, 'binary frames only');
 				const frame = toBytes(data);
 				if (frame.byteLength > config.MAX_FRAME_BYTES) {
-					return attached.close(CloseCode.FRAME_TOO_LARGE, 'frame too large');
+					return close(CloseCode.FRAME_TOO_LARGE, 'frame too large');
 				}
-				attached.receive(frame);
+				if (attached) return attached.receive(frame);
+				// Bounded like the frames of a paced user (gate rule 6).
+				waitingBytes += frame.byteLength;
+				if (waiting.length >= MAX_DEFERRED_FRAMES || waitingBytes > MAX_DEFERRED_BYTES) {
+					return close(CloseCode.RATE_LIMITED, 'over budget');
+				}
+				waiting.push(frame);
 			});
-			ws.on('close', () => attached.close(CloseCode.SERVICE_RESTART, 'closed'));
+			ws.on('close', () => {
+				closed = true;
+				attached?.close(CloseCode.SERVICE_RESTART, 'closed');
+			});
+			hub.connect(roomId, asSyncSocket(ws), user, epoch).then(
+				(connection) => {
+					if (closed) return connection.close(CloseCode.SERVICE_RESTART, 'closed');
+					attached = connection;
+					for (const frame of waiting.splice(0)) connection.receive(frame);
+				},
+				(error: unknown) => {
+					log.error({ err: error, roomId }, 'room load failed');
+					ws.close(CloseCode.INTERNAL_ERROR, 'room load failed');
+				}
+			);
 			ws.on('error', (error) => log.warn({ err: error, roomId }, 'socket error'));
 		});
-		return true;
 	}
 
 	return {

@@ -9,7 +9,9 @@ import * as Y from 'yjs';
 import type { Db } from '../../src/lib/server/storage/sqlite/db';
 import { InProcessBus } from '../../sync-server/bus';
 import { ClientIdClaims } from '../../sync-server/client-ids';
+import { COMPACT_LOG_SHARE, CompactionPolicy } from '../../sync-server/compaction';
 import { encodeUpdate } from '../../sync-server/protocol';
+import { createSqliteRoomLog } from '../../sync-server/room-log';
 import { RoomHub } from '../../sync-server/rooms';
 import { SqliteStore } from '../../sync-server/store';
 import { createRoomIn, openTempDatabase, type TempDatabase } from '../support/temp-db';
@@ -28,9 +30,8 @@ beforeEach(async () => {
 	roomId = await createRoomIn(db, 'alice', 'room');
 	store = new SqliteStore(db);
 	hub = new RoomHub({
-		store,
+		roomLog: createSqliteRoomLog(store, new ClientIdClaims(db)),
 		bus: new InProcessBus(),
-		claims: new ClientIdClaims(db),
 		config: { MAX_MESSAGE_CHARS: 4000, COMPACT_AFTER_UPDATES: 3, ROOM_IDLE_UNLOAD_MS: 60_000 },
 		log: pino({ level: 'silent' })
 	});
@@ -58,7 +59,7 @@ describe('compaction of a long room', () => {
 
 		const doc = new Y.Doc();
 		Y.applyUpdate(doc, snapshot);
-		const connection = hub.connect(
+		const connection = await hub.connect(
 			roomId,
 			{ send: () => {}, close: () => {}, bufferedAmount: 0 },
 			{ userId: 'alice', username: 'alice' }
@@ -89,5 +90,20 @@ describe('compaction of a long room', () => {
 		const reloaded = new Y.Doc();
 		for (const update of store.loadRoom(roomId).updates) Y.applyUpdate(reloaded, update);
 		expect(reloaded.getArray('messages').length).toBe(308);
+	});
+});
+
+describe('compaction policy', () => {
+	it('is due only past COMPACT_AFTER_UPDATES entries AND COMPACT_LOG_SHARE of the snapshot’s bytes', () => {
+		const policy = new CompactionPolicy(2, { logLength: 0, snapshotBytes: 1_000 });
+		policy.appended(100);
+		policy.appended(100);
+		policy.appended(10);
+		expect(policy.due).toBe(false);
+		policy.appended(1_000 * COMPACT_LOG_SHARE);
+		expect(policy.due).toBe(true);
+		policy.compacted(2_000);
+		expect(policy.logLength).toBe(0);
+		expect(policy.due).toBe(false);
 	});
 });

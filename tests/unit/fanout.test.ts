@@ -12,6 +12,7 @@ import { InProcessBus } from '../../sync-server/bus';
 import { ClientIdClaims } from '../../sync-server/client-ids';
 import { decodeMessage, encodeUpdate } from '../../sync-server/protocol';
 import type { Connection } from '../../sync-server/room';
+import { createSqliteRoomLog } from '../../sync-server/room-log';
 import { RoomHub } from '../../sync-server/rooms';
 import { SharedFrame, encodeWebSocketFrame } from '../../sync-server/shared-frame';
 import { SqliteStore } from '../../sync-server/store';
@@ -79,9 +80,8 @@ beforeEach(async () => {
 	db = temp.db;
 	roomId = await createRoomIn(db, 'alice', 'room');
 	hub = new RoomHub({
-		store: new SqliteStore(db),
+		roomLog: createSqliteRoomLog(new SqliteStore(db), new ClientIdClaims(db)),
 		bus: new InProcessBus(),
-		claims: new ClientIdClaims(db),
 		config: { MAX_MESSAGE_CHARS: 4000, COMPACT_AFTER_UPDATES: 500, ROOM_IDLE_UNLOAD_MS: 60_000 },
 		log: pino({ level: 'silent' })
 	});
@@ -92,21 +92,23 @@ afterEach(async () => {
 	temp.dispose();
 });
 
-function connect(userId: string): { socket: RawSocket; connection: Connection; doc: Y.Doc } {
+async function connect(
+	userId: string
+): Promise<{ socket: RawSocket; connection: Connection; doc: Y.Doc }> {
 	const socket = new RawSocket();
-	const connection = hub.connect(roomId, socket, { userId, username: userId });
+	const connection = await hub.connect(roomId, socket, { userId, username: userId });
 	return { socket, connection, doc: new Y.Doc() };
 }
 
 describe('fan-out', () => {
-	it('sends the updates of one flush to each socket as one merged frame, the same object for all', () => {
-		const alice = connect('alice');
-		const bob = connect('bob');
-		const carol = connect('carol');
+	it('sends the updates of one flush to each socket as one merged frame, the same object for all', async () => {
+		const alice = await connect('alice');
+		const bob = await connect('bob');
+		const carol = await connect('carol');
 		alice.connection.receive(encodeUpdate(messageUpdate(alice.doc, 'alice', 'one')));
 		bob.connection.receive(encodeUpdate(messageUpdate(bob.doc, 'bob', 'two')));
 		alice.connection.receive(encodeUpdate(messageUpdate(alice.doc, 'alice', 'three')));
-		hub.flush();
+		await hub.flush();
 
 		expect(carol.socket.shared).toHaveLength(1);
 		expect(messageTexts(carol.socket.sharedUpdates()).sort()).toEqual(['one', 'three', 'two']);
@@ -115,20 +117,20 @@ describe('fan-out', () => {
 		expect(bob.socket.shared[0]).toBe(carol.socket.shared[0]);
 	});
 
-	it('forwards a lone update as is to everyone but its sender', () => {
-		const alice = connect('alice');
-		const bob = connect('bob');
+	it('forwards a lone update as is to everyone but its sender', async () => {
+		const alice = await connect('alice');
+		const bob = await connect('bob');
 		const update = messageUpdate(alice.doc, 'alice', 'solo');
 		alice.connection.receive(encodeUpdate(update));
-		hub.flush();
+		await hub.flush();
 
 		expect(bob.socket.sharedUpdates()).toEqual([update]);
 		expect(alice.socket.shared).toHaveLength(0);
 	});
 
 	it('merges commits into fewer frames while forwarding would saturate the process, losing none', async () => {
-		const alice = connect('alice');
-		const bob = connect('bob');
+		const alice = await connect('alice');
+		const bob = await connect('bob');
 		// Each write takes 4 ms: forwarding every back-to-back commit at once would take all the time.
 		const record = bob.socket.sendShared.bind(bob.socket);
 		bob.socket.sendShared = (frame) => {
@@ -141,7 +143,7 @@ describe('fan-out', () => {
 		const texts = Array.from({ length: 8 }, (_, i) => `m${i}`);
 		for (const text of texts) {
 			alice.connection.receive(encodeUpdate(messageUpdate(alice.doc, 'alice', text)));
-			hub.flush();
+			await hub.flush();
 		}
 		// The first commits went out at once; then they waited and were merged.
 		expect(bob.socket.shared.length).toBeGreaterThan(0);
@@ -154,10 +156,10 @@ describe('fan-out', () => {
 		expect(bob.socket.shared.length).toBeLessThan(texts.length);
 	});
 
-	it('falls back to send() for sockets without the fast path', () => {
-		const alice = connect('alice');
+	it('falls back to send() for sockets without the fast path', async () => {
+		const alice = await connect('alice');
 		const plain: Uint8Array[] = [];
-		hub.connect(
+		await hub.connect(
 			roomId,
 			{ send: (d) => plain.push(d), close: () => {}, bufferedAmount: 0 },
 			{
@@ -166,7 +168,7 @@ describe('fan-out', () => {
 			}
 		);
 		alice.connection.receive(encodeUpdate(messageUpdate(alice.doc, 'alice', 'hello')));
-		hub.flush();
+		await hub.flush();
 		const updates = plain.flatMap((frame) => {
 			const message = decodeMessage(frame);
 			return message.type === 'update' ? [message.update] : [];
@@ -187,7 +189,7 @@ describe('encodeWebSocketFrame', () => {
 		}
 	);
 
-	it('builds the wire bytes of a shared frame once', () => {
+	it('builds the wire bytes of a shared frame once', async () => {
 		const frame = new SharedFrame(new Uint8Array([0, 2, 1, 0]));
 		expect(frame.wire).toBe(frame.wire);
 	});
