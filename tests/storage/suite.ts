@@ -933,6 +933,23 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect(await storage.roomLog.load(roomA)).toMatchObject({ seq: 8, epoch: 2 });
 			});
 
+			it('tells when the room was last sealed, for the minimum interval between seals', async () => {
+				await write(roomA, new Y.Doc(), 3, 'a');
+				expect((await storage.roomLog.load(roomA)).sealedAtMs).toBeUndefined();
+				const before = Date.now();
+				const first = buildSeal(await headDoc(roomA), 2);
+				expect(await storage.roomLog.seal(roomA, { epoch: 0, lastSeq: 3 }, first)).toBe(1);
+				const firstAt = (await storage.roomLog.load(roomA)).sealedAtMs;
+				expect(firstAt).toBeGreaterThanOrEqual(before);
+				expect(firstAt).toBeLessThanOrEqual(Date.now());
+				await write(roomA, await headDoc(roomA), 3, 'b');
+				const second = buildSeal(await headDoc(roomA), 2);
+				expect(await storage.roomLog.seal(roomA, { epoch: 1, lastSeq: 7 }, second)).toBe(2);
+				expect((await storage.roomLog.load(roomA)).sealedAtMs).toBeGreaterThanOrEqual(firstAt ?? 0);
+				// Another room's seals are not this room's.
+				expect((await storage.roomLog.load(roomB)).sealedAtMs).toBeUndefined();
+			});
+
 			it('seals nothing and answers null when the epoch or the log moved on', async () => {
 				const doc = new Y.Doc();
 				await write(roomA, doc, 3, 'a');
