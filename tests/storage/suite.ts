@@ -785,6 +785,40 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				);
 			});
 
+			it('never lowers a mark in a later commit, and keeps owners and marks when the log is compacted away', async () => {
+				await storage.roomLog.commit([
+					{ roomId: roomA, data: bytes(0, 0), userId: 'u1', claims: [7], clocks: new Map([[7, 5]]) }
+				]);
+				await storage.roomLog.commit([
+					{ roomId: roomA, data: bytes(0, 0), userId: 'u2', claims: [8], clocks: new Map([[8, 2]]) }
+				]);
+				await storage.roomLog.commit([
+					{
+						roomId: roomA,
+						data: bytes(0, 0),
+						clocks: new Map([
+							[7, 3],
+							[8, 4]
+						])
+					}
+				]);
+				await storage.roomLog.compact(roomA, 3, Y.encodeStateAsUpdate(new Y.Doc()));
+				const loaded = await storage.roomLog.load(roomA);
+				expect(loaded.logLength).toBe(0);
+				expect(loaded.owners).toEqual(
+					new Map([
+						[7, 'u1'],
+						[8, 'u2']
+					])
+				);
+				expect(loaded.highWater).toEqual(
+					new Map([
+						[7, 5],
+						[8, 4]
+					])
+				);
+			});
+
 			it('reads the log after a given seq, with the room’s epoch', async () => {
 				for (const text of ['1', '2', '3', '4']) {
 					await storage.roomLog.commit([
