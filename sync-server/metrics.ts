@@ -21,7 +21,7 @@ export interface Metrics {
 	readonly busLagSeconds: Histogram;
 	/** Messages handed to the bus. */
 	readonly busPublished: Counter;
-	/** Messages the bus could not send (Redis down); receivers catch up from the Store. */
+	/** Messages the bus could not send (Redis down); receivers catch up from the room log. */
 	readonly busDropped: Counter;
 	/** Room heads sealed into history segments by this instance. */
 	readonly roomSeals: Counter;
