@@ -245,7 +245,7 @@ async function main(): Promise<void> {
 			MESSAGES,
 			seeded.users.map((u) => u.id)
 		);
-		storeSnapshot(dataDir, roomId, history);
+		await storeSnapshot(dataDir, roomId, history);
 
 		const server = await startParley(dataDir, { SEAL_AFTER_MESSAGES: String(MESSAGES + 1) });
 		try {

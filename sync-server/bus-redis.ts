@@ -4,7 +4,7 @@
  * Redis is only the low-latency notification path; SQLite is the source of truth. Every
  * update is committed (with its per-room seq) before it is published, so a message lost
  * here — Redis down, a reconnect, a subscription still in flight — is read back from the
- * Store by the room (gap in seq, or `onResync`). Hence this bus never blocks, never queues
+ * room log by the room (gap in seq, or `onResync`). Hence this bus never blocks, never queues
  * and never throws into its caller: while Redis is away it drops and counts.
  *
  * One channel per room (`parley:room:<roomId>`), subscribed while the room is loaded, and one
@@ -181,7 +181,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 	const stats = { published: 0, dropped: 0, malformed: 0, resyncs: 0 };
 
 	const connectionOptions = {
-		// We queue nothing: a message that cannot go now is caught up from the Store later.
+		// We queue nothing: a message that cannot go now is caught up from the room log later.
 		enableOfflineQueue: false,
 		maxRetriesPerRequest: 0,
 		// We re-subscribe ourselves, so that resync runs after the subscriptions are back.
@@ -246,7 +246,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 
 	/**
 	 * Subscribes and then (if `resync`) resyncs: whatever was published between the room's load
-	 * from the Store (or the connection's loss) and the subscription taking effect is read back.
+	 * from the room log (or the connection's loss) and the subscription taking effect is read back.
 	 */
 	function sendSubscribe(channels: string[], resync = true): void {
 		if (channels.length === 0 || subscriber.status !== 'ready') return;

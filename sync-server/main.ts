@@ -8,13 +8,12 @@ import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, getConfig, type Config } from '../src/lib/server/config';
-import { getEvents } from '../src/lib/server/events';
 import { attachServices, createServices } from '../src/lib/server/services';
 import { InProcessBus } from './bus';
 import { createRedisBus, type RedisBus } from './bus-redis';
 import { lingerAfterAnswer } from './linger';
 import { createLogger } from './logger';
-import { getMetrics } from './metrics';
+import { createMetrics } from './metrics';
 import { createMetricsServer, handleOpsRequest } from './ops';
 import { createSyncService } from './service';
 import type { Bus } from './types';
@@ -33,7 +32,7 @@ function loadConfig(): Config {
 
 const config = loadConfig();
 const log = createLogger(config);
-const metrics = getMetrics();
+const metrics = createMetrics();
 
 // adapter-node's handler reads ORIGIN itself; give it the one we validated and defaulted.
 process.env.ORIGIN = config.ORIGIN;
@@ -58,15 +57,20 @@ const { handler } = (await import(handlerFile)) as {
 	) => void;
 };
 
-// TEMPORARY bridge until the sync server takes the services' emitter (issue 13): the emitter
-// sync-server/service.ts listens on.
-const services = createServices(config, { events: getEvents() });
+const services = createServices(config);
 // The one place the bus is chosen.
 const redisBus: RedisBus | null = config.REDIS_URL
 	? createRedisBus({ url: config.REDIS_URL, logger: log, metrics })
 	: null;
 const bus: Bus = redisBus ?? new InProcessBus();
-const sync = createSyncService({ config, db: services.sqliteDb, bus, log, metrics });
+const sync = createSyncService({
+	config,
+	storage: services.storage,
+	events: services.events,
+	bus,
+	log,
+	metrics
+});
 let draining = false;
 // Ready once Redis was reached at start-up (at once without Redis). A later outage does not
 // flip it: this instance keeps serving its own clients, and taking every instance out of the

@@ -21,7 +21,7 @@ export interface Metrics {
 	readonly busLagSeconds: Histogram;
 	/** Messages handed to the bus. */
 	readonly busPublished: Counter;
-	/** Messages the bus could not send (Redis down); receivers catch up from the Store. */
+	/** Messages the bus could not send (Redis down); receivers catch up from the room log. */
 	readonly busDropped: Counter;
 	/** Room heads sealed into history segments by this instance. */
 	readonly roomSeals: Counter;
@@ -83,16 +83,4 @@ export function createMetrics(): Metrics {
 			registers
 		})
 	};
-}
-
-const GLOBAL_KEY = Symbol.for('parley.metrics');
-
-/**
- * The process's metrics, created once. Kept on globalThis because the SvelteKit build and the
- * sync server are separate module graphs in one process and must share one registry.
- */
-export function getMetrics(): Metrics {
-	const holder = globalThis as { [GLOBAL_KEY]?: Metrics };
-	holder[GLOBAL_KEY] ??= createMetrics();
-	return holder[GLOBAL_KEY];
 }

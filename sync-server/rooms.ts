@@ -100,7 +100,7 @@ export class RoomHub {
 				for (const { item } of entries) {
 					this.#indexQueue.push({ roomId: item.roomId, data: item.data });
 				}
-				this.#indexTimer ??= setTimeout(() => this.#indexPending(), INDEX_BATCH_MS);
+				this.#indexTimer ??= setTimeout(() => void this.#indexPending(), INDEX_BATCH_MS);
 			});
 		}
 		this.#ctx = {
@@ -124,7 +124,7 @@ export class RoomHub {
 			// The new head's `changes` items are the origins of the next edits: the search index
 			// must know their keys (its sealed messages stay indexed as they are).
 			sealed: (room, seal) => {
-				this.#indexer?.indexCommitted([{ roomId: room.id, data: seal.head }]);
+				void this.#indexer?.indexCommitted([{ roomId: room.id, data: seal.head }]);
 			}
 		};
 		this.#members = options.members;
@@ -215,7 +215,10 @@ export class RoomHub {
 			const messages = room.doc.getArray('messages').length;
 			// The head's messages leave the doc: index them first if the index never saw them.
 			const indexer = this.#indexer;
-			if (indexer && !indexer.isRoomIndexed(roomId)) indexer.reindexRoom(roomId, room.doc);
+			// (reindexRoom reads the doc at the call; its write finishes off the load path.)
+			if (indexer && !(await indexer.isRoomIndexed(roomId))) {
+				void indexer.reindexRoom(roomId, room.doc);
+			}
 			const outcome = await room.seal(false);
 			if (room.gone) room = await Room.load(roomId, this.#ctx);
 			if (outcome === 'sealed') {
@@ -229,7 +232,7 @@ export class RoomHub {
 		}
 		this.rooms.set(roomId, room);
 		this.#ctx.metrics?.roomsLoaded.set(this.rooms.size);
-		this.#indexIfMissing(room);
+		void this.#indexIfMissing(room);
 		return room;
 	}
 
@@ -261,24 +264,27 @@ export class RoomHub {
 		return this.#commits.flush();
 	}
 
-	/** Indexes what was committed since the last batch, in one transaction. */
-	#indexPending(): void {
+	/**
+	 * Indexes what was committed since the last batch, in one transaction; resolves once the
+	 * indexer's writes queued so far are done (it never rejects: errors go to its onError).
+	 */
+	async #indexPending(): Promise<void> {
 		clearTimeout(this.#indexTimer);
 		this.#indexTimer = undefined;
 		const queued = this.#indexQueue;
 		this.#indexQueue = [];
-		if (queued.length > 0) this.#indexer?.indexCommitted(queued);
+		await this.#indexer?.indexCommitted(queued);
 	}
 
 	/**
 	 * A room written before the indexer ran (or while it was down) is rebuilt from its whole
 	 * document after the load, off the hot path, once nothing in it is uncommitted.
 	 */
-	#indexIfMissing(room: Room): void {
+	async #indexIfMissing(room: Room): Promise<void> {
 		const indexer = this.#indexer;
-		if (!indexer || indexer.isRoomIndexed(room.id)) return;
+		if (!indexer || (await indexer.isRoomIndexed(room.id))) return;
 		const reindex = (): void => {
-			if (!room.doc.isDestroyed) indexer.reindexRoom(room.id, room.doc);
+			if (!room.doc.isDestroyed) void indexer.reindexRoom(room.id, room.doc);
 		};
 		setImmediate(() => {
 			if (room.pending === 0) reindex();
@@ -290,7 +296,7 @@ export class RoomHub {
 	async shutdown(): Promise<void> {
 		await this.#commits.flush();
 		this.#commits.close();
-		this.#indexPending();
+		await this.#indexPending();
 		for (const room of this.rooms.values()) {
 			await room.compact();
 			room.closeAll(CloseCode.SERVICE_RESTART, 'server restarting');

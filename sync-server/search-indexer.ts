@@ -1,32 +1,30 @@
 /**
- * Keeps the message search index (src/lib/server/search.ts) in step with committed updates.
- * The sync server calls `indexCommitted` after each group commit, off the hot path
- * (setImmediate): it decodes the committed Yjs updates without a Y.Doc and writes the whole
- * batch in one transaction. It never throws: a failure is reported to `onError` and the rooms
- * concerned are fixed by the next `reindexRoom`.
+ * Keeps the message search index (`storage.search`, src/lib/server/storage/types.ts) in step
+ * with committed updates. The sync server calls `indexCommitted` after each group commit, off
+ * the hot path (batched): it decodes the committed Yjs updates without a Y.Doc and writes the
+ * whole batch with one `writeIndex` (one transaction). It never rejects: a failure is reported
+ * to `onError` and the rooms concerned are fixed by the next `reindexRoom`. Writes run one at a
+ * time, in call order, so a batch's change items are recorded before the next batch looks
+ * their keys up.
  *
  * How an update's items are placed (docs/design.md, "Search"): an item carries its parent (a
  * root name) and key only when it has no origin. So
  * - a message is any ContentAny value with the message shape (`id`, `author`, `text`, `ts`),
  *   wherever it sits: the gate admits that shape only in `messages`;
  * - a `changes` item is one whose parent is 'changes' (key = parentSub), or whose origin is a
- *   `changes` item seen before (in this batch, or recorded in `message_change_items`): a
- *   second edit of a message points at the first. An item whose origin was never seen (its
- *   room was edited before indexing started) is skipped until `reindexRoom`.
+ *   `changes` item seen before (in this batch, or recorded by `storage.search`): a second edit
+ *   of a message points at the first. An item whose origin was never seen (its room was edited
+ *   before indexing started) is skipped until `reindexRoom`.
  */
 import * as Y from 'yjs';
 import { READER_LIMITS, ROOT, parseChange, parseMessage } from '../src/lib/protocol/schema';
-import type { Db } from '../src/lib/server/db';
-import {
-	applyMessageChange,
-	clearRoomIndex,
-	findChangeItemKey,
-	indexMessage,
-	isRoomIndexed,
-	recordChangeItem,
-	type IndexedMessage,
-	type MessageChange
-} from '../src/lib/server/search';
+import type {
+	ChangeItem,
+	IndexedMessage,
+	MessageChange,
+	RoomIndexWrite,
+	SearchStorage
+} from '../src/lib/server/storage/types';
 
 export interface CommittedUpdate {
 	readonly roomId: string;
@@ -34,12 +32,23 @@ export interface CommittedUpdate {
 }
 
 export interface SearchIndexer {
-	/** Indexes committed updates; returns how many messages and changes it wrote. */
-	indexCommitted(batch: readonly CommittedUpdate[]): { messages: number; changes: number };
-	/** Rebuilds a room's index from its full document (e.g. after load when not yet indexed). */
-	reindexRoom(roomId: string, doc: Y.Doc): void;
-	/** Whether the room has any message in the index. */
-	isRoomIndexed(roomId: string): boolean;
+	/**
+	 * Indexes committed updates; resolves to how many messages and changes it wrote (none when
+	 * the write failed: reported to `onError`). Never rejects.
+	 */
+	indexCommitted(batch: readonly CommittedUpdate[]): Promise<IndexCounts>;
+	/**
+	 * Rebuilds a room's index from its full document (e.g. after load when not yet indexed). The
+	 * document is read at the call, so it may change or go at once after. Never rejects.
+	 */
+	reindexRoom(roomId: string, doc: Y.Doc): Promise<void>;
+	/** Whether the room has any message in the index (true after a failure: reported). */
+	isRoomIndexed(roomId: string): Promise<boolean>;
+}
+
+export interface IndexCounts {
+	readonly messages: number;
+	readonly changes: number;
 }
 
 export interface SearchIndexerOptions {
@@ -59,25 +68,16 @@ function asChange(value: unknown): MessageChange | null {
 	return parsed.ok ? parsed.value : null;
 }
 
-/** A `changes` item found in a batch: its key, and its value when it is a live ContentAny. */
-interface ChangeItem {
-	readonly client: number;
-	readonly clock: number;
-	readonly length: number;
-	readonly messageId: string;
-	readonly change: MessageChange | null;
-}
-
 function changeOf(item: Y.Item): MessageChange | null {
 	return item.content instanceof Y.ContentAny ? asChange(item.content.getContent()[0]) : null;
 }
 
 /** The messages and `changes` items of one room's committed updates, in commit order. */
-function collectRoom(
-	db: Db,
+async function collectRoom(
+	search: Pick<SearchStorage, 'findChangeItemKey'>,
 	roomId: string,
 	updates: readonly Uint8Array[]
-): { messages: IndexedMessage[]; changes: ChangeItem[] } {
+): Promise<RoomIndexWrite> {
 	const messages: IndexedMessage[] = [];
 	const changes: ChangeItem[] = [];
 	const unplaced: Y.Item[] = [];
@@ -113,7 +113,7 @@ function collectRoom(
 			const key =
 				origin &&
 				(keyInBatch(changes, origin.client, origin.clock) ??
-					findChangeItemKey(db, roomId, origin.client, origin.clock));
+					(await search.findChangeItemKey(roomId, origin.client, origin.clock)));
 			if (key) {
 				changes.push({ ...idOf(item), messageId: key, change: changeOf(item) });
 				progress = true;
@@ -123,7 +123,7 @@ function collectRoom(
 		}
 		pending = left;
 	}
-	return { messages, changes };
+	return { roomId, messages, changes };
 }
 
 function idOf(item: Y.Item): { client: number; clock: number; length: number } {
@@ -137,66 +137,84 @@ function keyInBatch(changes: readonly ChangeItem[], client: number, clock: numbe
 	return found?.messageId ?? null;
 }
 
-export function createSearchIndexer(db: Db, options: SearchIndexerOptions = {}): SearchIndexer {
-	const writeBatch = db.transaction((batch: readonly CommittedUpdate[]) => {
-		const byRoom = new Map<string, Uint8Array[]>();
-		for (const { roomId, data } of batch) {
-			const list = byRoom.get(roomId) ?? [];
-			list.push(data);
-			byRoom.set(roomId, list);
+/** A room's whole index, read from its document now. */
+function roomWrite(roomId: string, doc: Y.Doc): RoomIndexWrite {
+	const messages: IndexedMessage[] = [];
+	for (const value of doc.getArray<unknown>(ROOT.messages).toArray()) {
+		const message = asMessage(value);
+		if (message) messages.push(message);
+	}
+	const changes: ChangeItem[] = [];
+	for (const [messageId, current] of doc.getMap<unknown>(ROOT.changes)._map) {
+		// Every item ever written at this key (overwritten ones are deleted but keep their ids),
+		// so later edits pointing at any of them are placed. Only the current one's change
+		// applies; the storage records the items in this order and applies the changes given.
+		for (let item: Y.Item | null = current; item !== null; item = item.left) {
+			const change = item === current && !current.deleted ? changeOf(current) : null;
+			changes.push({ ...idOf(item), messageId, change });
 		}
-		let messageCount = 0;
-		let changeCount = 0;
-		for (const [roomId, updates] of byRoom) {
-			const { messages, changes } = collectRoom(db, roomId, updates);
-			for (const message of messages) indexMessage(db, roomId, message);
-			messageCount += messages.length;
-			for (const item of changes) {
-				recordChangeItem(db, roomId, item.client, item.clock, item.length, item.messageId);
-				if (item.change && applyMessageChange(db, roomId, item.messageId, item.change)) {
-					changeCount++;
-				}
-			}
-		}
-		return { messages: messageCount, changes: changeCount };
-	});
+	}
+	return { roomId, messages, changes };
+}
 
-	const rebuildRoom = db.transaction((roomId: string, doc: Y.Doc) => {
-		clearRoomIndex(db, roomId);
-		for (const value of doc.getArray<unknown>(ROOT.messages).toArray()) {
-			const message = asMessage(value);
-			if (message) indexMessage(db, roomId, message);
-		}
-		const changes = doc.getMap<unknown>(ROOT.changes);
-		for (const [messageId, current] of changes._map) {
-			// Every item ever written at this key (overwritten ones are deleted but keep their
-			// ids), so later edits pointing at any of them are placed.
-			for (let item: Y.Item | null = current; item !== null; item = item.left) {
-				recordChangeItem(db, roomId, item.id.client, item.id.clock, item.length, messageId);
-			}
-			const change = current.deleted ? null : changeOf(current);
-			if (change) applyMessageChange(db, roomId, messageId, change);
-		}
-	});
+/** Groups a batch's updates by room, in order of first appearance. */
+function byRoom(batch: readonly CommittedUpdate[]): Map<string, Uint8Array[]> {
+	const rooms = new Map<string, Uint8Array[]>();
+	for (const { roomId, data } of batch) {
+		const list = rooms.get(roomId) ?? [];
+		list.push(data);
+		rooms.set(roomId, list);
+	}
+	return rooms;
+}
+
+export function createSearchIndexer(
+	search: SearchStorage,
+	options: SearchIndexerOptions = {}
+): SearchIndexer {
+	/** The last write queued: each write starts after it (see the file's comment). */
+	let queue: Promise<unknown> = Promise.resolve();
+	function enqueue<T>(work: () => Promise<T>, fallback: T, roomIds: readonly string[]): Promise<T> {
+		const run = queue.then(work).catch((error: unknown) => {
+			options.onError?.(error, roomIds);
+			return fallback;
+		});
+		queue = run;
+		return run;
+	}
 
 	return {
 		indexCommitted(batch) {
-			try {
-				return writeBatch(batch);
-			} catch (error) {
-				options.onError?.(error, [...new Set(batch.map((update) => update.roomId))]);
-				return { messages: 0, changes: 0 };
-			}
+			const rooms = byRoom(batch);
+			return enqueue(
+				async () => {
+					const writes: RoomIndexWrite[] = [];
+					for (const [roomId, updates] of rooms) {
+						writes.push(await collectRoom(search, roomId, updates));
+					}
+					return search.writeIndex(writes);
+				},
+				{ messages: 0, changes: 0 },
+				[...rooms.keys()]
+			);
 		},
 		reindexRoom(roomId, doc) {
+			let write: RoomIndexWrite;
 			try {
-				rebuildRoom(roomId, doc);
+				write = roomWrite(roomId, doc);
 			} catch (error) {
 				options.onError?.(error, [roomId]);
+				return Promise.resolve();
 			}
+			return enqueue(() => search.rebuildRoom(write), undefined, [roomId]);
 		},
-		isRoomIndexed(roomId) {
-			return isRoomIndexed(db, roomId);
+		async isRoomIndexed(roomId) {
+			try {
+				return await search.isRoomIndexed(roomId);
+			} catch (error) {
+				options.onError?.(error, [roomId]);
+				return true;
+			}
 		}
 	};
 }

@@ -1,25 +1,22 @@
 /**
- * The sync server assembled from its parts (store, client-id claims, room hub, upgrade), for
- * the production entry (main.ts) and the dev plugin (vite-plugin.ts) alike.
+ * The sync server assembled from its parts (room hub over `storage.roomLog`, search indexer,
+ * upgrade), for the production entry (main.ts) and the dev plugin (vite-plugin.ts) alike. It
+ * reaches storage only through the `Storage` interface the composition root hands it.
  */
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../src/lib/server/config';
-import type { Db } from '../src/lib/server/db';
-import { getEvents, type MembershipRevoked, type SessionEnded } from '../src/lib/server/events';
-import { getMembership } from '../src/lib/server/rooms';
-import { validateSessionToken } from '../src/lib/server/session';
+import type { MembershipRevoked, SessionEnded } from '../src/lib/server/events';
+import { verifySessionToken } from '../src/lib/server/session';
+import type { Storage } from '../src/lib/server/storage/types';
 import { sanitizeAwarenessUpdate } from './awareness-gate';
-import { ClientIdClaims } from './client-ids';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { UpdateAdmission } from './admission';
 import type { AwarenessPolicy } from './room-awareness';
-import { createSqliteRoomLog } from './room-log';
 import { RoomHub } from './rooms';
 import { createSearchIndexer } from './search-indexer';
-import { SqliteStore } from './store';
 import type { Bus } from './types';
 import { createUpdateAdmission } from './token-bucket';
 import { createSyncUpgrade, type SyncAccess } from './upgrade';
@@ -33,18 +30,22 @@ export interface SyncService {
 	shutdown(): Promise<void>;
 }
 
-/**
- * Sessions and memberships read from SQLite. Bridge until the storage interface arrives here:
- * then `verifySessionToken(storage.accounts, …)` and `storage.rooms.membership`.
- */
-function sqliteAccess(db: Db, config: Pick<Config, 'SESSION_INACTIVITY_DAYS'>): SyncAccess {
+/** Sessions and memberships, as the web app checks them (session.ts, `storage.rooms`). */
+function storageAccess(
+	storage: Storage,
+	config: Pick<Config, 'SESSION_INACTIVITY_DAYS'>
+): SyncAccess {
 	return {
 		async verifySession(token) {
-			const { user, session } = validateSessionToken(db, token, config.SESSION_INACTIVITY_DAYS);
+			const { user, session } = await verifySessionToken(
+				storage.accounts,
+				token,
+				config.SESSION_INACTIVITY_DAYS
+			);
 			return user ? { userId: user.id, username: user.username, sessionId: session.id } : null;
 		},
 		async isMember(roomId, userId) {
-			return getMembership(db, roomId, userId) !== null;
+			return (await storage.rooms.membership(roomId, userId)) !== null;
 		}
 	};
 }
@@ -57,7 +58,9 @@ export type SyncEvents = EventEmitter<{
 
 export function createSyncService(deps: {
 	readonly config: Config;
-	readonly db: Db;
+	readonly storage: Storage;
+	/** What the HTTP side tells the sync server (session ended, membership revoked). */
+	readonly events: SyncEvents;
 	readonly bus: Bus;
 	readonly log: Logger;
 	/** Default: the awareness gate (awareness-gate.ts). */
@@ -67,19 +70,10 @@ export function createSyncService(deps: {
 	readonly metrics?: Metrics;
 	/** Default: MEMBERSHIP_CHECK_INTERVAL_MS (rooms.ts). */
 	readonly membershipCheckIntervalMs?: number;
-	/**
-	 * What the HTTP side tells the sync server (session ended, membership revoked), from the
-	 * composition root. Default, until main.ts passes it: the process-wide emitter.
-	 */
-	readonly events?: SyncEvents;
 }): SyncService {
-	const { config, db, bus, log, metrics } = deps;
-	const events = deps.events ?? getEvents();
-	const selectMembers = db.prepare<[string], { user_id: string }>(
-		'SELECT user_id FROM memberships WHERE room_id = ?'
-	);
+	const { config, storage, events, bus, log, metrics } = deps;
 	const hub = new RoomHub({
-		roomLog: createSqliteRoomLog(new SqliteStore(db), new ClientIdClaims(db)),
+		roomLog: storage.roomLog,
 		bus,
 		config,
 		log,
@@ -99,14 +93,14 @@ export function createSyncService(deps: {
 			burstBytes: config.USER_BUDGET_BURST_BYTES
 		}),
 		metrics,
-		members: (roomId) => new Set(selectMembers.all(roomId).map((row) => row.user_id)),
+		members: async (roomId) => new Set(await storage.rooms.memberIds(roomId)),
 		membershipCheckIntervalMs: deps.membershipCheckIntervalMs,
-		indexer: createSearchIndexer(db, {
+		indexer: createSearchIndexer(storage.search, {
 			onError: (error, roomIds) => log.error({ err: error, roomIds }, 'search indexing failed')
 		})
 	});
 	const upgrade = createSyncUpgrade({
-		access: sqliteAccess(db, config),
+		access: storageAccess(storage, config),
 		config,
 		hub,
 		log,

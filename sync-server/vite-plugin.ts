@@ -24,23 +24,21 @@ interface DevApp {
 }
 
 async function startApp(): Promise<DevApp> {
-	const [{ getConfig }, { getEvents }, { createServices }, bus, logger, service] =
-		await Promise.all([
-			import('../src/lib/server/config'),
-			import('../src/lib/server/events'),
-			import('../src/lib/server/services'),
-			import('./bus'),
-			import('./logger'),
-			import('./service')
-		]);
+	const [{ getConfig }, { createServices }, bus, logger, service] = await Promise.all([
+		import('../src/lib/server/config'),
+		import('../src/lib/server/services'),
+		import('./bus'),
+		import('./logger'),
+		import('./service')
+	]);
 	const config = getConfig();
 	const log = logger.createLogger(config);
-	// TEMPORARY bridge until the sync server takes the services' emitter (issue 13).
-	const services = createServices(config, { events: getEvents() });
+	const services = createServices(config);
 	// Dev is one process: the in-process bus.
 	const sync = service.createSyncService({
 		config,
-		db: services.sqliteDb,
+		storage: services.storage,
+		events: services.events,
 		bus: new bus.InProcessBus(),
 		log
 	});

@@ -61,7 +61,12 @@ function messagesFrame(doc: Y.Doc, count: number): Uint8Array {
 		const list = doc.getArray('messages');
 		for (let i = 0; i < count; i++) {
 			list.push([
-				{ id: crypto.randomUUID(), author: spec.userId, text: `flood ${framesSent}.${i}`, ts: 1 }
+				{
+					id: crypto.randomUUID(),
+					author: spec.userId,
+					text: `flood ${framesSent}.${i}`,
+					ts: Date.now()
+				}
 			]);
 		}
 	});

@@ -4,11 +4,11 @@
  * Passwords are never checked by the sync server, so users get a placeholder hash.
  */
 import * as encoding from 'lib0/encoding';
-import { openSqliteStorage } from '../../src/lib/server/storage/sqlite';
-import { databaseFile, openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
+import { createSqliteStorage } from '../../src/lib/server/storage/sqlite';
+import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { createRoom } from '../../src/lib/server/rooms';
 import { SESSION_COOKIE, createSession } from '../../src/lib/server/session';
-import { SqliteStore } from '../../sync-server/store';
+import { storeAsSnapshot, withServerStorage } from '../../tests/support/stored';
 
 export interface BenchUser {
 	readonly id: string;
@@ -30,8 +30,8 @@ export async function seed(
 	dataDir: string,
 	spec: { users: number; rooms: number; membersOf: (room: number) => readonly number[] }
 ): Promise<Seeded> {
-	const storage = openSqliteStorage(databaseFile(dataDir));
-	const { db } = storage;
+	const db = openDatabase(databaseFile(dataDir));
+	const storage = createSqliteStorage(db);
 	try {
 		const now = Date.now();
 		const insertUser = db.prepare(
@@ -124,12 +124,10 @@ export function buildHistory(
 }
 
 /** Stores `state` as the room's snapshot (seq 1), as compaction would have left it. */
-export function storeSnapshot(dataDir: string, roomId: string, state: Uint8Array): void {
-	const db: Db = openDatabase(databaseFile(dataDir));
-	try {
-		db.prepare('UPDATE rooms SET last_seq = 1 WHERE id = ?').run(roomId);
-		new SqliteStore(db).compact(roomId, 1, state);
-	} finally {
-		db.close();
-	}
+export async function storeSnapshot(
+	dataDir: string,
+	roomId: string,
+	state: Uint8Array
+): Promise<void> {
+	await withServerStorage(dataDir, (storage) => storeAsSnapshot(storage.roomLog, roomId, state));
 }

@@ -1,7 +1,7 @@
 /**
  * (d) Cold load of a long room, and history growth. A room of N messages is stored as the server
  * leaves it with history segments on (docs/design.md "History segments"): all but the newest
- * messages sealed into read-only segments (with the REAL `buildSeal` + `SqliteStore.seal`), and a
+ * messages sealed into read-only segments (with the REAL `buildSeal` + `storage.roomLog.seal`), and a
  * head at its largest, SEAL_AFTER_MESSAGES - 1 messages (one more and it would seal): N - 1
  * messages in all. Measured:
  * the server's load time (socket open -> its first frame, which it sends right after loading
@@ -14,9 +14,9 @@ import { rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
-import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
+import { openSqliteStorage } from '../../src/lib/server/storage/sqlite';
+import { databaseFile } from '../../src/lib/server/storage/sqlite/db';
 import { buildSeal } from '../../sync-server/seal';
-import { SqliteStore } from '../../sync-server/store';
 import { makeTempDir } from '../../tests/support/server';
 import { row, startParley, type Row } from '../lib/harness';
 import { buildHistory, seed } from '../lib/seed';
@@ -66,11 +66,14 @@ function coldConnect(url: string, cookie: string, origin: string): Promise<ColdL
 }
 
 /** The server's load path in-process: read the room from SQLite, apply it, encode a full step 2. */
-function loadInProcess(dataDir: string, roomId: string): { loadMs: number; encodeMs: number } {
-	const db = openDatabase(databaseFile(dataDir));
+async function loadInProcess(
+	dataDir: string,
+	roomId: string
+): Promise<{ loadMs: number; encodeMs: number }> {
+	const storage = openSqliteStorage(databaseFile(dataDir));
 	try {
 		const t0 = performance.now();
-		const state = new SqliteStore(db).loadRoom(roomId);
+		const state = await storage.roomLog.load(roomId);
 		const doc = new Y.Doc();
 		doc.transact(() => {
 			for (const update of state.updates) Y.applyUpdate(doc, update, 'store');
@@ -82,7 +85,7 @@ function loadInProcess(dataDir: string, roomId: string): { loadMs: number; encod
 		doc.destroy();
 		return { loadMs, encodeMs };
 	} finally {
-		db.close();
+		await storage.close();
 	}
 }
 
@@ -99,7 +102,7 @@ interface Stored {
 	/** The room as ONE document (before segments): its bytes and its in-process load time. */
 	readonly legacyDocBytes: number;
 	readonly legacyLoadMs: number;
-	/** buildSeal + store.seal of that document: the one-time cost for a legacy room. */
+	/** buildSeal + roomLog.seal of that document: the one-time cost for a legacy room. */
 	readonly sealMs: number;
 }
 
@@ -107,35 +110,35 @@ interface Stored {
  * Writes a room as sealing leaves it: `size - SEAL_AFTER_MESSAGES` messages in full segments,
  * the newest HEAD_MESSAGES in the head (appended to it, then compacted).
  */
-function storeSegmentedRoom(
+async function storeSegmentedRoom(
 	dataDir: string,
 	roomId: string,
 	size: number,
 	authors: readonly string[]
-): Stored {
+): Promise<Stored> {
 	// Sealing always cuts whole segments of SEAL_AFTER_MESSAGES: size - 1 messages in all.
 	const sealed = size - SEAL_AFTER_MESSAGES;
 	const legacy = buildHistory(sealed, authors);
-	const db = openDatabase(databaseFile(dataDir));
+	const storage = openSqliteStorage(databaseFile(dataDir));
 	try {
-		const store = new SqliteStore(db);
+		const store = storage.roomLog;
 		const doc = new Y.Doc();
 		const t0 = performance.now();
 		doc.transact(() => Y.applyUpdate(doc, legacy, 'store'));
 		const legacyLoadMs = performance.now() - t0;
 		const t1 = performance.now();
 		const seal = buildSeal(doc, SEAL_AFTER_MESSAGES);
-		const epoch = store.seal(roomId, { epoch: 0, lastSeq: 0 }, seal);
+		const epoch = await store.seal(roomId, { epoch: 0, lastSeq: 0 }, seal);
 		const sealMs = performance.now() - t1;
 		doc.destroy();
 		if (epoch === null) throw new Error('seal refused');
 		// The head: the seal's new head doc plus the newest messages, as one snapshot.
 		const head = new Y.Doc();
-		for (const update of store.loadRoom(roomId).updates) Y.applyUpdate(head, update);
+		for (const update of (await store.load(roomId)).updates) Y.applyUpdate(head, update);
 		Y.applyUpdate(head, buildHistory(HEAD_MESSAGES, authors));
-		const [entry] = store.append([{ roomId, epoch, data: Y.encodeStateAsUpdate(head) }]);
-		if (!entry) throw new Error('append into the head refused');
-		store.compact(roomId, entry.seq, Y.encodeStateAsUpdate(head), epoch);
+		const [entry] = await store.commit([{ roomId, epoch, data: Y.encodeStateAsUpdate(head) }]);
+		if (entry?.status !== 'stored') throw new Error('append into the head refused');
+		await store.compact(roomId, entry.seq, Y.encodeStateAsUpdate(head), epoch);
 		head.destroy();
 		const segmentBytes = seal.segments.reduce((sum, s) => sum + s.data.byteLength, 0);
 		return {
@@ -147,7 +150,7 @@ function storeSegmentedRoom(
 			sealMs
 		};
 	} finally {
-		db.close();
+		await storage.close();
 	}
 }
 
@@ -188,14 +191,14 @@ export async function runCold(sizes: readonly number[]): Promise<Row[]> {
 			});
 			const roomId = seeded.rooms[0] ?? '';
 			const t0 = performance.now();
-			const stored = storeSegmentedRoom(
+			const stored = await storeSegmentedRoom(
 				dataDir,
 				roomId,
 				size,
 				seeded.users.map((u) => u.id)
 			);
 			const generateMs = performance.now() - t0;
-			const inProcess = loadInProcess(dataDir, roomId);
+			const inProcess = await loadInProcess(dataDir, roomId);
 			const server = await startParley(dataDir, {
 				SEAL_AFTER_MESSAGES: String(SEAL_AFTER_MESSAGES)
 			});

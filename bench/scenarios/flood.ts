@@ -121,7 +121,7 @@ export async function runCase(c: FloodCase, durationMs: number): Promise<Row> {
 	const [quietRoom = '', floodedRoom = ''] = seeded.rooms;
 	const [alice, bob, mallory] = seeded.users;
 	if (!alice || !bob || !mallory) throw new Error('seeding failed');
-	storeSnapshot(dataDir, floodedRoom, buildHistory(HISTORY, [mallory.id], PAD));
+	await storeSnapshot(dataDir, floodedRoom, buildHistory(HISTORY, [mallory.id], PAD));
 	const server = await startParley(dataDir, DEFAULT_LIMITS);
 	const pid = server.process.pid ?? 0;
 	const receiver = new LoadWorker();

@@ -16,7 +16,6 @@ import { createSqliteStorage } from '../../src/lib/server/storage/sqlite';
 import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { checkUpdate } from '../../sync-server/gate';
 import { encodeUpdate } from '../../sync-server/protocol';
-import { SqliteStore } from '../../sync-server/store';
 import { makeTempDir } from '../../tests/support/server';
 import { row, type Row } from '../lib/harness';
 import { buildHistory } from '../lib/seed';
@@ -44,7 +43,7 @@ export async function runGate(options: GateOptions): Promise<Row[]> {
 		);
 		for (const id of users) insertUser.run(id, id, 'x', Date.now());
 		const room = await createRoom(createSqliteStorage(db).rooms, users[0] ?? '', 'bench', 'public');
-		const store = new SqliteStore(db);
+		const { roomLog } = createSqliteStorage(db);
 
 		// The server's doc holds the history (200 authors, each with its own clientID, as
 		// buildHistory writes it); the active writers' replicas start from that state.
@@ -86,7 +85,7 @@ export async function runGate(options: GateOptions): Promise<Row[]> {
 			time.apply += performance.now() - t;
 
 			t = performance.now();
-			store.append([{ roomId: room.id, data }]);
+			await roomLog.commit([{ roomId: room.id, data }]);
 			time.store += performance.now() - t;
 
 			t = performance.now();

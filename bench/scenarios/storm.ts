@@ -5,9 +5,8 @@
  * client's resync (step 2) holds all H messages.
  */
 import { rmSync } from 'node:fs';
-import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
-import { SqliteStore } from '../../sync-server/store';
 import { makeTempDir } from '../../tests/support/server';
+import { storeAsSnapshot, withServerStorage } from '../../tests/support/stored';
 import { row, startParley, type Row } from '../lib/harness';
 import { buildHistory, seed } from '../lib/seed';
 import { round, waitUntil, watchPeakRss } from '../lib/stats';
@@ -24,19 +23,12 @@ export async function runStorm(options: { rooms: number; perRoom: number }): Pro
 		rooms,
 		membersOf: (r) => Array.from({ length: perRoom }, (_, i) => r * perRoom + i)
 	});
-	const db = openDatabase(databaseFile(dataDir));
-	try {
-		const store = new SqliteStore(db);
-		db.transaction(() => {
-			seeded.rooms.forEach((roomId, r) => {
-				const authors = seeded.users.slice(r * perRoom, r * perRoom + 2).map((u) => u.id);
-				db.prepare('UPDATE rooms SET last_seq = 1 WHERE id = ?').run(roomId);
-				store.compact(roomId, 1, buildHistory(HISTORY, authors));
-			});
-		})();
-	} finally {
-		db.close();
-	}
+	await withServerStorage(dataDir, async (storage) => {
+		for (const [r, roomId] of seeded.rooms.entries()) {
+			const authors = seeded.users.slice(r * perRoom, r * perRoom + 2).map((u) => u.id);
+			await storeAsSnapshot(storage.roomLog, roomId, buildHistory(HISTORY, authors));
+		}
+	});
 	let server = await startParley(dataDir);
 	const workers = [new LoadWorker(), new LoadWorker()];
 	try {

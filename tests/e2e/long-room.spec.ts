@@ -4,8 +4,7 @@
  * history is brought into the window and scrolled to.
  */
 import * as Y from 'yjs';
-import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
-import { SqliteStore } from '../../sync-server/store';
+import { storeAsSnapshot, withServerStorage } from '../support/stored';
 import { createRoom, expect, test } from './fixtures';
 
 const TOTAL = 3_000;
@@ -19,13 +18,13 @@ function historyId(n: number): string {
  * Stores a room history of `count` messages as the room's snapshot, as compaction leaves it;
  * the last message answers `lastRepliesTo` when given.
  */
-function storeHistory(
+async function storeHistory(
 	dataDir: string,
 	roomId: string,
 	author: string,
 	count: number,
 	lastRepliesTo?: string
-): void {
+): Promise<void> {
 	const doc = new Y.Doc();
 	doc.getArray('messages').push(
 		Array.from({ length: count }, (_, n) => ({
@@ -36,12 +35,11 @@ function storeHistory(
 			...(n === count - 1 && lastRepliesTo !== undefined ? { replyTo: lastRepliesTo } : {})
 		}))
 	);
-	const db = openDatabase(databaseFile(dataDir));
 	try {
-		db.prepare('UPDATE rooms SET last_seq = 1 WHERE id = ?').run(roomId);
-		new SqliteStore(db).compact(roomId, 1, Y.encodeStateAsUpdate(doc));
+		await withServerStorage(dataDir, (storage) =>
+			storeAsSnapshot(storage.roomLog, roomId, Y.encodeStateAsUpdate(doc))
+		);
 	} finally {
-		db.close();
 		doc.destroy();
 	}
 }
@@ -53,7 +51,7 @@ async function longRoom(
 ): Promise<{ roomId: string; name: string }> {
 	const name = `Long ${Math.random().toString(36).slice(2, 8)}`;
 	const roomId = await createRoom(user.context, name);
-	storeHistory(server.dataDir, roomId, user.id, TOTAL, lastRepliesTo);
+	await storeHistory(server.dataDir, roomId, user.id, TOTAL, lastRepliesTo);
 	return { roomId, name };
 }
 

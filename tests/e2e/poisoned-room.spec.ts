@@ -8,9 +8,7 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import * as Y from 'yjs';
-import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
-import { indexMessage } from '../../src/lib/server/search';
-import { SqliteStore } from '../../sync-server/store';
+import { storeAsSnapshot, withServerStorage } from '../support/stored';
 import { createRoom, addMember, expect, roomName, test } from './fixtures';
 
 const WORD = 'quokkapoison';
@@ -24,16 +22,19 @@ interface Stored {
 }
 
 /** Writes `messages` as the room's stored state and indexes them, as an older server did. */
-function storePoisonedLog(dataDir: string, roomId: string, messages: readonly Stored[]): void {
+async function storePoisonedLog(
+	dataDir: string,
+	roomId: string,
+	messages: readonly Stored[]
+): Promise<void> {
 	const doc = new Y.Doc();
 	doc.getArray('messages').push([...messages]);
-	const db = openDatabase(databaseFile(dataDir));
 	try {
-		db.prepare('UPDATE rooms SET last_seq = 1 WHERE id = ?').run(roomId);
-		new SqliteStore(db).compact(roomId, 1, Y.encodeStateAsUpdate(doc));
-		for (const message of messages) indexMessage(db, roomId, message);
+		await withServerStorage(dataDir, async (storage) => {
+			await storeAsSnapshot(storage.roomLog, roomId, Y.encodeStateAsUpdate(doc));
+			await storage.search.writeIndex([{ roomId, messages, changes: [] }]);
+		});
 	} finally {
-		db.close();
 		doc.destroy();
 	}
 }
@@ -57,7 +58,7 @@ test('a room with poisoned messages shows every other message and a placeholder 
 		...extra
 	});
 	const file = (id: string) => [{ id, name: 'trap.txt', type: 'text/plain', size: 3 }];
-	storePoisonedLog(server.dataDir, roomId, [
+	await storePoisonedLog(server.dataDir, roomId, [
 		message(`before the poison ${WORD}`, { author: alice.id }),
 		message('slash', { files: file('/x') }),
 		message('empty', { files: file('') }),

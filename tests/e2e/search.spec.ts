@@ -3,6 +3,7 @@
  * the room. Until the sync server calls the search indexer after each commit, the test runs
  * the indexer itself over the updates the server committed to its SQLite file.
  */
+import { createSqliteStorage } from '../../src/lib/server/storage/sqlite';
 import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { createSearchIndexer } from '../../sync-server/search-indexer';
 import {
@@ -32,7 +33,7 @@ async function indexCommitted(dataDir: string, roomId: string, text: string): Pr
 			Buffer.from(update).indexOf(Buffer.from(encoded)) !== -1;
 		await expect.poll(() => read().some(holds)).toBe(true);
 		const errors: unknown[] = [];
-		const result = createSearchIndexer(db, {
+		const result = await createSearchIndexer(createSqliteStorage(db).search, {
 			onError: (error) => errors.push(error)
 		}).indexCommitted(read().map((data) => ({ roomId, data })));
 		expect(errors).toEqual([]);

@@ -5,11 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
-import { SqliteStore } from '../../sync-server/store';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startRedis, type RedisHandle } from '../support/redis';
 import { makeTempDir, startServer, type ServerHandle } from '../support/server';
+import { storedRoomDoc } from '../support/stored';
 import { connectAs, type SyncClient } from '../support/sync-client';
 import { waitFor } from '../support/wait';
 
@@ -111,16 +110,14 @@ async function expectConverged(group: readonly Participant[], sent: Set<string>)
 
 /** The message ids the shared SQLite file holds for a room. */
 function storedIds(roomId: string): string[] {
-	const db = openDatabase(databaseFile(dataDir));
+	const doc = storedRoomDoc(dataDir, roomId);
 	try {
-		const doc = new Y.Doc();
-		for (const update of new SqliteStore(db).loadRoom(roomId).updates) Y.applyUpdate(doc, update);
 		return doc
 			.getArray<{ id: string }>('messages')
 			.toArray()
 			.map((message) => message.id);
 	} finally {
-		db.close();
+		doc.destroy();
 	}
 }
 

@@ -9,6 +9,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { createSqliteStorage } from '../../src/lib/server/storage/sqlite';
 import { databaseFile, openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
 import { createSearchIndexer, type SearchIndexer } from '../../sync-server/search-indexer';
 import { registeredClient } from '../support/api';
@@ -214,7 +215,7 @@ describe('searching messages', () => {
 
 	beforeAll(() => {
 		db = openDatabase(databaseFile(server.dataDir));
-		indexer = createSearchIndexer(db, {
+		indexer = createSearchIndexer(createSqliteStorage(db).search, {
 			onError: (error) => {
 				throw error;
 			}
@@ -226,7 +227,11 @@ describe('searching messages', () => {
 	});
 
 	/** Writes messages into a room document and indexes its updates as one committed batch. */
-	function commitMessages(room: string, author: User, texts: readonly string[]): string[] {
+	async function commitMessages(
+		room: string,
+		author: User,
+		texts: readonly string[]
+	): Promise<string[]> {
 		const doc = new Y.Doc();
 		const updates: Uint8Array[] = [];
 		doc.on('update', (update: Uint8Array) => updates.push(update));
@@ -235,7 +240,7 @@ describe('searching messages', () => {
 			doc.getArray('messages').push([{ id, author: author.userId, text, ts: Date.now() + index }]);
 			return id;
 		});
-		indexer.indexCommitted(updates.map((data) => ({ roomId: room, data })));
+		await indexer.indexCommitted(updates.map((data) => ({ roomId: room, data })));
 		return ids;
 	}
 
@@ -255,7 +260,7 @@ describe('searching messages', () => {
 	it('finds messages in the user’s rooms with room and author names, newest first', async () => {
 		const room = await createRoom(owner, 'Kitchen');
 		await addMember(owner, room, member.username);
-		const [older, newer] = commitMessages(room, owner, [
+		const [older, newer] = await commitMessages(room, owner, [
 			'the zucchini bread is ready',
 			'more zucchini tomorrow'
 		]);
@@ -277,7 +282,7 @@ describe('searching messages', () => {
 	it('never returns messages from rooms the user is not in, and stops after removal', async () => {
 		const room = await createRoom(owner, 'Vault');
 		await addMember(owner, room, member.username);
-		commitMessages(room, owner, ['the quokka password is hunter2']);
+		await commitMessages(room, owner, ['the quokka password is hunter2']);
 		expect((await outsider.get<SearchBody>('/api/search?q=quokka')).body.results).toEqual([]);
 		expect((await member.get<SearchBody>('/api/search?q=quokka')).body.results).toHaveLength(1);
 

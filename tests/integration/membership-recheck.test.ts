@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/lib/server/config';
+import { createEvents } from '../../src/lib/server/events';
 import { openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
 import { SESSION_COOKIE, createSession } from '../../src/lib/server/session';
 import { InProcessBus } from '../../sync-server/bus';
@@ -34,7 +35,14 @@ const clients: SyncClient[] = [];
 async function start(membershipCheckIntervalMs: number): Promise<void> {
 	const config = parseConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' });
 	bus = new InProcessBus();
-	service = createSyncService({ config, db, bus, log, membershipCheckIntervalMs });
+	service = createSyncService({
+		config,
+		storage: storageOn(db),
+		events: createEvents(),
+		bus,
+		log,
+		membershipCheckIntervalMs
+	});
 	http = createServer((_req, res) => res.writeHead(404).end());
 	http.on('upgrade', (request, socket, head: Buffer) => {
 		if (!service.handleUpgrade(request, socket, head)) socket.destroy();

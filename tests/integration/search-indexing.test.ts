@@ -5,10 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
-import { SqliteStore } from '../../sync-server/store';
 import { registeredClient } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
+import { withServerStorage } from '../support/stored';
 import { connectClient, type SyncClient } from '../support/sync-client';
 
 type User = Awaited<ReturnType<typeof registeredClient>>;
@@ -101,12 +100,9 @@ describe('search indexing by the sync server', () => {
 		doc
 			.getArray('messages')
 			.push([{ id, author: alice.userId, text: 'quokka ledger', ts: Date.now() }]);
-		const db = openDatabase(databaseFile(server.dataDir));
-		try {
-			new SqliteStore(db).append([{ roomId, data: Y.encodeStateAsUpdate(doc) }]);
-		} finally {
-			db.close();
-		}
+		await withServerStorage(server.dataDir, (storage) =>
+			storage.roomLog.commit([{ roomId, data: Y.encodeStateAsUpdate(doc) }])
+		);
 		expect(await search('quokka')).toEqual([]);
 
 		await join(roomId);

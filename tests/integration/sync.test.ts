@@ -4,10 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
-import { SqliteStore } from '../../sync-server/store';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
+import { storedRoomDoc } from '../support/stored';
 import { connectAs, type SyncClient } from '../support/sync-client';
 import * as Y from 'yjs';
 
@@ -49,16 +48,14 @@ function upgradeStatus(path: string, headers: Record<string, string>): Promise<n
 
 /** What the server committed for the room, read from its SQLite file. */
 function storedTexts(): string[] {
-	const db = openDatabase(databaseFile(server.dataDir));
+	const doc = storedRoomDoc(server.dataDir, roomId);
 	try {
-		const doc = new Y.Doc();
-		for (const update of new SqliteStore(db).loadRoom(roomId).updates) Y.applyUpdate(doc, update);
 		return doc
 			.getArray<{ text: string }>('messages')
 			.toArray()
 			.map((m) => m.text);
 	} finally {
-		db.close();
+		doc.destroy();
 	}
 }
 

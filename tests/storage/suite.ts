@@ -785,6 +785,40 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				);
 			});
 
+			it('never lowers a mark in a later commit, and keeps owners and marks when the log is compacted away', async () => {
+				await storage.roomLog.commit([
+					{ roomId: roomA, data: bytes(0, 0), userId: 'u1', claims: [7], clocks: new Map([[7, 5]]) }
+				]);
+				await storage.roomLog.commit([
+					{ roomId: roomA, data: bytes(0, 0), userId: 'u2', claims: [8], clocks: new Map([[8, 2]]) }
+				]);
+				await storage.roomLog.commit([
+					{
+						roomId: roomA,
+						data: bytes(0, 0),
+						clocks: new Map([
+							[7, 3],
+							[8, 4]
+						])
+					}
+				]);
+				await storage.roomLog.compact(roomA, 3, Y.encodeStateAsUpdate(new Y.Doc()));
+				const loaded = await storage.roomLog.load(roomA);
+				expect(loaded.logLength).toBe(0);
+				expect(loaded.owners).toEqual(
+					new Map([
+						[7, 'u1'],
+						[8, 'u2']
+					])
+				);
+				expect(loaded.highWater).toEqual(
+					new Map([
+						[7, 5],
+						[8, 4]
+					])
+				);
+			});
+
 			it('reads the log after a given seq, with the room’s epoch', async () => {
 				for (const text of ['1', '2', '3', '4']) {
 					await storage.roomLog.commit([
@@ -931,6 +965,23 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 					{ n: 3, epoch: 1, count: 1 }
 				]);
 				expect(await storage.roomLog.load(roomA)).toMatchObject({ seq: 8, epoch: 2 });
+			});
+
+			it('tells when the room was last sealed, for the minimum interval between seals', async () => {
+				await write(roomA, new Y.Doc(), 3, 'a');
+				expect((await storage.roomLog.load(roomA)).sealedAtMs).toBeUndefined();
+				const before = Date.now();
+				const first = buildSeal(await headDoc(roomA), 2);
+				expect(await storage.roomLog.seal(roomA, { epoch: 0, lastSeq: 3 }, first)).toBe(1);
+				const firstAt = (await storage.roomLog.load(roomA)).sealedAtMs;
+				expect(firstAt).toBeGreaterThanOrEqual(before);
+				expect(firstAt).toBeLessThanOrEqual(Date.now());
+				await write(roomA, await headDoc(roomA), 3, 'b');
+				const second = buildSeal(await headDoc(roomA), 2);
+				expect(await storage.roomLog.seal(roomA, { epoch: 1, lastSeq: 7 }, second)).toBe(2);
+				expect((await storage.roomLog.load(roomA)).sealedAtMs).toBeGreaterThanOrEqual(firstAt ?? 0);
+				// Another room's seals are not this room's.
+				expect((await storage.roomLog.load(roomB)).sealedAtMs).toBeUndefined();
 			});
 
 			it('seals nothing and answers null when the epoch or the log moved on', async () => {

@@ -4,7 +4,9 @@
  */
 import Database from 'better-sqlite3';
 import * as Y from 'yjs';
+import { openSqliteStorage } from '../../src/lib/server/storage/sqlite';
 import { databaseFile } from '../../src/lib/server/storage/sqlite/db';
+import type { RoomLogStorage, Storage } from '../../src/lib/server/storage/types';
 
 /** Opens the server's database read-only for one read. */
 export function readServerDb<T>(dataDir: string, read: (db: Database.Database) => T): T {
@@ -32,4 +34,28 @@ export function storedRoomDoc(dataDir: string, roomId: string): Y.Doc {
 		for (const row of rows) Y.applyUpdate(doc, row.data);
 		return doc;
 	});
+}
+
+/** Runs `work` on storage opened on the server's database file, then closes it. */
+export async function withServerStorage<T>(
+	dataDir: string,
+	work: (storage: Storage) => Promise<T>
+): Promise<T> {
+	const storage = openSqliteStorage(databaseFile(dataDir));
+	try {
+		return await work(storage);
+	} finally {
+		await storage.close();
+	}
+}
+
+/** Stores `state` as the room's whole log, then compacts it into the snapshot, as a server would. */
+export async function storeAsSnapshot(
+	roomLog: RoomLogStorage,
+	roomId: string,
+	state: Uint8Array
+): Promise<void> {
+	const [outcome] = await roomLog.commit([{ roomId, data: state }]);
+	if (outcome?.status !== 'stored') throw new Error(`not stored: ${outcome?.status}`);
+	await roomLog.compact(roomId, outcome.seq, state);
 }

@@ -8,18 +8,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { Db } from '../../src/lib/server/storage/sqlite/db';
 import { InProcessBus } from '../../sync-server/bus';
-import { ClientIdClaims } from '../../sync-server/client-ids';
 import { COMPACT_LOG_SHARE, CompactionPolicy } from '../../sync-server/compaction';
 import { encodeUpdate } from '../../sync-server/protocol';
-import { createSqliteRoomLog } from '../../sync-server/room-log';
 import { RoomHub } from '../../sync-server/rooms';
-import { SqliteStore } from '../../sync-server/store';
 import { createRoomIn, openTempDatabase, type TempDatabase } from '../support/temp-db';
 
 let temp: TempDatabase;
 let db: Db;
 let hub: RoomHub;
-let store: SqliteStore;
 let roomId: string;
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -28,9 +24,8 @@ beforeEach(async () => {
 	temp = openTempDatabase('parley-compaction-', ['alice']);
 	db = temp.db;
 	roomId = await createRoomIn(db, 'alice', 'room');
-	store = new SqliteStore(db);
 	hub = new RoomHub({
-		roomLog: createSqliteRoomLog(store, new ClientIdClaims(db)),
+		roomLog: temp.storage.roomLog,
 		bus: new InProcessBus(),
 		config: { MAX_MESSAGE_CHARS: 4000, COMPACT_AFTER_UPDATES: 3, ROOM_IDLE_UNLOAD_MS: 60_000 },
 		log: pino({ level: 'silent' })
@@ -55,7 +50,7 @@ describe('compaction of a long room', () => {
 		}
 		const snapshot = Y.encodeStateAsUpdate(history);
 		db.prepare('UPDATE rooms SET last_seq = 1 WHERE id = ?').run(roomId);
-		store.compact(roomId, 1, snapshot);
+		await temp.storage.roomLog.compact(roomId, 1, snapshot);
 
 		const doc = new Y.Doc();
 		Y.applyUpdate(doc, snapshot);
@@ -78,7 +73,7 @@ describe('compaction of a long room', () => {
 		}
 		await nextTurn();
 		// Past COMPACT_AFTER_UPDATES, but a few hundred bytes against a 25 kB snapshot: kept.
-		expect(store.logLength(roomId)).toBe(6);
+		expect(await temp.storage.roomLog.logLength(roomId)).toBe(6);
 
 		const long = 'x'.repeat(Math.ceil(snapshot.byteLength / 8));
 		send(long);
@@ -86,9 +81,10 @@ describe('compaction of a long room', () => {
 		send(long);
 		await nextTurn();
 		await nextTurn();
-		expect(store.logLength(roomId)).toBe(0);
+		expect(await temp.storage.roomLog.logLength(roomId)).toBe(0);
 		const reloaded = new Y.Doc();
-		for (const update of store.loadRoom(roomId).updates) Y.applyUpdate(reloaded, update);
+		for (const update of (await temp.storage.roomLog.load(roomId)).updates)
+			Y.applyUpdate(reloaded, update);
 		expect(reloaded.getArray('messages').length).toBe(308);
 	});
 });

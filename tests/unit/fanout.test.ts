@@ -9,13 +9,10 @@ import WebSocket, { WebSocketServer } from 'ws';
 import * as Y from 'yjs';
 import type { Db } from '../../src/lib/server/storage/sqlite/db';
 import { InProcessBus } from '../../sync-server/bus';
-import { ClientIdClaims } from '../../sync-server/client-ids';
 import { decodeMessage, encodeUpdate } from '../../sync-server/protocol';
 import type { Connection } from '../../sync-server/room';
-import { createSqliteRoomLog } from '../../sync-server/room-log';
 import { RoomHub } from '../../sync-server/rooms';
 import { SharedFrame, encodeWebSocketFrame } from '../../sync-server/shared-frame';
-import { SqliteStore } from '../../sync-server/store';
 import type { SyncSocket } from '../../sync-server/types';
 import { messageTexts, messageUpdate } from '../support/messages';
 import { createRoomIn, openTempDatabase, type TempDatabase } from '../support/temp-db';
@@ -80,7 +77,7 @@ beforeEach(async () => {
 	db = temp.db;
 	roomId = await createRoomIn(db, 'alice', 'room');
 	hub = new RoomHub({
-		roomLog: createSqliteRoomLog(new SqliteStore(db), new ClientIdClaims(db)),
+		roomLog: temp.storage.roomLog,
 		bus: new InProcessBus(),
 		config: { MAX_MESSAGE_CHARS: 4000, COMPACT_AFTER_UPDATES: 500, ROOM_IDLE_UNLOAD_MS: 60_000 },
 		log: pino({ level: 'silent' })

@@ -4,9 +4,9 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
+import { sqliteRoomLog } from '../../src/lib/server/storage/sqlite/room-log';
 import { sanitizeAwarenessUpdate } from '../../sync-server/awareness-gate';
 import { InProcessBus, InProcessBusHub } from '../../sync-server/bus';
-import { ClientIdClaims } from '../../sync-server/client-ids';
 import { CloseCode } from '../../src/lib/protocol/wire';
 import { createMetrics, type Metrics } from '../../sync-server/metrics';
 import {
@@ -24,11 +24,10 @@ import type {
 	RoomConfig,
 	UpdateAdmission
 } from '../../sync-server/room';
-import { createSqliteRoomLog } from '../../sync-server/room-log';
+import type { RoomLogPort } from '../../sync-server/room-log';
 import { RoomHub } from '../../sync-server/rooms';
 import { buildSeal } from '../../sync-server/seal';
-import { SqliteStore } from '../../sync-server/store';
-import type { Bus, Store, SyncSocket } from '../../sync-server/types';
+import type { Bus, SyncSocket } from '../../sync-server/types';
 import {
 	CONNECTION_COST_BYTES,
 	MESSAGE_COST_BYTES,
@@ -175,8 +174,7 @@ const open: { close(): void }[] = [];
 function makeHub(
 	options: {
 		bus?: Bus;
-		store?: Store;
-		database?: Db;
+		roomLog?: RoomLogPort;
 		metrics?: Metrics;
 		admitUpdate?: UpdateAdmission;
 		awarenessPolicy?: AwarenessPolicy;
@@ -185,12 +183,8 @@ function makeHub(
 		budgets?: UserBudgets;
 	} = {}
 ): RoomHub {
-	const database = options.database ?? db;
 	const hub = new RoomHub({
-		roomLog: createSqliteRoomLog(
-			options.store ?? new SqliteStore(database),
-			new ClientIdClaims(database)
-		),
+		roomLog: options.roomLog ?? temp.storage.roomLog,
 		bus: options.bus ?? new InProcessBus(),
 		config: { ...config, ...options.config },
 		log,
@@ -228,11 +222,13 @@ describe('room hub', () => {
 		const alice = await FakeClient.open(hub, roomId, 'alice');
 		const bob = await FakeClient.open(hub, roomId, 'bob');
 		// Another connection to the file, like another process: it sees only committed data.
-		const observer = new SqliteStore(openSecondConnection());
+		const observer = openSecondConnection().prepare<[string], { data: Buffer }>(
+			'SELECT data FROM room_updates WHERE room_id = ?'
+		);
 		const committedWhenBobGotIt: boolean[] = [];
 		bob.socket.onSend = (message) => {
 			if (message.type !== 'update') return;
-			const stored = observer.readSince(roomId, 0).updates.map((u) => Buffer.from(u.data));
+			const stored = observer.all(roomId).map((row) => row.data);
 			committedWhenBobGotIt.push(stored.some((data) => data.equals(message.update)));
 		};
 
@@ -257,9 +253,9 @@ describe('room hub', () => {
 		expect(hub.pendingCount).toBe(3);
 		await nextTurn();
 		expect(hub.pendingCount).toBe(0);
-		const store = new SqliteStore(db);
-		expect(store.readSince(roomId, 0).updates.map((u) => u.seq)).toEqual([1, 2]);
-		expect(store.readSince(otherRoom, 0).updates.map((u) => u.seq)).toEqual([1]);
+		const store = temp.storage.roomLog;
+		expect((await store.readSince(roomId, 0)).updates.map((u) => u.seq)).toEqual([1, 2]);
+		expect((await store.readSince(otherRoom, 0)).updates.map((u) => u.seq)).toEqual([1]);
 		expect(hub.rooms.get(roomId)?.lastSeq).toBe(2);
 		expect((await metrics.updatesAccepted.get()).values[0]?.value).toBe(3);
 		expect(
@@ -279,7 +275,11 @@ describe('room hub', () => {
 		expect(alice.socket.of('permission-denied')).toHaveLength(1);
 		expect(alice.socket.of('permission-denied')[0]?.reason).toMatch(/author/);
 		expect(bob.socket.updates()).toHaveLength(0);
-		expect(new SqliteStore(db).loadRoom(roomId)).toEqual({ updates: [], seq: 0, epoch: 0 });
+		expect(await temp.storage.roomLog.load(roomId)).toMatchObject({
+			updates: [],
+			seq: 0,
+			epoch: 0
+		});
 		expect(hub.rooms.get(roomId)?.doc.getArray('messages').length).toBe(0);
 		expect(alice.socket.closed).toBeNull();
 		const refused = await metrics.updatesRefused.get();
@@ -313,7 +313,7 @@ describe('room hub', () => {
 		const alice = await FakeClient.open(hub, roomId, 'alice');
 		for (let i = 0; i < 5; i++) alice.sendMessage(`m${i}`);
 		await nextTurn();
-		expect(new SqliteStore(db).loadRoom(roomId).seq).toBe(2);
+		expect((await temp.storage.roomLog.load(roomId)).seq).toBe(2);
 		expect(alice.socket.of('permission-denied').map((m) => m.reason)).toEqual([
 			'rule 6: too many updates per second',
 			'rule 6: too many updates per second',
@@ -405,7 +405,7 @@ describe('room hub', () => {
 		expect(bob.socket.closed).toBeNull();
 		bob.sendMessage('still here');
 		await nextTurn();
-		expect(new SqliteStore(db).loadRoom(roomId).seq).toBe(1);
+		expect((await temp.storage.roomLog.load(roomId)).seq).toBe(1);
 	});
 
 	it('closes a socket whose send buffer is over the bound instead of buffering more', async () => {
@@ -441,22 +441,16 @@ describe('room hub', () => {
 	});
 
 	it('keeps the queue when a commit fails and commits it on retry, forwarding only then', async () => {
-		const real = new SqliteStore(db);
+		const real = temp.storage.roomLog;
 		let failures = 1;
-		const flaky: Store = {
-			roomFile: (id, fileId) => real.roomFile(id, fileId),
-			loadRoom: (id) => real.loadRoom(id),
-			append: (batch) => {
+		const flaky: RoomLogPort = {
+			...real,
+			commit: async (batch) => {
 				if (failures-- > 0) throw new Error('disk I/O error');
-				return real.append(batch);
-			},
-			readSince: (id, after) => real.readSince(id, after),
-			compact: (id, upto, state, epoch) => real.compact(id, upto, state, epoch),
-			logLength: (id) => real.logLength(id),
-			seal: (id, expected, seal) => real.seal(id, expected, seal),
-			sealedAuthorOf: (id, messageId) => real.sealedAuthorOf(id, messageId)
+				return real.commit(batch);
+			}
 		};
-		const hub = makeHub({ store: flaky });
+		const hub = makeHub({ roomLog: flaky });
 		const alice = await FakeClient.open(hub, roomId, 'alice');
 		const bob = await FakeClient.open(hub, roomId, 'bob');
 		alice.sendMessage('survives');
@@ -466,7 +460,7 @@ describe('room hub', () => {
 
 		await until(() => hub.pendingCount === 0, 'the retried commit');
 		expect(bob.receivedTexts()).toEqual(['survives']);
-		expect(real.loadRoom(roomId).seq).toBe(1);
+		expect((await real.load(roomId)).seq).toBe(1);
 	});
 });
 
@@ -535,7 +529,7 @@ describe('the per-user budget', () => {
 describe('room lifecycle', () => {
 	it('compacts the log past the threshold and when the room unloads, keeping the document', async () => {
 		const hub = makeHub({ config: { COMPACT_AFTER_UPDATES: 3, ROOM_IDLE_UNLOAD_MS: 20 } });
-		const store = new SqliteStore(db);
+		const store = temp.storage.roomLog;
 		const alice = await FakeClient.open(hub, roomId, 'alice');
 		for (const text of ['1', '2', '3', '4']) {
 			alice.sendMessage(text);
@@ -543,15 +537,15 @@ describe('room lifecycle', () => {
 		}
 		// The compaction is scheduled off the hot path, right after the commit's turn.
 		await nextTurn();
-		expect(store.logLength(roomId)).toBe(0);
+		expect(await store.logLength(roomId)).toBe(0);
 		alice.sendMessage('5');
 		await nextTurn();
-		expect(store.logLength(roomId)).toBe(1);
+		expect(await store.logLength(roomId)).toBe(1);
 
 		alice.connection.close(1000, 'bye');
 		await until(() => !hub.rooms.has(roomId), 'the room to unload');
-		expect(store.logLength(roomId)).toBe(0);
-		const loaded = store.loadRoom(roomId);
+		expect(await store.logLength(roomId)).toBe(0);
+		const loaded = await store.load(roomId);
 		expect(loaded.seq).toBe(5);
 		expect(loaded.updates).toHaveLength(1);
 
@@ -566,7 +560,7 @@ describe('room hub with a bus', () => {
 		const busHub = new InProcessBusHub();
 		const dbTwo = openSecondConnection();
 		const one = makeHub({ bus: new InProcessBus(busHub) });
-		const two = makeHub({ bus: new InProcessBus(busHub), database: dbTwo });
+		const two = makeHub({ bus: new InProcessBus(busHub), roomLog: sqliteRoomLog(dbTwo) });
 		const alice = await FakeClient.open(one, roomId, 'alice');
 		const bob = await FakeClient.open(two, roomId, 'bob');
 
@@ -580,7 +574,7 @@ describe('room hub with a bus', () => {
 		carolDoc
 			.getArray('messages')
 			.push([{ id: crypto.randomUUID(), author: 'carol', text: 'missed', ts: Date.now() }]);
-		new SqliteStore(db).append([{ roomId, data: Y.encodeStateAsUpdate(carolDoc) }]);
+		await temp.storage.roomLog.commit([{ roomId, data: Y.encodeStateAsUpdate(carolDoc) }]);
 
 		alice.sendMessage('third');
 		await nextTurn();
@@ -602,7 +596,7 @@ describe('room hub with a bus', () => {
 		const busHub = new InProcessBusHub();
 		const busTwo = new InProcessBus(busHub);
 		const one = makeHub({ bus: new InProcessBus(busHub) });
-		const two = makeHub({ bus: busTwo, database: openSecondConnection() });
+		const two = makeHub({ bus: busTwo, roomLog: sqliteRoomLog(openSecondConnection()) });
 		const alice = await FakeClient.open(one, roomId, 'alice');
 		const bob = await FakeClient.open(two, roomId, 'bob');
 
@@ -610,7 +604,7 @@ describe('room hub with a bus', () => {
 		doc
 			.getArray('messages')
 			.push([{ id: crypto.randomUUID(), author: 'carol', text: 'quiet', ts: Date.now() }]);
-		new SqliteStore(db).append([{ roomId, data: Y.encodeStateAsUpdate(doc) }]);
+		await temp.storage.roomLog.commit([{ roomId, data: Y.encodeStateAsUpdate(doc) }]);
 		busTwo.resync();
 		// The resync's read of the store (asynchronous: this waits for that same read).
 		await roomOf(two).catchUp();
@@ -627,7 +621,10 @@ describe('room hub edge cases', () => {
 	it('refuses an update whose new clientID another instance claimed first, stores none of it, and reloads the room', async () => {
 		// No bus between the two instances: only the commit's claim can tell.
 		const one = makeHub({ bus: new InProcessBus() });
-		const two = makeHub({ bus: new InProcessBus(), database: openSecondConnection() });
+		const two = makeHub({
+			bus: new InProcessBus(),
+			roomLog: sqliteRoomLog(openSecondConnection())
+		});
 		const alice = await FakeClient.open(one, roomId, 'alice');
 		const mallory = await FakeClient.open(two, roomId, 'mallory');
 		const bystander = await FakeClient.open(two, roomId, 'bob');
@@ -642,7 +639,7 @@ describe('room hub edge cases', () => {
 		expect(mallory.socket.of('permission-denied')[0]?.reason).toBe(
 			`rule 5: clientID ${alice.doc.clientID} belongs to another user`
 		);
-		expect(messageTexts(new SqliteStore(db).loadRoom(roomId).updates)).toEqual(['mine']);
+		expect(messageTexts((await temp.storage.roomLog.load(roomId)).updates)).toEqual(['mine']);
 		// Instance two's memory held what the log never will: its sockets reconnect to a reload.
 		expect(bystander.socket.closed?.code).toBe(CloseCode.SERVICE_RESTART);
 		expect(bystander.receivedTexts()).toEqual([]);
@@ -682,7 +679,7 @@ describe('room hub edge cases', () => {
 			.toArray()
 			.map((m) => m.text);
 		expect(texts).toEqual(['unsent', 'a', 'b', 'c']);
-		expect(new SqliteStore(db).loadRoom(roomId).seq).toBe(1);
+		expect((await temp.storage.roomLog.load(roomId)).seq).toBe(1);
 	});
 
 	it('sends one step 1 for several gaps while updates are uncommitted', async () => {
@@ -775,7 +772,10 @@ describe('room hub edge cases', () => {
 	it('raises its high-water marks for updates another instance committed', async () => {
 		const busHub = new InProcessBusHub();
 		const one = makeHub({ bus: new InProcessBus(busHub) });
-		const two = makeHub({ bus: new InProcessBus(busHub), database: openSecondConnection() });
+		const two = makeHub({
+			bus: new InProcessBus(busHub),
+			roomLog: sqliteRoomLog(openSecondConnection())
+		});
 		const alice = await FakeClient.open(one, roomId, 'alice');
 		const bob = await FakeClient.open(two, roomId, 'bob');
 		alice.sendMessage('first');
@@ -789,7 +789,10 @@ describe('room hub edge cases', () => {
 	it('closes a logged-out session’s sockets on every instance and no one else’s', async () => {
 		const busHub = new InProcessBusHub();
 		const one = makeHub({ bus: new InProcessBus(busHub) });
-		const two = makeHub({ bus: new InProcessBus(busHub), database: openSecondConnection() });
+		const two = makeHub({
+			bus: new InProcessBus(busHub),
+			roomLog: sqliteRoomLog(openSecondConnection())
+		});
 		const user = { userId: 'alice', username: 'alice' };
 		const here = new FakeSocket();
 		const there = new FakeSocket();
@@ -849,7 +852,7 @@ describe('sealing the head', () => {
 		const one = makeHub({ bus: new InProcessBus(busHub), config: SEAL, metrics });
 		const two = makeHub({
 			bus: new InProcessBus(busHub),
-			database: openSecondConnection(),
+			roomLog: sqliteRoomLog(openSecondConnection()),
 			config: SEAL
 		});
 		const alice = await FakeClient.open(one, roomId, 'alice');
@@ -893,7 +896,7 @@ describe('sealing the head', () => {
 		expect(stock.socket.of('permission-denied')[0]?.reason).toMatch(/^rule 2: /);
 		await nextTurn();
 		expect(one.rooms.get(roomId)?.doc.getArray('messages').length).toBe(0);
-		expect(new SqliteStore(db).loadRoom(roomId).seq).toBe(5);
+		expect((await temp.storage.roomLog.load(roomId)).seq).toBe(5);
 	});
 
 	it('seals under steady traffic, right after a flush, when no turn is ever quiet', async () => {
@@ -953,10 +956,10 @@ describe('sealing the head', () => {
 	});
 
 	it('seals a room that loads already past the threshold before serving its first connection', async () => {
-		const store = new SqliteStore(db);
+		const store = temp.storage.roomLog;
 		const writer = new Y.Doc();
 		for (let i = 0; i < 7; i++) {
-			store.append([{ roomId, data: messageUpdate(writer, 'alice', `old ${i}`) }]);
+			await store.commit([{ roomId, data: messageUpdate(writer, 'alice', `old ${i}`) }]);
 		}
 		const hub = makeHub({ config: SEAL });
 		const old = await FakeClient.open(hub, roomId, 'alice', 0);
@@ -982,10 +985,12 @@ describe('sealing the head', () => {
 		bob.sendMessage('too late');
 		expect(hub.pendingCount).toBe(1);
 		// Another instance seals epoch 0 now, between the gate and the commit.
-		const elsewhere = new SqliteStore(openSecondConnection());
+		const elsewhere = sqliteRoomLog(openSecondConnection());
 		const sealedDoc = new Y.Doc();
-		for (const update of elsewhere.loadRoom(roomId).updates) Y.applyUpdate(sealedDoc, update);
-		expect(elsewhere.seal(roomId, { epoch: 0, lastSeq: 1 }, buildSeal(sealedDoc, 100))).toBe(1);
+		for (const update of (await elsewhere.load(roomId)).updates) Y.applyUpdate(sealedDoc, update);
+		expect(await elsewhere.seal(roomId, { epoch: 0, lastSeq: 1 }, buildSeal(sealedDoc, 100))).toBe(
+			1
+		);
 
 		await nextTurn();
 		expect(hub.pendingCount).toBe(0);
@@ -994,9 +999,9 @@ describe('sealing the head', () => {
 		expect(bob.socket.of('stored')).toHaveLength(receiptsBefore);
 		expect(carol.receivedTexts()).toEqual(['before']);
 		expect(hub.rooms.has(roomId)).toBe(false);
-		const store = new SqliteStore(db);
-		expect(store.loadRoom(roomId)).toMatchObject({ seq: 2, epoch: 1 });
-		expect(messageTexts(store.loadRoom(roomId).updates)).toEqual([]);
+		const store = temp.storage.roomLog;
+		expect(await store.load(roomId)).toMatchObject({ seq: 2, epoch: 1 });
+		expect(messageTexts((await store.load(roomId)).updates)).toEqual([]);
 		expect(history().ids).toBe(1);
 
 		// The clients re-send into the new head, where it is stored.
@@ -1005,15 +1010,15 @@ describe('sealing the head', () => {
 		again.sendMessage('too late');
 		// In a sealed room the gate first asks the room log whether the message id was sealed.
 		await stored;
-		expect(messageTexts(store.loadRoom(roomId).updates)).toEqual(['too late']);
+		expect(messageTexts((await store.load(roomId)).updates)).toEqual(['too late']);
 	});
 
 	it('closes with 4409 and unloads when a catch-up finds a newer epoch', async () => {
 		const bus = new InProcessBus();
 		const hub = makeHub({ bus, config: { SEAL_AFTER_MESSAGES: 100 } });
 		const bob = await FakeClient.open(hub, roomId, 'bob');
-		const elsewhere = new SqliteStore(openSecondConnection());
-		elsewhere.seal(roomId, { epoch: 0, lastSeq: 0 }, buildSeal(new Y.Doc(), 100));
+		const elsewhere = sqliteRoomLog(openSecondConnection());
+		await elsewhere.seal(roomId, { epoch: 0, lastSeq: 0 }, buildSeal(new Y.Doc(), 100));
 		bob.socket.received.length = 0;
 		const room = roomOf(hub);
 		bus.resync();
@@ -1029,8 +1034,8 @@ describe('sealing the head', () => {
 		// No bus: this instance has not heard of the seal another one made.
 		const hub = makeHub({ bus: new InProcessBus(), config: { SEAL_AFTER_MESSAGES: 100 } });
 		const bob = await FakeClient.open(hub, roomId, 'bob');
-		const elsewhere = new SqliteStore(openSecondConnection());
-		elsewhere.seal(roomId, { epoch: 0, lastSeq: 0 }, buildSeal(new Y.Doc(), 100));
+		const elsewhere = sqliteRoomLog(openSecondConnection());
+		await elsewhere.seal(roomId, { epoch: 0, lastSeq: 0 }, buildSeal(new Y.Doc(), 100));
 		const moved = await FakeClient.open(hub, roomId, 'alice', 1);
 		expect(moved.socket.closed).toBeNull();
 		expect(hub.rooms.get(roomId)?.epoch).toBe(1);

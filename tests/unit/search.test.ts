@@ -14,7 +14,11 @@ import { openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
 import { createRoom } from '../../src/lib/server/rooms';
 import { createSqliteStorage, type SqliteStorage } from '../../src/lib/server/storage/sqlite';
 import { searchMessages } from '../../src/lib/server/search';
-import { createSearchIndexer, type SearchIndexer } from '../../sync-server/search-indexer';
+import {
+	createSearchIndexer,
+	type IndexCounts,
+	type SearchIndexer
+} from '../../sync-server/search-indexer';
 import { makeTempDir } from '../support/server';
 
 describe('search terms and the FTS5 query', () => {
@@ -134,7 +138,7 @@ describe('the search indexer on real Yjs updates', () => {
 		};
 	}
 
-	function commit(roomId: string, updates: Uint8Array[]): { messages: number; changes: number } {
+	function commit(roomId: string, updates: Uint8Array[]): Promise<IndexCounts> {
 		return indexer.indexCommitted(updates.map((data) => ({ roomId, data })));
 	}
 
@@ -150,7 +154,7 @@ describe('the search indexer on real Yjs updates', () => {
 		db = openDatabase(join(dir, 'parley.db'));
 		storage = createSqliteStorage(db);
 		errors.length = 0;
-		indexer = createSearchIndexer(db, { onError: (error) => errors.push(error) });
+		indexer = createSearchIndexer(storage.search, { onError: (error) => errors.push(error) });
 		addUser('alice');
 		addUser('bob');
 		roomId = (await createRoom(storage.rooms, 'alice', 'Garden', 'private')).id;
@@ -167,7 +171,7 @@ describe('the search indexer on real Yjs updates', () => {
 		const messages = doc.getArray('messages');
 		messages.push([{ id: messageId('m1'), author: 'alice', text: 'Tomatoes need sun', ts: 1 }]);
 		messages.push([{ id: messageId('m2'), author: 'alice', text: 'More tomatoes please', ts: 2 }]);
-		expect(commit(roomId, take())).toEqual({ messages: 2, changes: 0 });
+		expect(await commit(roomId, take())).toEqual({ messages: 2, changes: 0 });
 		const results = await searchMessages(storage.search, 'alice', searchTerms('tomat'));
 		expect(results.map((result) => result.messageId)).toEqual([messageId('m2'), messageId('m1')]);
 		expect(results[0]).toMatchObject({
@@ -183,10 +187,10 @@ describe('the search indexer on real Yjs updates', () => {
 		doc
 			.getArray('messages')
 			.push([{ id: messageId('m1'), author: 'alice', text: 'first draft', ts: 1 }]);
-		commit(roomId, take());
+		await commit(roomId, take());
 		const changes = doc.getMap('changes');
 		changes.set(messageId('m1'), { text: 'second draft', ts: 2 });
-		commit(roomId, take());
+		await commit(roomId, take());
 		expect(await search('alice', 'second')).toEqual(['second draft']);
 
 		changes.set(messageId('m1'), { text: 'final version', ts: 3 });
@@ -195,7 +199,7 @@ describe('the search indexer on real Yjs updates', () => {
 		const item = Y.decodeUpdate(update!).structs[0] as Y.Item;
 		expect(item.parent).toBeNull();
 		expect(item.parentSub).toBeNull();
-		expect(commit(roomId, [update!])).toEqual({ messages: 0, changes: 1 });
+		expect(await commit(roomId, [update!])).toEqual({ messages: 0, changes: 1 });
 		expect(await search('alice', 'final')).toEqual(['final version']);
 		expect(await search('alice', 'draft')).toEqual([]);
 	});
@@ -206,7 +210,7 @@ describe('the search indexer on real Yjs updates', () => {
 		doc.getMap('changes').set(messageId('m1'), { text: 'two', ts: 2 });
 		doc.getMap('changes').set(messageId('m1'), { text: 'three', ts: 3 });
 		const updates = take().reverse();
-		commit(roomId, updates);
+		await commit(roomId, updates);
 		expect(await search('alice', 'three')).toEqual(['three']);
 	});
 
@@ -216,10 +220,10 @@ describe('the search indexer on real Yjs updates', () => {
 			.getArray('messages')
 			.push([{ id: messageId('m1'), author: 'alice', text: 'secret plan', ts: 1 }]);
 		doc.getMap('changes').set(messageId('m1'), { deleted: true, ts: 2 });
-		commit(roomId, take());
+		await commit(roomId, take());
 		expect(await search('alice', 'secret')).toEqual([]);
 		doc.getMap('changes').set(messageId('m1'), { text: 'secret again', ts: 3 });
-		commit(roomId, take());
+		await commit(roomId, take());
 		expect(await search('alice', 'secret')).toEqual([]);
 	});
 
@@ -228,7 +232,7 @@ describe('the search indexer on real Yjs updates', () => {
 		doc
 			.getArray('messages')
 			.push([{ id: messageId('m1'), author: 'alice', text: 'members only', ts: 1 }]);
-		commit(roomId, take());
+		await commit(roomId, take());
 		expect(await search('bob', 'members')).toEqual([]);
 		db.prepare(
 			"INSERT INTO memberships (room_id, user_id, role, joined_at) VALUES (?, 'bob', 'member', 0)"
@@ -247,14 +251,14 @@ describe('the search indexer on real Yjs updates', () => {
 		doc.getMap('changes').set(messageId('m1'), { text: 'green apples', ts: 3 });
 		doc.getMap('changes').set(messageId('m2'), { deleted: true, ts: 4 });
 		take();
-		expect(indexer.isRoomIndexed(roomId)).toBe(false);
-		indexer.reindexRoom(roomId, doc);
-		expect(indexer.isRoomIndexed(roomId)).toBe(true);
+		expect(await indexer.isRoomIndexed(roomId)).toBe(false);
+		await indexer.reindexRoom(roomId, doc);
+		expect(await indexer.isRoomIndexed(roomId)).toBe(true);
 		expect(await search('alice', 'apples')).toEqual(['green apples']);
 		expect(await search('alice', 'pears')).toEqual([]);
 
 		doc.getMap('changes').set(messageId('m1'), { text: 'red apples', ts: 5 });
-		commit(roomId, take());
+		await commit(roomId, take());
 		expect(await search('alice', 'apples')).toEqual(['red apples']);
 	});
 
@@ -263,7 +267,7 @@ describe('the search indexer on real Yjs updates', () => {
 		doc.getArray('messages').push([{ id: messageId('m1'), author: 'alice', text: 'hello', ts: 1 }]);
 		doc.getMap('changes').set(messageId('m1'), { text: 'hello there', ts: 2 });
 		doc.getMap('changes').set(messageId('m1'), { text: 'hello everyone', ts: 3 });
-		commit(roomId, [Y.encodeStateAsUpdate(doc)]);
+		await commit(roomId, [Y.encodeStateAsUpdate(doc)]);
 		expect(await search('alice', 'hello')).toEqual(['hello everyone']);
 	});
 
@@ -273,16 +277,18 @@ describe('the search indexer on real Yjs updates', () => {
 		doc.getMap('reads').set('alice', { upTo: messageId('m1'), ts: 2 });
 		doc.getMap('reads').set('alice', { upTo: messageId('m1'), ts: 3 });
 		doc.getMap('reactions').set('m1|👍|alice', 4);
-		expect(commit(roomId, take())).toEqual({ messages: 1, changes: 0 });
+		expect(await commit(roomId, take())).toEqual({ messages: 1, changes: 0 });
 	});
 
 	it('reports a failed batch instead of throwing', async () => {
 		const failures: unknown[] = [];
-		const failing = createSearchIndexer(db, { onError: (error) => failures.push(error) });
+		const failing = createSearchIndexer(storage.search, {
+			onError: (error) => failures.push(error)
+		});
 		const { doc, take } = roomDoc();
 		doc.getArray('messages').push([{ id: messageId('m1'), author: 'alice', text: 'x', ts: 1 }]);
 		// An unknown room breaks the foreign key: the whole batch is rolled back and reported.
-		expect(failing.indexCommitted(take().map((data) => ({ roomId: 'nope', data })))).toEqual({
+		expect(await failing.indexCommitted(take().map((data) => ({ roomId: 'nope', data })))).toEqual({
 			messages: 0,
 			changes: 0
 		});

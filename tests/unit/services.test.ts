@@ -1,6 +1,6 @@
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/lib/server/config';
@@ -34,10 +34,9 @@ describe('the composition root', () => {
 		expect(services.config.DATA_DIR).toBe(dir);
 		const room = await services.storage.rooms.get('nope');
 		expect(room).toBeNull();
-		// The temporary raw connection is the storage's own.
-		expect(services.sqliteDb.name).toBe(join(dir, 'parley.db'));
+		expect(existsSync(join(dir, 'parley.db'))).toBe(true);
 		await services.close();
-		expect(services.sqliteDb.open).toBe(false);
+		await expect(services.storage.rooms.get('nope')).rejects.toThrow();
 	});
 
 	it('gives each set of services its own events unless one is handed in', async () => {

@@ -9,7 +9,6 @@ import {
 	invalidateUserSessions,
 	readCookie,
 	sessionExpiresAt,
-	validateSessionToken,
 	verifySessionToken
 } from '../../src/lib/server/session';
 import { createSqliteStorage, type SqliteStorage } from '../../src/lib/server/storage/sqlite';
@@ -84,8 +83,8 @@ describe('sessions', () => {
 
 	it('renew the activity stamp once the check interval has passed, and say so', async () => {
 		const { token } = await createSession(storage.accounts, 'u1', T0);
-		const before = validateSessionToken(
-			db,
+		const before = await verifySessionToken(
+			storage.accounts,
 			token,
 			INACTIVITY_DAYS,
 			T0 + ACTIVITY_CHECK_INTERVAL_MS - 1
@@ -143,7 +142,7 @@ describe('sessions', () => {
 });
 
 describe('session lookups', () => {
-	it('prepare their query once per database and read each database’s own sessions, the synchronous check too', async () => {
+	it('prepare their query once per database and read each database’s own sessions', async () => {
 		const otherDir = makeTempDir('parley-session-other-');
 		const other = openDatabase(join(otherDir, 'parley.db'));
 		try {
@@ -162,10 +161,13 @@ describe('session lookups', () => {
 				).toBe('alice');
 			}
 			expect(prepareHere.mock.calls.length).toBeLessThanOrEqual(1);
-			expect(validateSessionToken(other, there.token, INACTIVITY_DAYS, T0).user?.username).toBe(
-				'bob'
-			);
-			expect(validateSessionToken(other, here.token, INACTIVITY_DAYS, T0).user).toBeNull();
+			const otherAccounts = createSqliteStorage(other).accounts;
+			expect(
+				(await verifySessionToken(otherAccounts, there.token, INACTIVITY_DAYS, T0)).user?.username
+			).toBe('bob');
+			expect(
+				(await verifySessionToken(otherAccounts, here.token, INACTIVITY_DAYS, T0)).user
+			).toBeNull();
 			prepareHere.mockRestore();
 		} finally {
 			other.close();

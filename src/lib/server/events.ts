@@ -28,18 +28,3 @@ export type ServerEvents = EventEmitter<ParleyEvents>;
 export function createEvents(): ServerEvents {
 	return new EventEmitter<ParleyEvents>();
 }
-
-const KEY = Symbol.for('parley.events');
-type WithEvents = typeof globalThis & { [KEY]?: ServerEvents };
-
-/**
- * TEMPORARY, for sync-server/service.ts only until it takes the services' emitter (issue 13):
- * the process-wide emitter it listens on. The composition roots (sync-server/main.ts and
- * vite-plugin.ts) pass this very emitter to createServices, so both sides share it; nothing
- * else may call it.
- */
-export function getEvents(): ServerEvents {
-	const holder = globalThis as WithEvents;
-	holder[KEY] ??= createEvents();
-	return holder[KEY];
-}

@@ -6,11 +6,6 @@ import { generateId } from './id';
 import type { PublicRoom, Room, RoomOfUser, RoomStorage, Visibility } from './storage/types';
 
 export type { PublicRoom, Role, Room, RoomKind, RoomOfUser, Visibility } from './storage/types';
-/**
- * TEMPORARY, for sync-server/upgrade.ts only until it takes `Storage` (issue 13): the role
- * query, synchronously on a raw SQLite connection.
- */
-export { selectMembership as getMembership } from './storage/sqlite/rooms';
 
 export async function createRoom(
 	rooms: RoomStorage,

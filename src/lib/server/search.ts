@@ -6,18 +6,6 @@ import { makeSnippet, type SearchHit } from '../search';
 import type { SearchStorage } from './storage/types';
 
 export type { IndexedMessage, MessageChange } from './storage/types';
-/**
- * TEMPORARY, for sync-server/search-indexer.ts only until it writes through `storage.search`
- * (issue 13): the synchronous index writes on a raw SQLite connection.
- */
-export {
-	applyMessageChange,
-	clearRoomIndex,
-	findChangeItemKey,
-	indexMessage,
-	isRoomIndexed,
-	recordChangeItem
-} from './storage/sqlite/search';
 
 export const SEARCH_LIMIT_DEFAULT = 20;
 export const SEARCH_LIMIT_MAX = 100;

@@ -20,7 +20,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Config } from './config';
 import { createEvents, type ServerEvents } from './events';
 import { createLimits, type Limits } from './limits';
-import { openSqliteStorage, type SqliteStorage } from './storage/sqlite';
+import { openSqliteStorage } from './storage/sqlite';
 import { databaseFile } from './storage/sqlite/db';
 import type { Storage } from './storage/types';
 
@@ -31,11 +31,6 @@ export interface Services {
 	readonly events: ServerEvents;
 	/** This instance's rate limiters (logins, sign-ups, new rooms and DMs). */
 	readonly limits: Limits;
-	/**
-	 * TEMPORARY, until the sync server takes `storage` (issue 13): the raw SQLite connection
-	 * under `storage`, for `createSyncService({ db })`. Nothing in the web app may use it.
-	 */
-	readonly sqliteDb: SqliteStorage['db'];
 	/** Closes what the services opened (the storage). */
 	close(): Promise<void>;
 }
@@ -44,7 +39,7 @@ export interface ServiceOptions {
 	/** The emitter to use (default: a new one). */
 	readonly events?: ServerEvents;
 	/** The storage to use (default: SQLite in DATA_DIR). */
-	readonly storage?: SqliteStorage;
+	readonly storage?: Storage;
 }
 
 export function createServices(config: Config, options: ServiceOptions = {}): Services {
@@ -54,7 +49,6 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
 		storage,
 		events: options.events ?? createEvents(),
 		limits: createLimits(config),
-		sqliteDb: storage.db,
 		close: () => storage.close()
 	};
 }

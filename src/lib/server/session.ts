@@ -6,8 +6,6 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
-import type { Db } from './db';
-import { deleteSession, selectSession, touchSession } from './storage/sqlite/accounts';
 import type { AccountStorage, Session, StoredSession, User } from './storage/types';
 
 export const SESSION_COOKIE = 'parley_session';
@@ -104,28 +102,6 @@ export async function verifySessionToken(
 		return INVALID;
 	}
 	if (verdict.renew) await accounts.touchSession(verdict.row.id, now);
-	return validation(verdict, now);
-}
-
-/**
- * TEMPORARY, for sync-server/upgrade.ts only until it takes `Storage` (issue 13): the same
- * check as `verifySessionToken`, synchronously on a raw SQLite connection.
- */
-export function validateSessionToken(
-	db: Db,
-	token: string,
-	inactivityDays: number,
-	now: number = Date.now()
-): SessionValidation {
-	const parsed = tokenId(token);
-	if (!parsed) return INVALID;
-	const verdict = judgeToken(parsed.secret, selectSession(db, parsed.id), inactivityDays, now);
-	if (verdict.kind === 'invalid') return INVALID;
-	if (verdict.kind === 'expired') {
-		deleteSession(db, verdict.id);
-		return INVALID;
-	}
-	if (verdict.renew) touchSession(db, verdict.row.id, now);
 	return validation(verdict, now);
 }
 

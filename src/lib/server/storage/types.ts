@@ -203,6 +203,8 @@ export interface LoadedRoom {
 	readonly owners: Map<number, string>;
 	/** clientID -> clock below which the server committed its structs (docs/design.md "Healing"). */
 	readonly highWater: Map<number, number>;
+	/** When the room was last sealed (ms since the epoch), for SEAL_MIN_INTERVAL_MS; absent: never. */
+	readonly sealedAtMs?: number;
 }
 
 /** The log since a seq, and the epoch it belongs to (read together, in one transaction). */

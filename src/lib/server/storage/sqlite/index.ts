@@ -11,18 +11,12 @@ import { sqliteRoomLog } from './room-log';
 import { sqliteRooms } from './rooms';
 import { sqliteSearch } from './search';
 
-export interface SqliteStorage extends Storage {
-	/**
-	 * TEMPORARY, for sync-server/ until it takes `Storage` (issue 13): the raw connection, so
-	 * the sync server's SqliteStore and ClientIdClaims share this one. Nothing else may use it.
-	 */
-	readonly db: Db;
-}
+/** Storage on SQLite: the interface, nothing more (the connection stays inside). */
+export type SqliteStorage = Storage;
 
 /** Storage on an open, migrated connection (closing the storage closes it). */
 export function createSqliteStorage(db: Db): SqliteStorage {
 	return {
-		db,
 		accounts: sqliteAccounts(db),
 		rooms: sqliteRooms(db),
 		files: sqliteFiles(db),

@@ -91,7 +91,10 @@ function statements(db: Db) {
 		),
 		deleteLog: sql<[string]>('DELETE FROM room_updates WHERE room_id = ?'),
 		deleteSnapshot: sql<[string]>('DELETE FROM room_snapshots WHERE room_id = ?'),
-		deleteClaims: sql<[string]>('DELETE FROM client_ids WHERE room_id = ?')
+		deleteClaims: sql<[string]>('DELETE FROM client_ids WHERE room_id = ?'),
+		lastSealedAt: sql<[string], { at: number | null }>(
+			'SELECT MAX(sealed_at) AS at FROM room_epochs WHERE room_id = ?'
+		)
 	};
 }
 
@@ -115,13 +118,15 @@ export function sqliteRoomLog(db: Db): RoomLogStorage {
 		const updates: Uint8Array[] = snapshot ? [bytes(snapshot.data)] : [];
 		const log = q.logAfter.all(roomId, snapshot?.upto_seq ?? 0);
 		for (const row of log) updates.push(bytes(row.data));
+		const sealedAt = head.epoch > 0 ? q.lastSealedAt.get(roomId)?.at : null;
 		return {
 			updates,
 			seq: head.last_seq,
 			epoch: head.epoch,
 			logLength: q.countLog.get(roomId)?.n ?? 0,
 			owners: new Map(q.owners.all(roomId).map((row) => [row.client_id, row.user_id])),
-			highWater: marksOf(roomId)
+			highWater: marksOf(roomId),
+			...(sealedAt != null ? { sealedAtMs: sealedAt } : {})
 		};
 	});
 

@@ -1,8 +1,7 @@
 /**
  * `storage.search` on SQLite: the message index (tables `message_index`, `message_fts`,
- * `message_change_items`, migration 3) and the member-scoped FTS5 query. The synchronous
- * helpers are exported for the sync server's indexer until issue 13's merge (via
- * src/lib/server/search.ts); the web app uses `sqliteSearch`.
+ * `message_change_items`, migration 3) and the member-scoped FTS5 query. The sync server's
+ * indexer (sync-server/search-indexer.ts) writes through `writeIndex` / `rebuildRoom`.
  */
 import { toFtsQuery } from '../../../search';
 import type {
@@ -17,7 +16,7 @@ import { SearchQueryError } from '../errors';
 import { cachedStatement, type Db } from './db';
 
 /** Adds a message; a message already indexed is left alone (message objects never change). */
-export function indexMessage(db: Db, roomId: string, message: IndexedMessage): void {
+function indexMessage(db: Db, roomId: string, message: IndexedMessage): void {
 	cachedStatement(
 		db,
 		`INSERT INTO message_index (room_id, message_id, author, ts, text) VALUES (?, ?, ?, ?, ?)
@@ -30,7 +29,7 @@ export function indexMessage(db: Db, roomId: string, message: IndexedMessage): v
  * delete is final; a delete also drops the text, so a deleted message is never found again.
  * Returns false when the message is not indexed (it is picked up by the next reindex).
  */
-export function applyMessageChange(
+function applyMessageChange(
 	db: Db,
 	roomId: string,
 	messageId: string,
@@ -56,7 +55,7 @@ export function applyMessageChange(
 }
 
 /** Remembers that the item (client, clock … clock+length-1) of `changes` sits at `messageId`. */
-export function recordChangeItem(
+function recordChangeItem(
 	db: Db,
 	roomId: string,
 	client: number,
@@ -72,12 +71,7 @@ export function recordChangeItem(
 }
 
 /** The key (message id) of the `changes` item holding (client, clock), if one was recorded. */
-export function findChangeItemKey(
-	db: Db,
-	roomId: string,
-	client: number,
-	clock: number
-): string | null {
+function findChangeItemKey(db: Db, roomId: string, client: number, clock: number): string | null {
 	const row = cachedStatement(
 		db,
 		`SELECT message_id, clock, length FROM message_change_items
@@ -87,13 +81,13 @@ export function findChangeItemKey(
 }
 
 /** Forgets everything indexed for the room (before a rebuild from its full state). */
-export function clearRoomIndex(db: Db, roomId: string): void {
+function clearRoomIndex(db: Db, roomId: string): void {
 	cachedStatement(db, 'DELETE FROM message_index WHERE room_id = ?').run(roomId);
 	cachedStatement(db, 'DELETE FROM message_change_items WHERE room_id = ?').run(roomId);
 }
 
 /** Whether the room has anything in the index. */
-export function isRoomIndexed(db: Db, roomId: string): boolean {
+function isRoomIndexed(db: Db, roomId: string): boolean {
 	return (
 		cachedStatement(db, 'SELECT 1 FROM message_index WHERE room_id = ? LIMIT 1').get(roomId) !==
 		undefined
