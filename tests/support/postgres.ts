@@ -25,15 +25,18 @@ export interface PostgresHandle {
 	readonly port: number;
 	/** postgres://parley:…@127.0.0.1:PORT/postgres (the maintenance database). */
 	readonly adminUrl: string;
-	/** A new empty database; its URL. */
-	createDatabase(prefix?: string): Promise<string>;
+	/**
+	 * A new database, empty or a copy of `template` (the URL of one made here earlier, which
+	 * nobody may be connected to: e.g. one migrated once per file); its URL.
+	 */
+	createDatabase(options?: { readonly template?: string }): Promise<string>;
 	/** `pg_ctl stop -m fast`. */
 	stop(): Promise<void>;
 	/** SIGKILL of the postmaster (kill -9), then wait until it is gone. */
 	kill(): Promise<void>;
 	/** Starts the same cluster again on the same port (after stop or kill). */
 	start(): Promise<void>;
-	/** Stops (fast) and removes the temp dir. */
+	/** Stops (immediate) and removes the temp dir. */
 	dispose(): Promise<void>;
 	/** The server log, for failure messages. */
 	log(): string;
@@ -59,7 +62,16 @@ export function postgresInstalled(): boolean {
 
 let databases = 0;
 
-export async function startPostgres(): Promise<PostgresHandle> {
+export interface PostgresOptions {
+	/**
+	 * fsync as in production (bench). Default false for tests: fsync=off keeps every commit
+	 * through a kill -9 of any process (the OS page cache holds it), only not through a power
+	 * loss, and makes the many CREATE DATABASE of a test file cheap.
+	 */
+	readonly durable?: boolean;
+}
+
+export async function startPostgres(opts: PostgresOptions = {}): Promise<PostgresHandle> {
 	if (!postgresInstalled()) {
 		throw new Error(`PostgreSQL 15 not found in ${PG_BIN}: apt-get install -y postgresql`);
 	}
@@ -87,7 +99,8 @@ export async function startPostgres(): Promise<PostgresHandle> {
 		`-k ${dir}`,
 		"-c listen_addresses='127.0.0.1'",
 		'-c max_connections=200',
-		'-c shared_buffers=32MB'
+		'-c shared_buffers=32MB',
+		...(opts.durable ? [] : ['-c fsync=off', '-c full_page_writes=off'])
 	].join(' ');
 	const start = async (): Promise<void> => {
 		await pg('pg_ctl', ['-D', data, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
@@ -110,26 +123,29 @@ export async function startPostgres(): Promise<PostgresHandle> {
 			return false;
 		}
 	};
-	const stop = async (): Promise<void> => {
+	const stop = async (mode: 'fast' | 'immediate' = 'fast'): Promise<void> => {
 		const pid = postmasterPid();
 		if (pid === null || !alive(pid)) return;
-		await pg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+		await pg('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']);
 	};
 
 	return {
 		port,
 		adminUrl,
-		async createDatabase(prefix = 'parley_test') {
-			const name = `${prefix}_${process.pid}_${++databases}`;
+		async createDatabase(options = {}) {
+			const name = `parley_test_${process.pid}_${++databases}`;
 			const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
 			try {
-				await admin.unsafe(`CREATE DATABASE ${name}`);
+				const template = options.template
+					? ` TEMPLATE ${new URL(options.template).pathname.slice(1)}`
+					: '';
+				await admin.unsafe(`CREATE DATABASE ${name}${template}`);
 			} finally {
 				await admin.end();
 			}
 			return `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/${name}`;
 		},
-		stop,
+		stop: () => stop('fast'),
 		async kill() {
 			const pid = postmasterPid();
 			if (pid === null || !alive(pid)) return;
@@ -139,7 +155,8 @@ export async function startPostgres(): Promise<PostgresHandle> {
 		start,
 		async dispose() {
 			try {
-				await stop();
+				// immediate: no shutdown checkpoint, the files are deleted right after.
+				await stop('immediate');
 			} finally {
 				rmSync(dir, { recursive: true, force: true });
 			}
