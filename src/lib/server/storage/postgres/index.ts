@@ -11,9 +11,18 @@ import { postgresRoomLog } from './room-log';
 import { postgresRooms } from './rooms';
 import { postgresSearch } from './search';
 
+/** Storage on PostgreSQL, and a probe of the connection (readiness). */
+export interface PostgresStorage extends Storage {
+	/** Resolves when the database answers a trivial query; rejects otherwise. */
+	ping(): Promise<void>;
+}
+
 /** Storage on an open, migrated pool (closing the storage ends the pool). */
-export function createPostgresStorage(sql: Sql): Storage {
+export function createPostgresStorage(sql: Sql): PostgresStorage {
 	return {
+		async ping() {
+			await sql`SELECT 1`;
+		},
 		accounts: postgresAccounts(sql),
 		rooms: postgresRooms(sql),
 		files: postgresFiles(sql),
@@ -27,7 +36,7 @@ export function createPostgresStorage(sql: Sql): Storage {
 }
 
 /** Connects to the database, applies pending migrations and returns storage on it. */
-export async function openPostgresStorage(url: string): Promise<Storage> {
+export async function openPostgresStorage(url: string): Promise<PostgresStorage> {
 	const sql = connect(url);
 	try {
 		await migrate(sql);
