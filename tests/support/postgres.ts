@@ -8,7 +8,7 @@
  * fresh, empty database. Superuser `parley` with a password over TCP (scram), trust on the socket.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
@@ -40,6 +40,8 @@ export interface PostgresHandle {
 	dispose(): Promise<void>;
 	/** The server log, for failure messages. */
 	log(): string;
+	/** The postmaster and its children (backends, writers): for CPU readings from /proc. */
+	pids(): number[];
 }
 
 const asRoot = process.getuid?.() === 0;
@@ -160,6 +162,22 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
 			} finally {
 				rmSync(dir, { recursive: true, force: true });
 			}
+		},
+		pids() {
+			const root = postmasterPid();
+			if (root === null) return [];
+			const children = readdirSync('/proc')
+				.filter((entry) => /^\d+$/.test(entry))
+				.filter((entry) => {
+					try {
+						const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+						return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === root;
+					} catch {
+						return false;
+					}
+				})
+				.map(Number);
+			return [root, ...children];
 		},
 		log() {
 			try {
