@@ -1,13 +1,24 @@
 /**
  * (c) Durability: time from send to the server's STORED receipt (message type 100) at a
- * steady 1,000 messages/s, spread over 10 senders in one room (group commit at work).
+ * steady 1,000 messages/s, spread over 10 senders in one room (group commit at work), on
+ * SQLite or (with `postgres`) on PostgreSQL, whose processes' CPU is metered too.
  */
 import { rmSync } from 'node:fs';
+import type { PostgresHandle } from '../../tests/support/postgres';
 import { makeTempDir } from '../../tests/support/server';
 import { meter, row, startParley, type Row } from '../lib/harness';
 import { seed } from '../lib/seed';
 import { Sender, drive } from '../lib/sender';
-import { round, sleep, summarize, waitUntil } from '../lib/stats';
+import { cpuMicros, round, sleep, summarize, waitUntil } from '../lib/stats';
+
+/** A process's CPU so far (0 once it is gone: a backend that exited). */
+function processCpu(pid: number): number {
+	try {
+		return cpuMicros(pid);
+	} catch {
+		return 0;
+	}
+}
 
 const SENDERS = 10;
 /**
@@ -17,14 +28,28 @@ const SENDERS = 10;
  */
 const SEAL_AFTER_MESSAGES = '100000';
 
-export async function runDurability(options: { rate: number; durationMs: number }): Promise<Row[]> {
+export async function runDurability(options: {
+	rate: number;
+	durationMs: number;
+	/** Run the server on this PostgreSQL (its processes metered too); default: SQLite. */
+	postgres?: PostgresHandle;
+}): Promise<Row[]> {
 	const dataDir = makeTempDir('parley-bench-');
-	const seeded = await seed(dataDir, {
-		users: SENDERS,
-		rooms: 1,
-		membersOf: () => Array.from({ length: SENDERS }, (_, i) => i)
+	const databaseUrl = await options.postgres?.createDatabase();
+	const seeded = await seed(
+		dataDir,
+		{
+			users: SENDERS,
+			rooms: 1,
+			membersOf: () => Array.from({ length: SENDERS }, (_, i) => i)
+		},
+		{ databaseUrl }
+	);
+	const server = await startParley(dataDir, {
+		SEAL_AFTER_MESSAGES,
+		...(databaseUrl ? { DATABASE_URL: databaseUrl } : {})
 	});
-	const server = await startParley(dataDir, { SEAL_AFTER_MESSAGES });
+	const database = databaseUrl ? 'PostgreSQL (fsync on)' : 'SQLite (WAL, synchronous=NORMAL)';
 	const senders = seeded.users.map(
 		(user) => new Sender(`${server.syncUrl}/${seeded.rooms[0]}`, user.cookie, user.id, server.url)
 	);
@@ -34,17 +59,21 @@ export async function runDurability(options: { rate: number; durationMs: number 
 		await sleep(300);
 		for (const sender of senders) sender.storedLatencies.length = 0;
 		const window = meter(server.process.pid ?? 0);
+		const pgPids = options.postgres?.pids() ?? [];
+		const pgCpu = (): number => pgPids.reduce((sum, pid) => sum + processCpu(pid), 0);
+		const pgBefore = pgCpu();
 		const started = performance.now();
 		const sent = await drive(senders, options.rate, options.durationMs);
 		await waitUntil(() => senders.every((s) => s.unstored === 0), 10_000, 'STORED receipts');
 		const elapsedS = (performance.now() - started) / 1000;
 		const usage = window.stop();
+		const pgMicros = pgCpu() - pgBefore;
 		const latency = summarize(senders.flatMap((s) => s.storedLatencies));
 		return [
 			row({
 				scenario: 'durability',
 				server: 'parley',
-				config: `${options.rate} msgs/s over ${SENDERS} senders in one room, ${options.durationMs / 1000} s, send -> STORED (SEAL_AFTER_MESSAGES=${SEAL_AFTER_MESSAGES})`,
+				config: `${database}: ${options.rate} msgs/s over ${SENDERS} senders in one room, ${options.durationMs / 1000} s, send -> STORED (SEAL_AFTER_MESSAGES=${SEAL_AFTER_MESSAGES})`,
 				deliveries: latency.count,
 				deliveriesPerSecond: Math.round(latency.count / elapsedS),
 				p50Ms: round(latency.p50),
@@ -53,7 +82,9 @@ export async function runDurability(options: { rate: number; durationMs: number 
 				lost: Math.max(0, sent - latency.count),
 				cpuMicrosPerDelivery: round(usage.cpuMicros / Math.max(1, latency.count)),
 				rssMb: usage.rssMb,
-				extra: { sent }
+				extra: databaseUrl
+					? { sent, pgCpuMicrosPerMessage: round(pgMicros / Math.max(1, latency.count)) }
+					: { sent }
 			})
 		];
 	} finally {
