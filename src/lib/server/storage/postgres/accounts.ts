@@ -1,6 +1,7 @@
 /** `storage.accounts` on PostgreSQL: users (unique lower(username) and skeleton), sessions, known logins. */
+import { toStoredSession, type SessionRow } from '../rows';
 import type { AccountStorage, User } from '../types';
-import { bytes, isUniqueViolation, type Sql } from './db';
+import { isUniqueViolation, type Sql } from './db';
 
 async function findUser(sql: Sql, username: string): Promise<User | null> {
 	const [row] = await sql<User[]>`SELECT id, username FROM users
@@ -56,25 +57,10 @@ export function postgresAccounts(sql: Sql): AccountStorage {
 		},
 		async getSession(sessionId) {
 			const [row] = await sql<
-				{
-					id: string;
-					secret_hash: Uint8Array;
-					user_id: string;
-					created_at: number;
-					last_verified_at: number;
-					username: string;
-				}[]
+				SessionRow[]
 			>`SELECT s.id, s.secret_hash, s.user_id, s.created_at, s.last_verified_at, u.username
 				FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ${sessionId}`;
-			if (!row) return null;
-			return {
-				id: row.id,
-				userId: row.user_id,
-				createdAt: row.created_at,
-				lastVerifiedAt: row.last_verified_at,
-				secretHash: bytes(row.secret_hash),
-				username: row.username
-			};
+			return row ? toStoredSession(row) : null;
 		},
 		async touchSession(sessionId, now) {
 			await sql`UPDATE sessions SET last_verified_at = ${now} WHERE id = ${sessionId}`;

@@ -1,18 +1,9 @@
 /** `storage.files` on PostgreSQL: uploads' metadata (table files). */
+import { toStoredFile, type FileRow } from '../rows';
 import type { FileStorage } from '../types';
 import type { Sql } from './db';
 
-interface FileRow {
-	id: string;
-	sha256: string;
-	room_id: string;
-	uploader_id: string;
-	name: string;
-	type: string;
-	size: number;
-	created_at: number;
-	is_member: boolean;
-}
+type FileRowOfUser = FileRow & { is_member: boolean };
 
 export function postgresFiles(sql: Sql): FileStorage {
 	return {
@@ -22,25 +13,13 @@ export function postgresFiles(sql: Sql): FileStorage {
 					${file.type}, ${file.size}, ${file.createdAt})`;
 		},
 		async getForUser(fileId, userId) {
-			const [row] = await sql<FileRow[]>`SELECT f.*, EXISTS (
+			const [row] = await sql<FileRowOfUser[]>`SELECT f.*, EXISTS (
 					SELECT 1 FROM memberships m WHERE m.room_id = f.room_id AND m.user_id = ${userId}
 				) AS is_member
 				FROM files f WHERE f.id = ${fileId}`;
 			if (!row) return { ok: false, reason: 'file-not-found' };
 			if (!row.is_member) return { ok: false, reason: 'not-a-member' };
-			return {
-				ok: true,
-				file: {
-					id: row.id,
-					sha256: row.sha256,
-					roomId: row.room_id,
-					uploaderId: row.uploader_id,
-					name: row.name,
-					type: row.type,
-					size: row.size,
-					createdAt: row.created_at
-				}
-			};
+			return { ok: true, file: toStoredFile(row) };
 		}
 	};
 }

@@ -5,6 +5,7 @@
  * holds, the latest change wins, a delete is final and drops the text.
  */
 import { SearchQueryError } from '../errors';
+import { toMessageMatch, type SearchRow } from '../rows';
 import type { MessageMatch, RoomIndexWrite, SearchStorage } from '../types';
 import type { Sql, Tx } from './db';
 
@@ -61,16 +62,6 @@ async function writeRoom(tx: Tx, write: RoomIndexWrite): Promise<number> {
 	return applied;
 }
 
-interface SearchRow {
-	room_id: string;
-	room_name: string;
-	message_id: string;
-	author: string;
-	author_name: string | null;
-	text: string;
-	ts: number;
-}
-
 export function postgresSearch(sql: Sql): SearchStorage {
 	return {
 		async findChangeItemKey(roomId, client, clock) {
@@ -124,15 +115,7 @@ export function postgresSearch(sql: Sql): SearchStorage {
 				}
 				throw error;
 			}
-			return rows.map((row) => ({
-				roomId: row.room_id,
-				roomName: row.room_name,
-				messageId: row.message_id,
-				author: row.author,
-				authorName: row.author_name,
-				text: row.text,
-				ts: row.ts
-			}));
+			return rows.map(toMessageMatch);
 		}
 	};
 }
