@@ -8,7 +8,9 @@ import { createEvents } from '../../src/lib/server/events';
 import {
 	attachServices,
 	createServices,
+	DatabaseUnavailableError,
 	devServices,
+	openServices,
 	provideDevServices,
 	servicesFromPlatform,
 	type Services
@@ -30,6 +32,29 @@ afterEach(async () => {
 });
 
 describe('the composition root', () => {
+	it('never opens SQLite when DATABASE_URL asks for PostgreSQL, nor prints its password', async () => {
+		const dataDir = join(dir, 'postgres-deployment');
+		const config = parseConfig({
+			DATA_DIR: dataDir,
+			DATABASE_URL: 'postgres://parley:pw@127.0.0.1:1/parley'
+		});
+		expect(() => createServices(config)).toThrow(/DATABASE_URL/);
+		// Without a storage handed in, openServices goes to PostgreSQL (nothing listens on port 1).
+		const error = await openServices(config).then(
+			() => null,
+			(failure: unknown) => failure
+		);
+		expect(error).toBeInstanceOf(DatabaseUnavailableError);
+		expect((error as Error).message).toContain('DATABASE_URL');
+		expect((error as Error).message).toContain('127.0.0.1:1/parley');
+		expect((error as Error).message).not.toContain('pw@');
+		expect(existsSync(join(dataDir, 'parley.db'))).toBe(false);
+		for (const bad of ['mysql://x@y/z', 'postgres://parley:hunter2@host:port/db']) {
+			expect(() => parseConfig({ DATABASE_URL: bad })).toThrow(/DATABASE_URL/);
+			expect(() => parseConfig({ DATABASE_URL: bad })).not.toThrow(/hunter2/);
+		}
+	});
+
 	it('builds storage on the DATA_DIR database, open until the services close', async () => {
 		expect(services.config.DATA_DIR).toBe(dir);
 		const room = await services.storage.rooms.get('nope');
