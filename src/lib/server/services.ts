@@ -43,7 +43,8 @@ export interface ServiceOptions {
 }
 
 export function createServices(config: Config, options: ServiceOptions = {}): Services {
-	const storage = options.storage ?? openSqliteStorage(databaseFile(config.DATA_DIR));
+	const storage =
+		options.storage ?? openSqliteStorage(databaseFile(config.DATA_DIR), config.SQLITE_SYNCHRONOUS);
 	return {
 		config,
 		storage,
