@@ -1,6 +1,9 @@
 /**
  * (c) Durability: time from send to the server's STORED receipt (message type 100) at a
- * steady 1,000 messages/s, spread over 10 senders in one room (group commit at work).
+ * steady 1,000 messages/s, spread over 10 senders in one room (group commit at work), once
+ * per SQLite synchronous setting (SQLITE_SYNCHRONOUS=normal, the default, and full): the cost
+ * of fsyncing every group commit. Commits/s and ms per commit come from the server's
+ * parley_store_commit_seconds histogram.
  */
 import { rmSync } from 'node:fs';
 import { makeTempDir } from '../../tests/support/server';
@@ -17,14 +20,46 @@ const SENDERS = 10;
  */
 const SEAL_AFTER_MESSAGES = '100000';
 
+type Synchronous = 'normal' | 'full';
+
+/** The group commits so far: count and total seconds (parley_store_commit_seconds). */
+async function commits(metricsUrl: string): Promise<{ count: number; seconds: number }> {
+	const text = await (await fetch(metricsUrl)).text();
+	const value = (name: string): number =>
+		Number(
+			text
+				.split('\n')
+				.find((line) => line.startsWith(`${name} `))
+				?.split(' ')[1] ?? NaN
+		);
+	return {
+		count: value('parley_store_commit_seconds_count'),
+		seconds: value('parley_store_commit_seconds_sum')
+	};
+}
+
 export async function runDurability(options: { rate: number; durationMs: number }): Promise<Row[]> {
+	const rows: Row[] = [];
+	for (const synchronous of ['normal', 'full'] as const) {
+		rows.push(await runDurabilityWith(synchronous, options));
+	}
+	return rows;
+}
+
+async function runDurabilityWith(
+	synchronous: Synchronous,
+	options: { rate: number; durationMs: number }
+): Promise<Row> {
 	const dataDir = makeTempDir('parley-bench-');
 	const seeded = await seed(dataDir, {
 		users: SENDERS,
 		rooms: 1,
 		membersOf: () => Array.from({ length: SENDERS }, (_, i) => i)
 	});
-	const server = await startParley(dataDir, { SEAL_AFTER_MESSAGES });
+	const server = await startParley(dataDir, {
+		SEAL_AFTER_MESSAGES,
+		SQLITE_SYNCHRONOUS: synchronous
+	});
 	const senders = seeded.users.map(
 		(user) => new Sender(`${server.syncUrl}/${seeded.rooms[0]}`, user.cookie, user.id, server.url)
 	);
@@ -34,28 +69,37 @@ export async function runDurability(options: { rate: number; durationMs: number 
 		await sleep(300);
 		for (const sender of senders) sender.storedLatencies.length = 0;
 		const window = meter(server.process.pid ?? 0);
+		const commitsBefore = await commits(server.metricsUrl);
 		const started = performance.now();
 		const sent = await drive(senders, options.rate, options.durationMs);
 		await waitUntil(() => senders.every((s) => s.unstored === 0), 10_000, 'STORED receipts');
 		const elapsedS = (performance.now() - started) / 1000;
 		const usage = window.stop();
+		const commitsAfter = await commits(server.metricsUrl);
+		const commitCount = commitsAfter.count - commitsBefore.count;
 		const latency = summarize(senders.flatMap((s) => s.storedLatencies));
-		return [
-			row({
-				scenario: 'durability',
-				server: 'parley',
-				config: `${options.rate} msgs/s over ${SENDERS} senders in one room, ${options.durationMs / 1000} s, send -> STORED (SEAL_AFTER_MESSAGES=${SEAL_AFTER_MESSAGES})`,
-				deliveries: latency.count,
-				deliveriesPerSecond: Math.round(latency.count / elapsedS),
-				p50Ms: round(latency.p50),
-				p99Ms: round(latency.p99),
-				maxMs: round(latency.max),
-				lost: Math.max(0, sent - latency.count),
-				cpuMicrosPerDelivery: round(usage.cpuMicros / Math.max(1, latency.count)),
-				rssMb: usage.rssMb,
-				extra: { sent }
-			})
-		];
+		return row({
+			scenario: 'durability',
+			server: `parley SQLITE_SYNCHRONOUS=${synchronous}`,
+			config: `${options.rate} msgs/s over ${SENDERS} senders in one room, ${options.durationMs / 1000} s, send -> STORED (SEAL_AFTER_MESSAGES=${SEAL_AFTER_MESSAGES})`,
+			deliveries: latency.count,
+			deliveriesPerSecond: Math.round(latency.count / elapsedS),
+			p50Ms: round(latency.p50),
+			p99Ms: round(latency.p99),
+			maxMs: round(latency.max),
+			lost: Math.max(0, sent - latency.count),
+			cpuMicrosPerDelivery: round(usage.cpuMicros / Math.max(1, latency.count)),
+			rssMb: usage.rssMb,
+			extra: {
+				sent,
+				commits: commitCount,
+				commitsPerSecond: round(commitCount / elapsedS, 1),
+				msPerCommit: round(
+					((commitsAfter.seconds - commitsBefore.seconds) * 1000) / Math.max(1, commitCount),
+					3
+				)
+			}
+		});
 	} finally {
 		for (const sender of senders) sender.close();
 		await server.stop();
