@@ -11,8 +11,14 @@ import { CHANNEL_PREFIX } from '../../sync-server/bus-redis';
 import { clusterSlot } from '../../sync-server/cluster-slot';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startRedisCluster, type RedisClusterHandle } from '../support/redis-cluster';
-import { freePort, makeTempDir, startServer, type ServerHandle } from '../support/server';
-import { storedRoomDoc } from '../support/stored';
+import {
+	freePort,
+	makeTempDir,
+	startServer,
+	type ServerHandle,
+	readMetric
+} from '../support/server';
+import { storedMessageIds } from '../support/stored';
 import { connectAs, type SyncClient } from '../support/sync-client';
 import { waitFor } from '../support/wait';
 
@@ -64,26 +70,6 @@ async function expectConverged(group: readonly Participant[], sent: Set<string>)
 	expect(new Set(reference)).toEqual(sent);
 	expect(reference).toHaveLength(sent.size);
 	for (const participant of group) expect(ids(participant)).toEqual(reference);
-}
-
-function storedIds(roomId: string): Set<string> {
-	const doc = storedRoomDoc(dataDir, roomId);
-	try {
-		return new Set(
-			doc
-				.getArray<{ id: string }>('messages')
-				.toArray()
-				.map((message) => message.id)
-		);
-	} finally {
-		doc.destroy();
-	}
-}
-
-async function metric(server: ServerHandle, name: string): Promise<number> {
-	const text = await (await fetch(server.metricsUrl)).text();
-	const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-	return line ? Number(line.split(' ')[1]) : 0;
 }
 
 /** Every participant sends one message every `intervalMs` until stopped. */
@@ -188,7 +174,8 @@ describe('two instances on a three-master Redis Cluster', () => {
 		// What the rooms held before (the test above wrote in them).
 		const before = groups.map((group) => new Set(ids(group[0]!)));
 		const droppedBefore =
-			(await metric(a, 'parley_bus_dropped_total')) + (await metric(b, 'parley_bus_dropped_total'));
+			(await readMetric(a, 'parley_bus_dropped_total')) +
+			(await readMetric(b, 'parley_bus_dropped_total'));
 		const stream = startStream(everyone, 150);
 		await waitFor('the stream to flow', () => stream.count() >= 30, 20_000);
 		await cluster.kill(0);
@@ -206,10 +193,11 @@ describe('two instances on a three-master Redis Cluster', () => {
 			await expectConverged(group, sent);
 			// Acknowledged means stored: every message is in the room log.
 			for (const participant of group) await participant.client.waitForStored();
-			expect(storedIds(rooms[i]!)).toEqual(sent);
+			expect(new Set(storedMessageIds(dataDir, rooms[i]!))).toEqual(sent);
 		}
 		const droppedAfter =
-			(await metric(a, 'parley_bus_dropped_total')) + (await metric(b, 'parley_bus_dropped_total'));
+			(await readMetric(a, 'parley_bus_dropped_total')) +
+			(await readMetric(b, 'parley_bus_dropped_total'));
 		expect(droppedAfter).toBeGreaterThan(droppedBefore);
 
 		// And the shard carries the live stream again.

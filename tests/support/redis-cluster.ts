@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { spawnRedisServer } from './redis';
 import { makeTempDir } from './server';
 import { waitFor } from './wait';
 
@@ -28,7 +29,6 @@ export interface RedisClusterHandle {
 	readonly output: string[];
 }
 
-const START_TIMEOUT_MS = 15_000;
 const CLUSTER_OK_TIMEOUT_MS = 30_000;
 /** The cluster bus listens on the data port + 10000 (Redis' fixed offset). */
 const BUS_PORT_OFFSET = 10_000;
@@ -63,8 +63,7 @@ function waitForExit(child: ChildProcess): Promise<void> {
 }
 
 function spawnNode(port: number, dir: string, output: string[]): Promise<ChildProcess> {
-	const child = spawn(
-		'redis-server',
+	return spawnRedisServer(
 		[
 			'--port',
 			String(port),
@@ -83,38 +82,8 @@ function spawnNode(port: number, dir: string, output: string[]): Promise<ChildPr
 			'--appendonly',
 			'no'
 		],
-		{ stdio: ['ignore', 'pipe', 'pipe'] }
+		output
 	);
-	return new Promise((ready, fail) => {
-		const timer = setTimeout(() => {
-			child.kill('SIGKILL');
-			fail(new Error(`redis-server :${port} did not start in time:\n${output.join('')}`));
-		}, START_TIMEOUT_MS);
-		let seen = '';
-		const onData = (chunk: Buffer): void => {
-			const text = chunk.toString();
-			output.push(text);
-			seen += text;
-			if (seen.includes('Ready to accept connections')) {
-				clearTimeout(timer);
-				child.stdout?.off('data', onData);
-				child.stdout?.on('data', (more: Buffer) => output.push(more.toString()));
-				child.off('exit', onEarlyExit);
-				ready(child);
-			}
-		};
-		const onEarlyExit = (code: number | null, signal: string | null): void => {
-			clearTimeout(timer);
-			fail(new Error(`redis-server :${port} exited (${code ?? signal}):\n${output.join('')}`));
-		};
-		child.stdout?.on('data', onData);
-		child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-		child.once('error', (error) => {
-			clearTimeout(timer);
-			fail(error);
-		});
-		child.once('exit', onEarlyExit);
-	});
 }
 
 function run(command: string, args: string[], output: string[]): Promise<void> {

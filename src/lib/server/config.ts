@@ -7,6 +7,14 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
+/** `a, b,,c` → ['a', 'b', 'c']: a comma-separated variable's entries, trimmed, empty ones dropped. */
+function splitCommaList(value: string): string[] {
+	return value
+		.split(',')
+		.map((entry) => entry.trim())
+		.filter(Boolean);
+}
+
 const EnvFields = z.object({
 	/** HTTP + WebSocket port. */
 	PORT: port.default(3000),
@@ -33,12 +41,7 @@ const EnvFields = z.object({
 	 */
 	REDIS_CLUSTER_NODES: z
 		.string()
-		.transform((value) =>
-			value
-				.split(',')
-				.map((entry) => entry.trim())
-				.filter(Boolean)
-		)
+		.transform(splitCommaList)
 		.pipe(
 			z
 				.array(
@@ -131,12 +134,7 @@ const EnvFields = z.object({
 	 */
 	TRUSTED_PROXIES: z
 		.string()
-		.transform((value) =>
-			value
-				.split(',')
-				.map((entry) => entry.trim())
-				.filter(Boolean)
-		)
+		.transform(splitCommaList)
 		.pipe(z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()])))
 		.default([]),
 	/** Accounts created per client address in REGISTER_WINDOW_SECONDS. */

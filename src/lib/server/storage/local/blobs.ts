@@ -19,8 +19,18 @@ export function blobPath(dir: string, sha256: string): string {
 	return join(dir, sha256.slice(0, 2), sha256);
 }
 
-function isMissing(error: unknown): boolean {
-	return error instanceof Error && 'code' in error && error.code === 'ENOENT';
+/**
+ * Runs `work` on the file a blob name stands for; `absent` when the name is not a SHA-256
+ * (never a path) or no such file exists.
+ */
+async function named<T>(sha256: string, absent: T, work: () => Promise<T>): Promise<T> {
+	if (!SHA256_HEX.test(sha256)) return absent;
+	try {
+		return await work();
+	} catch (error) {
+		if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return absent;
+		throw error;
+	}
 }
 
 export function createLocalBlobStore(dir: string): BlobStore {
@@ -72,35 +82,17 @@ export function createLocalBlobStore(dir: string): BlobStore {
 
 	return {
 		put,
-		async get(sha256) {
-			if (!SHA256_HEX.test(sha256)) return null;
-			try {
+		get: (sha256) =>
+			named(sha256, null, async () => {
 				// Opened before answering: a blob deleted meanwhile is null, not a broken stream.
 				const handle = await open(blobPath(dir, sha256), 'r');
 				return Readable.toWeb(handle.createReadStream()) as ReadableStream<Uint8Array>;
-			} catch (error) {
-				if (isMissing(error)) return null;
-				throw error;
-			}
-		},
-		async has(sha256) {
-			if (!SHA256_HEX.test(sha256)) return false;
-			try {
-				return (await stat(blobPath(dir, sha256))).isFile();
-			} catch (error) {
-				if (isMissing(error)) return false;
-				throw error;
-			}
-		},
-		async delete(sha256) {
-			if (!SHA256_HEX.test(sha256)) return false;
-			try {
+			}),
+		has: (sha256) => named(sha256, false, async () => (await stat(blobPath(dir, sha256))).isFile()),
+		delete: (sha256) =>
+			named(sha256, false, async () => {
 				await unlink(blobPath(dir, sha256));
 				return true;
-			} catch (error) {
-				if (isMissing(error)) return false;
-				throw error;
-			}
-		}
+			})
 	};
 }
