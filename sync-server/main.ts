@@ -77,9 +77,15 @@ async function openOrExit(): Promise<Services> {
 	}
 }
 // The one place the bus is chosen.
-const redisBus: RedisBus | null = config.REDIS_URL
-	? createRedisBus({ url: config.REDIS_URL, logger: log, metrics })
-	: null;
+const redisBus: RedisBus | null = config.REDIS_CLUSTER_NODES
+	? createRedisBus({
+			redis: { kind: 'cluster', nodes: config.REDIS_CLUSTER_NODES },
+			logger: log,
+			metrics
+		})
+	: config.REDIS_URL
+		? createRedisBus({ redis: { kind: 'single', url: config.REDIS_URL }, logger: log, metrics })
+		: null;
 const bus: Bus = redisBus ?? new InProcessBus();
 const sync = createSyncService({
 	config,
@@ -90,7 +96,7 @@ const sync = createSyncService({
 	metrics
 });
 let draining = false;
-// Ready once Redis was reached at start-up (at once without Redis). A later outage does not
+// Ready once Redis (every listed cluster node) was reached at start-up (at once without Redis). A later outage does not
 // flip it: this instance keeps serving its own clients, and taking every instance out of the
 // balancer would turn a bus outage into a full one.
 let busReady = redisBus === null;

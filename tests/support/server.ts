@@ -48,6 +48,13 @@ export interface ServerHandle {
 	dispose(): Promise<void>;
 }
 
+/** A counter or gauge without labels from the server's metrics listener (0 when absent). */
+export async function readMetric(server: ServerHandle, name: string): Promise<number> {
+	const text = await (await fetch(server.metricsUrl)).text();
+	const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+	return line ? Number(line.split(' ')[1]) : 0;
+}
+
 export async function freePort(): Promise<number> {
 	return new Promise((resolvePort, reject) => {
 		const server = createServer();

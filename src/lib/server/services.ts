@@ -17,10 +17,13 @@
  * Tests build their own services (or just a storage) and pass them in.
  */
 import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import type { Config } from './config';
 import { createEvents, type ServerEvents } from './events';
 import { createLimits, type Limits } from './limits';
 import { openPostgresStorage } from './storage/postgres';
+import type { BlobStore } from './storage/blobs';
+import { createLocalBlobStore } from './storage/local/blobs';
 import { openSqliteStorage } from './storage/sqlite';
 import { databaseFile } from './storage/sqlite/db';
 import type { Storage } from './storage/types';
@@ -28,6 +31,8 @@ import type { Storage } from './storage/types';
 export interface Services {
 	readonly config: Config;
 	readonly storage: Storage;
+	/** Uploaded files' bytes, content-addressed (default: the directory DATA_DIR/files). */
+	readonly blobs: BlobStore;
 	/** What the HTTP side tells the sync server: session ended, membership revoked. */
 	readonly events: ServerEvents;
 	/** This instance's rate limiters (logins, sign-ups, new rooms and DMs). */
@@ -46,6 +51,8 @@ export interface ServiceOptions {
 	readonly events?: ServerEvents;
 	/** The storage to use (default: SQLite in DATA_DIR). */
 	readonly storage?: Storage;
+	/** The blob store to use (default: the local directory DATA_DIR/files). */
+	readonly blobs?: BlobStore;
 }
 
 /** Synchronous: SQLite (or the given storage). With DATABASE_URL set, use `openServices`. */
@@ -54,10 +61,12 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
 		// Never a silent fallback to SQLite when PostgreSQL was asked for.
 		throw new Error('DATABASE_URL is set: open the services with openServices()');
 	}
-	const storage = options.storage ?? openSqliteStorage(databaseFile(config.DATA_DIR));
+	const storage =
+		options.storage ?? openSqliteStorage(databaseFile(config.DATA_DIR), config.SQLITE_SYNCHRONOUS);
 	return {
 		config,
 		storage,
+		blobs: options.blobs ?? createLocalBlobStore(join(config.DATA_DIR, 'files')),
 		events: options.events ?? createEvents(),
 		limits: createLimits(config),
 		isStorageReady: () => true,
