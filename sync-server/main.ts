@@ -8,7 +8,12 @@ import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, getConfig, type Config } from '../src/lib/server/config';
-import { attachServices, createServices } from '../src/lib/server/services';
+import {
+	attachServices,
+	DatabaseUnavailableError,
+	openServices,
+	type Services
+} from '../src/lib/server/services';
 import { InProcessBus } from './bus';
 import { createRedisBus, type RedisBus } from './bus-redis';
 import { lingerAfterAnswer } from './linger';
@@ -57,7 +62,20 @@ const { handler } = (await import(handlerFile)) as {
 	) => void;
 };
 
-const services = createServices(config);
+const services = await openOrExit();
+
+/** The services; a database that cannot be opened is named (DATABASE_URL) and ends the process. */
+async function openOrExit(): Promise<Services> {
+	try {
+		return await openServices(config);
+	} catch (error) {
+		if (error instanceof DatabaseUnavailableError) {
+			console.error(error.message);
+			process.exit(1);
+		}
+		throw error;
+	}
+}
 // The one place the bus is chosen.
 const redisBus: RedisBus | null = config.REDIS_CLUSTER_NODES
 	? createRedisBus({
@@ -84,7 +102,9 @@ let draining = false;
 let busReady = redisBus === null;
 void redisBus?.ready.then(() => (busReady = true));
 const ops = {
-	isReady: () => busReady,
+	// The database is probed (PostgreSQL): while it does not answer, commits wait and retry
+	// (commit-log.ts) and the balancer should send new clients elsewhere.
+	isReady: () => busReady && services.isStorageReady(),
 	isDraining: () => draining
 };
 

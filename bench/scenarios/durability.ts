@@ -1,16 +1,27 @@
 /**
  * (c) Durability: time from send to the server's STORED receipt (message type 100) at a
- * steady 1,000 messages/s, spread over 10 senders in one room (group commit at work), once
- * per SQLite synchronous setting (SQLITE_SYNCHRONOUS=normal, the default, and full): the cost
- * of fsyncing every group commit. Commits/s and ms per commit come from the server's
- * parley_store_commit_seconds histogram.
+ * steady 1,000 messages/s, spread over 10 senders in one room (group commit at work), on
+ * SQLite once per synchronous setting (SQLITE_SYNCHRONOUS=normal, the default, and full: the cost
+ * of fsyncing every group commit) or (with `postgres`) on PostgreSQL, whose processes' CPU is
+ * metered too. Commits/s and ms per commit come from the server's parley_store_commit_seconds
+ * histogram.
  */
 import { rmSync } from 'node:fs';
+import type { PostgresHandle } from '../../tests/support/postgres';
 import { makeTempDir } from '../../tests/support/server';
 import { meter, row, startParley, type Row } from '../lib/harness';
 import { seed } from '../lib/seed';
 import { Sender, drive } from '../lib/sender';
-import { round, sleep, summarize, waitUntil } from '../lib/stats';
+import { cpuMicros, round, sleep, summarize, waitUntil } from '../lib/stats';
+
+/** A process's CPU so far (0 once it is gone: a backend that exited). */
+function processCpu(pid: number): number {
+	try {
+		return cpuMicros(pid);
+	} catch {
+		return 0;
+	}
+}
 
 const SENDERS = 10;
 /**
@@ -38,7 +49,15 @@ async function commits(metricsUrl: string): Promise<{ count: number; seconds: nu
 	};
 }
 
-export async function runDurability(options: { rate: number; durationMs: number }): Promise<Row[]> {
+interface DurabilityOptions {
+	rate: number;
+	durationMs: number;
+	/** Run the server on this PostgreSQL (its processes metered too); default: SQLite. */
+	postgres?: PostgresHandle;
+}
+
+export async function runDurability(options: DurabilityOptions): Promise<Row[]> {
+	if (options.postgres) return [await runDurabilityWith('full', options)];
 	const rows: Row[] = [];
 	for (const synchronous of ['normal', 'full'] as const) {
 		rows.push(await runDurabilityWith(synchronous, options));
@@ -46,20 +65,29 @@ export async function runDurability(options: { rate: number; durationMs: number 
 	return rows;
 }
 
+/** One run; `synchronous` is SQLite's setting (ignored on PostgreSQL). */
 async function runDurabilityWith(
 	synchronous: Synchronous,
-	options: { rate: number; durationMs: number }
+	options: DurabilityOptions
 ): Promise<Row> {
 	const dataDir = makeTempDir('parley-bench-');
-	const seeded = await seed(dataDir, {
-		users: SENDERS,
-		rooms: 1,
-		membersOf: () => Array.from({ length: SENDERS }, (_, i) => i)
-	});
+	const databaseUrl = await options.postgres?.createDatabase();
+	const seeded = await seed(
+		dataDir,
+		{
+			users: SENDERS,
+			rooms: 1,
+			membersOf: () => Array.from({ length: SENDERS }, (_, i) => i)
+		},
+		{ databaseUrl }
+	);
 	const server = await startParley(dataDir, {
 		SEAL_AFTER_MESSAGES,
-		SQLITE_SYNCHRONOUS: synchronous
+		...(databaseUrl ? { DATABASE_URL: databaseUrl } : { SQLITE_SYNCHRONOUS: synchronous })
 	});
+	const database = databaseUrl
+		? 'PostgreSQL (fsync on)'
+		: `SQLite (WAL, SQLITE_SYNCHRONOUS=${synchronous})`;
 	const senders = seeded.users.map(
 		(user) => new Sender(`${server.syncUrl}/${seeded.rooms[0]}`, user.cookie, user.id, server.url)
 	);
@@ -69,19 +97,23 @@ async function runDurabilityWith(
 		await sleep(300);
 		for (const sender of senders) sender.storedLatencies.length = 0;
 		const window = meter(server.process.pid ?? 0);
+		const pgPids = options.postgres?.pids() ?? [];
+		const pgCpu = (): number => pgPids.reduce((sum, pid) => sum + processCpu(pid), 0);
+		const pgBefore = pgCpu();
 		const commitsBefore = await commits(server.metricsUrl);
 		const started = performance.now();
 		const sent = await drive(senders, options.rate, options.durationMs);
 		await waitUntil(() => senders.every((s) => s.unstored === 0), 10_000, 'STORED receipts');
 		const elapsedS = (performance.now() - started) / 1000;
 		const usage = window.stop();
+		const pgMicros = pgCpu() - pgBefore;
 		const commitsAfter = await commits(server.metricsUrl);
 		const commitCount = commitsAfter.count - commitsBefore.count;
 		const latency = summarize(senders.flatMap((s) => s.storedLatencies));
 		return row({
 			scenario: 'durability',
-			server: `parley SQLITE_SYNCHRONOUS=${synchronous}`,
-			config: `${options.rate} msgs/s over ${SENDERS} senders in one room, ${options.durationMs / 1000} s, send -> STORED (SEAL_AFTER_MESSAGES=${SEAL_AFTER_MESSAGES})`,
+			server: 'parley',
+			config: `${database}: ${options.rate} msgs/s over ${SENDERS} senders in one room, ${options.durationMs / 1000} s, send -> STORED (SEAL_AFTER_MESSAGES=${SEAL_AFTER_MESSAGES})`,
 			deliveries: latency.count,
 			deliveriesPerSecond: Math.round(latency.count / elapsedS),
 			p50Ms: round(latency.p50),
@@ -97,7 +129,10 @@ async function runDurabilityWith(
 				msPerCommit: round(
 					((commitsAfter.seconds - commitsBefore.seconds) * 1000) / Math.max(1, commitCount),
 					3
-				)
+				),
+				...(databaseUrl
+					? { pgCpuMicrosPerMessage: round(pgMicros / Math.max(1, latency.count)) }
+					: {})
 			}
 		});
 	} finally {

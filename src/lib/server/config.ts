@@ -29,6 +29,15 @@ const EnvFields = z.object({
 	METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 	/** SQLite database and uploaded files live here. */
 	DATA_DIR: z.string().min(1).default('./data'),
+	/**
+	 * Unset: SQLite in DATA_DIR (one host). postgres://user:password@host:port/database: every
+	 * record in PostgreSQL (docs/design.md "Storage"), so instances share no disk.
+	 */
+	DATABASE_URL: z
+		.string()
+		.regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+		.refine((value) => URL.canParse(value), 'is not a valid URL')
+		.optional(),
 	/** Unset: in-process bus (one instance). Set: instances share rooms through Redis. */
 	REDIS_URL: z
 		.string()
@@ -168,6 +177,13 @@ export class ConfigError extends Error {
 	override name = 'ConfigError';
 }
 
+/** Variables whose values may hold a password: never printed. */
+const SECRET = new Set(['DATABASE_URL']);
+
+function shown(key: string, env: Record<string, string | undefined>): string {
+	return SECRET.has(key) ? 'a value not shown' : JSON.stringify(env[key]);
+}
+
 /** Parses an environment; throws ConfigError naming each bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
 	// Empty strings mean "unset", as in most shells' `VAR= cmd`.
@@ -178,7 +194,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 	if (!result.success) {
 		const lines = result.error.issues.map(
 			(issue) =>
-				`${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(cleaned[String(issue.path[0])])})`
+				`${issue.path.join('.')}: ${issue.message} (got ${shown(String(issue.path[0]), cleaned)})`
 		);
 		throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
 	}

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import type { Config } from './config';
 import { createEvents, type ServerEvents } from './events';
 import { createLimits, type Limits } from './limits';
+import { openPostgresStorage } from './storage/postgres';
 import type { BlobStore } from './storage/blobs';
 import { createLocalBlobStore } from './storage/local/blobs';
 import { openSqliteStorage } from './storage/sqlite';
@@ -36,6 +37,11 @@ export interface Services {
 	readonly events: ServerEvents;
 	/** This instance's rate limiters (logins, sign-ups, new rooms and DMs). */
 	readonly limits: Limits;
+	/**
+	 * Whether the database answers (for /readyz): always with SQLite; with PostgreSQL, the last
+	 * probe's answer (a probe every STORAGE_PROBE_MS).
+	 */
+	isStorageReady(): boolean;
 	/** Closes what the services opened (the storage). */
 	close(): Promise<void>;
 }
@@ -49,7 +55,12 @@ export interface ServiceOptions {
 	readonly blobs?: BlobStore;
 }
 
+/** Synchronous: SQLite (or the given storage). With DATABASE_URL set, use `openServices`. */
 export function createServices(config: Config, options: ServiceOptions = {}): Services {
+	if (!options.storage && config.DATABASE_URL) {
+		// Never a silent fallback to SQLite when PostgreSQL was asked for.
+		throw new Error('DATABASE_URL is set: open the services with openServices()');
+	}
 	const storage =
 		options.storage ?? openSqliteStorage(databaseFile(config.DATA_DIR), config.SQLITE_SYNCHRONOUS);
 	return {
@@ -58,7 +69,62 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
 		blobs: options.blobs ?? createLocalBlobStore(join(config.DATA_DIR, 'files')),
 		events: options.events ?? createEvents(),
 		limits: createLimits(config),
+		isStorageReady: () => true,
 		close: () => storage.close()
+	};
+}
+
+/** How often the PostgreSQL connection is probed for /readyz, in ms. */
+export const STORAGE_PROBE_MS = 1_000;
+
+/** The database of DATABASE_URL could not be opened: the message names the variable. */
+export class DatabaseUnavailableError extends Error {
+	override name = 'DatabaseUnavailableError';
+}
+
+/** Where DATABASE_URL points, without its credentials (for messages). */
+function describeDatabase(url: string): string {
+	const parsed = new URL(url);
+	return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+}
+
+/**
+ * The composition root's entry: SQLite when DATABASE_URL is unset (as `createServices`), else
+ * PostgreSQL, connected and migrated before it resolves. Rejects with DatabaseUnavailableError
+ * when the database cannot be reached or refuses the credentials.
+ */
+export async function openServices(
+	config: Config,
+	options: ServiceOptions = {}
+): Promise<Services> {
+	const url = config.DATABASE_URL;
+	if (options.storage || !url) return createServices(config, options);
+	let storage: Awaited<ReturnType<typeof openPostgresStorage>>;
+	try {
+		storage = await openPostgresStorage(url);
+	} catch (error) {
+		const reason = error instanceof Error ? error.message : String(error);
+		throw new DatabaseUnavailableError(
+			`DATABASE_URL: cannot open the PostgreSQL database at ${describeDatabase(url)}: ${reason}`,
+			{ cause: error }
+		);
+	}
+	let ready = true;
+	const probe = setInterval(() => {
+		storage.ping().then(
+			() => (ready = true),
+			() => (ready = false)
+		);
+	}, STORAGE_PROBE_MS);
+	probe.unref();
+	const services = createServices(config, { ...options, storage });
+	return {
+		...services,
+		isStorageReady: () => ready,
+		async close() {
+			clearInterval(probe);
+			await storage.close();
+		}
 	};
 }
 
