@@ -5,9 +5,10 @@
  * order, each exactly once — also after one master was killed with -9 for 3 seconds.
  */
 import { Redis } from 'ioredis';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { CHANNEL_PREFIX } from '../../sync-server/bus-redis';
+import { CHANNEL_PREFIX, createRedisBus } from '../../sync-server/bus-redis';
 import { clusterSlot } from '../../sync-server/cluster-slot';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startRedisCluster, type RedisClusterHandle } from '../support/redis-cluster';
@@ -134,6 +135,26 @@ describe('two instances on a three-master Redis Cluster', () => {
 			}
 		} finally {
 			probe.disconnect();
+		}
+	});
+
+	it('carries a control message (a logout) to every instance, whichever node each listens on', async () => {
+		const nodes = cluster.ports.map((port) => ({ host: '127.0.0.1', port }));
+		const logger = pino({ level: 'silent' });
+		const buses = ['one', 'two', 'three'].map((instanceId) =>
+			createRedisBus({ redis: { kind: 'cluster', nodes }, logger, instanceId })
+		);
+		try {
+			await Promise.all(buses.map((bus) => bus.ready));
+			const heard = buses.map(() => [] as string[]);
+			buses.forEach((bus, i) => bus.onControl((message) => heard[i]!.push(message.sessionId)));
+			buses[0]!.publish({ kind: 'session-ended', sessionId: 'session-1' });
+			await waitFor('the logout on the other instances', () =>
+				heard.slice(1).every((got) => got.length === 1)
+			);
+			expect(heard).toEqual([[], ['session-1'], ['session-1']]);
+		} finally {
+			await Promise.all(buses.map((bus) => bus.close()));
 		}
 	});
 
