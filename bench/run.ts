@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
- * gate, durability, cold, redis, idle, storm, flood. A full run writes bench/results/latest.*; a partial
+ * presence, join, memory, gate, durability, cold, redis, idle, storm, flood. A full run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
@@ -17,6 +17,9 @@ import { runFanoutCase } from './scenarios/fanout';
 import { runFlood } from './scenarios/flood';
 import { runGate } from './scenarios/gate';
 import { runIdle } from './scenarios/idle';
+import { runJoin } from './scenarios/join';
+import { runMemory } from './scenarios/memory';
+import { runPresence } from './scenarios/presence';
 import { runRedis } from './scenarios/redis';
 import { runRooms } from './scenarios/rooms';
 import { runStorm } from './scenarios/storm';
@@ -55,6 +58,19 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'rooms',
 		run: (quick) => runRooms({ rooms: quick ? 200 : 2_000, durationMs: quick ? 3_000 : 8_000 })
+	},
+	{
+		name: 'presence',
+		run: (quick) => runPresence({ rooms: quick ? 100 : 500, durationMs: quick ? 3_000 : 8_000 })
+	},
+	{
+		name: 'join',
+		run: (quick) =>
+			runJoin(quick ? { joiners: 200, otherRooms: 50 } : { joiners: 1_000, otherRooms: 200 })
+	},
+	{
+		name: 'memory',
+		run: (quick) => runMemory({ rooms: quick ? 200 : 2_000 })
 	},
 	{
 		name: 'gate',
