@@ -37,12 +37,6 @@ const LOAD_SEAL_ATTEMPTS = 3;
  * SQLite transaction: one transaction per commit cost more than the rest of the hot path.
  */
 const INDEX_BATCH_MS = 100;
-/**
- * At most this many committed updates are indexed per event-loop turn (one transaction each):
- * the storage writes synchronously (SQLite FTS), and a whole batch of a busy second in one go
- * held the loop for tens of ms, which every room's messages then waited for.
- */
-export const INDEX_CHUNK = 64;
 /** The membership re-check reads this many rooms per event-loop turn, for the same reason. */
 export const MEMBERSHIP_CHECK_CHUNK = 50;
 
@@ -284,10 +278,8 @@ export class RoomHub {
 		this.#indexTimer = undefined;
 		const queued = this.#indexQueue;
 		this.#indexQueue = [];
-		for (let from = 0; from < queued.length; from += INDEX_CHUNK) {
-			if (from > 0) await nextTurn();
-			await this.#indexer?.indexCommitted(queued.slice(from, from + INDEX_CHUNK));
-		}
+		// (The indexer writes it in chunks, one per event-loop turn: INDEX_CHUNK.)
+		await this.#indexer?.indexCommitted(queued);
 	}
 
 	/**

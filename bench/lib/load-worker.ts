@@ -95,7 +95,8 @@ function onFrame(client: Client, data: Buffer): void {
 	}
 	const update = readVarBytes(head.decoder);
 	if (head.step === STEP2) {
-		client.step2Messages = countMessages(update);
+		// A join storm sends every joiner the same bytes: count them once.
+		client.step2Messages = decodeOnce(update, data, false).count;
 		client.synced = true;
 		return;
 	}

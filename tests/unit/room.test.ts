@@ -25,8 +25,7 @@ import type {
 	UpdateAdmission
 } from '../../sync-server/room';
 import type { RoomLogPort } from '../../sync-server/room-log';
-import { INDEX_CHUNK, RoomHub } from '../../sync-server/rooms';
-import type { CommittedUpdate, SearchIndexer } from '../../sync-server/search-indexer';
+import { RoomHub } from '../../sync-server/rooms';
 import { buildSeal } from '../../sync-server/seal';
 import type { Bus, SyncSocket } from '../../sync-server/types';
 import {
@@ -35,7 +34,6 @@ import {
 	UserBudgets
 } from '../../sync-server/user-budget';
 import { messageTexts, messageUpdate } from '../support/messages';
-import { waitFor } from '../support/wait';
 import { createRoomIn, openTempDatabase, type TempDatabase } from '../support/temp-db';
 
 const log = pino({ level: 'silent' });
@@ -183,7 +181,6 @@ function makeHub(
 		config?: Partial<RoomConfig>;
 		nowMs?: () => number;
 		budgets?: UserBudgets;
-		indexer?: SearchIndexer;
 	} = {}
 ): RoomHub {
 	const hub = new RoomHub({
@@ -195,8 +192,7 @@ function makeHub(
 		admitUpdate: options.admitUpdate,
 		awarenessPolicy: options.awarenessPolicy,
 		nowMs: options.nowMs,
-		budgets: options.budgets,
-		indexer: options.indexer
+		budgets: options.budgets
 	});
 	// Shut down before the databases close: it stops awareness timers and snapshots rooms.
 	open.unshift({ close: () => void hub.shutdown() });
@@ -221,33 +217,6 @@ afterEach(() => {
 });
 
 describe('room hub', () => {
-	it('indexes a busy moment in chunks, letting the event loop run between them', async () => {
-		const batches: number[] = [];
-		/** Per batch after the first: whether an immediate queued by the previous one ran first. */
-		const loopRanBetween: boolean[] = [];
-		let immediateRan = true;
-		const indexer: SearchIndexer = {
-			async indexCommitted(batch: readonly CommittedUpdate[]) {
-				if (batches.length > 0) loopRanBetween.push(immediateRan);
-				batches.push(batch.length);
-				immediateRan = false;
-				setImmediate(() => (immediateRan = true));
-				return { messages: batch.length, changes: 0 };
-			},
-			reindexRoom: async () => undefined,
-			isRoomIndexed: async () => true
-		};
-		const hub = makeHub({ indexer });
-		const alice = await FakeClient.open(hub, roomId, 'alice');
-		const sent = INDEX_CHUNK * 2 + 10;
-		for (let i = 0; i < sent; i++) alice.sendMessage(`m${i}`);
-		await hub.flush();
-		await waitFor('every commit indexed', () => batches.reduce((a, b) => a + b, 0) === sent);
-
-		expect(batches).toEqual([INDEX_CHUNK, INDEX_CHUNK, 10]);
-		expect(loopRanBetween).toEqual([true, true]);
-	});
-
 	it('commits an update to SQLite before any other socket receives it', async () => {
 		const hub = makeHub();
 		const alice = await FakeClient.open(hub, roomId, 'alice');
