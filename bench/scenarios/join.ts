@@ -5,6 +5,8 @@
  * the other rooms' latency meanwhile.
  */
 import { rmSync } from 'node:fs';
+import * as Y from 'yjs';
+import { createSearchIndexer } from '../../sync-server/search-indexer';
 import { makeTempDir } from '../../tests/support/server';
 import { storeAsSnapshot, withServerStorage } from '../../tests/support/stored';
 import { row, startParley, type Row } from '../lib/harness';
@@ -30,7 +32,12 @@ export async function runJoin(options: { joiners: number; otherRooms: number }):
 	const bigRoom = seeded.rooms[0] ?? '';
 	await withServerStorage(dataDir, async (storage) => {
 		const authors = seeded.users.slice(0, 20).map((u) => u.id);
-		await storeAsSnapshot(storage.roomLog, bigRoom, buildHistory(HEAD - 1, authors));
+		const history = buildHistory(HEAD - 1, authors);
+		await storeAsSnapshot(storage.roomLog, bigRoom, history);
+		// Indexed for search, as a room the server wrote is: no rebuild on its first load.
+		const doc = new Y.Doc();
+		Y.applyUpdate(doc, history);
+		await createSearchIndexer(storage.search).reindexRoom(bigRoom, doc);
 	});
 	const server = await startParley(dataDir);
 	const pid = server.process.pid ?? 0;
