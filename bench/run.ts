@@ -21,8 +21,15 @@ import { runJoin } from './scenarios/join';
 import { runMemory } from './scenarios/memory';
 import { runPresence } from './scenarios/presence';
 import { runRedis } from './scenarios/redis';
-import { runRooms } from './scenarios/rooms';
+import { runRooms, type Target } from './scenarios/rooms';
 import { runStorm } from './scenarios/storm';
+
+/** `BENCH_TARGETS=parley,y-websocket`: which servers `rooms` and `presence` run (default: all). */
+const TARGETS = process.env.BENCH_TARGETS?.split(',').filter(isTarget);
+
+function isTarget(name: string): name is Target {
+	return name === 'parley' || name === 'y-websocket' || name === 'hocuspocus';
+}
 
 interface Scenario {
 	readonly name: string;
@@ -57,11 +64,13 @@ const SCENARIOS: readonly Scenario[] = [
 	},
 	{
 		name: 'rooms',
-		run: (quick) => runRooms({ rooms: quick ? 200 : 2_000, durationMs: quick ? 3_000 : 8_000 })
+		run: (quick) =>
+			runRooms({ rooms: quick ? 200 : 2_000, durationMs: quick ? 3_000 : 8_000, targets: TARGETS })
 	},
 	{
 		name: 'presence',
-		run: (quick) => runPresence({ rooms: quick ? 100 : 500, durationMs: quick ? 3_000 : 8_000 })
+		run: (quick) =>
+			runPresence({ rooms: quick ? 100 : 500, durationMs: quick ? 3_000 : 8_000, targets: TARGETS })
 	},
 	{
 		name: 'join',

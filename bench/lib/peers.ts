@@ -11,13 +11,9 @@ import { ROOT, freePort } from '../../tests/support/server';
 
 export type PeerKind = 'y-websocket' | 'hocuspocus';
 
-/** How a load-generator client speaks to a server: stock y-websocket, or Hocuspocus's framing. */
-export type Dialect = 'y-websocket' | 'hocuspocus';
-
 export interface PeerHandle {
 	readonly kind: PeerKind;
 	readonly pid: number;
-	readonly dialect: Dialect;
 	/** The socket URL of a room. */
 	roomUrl(roomId: string): string;
 	stop(): Promise<void>;
@@ -51,7 +47,6 @@ export async function startPeer(kind: PeerKind, dataFile: string): Promise<PeerH
 	return {
 		kind,
 		pid: child.pid ?? 0,
-		dialect: kind,
 		// Hocuspocus takes the document's name in every frame; the path is not read.
 		roomUrl: (roomId) => `ws://127.0.0.1:${port}/${kind === 'y-websocket' ? roomId : ''}`,
 		async stop() {

@@ -60,7 +60,8 @@ export async function openTarget(
 		};
 	}
 	const peer = await startPeer(target, join(dataDir, 'peer.sqlite'));
-	const hocuspocus = peer.dialect === 'hocuspocus';
+	// Hocuspocus's framing names the document in every frame.
+	const hocuspocus = peer.kind === 'hocuspocus';
 	return {
 		pid: peer.pid,
 		origin: 'http://127.0.0.1',
