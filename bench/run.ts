@@ -24,7 +24,10 @@ import { runRedis } from './scenarios/redis';
 import { runRooms, type Target } from './scenarios/rooms';
 import { runStorm } from './scenarios/storm';
 
-/** `BENCH_TARGETS=parley,y-websocket`: which servers `rooms` and `presence` run (default: all). */
+/**
+ * `BENCH_TARGETS=parley,y-websocket`: which servers `rooms` and `presence` run (default: all);
+ * `BENCH_ROOMS=500`: how many rooms `rooms` uses (a loaded machine cannot drive 2,000).
+ */
 const TARGETS = process.env.BENCH_TARGETS?.split(',').filter(isTarget);
 
 function isTarget(name: string): name is Target {
@@ -65,7 +68,11 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'rooms',
 		run: (quick) =>
-			runRooms({ rooms: quick ? 200 : 2_000, durationMs: quick ? 3_000 : 8_000, targets: TARGETS })
+			runRooms({
+				rooms: Number(process.env.BENCH_ROOMS) || (quick ? 200 : 2_000),
+				durationMs: quick ? 3_000 : 8_000,
+				targets: TARGETS
+			})
 	},
 	{
 		name: 'presence',
