@@ -77,7 +77,6 @@ export async function openTarget(
 
 export interface RoomsResult {
 	readonly row: Row;
-	readonly netCpuMicrosPerMessage: number;
 }
 
 /** One server: open everything, measure idle CPU, drive `rate` msgs/s for `durationMs`. */
@@ -145,7 +144,7 @@ export async function measureRooms(
 				idleCpuPct: round(idleMicrosPerMs / 10, 1)
 			}
 		});
-		return { row, netCpuMicrosPerMessage: net };
+		return { row };
 	} finally {
 		for (const sender of senders) sender.close();
 		await Promise.all(workers.map((w) => w.close()));
@@ -171,15 +170,25 @@ export async function runRooms(options: {
 		console.log(JSON.stringify(result.row));
 		results.set(target, result);
 	}
-	const parley = results.get('parley');
+	const parley = results.get('parley')?.row;
 	return [...results.values()].map(({ row }) => {
 		if (!parley || row.server === 'parley') return row;
-		const ratio = round(parley.netCpuMicrosPerMessage / Math.max(1e-9, netOf(row)));
-		return { ...row, extra: { ...row.extra, parleyCpuRatio: ratio } };
+		return {
+			...row,
+			extra: {
+				...row.extra,
+				parleyCpuRatio: ratioOf(parley, row, 'cpuUsPerMsg'),
+				parleyCpuRatioNetIdle: ratioOf(parley, row, 'cpuUsPerMsgNetIdle')
+			}
+		};
 	});
 }
 
-function netOf(row: Row): number {
-	const value = row.extra.cpuUsPerMsgNetIdle;
-	return typeof value === 'number' ? value : Number.NaN;
+/** Parley's figure over the other server's; NaN when either is not a positive number (noise). */
+function ratioOf(parley: Row, other: Row, key: string): number {
+	const a = parley.extra[key];
+	const b = other.extra[key];
+	return typeof a === 'number' && typeof b === 'number' && a > 0 && b > 0
+		? round(a / b)
+		: Number.NaN;
 }
