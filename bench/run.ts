@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
- * presence, join, memory, gate, durability, cold, redis, idle, storm, flood. A full run writes bench/results/latest.*; a partial
+ * gate, durability, durability-pg, cold, redis, idle, storm, flood, pg-client, presence, join,
+ * memory. A full run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
@@ -9,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as prettier from 'prettier';
+import { startPostgres } from '../tests/support/postgres';
 import { ROOT } from '../tests/support/server';
 import { BENCH_ENV, assertBuilt, enableProfiling, type Row } from './lib/harness';
 import { runCold } from './scenarios/cold';
@@ -20,6 +22,7 @@ import { runIdle } from './scenarios/idle';
 import { runJoin } from './scenarios/join';
 import { runMemory } from './scenarios/memory';
 import { runPresence } from './scenarios/presence';
+import { runPgClient } from './scenarios/pg-client';
 import { runRedis } from './scenarios/redis';
 import { runRooms, type Target } from './scenarios/rooms';
 import { runStorm } from './scenarios/storm';
@@ -121,6 +124,21 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'flood',
 		run: (quick) => runFlood({ durationMs: quick ? 4_000 : 8_000 })
+	},
+	{
+		name: 'durability-pg',
+		async run(quick) {
+			const postgres = await startPostgres({ durable: true });
+			try {
+				return await runDurability({ rate: 1_000, durationMs: quick ? 3_000 : 8_000, postgres });
+			} finally {
+				await postgres.dispose();
+			}
+		}
+	},
+	{
+		name: 'pg-client',
+		run: (quick) => runPgClient({ durationMs: quick ? 3_000 : 8_000 })
 	}
 ];
 

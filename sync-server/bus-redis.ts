@@ -9,12 +9,13 @@
  *
  * One channel per room (`parley:room:<roomId>`), subscribed while the room is loaded, and one
  * control channel (`parley:control`) every instance subscribes to for messages about no room
- * in particular (a logout). One connection publishes, one subscribes.
+ * in particular (a logout). On one Redis, one connection publishes and one subscribes; on a
+ * Redis Cluster, room channels are sharded (SPUBLISH/SSUBSCRIBE): bus-redis-links.ts.
  */
-import { Redis } from 'ioredis';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { generateId } from '../src/lib/server/id';
+import { clusterLink, singleRedisLink, type ClusterNode } from './bus-redis-links';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { Bus, BusMessage, ControlBusMessage, RoomBusMessage, Unsubscribe } from './types';
@@ -22,10 +23,6 @@ import type { Bus, BusMessage, ControlBusMessage, RoomBusMessage, Unsubscribe } 
 export const CHANNEL_PREFIX = 'parley:room:';
 /** Messages for every instance (ControlBusMessage), subscribed from the start. */
 export const CONTROL_CHANNEL = 'parley:control';
-
-/** Reconnect backoff: doubles from the first delay up to the cap. */
-const RECONNECT_FIRST_DELAY_MS = 50;
-const RECONNECT_MAX_DELAY_MS = 1000;
 
 /** Bumped on any incompatible change of the envelope below. */
 const ENVELOPE_VERSION = 1;
@@ -148,7 +145,10 @@ export function decodeEnvelope(bytes: Uint8Array): DecodeResult {
 }
 
 export interface RedisBusOptions {
-	readonly url: string;
+	/** Where Redis is: one server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES). */
+	readonly redis:
+		| { readonly kind: 'single'; readonly url: string }
+		| { readonly kind: 'cluster'; readonly nodes: readonly ClusterNode[] };
 	readonly logger: Logger;
 	/** Default: a fresh random id per process. */
 	readonly instanceId?: string;
@@ -164,9 +164,9 @@ export interface RedisBusStats {
 }
 
 export interface RedisBus extends Bus {
-	/** Both connections are up: publishing and receiving work right now. */
+	/** Every connection is up: publishing and receiving work right now. */
 	isConnected(): boolean;
-	/** Resolves once both connections were up at least once (start-up readiness). */
+	/** Resolves once publishing worked and the control channel was subscribed (start-up readiness). */
 	readonly ready: Promise<void>;
 	readonly stats: RedisBusStats;
 }
@@ -180,47 +180,10 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 	const metrics = options.metrics;
 	const stats = { published: 0, dropped: 0, malformed: 0, resyncs: 0 };
 
-	const connectionOptions = {
-		// We queue nothing: a message that cannot go now is caught up from the room log later.
-		enableOfflineQueue: false,
-		maxRetriesPerRequest: 0,
-		// We re-subscribe ourselves, so that resync runs after the subscriptions are back.
-		autoResubscribe: false,
-		retryStrategy: (attempt: number): number =>
-			Math.min(RECONNECT_FIRST_DELAY_MS * 2 ** Math.min(attempt - 1, 16), RECONNECT_MAX_DELAY_MS)
-	};
-	const publisher = new Redis(options.url, { ...connectionOptions, connectionName: 'parley-pub' });
-	const subscriber = new Redis(options.url, {
-		...connectionOptions,
-		connectionName: 'parley-sub'
-	});
-
 	const handlers = new Map<string, Set<Handler>>();
 	const resyncHandlers = new Set<() => void>();
 	const controlHandlers = new Set<ControlHandler>();
 	let closed = false;
-	let controlSubscribed: () => void = () => {};
-	const controlReady = new Promise<void>((resolve) => (controlSubscribed = resolve));
-
-	// Log an outage once per connection, not on every failed reconnect attempt.
-	for (const [name, connection] of [
-		['publisher', publisher],
-		['subscriber', subscriber]
-	] as const) {
-		let down = false;
-		connection.on('error', (error: Error) => {
-			if (!down) log.warn({ connection: name, err: error.message }, 'redis connection error');
-			down = true;
-		});
-		connection.on('close', () => {
-			if (!down && !closed) log.warn({ connection: name }, 'redis connection lost');
-			down = true;
-		});
-		connection.on('ready', () => {
-			if (down) log.info({ connection: name }, 'redis connection back');
-			down = false;
-		});
-	}
 
 	let resyncScheduled = false;
 	function scheduleResync(): void {
@@ -244,35 +207,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 		return CHANNEL_PREFIX + roomId;
 	}
 
-	/**
-	 * Subscribes and then (if `resync`) resyncs: whatever was published between the room's load
-	 * from the room log (or the connection's loss) and the subscription taking effect is read back.
-	 */
-	function sendSubscribe(channels: string[], resync = true): void {
-		if (channels.length === 0 || subscriber.status !== 'ready') return;
-		subscriber.subscribe(...channels).then(
-			() => {
-				if (channels.includes(CONTROL_CHANNEL)) controlSubscribed();
-				if (resync) scheduleResync();
-			},
-			(error: unknown) => {
-				// The connection dropped meanwhile; its 'ready' handler subscribes again.
-				log.debug({ err: error, channels: channels.length }, 'subscribe failed');
-			}
-		);
-	}
-
-	let subscriberWasReady = false;
-	subscriber.on('ready', () => {
-		const rooms = [...handlers.keys()].map(channelOf);
-		// The first connection with no room loaded has nothing to read back; a reconnect does.
-		sendSubscribe([CONTROL_CHANNEL, ...rooms], rooms.length > 0 || subscriberWasReady);
-		subscriberWasReady = true;
-	});
-
-	subscriber.on('messageBuffer', (channelBytes: Buffer, payload: Buffer) => {
-		const channel = channelBytes.toString('utf8');
-		if (channel === CONTROL_CHANNEL) return receiveControl(payload);
+	function receiveRoom(channel: string, payload: Buffer): void {
 		if (!channel.startsWith(CHANNEL_PREFIX)) return;
 		const roomId = channel.slice(CHANNEL_PREFIX.length);
 		const roomHandlers = handlers.get(roomId);
@@ -293,7 +228,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 				log.error({ err: error, roomId }, 'bus handler threw');
 			}
 		}
-	});
+	}
 
 	function receiveControl(payload: Buffer): void {
 		const decoded = decodeEnvelope(payload);
@@ -327,26 +262,31 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 		log.debug({ ...where, kind: message.kind, reason }, 'bus message dropped');
 	}
 
-	// Ready: the publisher is up and the control channel subscribed (so a logout published
-	// from now on reaches this instance).
-	const ready = Promise.all([
-		new Promise<void>((resolve) => {
-			if (publisher.status === 'ready') resolve();
-			else publisher.once('ready', () => resolve());
-		}),
-		controlReady
-	]).then(() => undefined);
+	const linkOptions = {
+		controlChannel: CONTROL_CHANNEL,
+		log,
+		events: {
+			roomMessage: receiveRoom,
+			controlMessage: receiveControl,
+			subscribed: (resync: boolean) => {
+				if (resync) scheduleResync();
+			}
+		}
+	};
+	const link =
+		options.redis.kind === 'cluster'
+			? clusterLink(options.redis.nodes, linkOptions)
+			: singleRedisLink(options.redis.url, linkOptions);
 
 	return {
 		instanceId,
-		ready,
+		ready: link.ready,
 		stats,
-		isConnected(): boolean {
-			return publisher.status === 'ready' && subscriber.status === 'ready';
-		},
+		isConnected: () => link.isConnected(),
 		publish(message: BusMessage): void {
 			if (closed) return drop(message, 'closed');
-			if (publisher.status !== 'ready') return drop(message, publisher.status);
+			const status = link.publishStatus();
+			if (status !== 'ready') return drop(message, status);
 			let bytes: Uint8Array;
 			try {
 				bytes = encodeEnvelope({ instanceId, publishedAtMs: Date.now(), message });
@@ -357,9 +297,11 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 			stats.published++;
 			metrics?.busPublished.inc();
 			const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-			const channel =
-				message.kind === 'session-ended' ? CONTROL_CHANNEL : channelOf(message.roomId);
-			publisher.publish(channel, buffer).catch((error: unknown) => {
+			const sent =
+				message.kind === 'session-ended'
+					? link.publishControl(buffer)
+					: link.publishRoom(channelOf(message.roomId), buffer);
+			sent.catch((error: unknown) => {
 				drop(message, error instanceof Error ? error.message : 'publish failed');
 			});
 		},
@@ -368,7 +310,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 			if (!roomHandlers) {
 				roomHandlers = new Set();
 				handlers.set(roomId, roomHandlers);
-				sendSubscribe([channelOf(roomId)]);
+				link.subscribeRoom(channelOf(roomId));
 			}
 			roomHandlers.add(handler);
 			let active = true;
@@ -380,11 +322,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 				current.delete(handler);
 				if (current.size > 0) return;
 				handlers.delete(roomId);
-				if (subscriber.status === 'ready' && !closed) {
-					subscriber.unsubscribe(channelOf(roomId)).catch((error: unknown) => {
-						log.debug({ err: error, roomId }, 'unsubscribe failed');
-					});
-				}
+				if (!closed) link.unsubscribeRoom(channelOf(roomId));
 			};
 		},
 		onControl(handler: ControlHandler): Unsubscribe {
@@ -405,19 +343,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 			handlers.clear();
 			resyncHandlers.clear();
 			controlHandlers.clear();
-			await Promise.all([publisher, subscriber].map(closeConnection));
+			await link.close();
 		}
 	};
-}
-
-async function closeConnection(connection: Redis): Promise<void> {
-	if (connection.status === 'ready') {
-		try {
-			await connection.quit();
-			return;
-		} catch {
-			/* fall through: the connection is gone anyway */
-		}
-	}
-	connection.disconnect();
 }

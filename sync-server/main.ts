@@ -8,7 +8,12 @@ import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, getConfig, type Config } from '../src/lib/server/config';
-import { attachServices, createServices } from '../src/lib/server/services';
+import {
+	attachServices,
+	DatabaseUnavailableError,
+	openServices,
+	type Services
+} from '../src/lib/server/services';
 import { InProcessBus } from './bus';
 import { createRedisBus, type RedisBus } from './bus-redis';
 import { lingerAfterAnswer } from './linger';
@@ -57,11 +62,30 @@ const { handler } = (await import(handlerFile)) as {
 	) => void;
 };
 
-const services = createServices(config);
+const services = await openOrExit();
+
+/** The services; a database that cannot be opened is named (DATABASE_URL) and ends the process. */
+async function openOrExit(): Promise<Services> {
+	try {
+		return await openServices(config);
+	} catch (error) {
+		if (error instanceof DatabaseUnavailableError) {
+			console.error(error.message);
+			process.exit(1);
+		}
+		throw error;
+	}
+}
 // The one place the bus is chosen.
-const redisBus: RedisBus | null = config.REDIS_URL
-	? createRedisBus({ url: config.REDIS_URL, logger: log, metrics })
-	: null;
+const redisBus: RedisBus | null = config.REDIS_CLUSTER_NODES
+	? createRedisBus({
+			redis: { kind: 'cluster', nodes: config.REDIS_CLUSTER_NODES },
+			logger: log,
+			metrics
+		})
+	: config.REDIS_URL
+		? createRedisBus({ redis: { kind: 'single', url: config.REDIS_URL }, logger: log, metrics })
+		: null;
 const bus: Bus = redisBus ?? new InProcessBus();
 const sync = createSyncService({
 	config,
@@ -72,13 +96,15 @@ const sync = createSyncService({
 	metrics
 });
 let draining = false;
-// Ready once Redis was reached at start-up (at once without Redis). A later outage does not
+// Ready once Redis (every listed cluster node) was reached at start-up (at once without Redis). A later outage does not
 // flip it: this instance keeps serving its own clients, and taking every instance out of the
 // balancer would turn a bus outage into a full one.
 let busReady = redisBus === null;
 void redisBus?.ready.then(() => (busReady = true));
 const ops = {
-	isReady: () => busReady,
+	// The database is probed (PostgreSQL): while it does not answer, commits wait and retry
+	// (commit-log.ts) and the balancer should send new clients elsewhere.
+	isReady: () => busReady && services.isStorageReady(),
 	isDraining: () => draining
 };
 

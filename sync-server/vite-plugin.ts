@@ -24,7 +24,7 @@ interface DevApp {
 }
 
 async function startApp(): Promise<DevApp> {
-	const [{ getConfig }, { createServices }, bus, logger, service] = await Promise.all([
+	const [{ getConfig }, { openServices }, bus, logger, service] = await Promise.all([
 		import('../src/lib/server/config'),
 		import('../src/lib/server/services'),
 		import('./bus'),
@@ -33,7 +33,7 @@ async function startApp(): Promise<DevApp> {
 	]);
 	const config = getConfig();
 	const log = logger.createLogger(config);
-	const services = createServices(config);
+	const services = await openServices(config);
 	// Dev is one process: the in-process bus.
 	const sync = service.createSyncService({
 		config,

@@ -1,10 +1,14 @@
 /**
- * Puts users, sessions, rooms and memberships straight into a fresh DATA_DIR's SQLite before
+ * Puts users, sessions, rooms and memberships straight into a fresh DATA_DIR's SQLite (or a
+ * fresh PostgreSQL database) before
  * the server starts: registering thousands through the API would be slow and rate limited.
  * Passwords are never checked by the sync server, so users get a placeholder hash.
  */
 import * as encoding from 'lib0/encoding';
+import { openPostgresStorage } from '../../src/lib/server/storage/postgres';
 import { createSqliteStorage } from '../../src/lib/server/storage/sqlite';
+import type { Storage } from '../../src/lib/server/storage/types';
+import { usernameSkeleton } from '../../src/lib/server/username-skeleton';
 import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { createRoom } from '../../src/lib/server/rooms';
 import { SESSION_COOKIE, createSession } from '../../src/lib/server/session';
@@ -28,20 +32,36 @@ export interface Seeded {
  */
 export async function seed(
 	dataDir: string,
-	spec: { users: number; rooms: number; membersOf: (room: number) => readonly number[] }
+	spec: { users: number; rooms: number; membersOf: (room: number) => readonly number[] },
+	/** With a postgres:// URL, the records go there (through the storage) instead of SQLite. */
+	options: { readonly databaseUrl?: string } = {}
 ): Promise<Seeded> {
-	const db = openDatabase(databaseFile(dataDir));
-	const storage = createSqliteStorage(db);
-	try {
-		const now = Date.now();
+	const now = Date.now();
+	let storage: Storage;
+	if (options.databaseUrl) {
+		storage = await openPostgresStorage(options.databaseUrl);
+		for (let i = 0; i < spec.users; i++) {
+			const username = `bench_${i}`;
+			await storage.accounts.createUser({
+				user: { id: `benchuser${i}`, username },
+				skeleton: usernameSkeleton(username),
+				passwordHash: 'not-a-hash',
+				now
+			});
+		}
+	} else {
+		const db = openDatabase(databaseFile(dataDir));
+		storage = createSqliteStorage(db);
 		const insertUser = db.prepare(
 			'INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, ?, ?)'
 		);
-		const users: BenchUser[] = [];
 		db.transaction(() => {
 			for (let i = 0; i < spec.users; i++)
 				insertUser.run(`benchuser${i}`, `bench_${i}`, 'not-a-hash', now);
 		})();
+	}
+	try {
+		const users: BenchUser[] = [];
 		for (let i = 0; i < spec.users; i++) {
 			const id = `benchuser${i}`;
 			const { token } = await createSession(storage.accounts, id, now);

@@ -1,9 +1,11 @@
 /**
- * (e) The Redis hop: two Parley instances sharing DATA_DIR and REDIS_URL. One sender on A;
- * receivers on A and on B. The hop is B's latency minus A's.
+ * (e) The Redis hop: two Parley instances sharing DATA_DIR and one bus — a single Redis
+ * (REDIS_URL) or a three-master Redis Cluster (REDIS_CLUSTER_NODES, sharded pub/sub). One
+ * sender on A; receivers on A and on B. The hop is B's latency minus A's.
  */
 import { rmSync } from 'node:fs';
 import { startRedis } from '../../tests/support/redis';
+import { startRedisCluster } from '../../tests/support/redis-cluster';
 import { makeTempDir } from '../../tests/support/server';
 import { row, startParley, type Row } from '../lib/harness';
 import { seed } from '../lib/seed';
@@ -11,11 +13,40 @@ import { Sender, drive } from '../lib/sender';
 import { round, sleep, summarize, waitUntil } from '../lib/stats';
 import { LoadWorker } from '../lib/workers';
 
+/** The bus under test: its environment for Parley, its name in the rows, how to stop it. */
+interface BusUnderTest {
+	readonly env: Readonly<Record<string, string>>;
+	readonly name: string;
+	stop(): Promise<void>;
+}
+
+async function startBus(kind: 'single' | 'cluster'): Promise<BusUnderTest> {
+	if (kind === 'cluster') {
+		const cluster = await startRedisCluster();
+		return {
+			env: { REDIS_CLUSTER_NODES: cluster.nodes },
+			name: 'Redis Cluster (3 masters, SPUBLISH)',
+			stop: () => cluster.stop()
+		};
+	}
+	const redis = await startRedis();
+	return { env: { REDIS_URL: redis.url }, name: 'Redis', stop: () => redis.stop() };
+}
+
 export async function runRedis(options: {
 	receivers: number;
 	rate: number;
 	durationMs: number;
 }): Promise<Row[]> {
+	const rows: Row[] = [];
+	for (const kind of ['single', 'cluster'] as const) rows.push(...(await runHop(kind, options)));
+	return rows;
+}
+
+async function runHop(
+	kind: 'single' | 'cluster',
+	options: { receivers: number; rate: number; durationMs: number }
+): Promise<Row[]> {
 	const dataDir = makeTempDir('parley-bench-');
 	const n = options.receivers;
 	const seeded = await seed(dataDir, {
@@ -24,9 +55,9 @@ export async function runRedis(options: {
 		membersOf: () => Array.from({ length: 1 + 2 * n }, (_, i) => i)
 	});
 	const roomId = seeded.rooms[0] ?? '';
-	const redis = await startRedis();
-	const a = await startParley(dataDir, { REDIS_URL: redis.url });
-	const b = await startParley(dataDir, { REDIS_URL: redis.url });
+	const bus = await startBus(kind);
+	const a = await startParley(dataDir, bus.env);
+	const b = await startParley(dataDir, bus.env);
 	const onA = new LoadWorker();
 	const onB = new LoadWorker();
 	const user = seeded.users[0];
@@ -81,8 +112,8 @@ export async function runRedis(options: {
 			});
 		};
 		return [
-			make('parley A (same instance)', sa, la, {}),
-			make('parley B (via Redis)', sb, lb, {
+			make(`parley A (same instance, ${bus.name})`, sa, la, {}),
+			make(`parley B (via ${bus.name})`, sb, lb, {
 				hopP50Ms: round(lb.p50 - la.p50),
 				hopP99Ms: round(lb.p99 - la.p99)
 			})
@@ -91,7 +122,7 @@ export async function runRedis(options: {
 		sender.close();
 		await Promise.all([onA.close(), onB.close()]);
 		await Promise.all([a.stop(), b.stop()]);
-		await redis.stop();
+		await bus.stop();
 		rmSync(dataDir, { recursive: true, force: true });
 	}
 }

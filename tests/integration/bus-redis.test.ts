@@ -38,7 +38,12 @@ afterEach(async () => {
 });
 
 async function newBus(instanceId: string, metrics = createMetrics()): Promise<RedisBus> {
-	const bus = createRedisBus({ url: redis.url, logger, instanceId, metrics });
+	const bus = createRedisBus({
+		redis: { kind: 'single', url: redis.url },
+		logger,
+		instanceId,
+		metrics
+	});
 	buses.push(bus);
 	await bus.ready;
 	return bus;

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
 import { startRedis, type RedisHandle } from '../support/redis';
-import { makeTempDir, startServer, type ServerHandle } from '../support/server';
-import { storedRoomDoc } from '../support/stored';
+import { makeTempDir, startServer, type ServerHandle, readMetric } from '../support/server';
+import { storedMessageIds } from '../support/stored';
 import { connectAs, type SyncClient } from '../support/sync-client';
 import { waitFor } from '../support/wait';
 
@@ -108,25 +108,6 @@ async function expectConverged(group: readonly Participant[], sent: Set<string>)
 	for (const participant of group) expect(ids(participant)).toEqual(reference);
 }
 
-/** The message ids the shared SQLite file holds for a room. */
-function storedIds(roomId: string): string[] {
-	const doc = storedRoomDoc(dataDir, roomId);
-	try {
-		return doc
-			.getArray<{ id: string }>('messages')
-			.toArray()
-			.map((message) => message.id);
-	} finally {
-		doc.destroy();
-	}
-}
-
-async function metric(server: ServerHandle, name: string): Promise<number> {
-	const text = await (await fetch(server.metricsUrl)).text();
-	const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-	return line ? Number(line.split(' ')[1]) : 0;
-}
-
 function startInstance(): Promise<ServerHandle> {
 	return startServer({ dataDir, env: { REDIS_URL: redis.url } });
 }
@@ -186,14 +167,15 @@ describe('two instances behind one Redis', () => {
 			5_000,
 			"alice's presence on B"
 		);
-		expect(await metric(a, 'parley_bus_published_total')).toBeGreaterThan(0);
+		expect(await readMetric(a, 'parley_bus_published_total')).toBeGreaterThan(0);
 	});
 
 	it('converges on every client when Redis is down for 3 seconds mid-stream', async () => {
 		const roomId = await newRoom();
 		const group = await joinBothOnBoth(roomId);
 		const droppedBefore =
-			(await metric(a, 'parley_bus_dropped_total')) + (await metric(b, 'parley_bus_dropped_total'));
+			(await readMetric(a, 'parley_bus_dropped_total')) +
+			(await readMetric(b, 'parley_bus_dropped_total'));
 		const stream = startStream(group, 100);
 		await waitFor('the stream to flow', () => stream.sent.size >= 20);
 		await redis.kill();
@@ -215,10 +197,11 @@ describe('two instances behind one Redis', () => {
 		after.stop();
 		const all = new Set([...stream.sent, ...after.sent]);
 		await expectConverged(group, all);
-		expect(new Set(storedIds(roomId))).toEqual(all);
+		expect(new Set(storedMessageIds(dataDir, roomId))).toEqual(all);
 		// The outage really cut the bus: messages were dropped and caught up from SQLite.
 		const droppedAfter =
-			(await metric(a, 'parley_bus_dropped_total')) + (await metric(b, 'parley_bus_dropped_total'));
+			(await readMetric(a, 'parley_bus_dropped_total')) +
+			(await readMetric(b, 'parley_bus_dropped_total'));
 		expect(droppedAfter).toBeGreaterThan(droppedBefore);
 	});
 
@@ -238,7 +221,7 @@ describe('two instances behind one Redis', () => {
 
 			await expectConverged(group, stream.sent);
 			await Promise.all(group.map((participant) => participant.client.waitForStored(CONVERGE_MS)));
-			expect(new Set(storedIds(roomId))).toEqual(stream.sent);
+			expect(new Set(storedMessageIds(dataDir, roomId))).toEqual(stream.sent);
 		} finally {
 			stream.stop();
 			a = await a.restart();
@@ -268,7 +251,7 @@ describe('two instances behind one Redis', () => {
 
 		await expectConverged(group, stream.sent);
 		await Promise.all(group.map((participant) => participant.client.waitForStored(CONVERGE_MS)));
-		expect(new Set(storedIds(roomId))).toEqual(stream.sent);
+		expect(new Set(storedMessageIds(dataDir, roomId))).toEqual(stream.sent);
 
 		b = await b.restart();
 	});

@@ -16,7 +16,7 @@ import {
 	type RegisteredClient as User
 } from '../support/api';
 import { startRedis, type RedisHandle } from '../support/redis';
-import { makeTempDir, startServer, type ServerHandle } from '../support/server';
+import { makeTempDir, startServer, type ServerHandle, readMetric } from '../support/server';
 import { connectAs, type ChatMessage, type SyncClient } from '../support/sync-client';
 import { readServerDb, storedRoomDoc } from '../support/stored';
 import { waitFor } from '../support/wait';
@@ -138,12 +138,6 @@ function refusedUpgrade(
 	});
 }
 
-async function metric(server: ServerHandle, name: string): Promise<number> {
-	const text = await (await fetch(server.metricsUrl)).text();
-	const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-	return line ? Number(line.split(' ')[1]) : 0;
-}
-
 interface SearchResult {
 	messageId: string;
 	text: string;
@@ -239,7 +233,7 @@ describe('sealing on one instance', () => {
 		expect(sealed.epochs).toEqual([
 			{ epoch: 0, stateVector: Y.decodeStateVector(Y.encodeStateVector(bobOld)) }
 		]);
-		expect(await metric(server, 'parley_room_seals_total')).toBe(1);
+		expect(await readMetric(server, 'parley_room_seals_total')).toBe(1);
 	});
 
 	it('serves the small head to a client at the new epoch, with edits, reactions and reads carried', async () => {
@@ -376,8 +370,8 @@ describe('sealing with two instances behind one Redis', () => {
 		await closedWith(onA, EPOCH_CHANGED);
 		await closedWith(onB, EPOCH_CHANGED);
 		expect(history(dataDir, roomId)).toMatchObject({ epoch: 1 });
-		expect(await metric(a, 'parley_room_seals_total')).toBe(1);
-		expect(await metric(b, 'parley_room_seals_total')).toBe(0);
+		expect(await readMetric(a, 'parley_room_seals_total')).toBe(1);
+		expect(await readMetric(b, 'parley_room_seals_total')).toBe(0);
 
 		const bobNext = await synced(connectAt(bob, b, roomId, 1));
 		expect(bobNext.messages()).toEqual([]);

@@ -27,11 +27,15 @@ function waitForExit(child: ChildProcess): Promise<void> {
 }
 
 function spawnRedis(port: number, output: string[]): Promise<ChildProcess> {
-	const child = spawn(
-		'redis-server',
+	return spawnRedisServer(
 		['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-		{ stdio: ['ignore', 'pipe', 'pipe'] }
+		output
 	);
+}
+
+/** Starts `redis-server args…` and resolves once it accepts connections (its output kept). */
+export function spawnRedisServer(args: readonly string[], output: string[]): Promise<ChildProcess> {
+	const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 	return new Promise((ready, fail) => {
 		const timer = setTimeout(() => {
 			child.kill('SIGKILL');

@@ -15,6 +15,11 @@ export interface ServerOptions {
 	/** Reuse a data directory (e.g. after a restart). Default: a fresh temp dir. */
 	readonly dataDir?: string;
 	readonly port?: number;
+	/**
+	 * The database: unset, SQLite in the data dir; a postgres:// URL (e.g. from
+	 * tests/support/postgres.ts `createDatabase()`), PostgreSQL. Sets DATABASE_URL.
+	 */
+	readonly databaseUrl?: string;
 	/** Extra environment variables (e.g. REDIS_URL, limits). */
 	readonly env?: Readonly<Record<string, string>>;
 	/** How long to wait for the "listening" log line, in ms. */
@@ -41,6 +46,13 @@ export interface ServerHandle {
 	restart(extraEnv?: Readonly<Record<string, string>>): Promise<ServerHandle>;
 	/** Stops the process if running and deletes a temp data dir this handle created. */
 	dispose(): Promise<void>;
+}
+
+/** A counter or gauge without labels from the server's metrics listener (0 when absent). */
+export async function readMetric(server: ServerHandle, name: string): Promise<number> {
+	const text = await (await fetch(server.metricsUrl)).text();
+	const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+	return line ? Number(line.split(' ')[1]) : 0;
 }
 
 export async function freePort(): Promise<number> {
@@ -82,6 +94,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
 			ORIGIN: `http://localhost:${port}`,
 			LOG_LEVEL: 'info',
 			METRICS_PORT: metricsPort,
+			...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
 			...options.env
 		},
 		stdio: ['ignore', 'pipe', 'pipe']

@@ -36,6 +36,19 @@ export function storedRoomDoc(dataDir: string, roomId: string): Y.Doc {
 	});
 }
 
+/** The ids of the messages the room's live document holds, in order, as SQLite has them. */
+export function storedMessageIds(dataDir: string, roomId: string): string[] {
+	const doc = storedRoomDoc(dataDir, roomId);
+	try {
+		return doc
+			.getArray<{ id: string }>('messages')
+			.toArray()
+			.map((message) => message.id);
+	} finally {
+		doc.destroy();
+	}
+}
+
 /** Runs `work` on storage opened on the server's database file, then closes it. */
 export async function withServerStorage<T>(
 	dataDir: string,

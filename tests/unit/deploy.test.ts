@@ -15,12 +15,15 @@ const ROOT = join(import.meta.dirname, '../..');
 
 const ServiceSchema = z.object({
 	image: z.string().optional(),
+	volumes: z.array(z.string()).optional(),
+	depends_on: z.record(z.string(), z.object({ condition: z.string() })).optional(),
 	environment: z.record(z.string(), z.string()).optional(),
 	ports: z.array(z.string()).optional(),
 	healthcheck: z.object({ test: z.array(z.string()) }).optional()
 });
 const ComposeSchema = z.object({
 	services: z.record(z.string(), ServiceSchema),
+	volumes: z.record(z.string(), z.null()).optional(),
 	networks: z
 		.object({
 			default: z.object({
@@ -44,6 +47,46 @@ describe('docker-compose.yml', () => {
 			expect(service.environment?.REDIS_URL).toMatch(/^redis:\/\//);
 			expect(() => parseConfig(service.environment ?? {})).not.toThrow();
 		}
+	});
+
+	it('runs three instances with nothing shared on disk: each its own DATA_DIR volume', () => {
+		expect(instances.length).toBe(3);
+		const owners = new Map<string, string>();
+		for (const [name, service] of instances) {
+			const config = parseConfig(service.environment ?? {});
+			const mounts = (service.volumes ?? []).map((mount) => mount.split(':'));
+			const data = mounts.find(([, target]) => target === config.DATA_DIR);
+			expect(data, `${name} mounts a volume on DATA_DIR`).toBeDefined();
+			for (const [source] of mounts) {
+				expect(owners.get(source ?? ''), `${source} shared by ${name}`).toBeUndefined();
+				owners.set(source ?? '', name);
+			}
+			expect(Object.keys(compose.volumes ?? {})).toContain(data?.[0]);
+		}
+	});
+
+	it('stores in the PostgreSQL service and waits for it and Redis to be healthy', () => {
+		const postgres = compose.services.postgres;
+		expect(postgres?.image).toMatch(/^postgres:/);
+		const env = postgres?.environment ?? {};
+		for (const [name, service] of instances) {
+			const url = new URL(service.environment?.DATABASE_URL ?? '', 'invalid://');
+			expect(url.protocol, name).toBe('postgres:');
+			expect(url.hostname).toBe('postgres');
+			expect(decodeURIComponent(url.username)).toBe(env.POSTGRES_USER);
+			expect(decodeURIComponent(url.password)).toBe(env.POSTGRES_PASSWORD);
+			expect(url.pathname).toBe(`/${env.POSTGRES_DB}`);
+			expect(new URL(service.environment?.REDIS_URL ?? '').hostname).toBe('redis');
+			expect(service.depends_on?.postgres?.condition).toBe('service_healthy');
+			expect(service.depends_on?.redis?.condition).toBe('service_healthy');
+		}
+	});
+
+	it('has nginx pass WebSocket upgrades on /sync/', () => {
+		const sync = /location \/sync\/ \{([^}]*)\}/.exec(nginx)?.[1] ?? '';
+		expect(sync).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
+		expect(sync).toMatch(/proxy_set_header Connection \$connection_upgrade;/);
+		expect(nginx).toMatch(/map \$http_upgrade \$connection_upgrade \{\s*default upgrade;/);
 	});
 
 	it('has nginx send traffic to each instance on its PORT, and the health check ask there', () => {

@@ -1,35 +1,17 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-	blobPath,
 	checkUploadType,
 	contentDisposition,
 	looksExecutable,
 	normalizeType,
-	receiveBlob,
 	sanitizeFileName,
 	sniffImageType
 } from '../../src/lib/server/files';
-import { makeTempDir } from '../support/server';
 
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
 const JPEG = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 16]);
 const GIF = new TextEncoder().encode('GIF89a\x01\x00');
 const WEBP = new TextEncoder().encode('RIFF\x10\x00\x00\x00WEBPVP8 ');
-
-/** A body stream delivering `chunks` one by one, as a request body arrives. */
-function streamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
-	let index = 0;
-	return new ReadableStream({
-		pull(controller) {
-			const chunk = chunks[index++];
-			if (chunk) controller.enqueue(chunk);
-			else controller.close();
-		}
-	});
-}
 
 describe('magic bytes', () => {
 	it('recognises png, jpeg, gif and webp', () => {
@@ -111,57 +93,5 @@ describe('file names', () => {
 		expect(contentDisposition('attachment', 'naïve "plan".txt')).toBe(
 			`attachment; filename="na_ve _plan_.txt"; filename*=UTF-8''na%C3%AFve%20%22plan%22.txt`
 		);
-	});
-});
-
-describe('content-addressed storage', () => {
-	let dir: string;
-
-	beforeEach(() => {
-		dir = makeTempDir('parley-files-');
-	});
-
-	afterEach(() => {
-		rmSync(dir, { recursive: true, force: true });
-	});
-
-	it('stores bytes under their SHA-256, the same content once', async () => {
-		const bytes = new TextEncoder().encode('the same bytes, twice');
-		const sha = createHash('sha256').update(bytes).digest('hex');
-		const first = await receiveBlob(dir, streamOf([bytes.subarray(0, 5), bytes.subarray(5)]), 1000);
-		const second = await receiveBlob(dir, streamOf([bytes]), 1000);
-		if (!first.ok || !second.ok) throw new Error('upload refused');
-		expect(first.blob.sha256).toBe(sha);
-		expect(second.blob.sha256).toBe(sha);
-		expect(first.blob.size).toBe(bytes.byteLength);
-		const path = await first.blob.commit();
-		expect(await second.blob.commit()).toBe(path);
-		expect(path).toBe(blobPath(dir, sha));
-		expect(path).toBe(join(dir, sha.slice(0, 2), sha));
-		expect(readFileSync(path)).toEqual(Buffer.from(bytes));
-		expect(readdirSync(join(dir, sha.slice(0, 2)))).toEqual([sha]);
-		expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
-	});
-
-	it('keeps the first bytes for sniffing even when they arrive in small chunks', async () => {
-		const chunks = [...PNG].map((byte) => Uint8Array.of(byte));
-		const received = await receiveBlob(dir, streamOf(chunks), 1000);
-		if (!received.ok) throw new Error('upload refused');
-		expect(sniffImageType(received.blob.head)).toBe('image/png');
-	});
-
-	it('stops past the limit and leaves nothing behind', async () => {
-		const chunk = new Uint8Array(400);
-		const received = await receiveBlob(dir, streamOf([chunk, chunk, chunk]), 1000);
-		expect(received).toEqual({ ok: false, reason: 'too-large' });
-		expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
-	});
-
-	it('deletes a discarded upload', async () => {
-		const received = await receiveBlob(dir, streamOf([new Uint8Array(10)]), 1000);
-		if (!received.ok) throw new Error('upload refused');
-		await received.blob.discard();
-		expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
-		expect(existsSync(blobPath(dir, received.blob.sha256))).toBe(false);
 	});
 });

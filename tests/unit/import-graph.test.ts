@@ -1,7 +1,8 @@
 /**
  * The import graph of sync-server/ and src/lib/, read from the sources' import statements: it
  * has no cycle, the sync core (rooms, connections, the gate, the commit log, the search indexer)
- * reaches neither sockets (`ws`) nor SQL (`better-sqlite3`, src/lib/server/storage/sqlite), and
+ * reaches neither sockets (`ws`) nor SQL (`better-sqlite3`, `postgres`, src/lib/server/storage/
+ * sqlite and postgres), and
  * no file of sync-server/ but the composition roots names the SQLite storage.
  */
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
@@ -42,6 +43,8 @@ const FORBIDDEN = [
 	'ws',
 	'better-sqlite3',
 	'src/lib/server/storage/sqlite',
+	'postgres',
+	'src/lib/server/storage/postgres',
 	'sync-server/upgrade.ts'
 ];
 /** The composition roots: the only sync-server files that may name the SQLite storage. */

@@ -13,7 +13,7 @@ import {
 	servicesFromPlatform,
 	type Services
 } from '../../src/lib/server/services';
-import { openSqliteStorage } from '../../src/lib/server/storage/sqlite';
+import { openSqliteStorage, type SqliteStorage } from '../../src/lib/server/storage/sqlite';
 import { makeTempDir } from '../support/server';
 
 let dir: string;
@@ -37,6 +37,21 @@ describe('the composition root', () => {
 		expect(existsSync(join(dir, 'parley.db'))).toBe(true);
 		await services.close();
 		await expect(services.storage.rooms.get('nope')).rejects.toThrow();
+	});
+
+	it('opens SQLite with synchronous=NORMAL by default and FULL with SQLITE_SYNCHRONOUS=full', async () => {
+		const read = (storage: unknown): unknown =>
+			storage && typeof storage === 'object' && 'synchronous' in storage
+				? (storage as SqliteStorage).synchronous()
+				: 'not SQLite';
+		expect(read(services.storage)).toBe('normal');
+		const full = createServices(parseConfig({ DATA_DIR: dir, SQLITE_SYNCHRONOUS: 'full' }));
+		try {
+			expect(read(full.storage)).toBe('full');
+		} finally {
+			await full.close();
+		}
+		expect(() => parseConfig({ SQLITE_SYNCHRONOUS: 'off' })).toThrow(/SQLITE_SYNCHRONOUS/);
 	});
 
 	it('gives each set of services its own events unless one is handed in', async () => {

@@ -7,7 +7,15 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
-const EnvSchema = z.object({
+/** `a, b,,c` → ['a', 'b', 'c']: a comma-separated variable's entries, trimmed, empty ones dropped. */
+function splitCommaList(value: string): string[] {
+	return value
+		.split(',')
+		.map((entry) => entry.trim())
+		.filter(Boolean);
+}
+
+const EnvFields = z.object({
 	/** HTTP + WebSocket port. */
 	PORT: port.default(3000),
 	/** Interface to bind. */
@@ -21,11 +29,50 @@ const EnvSchema = z.object({
 	METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 	/** SQLite database and uploaded files live here. */
 	DATA_DIR: z.string().min(1).default('./data'),
+	/**
+	 * Unset: SQLite in DATA_DIR (one host). postgres://user:password@host:port/database: every
+	 * record in PostgreSQL (docs/design.md "Storage"), so instances share no disk.
+	 */
+	DATABASE_URL: z
+		.string()
+		.regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+		.refine((value) => URL.canParse(value), 'is not a valid URL')
+		.optional(),
 	/** Unset: in-process bus (one instance). Set: instances share rooms through Redis. */
 	REDIS_URL: z
 		.string()
 		.regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
 		.optional(),
+	/**
+	 * Set instead of REDIS_URL for a Redis Cluster (Redis 7+): comma-separated `host:port` of
+	 * its masters (some suffice to discover the rest; every one listed must answer before the
+	 * instance is ready). Room channels then use sharded pub/sub (docs/design.md "Scaling out").
+	 */
+	REDIS_CLUSTER_NODES: z
+		.string()
+		.transform(splitCommaList)
+		.pipe(
+			z
+				.array(
+					z
+						.string()
+						.regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each entry must be host:port')
+						.transform((entry) => {
+							const colon = entry.lastIndexOf(':');
+							return { host: entry.slice(0, colon), port: Number(entry.slice(colon + 1)) };
+						})
+						.pipe(z.object({ host: z.string(), port: z.number().int().min(1).max(65535) }))
+				)
+				.min(1, 'at least one host:port')
+		)
+		.optional(),
+	/**
+	 * SQLite's synchronous setting for the WAL. `normal` (default): a commit survives a crash of
+	 * the process, not a power loss or kernel panic (the last commits may roll back). `full`:
+	 * every commit is fsynced before STORED, so it survives those too, at a cost per group
+	 * commit (bench scenario `durability`).
+	 */
+	SQLITE_SYNCHRONOUS: z.enum(['normal', 'full']).default('normal'),
 	/** Public origin, e.g. https://chat.example.com. Defaults to http://localhost:PORT. */
 	ORIGIN: z.url().optional(),
 	/** Log level for the JSON logs. */
@@ -96,12 +143,7 @@ const EnvSchema = z.object({
 	 */
 	TRUSTED_PROXIES: z
 		.string()
-		.transform((value) =>
-			value
-				.split(',')
-				.map((entry) => entry.trim())
-				.filter(Boolean)
-		)
+		.transform(splitCommaList)
 		.pipe(z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()])))
 		.default([]),
 	/** Accounts created per client address in REGISTER_WINDOW_SECONDS. */
@@ -118,6 +160,16 @@ const EnvSchema = z.object({
 	MAX_UPLOAD_BYTES: positiveInt.default(25 * 1024 * 1024)
 });
 
+const EnvSchema = EnvFields.superRefine((env, context) => {
+	if (env.REDIS_URL !== undefined && env.REDIS_CLUSTER_NODES !== undefined) {
+		context.addIssue({
+			code: 'custom',
+			path: ['REDIS_CLUSTER_NODES'],
+			message: 'set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both'
+		});
+	}
+});
+
 export type Env = z.infer<typeof EnvSchema>;
 export type Config = Readonly<Env & { ORIGIN: string; secureCookies: boolean }>;
 
@@ -125,17 +177,24 @@ export class ConfigError extends Error {
 	override name = 'ConfigError';
 }
 
+/** Variables whose values may hold a password: never printed. */
+const SECRET = new Set(['DATABASE_URL']);
+
+function shown(key: string, env: Record<string, string | undefined>): string {
+	return SECRET.has(key) ? 'a value not shown' : JSON.stringify(env[key]);
+}
+
 /** Parses an environment; throws ConfigError naming each bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
 	// Empty strings mean "unset", as in most shells' `VAR= cmd`.
 	const cleaned = Object.fromEntries(
-		Object.entries(env).filter(([key, value]) => key in EnvSchema.shape && value !== '')
+		Object.entries(env).filter(([key, value]) => key in EnvFields.shape && value !== '')
 	);
 	const result = EnvSchema.safeParse(cleaned);
 	if (!result.success) {
 		const lines = result.error.issues.map(
 			(issue) =>
-				`${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(cleaned[String(issue.path[0])])})`
+				`${issue.path.join('.')}: ${issue.message} (got ${shown(String(issue.path[0]), cleaned)})`
 		);
 		throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
 	}

@@ -1,12 +1,8 @@
 /**
- * Attachments: what types we take and how we serve them, content-addressed storage on disk,
- * and the `files` rows that tie each upload to its room (docs/design.md, "Files").
+ * Attachments: what types we take and how we serve them, and the `files` rows that tie each
+ * upload to its room (docs/design.md, "Files"). The bytes themselves go to the blob store
+ * (storage/blobs.ts) the composition root hands out as `services.blobs`.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { consumeWithin, type ConsumeResult } from './body';
 import { FILE_TYPE, MAX_FILE_NAME_CHARS, MAX_FILE_TYPE_CHARS } from '../protocol/schema';
 import { generateId } from './id';
 import type { FileStorage, StoredFile } from './storage/types';
@@ -17,8 +13,6 @@ export type InlineImageType = (typeof INLINE_IMAGE_TYPES)[number];
 
 /** The longest file name we keep (the room document's limit, src/lib/protocol/schema.ts). */
 export { MAX_FILE_NAME_CHARS };
-/** Bytes kept from the start of an upload for sniffing. */
-const HEAD_BYTES = 16;
 
 /**
  * Types refused whatever the content: markup a browser would run as a page of our origin
@@ -132,86 +126,6 @@ export function sanitizeFileName(encoded: string | null): string | null {
 		return null;
 	}
 	return name;
-}
-
-/** Where the bytes with this SHA-256 (hex) live: DATA_DIR/files/<first 2 hex>/<sha256>. */
-export function blobPath(filesDir: string, sha256: string): string {
-	return join(filesDir, sha256.slice(0, 2), sha256);
-}
-
-/** An upload on disk under a temporary name, hashed, waiting for the type check. */
-export interface PendingBlob {
-	readonly sha256: string;
-	readonly size: number;
-	/** The first bytes, for sniffing. */
-	readonly head: Uint8Array;
-	/** Moves the bytes to their content address (kept once: an existing copy is reused). */
-	commit(): Promise<string>;
-	discard(): Promise<void>;
-}
-
-export type ReceiveResult =
-	| { readonly ok: true; readonly blob: PendingBlob }
-	| { readonly ok: false; readonly reason: 'too-large' };
-
-/**
- * Streams `body` into a temporary file under `filesDir/tmp` while hashing it, never holding more
- * than one chunk in memory. Past `maxBytes` it stops, deletes the partial file and reports
- * 'too-large' (the stream is left unread, see consumeWithin).
- */
-export async function receiveBlob(
-	filesDir: string,
-	body: ReadableStream<Uint8Array>,
-	maxBytes: number
-): Promise<ReceiveResult> {
-	const tmpDir = join(filesDir, 'tmp');
-	mkdirSync(tmpDir, { recursive: true });
-	const tempPath = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
-	const handle = await open(tempPath, 'wx');
-	const hash = createHash('sha256');
-	const head = new Uint8Array(HEAD_BYTES);
-	let size = 0;
-	let result: ConsumeResult;
-	try {
-		result = await consumeWithin(body, maxBytes, async (chunk, offset) => {
-			if (offset < HEAD_BYTES) head.set(chunk.subarray(0, HEAD_BYTES - offset), offset);
-			hash.update(chunk);
-			await handle.write(chunk);
-			size = offset + chunk.byteLength;
-		});
-	} catch (error) {
-		await handle.close();
-		await unlink(tempPath).catch(() => undefined);
-		throw error;
-	}
-	await handle.close();
-	if (result === 'too-large') {
-		await unlink(tempPath).catch(() => undefined);
-		return { ok: false, reason: 'too-large' };
-	}
-	const sha256 = hash.digest('hex');
-	return {
-		ok: true,
-		blob: {
-			sha256,
-			size,
-			head: head.slice(0, Math.min(size, HEAD_BYTES)),
-			async commit() {
-				const target = blobPath(filesDir, sha256);
-				if (existsSync(target)) {
-					await unlink(tempPath);
-				} else {
-					mkdirSync(join(filesDir, sha256.slice(0, 2)), { recursive: true });
-					// rename is atomic: two uploads of the same bytes racing leave one identical copy.
-					await rename(tempPath, target);
-				}
-				return target;
-			},
-			async discard() {
-				await unlink(tempPath).catch(() => undefined);
-			}
-		}
-	};
 }
 
 export type { FileLookup as FileAccess, StoredFile } from './storage/types';

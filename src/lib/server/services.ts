@@ -17,9 +17,13 @@
  * Tests build their own services (or just a storage) and pass them in.
  */
 import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import type { Config } from './config';
 import { createEvents, type ServerEvents } from './events';
 import { createLimits, type Limits } from './limits';
+import { openPostgresStorage } from './storage/postgres';
+import type { BlobStore } from './storage/blobs';
+import { createLocalBlobStore } from './storage/local/blobs';
 import { openSqliteStorage } from './storage/sqlite';
 import { databaseFile } from './storage/sqlite/db';
 import type { Storage } from './storage/types';
@@ -27,10 +31,17 @@ import type { Storage } from './storage/types';
 export interface Services {
 	readonly config: Config;
 	readonly storage: Storage;
+	/** Uploaded files' bytes, content-addressed (default: the directory DATA_DIR/files). */
+	readonly blobs: BlobStore;
 	/** What the HTTP side tells the sync server: session ended, membership revoked. */
 	readonly events: ServerEvents;
 	/** This instance's rate limiters (logins, sign-ups, new rooms and DMs). */
 	readonly limits: Limits;
+	/**
+	 * Whether the database answers (for /readyz): always with SQLite; with PostgreSQL, the last
+	 * probe's answer (a probe every STORAGE_PROBE_MS).
+	 */
+	isStorageReady(): boolean;
 	/** Closes what the services opened (the storage). */
 	close(): Promise<void>;
 }
@@ -40,16 +51,80 @@ export interface ServiceOptions {
 	readonly events?: ServerEvents;
 	/** The storage to use (default: SQLite in DATA_DIR). */
 	readonly storage?: Storage;
+	/** The blob store to use (default: the local directory DATA_DIR/files). */
+	readonly blobs?: BlobStore;
 }
 
+/** Synchronous: SQLite (or the given storage). With DATABASE_URL set, use `openServices`. */
 export function createServices(config: Config, options: ServiceOptions = {}): Services {
-	const storage = options.storage ?? openSqliteStorage(databaseFile(config.DATA_DIR));
+	if (!options.storage && config.DATABASE_URL) {
+		// Never a silent fallback to SQLite when PostgreSQL was asked for.
+		throw new Error('DATABASE_URL is set: open the services with openServices()');
+	}
+	const storage =
+		options.storage ?? openSqliteStorage(databaseFile(config.DATA_DIR), config.SQLITE_SYNCHRONOUS);
 	return {
 		config,
 		storage,
+		blobs: options.blobs ?? createLocalBlobStore(join(config.DATA_DIR, 'files')),
 		events: options.events ?? createEvents(),
 		limits: createLimits(config),
+		isStorageReady: () => true,
 		close: () => storage.close()
+	};
+}
+
+/** How often the PostgreSQL connection is probed for /readyz, in ms. */
+export const STORAGE_PROBE_MS = 1_000;
+
+/** The database of DATABASE_URL could not be opened: the message names the variable. */
+export class DatabaseUnavailableError extends Error {
+	override name = 'DatabaseUnavailableError';
+}
+
+/** Where DATABASE_URL points, without its credentials (for messages). */
+function describeDatabase(url: string): string {
+	const parsed = new URL(url);
+	return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+}
+
+/**
+ * The composition root's entry: SQLite when DATABASE_URL is unset (as `createServices`), else
+ * PostgreSQL, connected and migrated before it resolves. Rejects with DatabaseUnavailableError
+ * when the database cannot be reached or refuses the credentials.
+ */
+export async function openServices(
+	config: Config,
+	options: ServiceOptions = {}
+): Promise<Services> {
+	const url = config.DATABASE_URL;
+	if (options.storage || !url) return createServices(config, options);
+	let storage: Awaited<ReturnType<typeof openPostgresStorage>>;
+	try {
+		storage = await openPostgresStorage(url);
+	} catch (error) {
+		const reason = error instanceof Error ? error.message : String(error);
+		throw new DatabaseUnavailableError(
+			`DATABASE_URL: cannot open the PostgreSQL database at ${describeDatabase(url)}: ${reason}`,
+			{ cause: error }
+		);
+	}
+	let ready = true;
+	const probe = setInterval(() => {
+		storage.ping().then(
+			() => (ready = true),
+			() => (ready = false)
+		);
+	}, STORAGE_PROBE_MS);
+	probe.unref();
+	const services = createServices(config, { ...options, storage });
+	return {
+		...services,
+		isStorageReady: () => ready,
+		async close() {
+			clearInterval(probe);
+			await storage.close();
+		}
 	};
 }
 

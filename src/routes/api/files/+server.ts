@@ -3,21 +3,14 @@
  * type in Content-Type and its URL-encoded name in `x-file-name` (docs/design.md, "Files").
  */
 import { json } from '@sveltejs/kit';
-import { join } from 'node:path';
-import {
-	checkUploadType,
-	normalizeType,
-	receiveBlob,
-	recordFile,
-	sanitizeFileName
-} from '$lib/server/files';
+import { checkUploadType, normalizeType, recordFile, sanitizeFileName } from '$lib/server/files';
 import { jsonError, membershipError, requireApiUser } from '$lib/server/http';
 import type { RequestHandler } from './$types';
 
 export const POST: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const { config, storage } = event.locals.services;
+	const { config, storage, blobs } = event.locals.services;
 	const roomId = event.url.searchParams.get('roomId');
 	if (!roomId) return jsonError(400, 'roomId is required.');
 	if (!(await storage.rooms.get(roomId))) return membershipError('room-not-found');
@@ -37,8 +30,7 @@ export const POST: RequestHandler = async (event) => {
 	if (Number(request.headers.get('content-length') ?? '0') > maxBytes) return tooLarge();
 	if (!request.body) return jsonError(400, 'The file is empty.');
 
-	const filesDir = join(config.DATA_DIR, 'files');
-	const received = await receiveBlob(filesDir, request.body, maxBytes);
+	const received = await blobs.put(request.body, maxBytes);
 	if (!received.ok) return tooLarge();
 	const { blob } = received;
 	if (blob.size === 0) {

@@ -1,15 +1,7 @@
 /** `storage.accounts` on SQLite: users (COLLATE NOCASE names, UNIQUE skeletons), sessions, known logins. */
+import { toStoredSession, type SessionRow } from '../rows';
 import type { AccountStorage, CreateUserOutcome, StoredSession, User } from '../types';
 import { cachedStatement, type Db } from './db';
-
-interface SessionRow {
-	id: string;
-	secret_hash: Buffer;
-	user_id: string;
-	created_at: number;
-	last_verified_at: number;
-	username: string;
-}
 
 /** Runs on every request and every sync upgrade. */
 const SELECT_SESSION = `SELECT s.id, s.secret_hash, s.user_id, s.created_at, s.last_verified_at, u.username
@@ -17,16 +9,11 @@ const SELECT_SESSION = `SELECT s.id, s.secret_hash, s.user_id, s.created_at, s.l
 
 /** The session with its user (synchronous: also the sync server's upgrade path until issue 13's merge). */
 export function selectSession(db: Db, sessionId: string): StoredSession | null {
-	const row = cachedStatement<[string], SessionRow>(db, SELECT_SESSION).get(sessionId);
-	if (!row) return null;
-	return {
-		id: row.id,
-		userId: row.user_id,
-		createdAt: row.created_at,
-		lastVerifiedAt: row.last_verified_at,
-		secretHash: new Uint8Array(row.secret_hash),
-		username: row.username
-	};
+	const row = cachedStatement<[string], SessionRow & { secret_hash: Buffer }>(
+		db,
+		SELECT_SESSION
+	).get(sessionId);
+	return row ? toStoredSession(row) : null;
 }
 
 export function touchSession(db: Db, sessionId: string, now: number): void {

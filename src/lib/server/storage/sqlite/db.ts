@@ -13,20 +13,36 @@ export type Db = Database.Database;
 const BUSY_TIMEOUT_MS = 5_000;
 
 /**
- * Opens (creating if needed) the database file and applies pending migrations.
- * WAL lets readers run beside the writer and several processes share the file;
- * synchronous=NORMAL keeps every committed transaction through a process crash (kill -9);
- * only a power loss can drop the last ones.
+ * How hard a commit is pushed to the disk (SQLITE_SYNCHRONOUS). In WAL mode, `normal` keeps
+ * every committed transaction through a process crash (kill -9) but a power loss or a kernel
+ * panic can roll back the last ones (the WAL is fsynced at checkpoints only); `full` fsyncs
+ * the WAL at every commit, so a commit also survives those, at the cost of one fsync per
+ * (group) commit.
  */
-export function openDatabase(file: string, list: readonly Migration[] = migrations): Db {
+export type SqliteSynchronous = 'normal' | 'full';
+
+/**
+ * Opens (creating if needed) the database file and applies pending migrations.
+ * WAL lets readers run beside the writer and several processes share the file.
+ */
+export function openDatabase(
+	file: string,
+	list: readonly Migration[] = migrations,
+	synchronous: SqliteSynchronous = 'normal'
+): Db {
 	if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
 	const db = new Database(file);
 	db.pragma('journal_mode = WAL');
-	db.pragma('synchronous = NORMAL');
+	db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
 	db.pragma('foreign_keys = ON');
 	db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
 	migrate(db, list);
 	return db;
+}
+
+/** The connection's synchronous level (PRAGMA synchronous: 1 NORMAL, 2 FULL, 3 EXTRA). */
+export function readSynchronous(db: Db): SqliteSynchronous {
+	return Number(db.pragma('synchronous', { simple: true })) >= 2 ? 'full' : 'normal';
 }
 
 /** Applies the migrations newer than the database's `user_version`, each in its own transaction. */

@@ -1,18 +1,9 @@
 /** `storage.files` on SQLite: uploads' metadata (table files). */
+import { toStoredFile, type FileRow } from '../rows';
 import type { FileStorage } from '../types';
 import type { Db } from './db';
 
-interface FileRow {
-	id: string;
-	sha256: string;
-	room_id: string;
-	uploader_id: string;
-	name: string;
-	type: string;
-	size: number;
-	created_at: number;
-	is_member: number;
-}
+type FileRowOfUser = FileRow & { is_member: number };
 
 export function sqliteFiles(db: Db): FileStorage {
 	return {
@@ -39,22 +30,10 @@ export function sqliteFiles(db: Db): FileStorage {
 					 ) AS is_member
 					 FROM files f WHERE f.id = ?`
 				)
-				.get(userId, fileId) as FileRow | undefined;
+				.get(userId, fileId) as FileRowOfUser | undefined;
 			if (!row) return { ok: false, reason: 'file-not-found' };
 			if (row.is_member !== 1) return { ok: false, reason: 'not-a-member' };
-			return {
-				ok: true,
-				file: {
-					id: row.id,
-					sha256: row.sha256,
-					roomId: row.room_id,
-					uploaderId: row.uploader_id,
-					name: row.name,
-					type: row.type,
-					size: row.size,
-					createdAt: row.created_at
-				}
-			};
+			return { ok: true, file: toStoredFile(row) };
 		}
 	};
 }

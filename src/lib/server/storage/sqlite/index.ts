@@ -4,15 +4,19 @@
  */
 import type { Storage } from '../types';
 import { sqliteAccounts } from './accounts';
-import { openDatabase, type Db } from './db';
+import { openDatabase, readSynchronous, type Db, type SqliteSynchronous } from './db';
+import { migrations } from './migrations';
 import { sqliteFiles } from './files';
 import { sqliteHistory } from './history';
 import { sqliteRoomLog } from './room-log';
 import { sqliteRooms } from './rooms';
 import { sqliteSearch } from './search';
 
-/** Storage on SQLite: the interface, nothing more (the connection stays inside). */
-export type SqliteStorage = Storage;
+/** Storage on SQLite: the interface, and what its connection promises (the connection stays inside). */
+export type SqliteStorage = Storage & {
+	/** SQLite's synchronous setting as the connection reports it (PRAGMA read-back). */
+	synchronous(): SqliteSynchronous;
+};
 
 /** Storage on an open, migrated connection (closing the storage closes it). */
 export function createSqliteStorage(db: Db): SqliteStorage {
@@ -23,6 +27,7 @@ export function createSqliteStorage(db: Db): SqliteStorage {
 		search: sqliteSearch(db),
 		history: sqliteHistory(db),
 		roomLog: sqliteRoomLog(db),
+		synchronous: () => readSynchronous(db),
 		async close() {
 			if (db.open) db.close();
 		}
@@ -30,6 +35,9 @@ export function createSqliteStorage(db: Db): SqliteStorage {
 }
 
 /** Opens (creating and migrating if needed) the database file and returns storage on it. */
-export function openSqliteStorage(file: string): SqliteStorage {
-	return createSqliteStorage(openDatabase(file));
+export function openSqliteStorage(
+	file: string,
+	synchronous: SqliteSynchronous = 'normal'
+): SqliteStorage {
+	return createSqliteStorage(openDatabase(file, migrations, synchronous));
 }

@@ -1,60 +1,8 @@
 /** `storage.rooms` on SQLite: rooms, memberships, bans, invites, DMs and DM requests / declines. */
 import { inviteState } from '../rules';
-import type {
-	AcceptInviteOutcome,
-	Invite,
-	OpenDmOutcome,
-	Role,
-	Room,
-	RoomKind,
-	RoomStorage,
-	Visibility
-} from '../types';
+import { toInvite, toRoom, type InviteRow, type RoomRow } from '../rows';
+import type { AcceptInviteOutcome, Invite, OpenDmOutcome, Role, Room, RoomStorage } from '../types';
 import { cachedStatement, type Db } from './db';
-
-interface RoomRow {
-	id: string;
-	name: string;
-	visibility: Visibility;
-	kind: RoomKind;
-	owner_id: string;
-	created_at: number;
-	epoch: number;
-}
-
-function toRoom(row: RoomRow): Room {
-	return {
-		id: row.id,
-		name: row.name,
-		visibility: row.visibility,
-		kind: row.kind,
-		ownerId: row.owner_id,
-		createdAt: row.created_at,
-		epoch: row.epoch
-	};
-}
-
-interface InviteRow {
-	id: string;
-	room_id: string;
-	created_at: number;
-	expires_at: number;
-	max_uses: number | null;
-	uses: number;
-	revoked_at: number | null;
-}
-
-function toInvite(row: InviteRow): Invite {
-	return {
-		id: row.id,
-		roomId: row.room_id,
-		createdAt: row.created_at,
-		expiresAt: row.expires_at,
-		maxUses: row.max_uses,
-		uses: row.uses,
-		revokedAt: row.revoked_at
-	};
-}
 
 function selectRoom(db: Db, roomId: string): Room | null {
 	const row = db.prepare('SELECT * FROM rooms WHERE id = ?').get(roomId) as RoomRow | undefined;

@@ -13,6 +13,7 @@ import type {
 } from '../types';
 import Database from 'better-sqlite3';
 import { SearchQueryError } from '../errors';
+import { toMessageMatch, type SearchRow } from '../rows';
 import { cachedStatement, type Db } from './db';
 
 /** Adds a message; a message already indexed is left alone (message objects never change). */
@@ -94,16 +95,6 @@ function isRoomIndexed(db: Db, roomId: string): boolean {
 	);
 }
 
-interface SearchRow {
-	room_id: string;
-	room_name: string;
-	message_id: string;
-	author: string;
-	author_name: string | null;
-	text: string;
-	ts: number;
-}
-
 /** The room's messages, then each change item (recorded, then applied). Returns changes applied. */
 function writeRoom(db: Db, write: RoomIndexWrite): number {
 	for (const message of write.messages) indexMessage(db, write.roomId, message);
@@ -163,15 +154,7 @@ export function sqliteSearch(db: Db): SearchStorage {
 				if (error instanceof Database.SqliteError) throw new SearchQueryError({ cause: error });
 				throw error;
 			}
-			return rows.map((row) => ({
-				roomId: row.room_id,
-				roomName: row.room_name,
-				messageId: row.message_id,
-				author: row.author,
-				authorName: row.author_name,
-				text: row.text,
-				ts: row.ts
-			}));
+			return rows.map(toMessageMatch);
 		}
 	};
 }

@@ -4,10 +4,7 @@
  * a sandboxing CSP keep the browser from running any of it as a page of our origin.
  * `?thumb=1` answers the image itself: no image library is available to scale it down.
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { blobPath, contentDisposition, isInlineType } from '$lib/server/files';
+import { contentDisposition, isInlineType } from '$lib/server/files';
 import { jsonError, requireApiUser } from '$lib/server/http';
 import type { RequestHandler } from './$types';
 
@@ -39,9 +36,8 @@ export const GET: RequestHandler = async (event) => {
 	if (event.request.headers.get('if-none-match') === etag) {
 		return new Response(null, { status: 304, headers });
 	}
-	const path = blobPath(join(event.locals.services.config.DATA_DIR, 'files'), file.sha256);
-	if (!existsSync(path)) return jsonError(404, 'The file’s content is missing.');
-	const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
+	const body = await event.locals.services.blobs.get(file.sha256);
+	if (!body) return jsonError(404, 'The file’s content is missing.');
 	return new Response(body, {
 		status: 200,
 		headers: { ...headers, 'content-type': file.type, 'content-length': String(file.size) }

@@ -1,0 +1,25 @@
+/** `storage.files` on PostgreSQL: uploads' metadata (table files). */
+import { toStoredFile, type FileRow } from '../rows';
+import type { FileStorage } from '../types';
+import type { Sql } from './db';
+
+type FileRowOfUser = FileRow & { is_member: boolean };
+
+export function postgresFiles(sql: Sql): FileStorage {
+	return {
+		async record(file) {
+			await sql`INSERT INTO files (id, sha256, room_id, uploader_id, name, type, size, created_at)
+				VALUES (${file.id}, ${file.sha256}, ${file.roomId}, ${file.uploaderId}, ${file.name},
+					${file.type}, ${file.size}, ${file.createdAt})`;
+		},
+		async getForUser(fileId, userId) {
+			const [row] = await sql<FileRowOfUser[]>`SELECT f.*, EXISTS (
+					SELECT 1 FROM memberships m WHERE m.room_id = f.room_id AND m.user_id = ${userId}
+				) AS is_member
+				FROM files f WHERE f.id = ${fileId}`;
+			if (!row) return { ok: false, reason: 'file-not-found' };
+			if (!row.is_member) return { ok: false, reason: 'not-a-member' };
+			return { ok: true, file: toStoredFile(row) };
+		}
+	};
+}
