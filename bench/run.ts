@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
- * gate, durability, durability-pg, cold, redis, idle, storm, flood, pg-client. A full run writes bench/results/latest.*; a partial
+ * gate, durability, durability-pg, cold, redis, idle, storm, flood, pg-client, presence, join,
+ * memory. A full run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
@@ -18,10 +19,23 @@ import { runFanoutCase } from './scenarios/fanout';
 import { runFlood } from './scenarios/flood';
 import { runGate } from './scenarios/gate';
 import { runIdle } from './scenarios/idle';
+import { runJoin } from './scenarios/join';
+import { runMemory } from './scenarios/memory';
+import { runPresence } from './scenarios/presence';
 import { runPgClient } from './scenarios/pg-client';
 import { runRedis } from './scenarios/redis';
-import { runRooms } from './scenarios/rooms';
+import { runRooms, type Target } from './scenarios/rooms';
 import { runStorm } from './scenarios/storm';
+
+/**
+ * `BENCH_TARGETS=parley,y-websocket`: which servers `rooms` and `presence` run (default: all);
+ * `BENCH_ROOMS=500`: how many rooms `rooms` uses (a loaded machine cannot drive 2,000).
+ */
+const TARGETS = process.env.BENCH_TARGETS?.split(',').filter(isTarget);
+
+function isTarget(name: string): name is Target {
+	return name === 'parley' || name === 'y-websocket' || name === 'hocuspocus';
+}
 
 interface Scenario {
 	readonly name: string;
@@ -56,7 +70,26 @@ const SCENARIOS: readonly Scenario[] = [
 	},
 	{
 		name: 'rooms',
-		run: (quick) => runRooms({ rooms: quick ? 200 : 2_000, durationMs: quick ? 3_000 : 8_000 })
+		run: (quick) =>
+			runRooms({
+				rooms: Number(process.env.BENCH_ROOMS) || (quick ? 200 : 2_000),
+				durationMs: quick ? 3_000 : 8_000,
+				targets: TARGETS
+			})
+	},
+	{
+		name: 'presence',
+		run: (quick) =>
+			runPresence({ rooms: quick ? 100 : 500, durationMs: quick ? 3_000 : 8_000, targets: TARGETS })
+	},
+	{
+		name: 'join',
+		run: (quick) =>
+			runJoin(quick ? { joiners: 200, otherRooms: 50 } : { joiners: 1_000, otherRooms: 200 })
+	},
+	{
+		name: 'memory',
+		run: (quick) => runMemory({ rooms: quick ? 200 : 2_000 })
 	},
 	{
 		name: 'gate',

@@ -48,6 +48,15 @@ function isEmptyUpdate(update: Uint8Array): boolean {
 	return update.length === 2 && update[0] === 0 && update[1] === 0;
 }
 
+/** Whether a transaction changed the doc's state: what makes Yjs emit 'update' (same test). */
+function changedState(transaction: Y.Transaction): boolean {
+	if (transaction.deleteSet.clients.size > 0) return true;
+	for (const [client, clock] of transaction.afterState) {
+		if (transaction.beforeState.get(client) !== clock) return true;
+	}
+	return false;
+}
+
 export class Room implements RoomPort {
 	readonly doc = new Y.Doc();
 	readonly connections = new Set<Connection>();
@@ -164,7 +173,10 @@ export class Room implements RoomPort {
 			dropped: (_items, reason) => this.#dropped(reason),
 			claimed: (item, clientId, owner) => this.#claimed(item, clientId, owner)
 		});
-		this.doc.on('update', () => (this.#fullState = null));
+		// Not 'update': an 'update' listener makes Yjs encode every transaction as an update.
+		this.doc.on('afterTransaction', (transaction: Y.Transaction) => {
+			if (changedState(transaction)) this.#fullState = null;
+		});
 	}
 
 	/** The head's epoch (rooms.epoch when loaded); a room never changes epoch, it is replaced. */

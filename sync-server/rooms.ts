@@ -3,6 +3,7 @@
  * ended, and builds the commit log the rooms hand their updates to (commit-log.ts: group
  * commit, then the bus publisher, the search indexer and the rooms hear what is durable).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CloseCode } from '../src/lib/protocol/wire';
 import type { Logger } from './logger';
 import type { UpdateAdmission } from './admission';
@@ -36,6 +37,8 @@ const LOAD_SEAL_ATTEMPTS = 3;
  * SQLite transaction: one transaction per commit cost more than the rest of the hot path.
  */
 const INDEX_BATCH_MS = 100;
+/** The membership re-check reads this many rooms per event-loop turn, for the same reason. */
+export const MEMBERSHIP_CHECK_CHUNK = 50;
 
 export const MEMBERSHIP_CHECK_INTERVAL_MS = 30_000;
 
@@ -149,8 +152,10 @@ export class RoomHub {
 	/** Closes (4403) every socket whose user is no longer a member of its room. */
 	async recheckMemberships(): Promise<void> {
 		if (!this.#members) return;
+		let read = 0;
 		for (const room of [...this.rooms.values()]) {
 			if (room.connections.size === 0) continue;
+			if (++read % MEMBERSHIP_CHECK_CHUNK === 0) await nextTurn();
 			let members: ReadonlySet<string>;
 			try {
 				members = await this.#members(room.id);
@@ -273,6 +278,7 @@ export class RoomHub {
 		this.#indexTimer = undefined;
 		const queued = this.#indexQueue;
 		this.#indexQueue = [];
+		// (The indexer writes it in chunks, one per event-loop turn: INDEX_CHUNK.)
 		await this.#indexer?.indexCommitted(queued);
 	}
 

@@ -8,12 +8,17 @@ import WebSocket from 'ws';
 import {
 	EMPTY_STEP1,
 	EMPTY_STEP2,
+	MSG_AWARENESS,
 	MSG_SYNC,
+	awarenessEntries,
+	awarenessFrame,
 	STEP1,
 	STEP2,
 	UPDATE,
 	countMessages,
+	hocuspocusAuthFrame,
 	nowMs,
+	outgoing,
 	readHead,
 	readVarBytes,
 	sentTimes
@@ -23,7 +28,11 @@ import type { WorkerCommand, WorkerReply, WorkerStats } from './workers';
 interface Client {
 	readonly url: string;
 	readonly cookie: string;
+	readonly docName: string | undefined;
 	readonly sampled: boolean;
+	/** The awareness clientID this client publishes its presence as, and its clock. */
+	readonly awarenessId: number;
+	awarenessClock: number;
 	ws: WebSocket | null;
 	open: boolean;
 	synced: boolean;
@@ -41,6 +50,8 @@ let origin = '';
 let sendStep1 = false;
 let reconnect = false;
 let stopping = false;
+/** Presence sent by this process's clients: `${clientID}:${clock}` -> send time. */
+const awarenessSentAt = new Map<string, number>();
 
 function send(reply: WorkerReply): void {
 	process.send?.(reply);
@@ -73,17 +84,19 @@ function onFrame(client: Client, data: Buffer): void {
 	frames++;
 	bytes += data.byteLength;
 	const frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-	const head = readHead(frame);
+	const head = readHead(frame, client.docName !== undefined);
+	if (head.type === MSG_AWARENESS) return onAwareness(readVarBytes(head.decoder));
 	if (head.type !== MSG_SYNC) return;
 	if (head.step === STEP1) {
-		client.ws?.send(EMPTY_STEP2);
+		client.ws?.send(outgoing(EMPTY_STEP2, client.docName));
 		// Without our own step 1 the server sends no history: the socket is "synced" now.
 		if (!sendStep1) client.synced = true;
 		return;
 	}
 	const update = readVarBytes(head.decoder);
 	if (head.step === STEP2) {
-		client.step2Messages = countMessages(update);
+		// A join storm sends every joiner the same bytes: count them once.
+		client.step2Messages = decodeOnce(update, data, false).count;
 		client.synced = true;
 		return;
 	}
@@ -92,6 +105,34 @@ function onFrame(client: Client, data: Buffer): void {
 	const decoded = decodeOnce(update, data, client.sampled);
 	client.messages += decoded.count;
 	if (client.sampled) for (const sent of decoded.times ?? []) latencies.push(now - sent);
+}
+
+/** A presence state one of our clients sent, received by another: its latency. */
+function onAwareness(update: Uint8Array): void {
+	const now = nowMs();
+	for (const { clientId, clock } of awarenessEntries(update)) {
+		const sent = awarenessSentAt.get(`${clientId}:${clock}`);
+		if (sent !== undefined) latencies.push(now - sent);
+	}
+}
+
+/** Each open client publishes its presence `hz` times a second, at its own phase. */
+async function presence(hz: number, durationMs: number): Promise<void> {
+	const periodMs = 1000 / hz;
+	const start = performance.now();
+	const next = clients.map(() => Math.random() * periodMs);
+	while (performance.now() - start < durationMs) {
+		const elapsed = performance.now() - start;
+		clients.forEach((client, i) => {
+			if ((next[i] ?? 0) > elapsed || !client.open) return;
+			next[i] = (next[i] ?? 0) + periodMs;
+			const clock = ++client.awarenessClock;
+			const state = { user: { name: 'bench user' }, typing: clock % 2 === 0 };
+			awarenessSentAt.set(`${client.awarenessId}:${clock}`, nowMs());
+			client.ws?.send(outgoing(awarenessFrame(client.awarenessId, clock, state), client.docName));
+		});
+		await new Promise((done) => setTimeout(done, 2));
+	}
 }
 
 function connect(client: Client): Promise<boolean> {
@@ -112,7 +153,8 @@ function connect(client: Client): Promise<boolean> {
 		};
 		ws.on('open', () => {
 			client.open = true;
-			if (sendStep1) ws.send(EMPTY_STEP1);
+			if (client.docName !== undefined) ws.send(hocuspocusAuthFrame(client.docName));
+			if (sendStep1) ws.send(outgoing(EMPTY_STEP1, client.docName));
 			settle(true);
 		});
 		ws.on('message', (data: Buffer) => onFrame(client, data));
@@ -175,6 +217,9 @@ process.on('message', (command: WorkerCommand) => {
 				const added = command.clients.map((c, i): Client => ({
 					url: c.url,
 					cookie: c.cookie,
+					docName: c.docName,
+					awarenessId: Math.floor(Math.random() * 0xffffffff),
+					awarenessClock: 0,
 					sampled: command.sampleEvery > 0 && i % command.sampleEvery === 0,
 					ws: null,
 					open: false,
@@ -187,6 +232,9 @@ process.on('message', (command: WorkerCommand) => {
 				const failed = await openAll(added, command.concurrency);
 				return send({ id: command.id, failed });
 			}
+			case 'presence':
+				await presence(command.hz, command.durationMs);
+				return send({ id: command.id });
 			case 'stats':
 				return send({ id: command.id, stats: stats() });
 			case 'reset':

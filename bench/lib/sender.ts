@@ -12,7 +12,9 @@ import {
 	MSG_STORED,
 	MSG_SYNC,
 	STEP1,
+	hocuspocusAuthFrame,
 	nowMs,
+	outgoing,
 	readHead,
 	readVarBytes,
 	step2Frame,
@@ -34,9 +36,13 @@ export class Sender {
 		readonly url: string,
 		readonly cookie: string,
 		readonly userId: string,
-		readonly origin: string
+		readonly origin: string,
+		/** Set for a Hocuspocus peer: the document's name, which prefixes every frame. */
+		readonly docName?: string
 	) {
-		this.doc.on('update', (update: Uint8Array) => this.ws?.send(updateFrame(update)));
+		this.doc.on('update', (update: Uint8Array) =>
+			this.ws?.send(outgoing(updateFrame(update), docName))
+		);
 	}
 
 	open(): Promise<void> {
@@ -51,6 +57,7 @@ export class Sender {
 				this.#receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
 			);
 			ws.once('open', () => {
+				if (this.docName !== undefined) ws.send(hocuspocusAuthFrame(this.docName));
 				this.ws = ws;
 				resolve();
 			});
@@ -88,10 +95,11 @@ export class Sender {
 	}
 
 	#receive(frame: Uint8Array): void {
-		const head = readHead(frame);
+		const head = readHead(frame, this.docName !== undefined);
 		if (head.type === MSG_SYNC && head.step === STEP1) {
 			const stateVector = readVarBytes(head.decoder);
-			this.ws?.send(step2Frame(Y.encodeStateAsUpdate(this.doc, stateVector)));
+			const step2 = step2Frame(Y.encodeStateAsUpdate(this.doc, stateVector));
+			this.ws?.send(outgoing(step2, this.docName));
 		} else if (head.type === MSG_STORED) {
 			const stored = Y.decodeStateVector(readVarBytes(head.decoder)).get(this.doc.clientID) ?? 0;
 			if (stored <= this.#storedClock) return;

@@ -56,9 +56,39 @@ export interface FrameHead {
 	readonly decoder: decoding.Decoder;
 }
 
-export function readHead(frame: Uint8Array): FrameHead {
+/** Hocuspocus's message types that differ from y-websocket's (its Sync and Awareness are 0 and 1). */
+const HOCUSPOCUS_AUTH = 2;
+const HOCUSPOCUS_SYNC_REPLY = 4;
+
+/**
+ * A frame as sent: as is (y-websocket, Parley), or prefixed with the document's name
+ * (Hocuspocus speaks several documents over one socket).
+ */
+export function outgoing(frame: Uint8Array, docName: string | undefined): Uint8Array {
+	if (docName === undefined) return frame;
+	const encoder = encoding.createEncoder();
+	encoding.writeVarString(encoder, docName);
+	encoding.writeUint8Array(encoder, frame);
+	return encoding.toUint8Array(encoder);
+}
+
+/** Hocuspocus's first frame for a document: authentication (an empty token; no auth hook). */
+export function hocuspocusAuthFrame(docName: string): Uint8Array {
+	const encoder = encoding.createEncoder();
+	encoding.writeVarString(encoder, docName);
+	encoding.writeVarUint(encoder, HOCUSPOCUS_AUTH);
+	encoding.writeVarUint(encoder, 0);
+	encoding.writeVarString(encoder, '');
+	return encoding.toUint8Array(encoder);
+}
+
+/** Reads a frame's type (and sync step); `hocuspocus`: after the document's name. */
+export function readHead(frame: Uint8Array, hocuspocus = false): FrameHead {
 	const decoder = decoding.createDecoder(frame);
-	const type = decoding.readVarUint(decoder);
+	if (hocuspocus) decoding.readVarString(decoder);
+	let type = decoding.readVarUint(decoder);
+	if (hocuspocus && type === HOCUSPOCUS_SYNC_REPLY) type = MSG_SYNC;
+	else if (hocuspocus && type === HOCUSPOCUS_AUTH) type = -1;
 	const step = type === MSG_SYNC ? decoding.readVarUint(decoder) : -1;
 	return { type, step, decoder };
 }
@@ -97,4 +127,30 @@ export function sentTimes(update: Uint8Array): number[] {
 
 export function readVarBytes(decoder: decoding.Decoder): Uint8Array {
 	return decoding.readVarUint8Array(decoder);
+}
+
+/** An awareness frame publishing one client's state (y-protocols encoding). */
+export function awarenessFrame(clientId: number, clock: number, state: unknown): Uint8Array {
+	const update = encoding.createEncoder();
+	encoding.writeVarUint(update, 1);
+	encoding.writeVarUint(update, clientId);
+	encoding.writeVarUint(update, clock);
+	encoding.writeVarString(update, JSON.stringify(state));
+	const encoder = encoding.createEncoder();
+	encoding.writeVarUint(encoder, MSG_AWARENESS);
+	encoding.writeVarUint8Array(encoder, encoding.toUint8Array(update));
+	return encoding.toUint8Array(encoder);
+}
+
+/** The (clientID, clock) entries of an awareness update, states skipped. */
+export function awarenessEntries(update: Uint8Array): { clientId: number; clock: number }[] {
+	const decoder = decoding.createDecoder(update);
+	const entries: { clientId: number; clock: number }[] = [];
+	for (let n = decoding.readVarUint(decoder); n > 0; n--) {
+		const clientId = decoding.readVarUint(decoder);
+		const clock = decoding.readVarUint(decoder);
+		decoding.readVarString(decoder);
+		entries.push({ clientId, clock });
+	}
+	return entries;
 }

@@ -6,6 +6,8 @@ export interface ClientSpec {
 	/** ws://host:port/sync/<roomId> */
 	readonly url: string;
 	readonly cookie: string;
+	/** Set for a Hocuspocus peer: the document's name, which prefixes every frame. */
+	readonly docName?: string;
 }
 
 export type WorkerCommand =
@@ -22,7 +24,21 @@ export type WorkerCommand =
 			readonly sampleEvery: number;
 			readonly concurrency: number;
 	  }
+	| {
+			readonly id: number;
+			/**
+			 * Every open client publishes its awareness state (its typing flag flipping) `hz`
+			 * times a second, at its own phase, for `durationMs`; the reply comes at the end.
+			 * Latencies are then awareness send -> receipt by each other client of this process.
+			 */
+			readonly cmd: 'presence';
+			readonly hz: number;
+			readonly durationMs: number;
+	  }
 	| { readonly id: number; readonly cmd: 'stats' | 'reset' | 'close' };
+
+/** A command before it is numbered (distributes over the union). */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 export interface WorkerStats {
 	readonly clients: number;
@@ -65,7 +81,7 @@ export class LoadWorker {
 		return this.#child.pid ?? 0;
 	}
 
-	#ask(command: Omit<WorkerCommand, 'id'>): Promise<WorkerReply> {
+	#ask(command: WithoutId<WorkerCommand>): Promise<WorkerReply> {
 		const id = this.#nextId++;
 		return new Promise((resolve) => {
 			this.#waiting.set(id, resolve);
@@ -84,6 +100,11 @@ export class LoadWorker {
 		const reply = await this.#ask({ cmd: 'stats' });
 		if (!reply.stats) throw new Error('worker sent no stats');
 		return reply.stats;
+	}
+
+	/** Runs the presence load on this worker's clients (see the `presence` command). */
+	async presence(hz: number, durationMs: number): Promise<void> {
+		await this.#ask({ cmd: 'presence', hz, durationMs });
 	}
 
 	async reset(): Promise<void> {

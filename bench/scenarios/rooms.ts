@@ -1,89 +1,194 @@
 /**
- * (b) Many rooms: R rooms × 5 clients (1 sender + 4 receivers each), 1 message/s per room.
+ * (b) Many rooms: R rooms × 5 clients (1 sender + 4 receivers each), a total rate of messages
+ * spread over the rooms, on Parley and, in the same run, on the reference servers
+ * (bench/lib/peers.ts): the y-websocket reference server and Hocuspocus with SQLite. CPU per
+ * message is net of the server's idle CPU with the same sockets open (measured just before).
  */
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeTempDir } from '../../tests/support/server';
 import { deliveryRow, meter, startParley, type Row } from '../lib/harness';
-import { seed } from '../lib/seed';
+import { startPeer, type PeerKind } from '../lib/peers';
+import { seed, type Seeded } from '../lib/seed';
 import { Sender, drive } from '../lib/sender';
-import { sleep, summarize, waitUntil } from '../lib/stats';
-import { LoadWorker, openAcross, statsAcross, type WorkerStats } from '../lib/workers';
+import { round, sleep, summarize, waitUntil } from '../lib/stats';
+import {
+	LoadWorker,
+	openAcross,
+	statsAcross,
+	type ClientSpec,
+	type WorkerStats
+} from '../lib/workers';
 
-const PER_ROOM = 5;
+export const PER_ROOM = 5;
+const IDLE_MS = 3_000;
 
-export async function runRooms(options: { rooms: number; durationMs: number }): Promise<Row[]> {
-	const { rooms } = options;
+export type Target = 'parley' | PeerKind;
+
+/** A server under test: where room r's sockets go, its process, and how to stop it. */
+export interface Opened {
+	readonly pid: number;
+	readonly origin: string;
+	client(room: number, user: number): ClientSpec & { readonly userId: string };
+	stop(): Promise<void>;
+}
+
+/** Starts `target` for `rooms` rooms of `perRoom` users (Parley: seeded users and sessions). */
+export async function openTarget(
+	target: Target,
+	rooms: number,
+	dataDir: string,
+	env: Readonly<Record<string, string>> = {},
+	perRoom = PER_ROOM
+): Promise<Opened> {
+	if (target === 'parley') {
+		const seeded: Seeded = await seed(dataDir, {
+			users: rooms * perRoom,
+			rooms,
+			membersOf: (r) => Array.from({ length: perRoom }, (_, i) => r * perRoom + i)
+		});
+		const server = await startParley(dataDir, env);
+		return {
+			pid: server.process.pid ?? 0,
+			origin: server.url,
+			client(room, user) {
+				const u = seeded.users[room * perRoom + user];
+				if (!u) throw new Error(`no user ${user} in room ${room}`);
+				return { url: `${server.syncUrl}/${seeded.rooms[room]}`, cookie: u.cookie, userId: u.id };
+			},
+			stop: async () => void (await server.stop())
+		};
+	}
+	const peer = await startPeer(target, join(dataDir, 'peer.sqlite'));
+	// Hocuspocus's framing names the document in every frame.
+	const hocuspocus = peer.kind === 'hocuspocus';
+	return {
+		pid: peer.pid,
+		origin: 'http://127.0.0.1',
+		client: (room, user) => ({
+			url: peer.roomUrl(`room-${room}`),
+			cookie: '',
+			userId: `user-${room}-${user}`,
+			...(hocuspocus ? { docName: `room-${room}` } : {})
+		}),
+		stop: () => peer.stop()
+	};
+}
+
+export interface RoomsResult {
+	readonly row: Row;
+}
+
+/** One server: open everything, measure idle CPU, drive `rate` msgs/s for `durationMs`. */
+export async function measureRooms(
+	target: Target,
+	options: { rooms: number; rate: number; durationMs: number }
+): Promise<RoomsResult> {
+	const { rooms, rate } = options;
 	const dataDir = makeTempDir('parley-bench-');
-	const seeded = await seed(dataDir, {
-		users: rooms * PER_ROOM,
-		rooms,
-		membersOf: (r) => Array.from({ length: PER_ROOM }, (_, i) => r * PER_ROOM + i)
-	});
-	const server = await startParley(dataDir);
+	const server = await openTarget(target, rooms, dataDir);
 	const workers = [new LoadWorker(), new LoadWorker()];
 	const senders: Sender[] = [];
 	try {
-		const receivers = seeded.users
-			.map((u, i) => ({ u, i }))
-			.filter(({ i }) => i % PER_ROOM !== 0)
-			.map(({ u, i }) => ({
-				url: `${server.syncUrl}/${seeded.rooms[Math.floor(i / PER_ROOM)]}`,
-				cookie: u.cookie
-			}));
+		const receivers: ClientSpec[] = [];
+		for (let r = 0; r < rooms; r++) {
+			for (let u = 1; u < PER_ROOM; u++) receivers.push(server.client(r, u));
+		}
 		await openAcross(workers, receivers, {
-			origin: server.url,
+			origin: server.origin,
 			sendStep1: false,
 			reconnect: false,
 			sampleEvery: 20,
 			concurrency: 100
 		});
 		for (let r = 0; r < rooms; r++) {
-			const user = seeded.users[r * PER_ROOM];
-			if (!user) continue;
-			const sender = new Sender(
-				`${server.syncUrl}/${seeded.rooms[r]}`,
-				user.cookie,
-				user.id,
-				server.url
-			);
+			const c = server.client(r, 0);
+			const sender = new Sender(c.url, c.cookie, c.userId, server.origin, c.docName);
 			await sender.open();
 			senders.push(sender);
 		}
 		const stats = (): Promise<WorkerStats> => statsAcross(workers);
-		await drive(senders, rooms, 1_000);
+		await drive(senders, Math.min(rate, rooms), 1_000);
 		await sleep(1_000);
+		const idle = meter(server.pid);
+		await sleep(IDLE_MS);
+		const idleMicrosPerMs = idle.stop().cpuMicros / IDLE_MS;
 		await Promise.all(workers.map((w) => w.reset()));
-		const window = meter(server.process.pid ?? 0);
+		const window = meter(server.pid);
 		const started = performance.now();
-		const sent = await drive(senders, rooms, options.durationMs);
+		const sent = await drive(senders, rate, options.durationMs);
 		const expected = sent * (PER_ROOM - 1);
 		await waitUntil(
 			async () => (await stats()).messages.reduce((a, b) => a + b, 0) >= expected,
 			10_000,
 			'many-rooms drain'
 		).catch(() => undefined);
-		const elapsedS = (performance.now() - started) / 1000;
+		const elapsedMs = performance.now() - started;
 		const usage = window.stop();
 		const final = await stats();
 		const delivered = final.messages.reduce((a, b) => a + b, 0);
-		const latency = summarize(final.latencies);
-		return [
-			deliveryRow({
-				scenario: 'rooms',
-				server: 'parley',
-				config: `${rooms} rooms x ${PER_ROOM} clients, 1 msg/s per room, ${options.durationMs / 1000} s`,
-				delivered,
-				expected,
-				elapsedS,
-				latency,
-				usage,
-				extra: { sent }
-			})
-		];
+		const net = round((usage.cpuMicros - idleMicrosPerMs * elapsedMs) / Math.max(1, sent));
+		const row = deliveryRow({
+			scenario: 'rooms',
+			server: target,
+			config: `${rooms} rooms x ${PER_ROOM} clients, ${rate} msgs/s in all, ${options.durationMs / 1000} s`,
+			delivered,
+			expected,
+			elapsedS: elapsedMs / 1000,
+			latency: summarize(final.latencies),
+			usage,
+			extra: {
+				sent,
+				cpuUsPerMsg: round(usage.cpuMicros / Math.max(1, sent)),
+				cpuUsPerMsgNetIdle: net,
+				idleCpuPct: round(idleMicrosPerMs / 10, 1)
+			}
+		});
+		return { row };
 	} finally {
 		for (const sender of senders) sender.close();
 		await Promise.all(workers.map((w) => w.close()));
 		await server.stop();
 		rmSync(dataDir, { recursive: true, force: true });
 	}
+}
+
+/** Parley and the reference servers back to back, with Parley's ratio to each. */
+export async function runRooms(options: {
+	rooms: number;
+	durationMs: number;
+	targets?: readonly Target[];
+}): Promise<Row[]> {
+	const targets = options.targets ?? ['parley', 'y-websocket', 'hocuspocus'];
+	const results = new Map<Target, RoomsResult>();
+	for (const target of targets) {
+		const result = await measureRooms(target, {
+			rooms: options.rooms,
+			rate: options.rooms,
+			durationMs: options.durationMs
+		});
+		console.log(JSON.stringify(result.row));
+		results.set(target, result);
+	}
+	const parley = results.get('parley')?.row;
+	return [...results.values()].map(({ row }) => {
+		if (!parley || row.server === 'parley') return row;
+		return {
+			...row,
+			extra: {
+				...row.extra,
+				parleyCpuRatio: ratioOf(parley, row, 'cpuUsPerMsg'),
+				parleyCpuRatioNetIdle: ratioOf(parley, row, 'cpuUsPerMsgNetIdle')
+			}
+		};
+	});
+}
+
+/** Parley's figure over the other server's; NaN when either is not a positive number (noise). */
+function ratioOf(parley: Row, other: Row, key: string): number {
+	const a = parley.extra[key];
+	const b = other.extra[key];
+	return typeof a === 'number' && typeof b === 'number' && a > 0 && b > 0
+		? round(a / b)
+		: Number.NaN;
 }

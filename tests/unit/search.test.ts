@@ -15,6 +15,7 @@ import { createRoom } from '../../src/lib/server/rooms';
 import { createSqliteStorage, type SqliteStorage } from '../../src/lib/server/storage/sqlite';
 import { searchMessages } from '../../src/lib/server/search';
 import {
+	INDEX_CHUNK,
 	createSearchIndexer,
 	type IndexCounts,
 	type SearchIndexer
@@ -240,6 +241,75 @@ describe('the search indexer on real Yjs updates', () => {
 		expect(await search('bob', 'members')).toEqual(['members only']);
 		db.prepare("DELETE FROM memberships WHERE room_id = ? AND user_id = 'bob'").run(roomId);
 		expect(await search('bob', 'members')).toEqual([]);
+	});
+
+	/**
+	 * The real SQLite search storage, with each write recorded: how many messages it held, and
+	 * whether the event loop ran (an immediate queued by the previous write fired) before it.
+	 */
+	function recordingIndexer(): { indexer: SearchIndexer; writes: string[]; loopRan: boolean[] } {
+		const writes: string[] = [];
+		const loopRan: boolean[] = [];
+		let immediateRan = true;
+		const record = (kind: string, messages: number): void => {
+			if (writes.length > 0) loopRan.push(immediateRan);
+			writes.push(`${kind} ${messages}`);
+			immediateRan = false;
+			setImmediate(() => (immediateRan = true));
+		};
+		const real = storage.search;
+		const recording = {
+			...real,
+			writeIndex: (rooms: Parameters<typeof real.writeIndex>[0]) => {
+				record(
+					'write',
+					rooms.reduce((n, room) => n + room.messages.length, 0)
+				);
+				return real.writeIndex(rooms);
+			},
+			rebuildRoom: (write: Parameters<typeof real.rebuildRoom>[0]) => {
+				record('rebuild', write.messages.length);
+				return real.rebuildRoom(write);
+			}
+		};
+		return { indexer: createSearchIndexer(recording), writes, loopRan };
+	}
+
+	it('indexes a busy moment in chunks, letting the event loop run between them', async () => {
+		const { indexer: chunked, writes, loopRan } = recordingIndexer();
+		const { doc, take } = roomDoc();
+		const sent = INDEX_CHUNK * 2 + 10;
+		const updates: Uint8Array[] = [];
+		for (let i = 0; i < sent; i++) {
+			doc
+				.getArray('messages')
+				.push([{ id: messageId(`m${i}`), author: 'alice', text: `word${i}`, ts: i }]);
+			updates.push(...take());
+		}
+		expect(await chunked.indexCommitted(updates.map((data) => ({ roomId, data })))).toEqual({
+			messages: sent,
+			changes: 0
+		});
+		expect(writes).toEqual([`write ${INDEX_CHUNK}`, `write ${INDEX_CHUNK}`, 'write 10']);
+		expect(loopRan).toEqual([true, true]);
+		expect(await search('alice', `word${sent - 1}`)).toEqual([`word${sent - 1}`]);
+	});
+
+	it('rebuilds a long room in chunks, messages before the edits that apply to them', async () => {
+		const { indexer: chunked, writes, loopRan } = recordingIndexer();
+		const { doc } = roomDoc();
+		const count = INDEX_CHUNK + 20;
+		for (let i = 0; i < count; i++) {
+			doc
+				.getArray('messages')
+				.push([{ id: messageId(`m${i}`), author: 'alice', text: `word${i}`, ts: i }]);
+		}
+		doc.getMap('changes').set(messageId(`m${count - 1}`), { text: 'edited last', ts: count });
+		await chunked.reindexRoom(roomId, doc);
+		expect(writes).toEqual([`rebuild ${INDEX_CHUNK}`, 'write 20', 'write 0']);
+		expect(loopRan).toEqual([true, true]);
+		expect(await search('alice', 'word0')).toEqual(['word0']);
+		expect(await search('alice', 'edited')).toEqual(['edited last']);
 	});
 
 	it('rebuilds a room from its full document, and later edits still find their message', async () => {

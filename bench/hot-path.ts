@@ -1,0 +1,90 @@
+/**
+ * `node --import tsx bench/hot-path.ts [rooms] [messages]`: the sync core's CPU per message in
+ * many small rooms, in-process (no sockets, no load generator sharing the cores): a RoomHub on
+ * the real SQLite storage with the real search indexer, 5 connections per room (fake sockets
+ * that only count bytes), one message at a time round-robin over the rooms, a group commit
+ * every few messages. Prints CPU µs per message of the core (gate, apply, commit, forward,
+ * receipts, indexing); repeatable enough to compare two versions back to back, and small
+ * enough to run under `valgrind --tool=callgrind` for instruction counts.
+ */
+import pino from 'pino';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import * as Y from 'yjs';
+import { InProcessBus } from '../sync-server/bus';
+import { encodeUpdate } from '../sync-server/protocol';
+import { RoomHub } from '../sync-server/rooms';
+import { createSearchIndexer } from '../sync-server/search-indexer';
+import type { SyncSocket } from '../sync-server/types';
+import { messageUpdate } from '../tests/support/messages';
+import { createRoomIn, insertUser, openTempDatabase } from '../tests/support/temp-db';
+import { storageOn } from '../tests/support/temp-db';
+
+const rooms = Number(process.argv[2] ?? 500);
+const messages = Number(process.argv[3] ?? 20_000);
+const PER_ROOM = 5;
+/** Messages arriving in one event-loop turn (a group commit's batch). */
+const PER_TURN = 4;
+
+let bytesOut = 0;
+const socket = (): SyncSocket =>
+	({
+		bufferedAmount: 0,
+		send: (data: Uint8Array) => void (bytesOut += data.byteLength),
+		close: () => undefined,
+		pause: () => undefined,
+		resume: () => undefined
+	}) as unknown as SyncSocket;
+
+const temp = openTempDatabase('parley-hot-path-');
+const storage = storageOn(temp.db);
+const hub = new RoomHub({
+	roomLog: storage.roomLog,
+	bus: new InProcessBus(),
+	config: { MAX_MESSAGE_CHARS: 4000, COMPACT_AFTER_UPDATES: 500, ROOM_IDLE_UNLOAD_MS: 600_000 },
+	log: pino({ level: 'silent' }),
+	indexer: createSearchIndexer(storage.search)
+});
+const senders: { connection: { receive(frame: Uint8Array): void }; doc: Y.Doc; user: string }[] =
+	[];
+for (let r = 0; r < rooms; r++) {
+	const users = Array.from({ length: PER_ROOM }, (_, u) => `u${r}_${u}`);
+	for (const user of users) insertUser(temp.db, user);
+	const roomId = await createRoomIn(temp.db, users[0] ?? '', `room ${r}`);
+	for (const user of users.slice(1)) await storage.rooms.addMember(roomId, user, Date.now());
+	const connections = [];
+	for (const user of users) {
+		connections.push(await hub.connect(roomId, socket(), { userId: user, username: user }));
+	}
+	senders.push({ connection: connections[0] as never, doc: new Y.Doc(), user: users[0] ?? '' });
+}
+
+async function send(count: number): Promise<void> {
+	for (let i = 0; i < count; i++) {
+		const sender = senders[i % senders.length];
+		if (!sender) continue;
+		const update = messageUpdate(sender.doc, sender.user, `message ${i} with a few words of text`);
+		sender.connection.receive(encodeUpdate(update));
+		if (i % PER_TURN === PER_TURN - 1) await nextTurn();
+	}
+	await hub.flush();
+}
+
+// Warm up (JIT, statement caches, every room's first claim), then measure.
+await send(Math.min(messages, rooms * 2));
+await new Promise((resolve) => setTimeout(resolve, 300));
+const before = process.cpuUsage();
+const started = performance.now();
+await send(messages);
+await hub.shutdown(); // the last index batch and snapshots: part of what the messages cost
+const cpu = process.cpuUsage(before);
+const micros = (cpu.user + cpu.system) / messages;
+console.log(
+	JSON.stringify({
+		rooms,
+		messages,
+		cpuUsPerMessage: Math.round(micros * 10) / 10,
+		wallMs: Math.round(performance.now() - started),
+		bytesOutPerMessage: Math.round(bytesOut / messages)
+	})
+);
+temp.dispose();
