@@ -10,6 +10,7 @@ import { sqliteHistory } from './history';
 import { sqliteRoomLog } from './room-log';
 import { sqliteRooms } from './rooms';
 import { sqliteSearch } from './search';
+import { sqliteSummaries } from './summaries';
 
 /** Storage on SQLite: the interface, nothing more (the connection stays inside). */
 export type SqliteStorage = Storage;
@@ -23,6 +24,7 @@ export function createSqliteStorage(db: Db): SqliteStorage {
 		search: sqliteSearch(db),
 		history: sqliteHistory(db),
 		roomLog: sqliteRoomLog(db),
+		summaries: sqliteSummaries(db),
 		async close() {
 			if (db.open) db.close();
 		}
