@@ -20,6 +20,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Config } from './config';
 import { createEvents, type ServerEvents } from './events';
 import { createLimits, type Limits } from './limits';
+import { withMembershipEvents } from './membership-events';
 import { openSqliteStorage } from './storage/sqlite';
 import { databaseFile } from './storage/sqlite/db';
 import type { Storage } from './storage/types';
@@ -43,11 +44,16 @@ export interface ServiceOptions {
 }
 
 export function createServices(config: Config, options: ServiceOptions = {}): Services {
-	const storage = options.storage ?? openSqliteStorage(databaseFile(config.DATA_DIR));
+	const events = options.events ?? createEvents();
+	// A storage handed in (tests) is used as is; the one opened here tells the sync server of new
+	// memberships (membership-events.ts).
+	const storage =
+		options.storage ??
+		withMembershipEvents(openSqliteStorage(databaseFile(config.DATA_DIR)), events);
 	return {
 		config,
 		storage,
-		events: options.events ?? createEvents(),
+		events,
 		limits: createLimits(config),
 		close: () => storage.close()
 	};
