@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
- * gate, durability, cold, redis, idle, storm, flood. A full run writes bench/results/latest.*; a partial
+ * gate, durability, cold, redis, idle, storm, flood, rooms-summaries, summaries. A full run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
@@ -20,6 +20,7 @@ import { runIdle } from './scenarios/idle';
 import { runRedis } from './scenarios/redis';
 import { runRooms } from './scenarios/rooms';
 import { runStorm } from './scenarios/storm';
+import { runSummaries } from './scenarios/summaries';
 
 interface Scenario {
 	readonly name: string;
@@ -55,6 +56,20 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'rooms',
 		run: (quick) => runRooms({ rooms: quick ? 200 : 2_000, durationMs: quick ? 3_000 : 8_000 })
+	},
+	{
+		// The same with a user socket (summary channel) open for every member: its extra CPU.
+		name: 'rooms-summaries',
+		run: (quick) =>
+			runRooms({
+				rooms: quick ? 200 : 2_000,
+				durationMs: quick ? 3_000 : 8_000,
+				summaries: true
+			})
+	},
+	{
+		name: 'summaries',
+		run: (quick) => runSummaries({ samples: quick ? 20 : 100 })
 	},
 	{
 		name: 'gate',

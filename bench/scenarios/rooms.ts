@@ -8,10 +8,16 @@ import { seed } from '../lib/seed';
 import { Sender, drive } from '../lib/sender';
 import { sleep, summarize, waitUntil } from '../lib/stats';
 import { LoadWorker, openAcross, statsAcross, type WorkerStats } from '../lib/workers';
+import { openSummaries, type SummaryClient } from '../../tests/support/summary-client';
 
 const PER_ROOM = 5;
 
-export async function runRooms(options: { rooms: number; durationMs: number }): Promise<Row[]> {
+export async function runRooms(options: {
+	rooms: number;
+	durationMs: number;
+	/** Also open a user socket (summary channel) for every member, each following its rooms. */
+	summaries?: boolean;
+}): Promise<Row[]> {
 	const { rooms } = options;
 	const dataDir = makeTempDir('parley-bench-');
 	const seeded = await seed(dataDir, {
@@ -22,6 +28,7 @@ export async function runRooms(options: { rooms: number; durationMs: number }): 
 	const server = await startParley(dataDir);
 	const workers = [new LoadWorker(), new LoadWorker()];
 	const senders: Sender[] = [];
+	const feeds: SummaryClient[] = [];
 	try {
 		const receivers = seeded.users
 			.map((u, i) => ({ u, i }))
@@ -37,6 +44,12 @@ export async function runRooms(options: { rooms: number; durationMs: number }): 
 			sampleEvery: 20,
 			concurrency: 100
 		});
+		if (options.summaries) {
+			for (const user of seeded.users) feeds.push(openSummaries(server, user.cookie));
+			for (const feed of feeds) {
+				await feed.waitFor(() => feed.rooms() !== null, 'a user socket’s snapshot', 60_000);
+			}
+		}
 		for (let r = 0; r < rooms; r++) {
 			const user = seeded.users[r * PER_ROOM];
 			if (!user) continue;
@@ -69,19 +82,26 @@ export async function runRooms(options: { rooms: number; durationMs: number }): 
 		const latency = summarize(final.latencies);
 		return [
 			deliveryRow({
-				scenario: 'rooms',
+				scenario: options.summaries ? 'rooms-summaries' : 'rooms',
 				server: 'parley',
-				config: `${rooms} rooms x ${PER_ROOM} clients, 1 msg/s per room, ${options.durationMs / 1000} s`,
+				config: `${rooms} rooms x ${PER_ROOM} clients, 1 msg/s per room, ${options.durationMs / 1000} s${options.summaries ? `, + ${feeds.length} user sockets` : ''}`,
 				delivered,
 				expected,
 				elapsedS,
 				latency,
 				usage,
-				extra: { sent }
+				extra: {
+					sent,
+					serverCpuMicrosPerMessage: Math.round(usage.cpuMicros / Math.max(1, sent)),
+					...(options.summaries
+						? { summaryFrames: feeds.reduce((n, feed) => n + feed.frames.length, 0) }
+						: {})
+				}
 			})
 		];
 	} finally {
 		for (const sender of senders) sender.close();
+		for (const feed of feeds) feed.close();
 		await Promise.all(workers.map((w) => w.close()));
 		await server.stop();
 		rmSync(dataDir, { recursive: true, force: true });
