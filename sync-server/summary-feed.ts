@@ -22,7 +22,7 @@ import {
 	type SummaryFrame
 } from '../src/lib/protocol/summaries';
 import { CloseCode } from '../src/lib/protocol/wire';
-import { mentionsUser } from '../src/lib/client/mentions';
+import { mentionsUser } from '../src/lib/protocol/mentions';
 import type {
 	ReadMarkRecord,
 	RoomSummaryRecord,
