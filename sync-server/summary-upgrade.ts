@@ -12,7 +12,7 @@ import { SUMMARY_PATH } from '../src/lib/protocol/summaries';
 import { CloseCode } from '../src/lib/protocol/wire';
 import type { Logger } from './logger';
 import type { SummaryFeed } from './summary-feed';
-import { authenticateUpgrade, refuse, type SyncAccess } from './upgrade';
+import { authenticateUpgrade, countOpenSocket, refuse, type SyncAccess } from './upgrade';
 
 export interface SummaryUpgrade {
 	/** Handles the upgrade if its path is the summary channel's; returns false otherwise. */
@@ -46,12 +46,7 @@ export function createSummaryUpgrade(deps: {
 		head: Buffer,
 		user: { userId: string; username: string; sessionId: string }
 	): void {
-		openPerUser.set(user.userId, (openPerUser.get(user.userId) ?? 0) + 1);
-		socket.once('close', () => {
-			const left = (openPerUser.get(user.userId) ?? 1) - 1;
-			if (left > 0) openPerUser.set(user.userId, left);
-			else openPerUser.delete(user.userId);
-		});
+		countOpenSocket(openPerUser, user.userId, socket);
 		wss.handleUpgrade(request, socket, head, (ws) => {
 			const leave = feed.connect({
 				...user,

@@ -153,6 +153,21 @@ function toBytes(data: RawData): Uint8Array {
 	return data;
 }
 
+/** Counts a user's accepted socket in `openPerUser` until its raw socket closes. */
+export function countOpenSocket(
+	openPerUser: Map<string, number>,
+	userId: string,
+	socket: Duplex
+): void {
+	openPerUser.set(userId, (openPerUser.get(userId) ?? 0) + 1);
+	// The raw socket closes whether the handshake fails or the WebSocket closes later.
+	socket.once('close', () => {
+		const left = (openPerUser.get(userId) ?? 1) - 1;
+		if (left > 0) openPerUser.set(userId, left);
+		else openPerUser.delete(userId);
+	});
+}
+
 /** Who opens a socket: Origin ours (403), a valid session cookie (401). */
 export async function authenticateUpgrade(
 	request: IncomingMessage,
@@ -262,13 +277,7 @@ export function createSyncUpgrade(deps: {
 		epoch: number | undefined,
 		version: number | undefined
 	): void {
-		openPerUser.set(user.userId, (openPerUser.get(user.userId) ?? 0) + 1);
-		// The raw socket closes whether the handshake fails or the WebSocket closes later.
-		socket.once('close', () => {
-			const left = (openPerUser.get(user.userId) ?? 1) - 1;
-			if (left > 0) openPerUser.set(user.userId, left);
-			else openPerUser.delete(user.userId);
-		});
+		countOpenSocket(openPerUser, user.userId, socket);
 		wss.handleUpgrade(request, socket, head, (ws) => {
 			if (!isClientVersionSupported(version)) {
 				// After the handshake, so the tab sees the code (an HTTP refusal is only an error).

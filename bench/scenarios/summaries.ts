@@ -68,21 +68,10 @@ async function snapshotRow(samples: number): Promise<Row> {
 			times.push(performance.now() - started);
 			client.close();
 		}
-		const latency = summarize(times);
-		return row({
-			scenario: 'summaries',
-			server: 'parley',
-			config: `fresh device: snapshot of ${ROOMS} rooms x ${MESSAGES_PER_ROOM} messages, ${samples} connects`,
-			deliveries: samples,
-			deliveriesPerSecond: 0,
-			p50Ms: round(latency.p50),
-			p99Ms: round(latency.p99),
-			maxMs: round(latency.max),
-			lost: 0,
-			cpuMicrosPerDelivery: 0,
-			rssMb: 0,
-			extra: {}
-		});
+		return latencyRow(
+			`fresh device: snapshot of ${ROOMS} rooms x ${MESSAGES_PER_ROOM} messages, ${samples} connects`,
+			times
+		);
 	} finally {
 		await server.stop();
 		rmSync(dataDir, { recursive: true, force: true });
