@@ -2,7 +2,7 @@
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
  * gate, durability, durability-pg, cold, redis, idle, storm, flood, pg-client, presence, join,
- * memory. A full run writes bench/results/latest.*; a partial
+ * memory, rooms-summaries, summaries. A full run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
@@ -26,6 +26,7 @@ import { runPgClient } from './scenarios/pg-client';
 import { runRedis } from './scenarios/redis';
 import { runRooms, type Target } from './scenarios/rooms';
 import { runStorm } from './scenarios/storm';
+import { runSummaries } from './scenarios/summaries';
 
 /**
  * `BENCH_TARGETS=parley,y-websocket`: which servers `rooms` and `presence` run (default: all);
@@ -90,6 +91,20 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'memory',
 		run: (quick) => runMemory({ rooms: quick ? 200 : 2_000 })
+	},
+	{
+		// The same with a user socket (summary channel) open for every member: its extra CPU.
+		name: 'rooms-summaries',
+		run: (quick) =>
+			runRooms({
+				rooms: Number(process.env.BENCH_ROOMS) || (quick ? 200 : 2_000),
+				durationMs: quick ? 3_000 : 8_000,
+				summaries: true
+			})
+	},
+	{
+		name: 'summaries',
+		run: (quick) => runSummaries({ samples: quick ? 20 : 100 })
 	},
 	{
 		name: 'gate',

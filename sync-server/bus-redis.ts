@@ -9,16 +9,26 @@
  *
  * One channel per room (`parley:room:<roomId>`), subscribed while the room is loaded, and one
  * control channel (`parley:control`) every instance subscribes to for messages about no room
- * in particular (a logout). On one Redis, one connection publishes and one subscribes; on a
- * Redis Cluster, room channels are sharded (SPUBLISH/SSUBSCRIBE): bus-redis-links.ts.
+ * in particular (a logout, a room's summary activity, a user's memberships). On one Redis, one
+ * connection publishes and one subscribes; on a Redis Cluster, room channels are sharded
+ * (SPUBLISH/SSUBSCRIBE): bus-redis-links.ts.
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
+import { z } from 'zod';
+import { PREVIEW_CHARS } from '../src/lib/protocol/summaries';
 import { generateId } from '../src/lib/server/id';
 import { clusterLink, singleRedisLink, type ClusterNode } from './bus-redis-links';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
-import type { Bus, BusMessage, ControlBusMessage, RoomBusMessage, Unsubscribe } from './types';
+import {
+	isControlMessage,
+	type Bus,
+	type BusMessage,
+	type ControlBusMessage,
+	type RoomBusMessage,
+	type Unsubscribe
+} from './types';
 
 export const CHANNEL_PREFIX = 'parley:room:';
 /** Messages for every instance (ControlBusMessage), subscribed from the start. */
@@ -26,7 +36,40 @@ export const CONTROL_CHANNEL = 'parley:control';
 
 /** Bumped on any incompatible change of the envelope below. */
 const ENVELOPE_VERSION = 1;
-const KIND_CODES = { update: 0, awareness: 1, revoke: 2, 'session-ended': 3, epoch: 4 } as const;
+const KIND_CODES = {
+	update: 0,
+	awareness: 1,
+	revoke: 2,
+	'session-ended': 3,
+	epoch: 4,
+	summary: 5,
+	'user-rooms': 6
+} as const;
+
+/** A summary activity as it travels (JSON inside the envelope), checked on the way in. */
+const SummaryActivitySchema = z.object({
+	roomId: z.string().min(1).max(64),
+	seq: z.number().int().positive(),
+	message: z
+		.object({
+			id: z.string().max(64),
+			author: z.string().max(255),
+			authorName: z.string().max(255).nullable(),
+			text: z.string().max(PREVIEW_CHARS),
+			ts: z.number().int()
+		})
+		.nullable(),
+	reads: z
+		.array(
+			z.object({
+				roomId: z.string().max(64),
+				userId: z.string().max(255),
+				upTo: z.string().max(64),
+				ts: z.number().int()
+			})
+		)
+		.max(10_000)
+});
 
 /** A bus message as it travels: who sent it and when (sender's clock, ms), for echo and lag. */
 export interface BusEnvelope {
@@ -46,10 +89,18 @@ export function encodeEnvelope(envelope: BusEnvelope): Uint8Array {
 	encoding.writeVarUint(encoder, KIND_CODES[message.kind]);
 	encoding.writeVarString(encoder, envelope.instanceId);
 	encoding.writeVarUint(encoder, envelope.publishedAtMs);
-	if (message.kind === 'session-ended') {
-		// No room: the control channel's messages carry their own fields only.
-		encoding.writeVarString(encoder, message.sessionId);
-		return encoding.toUint8Array(encoder);
+	// No room: the control channel's messages carry their own fields only.
+	switch (message.kind) {
+		case 'session-ended':
+			encoding.writeVarString(encoder, message.sessionId);
+			return encoding.toUint8Array(encoder);
+		case 'summary':
+			encoding.writeVarString(encoder, JSON.stringify(message.activity));
+			return encoding.toUint8Array(encoder);
+		case 'user-rooms':
+			encoding.writeVarString(encoder, message.userId);
+			encoding.writeVarString(encoder, message.removed ?? '');
+			return encoding.toUint8Array(encoder);
 	}
 	encoding.writeVarString(encoder, message.roomId);
 	switch (message.kind) {
@@ -109,10 +160,10 @@ export function decodeEnvelope(bytes: Uint8Array): DecodeResult {
 		const instanceId = readNonEmptyText(decoder, 'instanceId');
 		const publishedAtMs = decoding.readVarUint(decoder);
 		let message: BusMessage;
-		if (kindCode === KIND_CODES['session-ended']) {
-			message = { kind: 'session-ended', sessionId: readNonEmptyText(decoder, 'sessionId') };
+		const control = readControl(decoder, kindCode);
+		if (control) {
 			if (decoding.hasContent(decoder)) throw new MalformedEnvelope('trailing bytes');
-			return { ok: true, envelope: { instanceId, publishedAtMs, message } };
+			return { ok: true, envelope: { instanceId, publishedAtMs, message: control } };
 		}
 		const roomId = readNonEmptyText(decoder, 'roomId');
 		switch (kindCode) {
@@ -141,6 +192,34 @@ export function decodeEnvelope(bytes: Uint8Array): DecodeResult {
 		return { ok: true, envelope: { instanceId, publishedAtMs, message } };
 	} catch (error) {
 		return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+	}
+}
+
+/** The fields of a control kind, or null for a room kind. */
+function readControl(decoder: decoding.Decoder, kindCode: number): ControlBusMessage | null {
+	switch (kindCode) {
+		case KIND_CODES['session-ended']:
+			return { kind: 'session-ended', sessionId: readNonEmptyText(decoder, 'sessionId') };
+		case KIND_CODES.summary: {
+			let json: unknown;
+			try {
+				json = JSON.parse(readText(decoder));
+			} catch {
+				throw new MalformedEnvelope('summary is not JSON');
+			}
+			const parsed = SummaryActivitySchema.safeParse(json);
+			if (!parsed.success) throw new MalformedEnvelope('not a summary activity');
+			return { kind: 'summary', activity: parsed.data };
+		}
+		case KIND_CODES['user-rooms']: {
+			const userId = readNonEmptyText(decoder, 'userId');
+			const removed = readText(decoder);
+			return removed === ''
+				? { kind: 'user-rooms', userId }
+				: { kind: 'user-rooms', userId, removed };
+		}
+		default:
+			return null;
 	}
 }
 
@@ -214,7 +293,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 		if (!roomHandlers) return; // an UNSUBSCRIBE is in flight
 		const decoded = decodeEnvelope(payload);
 		const message = decoded.ok ? decoded.envelope.message : null;
-		if (!decoded.ok || message?.kind === 'session-ended' || message?.roomId !== roomId) {
+		if (!decoded.ok || !message || isControlMessage(message) || message.roomId !== roomId) {
 			return malformed(channel, payload, decoded.ok ? 'room mismatch' : decoded.reason);
 		}
 		const { envelope } = decoded;
@@ -233,7 +312,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 	function receiveControl(payload: Buffer): void {
 		const decoded = decodeEnvelope(payload);
 		const message = decoded.ok ? decoded.envelope.message : null;
-		if (!decoded.ok || message?.kind !== 'session-ended') {
+		if (!decoded.ok || !message || !isControlMessage(message)) {
 			return malformed(
 				CONTROL_CHANNEL,
 				payload,
@@ -258,7 +337,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 	function drop(message: BusMessage, reason: string): void {
 		stats.dropped++;
 		metrics?.busDropped.inc();
-		const where = message.kind === 'session-ended' ? {} : { roomId: message.roomId };
+		const where = isControlMessage(message) ? {} : { roomId: message.roomId };
 		log.debug({ ...where, kind: message.kind, reason }, 'bus message dropped');
 	}
 
@@ -297,10 +376,9 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 			stats.published++;
 			metrics?.busPublished.inc();
 			const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-			const sent =
-				message.kind === 'session-ended'
-					? link.publishControl(buffer)
-					: link.publishRoom(channelOf(message.roomId), buffer);
+			const sent = isControlMessage(message)
+				? link.publishControl(buffer)
+				: link.publishRoom(channelOf(message.roomId), buffer);
 			sent.catch((error: unknown) => {
 				drop(message, error instanceof Error ? error.message : 'publish failed');
 			});

@@ -5,7 +5,14 @@
  * The Redis bus (bus-redis.ts) implements the same interface across processes.
  */
 import { randomUUID } from 'node:crypto';
-import type { Bus, BusMessage, ControlBusMessage, RoomBusMessage, Unsubscribe } from './types';
+import {
+	isControlMessage,
+	type Bus,
+	type BusMessage,
+	type ControlBusMessage,
+	type RoomBusMessage,
+	type Unsubscribe
+} from './types';
 
 /** The shared medium: every InProcessBus created with it hears the others. */
 export class InProcessBusHub {
@@ -76,7 +83,7 @@ export class InProcessBus implements Bus {
 
 	#deliver(message: BusMessage): void {
 		if (this.#closed) return;
-		if (message.kind === 'session-ended') {
+		if (isControlMessage(message)) {
 			for (const handler of this.#controlHandlers) handler(message);
 			return;
 		}

@@ -93,7 +93,9 @@ const sync = createSyncService({
 	events: services.events,
 	bus,
 	log,
-	metrics
+	metrics,
+	// Without Redis no other instance listens: a commit nobody here follows costs nothing.
+	summariesAcrossInstances: config.REDIS_URL !== undefined
 });
 let draining = false;
 // Ready once Redis (every listed cluster node) was reached at start-up (at once without Redis). A later outage does not

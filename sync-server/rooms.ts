@@ -7,7 +7,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CloseCode } from '../src/lib/protocol/wire';
 import type { Logger } from './logger';
 import type { UpdateAdmission } from './admission';
-import { CommitLog } from './commit-log';
+import { CommitLog, type Durable } from './commit-log';
 import type { Connection, ConnectionUser } from './connection';
 import {
 	Room,
@@ -73,6 +73,8 @@ export interface RoomHubOptions {
 	 * indexes only what it committed itself (the index lives in the shared SQLite).
 	 */
 	readonly indexer?: SearchIndexer;
+	/** Hears every durable commit after the bus publisher (the summary feed's one hook). */
+	readonly onDurable?: (entries: readonly Durable<PendingUpdate>[]) => void;
 }
 
 export class RoomHub {
@@ -97,6 +99,7 @@ export class RoomHub {
 		});
 		// What is durable: published to the other instances, then indexed (off the hot path).
 		this.#commits.onCommit(publishDurable(options.bus));
+		if (options.onDurable) this.#commits.onCommit(options.onDurable);
 		if (options.indexer) {
 			this.#commits.onCommit((entries) => {
 				// The gate-reduced bytes, exactly what was committed; indexed in batches.

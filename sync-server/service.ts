@@ -7,7 +7,7 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../src/lib/server/config';
-import type { MembershipRevoked, SessionEnded } from '../src/lib/server/events';
+import type { MembershipAdded, MembershipRevoked, SessionEnded } from '../src/lib/server/events';
 import { verifySessionToken } from '../src/lib/server/session';
 import type { Storage } from '../src/lib/server/storage/types';
 import { sanitizeAwarenessUpdate } from './awareness-gate';
@@ -19,11 +19,15 @@ import { RoomHub } from './rooms';
 import { createSearchIndexer } from './search-indexer';
 import type { Bus } from './types';
 import { createUpdateAdmission } from './token-bucket';
+import { SummaryFeed } from './summary-feed';
+import { createSummaryUpgrade } from './summary-upgrade';
 import { createSyncUpgrade, type SyncAccess } from './upgrade';
 import { UserBudgets } from './user-budget';
 
 export interface SyncService {
 	readonly hub: RoomHub;
+	/** The summary channel's feed (docs/design.md "Summary channel"). */
+	readonly feed: SummaryFeed;
 	/** Handles /sync/… upgrades; returns false for any other path, leaving it alone. */
 	handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 	/** Drains: refuse new upgrades, commit pending updates, snapshot rooms, close sockets (1012). */
@@ -53,6 +57,7 @@ function storageAccess(
 /** The events the sync server listens to (the HTTP side's emitter: src/lib/server/events.ts). */
 export type SyncEvents = EventEmitter<{
 	'membership-revoked': [MembershipRevoked];
+	'membership-added': [MembershipAdded];
 	'session-ended': [SessionEnded];
 }>;
 
@@ -70,8 +75,19 @@ export function createSyncService(deps: {
 	readonly metrics?: Metrics;
 	/** Default: MEMBERSHIP_CHECK_INTERVAL_MS (rooms.ts). */
 	readonly membershipCheckIntervalMs?: number;
+	/**
+	 * Whether other instances may serve user sockets (a shared bus): then every commit's summary
+	 * activity is published even when this instance serves none. Default: true.
+	 */
+	readonly summariesAcrossInstances?: boolean;
 }): SyncService {
 	const { config, storage, events, bus, log, metrics } = deps;
+	const feed = new SummaryFeed({
+		storage: storage.summaries,
+		bus,
+		log,
+		recheckIntervalMs: deps.membershipCheckIntervalMs
+	});
 	const hub = new RoomHub({
 		roomLog: storage.roomLog,
 		bus,
@@ -97,28 +113,57 @@ export function createSyncService(deps: {
 		membershipCheckIntervalMs: deps.membershipCheckIntervalMs,
 		indexer: createSearchIndexer(storage.search, {
 			onError: (error, roomIds) => log.error({ err: error, roomIds }, 'search indexing failed')
-		})
+		}),
+		onDurable: (entries) => {
+			// Only when someone may listen: this instance's user sockets or another instance.
+			if (feed.size === 0 && deps.summariesAcrossInstances === false) return;
+			feed.committed(
+				entries.map(({ item, stored }) => ({
+					roomId: item.roomId,
+					seq: stored.seq,
+					data: stored.data,
+					sender: item.connection.user
+				}))
+			);
+		}
 	});
+	const access = storageAccess(storage, config);
+	const summaryUpgrade = createSummaryUpgrade({ access, config, feed, log });
 	const upgrade = createSyncUpgrade({
-		access: storageAccess(storage, config),
+		access,
 		config,
 		hub,
 		log,
 		metrics
 	});
 	// The HTTP side (same process) removed a member: close their sockets within this tick.
-	const onRevoked = ({ roomId, userId }: MembershipRevoked): void => hub.revoke(roomId, userId);
+	const onRevoked = ({ roomId, userId }: MembershipRevoked): void => {
+		hub.revoke(roomId, userId);
+		feed.membershipRevoked(roomId, userId);
+	};
 	events.on('membership-revoked', onRevoked);
+	const onAdded = ({ userId }: MembershipAdded): void => feed.membershipAdded(userId);
+	events.on('membership-added', onAdded);
 	// Logout here: that session's sockets close with 4401 (the session row is already gone, so
 	// they could not reconnect anyway).
-	const onSessionEnded = ({ sessionId }: SessionEnded): void => hub.endSession(sessionId);
+	const onSessionEnded = ({ sessionId }: SessionEnded): void => {
+		hub.endSession(sessionId);
+		feed.endSession(sessionId);
+	};
 	events.on('session-ended', onSessionEnded);
 
 	return {
 		hub,
-		handleUpgrade: upgrade.handleUpgrade,
+		feed,
+		handleUpgrade: (request, socket, head) =>
+			summaryUpgrade.handleUpgrade(request, socket, head) ||
+			upgrade.handleUpgrade(request, socket, head),
 		async shutdown() {
 			events.off('membership-revoked', onRevoked);
+			events.off('membership-added', onAdded);
+			summaryUpgrade.stopAccepting();
+			feed.close();
+			summaryUpgrade.close();
 			events.off('session-ended', onSessionEnded);
 			upgrade.stopAccepting();
 			await hub.shutdown();

@@ -3,6 +3,7 @@
  * they talk to these, so unit tests can use fakes and integration tests real sockets.
  */
 
+import type { ReadMarkRecord } from '../src/lib/server/storage/types';
 import type { SharedFrame } from './shared-frame';
 
 /** What a room needs of a connection's transport. `ws` satisfies it; so does a test fake. */
@@ -46,14 +47,46 @@ export type RoomBusMessage =
 	/** The room was sealed: its head is now `epoch`; sockets of older heads close with 4409. */
 	| { readonly kind: 'epoch'; readonly roomId: string; readonly epoch: number };
 
+/** What a committed update changes in its room's summary (summary-feed.ts). */
+export interface SummaryActivity {
+	readonly roomId: string;
+	readonly seq: number;
+	/** The update's (last) new message, its text cut to a preview; authorName when known. */
+	readonly message: {
+		readonly id: string;
+		readonly author: string;
+		readonly authorName: string | null;
+		readonly text: string;
+		readonly ts: number;
+	} | null;
+	/** The read marks it writes. */
+	readonly reads: readonly ReadMarkRecord[];
+}
+
 /** What instances tell each other about no room in particular (one control channel). */
-export type ControlBusMessage = {
-	/** A session logged out: every instance closes that session's sockets (4401). */
-	readonly kind: 'session-ended';
-	readonly sessionId: string;
-};
+export type ControlBusMessage =
+	| {
+			/** A session logged out: every instance closes that session's sockets (4401). */
+			readonly kind: 'session-ended';
+			readonly sessionId: string;
+	  }
+	/** A room's summary changed (a message, read marks): for the members' user sockets. */
+	| { readonly kind: 'summary'; readonly activity: SummaryActivity }
+	/** A user's memberships changed: re-list their rooms; `removed` leaves their sockets now. */
+	| { readonly kind: 'user-rooms'; readonly userId: string; readonly removed?: string };
 
 export type BusMessage = RoomBusMessage | ControlBusMessage;
+
+const CONTROL_KINDS: ReadonlySet<BusMessage['kind']> = new Set([
+	'session-ended',
+	'summary',
+	'user-rooms'
+]);
+
+/** Whether a bus message goes on the control channel (it concerns no one room). */
+export function isControlMessage(message: BusMessage): message is ControlBusMessage {
+	return CONTROL_KINDS.has(message.kind);
+}
 
 export type Unsubscribe = () => void;
 

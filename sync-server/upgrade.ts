@@ -50,7 +50,8 @@ const STATUS_TEXT: Record<number, string> = {
 	503: 'Service Unavailable'
 };
 
-function refuse(socket: Duplex, status: number, error: string): void {
+/** Answers an upgrade with a plain HTTP error `{ error }`, then ends the socket. */
+export function refuse(socket: Duplex, status: number, error: string): void {
 	const body = JSON.stringify({ error });
 	socket.end(
 		`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
@@ -152,6 +153,39 @@ function toBytes(data: RawData): Uint8Array {
 	return data;
 }
 
+/** Counts a user's accepted socket in `openPerUser` until its raw socket closes. */
+export function countOpenSocket(
+	openPerUser: Map<string, number>,
+	userId: string,
+	socket: Duplex
+): void {
+	openPerUser.set(userId, (openPerUser.get(userId) ?? 0) + 1);
+	// The raw socket closes whether the handshake fails or the WebSocket closes later.
+	socket.once('close', () => {
+		const left = (openPerUser.get(userId) ?? 1) - 1;
+		if (left > 0) openPerUser.set(userId, left);
+		else openPerUser.delete(userId);
+	});
+}
+
+/** Who opens a socket: Origin ours (403), a valid session cookie (401). */
+export async function authenticateUpgrade(
+	request: IncomingMessage,
+	access: Pick<SyncAccess, 'verifySession'>,
+	config: Pick<Config, 'ORIGIN'>
+): Promise<
+	{ status: number; error: string } | { userId: string; username: string; sessionId: string }
+> {
+	const origin = request.headers.origin;
+	if (origin !== undefined && origin !== config.ORIGIN) {
+		return { status: 403, error: 'origin not allowed' };
+	}
+	const token = readCookie(request.headers.cookie, SESSION_COOKIE);
+	if (!token) return { status: 401, error: 'not logged in' };
+	const user = await access.verifySession(token);
+	return user ?? { status: 401, error: 'session expired' };
+}
+
 export interface SyncUpgrade {
 	/** Handles the upgrade if its path is /sync/…; returns false (touching nothing) otherwise. */
 	handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
@@ -185,14 +219,8 @@ export function createSyncUpgrade(deps: {
 	): Promise<
 		{ status: number; error: string } | { userId: string; username: string; sessionId: string }
 	> {
-		const origin = request.headers.origin;
-		if (origin !== undefined && origin !== config.ORIGIN) {
-			return { status: 403, error: 'origin not allowed' };
-		}
-		const token = readCookie(request.headers.cookie, SESSION_COOKIE);
-		if (!token) return { status: 401, error: 'not logged in' };
-		const user = await access.verifySession(token);
-		if (!user) return { status: 401, error: 'session expired' };
+		const user = await authenticateUpgrade(request, access, config);
+		if ('status' in user) return user;
 		// An unknown room has no members: 403 like a private room, so ids cannot be probed.
 		if (!(await access.isMember(roomId, user.userId))) {
 			return { status: 403, error: 'not a member' };
@@ -249,13 +277,7 @@ export function createSyncUpgrade(deps: {
 		epoch: number | undefined,
 		version: number | undefined
 	): void {
-		openPerUser.set(user.userId, (openPerUser.get(user.userId) ?? 0) + 1);
-		// The raw socket closes whether the handshake fails or the WebSocket closes later.
-		socket.once('close', () => {
-			const left = (openPerUser.get(user.userId) ?? 1) - 1;
-			if (left > 0) openPerUser.set(user.userId, left);
-			else openPerUser.delete(user.userId);
-		});
+		countOpenSocket(openPerUser, user.userId, socket);
 		wss.handleUpgrade(request, socket, head, (ws) => {
 			if (!isClientVersionSupported(version)) {
 				// After the handshake, so the tab sees the code (an HTTP refusal is only an error).

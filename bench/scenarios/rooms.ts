@@ -12,6 +12,7 @@ import { startPeer, type PeerKind } from '../lib/peers';
 import { seed, type Seeded } from '../lib/seed';
 import { Sender, drive } from '../lib/sender';
 import { round, sleep, summarize, waitUntil } from '../lib/stats';
+import { openSummaries, type SummaryClient } from '../../tests/support/summary-client';
 import {
 	LoadWorker,
 	openAcross,
@@ -29,6 +30,8 @@ export type Target = 'parley' | PeerKind;
 export interface Opened {
 	readonly pid: number;
 	readonly origin: string;
+	/** Parley only: every seeded user's session cookie (for user sockets). */
+	readonly cookies: readonly string[];
 	client(room: number, user: number): ClientSpec & { readonly userId: string };
 	stop(): Promise<void>;
 }
@@ -51,6 +54,7 @@ export async function openTarget(
 		return {
 			pid: server.process.pid ?? 0,
 			origin: server.url,
+			cookies: seeded.users.map((u) => u.cookie),
 			client(room, user) {
 				const u = seeded.users[room * perRoom + user];
 				if (!u) throw new Error(`no user ${user} in room ${room}`);
@@ -65,6 +69,7 @@ export async function openTarget(
 	return {
 		pid: peer.pid,
 		origin: 'http://127.0.0.1',
+		cookies: [],
 		client: (room, user) => ({
 			url: peer.roomUrl(`room-${room}`),
 			cookie: '',
@@ -82,13 +87,20 @@ export interface RoomsResult {
 /** One server: open everything, measure idle CPU, drive `rate` msgs/s for `durationMs`. */
 export async function measureRooms(
 	target: Target,
-	options: { rooms: number; rate: number; durationMs: number }
+	options: {
+		rooms: number;
+		rate: number;
+		durationMs: number;
+		/** Parley only: also a user socket (summary channel) for every member. */
+		summaries?: boolean;
+	}
 ): Promise<RoomsResult> {
 	const { rooms, rate } = options;
 	const dataDir = makeTempDir('parley-bench-');
 	const server = await openTarget(target, rooms, dataDir);
 	const workers = [new LoadWorker(), new LoadWorker()];
 	const senders: Sender[] = [];
+	const feeds: SummaryClient[] = [];
 	try {
 		const receivers: ClientSpec[] = [];
 		for (let r = 0; r < rooms; r++) {
@@ -101,6 +113,13 @@ export async function measureRooms(
 			sampleEvery: 20,
 			concurrency: 100
 		});
+		if (options.summaries) {
+			for (const cookie of server.cookies)
+				feeds.push(openSummaries({ url: server.origin }, cookie));
+			for (const feed of feeds) {
+				await feed.waitFor(() => feed.rooms() !== null, 'a user socket’s snapshot', 60_000);
+			}
+		}
 		for (let r = 0; r < rooms; r++) {
 			const c = server.client(r, 0);
 			const sender = new Sender(c.url, c.cookie, c.userId, server.origin, c.docName);
@@ -129,9 +148,9 @@ export async function measureRooms(
 		const delivered = final.messages.reduce((a, b) => a + b, 0);
 		const net = round((usage.cpuMicros - idleMicrosPerMs * elapsedMs) / Math.max(1, sent));
 		const row = deliveryRow({
-			scenario: 'rooms',
+			scenario: options.summaries ? 'rooms-summaries' : 'rooms',
 			server: target,
-			config: `${rooms} rooms x ${PER_ROOM} clients, ${rate} msgs/s in all, ${options.durationMs / 1000} s`,
+			config: `${rooms} rooms x ${PER_ROOM} clients, ${rate} msgs/s in all, ${options.durationMs / 1000} s${options.summaries ? `, + ${feeds.length} user sockets` : ''}`,
 			delivered,
 			expected,
 			elapsedS: elapsedMs / 1000,
@@ -141,12 +160,16 @@ export async function measureRooms(
 				sent,
 				cpuUsPerMsg: round(usage.cpuMicros / Math.max(1, sent)),
 				cpuUsPerMsgNetIdle: net,
-				idleCpuPct: round(idleMicrosPerMs / 10, 1)
+				idleCpuPct: round(idleMicrosPerMs / 10, 1),
+				...(options.summaries
+					? { summaryFrames: feeds.reduce((n, feed) => n + feed.frames.length, 0) }
+					: {})
 			}
 		});
 		return { row };
 	} finally {
 		for (const sender of senders) sender.close();
+		for (const feed of feeds) feed.close();
 		await Promise.all(workers.map((w) => w.close()));
 		await server.stop();
 		rmSync(dataDir, { recursive: true, force: true });
@@ -158,14 +181,19 @@ export async function runRooms(options: {
 	rooms: number;
 	durationMs: number;
 	targets?: readonly Target[];
+	/** Parley only, with a user socket (summary channel) for every member: their extra CPU. */
+	summaries?: boolean;
 }): Promise<Row[]> {
-	const targets = options.targets ?? ['parley', 'y-websocket', 'hocuspocus'];
+	const targets = options.summaries
+		? (['parley'] as const)
+		: (options.targets ?? ['parley', 'y-websocket', 'hocuspocus']);
 	const results = new Map<Target, RoomsResult>();
 	for (const target of targets) {
 		const result = await measureRooms(target, {
 			rooms: options.rooms,
 			rate: options.rooms,
-			durationMs: options.durationMs
+			durationMs: options.durationMs,
+			summaries: options.summaries
 		});
 		console.log(JSON.stringify(result.row));
 		results.set(target, result);

@@ -67,7 +67,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
 			const box = room.getByRole('textbox', { name: 'Message' });
 			await box.fill('Hello axe, see https://example.com');
 			await box.press('Enter');
-			await expect(bobFirst.getByText('Hello axe')).toBeVisible();
+			await expect(bobFirst.getByRole('log').getByText('Hello axe')).toBeVisible();
 			await bobFirst.close();
 			const chooser = room.waitForEvent('filechooser');
 			await room.getByRole('button', { name: 'Attach files' }).click();

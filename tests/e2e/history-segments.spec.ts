@@ -239,7 +239,7 @@ test('a segment read online still shows after going offline and reloading', asyn
 	await search.route('**/api/search?*', (route) => route.abort('internetdisconnected'));
 	await search.goto('/search?q=solo+line+03');
 	await expect(search.getByText('(offline results)')).toBeVisible();
-	const result = search.getByRole('link', { name: new RegExp(name) });
+	const result = search.getByRole('main').getByRole('link', { name: new RegExp(name) });
 	await expect(result).toHaveCount(1);
 	await expect(result).toContainText('solo line 03');
 	await search.close();

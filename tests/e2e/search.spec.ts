@@ -64,7 +64,8 @@ test('a user finds a message on the search page and its result opens the room', 
 	await page.getByRole('searchbox', { name: 'Search messages' }).fill('QUINCE prun');
 	await page.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
 	await expect(page).toHaveURL(/\/search\?q=QUINCE\+prun$/);
-	const result = page.getByRole('link', { name: new RegExp(name) });
+	// In the results (the sidebar lists the room too).
+	const result = page.getByRole('main').getByRole('link', { name: new RegExp(name) });
 	await expect(result).toHaveCount(1);
 	await expect(result).toContainText(alice.username);
 	await expect(result.locator('mark')).toHaveText(['quince', 'prun']);
@@ -94,7 +95,8 @@ test('without the server the search page searches this browser’s replicas', as
 	await page.route('**/api/search?*', (route) => route.abort('internetdisconnected'));
 	await page.goto('/search?q=wheelbar');
 	await expect(page.getByText('(offline results)')).toBeVisible();
-	const result = page.getByRole('link', { name: new RegExp(name) });
+	// In the results (the sidebar lists the room too).
+	const result = page.getByRole('main').getByRole('link', { name: new RegExp(name) });
 	await expect(result).toHaveCount(1);
 	await expect(result.locator('mark')).toHaveText('wheelbar');
 	await expect(result).toHaveAttribute('href', new RegExp(`^/rooms/${roomId}#message-`));

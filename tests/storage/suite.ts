@@ -610,6 +610,81 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 			});
 		});
 
+		describe('summaries', () => {
+			const by = (author: string, id: string, text: string, ts: number) => ({
+				id,
+				author,
+				text,
+				ts
+			});
+
+			beforeEach(async () => {
+				await users('alice', 'bob', 'carol');
+				await room('garden', 'alice');
+				await storage.rooms.addMember('garden', 'bob', T0);
+				await room('attic', 'carol');
+				await storage.search.writeIndex([
+					{
+						roomId: 'garden',
+						messages: [
+							by('alice', 'm1', 'hello', 1),
+							by('bob', 'm2', 'hi @Alice!', 2),
+							by('bob', 'm3', 'still there?', 3),
+							by('alice', 'm4', 'yes', 4),
+							by('bob', 'm5', 'ping @alicex', 5)
+						],
+						changes: []
+					},
+					{ roomId: 'attic', messages: [by('carol', 'm9', 'secret', 9)], changes: [] }
+				]);
+			});
+
+			it('lists only the user’s current rooms, each with its last message and unread counts', async () => {
+				const rooms = await storage.summaries.ofUser('alice', 'alice');
+				expect(rooms.map((r) => r.id)).toEqual(['garden']);
+				const garden = rooms[0];
+				expect(garden?.last).toEqual({
+					id: 'm5',
+					author: 'bob',
+					authorName: 'bob',
+					text: 'ping @alicex',
+					ts: 5,
+					deleted: false
+				});
+				expect(garden?.kind).toBe('room');
+				// No read mark: every message by others is unread.
+				expect(garden?.unread).toBe(3);
+				expect([...(garden?.mentionCandidates ?? [])].sort()).toEqual([
+					'hi @Alice!',
+					'ping @alicex'
+				]);
+				expect(await storage.summaries.ofRoom('attic', 'alice', 'alice')).toBeNull();
+				await storage.rooms.removeMember('garden', 'bob', { ban: false, now: T0 });
+				expect(await storage.summaries.ofUser('bob', 'bob')).toEqual([]);
+			});
+
+			it('counts after the latest read mark; a mark not indexed yet counts as read to the end', async () => {
+				await storage.summaries.recordReadMarks([
+					{ roomId: 'garden', userId: 'alice', upTo: 'm3', ts: 10 }
+				]);
+				expect((await storage.summaries.ofRoom('garden', 'alice', 'alice'))?.unread).toBe(1);
+				// An older mark never replaces a newer one.
+				await storage.summaries.recordReadMarks([
+					{ roomId: 'garden', userId: 'alice', upTo: 'm1', ts: 9 }
+				]);
+				const after = await storage.summaries.ofRoom('garden', 'alice', 'alice');
+				expect(after?.unread).toBe(1);
+				expect(after?.mentionCandidates).toEqual(['ping @alicex']);
+				await storage.summaries.recordReadMarks([
+					{ roomId: 'garden', userId: 'alice', upTo: 'not-indexed', ts: 11 },
+					{ roomId: 'gone', userId: 'alice', upTo: 'm1', ts: 11 }
+				]);
+				expect((await storage.summaries.ofRoom('garden', 'alice', 'alice'))?.unread).toBe(0);
+				// Bob's own messages never count for him.
+				expect((await storage.summaries.ofRoom('garden', 'bob', 'bob'))?.unread).toBe(2);
+			});
+		});
+
 		describe('the room log', () => {
 			let roomA: string;
 			let roomB: string;

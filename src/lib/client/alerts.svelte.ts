@@ -3,7 +3,7 @@
  * (a mention gets through the room's mute), the per-room mute switch kept in localStorage,
  * and the unread count on the app badge. The decisions are in notifications.ts.
  */
-import { muteStorageKey, notificationFor } from './notifications';
+import { muteStorageKey, notificationFor, setBadge } from './notifications';
 
 export type NotificationAccess = NotificationPermission | 'unsupported';
 
@@ -82,11 +82,7 @@ export class RoomAlerts {
 
 	/** The unread count on the installed app's icon, where the browser supports it. */
 	setBadge(unread: number): void {
-		if (!('setAppBadge' in navigator)) return;
-		const done = unread > 0 ? navigator.setAppBadge(unread) : navigator.clearAppBadge();
-		done.catch(() => {
-			// Not installed or not allowed: the title still shows the count.
-		});
+		setBadge(unread);
 	}
 
 	#notify(messageId: string, shown: { readonly title: string; readonly body: string }): void {

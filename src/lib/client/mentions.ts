@@ -3,49 +3,14 @@
  * text, never HTML, on top of linkify's), for notifying the mentioned user, and typed with an
  * autocomplete in the composer.
  */
+import { findMentions } from '$lib/protocol/mentions';
 import { linkify, type TextSegment } from './linkify';
 
 export type MessageSegment =
 	TextSegment | { readonly kind: 'mention'; readonly text: string; readonly self: boolean };
 
-// "@" at the start or after a character that cannot end a username or an e-mail's local part.
-const MENTION = /(^|[^A-Za-z0-9_.@-])@([A-Za-z0-9_.-]+)/g;
-
-export interface MentionMatch {
-	/** Index of the "@". */
-	readonly start: number;
-	/** "@" and the username as written. */
-	readonly text: string;
-	/** The known username it names, as the member list spells it. */
-	readonly username: string;
-}
-
-/**
- * The mentions of known usernames in `text` (case-insensitive). A trailing dot is taken as
- * punctuation ("thanks @bob.") unless the username itself ends with one.
- */
-export function findMentions(text: string, usernames: Iterable<string>): MentionMatch[] {
-	const known = new Map<string, string>();
-	for (const name of usernames) known.set(name.toLowerCase(), name);
-	const found: MentionMatch[] = [];
-	for (const match of text.matchAll(MENTION)) {
-		const lead = match[1] ?? '';
-		let written = match[2] ?? '';
-		let username = known.get(written.toLowerCase());
-		while (username === undefined && written.endsWith('.')) {
-			written = written.slice(0, -1);
-			username = known.get(written.toLowerCase());
-		}
-		if (username === undefined) continue;
-		found.push({ start: match.index + lead.length, text: `@${written}`, username });
-	}
-	return found;
-}
-
-/** Does `text` mention `username`? */
-export function mentionsUser(text: string, username: string): boolean {
-	return findMentions(text, [username]).length > 0;
-}
+// Finding mentions is shared with the server's summaries (src/lib/protocol/mentions.ts).
+export { findMentions, mentionsUser, type MentionMatch } from '$lib/protocol/mentions';
 
 /** linkify's segments with the mentions of known users split out of the plain text parts. */
 export function segmentMessage(

@@ -73,3 +73,12 @@ export function notificationFor(
 		body: excerpt(message.text)
 	};
 }
+
+/** The unread count on the installed app's icon, where the browser supports it. */
+export function setBadge(unread: number): void {
+	if (!('setAppBadge' in navigator)) return;
+	const done = unread > 0 ? navigator.setAppBadge(unread) : navigator.clearAppBadge();
+	done.catch(() => {
+		// Not installed or not allowed: the title still shows the count.
+	});
+}

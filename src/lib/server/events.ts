@@ -10,6 +10,12 @@ export interface MembershipRevoked {
 	readonly userId: string;
 }
 
+/** A user became a member of a room (created, joined, added, invited, a DM): summaries re-list. */
+export interface MembershipAdded {
+	readonly roomId: string;
+	readonly userId: string;
+}
+
 /**
  * A session was ended (logout): its open sync sockets close with 4401, on this instance at once
  * and on the others through the bus's control channel (`session-ended`).
@@ -20,6 +26,7 @@ export interface SessionEnded {
 
 export interface ParleyEvents {
 	'membership-revoked': [MembershipRevoked];
+	'membership-added': [MembershipAdded];
 	'session-ended': [SessionEnded];
 }
 

@@ -24,6 +24,7 @@ import { createLimits, type Limits } from './limits';
 import { openPostgresStorage } from './storage/postgres';
 import type { BlobStore } from './storage/blobs';
 import { createLocalBlobStore } from './storage/local/blobs';
+import { withMembershipEvents } from './membership-events';
 import { openSqliteStorage } from './storage/sqlite';
 import { databaseFile } from './storage/sqlite/db';
 import type { Storage } from './storage/types';
@@ -61,13 +62,20 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
 		// Never a silent fallback to SQLite when PostgreSQL was asked for.
 		throw new Error('DATABASE_URL is set: open the services with openServices()');
 	}
+	const events = options.events ?? createEvents();
+	// A storage handed in (tests, openServices) is used as is; the one opened here tells the sync
+	// server of new memberships (membership-events.ts).
 	const storage =
-		options.storage ?? openSqliteStorage(databaseFile(config.DATA_DIR), config.SQLITE_SYNCHRONOUS);
+		options.storage ??
+		withMembershipEvents(
+			openSqliteStorage(databaseFile(config.DATA_DIR), config.SQLITE_SYNCHRONOUS),
+			events
+		);
 	return {
 		config,
 		storage,
 		blobs: options.blobs ?? createLocalBlobStore(join(config.DATA_DIR, 'files')),
-		events: options.events ?? createEvents(),
+		events,
 		limits: createLimits(config),
 		isStorageReady: () => true,
 		close: () => storage.close()
@@ -117,7 +125,12 @@ export async function openServices(
 		);
 	}, STORAGE_PROBE_MS);
 	probe.unref();
-	const services = createServices(config, { ...options, storage });
+	const events = options.events ?? createEvents();
+	const services = createServices(config, {
+		...options,
+		events,
+		storage: withMembershipEvents(storage, events)
+	});
 	return {
 		...services,
 		isStorageReady: () => ready,

@@ -505,6 +505,52 @@ export interface RoomLogStorage {
 	roomFile(roomId: string, fileId: string): Promise<RoomFileInfo | undefined>;
 }
 
+/** A member's read mark, as the room document's `reads` holds it (the last one committed). */
+export interface ReadMarkRecord {
+	readonly roomId: string;
+	readonly userId: string;
+	/** A message id (UUID). */
+	readonly upTo: string;
+	readonly ts: number;
+}
+
+/** One room of a user with what the summary channel shows (docs/design.md "Summary channel"). */
+export interface RoomSummaryRecord {
+	readonly id: string;
+	readonly name: string;
+	readonly kind: RoomKind;
+	readonly lastSeq: number;
+	/** The room's latest indexed message (in index order), or null. */
+	readonly last: {
+		readonly id: string;
+		readonly author: string;
+		readonly authorName: string | null;
+		readonly text: string;
+		readonly ts: number;
+		readonly deleted: boolean;
+	} | null;
+	/** Indexed messages by others, not deleted, after the user's read mark (all without one). */
+	readonly unread: number;
+	/**
+	 * The texts of up to 100 of those unread messages whose text contains
+	 * "@<username>" case-insensitively; the caller decides which are mentions (mentions.ts).
+	 */
+	readonly mentionCandidates: readonly string[];
+}
+
+/**
+ * The summary channel's reads: derived from the search index (`message_index`, in index order)
+ * and the members' last read marks. Nothing is written per message per member.
+ */
+export interface SummaryStorage {
+	/** Records read marks (one row per room and member, the latest ts wins), in one transaction. */
+	recordReadMarks(marks: readonly ReadMarkRecord[]): Promise<void>;
+	/** Every room (and DM) the user is a member of now, with its summary. */
+	ofUser(userId: string, username: string): Promise<RoomSummaryRecord[]>;
+	/** One room's summary for the user; null when they are not a member. */
+	ofRoom(roomId: string, userId: string, username: string): Promise<RoomSummaryRecord | null>;
+}
+
 export interface Storage {
 	readonly accounts: AccountStorage;
 	readonly rooms: RoomStorage;
@@ -512,6 +558,7 @@ export interface Storage {
 	readonly search: SearchStorage;
 	readonly history: HistoryStorage;
 	readonly roomLog: RoomLogStorage;
+	readonly summaries: SummaryStorage;
 	/** Closes the connection(s). Nothing may be called after. */
 	close(): Promise<void>;
 }

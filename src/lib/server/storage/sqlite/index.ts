@@ -11,6 +11,7 @@ import { sqliteHistory } from './history';
 import { sqliteRoomLog } from './room-log';
 import { sqliteRooms } from './rooms';
 import { sqliteSearch } from './search';
+import { sqliteSummaries } from './summaries';
 
 /** Storage on SQLite: the interface, and what its connection promises (the connection stays inside). */
 export type SqliteStorage = Storage & {
@@ -28,6 +29,7 @@ export function createSqliteStorage(db: Db): SqliteStorage {
 		history: sqliteHistory(db),
 		roomLog: sqliteRoomLog(db),
 		synchronous: () => readSynchronous(db),
+		summaries: sqliteSummaries(db),
 		async close() {
 			if (db.open) db.close();
 		}

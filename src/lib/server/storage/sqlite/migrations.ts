@@ -297,5 +297,23 @@ export const migrations: readonly Migration[] = [
 			);
 			CREATE UNIQUE INDEX users_username_skeleton ON users (username_skeleton);
 		`
+	},
+	{
+		version: 10,
+		name: 'read marks for summaries',
+		sql: /* sql */ `
+			-- The summary channel (docs/design.md "Summary channel"): each member's last read mark
+			-- per room, copied from the room document's \`reads\` by the sync server after commit
+			-- (one row per member, rewritten when they read; nothing per message).
+			CREATE TABLE read_marks (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				user_id TEXT NOT NULL,
+				up_to TEXT NOT NULL,
+				ts INTEGER NOT NULL,
+				PRIMARY KEY (room_id, user_id)
+			) STRICT, WITHOUT ROWID;
+			-- A room's messages in index order (rowid): the latest one, and those after a mark.
+			CREATE INDEX message_index_room ON message_index (room_id);
+		`
 	}
 ];

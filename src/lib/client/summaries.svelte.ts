@@ -1,0 +1,244 @@
+/**
+ * The summary channel's client (docs/design.md "Summary channel"): one WebSocket per tab to
+ * `/sync/_summaries` that brings every room of the user with its last message and unread and
+ * mention counts, and keeps them live. The list is kept in IndexedDB (`parley-summaries`, one
+ * record per user), so the sidebar and the home list show at once offline and on a cold start,
+ * then the server's snapshot corrects them. Opening a room still syncs only that room.
+ *
+ * Totals (tab title, app badge) add the rooms' unread counts, mentions apart; muted rooms
+ * (`parley:mute:<user>:<room>`, the room page's switch) count nothing. The open room counts what
+ * its own replica says (`setOpenRoom`), which is ahead of the server's summary while reading.
+ */
+import { getContext, setContext } from 'svelte';
+import { SvelteMap, SvelteSet } from 'svelte/reactivity';
+import { SUMMARY_PATH, parseSummaryFrame, type RoomSummary } from '$lib/protocol/summaries';
+import { CloseCode } from '$lib/protocol/wire';
+import { muteStorageKey } from './notifications';
+import { wsOriginOf } from './room.svelte';
+
+const DB_NAME = 'parley-summaries';
+const STORE = 'lists';
+/** Reconnect backoff: doubles from the first delay up to the cap (and at once on `online`). */
+const RECONNECT_FIRST_MS = 500;
+const RECONNECT_MAX_MS = 10_000;
+/** Writes to IndexedDB are gathered for this long. */
+const SAVE_DELAY_MS = 250;
+
+interface SavedList {
+	readonly userId: string;
+	readonly rooms: RoomSummary[];
+}
+
+function openDb(): Promise<IDBDatabase> {
+	return new Promise((resolve, reject) => {
+		const request = indexedDB.open(DB_NAME, 1);
+		request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: 'userId' });
+		request.onsuccess = () => resolve(request.result);
+		request.onerror = () => reject(request.error ?? new Error('IndexedDB refused'));
+	});
+}
+
+/** The list this browser last saved for the user, or null. */
+export async function readSavedSummaries(userId: string): Promise<RoomSummary[] | null> {
+	const db = await openDb();
+	try {
+		const saved = await new Promise<unknown>((resolve, reject) => {
+			const request = db.transaction(STORE).objectStore(STORE).get(userId);
+			request.onsuccess = () => resolve(request.result);
+			request.onerror = () => reject(request.error ?? new Error('read failed'));
+		});
+		if (typeof saved !== 'object' || saved === null || !('rooms' in saved)) return null;
+		// Our own earlier write, but read back through the same schema as the wire.
+		const frame = parseSummaryFrame(JSON.stringify({ type: 'snapshot', rooms: saved.rooms }));
+		return frame?.type === 'snapshot' ? frame.rooms : null;
+	} finally {
+		db.close();
+	}
+}
+
+async function saveSummaries(list: SavedList): Promise<void> {
+	const db = await openDb();
+	try {
+		await new Promise<void>((resolve, reject) => {
+			const tx = db.transaction(STORE, 'readwrite');
+			tx.objectStore(STORE).put(list);
+			tx.oncomplete = () => resolve();
+			tx.onerror = () => reject(tx.error ?? new Error('write failed'));
+		});
+	} finally {
+		db.close();
+	}
+}
+
+/** Rooms by latest activity (last message ts), then by name. */
+export function byActivity(rooms: Iterable<RoomSummary>): RoomSummary[] {
+	return [...rooms].sort(
+		(a, b) => (b.last?.ts ?? 0) - (a.last?.ts ?? 0) || a.name.localeCompare(b.name)
+	);
+}
+
+export interface Totals {
+	readonly unread: number;
+	readonly mentions: number;
+}
+
+/** Unread and mention totals: muted rooms count nothing; the open room counts `open.unread`. */
+export function totalsOf(
+	rooms: Iterable<RoomSummary>,
+	muted: ReadonlySet<string>,
+	open: { readonly id: string; readonly unread: number } | null
+): Totals {
+	let unread = 0;
+	let mentions = 0;
+	for (const room of rooms) {
+		if (muted.has(room.id)) continue;
+		const count = room.id === open?.id ? open.unread : room.unread;
+		unread += count;
+		mentions += count === 0 ? 0 : Math.min(room.mentions, count);
+	}
+	return { unread, mentions };
+}
+
+const CONTEXT_KEY = Symbol('parley.summaries');
+
+/** Where the layout keeps its store: `current` is undefined when signed out and during SSR. */
+export interface SummaryHolder {
+	readonly current: SummaryStore | undefined;
+}
+
+/** The layout's store holder (a `$state` object, so `.current` is reactive). */
+export function useSummaries(): SummaryHolder {
+	return getContext<SummaryHolder | undefined>(CONTEXT_KEY) ?? { current: undefined };
+}
+
+/** The layout hands its (later created) store down: pages read `.current` when they need it. */
+export function provideSummaries(holder: SummaryHolder): void {
+	setContext(CONTEXT_KEY, holder);
+}
+
+export class SummaryStore {
+	readonly rooms = new SvelteMap<string, RoomSummary>();
+	/** True once a list is shown (from the cache or the server). */
+	loaded = $state(false);
+	/** True while the server's snapshot of this connection has arrived. */
+	live = $state(false);
+	readonly muted = new SvelteSet<string>();
+	openRoom = $state.raw<{ readonly id: string; readonly unread: number } | null>(null);
+
+	readonly sorted = $derived(byActivity(this.rooms.values()));
+	readonly totals = $derived(totalsOf(this.rooms.values(), this.muted, this.openRoom));
+
+	readonly #userId: string;
+	#ws: WebSocket | null = null;
+	#retryMs = RECONNECT_FIRST_MS;
+	#retryTimer: ReturnType<typeof setTimeout> | undefined;
+	#saveTimer: ReturnType<typeof setTimeout> | undefined;
+	#stopped = false;
+	readonly #onOnline = (): void => this.#reconnectNow();
+	readonly #onStorage = (event: StorageEvent): void => {
+		if (event.key?.startsWith(`parley:mute:${this.#userId}:`)) this.#readMutes();
+	};
+
+	constructor(userId: string) {
+		this.#userId = userId;
+		this.#readMutes();
+		window.addEventListener('online', this.#onOnline);
+		window.addEventListener('storage', this.#onStorage);
+		void readSavedSummaries(userId).then(
+			(saved) => {
+				// The server's answer may have come first: it wins.
+				if (saved && !this.live && !this.#stopped) this.#replace(saved);
+				this.loaded = true;
+			},
+			() => (this.loaded = true)
+		);
+		this.#connect();
+	}
+
+	/** The room page: its room and the unread count its replica shows (null on leaving). */
+	setOpenRoom(open: { readonly id: string; readonly unread: number } | null): void {
+		this.openRoom = open;
+	}
+
+	/** The room page's mute switch changed in this tab. */
+	setMuted(roomId: string, muted: boolean): void {
+		if (muted) this.muted.add(roomId);
+		else this.muted.delete(roomId);
+	}
+
+	destroy(): void {
+		this.#stopped = true;
+		clearTimeout(this.#retryTimer);
+		window.removeEventListener('online', this.#onOnline);
+		window.removeEventListener('storage', this.#onStorage);
+		this.#ws?.close();
+	}
+
+	#readMutes(): void {
+		for (const id of this.rooms.keys()) this.#readMute(id);
+	}
+
+	#readMute(roomId: string): void {
+		this.setMuted(roomId, localStorage.getItem(muteStorageKey(this.#userId, roomId)) === '1');
+	}
+
+	#connect(): void {
+		if (this.#stopped) return;
+		const ws = new WebSocket(`${wsOriginOf(location.origin)}${SUMMARY_PATH}`);
+		this.#ws = ws;
+		ws.onmessage = (event) => {
+			if (typeof event.data !== 'string') return;
+			const frame = parseSummaryFrame(event.data);
+			if (!frame) return;
+			this.#retryMs = RECONNECT_FIRST_MS;
+			if (frame.type === 'snapshot') {
+				this.#replace(frame.rooms);
+				this.live = true;
+				this.loaded = true;
+			} else if (frame.type === 'room') {
+				const known = this.rooms.get(frame.room.id);
+				if (!known || known.lastSeq <= frame.room.lastSeq)
+					this.rooms.set(frame.room.id, frame.room);
+				if (!known) this.#readMute(frame.room.id);
+			} else {
+				this.rooms.delete(frame.roomId);
+			}
+			this.#scheduleSave();
+		};
+		ws.onclose = (event) => {
+			if (this.#ws !== ws) return;
+			this.#ws = null;
+			this.live = false;
+			// Logged out or refused for good: do not knock again.
+			if (event.code === CloseCode.UNAUTHORIZED || this.#stopped) return;
+			this.#retryTimer = setTimeout(() => this.#connect(), this.#retryMs);
+			this.#retryMs = Math.min(this.#retryMs * 2, RECONNECT_MAX_MS);
+		};
+	}
+
+	#reconnectNow(): void {
+		if (this.#ws || this.#stopped) return;
+		clearTimeout(this.#retryTimer);
+		this.#retryMs = RECONNECT_FIRST_MS;
+		this.#connect();
+	}
+
+	#replace(rooms: readonly RoomSummary[]): void {
+		// A lookup for this call only, not state.
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity
+		const ids = new Set(rooms.map((room) => room.id));
+		for (const id of [...this.rooms.keys()]) if (!ids.has(id)) this.rooms.delete(id);
+		for (const room of rooms) this.rooms.set(room.id, room);
+		this.#readMutes();
+	}
+
+	#scheduleSave(): void {
+		clearTimeout(this.#saveTimer);
+		this.#saveTimer = setTimeout(() => {
+			const list: SavedList = { userId: this.#userId, rooms: [...this.rooms.values()] };
+			saveSummaries(list).catch(() => {
+				// Private mode or quota: the list is still live; it just will not show offline.
+			});
+		}, SAVE_DELAY_MS);
+	}
+}

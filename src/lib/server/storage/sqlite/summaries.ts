@@ -1,0 +1,114 @@
+/**
+ * `storage.summaries` on SQLite: read marks (table `read_marks`, migration 10) and each room's
+ * summary for a member, derived from `rooms.last_seq`, the search index (`message_index`, in
+ * rowid order) and the member's read mark. A read mark naming a message the index does not hold
+ * (not indexed yet) counts as read to the end.
+ */
+import type { RoomKind, RoomSummaryRecord, SummaryStorage } from '../types';
+import { cachedStatement, type Db } from './db';
+
+/** At most this many unread texts with "@<name>" are handed back to be checked for mentions. */
+const MENTION_CANDIDATES = 100;
+
+interface RoomRow {
+	id: string;
+	name: string;
+	kind: RoomKind;
+	last_seq: number;
+}
+
+interface LastRow {
+	message_id: string;
+	author: string;
+	username: string | null;
+	text: string;
+	ts: number;
+	deleted: number;
+}
+
+/** The rowid after which a member's unread messages start: their mark's, or 0 without one. */
+const AFTER_MARK = `coalesce(
+	(SELECT CASE WHEN mi.rowid IS NULL THEN 9223372036854775807 ELSE mi.rowid END
+	   FROM read_marks rm LEFT JOIN message_index mi
+	     ON mi.room_id = rm.room_id AND mi.message_id = rm.up_to
+	  WHERE rm.room_id = @room AND rm.user_id = @user), 0)`;
+
+function summaryOf(db: Db, room: RoomRow, userId: string, username: string): RoomSummaryRecord {
+	const last = cachedStatement<[string], LastRow>(
+		db,
+		`SELECT mi.message_id, mi.author, u.username, mi.text, mi.ts, mi.deleted
+		   FROM message_index mi LEFT JOIN users u ON u.id = mi.author
+		  WHERE mi.room_id = ? ORDER BY mi.rowid DESC LIMIT 1`
+	).get(room.id);
+	const unread = cachedStatement<[{ room: string; user: string }], { n: number }>(
+		db,
+		`SELECT count(*) AS n FROM message_index
+		  WHERE room_id = @room AND rowid > ${AFTER_MARK} AND author <> @user AND deleted = 0`
+	).get({ room: room.id, user: userId });
+	const candidates = cachedStatement<
+		[{ room: string; user: string; name: string; limit: number }],
+		{ text: string }
+	>(
+		db,
+		`SELECT text FROM message_index
+		  WHERE room_id = @room AND rowid > ${AFTER_MARK} AND author <> @user AND deleted = 0
+		    AND instr(lower(text), '@' || lower(@name)) > 0
+		  ORDER BY rowid DESC LIMIT @limit`
+	).all({ room: room.id, user: userId, name: username, limit: MENTION_CANDIDATES });
+	return {
+		id: room.id,
+		name: room.name,
+		kind: room.kind,
+		lastSeq: room.last_seq,
+		last: last
+			? {
+					id: last.message_id,
+					author: last.author,
+					authorName: last.username,
+					text: last.text,
+					ts: last.ts,
+					deleted: last.deleted === 1
+				}
+			: null,
+		unread: unread?.n ?? 0,
+		mentionCandidates: candidates.map((row) => row.text)
+	};
+}
+
+export function sqliteSummaries(db: Db): SummaryStorage {
+	const writeMarks = db.transaction(
+		(marks: Parameters<SummaryStorage['recordReadMarks']>[0]): void => {
+			const upsert = cachedStatement(
+				db,
+				`INSERT INTO read_marks (room_id, user_id, up_to, ts)
+				 SELECT @room, @user, @upTo, @ts WHERE EXISTS (SELECT 1 FROM rooms WHERE id = @room)
+				 ON CONFLICT (room_id, user_id) DO UPDATE SET up_to = excluded.up_to, ts = excluded.ts
+				 WHERE excluded.ts >= read_marks.ts`
+			);
+			for (const mark of marks) {
+				upsert.run({ room: mark.roomId, user: mark.userId, upTo: mark.upTo, ts: mark.ts });
+			}
+		}
+	);
+	return {
+		async recordReadMarks(marks) {
+			if (marks.length > 0) writeMarks.immediate(marks);
+		},
+		async ofUser(userId, username) {
+			const rooms = cachedStatement<[string], RoomRow>(
+				db,
+				`SELECT r.id, r.name, r.kind, r.last_seq FROM memberships m
+				   JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ? ORDER BY r.id`
+			).all(userId);
+			return db.transaction(() => rooms.map((room) => summaryOf(db, room, userId, username)))();
+		},
+		async ofRoom(roomId, userId, username) {
+			const room = cachedStatement<[string, string], RoomRow>(
+				db,
+				`SELECT r.id, r.name, r.kind, r.last_seq FROM memberships m
+				   JOIN rooms r ON r.id = m.room_id WHERE m.room_id = ? AND m.user_id = ?`
+			).get(roomId, userId);
+			return room ? summaryOf(db, room, userId, username) : null;
+		}
+	};
+}

@@ -1,0 +1,326 @@
+/**
+ * The summary channel's server side (docs/design.md "Summary channel"): every user socket of
+ * this instance (summary-upgrade.ts) holds its user's rooms, each with its summary, and keeps
+ * them live from what the sync server commits. Fed through ONE hook: `committed`, a listener of
+ * the commit log (after the commit, like the bus publisher). It decodes the committed updates
+ * without a Y.Doc for the two things a summary follows — new messages and read marks — and
+ * hands them to this instance's sockets and, over the bus's control channel, to the others'.
+ * Nothing is written per message: a read mark is one row per member (`storage.summaries`).
+ *
+ * Authorisation: a socket is only ever told about the rooms of its latest listing from storage
+ * (memberships now), minus the ones revoked since. A revocation drops the room from the user's
+ * sockets within the tick here and on every instance through the bus; as with rooms, a lost
+ * bus message is caught by the re-listing on every bus resync and every
+ * MEMBERSHIP_CHECK_INTERVAL_MS.
+ */
+import * as Y from 'yjs';
+import { READER_LIMITS, parseMessage, parseReadMark } from '../src/lib/protocol/schema';
+import {
+	encodeSummaryFrame,
+	previewOf,
+	type RoomSummary,
+	type SummaryFrame
+} from '../src/lib/protocol/summaries';
+import { CloseCode } from '../src/lib/protocol/wire';
+import { mentionsUser } from '../src/lib/protocol/mentions';
+import type {
+	ReadMarkRecord,
+	RoomSummaryRecord,
+	SummaryStorage
+} from '../src/lib/server/storage/types';
+import type { Logger } from './logger';
+import { MEMBERSHIP_CHECK_INTERVAL_MS } from './rooms';
+import type { Bus, SummaryActivity, Unsubscribe } from './types';
+
+export type { SummaryActivity } from './types';
+
+/** One committed update, as the hook hands it over. */
+export interface CommittedForSummary {
+	readonly roomId: string;
+	readonly seq: number;
+	readonly data: Uint8Array;
+	readonly sender: { readonly userId: string; readonly username: string };
+}
+
+/**
+ * The new message (the last one in the update) and the read marks an update writes, or null when
+ * it writes neither. A `reads` item that overwrites an earlier one carries no key on the wire (it
+ * has an origin): the gate lets only the key's owner write it (rule 4), so it is the sender's.
+ */
+export function activityOf(update: CommittedForSummary): SummaryActivity | null {
+	let message: SummaryActivity['message'] = null;
+	const reads: ReadMarkRecord[] = [];
+	for (const struct of Y.decodeUpdate(update.data).structs) {
+		if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentAny)) continue;
+		for (const value of struct.content.getContent()) {
+			const parsed = parseMessage(value, READER_LIMITS);
+			if (parsed.ok) {
+				const { id, author, text, ts } = parsed.value;
+				const authorName = author === update.sender.userId ? update.sender.username : null;
+				message = { id, author, authorName, text: previewOf(text), ts };
+				continue;
+			}
+			const mark = parseReadMark(value, READER_LIMITS);
+			if (mark.ok) {
+				const userId = struct.parentSub ?? update.sender.userId;
+				reads.push({ roomId: update.roomId, userId, upTo: mark.value.upTo, ts: mark.value.ts });
+			}
+		}
+	}
+	if (message === null && reads.length === 0) return null;
+	return { roomId: update.roomId, seq: update.seq, message, reads };
+}
+
+/** What the feed needs of a user socket (summary-upgrade.ts adapts `ws`). */
+export interface SummaryClient {
+	readonly userId: string;
+	readonly username: string;
+	readonly sessionId: string;
+	send(text: string): void;
+	close(code: number, reason: string): void;
+}
+
+interface Subscriber {
+	readonly client: SummaryClient;
+	/** Its rooms: the latest listing minus revocations; null until the first listing. */
+	rooms: Map<string, RoomSummary> | null;
+	/** Activities that arrived before the first listing, applied after it. */
+	early: SummaryActivity[];
+	closed: boolean;
+}
+
+export interface SummaryFeedOptions {
+	readonly storage: SummaryStorage;
+	readonly bus: Bus;
+	readonly log: Logger;
+	/** Default: MEMBERSHIP_CHECK_INTERVAL_MS. */
+	readonly recheckIntervalMs?: number;
+}
+
+/** The summary a user sees of a stored room: mentions counted by the client's rule. */
+export function summaryFromRecord(record: RoomSummaryRecord, username: string): RoomSummary {
+	const last = record.last && {
+		...record.last,
+		text: previewOf(record.last.text)
+	};
+	return {
+		id: record.id,
+		name: record.name,
+		kind: record.kind,
+		lastSeq: record.lastSeq,
+		last,
+		unread: record.unread,
+		mentions: record.mentionCandidates.filter((text) => mentionsUser(text, username)).length
+	};
+}
+
+export class SummaryFeed {
+	readonly #options: SummaryFeedOptions;
+	readonly #subscribers = new Set<Subscriber>();
+	/** The read marks waiting to be recorded (one write per batch, off the hot path). */
+	#marks: { marks: ReadMarkRecord[]; activities: SummaryActivity[] } | null = null;
+	readonly #unsubscribe: Unsubscribe[] = [];
+	readonly #timer: ReturnType<typeof setInterval>;
+
+	constructor(options: SummaryFeedOptions) {
+		this.#options = options;
+		this.#unsubscribe.push(
+			options.bus.onControl((message) => {
+				if (message.kind === 'summary') this.#apply(message.activity);
+				else if (message.kind === 'user-rooms') this.#membership(message.userId, message.removed);
+				else if (message.kind === 'session-ended') this.endSession(message.sessionId);
+			}),
+			options.bus.onResync(() => void this.relistAll())
+		);
+		this.#timer = setInterval(
+			() => void this.relistAll(),
+			options.recheckIntervalMs ?? MEMBERSHIP_CHECK_INTERVAL_MS
+		);
+		this.#timer.unref();
+	}
+
+	/** How many user sockets this instance serves. */
+	get size(): number {
+		return this.#subscribers.size;
+	}
+
+	/** Serves a user socket: its listing now, then every change; returns how to leave. */
+	connect(client: SummaryClient): Unsubscribe {
+		const subscriber: Subscriber = { client, rooms: null, early: [], closed: false };
+		this.#subscribers.add(subscriber);
+		void this.#relist(subscriber);
+		return () => {
+			subscriber.closed = true;
+			this.#subscribers.delete(subscriber);
+		};
+	}
+
+	/** The hook (a commit-log listener): what was committed here, already durable. */
+	committed(updates: readonly CommittedForSummary[]): void {
+		for (const update of updates) {
+			let activity: SummaryActivity | null;
+			try {
+				activity = activityOf(update);
+			} catch (error) {
+				this.#options.log.warn({ err: error, roomId: update.roomId }, 'summary decode failed');
+				continue;
+			}
+			if (!activity) continue;
+			if (activity.message) {
+				// Read marks wait for their row (a socket's recount reads it); messages go now.
+				const now = { ...activity, reads: [] };
+				this.#apply(now);
+				this.#options.bus.publish({ kind: 'summary', activity: now });
+			}
+			if (activity.reads.length > 0) this.#queueMarks({ ...activity, message: null });
+		}
+	}
+
+	/** The HTTP side added a member (created, joined, invited, DM): re-list their rooms. */
+	membershipAdded(userId: string): void {
+		this.#membership(userId, undefined);
+		this.#options.bus.publish({ kind: 'user-rooms', userId });
+	}
+
+	/** The HTTP side removed a member: the room leaves their sockets now, on every instance. */
+	membershipRevoked(roomId: string, userId: string): void {
+		this.#membership(userId, roomId);
+		this.#options.bus.publish({ kind: 'user-rooms', userId, removed: roomId });
+	}
+
+	/**
+	 * A session logged out: its user sockets close with 4401 (the hub publishes `session-ended`
+	 * to the other instances, whose feeds hear it on the control channel).
+	 */
+	endSession(sessionId: string): void {
+		for (const subscriber of [...this.#subscribers]) {
+			if (subscriber.client.sessionId === sessionId) {
+				subscriber.client.close(CloseCode.UNAUTHORIZED, 'logged out');
+			}
+		}
+	}
+
+	/** Re-reads every socket's rooms from storage (bus resync, and every interval). */
+	async relistAll(): Promise<void> {
+		await Promise.all([...this.#subscribers].map((subscriber) => this.#relist(subscriber)));
+	}
+
+	close(): void {
+		clearInterval(this.#timer);
+		for (const unsubscribe of this.#unsubscribe) unsubscribe();
+		for (const subscriber of this.#subscribers) {
+			subscriber.client.close(CloseCode.SERVICE_RESTART, 'server restarting');
+		}
+		this.#subscribers.clear();
+	}
+
+	#membership(userId: string, removed: string | undefined): void {
+		for (const subscriber of this.#subscribers) {
+			if (subscriber.client.userId !== userId) continue;
+			if (removed !== undefined && subscriber.rooms?.delete(removed)) {
+				this.#send(subscriber, { type: 'removed', roomId: removed });
+			}
+			void this.#relist(subscriber);
+		}
+	}
+
+	async #relist(subscriber: Subscriber): Promise<void> {
+		const { client } = subscriber;
+		let records: RoomSummaryRecord[];
+		try {
+			records = await this.#options.storage.ofUser(client.userId, client.username);
+		} catch (error) {
+			this.#options.log.error({ err: error, userId: client.userId }, 'summary listing failed');
+			return;
+		}
+		if (subscriber.closed) return;
+		const rooms = new Map<string, RoomSummary>();
+		for (const record of records) rooms.set(record.id, summaryFromRecord(record, client.username));
+		subscriber.rooms = rooms;
+		this.#send(subscriber, { type: 'snapshot', rooms: [...rooms.values()] });
+		for (const activity of subscriber.early.splice(0)) this.#applyTo(subscriber, activity);
+	}
+
+	#apply(activity: SummaryActivity): void {
+		for (const subscriber of this.#subscribers) this.#applyTo(subscriber, activity);
+	}
+
+	#applyTo(subscriber: Subscriber, activity: SummaryActivity): void {
+		if (subscriber.rooms === null) {
+			subscriber.early.push(activity);
+			return;
+		}
+		const room = subscriber.rooms.get(activity.roomId);
+		// Only rooms of the latest listing: never one the user is not (or no longer) in.
+		if (!room) return;
+		const { userId, username } = subscriber.client;
+		let next: RoomSummary = { ...room, lastSeq: Math.max(room.lastSeq, activity.seq) };
+		const message = activity.message;
+		// A message at or below the listing's seq is in it already (read marks come late: any seq).
+		if (message && activity.seq > room.lastSeq && message.id !== room.last?.id) {
+			next.last = { ...message, authorName: message.authorName ?? null, deleted: false };
+			if (message.author !== userId) {
+				next.unread += 1;
+				if (mentionsUser(message.text, username)) next.mentions += 1;
+			}
+		}
+		const mark = activity.reads.find((read) => read.userId === userId);
+		if (mark) {
+			if (mark.upTo === next.last?.id) {
+				next = { ...next, unread: 0, mentions: 0 };
+			} else {
+				void this.#recount(subscriber, activity.roomId);
+				return;
+			}
+		}
+		subscriber.rooms.set(room.id, next);
+		this.#send(subscriber, { type: 'room', room: next });
+	}
+
+	/** One room's summary read again from storage (a read mark before the last message). */
+	async #recount(subscriber: Subscriber, roomId: string): Promise<void> {
+		const { client } = subscriber;
+		try {
+			const record = await this.#options.storage.ofRoom(roomId, client.userId, client.username);
+			if (subscriber.closed || !subscriber.rooms?.has(roomId)) return;
+			if (!record) {
+				subscriber.rooms.delete(roomId);
+				this.#send(subscriber, { type: 'removed', roomId });
+				return;
+			}
+			const room = summaryFromRecord(record, client.username);
+			subscriber.rooms.set(roomId, room);
+			this.#send(subscriber, { type: 'room', room });
+		} catch (error) {
+			this.#options.log.error({ err: error, roomId }, 'summary recount failed');
+		}
+	}
+
+	#queueMarks(activity: SummaryActivity): void {
+		if (!this.#marks) {
+			this.#marks = { marks: [], activities: [] };
+			setImmediate(() => void this.#writeMarks());
+		}
+		this.#marks.marks.push(...activity.reads);
+		this.#marks.activities.push(activity);
+	}
+
+	async #writeMarks(): Promise<void> {
+		const batch = this.#marks;
+		this.#marks = null;
+		if (!batch) return;
+		try {
+			await this.#options.storage.recordReadMarks(batch.marks);
+		} catch (error) {
+			this.#options.log.error({ err: error }, 'read marks not recorded');
+		}
+		for (const activity of batch.activities) {
+			this.#apply(activity);
+			this.#options.bus.publish({ kind: 'summary', activity });
+		}
+	}
+
+	#send(subscriber: Subscriber, frame: SummaryFrame): void {
+		if (!subscriber.closed) subscriber.client.send(encodeSummaryFrame(frame));
+	}
+}

@@ -1,0 +1,98 @@
+/**
+ * The WebSocket upgrade of the summary channel, `GET /sync/_summaries` (docs/design.md "Summary
+ * channel"): the same checks as a room's upgrade but membership (Origin 403, session cookie 401,
+ * MAX_CONNECTIONS_PER_USER 429, draining 503), then the socket is handed to the feed. The
+ * client sends nothing: any frame closes the socket with 4400.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { Config } from '../src/lib/server/config';
+import { SUMMARY_PATH } from '../src/lib/protocol/summaries';
+import { CloseCode } from '../src/lib/protocol/wire';
+import type { Logger } from './logger';
+import type { SummaryFeed } from './summary-feed';
+import { authenticateUpgrade, countOpenSocket, refuse, type SyncAccess } from './upgrade';
+
+export interface SummaryUpgrade {
+	/** Handles the upgrade if its path is the summary channel's; returns false otherwise. */
+	handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+	stopAccepting(): void;
+	close(): void;
+}
+
+function isSummaryPath(url: string | undefined): boolean {
+	try {
+		return new URL(url ?? '/', 'http://localhost').pathname === SUMMARY_PATH;
+	} catch {
+		return false;
+	}
+}
+
+export function createSummaryUpgrade(deps: {
+	readonly access: Pick<SyncAccess, 'verifySession'>;
+	readonly config: Pick<Config, 'ORIGIN' | 'MAX_CONNECTIONS_PER_USER'>;
+	readonly feed: SummaryFeed;
+	readonly log: Logger;
+}): SummaryUpgrade {
+	const { access, config, feed, log } = deps;
+	const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 });
+	const openPerUser = new Map<string, number>();
+	let accepting = true;
+
+	function accept(
+		request: IncomingMessage,
+		socket: Duplex,
+		head: Buffer,
+		user: { userId: string; username: string; sessionId: string }
+	): void {
+		countOpenSocket(openPerUser, user.userId, socket);
+		wss.handleUpgrade(request, socket, head, (ws) => {
+			const leave = feed.connect({
+				...user,
+				send: (text) => {
+					if (ws.readyState === ws.OPEN) ws.send(text);
+				},
+				close: (code, reason) => ws.close(code, reason)
+			});
+			ws.on('message', () =>
+				ws.close(CloseCode.MALFORMED_MESSAGE, 'the summary channel is read-only')
+			);
+			ws.once('close', leave);
+			ws.on('error', (error) => log.warn({ err: error }, 'summary socket error'));
+		});
+	}
+
+	return {
+		handleUpgrade(request, socket, head) {
+			if (!isSummaryPath(request.url)) return false;
+			if (!accepting) {
+				refuse(socket, 503, 'shutting down');
+				return true;
+			}
+			authenticateUpgrade(request, access, config).then(
+				(verdict) => {
+					if ('status' in verdict) return refuse(socket, verdict.status, verdict.error);
+					if (!accepting) return refuse(socket, 503, 'shutting down');
+					if (socket.destroyed) return;
+					if ((openPerUser.get(verdict.userId) ?? 0) >= config.MAX_CONNECTIONS_PER_USER) {
+						return refuse(socket, 429, 'too many connections');
+					}
+					accept(request, socket, head, verdict);
+				},
+				(error: unknown) => {
+					log.error({ err: error }, 'summary upgrade check failed');
+					refuse(socket, 500, 'internal error');
+				}
+			);
+			return true;
+		},
+		stopAccepting() {
+			accepting = false;
+		},
+		close() {
+			for (const ws of wss.clients) ws.terminate();
+			wss.close();
+		}
+	};
+}

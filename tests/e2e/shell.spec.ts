@@ -1,0 +1,195 @@
+/**
+ * The chat shell (issue 15): the sidebar and the home list fed by the summary channel, totals in
+ * the title, muted rooms, a new DM appearing live, the cached list on an offline cold start and
+ * the phone layout.
+ */
+import type { Page } from '@playwright/test';
+import {
+	expect,
+	goOffline,
+	logIn,
+	newChatContext,
+	roomName,
+	sharedRoom,
+	submitMessage,
+	test,
+	waitUntilAvailableOffline
+} from './fixtures';
+
+function sidebarOf(page: Page) {
+	return page.getByRole('complementary', { name: 'Conversations' });
+}
+
+/** The list entry (sidebar or home list) whose link is named `name`. */
+function entryOf(scope: ReturnType<Page['locator']> | Page, page: Page, name: string | RegExp) {
+	return scope
+		.getByRole('listitem')
+		.filter({ has: page.getByRole('link', { name, exact: typeof name === 'string' }) });
+}
+
+test('the sidebar counts messages that arrived in another room, with mentions; a read on another device clears them', async ({
+	newUser,
+	browser,
+	baseURL
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const nameA = roomName('Garden');
+	const nameB = roomName('Attic');
+	const roomA = await sharedRoom(alice, bob, nameA);
+	const roomB = await sharedRoom(alice, bob, nameB);
+
+	const bobPage = await bob.openRoom(roomB);
+	const sidebar = sidebarOf(bobPage);
+	await expect(sidebar.getByRole('link', { name: nameB, exact: true })).toHaveAttribute(
+		'aria-current',
+		'page'
+	);
+	const alicePage = await alice.openRoom(roomA);
+	await submitMessage(alicePage, 'Seeds arrived');
+	await submitMessage(alicePage, `@${bob.username} can you water them?`);
+
+	const entryA = entryOf(sidebar, bobPage, nameA);
+	await expect(entryA).toContainText('2 unread');
+	await expect(entryA).toContainText('1 mention');
+	await expect(entryA).toContainText(`${alice.username}: @${bob.username} can you water them?`);
+	await expect(bobPage).toHaveTitle(`(2) ${nameB} · Parley`);
+	// Sorted by activity: the room with the newest message comes first.
+	await expect(sidebar.getByRole('listitem').first()).toContainText(nameA);
+
+	// Bob reads room A on another device: the count goes on this one too.
+	const phone = await newChatContext(browser, baseURL ?? '');
+	try {
+		await logIn(phone, bob.username);
+		const phonePage = await phone.newPage();
+		await phonePage.goto(`/rooms/${roomA}`);
+		await expect(phonePage.getByRole('status')).toHaveText('Online');
+		await expect(phonePage.getByRole('log', { name: nameA })).toContainText('can you water them?');
+		await expect(entryA).not.toContainText('unread');
+		await expect(entryA).not.toContainText('mention');
+		await expect(bobPage).toHaveTitle(`${nameB} · Parley`);
+	} finally {
+		await phone.close();
+	}
+});
+
+test('a muted room counts nothing and a new DM appears live', async ({ newUser }) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const nameA = roomName('Noisy');
+	const nameB = roomName('Quiet');
+	const roomA = await sharedRoom(alice, bob, nameA);
+	const roomB = await sharedRoom(alice, bob, nameB);
+
+	const bobPage = await bob.openRoom(roomA);
+	await bobPage.getByRole('button', { name: 'Mute room' }).click();
+	await expect(bobPage.getByRole('button', { name: 'Mute room' })).toHaveAttribute(
+		'aria-pressed',
+		'true'
+	);
+	await bobPage.goto(`/rooms/${roomB}`);
+	await expect(bobPage.getByRole('status')).toHaveText('Online');
+
+	const alicePage = await alice.openRoom(roomA);
+	await submitMessage(alicePage, 'Chatter nobody needs');
+	const entryA = entryOf(sidebarOf(bobPage), bobPage, nameA);
+	await expect(entryA).toContainText('Chatter nobody needs');
+	await expect(entryA).toContainText('muted');
+	await expect(entryA).not.toContainText('unread');
+	await expect(bobPage).toHaveTitle(`${nameB} · Parley`);
+
+	// Alice starts a DM with Bob: it shows in Bob's sidebar without a reload.
+	const dm = await alice.context.request.post('/api/dms', {
+		data: { username: bob.username },
+		headers: { origin: new URL(alicePage.url()).origin }
+	});
+	expect(dm.status()).toBeLessThan(300);
+	await expect(
+		sidebarOf(bobPage).getByRole('link', { name: `Direct message with ${alice.username}` })
+	).toBeVisible();
+});
+
+test('an offline cold start shows the cached list with its counts', async ({ newUser }) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = roomName('Cached');
+	const roomId = await sharedRoom(alice, bob, name);
+	const alicePage = await alice.openRoom(roomId);
+	await submitMessage(alicePage, 'Read me later');
+	await expect(alicePage.getByRole('log', { name })).toContainText('Sent');
+
+	let page = await bob.context.newPage();
+	await page.goto('/');
+	await expect(entryOf(page, page, name)).toContainText('1 unread');
+	await waitUntilAvailableOffline(page, ['/']);
+	// Saved in IndexedDB (gathered for a moment after each change).
+	await expect
+		.poll(() =>
+			page.evaluate(
+				(userId) =>
+					new Promise<string>((resolve) => {
+						const open = indexedDB.open('parley-summaries', 1);
+						open.onsuccess = () => {
+							const get = open.result.transaction('lists').objectStore('lists').get(userId);
+							get.onsuccess = () => resolve(JSON.stringify(get.result ?? null));
+							get.onerror = () => resolve('');
+						};
+						open.onerror = () => resolve('');
+					}),
+				bob.id
+			)
+		)
+		.toContain('Read me later');
+	await page.close();
+
+	await goOffline(bob.context);
+	page = await bob.context.newPage();
+	await page.goto('/');
+	const entry = entryOf(page, page, name);
+	await expect(entry).toContainText('1 unread');
+	await expect(entry).toContainText('Read me later');
+	await expect(page).toHaveTitle('(1) Your rooms · Parley');
+});
+
+test('on a 390 px phone the header is one line and the home screen is the list', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = roomName('Pocket');
+	const roomId = await sharedRoom(alice, bob, name);
+	const alicePage = await alice.openRoom(roomId);
+	await submitMessage(alicePage, 'On the go');
+
+	const page = await bob.context.newPage();
+	await page.setViewportSize({ width: 390, height: 800 });
+	await page.goto(`/rooms/${roomId}`);
+	await expect(page.getByRole('status')).toHaveText('Online');
+	await expect(sidebarOf(page)).toBeHidden();
+	const nav = page.getByRole('navigation', { name: 'Main' });
+	const boxes = await Promise.all(
+		[
+			page.getByRole('link', { name: 'Parley' }),
+			nav.getByRole('link', { name: 'Rooms' }),
+			nav.getByRole('link', { name: 'Direct messages' }),
+			nav.getByRole('link', { name: 'Search' }),
+			page.getByRole('button', { name: 'Log out' })
+		].map((locator) => locator.boundingBox())
+	);
+	const tops = boxes.map((box) => box?.y ?? -1);
+	const header = await page.locator('header.app-header').boundingBox();
+	expect(header?.height ?? 0).toBeLessThan(56);
+	for (const box of boxes) {
+		expect(box).not.toBeNull();
+		// Every control sits inside the header's one line, none off screen.
+		expect((box?.y ?? 0) + (box?.height ?? 0)).toBeLessThanOrEqual((header?.height ?? 0) + 1);
+		expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(390);
+	}
+	expect(Math.max(...tops) - Math.min(...tops)).toBeLessThan(12);
+
+	await nav.getByRole('link', { name: 'Rooms' }).click();
+	await expect(page.getByRole('heading', { name: 'Your rooms' })).toBeVisible();
+	await expect(entryOf(page, page, name)).toBeVisible();
+	const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+	expect(scrollWidth).toBeLessThanOrEqual(390);
+});

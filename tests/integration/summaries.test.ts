@@ -1,0 +1,139 @@
+/**
+ * The summary channel's authorisation and liveness with the real program (startServer, after a
+ * build): real HTTP API, real sync sockets, real SQLite. A user's socket carries summaries of the
+ * rooms they are a member of NOW: others' rooms never appear, a room they join appears at once,
+ * and a removal stops that room's summaries at once.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CloseCode } from '../../src/lib/protocol/wire';
+import { createPrivateRoom, registeredClient, type RegisteredClient } from '../support/api';
+import { startServer, type ServerHandle } from '../support/server';
+import { openSummaries, summaryUrl, type SummaryClient } from '../support/summary-client';
+import { connectAs, type SyncClient } from '../support/sync-client';
+import { WebSocket } from 'ws';
+
+let server: ServerHandle;
+const open: { close(): void }[] = [];
+const syncClients: SyncClient[] = [];
+
+beforeAll(async () => {
+	server = await startServer();
+});
+
+afterAll(async () => {
+	await server?.dispose();
+});
+
+afterEach(() => {
+	for (const client of open.splice(0)) client.close();
+	for (const client of syncClients.splice(0)) client.destroy();
+});
+
+function summaries(user: RegisteredClient): SummaryClient {
+	const client = openSummaries(server, user.cookie);
+	open.push(client);
+	return client;
+}
+
+async function sender(user: RegisteredClient, roomId: string): Promise<SyncClient> {
+	const client = connectAs(user, server, roomId);
+	syncClients.push(client);
+	await client.waitFor(() => client.provider.synced, 10_000, 'synced');
+	return client;
+}
+
+describe('summary channel', () => {
+	it('lists only the user’s rooms, counts what arrives, and a read on another device clears it', async () => {
+		const [alice, bob] = await Promise.all([
+			registeredClient(server.url),
+			registeredClient(server.url)
+		]);
+		const shared = await createPrivateRoom(alice, 'Shared', [bob]);
+		const secret = await createPrivateRoom(alice, 'Secret');
+		const feed = summaries(bob);
+		await feed.waitFor(() => feed.rooms() !== null, 'bob’s snapshot');
+		expect([...(feed.rooms()?.keys() ?? [])]).toEqual([shared]);
+
+		const aliceInShared = await sender(alice, shared);
+		const aliceInSecret = await sender(alice, secret);
+		aliceInSecret.send('nobody else may see this');
+		await aliceInSecret.waitForStored(10_000);
+		aliceInShared.send('hello');
+		const mention = aliceInShared.send(`hey @${bob.username}, look`);
+		await feed.waitFor(
+			() => feed.rooms()?.get(shared)?.unread === 2,
+			'two unread in the shared room'
+		);
+		const room = feed.rooms()?.get(shared);
+		expect(room?.mentions).toBe(1);
+		expect(room?.last).toMatchObject({
+			id: mention.id,
+			author: alice.userId,
+			authorName: alice.username,
+			text: mention.text
+		});
+		expect(JSON.stringify(feed.frames)).not.toContain(secret);
+		expect(JSON.stringify(feed.frames)).not.toContain('nobody else');
+
+		// Bob reads on another device: the read mark in the room document clears the counts.
+		const bobInShared = await sender(bob, shared);
+		bobInShared.doc.getMap('reads').set(bob.userId, { upTo: mention.id, ts: Date.now() });
+		await feed.waitFor(() => feed.rooms()?.get(shared)?.unread === 0, 'read clears the count');
+		expect(feed.rooms()?.get(shared)?.mentions).toBe(0);
+
+		// A second socket opened now starts from storage with the same counts.
+		const later = summaries(bob);
+		await later.waitFor(() => later.rooms() !== null, 'a later snapshot');
+		expect(later.rooms()?.get(shared)).toMatchObject({ unread: 0, mentions: 0 });
+		const aliceFeed = summaries(alice);
+		await aliceFeed.waitFor(() => aliceFeed.rooms()?.size === 2, 'alice’s two rooms');
+		expect(aliceFeed.rooms()?.get(shared)?.unread).toBe(0);
+	});
+
+	it('shows a room joined elsewhere at once and stops a removed room’s summaries at once', async () => {
+		const [alice, bob] = await Promise.all([
+			registeredClient(server.url),
+			registeredClient(server.url)
+		]);
+		const first = await createPrivateRoom(alice, 'First', [bob]);
+		const feed = summaries(bob);
+		await feed.waitFor(() => feed.rooms()?.has(first) === true, 'the first room');
+
+		const second = await createPrivateRoom(alice, 'Second', [bob]);
+		await feed.waitFor(() => feed.rooms()?.has(second) === true, 'the room bob was added to');
+		expect(feed.rooms()?.get(second)?.name).toBe('Second');
+
+		const removed = await alice.delete(`/api/rooms/${first}/members/${bob.userId}`);
+		expect(removed.status).toBe(204);
+		await feed.waitFor(() => feed.rooms()?.has(first) === false, 'the removal');
+		const removedAt = feed.frames.length;
+
+		const inFirst = await sender(alice, first);
+		const inSecond = await sender(alice, second);
+		inFirst.send('after the removal');
+		await inFirst.waitForStored(10_000);
+		inSecond.send('in the room bob is still in');
+		await feed.waitFor(() => feed.rooms()?.get(second)?.unread === 1, 'the second room’s message');
+		const after = JSON.stringify(feed.frames.slice(removedAt));
+		expect(after).not.toContain(first);
+		expect(after).not.toContain('after the removal');
+	});
+
+	it('refuses a socket without a session (401) or from another origin (403), and closes on logout', async () => {
+		const statusOf = (headers: Record<string, string>, origin: string) =>
+			new Promise<number>((resolve) => {
+				const ws = new WebSocket(summaryUrl(server.url), { headers, origin });
+				ws.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+				ws.on('open', () => resolve(101));
+				ws.on('error', () => undefined);
+			});
+		expect(await statusOf({}, server.url)).toBe(401);
+		const carol = await registeredClient(server.url);
+		expect(await statusOf({ cookie: carol.cookie ?? '' }, 'https://evil.example')).toBe(403);
+
+		const feed = summaries(carol);
+		await feed.waitFor(() => feed.rooms() !== null, 'carol’s snapshot');
+		await carol.post('/api/auth/logout');
+		expect((await feed.closed).code).toBe(CloseCode.UNAUTHORIZED);
+	});
+});

@@ -1,0 +1,85 @@
+/**
+ * The summary feed's pure parts: what a committed update changes in a summary (decoded without
+ * a Y.Doc), and the control messages that carry it between instances.
+ */
+import * as encoding from 'lib0/encoding';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { PREVIEW_CHARS } from '../../src/lib/protocol/summaries';
+import { decodeEnvelope, encodeEnvelope } from '../../sync-server/bus-redis';
+import { activityOf } from '../../sync-server/summary-feed';
+
+const ALICE = { userId: 'alice', username: 'Alice' };
+const M1 = '00000000-0000-4000-8000-000000000001';
+const M2 = '00000000-0000-4000-8000-000000000002';
+
+function updateOf(change: (doc: Y.Doc) => void, doc = new Y.Doc()): Uint8Array {
+	const before = Y.encodeStateVector(doc);
+	change(doc);
+	return Y.encodeStateAsUpdate(doc, before);
+}
+
+describe('activityOf', () => {
+	it('takes the update’s last message, its text cut to a preview, named after its sender', () => {
+		const long = 'x'.repeat(PREVIEW_CHARS + 50);
+		const data = updateOf((doc) => {
+			doc.getArray('messages').push([
+				{ id: M1, author: 'alice', text: 'first', ts: 1_700_000_000_000 },
+				{ id: M2, author: 'alice', text: long, ts: 1_700_000_000_001 }
+			]);
+		});
+		const activity = activityOf({ roomId: 'r', seq: 7, data, sender: ALICE });
+		expect(activity?.seq).toBe(7);
+		expect(activity?.message).toMatchObject({ id: M2, author: 'alice', authorName: 'Alice' });
+		expect(activity?.message?.text).toHaveLength(PREVIEW_CHARS);
+		expect(activity?.reads).toEqual([]);
+	});
+
+	it('finds read marks, also a rewrite whose key the wire leaves out (it is the sender’s)', () => {
+		const doc = new Y.Doc();
+		const first = updateOf((d) => d.getMap('reads').set('alice', { upTo: M1, ts: 10 }), doc);
+		const second = updateOf((d) => d.getMap('reads').set('alice', { upTo: M2, ts: 11 }), doc);
+		expect(activityOf({ roomId: 'r', seq: 1, data: first, sender: ALICE })?.reads).toEqual([
+			{ roomId: 'r', userId: 'alice', upTo: M1, ts: 10 }
+		]);
+		expect(activityOf({ roomId: 'r', seq: 2, data: second, sender: ALICE })?.reads).toEqual([
+			{ roomId: 'r', userId: 'alice', upTo: M2, ts: 11 }
+		]);
+	});
+
+	it('is null for what a summary does not follow (reactions, edits)', () => {
+		const data = updateOf((doc) => doc.getMap('reactions').set(`${M1}|👍|alice`, 5));
+		expect(activityOf({ roomId: 'r', seq: 3, data, sender: ALICE })).toBeNull();
+	});
+});
+
+describe('summary control messages on the Redis bus', () => {
+	it('round-trip, and a summary that is not one is dropped, never thrown', () => {
+		const activity = {
+			roomId: 'r',
+			seq: 4,
+			message: { id: M1, author: 'a', authorName: null, text: 'hi', ts: 1 },
+			reads: [{ roomId: 'r', userId: 'b', upTo: M1, ts: 2 }]
+		};
+		for (const message of [
+			{ kind: 'summary', activity } as const,
+			{ kind: 'user-rooms', userId: 'u' } as const,
+			{ kind: 'user-rooms', userId: 'u', removed: 'r' } as const
+		]) {
+			const decoded = decodeEnvelope(
+				encodeEnvelope({ instanceId: 'i', publishedAtMs: 1, message })
+			);
+			expect(decoded).toEqual({
+				ok: true,
+				envelope: { instanceId: 'i', publishedAtMs: 1, message }
+			});
+		}
+		const bad = encoding.createEncoder();
+		encoding.writeVarUint(bad, 1);
+		encoding.writeVarUint(bad, 5);
+		encoding.writeVarString(bad, 'i');
+		encoding.writeVarUint(bad, 1);
+		encoding.writeVarString(bad, JSON.stringify({ ...activity, seq: -1 }));
+		expect(decodeEnvelope(encoding.toUint8Array(bad))).toMatchObject({ ok: false });
+	});
+});
