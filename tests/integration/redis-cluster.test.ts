@@ -147,7 +147,11 @@ describe('two instances on a three-master Redis Cluster', () => {
 		try {
 			await Promise.all(buses.map((bus) => bus.ready));
 			const heard = buses.map(() => [] as string[]);
-			buses.forEach((bus, i) => bus.onControl((message) => heard[i]!.push(message.sessionId)));
+			buses.forEach((bus, i) =>
+				bus.onControl((message) => {
+					if (message.kind === 'session-ended') heard[i]!.push(message.sessionId);
+				})
+			);
 			buses[0]!.publish({ kind: 'session-ended', sessionId: 'session-1' });
 			await waitFor('the logout on the other instances', () =>
 				heard.slice(1).every((got) => got.length === 1)

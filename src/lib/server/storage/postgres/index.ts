@@ -10,6 +10,7 @@ import { postgresHistory } from './history';
 import { postgresRoomLog } from './room-log';
 import { postgresRooms } from './rooms';
 import { postgresSearch } from './search';
+import { postgresSummaries } from './summaries';
 
 /** Storage on PostgreSQL, and a probe of the connection (readiness). */
 export interface PostgresStorage extends Storage {
@@ -29,6 +30,7 @@ export function createPostgresStorage(sql: Sql): PostgresStorage {
 		search: postgresSearch(sql),
 		history: postgresHistory(sql),
 		roomLog: postgresRoomLog(sql),
+		summaries: postgresSummaries(sql),
 		async close() {
 			await sql.end({ timeout: 5 });
 		}

@@ -242,5 +242,22 @@ export const postgresMigrations: readonly Migration[] = [
 			);
 			CREATE UNIQUE INDEX users_username_skeleton ON users (username_skeleton);
 		`
+	},
+	{
+		version: 10,
+		name: 'read marks for summaries',
+		sql: /* sql */ `
+			-- The summary channel (docs/design.md "Summary channel"): each member's last read mark per
+			-- room (one row per member, rewritten when they read; nothing per message).
+			CREATE TABLE read_marks (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				user_id TEXT NOT NULL,
+				up_to TEXT NOT NULL,
+				ts DOUBLE PRECISION NOT NULL,
+				PRIMARY KEY (room_id, user_id)
+			);
+			-- A room's messages in index order: the latest one, and those after a mark.
+			CREATE INDEX message_index_room_id ON message_index (room_id, id);
+		`
 	}
 ];

@@ -1,0 +1,117 @@
+/**
+ * `storage.summaries` on PostgreSQL: read marks (table `read_marks`, migration 10) and each
+ * room's summary for a member, derived, as on SQLite (../sqlite/summaries.ts), from
+ * `rooms.last_seq`, the search index (`message_index`, in `id` order) and the member's read
+ * mark. A read mark naming a message the index does not hold (not indexed yet) counts as read to
+ * the end. One statement for all of a user's rooms (LATERAL joins), not three per room.
+ */
+import type { RoomKind, RoomSummaryRecord, SummaryStorage } from '../types';
+import type { Sql } from './db';
+
+/** At most this many unread texts with "@<name>" are handed back to be checked for mentions. */
+const MENTION_CANDIDATES = 100;
+
+interface SummaryRow {
+	id: string;
+	name: string;
+	kind: RoomKind;
+	last_seq: number;
+	message_id: string | null;
+	author: string | null;
+	username: string | null;
+	text: string | null;
+	ts: number | null;
+	deleted: boolean | null;
+	unread: number;
+	candidates: string[];
+}
+
+function toRecord(row: SummaryRow): RoomSummaryRecord {
+	return {
+		id: row.id,
+		name: row.name,
+		kind: row.kind,
+		lastSeq: row.last_seq,
+		last:
+			row.message_id !== null
+				? {
+						id: row.message_id,
+						author: row.author ?? '',
+						authorName: row.username,
+						text: row.text ?? '',
+						ts: row.ts ?? 0,
+						deleted: row.deleted === true
+					}
+				: null,
+		unread: row.unread,
+		mentionCandidates: row.candidates
+	};
+}
+
+export function postgresSummaries(sql: Sql): SummaryStorage {
+	/** The summaries of the user's rooms (all of them, or only `roomId`). */
+	async function summaries(
+		userId: string,
+		username: string,
+		roomId: string | null
+	): Promise<RoomSummaryRecord[]> {
+		const rows = await sql<SummaryRow[]>`
+			SELECT r.id, r.name, r.kind, r.last_seq,
+				last.message_id, last.author, last.username, last.text, last.ts, last.deleted,
+				unread.n AS unread, cand.texts AS candidates
+			FROM memberships m
+			JOIN rooms r ON r.id = m.room_id
+			CROSS JOIN LATERAL (
+				SELECT coalesce((
+					SELECT CASE WHEN mi.id IS NULL THEN 9223372036854775807 ELSE mi.id END
+					FROM read_marks rm
+					LEFT JOIN message_index mi ON mi.room_id = rm.room_id AND mi.message_id = rm.up_to
+					WHERE rm.room_id = r.id AND rm.user_id = m.user_id
+				), 0) AS after
+			) mark
+			LEFT JOIN LATERAL (
+				SELECT mi.message_id, mi.author, u.username, mi.text, mi.ts, mi.deleted
+				FROM message_index mi LEFT JOIN users u ON u.id = mi.author
+				WHERE mi.room_id = r.id ORDER BY mi.id DESC LIMIT 1
+			) last ON true
+			CROSS JOIN LATERAL (
+				SELECT count(*)::int AS n FROM message_index mi
+				WHERE mi.room_id = r.id AND mi.id > mark.after AND mi.author <> m.user_id
+					AND NOT mi.deleted
+			) unread
+			CROSS JOIN LATERAL (
+				SELECT coalesce(array_agg(t.text), '{}'::text[]) AS texts FROM (
+					SELECT mi.text FROM message_index mi
+					WHERE mi.room_id = r.id AND mi.id > mark.after AND mi.author <> m.user_id
+						AND NOT mi.deleted
+						AND position('@' || lower(${username}) IN lower(mi.text)) > 0
+					ORDER BY mi.id DESC LIMIT ${MENTION_CANDIDATES}
+				) t
+			) cand
+			WHERE m.user_id = ${userId} AND (${roomId}::text IS NULL OR m.room_id = ${roomId})
+			ORDER BY r.id`;
+		return rows.map(toRecord);
+	}
+
+	return {
+		async recordReadMarks(marks) {
+			if (marks.length === 0) return;
+			await sql`
+				INSERT INTO read_marks (room_id, user_id, up_to, ts)
+				SELECT m.room, m.usr, m.up_to, m.ts
+				FROM unnest(${marks.map((mark) => mark.roomId)}::text[],
+					${marks.map((mark) => mark.userId)}::text[],
+					${marks.map((mark) => mark.upTo)}::text[],
+					${marks.map((mark) => mark.ts)}::float8[]) WITH ORDINALITY AS m (room, usr, up_to, ts, i)
+				WHERE EXISTS (SELECT 1 FROM rooms WHERE id = m.room)
+				ORDER BY m.i
+				ON CONFLICT (room_id, user_id) DO UPDATE SET up_to = excluded.up_to, ts = excluded.ts
+				WHERE excluded.ts >= read_marks.ts`;
+		},
+		ofUser: (userId, username) => summaries(userId, username, null),
+		async ofRoom(roomId, userId, username) {
+			const [summary] = await summaries(userId, username, roomId);
+			return summary ?? null;
+		}
+	};
+}
