@@ -97,8 +97,9 @@ beforeAll(async () => {
 	cluster = await startRedisCluster();
 	dataDir = makeTempDir('parley-redis-cluster-');
 	const env = { REDIS_CLUSTER_NODES: cluster.nodes, ROOMS_PER_HOUR: '100' };
-	a = await startServer({ dataDir, env });
-	b = await startServer({ dataDir, env });
+	// Generous: the machine running the suite may be loaded.
+	a = await startServer({ dataDir, env, startTimeoutMs: 60_000 });
+	b = await startServer({ dataDir, env, startTimeoutMs: 60_000 });
 	await waitFor('both instances ready', async () => {
 		const answers = await Promise.all([a, b].map((s) => fetch(`${s.url}/readyz`)));
 		return answers.every((answer) => answer.status === 200);
@@ -114,7 +115,7 @@ beforeAll(async () => {
 	}
 	rooms = [0, 1, 2].map((master) => byMaster.get(master) ?? '');
 	expect(rooms.every(Boolean)).toBe(true);
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
 	for (const participant of participants) {
@@ -248,7 +249,8 @@ describe('two instances on a three-master Redis Cluster', () => {
 		const missing = `127.0.0.1:${await freePort()}`;
 		const server = await startServer({
 			dataDir,
-			env: { REDIS_CLUSTER_NODES: `${cluster.nodes},${missing}` }
+			env: { REDIS_CLUSTER_NODES: `${cluster.nodes},${missing}` },
+			startTimeoutMs: 60_000
 		});
 		others.push(server);
 		await waitFor('the error naming the missing node', () =>
