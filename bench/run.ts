@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
- * gate, durability, cold, redis, idle, storm, flood. A full run writes bench/results/latest.*; a partial
+ * gate, durability, cold, redis, idle, storm, flood, thumbnails. A full run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
@@ -20,6 +20,7 @@ import { runIdle } from './scenarios/idle';
 import { runRedis } from './scenarios/redis';
 import { runRooms } from './scenarios/rooms';
 import { runStorm } from './scenarios/storm';
+import { runThumbnails } from './scenarios/thumbnails';
 
 interface Scenario {
 	readonly name: string;
@@ -89,6 +90,10 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'flood',
 		run: (quick) => runFlood({ durationMs: quick ? 4_000 : 8_000 })
+	},
+	{
+		name: 'thumbnails',
+		run: (quick) => runThumbnails({ repeats: quick ? 2 : 5 })
 	}
 ];
 

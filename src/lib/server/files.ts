@@ -4,11 +4,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { consumeWithin, type ConsumeResult } from './body';
 import { FILE_TYPE, MAX_FILE_NAME_CHARS, MAX_FILE_TYPE_CHARS } from '../protocol/schema';
 import { generateId } from './id';
+import { deleteThumbnail } from './thumbnails';
 import type { FileStorage, StoredFile } from './storage/types';
 
 /** Image types served inline (after their magic bytes were checked); everything else downloads. */
@@ -139,6 +140,17 @@ export function blobPath(filesDir: string, sha256: string): string {
 	return join(filesDir, sha256.slice(0, 2), sha256);
 }
 
+/**
+ * Deletes stored bytes and their thumbnail: the ONE place bytes are deleted (garbage
+ * collection, src/lib/server/file-gc.ts), so another blob store routes it in one edit.
+ */
+export async function deleteBlob(filesDir: string, sha256: string): Promise<void> {
+	await unlink(blobPath(filesDir, sha256)).catch((error: NodeJS.ErrnoException) => {
+		if (error.code !== 'ENOENT') throw error;
+	});
+	await deleteThumbnail(filesDir, sha256);
+}
+
 /** An upload on disk under a temporary name, hashed, waiting for the type check. */
 export interface PendingBlob {
 	readonly sha256: string;
@@ -200,6 +212,9 @@ export async function receiveBlob(
 				const target = blobPath(filesDir, sha256);
 				if (existsSync(target)) {
 					await unlink(tempPath);
+					// Fresh again: garbage collection leaves bytes uploaded within its grace period.
+					const now = new Date();
+					await utimes(target, now, now).catch(() => undefined);
 				} else {
 					mkdirSync(join(filesDir, sha256.slice(0, 2)), { recursive: true });
 					// rename is atomic: two uploads of the same bytes racing leave one identical copy.

@@ -2,13 +2,16 @@
  * GET /api/files/<id>: the bytes of an upload, for current members of its room only. Images
  * (png, jpeg, gif, webp; checked at upload) are inline, anything else is a download; nosniff and
  * a sandboxing CSP keep the browser from running any of it as a page of our origin.
- * `?thumb=1` answers the image itself: no image library is available to scale it down.
+ * `?thumb=1` on an inline image answers its thumbnail (WebP, at most THUMBNAIL_MAX_PX a side,
+ * made once with sharp: src/lib/server/thumbnails.ts); an image sharp cannot decode gets 404.
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { blobPath, contentDisposition, isInlineType } from '$lib/server/files';
 import { jsonError, requireApiUser } from '$lib/server/http';
+import { ensureThumbnail, THUMBNAIL_TYPE } from '$lib/server/thumbnails';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async (event) => {
@@ -24,7 +27,9 @@ export const GET: RequestHandler = async (event) => {
 			: jsonError(403, 'You are not a member of this file’s room.');
 	}
 	const { file } = access;
-	const etag = `"${file.sha256}"`;
+	const filesDir = join(event.locals.services.config.DATA_DIR, 'files');
+	const thumb = event.url.searchParams.get('thumb') === '1' && isInlineType(file.type);
+	const etag = thumb ? `"${file.sha256}-thumb"` : `"${file.sha256}"`;
 	const headers: Record<string, string> = {
 		etag,
 		// Revalidated on every use, so a removed member's browser cannot keep reading from cache.
@@ -39,11 +44,23 @@ export const GET: RequestHandler = async (event) => {
 	if (event.request.headers.get('if-none-match') === etag) {
 		return new Response(null, { status: 304, headers });
 	}
-	const path = blobPath(join(event.locals.services.config.DATA_DIR, 'files'), file.sha256);
+	const path = blobPath(filesDir, file.sha256);
 	if (!existsSync(path)) return jsonError(404, 'The file’s content is missing.');
+	if (!thumb) return streamFile(path, file.type, file.size, headers);
+	const thumbnail = await ensureThumbnail(filesDir, path, file.sha256);
+	if (thumbnail === null) return jsonError(404, 'This image has no thumbnail.');
+	return streamFile(thumbnail, THUMBNAIL_TYPE, (await stat(thumbnail)).size, headers);
+};
+
+function streamFile(
+	path: string,
+	type: string,
+	size: number,
+	headers: Record<string, string>
+): Response {
 	const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
 	return new Response(body, {
 		status: 200,
-		headers: { ...headers, 'content-type': file.type, 'content-length': String(file.size) }
+		headers: { ...headers, 'content-type': type, 'content-length': String(size) }
 	});
-};
+}
