@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
- * gate, durability, cold, redis, idle, storm, flood, thumbnails. A full run writes bench/results/latest.*; a partial
+ * gate, durability, cold, redis, idle, storm, flood, thumbnails (its figures: bench/results/thumbnails.md). A full run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */

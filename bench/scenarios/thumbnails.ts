@@ -18,24 +18,38 @@ interface Photo {
 	readonly bytes: Buffer;
 }
 
-/** A photo-like picture: a smooth gradient under fine noise, so it compresses like a photo. */
+/**
+ * A photo-like picture: detail at every scale (coarse noise scaled up, fine noise on top, a
+ * gradient under both), so it compresses like a photo in full size AND as a thumbnail.
+ */
 async function makePhoto(width: number, height: number): Promise<sharp.Sharp> {
-	const noise = await sharp({
-		create: {
-			width,
-			height,
-			channels: 3,
-			background: { r: 0, g: 0, b: 0 },
-			noise: { type: 'gaussian', mean: 128, sigma: 40 }
-		}
-	})
-		.blur(1.2)
+	const noise = (w: number, h: number, sigma: number) =>
+		sharp({
+			create: {
+				width: w,
+				height: h,
+				channels: 3,
+				background: { r: 0, g: 0, b: 0 },
+				noise: { type: 'gaussian', mean: 128, sigma }
+			}
+		});
+	const coarse = await noise(Math.ceil(width / 6), Math.ceil(height / 6), 60)
+		.resize(width, height, { kernel: 'cubic' })
 		.png()
 		.toBuffer();
+	const fine = await noise(width, height, 25).blur(0.8).png().toBuffer();
 	const gradient = Buffer.from(
 		`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><defs><linearGradient id="g" x2="1" y2="1"><stop offset="0" stop-color="#1d4e89"/><stop offset="1" stop-color="#f0a030"/></linearGradient></defs><rect width="100%" height="100%" fill="url(#g)"/></svg>`
 	);
-	return sharp(gradient).composite([{ input: noise, blend: 'overlay' }]);
+	return sharp(
+		await sharp(gradient)
+			.composite([
+				{ input: coarse, blend: 'overlay' },
+				{ input: fine, blend: 'soft-light' }
+			])
+			.png()
+			.toBuffer()
+	);
 }
 
 async function photos(): Promise<Photo[]> {

@@ -7,17 +7,16 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
+import {
+	createPrivateRoom,
+	registeredClient,
+	uploadTextFile,
+	type RegisteredClient as User,
+	type UploadedFile
+} from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 import { connectAs } from '../support/sync-client';
 import { waitFor } from '../support/wait';
-
-interface Uploaded {
-	readonly id: string;
-	readonly name: string;
-	readonly type: string;
-	readonly size: number;
-}
 
 let server: ServerHandle;
 let alice: User;
@@ -29,28 +28,18 @@ beforeAll(async () => {
 	});
 	alice = await registeredClient(server.url);
 	roomId = await createPrivateRoom(alice, 'Uploads');
-});
+	// A loaded machine can take long to start the server.
+}, 90_000);
 
 afterAll(async () => {
 	await server?.dispose();
 });
 
-async function upload(name: string, text: string): Promise<Uploaded> {
-	const response = await fetch(new URL(`/api/files?roomId=${roomId}`, server.url), {
-		method: 'POST',
-		headers: {
-			origin: server.url,
-			cookie: alice.cookie ?? '',
-			'content-type': 'text/plain',
-			'x-file-name': encodeURIComponent(name)
-		},
-		body: new TextEncoder().encode(text)
-	});
-	expect(response.status).toBe(201);
-	return (await response.json()) as Uploaded;
+function upload(name: string, text: string): Promise<UploadedFile> {
+	return uploadTextFile(server.url, alice, roomId, name, text);
 }
 
-function download(file: Uploaded): Promise<Response> {
+function download(file: UploadedFile): Promise<Response> {
 	return fetch(new URL(`/api/files/${file.id}`, server.url), {
 		headers: { origin: server.url, cookie: alice.cookie ?? '' }
 	});
@@ -98,5 +87,5 @@ describe('garbage collection of uploads', () => {
 		expect(response.status).toBe(200);
 		expect(await response.text()).toBe('the report');
 		expect(existsSync(blobOf('the report'))).toBe(true);
-	});
+	}, 90_000);
 });
