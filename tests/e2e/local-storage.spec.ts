@@ -8,6 +8,7 @@ import type { BrowserContext, Page } from '@playwright/test';
 import { messageItem, sendMessage } from './features-support';
 import {
 	createRoom,
+	cutSyncOnly,
 	expect,
 	goOffline,
 	goOnline,
@@ -188,4 +189,51 @@ test('replicas cleared between two visits: the room starts cleanly and syncs aga
 	await expect(messageItem(page, name, 'after the eviction')).toContainText(/Sent|Read/);
 	await waitUntilSavedLocally(page, alice.id, roomId, 'before the eviction');
 	await expect(page.getByRole('alert')).toHaveCount(0);
+});
+
+test('Settings › Storage shows the replicas and frees a room not opened for a while, never one with unsent messages', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const oldName = roomName('Old room');
+	const busyName = roomName('Unsent room');
+	const oldRoom = await createRoom(alice.context, oldName, 'private');
+	const busyRoom = await createRoom(alice.context, busyName, 'private');
+	const page = await alice.openRoom(oldRoom);
+	await sendMessage(page, 'an old message');
+	await waitUntilSavedLocally(page, alice.id, oldRoom, 'an old message');
+	await page.goto(`/rooms/${busyRoom}`);
+	await expect(page.getByRole('status')).toHaveText('Online');
+	// The server stays away (pages load, sync sockets are refused): the message stays unsent.
+	await cutSyncOnly(alice.context);
+	await submitMessage(page, 'never sent');
+	await waitUntilSavedLocally(page, alice.id, busyRoom, 'never sent');
+	await page.goto('/');
+	// Both rooms were last opened 40 days ago; the second still holds an unsent message.
+	await page.evaluate(
+		({ keys, ts }) => keys.forEach((key) => localStorage.setItem(key, String(ts))),
+		{
+			keys: [oldRoom, busyRoom].map((room) => `parley:opened:${alice.id}:${room}`),
+			ts: Date.now() - 40 * 24 * 60 * 60 * 1000
+		}
+	);
+
+	await page
+		.getByRole('navigation', { name: 'Main' })
+		.getByRole('link', { name: 'Storage' })
+		.click();
+	await expect(page.getByRole('heading', { name: 'Storage' })).toBeVisible();
+	await expect(page.getByRole('row', { name: new RegExp(oldName) })).toBeVisible();
+	await expect(page.getByRole('row', { name: new RegExp(busyName) })).toContainText(
+		'waiting to be sent'
+	);
+	await page.getByRole('button', { name: 'Free space (1 room)' }).click();
+	await expect(page.getByRole('status')).toHaveText(/Forgot 1 room/);
+	await expect(page.getByRole('row', { name: new RegExp(oldName) })).toHaveCount(0);
+	await expect(page.getByRole('row', { name: new RegExp(busyName) })).toBeVisible();
+	const databases = await page.evaluate(async () =>
+		(await indexedDB.databases()).map((db) => db.name)
+	);
+	expect(databases).not.toContain(`parley:${alice.id}:${oldRoom}`);
+	expect(databases).toContain(`parley:${alice.id}:${busyRoom}`);
 });
