@@ -2,7 +2,7 @@
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
  * gate, durability, durability-pg, cold, redis, idle, storm, flood, pg-client, presence, join,
- * memory, rooms-summaries, summaries. A full run writes bench/results/latest.*; a partial
+ * memory, rooms-summaries, summaries, thumbnails. A full run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
@@ -27,6 +27,7 @@ import { runRedis } from './scenarios/redis';
 import { runRooms, type Target } from './scenarios/rooms';
 import { runStorm } from './scenarios/storm';
 import { runSummaries } from './scenarios/summaries';
+import { runThumbnails } from './scenarios/thumbnails';
 
 /**
  * `BENCH_TARGETS=parley,y-websocket`: which servers `rooms` and `presence` run (default: all);
@@ -154,6 +155,10 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'pg-client',
 		run: (quick) => runPgClient({ durationMs: quick ? 3_000 : 8_000 })
+	},
+	{
+		name: 'thumbnails',
+		run: (quick) => runThumbnails({ repeats: quick ? 2 : 5 })
 	}
 ];
 

@@ -78,6 +78,8 @@ export type GateVerdict =
 			readonly noop: boolean;
 			/** Ids of the messages this update adds, in update order. */
 			readonly messageIds: readonly string[];
+			/** Upload ids the new messages name (each once): the commit records them as referenced. */
+			readonly fileIds: readonly string[];
 			/** How many of them the sender wrote (the rest are relayed: healing). Rule 6 counts these. */
 			readonly ownMessageCount: number;
 			/**
@@ -226,6 +228,7 @@ function check(
 		for (const item of structs) items.push({ item, place: places.placeOf(item) });
 	}
 	const newMessageAuthors = new Map<string, string>();
+	const fileIds = new Set<string>();
 	let ownMessageCount = 0;
 	for (const { item, place } of items) {
 		if (!ARRAY_ROOTS.has(place.root)) continue;
@@ -241,6 +244,7 @@ function check(
 				refuse(GateRule.MESSAGES, 'message id already used');
 			}
 			newMessageAuthors.set(message.id, message.author);
+			for (const fileId of message.fileIds) fileIds.add(fileId);
 			if (actor === sender) ownMessageCount++;
 		}
 	}
@@ -337,6 +341,7 @@ function check(
 		update,
 		noop: items.length === 0 && !deletesSomething,
 		messageIds: [...newMessageAuthors.keys()],
+		fileIds: [...fileIds],
 		ownMessageCount,
 		clocks
 	};
@@ -606,6 +611,7 @@ function checkKeyOwner(
 interface Message {
 	readonly id: string;
 	readonly author: string;
+	readonly fileIds: readonly string[];
 }
 
 /** The schema's bounds at this server's time and configuration. */
@@ -647,7 +653,7 @@ function checkMessage(
 			}
 		}
 	}
-	return { id, author };
+	return { id, author, fileIds: (files ?? []).map((file) => file.id) };
 }
 
 function checkMapValue(root: string, value: unknown, limits: SchemaLimits): void {

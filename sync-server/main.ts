@@ -6,6 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, getConfig, type Config } from '../src/lib/server/config';
 import {
@@ -14,6 +15,7 @@ import {
 	openServices,
 	type Services
 } from '../src/lib/server/services';
+import { scheduleFileGc } from '../src/lib/server/file-gc';
 import { InProcessBus } from './bus';
 import { createRedisBus, type RedisBus } from './bus-redis';
 import { lingerAfterAnswer } from './linger';
@@ -95,7 +97,18 @@ const sync = createSyncService({
 	log,
 	metrics,
 	// Without Redis no other instance listens: a commit nobody here follows costs nothing.
-	summariesAcrossInstances: config.REDIS_URL !== undefined
+	summariesAcrossInstances: redisBus !== null
+});
+const stopFileGc = scheduleFileGc({
+	files: services.storage.files,
+	blobs: services.blobs,
+	filesDir: join(config.DATA_DIR, 'files'),
+	graceMs: config.FILE_GC_GRACE_MS,
+	intervalMs: config.FILE_GC_INTERVAL_MS,
+	onResult: (result) => {
+		if (result.uploads + result.blobs + result.partials > 0) log.info(result, 'files collected');
+	},
+	onError: (error) => log.error({ err: error }, 'file garbage collection failed')
 });
 let draining = false;
 // Ready once Redis (every listed cluster node) was reached at start-up (at once without Redis). A later outage does not
@@ -145,6 +158,7 @@ function listeningPort(listener: Server, configured: number): number {
 async function shutdown(signal: string): Promise<void> {
 	log.info({ signal }, 'shutting down');
 	draining = true;
+	stopFileGc();
 	const closed = new Promise<void>((done) => server.close(() => done()));
 	metricsServer?.close();
 	server.closeIdleConnections();

@@ -336,6 +336,7 @@ export class Room implements RoomPort {
 			claims,
 			clientIds: verdict.clientIds,
 			clocks: verdict.clocks,
+			fileIds: verdict.fileIds,
 			connection
 		});
 		return true;

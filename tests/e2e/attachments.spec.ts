@@ -93,9 +93,10 @@ test('an uploaded image shows a progress bar, then a thumbnail that opens the fu
 	const fromAlice = messageWith(bobPage, room.name, 'Look at this');
 	const thumbnail = fromAlice.getByRole('img', { name: 'sunset.png' });
 	await expect(thumbnail).toBeVisible();
+	// A real thumbnail (docs "Files": at most 480 px a side), not the 640 px image itself.
 	await expect
 		.poll(() => thumbnail.evaluate((img: HTMLImageElement) => img.naturalWidth))
-		.toBe(640);
+		.toBe(480);
 
 	await thumbnail.click();
 	const viewer = bobPage.getByRole('dialog', { name: 'sunset.png' });

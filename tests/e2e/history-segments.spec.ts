@@ -2,7 +2,8 @@
  * History segments in the browser (docs/design.md, "History segments (epochs)"), against a
  * server that seals a room's head every 10 messages: open pages move to the new head without a
  * reload, older messages come back from segments ("Load older messages", also offline), and
- * what a user typed offline while the room was sealed reaches the others exactly once.
+ * what a user typed offline while the room was sealed reaches the others exactly once, in its
+ * place in time, and a reaction taken back offline stays taken back.
  */
 import type { Page } from '@playwright/test';
 import { replicaHoldsText } from '../support/replica-probe';
@@ -153,6 +154,18 @@ test('messages typed offline while the room is sealed reach the others exactly o
 	await expect(messageItem(bobPage, name, 'alice before the seal')).toHaveCount(1);
 	// Its receipt may trail the forward to Bob: offline before it, it would count as waiting.
 	await expect(messageItem(alicePage, name, 'alice before the seal')).toContainText(/Sent|Read/);
+	// Alice reacts while online: the seal carries her reaction into the new head.
+	const thumbs = `👍 1: ${alice.username}`;
+	await messageItem(alicePage, name, 'alice before the seal')
+		.getByRole('button', { name: 'Add reaction' })
+		.click();
+	await alicePage
+		.getByRole('dialog', { name: 'Choose a reaction' })
+		.getByRole('button', { name: '👍 thumbs up' })
+		.click();
+	await expect(
+		messageItem(bobPage, name, 'alice before the seal').getByRole('button', { name: thumbs })
+	).toBeVisible();
 
 	await goOffline(alice.context);
 	await expect(alicePage.getByRole('status')).toHaveText('Offline');
@@ -165,6 +178,15 @@ test('messages typed offline while the room is sealed reach the others exactly o
 		.getByRole('textbox', { name: 'Edit message' })
 		.fill('alice before, edited offline');
 	await alicePage.getByRole('button', { name: 'Save' }).click();
+	// …and takes the reaction back offline: it must stay taken back after the seal.
+	await messageItem(alicePage, name, 'alice before, edited offline')
+		.getByRole('button', { name: thumbs })
+		.click();
+	await expect(
+		messageItem(alicePage, name, 'alice before, edited offline').getByRole('group', {
+			name: 'Reactions'
+		})
+	).toHaveCount(0);
 	await waitUntilSavedLocally(alicePage, alice.id, roomId, 'typed offline two');
 	await waitUntilSavedLocally(alicePage, alice.id, roomId, 'edited offline');
 	await expect(alicePage.getByText('2 waiting to be sent')).toBeVisible();
@@ -184,15 +206,20 @@ test('messages typed offline while the room is sealed reach the others exactly o
 		await expect(messageItem(alicePage, name, text)).toContainText(/Sent|Read/);
 	}
 
+	// The head was sealed at 10 messages (Alice's first and Bob's first 9): the offline messages
+	// keep their place in time in the new head, before Bob's later ones (rule in docs/design.md).
 	const expected = [
 		'alice before, edited offline',
-		...bobTexts,
+		...bobTexts.slice(0, SEAL_AFTER - 1),
 		'typed offline one',
-		'typed offline two'
+		'typed offline two',
+		...bobTexts.slice(SEAL_AFTER - 1)
 	];
 	const check = async (page: Page): Promise<void> => {
 		await expect(items(page, name)).toHaveText(inOrder(expected));
-		await expect(messageItem(page, name, 'alice before, edited offline')).toContainText('(edited)');
+		const sealed = messageItem(page, name, 'alice before, edited offline');
+		await expect(sealed).toContainText('(edited)');
+		await expect(sealed.getByRole('group', { name: 'Reactions' })).toHaveCount(0);
 	};
 	await check(bobPage);
 	await check(alicePage);

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createSqliteStorage } from '../../src/lib/server/storage/sqlite';
@@ -134,13 +135,45 @@ describe('uploading and downloading files', () => {
 		const response = await download(owner, second.body.id!);
 		expect(response.headers.get('content-disposition')).toMatch(/^inline; filename="b.png"/);
 		expect(response.headers.get('content-type')).toBe('image/png');
+		// Magic bytes only, no image: no thumbnail, and a JSON error rather than broken bytes.
 		const thumb = await fetch(new URL(`/api/files/${second.body.id}?thumb=1`, server.url), {
 			headers: headersOf(owner, {})
 		});
-		expect(Buffer.from(await thumb.arrayBuffer())).toEqual(Buffer.from(PNG));
+		expect(thumb.status).toBe(404);
+		expect(await thumb.json()).toEqual({ error: expect.any(String) });
 
 		const sha = createHash('sha256').update(PNG).digest('hex');
 		expect(readdirSync(join(server.dataDir, 'files', sha.slice(0, 2)))).toEqual([sha]);
+	});
+
+	it('answers a real thumbnail: WebP, at most 480 px a side, made once', async () => {
+		const photo = await sharp({
+			create: { width: 2000, height: 1000, channels: 3, background: { r: 200, g: 80, b: 40 } }
+		})
+			.png()
+			.toBuffer();
+		const uploaded = await upload(owner, photo, { type: 'image/png', name: 'wide.png' });
+		expect(uploaded.status).toBe(201);
+		const thumb = await fetch(new URL(`/api/files/${uploaded.body.id}?thumb=1`, server.url), {
+			headers: headersOf(member, {})
+		});
+		expect(thumb.status).toBe(200);
+		expect(thumb.headers.get('content-type')).toBe('image/webp');
+		const bytes = Buffer.from(await thumb.arrayBuffer());
+		expect(await sharp(bytes).metadata()).toMatchObject({
+			format: 'webp',
+			width: 480,
+			height: 240
+		});
+		const sha = createHash('sha256').update(photo).digest('hex');
+		expect(thumb.headers.get('etag')).toBe(`"${sha}-thumb"`);
+		expect(readdirSync(join(server.dataDir, 'files', 'thumbs', sha.slice(0, 2)))).toEqual([
+			`${sha}.webp`
+		]);
+		const again = await fetch(new URL(`/api/files/${uploaded.body.id}?thumb=1`, server.url), {
+			headers: headersOf(member, { 'if-none-match': `"${sha}-thumb"` })
+		});
+		expect(again.status).toBe(304);
 	});
 
 	it('refuses the file to someone outside its room with 403', async () => {

@@ -7,19 +7,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
-import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
+import {
+	createPrivateRoom,
+	registeredClient,
+	uploadTextFile,
+	type RegisteredClient as User,
+	type UploadedFile
+} from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 import { connectAs, type SyncClient } from '../support/sync-client';
 import { RawClient, captureUpdate, expectRefusedWhole } from './gate-raw-client';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-interface Uploaded {
-	readonly id: string;
-	readonly name: string;
-	readonly type: string;
-	readonly size: number;
-}
+type Uploaded = UploadedFile;
 
 let server: ServerHandle;
 let mallory: User;
@@ -32,19 +33,8 @@ let ownFile: Uploaded;
 let otherRoomFile: Uploaded;
 const raws: RawClient[] = [];
 
-async function upload(user: User, room: string, name: string): Promise<Uploaded> {
-	const response = await fetch(new URL(`/api/files?roomId=${room}`, server.url), {
-		method: 'POST',
-		headers: {
-			origin: server.url,
-			cookie: user.cookie ?? '',
-			'content-type': 'text/plain',
-			'x-file-name': encodeURIComponent(name)
-		},
-		body: new TextEncoder().encode(`contents of ${name}`)
-	});
-	expect(response.status).toBe(201);
-	return (await response.json()) as Uploaded;
+function upload(user: User, room: string, name: string): Promise<Uploaded> {
+	return uploadTextFile(server.url, user, room, name, `contents of ${name}`);
 }
 
 async function connectMallory(): Promise<RawClient> {

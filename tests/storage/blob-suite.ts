@@ -94,6 +94,22 @@ export function describeBlobStore(
 			expect((await readAll(stream)).bytes).toEqual(Buffer.from(bytes));
 		});
 
+		it('says when the bytes were written (null before the commit and after a delete)', async () => {
+			const bytes = new TextEncoder().encode('bytes whose write time garbage collection reads');
+			const blob = await staged(bytes);
+			expect(await store.writtenAt(blob.sha256)).toBeNull();
+			const before = Date.now();
+			await blob.commit();
+			const writtenAt = await store.writtenAt(blob.sha256);
+			if (writtenAt === null) throw new Error('no write time for a committed blob');
+			// File systems keep coarser clocks than Date.now(): a second of slack either way.
+			expect(writtenAt).toBeGreaterThanOrEqual(before - 1_000);
+			expect(writtenAt).toBeLessThanOrEqual(Date.now() + 1_000);
+			expect(await store.delete(blob.sha256)).toBe(true);
+			expect(await store.writtenAt(blob.sha256)).toBeNull();
+			expect(await store.writtenAt('not-a-hash')).toBeNull();
+		});
+
 		it('keeps the first 16 bytes for sniffing, even when they arrive one by one', async () => {
 			const bytes = patterned(40, 1);
 			const blob = await staged(bytes, 1);

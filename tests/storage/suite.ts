@@ -498,6 +498,49 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				});
 				expect(await storage.roomLog.roomFile('other', 'f1')).toBeUndefined();
 			});
+
+			it('deletes only unreferenced uploads past the cutoff, and names bytes nothing else uses', async () => {
+				await users('owner');
+				await room('r', 'owner');
+				const upload = (id: string, sha: string, createdAt: number) =>
+					storage.files.record({
+						id,
+						sha256: sha.repeat(64),
+						roomId: 'r',
+						uploaderId: 'owner',
+						name: `${id}.bin`,
+						type: 'application/octet-stream',
+						size: 1,
+						createdAt
+					});
+				await upload('referenced', 'a', T0);
+				await upload('orphan', 'b', T0);
+				await upload('same-bytes-old', 'c', T0);
+				await upload('same-bytes-new', 'c', T0 + DAY_MS);
+				await upload('recent', 'd', T0 + DAY_MS);
+				// A stored message names 'referenced'; a file id of no upload is ignored.
+				const [stored] = await storage.roomLog.commit([
+					{ roomId: 'r', data: bytes(1), fileIds: ['referenced', 'no-such-upload'] }
+				]);
+				expect(stored?.status).toBe('stored');
+
+				const collected = await storage.files.deleteUnreferenced(T0 + 1);
+				expect(collected.deleted).toBe(2);
+				expect(collected.orphaned).toEqual(['b'.repeat(64)]);
+				expect(await storage.files.getForUser('orphan', 'owner')).toEqual({
+					ok: false,
+					reason: 'file-not-found'
+				});
+				expect((await storage.files.getForUser('referenced', 'owner')).ok).toBe(true);
+				expect((await storage.files.getForUser('same-bytes-new', 'owner')).ok).toBe(true);
+				expect((await storage.files.getForUser('recent', 'owner')).ok).toBe(true);
+				expect(await storage.files.hasContent('b'.repeat(64))).toBe(false);
+				expect(await storage.files.hasContent('c'.repeat(64))).toBe(true);
+				expect(await storage.files.deleteUnreferenced(T0 + 1)).toEqual({
+					deleted: 0,
+					orphaned: []
+				});
+			});
 		});
 
 		describe('search', () => {

@@ -110,3 +110,36 @@ export async function createPrivateRoom(
 	}
 	return room.body.id;
 }
+
+/** What `POST /api/files` answers (the `files` entry of a message). */
+export interface UploadedFile {
+	readonly id: string;
+	readonly name: string;
+	readonly type: string;
+	readonly size: number;
+}
+
+/**
+ * Uploads `text` as a text/plain file named `name` to `roomId` as `user` (a registered client
+ * of the server at `baseUrl`); throws unless the server answers 201.
+ */
+export async function uploadTextFile(
+	baseUrl: string,
+	user: { readonly cookie?: string | null },
+	roomId: string,
+	name: string,
+	text: string
+): Promise<UploadedFile> {
+	const response = await fetch(new URL(`/api/files?roomId=${roomId}`, baseUrl), {
+		method: 'POST',
+		headers: {
+			origin: baseUrl,
+			cookie: user.cookie ?? '',
+			'content-type': 'text/plain',
+			'x-file-name': encodeURIComponent(name)
+		},
+		body: new TextEncoder().encode(text)
+	});
+	if (response.status !== 201) throw new Error(`upload of ${name} answered ${response.status}`);
+	return (await response.json()) as UploadedFile;
+}

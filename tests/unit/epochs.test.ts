@@ -6,6 +6,7 @@ import {
 	epochToOpen,
 	isEmpty,
 	parseEpoch,
+	placeInTime,
 	unsyncedOwnChanges,
 	writeUnsynced,
 	type UnsyncedChanges
@@ -192,6 +193,7 @@ describe('writeUnsynced', () => {
 			messages: [message(messageId('m1'), ALICE, 'already here'), message(messageId('m2'), ALICE)],
 			changes: [],
 			reactions: [],
+			removedReactions: [],
 			read: null
 		};
 
@@ -218,6 +220,7 @@ describe('writeUnsynced', () => {
 				['fresh', { text: 'new edit', ts: 30 }]
 			],
 			reactions: [],
+			removedReactions: [],
 			read: { upTo: messageId('early'), ts: 55 }
 		};
 
@@ -252,6 +255,76 @@ describe('writeUnsynced', () => {
 		expect(roomTypesOf(head).messages.toArray()).toEqual([
 			message(messageId('a2'), ALICE, 'offline across two seals')
 		]);
+	});
+});
+
+describe('seals while offline (the rule in docs/design.md, "History segments")', () => {
+	it('puts a message typed offline at its place in time among the head’s messages', () => {
+		const head = new Y.Doc();
+		const room = roomTypesOf(head);
+		const at = (label: string, ts: number) => ({ ...message(messageId(label), BOB), ts });
+		room.messages.push([at('h1', 100), at('h2', 300), 'not a message', at('h3', 500)]);
+		const typedOffline = [
+			{ ...message(messageId('o1'), ALICE), ts: 200 },
+			{ ...message(messageId('o2'), ALICE), ts: 300 },
+			{ ...message(messageId('o3'), ALICE), ts: 50 }
+		];
+
+		head.transact(() =>
+			writeUnsynced(room, {
+				userId: ALICE,
+				messages: typedOffline,
+				changes: [],
+				reactions: [],
+				removedReactions: [],
+				read: null
+			})
+		);
+
+		const order = room.messages
+			.toArray()
+			.map((value) => (typeof value === 'object' && value && 'id' in value ? value.id : value));
+		expect(order).toEqual([
+			messageId('o3'),
+			messageId('h1'),
+			messageId('o1'),
+			messageId('h2'),
+			messageId('o2'),
+			'not a message',
+			messageId('h3')
+		]);
+		expect(placeInTime(room.messages, 10_000)).toBe(7);
+	});
+
+	it('keeps a reaction taken back offline removed, but not one set again since', () => {
+		const { alice, head, stateVector } = sealedWhileAliceWasOffline();
+		const thumbs = `${messageId('b1')}|👍|alice-id`;
+		// Synced before the seal (value 11), so the head carries it; taken back offline.
+		roomTypesOf(alice).reactions.delete(thumbs);
+		const room = roomTypesOf(head);
+		expect(room.reactions.get(thumbs)).toBe(11);
+
+		const unsynced = unsyncedOwnChanges(
+			alice,
+			stateVector,
+			ALICE,
+			undefined,
+			new Map([[thumbs, 11]])
+		);
+		expect(unsynced.removedReactions).toEqual([[thumbs, 11]]);
+		head.transact(() => writeUnsynced(room, unsynced));
+		expect(room.reactions.has(thumbs)).toBe(false);
+
+		// Set again in the head since (another device: another ts): it stays.
+		room.reactions.set(thumbs, 99);
+		head.transact(() => writeUnsynced(room, unsynced));
+		expect(room.reactions.get(thumbs)).toBe(99);
+		// Taken back and set again in the old replica: nothing to remove.
+		roomTypesOf(alice).reactions.set(thumbs, 30);
+		expect(
+			unsyncedOwnChanges(alice, stateVector, ALICE, undefined, new Map([[thumbs, 11]]))
+				.removedReactions
+		).toEqual([]);
 	});
 });
 

@@ -20,6 +20,7 @@ import { PresenceChannel } from '../../src/lib/client/presence-channel.svelte';
 import { TYPING_IDLE_MS } from '../../src/lib/client/presence';
 import { MARK_READ_INTERVAL_MS, RoomCommands } from '../../src/lib/client/room-commands';
 import { RoomSender, type SendTarget } from '../../src/lib/client/room-sender';
+import { COULD_NOT_KEEP_OFFLINE } from '../../src/lib/client/storage-space.svelte';
 import { CloseCode } from '../../src/lib/protocol/wire';
 
 /** localStorage as the ledger uses it, plus 'storage' events another tab would cause. */
@@ -406,14 +407,25 @@ describe('RoomCommands', () => {
 
 describe('RoomSender', () => {
 	/** A replica that records what reaches it; `checkText` as the real one for a 10-char limit. */
-	function target(): SendTarget & { sent: string[]; pushed: ChatMessage[]; typing: boolean[] } {
+	function target(
+		status: SendTarget['status'] = 'online',
+		room = true
+	): SendTarget & { sent: string[]; pushed: ChatMessage[]; typing: boolean[]; probes: number[] } {
 		const sent: string[] = [];
 		const pushed: ChatMessage[] = [];
 		const typing: boolean[] = [];
+		const probes: number[] = [];
 		return {
 			sent,
 			pushed,
 			typing,
+			probes,
+			status,
+			storageFull: !room,
+			hasRoomFor: (bytes) => {
+				probes.push(bytes);
+				return Promise.resolve(room);
+			},
 			send: (text) => {
 				sent.push(text);
 				return { ok: true, id: 'id' };
@@ -452,32 +464,61 @@ describe('RoomSender', () => {
 
 	const file = (name: string, size = 3): File => new File(['x'.repeat(size)], name);
 
-	it('sends text alone straight into the replica', () => {
+	it('sends text alone straight into the replica', async () => {
 		const replica = target();
 		const box = outbox();
 		const sender = new RoomSender({ current: () => replica, outbox: box, maxUploadBytes: 100 });
-		expect(sender.send('hi', [])).toEqual({ ok: true, id: 'id' });
+		expect(await sender.send('hi', [])).toEqual({ ok: true, id: 'id' });
 		expect(replica.sent).toEqual(['hi']);
+		expect(replica.probes).toEqual([]);
 		expect(box.drafts).toHaveLength(0);
 	});
 
-	it('refuses a too long text or file before queueing anything', () => {
+	it('offline, keeps a message only if storage has room, and then asks for persistence', async () => {
+		const kept: string[] = [];
+		const roomy = target('offline');
+		const sender = new RoomSender({
+			current: () => roomy,
+			outbox: outbox(),
+			maxUploadBytes: 100,
+			keptOffline: () => kept.push('asked')
+		});
+		expect(await sender.send('hi', [])).toEqual({ ok: true, id: 'id' });
+		expect(roomy.probes).toHaveLength(1);
+		expect(kept).toEqual(['asked']);
+
+		const full = target('offline', false);
+		const refused = await new RoomSender({
+			current: () => full,
+			outbox: outbox(),
+			maxUploadBytes: 100,
+			keptOffline: () => kept.push('asked again')
+		}).send('hi', []);
+		expect(refused).toEqual({ ok: false, error: COULD_NOT_KEEP_OFFLINE });
+		expect(full.sent).toEqual([]);
+		expect(kept).toEqual(['asked']);
+	});
+
+	it('refuses a too long text or file before queueing anything', async () => {
 		const replica = target();
 		const box = outbox();
 		const sender = new RoomSender({ current: () => replica, outbox: box, maxUploadBytes: 5 });
-		expect(sender.send('x'.repeat(11), [file('a.txt')])).toEqual({ ok: false, error: 'too long' });
-		const big = sender.send('ok', [file('big.bin', 6)]);
+		expect(await sender.send('x'.repeat(11), [file('a.txt')])).toEqual({
+			ok: false,
+			error: 'too long'
+		});
+		const big = await sender.send('ok', [file('big.bin', 6)]);
 		expect(big.ok).toBe(false);
 		expect(box.drafts).toHaveLength(0);
 	});
 
-	it('queues files with their text and pushes into whichever replica is current when they are up', () => {
+	it('queues files with their text and pushes into whichever replica is current when they are up', async () => {
 		const before = target();
 		const after = target();
 		let current = before;
 		const box = outbox();
 		const sender = new RoomSender({ current: () => current, outbox: box, maxUploadBytes: 100 });
-		expect(sender.send('   ', [file('a.txt')]).ok).toBe(true);
+		expect((await sender.send('   ', [file('a.txt')])).ok).toBe(true);
 		expect(box.drafts[0]?.text).toBe('');
 		expect(before.typing).toEqual([false]);
 		// A seal swapped the replica while the file uploaded.

@@ -33,6 +33,55 @@ export function deliveryStorageKey(userId: string, roomId: string, epoch: number
 	return epoch === 0 ? key : `${key}:e${epoch}`;
 }
 
+/**
+ * localStorage key of the own reactions taken back in one epoch's replica: reaction key -> the
+ * ts value taken back. A deletion leaves no item to compare with a sealed state vector, so this
+ * is how a move knows the head's copy of a reaction is one the user had already taken back.
+ */
+export function removedReactionsKey(userId: string, roomId: string, epoch: number): string {
+	return `parley:unreacted:${userId}:${roomId}:e${epoch}`;
+}
+
+const RemovedReactionsSchema = z.record(z.string(), z.number());
+
+/** The reactions taken back in that epoch's replica (key -> ts), as recorded. */
+export function readRemovedReactions(
+	userId: string,
+	roomId: string,
+	epoch: number
+): Map<string, number> {
+	try {
+		const raw = localStorage.getItem(removedReactionsKey(userId, roomId, epoch));
+		const parsed = RemovedReactionsSchema.safeParse(raw === null ? {} : JSON.parse(raw));
+		return new Map(parsed.success ? Object.entries(parsed.data) : []);
+	} catch {
+		return new Map();
+	}
+}
+
+/**
+ * Records that the user took back (`ts` = the value removed) or set again (`ts` = null) their
+ * reaction `key` in that epoch's replica.
+ */
+export function noteReactionRemoved(
+	userId: string,
+	roomId: string,
+	epoch: number,
+	key: string,
+	ts: number | null
+): void {
+	const removed = readRemovedReactions(userId, roomId, epoch);
+	if (ts === null) removed.delete(key);
+	else removed.set(key, ts);
+	const storageKey = removedReactionsKey(userId, roomId, epoch);
+	try {
+		if (removed.size === 0) localStorage.removeItem(storageKey);
+		else localStorage.setItem(storageKey, JSON.stringify(Object.fromEntries(removed)));
+	} catch {
+		// A full localStorage: the reaction may come back after a seal, nothing else is lost.
+	}
+}
+
 export function parseEpoch(raw: string | null): number | null {
 	if (raw === null || !/^(0|[1-9][0-9]{0,8})$/.test(raw)) return null;
 	return Number(raw);
@@ -69,6 +118,11 @@ export interface UnsyncedChanges {
 	readonly changes: readonly (readonly [string, MessageChange])[];
 	/** Own `reactions` entries (key `messageId|emoji|userId`, value ts). */
 	readonly reactions: readonly (readonly [string, number])[];
+	/**
+	 * Own reactions taken back in the old replica (key, the ts taken back) that it still does
+	 * not hold: the head's copy of one with that very ts is removed.
+	 */
+	readonly removedReactions: readonly (readonly [string, number])[];
 	/** The user's `reads` entry. */
 	readonly read: ReadMark | null;
 }
@@ -93,7 +147,8 @@ export function unsyncedOwnChanges(
 	oldDoc: Y.Doc,
 	stateVector: ReadonlyMap<number, number>,
 	userId: string,
-	authorOf: (messageId: string) => string | undefined = () => undefined
+	authorOf: (messageId: string) => string | undefined = () => undefined,
+	removed: ReadonlyMap<string, number> = new Map()
 ): UnsyncedChanges {
 	const messages: ChatMessage[] = [];
 	const authors = new Map<string, string>();
@@ -127,6 +182,11 @@ export function unsyncedOwnChanges(
 		if (typeof value === 'number' && Number.isFinite(value)) reactions.push([key, value]);
 	}
 
+	const oldReactions = oldDoc.getMap<unknown>('reactions');
+	const removedReactions = [...removed].filter(
+		([key]) => parseReactionKey(key)?.userId === userId && !oldReactions.has(key)
+	);
+
 	const reads = oldDoc.getMap<unknown>('reads');
 	const readItem = currentItem(reads, userId);
 	const read =
@@ -134,7 +194,7 @@ export function unsyncedOwnChanges(
 			? parseReadMark(reads.get(userId))
 			: null;
 
-	return { userId, messages, changes, reactions, read };
+	return { userId, messages, changes, reactions, removedReactions, read };
 }
 
 export interface WrittenCounts {
@@ -159,7 +219,9 @@ export function writeUnsynced(room: RoomTypes, unsynced: UnsyncedChanges): Writt
 		present.add(message.id);
 		return true;
 	});
-	if (fresh.length > 0) room.messages.push(fresh.map(storedMessage));
+	for (const message of fresh) {
+		room.messages.insert(placeInTime(room.messages, message.ts), [storedMessage(message)]);
+	}
 
 	let keys = 0;
 	for (const [key, change] of unsynced.changes) {
@@ -173,6 +235,12 @@ export function writeUnsynced(room: RoomTypes, unsynced: UnsyncedChanges): Writt
 		room.reactions.set(key, ts);
 		keys++;
 	}
+	for (const [key, ts] of unsynced.removedReactions) {
+		// Only the value the user took back: one set again since (another ts) stays.
+		if (room.reactions.get(key) !== ts) continue;
+		room.reactions.delete(key);
+		keys++;
+	}
 	if (unsynced.read !== null) {
 		const current = parseReadMark(room.reads.get(unsynced.userId));
 		if (current === null || current.ts < unsynced.read.ts) {
@@ -183,12 +251,31 @@ export function writeUnsynced(room: RoomTypes, unsynced: UnsyncedChanges): Writt
 	return { messages: fresh.length, keys };
 }
 
+/**
+ * Where a message written at `ts` goes in the head's `messages`: after every message whose ts is
+ * not later (ties keep arrival order), before the first later one after them. A message the
+ * server never got keeps its place in time among the head's messages; sealed history is
+ * immutable, so one older than all of them goes first in the head.
+ */
+export function placeInTime(messages: Y.Array<unknown>, ts: number): number {
+	const values = messages.toArray();
+	let index = values.length;
+	while (index > 0) {
+		const earlier = parseMessage(values[index - 1]);
+		// A value the schema refuses has no time: it does not hold the message back.
+		if (earlier !== null && earlier.ts <= ts) break;
+		index--;
+	}
+	return index;
+}
+
 /** True when there is nothing to write again. */
 export function isEmpty(unsynced: UnsyncedChanges): boolean {
 	return (
 		unsynced.messages.length === 0 &&
 		unsynced.changes.length === 0 &&
 		unsynced.reactions.length === 0 &&
+		unsynced.removedReactions.length === 0 &&
 		unsynced.read === null
 	);
 }

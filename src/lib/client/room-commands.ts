@@ -41,6 +41,11 @@ export interface RoomCommandsOptions {
 	readonly addOwnClient: (client: number) => void;
 	/** Sending ends "typing". */
 	readonly stopTyping: () => void;
+	/**
+	 * After the user toggled their reaction `key`: the ts value taken back, or null when set
+	 * (recorded for a move to a new head: epochs.ts, `noteReactionRemoved`).
+	 */
+	readonly reactionToggled?: (key: string, removedTs: number | null) => void;
 	/** A monotonic clock in ms, for the read-mark interval (performance.now). */
 	readonly now?: () => number;
 }
@@ -118,10 +123,12 @@ export class RoomCommands {
 		if (!message || message.deleted || message.unreadable) return;
 		const { doc, types, userId } = this.#options;
 		const key = reactionKey(messageId, emoji, userId);
+		const current = types.reactions.get(key);
 		doc.transact(() => {
-			if (types.reactions.has(key)) types.reactions.delete(key);
+			if (current !== undefined) types.reactions.delete(key);
 			else types.reactions.set(key, Date.now());
 		});
+		this.#options.reactionToggled?.(key, typeof current === 'number' ? current : null);
 	}
 
 	/** The user's own read mark in the replica, or null. */

@@ -3,18 +3,34 @@
  * files it goes through the upload outbox (uploads.svelte.ts), which pushes the message once
  * its files are on the server, into whichever replica is current then (a seal may come
  * between). Checks happen before anything is queued, so the composer keeps a refused draft.
+ *
+ * Offline (or while the replica could not store everything), a message exists only in this
+ * browser until it reaches the server: it is written only if storage has room for it, else the
+ * composer keeps the draft and says it could not be kept offline (docs/design.md, "Local
+ * storage"). The first message kept offline is when persistent storage is asked for.
  */
 import type { RoomReplica, SendResult } from './room.svelte';
+import { COULD_NOT_KEEP_OFFLINE } from './storage-space.svelte';
 import { checkFiles, type Outbox } from './uploads.svelte';
 
 /** What a send needs of the replica it writes into. */
-export type SendTarget = Pick<RoomReplica, 'send' | 'checkText' | 'push' | 'setTyping'>;
+export type SendTarget = Pick<
+	RoomReplica,
+	'send' | 'checkText' | 'push' | 'setTyping' | 'status' | 'storageFull' | 'hasRoomFor'
+>;
 
 export interface RoomSenderOptions {
 	/** The replica messages go into now (after a seal, the new head's). */
 	readonly current: () => SendTarget;
 	readonly outbox: Pick<Outbox, 'send' | 'resume'>;
 	readonly maxUploadBytes: number;
+	/** After a message was kept offline: ask for persistent storage (storage-space.svelte.ts). */
+	readonly keptOffline?: () => void;
+}
+
+/** Room a message of `text` takes in the replica, generously (UTF-16 to UTF-8, the update and IndexedDB overhead). */
+export function messageBytes(text: string): number {
+	return text.length * 3 + 4096;
 }
 
 export class RoomSender {
@@ -30,24 +46,37 @@ export class RoomSender {
 	}
 
 	/** Sends a draft (a reply when `replyTo` is given); the result says why it was refused. */
-	send(text: string, files: readonly File[], replyTo?: string): SendResult {
+	async send(text: string, files: readonly File[], replyTo?: string): Promise<SendResult> {
 		const { current, outbox, maxUploadBytes } = this.#options;
 		const replica = current();
-		if (files.length === 0) return replica.send(text, replyTo);
 		// A message with files may have no text; a too long text or file is refused here, so the
 		// composer keeps the draft and says why.
 		const check = replica.checkText(text);
+		if (files.length === 0 && !check.ok) return check;
 		if (!check.ok && check.error !== null) return check;
+		const offline = replica.status !== 'online';
+		if (files.length === 0) {
+			if (offline || replica.storageFull) {
+				const fits = await replica.hasRoomFor(messageBytes(check.ok ? check.text : ''));
+				if (!fits) return { ok: false, error: COULD_NOT_KEEP_OFFLINE };
+			}
+			// The replica may have changed while storage was asked (a seal): write to the current one.
+			const result = current().send(text, replyTo);
+			if (result.ok && offline) this.#options.keptOffline?.();
+			return result;
+		}
 		const fileProblem = checkFiles(files, maxUploadBytes);
 		if (fileProblem !== null) return { ok: false, error: fileProblem };
-		void outbox.send({
+		const queued = await outbox.send({
 			text: check.ok ? check.text : '',
 			files,
 			...(replyTo === undefined ? {} : { replyTo }),
 			// The upload may outlast a seal: push into whichever replica is current then.
 			push: (message) => current().push(message)
 		});
-		replica.setTyping(false);
+		if (!queued.ok) return queued;
+		if (offline) this.#options.keptOffline?.();
+		current().setTyping(false);
 		return { ok: true, id: '' };
 	}
 }

@@ -16,6 +16,8 @@ import {
 	fetchHistory,
 	fetchSealedStateVector,
 	deliveryStorageKey,
+	readRemovedReactions,
+	removedReactionsKey,
 	readReplicaEpoch,
 	rememberReplicaEpoch,
 	unsyncedOwnChanges,
@@ -255,8 +257,12 @@ export class RoomSession {
 						// What this tab holds in memory and may not have stored yet.
 						Y.applyUpdate(source, from.snapshot());
 					}
-					const unsynced = unsyncedOwnChanges(source, stateVector, userId, (id) =>
-						this.#authorOf(id)
+					const unsynced = unsyncedOwnChanges(
+						source,
+						stateVector,
+						userId,
+						(id) => this.#authorOf(id),
+						readRemovedReactions(userId, roomId, from.epoch)
 					);
 					next.absorb(unsynced);
 				} finally {
@@ -271,6 +277,7 @@ export class RoomSession {
 						if (epoch >= next.epoch) continue;
 						await deleteDatabase(replicaDatabaseName(userId, roomId, epoch));
 						localStorage.removeItem(deliveryStorageKey(userId, roomId, epoch));
+						localStorage.removeItem(removedReactionsKey(userId, roomId, epoch));
 					}
 				} catch (error) {
 					// The old replica stays, and with it the old epoch: the next open moves it

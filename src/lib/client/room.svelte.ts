@@ -17,7 +17,7 @@ import type { ConnectionStatus } from './connection';
 import { browserNetwork, ConnectionMonitor, type FirstSync } from './connection-monitor.svelte';
 import { decodeStoredClocks } from './delivery';
 import { DeliveryLedger } from './delivery-ledger';
-import { deliveryStorageKey, type UnsyncedChanges } from './epochs';
+import { deliveryStorageKey, noteReactionRemoved, type UnsyncedChanges } from './epochs';
 import { detachDuringOwnTransactions, readUpdates, replicaDatabaseName } from './local-replica';
 import { MessageViews, roomTypesOf, type MessageView, type RoomTypes } from './message-views';
 import type { ChatMessage } from './messages';
@@ -27,6 +27,7 @@ import type { ReactionSummary } from './reactions';
 import type { ReplyQuote } from './replies';
 import { RoomCommands, type SendResult, type TextCheck } from './room-commands';
 import { RoomProvider } from './room-provider';
+import { ReplicaStore } from './replica-store.svelte';
 
 export type {
 	ConnectionStatus,
@@ -95,6 +96,7 @@ export class RoomReplica {
 	readonly #presence: PresenceChannel;
 	readonly #commands: RoomCommands;
 	readonly #persistence: IndexeddbPersistence;
+	readonly #store: ReplicaStore;
 	/** Null until the IndexedDB replica is loaded (see `#connect`). */
 	#provider: RoomProvider | null = null;
 	#destroyed = false;
@@ -130,7 +132,9 @@ export class RoomReplica {
 			maxMessageChars: options.maxMessageChars,
 			messages: () => this.messages,
 			addOwnClient: (client) => this.#delivery.addOwnClient(client),
-			stopTyping: () => this.#presence.setTyping(false)
+			stopTyping: () => this.#presence.setTyping(false),
+			reactionToggled: (key, removedTs) =>
+				noteReactionRemoved(userId, roomId, this.epoch, key, removedTs)
 		});
 
 		this.#listenToTransactions();
@@ -138,6 +142,7 @@ export class RoomReplica {
 			replicaDatabaseName(userId, roomId, this.epoch),
 			this.#doc
 		);
+		this.#store = new ReplicaStore(this.#persistence, this.#doc);
 		this.#skipEncodingLoads(this.#persistence);
 		let markLoaded: () => void = () => undefined;
 		this.loaded = new Promise((resolve) => (markLoaded = resolve));
@@ -198,6 +203,16 @@ export class RoomReplica {
 	/** Messages in the head's array (sealed ones not counted). */
 	get headLength(): number {
 		return this.#types.messages.length;
+	}
+
+	/** True while some of the replica could not be stored for want of space (kept in memory). */
+	get storageFull(): boolean {
+		return this.#store.full;
+	}
+
+	/** Whether `bytes` more fit in this browser's storage now (replica-store.svelte.ts). */
+	hasRoomFor(bytes: number): Promise<boolean> {
+		return this.#store.hasRoomFor(bytes);
 	}
 
 	send(draft: string, replyTo?: string): SendResult {
@@ -289,6 +304,7 @@ export class RoomReplica {
 		for (const cleanup of this.#cleanups.splice(0)) cleanup();
 		this.#provider?.destroy();
 		this.#presence.destroy();
+		this.#store.destroy();
 		void this.#persistence.destroy();
 		this.#doc.destroy();
 	}

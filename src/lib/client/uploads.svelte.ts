@@ -3,6 +3,7 @@
  * offline survive reloads), each file is uploaded with progress, and the message is pushed
  * into the room only once all its files are stored on the server. See docs/design.md, "Files".
  */
+import { COULD_NOT_KEEP_OFFLINE, isQuotaError, writeTransaction } from './storage-space.svelte';
 import { MAX_FILES_PER_MESSAGE, READER_LIMITS, parseFile } from '../protocol/schema';
 import type { ChatMessage, FileRef } from './messages';
 
@@ -244,7 +245,13 @@ export class Outbox {
 				blob: file
 			}))
 		};
-		await this.#put(stored);
+		try {
+			await this.#put(stored);
+		} catch (error) {
+			// A full disk: nothing was stored; the composer keeps the draft and says why.
+			if (isQuotaError(error)) return { ok: false, error: COULD_NOT_KEEP_OFFLINE };
+			throw error;
+		}
 		await this.#refresh();
 		void this.#process();
 		return { ok: true };
@@ -393,23 +400,12 @@ export class Outbox {
 			.sort((a, b) => a.createdAt - b.createdAt);
 	}
 
+	/** Resolves once committed; rejects (QuotaExceededError on a full disk) when aborted. */
 	async #put(draft: StoredDraft): Promise<void> {
-		const db = await this.#db;
-		const tx = db.transaction(STORE, 'readwrite');
-		tx.objectStore(STORE).put(draft);
-		await new Promise<void>((resolve, reject) => {
-			tx.oncomplete = () => resolve();
-			tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'));
-		});
+		await writeTransaction(await this.#db, STORE, (tx) => tx.objectStore(STORE).put(draft));
 	}
 
 	async #delete(key: string): Promise<void> {
-		const db = await this.#db;
-		const tx = db.transaction(STORE, 'readwrite');
-		tx.objectStore(STORE).delete(key);
-		await new Promise<void>((resolve, reject) => {
-			tx.oncomplete = () => resolve();
-			tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'));
-		});
+		await writeTransaction(await this.#db, STORE, (tx) => tx.objectStore(STORE).delete(key));
 	}
 }

@@ -157,7 +157,14 @@ const EnvFields = z.object({
 	 * Largest uploaded file, in bytes (25 MiB). Enforced while the body streams to disk; the
 	 * entry must also raise adapter-node's BODY_SIZE_LIMIT (512K by default) to at least this.
 	 */
-	MAX_UPLOAD_BYTES: positiveInt.default(25 * 1024 * 1024)
+	MAX_UPLOAD_BYTES: positiveInt.default(25 * 1024 * 1024),
+	/**
+	 * An upload no stored message names is deleted once this old (7 days): long enough for a
+	 * message whose files were uploaded before its device went offline to reach the server.
+	 */
+	FILE_GC_GRACE_MS: positiveInt.default(7 * 24 * 60 * 60 * 1000),
+	/** How often garbage collection of uploads runs (1 h). */
+	FILE_GC_INTERVAL_MS: positiveInt.default(60 * 60 * 1000)
 });
 
 const EnvSchema = EnvFields.superRefine((env, context) => {

@@ -3,8 +3,10 @@
  * upload to its room (docs/design.md, "Files"). The bytes themselves go to the blob store
  * (storage/blobs.ts) the composition root hands out as `services.blobs`.
  */
+import type { BlobStore } from './storage/blobs';
 import { FILE_TYPE, MAX_FILE_NAME_CHARS, MAX_FILE_TYPE_CHARS } from '../protocol/schema';
 import { generateId } from './id';
+import { deleteThumbnail } from './thumbnails';
 import type { FileStorage, StoredFile } from './storage/types';
 
 /** Image types served inline (after their magic bytes were checked); everything else downloads. */
@@ -126,6 +128,19 @@ export function sanitizeFileName(encoded: string | null): string | null {
 		return null;
 	}
 	return name;
+}
+
+/**
+ * Deletes stored bytes and their thumbnail: the ONE place bytes are deleted (garbage
+ * collection, src/lib/server/file-gc.ts).
+ */
+export async function deleteBlob(
+	blobs: Pick<BlobStore, 'delete'>,
+	filesDir: string,
+	sha256: string
+): Promise<void> {
+	await blobs.delete(sha256);
+	await deleteThumbnail(filesDir, sha256);
 }
 
 export type { FileLookup as FileAccess, StoredFile } from './storage/types';

@@ -39,6 +39,12 @@ export interface BlobStore {
 	/** The bytes under `sha256` as a stream, or null when there are none. */
 	get(sha256: string): Promise<ReadableStream<Uint8Array> | null>;
 	has(sha256: string): Promise<boolean>;
+	/**
+	 * When the bytes under `sha256` were last written, in ms (a put of the same bytes committed
+	 * again refreshes it), or null when there are none: garbage collection leaves bytes written
+	 * within its grace period (src/lib/server/file-gc.ts).
+	 */
+	writtenAt(sha256: string): Promise<number | null>;
 	/** Deletes the bytes under `sha256`; false when there were none. */
 	delete(sha256: string): Promise<boolean>;
 }

@@ -232,6 +232,11 @@ export interface CommitItem {
 	readonly claims?: readonly number[];
 	/** clientID -> clock after its last struct in this update: the high-water marks to raise. */
 	readonly clocks?: ReadonlyMap<number, number>;
+	/**
+	 * Upload ids the update's new messages name (gate rule 2): recorded as referenced when the
+	 * item is stored, so garbage collection keeps them (`files.deleteUnreferenced`).
+	 */
+	readonly fileIds?: readonly string[];
 }
 
 /** What became of one CommitItem, in the batch's order. */
@@ -415,6 +420,21 @@ export interface FileStorage {
 	record(file: StoredFile): Promise<void>;
 	/** The file if `userId` is currently a member of its room. */
 	getForUser(fileId: string, userId: string): Promise<FileLookup>;
+	/**
+	 * Garbage collection, in ONE transaction: deletes the rows of uploads created before
+	 * `createdBefore` (ms) that no stored message references (`CommitItem.fileIds`), and returns
+	 * how many it deleted and the content hashes no row names any more (their bytes may go).
+	 */
+	deleteUnreferenced(createdBefore: number): Promise<UnreferencedFiles>;
+	/** Whether any upload row still names these bytes (checked again just before deleting them). */
+	hasContent(sha256: string): Promise<boolean>;
+}
+
+/** What `files.deleteUnreferenced` removed. */
+export interface UnreferencedFiles {
+	readonly deleted: number;
+	/** SHA-256 (hex) of contents that no upload names any more. */
+	readonly orphaned: readonly string[];
 }
 
 /** The message search index: the indexer's writes and the member-scoped query. */

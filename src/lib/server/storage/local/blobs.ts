@@ -89,6 +89,10 @@ export function createLocalBlobStore(dir: string): BlobStore {
 				return Readable.toWeb(handle.createReadStream()) as ReadableStream<Uint8Array>;
 			}),
 		has: (sha256) => named(sha256, false, async () => (await stat(blobPath(dir, sha256))).isFile()),
+		// A commit renames a freshly written file into place, so an upload of the same bytes again
+		// refreshes the time.
+		writtenAt: (sha256) =>
+			named(sha256, null, async () => (await stat(blobPath(dir, sha256))).mtimeMs),
 		delete: (sha256) =>
 			named(sha256, false, async () => {
 				await unlink(blobPath(dir, sha256));

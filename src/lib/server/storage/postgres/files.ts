@@ -12,6 +12,26 @@ export function postgresFiles(sql: Sql): FileStorage {
 				VALUES (${file.id}, ${file.sha256}, ${file.roomId}, ${file.uploaderId}, ${file.name},
 					${file.type}, ${file.size}, ${file.createdAt})`;
 		},
+		async deleteUnreferenced(createdBefore) {
+			return sql.begin(async (tx) => {
+				const rows = await tx<{ sha256: string }[]>`DELETE FROM files
+					WHERE created_at < ${createdBefore}
+						AND NOT EXISTS (SELECT 1 FROM file_refs r WHERE r.file_id = files.id)
+					RETURNING sha256`;
+				const hashes = [...new Set(rows.map((row) => row.sha256))];
+				const named = await tx<{ sha256: string }[]>`SELECT DISTINCT sha256 FROM files
+					WHERE sha256 = ANY(${hashes}::text[])`;
+				const still = new Set(named.map((row) => row.sha256));
+				return {
+					deleted: rows.length,
+					orphaned: hashes.filter((sha256) => !still.has(sha256))
+				};
+			});
+		},
+		async hasContent(sha256) {
+			const [row] = await sql`SELECT 1 FROM files WHERE sha256 = ${sha256} LIMIT 1`;
+			return row !== undefined;
+		},
 		async getForUser(fileId, userId) {
 			const [row] = await sql<FileRowOfUser[]>`SELECT f.*, EXISTS (
 					SELECT 1 FROM memberships m WHERE m.room_id = f.room_id AND m.user_id = ${userId}

@@ -259,5 +259,18 @@ export const postgresMigrations: readonly Migration[] = [
 			-- A room's messages in index order: the latest one, and those after a mark.
 			CREATE INDEX message_index_room_id ON message_index (room_id, id);
 		`
+	},
+	{
+		version: 11,
+		name: 'file references',
+		sql: /* sql */ `
+			-- Uploads a stored message names (sync server commit): garbage collection deletes the others
+			-- once older than FILE_GC_GRACE_MS. Uploads from before this table all count as referenced.
+			CREATE TABLE file_refs (
+				file_id TEXT PRIMARY KEY REFERENCES files (id) ON DELETE CASCADE
+			);
+			INSERT INTO file_refs (file_id) SELECT id FROM files;
+			CREATE INDEX files_created_at ON files (created_at);
+		`
 	}
 ];

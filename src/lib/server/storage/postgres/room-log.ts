@@ -130,6 +130,12 @@ export function postgresRoomLog(sql: Sql): RoomLogStorage {
 			writes.send(tx`INSERT INTO room_updates (room_id, seq, data, created_at)
 				VALUES (${item.roomId}, ${head.last_seq}, ${item.data}, ${now})`);
 			if (item.clocks && item.clocks.size > 0) writes.send(raise(tx, item.roomId, item.clocks));
+			if (item.fileIds && item.fileIds.length > 0) {
+				// The uploads a stored message names (garbage collection keeps them).
+				writes.send(tx`INSERT INTO file_refs (file_id)
+					SELECT id FROM files WHERE id = ANY(${[...item.fileIds]}::text[])
+					ON CONFLICT DO NOTHING`);
+			}
 			outcomes.push({ status: 'stored', seq: head.last_seq, data: item.data });
 		}
 		for (const head of heads.values()) {

@@ -1,11 +1,26 @@
 /** `storage.files` on SQLite: uploads' metadata (table files). */
 import { toStoredFile, type FileRow } from '../rows';
-import type { FileStorage } from '../types';
+import type { FileStorage, UnreferencedFiles } from '../types';
 import type { Db } from './db';
 
 type FileRowOfUser = FileRow & { is_member: number };
 
 export function sqliteFiles(db: Db): FileStorage {
+	const deleteUnreferenced = db.transaction((createdBefore: number): UnreferencedFiles => {
+		const rows = db
+			.prepare(
+				`DELETE FROM files
+				 WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM file_refs r WHERE r.file_id = files.id)
+				 RETURNING sha256`
+			)
+			.all(createdBefore) as { sha256: string }[];
+		const hashes = [...new Set(rows.map((row) => row.sha256))];
+		const stillNamed = db.prepare('SELECT 1 FROM files WHERE sha256 = ? LIMIT 1');
+		return {
+			deleted: rows.length,
+			orphaned: hashes.filter((sha256) => stillNamed.get(sha256) === undefined)
+		};
+	});
 	return {
 		async record(file) {
 			db.prepare(
@@ -21,6 +36,12 @@ export function sqliteFiles(db: Db): FileStorage {
 				file.size,
 				file.createdAt
 			);
+		},
+		async deleteUnreferenced(createdBefore) {
+			return deleteUnreferenced(createdBefore);
+		},
+		async hasContent(sha256) {
+			return db.prepare('SELECT 1 FROM files WHERE sha256 = ? LIMIT 1').get(sha256) !== undefined;
 		},
 		async getForUser(fileId, userId) {
 			const row = db

@@ -315,5 +315,19 @@ export const migrations: readonly Migration[] = [
 			-- A room's messages in index order (rowid): the latest one, and those after a mark.
 			CREATE INDEX message_index_room ON message_index (room_id);
 		`
+	},
+	{
+		version: 11,
+		name: 'file references',
+		sql: /* sql */ `
+			-- Uploads a stored message names (sync server commit): garbage collection deletes the
+			-- others once older than FILE_GC_GRACE_MS. Uploads from before this table may be named
+			-- by messages no one has re-read, so they all count as referenced.
+			CREATE TABLE file_refs (
+				file_id TEXT PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE
+			) STRICT, WITHOUT ROWID;
+			INSERT INTO file_refs (file_id) SELECT id FROM files;
+			CREATE INDEX files_created_at ON files(created_at);
+		`
 	}
 ];

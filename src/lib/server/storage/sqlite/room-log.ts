@@ -34,6 +34,10 @@ function statements(db: Db) {
 		head: sql<[string], Head>('SELECT last_seq, epoch FROM rooms WHERE id = ?'),
 		setLastSeq: sql<[number, string]>('UPDATE rooms SET last_seq = ? WHERE id = ?'),
 		setHead: sql<[number, number, string]>('UPDATE rooms SET last_seq = ?, epoch = ? WHERE id = ?'),
+		// The gate checked the upload exists; one deleted since (garbage collection) is skipped.
+		referenceFile: sql<[string]>(
+			'INSERT OR IGNORE INTO file_refs (file_id) SELECT id FROM files WHERE id = ?'
+		),
 		insertUpdate: sql<[string, number, Uint8Array, number]>(
 			'INSERT INTO room_updates (room_id, seq, data, created_at) VALUES (?, ?, ?, ?)'
 		),
@@ -163,6 +167,7 @@ export function sqliteRoomLog(db: Db): RoomLogStorage {
 			q.insertUpdate.run(roomId, head.last_seq, data, now);
 			// After the claims: a clientID without a row is not raised.
 			if (item.clocks) raise(roomId, item.clocks);
+			for (const fileId of item.fileIds ?? []) q.referenceFile.run(fileId);
 			outcomes.push({ status: 'stored', seq: head.last_seq, data });
 		}
 		for (const [roomId, head] of heads) q.setLastSeq.run(head.last_seq, roomId);
