@@ -103,7 +103,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
 			await expectNoSeriousViolations(home, '/search');
 
 			await home.goto(`/rooms/${roomId}/members`);
-			await expect(home.getByText(bob.username)).toBeVisible();
+			await expect(home.getByRole('main').getByText(bob.username)).toBeVisible();
 			await expectNoSeriousViolations(home, 'members page');
 		});
 	});
