@@ -55,6 +55,9 @@ for (const width of [1280, 390]) {
 
 		const last = OLDER + YESTERDAY + TODAY - 1;
 		await expect(line(last)).toBeInViewport();
+		// Item 4: at the end of a long conversation the connection state is still in sight.
+		await expect(page.getByRole('status')).toHaveText('Online');
+		await expect(page.getByRole('status')).toBeInViewport();
 		await expect(log.getByRole('heading', { name: 'Today' })).toHaveCount(1);
 		await expect(log.getByRole('heading', { name: 'Yesterday' })).toHaveCount(1);
 
