@@ -3,6 +3,7 @@
  * terms, the FTS5 query the server runs, the substring match the offline search runs over local
  * replicas, and the snippet with its highlighted terms. Pure: no I/O, no DOM.
  */
+import { plainText } from './formatting';
 import { SHOWABLE_WINDOW, isTs, isUuid } from './protocol/schema';
 
 /** One found message: what /api/search answers with, and what the offline search builds. */
@@ -85,13 +86,15 @@ export function matchesAllTerms(text: string, terms: readonly string[]): boolean
 
 /**
  * An excerpt of `text` around the first term found, at most `radius` characters either side,
- * with "…" where text was cut. Text without a match gives its beginning.
+ * with "…" where text was cut. Text without a match gives its beginning. Formatting marks
+ * are left out (src/lib/formatting.ts): a result reads as plain text.
  */
 export function makeSnippet(
-	text: string,
+	formatted: string,
 	terms: readonly string[],
 	radius: number = SNIPPET_RADIUS_CHARS
 ): string {
+	const text = plainText(formatted);
 	const pattern = termPattern(terms);
 	const found = pattern?.exec(text);
 	const at = found?.index ?? 0;

@@ -3,8 +3,7 @@
  * upwards without moving what the reader sees, and a #message-<id> link far back in the
  * history is brought into the window and scrolled to.
  */
-import * as Y from 'yjs';
-import { storeAsSnapshot, withServerStorage } from '../support/stored';
+import { storeMessagesAsSnapshot } from '../support/stored';
 import { createRoom, expect, test } from './fixtures';
 
 const TOTAL = 3_000;
@@ -25,8 +24,9 @@ async function storeHistory(
 	count: number,
 	lastRepliesTo?: string
 ): Promise<void> {
-	const doc = new Y.Doc();
-	doc.getArray('messages').push(
+	await storeMessagesAsSnapshot(
+		dataDir,
+		roomId,
 		Array.from({ length: count }, (_, n) => ({
 			id: historyId(n),
 			author,
@@ -35,13 +35,6 @@ async function storeHistory(
 			...(n === count - 1 && lastRepliesTo !== undefined ? { replyTo: lastRepliesTo } : {})
 		}))
 	);
-	try {
-		await withServerStorage(dataDir, (storage) =>
-			storeAsSnapshot(storage.roomLog, roomId, Y.encodeStateAsUpdate(doc))
-		);
-	} finally {
-		doc.destroy();
-	}
 }
 
 async function longRoom(

@@ -72,3 +72,20 @@ export async function storeAsSnapshot(
 	if (outcome?.status !== 'stored') throw new Error(`not stored: ${outcome?.status}`);
 	await roomLog.compact(roomId, outcome.seq, state);
 }
+
+/** Stores a room whose `messages` are `messages` as its snapshot, as compaction leaves it. */
+export async function storeMessagesAsSnapshot(
+	dataDir: string,
+	roomId: string,
+	messages: readonly Record<string, unknown>[]
+): Promise<void> {
+	const doc = new Y.Doc();
+	doc.getArray('messages').push([...messages]);
+	try {
+		await withServerStorage(dataDir, (storage) =>
+			storeAsSnapshot(storage.roomLog, roomId, Y.encodeStateAsUpdate(doc))
+		);
+	} finally {
+		doc.destroy();
+	}
+}

@@ -2,6 +2,8 @@
  * Splits message text into plain text and http(s) links, so the UI can render every part as
  * text (never as HTML) and only real web links as anchors.
  */
+import { safeHref } from '../formatting';
+
 export type TextSegment =
 	| { readonly kind: 'text'; readonly text: string }
 	| { readonly kind: 'link'; readonly text: string; readonly href: string };
@@ -31,17 +33,6 @@ function trimUrl(url: string): string {
 		current = trimUnbalancedParen(current.replace(TRAILING_PUNCTUATION, ''));
 	} while (current !== previous);
 	return current;
-}
-
-/** The URL as an href when it parses as http(s) with a host; otherwise null. */
-function safeHref(candidate: string): string | null {
-	try {
-		const url = new URL(candidate);
-		if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') return null;
-		return url.href;
-	} catch {
-		return null;
-	}
 }
 
 export function linkify(text: string): TextSegment[] {

@@ -1,11 +1,16 @@
 /** Replies: the quoted preview of the message a reply answers (`replyTo`). */
 
+import { plainText } from '../formatting';
+
 /** At most this many characters of the original show in a quote. */
 export const EXCERPT_CHARS = 120;
 
-/** The text on one line, cut at a word boundary near `max` with an ellipsis. */
+/**
+ * The text without its formatting (src/lib/formatting.ts) on one line, cut at a word boundary
+ * near `max` with an ellipsis: for quotes, the reply preview and notifications.
+ */
 export function excerpt(text: string, max: number = EXCERPT_CHARS): string {
-	const line = text.replace(/\s+/g, ' ').trim();
+	const line = plainText(text).replace(/\s+/g, ' ').trim();
 	if (line.length <= max) return line;
 	const cut = line.slice(0, max);
 	const space = cut.lastIndexOf(' ');
