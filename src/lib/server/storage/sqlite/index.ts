@@ -5,6 +5,7 @@
 import type { Storage } from '../types';
 import { sqliteAccounts } from './accounts';
 import { openDatabase, type Db } from './db';
+import { sqliteDevices } from './devices';
 import { sqliteFiles } from './files';
 import { sqliteHistory } from './history';
 import { sqliteRoomLog } from './room-log';
@@ -18,6 +19,7 @@ export type SqliteStorage = Storage;
 export function createSqliteStorage(db: Db): SqliteStorage {
 	return {
 		accounts: sqliteAccounts(db),
+		devices: sqliteDevices(db),
 		rooms: sqliteRooms(db),
 		files: sqliteFiles(db),
 		search: sqliteSearch(db),

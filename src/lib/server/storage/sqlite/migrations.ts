@@ -297,5 +297,23 @@ export const migrations: readonly Migration[] = [
 			);
 			CREATE UNIQUE INDEX users_username_skeleton ON users (username_skeleton);
 		`
+	},
+	{
+		version: 10,
+		name: 'devices',
+		sql: /* sql */ `
+			-- Device keys (docs/design.md "Device keys"): one row per browser that registered,
+			-- kept after its removal (removed_at set) so its key still names what it signed.
+			CREATE TABLE devices (
+				id TEXT PRIMARY KEY,
+				user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				name TEXT NOT NULL,
+				signing_key TEXT NOT NULL UNIQUE,
+				agreement_key TEXT NOT NULL,
+				created_at INTEGER NOT NULL,
+				removed_at INTEGER
+			) STRICT;
+			CREATE INDEX devices_user ON devices (user_id, created_at);
+		`
 	}
 ];
