@@ -54,17 +54,27 @@ const SCENARIOS: readonly Scenario[] = [
 	},
 	{
 		name: 'rooms',
-		run: (quick) => runRooms({ rooms: quick ? 200 : 2_000, durationMs: quick ? 3_000 : 8_000 })
+		run: async (quick) => {
+			const options = { rooms: quick ? 200 : 2_000, durationMs: quick ? 3_000 : 8_000 };
+			// Then the same with every message signed and verified (gate rule 7).
+			return [...(await runRooms(options)), ...(await runRooms({ ...options, signed: true }))];
+		}
 	},
 	{
 		name: 'gate',
-		run: (quick) =>
-			runGate({
+		run: async (quick) => {
+			const options = {
 				history: quick ? 1_000 : 5_000,
 				writers: 200,
 				activeWriters: 20,
 				updates: quick ? 500 : 3_000
-			})
+			};
+			// Unsigned, then every message signed and verified (rule 7, keys cached).
+			return [
+				...(await runGate({ ...options, signed: false })),
+				...(await runGate({ ...options, signed: true }))
+			];
+		}
 	},
 	{
 		name: 'durability',

@@ -74,6 +74,7 @@ export function createSyncService(deps: {
 	const { config, storage, events, bus, log, metrics } = deps;
 	const hub = new RoomHub({
 		roomLog: storage.roomLog,
+		signatures: { devices: storage.devices, required: config.REQUIRE_SIGNATURES },
 		bus,
 		config,
 		log,

@@ -11,7 +11,15 @@ import { LoadWorker, openAcross, statsAcross, type WorkerStats } from '../lib/wo
 
 const PER_ROOM = 5;
 
-export async function runRooms(options: { rooms: number; durationMs: number }): Promise<Row[]> {
+/**
+ * `signed`: every message is signed by its sender's device and the server runs with
+ * REQUIRE_SIGNATURES=1 (gate rule 7 verifies each one).
+ */
+export async function runRooms(options: {
+	rooms: number;
+	durationMs: number;
+	signed?: boolean;
+}): Promise<Row[]> {
 	const { rooms } = options;
 	const dataDir = makeTempDir('parley-bench-');
 	const seeded = await seed(dataDir, {
@@ -19,7 +27,7 @@ export async function runRooms(options: { rooms: number; durationMs: number }): 
 		rooms,
 		membersOf: (r) => Array.from({ length: PER_ROOM }, (_, i) => r * PER_ROOM + i)
 	});
-	const server = await startParley(dataDir);
+	const server = await startParley(dataDir, options.signed ? { REQUIRE_SIGNATURES: '1' } : {});
 	const workers = [new LoadWorker(), new LoadWorker()];
 	const senders: Sender[] = [];
 	try {
@@ -40,11 +48,13 @@ export async function runRooms(options: { rooms: number; durationMs: number }): 
 		for (let r = 0; r < rooms; r++) {
 			const user = seeded.users[r * PER_ROOM];
 			if (!user) continue;
+			const roomId = seeded.rooms[r] ?? '';
 			const sender = new Sender(
-				`${server.syncUrl}/${seeded.rooms[r]}`,
+				`${server.syncUrl}/${roomId}`,
 				user.cookie,
 				user.id,
-				server.url
+				server.url,
+				options.signed ? { signer: user.signer, roomId } : undefined
 			);
 			await sender.open();
 			senders.push(sender);
@@ -71,7 +81,7 @@ export async function runRooms(options: { rooms: number; durationMs: number }): 
 			deliveryRow({
 				scenario: 'rooms',
 				server: 'parley',
-				config: `${rooms} rooms x ${PER_ROOM} clients, 1 msg/s per room, ${options.durationMs / 1000} s`,
+				config: `${rooms} rooms x ${PER_ROOM} clients, 1 msg/s per room, ${options.durationMs / 1000} s${options.signed ? ', signed (REQUIRE_SIGNATURES=1)' : ''}`,
 				delivered,
 				expected,
 				elapsedS,

@@ -11,8 +11,8 @@ import { startServer, type ServerHandle } from '../support/server';
 let server: ServerHandle;
 
 beforeAll(async () => {
-	server = await startServer();
-});
+	server = await startServer({ startTimeoutMs: 60_000 });
+}, 90_000);
 
 afterAll(async () => {
 	await server?.dispose();

@@ -4,6 +4,13 @@
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { deviceProofBytes, encodeKeyText } from '../../src/lib/protocol/device-keys';
+import type { ChatMessage, MessageChange, ReadMark } from '../../src/lib/protocol/schema';
+import {
+	changeSigningBytes,
+	messageSigningBytes,
+	reactionSigningBytes,
+	readSigningBytes
+} from '../../src/lib/protocol/signatures';
 import type { ApiClient } from './api';
 
 export interface TestDeviceKeys {
@@ -59,4 +66,49 @@ export async function registerTestDevice(
 		throw new Error(`device registration: ${response.status} ${JSON.stringify(response.body)}`);
 	}
 	return { ...keys, id: response.body.device.id };
+}
+
+/** A device that signs items: its id and its key (tests sign synchronously). */
+export interface Signer {
+	readonly id: string;
+	sign(data: Uint8Array): string;
+}
+
+/** `message` with its author's signature for `roomId` (docs/design.md "Signed items"). */
+export function signedMessage<M extends Omit<ChatMessage, 'signature'>>(
+	signer: Signer,
+	roomId: string,
+	message: M
+): M & { device: string; sig: string } {
+	const sig = signer.sign(messageSigningBytes(roomId, message, signer.id));
+	return { ...message, device: signer.id, sig };
+}
+
+/** A `changes` value (edit or delete of `messageId`, written by its `author`), signed. */
+export function signedChange<C extends Omit<MessageChange, 'signature'>>(
+	signer: Signer,
+	roomId: string,
+	messageId: string,
+	author: string,
+	change: C
+): C & { device: string; sig: string } {
+	const sig = signer.sign(changeSigningBytes(roomId, messageId, author, change, signer.id));
+	return { ...change, device: signer.id, sig };
+}
+
+/** A `reactions` value for `key`, signed. */
+export function signedReaction(signer: Signer, roomId: string, key: string, ts: number) {
+	const sig = signer.sign(reactionSigningBytes(roomId, key, ts, signer.id));
+	return { ts, device: signer.id, sig };
+}
+
+/** A `reads` value of `userId`, signed. */
+export function signedRead(
+	signer: Signer,
+	roomId: string,
+	userId: string,
+	mark: Omit<ReadMark, 'signature'>
+) {
+	const sig = signer.sign(readSigningBytes(roomId, userId, mark, signer.id));
+	return { ...mark, device: signer.id, sig };
 }
