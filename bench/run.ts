@@ -2,7 +2,7 @@
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
  * gate, durability, durability-pg, cold, redis, idle, storm, flood, pg-client, presence, join,
- * memory, rooms-summaries, summaries, thumbnails. A full run writes bench/results/latest.*; a partial
+ * memory, rooms-summaries, rooms-signed, summaries, thumbnails. A full run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
@@ -108,14 +108,30 @@ const SCENARIOS: readonly Scenario[] = [
 		run: (quick) => runSummaries({ samples: quick ? 20 : 100 })
 	},
 	{
-		name: 'gate',
+		// The same with every message signed and verified (gate rule 7): its extra CPU.
+		name: 'rooms-signed',
 		run: (quick) =>
-			runGate({
+			runRooms({
+				rooms: Number(process.env.BENCH_ROOMS) || (quick ? 200 : 2_000),
+				durationMs: quick ? 3_000 : 8_000,
+				signed: true
+			})
+	},
+	{
+		name: 'gate',
+		run: async (quick) => {
+			const options = {
 				history: quick ? 1_000 : 5_000,
 				writers: 200,
 				activeWriters: 20,
 				updates: quick ? 500 : 3_000
-			})
+			};
+			// Unsigned, then every message signed and verified (rule 7, keys cached).
+			return [
+				...(await runGate({ ...options, signed: false })),
+				...(await runGate({ ...options, signed: true }))
+			];
+		}
 	},
 	{
 		name: 'durability',

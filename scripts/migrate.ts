@@ -33,7 +33,8 @@ const TABLES: readonly { readonly name: string; readonly order: string }[] = [
 	{ name: 'dm_requests', order: 'room_id' },
 	{ name: 'dm_declines', order: 'recipient_id, sender_id' },
 	{ name: 'read_marks', order: 'room_id, user_id' },
-	{ name: 'file_refs', order: 'file_id' }
+	{ name: 'file_refs', order: 'file_id' },
+	{ name: 'devices', order: 'created_at, id' }
 ];
 /** Columns PostgreSQL computes itself, or SQLite-only. */
 const SKIP = new Set(['message_index.rowid']);

@@ -100,6 +100,7 @@ function needsAccount(pathname: string): boolean {
 		pathname === '/rooms' ||
 		pathname.startsWith('/rooms/') ||
 		pathname === '/dms' ||
+		pathname === '/devices' ||
 		pathname === '/search' ||
 		pathname.startsWith('/invite/')
 	);

@@ -18,6 +18,12 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { GateRule, refusal, refusalText, type Refusal } from '../src/lib/protocol/gate-rules';
 import {
+	changeSigningBytes,
+	messageSigningBytes,
+	reactionSigningBytes,
+	readSigningBytes
+} from '../src/lib/protocol/signatures';
+import {
 	ARRAY_ROOTS,
 	MAP_ROOTS,
 	ROOT,
@@ -25,9 +31,11 @@ import {
 	isUuid,
 	parseChange,
 	parseMessage,
+	parseReaction,
 	parseReactionKey,
-	parseReactionTs,
 	parseReadMark,
+	type ChatMessage,
+	type ItemSignature,
 	type SchemaLimits
 } from '../src/lib/protocol/schema';
 
@@ -48,7 +56,31 @@ export interface UploadedFile {
 	readonly size: number;
 }
 
+/** A registered device, as the gate checks a signature with it (docs/design.md "Signed items"). */
+export interface SigningDevice {
+	readonly userId: string;
+	/** Removed by its owner: what it signs from then on is refused. */
+	readonly removed: boolean;
+	/** Whether `sig` (base64url) is this device's Ed25519 signature of `bytes`. */
+	verify(bytes: Uint8Array, sig: string): boolean;
+}
+
+/** Rule 7's inputs. */
+export interface SignatureCheck {
+	/** The room the items are signed for (the canonical bytes name it). */
+	readonly roomId: string;
+	/** Refuse items without a signature (REQUIRE_SIGNATURES); false: admit them unsigned. */
+	readonly required: boolean;
+	/** The device with this id, or undefined (unknown, or not fetched yet: see gate-lookups.ts). */
+	readonly deviceOf: (deviceId: string) => SigningDevice | undefined;
+}
+
 export interface GateOptions {
+	/**
+	 * Rule 7: signatures are checked against the authors' devices. Omitted (unit tests of the
+	 * other rules): signatures are checked for format only.
+	 */
+	readonly signatures?: SignatureCheck;
 	/**
 	 * The author of a message sealed out of the head into history (docs/design.md, "History
 	 * segments"), or undefined. Asked only for ids the head does not hold: rule 2 counts a
@@ -240,11 +272,17 @@ function check(
 		const actor = actorOf(item);
 		for (const value of content.arr) {
 			const message = checkMessage(value, actor, actor !== sender, schema, options.roomFileOf);
+			if (options.signatures) {
+				const check = options.signatures;
+				checkSignature(check, actor, message.signature, 'a message', (device) =>
+					messageSigningBytes(check.roomId, message, device)
+				);
+			}
 			if (newMessageAuthors.has(message.id) || messages.authorOf(message.id) !== undefined) {
 				refuse(GateRule.MESSAGES, 'message id already used');
 			}
 			newMessageAuthors.set(message.id, message.author);
-			for (const fileId of message.fileIds) fileIds.add(fileId);
+			for (const file of message.files ?? []) fileIds.add(file.id);
 			if (actor === sender) ownMessageCount++;
 		}
 	}
@@ -260,7 +298,9 @@ function check(
 		if (content instanceof Y.ContentDeleted) continue;
 		if (!(content instanceof Y.ContentAny))
 			refuse(GateRule.ROOTS, `${place.root} holds plain JSON only`);
-		for (const value of content.arr) checkMapValue(place.root, value, schema);
+		for (const value of content.arr) {
+			checkMapValue(place.root, place.key, value, schema, actorOf(item), options.signatures);
+		}
 	}
 
 	// Rules 3 and 4 for the delete set: only what it would NEWLY delete counts. Honest
@@ -608,12 +648,6 @@ function checkKeyOwner(
 	}
 }
 
-interface Message {
-	readonly id: string;
-	readonly author: string;
-	readonly fileIds: readonly string[];
-}
-
 /** The schema's bounds at this server's time and configuration. */
 function schemaLimitsOf(limits: GateLimits, options: GateOptions): SchemaLimits {
 	return {
@@ -630,10 +664,10 @@ function checkMessage(
 	relayed: boolean,
 	limits: SchemaLimits,
 	roomFileOf: GateOptions['roomFileOf']
-): Message {
+): ChatMessage {
 	const parsed = parseMessage(value, limits);
 	if (!parsed.ok) refuse(GateRule.MESSAGES, parsed.reason);
-	const { id, author, files } = parsed.value;
+	const { author, files } = parsed.value;
 	if (author !== sender.userId) {
 		refuse(
 			GateRule.MESSAGES,
@@ -653,22 +687,79 @@ function checkMessage(
 			}
 		}
 	}
-	return { id, author, fileIds: (files ?? []).map((file) => file.id) };
+	return parsed.value;
 }
 
-function checkMapValue(root: string, value: unknown, limits: SchemaLimits): void {
-	const parsed =
-		root === ROOT.changes
-			? parseChange(value, limits)
-			: root === ROOT.reactions
-				? parseReactionTs(value, limits)
-				: root === ROOT.reads
-					? parseReadMark(value, limits)
-					: refuse(GateRule.ROOTS, `unknown root "${root}"`);
-	if (!parsed.ok) {
+/**
+ * Rule 7: an item is signed by an active device of its author (the key's owner for map
+ * values), and the signature verifies over the item's canonical bytes for this room.
+ */
+function checkSignature(
+	check: SignatureCheck,
+	author: GateSender,
+	signature: ItemSignature | undefined,
+	what: string,
+	bytesFor: (device: string) => Uint8Array
+): void {
+	if (signature === undefined) {
+		if (check.required) refuse(GateRule.SIGNATURES, `${what} must be signed`);
+		return;
+	}
+	const device = check.deviceOf(signature.device);
+	if (device === undefined || device.userId !== author.userId) {
+		refuse(GateRule.SIGNATURES, `${what} is signed by a device of its author`);
+	}
+	if (device.removed) refuse(GateRule.SIGNATURES, `${what} is signed by a removed device`);
+	if (!device.verify(bytesFor(signature.device), signature.sig)) {
+		refuse(GateRule.SIGNATURES, `${what}’s signature does not verify`);
+	}
+}
+
+/** A map value: its schema (rule 4, or 2 for text), then its signature (rule 7). */
+function checkMapValue(
+	root: string,
+	key: string,
+	value: unknown,
+	limits: SchemaLimits,
+	owner: GateSender,
+	signatures: SignatureCheck | undefined
+): void {
+	const failed = (reason: string): never =>
 		// An edit longer than the limit is the message text rule (rule 2).
-		const rule = parsed.reason.startsWith('message text') ? GateRule.MESSAGES : GateRule.OWNED_KEYS;
-		refuse(rule, parsed.reason);
+		refuse(reason.startsWith('message text') ? GateRule.MESSAGES : GateRule.OWNED_KEYS, reason);
+	switch (root) {
+		case ROOT.changes: {
+			const parsed = parseChange(value, limits);
+			const item = parsed.ok ? parsed.value : failed(parsed.reason);
+			if (signatures) {
+				checkSignature(signatures, owner, item.signature, 'a change', (device) =>
+					changeSigningBytes(signatures.roomId, key, owner.userId, item, device)
+				);
+			}
+			return;
+		}
+		case ROOT.reactions: {
+			const parsed = parseReaction(value, limits);
+			const item = parsed.ok ? parsed.value : failed(parsed.reason);
+			if (signatures) {
+				checkSignature(signatures, owner, item.signature, 'a reaction', (device) =>
+					reactionSigningBytes(signatures.roomId, key, item.ts, device)
+				);
+			}
+			return;
+		}
+		case ROOT.reads: {
+			const parsed = parseReadMark(value, limits);
+			const item = parsed.ok ? parsed.value : failed(parsed.reason);
+			if (signatures) {
+				checkSignature(signatures, owner, item.signature, 'a read mark', (device) =>
+					readSigningBytes(signatures.roomId, key, item, device)
+				);
+			}
+			return;
+		}
+		default:
+			refuse(GateRule.ROOTS, `unknown root "${root}"`);
 	}
 }
 

@@ -6,6 +6,7 @@ import type { Config } from '../src/lib/server/config';
 import type { AdmissionRules } from './admission';
 import type { CommitLog, CommitRequest } from './commit-log';
 import type { Connection } from './connection';
+import type { SignatureServices } from './gate-lookups';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { AwarenessPolicy } from './room-awareness';
@@ -52,6 +53,8 @@ export interface PendingUpdate extends CommitRequest {
 /** What a room is built with (by the hub): its services, and what it tells the hub. */
 export interface RoomContext {
 	readonly roomLog: RoomLogPort;
+	/** Gate rule 7's services; absent: signatures are checked for format only. */
+	readonly signatures?: SignatureServices;
 	readonly bus: Bus;
 	readonly commits: CommitLog<PendingUpdate>;
 	readonly config: RoomConfig;

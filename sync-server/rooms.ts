@@ -4,6 +4,7 @@
  * commit, then the bus publisher, the search indexer and the rooms hear what is durable).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { SignatureServices } from './gate-lookups';
 import { CloseCode } from '../src/lib/protocol/wire';
 import type { Logger } from './logger';
 import type { UpdateAdmission } from './admission';
@@ -45,6 +46,8 @@ export const MEMBERSHIP_CHECK_INTERVAL_MS = 30_000;
 export interface RoomHubOptions {
 	/** The room log: `storage.roomLog` (loading, commits, catch-up, compaction, seals). */
 	readonly roomLog: RoomLogPort;
+	/** Gate rule 7's device keys and REQUIRE_SIGNATURES; absent (unit tests): not checked. */
+	readonly signatures?: Omit<SignatureServices, 'nowMs'>;
 	readonly bus: Bus;
 	readonly config: RoomConfig;
 	readonly log: Logger;
@@ -111,6 +114,10 @@ export class RoomHub {
 		}
 		this.#ctx = {
 			roomLog: options.roomLog,
+			signatures: options.signatures && {
+				...options.signatures,
+				nowMs: options.nowMs ?? (() => Date.now())
+			},
 			bus: options.bus,
 			commits: this.#commits,
 			config: options.config,

@@ -90,6 +90,7 @@ export function createSyncService(deps: {
 	});
 	const hub = new RoomHub({
 		roomLog: storage.roomLog,
+		signatures: { devices: storage.devices, required: config.REQUIRE_SIGNATURES },
 		bus,
 		config,
 		log,

@@ -12,12 +12,16 @@ import { usernameSkeleton } from '../../src/lib/server/username-skeleton';
 import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { createRoom } from '../../src/lib/server/rooms';
 import { SESSION_COOKIE, createSession } from '../../src/lib/server/session';
+import { generateId } from '../../src/lib/server/id';
+import { makeDeviceKeys, type Signer } from '../../tests/support/device';
 import { storeAsSnapshot, withServerStorage } from '../../tests/support/stored';
 
 export interface BenchUser {
 	readonly id: string;
 	/** The Cookie header value for this user's session. */
 	readonly cookie: string;
+	/** A device registered for the user (docs/design.md "Device keys"): signs its messages. */
+	readonly signer: Signer;
 }
 
 export interface Seeded {
@@ -65,7 +69,16 @@ export async function seed(
 		for (let i = 0; i < spec.users; i++) {
 			const id = `benchuser${i}`;
 			const { token } = await createSession(storage.accounts, id, now);
-			users.push({ id, cookie: `${SESSION_COOKIE}=${token}` });
+			// Straight into storage, as the API would after checking the proof of possession.
+			const keys = makeDeviceKeys();
+			const device = { id: generateId(), userId: id, name: 'bench', createdAt: now, ...keys };
+			const registered = await storage.devices.register(device, 1);
+			if (!registered.ok) throw new Error(`bench device: ${registered.reason}`);
+			users.push({
+				id,
+				cookie: `${SESSION_COOKIE}=${token}`,
+				signer: { id: device.id, sign: keys.sign }
+			});
 		}
 		const rooms: string[] = [];
 		for (let r = 0; r < spec.rooms; r++) {

@@ -7,6 +7,7 @@
 import * as decoding from 'lib0/decoding';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import { signedMessage, type Signer } from '../../tests/support/device';
 import {
 	MSG_AUTH,
 	MSG_STORED,
@@ -38,7 +39,9 @@ export class Sender {
 		readonly userId: string,
 		readonly origin: string,
 		/** Set for a Hocuspocus peer: the document's name, which prefixes every frame. */
-		readonly docName?: string
+		readonly docName?: string,
+		/** Signs each message for this room (gate rule 7); absent: unsigned. */
+		readonly signing?: { readonly signer: Signer; readonly roomId: string }
 	) {
 		this.doc.on('update', (update: Uint8Array) =>
 			this.ws?.send(outgoing(updateFrame(update), docName))
@@ -73,14 +76,16 @@ export class Sender {
 		const ts = nowMs();
 		this.#sentAt.set(Y.getState(this.doc.store, this.doc.clientID), ts);
 		this.sent++;
+		// The text carries the precise time; the message's ts is whole ms (gate rule 2).
+		const message = {
+			id: crypto.randomUUID(),
+			author: this.userId,
+			text: `t=${ts} hello from the bench`,
+			ts: Math.floor(ts)
+		};
+		const { signing } = this;
 		this.#messages.push([
-			// The text carries the precise time; the message's ts is whole ms (gate rule 2).
-			{
-				id: crypto.randomUUID(),
-				author: this.userId,
-				text: `t=${ts} hello from the bench`,
-				ts: Math.floor(ts)
-			}
+			signing ? signedMessage(signing.signer, signing.roomId, message) : message
 		]);
 	}
 

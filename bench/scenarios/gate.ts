@@ -8,13 +8,20 @@
  * transaction per update: the worst case; group commit only makes it cheaper) and encoding the
  * broadcast frame. Socket writes are left out, which makes the gate's share look LARGER than it
  * is in the running server, where fan-out writes dominate (see the fanout rows).
+ *
+ * `signed`: every message carries its author's device signature and the gate verifies it
+ * (rule 7, docs/design.md "Signed items") against keys already in the room's cache, the
+ * steady state; signing (the client's work) is timed apart and not in the pipeline.
  */
 import { rmSync } from 'node:fs';
 import * as Y from 'yjs';
 import { createRoom } from '../../src/lib/server/rooms';
 import { createSqliteStorage } from '../../src/lib/server/storage/sqlite';
 import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
-import { checkUpdate } from '../../sync-server/gate';
+import { signingDevice } from '../../src/lib/server/devices';
+import { generateId } from '../../src/lib/server/id';
+import { checkUpdate, type SigningDevice } from '../../sync-server/gate';
+import { makeDeviceKeys, signedMessage, type Signer } from '../../tests/support/device';
 import { encodeUpdate } from '../../sync-server/protocol';
 import { makeTempDir } from '../../tests/support/server';
 import { row, type Row } from '../lib/harness';
@@ -31,6 +38,8 @@ export interface GateOptions {
 	/** Of those, how many write the measured updates (each from a replica that does not see the others' new messages: concurrent inserts, as in a busy room). */
 	readonly activeWriters: number;
 	readonly updates: number;
+	/** Messages signed, and verified by the gate. */
+	readonly signed: boolean;
 }
 
 export async function runGate(options: GateOptions): Promise<Row[]> {
@@ -59,8 +68,34 @@ export async function runGate(options: GateOptions): Promise<Row[]> {
 		});
 		replicas.forEach((doc, i) => owners.set(doc.clientID, users[i] ?? ''));
 
+		// One device per active writer, its key parsed once as the room's cache holds it.
+		const signers: Signer[] = [];
+		const devices = new Map<string, SigningDevice>();
+		for (const userId of users.slice(0, options.activeWriters)) {
+			const keys = makeDeviceKeys();
+			const id = generateId();
+			const device = signingDevice({
+				id,
+				userId,
+				name: id,
+				createdAt: 0,
+				removedAt: null,
+				...keys
+			});
+			if (!device) throw new Error('bad device key');
+			devices.set(id, device);
+			signers.push({ id, sign: keys.sign });
+		}
+		const gateOptions = options.signed
+			? {
+					signatures: { roomId: room.id, required: true, deviceOf: (id: string) => devices.get(id) }
+				}
+			: {};
+
 		const limits = { maxMessageChars: 4000 };
-		const time = { gate: 0, apply: 0, store: 0, encode: 0 };
+		const time = { gate: 0, apply: 0, store: 0, encode: 0, sign: 0 };
+		/** The gate's CPU time (user + system, µs): on a loaded machine wall time is not its cost. */
+		let gateCpuUs = 0;
 		let accepted = 0;
 		for (let i = 0; i < options.updates; i++) {
 			const w = i % replicas.length;
@@ -71,12 +106,29 @@ export async function runGate(options: GateOptions): Promise<Row[]> {
 				update = u;
 			};
 			doc.once('update', capture);
-			doc.getArray('messages').push([message(user, options.history + i)]);
+			let value = message(user, options.history + i);
+			if (options.signed) {
+				const t = performance.now();
+				value = signedMessage(signers[w] as Signer, room.id, value);
+				time.sign += performance.now() - t;
+			}
+			doc.getArray('messages').push([value]);
 			if (!update) throw new Error('no update captured');
 
 			let t = performance.now();
-			const verdict = checkUpdate(server, { userId: user }, update, limits, owners);
+			const cpu = process.cpuUsage();
+			const verdict = checkUpdate(
+				server,
+				{ userId: user },
+				update,
+				limits,
+				owners,
+				new Map(),
+				gateOptions
+			);
 			time.gate += performance.now() - t;
+			const spent = process.cpuUsage(cpu);
+			gateCpuUs += spent.user + spent.system;
 			if (!verdict.ok) throw new Error(`honest update refused: ${verdict.reason}`);
 			const data = verdict.update;
 
@@ -99,7 +151,7 @@ export async function runGate(options: GateOptions): Promise<Row[]> {
 			row({
 				scenario: 'gate',
 				server: 'parley (in-process)',
-				config: `${options.history} msgs history by ${options.writers} authors; ${accepted} updates from ${options.activeWriters} writers`,
+				config: `${options.history} msgs history by ${options.writers} authors; ${accepted} updates from ${options.activeWriters} writers${options.signed ? '; signed, verified' : ''}`,
 				deliveries: accepted,
 				deliveriesPerSecond: round(accepted / (total / 1000), 0),
 				p50Ms: NaN,
@@ -110,10 +162,14 @@ export async function runGate(options: GateOptions): Promise<Row[]> {
 				rssMb: round(process.memoryUsage().rss / 1024 / 1024, 1),
 				extra: {
 					gateUs: per(time.gate),
+					gateCpuUs: round(gateCpuUs / accepted, 2),
 					applyUs: per(time.apply),
 					storeUs: per(time.store),
 					encodeUs: per(time.encode),
-					gateSharePct: round((time.gate / total) * 100, 1)
+					gateSharePct: round((time.gate / total) * 100, 1),
+					...(options.signed
+						? { clientSignUs: per(time.sign), verifyCpuUs: verifyCpuMicros(devices, signers) }
+						: {})
 				}
 			})
 		];
@@ -123,7 +179,24 @@ export async function runGate(options: GateOptions): Promise<Row[]> {
 	}
 }
 
-function message(author: string, n: number): Record<string, unknown> {
+/** CPU µs of one Ed25519 verification alone (the part of rule 7 that grows with messages). */
+function verifyCpuMicros(devices: ReadonlyMap<string, SigningDevice>, signers: readonly Signer[]) {
+	const signer = signers[0];
+	const device = signer && devices.get(signer.id);
+	if (!signer || !device) return NaN;
+	const bytes = new TextEncoder().encode('a message of ordinary length, signed once');
+	const sig = signer.sign(bytes);
+	const runs = 2_000;
+	const cpu = process.cpuUsage();
+	for (let i = 0; i < runs; i++) if (!device.verify(bytes, sig)) throw new Error('no verify');
+	const spent = process.cpuUsage(cpu);
+	return round((spent.user + spent.system) / runs, 2);
+}
+
+function message(
+	author: string,
+	n: number
+): { id: string; author: string; text: string; ts: number } {
 	return {
 		id: crypto.randomUUID(),
 		author,

@@ -11,6 +11,7 @@ import { deliveryRow, meter, startParley, type Row } from '../lib/harness';
 import { startPeer, type PeerKind } from '../lib/peers';
 import { seed, type Seeded } from '../lib/seed';
 import { Sender, drive } from '../lib/sender';
+import type { Signer } from '../../tests/support/device';
 import { round, sleep, summarize, waitUntil } from '../lib/stats';
 import { openSummaries, type SummaryClient } from '../../tests/support/summary-client';
 import {
@@ -32,7 +33,10 @@ export interface Opened {
 	readonly origin: string;
 	/** Parley only: every seeded user's session cookie (for user sockets). */
 	readonly cookies: readonly string[];
-	client(room: number, user: number): ClientSpec & { readonly userId: string };
+	client(
+		room: number,
+		user: number
+	): ClientSpec & { readonly userId: string; readonly roomId: string; readonly signer?: Signer };
 	stop(): Promise<void>;
 }
 
@@ -58,7 +62,14 @@ export async function openTarget(
 			client(room, user) {
 				const u = seeded.users[room * perRoom + user];
 				if (!u) throw new Error(`no user ${user} in room ${room}`);
-				return { url: `${server.syncUrl}/${seeded.rooms[room]}`, cookie: u.cookie, userId: u.id };
+				const roomId = seeded.rooms[room] ?? '';
+				return {
+					url: `${server.syncUrl}/${roomId}`,
+					cookie: u.cookie,
+					userId: u.id,
+					roomId,
+					signer: u.signer
+				};
 			},
 			stop: async () => void (await server.stop())
 		};
@@ -74,6 +85,7 @@ export async function openTarget(
 			url: peer.roomUrl(`room-${room}`),
 			cookie: '',
 			userId: `user-${room}-${user}`,
+			roomId: `room-${room}`,
 			...(hocuspocus ? { docName: `room-${room}` } : {})
 		}),
 		stop: () => peer.stop()
@@ -93,11 +105,18 @@ export async function measureRooms(
 		durationMs: number;
 		/** Parley only: also a user socket (summary channel) for every member. */
 		summaries?: boolean;
+		/** Parley only: every message signed, REQUIRE_SIGNATURES=1 (gate rule 7 verifies each). */
+		signed?: boolean;
 	}
 ): Promise<RoomsResult> {
 	const { rooms, rate } = options;
 	const dataDir = makeTempDir('parley-bench-');
-	const server = await openTarget(target, rooms, dataDir);
+	const server = await openTarget(
+		target,
+		rooms,
+		dataDir,
+		options.signed ? { REQUIRE_SIGNATURES: '1' } : {}
+	);
 	const workers = [new LoadWorker(), new LoadWorker()];
 	const senders: Sender[] = [];
 	const feeds: SummaryClient[] = [];
@@ -122,7 +141,14 @@ export async function measureRooms(
 		}
 		for (let r = 0; r < rooms; r++) {
 			const c = server.client(r, 0);
-			const sender = new Sender(c.url, c.cookie, c.userId, server.origin, c.docName);
+			const sender = new Sender(
+				c.url,
+				c.cookie,
+				c.userId,
+				server.origin,
+				c.docName,
+				options.signed && c.signer ? { signer: c.signer, roomId: c.roomId } : undefined
+			);
 			await sender.open();
 			senders.push(sender);
 		}
@@ -148,7 +174,7 @@ export async function measureRooms(
 		const delivered = final.messages.reduce((a, b) => a + b, 0);
 		const net = round((usage.cpuMicros - idleMicrosPerMs * elapsedMs) / Math.max(1, sent));
 		const row = deliveryRow({
-			scenario: options.summaries ? 'rooms-summaries' : 'rooms',
+			scenario: options.summaries ? 'rooms-summaries' : options.signed ? 'rooms-signed' : 'rooms',
 			server: target,
 			config: `${rooms} rooms x ${PER_ROOM} clients, ${rate} msgs/s in all, ${options.durationMs / 1000} s${options.summaries ? `, + ${feeds.length} user sockets` : ''}`,
 			delivered,
@@ -183,17 +209,21 @@ export async function runRooms(options: {
 	targets?: readonly Target[];
 	/** Parley only, with a user socket (summary channel) for every member: their extra CPU. */
 	summaries?: boolean;
+	/** Parley only, every message signed and verified (gate rule 7): its extra CPU. */
+	signed?: boolean;
 }): Promise<Row[]> {
-	const targets = options.summaries
-		? (['parley'] as const)
-		: (options.targets ?? ['parley', 'y-websocket', 'hocuspocus']);
+	const targets =
+		options.summaries || options.signed
+			? (['parley'] as const)
+			: (options.targets ?? ['parley', 'y-websocket', 'hocuspocus']);
 	const results = new Map<Target, RoomsResult>();
 	for (const target of targets) {
 		const result = await measureRooms(target, {
 			rooms: options.rooms,
 			rate: options.rooms,
 			durationMs: options.durationMs,
-			summaries: options.summaries
+			summaries: options.summaries,
+			signed: options.signed
 		});
 		console.log(JSON.stringify(result.row));
 		results.set(target, result);

@@ -195,13 +195,15 @@ export async function expectRefusedWhole(options: {
 	readonly roomId: string;
 	readonly connectHonest: () => Promise<RawClient>;
 	readonly fence: { readonly id: string };
+	/** Each wait's deadline (a loaded machine needs more). */
+	readonly timeoutMs?: number;
 }): Promise<void> {
 	const { raw, observer, dataDir, roomId, fence } = options;
 	const before = replicaView(observer.doc);
 	const logBefore = storedLog(dataDir, roomId);
 
 	raw.sendUpdate(options.update);
-	await raw.waitFor(() => raw.denied.length > 0, 5_000, 'permission denied');
+	await raw.waitFor(() => raw.denied.length > 0, options.timeoutMs ?? 5_000, 'permission denied');
 	expect(raw.denied[0]).toMatch(options.reason);
 	expect(storedLog(dataDir, roomId)).toEqual(logBefore);
 
@@ -212,7 +214,7 @@ export async function expectRefusedWhole(options: {
 			.getArray<{ id?: string } | null>('messages')
 			.toArray()
 			.some((m) => m?.id === fence.id);
-	await observer.waitFor(hasFence, 5_000, 'the fence message at the observer');
+	await observer.waitFor(hasFence, options.timeoutMs ?? 5_000, 'the fence message at the observer');
 	expect(honest.denied).toEqual([]);
 	const after = replicaView(observer.doc);
 	expect({

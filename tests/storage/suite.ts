@@ -166,6 +166,67 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 			});
 		});
 
+		describe('devices', () => {
+			const key = (n: number): string => `${'A'.repeat(41)}${String(n).padStart(2, '0')}`;
+			const device = (id: string, userId: string, n: number, createdAt = T0) => ({
+				id,
+				userId,
+				name: `device ${id}`,
+				signingKey: key(n),
+				agreementKey: key(50 + n),
+				createdAt
+			});
+
+			it('registers devices and lists a user’s active ones, oldest first', async () => {
+				await users('ann', 'bob');
+				expect(await storage.devices.register(device('d2', 'ann', 2, T0 + 5), 5)).toEqual({
+					ok: true
+				});
+				expect(await storage.devices.register(device('d1', 'ann', 1, T0), 5)).toEqual({ ok: true });
+				expect(await storage.devices.register(device('d3', 'bob', 3), 5)).toEqual({ ok: true });
+				expect((await storage.devices.listOfUser('ann')).map((d) => d.id)).toEqual(['d1', 'd2']);
+				expect(await storage.devices.get('d3')).toEqual({
+					...device('d3', 'bob', 3),
+					removedAt: null
+				});
+				expect(await storage.devices.get('nope')).toBeNull();
+			});
+
+			it('refuses a signing key any device ever had, and more than the active maximum', async () => {
+				await users('ann', 'bob');
+				await storage.devices.register(device('d1', 'ann', 1), 2);
+				expect(await storage.devices.register(device('d2', 'bob', 1), 2)).toEqual({
+					ok: false,
+					reason: 'key-in-use'
+				});
+				await storage.devices.register(device('d3', 'ann', 3), 2);
+				expect(await storage.devices.register(device('d4', 'ann', 4), 2)).toEqual({
+					ok: false,
+					reason: 'too-many-devices'
+				});
+				// Removing one frees its place, never its key.
+				expect(await storage.devices.remove('ann', 'd1', T0 + 1)).toBe(true);
+				expect(await storage.devices.register(device('d5', 'ann', 1), 2)).toEqual({
+					ok: false,
+					reason: 'key-in-use'
+				});
+				expect(await storage.devices.register(device('d4', 'ann', 4), 2)).toEqual({ ok: true });
+			});
+
+			it('removes only the owner’s active device and keeps its keys readable', async () => {
+				await users('ann', 'bob');
+				await storage.devices.register(device('d1', 'ann', 1), 5);
+				expect(await storage.devices.remove('bob', 'd1', T0 + 1)).toBe(false);
+				expect(await storage.devices.remove('ann', 'd1', T0 + 2)).toBe(true);
+				expect(await storage.devices.remove('ann', 'd1', T0 + 3)).toBe(false);
+				expect(await storage.devices.listOfUser('ann')).toEqual([]);
+				expect(await storage.devices.get('d1')).toEqual({
+					...device('d1', 'ann', 1),
+					removedAt: T0 + 2
+				});
+			});
+		});
+
 		describe('rooms and memberships', () => {
 			it('creates a room with its owner as member, listed newest first', async () => {
 				await users('owner', 'bob');

@@ -68,7 +68,7 @@ export function detachDuringOwnTransactions(
 /** y-indexeddb keeps every update, in order, in this object store. */
 const UPDATES_STORE = 'updates';
 
-function requestResult<T>(request: IDBRequest<T>): Promise<T> {
+export function requestResult<T>(request: IDBRequest<T>): Promise<T> {
 	return new Promise((resolve, reject) => {
 		request.onsuccess = () => resolve(request.result);
 		request.onerror = () => reject(request.error ?? new Error('IndexedDB request failed'));

@@ -15,7 +15,9 @@ export const GateRule = {
 	/** Every clientID with new structs is unowned or owned by the sender. */
 	CLIENT_IDS: 5,
 	/** Limits: budgets, rates, sizes. */
-	LIMITS: 6
+	LIMITS: 6,
+	/** Messages, changes, reactions and read marks are signed by a device of their author. */
+	SIGNATURES: 7
 } as const;
 export type GateRule = (typeof GateRule)[keyof typeof GateRule];
 

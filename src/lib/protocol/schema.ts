@@ -74,6 +74,20 @@ export const READER_LIMITS: SchemaLimits = {
 	maxUploadBytes: Number.MAX_SAFE_INTEGER
 };
 
+/** A device id (src/lib/server/id.ts's format: 24 lower-case base32 characters). */
+export const DEVICE_ID = /^[a-z2-7]{24}$/;
+/** An Ed25519 signature: 64 bytes as unpadded base64url. */
+export const SIGNATURE = /^[A-Za-z0-9_-]{86}$/;
+
+/**
+ * Who signed an item: the author's device and its signature of the item's canonical bytes
+ * (src/lib/protocol/signatures.ts). Absent on items written before signatures (unsigned).
+ */
+export interface ItemSignature {
+	readonly device: string;
+	readonly sig: string;
+}
+
 export type Parsed<T> =
 	{ readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
@@ -91,6 +105,7 @@ export interface ChatMessage {
 	readonly ts: number;
 	readonly replyTo?: string;
 	readonly files?: readonly FileRef[];
+	readonly signature?: ItemSignature;
 }
 
 /** A value of the `changes` map: the latest edit or the delete of one message. */
@@ -98,12 +113,20 @@ export interface MessageChange {
 	readonly text?: string;
 	readonly deleted?: true;
 	readonly ts: number;
+	readonly signature?: ItemSignature;
 }
 
 /** A value of the `reads` map (key: the reader's user id). */
 export interface ReadMark {
 	readonly upTo: string;
 	readonly ts: number;
+	readonly signature?: ItemSignature;
+}
+
+/** A `reactions` value: its ts, and its signature when it has one. */
+export interface Reaction {
+	readonly ts: number;
+	readonly signature?: ItemSignature;
 }
 
 export interface ReactionKey {
@@ -151,10 +174,27 @@ export function isTs(value: unknown, window: TsWindow): value is number {
 	);
 }
 
-const MESSAGE_KEYS = new Set(['id', 'author', 'text', 'ts', 'replyTo', 'files']);
+const MESSAGE_KEYS = new Set(['id', 'author', 'text', 'ts', 'replyTo', 'files', 'device', 'sig']);
 const FILE_KEYS = new Set(['id', 'name', 'type', 'size']);
-const CHANGE_KEYS = new Set(['text', 'deleted', 'ts']);
-const READ_KEYS = new Set(['upTo', 'ts']);
+const CHANGE_KEYS = new Set(['text', 'deleted', 'ts', 'device', 'sig']);
+const READ_KEYS = new Set(['upTo', 'ts', 'device', 'sig']);
+const REACTION_KEYS = new Set(['ts', 'device', 'sig']);
+
+/**
+ * The `device` and `sig` of a value: both absent (unsigned, undefined), both well formed, or a
+ * failure. Whether the signature verifies is the gate's and each reader's question.
+ */
+function parseSignature(record: Record<string, unknown>): Parsed<ItemSignature | undefined> {
+	const { device, sig } = record;
+	if (device === undefined && sig === undefined) return ok(undefined);
+	if (typeof device !== 'string' || !DEVICE_ID.test(device)) {
+		return fail('a signed item names its device (a device id)');
+	}
+	if (typeof sig !== 'string' || !SIGNATURE.test(sig)) {
+		return fail('a signature is 64 bytes of base64url');
+	}
+	return ok({ device, sig });
+}
 
 const FILE_SHAPE = 'a file is { id, name, type, size }';
 
@@ -193,6 +233,8 @@ export function parseMessage(value: unknown, limits: SchemaLimits): Parsed<ChatM
 		return fail(`message text longer than ${limits.maxMessageChars} characters`);
 	}
 	if (!isTs(ts, limits.window)) return fail('message ts is an integer time in the allowed window');
+	const signature = parseSignature(record);
+	if (!signature.ok) return signature;
 	const message: { -readonly [K in keyof ChatMessage]: ChatMessage[K] } = { id, author, text, ts };
 	if (replyTo !== undefined) {
 		if (!isUuid(replyTo)) return fail('replyTo is a message id');
@@ -210,13 +252,14 @@ export function parseMessage(value: unknown, limits: SchemaLimits): Parsed<ChatM
 		}
 		message.files = refs;
 	}
+	if (signature.value) message.signature = signature.value;
 	return ok(message);
 }
 
 /** A `changes` value; the reasons are the gate's rule 4 texts. */
 export function parseChange(value: unknown, limits: SchemaLimits): Parsed<MessageChange> {
 	const record = plainRecord(value, CHANGE_KEYS);
-	if (record === null) return fail('a change is { text?, deleted?, ts }');
+	if (record === null) return fail('a change is { text?, deleted?, ts, device?, sig? }');
 	const { text, deleted, ts } = record;
 	if (!isTs(ts, limits.window)) return fail('a change has an integer ts in the allowed window');
 	if (deleted !== undefined && deleted !== true)
@@ -230,25 +273,43 @@ export function parseChange(value: unknown, limits: SchemaLimits): Parsed<Messag
 		change.text = text;
 	}
 	if (deleted === true) change.deleted = true;
+	const signature = parseSignature(record);
+	if (!signature.ok) return signature;
+	if (signature.value) change.signature = signature.value;
 	return ok(change);
+}
+
+const REACTION_SHAPE =
+	'a reaction’s value is its ts (an integer in the allowed window) or { ts, device, sig }';
+
+/** A `reactions` value: its ts (unsigned, as before signatures) or `{ ts, device, sig }`. */
+export function parseReaction(value: unknown, limits: SchemaLimits): Parsed<Reaction> {
+	if (isTs(value, limits.window)) return ok({ ts: value });
+	const record = plainRecord(value, REACTION_KEYS);
+	if (record === null || !isTs(record.ts, limits.window)) return fail(REACTION_SHAPE);
+	const signature = parseSignature(record);
+	if (!signature.ok) return signature;
+	if (!signature.value) return fail(REACTION_SHAPE);
+	return ok({ ts: record.ts, signature: signature.value });
 }
 
 /** A `reactions` value: the time of the reaction. */
 export function parseReactionTs(value: unknown, limits: SchemaLimits): Parsed<number> {
-	return isTs(value, limits.window)
-		? ok(value)
-		: fail('a reaction’s value is its ts, an integer in the allowed window');
+	const parsed = parseReaction(value, limits);
+	return parsed.ok ? ok(parsed.value.ts) : parsed;
 }
 
 /** A `reads` value. */
 export function parseReadMark(value: unknown, limits: SchemaLimits): Parsed<ReadMark> {
 	const record = plainRecord(value, READ_KEYS);
-	if (record === null) return fail('a read receipt is { upTo, ts }');
+	if (record === null) return fail('a read receipt is { upTo, ts, device?, sig? }');
 	const { upTo, ts } = record;
 	if (!isUuid(upTo)) return fail('a read receipt’s upTo is a message id');
 	if (!isTs(ts, limits.window))
 		return fail('a read receipt has an integer ts in the allowed window');
-	return ok({ upTo, ts });
+	const signature = parseSignature(record);
+	if (!signature.ok) return signature;
+	return ok(signature.value ? { upTo, ts, signature: signature.value } : { upTo, ts });
 }
 
 /** The `reactions` key of one person's emoji on one message. */

@@ -122,6 +122,15 @@ const EnvFields = z.object({
 	 * `sealed_at`): a flood of messages cannot make every member reconnect at will. 0: no minimum.
 	 */
 	SEAL_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(600_000),
+	/**
+	 * Gate rule 7 (docs/design.md "Signed items"): 1 refuses unsigned messages, changes,
+	 * reactions and read marks; 0 (the default until every writer signs) admits them unsigned.
+	 * A signature that is there is always checked.
+	 */
+	REQUIRE_SIGNATURES: z
+		.enum(['0', '1'])
+		.default('0')
+		.transform((value) => value === '1'),
 	/** Unload a room from memory after this long without connections, in ms. */
 	ROOM_IDLE_UNLOAD_MS: positiveInt.default(30_000),
 	/** Sessions expire after this long without use, in days. */

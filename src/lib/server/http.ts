@@ -4,6 +4,7 @@
  */
 import { json, type RequestEvent } from '@sveltejs/kit';
 import type { z } from 'zod';
+import type { DeviceFailure } from './devices';
 import type { DmFailure } from './dms';
 import type { InviteFailure } from './invites';
 import type { MembershipFailure } from './memberships';
@@ -71,7 +72,7 @@ export function requireApiUser(event: Pick<RequestEvent, 'locals'>): UserResult 
 }
 
 /** Every expected failure of the domain modules; each has one status and message. */
-export type Failure = MembershipFailure | InviteFailure | DmFailure;
+export type Failure = MembershipFailure | InviteFailure | DmFailure | DeviceFailure;
 
 const FAILURE_ANSWERS: Record<Failure, { status: ErrorStatus; message: string }> = {
 	'room-not-found': { status: 404, message: 'No such room.' },
@@ -95,7 +96,16 @@ const FAILURE_ANSWERS: Record<Failure, { status: ErrorStatus; message: string }>
 	'invite-not-found': { status: 404, message: 'This invite link is not valid.' },
 	'invite-expired': { status: 410, message: 'This invite link has expired.' },
 	'invite-revoked': { status: 410, message: 'This invite link has been revoked.' },
-	'invite-used-up': { status: 410, message: 'This invite link has already been used up.' }
+	'invite-used-up': { status: 410, message: 'This invite link has already been used up.' },
+	'bad-proof': {
+		status: 400,
+		message: 'proof is not the signing key’s signature of this registration.'
+	},
+	'too-many-devices': {
+		status: 409,
+		message: 'This account has as many devices as it may have; remove one first.'
+	},
+	'key-in-use': { status: 409, message: 'This signing key is already registered.' }
 };
 
 /** The status and message for a domain failure (the API and the forms share them). */

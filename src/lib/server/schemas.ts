@@ -3,6 +3,7 @@
  * failures into messages. Validate here, at the boundary; code behind it trusts the types.
  */
 import { z } from 'zod';
+import { MAX_DEVICE_NAME_CHARS, PUBLIC_KEY_TEXT, SIGNATURE_TEXT } from '../protocol/device-keys';
 
 export const USERNAME_MIN = 3;
 export const USERNAME_MAX = 32;
@@ -89,6 +90,25 @@ export const CreateInviteSchema = z.object({
 		.optional()
 });
 export type CreateInviteInput = z.infer<typeof CreateInviteSchema>;
+
+/** POST /api/devices: a device's public keys and its proof of holding the signing key. */
+export const RegisterDeviceSchema = z.object({
+	name: z
+		.string({ error: 'A device name is required.' })
+		.trim()
+		.min(1, 'A device name is required.')
+		.max(MAX_DEVICE_NAME_CHARS, `A device name has at most ${MAX_DEVICE_NAME_CHARS} characters.`),
+	signingKey: z
+		.string({ error: 'signingKey is required.' })
+		.regex(PUBLIC_KEY_TEXT, 'signingKey is a 32-byte Ed25519 public key in base64url.'),
+	agreementKey: z
+		.string({ error: 'agreementKey is required.' })
+		.regex(PUBLIC_KEY_TEXT, 'agreementKey is a 32-byte X25519 public key in base64url.'),
+	proof: z
+		.string({ error: 'proof is required.' })
+		.regex(SIGNATURE_TEXT, 'proof is a 64-byte Ed25519 signature in base64url.')
+});
+export type RegisterDeviceInput = z.infer<typeof RegisterDeviceSchema>;
 
 export type ParseResult<T> =
 	| { readonly ok: true; readonly data: T }

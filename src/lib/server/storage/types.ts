@@ -116,6 +116,24 @@ export interface StoredFile {
 	readonly createdAt: number;
 }
 
+/** A device of an account and its public keys (docs/design.md "Device keys"). */
+export interface Device {
+	readonly id: string;
+	readonly userId: string;
+	readonly name: string;
+	/** Ed25519 public key, 32 bytes as unpadded base64url. */
+	readonly signingKey: string;
+	/** X25519 public key, 32 bytes as unpadded base64url. */
+	readonly agreementKey: string;
+	readonly createdAt: number;
+	/** When its owner removed it, or null while active. A removed device's row stays. */
+	readonly removedAt: number | null;
+}
+
+export type RegisterDeviceOutcome =
+	| { readonly ok: true }
+	| { readonly ok: false; readonly reason: 'too-many-devices' | 'key-in-use' };
+
 /** What a message may say of an upload of its room (gate rule 2). */
 export interface RoomFileInfo {
 	readonly name: string;
@@ -335,6 +353,21 @@ export interface AccountStorage {
 		readonly forgetBefore: number;
 		readonly keepPerUser: number;
 	}): Promise<void>;
+}
+
+/** Devices and their public keys. */
+export interface DeviceStorage {
+	/**
+	 * Adds an active device, unless the user has `maxActive` active devices already or its
+	 * signing key is any device's (removed ones included: a key names one device forever).
+	 */
+	register(device: Omit<Device, 'removedAt'>, maxActive: number): Promise<RegisterDeviceOutcome>;
+	/** The user's active devices, oldest first. */
+	listOfUser(userId: string): Promise<Device[]>;
+	/** A device by id, removed or not (a removed device's key still names what it signed). */
+	get(deviceId: string): Promise<Device | null>;
+	/** Marks the user's active device removed at `now`; false if there is no such device. */
+	remove(userId: string, deviceId: string, now: number): Promise<boolean>;
 }
 
 /** Rooms, memberships, bans, invites, DMs and DM requests / declines. */
@@ -573,6 +606,7 @@ export interface SummaryStorage {
 
 export interface Storage {
 	readonly accounts: AccountStorage;
+	readonly devices: DeviceStorage;
 	readonly rooms: RoomStorage;
 	readonly files: FileStorage;
 	readonly search: SearchStorage;

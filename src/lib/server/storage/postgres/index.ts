@@ -5,6 +5,7 @@
 import type { Storage } from '../types';
 import { postgresAccounts } from './accounts';
 import { connect, migrate, type Sql } from './db';
+import { postgresDevices } from './devices';
 import { postgresFiles } from './files';
 import { postgresHistory } from './history';
 import { postgresRoomLog } from './room-log';
@@ -31,6 +32,7 @@ export function createPostgresStorage(sql: Sql): PostgresStorage {
 		history: postgresHistory(sql),
 		roomLog: postgresRoomLog(sql),
 		summaries: postgresSummaries(sql),
+		devices: postgresDevices(sql),
 		async close() {
 			await sql.end({ timeout: 5 });
 		}

@@ -6,6 +6,7 @@ import type { Storage } from '../types';
 import { sqliteAccounts } from './accounts';
 import { openDatabase, readSynchronous, type Db, type SqliteSynchronous } from './db';
 import { migrations } from './migrations';
+import { sqliteDevices } from './devices';
 import { sqliteFiles } from './files';
 import { sqliteHistory } from './history';
 import { sqliteRoomLog } from './room-log';
@@ -23,6 +24,7 @@ export type SqliteStorage = Storage & {
 export function createSqliteStorage(db: Db): SqliteStorage {
 	return {
 		accounts: sqliteAccounts(db),
+		devices: sqliteDevices(db),
 		rooms: sqliteRooms(db),
 		files: sqliteFiles(db),
 		search: sqliteSearch(db),

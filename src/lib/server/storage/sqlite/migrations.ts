@@ -329,5 +329,23 @@ export const migrations: readonly Migration[] = [
 			INSERT INTO file_refs (file_id) SELECT id FROM files;
 			CREATE INDEX files_created_at ON files(created_at);
 		`
+	},
+	{
+		version: 12,
+		name: 'devices',
+		sql: /* sql */ `
+			-- Device keys (docs/design.md "Device keys"): one row per browser that registered,
+			-- kept after its removal (removed_at set) so its key still names what it signed.
+			CREATE TABLE devices (
+				id TEXT PRIMARY KEY,
+				user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				name TEXT NOT NULL,
+				signing_key TEXT NOT NULL UNIQUE,
+				agreement_key TEXT NOT NULL,
+				created_at INTEGER NOT NULL,
+				removed_at INTEGER
+			) STRICT;
+			CREATE INDEX devices_user ON devices (user_id, created_at);
+		`
 	}
 ];

@@ -1,0 +1,191 @@
+/**
+ * This browser's device keys (docs/design.md, "Device keys"): an Ed25519 signing pair and an
+ * X25519 key-agreement pair, made on the first sign-in of a user here and kept in IndexedDB.
+ * Where the browser's WebCrypto has the algorithms, the private keys are non-extractable
+ * CryptoKeys (script can use them, never read them); elsewhere they are @noble/curves keys,
+ * raw bytes in the same store.
+ */
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { deviceProofBytes, encodeKeyText, type PublishedDevice } from '../protocol/device-keys';
+import { requestResult } from './local-replica';
+
+/** A private key: a WebCrypto key where supported, else @noble/curves' raw secret. */
+type PrivateKey =
+	| { readonly kind: 'webcrypto'; readonly key: CryptoKey }
+	| { readonly kind: 'noble'; readonly secret: Uint8Array };
+
+export interface DeviceKeys {
+	/** The server's id for this device; null until registered. */
+	readonly deviceId: string | null;
+	readonly signing: PrivateKey;
+	readonly agreement: PrivateKey;
+	/** Public keys, base64url. */
+	readonly signingKey: string;
+	readonly agreementKey: string;
+}
+
+const STORE = 'keys';
+const KEY = 'device';
+
+export function deviceDatabaseName(userId: string): string {
+	return `parley-device:${userId}`;
+}
+
+async function openKeys(userId: string): Promise<IDBDatabase> {
+	const open = indexedDB.open(deviceDatabaseName(userId), 1);
+	open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+	return requestResult(open);
+}
+
+async function readKeys(userId: string): Promise<DeviceKeys | null> {
+	const db = await openKeys(userId);
+	try {
+		const value: unknown = await requestResult(
+			db.transaction(STORE, 'readonly').objectStore(STORE).get(KEY)
+		);
+		// Written only by this module; a missing or foreign value means "no keys yet".
+		return typeof value === 'object' && value !== null && 'signingKey' in value
+			? (value as DeviceKeys)
+			: null;
+	} finally {
+		db.close();
+	}
+}
+
+async function writeKeys(userId: string, keys: DeviceKeys): Promise<void> {
+	const db = await openKeys(userId);
+	try {
+		await requestResult(db.transaction(STORE, 'readwrite').objectStore(STORE).put(keys, KEY));
+	} finally {
+		db.close();
+	}
+}
+
+async function generatePair(
+	algorithm: 'Ed25519' | 'X25519'
+): Promise<{ privateKey: PrivateKey; publicKey: string }> {
+	const usages: KeyUsage[] = algorithm === 'Ed25519' ? ['sign', 'verify'] : ['deriveBits'];
+	try {
+		const pair = (await crypto.subtle.generateKey(
+			{ name: algorithm },
+			false,
+			usages
+		)) as CryptoKeyPair;
+		const raw = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
+		return {
+			privateKey: { kind: 'webcrypto', key: pair.privateKey },
+			publicKey: encodeKeyText(raw)
+		};
+	} catch {
+		// This browser's WebCrypto lacks the algorithm: the audited JavaScript implementation.
+		const curve = algorithm === 'Ed25519' ? ed25519 : x25519;
+		const { secretKey, publicKey } = curve.keygen();
+		return {
+			privateKey: { kind: 'noble', secret: secretKey },
+			publicKey: encodeKeyText(publicKey)
+		};
+	}
+}
+
+/** An Ed25519 signature of `data` by this device. */
+export async function signWithDevice(keys: DeviceKeys, data: Uint8Array): Promise<Uint8Array> {
+	const { signing } = keys;
+	if (signing.kind === 'noble') return ed25519.sign(data, signing.secret);
+	return new Uint8Array(await crypto.subtle.sign('Ed25519', signing.key, data as BufferSource));
+}
+
+/** A label for the devices page: the browser and the platform it runs on. */
+export function describeThisBrowser(agent: string): string {
+	const browser = /Firefox\//.test(agent)
+		? 'Firefox'
+		: /Edg\//.test(agent)
+			? 'Edge'
+			: /Chrom(e|ium)\//.test(agent)
+				? 'Chromium'
+				: /Safari\//.test(agent)
+					? 'Safari'
+					: 'Browser';
+	const platform = /Android/.test(agent)
+		? 'Android'
+		: /iPhone|iPad/.test(agent)
+			? 'iOS'
+			: /Mac OS X/.test(agent)
+				? 'macOS'
+				: /Windows/.test(agent)
+					? 'Windows'
+					: /Linux/.test(agent)
+						? 'Linux'
+						: 'an unknown system';
+	return `${browser} on ${platform}`;
+}
+
+/** Registers `keys` (POST /api/devices); the device id, or null if the server refused. */
+async function register(userId: string, keys: DeviceKeys): Promise<string | null> {
+	const proof = await signWithDevice(
+		keys,
+		deviceProofBytes(userId, keys.signingKey, keys.agreementKey)
+	);
+	const response = await fetch('/api/devices', {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({
+			name: describeThisBrowser(navigator.userAgent),
+			signingKey: keys.signingKey,
+			agreementKey: keys.agreementKey,
+			proof: encodeKeyText(proof)
+		})
+	});
+	if (response.status !== 201) return null;
+	const body = (await response.json()) as { device?: Partial<PublishedDevice> };
+	return typeof body.device?.id === 'string' ? body.device.id : null;
+}
+
+/** Whether the server no longer lists this device (false when it cannot be asked). */
+async function isRemoved(deviceId: string): Promise<boolean> {
+	if (!navigator.onLine) return false;
+	try {
+		const response = await fetch('/api/devices');
+		if (response.status !== 200) return false;
+		const body = (await response.json()) as { devices?: { id?: unknown }[] };
+		return Array.isArray(body.devices) && !body.devices.some((device) => device.id === deviceId);
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * This browser's keys for `userId`, made and registered on first use. One tab at a time (a Web
+ * Lock), so two tabs opened at the first sign-in make one device. Keys made while offline are
+ * registered on a later call. Removed from the devices page, a device is not registered again:
+ * its keys are replaced by new ones, a new device (contacts see its key change).
+ */
+export async function ensureDeviceKeys(userId: string): Promise<DeviceKeys> {
+	return navigator.locks.request(`parley-device:${userId}`, async () => {
+		let keys = await readKeys(userId);
+		if (keys?.deviceId && (await isRemoved(keys.deviceId))) keys = null;
+		if (keys === null) {
+			const [signing, agreement] = await Promise.all([
+				generatePair('Ed25519'),
+				generatePair('X25519')
+			]);
+			keys = {
+				deviceId: null,
+				signing: signing.privateKey,
+				agreement: agreement.privateKey,
+				signingKey: signing.publicKey,
+				agreementKey: agreement.publicKey
+			};
+			await writeKeys(userId, keys);
+		}
+		if (keys.deviceId === null && navigator.onLine) {
+			const deviceId = await register(userId, keys);
+			if (deviceId !== null) await writeKeys(userId, (keys = { ...keys, deviceId }));
+		}
+		return keys;
+	});
+}
+
+/** This browser's device id for `userId`, if it has registered one (no keys are made). */
+export async function thisDeviceId(userId: string): Promise<string | null> {
+	return (await readKeys(userId))?.deviceId ?? null;
+}

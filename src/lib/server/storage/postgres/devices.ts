@@ -1,0 +1,64 @@
+/**
+ * `storage.devices` on PostgreSQL: devices and their public keys, kept after removal (as
+ * ../sqlite/devices.ts). A registration locks its user's row, so two at once cannot both pass
+ * the limit of active devices.
+ */
+import type { Device, DeviceStorage } from '../types';
+import type { Sql } from './db';
+
+interface DeviceRow {
+	id: string;
+	user_id: string;
+	name: string;
+	signing_key: string;
+	agreement_key: string;
+	created_at: number;
+	removed_at: number | null;
+}
+
+function toDevice(row: DeviceRow): Device {
+	return {
+		id: row.id,
+		userId: row.user_id,
+		name: row.name,
+		signingKey: row.signing_key,
+		agreementKey: row.agreement_key,
+		createdAt: row.created_at,
+		removedAt: row.removed_at
+	};
+}
+
+export function postgresDevices(sql: Sql): DeviceStorage {
+	return {
+		async register(device, maxActive) {
+			return sql.begin(async (tx) => {
+				await tx`SELECT 1 FROM users WHERE id = ${device.userId} FOR UPDATE`;
+				const [counted] = await tx<{ active: number }[]>`SELECT count(*)::int AS active
+					FROM devices WHERE user_id = ${device.userId} AND removed_at IS NULL`;
+				if ((counted?.active ?? 0) >= maxActive) return { ok: false, reason: 'too-many-devices' } as const;
+				const inserted = await tx`INSERT INTO devices
+						(id, user_id, name, signing_key, agreement_key, created_at)
+					VALUES (${device.id}, ${device.userId}, ${device.name}, ${device.signingKey},
+						${device.agreementKey}, ${device.createdAt})
+					ON CONFLICT (signing_key) DO NOTHING
+					RETURNING id`;
+				if (inserted.length === 0) return { ok: false, reason: 'key-in-use' } as const;
+				return { ok: true } as const;
+			});
+		},
+		async listOfUser(userId) {
+			const rows = await sql<DeviceRow[]>`SELECT * FROM devices
+				WHERE user_id = ${userId} AND removed_at IS NULL ORDER BY created_at, id`;
+			return rows.map(toDevice);
+		},
+		async get(deviceId) {
+			const [row] = await sql<DeviceRow[]>`SELECT * FROM devices WHERE id = ${deviceId}`;
+			return row ? toDevice(row) : null;
+		},
+		async remove(userId, deviceId, now) {
+			const rows = await sql`UPDATE devices SET removed_at = ${now}
+				WHERE id = ${deviceId} AND user_id = ${userId} AND removed_at IS NULL RETURNING id`;
+			return rows.length === 1;
+		}
+	};
+}

@@ -1,0 +1,84 @@
+/** `storage.devices` on SQLite: devices and their public keys, kept after removal. */
+import type { Device, DeviceStorage, RegisterDeviceOutcome } from '../types';
+import { cachedStatement, type Db } from './db';
+
+interface DeviceRow {
+	id: string;
+	user_id: string;
+	name: string;
+	signing_key: string;
+	agreement_key: string;
+	created_at: number;
+	removed_at: number | null;
+}
+
+const COLUMNS = 'id, user_id, name, signing_key, agreement_key, created_at, removed_at';
+
+function toDevice(row: DeviceRow): Device {
+	return {
+		id: row.id,
+		userId: row.user_id,
+		name: row.name,
+		signingKey: row.signing_key,
+		agreementKey: row.agreement_key,
+		createdAt: row.created_at,
+		removedAt: row.removed_at
+	};
+}
+
+export function sqliteDevices(db: Db): DeviceStorage {
+	return {
+		async register(device, maxActive) {
+			const insert = db.transaction((): RegisterDeviceOutcome => {
+				const { active } = db
+					.prepare(
+						'SELECT count(*) AS active FROM devices WHERE user_id = ? AND removed_at IS NULL'
+					)
+					.get(device.userId) as { active: number };
+				if (active >= maxActive) return { ok: false, reason: 'too-many-devices' };
+				const taken = db
+					.prepare('SELECT 1 FROM devices WHERE signing_key = ?')
+					.get(device.signingKey);
+				if (taken) return { ok: false, reason: 'key-in-use' };
+				db.prepare(
+					`INSERT INTO devices (id, user_id, name, signing_key, agreement_key, created_at)
+					 VALUES (?, ?, ?, ?, ?, ?)`
+				).run(
+					device.id,
+					device.userId,
+					device.name,
+					device.signingKey,
+					device.agreementKey,
+					device.createdAt
+				);
+				return { ok: true };
+			});
+			return insert.immediate();
+		},
+		async listOfUser(userId) {
+			const rows = db
+				.prepare(
+					`SELECT ${COLUMNS} FROM devices WHERE user_id = ? AND removed_at IS NULL
+					 ORDER BY created_at, id`
+				)
+				.all(userId) as DeviceRow[];
+			return rows.map(toDevice);
+		},
+		async get(deviceId) {
+			// The gate's key cache misses land here.
+			const row = cachedStatement<[string], DeviceRow>(
+				db,
+				`SELECT ${COLUMNS} FROM devices WHERE id = ?`
+			).get(deviceId);
+			return row ? toDevice(row) : null;
+		},
+		async remove(userId, deviceId, now) {
+			const result = db
+				.prepare(
+					'UPDATE devices SET removed_at = ? WHERE id = ? AND user_id = ? AND removed_at IS NULL'
+				)
+				.run(now, deviceId, userId);
+			return result.changes === 1;
+		}
+	};
+}

@@ -1,0 +1,114 @@
+/**
+ * A test device (docs/design.md "Device keys"): an Ed25519 signing pair and an X25519 pair made
+ * with Node's crypto, registered through the real API like a browser registers its own.
+ */
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { deviceProofBytes, encodeKeyText } from '../../src/lib/protocol/device-keys';
+import type { ChatMessage, MessageChange, ReadMark } from '../../src/lib/protocol/schema';
+import {
+	changeSigningBytes,
+	messageSigningBytes,
+	reactionSigningBytes,
+	readSigningBytes
+} from '../../src/lib/protocol/signatures';
+import type { ApiClient } from './api';
+
+export interface TestDeviceKeys {
+	readonly signingKey: string;
+	readonly agreementKey: string;
+	readonly privateSigningKey: KeyObject;
+	/** An Ed25519 signature by this device, base64url. */
+	sign(data: Uint8Array): string;
+}
+
+export interface TestDevice extends TestDeviceKeys {
+	readonly id: string;
+}
+
+function rawPublicKey(key: KeyObject): string {
+	const jwk = key.export({ format: 'jwk' });
+	if (typeof jwk.x !== 'string') throw new Error('not an OKP key');
+	return jwk.x;
+}
+
+export function makeDeviceKeys(): TestDeviceKeys {
+	const signing = generateKeyPairSync('ed25519');
+	const agreement = generateKeyPairSync('x25519');
+	return {
+		signingKey: rawPublicKey(signing.publicKey),
+		agreementKey: rawPublicKey(agreement.publicKey),
+		privateSigningKey: signing.privateKey,
+		sign: (data) => encodeKeyText(sign(null, data, signing.privateKey))
+	};
+}
+
+/** The POST /api/devices body for `keys`, signed for `userId`. */
+export function registrationBody(userId: string, keys: TestDeviceKeys, name = 'test device') {
+	return {
+		name,
+		signingKey: keys.signingKey,
+		agreementKey: keys.agreementKey,
+		proof: keys.sign(deviceProofBytes(userId, keys.signingKey, keys.agreementKey))
+	};
+}
+
+/** Registers a fresh device for the client's user; throws unless the API answers 201. */
+export async function registerTestDevice(
+	client: ApiClient & { userId: string },
+	name = 'test device'
+): Promise<TestDevice> {
+	const keys = makeDeviceKeys();
+	const response = await client.post<{ device: { id: string } }>(
+		'/api/devices',
+		registrationBody(client.userId, keys, name)
+	);
+	if (response.status !== 201) {
+		throw new Error(`device registration: ${response.status} ${JSON.stringify(response.body)}`);
+	}
+	return { ...keys, id: response.body.device.id };
+}
+
+/** A device that signs items: its id and its key (tests sign synchronously). */
+export interface Signer {
+	readonly id: string;
+	sign(data: Uint8Array): string;
+}
+
+/** `message` with its author's signature for `roomId` (docs/design.md "Signed items"). */
+export function signedMessage<M extends Omit<ChatMessage, 'signature'>>(
+	signer: Signer,
+	roomId: string,
+	message: M
+): M & { device: string; sig: string } {
+	const sig = signer.sign(messageSigningBytes(roomId, message, signer.id));
+	return { ...message, device: signer.id, sig };
+}
+
+/** A `changes` value (edit or delete of `messageId`, written by its `author`), signed. */
+export function signedChange<C extends Omit<MessageChange, 'signature'>>(
+	signer: Signer,
+	roomId: string,
+	messageId: string,
+	author: string,
+	change: C
+): C & { device: string; sig: string } {
+	const sig = signer.sign(changeSigningBytes(roomId, messageId, author, change, signer.id));
+	return { ...change, device: signer.id, sig };
+}
+
+/** A `reactions` value for `key`, signed. */
+export function signedReaction(signer: Signer, roomId: string, key: string, ts: number) {
+	const sig = signer.sign(reactionSigningBytes(roomId, key, ts, signer.id));
+	return { ts, device: signer.id, sig };
+}
+
+/** A `reads` value of `userId`, signed. */
+export function signedRead(
+	signer: Signer,
+	roomId: string,
+	userId: string,
+	mark: Omit<ReadMark, 'signature'>
+) {
+	const sig = signer.sign(readSigningBytes(roomId, userId, mark, signer.id));
+	return { ...mark, device: signer.id, sig };
+}
