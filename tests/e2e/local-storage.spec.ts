@@ -220,8 +220,9 @@ test('Settings › Storage shows the replicas and frees a room not opened for a 
 
 	await page
 		.getByRole('navigation', { name: 'Main' })
-		.getByRole('link', { name: 'Storage' })
+		.getByRole('link', { name: 'Settings' })
 		.click();
+	await page.getByRole('main').getByRole('link', { name: 'Storage' }).click();
 	await expect(page.getByRole('heading', { name: 'Storage' })).toBeVisible();
 	await expect(page.getByRole('row', { name: new RegExp(oldName) })).toBeVisible();
 	await expect(page.getByRole('row', { name: new RegExp(busyName) })).toContainText(
