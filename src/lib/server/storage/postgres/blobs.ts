@@ -13,16 +13,14 @@
  * Staging rows of uploads never committed nor discarded (the instance died mid-upload) are
  * swept once they are older than STAGING_TTL_MS.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { consumeWithin, type ConsumeResult } from '../../body';
+import { randomBytes } from 'node:crypto';
+import { takeIn, type Intake } from '../blob-intake';
 import { SHA256_HEX, type BlobStore, type PutResult } from '../blobs';
 import type { Migration } from '../sqlite/migrations';
 import { bytes, type Sql } from './db';
 
 /** Bytes per stored chunk (the last one of a blob may be shorter). */
 export const CHUNK_BYTES = 256 * 1024;
-/** Bytes kept from the start of an upload for sniffing. */
-const HEAD_BYTES = 16;
 /** Staging rows older than this belong to an upload its instance abandoned (a day). */
 const STAGING_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -95,39 +93,29 @@ export function createPostgresBlobStore(sql: Sql): BlobStore {
 		const now = Date.now();
 		await sql`DELETE FROM blob_staging WHERE staged_at < ${now - STAGING_TTL_MS}`;
 		const uploadId = randomBytes(12).toString('hex');
-		const hash = createHash('sha256');
-		const head = new Uint8Array(HEAD_BYTES);
-		let size = 0;
 		let chunks = 0;
 		const rechunker = new Rechunker(async (chunk) => {
 			await sql`INSERT INTO blob_staging (upload_id, idx, data, staged_at)
 				VALUES (${uploadId}, ${chunks}, ${chunk}, ${now})`;
 			chunks++;
 		});
-		let result: ConsumeResult;
+		let intake: Intake | 'too-large';
 		try {
-			result = await consumeWithin(body, maxBytes, async (chunk, offset) => {
-				if (offset < HEAD_BYTES) head.set(chunk.subarray(0, HEAD_BYTES - offset), offset);
-				hash.update(chunk);
-				await rechunker.write(chunk);
-				size = offset + chunk.byteLength;
-			});
-			if (result === 'done') await rechunker.end();
+			intake = await takeIn(body, maxBytes, (chunk) => rechunker.write(chunk));
+			if (intake !== 'too-large') await rechunker.end();
 		} catch (error) {
 			await forget(uploadId).catch(() => undefined);
 			throw error;
 		}
-		if (result === 'too-large') {
+		if (intake === 'too-large') {
 			await forget(uploadId);
 			return { ok: false, reason: 'too-large' };
 		}
-		const sha256 = hash.digest('hex');
+		const { sha256, size } = intake;
 		return {
 			ok: true,
 			blob: {
-				sha256,
-				size,
-				head: head.slice(0, Math.min(size, HEAD_BYTES)),
+				...intake,
 				async commit() {
 					await sql.begin(async (tx) => {
 						const inserted = await tx`INSERT INTO blobs (sha256, size, chunks, created_at)
