@@ -144,7 +144,7 @@ async function upload(user: User, server: ServerHandle, roomId: string, bytes: U
 			'content-type': 'application/octet-stream',
 			'x-file-name': 'plan.bin'
 		},
-		body: bytes
+		body: new Uint8Array(bytes) // over its own ArrayBuffer: what fetch takes as a body
 	});
 	return { status: response.status, body: (await response.json()) as { id?: string } };
 }
