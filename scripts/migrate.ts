@@ -5,10 +5,18 @@
  * sides. Exit 0 only when everything matches. The target must be migrated-empty (no users):
  * it is created and migrated here. One PostgreSQL transaction: a failed copy leaves nothing.
  * Stop every instance first (the SQLite file must not change during the copy).
+ *
+ * Files' bytes: before the tables, every blob a `files` row names is streamed from the local
+ * blob store (DATA_DIR/files) into the PostgreSQL one (never whole in memory), then read back
+ * and hashed: each must hash to its name. A blob missing from DATA_DIR is a difference.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { getConfig } from '../src/lib/server/config';
+import type { BlobStore } from '../src/lib/server/storage/blobs';
+import { createLocalBlobStore } from '../src/lib/server/storage/local/blobs';
+import { createPostgresBlobStore } from '../src/lib/server/storage/postgres/blobs';
 import { connect, migrate as migratePostgres } from '../src/lib/server/storage/postgres/db';
 import { databaseFile, openDatabase } from '../src/lib/server/storage/sqlite/db';
 
@@ -60,6 +68,37 @@ function roomChecksum(
 	return hash.digest('hex');
 }
 
+/** SHA-256 of a stream's bytes, read a chunk at a time. */
+async function hashOf(stream: ReadableStream<Uint8Array>): Promise<string> {
+	const hash = createHash('sha256');
+	const reader = stream.getReader();
+	for (let next = await reader.read(); !next.done; next = await reader.read())
+		hash.update(next.value);
+	return hash.digest('hex');
+}
+
+/**
+ * Streams the blob named `sha256` from `from` into `to` and hashes what `to` gives back; the
+ * line to print, and whether it is a difference.
+ */
+async function copyBlob(
+	from: BlobStore,
+	to: BlobStore,
+	sha256: string
+): Promise<[string, boolean]> {
+	const source = await from.get(sha256);
+	if (!source) return [`DIFF file ${sha256}: missing from DATA_DIR/files`, true];
+	const put = await to.put(source, Number.MAX_SAFE_INTEGER);
+	if (!put.ok || put.blob.sha256 !== sha256) {
+		if (put.ok) await put.blob.discard();
+		return [`DIFF file ${sha256}: the bytes in DATA_DIR/files hash to something else`, true];
+	}
+	await put.blob.commit();
+	const copy = await to.get(sha256);
+	const ok = copy !== null && (await hashOf(copy)) === sha256;
+	return [`${ok ? 'ok  ' : 'DIFF'} file ${sha256}: ${put.blob.size} bytes`, !ok];
+}
+
 const args = process.argv.slice(2);
 const to = args[args.indexOf('--to') + 1];
 if (!args.includes('--to') || to !== 'postgres') fail('usage: npm run migrate -- --to postgres');
@@ -74,6 +113,19 @@ try {
 	await migratePostgres(sql);
 	const [taken] = await sql`SELECT 1 FROM users LIMIT 1`;
 	if (taken) fail('the PostgreSQL database already holds users: migrate into an empty one');
+
+	// Bytes first: should the tables' copy fail, the copied blobs are only unreferenced copies.
+	let bad = 0;
+	const localBlobs = createLocalBlobStore(join(config.DATA_DIR, 'files'));
+	const postgresBlobs = createPostgresBlobStore(sql);
+	const blobs = lite.prepare('SELECT DISTINCT sha256 FROM files ORDER BY sha256').all() as {
+		sha256: string;
+	}[];
+	for (const { sha256 } of blobs) {
+		const [line, differs] = await copyBlob(localBlobs, postgresBlobs, sha256);
+		if (differs) bad++;
+		console.log(line);
+	}
 
 	const counts = new Map<string, number>();
 	await sql.begin(async (tx) => {
@@ -98,7 +150,6 @@ try {
 	});
 
 	// Verify: counts per table, then a checksum per room, read back from both sides.
-	let bad = 0;
 	for (const { name } of TABLES) {
 		const [row] = await sql<{ n: number }[]>`SELECT count(*) AS n FROM ${sql(name)}`;
 		const expected = counts.get(name) ?? 0;
@@ -125,7 +176,9 @@ try {
 		console.log(`${source === target ? 'ok  ' : 'DIFF'} room ${id}: sha256 ${target}`);
 	}
 	if (bad > 0) fail(`${bad} difference(s) between SQLite and PostgreSQL`);
-	console.log(`migrate: copied ${rooms.length} rooms into PostgreSQL, verified`);
+	console.log(
+		`migrate: copied ${rooms.length} rooms and ${blobs.length} files into PostgreSQL, verified`
+	);
 } finally {
 	lite.close();
 	await sql.end({ timeout: 5 });

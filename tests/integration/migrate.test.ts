@@ -1,22 +1,41 @@
 /**
  * `npm run migrate -- --to postgres` (scripts/migrate.ts): a SQLite deployment written through
  * the storage (users, a session, rooms with a log and a snapshot, an invite, a file, the search
- * index) is copied into a fresh PostgreSQL database and verified; the copy serves the same
- * records; a second run into the now non-empty database is refused.
+ * index) is copied into a fresh PostgreSQL database and verified, files' bytes into its blob
+ * store, each hashed back; the copy serves the same records and bytes; a second run into the now non-empty database is refused.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { createLocalBlobStore } from '../../src/lib/server/storage/local/blobs';
 import { openPostgresStorage } from '../../src/lib/server/storage/postgres';
+import { CHUNK_BYTES } from '../../src/lib/server/storage/postgres/blobs';
 import { openSqliteStorage } from '../../src/lib/server/storage/sqlite';
+import { streamOf } from '../storage/blob-suite';
 import { messageTexts, messageUpdate } from '../support/messages';
 import { startPostgres, type PostgresHandle } from '../support/postgres';
 import { ROOT, makeTempDir } from '../support/server';
 
 const run = promisify(execFile);
+const PLAN = new Uint8Array(CHUNK_BYTES + 12_345).map((_, i) => (i * 31) & 0xff);
+const NOTE = new TextEncoder().encode('a short note');
+
+function sha256(bytes: Uint8Array): string {
+	return createHash('sha256').update(bytes).digest('hex');
+}
+
+async function readAll(stream: ReadableStream<Uint8Array> | null): Promise<Buffer> {
+	const parts: Uint8Array[] = [];
+	const reader = stream?.getReader();
+	for (let next = await reader?.read(); next && !next.done; next = await reader?.read()) {
+		parts.push(next.value);
+	}
+	return Buffer.concat(parts);
+}
 let pg: PostgresHandle;
 let dataDir: string;
 
@@ -79,16 +98,27 @@ beforeAll(async () => {
 		2,
 		Y.mergeUpdates(loaded.updates.slice(0, 2).map((u) => u.data))
 	);
-	await lite.files.record({
-		id: 'f1',
-		sha256: 'ab'.repeat(32),
-		roomId: 'garden',
-		uploaderId: 'alice',
-		name: 'plan.pdf',
-		type: 'application/pdf',
-		size: 10,
-		createdAt: now
-	});
+	// Files' bytes in the local blob store: one over a chunk, recorded twice (kept once).
+	const local = createLocalBlobStore(join(dataDir, 'files'));
+	for (const [id, bytes] of [
+		['f1', PLAN],
+		['f2', NOTE],
+		['f3', PLAN]
+	] as const) {
+		const put = await local.put(streamOf([bytes]), 1 << 30);
+		if (!put.ok) throw new Error('upload refused');
+		await put.blob.commit();
+		await lite.files.record({
+			id,
+			sha256: put.blob.sha256,
+			roomId: 'garden',
+			uploaderId: 'alice',
+			name: `${id}.bin`,
+			type: 'application/octet-stream',
+			size: put.blob.size,
+			createdAt: now
+		});
+	}
 	await lite.search.writeIndex([
 		{
 			roomId: 'garden',
@@ -113,6 +143,9 @@ describe('npm run migrate -- --to postgres', () => {
 		expect(result.output).toMatch(/ok {3}users: 2 -> 2/);
 		expect(result.output).toMatch(/ok {3}room_updates: 6 -> 6/);
 		expect(result.output).toMatch(/ok {3}room garden: sha256 [0-9a-f]{64}/);
+		expect(result.output).toContain(`ok   file ${sha256(PLAN)}: ${PLAN.byteLength} bytes`);
+		expect(result.output).toContain(`ok   file ${sha256(NOTE)}: ${NOTE.byteLength} bytes`);
+		expect(result.output).toContain('2 files into PostgreSQL, verified');
 		expect(result.output).not.toContain('DIFF');
 
 		const copy = await openPostgresStorage(url);
@@ -131,7 +164,10 @@ describe('npm run migrate -- --to postgres', () => {
 			expect(next).toMatchObject({ status: 'stored', seq: 5 });
 			expect((await copy.accounts.getSession('s1'))?.username).toBe('alice');
 			expect(await copy.rooms.membership('garden', 'bob')).toBe('member');
-			expect(await copy.files.getForUser('f1', 'bob')).toMatchObject({ ok: true });
+			const file = await copy.files.getForUser('f1', 'bob');
+			if (!file.ok) throw new Error(`f1 not readable: ${file.reason}`);
+			expect(await readAll(await copy.blobs.get(file.file.sha256))).toEqual(Buffer.from(PLAN));
+			expect(await readAll(await copy.blobs.get(sha256(NOTE)))).toEqual(Buffer.from(NOTE));
 			const hits = await copy.search.searchMessages('bob', ['tomat'], 10);
 			expect(hits.map((hit) => hit.messageId)).toEqual(['m1']);
 		} finally {

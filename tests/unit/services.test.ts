@@ -79,6 +79,15 @@ describe('the composition root', () => {
 		expect(() => parseConfig({ SQLITE_SYNCHRONOUS: 'off' })).toThrow(/SQLITE_SYNCHRONOUS/);
 	});
 
+	it('keeps blobs in PostgreSQL by default with DATABASE_URL, locally without; BLOB_STORE chooses', () => {
+		const url = 'postgres://parley:secret@127.0.0.1:1/parley';
+		expect(parseConfig({}).BLOB_STORE).toBe('local');
+		expect(parseConfig({ DATABASE_URL: url }).BLOB_STORE).toBe('postgres');
+		expect(parseConfig({ DATABASE_URL: url, BLOB_STORE: 'local' }).BLOB_STORE).toBe('local');
+		expect(() => parseConfig({ BLOB_STORE: 'postgres' })).toThrow(/BLOB_STORE.*DATABASE_URL/);
+		expect(() => parseConfig({ BLOB_STORE: 's3' })).toThrow(/BLOB_STORE/);
+	});
+
 	it('gives each set of services its own events unless one is handed in', async () => {
 		const storage = openSqliteStorage(join(dir, 'parley.db'));
 		const other = createServices(services.config, { storage });

@@ -38,6 +38,12 @@ const EnvFields = z.object({
 		.regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
 		.refine((value) => URL.canParse(value), 'is not a valid URL')
 		.optional(),
+	/**
+	 * Where uploaded files' bytes live: `local` (DATA_DIR/files, one host) or `postgres` (in the
+	 * DATABASE_URL database, chunked, so any instance serves any file with no shared disk).
+	 * Default: `postgres` when DATABASE_URL is set, else `local`.
+	 */
+	BLOB_STORE: z.enum(['local', 'postgres']).optional(),
 	/** Unset: in-process bus (one instance). Set: instances share rooms through Redis. */
 	REDIS_URL: z
 		.string()
@@ -177,6 +183,13 @@ const EnvFields = z.object({
 });
 
 const EnvSchema = EnvFields.superRefine((env, context) => {
+	if (env.BLOB_STORE === 'postgres' && env.DATABASE_URL === undefined) {
+		context.addIssue({
+			code: 'custom',
+			path: ['BLOB_STORE'],
+			message: 'postgres needs DATABASE_URL (the database the files go to)'
+		});
+	}
 	if (env.REDIS_URL !== undefined && env.REDIS_CLUSTER_NODES !== undefined) {
 		context.addIssue({
 			code: 'custom',
@@ -187,7 +200,13 @@ const EnvSchema = EnvFields.superRefine((env, context) => {
 });
 
 export type Env = z.infer<typeof EnvSchema>;
-export type Config = Readonly<Env & { ORIGIN: string; secureCookies: boolean }>;
+export type Config = Readonly<
+	Omit<Env, 'BLOB_STORE'> & {
+		ORIGIN: string;
+		secureCookies: boolean;
+		BLOB_STORE: NonNullable<Env['BLOB_STORE']>;
+	}
+>;
 
 export class ConfigError extends Error {
 	override name = 'ConfigError';
@@ -219,6 +238,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 	return Object.freeze({
 		...parsed,
 		ORIGIN: origin,
+		BLOB_STORE: parsed.BLOB_STORE ?? (parsed.DATABASE_URL ? 'postgres' : 'local'),
 		secureCookies: origin.startsWith('https://')
 	});
 }

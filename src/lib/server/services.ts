@@ -32,7 +32,10 @@ import type { Storage } from './storage/types';
 export interface Services {
 	readonly config: Config;
 	readonly storage: Storage;
-	/** Uploaded files' bytes, content-addressed (default: the directory DATA_DIR/files). */
+	/**
+	 * Uploaded files' bytes, content-addressed: the directory DATA_DIR/files, or the PostgreSQL
+	 * database (BLOB_STORE, by default `postgres` when DATABASE_URL is set).
+	 */
 	readonly blobs: BlobStore;
 	/** What the HTTP side tells the sync server: session ended, membership revoked. */
 	readonly events: ServerEvents;
@@ -126,10 +129,12 @@ export async function openServices(
 	}, STORAGE_PROBE_MS);
 	probe.unref();
 	const events = options.events ?? createEvents();
+	const blobs = options.blobs ?? (config.BLOB_STORE === 'postgres' ? storage.blobs : undefined);
 	const services = createServices(config, {
 		...options,
 		events,
-		storage: withMembershipEvents(storage, events)
+		storage: withMembershipEvents(storage, events),
+		blobs
 	});
 	return {
 		...services,

@@ -3,16 +3,13 @@
  * uploads staged under files/tmp while they stream in and are hashed, then renamed into place
  * (atomic: two uploads of the same bytes racing leave one identical copy).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { consumeWithin, type ConsumeResult } from '../../body';
+import { takeIn, type Intake } from '../blob-intake';
 import { SHA256_HEX, type BlobStore, type PutResult } from '../blobs';
-
-/** Bytes kept from the start of an upload for sniffing. */
-const HEAD_BYTES = 16;
 
 /** Where the bytes with this SHA-256 (hex) live: <dir>/<first 2 hex>/<sha256>. */
 export function blobPath(dir: string, sha256: string): string {
@@ -40,34 +37,24 @@ export function createLocalBlobStore(dir: string): BlobStore {
 		mkdirSync(tmpDir, { recursive: true });
 		const tempPath = join(tmpDir, `${randomBytes(12).toString('hex')}.part`);
 		const handle = await open(tempPath, 'wx');
-		const hash = createHash('sha256');
-		const head = new Uint8Array(HEAD_BYTES);
-		let size = 0;
-		let result: ConsumeResult;
+		let intake: Intake | 'too-large';
 		try {
-			result = await consumeWithin(body, maxBytes, async (chunk, offset) => {
-				if (offset < HEAD_BYTES) head.set(chunk.subarray(0, HEAD_BYTES - offset), offset);
-				hash.update(chunk);
-				await handle.write(chunk);
-				size = offset + chunk.byteLength;
-			});
+			intake = await takeIn(body, maxBytes, (chunk) => handle.write(chunk));
 		} catch (error) {
 			await handle.close();
 			await unlink(tempPath).catch(() => undefined);
 			throw error;
 		}
 		await handle.close();
-		if (result === 'too-large') {
+		if (intake === 'too-large') {
 			await unlink(tempPath).catch(() => undefined);
 			return { ok: false, reason: 'too-large' };
 		}
-		const sha256 = hash.digest('hex');
+		const { sha256 } = intake;
 		return {
 			ok: true,
 			blob: {
-				sha256,
-				size,
-				head: head.slice(0, Math.min(size, HEAD_BYTES)),
+				...intake,
 				async commit() {
 					mkdirSync(join(dir, sha256.slice(0, 2)), { recursive: true });
 					// Same name, same bytes: renaming over an existing copy changes nothing.

@@ -4,6 +4,7 @@
  */
 import postgres from 'postgres';
 import type { Migration } from '../sqlite/migrations';
+import { blobMigrations } from './blobs';
 import { postgresMigrations } from './migrations';
 
 /** BIGINT columns (ms timestamps, seqs, clientIDs, clocks, counts) read back as JS numbers. */
@@ -36,7 +37,7 @@ export function connect(url: string, options: { readonly max?: number } = {}): S
 /** Applies the migrations not applied yet, each in its own transaction; how many it applied. */
 export async function migrate(
 	sql: Sql,
-	list: readonly Migration[] = postgresMigrations
+	list: readonly Migration[] = [...postgresMigrations, ...blobMigrations]
 ): Promise<number> {
 	await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL

@@ -2,7 +2,9 @@
  * The PostgreSQL implementation of `Storage` (`postgres`, one pool per process): selected by
  * DATABASE_URL=postgres://… (src/lib/server/services.ts). Each method is one transaction.
  */
+import type { BlobStore } from '../blobs';
 import type { Storage } from '../types';
+import { createPostgresBlobStore } from './blobs';
 import { postgresAccounts } from './accounts';
 import { connect, migrate, type Sql } from './db';
 import { postgresDevices } from './devices';
@@ -17,6 +19,8 @@ import { postgresSummaries } from './summaries';
 export interface PostgresStorage extends Storage {
 	/** Resolves when the database answers a trivial query; rejects otherwise. */
 	ping(): Promise<void>;
+	/** Files' bytes in the same database (./blobs.ts), for BLOB_STORE=postgres. */
+	readonly blobs: BlobStore;
 }
 
 /** Storage on an open, migrated pool (closing the storage ends the pool). */
@@ -25,6 +29,7 @@ export function createPostgresStorage(sql: Sql): PostgresStorage {
 		async ping() {
 			await sql`SELECT 1`;
 		},
+		blobs: createPostgresBlobStore(sql),
 		accounts: postgresAccounts(sql),
 		rooms: postgresRooms(sql),
 		files: postgresFiles(sql),
