@@ -35,7 +35,8 @@ export function postgresDevices(sql: Sql): DeviceStorage {
 				await tx`SELECT 1 FROM users WHERE id = ${device.userId} FOR UPDATE`;
 				const [counted] = await tx<{ active: number }[]>`SELECT count(*)::int AS active
 					FROM devices WHERE user_id = ${device.userId} AND removed_at IS NULL`;
-				if ((counted?.active ?? 0) >= maxActive) return { ok: false, reason: 'too-many-devices' } as const;
+				if ((counted?.active ?? 0) >= maxActive)
+					return { ok: false, reason: 'too-many-devices' } as const;
 				const inserted = await tx`INSERT INTO devices
 						(id, user_id, name, signing_key, agreement_key, created_at)
 					VALUES (${device.id}, ${device.userId}, ${device.name}, ${device.signingKey},
