@@ -16,46 +16,12 @@
 import { randomBytes } from 'node:crypto';
 import { takeIn, type Intake } from '../blob-intake';
 import { SHA256_HEX, type BlobStore, type PutResult } from '../blobs';
-import type { Migration } from '../sqlite/migrations';
 import { bytes, type Sql } from './db';
 
 /** Bytes per stored chunk (the last one of a blob may be shorter). */
 export const CHUNK_BYTES = 256 * 1024;
 /** Staging rows older than this belong to an upload its instance abandoned (a day). */
 const STAGING_TTL_MS = 24 * 60 * 60 * 1000;
-
-/**
- * The blob store's tables. PostgreSQL only (a SQLite deployment keeps its blobs in DATA_DIR), so
- * numbered from 1001, apart from the migrations shared with SQLite (migrations.ts).
- */
-export const blobMigrations: readonly Migration[] = [
-	{
-		version: 1001,
-		name: 'blob store',
-		sql: /* sql */ `
-			CREATE TABLE blobs (
-				sha256 TEXT PRIMARY KEY,
-				size BIGINT NOT NULL,
-				chunks INTEGER NOT NULL,
-				created_at BIGINT NOT NULL
-			);
-			CREATE TABLE blob_chunks (
-				sha256 TEXT NOT NULL REFERENCES blobs (sha256) ON DELETE CASCADE,
-				idx INTEGER NOT NULL,
-				data BYTEA NOT NULL,
-				PRIMARY KEY (sha256, idx)
-			);
-			CREATE TABLE blob_staging (
-				upload_id TEXT NOT NULL,
-				idx INTEGER NOT NULL,
-				data BYTEA NOT NULL,
-				staged_at BIGINT NOT NULL,
-				PRIMARY KEY (upload_id, idx)
-			);
-			CREATE INDEX blob_staging_staged_at ON blob_staging (staged_at);
-		`
-	}
-];
 
 /** Fills CHUNK_BYTES-sized buffers from chunks of any size; hands each full one on. */
 class Rechunker {

@@ -4,8 +4,7 @@
  */
 import postgres from 'postgres';
 import type { Migration } from '../sqlite/migrations';
-import { blobMigrations } from './blobs';
-import { postgresMigrations } from './migrations';
+import { blobMigrations, postgresMigrations } from './migrations';
 
 /** BIGINT columns (ms timestamps, seqs, clientIDs, clocks, counts) read back as JS numbers. */
 const int8AsNumber = {

@@ -292,3 +292,36 @@ export const postgresMigrations: readonly Migration[] = [
 		`
 	}
 ];
+
+/**
+ * The blob store's tables. PostgreSQL only (a SQLite deployment keeps its blobs in DATA_DIR), so
+ * numbered from 1001, apart from the migrations shared with SQLite (above); blobs.ts uses them.
+ */
+export const blobMigrations: readonly Migration[] = [
+	{
+		version: 1001,
+		name: 'blob store',
+		sql: /* sql */ `
+			CREATE TABLE blobs (
+				sha256 TEXT PRIMARY KEY,
+				size BIGINT NOT NULL,
+				chunks INTEGER NOT NULL,
+				created_at BIGINT NOT NULL
+			);
+			CREATE TABLE blob_chunks (
+				sha256 TEXT NOT NULL REFERENCES blobs (sha256) ON DELETE CASCADE,
+				idx INTEGER NOT NULL,
+				data BYTEA NOT NULL,
+				PRIMARY KEY (sha256, idx)
+			);
+			CREATE TABLE blob_staging (
+				upload_id TEXT NOT NULL,
+				idx INTEGER NOT NULL,
+				data BYTEA NOT NULL,
+				staged_at BIGINT NOT NULL,
+				PRIMARY KEY (upload_id, idx)
+			);
+			CREATE INDEX blob_staging_staged_at ON blob_staging (staged_at);
+		`
+	}
+];
