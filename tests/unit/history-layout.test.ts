@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { dayLabel, GROUP_WINDOW_MS, layOutHistory } from '../../src/lib/client/history-layout';
+import {
+	dayLabel,
+	groupKeys,
+	GROUP_WINDOW_MS,
+	layOutHistory
+} from '../../src/lib/client/history-layout';
 
 const NOW = new Date(2026, 11, 1, 14, 0).getTime();
 const YESTERDAY = new Date(2026, 10, 30, 9, 0).getTime();
@@ -81,5 +86,20 @@ describe('layOutHistory', () => {
 		const groups = layOutHistory([message('a', 'u1', 'x'), message('b', 'u1', 'y')], null, NOW);
 		expect(groups.map((group) => group.day)).toEqual(['Unknown date']);
 		expect(groups[0]?.entries.map((entry) => entry.continued)).toEqual([false, false]);
+	});
+});
+
+describe('groupKeys', () => {
+	it('keeps a day’s key when older messages of that day are put in front, and numbers repeats', () => {
+		const at = (hour: number) => new Date(2026, 10, 30, hour).getTime();
+		const msg = (id: string, ts: unknown) => ({ id, author: 'a', ts });
+		const later = [msg('c', at(12)), msg('d', at(13))];
+		const before = groupKeys(layOutHistory(later, null, at(14)));
+		const after = groupKeys(layOutHistory([msg('b', at(10)), ...later], null, at(14)));
+		expect(after).toEqual(before);
+		const odd = groupKeys(
+			layOutHistory([msg('x', 'no time'), msg('y', at(9)), msg('z', 'no time')], null, at(14))
+		);
+		expect(new Set(odd).size).toBe(odd.length);
 	});
 });

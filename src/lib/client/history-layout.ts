@@ -98,3 +98,18 @@ export function layOutHistory<M extends LaidOutMessage>(
 	}
 	return groups;
 }
+
+/**
+ * A key per group that stays the same when older messages of the same day are put in front of
+ * it (its day and whether it starts at the unread divider), so the log keeps that group's
+ * elements and can hold the reader's place; repeats (days without a valid ts) are numbered.
+ */
+export function groupKeys<M extends LaidOutMessage>(groups: readonly HistoryGroup<M>[]): string[] {
+	const seen = new Map<string, number>();
+	return groups.map((group) => {
+		const base = `${dayKey(group.entries[0]?.message.ts) ?? 'none'}|${group.unread ? 'unread' : ''}`;
+		const n = seen.get(base) ?? 0;
+		seen.set(base, n + 1);
+		return n === 0 ? base : `${base}#${n}`;
+	});
+}
