@@ -3,6 +3,7 @@
  * records of ./types.ts they become: one mapping, shared by sqlite/ and postgres/. Pure.
  */
 import type {
+	Device,
 	Invite,
 	MessageMatch,
 	Room,
@@ -119,5 +120,28 @@ export function toMessageMatch(row: SearchRow): MessageMatch {
 		authorName: row.author_name,
 		text: row.text,
 		ts: row.ts
+	};
+}
+
+/** A `devices` row (both backends). */
+export interface DeviceRow {
+	id: string;
+	user_id: string;
+	name: string;
+	signing_key: string;
+	agreement_key: string;
+	created_at: number;
+	removed_at: number | null;
+}
+
+export function toDevice(row: DeviceRow): Device {
+	return {
+		id: row.id,
+		userId: row.user_id,
+		name: row.name,
+		signingKey: row.signing_key,
+		agreementKey: row.agreement_key,
+		createdAt: row.created_at,
+		removedAt: row.removed_at
 	};
 }

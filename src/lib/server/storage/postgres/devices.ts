@@ -3,30 +3,9 @@
  * ../sqlite/devices.ts). A registration locks its user's row, so two at once cannot both pass
  * the limit of active devices.
  */
-import type { Device, DeviceStorage } from '../types';
+import { toDevice, type DeviceRow } from '../rows';
+import type { DeviceStorage } from '../types';
 import type { Sql } from './db';
-
-interface DeviceRow {
-	id: string;
-	user_id: string;
-	name: string;
-	signing_key: string;
-	agreement_key: string;
-	created_at: number;
-	removed_at: number | null;
-}
-
-function toDevice(row: DeviceRow): Device {
-	return {
-		id: row.id,
-		userId: row.user_id,
-		name: row.name,
-		signingKey: row.signing_key,
-		agreementKey: row.agreement_key,
-		createdAt: row.created_at,
-		removedAt: row.removed_at
-	};
-}
 
 export function postgresDevices(sql: Sql): DeviceStorage {
 	return {

@@ -1,30 +1,9 @@
 /** `storage.devices` on SQLite: devices and their public keys, kept after removal. */
-import type { Device, DeviceStorage, RegisterDeviceOutcome } from '../types';
+import { toDevice, type DeviceRow } from '../rows';
+import type { DeviceStorage, RegisterDeviceOutcome } from '../types';
 import { cachedStatement, type Db } from './db';
 
-interface DeviceRow {
-	id: string;
-	user_id: string;
-	name: string;
-	signing_key: string;
-	agreement_key: string;
-	created_at: number;
-	removed_at: number | null;
-}
-
 const COLUMNS = 'id, user_id, name, signing_key, agreement_key, created_at, removed_at';
-
-function toDevice(row: DeviceRow): Device {
-	return {
-		id: row.id,
-		userId: row.user_id,
-		name: row.name,
-		signingKey: row.signing_key,
-		agreementKey: row.agreement_key,
-		createdAt: row.created_at,
-		removedAt: row.removed_at
-	};
-}
 
 export function sqliteDevices(db: Db): DeviceStorage {
 	return {
