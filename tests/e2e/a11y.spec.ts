@@ -4,6 +4,9 @@
  * axe-core on every page a user reaches: no "serious" or "critical" violations, in the light
  * and the dark colour scheme. The room page is checked with messages, an image attachment, the
  * "New messages" divider and the full-size image dialog, where most of the markup is.
+ *
+ * Each test sets its pages up once and checks them in both schemes (`emulateMedia` switches a
+ * live page), and the tests run in parallel: the setup, not axe, is what costs.
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
@@ -17,7 +20,19 @@ const PNG = Buffer.from(
 	'base64'
 );
 
+const SCHEMES = ['light', 'dark'] as const;
+
+test.describe.configure({ mode: 'parallel' });
+
+/** Checks the page as it is now, in the light and then the dark colour scheme. */
 async function expectNoSeriousViolations(page: Page, what: string): Promise<void> {
+	for (const colorScheme of SCHEMES) {
+		await page.emulateMedia({ colorScheme });
+		await expectNoSeriousViolationsNow(page, `${what} (${colorScheme})`);
+	}
+}
+
+async function expectNoSeriousViolationsNow(page: Page, what: string): Promise<void> {
 	const results = await new AxeBuilder({ page }).analyze();
 	const blocking = results.violations
 		.filter((violation) => BLOCKING.has(violation.impact ?? ''))
@@ -33,78 +48,112 @@ async function expectNoSeriousViolations(page: Page, what: string): Promise<void
 	expect.soft(blocking, `${what}: ${JSON.stringify(blocking, null, 2)}`).toEqual([]);
 }
 
-for (const colorScheme of ['light', 'dark'] as const) {
-	test.describe(`in the ${colorScheme} colour scheme`, () => {
-		test.use({ colorScheme });
+test('the sign-in and sign-up pages have no serious accessibility violations', async ({ page }) => {
+	await page.goto('/login');
+	await expect(page.getByRole('button', { name: /sign in|log in/i })).toBeVisible();
+	await expectNoSeriousViolations(page, '/login');
+	await page.goto('/register');
+	await expect(page.getByRole('button', { name: /sign up|register|create/i })).toBeVisible();
+	await expectNoSeriousViolations(page, '/register');
+});
 
-		test('the sign-in and sign-up pages have no serious accessibility violations', async ({
-			page
-		}) => {
-			await page.goto('/login');
-			await expect(page.getByRole('button', { name: /sign in|log in/i })).toBeVisible();
-			await expectNoSeriousViolations(page, '/login');
-			await page.goto('/register');
-			await expect(page.getByRole('button', { name: /sign up|register|create/i })).toBeVisible();
-			await expectNoSeriousViolations(page, '/register');
-		});
+test('the room page, its "New messages" divider and the image view have no serious accessibility violations', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = `Axe ${Math.random().toString(36).slice(2, 8)}`;
+	const roomId = await createRoom(alice.context, name);
+	await addMember(alice.context, roomId, bob.username);
 
-		test('the signed-in pages have no serious accessibility violations', async ({ newUser }) => {
-			test.slow();
-			const alice = await newUser('alice');
-			const bob = await newUser('bob');
-			const name = `Axe ${Math.random().toString(36).slice(2, 8)}`;
-			const roomId = await createRoom(alice.context, name);
-			await addMember(alice.context, roomId, bob.username);
-			await alice.context.request.post('/api/dms', { data: { username: bob.username } });
-			// A stranger's DM: /dms shows it under Requests with Accept and Decline.
-			const carol = await newUser('carol');
-			await carol.context.request.post('/api/dms', { data: { username: alice.username } });
+	// Bob has read the first message; what comes after it is "new" when he comes back.
+	const bobFirst = await bob.openRoom(roomId);
+	const room = await alice.openRoom(roomId);
+	const box = room.getByRole('textbox', { name: 'Message' });
+	await box.fill('Hello axe, see https://example.com');
+	await box.press('Enter');
+	await expect(bobFirst.getByRole('log').getByText('Hello axe')).toBeVisible();
+	await bobFirst.close();
+	const chooser = room.waitForEvent('filechooser');
+	await room.getByRole('button', { name: 'Attach files' }).click();
+	await (await chooser).setFiles({ name: 'dot.png', mimeType: 'image/png', buffer: PNG });
+	await box.fill('An image');
+	await box.press('Enter');
+	const log = room.getByRole('log', { name });
+	await expect(log.getByRole('img', { name: 'dot.png' })).toBeVisible();
+	await expectNoSeriousViolations(room, 'room page');
 
-			// Bob has read the first message; what comes after it is "new" when he comes back.
-			const bobFirst = await bob.openRoom(roomId);
-			const room = await alice.openRoom(roomId);
-			await room.emulateMedia({ colorScheme });
-			const box = room.getByRole('textbox', { name: 'Message' });
-			await box.fill('Hello axe, see https://example.com');
-			await box.press('Enter');
-			await expect(bobFirst.getByRole('log').getByText('Hello axe')).toBeVisible();
-			await bobFirst.close();
-			const chooser = room.waitForEvent('filechooser');
-			await room.getByRole('button', { name: 'Attach files' }).click();
-			await (await chooser).setFiles({ name: 'dot.png', mimeType: 'image/png', buffer: PNG });
-			await box.fill('An image');
-			await box.press('Enter');
-			const log = room.getByRole('log', { name });
-			await expect(log.getByRole('img', { name: 'dot.png' })).toBeVisible();
-			await expectNoSeriousViolations(room, 'room page');
+	const bobRoom = await bob.openRoom(roomId);
+	await expect(bobRoom.getByRole('separator', { name: 'New messages' })).toBeVisible();
+	await expectNoSeriousViolations(bobRoom, 'room page with the "New messages" divider');
+	await bobRoom.getByRole('img', { name: 'dot.png' }).click();
+	await expect(bobRoom.getByRole('dialog', { name: 'dot.png' })).toBeVisible();
+	await expectNoSeriousViolations(bobRoom, 'full-size image view');
+});
 
-			const bobRoom = await bob.openRoom(roomId);
-			await bobRoom.emulateMedia({ colorScheme });
-			await expect(bobRoom.getByRole('separator', { name: 'New messages' })).toBeVisible();
-			await expectNoSeriousViolations(bobRoom, 'room page with the "New messages" divider');
-			await bobRoom.getByRole('img', { name: 'dot.png' }).click();
-			await expect(bobRoom.getByRole('dialog', { name: 'dot.png' })).toBeVisible();
-			await expectNoSeriousViolations(bobRoom, 'full-size image view');
-			await bobRoom.keyboard.press('Escape');
+test('the home, DMs, search and members pages have no serious accessibility violations', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = `Axe ${Math.random().toString(36).slice(2, 8)}`;
+	const roomId = await createRoom(alice.context, name);
+	await addMember(alice.context, roomId, bob.username);
+	await alice.context.request.post('/api/dms', { data: { username: bob.username } });
+	// A stranger's DM: /dms shows it under Requests with Accept and Decline.
+	const carol = await newUser('carol');
+	await carol.context.request.post('/api/dms', { data: { username: alice.username } });
+	const room = await alice.openRoom(roomId);
+	const box = room.getByRole('textbox', { name: 'Message' });
+	await box.fill('Hello axe');
+	await box.press('Enter');
+	await expect(room.getByRole('log', { name }).getByText('Sent')).toBeVisible();
 
-			const home = await alice.context.newPage();
-			await home.emulateMedia({ colorScheme });
-			await home.goto('/');
-			await expect(home.getByRole('link', { name })).toBeVisible();
-			await expectNoSeriousViolations(home, '/');
+	const page = await alice.context.newPage();
+	await page.goto('/');
+	await expect(page.getByRole('link', { name })).toBeVisible();
+	await expectNoSeriousViolations(page, '/');
 
-			await home.goto('/dms');
-			await expect(home.getByRole('heading', { name: 'Direct messages' })).toBeVisible();
-			await expect(home.getByRole('button', { name: `Accept ${carol.username}` })).toBeVisible();
-			await expectNoSeriousViolations(home, '/dms');
+	await page.goto('/dms');
+	await expect(page.getByRole('heading', { name: 'Direct messages' })).toBeVisible();
+	await expect(page.getByRole('button', { name: `Accept ${carol.username}` })).toBeVisible();
+	await expectNoSeriousViolations(page, '/dms');
 
-			await home.goto('/search?q=hello');
-			await expect(home.getByRole('link', { name: /Hello axe/ })).toBeVisible();
-			await expectNoSeriousViolations(home, '/search');
+	await page.goto('/search?q=hello');
+	await expect(page.getByRole('link', { name: /Hello axe/ })).toBeVisible();
+	await expectNoSeriousViolations(page, '/search');
 
-			await home.goto(`/rooms/${roomId}/members`);
-			await expect(home.getByRole('main').getByText(bob.username)).toBeVisible();
-			await expectNoSeriousViolations(home, 'members page');
-		});
-	});
-}
+	await page.goto(`/rooms/${roomId}/members`);
+	await expect(page.getByRole('main').getByText(bob.username)).toBeVisible();
+	await expectNoSeriousViolations(page, 'members page');
+});
+
+test('the settings, storage, devices and invite pages have no serious accessibility violations', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = `Axe ${Math.random().toString(36).slice(2, 8)}`;
+	const roomId = await createRoom(alice.context, name);
+	const created = await alice.context.request.post(`/api/rooms/${roomId}/invites`, { data: {} });
+	expect(created.status()).toBe(201);
+	const invite = (await created.json()) as { url: string };
+
+	const page = await alice.context.newPage();
+	await page.goto('/settings');
+	await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
+	await expectNoSeriousViolations(page, '/settings');
+
+	await page.goto('/settings/storage');
+	await expect(page.getByRole('heading', { name: 'Rooms on this device' })).toBeVisible();
+	await expectNoSeriousViolations(page, '/settings/storage');
+
+	await page.goto('/devices');
+	await expect(page.getByRole('heading', { name: 'Your devices' })).toBeVisible();
+	await expectNoSeriousViolations(page, '/devices');
+
+	const guest = await bob.context.newPage();
+	await guest.goto(invite.url);
+	await expect(guest.getByRole('heading', { name: `You are invited to ${name}` })).toBeVisible();
+	await expectNoSeriousViolations(guest, 'invite page');
+});
