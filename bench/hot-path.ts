@@ -8,6 +8,8 @@
  * enough to run under `valgrind --tool=callgrind` for instruction counts.
  */
 import pino from 'pino';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import * as Y from 'yjs';
 import { InProcessBus } from '../sync-server/bus';
@@ -17,10 +19,12 @@ import { createSearchIndexer } from '../sync-server/search-indexer';
 import type { SyncSocket } from '../sync-server/types';
 import { messageUpdate } from '../tests/support/messages';
 import { createRoomIn, insertUser, openTempDatabase } from '../tests/support/temp-db';
-import { storageOn } from '../tests/support/temp-db';
+import { createSqliteStorage } from '../src/lib/server/storage/sqlite';
 
-const rooms = Number(process.argv[2] ?? 500);
-const messages = Number(process.argv[3] ?? 20_000);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const rooms = Number(args[0] ?? 500);
+const messages = Number(args[1] ?? 20_000);
+const checkpointInWorker = process.argv.includes('--checkpointer');
 const PER_ROOM = 5;
 /** Messages arriving in one event-loop turn (a group commit's batch). */
 const PER_TURN = 4;
@@ -36,7 +40,7 @@ const socket = (): SyncSocket =>
 	}) as unknown as SyncSocket;
 
 const temp = openTempDatabase('parley-hot-path-');
-const storage = storageOn(temp.db);
+const storage = createSqliteStorage(temp.db, { checkpointInWorker });
 const hub = new RoomHub({
 	roomLog: storage.roomLog,
 	bus: new InProcessBus(),
@@ -72,11 +76,14 @@ async function send(count: number): Promise<void> {
 // Warm up (JIT, statement caches, every room's first claim), then measure.
 await send(Math.min(messages, rooms * 2));
 await new Promise((resolve) => setTimeout(resolve, 300));
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
 const before = process.cpuUsage();
 const started = performance.now();
 await send(messages);
 await hub.shutdown(); // the last index batch and snapshots: part of what the messages cost
 const cpu = process.cpuUsage(before);
+loop.disable();
 const micros = (cpu.user + cpu.system) / messages;
 console.log(
 	JSON.stringify({
@@ -84,7 +91,12 @@ console.log(
 		messages,
 		cpuUsPerMessage: Math.round(micros * 10) / 10,
 		wallMs: Math.round(performance.now() - started),
-		bytesOutPerMessage: Math.round(bytesOut / messages)
+		bytesOutPerMessage: Math.round(bytesOut / messages),
+		checkpointInWorker,
+		loopDelayP99Ms: Math.round(loop.percentile(99) / 1e4) / 100,
+		loopDelayMaxMs: Math.round(loop.max / 1e4) / 100,
+		loadavg: loadavg().map((l) => Math.round(l * 100) / 100)
 	})
 );
+await storage.close();
 temp.dispose();
