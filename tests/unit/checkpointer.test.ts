@@ -25,7 +25,8 @@ afterEach(() => {
 	rmSync(dir, { recursive: true, force: true });
 });
 
-const autocheckpoint = (db: Db): number => Number(db.pragma('wal_autocheckpoint', { simple: true }));
+const autocheckpoint = (db: Db): number =>
+	Number(db.pragma('wal_autocheckpoint', { simple: true }));
 
 /** Writes rows enough to fill many pages of the WAL. */
 function writeRows(db: Db, count: number): void {
@@ -48,7 +49,9 @@ describe('the SQLite checkpointer', () => {
 			expect(statSync(file).size).toBe(before);
 			await waitFor('a complete checkpoint by the worker', () => {
 				const last = checkpointer?.last;
-				return last !== null && last !== undefined && last.log > 0 && last.checkpointed === last.log;
+				return (
+					last !== null && last !== undefined && last.log > 0 && last.checkpointed === last.log
+				);
 			});
 			expect(statSync(file).size).toBeGreaterThan(before + 3_000 * 200);
 			expect(db.prepare('SELECT COUNT(*) AS n FROM users').get()).toEqual({ n: 3_000 });

@@ -555,6 +555,93 @@ describe('room lifecycle', () => {
 	});
 });
 
+describe('a sleeping room (ROOM_SLEEP_MS)', () => {
+	it('keeps only its encoded state when idle and wakes with all of it: gate, forward, receipts, sync', async () => {
+		const hub = makeHub({ config: { ROOM_SLEEP_MS: 20 } });
+		const alice = await FakeClient.open(hub, roomId, 'alice');
+		const bob = await FakeClient.open(hub, roomId, 'bob');
+		alice.sendMessage('1');
+		alice.sendMessage('2');
+		await nextTurn();
+		const room = roomOf(hub);
+		await until(() => room.asleep, 'the room to fall asleep');
+
+		// Presence does not need the document: relayed while the room sleeps.
+		const awareness = new awarenessProtocol.Awareness(alice.doc);
+		awareness.setLocalState({ user: { id: 'alice', name: 'alice' } });
+		alice.connection.receive(
+			encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(awareness, [alice.doc.clientID]))
+		);
+		expect(bob.socket.of('awareness')).toHaveLength(1);
+		expect(room.asleep).toBe(true);
+		awareness.destroy();
+
+		// The gate wakes it and judges against everything it held: a forged author is refused.
+		bob.sendMessage('I am alice', 'alice');
+		await nextTurn();
+		expect(room.asleep).toBe(false);
+		expect(bob.socket.of('permission-denied')[0]?.reason).toMatch(/author/);
+		// An honest message is committed, forwarded and receipted as always.
+		alice.sendMessage('3');
+		await nextTurn();
+		expect(bob.receivedTexts()).toEqual(['1', '2', '3']);
+		const clock = Y.getState(alice.doc.store, alice.doc.clientID);
+		expect(alice.socket.of('stored').at(-1)?.stateVector).toEqual(
+			new Map([[alice.doc.clientID, clock]])
+		);
+		expect(await temp.storage.roomLog.logLength(roomId)).toBe(3);
+
+		// Asleep again, a newcomer's sync gets the whole room.
+		await until(() => room.asleep, 'the room to fall asleep again');
+		const carol = await FakeClient.open(hub, roomId, 'carol');
+		carol.connection.receive(encodeSyncStep1(carol.doc));
+		expect(carol.receivedTexts()).toEqual(['1', '2', '3']);
+		expect(carol.socket.of('stored')[0]?.stateVector).toEqual(
+			new Map([[alice.doc.clientID, clock]])
+		);
+		expect(room.doc.getArray('messages').length).toBe(3);
+	});
+
+	it('compacts from its sleeping state when it unloads', async () => {
+		const hub = makeHub({ config: { ROOM_SLEEP_MS: 10, ROOM_IDLE_UNLOAD_MS: 100 } });
+		const alice = await FakeClient.open(hub, roomId, 'alice');
+		alice.sendMessage('1');
+		await nextTurn();
+		const room = roomOf(hub);
+		await until(() => room.asleep, 'the room to fall asleep');
+		alice.connection.close(1000, 'bye');
+		await until(() => !hub.rooms.has(roomId), 'the room to unload');
+		expect(room.asleep).toBe(false);
+		expect(room.doc.isDestroyed).toBe(true);
+		expect(await temp.storage.roomLog.logLength(roomId)).toBe(0);
+		const bob = await FakeClient.open(hub, roomId, 'bob');
+		bob.connection.receive(encodeSyncStep1(bob.doc));
+		expect(bob.receivedTexts()).toEqual(['1']);
+	});
+
+	it('stays awake while updates are uncommitted', async () => {
+		const hub = makeHub({ config: { ROOM_SLEEP_MS: 5 } });
+		const alice = await FakeClient.open(hub, roomId, 'alice');
+		const room = roomOf(hub);
+		// The commit waits for the next turn; timers of 5 ms pass meanwhile.
+		let release: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => (release = resolve));
+		const commit = temp.storage.roomLog.commit.bind(temp.storage.roomLog);
+		vi.spyOn(temp.storage.roomLog, 'commit').mockImplementationOnce(async (batch) => {
+			await held;
+			return commit(batch);
+		});
+		alice.sendMessage('1');
+		await new Promise((resolve) => setTimeout(resolve, 30));
+		expect(room.asleep).toBe(false);
+		release();
+		await until(() => room.asleep, 'the room to fall asleep after its commit');
+		const bob = await FakeClient.open(hub, roomId, 'bob');
+		bob.connection.receive(encodeSyncStep1(bob.doc));
+		expect(bob.receivedTexts()).toEqual(['1']);
+	});
+});
+
 describe('room hub with a bus', () => {
 	it('delivers committed updates to another instance and fills a seq gap from the store', async () => {
 		const busHub = new InProcessBusHub();

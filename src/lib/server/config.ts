@@ -139,6 +139,11 @@ const EnvFields = z.object({
 		.transform((value) => value === '1'),
 	/** Unload a room from memory after this long without connections, in ms. */
 	ROOM_IDLE_UNLOAD_MS: positiveInt.default(30_000),
+	/**
+	 * A loaded room whose document nobody used for this long (no update, no sync) keeps it as
+	 * encoded bytes only, and rebuilds it on the next use, in ms (docs/design.md "Sync server").
+	 */
+	ROOM_SLEEP_MS: positiveInt.default(30_000),
 	/** Sessions expire after this long without use, in days. */
 	SESSION_INACTIVITY_DAYS: positiveInt.default(30),
 	/**
