@@ -15,7 +15,13 @@ import { checkUpdate } from './gate';
 import { GateLookups } from './gate-lookups';
 import { LogPosition } from './log-position';
 import type { Logger } from './logger';
-import { encodeAwareness, encodeStoredReceipt, encodeSyncStep1, encodeSyncStep2 } from './protocol';
+import {
+	encodeAwareness,
+	encodeStoredReceipt,
+	encodeSyncStep1,
+	encodeSyncStep2,
+	mergeAwarenessUpdates
+} from './protocol';
 import { RoomAwareness } from './room-awareness';
 import type {
 	PendingUpdate,
@@ -66,12 +72,15 @@ export const SLEEP_MAX_MESSAGES = 1_000;
 
 export class Room implements RoomPort {
 	/** The live document, or null while the room sleeps (then `#asleep` holds its state). */
-	#doc: Y.Doc | null;
+	#doc: Y.Doc | null = null;
 	/** The document's state as one update while the room sleeps (ROOM_SLEEP_MS). */
 	#asleep: Uint8Array | null = null;
 	/** performance.now() of the last use of the document (what keeps a room awake). */
 	#usedAt = performance.now();
 	#sleepTimer: ReturnType<typeof setTimeout> | undefined;
+	/** Awareness changes waiting to go out as one frame (AWARENESS_BATCH_MS). */
+	#awarenessOut: { readonly update: Uint8Array; readonly from: Connection | null }[] = [];
+	#awarenessTimer: ReturnType<typeof setTimeout> | undefined;
 	readonly connections = new Set<Connection>();
 	readonly log: Logger;
 	readonly metrics: RoomMetrics | undefined;
@@ -144,15 +153,8 @@ export class Room implements RoomPort {
 		this.log = ctx.log;
 		this.metrics = ctx.metrics;
 		this.#unsubscribe = unsubscribe;
-		let snapshotBytes = 0;
-		const doc = this.#newDoc();
-		doc.transact(() => {
-			for (const update of loaded.updates) {
-				Y.applyUpdate(doc, update, 'store');
-				snapshotBytes += update.byteLength;
-			}
-		}, 'store');
-		this.#doc = doc;
+		// Built in a method: a doc captured here would be kept alive by every closure below.
+		const snapshotBytes = this.#loadDoc(loaded.updates);
 		this.#position = new LogPosition({
 			roomId: id,
 			epoch: loaded.epoch,
@@ -201,6 +203,20 @@ export class Room implements RoomPort {
 	/** Whether the room sleeps: its document is only encoded bytes until the next use. */
 	get asleep(): boolean {
 		return this.#asleep !== null;
+	}
+
+	/** Builds the live doc from the stored updates; returns their bytes. */
+	#loadDoc(updates: readonly Uint8Array[]): number {
+		let bytes = 0;
+		const doc = this.#newDoc();
+		doc.transact(() => {
+			for (const update of updates) {
+				Y.applyUpdate(doc, update, 'store');
+				bytes += update.byteLength;
+			}
+		}, 'store');
+		this.#doc = doc;
+		return bytes;
 	}
 
 	#newDoc(): Y.Doc {
@@ -434,12 +450,35 @@ export class Room implements RoomPort {
 		}
 	}
 
+	/**
+	 * Relays an awareness change to the room's sockets (and, from a client, to the bus at once).
+	 * With AWARENESS_BATCH_MS, the changes of that window go out together as ONE frame per
+	 * socket: presence is one socket write per member per change, the whole of its cost.
+	 */
 	#awarenessChanged(update: Uint8Array, from: Connection | null, fromBus: boolean): void {
+		if (!fromBus) this.#ctx.bus.publish({ kind: 'awareness', roomId: this.id, data: update });
+		this.#awarenessOut.push({ update, from });
+		const batchMs = this.#ctx.config.AWARENESS_BATCH_MS;
+		if (!batchMs) return this.#relayAwareness();
+		this.#awarenessTimer ??= setTimeout(() => this.#relayAwareness(), batchMs);
+	}
+
+	#relayAwareness(): void {
+		clearTimeout(this.#awarenessTimer);
+		this.#awarenessTimer = undefined;
+		const out = this.#awarenessOut;
+		this.#awarenessOut = [];
+		const first = out[0];
+		if (!first || this.gone) return;
+		// A lone sender's changes skip that sender; a mix goes to everyone (a client ignores its
+		// own state coming back: its clock is not newer than its own).
+		const from = out.every((change) => change.from === first.from) ? first.from : null;
+		const update =
+			out.length === 1 ? first.update : mergeAwarenessUpdates(out.map((change) => change.update));
 		const frame = new SharedFrame(encodeAwareness(update));
 		for (const connection of this.connections) {
 			if (connection !== from) connection.send(frame);
 		}
-		if (!fromBus) this.#ctx.bus.publish({ kind: 'awareness', roomId: this.id, data: update });
 	}
 
 	/** Sync step 2 with the whole doc (the answer to an empty state vector), cached until it changes. */
@@ -625,6 +664,8 @@ export class Room implements RoomPort {
 	destroy(): void {
 		clearTimeout(this.#unloadTimer);
 		clearTimeout(this.#sleepTimer);
+		clearTimeout(this.#awarenessTimer);
+		this.#awarenessOut = [];
 		this.#lifecycle.leave();
 		this.#intake.clear();
 		this.#forwarder.stop();

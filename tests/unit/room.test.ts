@@ -440,6 +440,36 @@ describe('room hub', () => {
 		awareness.destroy();
 	});
 
+	it('relays the awareness changes of one AWARENESS_BATCH_MS window as one frame per socket', async () => {
+		const hub = makeHub({ config: { AWARENESS_BATCH_MS: 20 } });
+		const alice = await FakeClient.open(hub, roomId, 'alice');
+		const bob = await FakeClient.open(hub, roomId, 'bob');
+		const carol = await FakeClient.open(hub, roomId, 'carol');
+		const states: awarenessProtocol.Awareness[] = [];
+		for (const client of [alice, carol]) {
+			const awareness = new awarenessProtocol.Awareness(client.doc);
+			awareness.setLocalState({ user: { id: client.userId, name: client.userId }, typing: true });
+			client.connection.receive(
+				encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(awareness, [client.doc.clientID]))
+			);
+			states.push(awareness);
+		}
+		// Nothing yet: the window is open.
+		expect(bob.socket.of('awareness')).toHaveLength(0);
+		await bob.socket.next('awareness');
+		expect(bob.socket.of('awareness')).toHaveLength(1);
+		// One frame holding both states, as a stock client applies it.
+		const seen = new awarenessProtocol.Awareness(new Y.Doc());
+		const frame = bob.socket.of('awareness')[0];
+		if (frame) awarenessProtocol.applyAwarenessUpdate(seen, frame.update, 'server');
+		expect(seen.getStates().get(alice.doc.clientID)).toMatchObject({ typing: true });
+		expect(seen.getStates().get(carol.doc.clientID)).toMatchObject({ typing: true });
+		// Two senders: everyone gets the frame (a sender ignores its own state).
+		expect(alice.socket.of('awareness')).toHaveLength(1);
+		expect(carol.socket.of('awareness')).toHaveLength(1);
+		for (const awareness of [...states, seen]) awareness.destroy();
+	});
+
 	it('keeps the queue when a commit fails and commits it on retry, forwarding only then', async () => {
 		const real = temp.storage.roomLog;
 		let failures = 1;

@@ -112,6 +112,11 @@ const EnvFields = z.object({
 	SYNC_STEP1_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
 	/** Awareness states a connection may publish per second (typing, presence): refill rate. */
 	AWARENESS_UPDATES_PER_SECOND: positiveInt.default(10),
+	/**
+	 * Awareness (presence) changes of a room within this window go out as one frame per socket,
+	 * in ms (0: each at once). Typing indicators arrive up to this much later.
+	 */
+	AWARENESS_BATCH_MS: z.coerce.number().int().min(0).default(100),
 	/** Awareness token bucket size per connection. */
 	AWARENESS_BURST: positiveInt.default(30),
 	/** Open sync connections per user, across all rooms, per instance. */
