@@ -16,7 +16,7 @@ import { InProcessBus } from '../sync-server/bus';
 import { encodeUpdate } from '../sync-server/protocol';
 import { RoomHub } from '../sync-server/rooms';
 import { createSearchIndexer } from '../sync-server/search-indexer';
-import type { SyncSocket } from '../sync-server/types';
+import { ByteCounter } from './lib/counting-socket';
 import { messageUpdate } from '../tests/support/messages';
 import { createRoomIn, insertUser, openTempDatabase } from '../tests/support/temp-db';
 import { createSqliteStorage } from '../src/lib/server/storage/sqlite';
@@ -29,15 +29,7 @@ const PER_ROOM = 5;
 /** Messages arriving in one event-loop turn (a group commit's batch). */
 const PER_TURN = 4;
 
-let bytesOut = 0;
-const socket = (): SyncSocket =>
-	({
-		bufferedAmount: 0,
-		send: (data: Uint8Array) => void (bytesOut += data.byteLength),
-		close: () => undefined,
-		pause: () => undefined,
-		resume: () => undefined
-	}) as unknown as SyncSocket;
+const out = new ByteCounter();
 
 const temp = openTempDatabase('parley-hot-path-');
 const storage = createSqliteStorage(temp.db, { checkpointInWorker });
@@ -71,7 +63,7 @@ for (let r = 0; r < rooms; r++) {
 	for (const user of users.slice(1)) await storage.rooms.addMember(roomId, user, Date.now());
 	const connections = [];
 	for (const user of users) {
-		connections.push(await hub.connect(roomId, socket(), { userId: user, username: user }));
+		connections.push(await hub.connect(roomId, out.socket(), { userId: user, username: user }));
 	}
 	senders.push({ connection: connections[0] as never, doc: new Y.Doc(), user: users[0] ?? '' });
 }
@@ -106,7 +98,7 @@ console.log(
 		messages,
 		cpuUsPerMessage: Math.round(micros * 10) / 10,
 		wallMs: Math.round(performance.now() - started),
-		bytesOutPerMessage: Math.round(bytesOut / messages),
+		bytesOutPerMessage: Math.round(out.bytes / messages),
 		checkpointInWorker,
 		loopDelayP99Ms: Math.round(loop.percentile(99) / 1e4) / 100,
 		loopDelayMaxMs: Math.round(loop.max / 1e4) / 100,

@@ -13,7 +13,7 @@ import * as Y from 'yjs';
 import { InProcessBus } from '../sync-server/bus';
 import { encodeSyncStep1 } from '../sync-server/protocol';
 import { RoomHub } from '../sync-server/rooms';
-import type { SyncSocket } from '../sync-server/types';
+import { ByteCounter } from './lib/counting-socket';
 import { storeAsSnapshot } from '../tests/support/stored';
 import { createRoomIn, insertUser, openTempDatabase } from '../tests/support/temp-db';
 import { buildHistory } from './lib/seed';
@@ -26,15 +26,7 @@ const SLEEP_MS = 5_000;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
-let bytesOut = 0;
-const socket = (): SyncSocket =>
-	({
-		bufferedAmount: 0,
-		send: (data: Uint8Array) => void (bytesOut += data.byteLength),
-		close: () => undefined,
-		pause: () => undefined,
-		resume: () => undefined
-	}) as unknown as SyncSocket;
+const out = new ByteCounter();
 
 /** JS heap + array buffers after forced GCs, in bytes. */
 async function used(): Promise<number> {
@@ -72,7 +64,7 @@ const none = await used();
 const empty = encodeSyncStep1(new Y.Doc());
 for (const { id, users } of roomIds) {
 	for (const user of users) {
-		const connection = await hub.connect(id, socket(), { userId: user, username: user });
+		const connection = await hub.connect(id, out.socket(), { userId: user, username: user });
 		connection.receive(empty);
 	}
 }
@@ -93,7 +85,7 @@ console.log(
 		kbPerRoomAsleep: kb(asleep - none),
 		roomsAsleep: asleepCount,
 		roomsAsleepBeforeTheWait: asleepBefore,
-		bytesOut,
+		bytesOut: out.bytes,
 		loadavg: loadavg().map((l) => Math.round(l * 100) / 100)
 	})
 );
