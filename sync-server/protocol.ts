@@ -143,6 +143,24 @@ export function encodeAwareness(awarenessUpdate: Uint8Array): Uint8Array {
 	return encoding.toUint8Array(encoder);
 }
 
+/**
+ * Several encoded awareness updates as one (varUint count, then the entries: each is
+ * self-delimiting, so they are copied as they are). Receivers apply entries one by one.
+ */
+export function mergeAwarenessUpdates(updates: readonly Uint8Array[]): Uint8Array {
+	const encoder = encoding.createEncoder();
+	let count = 0;
+	const entries: Uint8Array[] = [];
+	for (const update of updates) {
+		const decoder = decoding.createDecoder(update);
+		count += decoding.readVarUint(decoder);
+		entries.push(update.subarray(decoder.pos));
+	}
+	encoding.writeVarUint(encoder, count);
+	for (const bytes of entries) encoding.writeUint8Array(encoder, bytes);
+	return encoding.toUint8Array(encoder);
+}
+
 export function encodeQueryAwareness(): Uint8Array {
 	const encoder = encoding.createEncoder();
 	encoding.writeVarUint(encoder, MessageType.QUERY_AWARENESS);

@@ -27,6 +27,8 @@ export type RoomConfig = Pick<
 	 * SEAL_AFTER_MESSAGES: seal the head once `messages` holds this many; absent (some unit
 	 * tests): never. SEAL_MIN_INTERVAL_MS, SYNC_STEP1_MIN_INTERVAL_MS absent: no minimum.
 	 * MAX_MESSAGES_PER_UPDATE absent: no limit. MAX_UPLOAD_BYTES absent: no size bound on files.
+	 * ROOM_SLEEP_MS absent: the room never sleeps. AWARENESS_BATCH_MS absent: each awareness
+	 * change is relayed at once.
 	 */
 	Partial<
 		Pick<
@@ -36,6 +38,8 @@ export type RoomConfig = Pick<
 			| 'MAX_MESSAGES_PER_UPDATE'
 			| 'SYNC_STEP1_MIN_INTERVAL_MS'
 			| 'MAX_UPLOAD_BYTES'
+			| 'ROOM_SLEEP_MS'
+			| 'AWARENESS_BATCH_MS'
 		>
 	>;
 

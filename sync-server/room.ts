@@ -15,7 +15,13 @@ import { checkUpdate } from './gate';
 import { GateLookups } from './gate-lookups';
 import { LogPosition } from './log-position';
 import type { Logger } from './logger';
-import { encodeAwareness, encodeStoredReceipt, encodeSyncStep1, encodeSyncStep2 } from './protocol';
+import {
+	encodeAwareness,
+	encodeStoredReceipt,
+	encodeSyncStep1,
+	encodeSyncStep2,
+	mergeAwarenessUpdates
+} from './protocol';
 import { RoomAwareness } from './room-awareness';
 import type {
 	PendingUpdate,
@@ -57,8 +63,24 @@ function changedState(transaction: Y.Transaction): boolean {
 	return false;
 }
 
+/**
+ * A room asleep keeps its document as encoded bytes only (~1/3 of a Y.Doc's memory) and
+ * rebuilds it on the next use; a head larger than this stays awake, so waking never holds the
+ * event loop for long (100 messages: ~1 ms; 1,000: ~10 ms).
+ */
+export const SLEEP_MAX_MESSAGES = 1_000;
+
 export class Room implements RoomPort {
-	readonly doc = new Y.Doc();
+	/** The live document, or null while the room sleeps (then `#asleep` holds its state). */
+	#doc: Y.Doc | null = null;
+	/** The document's state as one update while the room sleeps (ROOM_SLEEP_MS). */
+	#asleep: Uint8Array | null = null;
+	/** performance.now() of the last use of the document (what keeps a room awake). */
+	#usedAt = performance.now();
+	#sleepTimer: ReturnType<typeof setTimeout> | undefined;
+	/** Awareness changes waiting to go out as one frame (AWARENESS_BATCH_MS). */
+	#awarenessOut: { readonly update: Uint8Array; readonly from: Connection | null }[] = [];
+	#awarenessTimer: ReturnType<typeof setTimeout> | undefined;
 	readonly connections = new Set<Connection>();
 	readonly log: Logger;
 	readonly metrics: RoomMetrics | undefined;
@@ -131,13 +153,8 @@ export class Room implements RoomPort {
 		this.log = ctx.log;
 		this.metrics = ctx.metrics;
 		this.#unsubscribe = unsubscribe;
-		let snapshotBytes = 0;
-		this.doc.transact(() => {
-			for (const update of loaded.updates) {
-				Y.applyUpdate(this.doc, update, 'store');
-				snapshotBytes += update.byteLength;
-			}
-		}, 'store');
+		// Built in a method: a doc captured here would be kept alive by every closure below.
+		const snapshotBytes = this.#loadDoc(loaded.updates);
 		this.#position = new LogPosition({
 			roomId: id,
 			epoch: loaded.epoch,
@@ -165,7 +182,8 @@ export class Room implements RoomPort {
 			log: ctx.log,
 			roomId: id
 		});
-		this.#awareness = new RoomAwareness(this.doc, ctx.awarenessPolicy, (update, from, fromBus) =>
+		// Its own (empty) doc: the room's may sleep, and a destroyed doc takes its awareness along.
+		this.#awareness = new RoomAwareness(new Y.Doc(), ctx.awarenessPolicy, (update, from, fromBus) =>
 			this.#awarenessChanged(update, from, fromBus)
 		);
 		this.#commits = ctx.commits.attach({
@@ -173,10 +191,86 @@ export class Room implements RoomPort {
 			dropped: (_items, reason) => this.#dropped(reason),
 			claimed: (item, clientId, owner) => this.#claimed(item, clientId, owner)
 		});
+		this.#scheduleSleep();
+	}
+
+	/** The room's document; a sleeping room wakes (rebuilds it from its state) first. */
+	get doc(): Y.Doc {
+		this.#usedAt = performance.now();
+		return this.#doc ?? this.#wake();
+	}
+
+	/** Whether the room sleeps: its document is only encoded bytes until the next use. */
+	get asleep(): boolean {
+		return this.#asleep !== null;
+	}
+
+	/** Builds the live doc from the stored updates; returns their bytes. */
+	#loadDoc(updates: readonly Uint8Array[]): number {
+		let bytes = 0;
+		const doc = this.#newDoc();
+		doc.transact(() => {
+			for (const update of updates) {
+				Y.applyUpdate(doc, update, 'store');
+				bytes += update.byteLength;
+			}
+		}, 'store');
+		this.#doc = doc;
+		return bytes;
+	}
+
+	#newDoc(): Y.Doc {
+		const doc = new Y.Doc();
 		// Not 'update': an 'update' listener makes Yjs encode every transaction as an update.
-		this.doc.on('afterTransaction', (transaction: Y.Transaction) => {
+		doc.on('afterTransaction', (transaction: Y.Transaction) => {
 			if (changedState(transaction)) this.#fullState = null;
 		});
+		return doc;
+	}
+
+	#wake(): Y.Doc {
+		const doc = this.#newDoc();
+		if (this.#asleep) Y.applyUpdate(doc, this.#asleep, 'store');
+		this.#asleep = null;
+		this.#doc = doc;
+		this.#scheduleSleep();
+		return doc;
+	}
+
+	/**
+	 * After ROOM_SLEEP_MS without any use of the document (no update, sync, catch-up, seal),
+	 * the room keeps only its encoded state: everything committed is in it, nothing waits. The
+	 * sockets, awareness, clientID owners and high-water marks stay as they are.
+	 */
+	#scheduleSleep(delayMs = this.#ctx.config.ROOM_SLEEP_MS): void {
+		if (delayMs === undefined || this.#sleepTimer !== undefined) return;
+		this.#sleepTimer = setTimeout(() => {
+			this.#sleepTimer = undefined;
+			this.#sleepIfIdle();
+		}, delayMs);
+		this.#sleepTimer.unref();
+	}
+
+	#sleepIfIdle(): void {
+		const doc = this.#doc;
+		const sleepMs = this.#ctx.config.ROOM_SLEEP_MS;
+		if (this.gone || doc === null || sleepMs === undefined) return;
+		const idleMs = performance.now() - this.#usedAt;
+		if (idleMs < sleepMs) return this.#scheduleSleep(sleepMs - idleMs);
+		const busy =
+			this.#lifecycle.phase !== 'live' ||
+			!this.#settled ||
+			this.#compactScheduled ||
+			this.#sealScheduled ||
+			this.#sealAfterCommit ||
+			this.#sealer.due(doc);
+		if (busy || doc.getArray('messages').length > SLEEP_MAX_MESSAGES) {
+			return this.#scheduleSleep();
+		}
+		this.#asleep = Y.encodeStateAsUpdate(doc);
+		this.#doc = null;
+		this.#fullState = null;
+		doc.destroy();
 	}
 
 	/** The head's epoch (rooms.epoch when loaded); a room never changes epoch, it is replaced. */
@@ -356,12 +450,35 @@ export class Room implements RoomPort {
 		}
 	}
 
+	/**
+	 * Relays an awareness change to the room's sockets (and, from a client, to the bus at once).
+	 * With AWARENESS_BATCH_MS, the changes of that window go out together as ONE frame per
+	 * socket: presence is one socket write per member per change, the whole of its cost.
+	 */
 	#awarenessChanged(update: Uint8Array, from: Connection | null, fromBus: boolean): void {
+		if (!fromBus) this.#ctx.bus.publish({ kind: 'awareness', roomId: this.id, data: update });
+		this.#awarenessOut.push({ update, from });
+		const batchMs = this.#ctx.config.AWARENESS_BATCH_MS;
+		if (!batchMs) return this.#relayAwareness();
+		this.#awarenessTimer ??= setTimeout(() => this.#relayAwareness(), batchMs);
+	}
+
+	#relayAwareness(): void {
+		clearTimeout(this.#awarenessTimer);
+		this.#awarenessTimer = undefined;
+		const out = this.#awarenessOut;
+		this.#awarenessOut = [];
+		const first = out[0];
+		if (!first || this.gone) return;
+		// A lone sender's changes skip that sender; a mix goes to everyone (a client ignores its
+		// own state coming back: its clock is not newer than its own).
+		const from = out.every((change) => change.from === first.from) ? first.from : null;
+		const update =
+			out.length === 1 ? first.update : mergeAwarenessUpdates(out.map((change) => change.update));
 		const frame = new SharedFrame(encodeAwareness(update));
 		for (const connection of this.connections) {
 			if (connection !== from) connection.send(frame);
 		}
-		if (!fromBus) this.#ctx.bus.publish({ kind: 'awareness', roomId: this.id, data: update });
 	}
 
 	/** Sync step 2 with the whole doc (the answer to an empty state vector), cached until it changes. */
@@ -476,8 +593,9 @@ export class Room implements RoomPort {
 	 * taken now; the write follows.
 	 */
 	async compact(): Promise<void> {
-		if (!this.#settled || this.#compaction.logLength === 0 || this.doc.isDestroyed) return;
-		const state = Y.encodeStateAsUpdate(this.doc);
+		if (!this.#settled || this.#compaction.logLength === 0 || this.#doc?.isDestroyed) return;
+		// A sleeping room's state is at hand: no need to wake it.
+		const state = this.#asleep ?? Y.encodeStateAsUpdate(this.doc);
 		this.#compaction.compacted(state.byteLength);
 		try {
 			await this.#ctx.roomLog.compact(this.id, this.lastSeq, state, this.epoch);
@@ -545,13 +663,19 @@ export class Room implements RoomPort {
 
 	destroy(): void {
 		clearTimeout(this.#unloadTimer);
+		clearTimeout(this.#sleepTimer);
+		clearTimeout(this.#awarenessTimer);
+		this.#awarenessOut = [];
 		this.#lifecycle.leave();
 		this.#intake.clear();
 		this.#forwarder.stop();
 		this.#commits.close();
 		this.#unsubscribe();
 		this.#awareness.destroy();
-		this.doc.destroy();
+		// A sleeping room has no document to destroy: a destroyed one stands for it from now on.
+		this.#asleep = null;
+		this.#doc ??= new Y.Doc();
+		this.#doc.destroy();
 	}
 
 	/**

@@ -1,6 +1,7 @@
 /**
  * Memory per loaded room: R rooms of 5 members, each holding 100 messages; the server's RSS
- * with none loaded, then with every room loaded and its five sockets synced (full step 2).
+ * with none loaded, then with every room loaded and its five sockets synced (full step 2),
+ * then once every room has slept (ROOM_SLEEP_MS without use: only its encoded state kept).
  */
 import { rmSync } from 'node:fs';
 import { makeTempDir } from '../../tests/support/server';
@@ -12,6 +13,8 @@ import { LoadWorker, openAcross, statsAcross } from '../lib/workers';
 
 const PER_ROOM = 5;
 const MESSAGES = 100;
+/** ROOM_SLEEP_MS for the bench server: the rooms fall asleep this long after the sync. */
+const SLEEP_MS = 10_000;
 
 export async function runMemory(options: { rooms: number }): Promise<Row[]> {
 	const { rooms } = options;
@@ -27,7 +30,7 @@ export async function runMemory(options: { rooms: number }): Promise<Row[]> {
 			await storeAsSnapshot(storage.roomLog, roomId, buildHistory(MESSAGES, authors));
 		}
 	});
-	const server = await startParley(dataDir);
+	const server = await startParley(dataDir, { ROOM_SLEEP_MS: String(SLEEP_MS) });
 	const pid = server.process.pid ?? 0;
 	const workers = [new LoadWorker(), new LoadWorker()];
 	try {
@@ -55,6 +58,9 @@ export async function runMemory(options: { rooms: number }): Promise<Row[]> {
 		await sleep(3_000);
 		const after = rssBytes(pid);
 		const perRoomKb = round((after - before) / rooms / 1024, 1);
+		// Every room asleep (its timer re-checks at most SLEEP_MS after the last use).
+		await sleep(2 * SLEEP_MS);
+		const asleep = rssBytes(pid);
 		return [
 			row({
 				scenario: 'memory',
@@ -68,7 +74,12 @@ export async function runMemory(options: { rooms: number }): Promise<Row[]> {
 				lost: short,
 				cpuMicrosPerDelivery: Number.NaN,
 				rssMb: round(after / (1024 * 1024), 1),
-				extra: { rssBeforeMb: round(before / (1024 * 1024), 1), rssPerLoadedRoomKb: perRoomKb }
+				extra: {
+					rssBeforeMb: round(before / (1024 * 1024), 1),
+					rssPerLoadedRoomKb: perRoomKb,
+					rssAsleepMb: round(asleep / (1024 * 1024), 1),
+					rssPerSleepingRoomKb: round((asleep - before) / rooms / 1024, 1)
+				}
 			})
 		];
 	} finally {

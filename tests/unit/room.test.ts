@@ -440,6 +440,36 @@ describe('room hub', () => {
 		awareness.destroy();
 	});
 
+	it('relays the awareness changes of one AWARENESS_BATCH_MS window as one frame per socket', async () => {
+		const hub = makeHub({ config: { AWARENESS_BATCH_MS: 20 } });
+		const alice = await FakeClient.open(hub, roomId, 'alice');
+		const bob = await FakeClient.open(hub, roomId, 'bob');
+		const carol = await FakeClient.open(hub, roomId, 'carol');
+		const states: awarenessProtocol.Awareness[] = [];
+		for (const client of [alice, carol]) {
+			const awareness = new awarenessProtocol.Awareness(client.doc);
+			awareness.setLocalState({ user: { id: client.userId, name: client.userId }, typing: true });
+			client.connection.receive(
+				encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(awareness, [client.doc.clientID]))
+			);
+			states.push(awareness);
+		}
+		// Nothing yet: the window is open.
+		expect(bob.socket.of('awareness')).toHaveLength(0);
+		await bob.socket.next('awareness');
+		expect(bob.socket.of('awareness')).toHaveLength(1);
+		// One frame holding both states, as a stock client applies it.
+		const seen = new awarenessProtocol.Awareness(new Y.Doc());
+		const frame = bob.socket.of('awareness')[0];
+		if (frame) awarenessProtocol.applyAwarenessUpdate(seen, frame.update, 'server');
+		expect(seen.getStates().get(alice.doc.clientID)).toMatchObject({ typing: true });
+		expect(seen.getStates().get(carol.doc.clientID)).toMatchObject({ typing: true });
+		// Two senders: everyone gets the frame (a sender ignores its own state).
+		expect(alice.socket.of('awareness')).toHaveLength(1);
+		expect(carol.socket.of('awareness')).toHaveLength(1);
+		for (const awareness of [...states, seen]) awareness.destroy();
+	});
+
 	it('keeps the queue when a commit fails and commits it on retry, forwarding only then', async () => {
 		const real = temp.storage.roomLog;
 		let failures = 1;
@@ -552,6 +582,93 @@ describe('room lifecycle', () => {
 		const bob = await FakeClient.open(hub, roomId, 'bob');
 		bob.connection.receive(encodeSyncStep1(bob.doc));
 		expect(bob.receivedTexts()).toEqual(['1', '2', '3', '4', '5']);
+	});
+});
+
+describe('a sleeping room (ROOM_SLEEP_MS)', () => {
+	it('keeps only its encoded state when idle and wakes with all of it: gate, forward, receipts, sync', async () => {
+		const hub = makeHub({ config: { ROOM_SLEEP_MS: 20 } });
+		const alice = await FakeClient.open(hub, roomId, 'alice');
+		const bob = await FakeClient.open(hub, roomId, 'bob');
+		alice.sendMessage('1');
+		alice.sendMessage('2');
+		await nextTurn();
+		const room = roomOf(hub);
+		await until(() => room.asleep, 'the room to fall asleep');
+
+		// Presence does not need the document: relayed while the room sleeps.
+		const awareness = new awarenessProtocol.Awareness(alice.doc);
+		awareness.setLocalState({ user: { id: 'alice', name: 'alice' } });
+		alice.connection.receive(
+			encodeAwareness(awarenessProtocol.encodeAwarenessUpdate(awareness, [alice.doc.clientID]))
+		);
+		expect(bob.socket.of('awareness')).toHaveLength(1);
+		expect(room.asleep).toBe(true);
+		awareness.destroy();
+
+		// The gate wakes it and judges against everything it held: a forged author is refused.
+		bob.sendMessage('I am alice', 'alice');
+		await nextTurn();
+		expect(room.asleep).toBe(false);
+		expect(bob.socket.of('permission-denied')[0]?.reason).toMatch(/author/);
+		// An honest message is committed, forwarded and receipted as always.
+		alice.sendMessage('3');
+		await nextTurn();
+		expect(bob.receivedTexts()).toEqual(['1', '2', '3']);
+		const clock = Y.getState(alice.doc.store, alice.doc.clientID);
+		expect(alice.socket.of('stored').at(-1)?.stateVector).toEqual(
+			new Map([[alice.doc.clientID, clock]])
+		);
+		expect(await temp.storage.roomLog.logLength(roomId)).toBe(3);
+
+		// Asleep again, a newcomer's sync gets the whole room.
+		await until(() => room.asleep, 'the room to fall asleep again');
+		const carol = await FakeClient.open(hub, roomId, 'carol');
+		carol.connection.receive(encodeSyncStep1(carol.doc));
+		expect(carol.receivedTexts()).toEqual(['1', '2', '3']);
+		expect(carol.socket.of('stored')[0]?.stateVector).toEqual(
+			new Map([[alice.doc.clientID, clock]])
+		);
+		expect(room.doc.getArray('messages').length).toBe(3);
+	});
+
+	it('compacts from its sleeping state when it unloads', async () => {
+		const hub = makeHub({ config: { ROOM_SLEEP_MS: 10, ROOM_IDLE_UNLOAD_MS: 100 } });
+		const alice = await FakeClient.open(hub, roomId, 'alice');
+		alice.sendMessage('1');
+		await nextTurn();
+		const room = roomOf(hub);
+		await until(() => room.asleep, 'the room to fall asleep');
+		alice.connection.close(1000, 'bye');
+		await until(() => !hub.rooms.has(roomId), 'the room to unload');
+		expect(room.asleep).toBe(false);
+		expect(room.doc.isDestroyed).toBe(true);
+		expect(await temp.storage.roomLog.logLength(roomId)).toBe(0);
+		const bob = await FakeClient.open(hub, roomId, 'bob');
+		bob.connection.receive(encodeSyncStep1(bob.doc));
+		expect(bob.receivedTexts()).toEqual(['1']);
+	});
+
+	it('stays awake while updates are uncommitted', async () => {
+		const hub = makeHub({ config: { ROOM_SLEEP_MS: 5 } });
+		const alice = await FakeClient.open(hub, roomId, 'alice');
+		const room = roomOf(hub);
+		// The commit waits for the next turn; timers of 5 ms pass meanwhile.
+		let release: () => void = () => undefined;
+		const held = new Promise<void>((resolve) => (release = resolve));
+		const commit = temp.storage.roomLog.commit.bind(temp.storage.roomLog);
+		vi.spyOn(temp.storage.roomLog, 'commit').mockImplementationOnce(async (batch) => {
+			await held;
+			return commit(batch);
+		});
+		alice.sendMessage('1');
+		await new Promise((resolve) => setTimeout(resolve, 30));
+		expect(room.asleep).toBe(false);
+		release();
+		await until(() => room.asleep, 'the room to fall asleep after its commit');
+		const bob = await FakeClient.open(hub, roomId, 'bob');
+		bob.connection.receive(encodeSyncStep1(bob.doc));
+		expect(bob.receivedTexts()).toEqual(['1']);
 	});
 });
 

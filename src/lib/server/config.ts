@@ -112,6 +112,11 @@ const EnvFields = z.object({
 	SYNC_STEP1_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
 	/** Awareness states a connection may publish per second (typing, presence): refill rate. */
 	AWARENESS_UPDATES_PER_SECOND: positiveInt.default(10),
+	/**
+	 * Awareness (presence) changes of a room within this window go out as one frame per socket,
+	 * in ms (0: each at once). Typing indicators arrive up to this much later.
+	 */
+	AWARENESS_BATCH_MS: z.coerce.number().int().min(0).default(100),
 	/** Awareness token bucket size per connection. */
 	AWARENESS_BURST: positiveInt.default(30),
 	/** Open sync connections per user, across all rooms, per instance. */
@@ -139,6 +144,11 @@ const EnvFields = z.object({
 		.transform((value) => value === '1'),
 	/** Unload a room from memory after this long without connections, in ms. */
 	ROOM_IDLE_UNLOAD_MS: positiveInt.default(30_000),
+	/**
+	 * A loaded room whose document nobody used for this long (no update, no sync) keeps it as
+	 * encoded bytes only, and rebuilds it on the next use, in ms (docs/design.md "Sync server").
+	 */
+	ROOM_SLEEP_MS: positiveInt.default(30_000),
 	/** Sessions expire after this long without use, in days. */
 	SESSION_INACTIVITY_DAYS: positiveInt.default(30),
 	/**

@@ -4,6 +4,7 @@
  */
 import type { Storage } from '../types';
 import { sqliteAccounts } from './accounts';
+import { startCheckpointer, type Checkpointer } from './checkpointer';
 import { openDatabase, readSynchronous, type Db, type SqliteSynchronous } from './db';
 import { migrations } from './migrations';
 import { sqliteDevices } from './devices';
@@ -18,10 +19,19 @@ import { sqliteSummaries } from './summaries';
 export type SqliteStorage = Storage & {
 	/** SQLite's synchronous setting as the connection reports it (PRAGMA read-back). */
 	synchronous(): SqliteSynchronous;
+	/** The worker that checkpoints the WAL off the event loop, or null (checkpointer.ts). */
+	readonly checkpointer: Checkpointer | null;
 };
 
-/** Storage on an open, migrated connection (closing the storage closes it). */
-export function createSqliteStorage(db: Db): SqliteStorage {
+/**
+ * Storage on an open, migrated connection (closing the storage closes it). With
+ * `checkpointInWorker` (what the program opens), a worker thread checkpoints the WAL.
+ */
+export function createSqliteStorage(
+	db: Db,
+	options: { readonly checkpointInWorker?: boolean } = {}
+): SqliteStorage {
+	const checkpointer = options.checkpointInWorker ? startCheckpointer(db) : null;
 	return {
 		accounts: sqliteAccounts(db),
 		devices: sqliteDevices(db),
@@ -32,7 +42,10 @@ export function createSqliteStorage(db: Db): SqliteStorage {
 		roomLog: sqliteRoomLog(db),
 		synchronous: () => readSynchronous(db),
 		summaries: sqliteSummaries(db),
+		checkpointer,
 		async close() {
+			// First the worker (its connection), then ours: the last one out checkpoints.
+			await checkpointer?.stop();
 			if (db.open) db.close();
 		}
 	};
@@ -43,5 +56,7 @@ export function openSqliteStorage(
 	file: string,
 	synchronous: SqliteSynchronous = 'normal'
 ): SqliteStorage {
-	return createSqliteStorage(openDatabase(file, migrations, synchronous));
+	return createSqliteStorage(openDatabase(file, migrations, synchronous), {
+		checkpointInWorker: true
+	});
 }

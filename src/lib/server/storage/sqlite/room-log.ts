@@ -135,13 +135,14 @@ export function sqliteRoomLog(db: Db): RoomLogStorage {
 	});
 
 	/** Raises marks for claimed clientIDs (a clientID without a row is not raised). */
-	const raise = db.transaction((roomId: string, clocks: ReadonlyMap<number, number>) => {
+	const raiseMarks = (roomId: string, clocks: ReadonlyMap<number, number>) => {
 		const raised = new Map<number, number>();
 		for (const [clientId, clock] of clocks) {
 			if (q.raise.run(clock, roomId, clientId).changes > 0) raised.set(clientId, clock);
 		}
 		return raised;
-	});
+	};
+	const raise = db.transaction(raiseMarks);
 
 	const commit = db.transaction((batch: readonly CommitItem[], now: number): CommitOutcome[] => {
 		const heads = new Map<string, Head>();
@@ -166,7 +167,8 @@ export function sqliteRoomLog(db: Db): RoomLogStorage {
 			head.last_seq++;
 			q.insertUpdate.run(roomId, head.last_seq, data, now);
 			// After the claims: a clientID without a row is not raised.
-			if (item.clocks) raise(roomId, item.clocks);
+			// Inside the commit's transaction: no savepoint per message.
+			if (item.clocks) raiseMarks(roomId, item.clocks);
 			for (const fileId of item.fileIds ?? []) q.referenceFile.run(fileId);
 			outcomes.push({ status: 'stored', seq: head.last_seq, data });
 		}
