@@ -48,6 +48,16 @@ export const FILE_ID = /^[a-z2-7]{24}$/;
 /** A MIME type as the upload normalises it: `type/subtype`, lower case, no parameters. */
 export const FILE_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
 
+/**
+ * Image types the server serves inline (after checking their magic bytes) and makes thumbnails
+ * of; the room shows them as images, everything else as a download.
+ */
+export const INLINE_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
+
+export function isInlineImage(type: string): boolean {
+	return (INLINE_IMAGE_TYPES as readonly string[]).includes(type);
+}
+
 /** The earliest ts the gate admits: 2020-01-01T00:00:00Z. */
 export const EARLIEST_TS_MS = Date.UTC(2020, 0, 1);
 /** How far past the server's clock a ts may be (a client's clock runs ahead). */
