@@ -1,5 +1,5 @@
 /** emojibase-data's English set, slimmed for the browser (see scripts/emoji-data.ts). */
-import data from 'emojibase-data/en/compact.json';
+import data from 'emojibase-data/en/data.json';
 import messages from 'emojibase-data/en/messages.json';
 import emojibase from 'emojibase-data/en/shortcodes/emojibase.json';
 import github from 'emojibase-data/en/shortcodes/github.json';

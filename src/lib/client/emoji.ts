@@ -26,9 +26,11 @@ export interface EmojiSet {
 	readonly groups: readonly EmojiGroup[];
 }
 
-/** The fields of emojibase's compact dataset that the slim set is made from. */
-export interface CompactEmojiData {
-	readonly unicode: string;
+/** The fields of emojibase's full dataset that the slim set is made from. */
+export interface EmojibaseEmoji {
+	readonly emoji: string;
+	/** The Emoji version that brought it (0.6 … 17). */
+	readonly version: number;
 	readonly label: string;
 	readonly hexcode: string;
 	readonly group?: number;
@@ -68,19 +70,33 @@ function capitalize(text: string): string {
 	return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** The slim set from emojibase's data: in Unicode order, no components, RGI forms. */
+/**
+ * The newest Emoji version the bundled font (Twemoji 15, src/lib/styles/emoji-font.css) draws:
+ * newer emoji would be empty boxes where the system has no emoji font, so the set stops here.
+ */
+export const MAX_EMOJI_VERSION = 15;
+
+/**
+ * The slim set from emojibase's data: in Unicode order, no components, up to
+ * MAX_EMOJI_VERSION, RGI forms.
+ */
 export function slimEmojiData(
-	data: readonly CompactEmojiData[],
+	data: readonly EmojibaseEmoji[],
 	groups: readonly { readonly message: string; readonly order: number }[],
 	shortcodes: readonly ShortcodeData[]
 ): EmojiData {
 	const names: string[] = [];
 	for (const group of groups) names[group.order] = capitalize(group.message);
 	const rows = data
-		.filter((item) => item.group !== undefined && item.group !== COMPONENT_GROUP)
+		.filter(
+			(item) =>
+				item.group !== undefined &&
+				item.group !== COMPONENT_GROUP &&
+				item.version <= MAX_EMOJI_VERSION
+		)
 		.sort((a, b) => (a.order ?? 0) - (b.order ?? 0))
 		.flatMap((item) => {
-			const emoji = normalizeEmoji(item.unicode);
+			const emoji = normalizeEmoji(item.emoji);
 			if (emoji === null) return [];
 			const codes = new Set(shortcodes.flatMap((set) => [set[item.hexcode] ?? []].flat()));
 			const row = [
