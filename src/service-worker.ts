@@ -10,7 +10,14 @@
  * two versions' files.
  */
 import { build, files, version } from '$service-worker';
-import { classifyRequest, isCacheable, isLogout, parseClientMessage } from '$lib/client/sw-policy';
+import {
+	FILES_CACHE,
+	classifyRequest,
+	isCacheable,
+	isLogout,
+	isPrecached,
+	parseClientMessage
+} from '$lib/client/sw-policy';
 
 const sw = self as unknown as ServiceWorkerGlobalScope;
 
@@ -19,6 +26,7 @@ const ASSETS_CACHE = `parley-assets-${version}`;
 const PAGES_CACHE = `parley-pages-${version}`;
 const ASSETS = [...build, ...files];
 const ASSET_PATHS = new Set(ASSETS);
+const PRECACHE = ASSETS.filter(isPrecached);
 /** How long a page or data request may take before the cached copy answers instead. */
 const NETWORK_TIMEOUT_MS = 3_000;
 
@@ -26,7 +34,7 @@ sw.addEventListener('install', (event) => {
 	event.waitUntil(
 		(async () => {
 			const cache = await caches.open(ASSETS_CACHE);
-			await cache.addAll(ASSETS);
+			await cache.addAll(PRECACHE);
 			// The home page as a shell for pages never visited (best effort: signed out is fine).
 			await refreshPage(new Request('/', { credentials: 'same-origin' }));
 		})()
@@ -38,7 +46,11 @@ sw.addEventListener('activate', (event) => {
 	event.waitUntil(
 		(async () => {
 			const old = (await caches.keys()).filter(
-				(key) => key.startsWith('parley-') && key !== ASSETS_CACHE && key !== PAGES_CACHE
+				(key) =>
+					key.startsWith('parley-') &&
+					key !== ASSETS_CACHE &&
+					key !== PAGES_CACHE &&
+					key !== FILES_CACHE
 			);
 			// Pages cached by the previous version point at its assets: fetch them again.
 			const oldPages = old.filter((key) => key.startsWith('parley-pages-'));
@@ -69,7 +81,7 @@ sw.addEventListener('fetch', (event) => {
 	const request = event.request;
 	const url = new URL(request.url);
 	if (isLogout(request.method, url, sw.location.origin)) {
-		event.waitUntil(caches.delete(PAGES_CACHE));
+		event.waitUntil(Promise.all([caches.delete(PAGES_CACHE), caches.delete(FILES_CACHE)]));
 		return;
 	}
 	const kind = classifyRequest({
@@ -81,6 +93,8 @@ sw.addEventListener('fetch', (event) => {
 	});
 	if (kind === 'asset') {
 		event.respondWith(fromAssets(request));
+	} else if (kind === 'file') {
+		event.respondWith(fileFromNetworkOrCache(request));
 	} else if (kind === 'page' || kind === 'data') {
 		const { response, stored } = networkFirst(request, kind === 'page');
 		event.respondWith(response);
@@ -90,9 +104,40 @@ sw.addEventListener('fetch', (event) => {
 	}
 });
 
+/** The precache, or the network (kept for next time: fonts are fetched on first use). */
 async function fromAssets(request: Request): Promise<Response> {
 	const cached = await caches.match(request, { cacheName: ASSETS_CACHE });
-	return cached ?? fetch(request);
+	if (cached) return cached;
+	const response = await fetch(request);
+	if (isCacheable(response)) {
+		await (await caches.open(ASSETS_CACHE)).put(request, response.clone());
+	}
+	return response;
+}
+
+/**
+ * An attachment: the server decides who may read it (its answer is revalidated every time), so
+ * the network comes first; the copy kept from the last answer (or from sending it, see
+ * uploads.svelte.ts) answers when the network fails. A thumbnail never kept falls back to the
+ * file itself: an image sent from here is kept whole.
+ */
+async function fileFromNetworkOrCache(request: Request): Promise<Response> {
+	const cache = await caches.open(FILES_CACHE);
+	try {
+		const response = await fetch(request);
+		if (isCacheable(response)) await cache.put(request.url, response.clone());
+		else if (response.status === 403 || response.status === 404) await cache.delete(request.url);
+		return response;
+	} catch (error) {
+		const url = new URL(request.url);
+		const cached =
+			(await cache.match(url.href, { ignoreVary: true })) ??
+			(url.search === '?thumb=1'
+				? await cache.match(url.origin + url.pathname, { ignoreVary: true })
+				: undefined);
+		if (cached) return cached;
+		throw error;
+	}
 }
 
 async function refreshPage(request: Request): Promise<void> {

@@ -15,8 +15,9 @@ test('two members react, see counts and who reacted, and take their own reaction
 	// Bob picks 👍 from the picker.
 	await onBob.getByRole('button', { name: 'Add reaction' }).click();
 	const picker = bobPage.getByRole('dialog', { name: 'Choose a reaction' });
-	await expect(picker.getByRole('button')).toHaveCount(24);
-	await picker.getByRole('button', { name: '👍 thumbs up' }).click();
+	const frequent = picker.getByRole('group', { name: 'Frequently used' });
+	await expect(frequent.getByRole('button')).toHaveCount(24);
+	await frequent.getByRole('button', { name: '👍 thumbs up' }).click();
 	await expect(picker).toHaveCount(0);
 
 	const bobChip = onBob.getByRole('button', { name: `👍 1: ${bob.username}` });
@@ -55,7 +56,8 @@ test('the emoji picker works with the keyboard alone', async ({ newUser }) => {
 	await open.focus();
 	await alicePage.keyboard.press('Enter');
 	const picker = alicePage.getByRole('dialog', { name: 'Choose a reaction' });
-	await expect(picker.getByRole('button', { name: '👍 thumbs up' })).toBeFocused();
+	const frequent = picker.getByRole('group', { name: 'Frequently used' });
+	await expect(frequent.getByRole('button', { name: '👍 thumbs up' })).toBeFocused();
 	// Escape closes it and gives the focus back.
 	await alicePage.keyboard.press('Escape');
 	await expect(picker).toHaveCount(0);
@@ -64,10 +66,19 @@ test('the emoji picker works with the keyboard alone', async ({ newUser }) => {
 	await alicePage.keyboard.press('Enter');
 	await alicePage.keyboard.press('ArrowRight');
 	await alicePage.keyboard.press('ArrowDown');
-	// Second row, second column: the 8th emoji.
-	await expect(picker.getByRole('button', { name: '😢 crying' })).toBeFocused();
+	// Second row, second column (eight a row on a wide screen): the 10th emoji.
+	await expect(frequent.getByRole('button', { name: '🤔 thinking' })).toBeFocused();
+	// Up from the first row reaches the search field; down comes back.
+	await alicePage.keyboard.press('ArrowUp');
+	await alicePage.keyboard.press('ArrowUp');
+	await expect(picker.getByRole('searchbox', { name: 'Search emoji' })).toBeFocused();
+	await alicePage.keyboard.press('ArrowDown');
+	await expect(frequent.getByRole('button', { name: '👍 thumbs up' })).toBeFocused();
+	await alicePage.keyboard.press('ArrowRight');
+	await alicePage.keyboard.press('ArrowDown');
+	await expect(frequent.getByRole('button', { name: '🤔 thinking' })).toBeFocused();
 	await alicePage.keyboard.press('Enter');
-	await expect(own.getByRole('button', { name: `😢 1: ${alice.username}` })).toHaveAttribute(
+	await expect(own.getByRole('button', { name: `🤔 1: ${alice.username}` })).toHaveAttribute(
 		'aria-pressed',
 		'true'
 	);
@@ -101,6 +112,7 @@ test('a reaction forged in the name of another member is refused and never shown
 	await onMallory.getByRole('button', { name: 'Add reaction' }).click();
 	await malloryPage
 		.getByRole('dialog', { name: 'Choose a reaction' })
+		.getByRole('group', { name: 'Frequently used' })
 		.getByRole('button', { name: '👍 thumbs up' })
 		.click();
 	await expect(own.getByRole('button', { name: `👍 1: ${mallory.username}` })).toHaveCount(1);

@@ -161,6 +161,7 @@ test('messages typed offline while the room is sealed reach the others exactly o
 		.click();
 	await alicePage
 		.getByRole('dialog', { name: 'Choose a reaction' })
+		.getByRole('group', { name: 'Frequently used' })
 		.getByRole('button', { name: '👍 thumbs up' })
 		.click();
 	await expect(

@@ -41,7 +41,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 			kind: fc.constant('react' as const),
 			who,
 			pick,
-			emoji: fc.constantFrom('👍', '🎉', 'ok', '❤️')
+			emoji: fc.constantFrom('👍', '🎉', '🧑‍💻', '❤️')
 		}),
 		weight: 2
 	},

@@ -95,6 +95,15 @@ describe('checkUpdate: honest changes', () => {
 		expect(server.doc.getMap('reactions').has(key)).toBe(false);
 	});
 
+	it('accepts any single emoji as a reaction: skin tones, ZWJ sequences, flags, keycaps', () => {
+		const { server, bob, aliceMessage } = room();
+		for (const emoji of ['🦩', '👍🏾', '🧑‍🚀', '👩🏻‍❤️‍💋‍👨🏼', '🇯🇵', '🏴󠁧󠁢󠁷󠁬󠁳󠁿', '#️⃣', '❤️']) {
+			const key = `${aliceMessage.id}|${emoji}|${BOB}`;
+			expect(server.submitChange(bob, () => bob.reactions.set(key, TS + 5)).ok).toBe(true);
+			expect(server.doc.getMap('reactions').has(key)).toBe(true);
+		}
+	});
+
 	it('accepts a message and its edit sent together after working offline', () => {
 		const { server, alice } = room();
 		const offline = message(ALICE, 'typo');
@@ -430,6 +439,8 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 	it.each([
 		['an emoji of 17 characters', (id: string) => `${id}|${'x'.repeat(17)}|${BOB}`],
 		['an empty emoji', (id: string) => `${id}||${BOB}`],
+		['a word instead of an emoji', (id: string) => `${id}|yes|${BOB}`],
+		['two emoji', (id: string) => `${id}|👍🎉|${BOB}`],
 		['a key without parts', () => `${BOB}`],
 		['a key whose message is not a UUID', () => `nope|👍|${BOB}`]
 	])('refuses a reaction with %s', (_name, keyOf) => {

@@ -19,8 +19,8 @@ const NOW = Date.UTC(2026, 5, 1);
 const ID = '00000000-0000-4000-8000-000000000001';
 
 describe('the reaction key', () => {
-	it('splits what it builds, an emoji holding "|" included', () => {
-		for (const emoji of ['👍', '❤️', 'a|b']) {
+	it('splits what it builds, emoji of several code points included', () => {
+		for (const emoji of ['👍', '❤️', '👍🏽', '🧑‍💻', '🇫🇷', '#️⃣', '🏴󠁧󠁢󠁳󠁣󠁴󠁿']) {
 			expect(parseReactionKey(reactionKey(ID, emoji, 'alice'))).toEqual({
 				ok: true,
 				value: { messageId: ID, emoji, userId: 'alice' }
@@ -33,7 +33,13 @@ describe('the reaction key', () => {
 		['a message id that is no UUID', 'x|👍|alice', /messageId\|emoji\|userId/],
 		['an empty emoji', `${ID}||alice`, /1 to 16/],
 		['an emoji of 17 code units', `${ID}|${'x'.repeat(17)}|alice`, /1 to 16/],
-		['no user id', `${ID}|👍|`, /user id/]
+		['no user id', `${ID}|👍|`, /user id/],
+		['a word', `${ID}|ok|alice`, /one emoji/],
+		['a digit', `${ID}|1|alice`, /one emoji/],
+		['a text-style heart', `${ID}|❤|alice`, /one emoji/],
+		['two emoji', `${ID}|👍👍|alice`, /one emoji/],
+		['an emoji with a space', `${ID}| 👍|alice`, /one emoji/],
+		['an emoji holding "|"', `${ID}|👍|👍|alice`, /one emoji/]
 	])('refuses a key with %s', (_name, key, reason) => {
 		const parsed = parseReactionKey(key);
 		expect(parsed.ok).toBe(false);

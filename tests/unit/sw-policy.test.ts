@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
 	classifyRequest,
+	fileUrl,
 	isCacheable,
+	isPrecached,
 	isLogout,
 	parseClientMessage,
 	type RequestFacts
@@ -24,6 +26,24 @@ describe('the service worker', () => {
 		expect(classifyRequest(facts('/rooms/abc', { mode: 'navigate' }))).toBe('page');
 		expect(classifyRequest(facts('/rooms/abc/__data.json?x-sveltekit-invalidated=01'))).toBe(
 			'data'
+		);
+	});
+
+	it('handles attachments and their thumbnails, network first, and nothing else under /api', () => {
+		const id = 'abcdefghijklmnopqrstuvwx';
+		expect(classifyRequest(facts(`/api/files/${id}`))).toBe('file');
+		expect(classifyRequest(facts(`/api/files/${id}?thumb=1`))).toBe('file');
+		expect(classifyRequest(facts(`/api/files/${id}?thumb=2`))).toBe('bypass');
+		expect(classifyRequest(facts('/api/files/../rooms'))).toBe('bypass');
+		expect(classifyRequest(facts(`/api/files/${id}`, { method: 'DELETE' }))).toBe('bypass');
+		expect(classifyRequest(facts('/api/files?roomId=x'))).toBe('bypass');
+		expect(classifyRequest(facts(fileUrl(id)))).toBe('file');
+	});
+
+	it('precaches everything but fonts, which are fetched when a page draws them', () => {
+		expect(isPrecached('/_app/immutable/entry/start.js')).toBe(true);
+		expect(isPrecached('/_app/immutable/assets/noto-color-emoji-3-400-normal.abc.woff2')).toBe(
+			false
 		);
 	});
 

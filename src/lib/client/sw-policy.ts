@@ -2,6 +2,13 @@
  * What the service worker does with a request (src/service-worker.ts). Pure, so the rules
  * about what may be cached are unit-tested without a browser.
  */
+import { isFileId } from '../protocol/schema';
+
+/**
+ * Attachments seen or sent here (`GET /api/files/<id>`, with `?thumb=1` or not), kept across
+ * versions so that images show offline; dropped on logout.
+ */
+export const FILES_CACHE = 'parley-files';
 
 export type RequestKind =
 	/** Never touched: the network answers or fails (auth, sync, non-GET, other origins). */
@@ -11,7 +18,9 @@ export type RequestKind =
 	/** A page load: network first, then the cached copy of that page, then the cached "/". */
 	| 'page'
 	/** SvelteKit's `__data.json` for client-side navigation: network first, then the cache. */
-	| 'data';
+	| 'data'
+	/** An attachment or its thumbnail: network first, then the copy in FILES_CACHE. */
+	| 'file';
 
 export interface RequestFacts {
 	readonly method: string;
@@ -32,9 +41,30 @@ export function classifyRequest(facts: RequestFacts): RequestKind {
 	if (method !== 'GET' || url.origin !== facts.origin) return 'bypass';
 	if (NEVER_CACHED.some((pattern) => pattern.test(url.pathname))) return 'bypass';
 	if (facts.assets.has(url.pathname)) return 'asset';
+	if (isFileUrl(url)) return 'file';
 	if (url.pathname.endsWith('/__data.json')) return 'data';
 	if (facts.mode === 'navigate') return 'page';
 	return 'bypass';
+}
+
+/** `/api/files/<id>` with no query but `thumb=1`: what AttachmentView shows. */
+function isFileUrl(url: URL): boolean {
+	const match = /^\/api\/files\/([^/]+)$/.exec(url.pathname);
+	const query = url.search === '' || url.search === '?thumb=1';
+	return match !== null && isFileId(match[1] ?? '') && query;
+}
+
+/** Where an attachment is downloaded from (`?thumb=1` added for its thumbnail). */
+export function fileUrl(id: string): string {
+	return `/api/files/${id}`;
+}
+
+/**
+ * Fonts are not precached: the emoji font is split into subsets a page downloads only when it
+ * draws a character of theirs (megabytes in all). Served from the assets cache once fetched.
+ */
+export function isPrecached(path: string): boolean {
+	return !path.endsWith('.woff2');
 }
 
 /** A logout must drop the cached pages: they hold the signed-out user's rooms. */

@@ -6,6 +6,7 @@
 import { COULD_NOT_KEEP_OFFLINE, isQuotaError, writeTransaction } from './storage-space.svelte';
 import { MAX_FILES_PER_MESSAGE, READER_LIMITS, parseFile } from '../protocol/schema';
 import type { ChatMessage, FileRef } from './messages';
+import { keepSentFile } from './offline-files';
 
 export { MAX_FILES_PER_MESSAGE };
 
@@ -347,7 +348,10 @@ export class Outbox {
 				return 'unreachable';
 			}
 			if (outcome.kind === 'refused') file.failed = outcome.error;
-			else file.uploaded = outcome.file;
+			else {
+				file.uploaded = outcome.file;
+				await keepSentFile(outcome.file, file.blob);
+			}
 			await this.#put(draft);
 			if (outcome.kind === 'refused') {
 				await this.#refresh();

@@ -28,12 +28,35 @@ export const MAX_USER_ID_CHARS = 255;
 /** The emoji part of a reaction key, in UTF-16 code units. */
 export const MAX_EMOJI_CHARS = 16;
 
+/**
+ * One emoji of the Unicode RGI set (Recommended for General Interchange: single emoji, keycaps,
+ * flags, skin tones and ZWJ sequences), nothing before or after it. Built from a string: the
+ * `v` flag's properties of strings are newer than the TypeScript target. What the engine's
+ * Unicode version lacks is refused, so a reaction is always one glyph every reader can draw.
+ */
+const RGI_EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v');
+
+/** Whether `text` is exactly one RGI emoji ("👍", "❤️", "👍🏽", "🧑‍💻", "🇫🇷"; not "1", "❤" or "👍👍"). */
+export function isEmoji(text: string): boolean {
+	return text.length <= MAX_EMOJI_CHARS && RGI_EMOJI.test(text);
+}
+
 /** Message ids, `replyTo`, `changes` keys and a read mark's `upTo`. */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An upload's id (src/lib/server/id.ts generateId: 15 random bytes, 24 lower-case base32). */
 export const FILE_ID = /^[a-z2-7]{24}$/;
 /** A MIME type as the upload normalises it: `type/subtype`, lower case, no parameters. */
 export const FILE_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
+
+/**
+ * Image types the server serves inline (after checking their magic bytes) and makes thumbnails
+ * of; the room shows them as images, everything else as a download.
+ */
+export const INLINE_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
+
+export function isInlineImage(type: string): boolean {
+	return (INLINE_IMAGE_TYPES as readonly string[]).includes(type);
+}
 
 /** The earliest ts the gate admits: 2020-01-01T00:00:00Z. */
 export const EARLIEST_TS_MS = Date.UTC(2020, 0, 1);
@@ -328,6 +351,7 @@ export function parseReactionKey(key: string): Parsed<ReactionKey> {
 	if (emoji.length < 1 || emoji.length > MAX_EMOJI_CHARS) {
 		return fail(`a reaction emoji has 1 to ${MAX_EMOJI_CHARS} characters`);
 	}
+	if (!isEmoji(emoji)) return fail('a reaction is one emoji');
 	const userId = key.slice(last + 1);
 	if (userId.length < 1 || userId.length > MAX_USER_ID_CHARS) {
 		return fail('a reaction key ends with a user id');

@@ -4,13 +4,18 @@
  * (storage/blobs.ts) the composition root hands out as `services.blobs`.
  */
 import type { BlobStore } from './storage/blobs';
-import { FILE_TYPE, MAX_FILE_NAME_CHARS, MAX_FILE_TYPE_CHARS } from '../protocol/schema';
+import {
+	FILE_TYPE,
+	INLINE_IMAGE_TYPES,
+	isInlineImage,
+	MAX_FILE_NAME_CHARS,
+	MAX_FILE_TYPE_CHARS
+} from '../protocol/schema';
 import { generateId } from './id';
 import { deleteThumbnail } from './thumbnails';
 import type { FileStorage, StoredFile } from './storage/types';
 
-/** Image types served inline (after their magic bytes were checked); everything else downloads. */
-export const INLINE_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
+export { INLINE_IMAGE_TYPES };
 export type InlineImageType = (typeof INLINE_IMAGE_TYPES)[number];
 
 /** The longest file name we keep (the room document's limit, src/lib/protocol/schema.ts). */
@@ -96,7 +101,7 @@ export function checkUploadType(declared: string, head: Uint8Array): TypeVerdict
 	}
 	if (looksExecutable(head)) return { ok: false, message: 'Executable files are not accepted.' };
 	const sniffed = sniffImageType(head);
-	if ((INLINE_IMAGE_TYPES as readonly string[]).includes(declared)) {
+	if (isInlineImage(declared)) {
 		if (sniffed !== declared) {
 			return { ok: false, message: `The file's content is not ${declared}.` };
 		}
@@ -106,9 +111,7 @@ export function checkUploadType(declared: string, head: Uint8Array): TypeVerdict
 }
 
 /** Whether a stored type is served inline (see checkUploadType). */
-export function isInlineType(type: string): boolean {
-	return (INLINE_IMAGE_TYPES as readonly string[]).includes(type);
-}
+export const isInlineType: (type: string) => boolean = isInlineImage;
 
 /**
  * The file name from the URL-encoded `x-file-name` header: the last path segment, without
