@@ -9,7 +9,7 @@
  * clock.
  * `BENCH_PROFILE=1` also writes a CPU profile of each open to bench/results/profiles/.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -49,6 +49,11 @@ interface ScriptBytes {
 	readonly files: number;
 	readonly transferredKb: number;
 	readonly decodedKb: number;
+	/**
+	 * The same files' gzip size (the build's .gz files): what a browser is sent from an origin
+	 * it does not accept br from (Chromium takes br from secure origins only: HTTPS, localhost).
+	 */
+	readonly gzipKb: number;
 }
 
 /** CDP Performance metrics of the page's renderer so far, in ms (CPU and busy times). */
@@ -118,7 +123,7 @@ async function openRoom(
 
 /** The JavaScript files the page loaded: bytes on the wire (body, compressed) and decoded. */
 async function scriptBytes(page: Page): Promise<ScriptBytes> {
-	return page.evaluate(() => {
+	const sent = await page.evaluate(() => {
 		const scripts = performance
 			.getEntriesByType('resource')
 			.filter((entry) => /\.js(\?|$)/.test(entry.name)) as PerformanceResourceTiming[];
@@ -126,9 +131,20 @@ async function scriptBytes(page: Page): Promise<ScriptBytes> {
 		return {
 			files: scripts.length,
 			transferredKb: kb(scripts.reduce((sum, entry) => sum + entry.encodedBodySize, 0)),
-			decodedKb: kb(scripts.reduce((sum, entry) => sum + entry.decodedBodySize, 0))
+			decodedKb: kb(scripts.reduce((sum, entry) => sum + entry.decodedBodySize, 0)),
+			paths: scripts.map((entry) => new URL(entry.name).pathname)
 		};
 	});
+	const gzip = sent.paths.reduce(
+		(sum, path) => sum + statSync(join(ROOT, 'build', 'client', `${path}.gz`)).size,
+		0
+	);
+	return {
+		files: sent.files,
+		transferredKb: sent.transferredKb,
+		decodedKb: sent.decodedKb,
+		gzipKb: Math.round(gzip / 102.4) / 10
+	};
 }
 
 async function firstContentfulPaint(page: Page): Promise<number> {
@@ -239,7 +255,7 @@ export async function runRoomOpen(options: { runs: number }): Promise<Row[]> {
 					`room-open: milestones (html, DOMContentLoaded, load, latest) first ${JSON.stringify(result.firstOpen)} reopen ${JSON.stringify(result.reopen)}`
 				);
 				console.log(
-					`room-open: first ${result.firstOpen.ms} ms (CPU ${result.firstOpen.renderer.cpu} ms), reopen ${result.reopen.ms} ms (CPU ${result.reopen.renderer.cpu} ms), home FCP ${result.homeFcpColdMs} / ${result.homeFcpWarmMs} ms, JS ${result.scripts.transferredKb} KB sent of ${result.scripts.decodedKb} KB; load ${loadavg()
+					`room-open: first ${result.firstOpen.ms} ms (CPU ${result.firstOpen.renderer.cpu} ms), reopen ${result.reopen.ms} ms (CPU ${result.reopen.renderer.cpu} ms), home FCP ${result.homeFcpColdMs} / ${result.homeFcpWarmMs} ms, JS ${result.scripts.transferredKb} KB sent (gzip ${result.scripts.gzipKb} KB) of ${result.scripts.decodedKb} KB; load ${loadavg()
 						.map((l) => l.toFixed(2))
 						.join(' ')}`
 				);
@@ -305,7 +321,11 @@ function toRows(runs: readonly RunResult[]): Row[] {
 			'room page JavaScript sent (KB)',
 			runs.map((r) => r.scripts.transferredKb),
 			TARGETS.roomJsKb,
-			{ decodedKb: scripts?.decodedKb ?? NaN, files: scripts?.files ?? NaN }
+			{
+				decodedKb: scripts?.decodedKb ?? NaN,
+				gzipKb: scripts?.gzipKb ?? NaN,
+				files: scripts?.files ?? NaN
+			}
 		)
 	];
 	return rows;
@@ -355,7 +375,7 @@ async function writeSummary(runs: readonly RunResult[]): Promise<void> {
 		'ms',
 		TARGETS.homeFcpMs
 	)} |
-| room page JavaScript as sent (${scripts?.files ?? 0} files; ${scripts?.decodedKb ?? 0} KB decoded) | ${cell(
+| room page JavaScript as sent (brotli: Chromium on localhost; ${scripts?.files ?? 0} files; ${scripts?.decodedKb ?? 0} KB decoded; ${scripts?.gzipKb ?? 0} KB gzip) | ${cell(
 		runs.map((r) => r.scripts.transferredKb),
 		'KB',
 		TARGETS.roomJsKb
