@@ -6,7 +6,9 @@ const config = {
 	preprocess: vitePreprocess(),
 	kit: {
 		// sync-server/main.ts mounts build/handler.js on its own HTTP server (see README).
-		adapter: adapter({ out: 'build', precompress: false })
+		// precompress: .gz and .br beside each asset, served by the handler's sirv to a client
+		// that accepts them (the room page's JavaScript is ~3x smaller gzipped).
+		adapter: adapter({ out: 'build', precompress: true })
 	}
 };
 

@@ -12,10 +12,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { SESSION_COOKIE } from '../src/lib/server/session';
+import type { BrowserContext, Page } from 'playwright-core';
 import { replicaHoldsText } from '../tests/support/replica-probe';
 import { ROOT, makeTempDir } from '../tests/support/server';
+import { launchChromium, profileInPage, signedInContext, visibleAt } from './lib/browser';
 import { assertBuilt, startParley } from './lib/harness';
 import { buildHistory, seed, storeSnapshot } from './lib/seed';
 import { round, summarize } from './lib/stats';
@@ -55,20 +55,8 @@ const OBSERVE_LONG_TASKS = `
 	}).observe({ type: 'longtask', buffered: true });
 `;
 
-async function waitForLatest(page: Page): Promise<number> {
-	const handle = await page.waitForFunction(
-		(text) => {
-			for (const item of document.querySelectorAll('[role="log"] li')) {
-				if (!item.textContent?.includes(text)) continue;
-				const box = item.getBoundingClientRect();
-				if (box.bottom > 0 && box.top < window.innerHeight) return performance.now();
-			}
-			return false;
-		},
-		latestText,
-		{ polling: 'raf', timeout: 60_000 }
-	);
-	return (await handle.jsonValue()) as number;
+function waitForLatest(page: Page): Promise<number> {
+	return visibleAt(page, latestText);
 }
 
 /** Polls the replica's IndexedDB until the latest message is stored (y-indexeddb writes late). */
@@ -186,51 +174,20 @@ async function measureScroll(context: BrowserContext, url: string): Promise<Scro
 	}
 }
 
-interface ProfileNode {
-	readonly id: number;
-	readonly callFrame: { functionName: string; url: string; lineNumber: number };
-	readonly children?: number[];
-}
-
 /** One open from IndexedDB under the CDP profiler: the self time of the heaviest functions. */
 async function profileOpen(context: BrowserContext, url: string): Promise<void> {
 	const page = await context.newPage();
-	const cdp = await context.newCDPSession(page);
-	await cdp.send('Profiler.enable');
-	await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
-	await cdp.send('Profiler.start');
-	await page.goto(url);
-	await waitForLatest(page);
-	const { profile } = await cdp.send('Profiler.stop');
+	await profileInPage(context, page, 'long-room-open', async () => {
+		await page.goto(url);
+		await waitForLatest(page);
+	});
 	await page.close();
-	const dir = join(ROOT, 'bench', 'results', 'profiles');
-	mkdirSync(dir, { recursive: true });
-	writeFileSync(join(dir, 'long-room-open.cpuprofile'), JSON.stringify(profile));
-	const nodes = new Map<number, ProfileNode>(profile.nodes.map((n) => [n.id, n as ProfileNode]));
-	const selfMs = new Map<number, number>();
-	const samples = profile.samples ?? [];
-	const deltas = profile.timeDeltas ?? [];
-	samples.forEach((id, i) => selfMs.set(id, (selfMs.get(id) ?? 0) + (deltas[i] ?? 0) / 1000));
-	const byFunction = new Map<string, number>();
-	for (const [id, ms] of selfMs) {
-		const frame = nodes.get(id)?.callFrame;
-		if (!frame) continue;
-		const file = frame.url.split('/').at(-1) ?? '';
-		const key = `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
-		byFunction.set(key, (byFunction.get(key) ?? 0) + ms);
-	}
-	const top = [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 25);
-	console.log('long-room: heaviest functions (self time) while opening from IndexedDB:');
-	for (const [name, ms] of top) console.log(`  ${ms.toFixed(1).padStart(8)} ms  ${name}`);
 }
 
 async function main(): Promise<void> {
 	assertBuilt();
 	const dataDir = makeTempDir('parley-long-room-');
-	const browser = await chromium.launch({
-		executablePath: '/usr/bin/chromium',
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']
-	});
+	const browser = await launchChromium();
 	try {
 		console.log(`long-room: building a room of ${MESSAGES.toLocaleString('en')} messages`);
 		const seeded = await seed(dataDir, {
@@ -249,10 +206,8 @@ async function main(): Promise<void> {
 
 		const server = await startParley(dataDir, { SEAL_AFTER_MESSAGES: String(MESSAGES + 1) });
 		try {
-			const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+			const context = await signedInContext(browser, server.url, user.cookie);
 			await context.addInitScript(OBSERVE_LONG_TASKS);
-			const token = user.cookie.slice(SESSION_COOKIE.length + 1);
-			await context.addCookies([{ name: SESSION_COOKIE, value: token, url: server.url }]);
 			const url = `${server.url}/rooms/${roomId}`;
 
 			// First open, online: the whole history arrives over the socket and is saved locally.

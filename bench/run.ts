@@ -2,7 +2,7 @@
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
  * gate, durability, durability-pg, cold, redis, idle, storm, flood, pg-client, presence, join,
- * memory, rooms-summaries, rooms-signed, summaries, thumbnails. A full run writes bench/results/latest.*; a partial
+ * memory, rooms-summaries, rooms-signed, summaries, thumbnails, room-open. A full run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
@@ -24,6 +24,7 @@ import { runMemory } from './scenarios/memory';
 import { runPresence } from './scenarios/presence';
 import { runPgClient } from './scenarios/pg-client';
 import { runRedis } from './scenarios/redis';
+import { runRoomOpen } from './scenarios/room-open';
 import { runRooms, type Target } from './scenarios/rooms';
 import { runStorm } from './scenarios/storm';
 import { runSummaries } from './scenarios/summaries';
@@ -175,6 +176,10 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'thumbnails',
 		run: (quick) => runThumbnails({ repeats: quick ? 2 : 5 })
+	},
+	{
+		name: 'room-open',
+		run: (quick) => runRoomOpen({ runs: quick ? 1 : 3 })
 	}
 ];
 

@@ -131,3 +131,61 @@ export function highlightTerms(text: string, terms: readonly string[]): TextSegm
 	if (last < text.length) segments.push({ text: text.slice(last), match: false });
 	return segments;
 }
+
+/**
+ * The search page's filters, as its form puts them in the URL: a room id, an author's username,
+ * and a range of calendar days in the reader's time zone (`YYYY-MM-DD`, both days included).
+ */
+export interface SearchFilterFields {
+	readonly room: string;
+	readonly author: string;
+	readonly from: string;
+	readonly to: string;
+}
+
+/** The filters as GET /api/search takes them: `from`/`to` in ms, `to` excluded; all optional. */
+export interface SearchFilterQuery {
+	readonly room?: string;
+	readonly author?: string;
+	readonly from?: number;
+	readonly to?: number;
+}
+
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Local midnight at the start of `day` (`YYYY-MM-DD`), plus `addDays`; undefined if no date. */
+function localMidnight(day: string, addDays = 0): number | undefined {
+	const found = DAY.exec(day);
+	if (!found) return undefined;
+	const [, year, month, date] = found.map(Number) as [number, number, number, number];
+	const ms = new Date(year, month - 1, date + addDays).getTime();
+	return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
+}
+
+/** The page's fields from its URL (absent ones empty). */
+export function searchFilterFields(params: URLSearchParams): SearchFilterFields {
+	const field = (name: string): string => (params.get(name) ?? '').trim();
+	return { room: field('room'), author: field('author'), from: field('from'), to: field('to') };
+}
+
+/** The fields as the API's query: empty or unreadable fields are left out. */
+export function toFilterQuery(fields: SearchFilterFields): SearchFilterQuery {
+	return {
+		...(fields.room ? { room: fields.room } : {}),
+		...(fields.author ? { author: fields.author } : {}),
+		...(localMidnight(fields.from) !== undefined ? { from: localMidnight(fields.from) } : {}),
+		// The whole "to" day is included: up to the next day's midnight.
+		...(localMidnight(fields.to, 1) !== undefined ? { to: localMidnight(fields.to, 1) } : {})
+	};
+}
+
+/** The offline search's reading of the same filters (the author by username, any case). */
+export function matchesFilters(hit: SearchHit, filters: SearchFilterQuery): boolean {
+	if (filters.room !== undefined && hit.roomId !== filters.room) return false;
+	if (filters.from !== undefined && hit.ts < filters.from) return false;
+	if (filters.to !== undefined && hit.ts >= filters.to) return false;
+	if (filters.author !== undefined) {
+		return (hit.authorName ?? '').toLowerCase() === filters.author.toLowerCase();
+	}
+	return true;
+}

@@ -115,3 +115,48 @@ test("a forged edit or delete of someone else's message is refused by the server
 	await expect(own).not.toContainText('message deleted');
 	await expect(messageItem(malloryPage, name, 'I will pay 10 euros')).not.toContainText('1000');
 });
+
+for (const viewport of [
+	{ width: 1280, height: 800 },
+	{ width: 390, height: 844 }
+]) {
+	test(`at ${viewport.width} px Up-arrow in the empty composer edits the last own message; Escape cancels`, async ({
+		newUser
+	}) => {
+		const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Up-arrow');
+		const page = await alice.openRoom(roomId);
+		await page.setViewportSize(viewport);
+		const bobPage = await bob.openRoom(roomId);
+		await sendMessage(page, 'first from alice');
+		await sendMessage(page, 'second from alice');
+		// The room's last message is Bob's: Up-arrow still takes Alice's own last one.
+		await sendMessage(bobPage, 'bob has the last word');
+		await expect(messageItem(page, name, 'bob has the last word')).toHaveCount(1);
+
+		const composer = page.getByRole('textbox', { name: 'Message' });
+		const editBox = page.getByRole('textbox', { name: 'Edit message' });
+		// With a draft, Up-arrow is the caret's.
+		await composer.fill('a draft');
+		await composer.press('ArrowUp');
+		await expect(editBox).toHaveCount(0);
+		await composer.fill('');
+
+		await composer.press('ArrowUp');
+		await expect(editBox).toBeFocused();
+		await expect(editBox).toHaveValue('second from alice');
+		await editBox.fill('not what I meant');
+		await editBox.press('Escape');
+		await expect(editBox).toHaveCount(0);
+		await expect(composer).toBeFocused();
+		await expect(messageItem(page, name, 'second from alice')).not.toContainText('(edited)');
+
+		await composer.press('ArrowUp');
+		await expect(editBox).toHaveValue('second from alice');
+		await editBox.fill('second, corrected');
+		await editBox.press('Enter');
+		await expect(editBox).toHaveCount(0);
+		await expect(composer).toBeFocused();
+		await expect(messageItem(bobPage, name, 'second, corrected')).toContainText('(edited)');
+		await expect(messageItem(page, name, 'first from alice')).not.toContainText('(edited)');
+	});
+}

@@ -7,6 +7,7 @@ import { createSqliteStorage } from '../../src/lib/server/storage/sqlite';
 import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { createSearchIndexer } from '../../sync-server/search-indexer';
 import {
+	addMember,
 	createRoom,
 	expect,
 	submitMessage,
@@ -101,3 +102,67 @@ test('without the server the search page searches this browser’s replicas', as
 	await expect(result.locator('mark')).toHaveText('wheelbar');
 	await expect(result).toHaveAttribute('href', new RegExp(`^/rooms/${roomId}#message-`));
 });
+
+for (const viewport of [
+	{ width: 1280, height: 800 },
+	{ width: 390, height: 844 }
+]) {
+	test(`at ${viewport.width} px the search filters narrow results by conversation, person and date`, async ({
+		newUser,
+		server
+	}) => {
+		const alice = await newUser('alice');
+		const bob = await newUser('bob');
+		const porch = `Porch ${Math.random().toString(36).slice(2, 8)}`;
+		const attic = `Attic ${Math.random().toString(36).slice(2, 8)}`;
+		const porchId = await createRoom(alice.context, porch);
+		const atticId = await createRoom(alice.context, attic);
+		await addMember(alice.context, porchId, bob.username);
+		const onPorch = await alice.openRoom(porchId);
+		await submitMessage(onPorch, 'apricot jam from alice');
+		const bobOnPorch = await bob.openRoom(porchId);
+		await submitMessage(bobOnPorch, 'apricot tart from bob');
+		const inAttic = await alice.openRoom(atticId);
+		await submitMessage(inAttic, 'apricot crates in the attic');
+		await indexCommitted(server.dataDir, porchId, 'apricot tart');
+		await indexCommitted(server.dataDir, atticId, 'apricot crates');
+
+		const page = await alice.context.newPage();
+		await page.setViewportSize(viewport);
+		await page.goto('/search?q=apricot');
+		const results = page.getByRole('list', { name: 'Results' }).getByRole('listitem');
+		await expect(results).toHaveCount(3);
+
+		await page.getByText('Filters', { exact: true }).click();
+		await page.getByRole('combobox', { name: 'Conversation' }).selectOption({ label: porch });
+		await page.getByRole('button', { name: 'Search' }).click();
+		await expect(page).toHaveURL(new RegExp(`room=${porchId}`));
+		await expect(results).toHaveCount(2);
+		await expect(results.filter({ hasText: 'crates' })).toHaveCount(0);
+
+		await page.getByRole('textbox', { name: 'Person' }).fill(bob.username);
+		await page.getByRole('button', { name: 'Search' }).click();
+		await expect(results).toHaveCount(1);
+		await expect(results).toContainText('apricot tart from bob');
+
+		// Nothing was written tomorrow; everything today.
+		const day = (offset: number): string => {
+			const date = new Date();
+			date.setDate(date.getDate() + offset);
+			const pad = (n: number): string => String(n).padStart(2, '0');
+			return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+		};
+		await page.getByRole('textbox', { name: 'Person' }).fill('');
+		await page.getByLabel('From').fill(day(1));
+		await page.getByRole('button', { name: 'Search' }).click();
+		await expect(page.getByRole('status')).toHaveText('No messages found.');
+		await page.getByLabel('From').fill(day(0));
+		await page.getByLabel('To').fill(day(0));
+		await page.getByRole('button', { name: 'Search' }).click();
+		await expect(results).toHaveCount(2);
+
+		await page.getByRole('link', { name: 'Clear filters' }).click();
+		await expect(page).toHaveURL(/\/search\?q=apricot$/);
+		await expect(results).toHaveCount(3);
+	});
+}

@@ -263,14 +263,15 @@ describe('searching messages', () => {
 	async function commitMessages(
 		room: string,
 		author: User,
-		texts: readonly string[]
+		texts: readonly string[],
+		at: number = Date.now()
 	): Promise<string[]> {
 		const doc = new Y.Doc();
 		const updates: Uint8Array[] = [];
 		doc.on('update', (update: Uint8Array) => updates.push(update));
 		const ids = texts.map((text, index) => {
 			const id = crypto.randomUUID();
-			doc.getArray('messages').push([{ id, author: author.userId, text, ts: Date.now() + index }]);
+			doc.getArray('messages').push([{ id, author: author.userId, text, ts: at + index }]);
 			return id;
 		});
 		await indexer.indexCommitted(updates.map((data) => ({ roomId: room, data })));
@@ -322,6 +323,55 @@ describe('searching messages', () => {
 		const removed = await owner.delete(`/api/rooms/${room}/members/${member.userId}`);
 		expect(removed.status).toBe(204);
 		expect((await member.get<SearchBody>('/api/search?q=quokka')).body.results).toEqual([]);
+	});
+
+	it('narrows results by room, author and time range, and refuses bad filters', async () => {
+		const porch = await createRoom(owner, 'Porch');
+		const shed = await createRoom(owner, 'Shed');
+		await addMember(owner, porch, member.username);
+		await addMember(owner, shed, member.username);
+		const day = 86_400_000;
+		const shedTs = Date.now() - day;
+		const [porchByOwner] = await commitMessages(
+			porch,
+			owner,
+			['rhubarb crumble'],
+			shedTs - 2 * day
+		);
+		const [porchByMember] = await commitMessages(porch, member, ['rhubarb pie'], shedTs - day);
+		const [shedByOwner] = await commitMessages(shed, owner, ['rhubarb seeds'], shedTs);
+		const ids = async (filters: string): Promise<string[]> => {
+			const response = await member.get<SearchBody>(`/api/search?q=rhubarb${filters}`);
+			expect(response.status).toBe(200);
+			return response.body.results.map((result) => result.messageId).sort();
+		};
+		const sorted = (...list: (string | undefined)[]): string[] => (list as string[]).sort();
+		expect(await ids('')).toEqual(sorted(porchByOwner, porchByMember, shedByOwner));
+		expect(await ids(`&room=${porch}`)).toEqual(sorted(porchByOwner, porchByMember));
+		expect(await ids(`&author=${owner.username}`)).toEqual(sorted(porchByOwner, shedByOwner));
+		expect(await ids(`&room=${porch}&author=${member.username}`)).toEqual([porchByMember]);
+		expect(await ids('&author=nobody_here')).toEqual([]);
+		expect(await ids(`&from=${shedTs}`)).toEqual([shedByOwner]);
+		expect(await ids(`&to=${shedTs}`)).toEqual(sorted(porchByOwner, porchByMember));
+		expect(await ids(`&from=${shedTs - day}&to=${shedTs}`)).toEqual([porchByMember]);
+		expect(await ids(`&from=${shedTs + 1}&to=${shedTs + day}`)).toEqual([]);
+		// A room filter is no way into a room the caller is not in.
+		expect((await outsider.get<SearchBody>(`/api/search?q=rhubarb&room=${porch}`)).body).toEqual({
+			results: []
+		});
+
+		for (const bad of [
+			'&room=NOT%20AN%20ID',
+			'&author=',
+			'&from=yesterday',
+			'&to=-5',
+			`&from=${shedTs}&to=${shedTs}`,
+			'&limit=1000'
+		]) {
+			const response = await member.get<{ error: string }>(`/api/search?q=rhubarb${bad}`);
+			expect(response.status, bad).toBe(400);
+			expect(typeof response.body.error, bad).toBe('string');
+		}
 	});
 
 	it('answers 400 for an empty query and treats search syntax as plain words', async () => {

@@ -645,6 +645,45 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect(await storage.search.searchMessages('bob', ['tomat'], 10)).toHaveLength(1);
 			});
 
+			it('narrows a search by room, author and time range, each alone and together', async () => {
+				await storage.rooms.addMember('attic', 'alice', T0);
+				const by = (author: string, id: string, text: string, ts: number) => ({
+					id,
+					author,
+					text,
+					ts
+				});
+				await storage.search.writeIndex([
+					{
+						roomId: 'garden',
+						messages: [
+							by('alice', 'g1', 'plum jam', 100),
+							by('bob', 'g2', 'plum tart', 200),
+							by('alice', 'g3', 'plum cake', 300)
+						],
+						changes: []
+					},
+					{ roomId: 'attic', messages: [by('bob', 'a1', 'plum box', 250)], changes: [] }
+				]);
+				const ids = async (filters: Parameters<Storage['search']['searchMessages']>[3]) =>
+					(await storage.search.searchMessages('alice', ['plum'], 10, filters)).map(
+						(hit) => hit.messageId
+					);
+				expect(await ids(undefined)).toEqual(['g3', 'a1', 'g2', 'g1']);
+				expect(await ids({ roomId: 'garden' })).toEqual(['g3', 'g2', 'g1']);
+				expect(await ids({ authorId: 'bob' })).toEqual(['a1', 'g2']);
+				expect(await ids({ fromTs: 200 })).toEqual(['g3', 'a1', 'g2']);
+				expect(await ids({ toTs: 250 })).toEqual(['g2', 'g1']);
+				expect(await ids({ fromTs: 200, toTs: 300 })).toEqual(['a1', 'g2']);
+				expect(await ids({ roomId: 'garden', authorId: 'bob', fromTs: 150, toTs: 201 })).toEqual([
+					'g2'
+				]);
+				expect(await ids({ roomId: 'nowhere' })).toEqual([]);
+				// A room filter never opens a room the user is not in.
+				await storage.rooms.removeMember('attic', 'alice', { ban: false, now: T0 });
+				expect(await ids({ roomId: 'attic' })).toEqual([]);
+			});
+
 			it('applies a change item’s edit when not older, and a deletion for good', async () => {
 				const write = (
 					changes: Parameters<Storage['search']['writeIndex']>[0][number]['changes']

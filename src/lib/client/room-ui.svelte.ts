@@ -25,6 +25,8 @@ export class RoomUi {
 	replyingTo: MessageView | null = $state(null);
 	/** The message briefly highlighted after a jump from a reply. */
 	highlighted: string | null = $state(null);
+	/** A message whose editor should open (Up-arrow in an empty composer); its item takes it. */
+	editRequest: string | null = $state(null);
 	readonly actions: RoomUiActions;
 	#highlightTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -38,6 +40,11 @@ export class RoomUi {
 
 	cancelReply(): void {
 		this.replyingTo = null;
+	}
+
+	/** Asks the message's item to open its editor (it clears the request when it does). */
+	requestEdit(messageId: string): void {
+		this.editRequest = messageId;
 	}
 
 	/**

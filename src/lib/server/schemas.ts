@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { MAX_DEVICE_NAME_CHARS, PUBLIC_KEY_TEXT, SIGNATURE_TEXT } from '../protocol/device-keys';
+import { SEARCH_LIMIT_MAX } from './search';
 
 export const USERNAME_MIN = 3;
 export const USERNAME_MAX = 32;
@@ -109,6 +110,38 @@ export const RegisterDeviceSchema = z.object({
 		.regex(SIGNATURE_TEXT, 'proof is a 64-byte Ed25519 signature in base64url.')
 });
 export type RegisterDeviceInput = z.infer<typeof RegisterDeviceSchema>;
+
+/** A time in a query string: milliseconds since the epoch, a whole number. */
+const QueryTimeSchema = z
+	.string()
+	.regex(/^\d{1,15}$/, 'must be a time in milliseconds since 1970 (a whole number).')
+	.transform(Number);
+
+const LIMIT_MESSAGE = `limit must be a whole number from 1 to ${SEARCH_LIMIT_MAX}.`;
+
+/** GET /api/search's query string (`Object.fromEntries(url.searchParams)`). */
+export const SearchQuerySchema = z
+	.object({
+		q: z.string({ error: 'Type something to search for (q).' }),
+		limit: z
+			.string()
+			.regex(/^\d{1,3}$/, LIMIT_MESSAGE)
+			.transform(Number)
+			.pipe(z.number().min(1, LIMIT_MESSAGE).max(SEARCH_LIMIT_MAX, LIMIT_MESSAGE))
+			.optional(),
+		room: z
+			.string()
+			.regex(/^[a-z0-9]{1,64}$/, 'room must be a room id.')
+			.optional(),
+		author: UsernameRefSchema.optional(),
+		from: QueryTimeSchema.optional(),
+		to: QueryTimeSchema.optional()
+	})
+	.refine((value) => value.from === undefined || value.to === undefined || value.from < value.to, {
+		path: ['to'],
+		error: 'to must be later than from.'
+	});
+export type SearchQueryInput = z.infer<typeof SearchQuerySchema>;
 
 export type ParseResult<T> =
 	| { readonly ok: true; readonly data: T }

@@ -11,7 +11,13 @@ import { parseReplicaDatabaseName } from '$lib/client/local-replica';
 import { parseChange, parseMessage, shortId, type ChatMessage } from '$lib/client/messages';
 import { cachedSegments, type Segment } from '$lib/client/segments';
 import { parseSavedRooms, roomsKey } from '$lib/client/offline-data';
-import { makeSnippet, matchesAllTerms, type SearchHit } from '$lib/search';
+import {
+	makeSnippet,
+	matchesAllTerms,
+	matchesFilters,
+	type SearchFilterQuery,
+	type SearchHit
+} from '$lib/search';
 
 function savedAuthorNames(userId: string, roomId: string): Map<string, string> {
 	const names = new Map<string, string>();
@@ -98,11 +104,15 @@ async function newestReplicas(userId: string): Promise<Map<string, string>> {
 	return new Map([...newest].map(([roomId, { name }]) => [roomId, name]));
 }
 
-/** Messages in this browser's replicas of `userId`'s rooms containing every term, newest first. */
+/**
+ * Messages in this browser's replicas of `userId`'s rooms containing every term, narrowed by
+ * `filters`, newest first.
+ */
 export async function searchLocalReplicas(
 	userId: string,
 	terms: readonly string[],
-	limit: number
+	limit: number,
+	filters: SearchFilterQuery = {}
 ): Promise<SearchHit[]> {
 	const replicas = await newestReplicas(userId);
 	const segments = await cachedSegments(userId).catch(() => new Map<string, Segment[]>());
@@ -114,10 +124,11 @@ export async function searchLocalReplicas(
 	);
 	const hits: SearchHit[] = [];
 	for (const roomId of new Set([...replicas.keys(), ...segments.keys()])) {
+		if (filters.room !== undefined && roomId !== filters.room) continue;
 		const authors = savedAuthorNames(userId, roomId);
 		const found = await searchRoom(replicas.get(roomId) ?? null, segments.get(roomId) ?? [], terms);
 		for (const message of found) {
-			hits.push({
+			const hit: SearchHit = {
 				roomId,
 				roomName: roomNames.get(roomId) ?? `Room ${shortId(roomId)}`,
 				messageId: message.id,
@@ -126,7 +137,8 @@ export async function searchLocalReplicas(
 				text: message.text,
 				snippet: makeSnippet(message.text, terms),
 				ts: message.ts
-			});
+			};
+			if (matchesFilters(hit, filters)) hits.push(hit);
 		}
 	}
 	return hits.sort((a, b) => b.ts - a.ts).slice(0, limit);

@@ -470,6 +470,18 @@ export interface UnreferencedFiles {
 	readonly orphaned: readonly string[];
 }
 
+/** What narrows a search (GET /api/search's `room`, `author`, `from` and `to`); all optional. */
+export interface SearchFilters {
+	/** Only messages of this room (still only if the user is a member). */
+	readonly roomId?: string;
+	/** Only messages written by this user id. */
+	readonly authorId?: string;
+	/** Only messages with `ts` at or after this time (ms since the epoch). */
+	readonly fromTs?: number;
+	/** Only messages with `ts` before this time (ms since the epoch). */
+	readonly toTs?: number;
+}
+
 /** The message search index: the indexer's writes and the member-scoped query. */
 export interface SearchStorage {
 	/** The message whose `changes` item covers (client, clock) in the room, or null. */
@@ -487,10 +499,15 @@ export interface SearchStorage {
 	isRoomIndexed(roomId: string): Promise<boolean>;
 	/**
 	 * Messages matching every term (prefix match on each word), not deleted, in rooms `userId` is
-	 * a member of NOW; newest first, at most `limit`. Throws `SearchQueryError` (./errors.ts)
-	 * when the backend cannot understand the terms.
+	 * a member of NOW, narrowed by `filters`; newest first, at most `limit`. Throws
+	 * `SearchQueryError` (./errors.ts) when the backend cannot understand the terms.
 	 */
-	searchMessages(userId: string, terms: readonly string[], limit: number): Promise<MessageMatch[]>;
+	searchMessages(
+		userId: string,
+		terms: readonly string[],
+		limit: number,
+		filters?: SearchFilters
+	): Promise<MessageMatch[]>;
 }
 
 /** Sealed history: segments and epochs (read API). */

@@ -1,32 +1,40 @@
 /**
- * GET /api/search?q=<text>&limit=20: messages in the caller's current rooms that contain every
- * word of q (as a word prefix), newest first (docs/design.md, "Search").
+ * GET /api/search?q=<text>&limit=20&room=<roomId>&author=<username>&from=<ms>&to=<ms>: messages
+ * in the caller's current rooms that contain every word of q (as a word prefix), narrowed by
+ * the optional filters, newest first (docs/design.md, "Search").
  */
 import { json } from '@sveltejs/kit';
 import { searchTerms } from '$lib/search';
 import { jsonError, requireApiUser } from '$lib/server/http';
+import { SearchQuerySchema, parseInput } from '$lib/server/schemas';
 import { SearchQueryError } from '$lib/server/storage/errors';
-import { SEARCH_LIMIT_DEFAULT, SEARCH_LIMIT_MAX, searchMessages } from '$lib/server/search';
+import { SEARCH_LIMIT_DEFAULT, searchMessages } from '$lib/server/search';
 import type { RequestHandler } from './$types';
 
 export const GET: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const terms = searchTerms(event.url.searchParams.get('q') ?? '');
+	const parsed = parseInput(SearchQuerySchema, Object.fromEntries(event.url.searchParams));
+	if (!parsed.ok) return jsonError(400, parsed.message);
+	const { q, limit = SEARCH_LIMIT_DEFAULT, room, author, from, to } = parsed.data;
+	const terms = searchTerms(q);
 	if (terms.length === 0) return jsonError(400, 'Type something to search for (q).');
-	const rawLimit = event.url.searchParams.get('limit');
-	const limit = rawLimit === null ? SEARCH_LIMIT_DEFAULT : Number(rawLimit);
-	if (!Number.isInteger(limit) || limit < 1 || limit > SEARCH_LIMIT_MAX) {
-		return jsonError(400, `limit must be a whole number from 1 to ${SEARCH_LIMIT_MAX}.`);
+	const { storage } = event.locals.services;
+	let authorId: string | undefined;
+	if (author !== undefined) {
+		// Nobody by that name wrote anything the caller can see.
+		const user = await storage.accounts.findUserByUsername(author);
+		if (!user) return json({ results: [] });
+		authorId = user.id;
 	}
 	try {
 		return json({
-			results: await searchMessages(
-				event.locals.services.storage.search,
-				auth.user.id,
-				terms,
-				limit
-			)
+			results: await searchMessages(storage.search, auth.user.id, terms, limit, {
+				roomId: room,
+				authorId,
+				fromTs: from,
+				toTs: to
+			})
 		});
 	} catch (error) {
 		// Terms are quoted, so this is rare (e.g. a term FTS5 tokenizes to nothing special).

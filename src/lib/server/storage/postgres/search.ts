@@ -93,9 +93,13 @@ export function postgresSearch(sql: Sql): SearchStorage {
 			const [row] = await sql`SELECT 1 FROM message_index WHERE room_id = ${roomId} LIMIT 1`;
 			return row !== undefined;
 		},
-		async searchMessages(userId, terms, limit): Promise<MessageMatch[]> {
+		async searchMessages(userId, terms, limit, filters = {}): Promise<MessageMatch[]> {
 			const query = toTsQuery(terms);
 			if (query === null) return [];
+			const room = filters.roomId ?? null;
+			const author = filters.authorId ?? null;
+			const from = filters.fromTs ?? null;
+			const to = filters.toTs ?? null;
 			let rows: readonly SearchRow[];
 			try {
 				rows = await sql<SearchRow[]>`
@@ -106,6 +110,10 @@ export function postgresSearch(sql: Sql): SearchStorage {
 					JOIN rooms r ON r.id = mi.room_id
 					LEFT JOIN users u ON u.id = mi.author
 					WHERE mi.tsv @@ to_tsquery('simple', ${query}) AND NOT mi.deleted
+						AND (${room}::text IS NULL OR mi.room_id = ${room})
+						AND (${author}::text IS NULL OR mi.author = ${author})
+						AND (${from}::double precision IS NULL OR mi.ts >= ${from})
+						AND (${to}::double precision IS NULL OR mi.ts < ${to})
 					ORDER BY mi.ts DESC, mi.id DESC
 					LIMIT ${limit}`;
 			} catch (error) {

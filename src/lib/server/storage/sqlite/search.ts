@@ -133,22 +133,28 @@ export function sqliteSearch(db: Db): SearchStorage {
 		async isRoomIndexed(roomId) {
 			return isRoomIndexed(db, roomId);
 		},
-		async searchMessages(userId, terms, limit): Promise<MessageMatch[]> {
+		async searchMessages(userId, terms, limit, filters = {}): Promise<MessageMatch[]> {
+			const room = filters.roomId ?? null;
+			const author = filters.authorId ?? null;
+			const from = filters.fromTs ?? null;
+			const to = filters.toTs ?? null;
 			let rows: SearchRow[];
 			try {
-				rows = cachedStatement<[string, string, number], SearchRow>(
+				rows = cachedStatement<[Record<string, string | number | null>], SearchRow>(
 					db,
 					`SELECT mi.room_id, r.name AS room_name, mi.message_id, mi.author, u.username AS author_name,
 						mi.text, mi.ts
 					 FROM message_fts
 					 JOIN message_index mi ON mi.rowid = message_fts.rowid
-					 JOIN memberships m ON m.room_id = mi.room_id AND m.user_id = ?
+					 JOIN memberships m ON m.room_id = mi.room_id AND m.user_id = @userId
 					 JOIN rooms r ON r.id = mi.room_id
 					 LEFT JOIN users u ON u.id = mi.author
-					 WHERE message_fts MATCH ? AND mi.deleted = 0
+					 WHERE message_fts MATCH @query AND mi.deleted = 0
+						AND (@room IS NULL OR mi.room_id = @room) AND (@author IS NULL OR mi.author = @author)
+						AND (@from IS NULL OR mi.ts >= @from) AND (@to IS NULL OR mi.ts < @to)
 					 ORDER BY mi.ts DESC, mi.rowid DESC
-					 LIMIT ?`
-				).all(userId, toFtsQuery(terms), limit);
+					 LIMIT @limit`
+				).all({ userId, query: toFtsQuery(terms), room, author, from, to, limit });
 			} catch (error) {
 				// Terms are quoted, so this is rare (e.g. a term FTS5 tokenizes to nothing special).
 				if (error instanceof Database.SqliteError) throw new SearchQueryError({ cause: error });
