@@ -173,6 +173,7 @@ test('on a 390 px phone the header is one line and the home screen is the list',
 			nav.getByRole('link', { name: 'Rooms' }),
 			nav.getByRole('link', { name: 'Direct messages' }),
 			nav.getByRole('link', { name: 'Search' }),
+			nav.getByRole('link', { name: 'Settings' }),
 			page.getByRole('button', { name: 'Log out' })
 		].map((locator) => locator.boundingBox())
 	);
@@ -186,6 +187,11 @@ test('on a 390 px phone the header is one line and the home screen is the list',
 		expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(390);
 	}
 	expect(Math.max(...tops) - Math.min(...tops)).toBeLessThan(12);
+	// Side by side, in order, none drawn over the next.
+	for (let i = 1; i < boxes.length; i++) {
+		const [left, right] = [boxes[i - 1], boxes[i]];
+		expect((left?.x ?? 0) + (left?.width ?? 0)).toBeLessThanOrEqual(right?.x ?? 0);
+	}
 
 	await nav.getByRole('link', { name: 'Rooms' }).click();
 	await expect(page.getByRole('heading', { name: 'Your rooms' })).toBeVisible();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { excerpt } from '../../src/lib/client/replies';
 import { makeSnippet } from '../../src/lib/search';
+import { PREVIEW_CHARS, previewOf } from '../../src/lib/protocol/summaries';
 import {
 	formatMessage,
 	plainText,
@@ -155,5 +156,18 @@ describe('formatting in plain-text places', () => {
 	it('search snippets and excerpts read without the markup', () => {
 		expect(makeSnippet('we **ship** on `friday`', ['ship'])).toBe('we ship on friday');
 		expect(excerpt('> **quoted** text\n\nreply')).toBe('quoted text reply');
+	});
+});
+
+describe('previewOf (the sidebar and home list previews)', () => {
+	it('shows the plain text on one line, without the markup typed', () => {
+		expect(previewOf('Hello **bold** and `code`\n\n> quoted')).toBe('Hello bold and code quoted');
+	});
+
+	it('cuts a long text to PREVIEW_CHARS with an ellipsis, never halving a pair', () => {
+		const preview = previewOf(`${'a'.repeat(PREVIEW_CHARS - 2)}😀 and more`);
+		expect(preview.length).toBeLessThanOrEqual(PREVIEW_CHARS);
+		expect(preview.endsWith('…')).toBe(true);
+		expect(preview).not.toMatch(/[\uD800-\uDBFF]…$/);
 	});
 });

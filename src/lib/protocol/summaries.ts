@@ -6,6 +6,7 @@
  * trust boundary), so the wire format is written once.
  */
 import { z } from 'zod';
+import { plainText } from '../formatting';
 
 /** The upgrade path of the summary channel (under /sync/, so proxies treat it like rooms). */
 export const SUMMARY_PATH = '/sync/_summaries';
@@ -67,10 +68,15 @@ export function parseSummaryFrame(text: string): SummaryFrame | null {
 	return parsed.success ? parsed.data : null;
 }
 
-/** Cuts a text to a preview of at most PREVIEW_CHARS UTF-16 units, never halving a pair. */
+/**
+ * A message's preview: its plain text (the markup people type is not shown: `**hi**` reads
+ * "hi", as in search results and notifications) on one line, cut to at most PREVIEW_CHARS
+ * UTF-16 units, never halving a pair.
+ */
 export function previewOf(text: string): string {
-	if (text.length <= PREVIEW_CHARS) return text;
-	let cut = text.slice(0, PREVIEW_CHARS - 1);
+	const line = plainText(text).replace(/\s+/g, ' ').trim();
+	if (line.length <= PREVIEW_CHARS) return line;
+	let cut = line.slice(0, PREVIEW_CHARS - 1);
 	if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
 	return `${cut}…`;
 }
