@@ -787,6 +787,29 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				// Bob's own messages never count for him.
 				expect((await storage.summaries.ofRoom('garden', 'bob', 'bob'))?.unread).toBe(2);
 			});
+
+			it('hands back unread texts with "@room" or "@here" as mention candidates for everyone', async () => {
+				await storage.search.writeIndex([
+					{
+						roomId: 'garden',
+						messages: [
+							by('bob', 'm6', 'lunch @HERE?', 6),
+							by('bob', 'm7', 'all of @room', 7),
+							by('alice', 'm8', 'mine @room', 8)
+						],
+						changes: []
+					}
+				]);
+				const forAlice = await storage.summaries.ofRoom('garden', 'alice', 'alice');
+				expect([...(forAlice?.mentionCandidates ?? [])].sort()).toEqual([
+					'all of @room',
+					'hi @Alice!',
+					'lunch @HERE?',
+					'ping @alicex'
+				]);
+				const forBob = await storage.summaries.ofRoom('garden', 'bob', 'bob');
+				expect(forBob?.mentionCandidates).toEqual(['mine @room']);
+			});
 		});
 
 		describe('the room log', () => {

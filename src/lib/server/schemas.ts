@@ -3,6 +3,7 @@
  * failures into messages. Validate here, at the boundary; code behind it trusts the types.
  */
 import { z } from 'zod';
+import { isRoomMentionWord } from '../protocol/mentions';
 import { MAX_DEVICE_NAME_CHARS, PUBLIC_KEY_TEXT, SIGNATURE_TEXT } from '../protocol/device-keys';
 
 export const USERNAME_MIN = 3;
@@ -19,7 +20,9 @@ export const UsernameSchema = z
 	.regex(
 		/^[a-zA-Z0-9_.-]+$/,
 		'Username may contain only letters, digits, underscores, dots and hyphens.'
-	);
+	)
+	// "@room" and "@here" mention everyone (src/lib/protocol/mentions.ts), never one person.
+	.refine((name) => !isRoomMentionWord(name), 'That username is reserved.');
 
 const PasswordSchema = z
 	.string({ error: 'Password is required.' })

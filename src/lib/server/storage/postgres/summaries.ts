@@ -8,7 +8,7 @@
 import type { RoomKind, RoomSummaryRecord, SummaryStorage } from '../types';
 import type { Sql } from './db';
 
-/** At most this many unread texts with "@<name>" are handed back to be checked for mentions. */
+/** At most this many unread texts with "@<name>", "@room" or "@here" are handed back to be checked for mentions. */
 const MENTION_CANDIDATES = 100;
 
 interface SummaryRow {
@@ -84,7 +84,9 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 					SELECT mi.text FROM message_index mi
 					WHERE mi.room_id = r.id AND mi.id > mark.after AND mi.author <> m.user_id
 						AND NOT mi.deleted
-						AND position('@' || lower(${username}) IN lower(mi.text)) > 0
+						AND (position('@' || lower(${username}) IN lower(mi.text)) > 0
+							OR position('@room' IN lower(mi.text)) > 0
+							OR position('@here' IN lower(mi.text)) > 0)
 					ORDER BY mi.id DESC LIMIT ${MENTION_CANDIDATES}
 				) t
 			) cand

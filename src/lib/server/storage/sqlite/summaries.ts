@@ -7,7 +7,7 @@
 import type { RoomKind, RoomSummaryRecord, SummaryStorage } from '../types';
 import { cachedStatement, type Db } from './db';
 
-/** At most this many unread texts with "@<name>" are handed back to be checked for mentions. */
+/** At most this many unread texts with "@<name>", "@room" or "@here" are handed back to be checked for mentions. */
 const MENTION_CANDIDATES = 100;
 
 interface RoomRow {
@@ -52,7 +52,8 @@ function summaryOf(db: Db, room: RoomRow, userId: string, username: string): Roo
 		db,
 		`SELECT text FROM message_index
 		  WHERE room_id = @room AND rowid > ${AFTER_MARK} AND author <> @user AND deleted = 0
-		    AND instr(lower(text), '@' || lower(@name)) > 0
+		    AND (instr(lower(text), '@' || lower(@name)) > 0
+		      OR instr(lower(text), '@room') > 0 OR instr(lower(text), '@here') > 0)
 		  ORDER BY rowid DESC LIMIT @limit`
 	).all({ room: room.id, user: userId, name: username, limit: MENTION_CANDIDATES });
 	return {
