@@ -244,7 +244,9 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 					kind: 'room',
 					ownerId: 'owner',
 					createdAt: T0,
-					epoch: 0
+					epoch: 0,
+					topic: '',
+					archivedAt: null
 				});
 				expect(await storage.rooms.get('r1')).toEqual(created);
 				expect(await storage.rooms.get('nope')).toBeNull();
@@ -256,6 +258,28 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 					{ id: 'r1', name: 'Lobby', visibility: 'public', kind: 'room', role: 'owner' }
 				]);
 				expect(await storage.rooms.listOfUser('bob')).toEqual([]);
+			});
+
+			it('changes a room’s name, topic and archive state, leaving absent fields as they are', async () => {
+				await users('owner');
+				await room('r1', 'owner');
+				const renamed = await storage.rooms.updateSettings('r1', {
+					name: 'Garden',
+					topic: 'Plants'
+				});
+				expect(renamed).toMatchObject({ name: 'Garden', topic: 'Plants', archivedAt: null });
+				expect(await storage.roomLog.isArchived('r1')).toBe(false);
+				const archived = await storage.rooms.updateSettings('r1', { archivedAt: T0 + 5 });
+				expect(archived).toMatchObject({ name: 'Garden', topic: 'Plants', archivedAt: T0 + 5 });
+				expect(await storage.rooms.get('r1')).toEqual(archived);
+				expect(await storage.roomLog.isArchived('r1')).toBe(true);
+				const [summary] = await storage.summaries.ofUser('owner', 'owner');
+				expect(summary).toMatchObject({ name: 'Garden', topic: 'Plants', archived: true });
+				const reopened = await storage.rooms.updateSettings('r1', { archivedAt: null, topic: '' });
+				expect(reopened).toMatchObject({ name: 'Garden', topic: '', archivedAt: null });
+				expect(await storage.roomLog.isArchived('r1')).toBe(false);
+				expect(await storage.rooms.updateSettings('nope', { name: 'x' })).toBeNull();
+				expect(await storage.roomLog.isArchived('nope')).toBe(false);
 			});
 
 			it('lists public rooms only, newest first, marked joined, up to the limit', async () => {

@@ -409,7 +409,7 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 	});
 
 	it('refuses reacting as someone else and removing their reaction', () => {
-		const { server, alice, bob, bobMessage } = room();
+		const { server, alice, bob, aliceMessage, bobMessage } = room();
 		const asAlice = `${bobMessage.id}|👍|${ALICE}`;
 		expectRefused(
 			server.submitChange(bob, () => bob.reactions.set(asAlice, TS + 1)),
@@ -573,5 +573,28 @@ describe('checkUpdate: bad bytes and missing dependencies', () => {
 			server.owners
 		);
 		expect(verdict.ok && verdict.messageIds.length).toBe(length + 1);
+	});
+});
+
+describe('checkUpdate: an archived room', () => {
+	it('refuses new messages (rule 2) but still takes reactions and read marks', () => {
+		const { server, alice, bob, aliceMessage, bobMessage } = room();
+		server.options = { archived: true };
+		const refused = server.submitChange(alice, () => alice.messages.push([message(ALICE, 'late')]));
+		expectRefused(refused, /^rule 2: the room is archived$/);
+		// (Bob's replica: Alice's holds her refused message, and what builds on it is a gap.)
+		const reacted = server.submitChange(bob, () =>
+			bob.reactions.set(`${aliceMessage.id}|👍|${BOB}`, TS)
+		);
+		expect(reacted.ok).toBe(true);
+		const read = server.submitChange(bob, () =>
+			bob.reads.set(BOB, { upTo: bobMessage.id, ts: TS })
+		);
+		expect(read.ok).toBe(true);
+		// Reopened: messages pass again.
+		server.options = {};
+		expect(server.submitChange(bob, () => bob.messages.push([message(BOB, 'again')])).ok).toBe(
+			true
+		);
 	});
 });

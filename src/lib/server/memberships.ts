@@ -59,7 +59,7 @@ export async function listMembers(
 }
 
 /** The owner's checks: the room exists, is a room (not a DM), and the actor owns it. */
-async function checkOwner(
+export async function checkOwner(
 	rooms: RoomStorage,
 	roomId: string,
 	actorId: string

@@ -51,15 +51,45 @@ export const LoginSchema = z.object({
 });
 export type LoginInput = z.infer<typeof LoginSchema>;
 
+export const ROOM_TOPIC_MAX = 250;
+
+// eslint-disable-next-line no-control-regex -- control characters are what we refuse
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+const RoomNameSchema = z
+	.string({ error: 'Room name is required.' })
+	.trim()
+	.min(1, 'Room name is required.')
+	.max(ROOM_NAME_MAX, `Room name must be at most ${ROOM_NAME_MAX} characters.`)
+	.refine((name) => !CONTROL_CHARS.test(name), 'Room name must not contain control characters.');
+
 export const CreateRoomSchema = z.object({
-	name: z
-		.string({ error: 'Room name is required.' })
-		.trim()
-		.min(1, 'Room name is required.')
-		.max(ROOM_NAME_MAX, `Room name must be at most ${ROOM_NAME_MAX} characters.`),
+	name: RoomNameSchema,
 	visibility: z.enum(['public', 'private'], { error: 'Visibility must be "public" or "private".' })
 });
 export type CreateRoomInput = z.infer<typeof CreateRoomSchema>;
+
+/** PATCH /api/rooms/:id: what the owner changes; at least one field. */
+export const RoomSettingsSchema = z
+	.object({
+		name: RoomNameSchema.optional(),
+		topic: z
+			.string({ error: 'The topic must be text.' })
+			.trim()
+			.max(ROOM_TOPIC_MAX, `The topic must be at most ${ROOM_TOPIC_MAX} characters.`)
+			.refine(
+				(topic) => !CONTROL_CHARS.test(topic),
+				'The topic must not contain control characters.'
+			)
+			.optional(),
+		archived: z.boolean({ error: 'archived must be true or false.' }).optional()
+	})
+	.strict()
+	.refine(
+		(change) => Object.values(change).some((value) => value !== undefined),
+		'Say what to change: name, topic or archived.'
+	);
+export type RoomSettingsInput = z.infer<typeof RoomSettingsSchema>;
 
 /** An existing user named by someone else: only shape and bounds, the lookup says the rest. */
 const UsernameRefSchema = z

@@ -21,6 +21,8 @@ export interface RoomRow {
 	owner_id: string;
 	created_at: number;
 	epoch: number;
+	topic: string;
+	archived_at: number | null;
 }
 
 export function toRoom(row: RoomRow): Room {
@@ -31,7 +33,9 @@ export function toRoom(row: RoomRow): Room {
 		kind: row.kind,
 		ownerId: row.owner_id,
 		createdAt: row.created_at,
-		epoch: row.epoch
+		epoch: row.epoch,
+		topic: row.topic,
+		archivedAt: row.archived_at
 	};
 }
 

@@ -50,6 +50,18 @@ export interface Room {
 	readonly createdAt: number;
 	/** The live document's epoch (docs/design.md "History segments"). */
 	readonly epoch: number;
+	/** Shown under the name; '' for none. */
+	readonly topic: string;
+	/** When the owner archived it (read-only), or null while open. */
+	readonly archivedAt: number | null;
+}
+
+/** What the owner may change of a room (PATCH /api/rooms/:id); absent fields stay. */
+export interface RoomSettingsChange {
+	readonly name?: string;
+	readonly topic?: string;
+	/** A time archives it, null opens it again. */
+	readonly archivedAt?: number | null;
 }
 
 export interface RoomOfUser {
@@ -383,6 +395,8 @@ export interface RoomStorage {
 		readonly ownerId: string;
 		readonly now: number;
 	}): Promise<Room>;
+	/** Changes the room's name, topic or archive state; the room after, or null if unknown. */
+	updateSettings(roomId: string, change: RoomSettingsChange): Promise<Room | null>;
 	/** The ordinary rooms a user belongs to, newest first (created_at DESC, id). */
 	listOfUser(userId: string): Promise<RoomOfUser[]>;
 	/** Public rooms, newest first, at most `limit`, each marked with whether `userId` is in it. */
@@ -556,6 +570,8 @@ export interface RoomLogStorage {
 	sealedAuthorOf(roomId: string, messageId: string): Promise<string | undefined>;
 	/** An upload of the room, or undefined. */
 	roomFile(roomId: string, fileId: string): Promise<RoomFileInfo | undefined>;
+	/** Whether the owner archived the room (the gate then refuses new messages); false if unknown. */
+	isArchived(roomId: string): Promise<boolean>;
 }
 
 /** A member's read mark, as the room document's `reads` holds it (the last one committed). */
@@ -572,6 +588,8 @@ export interface RoomSummaryRecord {
 	readonly id: string;
 	readonly name: string;
 	readonly kind: RoomKind;
+	readonly topic: string;
+	readonly archived: boolean;
 	readonly lastSeq: number;
 	/** The room's latest indexed message (in index order), or null. */
 	readonly last: {
@@ -586,7 +604,7 @@ export interface RoomSummaryRecord {
 	readonly unread: number;
 	/**
 	 * The texts of up to 100 of those unread messages whose text contains
-	 * "@<username>" case-insensitively; the caller decides which are mentions (mentions.ts).
+	 * "@<username>", "@room" or "@here" case-insensitively; the caller decides which are mentions (mentions.ts).
 	 */
 	readonly mentionCandidates: readonly string[];
 }

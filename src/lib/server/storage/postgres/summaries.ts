@@ -15,6 +15,8 @@ interface SummaryRow {
 	id: string;
 	name: string;
 	kind: RoomKind;
+	topic: string;
+	archived_at: number | null;
 	last_seq: number;
 	message_id: string | null;
 	author: string | null;
@@ -31,6 +33,8 @@ function toRecord(row: SummaryRow): RoomSummaryRecord {
 		id: row.id,
 		name: row.name,
 		kind: row.kind,
+		topic: row.topic,
+		archived: row.archived_at !== null,
 		lastSeq: row.last_seq,
 		last:
 			row.message_id !== null
@@ -56,7 +60,7 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 		roomId: string | null
 	): Promise<RoomSummaryRecord[]> {
 		const rows = await sql<SummaryRow[]>`
-			SELECT r.id, r.name, r.kind, r.last_seq,
+			SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.last_seq,
 				last.message_id, last.author, last.username, last.text, last.ts, last.deleted,
 				unread.n AS unread, cand.texts AS candidates
 			FROM memberships m

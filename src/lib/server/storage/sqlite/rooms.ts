@@ -81,6 +81,22 @@ export function sqliteRooms(db: Db): RoomStorage {
 		async membership(roomId, userId) {
 			return selectMembership(db, roomId, userId);
 		},
+		async updateSettings(roomId, change) {
+			const changed = db
+				.prepare(
+					`UPDATE rooms SET name = coalesce(@name, name), topic = coalesce(@topic, topic),
+					   archived_at = CASE WHEN @archive = 1 THEN @archivedAt ELSE archived_at END
+					 WHERE id = @id`
+				)
+				.run({
+					id: roomId,
+					name: change.name ?? null,
+					topic: change.topic ?? null,
+					archive: change.archivedAt === undefined ? 0 : 1,
+					archivedAt: change.archivedAt ?? null
+				});
+			return changed.changes > 0 ? selectRoom(db, roomId) : null;
+		},
 		async create({ id, name, visibility, ownerId, now }) {
 			db.transaction(() => {
 				db.prepare(
@@ -90,7 +106,17 @@ export function sqliteRooms(db: Db): RoomStorage {
 					"INSERT INTO memberships (room_id, user_id, role, joined_at) VALUES (?, ?, 'owner', ?)"
 				).run(id, ownerId, now);
 			})();
-			return { id, name, visibility, kind: 'room', ownerId, createdAt: now, epoch: 0 };
+			return {
+				id,
+				name,
+				visibility,
+				kind: 'room',
+				ownerId,
+				createdAt: now,
+				epoch: 0,
+				topic: '',
+				archivedAt: null
+			};
 		},
 		async listOfUser(userId) {
 			return db

@@ -14,6 +14,8 @@ interface RoomRow {
 	id: string;
 	name: string;
 	kind: RoomKind;
+	topic: string;
+	archived_at: number | null;
 	last_seq: number;
 }
 
@@ -60,6 +62,8 @@ function summaryOf(db: Db, room: RoomRow, userId: string, username: string): Roo
 		id: room.id,
 		name: room.name,
 		kind: room.kind,
+		topic: room.topic,
+		archived: room.archived_at !== null,
 		lastSeq: room.last_seq,
 		last: last
 			? {
@@ -98,7 +102,7 @@ export function sqliteSummaries(db: Db): SummaryStorage {
 		async ofUser(userId, username) {
 			const rooms = cachedStatement<[string], RoomRow>(
 				db,
-				`SELECT r.id, r.name, r.kind, r.last_seq FROM memberships m
+				`SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.last_seq FROM memberships m
 				   JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ? ORDER BY r.id`
 			).all(userId);
 			return db.transaction(() => rooms.map((room) => summaryOf(db, room, userId, username)))();
@@ -106,7 +110,7 @@ export function sqliteSummaries(db: Db): SummaryStorage {
 		async ofRoom(roomId, userId, username) {
 			const room = cachedStatement<[string, string], RoomRow>(
 				db,
-				`SELECT r.id, r.name, r.kind, r.last_seq FROM memberships m
+				`SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.last_seq FROM memberships m
 				   JOIN rooms r ON r.id = m.room_id WHERE m.room_id = ? AND m.user_id = ?`
 			).get(roomId, userId);
 			return room ? summaryOf(db, room, userId, username) : null;
