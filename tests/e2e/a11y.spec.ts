@@ -105,6 +105,22 @@ for (const colorScheme of ['light', 'dark'] as const) {
 			await home.goto(`/rooms/${roomId}/members`);
 			await expect(home.getByRole('main').getByText(bob.username)).toBeVisible();
 			await expectNoSeriousViolations(home, 'members page');
+
+			await home.goto('/settings/profile');
+			await expect(home.getByRole('heading', { name: 'Profile' })).toBeVisible();
+			await expectNoSeriousViolations(home, 'profile page');
+
+			// An archived room: the notice instead of the composer, listed apart in the sidebar.
+			const archivedName = `Archived ${Math.random().toString(36).slice(2, 8)}`;
+			const archivedId = await createRoom(alice.context, archivedName);
+			const archived = await alice.context.request.patch(`/api/rooms/${archivedId}`, {
+				data: { archived: true, topic: 'Kept for the record' }
+			});
+			expect(archived.status()).toBe(200);
+			await home.goto(`/rooms/${archivedId}`);
+			await expect(home.getByText('This room is archived')).toBeVisible();
+			await expect(home.getByText('Kept for the record')).toBeVisible();
+			await expectNoSeriousViolations(home, 'archived room page');
 		});
 	});
 }

@@ -297,6 +297,30 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				]);
 			});
 
+			it('keeps a display name per user, shown in the member list; unknown users have none', async () => {
+				await users('owner', 'bob');
+				await room('r', 'owner');
+				await storage.rooms.addMember('r', 'bob', T0);
+				expect(await storage.accounts.getProfile('bob')).toEqual({
+					id: 'bob',
+					username: 'bob',
+					displayName: ''
+				});
+				expect(await storage.accounts.setDisplayName('bob', 'Bob Ross')).toEqual({
+					id: 'bob',
+					username: 'bob',
+					displayName: 'Bob Ross'
+				});
+				expect(await storage.rooms.members('r')).toEqual([
+					{ id: 'owner', username: 'owner', displayName: '', role: 'owner' },
+					{ id: 'bob', username: 'bob', displayName: 'Bob Ross', role: 'member' }
+				]);
+				await storage.accounts.setDisplayName('bob', '');
+				expect((await storage.accounts.getProfile('bob'))?.displayName).toBe('');
+				expect(await storage.accounts.getProfile('nobody')).toBeNull();
+				expect(await storage.accounts.setDisplayName('nobody', 'x')).toBeNull();
+			});
+
 			it('lists members owner first, then by name without regard to case', async () => {
 				await storage.accounts.createUser({
 					user: { id: 'z', username: 'Zed' },

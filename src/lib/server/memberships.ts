@@ -87,7 +87,8 @@ export async function addMember(
 	if (!user) return failure('user-not-found');
 	if (await rooms.membership(roomId, user.id)) return failure('already-member');
 	await rooms.addMember(roomId, user.id, now);
-	return { ok: true, value: { id: user.id, username: user.username, role: 'member' } };
+	const displayName = (await storage.accounts.getProfile(user.id))?.displayName ?? '';
+	return { ok: true, value: { id: user.id, username: user.username, displayName, role: 'member' } };
 }
 
 /**

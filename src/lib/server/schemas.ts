@@ -69,6 +69,26 @@ export const CreateRoomSchema = z.object({
 });
 export type CreateRoomInput = z.infer<typeof CreateRoomSchema>;
 
+export const DISPLAY_NAME_MAX = 64;
+
+// Bidirectional and zero-width format characters: a name must not reorder or hide what follows it.
+const INVISIBLE_FORMAT = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
+
+/** PATCH /api/me and the profile form: a display name, '' for none (the username shows). */
+export const ProfileSchema = z
+	.object({
+		displayName: z
+			.string({ error: 'The display name must be text.' })
+			.trim()
+			.max(DISPLAY_NAME_MAX, `A display name has at most ${DISPLAY_NAME_MAX} characters.`)
+			.refine(
+				(name) => !CONTROL_CHARS.test(name) && !INVISIBLE_FORMAT.test(name),
+				'A display name must not contain control or invisible formatting characters.'
+			)
+	})
+	.strict();
+export type ProfileInput = z.infer<typeof ProfileSchema>;
+
 /** PATCH /api/rooms/:id: what the owner changes; at least one field. */
 export const RoomSettingsSchema = z
 	.object({

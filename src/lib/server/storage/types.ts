@@ -81,7 +81,17 @@ export interface PublicRoom {
 export interface Member {
 	readonly id: string;
 	readonly username: string;
+	/** The name they chose, or '' (show the username). */
+	readonly displayName: string;
 	readonly role: Role;
+}
+
+/** What a user shows of themselves (docs/design.md "Profiles"). */
+export interface Profile {
+	readonly id: string;
+	readonly username: string;
+	/** '' when they chose none: the username is shown. */
+	readonly displayName: string;
 }
 
 export interface BannedUser {
@@ -329,6 +339,10 @@ export type FileLookup =
 export interface AccountStorage {
 	findUserByUsername(username: string): Promise<User | null>;
 	getUser(userId: string): Promise<User | null>;
+	/** The user's profile, or null. */
+	getProfile(userId: string): Promise<Profile | null>;
+	/** Sets the user's display name ('' for none); the profile after, or null if no such user. */
+	setDisplayName(userId: string, displayName: string): Promise<Profile | null>;
 	/** The user and their password hash (login), or null. */
 	findCredentials(username: string): Promise<{ user: User; passwordHash: string } | null>;
 	/** Whether the name (case-insensitively), or a name with the same skeleton, is taken. */

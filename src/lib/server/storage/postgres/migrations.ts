@@ -299,6 +299,14 @@ export const postgresMigrations: readonly Migration[] = [
 			ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
 			ALTER TABLE rooms ADD COLUMN archived_at BIGINT;
 		`
+	},
+	{
+		version: 16,
+		name: 'display names',
+		sql: /* sql */ `
+			-- As SQLite's 16: the display name a user chose ('' shows the username).
+			ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+		`
 	}
 ];
 

@@ -358,5 +358,14 @@ export const migrations: readonly Migration[] = [
 			ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
 			ALTER TABLE rooms ADD COLUMN archived_at INTEGER;
 		`
+	},
+	{
+		version: 16,
+		name: 'display names',
+		sql: /* sql */ `
+			-- A display name the user chose (docs/design.md "Profiles"); '' shows the username,
+			-- which stays the unique handle.
+			ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+		`
 	}
 ];

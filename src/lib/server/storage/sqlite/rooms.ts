@@ -142,7 +142,8 @@ export function sqliteRooms(db: Db): RoomStorage {
 		async members(roomId) {
 			return db
 				.prepare(
-					`SELECT u.id, u.username, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+					`SELECT u.id, u.username, u.display_name AS displayName, m.role
+					 FROM memberships m JOIN users u ON u.id = m.user_id
 					 WHERE m.room_id = ? ORDER BY m.role = 'owner' DESC, u.username COLLATE NOCASE`
 				)
 				.all(roomId) as Awaited<ReturnType<RoomStorage['members']>>;
