@@ -20,7 +20,7 @@ test('a display name set on the profile page shows as author, in the member list
 	await bobPage.goto('/settings');
 	await bobPage.getByRole('link', { name: 'Profile' }).click();
 	await expect(bobPage.getByRole('heading', { name: 'Profile' })).toBeVisible();
-	await expect(bobPage.getByText(`@${bob.username}`)).toBeVisible();
+	await expect(bobPage.getByText(`@${bob.username}`, { exact: true })).toBeVisible();
 	await bobPage.getByLabel('Display name').fill(`x\u202e${shown}`);
 	await bobPage.getByRole('button', { name: 'Save profile' }).click();
 	await expect(bobPage.getByRole('alert')).toContainText('invisible formatting');
