@@ -409,7 +409,7 @@ describe('checkUpdate: rule 4 (map keys belong to their owner)', () => {
 	});
 
 	it('refuses reacting as someone else and removing their reaction', () => {
-		const { server, alice, bob, aliceMessage, bobMessage } = room();
+		const { server, alice, bob, bobMessage } = room();
 		const asAlice = `${bobMessage.id}|👍|${ALICE}`;
 		expectRefused(
 			server.submitChange(bob, () => bob.reactions.set(asAlice, TS + 1)),
