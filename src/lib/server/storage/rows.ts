@@ -39,6 +39,28 @@ export function toRoom(row: RoomRow): Room {
 	};
 }
 
+/** A room just created by `rooms.create`: kind 'room', epoch 0, no topic, open. */
+export function newRoom(input: {
+	readonly id: string;
+	readonly name: string;
+	readonly visibility: Visibility;
+	readonly ownerId: string;
+	readonly now: number;
+}): Room {
+	const { id, name, visibility, ownerId, now } = input;
+	return {
+		id,
+		name,
+		visibility,
+		kind: 'room',
+		ownerId,
+		createdAt: now,
+		epoch: 0,
+		topic: '',
+		archivedAt: null
+	};
+}
+
 export interface InviteRow {
 	id: string;
 	room_id: string;

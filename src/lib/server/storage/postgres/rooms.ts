@@ -1,6 +1,6 @@
 /** `storage.rooms` on PostgreSQL: rooms, memberships, bans, invites, DMs and DM requests / declines. */
 import { inviteState } from '../rules';
-import { toInvite, toRoom, type InviteRow, type RoomRow } from '../rows';
+import { newRoom, toInvite, toRoom, type InviteRow, type RoomRow } from '../rows';
 import type { AcceptInviteOutcome, Invite, OpenDmOutcome, Role, Room, RoomStorage } from '../types';
 import type { Sql, Tx } from './db';
 
@@ -72,17 +72,7 @@ export function postgresRooms(sql: Sql): RoomStorage {
 				await tx`INSERT INTO memberships (room_id, user_id, role, joined_at)
 					VALUES (${id}, ${ownerId}, 'owner', ${now})`;
 			});
-			return {
-				id,
-				name,
-				visibility,
-				kind: 'room',
-				ownerId,
-				createdAt: now,
-				epoch: 0,
-				topic: '',
-				archivedAt: null
-			};
+			return newRoom({ id, name, visibility, ownerId, now });
 		},
 		async listOfUser(userId) {
 			return [

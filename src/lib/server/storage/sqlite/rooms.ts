@@ -1,6 +1,6 @@
 /** `storage.rooms` on SQLite: rooms, memberships, bans, invites, DMs and DM requests / declines. */
 import { inviteState } from '../rules';
-import { toInvite, toRoom, type InviteRow, type RoomRow } from '../rows';
+import { newRoom, toInvite, toRoom, type InviteRow, type RoomRow } from '../rows';
 import type { AcceptInviteOutcome, Invite, OpenDmOutcome, Role, Room, RoomStorage } from '../types';
 import { cachedStatement, type Db } from './db';
 
@@ -106,17 +106,7 @@ export function sqliteRooms(db: Db): RoomStorage {
 					"INSERT INTO memberships (room_id, user_id, role, joined_at) VALUES (?, ?, 'owner', ?)"
 				).run(id, ownerId, now);
 			})();
-			return {
-				id,
-				name,
-				visibility,
-				kind: 'room',
-				ownerId,
-				createdAt: now,
-				epoch: 0,
-				topic: '',
-				archivedAt: null
-			};
+			return newRoom({ id, name, visibility, ownerId, now });
 		},
 		async listOfUser(userId) {
 			return db
