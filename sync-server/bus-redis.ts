@@ -43,7 +43,8 @@ const KIND_CODES = {
 	'session-ended': 3,
 	epoch: 4,
 	summary: 5,
-	'user-rooms': 6
+	'user-rooms': 6,
+	'room-settings': 7
 } as const;
 
 /** A summary activity as it travels (JSON inside the envelope), checked on the way in. */
@@ -100,6 +101,9 @@ export function encodeEnvelope(envelope: BusEnvelope): Uint8Array {
 		case 'user-rooms':
 			encoding.writeVarString(encoder, message.userId);
 			encoding.writeVarString(encoder, message.removed ?? '');
+			return encoding.toUint8Array(encoder);
+		case 'room-settings':
+			encoding.writeVarString(encoder, message.roomId);
 			return encoding.toUint8Array(encoder);
 	}
 	encoding.writeVarString(encoder, message.roomId);
@@ -218,6 +222,8 @@ function readControl(decoder: decoding.Decoder, kindCode: number): ControlBusMes
 				? { kind: 'user-rooms', userId }
 				: { kind: 'user-rooms', userId, removed };
 		}
+		case KIND_CODES['room-settings']:
+			return { kind: 'room-settings', roomId: readNonEmptyText(decoder, 'roomId') };
 		default:
 			return null;
 	}

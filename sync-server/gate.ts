@@ -94,6 +94,11 @@ export interface GateOptions {
 	readonly roomFileOf?: (fileId: string) => UploadedFile | undefined;
 	/** Server time in ms (rule 2's ts window); Date.now() when omitted. */
 	readonly nowMs?: number;
+	/**
+	 * The owner archived the room (read-only): rule 2 refuses every new message of the sender's
+	 * own (a healing relay of another's was admitted once and is judged as then).
+	 */
+	readonly archived?: boolean;
 }
 
 export type GateVerdict =
@@ -270,6 +275,9 @@ function check(
 			refuse(GateRule.NO_DELETES, 'messages are never deleted');
 		if (!(content instanceof Y.ContentAny)) refuse(GateRule.ROOTS, 'messages hold plain JSON only');
 		const actor = actorOf(item);
+		if (options.archived === true && actor === sender) {
+			refuse(GateRule.MESSAGES, 'the room is archived');
+		}
 		for (const value of content.arr) {
 			const message = checkMessage(value, actor, actor !== sender, schema, options.roomFileOf);
 			if (options.signatures) {

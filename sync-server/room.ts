@@ -107,6 +107,8 @@ export class Room implements RoomPort {
 	#sealAfterCommit = false;
 	readonly #position: LogPosition;
 	#unloadTimer: ReturnType<typeof setTimeout> | undefined;
+	/** The owner archived the room: the gate refuses new messages (settingsChanged re-reads it). */
+	#archived = false;
 	readonly #unsubscribe: Unsubscribe;
 
 	/**
@@ -117,7 +119,12 @@ export class Room implements RoomPort {
 		const subscription = subscribeRoom(ctx.bus, id, ctx.log);
 		let room: Room;
 		try {
-			room = new Room(id, ctx, await ctx.roomLog.load(id), subscription.unsubscribe);
+			const [loaded, archived] = await Promise.all([
+				ctx.roomLog.load(id),
+				ctx.roomLog.isArchived(id)
+			]);
+			room = new Room(id, ctx, loaded, subscription.unsubscribe);
+			room.#archived = archived;
 		} catch (error) {
 			subscription.unsubscribe();
 			throw error;
@@ -397,7 +404,7 @@ export class Room implements RoomPort {
 			{ maxMessageChars: config.MAX_MESSAGE_CHARS, maxUploadBytes: config.MAX_UPLOAD_BYTES },
 			this.#owners,
 			this.#highWater,
-			this.#lookups.options
+			this.#archived ? { ...this.#lookups.options, archived: true } : this.#lookups.options
 		);
 		if (this.#lookups.missed) return false;
 		this.#lookups.runDone();
@@ -522,6 +529,15 @@ export class Room implements RoomPort {
 			if (stored.size > 0) connection.send(encodeStoredReceipt(stored));
 		}
 		this.#committedAll();
+	}
+
+	/**
+	 * The owner changed the room's settings (here or on another instance): re-reads whether it
+	 * is archived, which the gate applies from the next update on.
+	 */
+	async settingsChanged(): Promise<void> {
+		const archived = await this.#ctx.roomLog.isArchived(this.id);
+		if (!this.gone) this.#archived = archived;
 	}
 
 	/** Updates that can never commit: never acknowledged nor forwarded. */

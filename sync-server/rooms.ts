@@ -149,6 +149,8 @@ export class RoomHub {
 		});
 		this.#unsubscribeControl = options.bus.onControl((message) => {
 			if (message.kind === 'session-ended') this.#closeSession(message.sessionId);
+			else if (message.kind === 'room-settings')
+				void this.rooms.get(message.roomId)?.settingsChanged();
 		});
 		if (this.#members) {
 			this.#membershipTimer = setInterval(
@@ -260,6 +262,12 @@ export class RoomHub {
 	revoke(roomId: string, userId: string): void {
 		this.rooms.get(roomId)?.closeUser(userId, CloseCode.FORBIDDEN, 'membership revoked');
 		this.#ctx.bus.publish({ kind: 'revoke', roomId, userId });
+	}
+
+	/** The owner changed the room's settings here: the live room re-reads them, on every instance. */
+	settingsChanged(roomId: string): void {
+		void this.rooms.get(roomId)?.settingsChanged();
+		this.#ctx.bus.publish({ kind: 'room-settings', roomId });
 	}
 
 	/** A session ended (logout) in this process: close its sockets with 4401, on every instance. */

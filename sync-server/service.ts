@@ -7,7 +7,12 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../src/lib/server/config';
-import type { MembershipAdded, MembershipRevoked, SessionEnded } from '../src/lib/server/events';
+import type {
+	MembershipAdded,
+	MembershipRevoked,
+	RoomSettingsChanged,
+	SessionEnded
+} from '../src/lib/server/events';
 import { verifySessionToken } from '../src/lib/server/session';
 import type { Storage } from '../src/lib/server/storage/types';
 import { sanitizeAwarenessUpdate } from './awareness-gate';
@@ -59,6 +64,7 @@ export type SyncEvents = EventEmitter<{
 	'membership-revoked': [MembershipRevoked];
 	'membership-added': [MembershipAdded];
 	'session-ended': [SessionEnded];
+	'room-settings-changed': [RoomSettingsChanged];
 }>;
 
 export function createSyncService(deps: {
@@ -152,6 +158,12 @@ export function createSyncService(deps: {
 		feed.endSession(sessionId);
 	};
 	events.on('session-ended', onSessionEnded);
+	// The owner renamed, re-topiced or (un)archived a room here: the gate and summaries re-read it.
+	const onSettings = ({ roomId }: RoomSettingsChanged): void => {
+		hub.settingsChanged(roomId);
+		feed.roomChanged(roomId);
+	};
+	events.on('room-settings-changed', onSettings);
 
 	return {
 		hub,
@@ -166,6 +178,7 @@ export function createSyncService(deps: {
 			feed.close();
 			summaryUpgrade.close();
 			events.off('session-ended', onSessionEnded);
+			events.off('room-settings-changed', onSettings);
 			upgrade.stopAccepting();
 			await hub.shutdown();
 			await upgrade.close();

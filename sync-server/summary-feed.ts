@@ -107,6 +107,8 @@ export function summaryFromRecord(record: RoomSummaryRecord, username: string): 
 		id: record.id,
 		name: record.name,
 		kind: record.kind,
+		topic: record.topic,
+		archived: record.archived,
 		lastSeq: record.lastSeq,
 		last,
 		unread: record.unread,
@@ -129,6 +131,7 @@ export class SummaryFeed {
 				if (message.kind === 'summary') this.#apply(message.activity);
 				else if (message.kind === 'user-rooms') this.#membership(message.userId, message.removed);
 				else if (message.kind === 'session-ended') this.endSession(message.sessionId);
+				else if (message.kind === 'room-settings') this.roomChanged(message.roomId);
 			}),
 			options.bus.onResync(() => void this.relistAll())
 		);
@@ -186,6 +189,16 @@ export class SummaryFeed {
 	membershipRevoked(roomId: string, userId: string): void {
 		this.#membership(userId, roomId);
 		this.#options.bus.publish({ kind: 'user-rooms', userId, removed: roomId });
+	}
+
+	/**
+	 * A room's name, topic or archive state changed (here, or on another instance: the hub
+	 * publishes it): every socket holding the room gets a fresh snapshot.
+	 */
+	roomChanged(roomId: string): void {
+		for (const subscriber of this.#subscribers) {
+			if (subscriber.rooms?.has(roomId)) void this.#relist(subscriber);
+		}
 	}
 
 	/**

@@ -73,14 +73,17 @@ export type ControlBusMessage =
 	/** A room's summary changed (a message, read marks): for the members' user sockets. */
 	| { readonly kind: 'summary'; readonly activity: SummaryActivity }
 	/** A user's memberships changed: re-list their rooms; `removed` leaves their sockets now. */
-	| { readonly kind: 'user-rooms'; readonly userId: string; readonly removed?: string };
+	| { readonly kind: 'user-rooms'; readonly userId: string; readonly removed?: string }
+	/** The owner renamed, re-topiced, archived or reopened a room: gate and summaries re-read it. */
+	| { readonly kind: 'room-settings'; readonly roomId: string };
 
 export type BusMessage = RoomBusMessage | ControlBusMessage;
 
 const CONTROL_KINDS: ReadonlySet<BusMessage['kind']> = new Set([
 	'session-ended',
 	'summary',
-	'user-rooms'
+	'user-rooms',
+	'room-settings'
 ]);
 
 /** Whether a bus message goes on the control channel (it concerns no one room). */

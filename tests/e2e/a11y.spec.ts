@@ -152,6 +152,22 @@ test('the settings, storage, devices and invite pages have no serious accessibil
 	await expect(page.getByRole('heading', { name: 'Your devices' })).toBeVisible();
 	await expectNoSeriousViolations(page, '/devices');
 
+	await page.goto('/settings/profile');
+	await expect(page.getByRole('heading', { name: 'Profile' })).toBeVisible();
+	await expectNoSeriousViolations(page, 'profile page');
+
+	// An archived room: the notice instead of the composer, listed apart in the sidebar.
+	const archivedName = `Archived ${Math.random().toString(36).slice(2, 8)}`;
+	const archivedId = await createRoom(alice.context, archivedName);
+	const archived = await alice.context.request.patch(`/api/rooms/${archivedId}`, {
+		data: { archived: true, topic: 'Kept for the record' }
+	});
+	expect(archived.status()).toBe(200);
+	await page.goto(`/rooms/${archivedId}`);
+	await expect(page.getByText('This room is archived')).toBeVisible();
+	await expect(page.getByText('Kept for the record')).toBeVisible();
+	await expectNoSeriousViolations(page, 'archived room page');
+
 	const guest = await bob.context.newPage();
 	await guest.goto(invite.url);
 	await expect(guest.getByRole('heading', { name: `You are invited to ${name}` })).toBeVisible();

@@ -244,7 +244,9 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 					kind: 'room',
 					ownerId: 'owner',
 					createdAt: T0,
-					epoch: 0
+					epoch: 0,
+					topic: '',
+					archivedAt: null
 				});
 				expect(await storage.rooms.get('r1')).toEqual(created);
 				expect(await storage.rooms.get('nope')).toBeNull();
@@ -256,6 +258,28 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 					{ id: 'r1', name: 'Lobby', visibility: 'public', kind: 'room', role: 'owner' }
 				]);
 				expect(await storage.rooms.listOfUser('bob')).toEqual([]);
+			});
+
+			it('changes a room’s name, topic and archive state, leaving absent fields as they are', async () => {
+				await users('owner');
+				await room('r1', 'owner');
+				const renamed = await storage.rooms.updateSettings('r1', {
+					name: 'Garden',
+					topic: 'Plants'
+				});
+				expect(renamed).toMatchObject({ name: 'Garden', topic: 'Plants', archivedAt: null });
+				expect(await storage.roomLog.isArchived('r1')).toBe(false);
+				const archived = await storage.rooms.updateSettings('r1', { archivedAt: T0 + 5 });
+				expect(archived).toMatchObject({ name: 'Garden', topic: 'Plants', archivedAt: T0 + 5 });
+				expect(await storage.rooms.get('r1')).toEqual(archived);
+				expect(await storage.roomLog.isArchived('r1')).toBe(true);
+				const [summary] = await storage.summaries.ofUser('owner', 'owner');
+				expect(summary).toMatchObject({ name: 'Garden', topic: 'Plants', archived: true });
+				const reopened = await storage.rooms.updateSettings('r1', { archivedAt: null, topic: '' });
+				expect(reopened).toMatchObject({ name: 'Garden', topic: '', archivedAt: null });
+				expect(await storage.roomLog.isArchived('r1')).toBe(false);
+				expect(await storage.rooms.updateSettings('nope', { name: 'x' })).toBeNull();
+				expect(await storage.roomLog.isArchived('nope')).toBe(false);
 			});
 
 			it('lists public rooms only, newest first, marked joined, up to the limit', async () => {
@@ -271,6 +295,30 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect(await storage.rooms.listPublic('bob', 1)).toEqual([
 					{ id: 'b', name: 'room b', joined: false }
 				]);
+			});
+
+			it('keeps a display name per user, shown in the member list; unknown users have none', async () => {
+				await users('owner', 'bob');
+				await room('r', 'owner');
+				await storage.rooms.addMember('r', 'bob', T0);
+				expect(await storage.accounts.getProfile('bob')).toEqual({
+					id: 'bob',
+					username: 'bob',
+					displayName: ''
+				});
+				expect(await storage.accounts.setDisplayName('bob', 'Bob Ross')).toEqual({
+					id: 'bob',
+					username: 'bob',
+					displayName: 'Bob Ross'
+				});
+				expect(await storage.rooms.members('r')).toEqual([
+					{ id: 'owner', username: 'owner', displayName: '', role: 'owner' },
+					{ id: 'bob', username: 'bob', displayName: 'Bob Ross', role: 'member' }
+				]);
+				await storage.accounts.setDisplayName('bob', '');
+				expect((await storage.accounts.getProfile('bob'))?.displayName).toBe('');
+				expect(await storage.accounts.getProfile('nobody')).toBeNull();
+				expect(await storage.accounts.setDisplayName('nobody', 'x')).toBeNull();
 			});
 
 			it('lists members owner first, then by name without regard to case', async () => {
@@ -825,6 +873,29 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect((await storage.summaries.ofRoom('garden', 'alice', 'alice'))?.unread).toBe(0);
 				// Bob's own messages never count for him.
 				expect((await storage.summaries.ofRoom('garden', 'bob', 'bob'))?.unread).toBe(2);
+			});
+
+			it('hands back unread texts with "@room" or "@here" as mention candidates for everyone', async () => {
+				await storage.search.writeIndex([
+					{
+						roomId: 'garden',
+						messages: [
+							by('bob', 'm6', 'lunch @HERE?', 6),
+							by('bob', 'm7', 'all of @room', 7),
+							by('alice', 'm8', 'mine @room', 8)
+						],
+						changes: []
+					}
+				]);
+				const forAlice = await storage.summaries.ofRoom('garden', 'alice', 'alice');
+				expect([...(forAlice?.mentionCandidates ?? [])].sort()).toEqual([
+					'all of @room',
+					'hi @Alice!',
+					'lunch @HERE?',
+					'ping @alicex'
+				]);
+				const forBob = await storage.summaries.ofRoom('garden', 'bob', 'bob');
+				expect(forBob?.mentionCandidates).toEqual(['mine @room']);
 			});
 		});
 

@@ -165,6 +165,13 @@ export class MemoryRoomLog implements RoomLogStorage {
 		return this.#room(roomId).files.get(fileId);
 	}
 
+	/** Rooms archived by the tests (`archive`). */
+	readonly archived = new Set<string>();
+
+	async isArchived(roomId: string): Promise<boolean> {
+		return this.archived.has(roomId);
+	}
+
 	/** The room's document as the log holds it (snapshot + log), for assertions. */
 	async docOf(roomId: string): Promise<Y.Doc> {
 		const doc = new Y.Doc();

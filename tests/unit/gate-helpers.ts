@@ -19,7 +19,7 @@ export class GateServer {
 	readonly owners = new Map<number, string>();
 
 	/** `options`: the gate's extras, e.g. the sealed-history lookup of a head after a seal. */
-	constructor(private readonly options: GateOptions = {}) {}
+	constructor(public options: GateOptions = {}) {}
 
 	/** Runs the gate; applies and claims like the sync server does when it accepts. */
 	submit(userId: string, update: Uint8Array): GateVerdict {

@@ -586,3 +586,26 @@ describe('checkUpdate: bad bytes and missing dependencies', () => {
 		expect(verdict.ok && verdict.messageIds.length).toBe(length + 1);
 	});
 });
+
+describe('checkUpdate: an archived room', () => {
+	it('refuses new messages (rule 2) but still takes reactions and read marks', () => {
+		const { server, alice, bob, aliceMessage, bobMessage } = room();
+		server.options = { archived: true };
+		const refused = server.submitChange(alice, () => alice.messages.push([message(ALICE, 'late')]));
+		expectRefused(refused, /^rule 2: the room is archived$/);
+		// (Bob's replica: Alice's holds her refused message, and what builds on it is a gap.)
+		const reacted = server.submitChange(bob, () =>
+			bob.reactions.set(`${aliceMessage.id}|👍|${BOB}`, TS)
+		);
+		expect(reacted.ok).toBe(true);
+		const read = server.submitChange(bob, () =>
+			bob.reads.set(BOB, { upTo: bobMessage.id, ts: TS })
+		);
+		expect(read.ok).toBe(true);
+		// Reopened: messages pass again.
+		server.options = {};
+		expect(server.submitChange(bob, () => bob.messages.push([message(BOB, 'again')])).ok).toBe(
+			true
+		);
+	});
+});

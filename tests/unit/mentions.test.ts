@@ -3,6 +3,7 @@ import {
 	findMentions,
 	insertMention,
 	matchMembers,
+	mentionOptions,
 	mentionQueryAt,
 	mentionsUser,
 	segmentMessage
@@ -13,8 +14,8 @@ const names = ['alice', 'bob', 'bob.smith', 'Carol_9'];
 describe('findMentions', () => {
 	it('finds known usernames after an @, case-insensitively, spelled as the member list does', () => {
 		expect(findMentions('hi @Alice and @carol_9!', names)).toEqual([
-			{ start: 3, text: '@Alice', username: 'alice' },
-			{ start: 14, text: '@carol_9', username: 'Carol_9' }
+			{ start: 3, text: '@Alice', username: 'alice', everyone: null },
+			{ start: 14, text: '@carol_9', username: 'Carol_9', everyone: null }
 		]);
 	});
 
@@ -26,12 +27,25 @@ describe('findMentions', () => {
 	it('ignores unknown names, longer words and e-mail addresses', () => {
 		expect(findMentions('@bobby @eve mail bob@alice.org', names)).toEqual([]);
 	});
+
+	it('finds "@room" and "@here" in any case as mentions of everyone, but not longer words', () => {
+		expect(findMentions('@Room look, @here. and @rooms or me@here', [])).toEqual([
+			{ start: 0, text: '@Room', username: 'room', everyone: 'room' },
+			{ start: 12, text: '@here', username: 'here', everyone: 'here' }
+		]);
+	});
 });
 
 describe('mentionsUser', () => {
 	it('tells whether a text mentions one user', () => {
 		expect(mentionsUser('hey @bob, look', 'bob')).toBe(true);
 		expect(mentionsUser('hey bob, look', 'bob')).toBe(false);
+	});
+
+	it('counts "@room" and "@here" as a mention of every user', () => {
+		expect(mentionsUser('standup in 5 @room', 'bob')).toBe(true);
+		expect(mentionsUser('@HERE anyone?', 'alice')).toBe(true);
+		expect(mentionsUser('the room is here', 'alice')).toBe(false);
 	});
 });
 
@@ -44,6 +58,14 @@ describe('segmentMessage', () => {
 			{ kind: 'text', text: ' and ' },
 			{ kind: 'mention', text: '@bob', self: true }
 		]);
+	});
+
+	it('marks "@room" and "@here" as mentions of me', () => {
+		expect(segmentMessage('@room hi', names, 'bob')[0]).toEqual({
+			kind: 'mention',
+			text: '@room',
+			self: true
+		});
 	});
 
 	it('leaves markup as text', () => {
@@ -72,6 +94,22 @@ describe('the composer autocomplete', () => {
 		expect(matchMembers(members, 'AL').map((m) => m.username)).toEqual(['alice', 'malice']);
 		expect(matchMembers(members, '').length).toBe(3);
 		expect(matchMembers(members, '', 2).length).toBe(2);
+	});
+
+	it('offers "@room" and "@here" after the matching members', () => {
+		const members = [
+			{ id: '1', username: 'rosa' },
+			{ id: '2', username: 'henry' }
+		];
+		expect(mentionOptions(members, 'ro').map((m) => m.username)).toEqual(['rosa', 'room']);
+		expect(mentionOptions(members, 'her').map((m) => m.username)).toEqual(['here']);
+		expect(mentionOptions(members, '').map((m) => m.username)).toEqual([
+			'rosa',
+			'henry',
+			'room',
+			'here'
+		]);
+		expect(mentionOptions(members, 'x')).toEqual([]);
 	});
 
 	it('replaces the query with "@username " and puts the caret after it', () => {

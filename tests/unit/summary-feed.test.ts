@@ -64,7 +64,8 @@ describe('summary control messages on the Redis bus', () => {
 		for (const message of [
 			{ kind: 'summary', activity } as const,
 			{ kind: 'user-rooms', userId: 'u' } as const,
-			{ kind: 'user-rooms', userId: 'u', removed: 'r' } as const
+			{ kind: 'user-rooms', userId: 'u', removed: 'r' } as const,
+			{ kind: 'room-settings', roomId: 'r' } as const
 		]) {
 			const decoded = decodeEnvelope(
 				encodeEnvelope({ instanceId: 'i', publishedAtMs: 1, message })

@@ -1,13 +1,17 @@
 /**
- * Usernames of a room's members, for showing message authors. Fetched from the API and kept
- * in localStorage so a room opened offline still shows names.
+ * Names of a room's members (username and display name), for showing message authors and for
+ * mentions. Fetched from the API on every room open (so a changed display name shows on the
+ * next open) and kept in localStorage so a room opened offline still shows names.
  */
 import { SvelteMap } from 'svelte/reactivity';
+import { shownName } from './avatars';
 import { shortId } from './messages';
 
 interface Member {
 	readonly id: string;
 	readonly username: string;
+	/** '' or absent: none chosen (older caches have none). */
+	readonly displayName?: string;
 }
 
 /** Don't ask the server again for an unknown author more often than this, in ms. */
@@ -22,12 +26,13 @@ function parseMembers(data: unknown): Member[] {
 			typeof m === 'object' &&
 			m !== null &&
 			typeof (m as Member).id === 'string' &&
-			typeof (m as Member).username === 'string'
+			typeof (m as Member).username === 'string' &&
+			['string', 'undefined'].includes(typeof (m as Member).displayName)
 	);
 }
 
 export class MemberNames {
-	readonly #names = new SvelteMap<string, string>();
+	readonly #names = new SvelteMap<string, Member>();
 	readonly #roomId: string;
 	readonly #cacheKey: string;
 	#lastFetchMs = 0;
@@ -37,17 +42,23 @@ export class MemberNames {
 		this.#roomId = roomId;
 		this.#cacheKey = `parley:members:${self.id}:${roomId}`;
 		const cached = parseMembers(safeParse(localStorage.getItem(this.#cacheKey)));
-		for (const member of [...cached, self]) this.#names.set(member.id, member.username);
+		for (const member of [self, ...cached]) this.#names.set(member.id, member);
 	}
 
 	/** Every member known so far (from the server or the offline cache). */
 	get list(): Member[] {
-		return [...this.#names].map(([id, username]) => ({ id, username }));
+		return [...this.#names.values()];
 	}
 
-	/** The author's username, or a short form of the id until it is known. */
+	/** The author's display name (or username), or a short form of the id until it is known. */
 	nameOf(userId: string): string {
-		return this.#names.get(userId) ?? shortId(userId);
+		const member = this.#names.get(userId);
+		return member ? shownName(member) : shortId(userId);
+	}
+
+	/** The author's username (what "@" mentions), or null until it is known. */
+	usernameOf(userId: string): string | null {
+		return this.#names.get(userId)?.username ?? null;
 	}
 
 	/** Fetches the member list when some of these authors are unknown (and not too often). */
@@ -74,7 +85,7 @@ export class MemberNames {
 			if (!response.ok) return;
 			const members = parseMembers(await response.json());
 			if (members.length === 0) return;
-			for (const member of members) this.#names.set(member.id, member.username);
+			for (const member of members) this.#names.set(member.id, member);
 			localStorage.setItem(this.#cacheKey, JSON.stringify({ members }));
 		} catch {
 			// Offline or the server is away: keep the names we have.

@@ -34,7 +34,8 @@ export function segmentMessage(
 			segments.push({
 				kind: 'mention',
 				text: mention.text,
-				self: mention.username.toLowerCase() === self
+				// "@room" / "@here" name everyone, the viewer included.
+				self: mention.everyone !== null || mention.username.toLowerCase() === self
 			});
 			cursor = mention.start + mention.text.length;
 		}
@@ -71,6 +72,29 @@ export function matchMembers<M extends { readonly username: string }>(
 		(m) => !m.username.toLowerCase().startsWith(q) && m.username.toLowerCase().includes(q)
 	);
 	return [...starts, ...contains].slice(0, limit);
+}
+
+/** What the autocomplete offers: a member, or "@room" / "@here" with what it means. */
+export interface MentionOption {
+	readonly id: string;
+	readonly username: string;
+	/** Shown after the name, e.g. "everyone in the room"; absent for a member. */
+	readonly note?: string;
+}
+
+const ROOM_MENTION_OPTIONS: readonly MentionOption[] = [
+	{ id: 'mention-room', username: 'room', note: 'everyone in the room' },
+	{ id: 'mention-here', username: 'here', note: 'everyone in the room' }
+];
+
+/** The members matching the query (as matchMembers), then "@room" and "@here" when they match. */
+export function mentionOptions(
+	members: readonly MentionOption[],
+	query: string,
+	limit = 8
+): MentionOption[] {
+	const everyone = matchMembers(ROOM_MENTION_OPTIONS, query);
+	return [...matchMembers(members, query, limit - everyone.length), ...everyone];
 }
 
 /** Replaces the "@query" before the caret with "@username " and puts the caret after it. */

@@ -29,6 +29,10 @@ const RoomSummarySchema = z.object({
 	id: z.string().regex(/^[a-z0-9]{1,64}$/),
 	name: z.string().max(255),
 	kind: z.enum(['room', 'dm']),
+	/** Shown under the room's name ('' for none; absent from older servers and caches). */
+	topic: z.string().max(255).default(''),
+	/** The owner archived it: read-only, listed apart. */
+	archived: z.boolean().default(false),
 	/** The room log's head seq: it only grows; a client keeps the summary with the larger one. */
 	lastSeq: z.number().int().nonnegative(),
 	last: LastMessage.nullable(),

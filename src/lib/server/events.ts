@@ -24,10 +24,16 @@ export interface SessionEnded {
 	readonly sessionId: string;
 }
 
+/** The owner changed a room's name, topic or archive state: the sync server re-reads it. */
+export interface RoomSettingsChanged {
+	readonly roomId: string;
+}
+
 export interface ParleyEvents {
 	'membership-revoked': [MembershipRevoked];
 	'membership-added': [MembershipAdded];
 	'session-ended': [SessionEnded];
+	'room-settings-changed': [RoomSettingsChanged];
 }
 
 export type ServerEvents = EventEmitter<ParleyEvents>;

@@ -59,7 +59,7 @@ export async function listMembers(
 }
 
 /** The owner's checks: the room exists, is a room (not a DM), and the actor owns it. */
-async function checkOwner(
+export async function checkOwner(
 	rooms: RoomStorage,
 	roomId: string,
 	actorId: string
@@ -87,7 +87,8 @@ export async function addMember(
 	if (!user) return failure('user-not-found');
 	if (await rooms.membership(roomId, user.id)) return failure('already-member');
 	await rooms.addMember(roomId, user.id, now);
-	return { ok: true, value: { id: user.id, username: user.username, role: 'member' } };
+	const displayName = (await storage.accounts.getProfile(user.id))?.displayName ?? '';
+	return { ok: true, value: { id: user.id, username: user.username, displayName, role: 'member' } };
 }
 
 /**

@@ -3,6 +3,7 @@
  * failures into messages. Validate here, at the boundary; code behind it trusts the types.
  */
 import { z } from 'zod';
+import { isRoomMentionWord } from '../protocol/mentions';
 import { MAX_DEVICE_NAME_CHARS, PUBLIC_KEY_TEXT, SIGNATURE_TEXT } from '../protocol/device-keys';
 import { SEARCH_LIMIT_MAX } from './search';
 
@@ -20,7 +21,9 @@ export const UsernameSchema = z
 	.regex(
 		/^[a-zA-Z0-9_.-]+$/,
 		'Username may contain only letters, digits, underscores, dots and hyphens.'
-	);
+	)
+	// "@room" and "@here" mention everyone (src/lib/protocol/mentions.ts), never one person.
+	.refine((name) => !isRoomMentionWord(name), 'That username is reserved.');
 
 const PasswordSchema = z
 	.string({ error: 'Password is required.' })
@@ -49,15 +52,65 @@ export const LoginSchema = z.object({
 });
 export type LoginInput = z.infer<typeof LoginSchema>;
 
+export const ROOM_TOPIC_MAX = 250;
+
+// eslint-disable-next-line no-control-regex -- control characters are what we refuse
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+const RoomNameSchema = z
+	.string({ error: 'Room name is required.' })
+	.trim()
+	.min(1, 'Room name is required.')
+	.max(ROOM_NAME_MAX, `Room name must be at most ${ROOM_NAME_MAX} characters.`)
+	.refine((name) => !CONTROL_CHARS.test(name), 'Room name must not contain control characters.');
+
 export const CreateRoomSchema = z.object({
-	name: z
-		.string({ error: 'Room name is required.' })
-		.trim()
-		.min(1, 'Room name is required.')
-		.max(ROOM_NAME_MAX, `Room name must be at most ${ROOM_NAME_MAX} characters.`),
+	name: RoomNameSchema,
 	visibility: z.enum(['public', 'private'], { error: 'Visibility must be "public" or "private".' })
 });
 export type CreateRoomInput = z.infer<typeof CreateRoomSchema>;
+
+export const DISPLAY_NAME_MAX = 64;
+
+// Bidirectional and zero-width format characters: a name must not reorder or hide what follows it.
+const INVISIBLE_FORMAT = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
+
+/** PATCH /api/me and the profile form: a display name, '' for none (the username shows). */
+export const ProfileSchema = z
+	.object({
+		displayName: z
+			.string({ error: 'The display name must be text.' })
+			.trim()
+			.max(DISPLAY_NAME_MAX, `A display name has at most ${DISPLAY_NAME_MAX} characters.`)
+			.refine(
+				(name) => !CONTROL_CHARS.test(name) && !INVISIBLE_FORMAT.test(name),
+				'A display name must not contain control or invisible formatting characters.'
+			)
+	})
+	.strict();
+export type ProfileInput = z.infer<typeof ProfileSchema>;
+
+/** PATCH /api/rooms/:id: what the owner changes; at least one field. */
+export const RoomSettingsSchema = z
+	.object({
+		name: RoomNameSchema.optional(),
+		topic: z
+			.string({ error: 'The topic must be text.' })
+			.trim()
+			.max(ROOM_TOPIC_MAX, `The topic must be at most ${ROOM_TOPIC_MAX} characters.`)
+			.refine(
+				(topic) => !CONTROL_CHARS.test(topic),
+				'The topic must not contain control characters.'
+			)
+			.optional(),
+		archived: z.boolean({ error: 'archived must be true or false.' }).optional()
+	})
+	.strict()
+	.refine(
+		(change) => Object.values(change).some((value) => value !== undefined),
+		'Say what to change: name, topic or archived.'
+	);
+export type RoomSettingsInput = z.infer<typeof RoomSettingsSchema>;
 
 /** An existing user named by someone else: only shape and bounds, the lookup says the rest. */
 const UsernameRefSchema = z

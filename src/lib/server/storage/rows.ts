@@ -21,6 +21,8 @@ export interface RoomRow {
 	owner_id: string;
 	created_at: number;
 	epoch: number;
+	topic: string;
+	archived_at: number | null;
 }
 
 export function toRoom(row: RoomRow): Room {
@@ -31,7 +33,31 @@ export function toRoom(row: RoomRow): Room {
 		kind: row.kind,
 		ownerId: row.owner_id,
 		createdAt: row.created_at,
-		epoch: row.epoch
+		epoch: row.epoch,
+		topic: row.topic,
+		archivedAt: row.archived_at
+	};
+}
+
+/** A room just created by `rooms.create`: kind 'room', epoch 0, no topic, open. */
+export function newRoom(input: {
+	readonly id: string;
+	readonly name: string;
+	readonly visibility: Visibility;
+	readonly ownerId: string;
+	readonly now: number;
+}): Room {
+	const { id, name, visibility, ownerId, now } = input;
+	return {
+		id,
+		name,
+		visibility,
+		kind: 'room',
+		ownerId,
+		createdAt: now,
+		epoch: 0,
+		topic: '',
+		archivedAt: null
 	};
 }
 

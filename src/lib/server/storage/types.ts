@@ -50,6 +50,18 @@ export interface Room {
 	readonly createdAt: number;
 	/** The live document's epoch (docs/design.md "History segments"). */
 	readonly epoch: number;
+	/** Shown under the name; '' for none. */
+	readonly topic: string;
+	/** When the owner archived it (read-only), or null while open. */
+	readonly archivedAt: number | null;
+}
+
+/** What the owner may change of a room (PATCH /api/rooms/:id); absent fields stay. */
+export interface RoomSettingsChange {
+	readonly name?: string;
+	readonly topic?: string;
+	/** A time archives it, null opens it again. */
+	readonly archivedAt?: number | null;
 }
 
 export interface RoomOfUser {
@@ -69,7 +81,17 @@ export interface PublicRoom {
 export interface Member {
 	readonly id: string;
 	readonly username: string;
+	/** The name they chose, or '' (show the username). */
+	readonly displayName: string;
 	readonly role: Role;
+}
+
+/** What a user shows of themselves (docs/design.md "Profiles"). */
+export interface Profile {
+	readonly id: string;
+	readonly username: string;
+	/** '' when they chose none: the username is shown. */
+	readonly displayName: string;
 }
 
 export interface BannedUser {
@@ -317,6 +339,10 @@ export type FileLookup =
 export interface AccountStorage {
 	findUserByUsername(username: string): Promise<User | null>;
 	getUser(userId: string): Promise<User | null>;
+	/** The user's profile, or null. */
+	getProfile(userId: string): Promise<Profile | null>;
+	/** Sets the user's display name ('' for none); the profile after, or null if no such user. */
+	setDisplayName(userId: string, displayName: string): Promise<Profile | null>;
 	/** The user and their password hash (login), or null. */
 	findCredentials(username: string): Promise<{ user: User; passwordHash: string } | null>;
 	/** Whether the name (case-insensitively), or a name with the same skeleton, is taken. */
@@ -383,6 +409,8 @@ export interface RoomStorage {
 		readonly ownerId: string;
 		readonly now: number;
 	}): Promise<Room>;
+	/** Changes the room's name, topic or archive state; the room after, or null if unknown. */
+	updateSettings(roomId: string, change: RoomSettingsChange): Promise<Room | null>;
 	/** The ordinary rooms a user belongs to, newest first (created_at DESC, id). */
 	listOfUser(userId: string): Promise<RoomOfUser[]>;
 	/** Public rooms, newest first, at most `limit`, each marked with whether `userId` is in it. */
@@ -573,6 +601,8 @@ export interface RoomLogStorage {
 	sealedAuthorOf(roomId: string, messageId: string): Promise<string | undefined>;
 	/** An upload of the room, or undefined. */
 	roomFile(roomId: string, fileId: string): Promise<RoomFileInfo | undefined>;
+	/** Whether the owner archived the room (the gate then refuses new messages); false if unknown. */
+	isArchived(roomId: string): Promise<boolean>;
 }
 
 /** A member's read mark, as the room document's `reads` holds it (the last one committed). */
@@ -589,6 +619,8 @@ export interface RoomSummaryRecord {
 	readonly id: string;
 	readonly name: string;
 	readonly kind: RoomKind;
+	readonly topic: string;
+	readonly archived: boolean;
 	readonly lastSeq: number;
 	/** The room's latest indexed message (in index order), or null. */
 	readonly last: {
@@ -603,7 +635,7 @@ export interface RoomSummaryRecord {
 	readonly unread: number;
 	/**
 	 * The texts of up to 100 of those unread messages whose text contains
-	 * "@<username>" case-insensitively; the caller decides which are mentions (mentions.ts).
+	 * "@<username>", "@room" or "@here" case-insensitively; the caller decides which are mentions (mentions.ts).
 	 */
 	readonly mentionCandidates: readonly string[];
 }

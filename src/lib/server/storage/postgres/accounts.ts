@@ -1,6 +1,6 @@
 /** `storage.accounts` on PostgreSQL: users (unique lower(username) and skeleton), sessions, known logins. */
 import { toStoredSession, type SessionRow } from '../rows';
-import type { AccountStorage, User } from '../types';
+import type { AccountStorage, Profile, User } from '../types';
 import { isUniqueViolation, type Sql } from './db';
 
 async function findUser(sql: Sql, username: string): Promise<User | null> {
@@ -24,6 +24,16 @@ export function postgresAccounts(sql: Sql): AccountStorage {
 		findUserByUsername: (username) => findUser(sql, username),
 		async getUser(userId) {
 			const [row] = await sql<User[]>`SELECT id, username FROM users WHERE id = ${userId}`;
+			return row ?? null;
+		},
+		async getProfile(userId) {
+			const [row] = await sql<Profile[]>`SELECT id, username, display_name AS "displayName"
+				FROM users WHERE id = ${userId}`;
+			return row ?? null;
+		},
+		async setDisplayName(userId, displayName) {
+			const [row] = await sql<Profile[]>`UPDATE users SET display_name = ${displayName}
+				WHERE id = ${userId} RETURNING id, username, display_name AS "displayName"`;
 			return row ?? null;
 		},
 		async findCredentials(username) {

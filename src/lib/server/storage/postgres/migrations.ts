@@ -290,6 +290,23 @@ export const postgresMigrations: readonly Migration[] = [
 			);
 			CREATE INDEX devices_user ON devices (user_id, created_at);
 		`
+	},
+	{
+		version: 15,
+		name: 'room topic and archive',
+		sql: /* sql */ `
+			-- As SQLite's 15: a room's topic, and when it was archived (NULL while open).
+			ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+			ALTER TABLE rooms ADD COLUMN archived_at BIGINT;
+		`
+	},
+	{
+		version: 16,
+		name: 'display names',
+		sql: /* sql */ `
+			-- As SQLite's 16: the display name a user chose ('' shows the username).
+			ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+		`
 	}
 ];
 

@@ -281,6 +281,11 @@ export function postgresRoomLog(sql: Sql): RoomLogStorage {
 			const [row] = await sql<{ name: string; type: string; size: number }[]>`
 				SELECT name, type, size FROM files WHERE id = ${fileId} AND room_id = ${roomId}`;
 			return row ? { name: row.name, type: row.type, size: row.size } : undefined;
+		},
+		async isArchived(roomId) {
+			const [row] = await sql<{ archived_at: number | null }[]>`
+				SELECT archived_at FROM rooms WHERE id = ${roomId}`;
+			return row !== undefined && row.archived_at !== null;
 		}
 	};
 }

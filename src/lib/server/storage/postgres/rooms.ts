@@ -1,13 +1,14 @@
 /** `storage.rooms` on PostgreSQL: rooms, memberships, bans, invites, DMs and DM requests / declines. */
 import { inviteState } from '../rules';
-import { toInvite, toRoom, type InviteRow, type RoomRow } from '../rows';
+import { newRoom, toInvite, toRoom, type InviteRow, type RoomRow } from '../rows';
 import type { AcceptInviteOutcome, Invite, OpenDmOutcome, Role, Room, RoomStorage } from '../types';
 import type { Sql, Tx } from './db';
 
 type Q = Sql | Tx;
 
 async function selectRoom(sql: Q, roomId: string): Promise<Room | null> {
-	const [row] = await sql<RoomRow[]>`SELECT id, name, visibility, kind, owner_id, created_at, epoch
+	const [row] = await sql<RoomRow[]>`SELECT id, name, visibility, kind, owner_id, created_at, epoch,
+		topic, archived_at
 		FROM rooms WHERE id = ${roomId}`;
 	return row ? toRoom(row) : null;
 }
@@ -53,6 +54,17 @@ export function postgresRooms(sql: Sql): RoomStorage {
 	return {
 		get: (roomId) => selectRoom(sql, roomId),
 		membership: (roomId, userId) => selectMembership(sql, roomId, userId),
+		async updateSettings(roomId, change) {
+			const archive = change.archivedAt !== undefined;
+			const [row] = await sql<
+				RoomRow[]
+			>`UPDATE rooms SET name = coalesce(${change.name ?? null}, name),
+				topic = coalesce(${change.topic ?? null}, topic),
+				archived_at = CASE WHEN ${archive} THEN ${change.archivedAt ?? null}::bigint ELSE archived_at END
+				WHERE id = ${roomId}
+				RETURNING id, name, visibility, kind, owner_id, created_at, epoch, topic, archived_at`;
+			return row ? toRoom(row) : null;
+		},
 		async create({ id, name, visibility, ownerId, now }) {
 			await sql.begin(async (tx) => {
 				await tx`INSERT INTO rooms (id, name, visibility, owner_id, created_at)
@@ -60,7 +72,7 @@ export function postgresRooms(sql: Sql): RoomStorage {
 				await tx`INSERT INTO memberships (room_id, user_id, role, joined_at)
 					VALUES (${id}, ${ownerId}, 'owner', ${now})`;
 			});
-			return { id, name, visibility, kind: 'room', ownerId, createdAt: now, epoch: 0 };
+			return newRoom({ id, name, visibility, ownerId, now });
 		},
 		async listOfUser(userId) {
 			return [
@@ -82,7 +94,8 @@ export function postgresRooms(sql: Sql): RoomStorage {
 		async members(roomId) {
 			return [
 				...(await sql<Awaited<ReturnType<RoomStorage['members']>>>`
-				SELECT u.id, u.username, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+				SELECT u.id, u.username, u.display_name AS "displayName", m.role
+				FROM memberships m JOIN users u ON u.id = m.user_id
 				WHERE m.room_id = ${roomId}
 				ORDER BY m.role = 'owner' DESC, lower(u.username) COLLATE "C"`)
 			];

@@ -8,13 +8,15 @@
 import type { RoomKind, RoomSummaryRecord, SummaryStorage } from '../types';
 import type { Sql } from './db';
 
-/** At most this many unread texts with "@<name>" are handed back to be checked for mentions. */
+/** At most this many unread texts with "@<name>", "@room" or "@here" are handed back to be checked for mentions. */
 const MENTION_CANDIDATES = 100;
 
 interface SummaryRow {
 	id: string;
 	name: string;
 	kind: RoomKind;
+	topic: string;
+	archived_at: number | null;
 	last_seq: number;
 	message_id: string | null;
 	author: string | null;
@@ -31,6 +33,8 @@ function toRecord(row: SummaryRow): RoomSummaryRecord {
 		id: row.id,
 		name: row.name,
 		kind: row.kind,
+		topic: row.topic,
+		archived: row.archived_at !== null,
 		lastSeq: row.last_seq,
 		last:
 			row.message_id !== null
@@ -56,7 +60,7 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 		roomId: string | null
 	): Promise<RoomSummaryRecord[]> {
 		const rows = await sql<SummaryRow[]>`
-			SELECT r.id, r.name, r.kind, r.last_seq,
+			SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.last_seq,
 				last.message_id, last.author, last.username, last.text, last.ts, last.deleted,
 				unread.n AS unread, cand.texts AS candidates
 			FROM memberships m
@@ -84,7 +88,9 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 					SELECT mi.text FROM message_index mi
 					WHERE mi.room_id = r.id AND mi.id > mark.after AND mi.author <> m.user_id
 						AND NOT mi.deleted
-						AND position('@' || lower(${username}) IN lower(mi.text)) > 0
+						AND (position('@' || lower(${username}) IN lower(mi.text)) > 0
+							OR position('@room' IN lower(mi.text)) > 0
+							OR position('@here' IN lower(mi.text)) > 0)
 					ORDER BY mi.id DESC LIMIT ${MENTION_CANDIDATES}
 				) t
 			) cand

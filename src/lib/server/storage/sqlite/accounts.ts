@@ -1,6 +1,6 @@
 /** `storage.accounts` on SQLite: users (COLLATE NOCASE names, UNIQUE skeletons), sessions, known logins. */
 import { toStoredSession, type SessionRow } from '../rows';
-import type { AccountStorage, CreateUserOutcome, StoredSession, User } from '../types';
+import type { AccountStorage, CreateUserOutcome, Profile, StoredSession, User } from '../types';
 import { cachedStatement, type Db } from './db';
 
 /** Runs on every request and every sync upgrade. */
@@ -50,6 +50,11 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export function sqliteAccounts(db: Db): AccountStorage {
+	const profileOf = (userId: string): Profile | null =>
+		cachedStatement<[string], Profile>(
+			db,
+			'SELECT id, username, display_name AS displayName FROM users WHERE id = ?'
+		).get(userId) ?? null;
 	return {
 		async findUserByUsername(username) {
 			return findUser(db, username);
@@ -58,6 +63,16 @@ export function sqliteAccounts(db: Db): AccountStorage {
 			const row = db.prepare('SELECT id, username FROM users WHERE id = ?').get(userId) as
 				User | undefined;
 			return row ?? null;
+		},
+		async getProfile(userId) {
+			return profileOf(userId);
+		},
+		async setDisplayName(userId, displayName) {
+			cachedStatement<[string, string]>(db, 'UPDATE users SET display_name = ? WHERE id = ?').run(
+				displayName,
+				userId
+			);
+			return profileOf(userId);
 		},
 		async findCredentials(username) {
 			const row = db

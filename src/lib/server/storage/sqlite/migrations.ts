@@ -347,5 +347,25 @@ export const migrations: readonly Migration[] = [
 			) STRICT;
 			CREATE INDEX devices_user ON devices (user_id, created_at);
 		`
+	},
+	{
+		version: 15,
+		name: 'room topic and archive',
+		sql: /* sql */ `
+			-- Room settings (docs/design.md "HTTP API", PATCH /api/rooms/:id): a topic shown under
+			-- the name, and when the owner archived the room (read-only: the gate refuses new
+			-- messages; NULL while open).
+			ALTER TABLE rooms ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+			ALTER TABLE rooms ADD COLUMN archived_at INTEGER;
+		`
+	},
+	{
+		version: 16,
+		name: 'display names',
+		sql: /* sql */ `
+			-- A display name the user chose (docs/design.md "Profiles"); '' shows the username,
+			-- which stays the unique handle.
+			ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+		`
 	}
 ];

@@ -77,6 +77,9 @@ function statements(db: Db) {
 		sealedAuthor: sql<[string, string], { author: string }>(
 			'SELECT author FROM room_message_ids WHERE room_id = ? AND id = ?'
 		),
+		archived: sql<[string], { archived_at: number | null }>(
+			'SELECT archived_at FROM rooms WHERE id = ?'
+		),
 		roomFile: sql<[string, string], { name: string; type: string; size: number }>(
 			'SELECT name, type, size FROM files WHERE id = ? AND room_id = ?'
 		),
@@ -273,6 +276,10 @@ export function sqliteRoomLog(db: Db): RoomLogStorage {
 		},
 		async sealedAuthorOf(roomId, messageId) {
 			return q.sealedAuthor.get(roomId, messageId)?.author;
+		},
+		async isArchived(roomId) {
+			const row = q.archived.get(roomId);
+			return row !== undefined && row.archived_at !== null;
 		},
 		async roomFile(roomId, fileId) {
 			return q.roomFile.get(fileId, roomId);

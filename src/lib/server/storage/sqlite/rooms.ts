@@ -1,6 +1,6 @@
 /** `storage.rooms` on SQLite: rooms, memberships, bans, invites, DMs and DM requests / declines. */
 import { inviteState } from '../rules';
-import { toInvite, toRoom, type InviteRow, type RoomRow } from '../rows';
+import { newRoom, toInvite, toRoom, type InviteRow, type RoomRow } from '../rows';
 import type { AcceptInviteOutcome, Invite, OpenDmOutcome, Role, Room, RoomStorage } from '../types';
 import { cachedStatement, type Db } from './db';
 
@@ -81,6 +81,22 @@ export function sqliteRooms(db: Db): RoomStorage {
 		async membership(roomId, userId) {
 			return selectMembership(db, roomId, userId);
 		},
+		async updateSettings(roomId, change) {
+			const changed = db
+				.prepare(
+					`UPDATE rooms SET name = coalesce(@name, name), topic = coalesce(@topic, topic),
+					   archived_at = CASE WHEN @archive = 1 THEN @archivedAt ELSE archived_at END
+					 WHERE id = @id`
+				)
+				.run({
+					id: roomId,
+					name: change.name ?? null,
+					topic: change.topic ?? null,
+					archive: change.archivedAt === undefined ? 0 : 1,
+					archivedAt: change.archivedAt ?? null
+				});
+			return changed.changes > 0 ? selectRoom(db, roomId) : null;
+		},
 		async create({ id, name, visibility, ownerId, now }) {
 			db.transaction(() => {
 				db.prepare(
@@ -90,7 +106,7 @@ export function sqliteRooms(db: Db): RoomStorage {
 					"INSERT INTO memberships (room_id, user_id, role, joined_at) VALUES (?, ?, 'owner', ?)"
 				).run(id, ownerId, now);
 			})();
-			return { id, name, visibility, kind: 'room', ownerId, createdAt: now, epoch: 0 };
+			return newRoom({ id, name, visibility, ownerId, now });
 		},
 		async listOfUser(userId) {
 			return db
@@ -116,7 +132,8 @@ export function sqliteRooms(db: Db): RoomStorage {
 		async members(roomId) {
 			return db
 				.prepare(
-					`SELECT u.id, u.username, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+					`SELECT u.id, u.username, u.display_name AS displayName, m.role
+					 FROM memberships m JOIN users u ON u.id = m.user_id
 					 WHERE m.room_id = ? ORDER BY m.role = 'owner' DESC, u.username COLLATE NOCASE`
 				)
 				.all(roomId) as Awaited<ReturnType<RoomStorage['members']>>;

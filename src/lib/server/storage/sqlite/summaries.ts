@@ -7,13 +7,15 @@
 import type { RoomKind, RoomSummaryRecord, SummaryStorage } from '../types';
 import { cachedStatement, type Db } from './db';
 
-/** At most this many unread texts with "@<name>" are handed back to be checked for mentions. */
+/** At most this many unread texts with "@<name>", "@room" or "@here" are handed back to be checked for mentions. */
 const MENTION_CANDIDATES = 100;
 
 interface RoomRow {
 	id: string;
 	name: string;
 	kind: RoomKind;
+	topic: string;
+	archived_at: number | null;
 	last_seq: number;
 }
 
@@ -52,13 +54,16 @@ function summaryOf(db: Db, room: RoomRow, userId: string, username: string): Roo
 		db,
 		`SELECT text FROM message_index
 		  WHERE room_id = @room AND rowid > ${AFTER_MARK} AND author <> @user AND deleted = 0
-		    AND instr(lower(text), '@' || lower(@name)) > 0
+		    AND (instr(lower(text), '@' || lower(@name)) > 0
+		      OR instr(lower(text), '@room') > 0 OR instr(lower(text), '@here') > 0)
 		  ORDER BY rowid DESC LIMIT @limit`
 	).all({ room: room.id, user: userId, name: username, limit: MENTION_CANDIDATES });
 	return {
 		id: room.id,
 		name: room.name,
 		kind: room.kind,
+		topic: room.topic,
+		archived: room.archived_at !== null,
 		lastSeq: room.last_seq,
 		last: last
 			? {
@@ -97,7 +102,7 @@ export function sqliteSummaries(db: Db): SummaryStorage {
 		async ofUser(userId, username) {
 			const rooms = cachedStatement<[string], RoomRow>(
 				db,
-				`SELECT r.id, r.name, r.kind, r.last_seq FROM memberships m
+				`SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.last_seq FROM memberships m
 				   JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ? ORDER BY r.id`
 			).all(userId);
 			return db.transaction(() => rooms.map((room) => summaryOf(db, room, userId, username)))();
@@ -105,7 +110,7 @@ export function sqliteSummaries(db: Db): SummaryStorage {
 		async ofRoom(roomId, userId, username) {
 			const room = cachedStatement<[string, string], RoomRow>(
 				db,
-				`SELECT r.id, r.name, r.kind, r.last_seq FROM memberships m
+				`SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.last_seq FROM memberships m
 				   JOIN rooms r ON r.id = m.room_id WHERE m.room_id = ? AND m.user_id = ?`
 			).get(roomId, userId);
 			return room ? summaryOf(db, room, userId, username) : null;

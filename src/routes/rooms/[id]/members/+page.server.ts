@@ -3,7 +3,13 @@ import { failAction, readChosenId, signedIn } from '$lib/server/form-actions';
 import { describeFailure } from '$lib/server/http';
 import { createInvite, inviteUrl, listActiveInvites, revokeInvite } from '$lib/server/invites';
 import { addMember, listBans, listMembers, removeMember, unbanUser } from '$lib/server/memberships';
-import { AddMemberSchema, INVITE_HOURS_DEFAULT, parseInput } from '$lib/server/schemas';
+import { changeRoomSettings } from '$lib/server/room-settings';
+import {
+	AddMemberSchema,
+	INVITE_HOURS_DEFAULT,
+	RoomSettingsSchema,
+	parseInput
+} from '$lib/server/schemas';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, params }) => {
@@ -19,7 +25,14 @@ export const load: PageServerLoad = async ({ locals, params }) => {
 	const invites = await listActiveInvites(rooms, params.id, user.id);
 	const bans = await listBans(rooms, params.id, user.id);
 	return {
-		room: { id: room.id, name: room.name, visibility: room.visibility, kind: room.kind },
+		room: {
+			id: room.id,
+			name: room.name,
+			visibility: room.visibility,
+			kind: room.kind,
+			topic: room.topic,
+			archived: room.archivedAt !== null
+		},
 		members: members.value,
 		isOwner: role === 'owner',
 		// Only the owner of an ordinary room sees (and manages) its invites.
@@ -86,6 +99,32 @@ export const actions = {
 		const result = await unbanUser(locals.services.storage.rooms, params.id, user.id, chosen.id);
 		if (!result.ok) return failAction('unban', result.reason);
 		return { action: 'unban' as const, unbanned: chosen.id };
+	},
+	settings: async ({ request, locals, params }) => {
+		const user = signedIn(locals.user);
+		const form = await request.formData();
+		const parsed = parseInput(RoomSettingsSchema, {
+			name: form.get('name'),
+			topic: form.get('topic')
+		});
+		if (!parsed.ok) {
+			const { message, fields } = parsed;
+			return fail(400, { action: 'settings' as const, message, fields });
+		}
+		const { storage, events } = locals.services;
+		const result = await changeRoomSettings(storage.rooms, events, params.id, user.id, parsed.data);
+		if (!result.ok) return failAction('settings', result.reason);
+		return { action: 'settings' as const, saved: true };
+	},
+	archive: async ({ request, locals, params }) => {
+		const user = signedIn(locals.user);
+		const archived = (await request.formData()).get('archived') === 'true';
+		const { storage, events } = locals.services;
+		const result = await changeRoomSettings(storage.rooms, events, params.id, user.id, {
+			archived
+		});
+		if (!result.ok) return failAction('archive', result.reason);
+		return { action: 'archive' as const, archived };
 	},
 	invite: async ({ locals, params }) => {
 		const user = signedIn(locals.user);

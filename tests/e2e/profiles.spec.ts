@@ -1,0 +1,56 @@
+/**
+ * Display names and generated avatars (issue 16 item 7): a user sets a display name on
+ * /settings/profile (on a phone); another member sees it on their next room open (1280 px) as
+ * the author of messages, in the member list and in the mention suggestions, where the username
+ * stays the handle that "@" inserts.
+ */
+import { expect, roomOfTwo, submitMessage, test } from './fixtures';
+
+const PHONE = { width: 390, height: 844 };
+const WIDE = { width: 1280, height: 800 };
+
+test('a display name set on the profile page shows as author, in the member list and in mentions', async ({
+	newUser
+}) => {
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Names');
+	const shown = 'Bob Ross';
+
+	const bobPage = await bob.context.newPage();
+	await bobPage.setViewportSize(PHONE);
+	await bobPage.goto('/settings');
+	await bobPage.getByRole('link', { name: 'Profile' }).click();
+	await expect(bobPage.getByRole('heading', { name: 'Profile' })).toBeVisible();
+	await expect(bobPage.getByText(`@${bob.username}`, { exact: true })).toBeVisible();
+	await bobPage.getByLabel('Display name').fill(`x\u202e${shown}`);
+	await bobPage.getByRole('button', { name: 'Save profile' }).click();
+	await expect(bobPage.getByRole('alert')).toContainText('invisible formatting');
+	await bobPage.getByLabel('Display name').fill(`  ${shown} `);
+	await bobPage.getByRole('button', { name: 'Save profile' }).click();
+	await expect(bobPage.getByRole('status')).toHaveText('Saved.');
+	await expect(bobPage.locator('.preview')).toContainText(shown);
+	await expect(bobPage.locator('.preview .avatar')).toHaveText('BR');
+
+	const bobRoom = await bob.openRoom(roomId);
+	await submitMessage(bobRoom, 'Happy little trees');
+
+	const alicePage = await alice.openRoom(roomId);
+	await alicePage.setViewportSize(WIDE);
+	const message = alicePage
+		.getByRole('log', { name })
+		.getByRole('listitem')
+		.filter({ hasText: 'Happy little trees' });
+	await expect(message).toContainText(shown);
+
+	const box = alicePage.getByRole('textbox', { name: 'Message' });
+	await box.pressSequentially(`@${bob.username.slice(0, 4)}`);
+	const option = alicePage
+		.getByRole('listbox', { name: 'Mention a member' })
+		.getByRole('option', { name: `@${bob.username} — ${shown}` });
+	await expect(option).toBeVisible();
+	await box.press('Enter');
+	await expect(box).toHaveValue(`@${bob.username} `);
+
+	await alicePage.goto(`/rooms/${roomId}/members`);
+	const entry = alicePage.getByRole('listitem').filter({ hasText: `@${bob.username}` });
+	await expect(entry).toContainText(shown);
+});
