@@ -65,8 +65,10 @@ test('a room is opened from the home page and a message sent with the keyboard a
 	// The box is empty and keeps the focus for the next message.
 	await expect(page.getByRole('textbox', { name: 'Message' })).toBeFocused();
 	await expect(page.getByRole('textbox', { name: 'Message' })).toHaveValue('');
-	// With a draft, Send follows the box.
+	// With a draft, "Insert emoji" and Send follow the box.
 	await page.keyboard.type('draft');
+	await page.keyboard.press('Tab');
+	await expect(page.getByRole('button', { name: 'Insert emoji' })).toBeFocused();
 	await page.keyboard.press('Tab');
 	await expect(page.getByRole('button', { name: 'Send' })).toBeFocused();
 
