@@ -787,6 +787,46 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				// Bob's own messages never count for him.
 				expect((await storage.summaries.ofRoom('garden', 'bob', 'bob'))?.unread).toBe(2);
 			});
+
+			it('keeps one delivery mark per member that only moves forward, for members only', async () => {
+				const mark = (userId: string, upTo: string, seq: number, ts: number) => ({
+					roomId: 'garden',
+					userId,
+					upTo,
+					seq,
+					ts
+				});
+				await storage.summaries.recordDeliveries([
+					mark('bob', 'm3', 3, 30),
+					mark('alice', 'm2', 2, 20)
+				]);
+				// A smaller or equal seq never replaces a mark; a larger one does.
+				await storage.summaries.recordDeliveries([
+					mark('bob', 'm1', 1, 40),
+					mark('bob', 'm2', 3, 41)
+				]);
+				expect(await storage.summaries.deliveriesOf('garden')).toEqual([
+					mark('alice', 'm2', 2, 20),
+					mark('bob', 'm3', 3, 30)
+				]);
+				await storage.summaries.recordDeliveries([mark('bob', 'm5', 5, 50)]);
+				// Carol is not a member of the garden; the attic is not Alice's.
+				await storage.summaries.recordDeliveries([
+					mark('carol', 'm5', 5, 50),
+					{ roomId: 'attic', userId: 'alice', upTo: 'm9', seq: 9, ts: 90 },
+					{ roomId: 'gone', userId: 'alice', upTo: 'm9', seq: 9, ts: 90 }
+				]);
+				expect(await storage.summaries.deliveriesOf('garden')).toEqual([
+					mark('alice', 'm2', 2, 20),
+					mark('bob', 'm5', 5, 50)
+				]);
+				expect(await storage.summaries.deliveriesOf('attic')).toEqual([]);
+				// A removed member's mark is no longer listed.
+				await storage.rooms.removeMember('garden', 'bob', { ban: false, now: T0 });
+				expect(await storage.summaries.deliveriesOf('garden')).toEqual([
+					mark('alice', 'm2', 2, 20)
+				]);
+			});
 		});
 
 		describe('the room log', () => {

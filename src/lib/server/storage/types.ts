@@ -567,6 +567,20 @@ export interface ReadMarkRecord {
 	readonly ts: number;
 }
 
+/**
+ * How far a member's devices have received a room (docs/design.md "Delivered and read"): the
+ * last message one of their devices acknowledged, and the room log's seq it was acknowledged at.
+ */
+export interface DeliveryMarkRecord {
+	readonly roomId: string;
+	readonly userId: string;
+	/** A message id (UUID). */
+	readonly upTo: string;
+	/** The room's last seq when the device acknowledged `upTo`: a mark only moves forward. */
+	readonly seq: number;
+	readonly ts: number;
+}
+
 /** One room of a user with what the summary channel shows (docs/design.md "Summary channel"). */
 export interface RoomSummaryRecord {
 	readonly id: string;
@@ -598,6 +612,13 @@ export interface RoomSummaryRecord {
 export interface SummaryStorage {
 	/** Records read marks (one row per room and member, the latest ts wins), in one transaction. */
 	recordReadMarks(marks: readonly ReadMarkRecord[]): Promise<void>;
+	/**
+	 * Records delivery marks (one row per room and member) in one transaction: a mark replaces
+	 * the member's only with a larger seq, and only while the user is a member of the room.
+	 */
+	recordDeliveries(marks: readonly DeliveryMarkRecord[]): Promise<void>;
+	/** The delivery marks of the room's current members. */
+	deliveriesOf(roomId: string): Promise<DeliveryMarkRecord[]>;
 	/** Every room (and DM) the user is a member of now, with its summary. */
 	ofUser(userId: string, username: string): Promise<RoomSummaryRecord[]>;
 	/** One room's summary for the user; null when they are not a member. */

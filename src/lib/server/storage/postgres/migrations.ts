@@ -290,6 +290,23 @@ export const postgresMigrations: readonly Migration[] = [
 			);
 			CREATE INDEX devices_user ON devices (user_id, created_at);
 		`
+	},
+	{
+		version: 13,
+		name: 'delivery marks',
+		sql: /* sql */ `
+			-- Delivered ticks (docs/design.md "Delivered and read"): how far each member's devices
+			-- have received a room, one row per room and member (never a row per message); seq is
+			-- the room log's seq the mark was acknowledged at, so a mark only moves forward.
+			CREATE TABLE delivery_marks (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				user_id TEXT NOT NULL,
+				up_to TEXT NOT NULL,
+				seq BIGINT NOT NULL,
+				ts BIGINT NOT NULL,
+				PRIMARY KEY (room_id, user_id)
+			);
+		`
 	}
 ];
 

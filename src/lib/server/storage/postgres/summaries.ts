@@ -5,7 +5,7 @@
  * mark. A read mark naming a message the index does not hold (not indexed yet) counts as read to
  * the end. One statement for all of a user's rooms (LATERAL joins), not three per room.
  */
-import type { RoomKind, RoomSummaryRecord, SummaryStorage } from '../types';
+import type { DeliveryMarkRecord, RoomKind, RoomSummaryRecord, SummaryStorage } from '../types';
 import type { Sql } from './db';
 
 /** At most this many unread texts with "@<name>" are handed back to be checked for mentions. */
@@ -94,6 +94,30 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 	}
 
 	return {
+		async recordDeliveries(marks) {
+			if (marks.length === 0) return;
+			await sql`
+				INSERT INTO delivery_marks (room_id, user_id, up_to, seq, ts)
+				SELECT d.room, d.usr, d.up_to, d.seq, d.ts
+				FROM unnest(${marks.map((mark) => mark.roomId)}::text[],
+					${marks.map((mark) => mark.userId)}::text[],
+					${marks.map((mark) => mark.upTo)}::text[],
+					${marks.map((mark) => mark.seq)}::bigint[],
+					${marks.map((mark) => mark.ts)}::bigint[]) WITH ORDINALITY AS d (room, usr, up_to, seq, ts, i)
+				WHERE EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = d.room AND m.user_id = d.usr)
+				ORDER BY d.i
+				ON CONFLICT (room_id, user_id) DO UPDATE
+					SET up_to = excluded.up_to, seq = excluded.seq, ts = excluded.ts
+				WHERE excluded.seq > delivery_marks.seq`;
+		},
+		async deliveriesOf(roomId) {
+			const rows = await sql<DeliveryMarkRecord[]>`
+				SELECT d.room_id AS "roomId", d.user_id AS "userId", d.up_to AS "upTo", d.seq, d.ts
+				FROM delivery_marks d
+				JOIN memberships m ON m.room_id = d.room_id AND m.user_id = d.user_id
+				WHERE d.room_id = ${roomId} ORDER BY d.user_id`;
+			return [...rows];
+		},
 		async recordReadMarks(marks) {
 			if (marks.length === 0) return;
 			await sql`

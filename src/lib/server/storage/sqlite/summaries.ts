@@ -4,7 +4,7 @@
  * rowid order) and the member's read mark. A read mark naming a message the index does not hold
  * (not indexed yet) counts as read to the end.
  */
-import type { RoomKind, RoomSummaryRecord, SummaryStorage } from '../types';
+import type { DeliveryMarkRecord, RoomKind, RoomSummaryRecord, SummaryStorage } from '../types';
 import { cachedStatement, type Db } from './db';
 
 /** At most this many unread texts with "@<name>" are handed back to be checked for mentions. */
@@ -90,7 +90,39 @@ export function sqliteSummaries(db: Db): SummaryStorage {
 			}
 		}
 	);
+	const writeDeliveries = db.transaction((marks: readonly DeliveryMarkRecord[]): void => {
+		const upsert = cachedStatement(
+			db,
+			`INSERT INTO delivery_marks (room_id, user_id, up_to, seq, ts)
+			 SELECT @room, @user, @upTo, @seq, @ts
+			  WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = @room AND user_id = @user)
+			 ON CONFLICT (room_id, user_id) DO UPDATE
+			    SET up_to = excluded.up_to, seq = excluded.seq, ts = excluded.ts
+			  WHERE excluded.seq > delivery_marks.seq`
+		);
+		for (const mark of marks) {
+			upsert.run({
+				room: mark.roomId,
+				user: mark.userId,
+				upTo: mark.upTo,
+				seq: mark.seq,
+				ts: mark.ts
+			});
+		}
+	});
 	return {
+		async recordDeliveries(marks) {
+			if (marks.length > 0) writeDeliveries.immediate(marks);
+		},
+		async deliveriesOf(roomId) {
+			return cachedStatement<[string], DeliveryMarkRecord>(
+				db,
+				`SELECT d.room_id AS roomId, d.user_id AS userId, d.up_to AS upTo, d.seq, d.ts
+				   FROM delivery_marks d JOIN memberships m
+				     ON m.room_id = d.room_id AND m.user_id = d.user_id
+				  WHERE d.room_id = ? ORDER BY d.user_id`
+			).all(roomId);
+		},
 		async recordReadMarks(marks) {
 			if (marks.length > 0) writeMarks.immediate(marks);
 		},
