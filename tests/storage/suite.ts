@@ -796,26 +796,32 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 					seq,
 					ts
 				});
-				await storage.summaries.recordDeliveries([
-					mark('bob', 'm3', 3, 30),
-					mark('alice', 'm2', 2, 20)
-				]);
-				// A smaller or equal seq never replaces a mark; a larger one does.
-				await storage.summaries.recordDeliveries([
-					mark('bob', 'm1', 1, 40),
-					mark('bob', 'm2', 3, 41)
-				]);
+				expect(
+					await storage.summaries.recordDeliveries([
+						mark('bob', 'm3', 3, 30),
+						mark('alice', 'm2', 2, 20)
+					])
+				).toEqual([mark('bob', 'm3', 3, 30), mark('alice', 'm2', 2, 20)]);
+				// A smaller or equal seq never replaces a mark (and is not answered); a larger one does.
+				expect(
+					await storage.summaries.recordDeliveries([
+						mark('bob', 'm1', 1, 40),
+						mark('bob', 'm2', 3, 41)
+					])
+				).toEqual([]);
 				expect(await storage.summaries.deliveriesOf('garden')).toEqual([
 					mark('alice', 'm2', 2, 20),
 					mark('bob', 'm3', 3, 30)
 				]);
 				await storage.summaries.recordDeliveries([mark('bob', 'm5', 5, 50)]);
 				// Carol is not a member of the garden; the attic is not Alice's.
-				await storage.summaries.recordDeliveries([
-					mark('carol', 'm5', 5, 50),
-					{ roomId: 'attic', userId: 'alice', upTo: 'm9', seq: 9, ts: 90 },
-					{ roomId: 'gone', userId: 'alice', upTo: 'm9', seq: 9, ts: 90 }
-				]);
+				expect(
+					await storage.summaries.recordDeliveries([
+						mark('carol', 'm5', 5, 50),
+						{ roomId: 'attic', userId: 'alice', upTo: 'm9', seq: 9, ts: 90 },
+						{ roomId: 'gone', userId: 'alice', upTo: 'm9', seq: 9, ts: 90 }
+					])
+				).toEqual([]);
 				expect(await storage.summaries.deliveriesOf('garden')).toEqual([
 					mark('alice', 'm2', 2, 20),
 					mark('bob', 'm5', 5, 50)

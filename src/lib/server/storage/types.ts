@@ -615,8 +615,9 @@ export interface SummaryStorage {
 	/**
 	 * Records delivery marks (one row per room and member) in one transaction: a mark replaces
 	 * the member's only with a larger seq, and only while the user is a member of the room.
+	 * Answers the marks that were written (the others changed nothing).
 	 */
-	recordDeliveries(marks: readonly DeliveryMarkRecord[]): Promise<void>;
+	recordDeliveries(marks: readonly DeliveryMarkRecord[]): Promise<DeliveryMarkRecord[]>;
 	/** The delivery marks of the room's current members. */
 	deliveriesOf(roomId: string): Promise<DeliveryMarkRecord[]>;
 	/** Every room (and DM) the user is a member of now, with its summary. */

@@ -95,8 +95,8 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 
 	return {
 		async recordDeliveries(marks) {
-			if (marks.length === 0) return;
-			await sql`
+			if (marks.length === 0) return [];
+			const rows = await sql<DeliveryMarkRecord[]>`
 				INSERT INTO delivery_marks (room_id, user_id, up_to, seq, ts)
 				SELECT d.room, d.usr, d.up_to, d.seq, d.ts
 				FROM unnest(${marks.map((mark) => mark.roomId)}::text[],
@@ -108,7 +108,9 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 				ORDER BY d.i
 				ON CONFLICT (room_id, user_id) DO UPDATE
 					SET up_to = excluded.up_to, seq = excluded.seq, ts = excluded.ts
-				WHERE excluded.seq > delivery_marks.seq`;
+				WHERE excluded.seq > delivery_marks.seq
+				RETURNING room_id AS "roomId", user_id AS "userId", up_to AS "upTo", seq, ts`;
+			return [...rows];
 		},
 		async deliveriesOf(roomId) {
 			const rows = await sql<DeliveryMarkRecord[]>`

@@ -90,29 +90,32 @@ export function sqliteSummaries(db: Db): SummaryStorage {
 			}
 		}
 	);
-	const writeDeliveries = db.transaction((marks: readonly DeliveryMarkRecord[]): void => {
-		const upsert = cachedStatement(
-			db,
-			`INSERT INTO delivery_marks (room_id, user_id, up_to, seq, ts)
+	const writeDeliveries = db.transaction(
+		(marks: readonly DeliveryMarkRecord[]): DeliveryMarkRecord[] => {
+			const upsert = cachedStatement(
+				db,
+				`INSERT INTO delivery_marks (room_id, user_id, up_to, seq, ts)
 			 SELECT @room, @user, @upTo, @seq, @ts
 			  WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = @room AND user_id = @user)
 			 ON CONFLICT (room_id, user_id) DO UPDATE
 			    SET up_to = excluded.up_to, seq = excluded.seq, ts = excluded.ts
 			  WHERE excluded.seq > delivery_marks.seq`
-		);
-		for (const mark of marks) {
-			upsert.run({
-				room: mark.roomId,
-				user: mark.userId,
-				upTo: mark.upTo,
-				seq: mark.seq,
-				ts: mark.ts
-			});
+			);
+			return marks.filter(
+				(mark) =>
+					upsert.run({
+						room: mark.roomId,
+						user: mark.userId,
+						upTo: mark.upTo,
+						seq: mark.seq,
+						ts: mark.ts
+					}).changes > 0
+			);
 		}
-	});
+	);
 	return {
 		async recordDeliveries(marks) {
-			if (marks.length > 0) writeDeliveries.immediate(marks);
+			return marks.length > 0 ? writeDeliveries.immediate(marks) : [];
 		},
 		async deliveriesOf(roomId) {
 			return cachedStatement<[string], DeliveryMarkRecord>(
