@@ -25,6 +25,8 @@ export class RoomUi {
 	replyingTo: MessageView | null = $state(null);
 	/** The message briefly highlighted after a jump from a reply. */
 	highlighted: string | null = $state(null);
+	/** The own message whose "Message info" is open, if any. */
+	infoFor: MessageView | null = $state(null);
 	readonly actions: RoomUiActions;
 	#highlightTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -38,6 +40,14 @@ export class RoomUi {
 
 	cancelReply(): void {
 		this.replyingTo = null;
+	}
+
+	showInfo(message: MessageView): void {
+		this.infoFor = message;
+	}
+
+	closeInfo(): void {
+		this.infoFor = null;
 	}
 
 	/**

@@ -5,13 +5,23 @@
  * record per user), so the sidebar and the home list show at once offline and on a cold start,
  * then the server's snapshot corrects them. Opening a room still syncs only that room.
  *
+ * Delivered ticks: the socket acknowledges every room whose summary brings a last message by
+ * someone else that this tab has not acknowledged yet (one frame per turn), and hands the
+ * `delivery` frames (another member's devices got the user's messages) to the open room's page.
+ *
  * Totals (tab title, app badge) add the rooms' unread counts, mentions apart; muted rooms
  * (`parley:mute:<user>:<room>`, the room page's switch) count nothing. The open room counts what
  * its own replica says (`setOpenRoom`), which is ahead of the server's summary while reading.
  */
 import { getContext, setContext } from 'svelte';
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
-import { SUMMARY_PATH, parseSummaryFrame, type RoomSummary } from '$lib/protocol/summaries';
+import {
+	SUMMARY_PATH,
+	encodeDeliveredAck,
+	parseSummaryFrame,
+	type RoomSummary,
+	type SummaryFrame
+} from '$lib/protocol/summaries';
 import { CloseCode } from '$lib/protocol/wire';
 import { muteStorageKey } from './notifications';
 import { wsOriginOf } from './room.svelte';
@@ -116,6 +126,9 @@ export function provideSummaries(holder: SummaryHolder): void {
 	setContext(CONTEXT_KEY, holder);
 }
 
+/** Another member's delivery mark moved in a room (a `delivery` frame). */
+export type DeliveryEvent = Extract<SummaryFrame, { type: 'delivery' }>;
+
 export class SummaryStore {
 	readonly rooms = new SvelteMap<string, RoomSummary>();
 	/** True once a list is shown (from the cache or the server). */
@@ -134,6 +147,13 @@ export class SummaryStore {
 	#retryTimer: ReturnType<typeof setTimeout> | undefined;
 	#saveTimer: ReturnType<typeof setTimeout> | undefined;
 	#stopped = false;
+	/** roomId -> the last message this tab acknowledged as delivered. */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+	readonly #acked = new Map<string, string>();
+	/** Rooms to acknowledge at the end of this turn (null: none queued). */
+	#toAck: Map<string, string> | null = null;
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, never rendered
+	readonly #deliveryListeners = new Set<(event: DeliveryEvent) => void>();
 	readonly #onOnline = (): void => this.#reconnectNow();
 	readonly #onStorage = (event: StorageEvent): void => {
 		if (event.key?.startsWith(`parley:mute:${this.#userId}:`)) this.#readMutes();
@@ -158,6 +178,12 @@ export class SummaryStore {
 	/** The room page: its room and the unread count its replica shows (null on leaving). */
 	setOpenRoom(open: { readonly id: string; readonly unread: number } | null): void {
 		this.openRoom = open;
+	}
+
+	/** Calls `listener` for every delivery frame; returns how to stop. */
+	onDelivery(listener: (event: DeliveryEvent) => void): () => void {
+		this.#deliveryListeners.add(listener);
+		return () => this.#deliveryListeners.delete(listener);
 	}
 
 	/** The room page's mute switch changed in this tab. */
@@ -191,15 +217,21 @@ export class SummaryStore {
 			const frame = parseSummaryFrame(event.data);
 			if (!frame) return;
 			this.#retryMs = RECONNECT_FIRST_MS;
+			if (frame.type === 'delivery') {
+				for (const listener of this.#deliveryListeners) listener(frame);
+				return;
+			}
 			if (frame.type === 'snapshot') {
 				this.#replace(frame.rooms);
 				this.live = true;
 				this.loaded = true;
+				for (const room of frame.rooms) this.#acknowledge(ws, room);
 			} else if (frame.type === 'room') {
 				const known = this.rooms.get(frame.room.id);
 				if (!known || known.lastSeq <= frame.room.lastSeq)
 					this.rooms.set(frame.room.id, frame.room);
 				if (!known) this.#readMute(frame.room.id);
+				this.#acknowledge(ws, frame.room);
 			} else {
 				this.rooms.delete(frame.roomId);
 			}
@@ -214,6 +246,25 @@ export class SummaryStore {
 			this.#retryTimer = setTimeout(() => this.#connect(), this.#retryMs);
 			this.#retryMs = Math.min(this.#retryMs * 2, RECONNECT_MAX_MS);
 		};
+	}
+
+	/** Queues a delivery acknowledgement of the room's last message (by someone else). */
+	#acknowledge(ws: WebSocket, room: RoomSummary): void {
+		const last = room.last;
+		if (!last || last.author === this.#userId || this.#acked.get(room.id) === last.id) return;
+		if (!this.#toAck) {
+			// eslint-disable-next-line svelte/prefer-svelte-reactivity -- one turn's queue, not state
+			this.#toAck = new Map();
+			queueMicrotask(() => {
+				const queued = this.#toAck;
+				this.#toAck = null;
+				if (!queued || ws.readyState !== WebSocket.OPEN) return;
+				const rooms = [...queued].map(([roomId, upTo]) => ({ roomId, upTo }));
+				ws.send(encodeDeliveredAck({ type: 'delivered', rooms }));
+				for (const { roomId, upTo } of rooms) this.#acked.set(roomId, upTo);
+			});
+		}
+		this.#toAck.set(room.id, last.id);
 	}
 
 	#reconnectNow(): void {
