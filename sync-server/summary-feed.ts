@@ -19,6 +19,7 @@ import {
 	encodeSummaryFrame,
 	previewOf,
 	type DeliveredAck,
+	type NotificationLevel,
 	type RoomSummary,
 	type SummaryFrame
 } from '../src/lib/protocol/summaries';
@@ -124,6 +125,7 @@ export function summaryFromRecord(record: RoomSummaryRecord, username: string): 
 		lastSeq: record.lastSeq,
 		last,
 		unread: record.unread,
+		level: record.level,
 		mentions: record.mentionCandidates.filter((text) => mentionsUser(text, username)).length
 	};
 }
@@ -272,6 +274,14 @@ export class SummaryFeed {
 		}
 	}
 
+	/**
+	 * The HTTP side changed the user's notification levels: re-list their rooms on every
+	 * instance, so every device counts and notifies alike.
+	 */
+	levelsChanged(userId: string): void {
+		this.membershipAdded(userId);
+	}
+
 	/** The HTTP side added a member (created, joined, invited, DM): re-list their rooms. */
 	membershipAdded(userId: string): void {
 		this.#membership(userId, undefined);
@@ -323,8 +333,12 @@ export class SummaryFeed {
 	async #relist(subscriber: Subscriber): Promise<void> {
 		const { client } = subscriber;
 		let records: RoomSummaryRecord[];
+		let defaultLevel: NotificationLevel;
 		try {
-			records = await this.#options.storage.ofUser(client.userId, client.username);
+			[records, defaultLevel] = await Promise.all([
+				this.#options.storage.ofUser(client.userId, client.username),
+				this.#options.storage.defaultLevelOf(client.userId)
+			]);
 		} catch (error) {
 			this.#options.log.error({ err: error, userId: client.userId }, 'summary listing failed');
 			return;
@@ -333,7 +347,7 @@ export class SummaryFeed {
 		const rooms = new Map<string, RoomSummary>();
 		for (const record of records) rooms.set(record.id, summaryFromRecord(record, client.username));
 		subscriber.rooms = rooms;
-		this.#send(subscriber, { type: 'snapshot', rooms: [...rooms.values()] });
+		this.#send(subscriber, { type: 'snapshot', rooms: [...rooms.values()], defaultLevel });
 		for (const activity of subscriber.early.splice(0)) this.#applyTo(subscriber, activity);
 	}
 

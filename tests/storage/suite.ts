@@ -788,6 +788,28 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect((await storage.summaries.ofRoom('garden', 'bob', 'bob'))?.unread).toBe(2);
 			});
 
+			it('keeps notification levels per room and member, and a default per user', async () => {
+				expect(await storage.summaries.defaultLevelOf('alice')).toBe('all');
+				await storage.summaries.setDefaultLevel('alice', 'mentions');
+				await storage.summaries.setDefaultLevel('alice', 'nothing');
+				expect(await storage.summaries.defaultLevelOf('alice')).toBe('nothing');
+				expect(await storage.summaries.defaultLevelOf('bob')).toBe('all');
+
+				expect((await storage.summaries.ofRoom('garden', 'alice', 'alice'))?.level).toBeNull();
+				expect(await storage.summaries.setRoomLevel('garden', 'alice', 'mentions')).toBe(true);
+				expect(await storage.summaries.setRoomLevel('garden', 'alice', 'nothing')).toBe(true);
+				expect((await storage.summaries.ofRoom('garden', 'alice', 'alice'))?.level).toBe('nothing');
+				expect((await storage.summaries.ofUser('alice', 'alice'))[0]?.level).toBe('nothing');
+				// Bob's level is his own; a non-member sets nothing.
+				expect((await storage.summaries.ofRoom('garden', 'bob', 'bob'))?.level).toBeNull();
+				expect(await storage.summaries.setRoomLevel('attic', 'alice', 'all')).toBe(false);
+				expect(await storage.summaries.setRoomLevel('attic', 'alice', null)).toBe(false);
+				expect((await storage.summaries.ofRoom('attic', 'carol', 'carol'))?.level).toBeNull();
+				// Back to the default.
+				expect(await storage.summaries.setRoomLevel('garden', 'alice', null)).toBe(true);
+				expect((await storage.summaries.ofRoom('garden', 'alice', 'alice'))?.level).toBeNull();
+			});
+
 			it('keeps one delivery mark per member that only moves forward, for members only', async () => {
 				const mark = (userId: string, upTo: string, seq: number, ts: number) => ({
 					roomId: 'garden',

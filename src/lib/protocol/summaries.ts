@@ -13,6 +13,16 @@ export const SUMMARY_PATH = '/sync/_summaries';
 /** A message preview holds at most this many characters (the rest is cut). */
 export const PREVIEW_CHARS = 140;
 
+/**
+ * A notification level (docs/design.md "Notification levels"): what a room counts and notifies.
+ * "all": every message; "mentions": only messages that mention the user; "nothing": nothing.
+ */
+export const NOTIFICATION_LEVELS = ['all', 'mentions', 'nothing'] as const;
+export const NotificationLevelSchema = z.enum(NOTIFICATION_LEVELS);
+export type NotificationLevel = z.infer<typeof NotificationLevelSchema>;
+/** The default of an account that never chose one. */
+export const DEFAULT_NOTIFICATION_LEVEL: NotificationLevel = 'all';
+
 const LastMessage = z.object({
 	id: z.string().max(64),
 	author: z.string().max(255),
@@ -34,7 +44,9 @@ const RoomSummarySchema = z.object({
 	/** Others' messages after the user's own read mark (all of them without a mark). */
 	unread: z.number().int().nonnegative(),
 	/** Of those, the ones that mention the user. */
-	mentions: z.number().int().nonnegative()
+	mentions: z.number().int().nonnegative(),
+	/** The user's level for this room; null: their default (the snapshot's `defaultLevel`). */
+	level: NotificationLevelSchema.nullable().default(null)
 });
 
 export type RoomSummary = z.infer<typeof RoomSummarySchema>;
@@ -42,7 +54,12 @@ export type LastMessage = z.infer<typeof LastMessage>;
 
 const SummaryFrameSchema = z.discriminatedUnion('type', [
 	/** On connect and after a membership change: every room of the user, replacing the list. */
-	z.object({ type: z.literal('snapshot'), rooms: z.array(RoomSummarySchema).max(10_000) }),
+	z.object({
+		type: z.literal('snapshot'),
+		rooms: z.array(RoomSummarySchema).max(10_000),
+		/** The user's default notification level (rooms whose `level` is null follow it). */
+		defaultLevel: NotificationLevelSchema.default(DEFAULT_NOTIFICATION_LEVEL)
+	}),
 	/** One room changed (a message, a read mark): replaces that room's summary. */
 	z.object({ type: z.literal('room'), room: RoomSummarySchema }),
 	/** The user is no longer a member: forget the room. */

@@ -558,6 +558,9 @@ export interface RoomLogStorage {
 	roomFile(roomId: string, fileId: string): Promise<RoomFileInfo | undefined>;
 }
 
+/** A notification level as stored (the wire's `NotificationLevel`, src/lib/protocol/summaries.ts). */
+export type NotificationLevel = 'all' | 'mentions' | 'nothing';
+
 /** A member's read mark, as the room document's `reads` holds it (the last one committed). */
 export interface ReadMarkRecord {
 	readonly roomId: string;
@@ -598,6 +601,8 @@ export interface RoomSummaryRecord {
 	} | null;
 	/** Indexed messages by others, not deleted, after the user's read mark (all without one). */
 	readonly unread: number;
+	/** The user's notification level for the room; null: their default. */
+	readonly level: NotificationLevel | null;
 	/**
 	 * The texts of up to 100 of those unread messages whose text contains
 	 * "@<username>" case-insensitively; the caller decides which are mentions (mentions.ts).
@@ -620,6 +625,15 @@ export interface SummaryStorage {
 	recordDeliveries(marks: readonly DeliveryMarkRecord[]): Promise<DeliveryMarkRecord[]>;
 	/** The delivery marks of the room's current members. */
 	deliveriesOf(roomId: string): Promise<DeliveryMarkRecord[]>;
+	/**
+	 * Sets the user's notification level for a room (null: back to their default). Only for a
+	 * member of the room; answers whether it was set.
+	 */
+	setRoomLevel(roomId: string, userId: string, level: NotificationLevel | null): Promise<boolean>;
+	/** Sets the user's default notification level. */
+	setDefaultLevel(userId: string, level: NotificationLevel): Promise<void>;
+	/** The user's default notification level ('all' when never set). */
+	defaultLevelOf(userId: string): Promise<NotificationLevel>;
 	/** Every room (and DM) the user is a member of now, with its summary. */
 	ofUser(userId: string, username: string): Promise<RoomSummaryRecord[]>;
 	/** One room's summary for the user; null when they are not a member. */

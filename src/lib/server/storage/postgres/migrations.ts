@@ -307,6 +307,24 @@ export const postgresMigrations: readonly Migration[] = [
 				PRIMARY KEY (room_id, user_id)
 			);
 		`
+	},
+	{
+		version: 14,
+		name: 'notification levels',
+		sql: /* sql */ `
+			-- Notification levels, account-wide (docs/design.md "Notification levels"): a user's
+			-- level for one room (none: their default), and their default (none: 'all').
+			CREATE TABLE notification_levels (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'nothing')),
+				PRIMARY KEY (room_id, user_id)
+			);
+			CREATE TABLE notification_defaults (
+				user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+				level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'nothing'))
+			);
+		`
 	}
 ];
 

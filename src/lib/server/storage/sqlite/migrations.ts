@@ -364,5 +364,23 @@ export const migrations: readonly Migration[] = [
 				PRIMARY KEY (room_id, user_id)
 			) STRICT, WITHOUT ROWID;
 		`
+	},
+	{
+		version: 14,
+		name: 'notification levels',
+		sql: /* sql */ `
+			-- Notification levels, account-wide (docs/design.md "Notification levels"): a user's
+			-- level for one room (none: their default), and their default (none: 'all').
+			CREATE TABLE notification_levels (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'nothing')),
+				PRIMARY KEY (room_id, user_id)
+			) STRICT, WITHOUT ROWID;
+			CREATE TABLE notification_defaults (
+				user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+				level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'nothing'))
+			) STRICT, WITHOUT ROWID;
+		`
 	}
 ];
