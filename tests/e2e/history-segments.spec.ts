@@ -153,7 +153,9 @@ test('messages typed offline while the room is sealed reach the others exactly o
 	await sendMessage(alicePage, 'alice before the seal');
 	await expect(messageItem(bobPage, name, 'alice before the seal')).toHaveCount(1);
 	// Its receipt may trail the forward to Bob: offline before it, it would count as waiting.
-	await expect(messageItem(alicePage, name, 'alice before the seal')).toContainText(/Sent|Delivered|Read/);
+	await expect(messageItem(alicePage, name, 'alice before the seal')).toContainText(
+		/Sent|Delivered|Read/
+	);
 	// Alice reacts while online: the seal carries her reaction into the new head.
 	const thumbs = `👍 1: ${alice.username}`;
 	await messageItem(alicePage, name, 'alice before the seal')

@@ -153,7 +153,9 @@ test('a full disk: the composer says the message could not be kept offline, keep
 	await expect(messageItem(page, name, 'kept before the disk filled')).toHaveCount(1);
 	await expect(messageItem(page, name, 'typed on a full disk')).toHaveCount(1);
 	await goOnline(alice.context);
-	await expect(messageItem(page, name, 'typed on a full disk')).toContainText(/Sent|Delivered|Read/);
+	await expect(messageItem(page, name, 'typed on a full disk')).toContainText(
+		/Sent|Delivered|Read/
+	);
 });
 
 test('replicas cleared between two visits: the room starts cleanly and syncs again from the server', async ({
