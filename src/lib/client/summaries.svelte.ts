@@ -15,7 +15,7 @@
  * which is ahead of the server's summary while reading.
  */
 import { getContext, setContext } from 'svelte';
-import { SvelteMap, SvelteSet } from 'svelte/reactivity';
+import { SvelteMap } from 'svelte/reactivity';
 import {
 	DEFAULT_NOTIFICATION_LEVEL,
 	SUMMARY_PATH,
@@ -128,6 +128,18 @@ export function totalsOf(
 	return { unread, mentions };
 }
 
+/** The rooms whose level (their own, else `defaultLevel`) is "nothing". */
+export function mutedOf(
+	rooms: Iterable<RoomSummary>,
+	defaultLevel: NotificationLevel
+): ReadonlySet<string> {
+	const muted: string[] = [];
+	for (const room of rooms) if ((room.level ?? defaultLevel) === 'nothing') muted.push(room.id);
+	// A value derived anew on every change, never mutated: not state.
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
+	return new Set(muted);
+}
+
 const CONTEXT_KEY = Symbol('parley.summaries');
 
 /** Where the layout keeps its store: `current` is undefined when signed out and during SSR. */
@@ -161,11 +173,7 @@ export class SummaryStore {
 	readonly sorted = $derived(byActivity(this.rooms.values()));
 	readonly totals = $derived(totalsOf(this.rooms.values(), this.defaultLevel, this.openRoom));
 	/** Rooms whose level is "nothing" (the list marks them "muted"). */
-	readonly muted = $derived(
-		new SvelteSet(
-			[...this.rooms.values()].filter((r) => this.levelOf(r.id) === 'nothing').map((r) => r.id)
-		)
-	);
+	readonly muted: ReadonlySet<string> = $derived(mutedOf(this.rooms.values(), this.defaultLevel));
 
 	readonly #userId: string;
 	#ws: WebSocket | null = null;
