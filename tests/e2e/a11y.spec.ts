@@ -77,6 +77,12 @@ for (const colorScheme of ['light', 'dark'] as const) {
 			const log = room.getByRole('log', { name });
 			await expect(log.getByRole('img', { name: 'dot.png' })).toBeVisible();
 			await expectNoSeriousViolations(room, 'room page');
+			const own = log.getByRole('listitem').filter({ hasText: 'An image' });
+			await own.hover();
+			await own.getByRole('button', { name: 'Message info' }).click();
+			await expect(room.getByRole('dialog', { name: 'Message info' })).toBeVisible();
+			await expectNoSeriousViolations(room, 'Message info');
+			await room.keyboard.press('Escape');
 
 			const bobRoom = await bob.openRoom(roomId);
 			await bobRoom.emulateMedia({ colorScheme });
@@ -105,6 +111,10 @@ for (const colorScheme of ['light', 'dark'] as const) {
 			await home.goto(`/rooms/${roomId}/members`);
 			await expect(home.getByRole('main').getByText(bob.username)).toBeVisible();
 			await expectNoSeriousViolations(home, 'members page');
+
+			await home.goto('/settings');
+			await expect(home.getByRole('heading', { name: 'Notifications' })).toBeVisible();
+			await expectNoSeriousViolations(home, '/settings');
 		});
 	});
 }
