@@ -69,7 +69,18 @@ const SummaryActivitySchema = z.object({
 				ts: z.number().int()
 			})
 		)
+		.max(10_000),
+	delivered: z
+		.array(
+			z.object({
+				userId: z.string().max(255),
+				upTo: z.string().max(64),
+				ts: z.number().int(),
+				authors: z.array(z.string().max(255)).max(64)
+			})
+		)
 		.max(10_000)
+		.optional()
 });
 
 /** A bus message as it travels: who sent it and when (sender's clock, ms), for echo and lag. */

@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../src/lib/server/config';
 import type {
+	LevelsChanged,
 	MembershipAdded,
 	MembershipRevoked,
 	RoomSettingsChanged,
@@ -61,6 +62,7 @@ function storageAccess(
 
 /** The events the sync server listens to (the HTTP side's emitter: src/lib/server/events.ts). */
 export type SyncEvents = EventEmitter<{
+	'levels-changed': [LevelsChanged];
 	'membership-revoked': [MembershipRevoked];
 	'membership-added': [MembershipAdded];
 	'session-ended': [SessionEnded];
@@ -151,6 +153,8 @@ export function createSyncService(deps: {
 	events.on('membership-revoked', onRevoked);
 	const onAdded = ({ userId }: MembershipAdded): void => feed.membershipAdded(userId);
 	events.on('membership-added', onAdded);
+	const onLevels = ({ userId }: LevelsChanged): void => feed.levelsChanged(userId);
+	events.on('levels-changed', onLevels);
 	// Logout here: that session's sockets close with 4401 (the session row is already gone, so
 	// they could not reconnect anyway).
 	const onSessionEnded = ({ sessionId }: SessionEnded): void => {
@@ -174,6 +178,7 @@ export function createSyncService(deps: {
 		async shutdown() {
 			events.off('membership-revoked', onRevoked);
 			events.off('membership-added', onAdded);
+			events.off('levels-changed', onLevels);
 			summaryUpgrade.stopAccepting();
 			feed.close();
 			summaryUpgrade.close();

@@ -18,19 +18,22 @@ import { READER_LIMITS, parseMessage, parseReadMark } from '../src/lib/protocol/
 import {
 	encodeSummaryFrame,
 	previewOf,
+	type DeliveredAck,
+	type NotificationLevel,
 	type RoomSummary,
 	type SummaryFrame
 } from '../src/lib/protocol/summaries';
 import { CloseCode } from '../src/lib/protocol/wire';
 import { mentionsUser } from '../src/lib/protocol/mentions';
 import type {
+	DeliveryMarkRecord,
 	ReadMarkRecord,
 	RoomSummaryRecord,
 	SummaryStorage
 } from '../src/lib/server/storage/types';
 import type { Logger } from './logger';
 import { MEMBERSHIP_CHECK_INTERVAL_MS } from './rooms';
-import type { Bus, SummaryActivity, Unsubscribe } from './types';
+import type { Bus, DeliveryNotice, SummaryActivity, Unsubscribe } from './types';
 
 export type { SummaryActivity } from './types';
 
@@ -89,6 +92,18 @@ interface Subscriber {
 	closed: boolean;
 }
 
+/** What the upgrade holds of a served socket. */
+export interface SummaryConnection {
+	/** The socket's device acknowledged rooms up to their last message (its only frame). */
+	acknowledge(ack: DeliveredAck): void;
+	leave(): void;
+}
+
+/** Authors remembered per room (the latest ones) to tell of a delivery mark that covers them. */
+const RECENT_AUTHORS_PER_ROOM = 8;
+/** Rooms whose recent authors are remembered (the least recently active are forgotten). */
+const RECENT_AUTHOR_ROOMS = 10_000;
+
 export interface SummaryFeedOptions {
 	readonly storage: SummaryStorage;
 	readonly bus: Bus;
@@ -112,6 +127,7 @@ export function summaryFromRecord(record: RoomSummaryRecord, username: string): 
 		lastSeq: record.lastSeq,
 		last,
 		unread: record.unread,
+		level: record.level,
 		mentions: record.mentionCandidates.filter((text) => mentionsUser(text, username)).length
 	};
 }
@@ -121,6 +137,10 @@ export class SummaryFeed {
 	readonly #subscribers = new Set<Subscriber>();
 	/** The read marks waiting to be recorded (one write per batch, off the hot path). */
 	#marks: { marks: ReadMarkRecord[]; activities: SummaryActivity[] } | null = null;
+	/** Delivery acknowledgements waiting to be recorded, one per room and member (one write per turn). */
+	#deliveries: Map<string, { mark: DeliveryMarkRecord; authors: string[] }> | null = null;
+	/** roomId -> the latest authors of its messages and their seqs (least recently active first). */
+	readonly #recentAuthors = new Map<string, Map<string, number>>();
 	readonly #unsubscribe: Unsubscribe[] = [];
 	readonly #timer: ReturnType<typeof setInterval>;
 
@@ -147,15 +167,93 @@ export class SummaryFeed {
 		return this.#subscribers.size;
 	}
 
-	/** Serves a user socket: its listing now, then every change; returns how to leave. */
-	connect(client: SummaryClient): Unsubscribe {
+	/** Serves a user socket: its listing now, then every change. */
+	connect(client: SummaryClient): SummaryConnection {
 		const subscriber: Subscriber = { client, rooms: null, early: [], closed: false };
 		this.#subscribers.add(subscriber);
 		void this.#relist(subscriber);
-		return () => {
-			subscriber.closed = true;
-			this.#subscribers.delete(subscriber);
+		return {
+			acknowledge: (ack) => this.#acknowledge(subscriber, ack),
+			leave: () => {
+				subscriber.closed = true;
+				this.#subscribers.delete(subscriber);
+			}
 		};
+	}
+
+	/**
+	 * A device has received rooms up to their last message. Taken only for a room this socket was
+	 * told about (a member now), only when `upTo` is the last message it was told of (so it
+	 * exists, and its seq is known), never for the user's own message, and only for the socket's
+	 * own user; anything else is ignored. Recorded once per turn; a mark only moves forward.
+	 */
+	#acknowledge(subscriber: Subscriber, ack: DeliveredAck): void {
+		const { userId } = subscriber.client;
+		for (const { roomId, upTo } of ack.rooms) {
+			const room = subscriber.rooms?.get(roomId);
+			const last = room?.last;
+			if (!room || !last || last.id !== upTo || last.author === userId) continue;
+			const key = `${roomId}\u0000${userId}`;
+			if (!this.#deliveries) {
+				this.#deliveries = new Map();
+				setImmediate(() => void this.#writeDeliveries());
+			}
+			const queued = this.#deliveries.get(key);
+			if (queued && queued.mark.seq >= room.lastSeq) continue;
+			const authors = new Set([last.author]);
+			for (const [author, seq] of this.#recentAuthors.get(roomId) ?? []) {
+				if (seq <= room.lastSeq && author !== userId) authors.add(author);
+			}
+			this.#deliveries.set(key, {
+				mark: { roomId, userId, upTo, seq: room.lastSeq, ts: Date.now() },
+				authors: [...authors]
+			});
+		}
+	}
+
+	async #writeDeliveries(): Promise<void> {
+		const batch = this.#deliveries;
+		this.#deliveries = null;
+		if (!batch) return;
+		let written: DeliveryMarkRecord[];
+		try {
+			written = await this.#options.storage.recordDeliveries(
+				[...batch.values()].map((queued) => queued.mark)
+			);
+		} catch (error) {
+			this.#options.log.error({ err: error }, 'delivery marks not recorded');
+			return;
+		}
+		for (const mark of written) {
+			const authors = batch.get(`${mark.roomId}\u0000${mark.userId}`)?.authors ?? [];
+			const notice: DeliveryNotice = { userId: mark.userId, upTo: mark.upTo, ts: mark.ts, authors };
+			const activity: SummaryActivity = {
+				roomId: mark.roomId,
+				seq: mark.seq,
+				message: null,
+				reads: [],
+				delivered: [notice]
+			};
+			this.#apply(activity);
+			this.#options.bus.publish({ kind: 'summary', activity });
+		}
+	}
+
+	/** Remembers who wrote in a room lately (bounded), for the delivery notices. */
+	#noteAuthor(roomId: string, author: string, seq: number): void {
+		const authors = this.#recentAuthors.get(roomId) ?? new Map<string, number>();
+		this.#recentAuthors.delete(roomId);
+		this.#recentAuthors.set(roomId, authors);
+		authors.delete(author);
+		authors.set(author, seq);
+		if (authors.size > RECENT_AUTHORS_PER_ROOM) {
+			const oldest = authors.keys().next().value;
+			if (oldest !== undefined) authors.delete(oldest);
+		}
+		if (this.#recentAuthors.size > RECENT_AUTHOR_ROOMS) {
+			const stale = this.#recentAuthors.keys().next().value;
+			if (stale !== undefined) this.#recentAuthors.delete(stale);
+		}
 	}
 
 	/** The hook (a commit-log listener): what was committed here, already durable. */
@@ -177,6 +275,14 @@ export class SummaryFeed {
 			}
 			if (activity.reads.length > 0) this.#queueMarks({ ...activity, message: null });
 		}
+	}
+
+	/**
+	 * The HTTP side changed the user's notification levels: re-list their rooms on every
+	 * instance, so every device counts and notifies alike.
+	 */
+	levelsChanged(userId: string): void {
+		this.membershipAdded(userId);
 	}
 
 	/** The HTTP side added a member (created, joined, invited, DM): re-list their rooms. */
@@ -240,8 +346,12 @@ export class SummaryFeed {
 	async #relist(subscriber: Subscriber): Promise<void> {
 		const { client } = subscriber;
 		let records: RoomSummaryRecord[];
+		let defaultLevel: NotificationLevel;
 		try {
-			records = await this.#options.storage.ofUser(client.userId, client.username);
+			[records, defaultLevel] = await Promise.all([
+				this.#options.storage.ofUser(client.userId, client.username),
+				this.#options.storage.defaultLevelOf(client.userId)
+			]);
 		} catch (error) {
 			this.#options.log.error({ err: error, userId: client.userId }, 'summary listing failed');
 			return;
@@ -250,11 +360,12 @@ export class SummaryFeed {
 		const rooms = new Map<string, RoomSummary>();
 		for (const record of records) rooms.set(record.id, summaryFromRecord(record, client.username));
 		subscriber.rooms = rooms;
-		this.#send(subscriber, { type: 'snapshot', rooms: [...rooms.values()] });
+		this.#send(subscriber, { type: 'snapshot', rooms: [...rooms.values()], defaultLevel });
 		for (const activity of subscriber.early.splice(0)) this.#applyTo(subscriber, activity);
 	}
 
 	#apply(activity: SummaryActivity): void {
+		if (activity.message) this.#noteAuthor(activity.roomId, activity.message.author, activity.seq);
 		for (const subscriber of this.#subscribers) this.#applyTo(subscriber, activity);
 	}
 
@@ -267,6 +378,18 @@ export class SummaryFeed {
 		// Only rooms of the latest listing: never one the user is not (or no longer) in.
 		if (!room) return;
 		const { userId, username } = subscriber.client;
+		for (const notice of activity.delivered ?? []) {
+			if (!notice.authors.includes(userId) || notice.userId === userId) continue;
+			const { upTo, ts } = notice;
+			this.#send(subscriber, {
+				type: 'delivery',
+				roomId: room.id,
+				userId: notice.userId,
+				upTo,
+				ts
+			});
+		}
+		if (!activity.message && activity.reads.length === 0) return;
 		let next: RoomSummary = { ...room, lastSeq: Math.max(room.lastSeq, activity.seq) };
 		const message = activity.message;
 		// A message at or below the listing's seq is in it already (read marks come late: any seq).

@@ -2,13 +2,13 @@
  * The WebSocket upgrade of the summary channel, `GET /sync/_summaries` (docs/design.md "Summary
  * channel"): the same checks as a room's upgrade but membership (Origin 403, session cookie 401,
  * MAX_CONNECTIONS_PER_USER 429, draining 503), then the socket is handed to the feed. The
- * client sends nothing: any frame closes the socket with 4400.
+ * client sends only delivery acknowledgements (`delivered`): any other frame closes with 4400.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type RawData } from 'ws';
 import type { Config } from '../src/lib/server/config';
-import { SUMMARY_PATH } from '../src/lib/protocol/summaries';
+import { MAX_ACKED_ROOMS, SUMMARY_PATH, parseDeliveredAck } from '../src/lib/protocol/summaries';
 import { CloseCode } from '../src/lib/protocol/wire';
 import type { Logger } from './logger';
 import type { SummaryFeed } from './summary-feed';
@@ -19,6 +19,14 @@ export interface SummaryUpgrade {
 	handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 	stopAccepting(): void;
 	close(): void;
+}
+
+/** An acknowledgement naming every room a user may hold (ids and message ids, JSON). */
+const MAX_ACK_BYTES = 64 + MAX_ACKED_ROOMS * 160;
+
+function rawText(data: RawData): string {
+	if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+	return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
 }
 
 function isSummaryPath(url: string | undefined): boolean {
@@ -36,7 +44,11 @@ export function createSummaryUpgrade(deps: {
 	readonly log: Logger;
 }): SummaryUpgrade {
 	const { access, config, feed, log } = deps;
-	const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 });
+	const wss = new WebSocketServer({
+		noServer: true,
+		perMessageDeflate: false,
+		maxPayload: MAX_ACK_BYTES
+	});
 	const openPerUser = new Map<string, number>();
 	let accepting = true;
 
@@ -48,17 +60,19 @@ export function createSummaryUpgrade(deps: {
 	): void {
 		countOpenSocket(openPerUser, user.userId, socket);
 		wss.handleUpgrade(request, socket, head, (ws) => {
-			const leave = feed.connect({
+			const connection = feed.connect({
 				...user,
 				send: (text) => {
 					if (ws.readyState === ws.OPEN) ws.send(text);
 				},
 				close: (code, reason) => ws.close(code, reason)
 			});
-			ws.on('message', () =>
-				ws.close(CloseCode.MALFORMED_MESSAGE, 'the summary channel is read-only')
-			);
-			ws.once('close', leave);
+			ws.on('message', (data, isBinary) => {
+				const ack = isBinary ? null : parseDeliveredAck(rawText(data));
+				if (ack) connection.acknowledge(ack);
+				else ws.close(CloseCode.MALFORMED_MESSAGE, 'not an acknowledgement');
+			});
+			ws.once('close', () => connection.leave());
 			ws.on('error', (error) => log.warn({ err: error }, 'summary socket error'));
 		});
 	}

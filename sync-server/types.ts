@@ -61,6 +61,16 @@ export interface SummaryActivity {
 	} | null;
 	/** The read marks it writes. */
 	readonly reads: readonly ReadMarkRecord[];
+	/** Delivery marks that moved (acknowledged by a member's device), for the authors concerned. */
+	readonly delivered?: readonly DeliveryNotice[];
+}
+
+/** A member's delivery mark moved; `authors` are the users whose user sockets are told. */
+export interface DeliveryNotice {
+	readonly userId: string;
+	readonly upTo: string;
+	readonly ts: number;
+	readonly authors: readonly string[];
 }
 
 /** What instances tell each other about no room in particular (one control channel). */

@@ -82,6 +82,12 @@ test('the room page, its "New messages" divider and the image view have no serio
 	const log = room.getByRole('log', { name });
 	await expect(log.getByRole('img', { name: 'dot.png' })).toBeVisible();
 	await expectNoSeriousViolations(room, 'room page');
+	const own = log.getByRole('listitem').filter({ hasText: 'An image' });
+	await own.hover();
+	await own.getByRole('button', { name: 'Message info' }).click();
+	await expect(room.getByRole('dialog', { name: 'Message info' })).toBeVisible();
+	await expectNoSeriousViolations(room, 'Message info');
+	await room.keyboard.press('Escape');
 
 	const bobRoom = await bob.openRoom(roomId);
 	await expect(bobRoom.getByRole('separator', { name: 'New messages' })).toBeVisible();
@@ -142,6 +148,7 @@ test('the settings, storage, devices and invite pages have no serious accessibil
 	const page = await alice.context.newPage();
 	await page.goto('/settings');
 	await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
+	await expect(page.getByRole('heading', { name: 'Notifications' })).toBeVisible();
 	await expectNoSeriousViolations(page, '/settings');
 
 	await page.goto('/settings/storage');

@@ -23,7 +23,7 @@ test('a user starts a direct message from /dms and the other reads it under thei
 	const own = alicePage.getByRole('log', { name: dmName }).getByRole('listitem').filter({
 		hasText: text
 	});
-	await expect(own).toContainText(/Sent|Read/);
+	await expect(own).toContainText(/Sent|Delivered|Read/);
 
 	const bobPage = await bob.context.newPage();
 	await bobPage.goto('/dms');

@@ -73,38 +73,53 @@ test('unread messages show as a count in the title until the reader reaches them
 	await expect(bobPage).toHaveTitle(plainTitle);
 });
 
-test('the room can be muted (kept per user and room) and notifications are asked for only on request', async ({
+test('a room’s level is kept per user on the server, and notifications are asked for only in Settings', async ({
 	newUser
 }) => {
-	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Mute');
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Levels');
 	const alicePage = await alice.openRoom(roomId);
 
-	// Nothing was asked on load: the permission is still undecided and a button offers it.
+	// Nothing was asked on load, and the room header offers no permission button.
 	expect(await alicePage.evaluate(() => Notification.permission)).toBe('default');
-	await expect(alicePage.getByRole('button', { name: 'Enable notifications' })).toBeVisible();
+	await expect(alicePage.getByRole('button', { name: 'Enable notifications' })).toHaveCount(0);
 
-	const mute = alicePage.getByRole('button', { name: 'Mute room' });
-	await expect(mute).toHaveAttribute('aria-pressed', 'false');
-	await mute.click();
-	await expect(mute).toHaveAttribute('aria-pressed', 'true');
+	const level = alicePage.getByRole('combobox', { name: 'Notifications' });
+	await expect(level).toHaveValue('default');
+	const saved = alicePage.waitForResponse(
+		(response) => response.url().endsWith(`/api/rooms/${roomId}/notifications`) && response.ok()
+	);
+	await level.selectOption('mentions');
+	await saved;
 	await alicePage.reload();
-	await expect(alicePage.getByRole('button', { name: 'Mute room' })).toHaveAttribute(
-		'aria-pressed',
-		'true'
-	);
+	await expect(alicePage.getByRole('combobox', { name: 'Notifications' })).toHaveValue('mentions');
 
-	// Another member's switch is their own.
+	// Another member's level is their own.
 	const bobPage = await bob.openRoom(roomId);
-	await expect(bobPage.getByRole('button', { name: 'Mute room' })).toHaveAttribute(
-		'aria-pressed',
-		'false'
-	);
+	await expect(bobPage.getByRole('combobox', { name: 'Notifications' })).toHaveValue('default');
 
-	// Once granted, the button is gone.
+	// Settings: the permission button, and the default level every room follows.
+	await bobPage.goto('/settings');
+	await expect(bobPage.getByRole('button', { name: 'Enable notifications' })).toBeVisible();
+	const defaults = bobPage.getByRole('combobox', { name: 'Default for every room' });
+	await expect(defaults).toHaveValue('all');
+	const savedDefault = bobPage.waitForResponse(
+		(response) => response.url().endsWith('/api/me/notifications') && response.ok()
+	);
+	await defaults.selectOption('nothing');
+	await savedDefault;
+	await bobPage.goto(`/rooms/${roomId}`);
+	await expect(
+		bobPage.getByRole('combobox', { name: 'Notifications' }).getByRole('option', {
+			name: 'Default (Nothing)'
+		})
+	).toHaveCount(1);
+
+	// Once granted, the button is gone from Settings.
 	await bob.context.grantPermissions(['notifications']);
-	await bobPage.reload();
-	await expect(bobPage.getByRole('button', { name: 'Mute room' })).toBeVisible();
+	await bobPage.goto('/settings');
+	await expect(bobPage.getByText('Notifications are on in this browser.')).toBeVisible();
 	await expect(bobPage.getByRole('button', { name: 'Enable notifications' })).toHaveCount(0);
+	await bobPage.goto(`/rooms/${roomId}`);
 	await sendMessage(bobPage, 'still works');
 	await expect(messageItem(alicePage, name, 'still works')).toHaveCount(1);
 });

@@ -112,7 +112,7 @@ test('two users chat past the seal: pages move to the new head, older messages l
 		expect(seen.statuses).not.toContain('Server unreachable');
 	}
 	// Stored by the server (and read by Bob by now).
-	await expect(messageItem(alicePage, name, /chat line 25/)).toContainText(/Sent|Read/);
+	await expect(messageItem(alicePage, name, /chat line 25/)).toContainText(/Sent|Delivered|Read/);
 
 	// A fresh tab opens the small head with the newest segment; "Load older" brings the rest.
 	const fresh = await bob.openRoom(roomId);
@@ -153,7 +153,9 @@ test('messages typed offline while the room is sealed reach the others exactly o
 	await sendMessage(alicePage, 'alice before the seal');
 	await expect(messageItem(bobPage, name, 'alice before the seal')).toHaveCount(1);
 	// Its receipt may trail the forward to Bob: offline before it, it would count as waiting.
-	await expect(messageItem(alicePage, name, 'alice before the seal')).toContainText(/Sent|Read/);
+	await expect(messageItem(alicePage, name, 'alice before the seal')).toContainText(
+		/Sent|Delivered|Read/
+	);
 	// Alice reacts while online: the seal carries her reaction into the new head.
 	const thumbs = `👍 1: ${alice.username}`;
 	await messageItem(alicePage, name, 'alice before the seal')
@@ -197,14 +199,14 @@ test('messages typed offline while the room is sealed reach the others exactly o
 	const bobTexts = Array.from({ length: 12 }, (_, i) => line('bob alone', i + 1));
 	for (const text of bobTexts) await sendMessage(bobPage, text);
 	await expect.poll(() => storedEpoch(bobPage, bob.id, roomId)).toBe('1');
-	await expect(messageItem(bobPage, name, 'bob alone 12')).toContainText(/Sent|Read/);
+	await expect(messageItem(bobPage, name, 'bob alone 12')).toContainText(/Sent|Delivered|Read/);
 
 	await goOnline(alice.context);
 	await expect.poll(() => storedEpoch(alicePage, alice.id, roomId)).toBe('1');
 	await expect(alicePage.getByRole('status')).toHaveText('Online');
 	await expect(alicePage.getByText(/waiting to be sent/)).toBeHidden();
 	for (const text of ['typed offline one', 'typed offline two']) {
-		await expect(messageItem(alicePage, name, text)).toContainText(/Sent|Read/);
+		await expect(messageItem(alicePage, name, text)).toContainText(/Sent|Delivered|Read/);
 	}
 
 	// The head was sealed at 10 messages (Alice's first and Bob's first 9): the offline messages
@@ -247,7 +249,7 @@ test('a segment read online still shows after going offline and reloading', asyn
 	for (const text of texts) await sendMessage(page, text);
 	await expect.poll(() => storedEpoch(page, alice.id, roomId)).toBe('1');
 	await expect(items(page, name)).toHaveText(inOrder(texts));
-	await expect(messageItem(page, name, texts.at(-1) ?? '')).toContainText(/Sent|Read/);
+	await expect(messageItem(page, name, texts.at(-1) ?? '')).toContainText(/Sent|Delivered|Read/);
 	await expect
 		.poll(() =>
 			page.evaluate(replicaHoldsText, {

@@ -195,7 +195,8 @@ test('messages that arrived unseen are counted on the home page and marked in th
 	await submitMessage(alicePage, 'First unseen');
 	await submitMessage(alicePage, 'Second unseen');
 	await expect(messagesOf(bobPage, name)).toHaveCount(3);
-	await expect(messageOf(alicePage, name, 'Second unseen')).toContainText('Sent');
+	// On Bob's device (his tab's summary channel has it), not read: two ticks, not coloured.
+	await expect(messageOf(alicePage, name, 'Second unseen')).toContainText('Delivered');
 	await waitUntilSavedLocally(bobPage, bob.id, roomId, 'Second unseen');
 
 	await bobPage.getByRole('link', { name: 'All rooms' }).click();

@@ -10,6 +10,7 @@ import { createPrivateRoom, registeredClient, type RegisteredClient } from '../s
 import { messageTexts } from '../support/messages';
 import { PG_PASSWORD, PG_USER, startPostgres, type PostgresHandle } from '../support/postgres';
 import { freePort, startServer, type ServerHandle } from '../support/server';
+import { openSummaries } from '../support/summary-client';
 import { connectAs, type SyncClient } from '../support/sync-client';
 import { waitFor } from '../support/wait';
 
@@ -84,6 +85,44 @@ describe('the program on PostgreSQL', () => {
 		await a.waitForStored(10_000);
 		await b.waitForStored(10_000);
 		expect((await storedTexts()).sort()).toEqual(['hello bob', 'hi alice']);
+	});
+
+	it('records a member’s delivery ack (only theirs, only the last message) and tells the author', async () => {
+		const aliceFeed = openSummaries(server, alice.cookie);
+		const bobFeed = openSummaries(server, bob.cookie);
+		try {
+			const sender = join(alice);
+			await sender.waitFor(() => sender.provider.synced, 10_000, 'synced');
+			const sent = sender.send('delivered on postgres');
+			await bobFeed.waitFor(() => bobFeed.rooms()?.get(roomId)?.last?.id === sent.id, 'the last');
+			await aliceFeed.waitFor(() => aliceFeed.rooms() !== null, 'alice’s snapshot');
+			const ack = (feed: typeof bobFeed, upTo: string) =>
+				feed.send(JSON.stringify({ type: 'delivered', rooms: [{ roomId, upTo }] }));
+			ack(aliceFeed, sent.id);
+			ack(bobFeed, 'not-the-last');
+			ack(bobFeed, sent.id);
+			await aliceFeed.waitFor(
+				() => aliceFeed.frames.some((frame) => frame.type === 'delivery'),
+				'bob’s delivery'
+			);
+			expect(aliceFeed.frames.filter((frame) => frame.type === 'delivery')).toEqual([
+				{ type: 'delivery', roomId, userId: bob.userId, upTo: sent.id, ts: expect.any(Number) }
+			]);
+			const receipts = await alice.get<{ members: unknown[] }>(`/api/rooms/${roomId}/receipts`);
+			expect(receipts.body.members).toEqual(
+				expect.arrayContaining([
+					{ id: alice.userId, username: alice.username, delivered: null },
+					{
+						id: bob.userId,
+						username: bob.username,
+						delivered: { upTo: sent.id, ts: expect.any(Number) }
+					}
+				])
+			);
+		} finally {
+			aliceFeed.close();
+			bobFeed.close();
+		}
 	});
 
 	it('finds a synced message through the search API, for members only', async () => {

@@ -119,6 +119,90 @@ describe('summary channel', () => {
 		expect(after).not.toContain('after the removal');
 	});
 
+	it('records a delivery ack only from a member, only for the last message it was told of, only for itself', async () => {
+		const [alice, bob, carol] = await Promise.all([
+			registeredClient(server.url),
+			registeredClient(server.url),
+			registeredClient(server.url)
+		]);
+		const shared = await createPrivateRoom(alice, 'Acked', [bob]);
+		const [aliceFeed, bobFeed, carolFeed] = [summaries(alice), summaries(bob), summaries(carol)];
+		const aliceInShared = await sender(alice, shared);
+		const first = aliceInShared.send('first');
+		const second = aliceInShared.send('second');
+		await bobFeed.waitFor(() => bobFeed.rooms()?.get(shared)?.last?.id === second.id, 'the last');
+		await carolFeed.waitFor(() => carolFeed.rooms() !== null, 'carol’s snapshot');
+		await aliceFeed.waitFor(() => aliceFeed.rooms()?.get(shared)?.last?.id === second.id, 'own');
+		const ack = (feed: SummaryClient, roomId: string, upTo: string, extra = {}) =>
+			feed.send(JSON.stringify({ type: 'delivered', rooms: [{ roomId, upTo }], ...extra }));
+
+		// Not a member; a message that is not the last one told; one that does not exist; the
+		// author acking her own message; a frame that names someone else: none is recorded.
+		ack(carolFeed, shared, second.id);
+		ack(bobFeed, shared, first.id);
+		ack(bobFeed, shared, 'no-such-message');
+		ack(aliceFeed, shared, second.id);
+		ack(bobFeed, shared, second.id, { userId: alice.userId });
+		const deliveries = () => aliceFeed.frames.filter((frame) => frame.type === 'delivery');
+		await aliceFeed.waitFor(() => deliveries().length > 0, 'bob’s delivery');
+		expect(deliveries()).toEqual([
+			{
+				type: 'delivery',
+				roomId: shared,
+				userId: bob.userId,
+				upTo: second.id,
+				ts: expect.any(Number)
+			}
+		]);
+		const receipts = await alice.get<{ members: unknown[] }>(`/api/rooms/${shared}/receipts`);
+		expect(receipts.status).toBe(200);
+		expect(receipts.body.members).toEqual(
+			expect.arrayContaining([
+				{ id: alice.userId, username: alice.username, delivered: null },
+				{
+					id: bob.userId,
+					username: bob.username,
+					delivered: { upTo: second.id, ts: expect.any(Number) }
+				}
+			])
+		);
+		expect(receipts.body.members).toHaveLength(2);
+		expect((await carol.get(`/api/rooms/${shared}/receipts`)).status).toBe(403);
+		// Bob's feed never hears of his own mark; carol's never of the room.
+		expect(bobFeed.frames.some((frame) => frame.type === 'delivery')).toBe(false);
+		expect(JSON.stringify(carolFeed.frames)).not.toContain(shared);
+
+		// The same ack twice moves the mark once, so the author is told once.
+		const third = aliceInShared.send('third');
+		await bobFeed.waitFor(() => bobFeed.rooms()?.get(shared)?.last?.id === third.id, 'third');
+		ack(bobFeed, shared, third.id);
+		ack(bobFeed, shared, third.id);
+		await aliceFeed.waitFor(() => deliveries().length === 2, 'the third’s delivery');
+		ack(bobFeed, shared, third.id);
+		const fourth = aliceInShared.send('fourth');
+		await bobFeed.waitFor(() => bobFeed.rooms()?.get(shared)?.last?.id === fourth.id, 'fourth');
+		ack(bobFeed, shared, fourth.id);
+		await aliceFeed.waitFor(() => deliveries().length >= 3, 'the fourth’s delivery');
+		expect(deliveries().map((frame) => frame.type === 'delivery' && frame.upTo)).toEqual([
+			second.id,
+			third.id,
+			fourth.id
+		]);
+
+		// A removed member is no longer listed, and their acks are not taken.
+		const removed = await alice.delete(`/api/rooms/${shared}/members/${bob.userId}`);
+		expect(removed.status).toBe(204);
+		await bobFeed.waitFor(() => bobFeed.rooms()?.has(shared) === false, 'the removal');
+		const after = await alice.get<{ members: unknown[] }>(`/api/rooms/${shared}/receipts`);
+		expect(after.body.members).toEqual([
+			{ id: alice.userId, username: alice.username, delivered: null }
+		]);
+
+		// Anything but an acknowledgement closes the socket with 4400.
+		carolFeed.send('{"type":"hello"}');
+		expect((await carolFeed.closed).code).toBe(CloseCode.MALFORMED_MESSAGE);
+	});
+
 	it('refuses a socket without a session (401) or from another origin (403), and closes on logout', async () => {
 		const statusOf = (headers: Record<string, string>, origin: string) =>
 			new Promise<number>((resolve) => {

@@ -897,6 +897,74 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				const forBob = await storage.summaries.ofRoom('garden', 'bob', 'bob');
 				expect(forBob?.mentionCandidates).toEqual(['mine @room']);
 			});
+
+			it('keeps notification levels per room and member, and a default per user', async () => {
+				expect(await storage.summaries.defaultLevelOf('alice')).toBe('all');
+				await storage.summaries.setDefaultLevel('alice', 'mentions');
+				await storage.summaries.setDefaultLevel('alice', 'nothing');
+				expect(await storage.summaries.defaultLevelOf('alice')).toBe('nothing');
+				expect(await storage.summaries.defaultLevelOf('bob')).toBe('all');
+
+				expect((await storage.summaries.ofRoom('garden', 'alice', 'alice'))?.level).toBeNull();
+				expect(await storage.summaries.setRoomLevel('garden', 'alice', 'mentions')).toBe(true);
+				expect(await storage.summaries.setRoomLevel('garden', 'alice', 'nothing')).toBe(true);
+				expect((await storage.summaries.ofRoom('garden', 'alice', 'alice'))?.level).toBe('nothing');
+				expect((await storage.summaries.ofUser('alice', 'alice'))[0]?.level).toBe('nothing');
+				// Bob's level is his own; a non-member sets nothing.
+				expect((await storage.summaries.ofRoom('garden', 'bob', 'bob'))?.level).toBeNull();
+				expect(await storage.summaries.setRoomLevel('attic', 'alice', 'all')).toBe(false);
+				expect(await storage.summaries.setRoomLevel('attic', 'alice', null)).toBe(false);
+				expect((await storage.summaries.ofRoom('attic', 'carol', 'carol'))?.level).toBeNull();
+				// Back to the default.
+				expect(await storage.summaries.setRoomLevel('garden', 'alice', null)).toBe(true);
+				expect((await storage.summaries.ofRoom('garden', 'alice', 'alice'))?.level).toBeNull();
+			});
+
+			it('keeps one delivery mark per member that only moves forward, for members only', async () => {
+				const mark = (userId: string, upTo: string, seq: number, ts: number) => ({
+					roomId: 'garden',
+					userId,
+					upTo,
+					seq,
+					ts
+				});
+				expect(
+					await storage.summaries.recordDeliveries([
+						mark('bob', 'm3', 3, 30),
+						mark('alice', 'm2', 2, 20)
+					])
+				).toEqual([mark('bob', 'm3', 3, 30), mark('alice', 'm2', 2, 20)]);
+				// A smaller or equal seq never replaces a mark (and is not answered); a larger one does.
+				expect(
+					await storage.summaries.recordDeliveries([
+						mark('bob', 'm1', 1, 40),
+						mark('bob', 'm2', 3, 41)
+					])
+				).toEqual([]);
+				expect(await storage.summaries.deliveriesOf('garden')).toEqual([
+					mark('alice', 'm2', 2, 20),
+					mark('bob', 'm3', 3, 30)
+				]);
+				await storage.summaries.recordDeliveries([mark('bob', 'm5', 5, 50)]);
+				// Carol is not a member of the garden; the attic is not Alice's.
+				expect(
+					await storage.summaries.recordDeliveries([
+						mark('carol', 'm5', 5, 50),
+						{ roomId: 'attic', userId: 'alice', upTo: 'm9', seq: 9, ts: 90 },
+						{ roomId: 'gone', userId: 'alice', upTo: 'm9', seq: 9, ts: 90 }
+					])
+				).toEqual([]);
+				expect(await storage.summaries.deliveriesOf('garden')).toEqual([
+					mark('alice', 'm2', 2, 20),
+					mark('bob', 'm5', 5, 50)
+				]);
+				expect(await storage.summaries.deliveriesOf('attic')).toEqual([]);
+				// A removed member's mark is no longer listed.
+				await storage.rooms.removeMember('garden', 'bob', { ban: false, now: T0 });
+				expect(await storage.summaries.deliveriesOf('garden')).toEqual([
+					mark('alice', 'm2', 2, 20)
+				]);
+			});
 		});
 
 		describe('the room log', () => {

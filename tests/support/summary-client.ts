@@ -17,6 +17,8 @@ export interface SummaryClient {
 	/** Resolves once `predicate()` holds, re-checked on every frame; rejects at the deadline. */
 	waitFor(predicate: () => boolean, what: string, timeoutMs?: number): Promise<void>;
 	readonly closed: Promise<{ code: number }>;
+	/** Sends a text frame (a delivery acknowledgement, or anything a test needs to send). */
+	send(text: string): void;
 	close(): void;
 }
 
@@ -41,7 +43,7 @@ export function openSummaries(
 		frames.push(frame);
 		if (frame.type === 'snapshot') rooms = new Map(frame.rooms.map((room) => [room.id, room]));
 		else if (frame.type === 'room') rooms?.set(frame.room.id, frame.room);
-		else rooms?.delete(frame.roomId);
+		else if (frame.type === 'removed') rooms?.delete(frame.roomId);
 		for (const waiter of [...waiters]) waiter();
 	});
 	const closed = new Promise<{ code: number }>((resolve) => {
@@ -74,6 +76,7 @@ export function openSummaries(
 				check();
 			});
 		},
+		send: (text) => ws.send(text),
 		close: () => ws.close()
 	};
 }

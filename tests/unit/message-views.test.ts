@@ -23,9 +23,9 @@ import {
 } from '../../src/lib/client/messages';
 import { reactionKey, summarizeReactions } from '../../src/lib/client/reactions';
 import {
-	othersReadUpTo,
 	parseReadMark,
 	positionsOf,
+	reachOf,
 	receiptOf,
 	type ReadMark
 } from '../../src/lib/client/receipts';
@@ -43,12 +43,12 @@ function deriveFromScratch(
 		if (message !== null) parsed.push({ message, entry });
 	}
 	const positionOf = positionsOf(parsed.map(({ message }) => message));
-	const marks: Array<[string, ReadMark]> = [];
+	const marks = new Map<string, ReadMark>();
 	room.reads.forEach((value, userId) => {
 		const mark = parseReadMark(value);
-		if (mark) marks.push([userId, mark]);
+		if (mark) marks.set(userId, mark);
 	});
-	const readUpTo = othersReadUpTo(marks, positionOf, selfId);
+	const reach = reachOf(null, marks, positionOf, selfId);
 	const reactions = summarizeReactions(room.reactions.entries(), selfId);
 	const shown = parsed.map(({ message, entry }) => ({
 		message,
@@ -74,7 +74,7 @@ function deriveFromScratch(
 		};
 		if (message.author !== selfId) return { ...view, receipt: null };
 		const stored = deliveryOf(entry, delivery) === 'stored';
-		return { ...view, receipt: receiptOf(stored, index, readUpTo) };
+		return { ...view, receipt: receiptOf(stored, index, reach) };
 	});
 }
 

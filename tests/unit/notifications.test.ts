@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import {
-	muteStorageKey,
-	notificationFor,
-	shouldNotify,
-	titleWithUnread
-} from '../../src/lib/client/notifications';
+import { notificationFor, shouldNotify, titleWithUnread } from '../../src/lib/client/notifications';
 import { dmPartnerOf } from '../../src/lib/client/dm';
 
-const base = { hidden: true, muted: false, mentioned: false, own: false, permitted: true };
+const base = {
+	hidden: true,
+	level: 'all' as const,
+	mentioned: false,
+	own: false,
+	permitted: true
+};
 
 describe('shouldNotify', () => {
 	it("notifies about someone else's message in a hidden tab", () => {
@@ -22,9 +23,11 @@ describe('shouldNotify', () => {
 		expect(shouldNotify({ ...base, permitted: false, mentioned: true })).toBe(false);
 	});
 
-	it('a muted room notifies only about mentions', () => {
-		expect(shouldNotify({ ...base, muted: true })).toBe(false);
-		expect(shouldNotify({ ...base, muted: true, mentioned: true })).toBe(true);
+	it('follows the level: mentions only, or nothing even for a mention', () => {
+		expect(shouldNotify({ ...base, level: 'mentions' })).toBe(false);
+		expect(shouldNotify({ ...base, level: 'mentions', mentioned: true })).toBe(true);
+		expect(shouldNotify({ ...base, level: 'nothing' })).toBe(false);
+		expect(shouldNotify({ ...base, level: 'nothing', mentioned: true })).toBe(false);
 	});
 });
 
@@ -32,13 +35,6 @@ describe('titleWithUnread', () => {
 	it('puts the unread count in front of the title', () => {
 		expect(titleWithUnread('General · Parley', 3)).toBe('(3) General · Parley');
 		expect(titleWithUnread('General · Parley', 0)).toBe('General · Parley');
-	});
-});
-
-describe('muteStorageKey', () => {
-	it('is per user and room', () => {
-		expect(muteStorageKey('u1', 'r1')).toBe('parley:mute:u1:r1');
-		expect(muteStorageKey('u2', 'r1')).not.toBe(muteStorageKey('u1', 'r1'));
 	});
 });
 
@@ -59,7 +55,7 @@ describe('notificationFor', () => {
 	const names: Record<string, string> = { u1: 'alice', u2: 'bob' };
 	const context = {
 		hidden: true,
-		muted: false,
+		level: 'all' as const,
 		permitted: true,
 		selfId: 'u2',
 		selfName: 'bob',
@@ -79,8 +75,8 @@ describe('notificationFor', () => {
 		expect(notificationFor(placeholder, context)).toBeNull();
 	});
 
-	it('a mention gets through a muted room and says so', () => {
-		const muted = { ...context, muted: true };
+	it('a mention gets through a "mentions only" room and says so', () => {
+		const muted = { ...context, level: 'mentions' as const };
 		expect(notificationFor({ author: 'u1', text: 'hello', deleted: false }, muted)).toBeNull();
 		expect(notificationFor({ author: 'u1', text: 'ping @Bob', deleted: false }, muted)).toEqual({
 			title: 'alice mentioned you in General',

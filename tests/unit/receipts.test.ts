@@ -2,8 +2,10 @@ import { messageId } from '../support/messages';
 import { describe, expect, it } from 'vitest';
 import {
 	firstUnreadIndex,
+	messageInfo,
 	othersReadUpTo,
 	parseReadMark,
+	reachOf,
 	receiptOf,
 	unreadCount,
 	type ReadMark
@@ -34,11 +36,51 @@ describe('read receipts', () => {
 		expect(othersReadUpTo([['bob', mark('unknown')]], positionOf, 'alice')).toBe(-1);
 	});
 
-	it('say read for a message at or before the mark, else sent or pending', () => {
-		expect(receiptOf(true, 2, 2)).toBe('read');
-		expect(receiptOf(false, 1, 2)).toBe('read');
-		expect(receiptOf(true, 3, 2)).toBe('sent');
-		expect(receiptOf(false, 3, 2)).toBe('pending');
+	it('say read at or before the read reach, delivered at or before the delivered one, else sent or pending', () => {
+		const reach = { delivered: 3, read: 2 };
+		expect(receiptOf(true, 2, reach)).toBe('read');
+		expect(receiptOf(false, 1, reach)).toBe('read');
+		expect(receiptOf(true, 3, reach)).toBe('delivered');
+		expect(receiptOf(true, 4, reach)).toBe('sent');
+		expect(receiptOf(false, 4, reach)).toBe('pending');
+	});
+
+	it('follow the group rule: delivered and read once every other member has it', () => {
+		const member = (id: string, delivered: string | null) => ({
+			id,
+			username: id,
+			delivered: delivered === null ? null : { upTo: messageId(delivered), ts: 7 }
+		});
+		const members = [member('alice', null), member('bob', 'm5'), member('carol', 'm3')];
+		const marks = new Map([
+			['bob', mark(messageId('m4'))],
+			['carol', mark(messageId('m2'))]
+		]);
+		// Delivered up to the lowest of the others (carol, m3); read up to carol's m2.
+		expect(reachOf(members, marks, positionOf, 'alice')).toEqual({ delivered: 2, read: 1 });
+		// A read counts as delivered: carol read m4 without an acknowledgement from a device.
+		const readFurther = new Map([...marks, ['carol', mark(messageId('m4'))]]);
+		expect(reachOf(members, readFurther, positionOf, 'alice')).toEqual({ delivered: 3, read: 3 });
+		// One member without marks holds everything back; alone in the room nothing is delivered.
+		expect(reachOf([...members, member('dave', null)], marks, positionOf, 'alice')).toEqual({
+			delivered: -1,
+			read: -1
+		});
+		expect(reachOf([member('alice', null)], marks, positionOf, 'alice')).toEqual({
+			delivered: -1,
+			read: -1
+		});
+		// Members unknown: read once anyone else read it.
+		expect(reachOf(null, marks, positionOf, 'alice')).toEqual({ delivered: 3, read: 3 });
+
+		expect(messageInfo(2, members, marks, positionOf, 'alice')).toEqual([
+			{ id: 'bob', username: 'bob', delivered: 1, read: 1 },
+			{ id: 'carol', username: 'carol', delivered: 7, read: null }
+		]);
+		expect(messageInfo(4, members, marks, positionOf, 'alice')).toEqual([
+			{ id: 'bob', username: 'bob', delivered: 7, read: null },
+			{ id: 'carol', username: 'carol', delivered: null, read: null }
+		]);
 	});
 
 	it('parse only { upTo: string, ts: number }', () => {

@@ -218,7 +218,7 @@ describe(`room views of arbitrary replicas (seed ${SEED})`, () => {
 					expect(showTime(view.ts).iso).not.toBeNull();
 					notificationFor(view, {
 						hidden: true,
-						muted: false,
+						level: 'all',
 						permitted: true,
 						selfId: 'alice',
 						selfName: 'alice',

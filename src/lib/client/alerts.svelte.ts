@@ -1,9 +1,10 @@
 /**
- * A room's alerts: system notifications for others' new messages while the tab is hidden
- * (a mention gets through the room's mute), the per-room mute switch kept in localStorage,
+ * A room's alerts: system notifications for others' new messages while the tab is hidden, as
+ * the room's notification level says (kept by the server, `level`), the browser's permission,
  * and the unread count on the app badge. The decisions are in notifications.ts.
  */
-import { muteStorageKey, notificationFor, setBadge } from './notifications';
+import type { NotificationLevel } from '$lib/protocol/summaries';
+import { notificationFor, setBadge } from './notifications';
 
 export type NotificationAccess = NotificationPermission | 'unsupported';
 
@@ -22,35 +23,30 @@ export interface RoomAlertsOptions {
 	readonly roomId: string;
 	readonly roomName: string;
 	nameOf(userId: string): string;
+	/** The room's notification level now (the summary channel's, or 'all' before it is known). */
+	level(): NotificationLevel;
 	/** Brings the message into view when its notification is clicked. */
 	show(messageId: string): void;
 }
 
+/** The browser's notification permission now. */
+export function notificationAccess(): NotificationAccess {
+	return 'Notification' in window ? Notification.permission : 'unsupported';
+}
+
+/** Asks the browser, from a click (never on load: browsers and people dislike that). */
+export async function requestNotificationAccess(): Promise<NotificationAccess> {
+	if (!('Notification' in window)) return 'unsupported';
+	return await Notification.requestPermission();
+}
+
 export class RoomAlerts {
-	muted = $state(false);
-	permission: NotificationAccess = $state('unsupported');
 	readonly #options: RoomAlertsOptions;
-	readonly #muteKey: string;
 	/** Messages already known; null until the first sync gives the starting point. */
 	#seen: Set<string> | null = null;
 
 	constructor(options: RoomAlertsOptions) {
 		this.#options = options;
-		this.#muteKey = muteStorageKey(options.userId, options.roomId);
-		this.muted = localStorage.getItem(this.#muteKey) === '1';
-		if ('Notification' in window) this.permission = Notification.permission;
-	}
-
-	toggleMute(): void {
-		this.muted = !this.muted;
-		if (this.muted) localStorage.setItem(this.#muteKey, '1');
-		else localStorage.removeItem(this.#muteKey);
-	}
-
-	/** Asks the browser, from a click (never on load: browsers and people dislike that). */
-	async requestPermission(): Promise<void> {
-		if (!('Notification' in window)) return;
-		this.permission = await Notification.requestPermission();
 	}
 
 	/**
@@ -69,7 +65,7 @@ export class RoomAlerts {
 			this.#seen.add(message.id);
 			const shown = notificationFor(message, {
 				hidden: document.visibilityState === 'hidden',
-				muted: this.muted,
+				level: this.#options.level(),
 				permitted: 'Notification' in window && Notification.permission === 'granted',
 				selfId: this.#options.userId,
 				selfName: this.#options.username,

@@ -13,7 +13,16 @@ import type * as Y from 'yjs';
 import { ROOT } from '../protocol/schema';
 import { deliveryOf, type DeliveryState } from './delivery';
 import { displayedText, parseChange, parseMessage, type ChatMessage } from './messages';
-import { othersReadUpTo, parseReadMark, receiptOf, type ReadMark, type Receipt } from './receipts';
+import {
+	messageInfo,
+	parseReadMark,
+	reachOf,
+	receiptOf,
+	type InfoRow,
+	type ReadMark,
+	type Receipt,
+	type Recipient
+} from './receipts';
 import { summarizeReactions, type ReactionSummary } from './reactions';
 import { quoteOf, type QuotedSource, type ReplyQuote } from './replies';
 
@@ -24,7 +33,7 @@ export interface MessageView extends ChatMessage {
 	 * never written anywhere), its author empty and nothing may be done with it.
 	 */
 	readonly unreadable: boolean;
-	/** Pending, sent or read, for the user's own messages; null for everyone else's. */
+	/** Pending, sent, delivered or read, for the user's own messages; null for everyone else's. */
 	readonly receipt: Receipt | null;
 	/** `text` is the latest edit's; true when there was one. */
 	readonly edited: boolean;
@@ -108,6 +117,16 @@ function sameQuote(a: ReplyQuote | null, b: ReplyQuote | null): boolean {
 	return a.kind === 'deleted' || b.kind === 'deleted' || a.excerpt === b.excerpt;
 }
 
+/** The room's read marks that have the schema, by user. */
+function readMarksOf(room: RoomTypes): Map<string, ReadMark> {
+	const marks = new Map<string, ReadMark>();
+	room.reads.forEach((value, userId) => {
+		const mark = parseReadMark(value);
+		if (mark) marks.set(userId, mark);
+	});
+	return marks;
+}
+
 export class MessageViews {
 	readonly #selfId: string;
 	/** Parsed stored values (objects), by the value object Yjs keeps for its item's life. */
@@ -123,16 +142,25 @@ export class MessageViews {
 		this.#selfId = selfId;
 	}
 
+	/** "Message info" of a message of the last derivation: each other member's times, or null. */
+	infoOf(room: RoomTypes, messageId: string, recipients: readonly Recipient[]): InfoRow[] | null {
+		const position = this.#positions.get(messageId);
+		if (position === undefined) return null;
+		return messageInfo(position, recipients, readMarksOf(room), this.#positions, this.#selfId);
+	}
+
 	/**
 	 * The views of every message in array order, after those of `older` (sealed, so "stored").
 	 * `reactionsChanged: false` says the reactions map has not changed since the last call, so
-	 * its summary is reused.
+	 * its summary is reused. `recipients`: the room's members with their delivery marks (the
+	 * group rule of receipts.ts), or null while unknown.
 	 */
 	derive(
 		room: RoomTypes,
 		delivery: DeliveryState,
 		reactionsChanged = true,
-		older: readonly ChatMessage[] = NO_OLDER
+		older: readonly ChatMessage[] = NO_OLDER,
+		recipients: readonly Recipient[] | null = null
 	): DerivedMessages {
 		const head = this.#readEntries(room.messages);
 		const sealed = older.length === 0 ? [] : this.#olderEntries(older, head);
@@ -142,12 +170,7 @@ export class MessageViews {
 			this.#reactions = summarizeReactions(room.reactions.entries(), this.#selfId);
 		}
 		const reactions = this.#reactions;
-		const marks: Array<[string, ReadMark]> = [];
-		room.reads.forEach((value, userId) => {
-			const mark = parseReadMark(value);
-			if (mark) marks.push([userId, mark]);
-		});
-		const readUpTo = othersReadUpTo(marks, positions, this.#selfId);
+		const reach = reachOf(recipients, readMarksOf(room), positions, this.#selfId);
 
 		const displayOf = (message: ChatMessage) => {
 			const change = parseChange(room.changes.get(message.id));
@@ -183,7 +206,7 @@ export class MessageViews {
 			const quote = message.replyTo === undefined ? null : quoteOf(message.replyTo, sources);
 			let receipt: Receipt | null = null;
 			if (message.author === this.#selfId) {
-				receipt = receiptOf(deliveryOf(entry, delivery) === 'stored', index, readUpTo);
+				receipt = receiptOf(deliveryOf(entry, delivery) === 'stored', index, reach);
 				if (receipt === 'pending') pending++;
 			}
 			const last = entry.view;

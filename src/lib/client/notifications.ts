@@ -2,14 +2,15 @@
  * When to notify and what the tab shows while messages wait: pure decisions; the page does the
  * Notification, title and badge calls.
  */
+import type { NotificationLevel } from '$lib/protocol/summaries';
 import { mentionsUser } from './mentions';
 import { excerpt } from './replies';
 
 export interface NotifyInput {
 	/** document.visibilityState === 'hidden' */
 	readonly hidden: boolean;
-	/** The user muted this room here. */
-	readonly muted: boolean;
+	/** The user's level for this room (docs/design.md "Notification levels"). */
+	readonly level: NotificationLevel;
 	/** The message mentions the user. */
 	readonly mentioned: boolean;
 	/** The user wrote it (another tab or device). */
@@ -18,10 +19,11 @@ export interface NotifyInput {
 	readonly permitted: boolean;
 }
 
-/** Others' new messages in a hidden tab; a mention gets through a mute. */
+/** Others' new messages in a hidden tab, as the room's level says. */
 export function shouldNotify(input: NotifyInput): boolean {
 	if (!input.permitted || input.own || !input.hidden) return false;
-	return !input.muted || input.mentioned;
+	if (input.level === 'nothing') return false;
+	return input.level === 'all' || input.mentioned;
 }
 
 /** "(3) General · Parley" while 3 messages are unread; the plain title otherwise. */
@@ -29,14 +31,9 @@ export function titleWithUnread(title: string, unread: number): string {
 	return unread > 0 ? `(${unread}) ${title}` : title;
 }
 
-/** Where the mute switch of a room is kept in localStorage, per user (several may sign in). */
-export function muteStorageKey(userId: string, roomId: string): string {
-	return `parley:mute:${userId}:${roomId}`;
-}
-
 export interface NotifyContext {
 	readonly hidden: boolean;
-	readonly muted: boolean;
+	readonly level: NotificationLevel;
 	readonly permitted: boolean;
 	readonly selfId: string;
 	readonly selfName: string;
@@ -59,7 +56,7 @@ export function notificationFor(
 	const mentioned = mentionsUser(message.text, context.selfName);
 	const notify = shouldNotify({
 		hidden: context.hidden,
-		muted: context.muted,
+		level: context.level,
 		mentioned,
 		own: message.author === context.selfId,
 		permitted: context.permitted
@@ -82,3 +79,10 @@ export function setBadge(unread: number): void {
 		// Not installed or not allowed: the title still shows the count.
 	});
 }
+
+/** How each notification level is named in the UI (room header, Settings). */
+export const LEVEL_LABELS: Readonly<Record<NotificationLevel, string>> = {
+	all: 'All messages',
+	mentions: 'Mentions only',
+	nothing: 'Nothing'
+};

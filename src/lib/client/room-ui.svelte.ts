@@ -27,6 +27,8 @@ export class RoomUi {
 	highlighted: string | null = $state(null);
 	/** A message whose editor should open (Up-arrow in an empty composer); its item takes it. */
 	editRequest: string | null = $state(null);
+	/** The own message whose "Message info" is open, if any. */
+	infoFor: MessageView | null = $state(null);
 	readonly actions: RoomUiActions;
 	#highlightTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -45,6 +47,14 @@ export class RoomUi {
 	/** Asks the message's item to open its editor (it clears the request when it does). */
 	requestEdit(messageId: string): void {
 		this.editRequest = messageId;
+	}
+
+	showInfo(message: MessageView): void {
+		this.infoFor = message;
+	}
+
+	closeInfo(): void {
+		this.infoFor = null;
 	}
 
 	/**

@@ -20,6 +20,7 @@ import { DeliveryLedger } from './delivery-ledger';
 import { deliveryStorageKey, noteReactionRemoved, type UnsyncedChanges } from './epochs';
 import { detachDuringOwnTransactions, readUpdates, replicaDatabaseName } from './local-replica';
 import { MessageViews, roomTypesOf, type MessageView, type RoomTypes } from './message-views';
+import type { InfoRow, Recipient } from './receipts';
 import type { ChatMessage } from './messages';
 import type { Peer } from './presence';
 import { PresenceChannel } from './presence-channel.svelte';
@@ -103,6 +104,8 @@ export class RoomReplica {
 	readonly #cleanups: Array<() => void> = [];
 	/** Sealed messages shown before the head's (see `setOlder`). */
 	#older: readonly ChatMessage[] = [];
+	/** The room's members with their delivery marks (see `setRecipients`), or null. */
+	#recipients: readonly Recipient[] | null = null;
 
 	constructor(options: RoomReplicaOptions) {
 		this.#options = options;
@@ -258,6 +261,18 @@ export class RoomReplica {
 		this.#refreshMessages(false);
 	}
 
+	/** The room's members and their delivery marks: own messages' ticks follow the group rule. */
+	setRecipients(recipients: readonly Recipient[] | null): void {
+		if (recipients === this.#recipients) return;
+		this.#recipients = recipients;
+		this.#refreshMessages(false);
+	}
+
+	/** "Message info": each other member's delivered and read times, or null (unknown message). */
+	infoOf(messageId: string, recipients: readonly Recipient[]): InfoRow[] | null {
+		return this.#views.infoOf(this.#types, messageId, recipients);
+	}
+
 	/** The whole replica as one update (the source a migration reads, with the stored one). */
 	snapshot(): Uint8Array {
 		return Y.encodeStateAsUpdate(this.#doc);
@@ -368,7 +383,8 @@ export class RoomReplica {
 			this.#types,
 			this.#delivery.state,
 			reactionsChanged,
-			this.#older
+			this.#older,
+			this.#recipients
 		);
 		this.messages = views;
 		this.olderCount = older;

@@ -5,15 +5,27 @@
  * record per user), so the sidebar and the home list show at once offline and on a cold start,
  * then the server's snapshot corrects them. Opening a room still syncs only that room.
  *
- * Totals (tab title, app badge) add the rooms' unread counts, mentions apart; muted rooms
- * (`parley:mute:<user>:<room>`, the room page's switch) count nothing. The open room counts what
- * its own replica says (`setOpenRoom`), which is ahead of the server's summary while reading.
+ * Delivered ticks: the socket acknowledges every room whose summary brings a last message by
+ * someone else that this tab has not acknowledged yet (one frame per turn), and hands the
+ * `delivery` frames (another member's devices got the user's messages) to the open room's page.
+ *
+ * Totals (tab title, app badge) add the rooms' unread counts, mentions apart, by each room's
+ * notification level (kept by the server, in the summaries): "nothing" counts nothing,
+ * "mentions" only mentions. The open room counts what its own replica says (`setOpenRoom`),
+ * which is ahead of the server's summary while reading.
  */
 import { getContext, setContext } from 'svelte';
-import { SvelteMap, SvelteSet } from 'svelte/reactivity';
-import { SUMMARY_PATH, parseSummaryFrame, type RoomSummary } from '$lib/protocol/summaries';
+import { SvelteMap } from 'svelte/reactivity';
+import {
+	DEFAULT_NOTIFICATION_LEVEL,
+	SUMMARY_PATH,
+	encodeDeliveredAck,
+	parseSummaryFrame,
+	type NotificationLevel,
+	type RoomSummary,
+	type SummaryFrame
+} from '$lib/protocol/summaries';
 import { CloseCode } from '$lib/protocol/wire';
-import { muteStorageKey } from './notifications';
 import { wsOriginOf } from './room.svelte';
 
 const DB_NAME = 'parley-summaries';
@@ -27,6 +39,13 @@ const SAVE_DELAY_MS = 250;
 interface SavedList {
 	readonly userId: string;
 	readonly rooms: RoomSummary[];
+	readonly defaultLevel: NotificationLevel;
+}
+
+/** What this browser last saved for a user: the rooms and their default level. */
+export interface SavedSummaries {
+	readonly rooms: RoomSummary[];
+	readonly defaultLevel: NotificationLevel;
 }
 
 function openDb(): Promise<IDBDatabase> {
@@ -39,7 +58,7 @@ function openDb(): Promise<IDBDatabase> {
 }
 
 /** The list this browser last saved for the user, or null. */
-export async function readSavedSummaries(userId: string): Promise<RoomSummary[] | null> {
+export async function readSavedSummaries(userId: string): Promise<SavedSummaries | null> {
 	const db = await openDb();
 	try {
 		const saved = await new Promise<unknown>((resolve, reject) => {
@@ -49,8 +68,13 @@ export async function readSavedSummaries(userId: string): Promise<RoomSummary[] 
 		});
 		if (typeof saved !== 'object' || saved === null || !('rooms' in saved)) return null;
 		// Our own earlier write, but read back through the same schema as the wire.
-		const frame = parseSummaryFrame(JSON.stringify({ type: 'snapshot', rooms: saved.rooms }));
-		return frame?.type === 'snapshot' ? frame.rooms : null;
+		const defaultLevel = 'defaultLevel' in saved ? saved.defaultLevel : undefined;
+		const frame = parseSummaryFrame(
+			JSON.stringify({ type: 'snapshot', rooms: saved.rooms, defaultLevel })
+		);
+		return frame?.type === 'snapshot'
+			? { rooms: frame.rooms, defaultLevel: frame.defaultLevel }
+			: null;
 	} finally {
 		db.close();
 	}
@@ -82,21 +106,38 @@ export interface Totals {
 	readonly mentions: number;
 }
 
-/** Unread and mention totals: muted rooms count nothing; the open room counts `open.unread`. */
+/**
+ * Unread and mention totals by each room's level (its own, else `defaultLevel`): "nothing"
+ * counts nothing, "mentions" only its mentions; the open room counts `open.unread`.
+ */
 export function totalsOf(
 	rooms: Iterable<RoomSummary>,
-	muted: ReadonlySet<string>,
+	defaultLevel: NotificationLevel,
 	open: { readonly id: string; readonly unread: number } | null
 ): Totals {
 	let unread = 0;
 	let mentions = 0;
 	for (const room of rooms) {
-		if (muted.has(room.id)) continue;
+		const level = room.level ?? defaultLevel;
+		if (level === 'nothing') continue;
 		const count = room.id === open?.id ? open.unread : room.unread;
-		unread += count;
-		mentions += count === 0 ? 0 : Math.min(room.mentions, count);
+		const mentioned = count === 0 ? 0 : Math.min(room.mentions, count);
+		unread += level === 'mentions' ? mentioned : count;
+		mentions += mentioned;
 	}
 	return { unread, mentions };
+}
+
+/** The rooms whose level (their own, else `defaultLevel`) is "nothing". */
+export function mutedOf(
+	rooms: Iterable<RoomSummary>,
+	defaultLevel: NotificationLevel
+): ReadonlySet<string> {
+	const muted: string[] = [];
+	for (const room of rooms) if ((room.level ?? defaultLevel) === 'nothing') muted.push(room.id);
+	// A value derived anew on every change, never mutated: not state.
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
+	return new Set(muted);
 }
 
 const CONTEXT_KEY = Symbol('parley.summaries');
@@ -116,17 +157,23 @@ export function provideSummaries(holder: SummaryHolder): void {
 	setContext(CONTEXT_KEY, holder);
 }
 
+/** Another member's delivery mark moved in a room (a `delivery` frame). */
+export type DeliveryEvent = Extract<SummaryFrame, { type: 'delivery' }>;
+
 export class SummaryStore {
 	readonly rooms = new SvelteMap<string, RoomSummary>();
 	/** True once a list is shown (from the cache or the server). */
 	loaded = $state(false);
 	/** True while the server's snapshot of this connection has arrived. */
 	live = $state(false);
-	readonly muted = new SvelteSet<string>();
+	/** The user's default notification level (rooms without their own follow it). */
+	defaultLevel: NotificationLevel = $state(DEFAULT_NOTIFICATION_LEVEL);
 	openRoom = $state.raw<{ readonly id: string; readonly unread: number } | null>(null);
 
 	readonly sorted = $derived(byActivity(this.rooms.values()));
-	readonly totals = $derived(totalsOf(this.rooms.values(), this.muted, this.openRoom));
+	readonly totals = $derived(totalsOf(this.rooms.values(), this.defaultLevel, this.openRoom));
+	/** Rooms whose level is "nothing" (the list marks them "muted"). */
+	readonly muted: ReadonlySet<string> = $derived(mutedOf(this.rooms.values(), this.defaultLevel));
 
 	readonly #userId: string;
 	#ws: WebSocket | null = null;
@@ -134,20 +181,25 @@ export class SummaryStore {
 	#retryTimer: ReturnType<typeof setTimeout> | undefined;
 	#saveTimer: ReturnType<typeof setTimeout> | undefined;
 	#stopped = false;
+	/** roomId -> the last message this tab acknowledged as delivered. */
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
+	readonly #acked = new Map<string, string>();
+	/** Rooms to acknowledge at the end of this turn (null: none queued). */
+	#toAck: Map<string, string> | null = null;
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, never rendered
+	readonly #deliveryListeners = new Set<(event: DeliveryEvent) => void>();
 	readonly #onOnline = (): void => this.#reconnectNow();
-	readonly #onStorage = (event: StorageEvent): void => {
-		if (event.key?.startsWith(`parley:mute:${this.#userId}:`)) this.#readMutes();
-	};
 
 	constructor(userId: string) {
 		this.#userId = userId;
-		this.#readMutes();
 		window.addEventListener('online', this.#onOnline);
-		window.addEventListener('storage', this.#onStorage);
 		void readSavedSummaries(userId).then(
 			(saved) => {
 				// The server's answer may have come first: it wins.
-				if (saved && !this.live && !this.#stopped) this.#replace(saved);
+				if (saved && !this.live && !this.#stopped) {
+					this.#replace(saved.rooms);
+					this.defaultLevel = saved.defaultLevel;
+				}
 				this.loaded = true;
 			},
 			() => (this.loaded = true)
@@ -160,26 +212,53 @@ export class SummaryStore {
 		this.openRoom = open;
 	}
 
-	/** The room page's mute switch changed in this tab. */
-	setMuted(roomId: string, muted: boolean): void {
-		if (muted) this.muted.add(roomId);
-		else this.muted.delete(roomId);
+	/** Calls `listener` for every delivery frame; returns how to stop. */
+	onDelivery(listener: (event: DeliveryEvent) => void): () => void {
+		this.#deliveryListeners.add(listener);
+		return () => this.#deliveryListeners.delete(listener);
+	}
+
+	/** The room's notification level: its own, else the user's default. */
+	levelOf(roomId: string): NotificationLevel {
+		return this.rooms.get(roomId)?.level ?? this.defaultLevel;
+	}
+
+	/** The room's own level as set (null: it follows the default). */
+	roomLevel(roomId: string): NotificationLevel | null {
+		return this.rooms.get(roomId)?.level ?? null;
+	}
+
+	/**
+	 * Sets the room's level on the server (null: back to the default); shown at once, put back
+	 * if the server refuses. Answers an error message, or null.
+	 */
+	async setRoomLevel(roomId: string, level: NotificationLevel | null): Promise<string | null> {
+		const room = this.rooms.get(roomId);
+		if (room) this.rooms.set(roomId, { ...room, level });
+		const error = await putJson(`/api/rooms/${encodeURIComponent(roomId)}/notifications`, {
+			level
+		});
+		const now = this.rooms.get(roomId);
+		if (error !== null && room && now) this.rooms.set(roomId, { ...now, level: room.level });
+		else this.#scheduleSave();
+		return error;
+	}
+
+	/** Sets the user's default level on the server; answers an error message, or null. */
+	async setDefaultLevel(level: NotificationLevel): Promise<string | null> {
+		const before = this.defaultLevel;
+		this.defaultLevel = level;
+		const error = await putJson('/api/me/notifications', { defaultLevel: level });
+		if (error !== null) this.defaultLevel = before;
+		else this.#scheduleSave();
+		return error;
 	}
 
 	destroy(): void {
 		this.#stopped = true;
 		clearTimeout(this.#retryTimer);
 		window.removeEventListener('online', this.#onOnline);
-		window.removeEventListener('storage', this.#onStorage);
 		this.#ws?.close();
-	}
-
-	#readMutes(): void {
-		for (const id of this.rooms.keys()) this.#readMute(id);
-	}
-
-	#readMute(roomId: string): void {
-		this.setMuted(roomId, localStorage.getItem(muteStorageKey(this.#userId, roomId)) === '1');
 	}
 
 	#connect(): void {
@@ -191,15 +270,21 @@ export class SummaryStore {
 			const frame = parseSummaryFrame(event.data);
 			if (!frame) return;
 			this.#retryMs = RECONNECT_FIRST_MS;
+			if (frame.type === 'delivery') {
+				for (const listener of this.#deliveryListeners) listener(frame);
+				return;
+			}
 			if (frame.type === 'snapshot') {
 				this.#replace(frame.rooms);
+				this.defaultLevel = frame.defaultLevel;
 				this.live = true;
 				this.loaded = true;
+				for (const room of frame.rooms) this.#acknowledge(ws, room);
 			} else if (frame.type === 'room') {
 				const known = this.rooms.get(frame.room.id);
 				if (!known || known.lastSeq <= frame.room.lastSeq)
 					this.rooms.set(frame.room.id, frame.room);
-				if (!known) this.#readMute(frame.room.id);
+				this.#acknowledge(ws, frame.room);
 			} else {
 				this.rooms.delete(frame.roomId);
 			}
@@ -216,6 +301,25 @@ export class SummaryStore {
 		};
 	}
 
+	/** Queues a delivery acknowledgement of the room's last message (by someone else). */
+	#acknowledge(ws: WebSocket, room: RoomSummary): void {
+		const last = room.last;
+		if (!last || last.author === this.#userId || this.#acked.get(room.id) === last.id) return;
+		if (!this.#toAck) {
+			// eslint-disable-next-line svelte/prefer-svelte-reactivity -- one turn's queue, not state
+			this.#toAck = new Map();
+			queueMicrotask(() => {
+				const queued = this.#toAck;
+				this.#toAck = null;
+				if (!queued || ws.readyState !== WebSocket.OPEN) return;
+				const rooms = [...queued].map(([roomId, upTo]) => ({ roomId, upTo }));
+				ws.send(encodeDeliveredAck({ type: 'delivered', rooms }));
+				for (const { roomId, upTo } of rooms) this.#acked.set(roomId, upTo);
+			});
+		}
+		this.#toAck.set(room.id, last.id);
+	}
+
 	#reconnectNow(): void {
 		if (this.#ws || this.#stopped) return;
 		clearTimeout(this.#retryTimer);
@@ -229,16 +333,37 @@ export class SummaryStore {
 		const ids = new Set(rooms.map((room) => room.id));
 		for (const id of [...this.rooms.keys()]) if (!ids.has(id)) this.rooms.delete(id);
 		for (const room of rooms) this.rooms.set(room.id, room);
-		this.#readMutes();
 	}
 
 	#scheduleSave(): void {
 		clearTimeout(this.#saveTimer);
 		this.#saveTimer = setTimeout(() => {
-			const list: SavedList = { userId: this.#userId, rooms: [...this.rooms.values()] };
+			const list: SavedList = {
+				userId: this.#userId,
+				rooms: [...this.rooms.values()],
+				defaultLevel: this.defaultLevel
+			};
 			saveSummaries(list).catch(() => {
 				// Private mode or quota: the list is still live; it just will not show offline.
 			});
 		}, SAVE_DELAY_MS);
+	}
+}
+
+/** PUTs a JSON body; answers the server's error message (or a network one), or null. */
+async function putJson(path: string, body: unknown): Promise<string | null> {
+	try {
+		const response = await fetch(path, {
+			method: 'PUT',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify(body)
+		});
+		if (response.ok) return null;
+		const answer: unknown = await response.json().catch(() => null);
+		const error =
+			typeof answer === 'object' && answer !== null && 'error' in answer ? answer.error : null;
+		return typeof error === 'string' ? error : `The server answered ${response.status}.`;
+	} catch {
+		return 'No connection to the server: try again when online.';
 	}
 }

@@ -14,6 +14,16 @@ export const SUMMARY_PATH = '/sync/_summaries';
 /** A message preview holds at most this many characters (the rest is cut). */
 export const PREVIEW_CHARS = 140;
 
+/**
+ * A notification level (docs/design.md "Notification levels"): what a room counts and notifies.
+ * "all": every message; "mentions": only messages that mention the user; "nothing": nothing.
+ */
+export const NOTIFICATION_LEVELS = ['all', 'mentions', 'nothing'] as const;
+export const NotificationLevelSchema = z.enum(NOTIFICATION_LEVELS);
+export type NotificationLevel = z.infer<typeof NotificationLevelSchema>;
+/** The default of an account that never chose one. */
+export const DEFAULT_NOTIFICATION_LEVEL: NotificationLevel = 'all';
+
 const LastMessage = z.object({
 	id: z.string().max(64),
 	author: z.string().max(255),
@@ -39,7 +49,9 @@ const RoomSummarySchema = z.object({
 	/** Others' messages after the user's own read mark (all of them without a mark). */
 	unread: z.number().int().nonnegative(),
 	/** Of those, the ones that mention the user. */
-	mentions: z.number().int().nonnegative()
+	mentions: z.number().int().nonnegative(),
+	/** The user's level for this room; null: their default (the snapshot's `defaultLevel`). */
+	level: NotificationLevelSchema.nullable().default(null)
 });
 
 export type RoomSummary = z.infer<typeof RoomSummarySchema>;
@@ -47,14 +59,57 @@ export type LastMessage = z.infer<typeof LastMessage>;
 
 const SummaryFrameSchema = z.discriminatedUnion('type', [
 	/** On connect and after a membership change: every room of the user, replacing the list. */
-	z.object({ type: z.literal('snapshot'), rooms: z.array(RoomSummarySchema).max(10_000) }),
+	z.object({
+		type: z.literal('snapshot'),
+		rooms: z.array(RoomSummarySchema).max(10_000),
+		/** The user's default notification level (rooms whose `level` is null follow it). */
+		defaultLevel: NotificationLevelSchema.default(DEFAULT_NOTIFICATION_LEVEL)
+	}),
 	/** One room changed (a message, a read mark): replaces that room's summary. */
 	z.object({ type: z.literal('room'), room: RoomSummarySchema }),
 	/** The user is no longer a member: forget the room. */
-	z.object({ type: z.literal('removed'), roomId: z.string().max(64) })
+	z.object({ type: z.literal('removed'), roomId: z.string().max(64) }),
+	/**
+	 * Another member's devices have received the room up to `upTo` (sent to the user sockets
+	 * of that message's author): their delivery mark, as the receipts API lists it.
+	 */
+	z.object({
+		type: z.literal('delivery'),
+		roomId: z.string().max(64),
+		userId: z.string().max(255),
+		upTo: z.string().max(64),
+		ts: z.number().int()
+	})
 ]);
 
 export type SummaryFrame = z.infer<typeof SummaryFrameSchema>;
+
+/** At most this many rooms in one acknowledgement (a snapshot may name every room). */
+export const MAX_ACKED_ROOMS = 10_000;
+
+/**
+ * The only frame a client sends (docs/design.md "Delivered and read"): this device has received
+ * each room up to the last message its summary named. The server takes it only for the rooms it
+ * listed to this socket, only for their last message, and only for the socket's own user.
+ */
+const DeliveredAckSchema = z.object({
+	type: z.literal('delivered'),
+	rooms: z
+		.array(z.object({ roomId: z.string().max(64), upTo: z.string().max(64) }))
+		.min(1)
+		.max(MAX_ACKED_ROOMS)
+});
+
+export type DeliveredAck = z.infer<typeof DeliveredAckSchema>;
+
+export function encodeDeliveredAck(ack: DeliveredAck): string {
+	return JSON.stringify(ack);
+}
+
+/** An acknowledgement from a client, or null when the text is not one. */
+export function parseDeliveredAck(text: string): DeliveredAck | null {
+	return parseJsonWith(DeliveredAckSchema, text);
+}
 
 export function encodeSummaryFrame(frame: SummaryFrame): string {
 	return JSON.stringify(frame);
@@ -62,13 +117,38 @@ export function encodeSummaryFrame(frame: SummaryFrame): string {
 
 /** A frame from the server, or null when it is not one (logged and ignored by the client). */
 export function parseSummaryFrame(text: string): SummaryFrame | null {
+	return parseJsonWith(SummaryFrameSchema, text);
+}
+
+const RoomReceiptsSchema = z.object({
+	members: z
+		.array(
+			z.object({
+				id: z.string().max(255),
+				username: z.string().max(255),
+				delivered: z.object({ upTo: z.string().max(64), ts: z.number().int() }).nullable()
+			})
+		)
+		.max(100_000)
+});
+
+/** `GET /api/rooms/<id>/receipts`: the members and how far their devices have the room. */
+export type RoomReceipts = z.infer<typeof RoomReceiptsSchema>;
+
+/** The receipts API's answer, or null when it is not one. */
+export function parseRoomReceipts(value: unknown): RoomReceipts | null {
+	const parsed = RoomReceiptsSchema.safeParse(value);
+	return parsed.success ? parsed.data : null;
+}
+
+function parseJsonWith<T>(schema: z.ZodType<T>, text: string): T | null {
 	let value: unknown;
 	try {
 		value = JSON.parse(text);
 	} catch {
 		return null;
 	}
-	const parsed = SummaryFrameSchema.safeParse(value);
+	const parsed = schema.safeParse(value);
 	return parsed.success ? parsed.data : null;
 }
 

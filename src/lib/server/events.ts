@@ -29,7 +29,13 @@ export interface RoomSettingsChanged {
 	readonly roomId: string;
 }
 
+/** A user changed a notification level (a room's or their default): their summaries re-list. */
+export interface LevelsChanged {
+	readonly userId: string;
+}
+
 export interface ParleyEvents {
+	'levels-changed': [LevelsChanged];
 	'membership-revoked': [MembershipRevoked];
 	'membership-added': [MembershipAdded];
 	'session-ended': [SessionEnded];

@@ -221,3 +221,13 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown): ParseResult
 		: (result.error.issues[0]?.message ?? 'Invalid input.');
 	return { ok: false, message, fields };
 }
+
+const LevelSchema = z.enum(['all', 'mentions', 'nothing'], {
+	error: 'Level must be "all", "mentions" or "nothing".'
+});
+
+/** PUT /api/rooms/:id/notifications: the room's level, or null for the account's default. */
+export const RoomLevelSchema = z.object({ level: LevelSchema.nullable() }).strict();
+
+/** PUT /api/me/notifications: the account's default level. */
+export const DefaultLevelSchema = z.object({ defaultLevel: LevelSchema }).strict();

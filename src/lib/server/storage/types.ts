@@ -605,12 +605,29 @@ export interface RoomLogStorage {
 	isArchived(roomId: string): Promise<boolean>;
 }
 
+/** A notification level as stored (the wire's `NotificationLevel`, src/lib/protocol/summaries.ts). */
+export type NotificationLevel = 'all' | 'mentions' | 'nothing';
+
 /** A member's read mark, as the room document's `reads` holds it (the last one committed). */
 export interface ReadMarkRecord {
 	readonly roomId: string;
 	readonly userId: string;
 	/** A message id (UUID). */
 	readonly upTo: string;
+	readonly ts: number;
+}
+
+/**
+ * How far a member's devices have received a room (docs/design.md "Delivered and read"): the
+ * last message one of their devices acknowledged, and the room log's seq it was acknowledged at.
+ */
+export interface DeliveryMarkRecord {
+	readonly roomId: string;
+	readonly userId: string;
+	/** A message id (UUID). */
+	readonly upTo: string;
+	/** The room's last seq when the device acknowledged `upTo`: a mark only moves forward. */
+	readonly seq: number;
 	readonly ts: number;
 }
 
@@ -633,6 +650,8 @@ export interface RoomSummaryRecord {
 	} | null;
 	/** Indexed messages by others, not deleted, after the user's read mark (all without one). */
 	readonly unread: number;
+	/** The user's notification level for the room; null: their default. */
+	readonly level: NotificationLevel | null;
 	/**
 	 * The texts of up to 100 of those unread messages whose text contains
 	 * "@<username>", "@room" or "@here" case-insensitively; the caller decides which are mentions (mentions.ts).
@@ -647,6 +666,23 @@ export interface RoomSummaryRecord {
 export interface SummaryStorage {
 	/** Records read marks (one row per room and member, the latest ts wins), in one transaction. */
 	recordReadMarks(marks: readonly ReadMarkRecord[]): Promise<void>;
+	/**
+	 * Records delivery marks (one row per room and member) in one transaction: a mark replaces
+	 * the member's only with a larger seq, and only while the user is a member of the room.
+	 * Answers the marks that were written (the others changed nothing).
+	 */
+	recordDeliveries(marks: readonly DeliveryMarkRecord[]): Promise<DeliveryMarkRecord[]>;
+	/** The delivery marks of the room's current members. */
+	deliveriesOf(roomId: string): Promise<DeliveryMarkRecord[]>;
+	/**
+	 * Sets the user's notification level for a room (null: back to their default). Only for a
+	 * member of the room; answers whether it was set.
+	 */
+	setRoomLevel(roomId: string, userId: string, level: NotificationLevel | null): Promise<boolean>;
+	/** Sets the user's default notification level. */
+	setDefaultLevel(userId: string, level: NotificationLevel): Promise<void>;
+	/** The user's default notification level ('all' when never set). */
+	defaultLevelOf(userId: string): Promise<NotificationLevel>;
 	/** Every room (and DM) the user is a member of now, with its summary. */
 	ofUser(userId: string, username: string): Promise<RoomSummaryRecord[]>;
 	/** One room's summary for the user; null when they are not a member. */

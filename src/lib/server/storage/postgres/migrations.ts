@@ -292,6 +292,41 @@ export const postgresMigrations: readonly Migration[] = [
 		`
 	},
 	{
+		version: 13,
+		name: 'delivery marks',
+		sql: /* sql */ `
+			-- Delivered ticks (docs/design.md "Delivered and read"): how far each member's devices
+			-- have received a room, one row per room and member (never a row per message); seq is
+			-- the room log's seq the mark was acknowledged at, so a mark only moves forward.
+			CREATE TABLE delivery_marks (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				user_id TEXT NOT NULL,
+				up_to TEXT NOT NULL,
+				seq BIGINT NOT NULL,
+				ts BIGINT NOT NULL,
+				PRIMARY KEY (room_id, user_id)
+			);
+		`
+	},
+	{
+		version: 14,
+		name: 'notification levels',
+		sql: /* sql */ `
+			-- Notification levels, account-wide (docs/design.md "Notification levels"): a user's
+			-- level for one room (none: their default), and their default (none: 'all').
+			CREATE TABLE notification_levels (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'nothing')),
+				PRIMARY KEY (room_id, user_id)
+			);
+			CREATE TABLE notification_defaults (
+				user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+				level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'nothing'))
+			);
+		`
+	},
+	{
 		version: 15,
 		name: 'room topic and archive',
 		sql: /* sql */ `

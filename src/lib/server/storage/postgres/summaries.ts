@@ -5,7 +5,13 @@
  * mark. A read mark naming a message the index does not hold (not indexed yet) counts as read to
  * the end. One statement for all of a user's rooms (LATERAL joins), not three per room.
  */
-import type { RoomKind, RoomSummaryRecord, SummaryStorage } from '../types';
+import type {
+	DeliveryMarkRecord,
+	NotificationLevel,
+	RoomKind,
+	RoomSummaryRecord,
+	SummaryStorage
+} from '../types';
 import type { Sql } from './db';
 
 /** At most this many unread texts with "@<name>", "@room" or "@here" are handed back to be checked for mentions. */
@@ -26,6 +32,7 @@ interface SummaryRow {
 	deleted: boolean | null;
 	unread: number;
 	candidates: string[];
+	level: NotificationLevel | null;
 }
 
 function toRecord(row: SummaryRow): RoomSummaryRecord {
@@ -48,6 +55,7 @@ function toRecord(row: SummaryRow): RoomSummaryRecord {
 					}
 				: null,
 		unread: row.unread,
+		level: row.level,
 		mentionCandidates: row.candidates
 	};
 }
@@ -62,9 +70,10 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 		const rows = await sql<SummaryRow[]>`
 			SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.last_seq,
 				last.message_id, last.author, last.username, last.text, last.ts, last.deleted,
-				unread.n AS unread, cand.texts AS candidates
+				unread.n AS unread, cand.texts AS candidates, nl.level
 			FROM memberships m
 			JOIN rooms r ON r.id = m.room_id
+			LEFT JOIN notification_levels nl ON nl.room_id = m.room_id AND nl.user_id = m.user_id
 			CROSS JOIN LATERAL (
 				SELECT coalesce((
 					SELECT CASE WHEN mi.id IS NULL THEN 9223372036854775807 ELSE mi.id END
@@ -100,6 +109,32 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 	}
 
 	return {
+		async recordDeliveries(marks) {
+			if (marks.length === 0) return [];
+			const rows = await sql<DeliveryMarkRecord[]>`
+				INSERT INTO delivery_marks (room_id, user_id, up_to, seq, ts)
+				SELECT d.room, d.usr, d.up_to, d.seq, d.ts
+				FROM unnest(${marks.map((mark) => mark.roomId)}::text[],
+					${marks.map((mark) => mark.userId)}::text[],
+					${marks.map((mark) => mark.upTo)}::text[],
+					${marks.map((mark) => mark.seq)}::bigint[],
+					${marks.map((mark) => mark.ts)}::bigint[]) WITH ORDINALITY AS d (room, usr, up_to, seq, ts, i)
+				WHERE EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = d.room AND m.user_id = d.usr)
+				ORDER BY d.i
+				ON CONFLICT (room_id, user_id) DO UPDATE
+					SET up_to = excluded.up_to, seq = excluded.seq, ts = excluded.ts
+				WHERE excluded.seq > delivery_marks.seq
+				RETURNING room_id AS "roomId", user_id AS "userId", up_to AS "upTo", seq, ts`;
+			return [...rows];
+		},
+		async deliveriesOf(roomId) {
+			const rows = await sql<DeliveryMarkRecord[]>`
+				SELECT d.room_id AS "roomId", d.user_id AS "userId", d.up_to AS "upTo", d.seq, d.ts
+				FROM delivery_marks d
+				JOIN memberships m ON m.room_id = d.room_id AND m.user_id = d.user_id
+				WHERE d.room_id = ${roomId} ORDER BY d.user_id`;
+			return [...rows];
+		},
 		async recordReadMarks(marks) {
 			if (marks.length === 0) return;
 			await sql`
@@ -115,6 +150,32 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 				WHERE excluded.ts >= read_marks.ts`;
 		},
 		ofUser: (userId, username) => summaries(userId, username, null),
+		async setRoomLevel(roomId, userId, level) {
+			if (level === null) {
+				const [member] = await sql`
+					WITH gone AS (
+						DELETE FROM notification_levels WHERE room_id = ${roomId} AND user_id = ${userId}
+					)
+					SELECT 1 FROM memberships WHERE room_id = ${roomId} AND user_id = ${userId}`;
+				return member !== undefined;
+			}
+			const written = await sql`
+				INSERT INTO notification_levels (room_id, user_id, level)
+				SELECT ${roomId}, ${userId}, ${level}
+				WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = ${roomId} AND user_id = ${userId})
+				ON CONFLICT (room_id, user_id) DO UPDATE SET level = excluded.level`;
+			return written.count > 0;
+		},
+		async setDefaultLevel(userId, level) {
+			await sql`
+				INSERT INTO notification_defaults (user_id, level) VALUES (${userId}, ${level})
+				ON CONFLICT (user_id) DO UPDATE SET level = excluded.level`;
+		},
+		async defaultLevelOf(userId) {
+			const [row] = await sql<{ level: NotificationLevel }[]>`
+				SELECT level FROM notification_defaults WHERE user_id = ${userId}`;
+			return row?.level ?? 'all';
+		},
 		async ofRoom(roomId, userId, username) {
 			const [summary] = await summaries(userId, username, roomId);
 			return summary ?? null;

@@ -349,6 +349,41 @@ export const migrations: readonly Migration[] = [
 		`
 	},
 	{
+		version: 13,
+		name: 'delivery marks',
+		sql: /* sql */ `
+			-- Delivered ticks (docs/design.md "Delivered and read"): how far each member's devices
+			-- have received a room, one row per room and member (never a row per message); \`seq\`
+			-- is the room log's seq the mark was acknowledged at, so a mark only moves forward.
+			CREATE TABLE delivery_marks (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				user_id TEXT NOT NULL,
+				up_to TEXT NOT NULL,
+				seq INTEGER NOT NULL,
+				ts INTEGER NOT NULL,
+				PRIMARY KEY (room_id, user_id)
+			) STRICT, WITHOUT ROWID;
+		`
+	},
+	{
+		version: 14,
+		name: 'notification levels',
+		sql: /* sql */ `
+			-- Notification levels, account-wide (docs/design.md "Notification levels"): a user's
+			-- level for one room (none: their default), and their default (none: 'all').
+			CREATE TABLE notification_levels (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'nothing')),
+				PRIMARY KEY (room_id, user_id)
+			) STRICT, WITHOUT ROWID;
+			CREATE TABLE notification_defaults (
+				user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+				level TEXT NOT NULL CHECK (level IN ('all', 'mentions', 'nothing'))
+			) STRICT, WITHOUT ROWID;
+		`
+	},
+	{
 		version: 15,
 		name: 'room topic and archive',
 		sql: /* sql */ `

@@ -4,7 +4,13 @@
  * rowid order) and the member's read mark. A read mark naming a message the index does not hold
  * (not indexed yet) counts as read to the end.
  */
-import type { RoomKind, RoomSummaryRecord, SummaryStorage } from '../types';
+import type {
+	DeliveryMarkRecord,
+	NotificationLevel,
+	RoomKind,
+	RoomSummaryRecord,
+	SummaryStorage
+} from '../types';
 import { cachedStatement, type Db } from './db';
 
 /** At most this many unread texts with "@<name>", "@room" or "@here" are handed back to be checked for mentions. */
@@ -17,7 +23,14 @@ interface RoomRow {
 	topic: string;
 	archived_at: number | null;
 	last_seq: number;
+	level: NotificationLevel | null;
 }
+
+/** A member's rooms with their notification level (`m`: memberships, `r`: rooms). */
+const ROOMS_OF_MEMBER = `SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.last_seq, nl.level
+	FROM memberships m
+	JOIN rooms r ON r.id = m.room_id
+	LEFT JOIN notification_levels nl ON nl.room_id = m.room_id AND nl.user_id = m.user_id`;
 
 interface LastRow {
 	message_id: string;
@@ -76,6 +89,7 @@ function summaryOf(db: Db, room: RoomRow, userId: string, username: string): Roo
 				}
 			: null,
 		unread: unread?.n ?? 0,
+		level: room.level,
 		mentionCandidates: candidates.map((row) => row.text)
 	};
 }
@@ -95,25 +109,93 @@ export function sqliteSummaries(db: Db): SummaryStorage {
 			}
 		}
 	);
+	const writeDeliveries = db.transaction(
+		(marks: readonly DeliveryMarkRecord[]): DeliveryMarkRecord[] => {
+			const upsert = cachedStatement(
+				db,
+				`INSERT INTO delivery_marks (room_id, user_id, up_to, seq, ts)
+			 SELECT @room, @user, @upTo, @seq, @ts
+			  WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = @room AND user_id = @user)
+			 ON CONFLICT (room_id, user_id) DO UPDATE
+			    SET up_to = excluded.up_to, seq = excluded.seq, ts = excluded.ts
+			  WHERE excluded.seq > delivery_marks.seq`
+			);
+			return marks.filter(
+				(mark) =>
+					upsert.run({
+						room: mark.roomId,
+						user: mark.userId,
+						upTo: mark.upTo,
+						seq: mark.seq,
+						ts: mark.ts
+					}).changes > 0
+			);
+		}
+	);
 	return {
+		async recordDeliveries(marks) {
+			return marks.length > 0 ? writeDeliveries.immediate(marks) : [];
+		},
+		async deliveriesOf(roomId) {
+			return cachedStatement<[string], DeliveryMarkRecord>(
+				db,
+				`SELECT d.room_id AS roomId, d.user_id AS userId, d.up_to AS upTo, d.seq, d.ts
+				   FROM delivery_marks d JOIN memberships m
+				     ON m.room_id = d.room_id AND m.user_id = d.user_id
+				  WHERE d.room_id = ? ORDER BY d.user_id`
+			).all(roomId);
+		},
 		async recordReadMarks(marks) {
 			if (marks.length > 0) writeMarks.immediate(marks);
 		},
 		async ofUser(userId, username) {
 			const rooms = cachedStatement<[string], RoomRow>(
 				db,
-				`SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.last_seq FROM memberships m
-				   JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ? ORDER BY r.id`
+				`${ROOMS_OF_MEMBER} WHERE m.user_id = ? ORDER BY r.id`
 			).all(userId);
 			return db.transaction(() => rooms.map((room) => summaryOf(db, room, userId, username)))();
 		},
 		async ofRoom(roomId, userId, username) {
 			const room = cachedStatement<[string, string], RoomRow>(
 				db,
-				`SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.last_seq FROM memberships m
-				   JOIN rooms r ON r.id = m.room_id WHERE m.room_id = ? AND m.user_id = ?`
+				`${ROOMS_OF_MEMBER} WHERE m.room_id = ? AND m.user_id = ?`
 			).get(roomId, userId);
 			return room ? summaryOf(db, room, userId, username) : null;
+		},
+		async setRoomLevel(roomId, userId, level) {
+			if (level === null) {
+				const member = cachedStatement<[string, string], { n: number }>(
+					db,
+					'SELECT 1 AS n FROM memberships WHERE room_id = ? AND user_id = ?'
+				).get(roomId, userId);
+				cachedStatement(
+					db,
+					'DELETE FROM notification_levels WHERE room_id = ? AND user_id = ?'
+				).run(roomId, userId);
+				return member !== undefined;
+			}
+			const written = cachedStatement(
+				db,
+				`INSERT INTO notification_levels (room_id, user_id, level)
+				 SELECT @room, @user, @level
+				  WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = @room AND user_id = @user)
+				 ON CONFLICT (room_id, user_id) DO UPDATE SET level = excluded.level`
+			).run({ room: roomId, user: userId, level });
+			return written.changes > 0;
+		},
+		async setDefaultLevel(userId, level) {
+			cachedStatement(
+				db,
+				`INSERT INTO notification_defaults (user_id, level) VALUES (?, ?)
+				 ON CONFLICT (user_id) DO UPDATE SET level = excluded.level`
+			).run(userId, level);
+		},
+		async defaultLevelOf(userId) {
+			const row = cachedStatement<[string], { level: NotificationLevel }>(
+				db,
+				'SELECT level FROM notification_defaults WHERE user_id = ?'
+			).get(userId);
+			return row?.level ?? 'all';
 		}
 	};
 }
