@@ -185,6 +185,28 @@ export async function ensureDeviceKeys(userId: string): Promise<DeviceKeys> {
 	});
 }
 
+const ensured = new Map<string, Promise<DeviceKeys>>();
+
+/**
+ * `ensureDeviceKeys` once per page and user (it asks the server whether the device was
+ * removed): signing an item must not cost a request. A result without a device id (made
+ * offline, or the server refused) is asked for again next time.
+ */
+export function deviceKeysFor(userId: string): Promise<DeviceKeys> {
+	let keys = ensured.get(userId);
+	if (keys === undefined) {
+		keys = ensureDeviceKeys(userId);
+		ensured.set(userId, keys);
+		keys.then(
+			(result) => {
+				if (result.deviceId === null) ensured.delete(userId);
+			},
+			() => ensured.delete(userId)
+		);
+	}
+	return keys;
+}
+
 /** This browser's device id for `userId`, if it has registered one (no keys are made). */
 export async function thisDeviceId(userId: string): Promise<string | null> {
 	return (await readKeys(userId))?.deviceId ?? null;
