@@ -8,7 +8,7 @@
 import * as z from 'zod/mini';
 import { PUBLIC_KEY_TEXT } from '../protocol/device-keys';
 import { DEVICE_ID } from '../protocol/schema';
-import { requestResult } from './local-replica';
+import { keyValueStore, type KeyValueStore } from './key-value-store';
 
 /** A device of a user as a replica needs it: its signing key, and whether it was removed. */
 export interface KnownDevice {
@@ -41,10 +41,8 @@ export function authorKeysDatabaseName(viewerId: string): string {
 	return `parley-keys:${viewerId}`;
 }
 
-const STORE = 'users';
-
 export class AuthorKeys {
-	readonly #viewerId: string;
+	readonly #cache: KeyValueStore;
 	readonly #fetch: typeof fetch;
 	/** userId -> devices known (active and removed), loaded from IndexedDB or the server. */
 	readonly #known = new Map<string, Promise<KnownDevice[]>>();
@@ -53,7 +51,7 @@ export class AuthorKeys {
 	readonly #single = new Map<string, Promise<DeviceLookup>>();
 
 	constructor(viewerId: string, fetchImpl: typeof fetch = (...args) => fetch(...args)) {
-		this.#viewerId = viewerId;
+		this.#cache = keyValueStore(authorKeysDatabaseName(viewerId), 'users');
 		this.#fetch = fetchImpl;
 	}
 
@@ -147,32 +145,12 @@ export class AuthorKeys {
 		await this.#writeCache(userId, devices).catch(() => undefined);
 	}
 
-	async #open(): Promise<IDBDatabase> {
-		const open = indexedDB.open(authorKeysDatabaseName(this.#viewerId), 1);
-		open.onupgradeneeded = () => open.result.createObjectStore(STORE);
-		return requestResult(open);
-	}
-
 	async #readCache(userId: string): Promise<KnownDevice[]> {
-		const db = await this.#open();
-		try {
-			const value: unknown = await requestResult(
-				db.transaction(STORE, 'readonly').objectStore(STORE).get(userId)
-			);
-			const parsed = CachedSchema.safeParse(value);
-			return parsed.success ? parsed.data.devices : [];
-		} finally {
-			db.close();
-		}
+		const parsed = CachedSchema.safeParse(await this.#cache.get(userId));
+		return parsed.success ? parsed.data.devices : [];
 	}
 
 	async #writeCache(userId: string, devices: readonly KnownDevice[]): Promise<void> {
-		const db = await this.#open();
-		try {
-			const value = { devices, fetchedAt: Date.now() };
-			await requestResult(db.transaction(STORE, 'readwrite').objectStore(STORE).put(value, userId));
-		} finally {
-			db.close();
-		}
+		await this.#cache.put(userId, { devices, fetchedAt: Date.now() });
 	}
 }
