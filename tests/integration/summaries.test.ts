@@ -6,7 +6,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../src/lib/protocol/wire';
-import { createPrivateRoom, registeredClient, type RegisteredClient } from '../support/api';
+import { createPrivateRoom, type RegisteredClient } from '../support/api';
+import { signingClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { openSummaries, summaryUrl, type SummaryClient } from '../support/summary-client';
 import { connectAs, type SyncClient } from '../support/sync-client';
@@ -44,10 +45,7 @@ async function sender(user: RegisteredClient, roomId: string): Promise<SyncClien
 
 describe('summary channel', () => {
 	it('lists only the user’s rooms, counts what arrives, and a read on another device clears it', async () => {
-		const [alice, bob] = await Promise.all([
-			registeredClient(server.url),
-			registeredClient(server.url)
-		]);
+		const [alice, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
 		const shared = await createPrivateRoom(alice, 'Shared', [bob]);
 		const secret = await createPrivateRoom(alice, 'Secret');
 		const feed = summaries(bob);
@@ -91,10 +89,7 @@ describe('summary channel', () => {
 	});
 
 	it('shows a room joined elsewhere at once and stops a removed room’s summaries at once', async () => {
-		const [alice, bob] = await Promise.all([
-			registeredClient(server.url),
-			registeredClient(server.url)
-		]);
+		const [alice, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
 		const first = await createPrivateRoom(alice, 'First', [bob]);
 		const feed = summaries(bob);
 		await feed.waitFor(() => feed.rooms()?.has(first) === true, 'the first room');
@@ -128,7 +123,7 @@ describe('summary channel', () => {
 				ws.on('error', () => undefined);
 			});
 		expect(await statusOf({}, server.url)).toBe(401);
-		const carol = await registeredClient(server.url);
+		const carol = await signingClient(server.url);
 		expect(await statusOf({ cookie: carol.cookie ?? '' }, 'https://evil.example')).toBe(403);
 
 		const feed = summaries(carol);
