@@ -7,6 +7,7 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
+import { makeDeviceKeys, registrationBody } from '../support/device';
 import { addMember, createRoom, expect, test } from './fixtures';
 
 const BLOCKING = new Set(['serious', 'critical']);
@@ -105,6 +106,21 @@ for (const colorScheme of ['light', 'dark'] as const) {
 			await home.goto(`/rooms/${roomId}/members`);
 			await expect(home.getByRole('main').getByText(bob.username)).toBeVisible();
 			await expectNoSeriousViolations(home, 'members page');
+
+			// Bob's browser registered its device when his pages opened; then one more (a new phone).
+			await home.goto(`/users/${bob.id}`);
+			await expect(home.getByTestId('safety-number')).toHaveText(/\d{5}/);
+			await home.getByRole('button', { name: 'Mark as verified' }).click();
+			await expect(home.getByText(/^Verified on /)).toBeVisible();
+			await expectNoSeriousViolations(home, 'profile with the safety number, verified');
+			const phone = makeDeviceKeys();
+			const added = await bob.context.request.post('/api/devices', {
+				data: registrationBody(bob.id, phone, 'a new phone')
+			});
+			expect(added.status()).toBe(201);
+			await home.reload();
+			await expect(home.getByRole('alert')).toContainText('keys changed');
+			await expectNoSeriousViolations(home, 'profile with changed keys');
 		});
 	});
 }
