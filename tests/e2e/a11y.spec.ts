@@ -109,7 +109,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
 
 			// Bob's browser registered its device when his pages opened; then one more (a new phone).
 			await home.goto(`/users/${bob.id}`);
-			await expect(home.getByTestId('safety-number')).toHaveText(/\d{5}/);
+			await expect(home.getByRole('group', { name: 'Safety number' })).toHaveText(/\d{5}/);
 			await home.getByRole('button', { name: 'Mark as verified' }).click();
 			await expect(home.getByText(/^Verified on /)).toBeVisible();
 			await expectNoSeriousViolations(home, 'profile with the safety number, verified');

@@ -184,8 +184,8 @@ test('two users see one safety number, mark it verified, and are warned when a d
 
 	await alicePage.goto(`/users/${bob.id}`);
 	await bobPage.goto(`/users/${alice.id}`);
-	const aliceNumber = alicePage.getByTestId('safety-number');
-	const bobNumber = bobPage.getByTestId('safety-number');
+	const aliceNumber = alicePage.getByRole('group', { name: 'Safety number' });
+	const bobNumber = bobPage.getByRole('group', { name: 'Safety number' });
 	await expect(aliceNumber).toHaveText(/^(\d{5}\s*){12}$/);
 	const seenByAlice = (await aliceNumber.innerText()).replace(/\s/g, '');
 	expect(seenByAlice).toHaveLength(60);
