@@ -1,6 +1,7 @@
 /**
  * One IndexedDB object store as a small key-value store (out-of-line keys), opened per call:
- * for the few values a page keeps between visits (author-keys.ts, contact-trust.ts). Values are
+ * for the few values a page keeps between visits (device-keys.ts, author-keys.ts,
+ * contact-trust.ts). Values are
  * read back as `unknown`: callers parse them.
  */
 import { requestResult } from './local-replica';
