@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../src/lib/protocol/wire';
 import { createPrivateRoom, type RegisteredClient } from '../support/api';
-import { signingClient } from '../support/device';
+import { signedRead, signingClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { openSummaries, summaryUrl, type SummaryClient } from '../support/summary-client';
 import { connectAs, type SyncClient } from '../support/sync-client';
@@ -75,7 +75,12 @@ describe('summary channel', () => {
 
 		// Bob reads on another device: the read mark in the room document clears the counts.
 		const bobInShared = await sender(bob, shared);
-		bobInShared.doc.getMap('reads').set(bob.userId, { upTo: mention.id, ts: Date.now() });
+		bobInShared.doc
+			.getMap('reads')
+			.set(
+				bob.userId,
+				signedRead(bob.signer, shared, bob.userId, { upTo: mention.id, ts: Date.now() })
+			);
 		await feed.waitFor(() => feed.rooms()?.get(shared)?.unread === 0, 'read clears the count');
 		expect(feed.rooms()?.get(shared)?.mentions).toBe(0);
 
