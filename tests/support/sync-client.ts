@@ -138,7 +138,8 @@ export function connectClient(options: SyncClientOptions): SyncClient {
 				ts: Date.now()
 			};
 			const message = options.signer
-				? signedMessage(options.signer, options.roomId, unsigned)
+				? // A room given with its `?epoch=` query: the signature names the room alone.
+					signedMessage(options.signer, options.roomId.split('?')[0] ?? '', unsigned)
 				: unsigned;
 			messages.push([message]);
 			return message;
