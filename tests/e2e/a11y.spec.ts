@@ -10,6 +10,7 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
+import { makeDeviceKeys, registrationBody } from '../support/device';
 import { addMember, createRoom, expect, test } from './fixtures';
 
 const BLOCKING = new Set(['serious', 'critical']);
@@ -132,6 +133,25 @@ test('the home, DMs, search and members pages have no serious accessibility viol
 	await page.goto(`/rooms/${roomId}/members`);
 	await expect(page.getByRole('main').getByText(bob.username)).toBeVisible();
 	await expectNoSeriousViolations(page, 'members page');
+
+	// Bob has a device (a laptop); then one more (a new phone).
+	const laptop = await bob.context.request.post('/api/devices', {
+		data: registrationBody(bob.id, makeDeviceKeys(), 'a laptop')
+	});
+	expect(laptop.status()).toBe(201);
+	await page.goto(`/users/${bob.id}`);
+	await expect(page.getByRole('group', { name: 'Safety number' })).toHaveText(/\d{5}/);
+	await page.getByRole('button', { name: 'Mark as verified' }).click();
+	await expect(page.getByText(/^Verified on /)).toBeVisible();
+	await expectNoSeriousViolations(page, 'profile with the safety number, verified');
+	const phone = makeDeviceKeys();
+	const added = await bob.context.request.post('/api/devices', {
+		data: registrationBody(bob.id, phone, 'a new phone')
+	});
+	expect(added.status()).toBe(201);
+	await page.reload();
+	await expect(page.getByRole('alert')).toContainText('keys changed');
+	await expectNoSeriousViolations(page, 'profile with changed keys');
 });
 
 test('the settings, storage, devices and invite pages have no serious accessibility violations', async ({

@@ -4,6 +4,8 @@
  * forged changes the server must refuse).
  */
 import type { BrowserContext, Locator, Page } from '@playwright/test';
+import { ApiClient } from '../support/api';
+import { registerTestDevice } from '../support/device';
 import { connectClient, type SyncClient } from '../support/sync-client';
 import type * as Y from 'yjs';
 import { expect, submitMessage, type ChatUser } from './fixtures';
@@ -27,7 +29,10 @@ export async function messageIdOf(item: Locator): Promise<string> {
 	return id;
 }
 
-/** A sync client in Node with the session of `context`'s user (an attacker's own session). */
+/**
+ * A sync client in Node with the session of `context`'s user (an attacker's own session), and a
+ * device of that user registered for it: what it `send`s is signed.
+ */
 export async function syncClientOf(
 	context: BrowserContext,
 	syncUrl: string,
@@ -36,7 +41,15 @@ export async function syncClientOf(
 ): Promise<SyncClient> {
 	const cookies = await context.cookies();
 	const cookie = cookies.map(({ name, value }) => `${name}=${value}`).join('; ');
-	const client = connectClient({ syncUrl, roomId, cookie, userId });
+	// A device of its own, as a second browser of the user would have: the gate refuses
+	// unsigned messages (REQUIRE_SIGNATURES=1).
+	const api = new ApiClient(syncUrl.replace(/^ws/, 'http').replace(/\/sync$/, ''));
+	api.cookie = cookies
+		.filter(({ name }) => name === 'parley_session')
+		.map(({ name, value }) => `${name}=${value}`)
+		.join('; ');
+	const signer = await registerTestDevice(Object.assign(api, { userId }));
+	const client = connectClient({ syncUrl, roomId, cookie, userId, signer });
 	await client.waitFor(() => client.provider.synced, 10_000, 'the sync client to sync');
 	return client;
 }

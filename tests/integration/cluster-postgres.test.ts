@@ -11,12 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CloseCode } from '../../src/lib/protocol/wire';
-import {
-	ApiClient,
-	createPrivateRoom,
-	registeredClient,
-	type RegisteredClient as User
-} from '../support/api';
+import { ApiClient, createPrivateRoom, type RegisteredClient as User } from '../support/api';
+import { signingClient } from '../support/device';
 import { startPostgres, type PostgresHandle } from '../support/postgres';
 import { startRedisCluster, type RedisClusterHandle } from '../support/redis-cluster';
 import { startServer, type ServerHandle } from '../support/server';
@@ -154,9 +150,9 @@ beforeAll(async () => {
 	databaseUrl = await pg.createDatabase();
 	// One after the other: the first migrates the database, the others find it migrated.
 	for (let i = 0; i < 3; i++) servers.push(await startInstance());
-	alice = await registeredClient(servers[0]!.url);
-	bob = await registeredClient(servers[1]!.url);
-	carol = await registeredClient(servers[2]!.url);
+	alice = await signingClient(servers[0]!.url);
+	bob = await signingClient(servers[1]!.url);
+	carol = await signingClient(servers[2]!.url);
 	for (let r = 0; r < ROOMS; r++) {
 		rooms.push(await createPrivateRoom(alice, `cluster room ${r}`, [bob, carol]));
 	}

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
+import { createPrivateRoom, type RegisteredClient as User } from '../support/api';
+import { signingClient } from '../support/device';
 import { startRedis, type RedisHandle } from '../support/redis';
 import { makeTempDir, startServer, type ServerHandle, readMetric } from '../support/server';
 import { storedMessageIds } from '../support/stored';
@@ -118,8 +119,8 @@ beforeAll(async () => {
 	// One after the other: the first creates the schema, the second finds it.
 	a = await startInstance();
 	b = await startInstance();
-	alice = await registeredClient(a.url);
-	bob = await registeredClient(a.url);
+	alice = await signingClient(a.url);
+	bob = await signingClient(a.url);
 }, 60_000);
 
 afterAll(async () => {

@@ -110,6 +110,33 @@ describe('device keys', () => {
 		expect(typeof unknown.body.error).toBe('string');
 	});
 
+	it('shows one device of a user, removed or not, so what it signed still verifies; 404 for another user’s', async () => {
+		const ann = await registeredClient(server.url);
+		const bob = await registeredClient(server.url);
+		const removed = await registerTestDevice(ann, 'old phone');
+		const before = await bob.get<{ device: { signingKey: string; removedAt: number | null } }>(
+			`/api/users/${ann.userId}/devices/${removed.id}`
+		);
+		expect(before.status).toBe(200);
+		expect(before.body.device).toMatchObject({ signingKey: removed.signingKey, removedAt: null });
+		expect((await ann.delete(`/api/devices/${removed.id}`)).status).toBe(204);
+		const after = await bob.get<{ device: { signingKey: string; removedAt: number | null } }>(
+			`/api/users/${ann.userId}/devices/${removed.id}`
+		);
+		expect(after.status).toBe(200);
+		expect(after.body.device.signingKey).toBe(removed.signingKey);
+		expect(typeof after.body.device.removedAt).toBe('number');
+		const foreign = await bob.get<{ error: string }>(
+			`/api/users/${bob.userId}/devices/${removed.id}`
+		);
+		expect(foreign.status).toBe(404);
+		expect(typeof foreign.body.error).toBe('string');
+		const anonymous = new ApiClient(server.url);
+		expect((await anonymous.get(`/api/users/${ann.userId}/devices/${removed.id}`)).status).toBe(
+			401
+		);
+	});
+
 	it('lets only the owner remove a device, once', async () => {
 		const ann = await registeredClient(server.url);
 		const bob = await registeredClient(server.url);

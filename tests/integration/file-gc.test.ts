@@ -7,13 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-	createPrivateRoom,
-	registeredClient,
-	uploadTextFile,
-	type RegisteredClient as User,
-	type UploadedFile
-} from '../support/api';
+import { createPrivateRoom, uploadTextFile, type UploadedFile } from '../support/api';
+import { signedMessage, signingClient, type SigningClient as User } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { connectAs } from '../support/sync-client';
 import { waitFor } from '../support/wait';
@@ -26,7 +21,7 @@ beforeAll(async () => {
 	server = await startServer({
 		env: { FILE_GC_GRACE_MS: '1500', FILE_GC_INTERVAL_MS: '200' }
 	});
-	alice = await registeredClient(server.url);
+	alice = await signingClient(server.url);
 	roomId = await createPrivateRoom(alice, 'Uploads');
 	// A loaded machine can take long to start the server.
 }, 90_000);
@@ -57,13 +52,13 @@ describe('garbage collection of uploads', () => {
 		try {
 			await client.waitFor(() => client.provider.synced, 10_000, 'synced');
 			client.doc.getArray('messages').push([
-				{
+				signedMessage(alice.signer, roomId, {
 					id: crypto.randomUUID(),
 					author: alice.userId,
 					text: 'see attached',
 					ts: Date.now(),
 					files: [kept]
-				}
+				})
 			]);
 			await client.waitForStored(10_000);
 		} finally {

@@ -14,6 +14,7 @@ import { createSqliteStorage } from '../../src/lib/server/storage/sqlite';
 import { databaseFile, openDatabase, type Db } from '../../src/lib/server/storage/sqlite/db';
 import { createSearchIndexer, type SearchIndexer } from '../../sync-server/search-indexer';
 import { registeredClient } from '../support/api';
+import { signingClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 
 type User = Awaited<ReturnType<typeof registeredClient>>;
@@ -32,9 +33,9 @@ let roomId: string;
 beforeAll(async () => {
 	server = await startServer({ env: { MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) } });
 	[owner, member, outsider] = await Promise.all([
-		registeredClient(server.url),
-		registeredClient(server.url),
-		registeredClient(server.url)
+		signingClient(server.url),
+		signingClient(server.url),
+		signingClient(server.url)
 	]);
 	roomId = await createRoom(owner, 'Shared');
 	await addMember(owner, roomId, member.username);

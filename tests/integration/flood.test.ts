@@ -7,7 +7,8 @@
 import * as encoding from 'lib0/encoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createPrivateRoom, registeredClient, type RegisteredClient } from '../support/api';
+import { createPrivateRoom, type RegisteredClient } from '../support/api';
+import { signingClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { connectAs, type SyncClient } from '../support/sync-client';
 import { RawClient, captureUpdate, storedLog } from './gate-raw-client';
@@ -61,12 +62,14 @@ async function honestPair(): Promise<[SyncClient, SyncClient]> {
 
 beforeAll(async () => {
 	server = await startServer({
-		env: { MAX_MESSAGES_PER_UPDATE: String(MAX_MESSAGES_PER_UPDATE) }
+		// Rules 1–6 alone: this file's raw clients write unsigned items, as before signatures
+		// (REQUIRE_SIGNATURES=0, the migration setting). Rule 7: signatures.test.ts.
+		env: { MAX_MESSAGES_PER_UPDATE: String(MAX_MESSAGES_PER_UPDATE), REQUIRE_SIGNATURES: '0' }
 	});
 	[alice, mallory, bob] = await Promise.all([
-		registeredClient(server.url),
-		registeredClient(server.url),
-		registeredClient(server.url)
+		signingClient(server.url),
+		signingClient(server.url),
+		signingClient(server.url)
 	]);
 	floodedRoom = await createPrivateRoom(alice, 'flooded', [mallory]);
 	quietRoom = await createPrivateRoom(alice, 'quiet', [bob]);

@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
-import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
+import { createPrivateRoom, type RegisteredClient as User } from '../support/api';
+import { signingClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { connectAs } from '../support/sync-client';
 import { RawClient, captureUpdate } from './gate-raw-client';
@@ -185,6 +186,9 @@ beforeAll(async () => {
 		// The limiters (rule 6) would otherwise close the fuzzer long before the gate sees much;
 		// the fences below are step 1s sent back to back.
 		env: {
+			// Rules 1–6 alone: this file's raw clients write unsigned items, as before signatures
+			// (REQUIRE_SIGNATURES=0, the migration setting). Rule 7: signatures.test.ts.
+			REQUIRE_SIGNATURES: '0',
 			UPDATES_PER_SECOND: '1000000',
 			UPDATES_BURST: '1000000',
 			AWARENESS_UPDATES_PER_SECOND: '1000000',
@@ -196,9 +200,9 @@ beforeAll(async () => {
 		}
 	});
 	[fuzzer, alice, bob] = await Promise.all([
-		registeredClient(server.url),
-		registeredClient(server.url),
-		registeredClient(server.url)
+		signingClient(server.url),
+		signingClient(server.url),
+		signingClient(server.url)
 	]);
 	roomId = await createPrivateRoom(alice, 'fuzz', [fuzzer, bob]);
 });

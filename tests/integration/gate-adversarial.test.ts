@@ -6,7 +6,8 @@
 import * as encoding from 'lib0/encoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
+import { createPrivateRoom, type RegisteredClient as User } from '../support/api';
+import { signingClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { connectAs, type SyncClient } from '../support/sync-client';
 import { RawClient, captureUpdate, expectRefusedWhole, storedLog } from './gate-raw-client';
@@ -133,8 +134,10 @@ const forgeries: [string, RegExp, (doc: Y.Doc) => Uint8Array][] = [
 
 /** A y-protocols awareness message (type 1) with the given entries. */
 beforeAll(async () => {
-	server = await startServer();
-	[mallory, bob] = await Promise.all([registeredClient(server.url), registeredClient(server.url)]);
+	// Rules 1–6 alone: this file's raw clients write unsigned items, as before signatures
+	// (REQUIRE_SIGNATURES=0, the migration setting). Rule 7: signatures.test.ts.
+	server = await startServer({ env: { REQUIRE_SIGNATURES: '0' } });
+	[mallory, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
 	roomId = await createPrivateRoom(bob, 'gate', [mallory]);
 	bobClient = connectAs(bob, server, roomId);
 	await bobClient.waitFor(() => bobClient.provider.synced, 5_000, 'bob synced');

@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Y from 'yjs';
 import {
 	createPrivateRoom,
-	registeredClient,
 	uploadTextFile,
 	type RegisteredClient as User,
 	type UploadedFile
 } from '../support/api';
+import { signingClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { connectAs, type SyncClient } from '../support/sync-client';
 import { RawClient, captureUpdate, expectRefusedWhole } from './gate-raw-client';
@@ -118,8 +118,10 @@ const poisons: [string, RegExp, (doc: Y.Doc) => Uint8Array][] = [
 ];
 
 beforeAll(async () => {
-	server = await startServer();
-	[mallory, bob] = await Promise.all([registeredClient(server.url), registeredClient(server.url)]);
+	// Rules 1–6 alone: this file's raw clients write unsigned items, as before signatures
+	// (REQUIRE_SIGNATURES=0, the migration setting). Rule 7: signatures.test.ts.
+	server = await startServer({ env: { REQUIRE_SIGNATURES: '0' } });
+	[mallory, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
 	roomId = await createPrivateRoom(bob, 'poison', [mallory]);
 	const malloryRoom = await createPrivateRoom(mallory, 'elsewhere');
 	ownFile = await upload(mallory, roomId, 'notes.txt');

@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { databaseFile } from '../../src/lib/server/storage/sqlite/db';
-import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
+import { createPrivateRoom, type RegisteredClient as User } from '../support/api';
+import { signingClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { storedRoomDoc } from '../support/stored';
 import { connectAs, type ChatMessage, type SyncClient } from '../support/sync-client';
@@ -65,11 +66,13 @@ let aliceClientId: number;
 let conversation: ChatMessage[];
 
 beforeAll(async () => {
-	server = await startServer();
+	// Rules 1–6 alone: this file's raw clients write unsigned items, as before signatures
+	// (REQUIRE_SIGNATURES=0, the migration setting). Rule 7: signatures.test.ts.
+	server = await startServer({ env: { REQUIRE_SIGNATURES: '0' } });
 	[alice, bob, carol] = await Promise.all([
-		registeredClient(server.url),
-		registeredClient(server.url),
-		registeredClient(server.url)
+		signingClient(server.url),
+		signingClient(server.url),
+		signingClient(server.url)
 	]);
 	roomId = await createPrivateRoom(alice, 'heal', [bob, carol]);
 

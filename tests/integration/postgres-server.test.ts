@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresStorage } from '../../src/lib/server/storage/postgres';
-import { createPrivateRoom, registeredClient, type RegisteredClient } from '../support/api';
+import { createPrivateRoom, type RegisteredClient } from '../support/api';
+import { signingClient } from '../support/device';
 import { messageTexts } from '../support/messages';
 import { PG_PASSWORD, PG_USER, startPostgres, type PostgresHandle } from '../support/postgres';
 import { freePort, startServer, type ServerHandle } from '../support/server';
@@ -48,7 +49,7 @@ beforeAll(async () => {
 	pg = await startPostgres();
 	databaseUrl = await pg.createDatabase();
 	server = await startServer({ databaseUrl });
-	[alice, bob] = await Promise.all([registeredClient(server.url), registeredClient(server.url)]);
+	[alice, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
 	roomId = await createPrivateRoom(alice, 'on postgres', [bob]);
 }, 120_000);
 
@@ -126,7 +127,7 @@ describe('the program on PostgreSQL', () => {
 	});
 
 	it('finds a synced message through the search API, for members only', async () => {
-		const outsider = await registeredClient(server.url);
+		const outsider = await signingClient(server.url);
 		const a = join(alice);
 		await a.waitFor(() => a.provider.synced, 10_000, 'alice synced');
 		a.send('zucchini soup tonight');

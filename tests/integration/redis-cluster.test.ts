@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CHANNEL_PREFIX, createRedisBus } from '../../sync-server/bus-redis';
 import { clusterSlot } from '../../sync-server/cluster-slot';
-import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
+import { createPrivateRoom, type RegisteredClient as User } from '../support/api';
+import { signingClient } from '../support/device';
 import { startRedisCluster, type RedisClusterHandle } from '../support/redis-cluster';
 import {
 	freePort,
@@ -104,8 +105,8 @@ beforeAll(async () => {
 		const answers = await Promise.all([a, b].map((s) => fetch(`${s.url}/readyz`)));
 		return answers.every((answer) => answer.status === 200);
 	});
-	alice = await registeredClient(a.url);
-	bob = await registeredClient(a.url);
+	alice = await signingClient(a.url);
+	bob = await signingClient(a.url);
 	// Rooms until every master carries one (ids are random: their slots spread).
 	const byMaster = new Map<number, string>();
 	for (let tries = 0; byMaster.size < 3 && tries < 60; tries++) {

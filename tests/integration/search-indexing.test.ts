@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { registeredClient } from '../support/api';
+import { signingClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { withServerStorage } from '../support/stored';
 import { connectClient, type SyncClient } from '../support/sync-client';
@@ -22,7 +23,7 @@ const clients: SyncClient[] = [];
 
 beforeAll(async () => {
 	server = await startServer();
-	alice = await registeredClient(server.url);
+	alice = await signingClient(server.url);
 });
 
 afterAll(async () => {

@@ -6,7 +6,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode } from '../../src/lib/protocol/wire';
-import { createPrivateRoom, registeredClient, type RegisteredClient } from '../support/api';
+import { createPrivateRoom, type RegisteredClient } from '../support/api';
+import { signedRead, signingClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { openSummaries, summaryUrl, type SummaryClient } from '../support/summary-client';
 import { connectAs, type SyncClient } from '../support/sync-client';
@@ -44,10 +45,7 @@ async function sender(user: RegisteredClient, roomId: string): Promise<SyncClien
 
 describe('summary channel', () => {
 	it('lists only the user’s rooms, counts what arrives, and a read on another device clears it', async () => {
-		const [alice, bob] = await Promise.all([
-			registeredClient(server.url),
-			registeredClient(server.url)
-		]);
+		const [alice, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
 		const shared = await createPrivateRoom(alice, 'Shared', [bob]);
 		const secret = await createPrivateRoom(alice, 'Secret');
 		const feed = summaries(bob);
@@ -77,7 +75,12 @@ describe('summary channel', () => {
 
 		// Bob reads on another device: the read mark in the room document clears the counts.
 		const bobInShared = await sender(bob, shared);
-		bobInShared.doc.getMap('reads').set(bob.userId, { upTo: mention.id, ts: Date.now() });
+		bobInShared.doc
+			.getMap('reads')
+			.set(
+				bob.userId,
+				signedRead(bob.signer, shared, bob.userId, { upTo: mention.id, ts: Date.now() })
+			);
 		await feed.waitFor(() => feed.rooms()?.get(shared)?.unread === 0, 'read clears the count');
 		expect(feed.rooms()?.get(shared)?.mentions).toBe(0);
 
@@ -91,10 +94,7 @@ describe('summary channel', () => {
 	});
 
 	it('shows a room joined elsewhere at once and stops a removed room’s summaries at once', async () => {
-		const [alice, bob] = await Promise.all([
-			registeredClient(server.url),
-			registeredClient(server.url)
-		]);
+		const [alice, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
 		const first = await createPrivateRoom(alice, 'First', [bob]);
 		const feed = summaries(bob);
 		await feed.waitFor(() => feed.rooms()?.has(first) === true, 'the first room');
@@ -121,9 +121,9 @@ describe('summary channel', () => {
 
 	it('records a delivery ack only from a member, only for the last message it was told of, only for itself', async () => {
 		const [alice, bob, carol] = await Promise.all([
-			registeredClient(server.url),
-			registeredClient(server.url),
-			registeredClient(server.url)
+			signingClient(server.url),
+			signingClient(server.url),
+			signingClient(server.url)
 		]);
 		const shared = await createPrivateRoom(alice, 'Acked', [bob]);
 		const [aliceFeed, bobFeed, carolFeed] = [summaries(alice), summaries(bob), summaries(carol)];
@@ -212,7 +212,7 @@ describe('summary channel', () => {
 				ws.on('error', () => undefined);
 			});
 		expect(await statusOf({}, server.url)).toBe(401);
-		const carol = await registeredClient(server.url);
+		const carol = await signingClient(server.url);
 		expect(await statusOf({ cookie: carol.cookie ?? '' }, 'https://evil.example')).toBe(403);
 
 		const feed = summaries(carol);

@@ -9,7 +9,8 @@ import {
 	MIN_CLIENT_PROTOCOL_VERSION,
 	PROTOCOL_VERSION
 } from '../../src/lib/protocol/wire';
-import { ApiClient, registeredClient } from '../support/api';
+import { ApiClient } from '../support/api';
+import { signingClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { RawClient } from './gate-raw-client';
 
@@ -43,7 +44,7 @@ afterAll(async () => {
 
 describe('sync sessions and frame limits', () => {
 	it('closes the sockets of a session that logs out with 4401, leaving the user’s other sessions open', async () => {
-		const alice = await registeredClient(server.url);
+		const alice = await signingClient(server.url);
 		const room = await alice.post<{ id: string }>('/api/rooms', {
 			name: 'sessions',
 			visibility: 'private'
@@ -70,7 +71,7 @@ describe('sync sessions and frame limits', () => {
 	});
 
 	it('closes a socket that sends a frame over MAX_FRAME_BYTES with 4413', async () => {
-		const bob = await registeredClient(server.url);
+		const bob = await signingClient(server.url);
 		const room = await bob.post<{ id: string }>('/api/rooms', {
 			name: 'frames',
 			visibility: 'private'
@@ -84,7 +85,7 @@ describe('sync sessions and frame limits', () => {
 	});
 
 	it('tells a tab of an older protocol version to reload (4426) and serves the current one', async () => {
-		const carol = await registeredClient(server.url);
+		const carol = await signingClient(server.url);
 		const room = await carol.post<{ id: string }>('/api/rooms', {
 			name: 'versions',
 			visibility: 'private'

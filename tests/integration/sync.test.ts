@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createPrivateRoom, registeredClient, type RegisteredClient as User } from '../support/api';
+import { createPrivateRoom, type RegisteredClient as User } from '../support/api';
+import { signingClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { storedRoomDoc } from '../support/stored';
 import { connectAs, type SyncClient } from '../support/sync-client';
@@ -62,9 +63,9 @@ function storedTexts(): string[] {
 beforeAll(async () => {
 	server = await startServer();
 	[alice, bob, carol] = await Promise.all([
-		registeredClient(server.url),
-		registeredClient(server.url),
-		registeredClient(server.url)
+		signingClient(server.url),
+		signingClient(server.url),
+		signingClient(server.url)
 	]);
 	roomId = await createPrivateRoom(alice, 'sync', [bob]);
 });

@@ -11,7 +11,7 @@ import {
 	reactionSigningBytes,
 	readSigningBytes
 } from '../../src/lib/protocol/signatures';
-import type { ApiClient } from './api';
+import { registeredClient, type ApiClient, type RegisteredClient } from './api';
 
 export interface TestDeviceKeys {
 	readonly signingKey: string;
@@ -111,4 +111,18 @@ export function signedRead(
 ) {
 	const sig = signer.sign(readSigningBytes(roomId, userId, mark, signer.id));
 	return { ...mark, device: signer.id, sig };
+}
+
+/** A registered user whose sync clients sign what they write (connectAs passes `signer` on). */
+export type SigningClient = RegisteredClient & { readonly signer: TestDevice };
+
+/**
+ * registeredClient with a registered device, as a browser has after its first page: the gate
+ * refuses unsigned items by default (REQUIRE_SIGNATURES=1).
+ */
+export async function signingClient(
+	...args: Parameters<typeof registeredClient>
+): Promise<SigningClient> {
+	const client = await registeredClient(...args);
+	return Object.assign(client, { signer: await registerTestDevice(client) });
 }

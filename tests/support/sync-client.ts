@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { MessageType } from '../../src/lib/protocol/wire';
+import { signedMessage, type Signer } from './device';
 
 /**
  * Each stock WebsocketProvider listens for the process's 'exit' until it is destroyed (to take
@@ -40,6 +41,8 @@ export interface SyncClientOptions {
 	readonly origin?: string;
 	/** A doc to sync (kept alive by destroy()); default: a fresh one (destroyed by destroy()). */
 	readonly doc?: Y.Doc;
+	/** Signs what `send` writes, as a browser's device does; absent: unsigned messages. */
+	readonly signer?: Signer;
 }
 
 export interface SyncClient {
@@ -128,12 +131,16 @@ export function connectClient(options: SyncClientOptions): SyncClient {
 		closes,
 		messages: () => messages.toArray(),
 		send(text) {
-			const message: ChatMessage = {
+			const unsigned: ChatMessage = {
 				id: crypto.randomUUID(),
 				author: options.userId ?? 'unknown',
 				text,
 				ts: Date.now()
 			};
+			const message = options.signer
+				? // A room given with its `?epoch=` query: the signature names the room alone.
+					signedMessage(options.signer, options.roomId.split('?')[0] ?? '', unsigned)
+				: unsigned;
 			messages.push([message]);
 			return message;
 		},
@@ -181,10 +188,11 @@ export function connectClient(options: SyncClientOptions): SyncClient {
 
 /**
  * Connects a registered user (an ApiClient from registeredClient) to `roomId` on `server` as
- * their browser would: their session cookie, their id as author, the server's own origin.
+ * their browser would: their session cookie, their id as author, the server's own origin, and
+ * their device's signatures when they have one (signingClient, tests/support/device.ts).
  */
 export function connectAs(
-	user: { readonly cookie?: string | null; readonly userId: string },
+	user: { readonly cookie?: string | null; readonly userId: string; readonly signer?: Signer },
 	server: { readonly syncUrl: string; readonly url: string },
 	roomId: string,
 	doc?: Y.Doc
@@ -195,6 +203,7 @@ export function connectAs(
 		cookie: user.cookie,
 		userId: user.userId,
 		origin: server.url,
-		...(doc ? { doc } : {})
+		...(doc ? { doc } : {}),
+		...(user.signer ? { signer: user.signer } : {})
 	});
 }

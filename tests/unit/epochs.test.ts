@@ -91,7 +91,7 @@ describe('unsyncedOwnChanges', () => {
 			[messageId('a2'), { text: 'a2 edited offline', ts: 20 }],
 			[messageId('a3'), { text: 'a3 edited offline', ts: 21 }]
 		]);
-		expect(unsynced.reactions).toEqual([[`${messageId('b1')}|🎉|alice-id`, 22]]);
+		expect(unsynced.reactions).toEqual([[`${messageId('b1')}|🎉|alice-id`, { ts: 22 }]]);
 		expect(unsynced.read).toEqual({ upTo: messageId('a4'), ts: 23 });
 	});
 
@@ -114,7 +114,7 @@ describe('unsyncedOwnChanges', () => {
 
 		// Bob's own values in Alice's replica are Bob's to re-send: as Bob they are found.
 		expect(unsynced.messages.map((m) => m.id)).toEqual([messageId('b2')]);
-		expect(unsynced.reactions).toEqual([[`${messageId('a1')}|❤️|bob-id`, 24]]);
+		expect(unsynced.reactions).toEqual([[`${messageId('a1')}|❤️|bob-id`, { ts: 24 }]]);
 		expect(unsynced.read).toEqual({ upTo: messageId('a2'), ts: 25 });
 		// Alice's edits are not Bob's, whoever is asked.
 		expect(unsynced.changes).toEqual([]);

@@ -3,6 +3,7 @@
  * the connection monitor, presence, the commands and the sender. Each with fakes for the
  * browser (storage, network events) and the provider; a real Y.Doc.
  */
+import { createPublicKey, verify } from 'node:crypto';
 import { ObservableV2 } from 'lib0/observable';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
@@ -20,6 +21,14 @@ import { PresenceChannel } from '../../src/lib/client/presence-channel.svelte';
 import { TYPING_IDLE_MS } from '../../src/lib/client/presence';
 import { MARK_READ_INTERVAL_MS, RoomCommands } from '../../src/lib/client/room-commands';
 import { RoomSender, type SendTarget } from '../../src/lib/client/room-sender';
+import type { ItemSigner } from '../../src/lib/client/item-signer';
+import {
+	changeSigningBytes,
+	messageSigningBytes,
+	reactionSigningBytes,
+	readSigningBytes
+} from '../../src/lib/protocol/signatures';
+import { makeDeviceKeys } from '../support/device';
 import { COULD_NOT_KEEP_OFFLINE } from '../../src/lib/client/storage-space.svelte';
 import { CloseCode } from '../../src/lib/protocol/wire';
 
@@ -280,7 +289,10 @@ describe('PresenceChannel', () => {
 });
 
 describe('RoomCommands', () => {
-	function commandsFor(userId = 'u1'): {
+	function commandsFor(
+		userId = 'u1',
+		signer?: ItemSigner
+	): {
 		doc: Y.Doc;
 		commands: RoomCommands;
 		views: () => readonly MessageView[];
@@ -302,6 +314,8 @@ describe('RoomCommands', () => {
 			doc,
 			types,
 			userId,
+			roomId: 'room-1',
+			...(signer ? { signer } : {}),
 			maxMessageChars: 20,
 			messages: views,
 			addOwnClient: (client) => {
@@ -327,6 +341,54 @@ describe('RoomCommands', () => {
 		expect(lengthsWhenAdded).toEqual([0]);
 		expect(views()[0]?.receipt).toBe('pending');
 		expect(stops.count).toBe(1);
+	});
+
+	it('signs every write with the device, in the order the user made them, over the room’s canonical bytes', async () => {
+		const keys = makeDeviceKeys();
+		const device = 'a'.repeat(24);
+		const signer: ItemSigner = {
+			sign: async (bytes) => ({ device, sig: keys.sign(bytes(device)) })
+		};
+		const { doc, commands } = commandsFor('u1', signer);
+		const types = roomTypesOf(doc);
+		const sent = commands.send('signed');
+		if (!sent.ok) throw new Error('send failed');
+		// Signing is asynchronous: nothing is written until the signature is there.
+		expect(types.messages.length).toBe(0);
+		await commands.settled();
+		commands.edit(sent.id, 'signed, edited');
+		commands.toggleReaction(sent.id, '👍');
+		commands.toggleReaction(sent.id, '🎉');
+		commands.toggleReaction(sent.id, '🎉');
+		commands.markRead(() => true);
+		await commands.settled();
+
+		const verifies = (bytes: Uint8Array, value: { device?: string; sig?: string }): boolean =>
+			value.device === device &&
+			verify(
+				null,
+				bytes,
+				createPublicKey(keys.privateSigningKey),
+				Buffer.from(value.sig ?? '', 'base64url')
+			);
+		const message = types.messages.get(0) as ChatMessage & { device: string; sig: string };
+		expect(Object.keys(message).sort()).toEqual(['author', 'device', 'id', 'sig', 'text', 'ts']);
+		expect(verifies(messageSigningBytes('room-1', message, device), message)).toBe(true);
+		expect(verifies(messageSigningBytes('room-2', message, device), message)).toBe(false);
+		const change = types.changes.get(sent.id) as { text: string; ts: number; sig: string };
+		expect(change.text).toBe('signed, edited');
+		expect(verifies(changeSigningBytes('room-1', sent.id, 'u1', change, device), change)).toBe(
+			true
+		);
+		const thumbs = `${sent.id}|👍|u1`;
+		expect([...types.reactions.keys()]).toEqual([thumbs]);
+		const reaction = types.reactions.get(thumbs) as { ts: number; sig: string };
+		expect(verifies(reactionSigningBytes('room-1', thumbs, reaction.ts, device), reaction)).toBe(
+			true
+		);
+		const mark = types.reads.get('u1') as { upTo: string; ts: number; sig: string };
+		expect(mark.upTo).toBe(sent.id);
+		expect(verifies(readSigningBytes('room-1', 'u1', mark, device), mark)).toBe(true);
 	});
 
 	it('ignores an empty draft and explains a too long one, writing nothing', () => {

@@ -7,7 +7,7 @@
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { deviceProofBytes, encodeKeyText, type PublishedDevice } from '../protocol/device-keys';
-import { requestResult } from './local-replica';
+import { keyValueStore } from './key-value-store';
 
 /** A private key: a WebCrypto key where supported, else @noble/curves' raw secret. */
 type PrivateKey =
@@ -31,34 +31,20 @@ export function deviceDatabaseName(userId: string): string {
 	return `parley-device:${userId}`;
 }
 
-async function openKeys(userId: string): Promise<IDBDatabase> {
-	const open = indexedDB.open(deviceDatabaseName(userId), 1);
-	open.onupgradeneeded = () => open.result.createObjectStore(STORE);
-	return requestResult(open);
+function keyStore(userId: string) {
+	return keyValueStore(deviceDatabaseName(userId), STORE);
 }
 
 async function readKeys(userId: string): Promise<DeviceKeys | null> {
-	const db = await openKeys(userId);
-	try {
-		const value: unknown = await requestResult(
-			db.transaction(STORE, 'readonly').objectStore(STORE).get(KEY)
-		);
-		// Written only by this module; a missing or foreign value means "no keys yet".
-		return typeof value === 'object' && value !== null && 'signingKey' in value
-			? (value as DeviceKeys)
-			: null;
-	} finally {
-		db.close();
-	}
+	const value = await keyStore(userId).get(KEY);
+	// Written only by this module; a missing or foreign value means "no keys yet".
+	return typeof value === 'object' && value !== null && 'signingKey' in value
+		? (value as DeviceKeys)
+		: null;
 }
 
 async function writeKeys(userId: string, keys: DeviceKeys): Promise<void> {
-	const db = await openKeys(userId);
-	try {
-		await requestResult(db.transaction(STORE, 'readwrite').objectStore(STORE).put(keys, KEY));
-	} finally {
-		db.close();
-	}
+	await keyStore(userId).put(KEY, keys);
 }
 
 async function generatePair(
@@ -183,6 +169,28 @@ export async function ensureDeviceKeys(userId: string): Promise<DeviceKeys> {
 		}
 		return keys;
 	});
+}
+
+const ensured = new Map<string, Promise<DeviceKeys>>();
+
+/**
+ * `ensureDeviceKeys` once per page and user (it asks the server whether the device was
+ * removed): signing an item must not cost a request. A result without a device id (made
+ * offline, or the server refused) is asked for again next time.
+ */
+export function deviceKeysFor(userId: string): Promise<DeviceKeys> {
+	let keys = ensured.get(userId);
+	if (keys === undefined) {
+		keys = ensureDeviceKeys(userId);
+		ensured.set(userId, keys);
+		keys.then(
+			(result) => {
+				if (result.deviceId === null) ensured.delete(userId);
+			},
+			() => ensured.delete(userId)
+		);
+	}
+	return keys;
 }
 
 /** This browser's device id for `userId`, if it has registered one (no keys are made). */

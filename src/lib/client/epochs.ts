@@ -15,11 +15,14 @@ import type { RoomTypes } from './message-views';
 import {
 	parseChange,
 	parseMessage,
+	storedChange,
 	storedMessage,
+	storedReaction,
+	storedReadMark,
 	type ChatMessage,
 	type MessageChange
 } from './messages';
-import { parseReactionKey } from './reactions';
+import { parseReaction, parseReactionKey, type Reaction } from './reactions';
 import { parseReadMark, type ReadMark } from './receipts';
 
 /** localStorage key of the epoch of the user's replica of the room. */
@@ -116,8 +119,8 @@ export interface UnsyncedChanges {
 	readonly messages: readonly ChatMessage[];
 	/** `changes` entries of own messages. */
 	readonly changes: readonly (readonly [string, MessageChange])[];
-	/** Own `reactions` entries (key `messageId|emoji|userId`, value ts). */
-	readonly reactions: readonly (readonly [string, number])[];
+	/** Own `reactions` entries (key `messageId|emoji|userId`, value ts and its signature). */
+	readonly reactions: readonly (readonly [string, Reaction])[];
 	/**
 	 * Own reactions taken back in the old replica (key, the ts taken back) that it still does
 	 * not hold: the head's copy of one with that very ts is removed.
@@ -176,10 +179,11 @@ export function unsyncedOwnChanges(
 		}
 	}
 
-	const reactions: Array<[string, number]> = [];
+	const reactions: Array<[string, Reaction]> = [];
 	for (const [key, value] of uncovered(oldDoc.getMap('reactions'))) {
 		if (parseReactionKey(key)?.userId !== userId) continue;
-		if (typeof value === 'number' && Number.isFinite(value)) reactions.push([key, value]);
+		const reaction = parseReaction(value);
+		if (reaction !== null) reactions.push([key, reaction]);
 	}
 
 	const oldReactions = oldDoc.getMap<unknown>('reactions');
@@ -227,24 +231,25 @@ export function writeUnsynced(room: RoomTypes, unsynced: UnsyncedChanges): Writt
 	for (const [key, change] of unsynced.changes) {
 		const current = parseChange(room.changes.get(key));
 		if (current !== null && (current.deleted === true || current.ts >= change.ts)) continue;
-		room.changes.set(key, { ...change });
+		// Signed values keep their signature: it names the room, not the epoch.
+		room.changes.set(key, storedChange(change));
 		keys++;
 	}
-	for (const [key, ts] of unsynced.reactions) {
+	for (const [key, reaction] of unsynced.reactions) {
 		if (room.reactions.has(key)) continue;
-		room.reactions.set(key, ts);
+		room.reactions.set(key, storedReaction(reaction));
 		keys++;
 	}
 	for (const [key, ts] of unsynced.removedReactions) {
 		// Only the value the user took back: one set again since (another ts) stays.
-		if (room.reactions.get(key) !== ts) continue;
+		if (parseReaction(room.reactions.get(key))?.ts !== ts) continue;
 		room.reactions.delete(key);
 		keys++;
 	}
 	if (unsynced.read !== null) {
 		const current = parseReadMark(room.reads.get(unsynced.userId));
 		if (current === null || current.ts < unsynced.read.ts) {
-			room.reads.set(unsynced.userId, { upTo: unsynced.read.upTo, ts: unsynced.read.ts });
+			room.reads.set(unsynced.userId, storedReadMark(unsynced.read));
 			keys++;
 		}
 	}

@@ -12,7 +12,13 @@
 import type * as Y from 'yjs';
 import { ROOT } from '../protocol/schema';
 import { deliveryOf, type DeliveryState } from './delivery';
-import { displayedText, parseChange, parseMessage, type ChatMessage } from './messages';
+import {
+	displayedText,
+	parseChange,
+	parseMessage,
+	type ChatMessage,
+	type MessageChange
+} from './messages';
 import {
 	messageInfo,
 	parseReadMark,
@@ -43,6 +49,13 @@ export interface MessageView extends ChatMessage {
 	readonly reactions: readonly ReactionSummary[];
 	/** The quoted original of a reply (`replyTo`), or null for a message that answers nothing. */
 	readonly quote: ReplyQuote | null;
+	/**
+	 * The message as its author wrote and signed it (`text` above may be an edit's), or null for
+	 * a placeholder; and its latest edit or delete. Their signatures are checked by
+	 * signature-check.ts, for what is on screen only.
+	 */
+	readonly original: ChatMessage | null;
+	readonly change: MessageChange | null;
 }
 
 /** The shared types of a room document that the views are derived from. */
@@ -105,8 +118,20 @@ function placeholderView(client: number, clock: number): MessageView {
 		edited: false,
 		deleted: false,
 		reactions: NO_REACTIONS,
-		quote: null
+		quote: null,
+		original: null,
+		change: null
 	};
+}
+
+function sameChange(a: MessageChange | null, b: MessageChange | null): boolean {
+	if (a === null || b === null) return a === b;
+	return (
+		a.ts === b.ts &&
+		a.text === b.text &&
+		a.deleted === b.deleted &&
+		a.signature?.sig === b.signature?.sig
+	);
 }
 
 function sameQuote(a: ReplyQuote | null, b: ReplyQuote | null): boolean {
@@ -172,8 +197,9 @@ export class MessageViews {
 		const reactions = this.#reactions;
 		const reach = reachOf(recipients, readMarksOf(room), positions, this.#selfId);
 
+		const changeOf = (message: ChatMessage) => parseChange(room.changes.get(message.id));
 		const displayOf = (message: ChatMessage) => {
-			const change = parseChange(room.changes.get(message.id));
+			const change = changeOf(message);
 			return change === null ? null : displayedText(message, change);
 		};
 		const sources = {
@@ -198,7 +224,8 @@ export class MessageViews {
 				entry.view ??= placeholderView(entry.client, entry.clock);
 				return entry.view;
 			}
-			const display = displayOf(message);
+			const change = changeOf(message);
+			const display = change === null ? null : displayedText(message, change);
 			const text = display?.text ?? message.text;
 			const edited = display?.edited ?? false;
 			const deleted = display?.deleted ?? false;
@@ -217,7 +244,8 @@ export class MessageViews {
 				last.deleted === deleted &&
 				last.reactions === chips &&
 				last.receipt === receipt &&
-				sameQuote(last.quote, quote)
+				sameQuote(last.quote, quote) &&
+				sameChange(last.change, change)
 			) {
 				return last;
 			}
@@ -229,7 +257,9 @@ export class MessageViews {
 				reactions: chips,
 				quote,
 				receipt,
-				unreadable: false
+				unreadable: false,
+				original: message,
+				change
 			};
 			entry.view = view;
 			return view;

@@ -8,10 +8,13 @@ import {
 	parseChange as parseChangeValue,
 	parseMessage as parseMessageValue,
 	type ChatMessage,
-	type MessageChange
+	type ItemSignature,
+	type MessageChange,
+	type Reaction,
+	type ReadMark
 } from '../protocol/schema';
 
-export type { ChatMessage, FileRef, MessageChange } from '../protocol/schema';
+export type { ChatMessage, FileRef, ItemSignature, MessageChange } from '../protocol/schema';
 
 /** The longest message text the server accepts by default (MAX_MESSAGE_CHARS). */
 export const DEFAULT_MAX_MESSAGE_CHARS = 4000;
@@ -26,18 +29,51 @@ export function parseMessage(value: unknown): ChatMessage | null {
 	return parsed.ok ? parsed.value : null;
 }
 
+/** A signed item's stored form carries its signature as two plain fields (`device`, `sig`). */
+type Stored<T> = Omit<T, 'signature'> & { device?: string; sig?: string };
+
+function withSignature<T extends object>(
+	value: T,
+	signature: ItemSignature | undefined
+): T & { device?: string; sig?: string } {
+	return signature === undefined
+		? value
+		: { ...value, device: signature.device, sig: signature.sig };
+}
+
 /**
  * The plain object written to `messages`: exactly the schema's fields, none undefined (the gate
- * refuses any other key or an undefined `replyTo`).
+ * refuses any other key or an undefined `replyTo`), the signature as `device` and `sig`.
  */
-export function storedMessage(message: ChatMessage): ChatMessage {
+export function storedMessage(message: ChatMessage): Stored<ChatMessage> {
 	const { id, author, text, ts, replyTo, files } = message;
 	const stored: { -readonly [K in keyof ChatMessage]: ChatMessage[K] } = { id, author, text, ts };
 	if (replyTo !== undefined) stored.replyTo = replyTo;
 	if (files !== undefined && files.length > 0) {
 		stored.files = files.map(({ id, name, type, size }) => ({ id, name, type, size }));
 	}
-	return stored;
+	return withSignature(stored, message.signature);
+}
+
+/** The plain object written to `changes` (an edit or a delete). */
+export function storedChange(change: MessageChange): Stored<MessageChange> {
+	const { text, deleted, ts } = change;
+	const stored: { text?: string; deleted?: true; ts: number } = { ts };
+	if (text !== undefined) stored.text = text;
+	if (deleted === true) stored.deleted = true;
+	return withSignature(stored, change.signature);
+}
+
+/** The value written to `reactions`: the bare ts when unsigned (as before signatures). */
+export function storedReaction(reaction: Reaction): number | Stored<Reaction> {
+	return reaction.signature === undefined
+		? reaction.ts
+		: withSignature({ ts: reaction.ts }, reaction.signature);
+}
+
+/** The plain object written to `reads`. */
+export function storedReadMark(mark: ReadMark): Stored<ReadMark> {
+	return withSignature({ upTo: mark.upTo, ts: mark.ts }, mark.signature);
 }
 
 export type DraftCheck =

@@ -4,8 +4,10 @@
  */
 import {
 	READER_LIMITS,
+	parseReaction as parseReactionValue,
 	parseReactionKey as parseKey,
 	parseReactionTs,
+	type Reaction,
 	type ReactionKey
 } from '../protocol/schema';
 
@@ -38,7 +40,13 @@ export const REACTION_EMOJI: readonly { readonly emoji: string; readonly name: s
 ];
 
 export { reactionKey } from '../protocol/schema';
-export type { ReactionKey } from '../protocol/schema';
+export type { Reaction, ReactionKey } from '../protocol/schema';
+
+/** A `reactions` value (a ts, or a signed `{ ts, device, sig }`), or null without the schema. */
+export function parseReaction(value: unknown): Reaction | null {
+	const parsed = parseReactionValue(value, READER_LIMITS);
+	return parsed.ok ? parsed.value : null;
+}
 
 /** Splits a key (src/lib/protocol/schema.ts); null when malformed. */
 export function parseReactionKey(key: string): ReactionKey | null {

@@ -2,9 +2,20 @@
  * What the user does to a room's document: send, edit, delete, react, mark read, and carry
  * unsent work into a new head. Every write goes through here and only makes changes the gate
  * accepts (docs/design.md, "The gate").
+ *
+ * With a signer, every value is signed by this device before it is written (docs/design.md,
+ * "Signed items"). Signing is asynchronous (WebCrypto), so the writes wait in one queue, in
+ * the order the user made them; the checks a caller needs an answer to happen at once.
  */
 import type * as Y from 'yjs';
+import {
+	changeSigningBytes,
+	messageSigningBytes,
+	reactionSigningBytes,
+	readSigningBytes
+} from '../protocol/signatures';
 import { writeUnsynced, type UnsyncedChanges } from './epochs';
+import type { ItemSigner } from './item-signer';
 import type { MessageView, RoomTypes } from './message-views';
 import {
 	checkDraft,
@@ -12,11 +23,15 @@ import {
 	editedChange,
 	newMessage,
 	parseChange,
+	storedChange,
 	storedMessage,
+	storedReaction,
+	storedReadMark,
 	type ChatMessage,
+	type ItemSignature,
 	type MessageChange
 } from './messages';
-import { reactionKey } from './reactions';
+import { parseReaction, reactionKey } from './reactions';
 import { parseReadMark, type ReadMark } from './receipts';
 
 /** Writes of the user's own read mark are at most this frequent, in ms. */
@@ -34,6 +49,10 @@ export interface RoomCommandsOptions {
 	readonly doc: Y.Doc;
 	readonly types: RoomTypes;
 	readonly userId: string;
+	/** The room the signatures name. */
+	readonly roomId: string;
+	/** Signs each value before it is written; absent: values are written unsigned, at once. */
+	readonly signer?: ItemSigner;
 	readonly maxMessageChars: number;
 	/** The messages as the user sees them now (own, live messages may be edited). */
 	readonly messages: () => readonly MessageView[];
@@ -50,13 +69,62 @@ export interface RoomCommandsOptions {
 	readonly now?: () => number;
 }
 
+/** A value ready to be signed: the bytes its signature covers, and how to write it then. */
+interface SignedWrite {
+	readonly bytes: (device: string) => Uint8Array;
+	/** `signature` undefined: written unsigned (no signer, or no registered device yet). */
+	readonly write: (signature: ItemSignature | undefined) => void;
+}
+
+/** `value` with `signature`, or as it is when there is none. */
+function signed<T extends object>(
+	value: T,
+	signature: ItemSignature | undefined
+): T & { signature?: ItemSignature } {
+	return signature === undefined ? value : { ...value, signature };
+}
+
 export class RoomCommands {
 	readonly #options: RoomCommandsOptions;
 	#lastMarkMs = -Infinity;
 	#markTimer: ReturnType<typeof setTimeout> | null = null;
+	#writes: Promise<void> = Promise.resolve();
+	/** Writes queued and not yet in the document. */
+	#queued = 0;
 
 	constructor(options: RoomCommandsOptions) {
 		this.#options = options;
+	}
+
+	/** Resolves once every write asked for so far is in the document. */
+	settled(): Promise<void> {
+		return this.#writes;
+	}
+
+	/**
+	 * Runs `prepare` after the writes before it; what it returns is signed, then written.
+	 * `prepare` returns null when it wrote already (nothing to sign). Without a signer all of
+	 * it runs now, unless earlier writes still wait.
+	 */
+	#enqueue(prepare: () => SignedWrite | null): void {
+		const { signer } = this.#options;
+		const run = (): Promise<void> | void => {
+			const prepared = prepare();
+			if (prepared === null) return;
+			if (signer === undefined) return prepared.write(undefined);
+			return signer
+				.sign(prepared.bytes)
+				.then((signature) => prepared.write(signature ?? undefined));
+		};
+		if (signer === undefined && this.#queued === 0) {
+			void run();
+			return;
+		}
+		this.#queued++;
+		this.#writes = this.#writes
+			.then(run)
+			.catch((error: unknown) => console.error('Parley: a write failed', error))
+			.finally(() => this.#queued--);
 	}
 
 	/**
@@ -84,14 +152,19 @@ export class RoomCommands {
 
 	/** Appends a message built elsewhere (the upload outbox's, with its files) by this user. */
 	push(message: ChatMessage): void {
-		const { doc, types, userId } = this.#options;
+		const { doc, types, userId, roomId } = this.#options;
 		if (message.author !== userId) return;
 		this.#options.stopTyping();
-		doc.transact(() => {
-			// Recorded before the push: the message must read as pending from its first render.
-			this.#options.addOwnClient(doc.clientID);
-			types.messages.push([storedMessage(message)]);
-		});
+		const { signature: given, ...unsigned } = message;
+		this.#enqueue(() => ({
+			bytes: (device) => messageSigningBytes(roomId, unsigned, device),
+			write: (signature) =>
+				doc.transact(() => {
+					// Recorded before the push: the message must read as pending from its first render.
+					this.#options.addOwnClient(doc.clientID);
+					types.messages.push([storedMessage(signed(unsigned, signature ?? given))]);
+				})
+		}));
 	}
 
 	/** Replaces the text of an own message (not a deleted one); an empty edit is refused. */
@@ -102,33 +175,55 @@ export class RoomCommands {
 		if (!check.ok)
 			return check.error === null ? { ok: false, error: 'A message cannot be empty.' } : check;
 		if (check.text === message.text) return { ok: true, id: messageId };
-		const { doc, types } = this.#options;
-		const change = editedChange(parseChange(types.changes.get(messageId)), check.text);
-		doc.transact(() => types.changes.set(messageId, change));
+		this.#writeChange(messageId, () =>
+			editedChange(parseChange(this.#options.types.changes.get(messageId)), check.text)
+		);
 		return { ok: true, id: messageId };
 	}
 
 	/** Deletes an own message: a tombstone in `changes` (messages are never removed). */
 	remove(messageId: string): boolean {
 		if (!this.#ownLiveMessage(messageId)) return false;
-		const { doc, types } = this.#options;
-		const change: MessageChange = deletedChange();
-		doc.transact(() => types.changes.set(messageId, change));
+		this.#writeChange(messageId, () => deletedChange());
 		return true;
+	}
+
+	/** Writes the change `make` builds (when its turn comes: after earlier edits), signed. */
+	#writeChange(messageId: string, make: () => MessageChange): void {
+		const { doc, types, userId, roomId } = this.#options;
+		this.#enqueue(() => {
+			const change = make();
+			return {
+				bytes: (device) => changeSigningBytes(roomId, messageId, userId, change, device),
+				write: (signature) =>
+					doc.transact(() => types.changes.set(messageId, storedChange(signed(change, signature))))
+			};
+		});
 	}
 
 	/** Adds the user's reaction with this emoji, or takes it back if it is there. */
 	toggleReaction(messageId: string, emoji: string): void {
 		const message = this.#options.messages().find((m) => m.id === messageId);
 		if (!message || message.deleted || message.unreadable) return;
-		const { doc, types, userId } = this.#options;
+		const { doc, types, userId, roomId } = this.#options;
 		const key = reactionKey(messageId, emoji, userId);
-		const current = types.reactions.get(key);
-		doc.transact(() => {
-			if (current !== undefined) types.reactions.delete(key);
-			else types.reactions.set(key, Date.now());
+		this.#enqueue(() => {
+			// Decided in turn: a second click while the first is being signed takes it back.
+			const current = types.reactions.get(key);
+			if (current !== undefined) {
+				doc.transact(() => types.reactions.delete(key));
+				this.#options.reactionToggled?.(key, parseReaction(current)?.ts ?? null);
+				return null;
+			}
+			const ts = Date.now();
+			return {
+				bytes: (device) => reactionSigningBytes(roomId, key, ts, device),
+				write: (signature) => {
+					doc.transact(() => types.reactions.set(key, storedReaction(signed({ ts }, signature))));
+					this.#options.reactionToggled?.(key, null);
+				}
+			};
 		});
-		this.#options.reactionToggled?.(key, typeof current === 'number' ? current : null);
 	}
 
 	/** The user's own read mark in the replica, or null. */
@@ -158,9 +253,13 @@ export class RoomCommands {
 		const last = this.#options.messages().findLast((message) => !message.unreadable);
 		if (!last || this.ownReadMark()?.upTo === last.id) return;
 		this.#lastMarkMs = now();
-		const { doc, types, userId } = this.#options;
+		const { doc, types, userId, roomId } = this.#options;
 		const mark: ReadMark = { upTo: last.id, ts: Date.now() };
-		doc.transact(() => types.reads.set(userId, mark));
+		this.#enqueue(() => ({
+			bytes: (device) => readSigningBytes(roomId, userId, mark, device),
+			write: (signature) =>
+				doc.transact(() => types.reads.set(userId, storedReadMark(signed(mark, signature))))
+		}));
 	}
 
 	/**

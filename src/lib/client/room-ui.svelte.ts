@@ -4,7 +4,9 @@
  * viewer is, names, and the actions on a message.
  */
 import { getContext, setContext } from 'svelte';
+import type { ChatMessage, MessageChange } from './messages';
 import type { MessageView, SendResult } from './room.svelte';
+import type { Authenticity } from './signature-check';
 
 /** How long a message jumped to from a reply stays highlighted, in ms. */
 export const HIGHLIGHT_MS = 2_000;
@@ -18,6 +20,8 @@ export interface RoomUiActions {
 	edit(messageId: string, text: string): SendResult;
 	remove(messageId: string): void;
 	toggleReaction(messageId: string, emoji: string): void;
+	/** Whether a message and its latest edit are signed by their author (signature-check.ts). */
+	authenticityOf(original: ChatMessage, change: MessageChange | null): Promise<Authenticity>;
 }
 
 export class RoomUi {

@@ -26,6 +26,7 @@ import type { Peer } from './presence';
 import { PresenceChannel } from './presence-channel.svelte';
 import type { ReactionSummary } from './reactions';
 import type { ReplyQuote } from './replies';
+import { deviceSigner } from './item-signer';
 import { RoomCommands, type SendResult, type TextCheck } from './room-commands';
 import { RoomProvider } from './room-provider';
 import { ReplicaStore } from './replica-store.svelte';
@@ -132,6 +133,8 @@ export class RoomReplica {
 			doc: this.#doc,
 			types: this.#types,
 			userId,
+			roomId,
+			signer: deviceSigner(userId),
 			maxMessageChars: options.maxMessageChars,
 			messages: () => this.messages,
 			addOwnClient: (client) => this.#delivery.addOwnClient(client),

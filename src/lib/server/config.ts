@@ -134,13 +134,14 @@ const EnvFields = z.object({
 	 */
 	SEAL_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(600_000),
 	/**
-	 * Gate rule 7 (docs/design.md "Signed items"): 1 refuses unsigned messages, changes,
-	 * reactions and read marks; 0 (the default until every writer signs) admits them unsigned.
-	 * A signature that is there is always checked.
+	 * Gate rule 7 (docs/design.md "Signed items"): 1 (the default: every browser signs) refuses
+	 * unsigned new messages, changes, reactions and read marks; 0 admits them unsigned, for a
+	 * deployment whose bots do not sign yet. A signature that is there is always checked, and
+	 * items stored before signatures stay readable either way.
 	 */
 	REQUIRE_SIGNATURES: z
 		.enum(['0', '1'])
-		.default('0')
+		.default('1')
 		.transform((value) => value === '1'),
 	/** Unload a room from memory after this long without connections, in ms. */
 	ROOM_IDLE_UNLOAD_MS: positiveInt.default(30_000),
