@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { reactionKey } from '../../src/lib/protocol/schema';
+import { createSession, encodePayload, encryptItem } from '../../src/lib/protocol/sender-keys';
 import { signingDevice } from '../../src/lib/server/devices';
 import type { Device } from '../../src/lib/server/storage/types';
 import type { GateVerdict, SigningDevice } from '../../sync-server/gate';
@@ -157,6 +158,48 @@ describe('rule 7: signed items', () => {
 		expectRefused(
 			attempt((replica) => replica.changes.set(own.id, { ...edit, text: 'forged' })),
 			/^rule 7: a change’s signature does not verify/
+		);
+	});
+
+	it('admits an encrypted message and edit signed over their ciphertext; refuses a swapped one', () => {
+		const gate = server();
+		const replica = createReplica(ALICE);
+		let session = createSession(new Uint8Array(48).fill(3));
+		const seal = (itemId: string, kind: 'message' | 'change', text: string) => {
+			const context = { roomId: ROOM, kind, itemId, author: ALICE };
+			const sealed = encryptItem(session, context, encodePayload({ text }), new Uint8Array(24));
+			session = sealed.next;
+			return sealed.enc;
+		};
+		const draft = message(ALICE, '');
+		const own = signedMessage(alice.signer, ROOM, {
+			...draft,
+			enc: seal(draft.id, 'message', 'x')
+		});
+		expect(gate.submitChange(replica, () => replica.messages.push([own])).ok).toBe(true);
+		const edit = signedChange(alice.signer, ROOM, own.id, ALICE, {
+			enc: seal(own.id, 'change', 'y'),
+			ts: TS
+		});
+		expect(gate.submitChange(replica, () => replica.changes.set(own.id, edit)).ok).toBe(true);
+
+		// Another ciphertext under the first one's signature: refused, as a changed text is.
+		const next = message(ALICE, '');
+		const signed = signedMessage(alice.signer, ROOM, {
+			...next,
+			enc: seal(next.id, 'message', 'a')
+		});
+		const swapped = { ...signed, enc: seal(next.id, 'message', 'b') };
+		const tab = freshReplica(ALICE, gate);
+		expectRefused(
+			gate.submitChange(tab, () => tab.messages.push([swapped])),
+			/^rule 7: a message’s signature does not verify/
+		);
+		// Plain text beside the ciphertext is refused by the schema.
+		const leaky = freshReplica(ALICE, gate);
+		expectRefused(
+			gate.submitChange(leaky, () => leaky.messages.push([{ ...signed, text: 'plain' }])),
+			/^rule 2: an encrypted message’s text is empty/
 		);
 	});
 });
