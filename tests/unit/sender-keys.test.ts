@@ -44,6 +44,12 @@ function sendMany(session: SessionState, count: number) {
 	return { sent, state };
 }
 
+function nth<T>(list: readonly T[], i: number): T {
+	const value = list[i];
+	if (value === undefined) throw new Error(`no item ${i}`);
+	return value;
+}
+
 function open(state: SessionState, itemId: string, enc: string) {
 	const result = decryptItem(state, context(itemId), enc);
 	return result.ok ? decodePayload(result.plaintext) : result.reason;
@@ -65,39 +71,49 @@ describe('sender key sessions', () => {
 		const { sent } = sendMany(session, 4);
 		const fromTwo = ratchetTo(session, 2);
 		if (fromTwo === null) throw new Error('ratchet');
-		expect(open(fromTwo, sent[1].itemId, sent[1].enc)).toBe('no-key');
-		expect(open(fromTwo, sent[2].itemId, sent[2].enc)).toEqual({ text: sent[2].text });
-		expect(open(fromTwo, sent[3].itemId, sent[3].enc)).toEqual({ text: sent[3].text });
+		expect(open(fromTwo, nth(sent, 1).itemId, nth(sent, 1).enc)).toBe('no-key');
+		expect(open(fromTwo, nth(sent, 2).itemId, nth(sent, 2).enc)).toEqual({
+			text: nth(sent, 2).text
+		});
+		expect(open(fromTwo, nth(sent, 3).itemId, nth(sent, 3).enc)).toEqual({
+			text: nth(sent, 3).text
+		});
 	});
 
 	it('a tampered ciphertext, a moved item and a changed author fail that item only', () => {
 		const session = createSession(bytes(48));
 		const { sent } = sendMany(session, 3);
-		const [head, body] = [sent[1].enc.slice(0, -10), sent[1].enc.slice(-10)];
+		const [head, body] = [nth(sent, 1).enc.slice(0, -10), nth(sent, 1).enc.slice(-10)];
 		const flipped = head + (body[0] === 'A' ? 'B' : 'A') + body.slice(1);
-		expect(open(session, sent[1].itemId, flipped)).toBe('tampered');
-		expect(open(session, sent[2].itemId, sent[1].enc)).toBe('tampered');
-		expect(decryptItem(session, context(sent[1].itemId, 'mallory'), sent[1].enc)).toEqual({
-			ok: false,
-			reason: 'tampered'
-		});
-		const edit = { ...context(sent[1].itemId), kind: 'change' as const };
-		expect(decryptItem(session, edit, sent[1].enc)).toEqual({ ok: false, reason: 'tampered' });
+		expect(open(session, nth(sent, 1).itemId, flipped)).toBe('tampered');
+		expect(open(session, nth(sent, 2).itemId, nth(sent, 1).enc)).toBe('tampered');
+		expect(decryptItem(session, context(nth(sent, 1).itemId, 'mallory'), nth(sent, 1).enc)).toEqual(
+			{
+				ok: false,
+				reason: 'tampered'
+			}
+		);
+		const edit = { ...context(nth(sent, 1).itemId), kind: 'change' as const };
+		expect(decryptItem(session, edit, nth(sent, 1).enc)).toEqual({ ok: false, reason: 'tampered' });
 		// Its neighbours still open.
-		expect(open(session, sent[0].itemId, sent[0].enc)).toEqual({ text: sent[0].text });
-		expect(open(session, sent[2].itemId, sent[2].enc)).toEqual({ text: sent[2].text });
+		expect(open(session, nth(sent, 0).itemId, nth(sent, 0).enc)).toEqual({
+			text: nth(sent, 0).text
+		});
+		expect(open(session, nth(sent, 2).itemId, nth(sent, 2).enc)).toEqual({
+			text: nth(sent, 2).text
+		});
 		// An index rewritten in the header is refused by the AEAD's data.
-		const moved = sent[2].enc.replace(/^(m1\.[^.]+\.)2\./, '$11.');
-		expect(open(session, sent[2].itemId, moved)).toBe('tampered');
+		const moved = nth(sent, 2).enc.replace(/^(m1\.[^.]+\.)2\./, '$11.');
+		expect(open(session, nth(sent, 2).itemId, moved)).toBe('tampered');
 	});
 
 	it('a new session (after a removal) is not opened with the previous session’s key', () => {
 		const before = createSession(bytes(48));
 		const after = createSession(bytes(48));
 		const { sent } = sendMany(after, 1);
-		expect(open(before, sent[0].itemId, sent[0].enc)).toBe('no-key');
+		expect(open(before, nth(sent, 0).itemId, nth(sent, 0).enc)).toBe('no-key');
 		const forged = { ...before, sessionId: after.sessionId };
-		expect(open(forged, sent[0].itemId, sent[0].enc)).toBe('tampered');
+		expect(open(forged, nth(sent, 0).itemId, nth(sent, 0).enc)).toBe('tampered');
 	});
 });
 
@@ -125,7 +141,9 @@ describe('sealed key shares', () => {
 		});
 		const { sent } = sendMany(session, 1);
 		if (share === null) throw new Error('share');
-		expect(open({ ...share }, sent[0].itemId, sent[0].enc)).toEqual({ text: sent[0].text });
+		expect(open({ ...share }, nth(sent, 0).itemId, nth(sent, 0).enc)).toEqual({
+			text: nth(sent, 0).text
+		});
 	});
 
 	it('another device, another claimed sender or a changed byte opens nothing', async () => {

@@ -152,7 +152,7 @@ export function parseEncrypted(
 	enc: string
 ): { sessionId: string; index: number; body: Uint8Array } | null {
 	if (!isEncryptedText(enc)) return null;
-	const [, sessionId, index, body] = enc.split('.');
+	const [, sessionId = '', index = '', body = ''] = enc.split('.');
 	const bytes = fromB64(body);
 	if (bytes === null || bytes.length < NONCE_BYTES + 16) return null;
 	return { sessionId, index: Number(index), body: bytes };
@@ -267,7 +267,7 @@ export async function openShare(
 	agree: (publicKey: Uint8Array) => Promise<Uint8Array> | Uint8Array
 ): Promise<KeyShare | null> {
 	if (!SEALED_SHARE.test(sealed)) return null;
-	const [, ephemeralText, bodyText] = sealed.split('.');
+	const [, ephemeralText = '', bodyText = ''] = sealed.split('.');
 	const ephemeralPublic = fromB64(ephemeralText);
 	const body = fromB64(bodyText);
 	if (ephemeralPublic === null || ephemeralPublic.length !== 32) return null;

@@ -10,6 +10,7 @@ import type {
 	RoomKind,
 	StoredFile,
 	StoredSession,
+	ToDeviceMessage,
 	Visibility
 } from './types';
 
@@ -21,6 +22,8 @@ export interface RoomRow {
 	owner_id: string;
 	created_at: number;
 	epoch: number;
+	/** SQLite 0/1, PostgreSQL boolean. */
+	encrypted: number | boolean;
 }
 
 export function toRoom(row: RoomRow): Room {
@@ -31,7 +34,8 @@ export function toRoom(row: RoomRow): Room {
 		kind: row.kind,
 		ownerId: row.owner_id,
 		createdAt: row.created_at,
-		epoch: row.epoch
+		epoch: row.epoch,
+		encrypted: Boolean(row.encrypted)
 	};
 }
 
@@ -132,6 +136,26 @@ export interface DeviceRow {
 	agreement_key: string;
 	created_at: number;
 	removed_at: number | null;
+}
+
+export interface ToDeviceRow {
+	id: string;
+	from_device: string;
+	from_user: string;
+	body: string;
+	sig: string;
+	created_at: number;
+}
+
+export function toToDeviceMessage(row: ToDeviceRow): ToDeviceMessage {
+	return {
+		id: row.id,
+		fromDevice: row.from_device,
+		fromUser: row.from_user,
+		body: row.body,
+		sig: row.sig,
+		createdAt: row.created_at
+	};
 }
 
 export function toDevice(row: DeviceRow): Device {
