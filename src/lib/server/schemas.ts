@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 import { MAX_DEVICE_NAME_CHARS, PUBLIC_KEY_TEXT, SIGNATURE_TEXT } from '../protocol/device-keys';
+import { DEVICE_ID } from '../protocol/schema';
+import { SEALED_SHARE } from '../protocol/sender-keys';
+import { MAX_TO_DEVICE_PER_REQUEST } from './to-device';
 
 export const USERNAME_MIN = 3;
 export const USERNAME_MAX = 32;
@@ -54,7 +57,9 @@ export const CreateRoomSchema = z.object({
 		.trim()
 		.min(1, 'Room name is required.')
 		.max(ROOM_NAME_MAX, `Room name must be at most ${ROOM_NAME_MAX} characters.`),
-	visibility: z.enum(['public', 'private'], { error: 'Visibility must be "public" or "private".' })
+	visibility: z.enum(['public', 'private'], { error: 'Visibility must be "public" or "private".' }),
+	/** End-to-end encrypted (docs/design.md "Encrypted rooms"); absent: false. */
+	encrypted: z.boolean({ error: 'encrypted is true or false.' }).optional()
 });
 export type CreateRoomInput = z.infer<typeof CreateRoomSchema>;
 
@@ -109,6 +114,39 @@ export const RegisterDeviceSchema = z.object({
 		.regex(SIGNATURE_TEXT, 'proof is a 64-byte Ed25519 signature in base64url.')
 });
 export type RegisterDeviceInput = z.infer<typeof RegisterDeviceSchema>;
+
+const DeviceIdSchema = z
+	.string({ error: 'A device id is required.' })
+	.regex(DEVICE_ID, 'A device id is 24 base32 characters.');
+
+/** POST /api/to-device: sealed key shares from one of the caller's devices to other devices. */
+export const SendToDeviceSchema = z.object({
+	from: DeviceIdSchema,
+	messages: z
+		.array(
+			z.object({
+				to: DeviceIdSchema,
+				body: z
+					.string({ error: 'body is a sealed share.' })
+					.regex(SEALED_SHARE, 'body is a sealed share (k1.<key>.<ciphertext>).'),
+				sig: z
+					.string({ error: 'sig is required.' })
+					.regex(SIGNATURE_TEXT, 'sig is a 64-byte Ed25519 signature in base64url.')
+			})
+		)
+		.min(1, 'Send at least one message.')
+		.max(MAX_TO_DEVICE_PER_REQUEST, `At most ${MAX_TO_DEVICE_PER_REQUEST} messages per request.`)
+});
+export type SendToDeviceInput = z.infer<typeof SendToDeviceSchema>;
+
+/** POST /api/to-device/ack: the messages a device has read. */
+export const AckToDeviceSchema = z.object({
+	device: DeviceIdSchema,
+	ids: z
+		.array(z.string().regex(/^[a-z2-7]{24}$/, 'A message id is 24 base32 characters.'))
+		.min(1, 'Name at least one message.')
+		.max(MAX_TO_DEVICE_PER_REQUEST * 4, 'Too many ids.')
+});
 
 export type ParseResult<T> =
 	| { readonly ok: true; readonly data: T }
