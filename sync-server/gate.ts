@@ -94,6 +94,11 @@ export interface GateOptions {
 	readonly roomFileOf?: (fileId: string) => UploadedFile | undefined;
 	/** Server time in ms (rule 2's ts window); Date.now() when omitted. */
 	readonly nowMs?: number;
+	/**
+	 * The room's kind of content (docs/design.md "Encrypted rooms"): true, every new message and
+	 * edit is encrypted (`enc`, no text); false, none is. Omitted: either is admitted.
+	 */
+	readonly encrypted?: boolean;
 }
 
 export type GateVerdict =
@@ -272,6 +277,7 @@ function check(
 		const actor = actorOf(item);
 		for (const value of content.arr) {
 			const message = checkMessage(value, actor, actor !== sender, schema, options.roomFileOf);
+			checkEncryption(options.encrypted, message.enc !== undefined, GateRule.MESSAGES, 'message');
 			if (options.signatures) {
 				const check = options.signatures;
 				checkSignature(check, actor, message.signature, 'a message', (device) =>
@@ -299,7 +305,7 @@ function check(
 		if (!(content instanceof Y.ContentAny))
 			refuse(GateRule.ROOTS, `${place.root} holds plain JSON only`);
 		for (const value of content.arr) {
-			checkMapValue(place.root, place.key, value, schema, actorOf(item), options.signatures);
+			checkMapValue(place.root, place.key, value, schema, actorOf(item), options);
 		}
 	}
 
@@ -690,6 +696,22 @@ function checkMessage(
 	return parsed.value;
 }
 
+/** Rules 2 and 4: an encrypted room's messages and edits are encrypted, a plain room's are not. */
+function checkEncryption(
+	roomEncrypted: boolean | undefined,
+	itemEncrypted: boolean,
+	rule: GateRule,
+	what: 'message' | 'edit'
+): void {
+	if (roomEncrypted === undefined || roomEncrypted === itemEncrypted) return;
+	refuse(
+		rule,
+		roomEncrypted
+			? `an encrypted room’s ${what} is encrypted`
+			: `a plain room’s ${what} is not encrypted`
+	);
+}
+
 /**
  * Rule 7: an item is signed by an active device of its author (the key's owner for map
  * values), and the signature verifies over the item's canonical bytes for this room.
@@ -722,8 +744,9 @@ function checkMapValue(
 	value: unknown,
 	limits: SchemaLimits,
 	owner: GateSender,
-	signatures: SignatureCheck | undefined
+	options: GateOptions
 ): void {
+	const { signatures } = options;
 	const failed = (reason: string): never =>
 		// An edit longer than the limit is the message text rule (rule 2).
 		refuse(reason.startsWith('message text') ? GateRule.MESSAGES : GateRule.OWNED_KEYS, reason);
@@ -731,6 +754,10 @@ function checkMapValue(
 		case ROOT.changes: {
 			const parsed = parseChange(value, limits);
 			const item = parsed.ok ? parsed.value : failed(parsed.reason);
+			// A delete carries no content: it is the same in both kinds of room.
+			if (item.deleted !== true) {
+				checkEncryption(options.encrypted, item.enc !== undefined, GateRule.OWNED_KEYS, 'edit');
+			}
 			if (signatures) {
 				checkSignature(signatures, owner, item.signature, 'a change', (device) =>
 					changeSigningBytes(signatures.roomId, key, owner.userId, item, device)

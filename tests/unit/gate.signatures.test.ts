@@ -202,4 +202,53 @@ describe('rule 7: signed items', () => {
 			/^rule 2: an encrypted message’s text is empty/
 		);
 	});
+
+	it('in an encrypted room refuses plain messages and edits; in a plain room encrypted ones', () => {
+		const sealed = (itemId: string, kind: 'message' | 'change') =>
+			encryptItem(
+				createSession(new Uint8Array(48).fill(5)),
+				{ roomId: ROOM, kind, itemId, author: ALICE },
+				encodePayload({ text: 'x' }),
+				new Uint8Array(24)
+			).enc;
+		const room = (encrypted: boolean) =>
+			new GateServer({
+				encrypted,
+				signatures: { roomId: ROOM, required: true, deviceOf: (id) => DEVICES.get(id) }
+			});
+		const draft = message(ALICE, '');
+		const secret = signedMessage(alice.signer, ROOM, {
+			...draft,
+			enc: sealed(draft.id, 'message')
+		});
+		const plain = signedMessage(alice.signer, ROOM, message(ALICE, 'in the clear'));
+
+		const encryptedRoom = room(true);
+		const tab = createReplica(ALICE);
+		expectRefused(
+			encryptedRoom.submitChange(tab, () => tab.messages.push([plain])),
+			/^rule 2: an encrypted room’s message is encrypted/
+		);
+		const ok = freshReplica(ALICE, encryptedRoom);
+		expect(encryptedRoom.submitChange(ok, () => ok.messages.push([secret])).ok).toBe(true);
+		const plainEdit = signedChange(alice.signer, ROOM, secret.id, ALICE, { text: 'leak', ts: TS });
+		const editTab = freshReplica(ALICE, encryptedRoom);
+		expectRefused(
+			encryptedRoom.submitChange(editTab, () => editTab.changes.set(secret.id, plainEdit)),
+			/^rule 4: an encrypted room’s edit is encrypted/
+		);
+		// A delete carries no content: admitted as it is.
+		const del = signedChange(alice.signer, ROOM, secret.id, ALICE, { deleted: true, ts: TS });
+		const delTab = freshReplica(ALICE, encryptedRoom);
+		expect(encryptedRoom.submitChange(delTab, () => delTab.changes.set(secret.id, del)).ok).toBe(
+			true
+		);
+
+		const plainRoom = room(false);
+		const other = createReplica(ALICE);
+		expectRefused(
+			plainRoom.submitChange(other, () => other.messages.push([secret])),
+			/^rule 2: a plain room’s message is not encrypted/
+		);
+	});
 });

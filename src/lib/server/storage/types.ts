@@ -248,6 +248,8 @@ export interface LoadedRoom {
 	readonly highWater: Map<number, number>;
 	/** When the room was last sealed (ms since the epoch), for SEAL_MIN_INTERVAL_MS; absent: never. */
 	readonly sealedAtMs?: number;
+	/** The room is end-to-end encrypted (gate rule 2: its messages are); absent: plain. */
+	readonly encrypted?: boolean;
 }
 
 /** The log since a seq, and the epoch it belongs to (read together, in one transaction). */
