@@ -16,6 +16,7 @@ import { displayedText, parseChange, parseMessage, type ChatMessage } from './me
 import { othersReadUpTo, parseReadMark, receiptOf, type ReadMark, type Receipt } from './receipts';
 import { summarizeReactions, type ReactionSummary } from './reactions';
 import { quoteOf, type QuotedSource, type ReplyQuote } from './replies';
+import type { ContentCodec, LockReason } from './room-keys';
 
 export interface MessageView extends ChatMessage {
 	/**
@@ -34,6 +35,11 @@ export interface MessageView extends ChatMessage {
 	readonly reactions: readonly ReactionSummary[];
 	/** The quoted original of a reply (`replyTo`), or null for a message that answers nothing. */
 	readonly quote: ReplyQuote | null;
+	/**
+	 * An encrypted room's message this device cannot open (docs/design.md "Encrypted rooms"):
+	 * no key for it yet, or its ciphertext fails authentication. Absent when it is shown.
+	 */
+	readonly locked?: LockReason;
 }
 
 /** The shared types of a room document that the views are derived from. */
@@ -118,9 +124,12 @@ export class MessageViews {
 	#order: readonly Entry[] = [];
 	#positions = new Map<string, number>();
 	#reactions: Map<string, ReactionSummary[]> | null = null;
+	/** An encrypted room's keys: what opens `enc` (absent: a plain room). */
+	readonly #codec: ContentCodec | undefined;
 
-	constructor(selfId: string) {
+	constructor(selfId: string, codec?: ContentCodec) {
 		this.#selfId = selfId;
+		this.#codec = codec;
 	}
 
 	/**
@@ -149,8 +158,20 @@ export class MessageViews {
 		});
 		const readUpTo = othersReadUpTo(marks, positions, this.#selfId);
 
+		const codec = this.#codec;
+		/** An encrypted message opened (its text), or why not; plain ones as they are. */
+		const openedOf = (message: ChatMessage): { text: string; locked?: LockReason } => {
+			if (message.enc === undefined || codec === undefined) return { text: message.text };
+			const opened = codec.openMessage(message);
+			return opened.ok ? opened.value : { text: '', locked: opened.reason };
+		};
 		const displayOf = (message: ChatMessage) => {
-			const change = parseChange(room.changes.get(message.id));
+			let change = parseChange(room.changes.get(message.id));
+			if (change?.enc !== undefined && codec !== undefined) {
+				// An edit that cannot be opened leaves the message as it was.
+				const opened = codec.openChange(message.id, message.author, change);
+				change = opened.ok ? { ...change, text: opened.value.text } : null;
+			}
 			return change === null ? null : displayedText(message, change);
 		};
 		const sources = {
@@ -162,7 +183,7 @@ export class MessageViews {
 				return {
 					id: source.id,
 					author: source.author,
-					text: display?.text ?? source.text,
+					text: display?.text ?? openedOf(source).text,
 					deleted: display?.deleted ?? false
 				};
 			}
@@ -175,8 +196,9 @@ export class MessageViews {
 				entry.view ??= placeholderView(entry.client, entry.clock);
 				return entry.view;
 			}
-			const display = displayOf(message);
-			const text = display?.text ?? message.text;
+			const opened = openedOf(message);
+			const display = opened.locked === undefined ? displayOf(message) : null;
+			const text = display?.text ?? opened.text;
 			const edited = display?.edited ?? false;
 			const deleted = display?.deleted ?? false;
 			const chips = deleted ? NO_REACTIONS : (reactions.get(message.id) ?? NO_REACTIONS);
@@ -194,11 +216,12 @@ export class MessageViews {
 				last.deleted === deleted &&
 				last.reactions === chips &&
 				last.receipt === receipt &&
+				last.locked === opened.locked &&
 				sameQuote(last.quote, quote)
 			) {
 				return last;
 			}
-			const view = {
+			const view: MessageView = {
 				...message,
 				text,
 				edited,
@@ -206,7 +229,8 @@ export class MessageViews {
 				reactions: chips,
 				quote,
 				receipt,
-				unreadable: false
+				unreadable: false,
+				...(opened.locked === undefined ? {} : { locked: opened.locked })
 			};
 			entry.view = view;
 			return view;

@@ -31,12 +31,13 @@ export function parseMessage(value: unknown): ChatMessage | null {
  * refuses any other key or an undefined `replyTo`).
  */
 export function storedMessage(message: ChatMessage): ChatMessage {
-	const { id, author, text, ts, replyTo, files } = message;
+	const { id, author, text, ts, replyTo, files, enc } = message;
 	const stored: { -readonly [K in keyof ChatMessage]: ChatMessage[K] } = { id, author, text, ts };
 	if (replyTo !== undefined) stored.replyTo = replyTo;
 	if (files !== undefined && files.length > 0) {
 		stored.files = files.map(({ id, name, type, size }) => ({ id, name, type, size }));
 	}
+	if (enc !== undefined) stored.enc = enc;
 	return stored;
 }
 

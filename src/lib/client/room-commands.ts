@@ -18,6 +18,7 @@ import {
 } from './messages';
 import { reactionKey } from './reactions';
 import { parseReadMark, type ReadMark } from './receipts';
+import type { ContentCodec } from './room-keys';
 
 /** Writes of the user's own read mark are at most this frequent, in ms. */
 export const MARK_READ_INTERVAL_MS = 1_000;
@@ -48,6 +49,8 @@ export interface RoomCommandsOptions {
 	readonly reactionToggled?: (key: string, removedTs: number | null) => void;
 	/** A monotonic clock in ms, for the read-mark interval (performance.now). */
 	readonly now?: () => number;
+	/** An encrypted room's keys: messages and edits are sealed with them before they are written. */
+	readonly codec?: ContentCodec;
 }
 
 export class RoomCommands {
@@ -90,7 +93,8 @@ export class RoomCommands {
 		doc.transact(() => {
 			// Recorded before the push: the message must read as pending from its first render.
 			this.#options.addOwnClient(doc.clientID);
-			types.messages.push([storedMessage(message)]);
+			const { codec } = this.#options;
+			types.messages.push([storedMessage(codec ? codec.sealMessage(message) : message)]);
 		});
 	}
 
@@ -103,7 +107,9 @@ export class RoomCommands {
 			return check.error === null ? { ok: false, error: 'A message cannot be empty.' } : check;
 		if (check.text === message.text) return { ok: true, id: messageId };
 		const { doc, types } = this.#options;
-		const change = editedChange(parseChange(types.changes.get(messageId)), check.text);
+		const edited = editedChange(parseChange(types.changes.get(messageId)), check.text);
+		const { codec } = this.#options;
+		const change = codec ? codec.sealEdit(messageId, edited) : edited;
 		doc.transact(() => types.changes.set(messageId, change));
 		return { ok: true, id: messageId };
 	}

@@ -191,6 +191,12 @@ export interface KeyShare {
 	readonly sessionId: string;
 	readonly index: number;
 	readonly chainKey: Uint8Array;
+	/**
+	 * A session forwarded between two devices of one user (a new device gets the history its
+	 * other devices can read): the device and user that sent its messages. Absent: the sender
+	 * of the share is the session's. A reader trusts it only from its own user's devices.
+	 */
+	readonly origin?: { readonly user: string; readonly device: string };
 }
 
 /** The devices at both ends of a sealed share, as the pairwise channel binds them. */
@@ -233,7 +239,8 @@ export function sealShare(
 			room: share.roomId,
 			session: share.sessionId,
 			index: share.index,
-			key: b64(share.chainKey)
+			key: b64(share.chainKey),
+			...(share.origin ? { ou: share.origin.user, od: share.origin.device } : {})
 		})
 	);
 	const cipher = xchacha20poly1305(
@@ -288,13 +295,17 @@ export async function openShare(
 
 function parseShare(value: unknown): KeyShare | null {
 	if (typeof value !== 'object' || value === null) return null;
-	const { room, session, index, key } = value as Record<string, unknown>;
+	const { room, session, index, key, ou, od } = value as Record<string, unknown>;
 	if (typeof room !== 'string' || room.length < 1 || room.length > 255) return null;
 	if (typeof session !== 'string' || !SESSION_ID.test(session)) return null;
 	if (!Number.isSafeInteger(index) || (index as number) < 0) return null;
 	const chainKey = typeof key === 'string' ? fromB64(key) : null;
 	if (chainKey === null || chainKey.length !== CHAIN_KEY_BYTES) return null;
-	return { roomId: room, sessionId: session, index: index as number, chainKey };
+	const share = { roomId: room, sessionId: session, index: index as number, chainKey };
+	if (ou === undefined && od === undefined) return share;
+	if (typeof ou !== 'string' || ou.length < 1 || ou.length > 255) return null;
+	if (typeof od !== 'string' || !/^[a-z2-7]{24}$/.test(od)) return null;
+	return { ...share, origin: { user: ou, device: od } };
 }
 
 /** The JSON payload of an encrypted message or edit, as UTF-8 bytes. */

@@ -13,7 +13,13 @@ export const load: PageServerLoad = async ({ locals, params, url }) => {
 		error(403, 'You are not a member of this room');
 	}
 	return {
-		room: { id: room.id, name: room.name, visibility: room.visibility, epoch: room.epoch },
+		room: {
+			id: room.id,
+			name: room.name,
+			visibility: room.visibility,
+			epoch: room.epoch,
+			encrypted: room.encrypted
+		},
 		user: { id: user.id, username: user.username },
 		maxMessageChars: config.MAX_MESSAGE_CHARS,
 		maxUploadBytes: config.MAX_UPLOAD_BYTES
