@@ -349,9 +349,9 @@ export class RoomKeys implements ContentCodec {
 
 	// The network: sharing and the inbox
 
-	/** Active devices of `userId` (cached for this sync). */
-	async #devices(userId: string): Promise<PublishedDevice[] | null> {
-		const cached = this.#devicesOf.get(userId);
+	/** Active devices of `userId` (cached for one sync or inbox read; `fresh` asks again). */
+	async #devices(userId: string, fresh = false): Promise<PublishedDevice[] | null> {
+		const cached = fresh ? undefined : this.#devicesOf.get(userId);
 		if (cached) return cached;
 		const body = await getJson<{ devices: PublishedDevice[] }>(
 			`/api/users/${encodeURIComponent(userId)}/devices`
@@ -459,9 +459,14 @@ export class RoomKeys implements ContentCodec {
 		const ownAgreement = decodeBase64urlIgnorePadding(this.#device.agreementKey);
 		let arrived = false;
 		for (const message of inbox.messages) {
-			const sender = (await this.#devices(message.fromUser))?.find(
+			const known = (await this.#devices(message.fromUser))?.find(
 				(d) => d.id === message.fromDevice
 			);
+			// A device registered since the list was read: ask again once.
+			const sender =
+				known ??
+				(await this.#devices(message.fromUser, true))?.find((d) => d.id === message.fromDevice);
+			// Gone (removed) or never published: nothing to verify it with.
 			if (!sender) continue;
 			const signed = shareSigningBytes(message.fromDevice, me, message.body);
 			const verified = ed25519.verify(
