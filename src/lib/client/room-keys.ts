@@ -34,7 +34,7 @@ import {
 	type KeyShare,
 	type SessionState
 } from '../protocol/sender-keys';
-import { agreeWithDevice, signWithDevice, type DeviceKeys } from './device-keys';
+import { agreeWithDevice, ensureDeviceKeys, signWithDevice, type DeviceKeys } from './device-keys';
 import { requestResult } from './local-replica';
 
 /** Why an encrypted item is not shown: no key for it yet, or it fails authentication. */
@@ -493,4 +493,28 @@ export class RoomKeys implements ContentCodec {
 		await postJson('/api/to-device/ack', { device: me, ids: inbox.messages.map((m) => m.id) });
 		if (arrived) this.#keysArrived();
 	}
+}
+
+/**
+ * Every room's keys of this device, opened on demand (the search page opens encrypted rooms'
+ * replicas without their pages); `close` closes them all.
+ */
+export async function roomKeysOf(userId: string): Promise<{
+	codecOf(roomId: string): Promise<ContentCodec | null>;
+	close(): void;
+}> {
+	const device = await ensureDeviceKeys(userId);
+	const { deviceId } = device;
+	const opened: RoomKeys[] = [];
+	return {
+		async codecOf(roomId) {
+			if (deviceId === null) return null;
+			const keys = await RoomKeys.open(userId, roomId, { ...device, deviceId }, () => undefined);
+			opened.push(keys);
+			return keys;
+		},
+		close() {
+			for (const keys of opened.splice(0)) keys.close();
+		}
+	};
 }
