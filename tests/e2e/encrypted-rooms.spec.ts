@@ -80,9 +80,15 @@ test('members read an encrypted room; its data directory and log hold no plainte
 		}
 		expect(server.output.join('\n')).not.toContain(secret);
 	}
-	// The server's search finds nothing of it.
+	// The server's search finds nothing of it; the search page finds it in bob's replica.
 	const search = await alice.context.request.get(`/api/search?q=${marker}`);
 	expect(((await search.json()) as { results: unknown[] }).results).toEqual([]);
+	await bobPage.goto(`/search?q=${edited}`);
+	// (Named after the room once the home page has saved the room list; not visited here.)
+	const result = bobPage.getByRole('main').getByRole('link').filter({ hasText: edited });
+	await expect(result).toHaveCount(1);
+	await expect(result).toHaveAttribute('href', new RegExp(`^/rooms/${roomId}#message-`));
+	await expect(bobPage.getByText('(offline results)')).toHaveCount(0);
 });
 
 test('a tampered ciphertext shows “can’t decrypt” for that message only', async ({
