@@ -31,6 +31,26 @@ async function encryptedRoom(owner: ChatUser, name: string, ...members: ChatUser
 	return body.id;
 }
 
+/**
+ * Alice and Bob in a new encrypted room, each with it open (Bob first, so his device is
+ * registered when Alice's shares her session), and Alice's `first` message read by Bob.
+ */
+async function encryptedPair(
+	newUser: (prefix?: string) => Promise<ChatUser>,
+	prefix: string,
+	first: string
+) {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = roomName(prefix);
+	const roomId = await encryptedRoom(alice, name, bob);
+	const bobPage = await bob.openRoom(roomId);
+	const alicePage = await alice.openRoom(roomId);
+	await submitMessage(alicePage, first);
+	await expect(messageOf(bobPage, name, first)).toBeVisible({ timeout: 20_000 });
+	return { alice, bob, name, roomId, alicePage, bobPage };
+}
+
 function messageOf(page: Page, name: string, text: string) {
 	return page.getByRole('log', { name }).getByRole('listitem').filter({ hasText: text });
 }
@@ -52,17 +72,13 @@ test('members read an encrypted room; its data directory and log hold no plainte
 	newUser,
 	server
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Sealed');
-	const roomId = await encryptedRoom(alice, name, bob);
-	const bobPage = await bob.openRoom(roomId);
-	const alicePage = await alice.openRoom(roomId);
-	await expect(alicePage.getByText('End-to-end encrypted')).toBeVisible();
-
 	const marker = `marker-${randomUUID()}`;
-	await submitMessage(alicePage, `the secret is ${marker}`);
-	await expect(messageOf(bobPage, name, marker)).toBeVisible({ timeout: 20_000 });
+	const { alice, roomId, name, alicePage, bobPage } = await encryptedPair(
+		newUser,
+		'Sealed',
+		`the secret is ${marker}`
+	);
+	await expect(alicePage.getByText('End-to-end encrypted')).toBeVisible();
 	// An edit is encrypted as well.
 	const edited = `edited-${randomUUID()}`;
 	await messageOf(alicePage, name, marker)
@@ -95,14 +111,11 @@ test('a tampered ciphertext shows “can’t decrypt” for that message only', 
 	newUser,
 	server
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Tamper');
-	const roomId = await encryptedRoom(alice, name, bob);
-	const bobPage = await bob.openRoom(roomId);
-	const alicePage = await alice.openRoom(roomId);
-	await submitMessage(alicePage, 'first honest message');
-	await expect(messageOf(bobPage, name, 'first honest message')).toBeVisible({ timeout: 20_000 });
+	const { alice, roomId, name, alicePage, bobPage } = await encryptedPair(
+		newUser,
+		'Tamper',
+		'first honest message'
+	);
 
 	// A raw client of alice's account writes a copy of her message with one byte changed.
 	const raw = connectAs(
@@ -171,13 +184,11 @@ test('two devices of one user read the same encrypted history', async ({
 	browser,
 	server
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Devices');
-	const roomId = await encryptedRoom(alice, name, bob);
-	const bobPage = await bob.openRoom(roomId);
-	const alicePage = await alice.openRoom(roomId);
-	await submitMessage(alicePage, 'from alice, early');
+	const { alice, roomId, name, alicePage, bobPage } = await encryptedPair(
+		newUser,
+		'Devices',
+		'from alice, early'
+	);
 	await submitMessage(bobPage, 'from bob, early');
 	await expect(messageOf(alicePage, name, 'from bob, early')).toBeVisible({ timeout: 20_000 });
 
@@ -198,14 +209,11 @@ test('two devices of one user read the same encrypted history', async ({
 test('a message sent offline in an encrypted room reaches the other member', async ({
 	newUser
 }) => {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName('Offline sealed');
-	const roomId = await encryptedRoom(alice, name, bob);
-	const bobPage = await bob.openRoom(roomId);
-	const alicePage = await alice.openRoom(roomId);
-	await submitMessage(alicePage, 'online first');
-	await expect(messageOf(bobPage, name, 'online first')).toBeVisible({ timeout: 20_000 });
+	const { alice, name, alicePage, bobPage } = await encryptedPair(
+		newUser,
+		'Offline sealed',
+		'online first'
+	);
 
 	await goOffline(alice.context);
 	await expect(alicePage.getByRole('status')).toHaveText('Offline');
