@@ -372,7 +372,15 @@ export class RoomKeys implements ContentCodec {
 			`/api/rooms/${encodeURIComponent(this.#roomId)}/members`
 		);
 		if (listing === null) return false;
-		const members = listing.members.map((member) => member.id).sort();
+		const ids = new Set(listing.members.map((member) => member.id));
+		// A DM request's recipient is no member until they accept, yet the request is for them:
+		// they read it from the start (sharing with them gives nothing to anyone else).
+		const dms = await getJson<{ dms: { id: string; other: { id: string }; status: string }[] }>(
+			'/api/dms'
+		);
+		const pending = dms?.dms.find((dm) => dm.id === this.#roomId && dm.status === 'pending');
+		if (pending) ids.add(pending.other.id);
+		const members = [...ids].sort();
 		const outbound = this.#currentOutbound(members);
 		const shares: { to: PublishedDevice; share: KeyShare }[] = [];
 		const sharedWith = new Set(outbound.sharedWith);
