@@ -78,7 +78,7 @@ test('members read an encrypted room; its data directory and log hold no plainte
 		'Sealed',
 		`the secret is ${marker}`
 	);
-	await expect(alicePage.getByText('End-to-end encrypted')).toBeVisible();
+	await expect(alicePage.getByText('· Encrypted end to end')).toBeVisible();
 	// An edit is encrypted as well.
 	const edited = `edited-${randomUUID()}`;
 	await messageOf(alicePage, name, marker)
@@ -222,4 +222,22 @@ test('a message sent offline in an encrypted room reaches the other member', asy
 	await goOnline(alice.context);
 	await expect(messageOf(bobPage, name, 'written on the train')).toBeVisible({ timeout: 20_000 });
 	await expect(bobPage.getByRole('log', { name }).getByText('Can’t decrypt')).toHaveCount(0);
+});
+
+test('the New room form makes an encrypted room when its box is checked', async ({ newUser }) => {
+	const alice = await newUser('alice');
+	const page = await alice.context.newPage();
+	await page.goto('/');
+	const name = roomName('Form sealed');
+	const form = page.getByRole('region', { name: 'New room' });
+	await form.getByRole('textbox', { name: 'Name' }).fill(name);
+	await form.getByRole('checkbox', { name: /End-to-end encrypted/ }).check();
+	await form.getByRole('button', { name: 'Create room' }).click();
+	await expect(page.getByRole('heading', { name })).toBeVisible();
+	await expect(page.getByText('· Encrypted end to end')).toBeVisible();
+	await expect(page.getByRole('status')).toHaveText('Online');
+	await submitMessage(page, 'only we can read this');
+	await expect(messageOf(page, name, 'only we can read this')).toContainText('Sent');
+	// An encrypted room offers no attachment (files are not encrypted yet).
+	await expect(page.getByRole('button', { name: /attach/i })).toHaveCount(0);
 });
