@@ -78,7 +78,7 @@ test('members read an encrypted room; its data directory and log hold no plainte
 		'Sealed',
 		`the secret is ${marker}`
 	);
-	await expect(alicePage.getByText('· Encrypted end to end')).toBeVisible();
+	await expect(alicePage.getByTitle('End-to-end encrypted')).toBeVisible();
 	// An edit is encrypted as well.
 	const edited = `edited-${randomUUID()}`;
 	await messageOf(alicePage, name, marker)
@@ -234,7 +234,7 @@ test('the New room form makes an encrypted room when its box is checked', async 
 	await form.getByRole('checkbox', { name: /End-to-end encrypted/ }).check();
 	await form.getByRole('button', { name: 'Create room' }).click();
 	await expect(page.getByRole('heading', { name })).toBeVisible();
-	await expect(page.getByText('· Encrypted end to end')).toBeVisible();
+	await expect(page.getByTitle('End-to-end encrypted')).toBeVisible();
 	await expect(page.getByRole('status')).toHaveText('Online');
 	await submitMessage(page, 'only we can read this');
 	await expect(messageOf(page, name, 'only we can read this')).toContainText('Sent');
