@@ -170,7 +170,12 @@ test('a removed member cannot decrypt what is sent after the removal', async ({ 
 	await expect(messageOf(carolPage, name, 'after the removal')).toBeVisible({ timeout: 20_000 });
 
 	// Let back in, bob's device has no key for what was said meanwhile, and reads the rest.
+	// Alice's device shares a new session once it sees bob back (its next key sync).
+	const reshared = alicePage.waitForResponse(
+		(response) => response.url().endsWith('/api/to-device') && response.status() === 201
+	);
 	await addMember(alice.context, roomId, bob.username);
+	await reshared;
 	const again = await bob.openRoom(roomId);
 	await expect(messageOf(again, name, 'before the removal')).toBeVisible();
 	await expect(again.getByRole('log', { name }).getByText('Can’t decrypt yet')).toHaveCount(1);
