@@ -2,7 +2,7 @@
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
  * gate, durability, durability-pg, cold, redis, idle, storm, flood, pg-client, presence, join,
- * memory, rooms-summaries, rooms-signed, summaries, thumbnails, room-open. A full run writes bench/results/latest.*; a partial
+ * memory, rooms-summaries, rooms-signed, summaries, thumbnails, room-open, crypto. A full run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
@@ -14,6 +14,7 @@ import { startPostgres } from '../tests/support/postgres';
 import { ROOT } from '../tests/support/server';
 import { BENCH_ENV, assertBuilt, enableProfiling, type Row } from './lib/harness';
 import { runCold } from './scenarios/cold';
+import { runCrypto } from './scenarios/crypto';
 import { runDurability } from './scenarios/durability';
 import { runFanoutCase } from './scenarios/fanout';
 import { runFlood } from './scenarios/flood';
@@ -180,6 +181,10 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'room-open',
 		run: (quick) => runRoomOpen({ runs: quick ? 1 : 3 })
+	},
+	{
+		name: 'crypto',
+		run: (quick) => runCrypto({ messages: quick ? 200 : 2_000 })
 	}
 ];
 

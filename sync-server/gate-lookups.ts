@@ -50,7 +50,8 @@ export class GateLookups {
 		roomId: string,
 		roomLog: Pick<RoomLogPort, 'roomFile' | 'sealedAuthorOf'>,
 		hasSealedHistory: boolean,
-		signatures?: SignatureServices
+		signatures?: SignatureServices,
+		encrypted = false
 	) {
 		this.#signatures = signatures;
 		this.#roomId = roomId;
@@ -59,7 +60,9 @@ export class GateLookups {
 			this.#lookup(fileId, this.#files, this.#fetchedFiles, this.#missedFiles);
 		const sealedAuthorOf = (messageId: string): string | undefined =>
 			this.#lookup(messageId, this.#authors, this.#fetchedAuthors, this.#missedAuthors);
-		const options: GateOptions = hasSealedHistory ? { roomFileOf, sealedAuthorOf } : { roomFileOf };
+		const options: GateOptions = hasSealedHistory
+			? { roomFileOf, sealedAuthorOf, encrypted }
+			: { roomFileOf, encrypted };
 		this.options = signatures
 			? {
 					...options,

@@ -99,6 +99,11 @@ export interface GateOptions {
 	 * own (a healing relay of another's was admitted once and is judged as then).
 	 */
 	readonly archived?: boolean;
+	/**
+	 * The room's kind of content (docs/design.md "Encrypted rooms"): true, every new message and
+	 * edit is encrypted (`enc`, no text); false, none is. Omitted: either is admitted.
+	 */
+	readonly encrypted?: boolean;
 }
 
 export type GateVerdict =
@@ -280,6 +285,7 @@ function check(
 		}
 		for (const value of content.arr) {
 			const message = checkMessage(value, actor, actor !== sender, schema, options.roomFileOf);
+			checkEncryption(options.encrypted, message.enc !== undefined, GateRule.MESSAGES, 'message');
 			if (options.signatures) {
 				const check = options.signatures;
 				checkSignature(check, actor, message.signature, 'a message', (device) =>
@@ -307,7 +313,7 @@ function check(
 		if (!(content instanceof Y.ContentAny))
 			refuse(GateRule.ROOTS, `${place.root} holds plain JSON only`);
 		for (const value of content.arr) {
-			checkMapValue(place.root, place.key, value, schema, actorOf(item), options.signatures);
+			checkMapValue(place.root, place.key, value, schema, actorOf(item), options);
 		}
 	}
 
@@ -698,6 +704,22 @@ function checkMessage(
 	return parsed.value;
 }
 
+/** Rules 2 and 4: an encrypted room's messages and edits are encrypted, a plain room's are not. */
+function checkEncryption(
+	roomEncrypted: boolean | undefined,
+	itemEncrypted: boolean,
+	rule: GateRule,
+	what: 'message' | 'edit'
+): void {
+	if (roomEncrypted === undefined || roomEncrypted === itemEncrypted) return;
+	refuse(
+		rule,
+		roomEncrypted
+			? `an encrypted room’s ${what} is encrypted`
+			: `a plain room’s ${what} is not encrypted`
+	);
+}
+
 /**
  * Rule 7: an item is signed by an active device of its author (the key's owner for map
  * values), and the signature verifies over the item's canonical bytes for this room.
@@ -730,8 +752,9 @@ function checkMapValue(
 	value: unknown,
 	limits: SchemaLimits,
 	owner: GateSender,
-	signatures: SignatureCheck | undefined
+	options: GateOptions
 ): void {
+	const { signatures } = options;
 	const failed = (reason: string): never =>
 		// An edit longer than the limit is the message text rule (rule 2).
 		refuse(reason.startsWith('message text') ? GateRule.MESSAGES : GateRule.OWNED_KEYS, reason);
@@ -739,6 +762,10 @@ function checkMapValue(
 		case ROOT.changes: {
 			const parsed = parseChange(value, limits);
 			const item = parsed.ok ? parsed.value : failed(parsed.reason);
+			// A delete carries no content: it is the same in both kinds of room.
+			if (item.deleted !== true) {
+				checkEncryption(options.encrypted, item.enc !== undefined, GateRule.OWNED_KEYS, 'edit');
+			}
 			if (signatures) {
 				checkSignature(signatures, owner, item.signature, 'a change', (device) =>
 					changeSigningBytes(signatures.roomId, key, owner.userId, item, device)

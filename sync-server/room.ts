@@ -180,7 +180,13 @@ export class Room implements RoomPort {
 			snapshotBytes
 		});
 		this.#sealer = new Sealer({ ...ctx, roomId: id, sealedAtMs: loaded.sealedAtMs });
-		this.#lookups = new GateLookups(id, ctx.roomLog, this.#epoch > 0, ctx.signatures);
+		this.#lookups = new GateLookups(
+			id,
+			ctx.roomLog,
+			this.#epoch > 0,
+			ctx.signatures,
+			loaded.encrypted ?? false
+		);
 		this.#intake = new UpdateIntake<Connection>({
 			gate: (connection, update) => this.#gate(connection, update),
 			fetchMissed: () => this.#lookups.fetchMissed(),

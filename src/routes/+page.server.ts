@@ -22,11 +22,13 @@ export const actions = {
 		const form = await request.formData();
 		const name = form.get('name');
 		const visibility = form.get('visibility');
+		const encrypted = form.get('encrypted') === 'on';
 		const values = {
 			name: typeof name === 'string' ? name : '',
-			visibility: visibility === 'public' ? 'public' : 'private'
+			visibility: visibility === 'public' ? 'public' : 'private',
+			encrypted
 		};
-		const parsed = parseInput(CreateRoomSchema, { name, visibility });
+		const parsed = parseInput(CreateRoomSchema, { name, visibility, encrypted });
 		if (!parsed.ok) {
 			return fail(400, {
 				action: 'create' as const,
@@ -48,7 +50,9 @@ export const actions = {
 			locals.services.storage.rooms,
 			user.id,
 			parsed.data.name,
-			parsed.data.visibility
+			parsed.data.visibility,
+			Date.now(),
+			parsed.data.encrypted ?? false
 		);
 		redirect(303, `/rooms/${room.id}`);
 	},

@@ -11,6 +11,7 @@ interface RoomBody {
 	id: string;
 	name: string;
 	visibility: string;
+	encrypted: boolean;
 }
 
 const LOGIN_MAX_ATTEMPTS = 3;
@@ -216,7 +217,12 @@ describe('rooms', () => {
 
 	it('creates a room with a trimmed name and lists it with the owner role', async () => {
 		const room = await createRoom(owner, '  Design  ', 'private');
-		expect(room).toEqual({ id: expect.any(String), name: 'Design', visibility: 'private' });
+		expect(room).toEqual({
+			id: expect.any(String),
+			name: 'Design',
+			visibility: 'private',
+			encrypted: false
+		});
 		const list = await owner.get<{ rooms: unknown[] }>('/api/rooms');
 		expect(list.status).toBe(200);
 		expect(list.body.rooms).toContainEqual({ ...room, kind: 'room', role: 'owner' });
@@ -238,7 +244,8 @@ describe('rooms', () => {
 		expect(before.body.rooms).toContainEqual({ id: room.id, name: 'Lobby', joined: false });
 		for (let i = 0; i < 2; i++) {
 			const join = await bob.post(`/api/rooms/${room.id}/join`);
-			expect(join).toMatchObject({ status: 200, body: room });
+			const { id, name, visibility } = room;
+			expect(join).toMatchObject({ status: 200, body: { id, name, visibility } });
 		}
 		const after = await bob.get<{ rooms: unknown[] }>('/api/rooms/public');
 		expect(after.body.rooms).toContainEqual({ id: room.id, name: 'Lobby', joined: true });

@@ -225,6 +225,62 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 					removedAt: T0 + 2
 				});
 			});
+
+			it('queues sealed messages per device, all or none, and drops what the device acks', async () => {
+				await users('ann', 'bob');
+				for (const [id, user, n] of [
+					['a1', 'ann', 1],
+					['b1', 'bob', 2],
+					['b2', 'bob', 3]
+				] as const) {
+					await storage.devices.register(device(id, user, n), 5);
+				}
+				const share = (id: string, toDevice: string) => ({
+					id,
+					toDevice,
+					body: `k1.${id}`,
+					sig: 's'
+				});
+				expect(
+					await storage.devices.sendToDevices('a1', [share('m1', 'b1'), share('m2', 'b2')], T0, 2)
+				).toEqual({ ok: true });
+				expect(await storage.devices.sendToDevices('a1', [share('m3', 'b1')], T0 + 1, 2)).toEqual({
+					ok: true
+				});
+				// b1's inbox is full: nothing of this batch is queued, b2's share included.
+				expect(
+					await storage.devices.sendToDevices('a1', [share('m4', 'b2'), share('m5', 'b1')], T0, 2)
+				).toEqual({ ok: false, reason: 'inbox-full', device: 'b1' });
+				expect(await storage.devices.sendToDevices('a1', [share('m6', 'nope')], T0, 2)).toEqual({
+					ok: false,
+					reason: 'unknown-device',
+					device: 'nope'
+				});
+				expect(await storage.devices.inbox('b1', 10)).toEqual([
+					{ id: 'm1', fromDevice: 'a1', fromUser: 'ann', body: 'k1.m1', sig: 's', createdAt: T0 },
+					{
+						id: 'm3',
+						fromDevice: 'a1',
+						fromUser: 'ann',
+						body: 'k1.m3',
+						sig: 's',
+						createdAt: T0 + 1
+					}
+				]);
+				expect((await storage.devices.inbox('b2', 10)).map((m) => m.id)).toEqual(['m2']);
+				expect(await storage.devices.inbox('b1', 1)).toHaveLength(1);
+				// Acks delete only the device's own messages.
+				expect(await storage.devices.ackInbox('b2', ['m1'])).toBe(0);
+				expect(await storage.devices.ackInbox('b1', ['m1', 'm9'])).toBe(1);
+				expect((await storage.devices.inbox('b1', 10)).map((m) => m.id)).toEqual(['m3']);
+				// A removed device receives nothing new.
+				await storage.devices.remove('bob', 'b2', T0 + 2);
+				expect(await storage.devices.sendToDevices('a1', [share('m7', 'b2')], T0, 2)).toEqual({
+					ok: false,
+					reason: 'unknown-device',
+					device: 'b2'
+				});
+			});
 		});
 
 		describe('rooms and memberships', () => {
@@ -246,7 +302,8 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 					createdAt: T0,
 					epoch: 0,
 					topic: '',
-					archivedAt: null
+					archivedAt: null,
+					encrypted: false
 				});
 				expect(await storage.rooms.get('r1')).toEqual(created);
 				expect(await storage.rooms.get('nope')).toBeNull();
@@ -254,8 +311,22 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect(await storage.rooms.membership('r1', 'bob')).toBeNull();
 				await room('r2', 'owner', 'private', T0 + 1);
 				expect(await storage.rooms.listOfUser('owner')).toEqual([
-					{ id: 'r2', name: 'room r2', visibility: 'private', kind: 'room', role: 'owner' },
-					{ id: 'r1', name: 'Lobby', visibility: 'public', kind: 'room', role: 'owner' }
+					{
+						id: 'r2',
+						name: 'room r2',
+						visibility: 'private',
+						kind: 'room',
+						role: 'owner',
+						encrypted: false
+					},
+					{
+						id: 'r1',
+						name: 'Lobby',
+						visibility: 'public',
+						kind: 'room',
+						role: 'owner',
+						encrypted: false
+					}
 				]);
 				expect(await storage.rooms.listOfUser('bob')).toEqual([]);
 			});
@@ -280,6 +351,23 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect(await storage.roomLog.isArchived('r1')).toBe(false);
 				expect(await storage.rooms.updateSettings('nope', { name: 'x' })).toBeNull();
 				expect(await storage.roomLog.isArchived('nope')).toBe(false);
+			});
+
+			it('keeps a room’s encrypted flag, chosen at creation', async () => {
+				await users('owner');
+				const created = await storage.rooms.create({
+					id: 'secret',
+					name: 'Secret',
+					visibility: 'private',
+					ownerId: 'owner',
+					now: T0,
+					encrypted: true
+				});
+				expect(created.encrypted).toBe(true);
+				expect(await storage.rooms.get('secret')).toEqual(created);
+				expect(await storage.rooms.listOfUser('owner')).toMatchObject([
+					{ id: 'secret', encrypted: true }
+				]);
 			});
 
 			it('lists public rooms only, newest first, marked joined, up to the limit', async () => {
@@ -512,7 +600,13 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 					status: 'opened',
 					created: true,
 					dmStatus: 'active',
-					room: { id: 'dm1', kind: 'dm', visibility: 'private', name: 'alice & bob' }
+					room: {
+						id: 'dm1',
+						kind: 'dm',
+						visibility: 'private',
+						name: 'alice & bob',
+						encrypted: true
+					}
 				});
 				expect((await storage.rooms.memberIds('dm1')).sort()).toEqual(['alice', 'bob']);
 				expect(await storage.rooms.membership('dm1', 'alice')).toBe('member');

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { reactionKey } from '../../src/lib/protocol/schema';
+import { createSession, encodePayload, encryptItem } from '../../src/lib/protocol/sender-keys';
 import { signingDevice } from '../../src/lib/server/devices';
 import type { Device } from '../../src/lib/server/storage/types';
 import type { GateVerdict, SigningDevice } from '../../sync-server/gate';
@@ -157,6 +158,97 @@ describe('rule 7: signed items', () => {
 		expectRefused(
 			attempt((replica) => replica.changes.set(own.id, { ...edit, text: 'forged' })),
 			/^rule 7: a change’s signature does not verify/
+		);
+	});
+
+	it('admits an encrypted message and edit signed over their ciphertext; refuses a swapped one', () => {
+		const gate = server();
+		const replica = createReplica(ALICE);
+		let session = createSession(new Uint8Array(48).fill(3));
+		const seal = (itemId: string, kind: 'message' | 'change', text: string) => {
+			const context = { roomId: ROOM, kind, itemId, author: ALICE };
+			const sealed = encryptItem(session, context, encodePayload({ text }), new Uint8Array(24));
+			session = sealed.next;
+			return sealed.enc;
+		};
+		const draft = message(ALICE, '');
+		const own = signedMessage(alice.signer, ROOM, {
+			...draft,
+			enc: seal(draft.id, 'message', 'x')
+		});
+		expect(gate.submitChange(replica, () => replica.messages.push([own])).ok).toBe(true);
+		const edit = signedChange(alice.signer, ROOM, own.id, ALICE, {
+			enc: seal(own.id, 'change', 'y'),
+			ts: TS
+		});
+		expect(gate.submitChange(replica, () => replica.changes.set(own.id, edit)).ok).toBe(true);
+
+		// Another ciphertext under the first one's signature: refused, as a changed text is.
+		const next = message(ALICE, '');
+		const signed = signedMessage(alice.signer, ROOM, {
+			...next,
+			enc: seal(next.id, 'message', 'a')
+		});
+		const swapped = { ...signed, enc: seal(next.id, 'message', 'b') };
+		const tab = freshReplica(ALICE, gate);
+		expectRefused(
+			gate.submitChange(tab, () => tab.messages.push([swapped])),
+			/^rule 7: a message’s signature does not verify/
+		);
+		// Plain text beside the ciphertext is refused by the schema.
+		const leaky = freshReplica(ALICE, gate);
+		expectRefused(
+			gate.submitChange(leaky, () => leaky.messages.push([{ ...signed, text: 'plain' }])),
+			/^rule 2: an encrypted message’s text is empty/
+		);
+	});
+
+	it('in an encrypted room refuses plain messages and edits; in a plain room encrypted ones', () => {
+		const sealed = (itemId: string, kind: 'message' | 'change') =>
+			encryptItem(
+				createSession(new Uint8Array(48).fill(5)),
+				{ roomId: ROOM, kind, itemId, author: ALICE },
+				encodePayload({ text: 'x' }),
+				new Uint8Array(24)
+			).enc;
+		const room = (encrypted: boolean) =>
+			new GateServer({
+				encrypted,
+				signatures: { roomId: ROOM, required: true, deviceOf: (id) => DEVICES.get(id) }
+			});
+		const draft = message(ALICE, '');
+		const secret = signedMessage(alice.signer, ROOM, {
+			...draft,
+			enc: sealed(draft.id, 'message')
+		});
+		const plain = signedMessage(alice.signer, ROOM, message(ALICE, 'in the clear'));
+
+		const encryptedRoom = room(true);
+		const tab = createReplica(ALICE);
+		expectRefused(
+			encryptedRoom.submitChange(tab, () => tab.messages.push([plain])),
+			/^rule 2: an encrypted room’s message is encrypted/
+		);
+		const ok = freshReplica(ALICE, encryptedRoom);
+		expect(encryptedRoom.submitChange(ok, () => ok.messages.push([secret])).ok).toBe(true);
+		const plainEdit = signedChange(alice.signer, ROOM, secret.id, ALICE, { text: 'leak', ts: TS });
+		const editTab = freshReplica(ALICE, encryptedRoom);
+		expectRefused(
+			encryptedRoom.submitChange(editTab, () => editTab.changes.set(secret.id, plainEdit)),
+			/^rule 4: an encrypted room’s edit is encrypted/
+		);
+		// A delete carries no content: admitted as it is.
+		const del = signedChange(alice.signer, ROOM, secret.id, ALICE, { deleted: true, ts: TS });
+		const delTab = freshReplica(ALICE, encryptedRoom);
+		expect(encryptedRoom.submitChange(delTab, () => delTab.changes.set(secret.id, del)).ok).toBe(
+			true
+		);
+
+		const plainRoom = room(false);
+		const other = createReplica(ALICE);
+		expectRefused(
+			plainRoom.submitChange(other, () => other.messages.push([secret])),
+			/^rule 2: a plain room’s message is not encrypted/
 		);
 	});
 });

@@ -79,7 +79,14 @@ describe('managing members', () => {
 			reason: 'user-not-found'
 		});
 		expect(await listUserRooms(storage.rooms, 'bob')).toEqual([
-			{ id: room.id, name: 'Team', visibility: 'private', kind: 'room', role: 'member' }
+			{
+				id: room.id,
+				name: 'Team',
+				visibility: 'private',
+				kind: 'room',
+				role: 'member',
+				encrypted: false
+			}
 		]);
 	});
 

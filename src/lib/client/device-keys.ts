@@ -80,6 +80,29 @@ export async function signWithDevice(keys: DeviceKeys, data: Uint8Array): Promis
 	return new Uint8Array(await crypto.subtle.sign('Ed25519', signing.key, data as BufferSource));
 }
 
+/**
+ * This device's X25519 agreement with `publicKey` (32 bytes): the shared secret an encrypted
+ * room's key share is sealed under (src/lib/protocol/sender-keys.ts). The private key never
+ * leaves its CryptoKey where the browser has one.
+ */
+export async function agreeWithDevice(
+	keys: DeviceKeys,
+	publicKey: Uint8Array
+): Promise<Uint8Array> {
+	const { agreement } = keys;
+	if (agreement.kind === 'noble') return x25519.getSharedSecret(agreement.secret, publicKey);
+	const peer = await crypto.subtle.importKey(
+		'raw',
+		publicKey as BufferSource,
+		{ name: 'X25519' },
+		false,
+		[]
+	);
+	return new Uint8Array(
+		await crypto.subtle.deriveBits({ name: 'X25519', public: peer }, agreement.key, 256)
+	);
+}
+
 /** A label for the devices page: the browser and the platform it runs on. */
 export function describeThisBrowser(agent: string): string {
 	const browser = /Firefox\//.test(agent)

@@ -31,6 +31,7 @@ import {
 } from './receipts';
 import { summarizeReactions, type ReactionSummary } from './reactions';
 import { quoteOf, type QuotedSource, type ReplyQuote } from './replies';
+import type { ContentCodec, LockReason } from './room-keys';
 
 export interface MessageView extends ChatMessage {
 	/**
@@ -56,6 +57,12 @@ export interface MessageView extends ChatMessage {
 	 */
 	readonly original: ChatMessage | null;
 	readonly change: MessageChange | null;
+
+	/**
+	 * An encrypted room's message this device cannot open (docs/design.md "Encrypted rooms"):
+	 * no key for it yet, or its ciphertext fails authentication. Absent when it is shown.
+	 */
+	readonly locked?: LockReason;
 }
 
 /** The shared types of a room document that the views are derived from. */
@@ -162,9 +169,12 @@ export class MessageViews {
 	#order: readonly Entry[] = [];
 	#positions = new Map<string, number>();
 	#reactions: Map<string, ReactionSummary[]> | null = null;
+	/** An encrypted room's keys: what opens `enc` (absent: a plain room). */
+	readonly #codec: ContentCodec | undefined;
 
-	constructor(selfId: string) {
+	constructor(selfId: string, codec?: ContentCodec) {
 		this.#selfId = selfId;
+		this.#codec = codec;
 	}
 
 	/** "Message info" of a message of the last derivation: each other member's times, or null. */
@@ -197,9 +207,21 @@ export class MessageViews {
 		const reactions = this.#reactions;
 		const reach = reachOf(recipients, readMarksOf(room), positions, this.#selfId);
 
+		const codec = this.#codec;
+		/** An encrypted message opened (its text), or why not; plain ones as they are. */
+		const openedOf = (message: ChatMessage): { text: string; locked?: LockReason } => {
+			if (message.enc === undefined || codec === undefined) return { text: message.text };
+			const opened = codec.openMessage(message);
+			return opened.ok ? opened.value : { text: '', locked: opened.reason };
+		};
 		const changeOf = (message: ChatMessage) => parseChange(room.changes.get(message.id));
-		const displayOf = (message: ChatMessage) => {
-			const change = changeOf(message);
+		const displayOf = (message: ChatMessage, stored = changeOf(message)) => {
+			let change = stored;
+			if (change?.enc !== undefined && codec !== undefined) {
+				// An edit that cannot be opened leaves the message as it was.
+				const opened = codec.openChange(message.id, message.author, change);
+				change = opened.ok ? { ...change, text: opened.value.text } : null;
+			}
 			return change === null ? null : displayedText(message, change);
 		};
 		const sources = {
@@ -211,7 +233,7 @@ export class MessageViews {
 				return {
 					id: source.id,
 					author: source.author,
-					text: display?.text ?? source.text,
+					text: display?.text ?? openedOf(source).text,
 					deleted: display?.deleted ?? false
 				};
 			}
@@ -225,8 +247,9 @@ export class MessageViews {
 				return entry.view;
 			}
 			const change = changeOf(message);
-			const display = change === null ? null : displayedText(message, change);
-			const text = display?.text ?? message.text;
+			const opened = openedOf(message);
+			const display = opened.locked === undefined ? displayOf(message, change) : null;
+			const text = display?.text ?? opened.text;
 			const edited = display?.edited ?? false;
 			const deleted = display?.deleted ?? false;
 			const chips = deleted ? NO_REACTIONS : (reactions.get(message.id) ?? NO_REACTIONS);
@@ -244,12 +267,13 @@ export class MessageViews {
 				last.deleted === deleted &&
 				last.reactions === chips &&
 				last.receipt === receipt &&
+				last.locked === opened.locked &&
 				sameQuote(last.quote, quote) &&
 				sameChange(last.change, change)
 			) {
 				return last;
 			}
-			const view = {
+			const view: MessageView = {
 				...message,
 				text,
 				edited,
@@ -259,7 +283,8 @@ export class MessageViews {
 				receipt,
 				unreadable: false,
 				original: message,
-				change
+				change,
+				...(opened.locked === undefined ? {} : { locked: opened.locked })
 			};
 			entry.view = view;
 			return view;

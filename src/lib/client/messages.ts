@@ -46,21 +46,23 @@ function withSignature<T extends object>(
  * refuses any other key or an undefined `replyTo`), the signature as `device` and `sig`.
  */
 export function storedMessage(message: ChatMessage): Stored<ChatMessage> {
-	const { id, author, text, ts, replyTo, files } = message;
+	const { id, author, text, ts, replyTo, files, enc } = message;
 	const stored: { -readonly [K in keyof ChatMessage]: ChatMessage[K] } = { id, author, text, ts };
 	if (replyTo !== undefined) stored.replyTo = replyTo;
 	if (files !== undefined && files.length > 0) {
 		stored.files = files.map(({ id, name, type, size }) => ({ id, name, type, size }));
 	}
+	if (enc !== undefined) stored.enc = enc;
 	return withSignature(stored, message.signature);
 }
 
 /** The plain object written to `changes` (an edit or a delete). */
 export function storedChange(change: MessageChange): Stored<MessageChange> {
-	const { text, deleted, ts } = change;
-	const stored: { text?: string; deleted?: true; ts: number } = { ts };
+	const { text, deleted, ts, enc } = change;
+	const stored: { text?: string; deleted?: true; ts: number; enc?: string } = { ts };
 	if (text !== undefined) stored.text = text;
 	if (deleted === true) stored.deleted = true;
+	if (enc !== undefined) stored.enc = enc;
 	return withSignature(stored, change.signature);
 }
 

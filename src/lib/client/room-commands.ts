@@ -33,6 +33,7 @@ import {
 } from './messages';
 import { parseReaction, reactionKey } from './reactions';
 import { parseReadMark, type ReadMark } from './receipts';
+import type { ContentCodec } from './room-keys';
 
 /** Writes of the user's own read mark are at most this frequent, in ms. */
 export const MARK_READ_INTERVAL_MS = 1_000;
@@ -67,6 +68,8 @@ export interface RoomCommandsOptions {
 	readonly reactionToggled?: (key: string, removedTs: number | null) => void;
 	/** A monotonic clock in ms, for the read-mark interval (performance.now). */
 	readonly now?: () => number;
+	/** An encrypted room's keys: messages and edits are sealed with them before they are written. */
+	readonly codec?: ContentCodec;
 }
 
 /** A value ready to be signed: the bytes its signature covers, and how to write it then. */
@@ -156,15 +159,21 @@ export class RoomCommands {
 		if (message.author !== userId) return;
 		this.#options.stopTyping();
 		const { signature: given, ...unsigned } = message;
-		this.#enqueue(() => ({
-			bytes: (device) => messageSigningBytes(roomId, unsigned, device),
-			write: (signature) =>
-				doc.transact(() => {
-					// Recorded before the push: the message must read as pending from its first render.
-					this.#options.addOwnClient(doc.clientID);
-					types.messages.push([storedMessage(signed(unsigned, signature ?? given))]);
-				})
-		}));
+		this.#enqueue(() => {
+			// An encrypted room's text is sealed in the queue's order (the session's ratchet
+			// moves on), then the sealed value is what is signed and stored.
+			const { codec } = this.#options;
+			const sealed = codec && unsigned.enc === undefined ? codec.sealMessage(unsigned) : unsigned;
+			return {
+				bytes: (device) => messageSigningBytes(roomId, sealed, device),
+				write: (signature) =>
+					doc.transact(() => {
+						// Recorded before the push: the message must read as pending from its first render.
+						this.#options.addOwnClient(doc.clientID);
+						types.messages.push([storedMessage(signed(sealed, signature ?? given))]);
+					})
+			};
+		});
 	}
 
 	/** Replaces the text of an own message (not a deleted one); an empty edit is refused. */
@@ -175,9 +184,14 @@ export class RoomCommands {
 		if (!check.ok)
 			return check.error === null ? { ok: false, error: 'A message cannot be empty.' } : check;
 		if (check.text === message.text) return { ok: true, id: messageId };
-		this.#writeChange(messageId, () =>
-			editedChange(parseChange(this.#options.types.changes.get(messageId)), check.text)
-		);
+		this.#writeChange(messageId, () => {
+			const edited = editedChange(
+				parseChange(this.#options.types.changes.get(messageId)),
+				check.text
+			);
+			const { codec } = this.#options;
+			return codec ? codec.sealEdit(messageId, edited) : edited;
+		});
 		return { ok: true, id: messageId };
 	}
 

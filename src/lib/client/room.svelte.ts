@@ -28,6 +28,7 @@ import type { ReactionSummary } from './reactions';
 import type { ReplyQuote } from './replies';
 import { deviceSigner } from './item-signer';
 import { RoomCommands, type SendResult, type TextCheck } from './room-commands';
+import type { ContentCodec } from './room-keys';
 import { RoomProvider } from './room-provider';
 import { ReplicaStore } from './replica-store.svelte';
 
@@ -58,6 +59,8 @@ export interface RoomReplicaOptions {
 	 * replica's, when this one replaces it after a seal (what was new then still is).
 	 */
 	readonly readBaseline?: { readonly upTo: string | null } | null;
+	/** An encrypted room's keys (room-keys.ts): what seals and opens its messages. */
+	readonly codec?: ContentCodec;
 }
 
 export function wsOriginOf(httpOrigin: string): string {
@@ -113,7 +116,7 @@ export class RoomReplica {
 		const { userId, roomId } = options;
 		this.epoch = options.epoch ?? 0;
 		this.#types = roomTypesOf(this.#doc);
-		this.#views = new MessageViews(userId);
+		this.#views = new MessageViews(userId, options.codec);
 		this.#delivery = new DeliveryLedger({
 			storageKey: deliveryStorageKey(userId, roomId, this.epoch),
 			storage: localStorage,
@@ -140,7 +143,8 @@ export class RoomReplica {
 			addOwnClient: (client) => this.#delivery.addOwnClient(client),
 			stopTyping: () => this.#presence.setTyping(false),
 			reactionToggled: (key, removedTs) =>
-				noteReactionRemoved(userId, roomId, this.epoch, key, removedTs)
+				noteReactionRemoved(userId, roomId, this.epoch, key, removedTs),
+			...(options.codec ? { codec: options.codec } : {})
 		});
 
 		this.#listenToTransactions();
@@ -255,6 +259,11 @@ export class RoomReplica {
 
 	setTyping(typing: boolean): void {
 		this.#presence.setTyping(typing);
+	}
+
+	/** Renders again: the room's keys changed (what could not be opened may open now). */
+	refresh(): void {
+		this.#refreshMessages(false);
 	}
 
 	/** Shows `older` (sealed segments' messages, oldest first) before the head's messages. */

@@ -103,6 +103,23 @@ export const DEVICE_ID = /^[a-z2-7]{24}$/;
 export const SIGNATURE = /^[A-Za-z0-9_-]{86}$/;
 
 /**
+ * An encrypted room's message or edit holds its content in `enc` (docs/design.md, "Encrypted
+ * rooms"): `m1.<session id>.<index>.<nonce + ciphertext>`, all unpadded base64url, at most
+ * MAX_ENCRYPTED_CHARS (the ciphertext bound the gate enforces). src/lib/protocol/sender-keys.ts
+ * makes and opens it.
+ */
+export const ENCRYPTED_TEXT = /^m1\.[A-Za-z0-9_-]{22}\.(0|[1-9][0-9]{0,8})\.[A-Za-z0-9_-]{54,}$/;
+/** The payload bound (16 KiB of UTF-8 JSON) as base64url plus the header, rounded up. */
+export const MAX_ENCRYPTED_CHARS = 22_000;
+
+/** True when `value` is an encrypted item's text within the bound. */
+export function isEncryptedText(value: unknown): value is string {
+	return (
+		typeof value === 'string' && value.length <= MAX_ENCRYPTED_CHARS && ENCRYPTED_TEXT.test(value)
+	);
+}
+
+/**
  * Who signed an item: the author's device and its signature of the item's canonical bytes
  * (src/lib/protocol/signatures.ts). Absent on items written before signatures (unsigned).
  */
@@ -128,6 +145,8 @@ export interface ChatMessage {
 	readonly ts: number;
 	readonly replyTo?: string;
 	readonly files?: readonly FileRef[];
+	/** Encrypted rooms: the content, encrypted (`text` is then ''). */
+	readonly enc?: string;
 	readonly signature?: ItemSignature;
 }
 
@@ -136,6 +155,8 @@ export interface MessageChange {
 	readonly text?: string;
 	readonly deleted?: true;
 	readonly ts: number;
+	/** Encrypted rooms: the edited content, encrypted (no `text` then). */
+	readonly enc?: string;
 	readonly signature?: ItemSignature;
 }
 
@@ -197,9 +218,19 @@ export function isTs(value: unknown, window: TsWindow): value is number {
 	);
 }
 
-const MESSAGE_KEYS = new Set(['id', 'author', 'text', 'ts', 'replyTo', 'files', 'device', 'sig']);
+const MESSAGE_KEYS = new Set([
+	'id',
+	'author',
+	'text',
+	'ts',
+	'replyTo',
+	'files',
+	'enc',
+	'device',
+	'sig'
+]);
 const FILE_KEYS = new Set(['id', 'name', 'type', 'size']);
-const CHANGE_KEYS = new Set(['text', 'deleted', 'ts', 'device', 'sig']);
+const CHANGE_KEYS = new Set(['text', 'deleted', 'ts', 'enc', 'device', 'sig']);
 const READ_KEYS = new Set(['upTo', 'ts', 'device', 'sig']);
 const REACTION_KEYS = new Set(['ts', 'device', 'sig']);
 
@@ -218,6 +249,8 @@ function parseSignature(record: Record<string, unknown>): Parsed<ItemSignature |
 	}
 	return ok({ device, sig });
 }
+
+const ENC_SHAPE = `enc is m1.<session>.<index>.<ciphertext>, at most ${MAX_ENCRYPTED_CHARS} characters`;
 
 const FILE_SHAPE = 'a file is { id, name, type, size }';
 
@@ -275,6 +308,11 @@ export function parseMessage(value: unknown, limits: SchemaLimits): Parsed<ChatM
 		}
 		message.files = refs;
 	}
+	if (record.enc !== undefined) {
+		if (!isEncryptedText(record.enc)) return fail(ENC_SHAPE);
+		if (text !== '') return fail('an encrypted message’s text is empty');
+		message.enc = record.enc;
+	}
 	if (signature.value) message.signature = signature.value;
 	return ok(message);
 }
@@ -296,6 +334,13 @@ export function parseChange(value: unknown, limits: SchemaLimits): Parsed<Messag
 		change.text = text;
 	}
 	if (deleted === true) change.deleted = true;
+	if (record.enc !== undefined) {
+		if (!isEncryptedText(record.enc)) return fail(ENC_SHAPE);
+		if (text !== undefined || deleted !== undefined) {
+			return fail('an encrypted edit has no text and is no delete');
+		}
+		change.enc = record.enc;
+	}
 	const signature = parseSignature(record);
 	if (!signature.ok) return signature;
 	if (signature.value) change.signature = signature.value;

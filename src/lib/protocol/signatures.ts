@@ -13,12 +13,29 @@ import type { ChatMessage, MessageChange, ReadMark } from './schema';
 const encoder = new TextEncoder();
 const canonical = (parts: readonly unknown[]): Uint8Array => encoder.encode(JSON.stringify(parts));
 
-/** The bytes a message's author signs. */
+/**
+ * The bytes a message's author signs. An encrypted room's message (with `enc`) is signed as
+ * kind `parley/encrypted-message/v1` over its ciphertext instead of its (empty) text: the
+ * signature covers what is stored, so the gate and every replica check it without the key.
+ */
 export function messageSigningBytes(
 	roomId: string,
 	message: Omit<ChatMessage, 'signature'>,
 	device: string
 ): Uint8Array {
+	if (message.enc !== undefined) {
+		return canonical([
+			'parley/encrypted-message/v1',
+			roomId,
+			message.id,
+			message.author,
+			device,
+			message.enc,
+			message.ts,
+			message.replyTo ?? null,
+			message.files?.map((file) => [file.id, file.name, file.type, file.size]) ?? null
+		]);
+	}
 	return canonical([
 		'parley/message/v1',
 		roomId,
@@ -32,7 +49,10 @@ export function messageSigningBytes(
 	]);
 }
 
-/** The bytes an edit or delete of message `messageId` (the `changes` key) is signed over. */
+/**
+ * The bytes an edit or delete of message `messageId` (the `changes` key) is signed over; an
+ * encrypted edit (with `enc`) as kind `parley/encrypted-change/v1` over its ciphertext.
+ */
 export function changeSigningBytes(
 	roomId: string,
 	messageId: string,
@@ -40,6 +60,17 @@ export function changeSigningBytes(
 	change: Omit<MessageChange, 'signature'>,
 	device: string
 ): Uint8Array {
+	if (change.enc !== undefined) {
+		return canonical([
+			'parley/encrypted-change/v1',
+			roomId,
+			messageId,
+			author,
+			device,
+			change.enc,
+			change.ts
+		]);
+	}
 	return canonical([
 		'parley/change/v1',
 		roomId,

@@ -8,6 +8,7 @@ import type { DeviceFailure } from './devices';
 import type { DmFailure } from './dms';
 import type { InviteFailure } from './invites';
 import type { MembershipFailure } from './memberships';
+import type { ToDeviceFailure } from './to-device';
 import { parseInput } from './schemas';
 import type { User } from './session';
 
@@ -72,7 +73,8 @@ export function requireApiUser(event: Pick<RequestEvent, 'locals'>): UserResult 
 }
 
 /** Every expected failure of the domain modules; each has one status and message. */
-export type Failure = MembershipFailure | InviteFailure | DmFailure | DeviceFailure;
+export type Failure =
+	MembershipFailure | InviteFailure | DmFailure | DeviceFailure | ToDeviceFailure;
 
 const FAILURE_ANSWERS: Record<Failure, { status: ErrorStatus; message: string }> = {
 	'room-not-found': { status: 404, message: 'No such room.' },
@@ -105,7 +107,10 @@ const FAILURE_ANSWERS: Record<Failure, { status: ErrorStatus; message: string }>
 		status: 409,
 		message: 'This account has as many devices as it may have; remove one first.'
 	},
-	'key-in-use': { status: 409, message: 'This signing key is already registered.' }
+	'key-in-use': { status: 409, message: 'This signing key is already registered.' },
+	'not-your-device': { status: 403, message: 'That is not one of your active devices.' },
+	'unknown-device': { status: 404, message: 'A recipient is not an active device.' },
+	'inbox-full': { status: 429, message: 'A recipient device has too many unread messages.' }
 };
 
 /** The status and message for a domain failure (the API and the forms share them). */

@@ -12,9 +12,10 @@ export async function createRoom(
 	owner: string,
 	name: string,
 	visibility: Visibility,
-	now: number = Date.now()
+	now: number = Date.now(),
+	encrypted = false
 ): Promise<Room> {
-	return rooms.create({ id: generateId(), name, visibility, ownerId: owner, now });
+	return rooms.create({ id: generateId(), name, visibility, ownerId: owner, now, encrypted });
 }
 
 /** The (ordinary) rooms a user belongs to, newest first. DMs are listed by dms.ts. */

@@ -6,6 +6,9 @@ import { z } from 'zod';
 import { isRoomMentionWord } from '../protocol/mentions';
 import { MAX_DEVICE_NAME_CHARS, PUBLIC_KEY_TEXT, SIGNATURE_TEXT } from '../protocol/device-keys';
 import { SEARCH_LIMIT_MAX } from './search';
+import { DEVICE_ID } from '../protocol/schema';
+import { SEALED_SHARE } from '../protocol/sender-keys';
+import { MAX_TO_DEVICE_PER_REQUEST } from './to-device';
 
 export const USERNAME_MIN = 3;
 export const USERNAME_MAX = 32;
@@ -66,7 +69,9 @@ const RoomNameSchema = z
 
 export const CreateRoomSchema = z.object({
 	name: RoomNameSchema,
-	visibility: z.enum(['public', 'private'], { error: 'Visibility must be "public" or "private".' })
+	visibility: z.enum(['public', 'private'], { error: 'Visibility must be "public" or "private".' }),
+	/** End-to-end encrypted (docs/design.md "Encrypted rooms"); absent: false. */
+	encrypted: z.boolean({ error: 'encrypted is true or false.' }).optional()
 });
 export type CreateRoomInput = z.infer<typeof CreateRoomSchema>;
 
@@ -195,6 +200,38 @@ export const SearchQuerySchema = z
 		error: 'to must be later than from.'
 	});
 export type SearchQueryInput = z.infer<typeof SearchQuerySchema>;
+const DeviceIdSchema = z
+	.string({ error: 'A device id is required.' })
+	.regex(DEVICE_ID, 'A device id is 24 base32 characters.');
+
+/** POST /api/to-device: sealed key shares from one of the caller's devices to other devices. */
+export const SendToDeviceSchema = z.object({
+	from: DeviceIdSchema,
+	messages: z
+		.array(
+			z.object({
+				to: DeviceIdSchema,
+				body: z
+					.string({ error: 'body is a sealed share.' })
+					.regex(SEALED_SHARE, 'body is a sealed share (k1.<key>.<ciphertext>).'),
+				sig: z
+					.string({ error: 'sig is required.' })
+					.regex(SIGNATURE_TEXT, 'sig is a 64-byte Ed25519 signature in base64url.')
+			})
+		)
+		.min(1, 'Send at least one message.')
+		.max(MAX_TO_DEVICE_PER_REQUEST, `At most ${MAX_TO_DEVICE_PER_REQUEST} messages per request.`)
+});
+export type SendToDeviceInput = z.infer<typeof SendToDeviceSchema>;
+
+/** POST /api/to-device/ack: the messages a device has read. */
+export const AckToDeviceSchema = z.object({
+	device: DeviceIdSchema,
+	ids: z
+		.array(z.string().regex(/^[a-z2-7]{24}$/, 'A message id is 24 base32 characters.'))
+		.min(1, 'Name at least one message.')
+		.max(MAX_TO_DEVICE_PER_REQUEST * 4, 'Too many ids.')
+});
 
 export type ParseResult<T> =
 	| { readonly ok: true; readonly data: T }

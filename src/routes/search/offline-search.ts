@@ -4,6 +4,10 @@
  * room), each loaded into a throwaway Y.Doc and searched by substring, and the sealed history
  * segments kept in IndexedDB (segments.ts), with the head's edits and deletes applied. Room and
  * author names come from what the pages saved in localStorage.
+ *
+ * Encrypted rooms (docs/design.md "Encrypted rooms") are searched only here, online or not: the
+ * server holds their ciphertext only. `codecOf` gives a room's keys; a message this device cannot
+ * open is left out.
  */
 import { IndexeddbPersistence } from 'y-indexeddb';
 import * as Y from 'yjs';
@@ -11,6 +15,7 @@ import { parseReplicaDatabaseName } from '$lib/client/local-replica';
 import { parseChange, parseMessage, shortId, type ChatMessage } from '$lib/client/messages';
 import { cachedSegments, type Segment } from '$lib/client/segments';
 import { parseSavedRooms, roomsKey } from '$lib/client/offline-data';
+import type { ContentCodec } from '$lib/client/room-keys';
 import {
 	makeSnippet,
 	matchesAllTerms,
@@ -18,6 +23,13 @@ import {
 	type SearchFilterQuery,
 	type SearchHit
 } from '$lib/search';
+
+export interface LocalSearchOptions {
+	/** Only messages of encrypted rooms (the server searched the others). */
+	readonly encryptedOnly?: boolean;
+	/** A room's keys, or null when this device has none. */
+	readonly codecOf?: (roomId: string) => Promise<ContentCodec | null>;
+}
 
 function savedAuthorNames(userId: string, roomId: string): Map<string, string> {
 	const names = new Map<string, string>();
@@ -48,12 +60,28 @@ interface Found {
  * The current text of each message: edits applied, deleted ones absent. `changes` is the head's
  * map, which holds the edits of sealed messages too.
  */
-function currentTexts(messages: Iterable<ChatMessage>, changes: Y.Map<unknown> | null): Found[] {
+function currentTexts(
+	messages: Iterable<ChatMessage>,
+	changes: Y.Map<unknown> | null,
+	codec: ContentCodec | null,
+	encryptedOnly: boolean
+): Found[] {
 	const found = [];
 	for (const message of messages) {
 		const change = changes === null ? null : parseChange(changes.get(message.id));
 		if (change?.deleted === true) continue;
-		const text = change?.text ?? message.text;
+		let text = change?.text ?? message.text;
+		if (message.enc !== undefined) {
+			const opened = codec?.openMessage(message);
+			if (!opened?.ok) continue;
+			text = opened.value.text;
+			if (change?.enc !== undefined && codec) {
+				const edit = codec.openChange(message.id, message.author, change);
+				if (edit.ok) text = edit.value.text;
+			}
+		} else if (encryptedOnly) {
+			continue;
+		}
 		found.push({ id: message.id, author: message.author, text, ts: message.ts });
 	}
 	return found;
@@ -73,7 +101,9 @@ function* segmentMessages(segments: readonly Segment[]): Generator<ChatMessage> 
 async function searchRoom(
 	replicaName: string | null,
 	segments: readonly Segment[],
-	terms: readonly string[]
+	terms: readonly string[],
+	codec: ContentCodec | null,
+	encryptedOnly: boolean
 ): Promise<Found[]> {
 	const doc = new Y.Doc();
 	const persistence = replicaName === null ? null : new IndexeddbPersistence(replicaName, doc);
@@ -81,8 +111,8 @@ async function searchRoom(
 		await persistence?.whenSynced;
 		const changes = persistence === null ? null : doc.getMap<unknown>('changes');
 		const found = [
-			...currentTexts(segmentMessages(segments), changes),
-			...currentTexts(headMessages(doc), changes)
+			...currentTexts(segmentMessages(segments), changes, codec, encryptedOnly),
+			...currentTexts(headMessages(doc), changes, codec, encryptedOnly)
 		];
 		return found.filter((message) => matchesAllTerms(message.text, terms));
 	} finally {
@@ -112,7 +142,8 @@ export async function searchLocalReplicas(
 	userId: string,
 	terms: readonly string[],
 	limit: number,
-	filters: SearchFilterQuery = {}
+	filters: SearchFilterQuery = {},
+	options: LocalSearchOptions = {}
 ): Promise<SearchHit[]> {
 	const replicas = await newestReplicas(userId);
 	const segments = await cachedSegments(userId).catch(() => new Map<string, Segment[]>());
@@ -126,7 +157,14 @@ export async function searchLocalReplicas(
 	for (const roomId of new Set([...replicas.keys(), ...segments.keys()])) {
 		if (filters.room !== undefined && roomId !== filters.room) continue;
 		const authors = savedAuthorNames(userId, roomId);
-		const found = await searchRoom(replicas.get(roomId) ?? null, segments.get(roomId) ?? [], terms);
+		const codec = (await options.codecOf?.(roomId)) ?? null;
+		const found = await searchRoom(
+			replicas.get(roomId) ?? null,
+			segments.get(roomId) ?? [],
+			terms,
+			codec,
+			options.encryptedOnly === true
+		);
 		for (const message of found) {
 			const hit: SearchHit = {
 				roomId,

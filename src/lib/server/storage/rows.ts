@@ -10,6 +10,7 @@ import type {
 	RoomKind,
 	StoredFile,
 	StoredSession,
+	ToDeviceMessage,
 	Visibility
 } from './types';
 
@@ -23,6 +24,8 @@ export interface RoomRow {
 	epoch: number;
 	topic: string;
 	archived_at: number | null;
+	/** SQLite 0/1, PostgreSQL boolean. */
+	encrypted: number | boolean;
 }
 
 export function toRoom(row: RoomRow): Room {
@@ -35,7 +38,8 @@ export function toRoom(row: RoomRow): Room {
 		createdAt: row.created_at,
 		epoch: row.epoch,
 		topic: row.topic,
-		archivedAt: row.archived_at
+		archivedAt: row.archived_at,
+		encrypted: Boolean(row.encrypted)
 	};
 }
 
@@ -46,8 +50,9 @@ export function newRoom(input: {
 	readonly visibility: Visibility;
 	readonly ownerId: string;
 	readonly now: number;
+	readonly encrypted: boolean;
 }): Room {
-	const { id, name, visibility, ownerId, now } = input;
+	const { id, name, visibility, ownerId, now, encrypted } = input;
 	return {
 		id,
 		name,
@@ -57,7 +62,8 @@ export function newRoom(input: {
 		createdAt: now,
 		epoch: 0,
 		topic: '',
-		archivedAt: null
+		archivedAt: null,
+		encrypted
 	};
 }
 
@@ -158,6 +164,26 @@ export interface DeviceRow {
 	agreement_key: string;
 	created_at: number;
 	removed_at: number | null;
+}
+
+export interface ToDeviceRow {
+	id: string;
+	from_device: string;
+	from_user: string;
+	body: string;
+	sig: string;
+	created_at: number;
+}
+
+export function toToDeviceMessage(row: ToDeviceRow): ToDeviceMessage {
+	return {
+		id: row.id,
+		fromDevice: row.from_device,
+		fromUser: row.from_user,
+		body: row.body,
+		sig: row.sig,
+		createdAt: row.created_at
+	};
 }
 
 export function toDevice(row: DeviceRow): Device {

@@ -54,6 +54,8 @@ export interface Room {
 	readonly topic: string;
 	/** When the owner archived it (read-only), or null while open. */
 	readonly archivedAt: number | null;
+	/** End-to-end encrypted (docs/design.md "Encrypted rooms"): chosen at creation, never changed. */
+	readonly encrypted: boolean;
 }
 
 /** What the owner may change of a room (PATCH /api/rooms/:id); absent fields stay. */
@@ -70,6 +72,7 @@ export interface RoomOfUser {
 	readonly visibility: Visibility;
 	readonly kind: RoomKind;
 	readonly role: Role;
+	readonly encrypted: boolean;
 }
 
 export interface PublicRoom {
@@ -151,6 +154,28 @@ export interface Device {
 	/** When its owner removed it, or null while active. A removed device's row stays. */
 	readonly removedAt: number | null;
 }
+
+/** A sealed message from one device to another (key shares of encrypted rooms), as stored. */
+export interface ToDeviceMessage {
+	readonly id: string;
+	readonly fromDevice: string;
+	/** The sending device's user. */
+	readonly fromUser: string;
+	/** Sealed for the recipient device only: the server cannot open it. */
+	readonly body: string;
+	/** The sending device's Ed25519 signature of the body (protocol/sender-keys.ts). */
+	readonly sig: string;
+	readonly createdAt: number;
+}
+
+export type SendToDevicesOutcome =
+	| { readonly ok: true }
+	| {
+			readonly ok: false;
+			/** A recipient is no active device, or one's inbox holds `maxPending` already. */
+			readonly reason: 'unknown-device' | 'inbox-full';
+			readonly device: string;
+	  };
 
 export type RegisterDeviceOutcome =
 	| { readonly ok: true }
@@ -245,6 +270,8 @@ export interface LoadedRoom {
 	readonly highWater: Map<number, number>;
 	/** When the room was last sealed (ms since the epoch), for SEAL_MIN_INTERVAL_MS; absent: never. */
 	readonly sealedAtMs?: number;
+	/** The room is end-to-end encrypted (gate rule 2: its messages are); absent: plain. */
+	readonly encrypted?: boolean;
 }
 
 /** The log since a seq, and the epoch it belongs to (read together, in one transaction). */
@@ -394,6 +421,25 @@ export interface DeviceStorage {
 	get(deviceId: string): Promise<Device | null>;
 	/** Marks the user's active device removed at `now`; false if there is no such device. */
 	remove(userId: string, deviceId: string, now: number): Promise<boolean>;
+	/**
+	 * Queues sealed messages from `fromDevice` into their recipients' inboxes, all or none: every
+	 * recipient must be an active device whose inbox holds fewer than `maxPending`.
+	 */
+	sendToDevices(
+		fromDevice: string,
+		messages: readonly {
+			readonly id: string;
+			readonly toDevice: string;
+			readonly body: string;
+			readonly sig: string;
+		}[],
+		now: number,
+		maxPending: number
+	): Promise<SendToDevicesOutcome>;
+	/** A device's inbox, oldest first, at most `limit`. */
+	inbox(toDevice: string, limit: number): Promise<ToDeviceMessage[]>;
+	/** Deletes the named messages of the device's inbox (read); answers how many went. */
+	ackInbox(toDevice: string, ids: readonly string[]): Promise<number>;
 }
 
 /** Rooms, memberships, bans, invites, DMs and DM requests / declines. */
@@ -406,6 +452,8 @@ export interface RoomStorage {
 		readonly id: string;
 		readonly name: string;
 		readonly visibility: Visibility;
+		/** End-to-end encrypted; absent: false. */
+		readonly encrypted?: boolean;
 		readonly ownerId: string;
 		readonly now: number;
 	}): Promise<Room>;
@@ -453,7 +501,7 @@ export interface RoomStorage {
 	/**
 	 * The DM of the pair `key` (dms.ts dmKey), in ONE write-locked transaction: refused if `other`
 	 * declined `me`; the existing one (which `me` joins as recipient if not a member); or a new
-	 * one with id `roomId` and `name`, after `admit()` allows it (the creation limit), with
+	 * one (encrypted: DMs are by default) with id `roomId` and `name`, after `admit()` allows it (the creation limit), with
 	 * `other` a member at once when the two share an ordinary room, else a request to `other`.
 	 */
 	openDm(input: {

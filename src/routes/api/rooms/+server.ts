@@ -21,7 +21,12 @@ export const POST: RequestHandler = async (event) => {
 		event.locals.services.storage.rooms,
 		auth.user.id,
 		body.data.name,
-		body.data.visibility
+		body.data.visibility,
+		Date.now(),
+		body.data.encrypted ?? false
 	);
-	return json({ id: room.id, name: room.name, visibility: room.visibility }, { status: 201 });
+	return json(
+		{ id: room.id, name: room.name, visibility: room.visibility, encrypted: room.encrypted },
+		{ status: 201 }
+	);
 };

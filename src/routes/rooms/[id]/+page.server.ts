@@ -19,7 +19,8 @@ export const load: PageServerLoad = async ({ locals, params, url }) => {
 			visibility: room.visibility,
 			epoch: room.epoch,
 			topic: room.topic,
-			archived: room.archivedAt !== null
+			archived: room.archivedAt !== null,
+			encrypted: room.encrypted
 		},
 		user: { id: user.id, username: user.username },
 		maxMessageChars: config.MAX_MESSAGE_CHARS,

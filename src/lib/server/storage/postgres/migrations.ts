@@ -342,6 +342,31 @@ export const postgresMigrations: readonly Migration[] = [
 			-- As SQLite's 16: the display name a user chose ('' shows the username).
 			ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
 		`
+	},
+	{
+		version: 17,
+		name: 'encrypted rooms',
+		sql: /* sql */ `
+			-- End-to-end encrypted rooms and DMs (docs/design.md "Encrypted rooms"), chosen at
+			-- creation. Rooms from before stay plain.
+			ALTER TABLE rooms ADD COLUMN encrypted BOOLEAN NOT NULL DEFAULT false;
+		`
+	},
+	{
+		version: 18,
+		name: 'device inbox',
+		sql: /* sql */ `
+			-- The to-device channel: sealed key shares waiting for their recipient device (as SQLite).
+			CREATE TABLE device_inbox (
+				id TEXT PRIMARY KEY,
+				to_device TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+				from_device TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+				body TEXT NOT NULL,
+				sig TEXT NOT NULL,
+				created_at BIGINT NOT NULL
+			);
+			CREATE INDEX device_inbox_to ON device_inbox (to_device, created_at, id);
+		`
 	}
 ];
 

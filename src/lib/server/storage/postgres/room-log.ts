@@ -161,8 +161,8 @@ export function postgresRoomLog(sql: Sql): RoomLogStorage {
 	return {
 		async load(roomId) {
 			return sql.begin(SNAPSHOT_READ, async (tx): Promise<LoadedRoom> => {
-				const [head] = await tx<{ last_seq: number; epoch: number }[]>`
-					SELECT last_seq, epoch FROM rooms WHERE id = ${roomId}`;
+				const [head] = await tx<{ last_seq: number; epoch: number; encrypted: boolean }[]>`
+					SELECT last_seq, epoch, encrypted FROM rooms WHERE id = ${roomId}`;
 				if (!head) throw new UnknownRoomError(roomId);
 				const snapshot = await snapshotOf(tx, roomId);
 				const updates: Uint8Array[] = snapshot ? [bytes(snapshot.data)] : [];
@@ -183,7 +183,8 @@ export function postgresRoomLog(sql: Sql): RoomLogStorage {
 					logLength: await countLog(tx, roomId),
 					owners: new Map(owners.map((row) => [row.client_id, row.user_id])),
 					highWater: await marksOf(tx, roomId),
-					...(sealed?.at != null ? { sealedAtMs: sealed.at } : {})
+					...(sealed?.at != null ? { sealedAtMs: sealed.at } : {}),
+					...(head.encrypted ? { encrypted: true } : {})
 				};
 			});
 		},

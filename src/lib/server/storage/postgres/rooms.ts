@@ -8,7 +8,7 @@ type Q = Sql | Tx;
 
 async function selectRoom(sql: Q, roomId: string): Promise<Room | null> {
 	const [row] = await sql<RoomRow[]>`SELECT id, name, visibility, kind, owner_id, created_at, epoch,
-		topic, archived_at
+		topic, archived_at, encrypted
 		FROM rooms WHERE id = ${roomId}`;
 	return row ? toRoom(row) : null;
 }
@@ -62,22 +62,22 @@ export function postgresRooms(sql: Sql): RoomStorage {
 				topic = coalesce(${change.topic ?? null}, topic),
 				archived_at = CASE WHEN ${archive} THEN ${change.archivedAt ?? null}::bigint ELSE archived_at END
 				WHERE id = ${roomId}
-				RETURNING id, name, visibility, kind, owner_id, created_at, epoch, topic, archived_at`;
+				RETURNING id, name, visibility, kind, owner_id, created_at, epoch, topic, archived_at, encrypted`;
 			return row ? toRoom(row) : null;
 		},
-		async create({ id, name, visibility, ownerId, now }) {
+		async create({ id, name, visibility, ownerId, now, encrypted = false }) {
 			await sql.begin(async (tx) => {
-				await tx`INSERT INTO rooms (id, name, visibility, owner_id, created_at)
-					VALUES (${id}, ${name}, ${visibility}, ${ownerId}, ${now})`;
+				await tx`INSERT INTO rooms (id, name, visibility, owner_id, created_at, encrypted)
+					VALUES (${id}, ${name}, ${visibility}, ${ownerId}, ${now}, ${encrypted})`;
 				await tx`INSERT INTO memberships (room_id, user_id, role, joined_at)
 					VALUES (${id}, ${ownerId}, 'owner', ${now})`;
 			});
-			return newRoom({ id, name, visibility, ownerId, now });
+			return newRoom({ id, name, visibility, ownerId, now, encrypted });
 		},
 		async listOfUser(userId) {
 			return [
 				...(await sql<Awaited<ReturnType<RoomStorage['listOfUser']>>>`
-				SELECT r.id, r.name, r.visibility, r.kind, m.role FROM memberships m
+				SELECT r.id, r.name, r.visibility, r.kind, m.role, r.encrypted FROM memberships m
 				JOIN rooms r ON r.id = m.room_id
 				WHERE m.user_id = ${userId} AND r.kind = 'room' ORDER BY r.created_at DESC, r.id`)
 			];
@@ -197,8 +197,9 @@ export function postgresRooms(sql: Sql): RoomStorage {
 						return { status: 'refused', retryAfterSeconds: verdict.retryAfterSeconds };
 					}
 					created = true;
-					await tx`INSERT INTO rooms (id, name, visibility, owner_id, created_at, kind, dm_key)
-						VALUES (${roomId}, ${name}, 'private', ${me.id}, ${now}, 'dm', ${key})`;
+					await tx`INSERT INTO rooms
+							(id, name, visibility, owner_id, created_at, kind, dm_key, encrypted)
+						VALUES (${roomId}, ${name}, 'private', ${me.id}, ${now}, 'dm', ${key}, true)`;
 					await insertMembership(tx, roomId, me.id, now);
 					const [shared] = await tx`SELECT 1 FROM memberships a
 						JOIN memberships b ON b.room_id = a.room_id AND b.user_id = ${other.id}

@@ -402,5 +402,32 @@ export const migrations: readonly Migration[] = [
 			-- which stays the unique handle.
 			ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
 		`
+	},
+	{
+		version: 17,
+		name: 'encrypted rooms',
+		sql: /* sql */ `
+			-- End-to-end encrypted rooms and DMs (docs/design.md "Encrypted rooms"), chosen at
+			-- creation. Rooms from before stay plain.
+			ALTER TABLE rooms ADD COLUMN encrypted INTEGER NOT NULL DEFAULT 0
+				CHECK (encrypted IN (0, 1));
+		`
+	},
+	{
+		version: 18,
+		name: 'device inbox',
+		sql: /* sql */ `
+			-- The to-device channel: sealed key shares waiting for their recipient device. The server
+			-- holds ciphertext only; a message goes when its recipient acknowledges it.
+			CREATE TABLE device_inbox (
+				id TEXT PRIMARY KEY,
+				to_device TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+				from_device TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+				body TEXT NOT NULL,
+				sig TEXT NOT NULL,
+				created_at INTEGER NOT NULL
+			) STRICT;
+			CREATE INDEX device_inbox_to ON device_inbox (to_device, created_at, id);
+		`
 	}
 ];

@@ -20,6 +20,7 @@ import { cachedStatement, type Db } from './db';
 interface Head {
 	last_seq: number;
 	epoch: number;
+	encrypted: number;
 }
 
 /** Buffers from SQLite become plain Uint8Array views (Yjs only needs Uint8Array). */
@@ -31,7 +32,7 @@ function bytes(buffer: Buffer): Uint8Array {
 function statements(db: Db) {
 	const sql = <P extends unknown[], R = unknown>(text: string) => cachedStatement<P, R>(db, text);
 	return {
-		head: sql<[string], Head>('SELECT last_seq, epoch FROM rooms WHERE id = ?'),
+		head: sql<[string], Head>('SELECT last_seq, epoch, encrypted FROM rooms WHERE id = ?'),
 		setLastSeq: sql<[number, string]>('UPDATE rooms SET last_seq = ? WHERE id = ?'),
 		setHead: sql<[number, number, string]>('UPDATE rooms SET last_seq = ?, epoch = ? WHERE id = ?'),
 		// The gate checked the upload exists; one deleted since (garbage collection) is skipped.
@@ -133,7 +134,8 @@ export function sqliteRoomLog(db: Db): RoomLogStorage {
 			logLength: q.countLog.get(roomId)?.n ?? 0,
 			owners: new Map(q.owners.all(roomId).map((row) => [row.client_id, row.user_id])),
 			highWater: marksOf(roomId),
-			...(sealedAt != null ? { sealedAtMs: sealedAt } : {})
+			...(sealedAt != null ? { sealedAtMs: sealedAt } : {}),
+			...(head.encrypted === 1 ? { encrypted: true } : {})
 		};
 	});
 

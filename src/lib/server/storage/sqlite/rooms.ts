@@ -1,7 +1,15 @@
 /** `storage.rooms` on SQLite: rooms, memberships, bans, invites, DMs and DM requests / declines. */
 import { inviteState } from '../rules';
 import { newRoom, toInvite, toRoom, type InviteRow, type RoomRow } from '../rows';
-import type { AcceptInviteOutcome, Invite, OpenDmOutcome, Role, Room, RoomStorage } from '../types';
+import type {
+	AcceptInviteOutcome,
+	Invite,
+	OpenDmOutcome,
+	Role,
+	Room,
+	RoomOfUser,
+	RoomStorage
+} from '../types';
 import { cachedStatement, type Db } from './db';
 
 function selectRoom(db: Db, roomId: string): Room | null {
@@ -97,25 +105,27 @@ export function sqliteRooms(db: Db): RoomStorage {
 				});
 			return changed.changes > 0 ? selectRoom(db, roomId) : null;
 		},
-		async create({ id, name, visibility, ownerId, now }) {
+		async create({ id, name, visibility, ownerId, now, encrypted = false }) {
 			db.transaction(() => {
 				db.prepare(
-					'INSERT INTO rooms (id, name, visibility, owner_id, created_at) VALUES (?, ?, ?, ?, ?)'
-				).run(id, name, visibility, ownerId, now);
+					`INSERT INTO rooms (id, name, visibility, owner_id, created_at, encrypted)
+					 VALUES (?, ?, ?, ?, ?, ?)`
+				).run(id, name, visibility, ownerId, now, encrypted ? 1 : 0);
 				db.prepare(
 					"INSERT INTO memberships (room_id, user_id, role, joined_at) VALUES (?, ?, 'owner', ?)"
 				).run(id, ownerId, now);
 			})();
-			return newRoom({ id, name, visibility, ownerId, now });
+			return newRoom({ id, name, visibility, ownerId, now, encrypted });
 		},
 		async listOfUser(userId) {
-			return db
+			const rows = db
 				.prepare(
-					`SELECT r.id, r.name, r.visibility, r.kind, m.role FROM memberships m
+					`SELECT r.id, r.name, r.visibility, r.kind, m.role, r.encrypted FROM memberships m
 					 JOIN rooms r ON r.id = m.room_id
 					 WHERE m.user_id = ? AND r.kind = 'room' ORDER BY r.created_at DESC, r.id`
 				)
-				.all(userId) as Awaited<ReturnType<RoomStorage['listOfUser']>>;
+				.all(userId) as (Omit<RoomOfUser, 'encrypted'> & { encrypted: number })[];
+			return rows.map((row) => ({ ...row, encrypted: row.encrypted === 1 }));
 		},
 		async listPublic(userId, limit) {
 			const rows = db
@@ -264,8 +274,8 @@ export function sqliteRooms(db: Db): RoomStorage {
 					return { status: 'refused', retryAfterSeconds: verdict.retryAfterSeconds };
 				}
 				db.prepare(
-					`INSERT INTO rooms (id, name, visibility, owner_id, created_at, kind, dm_key)
-					 VALUES (?, ?, 'private', ?, ?, 'dm', ?)`
+					`INSERT INTO rooms (id, name, visibility, owner_id, created_at, kind, dm_key, encrypted)
+					 VALUES (?, ?, 'private', ?, ?, 'dm', ?, 1)`
 				).run(roomId, name, me.id, now, key);
 				insertMembership(db, roomId, me.id, now);
 				if (sharesRoom(db, me.id, other.id)) {
