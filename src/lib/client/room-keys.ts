@@ -82,7 +82,7 @@ const OUTBOUND = 'outbound';
 const INBOUND = 'inbound';
 
 export function keysDatabaseName(userId: string): string {
-	return `parley-keys:${userId}`;
+	return `parley-room-keys:${userId}`;
 }
 
 async function openDatabase(userId: string): Promise<IDBDatabase> {
