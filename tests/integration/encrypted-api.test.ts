@@ -15,7 +15,7 @@ import {
 	sealShare
 } from '../../src/lib/protocol/sender-keys';
 import { registeredClient, type RegisteredClient } from '../support/api';
-import { registerTestDevice, type TestDevice } from '../support/device';
+import { registerTestDevice, signedMessage, type TestDevice } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { connectAs } from '../support/sync-client';
 
@@ -83,7 +83,7 @@ describe('encrypted rooms and DMs', () => {
 			visibility: 'private',
 			encrypted: true
 		});
-		const client = connectAs(alice, server, room.body.id);
+		const client = connectAs({ ...alice, signer: aliceDevice }, server, room.body.id);
 		try {
 			client.send('in the clear');
 			await client.waitFor(() => client.denied.length > 0, 10_000, 'a refusal');
@@ -91,7 +91,7 @@ describe('encrypted rooms and DMs', () => {
 		} finally {
 			client.destroy();
 		}
-		const sealedClient = connectAs(alice, server, room.body.id);
+		const sealedClient = connectAs({ ...alice, signer: aliceDevice }, server, room.body.id);
 		try {
 			const id = randomUUID();
 			const { enc } = encryptItem(
@@ -100,9 +100,15 @@ describe('encrypted rooms and DMs', () => {
 				encodePayload({ text: 'sealed' }),
 				new Uint8Array(randomBytes(24))
 			);
-			sealedClient.doc
-				.getArray('messages')
-				.push([{ id, author: alice.userId, text: '', ts: Date.now(), enc }]);
+			sealedClient.doc.getArray('messages').push([
+				signedMessage(aliceDevice, room.body.id, {
+					id,
+					author: alice.userId,
+					text: '',
+					ts: Date.now(),
+					enc
+				})
+			]);
 			await sealedClient.waitForStored();
 			expect(sealedClient.denied).toEqual([]);
 		} finally {

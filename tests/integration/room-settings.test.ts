@@ -4,12 +4,8 @@
  * gets the new name at once, and the gate of the archived room refuses new messages.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-	ApiClient,
-	createPrivateRoom,
-	registeredClient,
-	type RegisteredClient
-} from '../support/api';
+import { ApiClient, createPrivateRoom, type RegisteredClient } from '../support/api';
+import { signingClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { openSummaries, type SummaryClient } from '../support/summary-client';
 import { connectAs, type SyncClient } from '../support/sync-client';
@@ -46,10 +42,7 @@ async function member(user: RegisteredClient, roomId: string): Promise<SyncClien
 
 describe('PATCH /api/rooms/:id', () => {
 	it('lets the owner rename, set a topic and archive; refuses others and bad input', async () => {
-		const [alice, bob] = await Promise.all([
-			registeredClient(server.url),
-			registeredClient(server.url)
-		]);
+		const [alice, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
 		const roomId = await createPrivateRoom(alice, 'Plans', [bob]);
 		const path = `/api/rooms/${roomId}`;
 
@@ -96,20 +89,14 @@ describe('PATCH /api/rooms/:id', () => {
 	});
 
 	it('refuses DMs: they have no owner and keep their names', async () => {
-		const [alice, bob] = await Promise.all([
-			registeredClient(server.url),
-			registeredClient(server.url)
-		]);
+		const [alice, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
 		const dm = await alice.post<{ id: string }>('/api/dms', { username: bob.username });
 		const renamed = await alice.request('PATCH', `/api/rooms/${dm.body.id}`, { name: 'Ours' });
 		expect(renamed.status).toBe(403);
 	});
 
 	it('sends members a fresh summary with the new name, and the archived room refuses messages', async () => {
-		const [alice, bob] = await Promise.all([
-			registeredClient(server.url),
-			registeredClient(server.url)
-		]);
+		const [alice, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
 		const roomId = await createPrivateRoom(alice, 'Before', [bob]);
 		const feed = summaries(bob);
 		await feed.waitFor(() => feed.rooms()?.get(roomId)?.name === 'Before', 'the first name');

@@ -5,20 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { registeredClient } from '../support/api';
-import { signingClient } from '../support/device';
+import { signedChange, signingClient, type SigningClient } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
 import { withServerStorage } from '../support/stored';
-import { connectClient, type SyncClient } from '../support/sync-client';
-
-type User = Awaited<ReturnType<typeof registeredClient>>;
+import { connectAs, type SyncClient } from '../support/sync-client';
 
 interface SearchBody {
 	results: { roomId: string; messageId: string; text: string }[];
 }
 
 let server: ServerHandle;
-let alice: User;
+let alice: SigningClient;
 const clients: SyncClient[] = [];
 
 beforeAll(async () => {
@@ -38,12 +35,7 @@ async function newRoom(name: string): Promise<string> {
 }
 
 async function join(roomId: string): Promise<SyncClient> {
-	const client = connectClient({
-		syncUrl: server.syncUrl,
-		roomId,
-		cookie: alice.cookie,
-		userId: alice.userId
-	});
+	const client = connectAs(alice, server, roomId);
 	clients.push(client);
 	await client.waitFor(() => client.provider.synced, 5_000, 'synced');
 	return client;
@@ -84,9 +76,13 @@ describe('search indexing by the sync server', () => {
 			[roomId, sent.id, 'zephyr lanterns in the greenhouse']
 		]);
 
-		client.doc
-			.getMap('changes')
-			.set(sent.id, { text: 'aurora lanterns in the greenhouse', ts: Date.now() });
+		client.doc.getMap('changes').set(
+			sent.id,
+			signedChange(alice.signer, roomId, sent.id, alice.userId, {
+				text: 'aurora lanterns in the greenhouse',
+				ts: Date.now()
+			})
+		);
 		await client.waitForStored();
 		const edited = await searchUntil('aurora', (results) => results.length > 0);
 		expect(edited.map((r) => r.messageId)).toEqual([sent.id]);
