@@ -135,6 +135,13 @@ export function summaryFromRecord(record: RoomSummaryRecord, username: string): 
 export class SummaryFeed {
 	readonly #options: SummaryFeedOptions;
 	readonly #subscribers = new Set<Subscriber>();
+	/**
+	 * roomId -> the listed sockets holding it, so an activity costs its room's members, not every
+	 * socket of the instance (2,000 rooms x 5 members is 10,000 sockets); sockets not listed yet
+	 * keep what arrives in `early`.
+	 */
+	readonly #byRoom = new Map<string, Set<Subscriber>>();
+	readonly #unlisted = new Set<Subscriber>();
 	/** The read marks waiting to be recorded (one write per batch, off the hot path). */
 	#marks: { marks: ReadMarkRecord[]; activities: SummaryActivity[] } | null = null;
 	/** Delivery acknowledgements waiting to be recorded, one per room and member (one write per turn). */
@@ -171,12 +178,15 @@ export class SummaryFeed {
 	connect(client: SummaryClient): SummaryConnection {
 		const subscriber: Subscriber = { client, rooms: null, early: [], closed: false };
 		this.#subscribers.add(subscriber);
+		this.#unlisted.add(subscriber);
 		void this.#relist(subscriber);
 		return {
 			acknowledge: (ack) => this.#acknowledge(subscriber, ack),
 			leave: () => {
 				subscriber.closed = true;
 				this.#subscribers.delete(subscriber);
+				this.#unlisted.delete(subscriber);
+				this.#setRooms(subscriber, null);
 			}
 		};
 	}
@@ -302,9 +312,7 @@ export class SummaryFeed {
 	 * publishes it): every socket holding the room gets a fresh snapshot.
 	 */
 	roomChanged(roomId: string): void {
-		for (const subscriber of this.#subscribers) {
-			if (subscriber.rooms?.has(roomId)) void this.#relist(subscriber);
-		}
+		for (const subscriber of [...(this.#byRoom.get(roomId) ?? [])]) void this.#relist(subscriber);
 	}
 
 	/**
@@ -331,12 +339,40 @@ export class SummaryFeed {
 			subscriber.client.close(CloseCode.SERVICE_RESTART, 'server restarting');
 		}
 		this.#subscribers.clear();
+		this.#unlisted.clear();
+		this.#byRoom.clear();
+	}
+
+	/** Replaces a socket's listing, keeping the room index in step (null: none, it left). */
+	#setRooms(subscriber: Subscriber, rooms: Map<string, RoomSummary> | null): void {
+		for (const roomId of subscriber.rooms?.keys() ?? []) this.#dropFromRoom(subscriber, roomId);
+		subscriber.rooms = rooms;
+		if (rooms === null) return;
+		this.#unlisted.delete(subscriber);
+		for (const roomId of rooms.keys()) {
+			let holders = this.#byRoom.get(roomId);
+			if (!holders) this.#byRoom.set(roomId, (holders = new Set()));
+			holders.add(subscriber);
+		}
+	}
+
+	/** The room leaves a socket's listing (and the index). True when it was there. */
+	#removeRoom(subscriber: Subscriber, roomId: string): boolean {
+		if (!subscriber.rooms?.delete(roomId)) return false;
+		this.#dropFromRoom(subscriber, roomId);
+		return true;
+	}
+
+	#dropFromRoom(subscriber: Subscriber, roomId: string): void {
+		const holders = this.#byRoom.get(roomId);
+		holders?.delete(subscriber);
+		if (holders?.size === 0) this.#byRoom.delete(roomId);
 	}
 
 	#membership(userId: string, removed: string | undefined): void {
 		for (const subscriber of this.#subscribers) {
 			if (subscriber.client.userId !== userId) continue;
-			if (removed !== undefined && subscriber.rooms?.delete(removed)) {
+			if (removed !== undefined && this.#removeRoom(subscriber, removed)) {
 				this.#send(subscriber, { type: 'removed', roomId: removed });
 			}
 			void this.#relist(subscriber);
@@ -359,14 +395,17 @@ export class SummaryFeed {
 		if (subscriber.closed) return;
 		const rooms = new Map<string, RoomSummary>();
 		for (const record of records) rooms.set(record.id, summaryFromRecord(record, client.username));
-		subscriber.rooms = rooms;
+		this.#setRooms(subscriber, rooms);
 		this.#send(subscriber, { type: 'snapshot', rooms: [...rooms.values()], defaultLevel });
 		for (const activity of subscriber.early.splice(0)) this.#applyTo(subscriber, activity);
 	}
 
 	#apply(activity: SummaryActivity): void {
 		if (activity.message) this.#noteAuthor(activity.roomId, activity.message.author, activity.seq);
-		for (const subscriber of this.#subscribers) this.#applyTo(subscriber, activity);
+		for (const subscriber of this.#unlisted) subscriber.early.push(activity);
+		for (const subscriber of this.#byRoom.get(activity.roomId) ?? []) {
+			this.#applyTo(subscriber, activity);
+		}
 	}
 
 	#applyTo(subscriber: Subscriber, activity: SummaryActivity): void {
@@ -420,7 +459,7 @@ export class SummaryFeed {
 			const record = await this.#options.storage.ofRoom(roomId, client.userId, client.username);
 			if (subscriber.closed || !subscriber.rooms?.has(roomId)) return;
 			if (!record) {
-				subscriber.rooms.delete(roomId);
+				this.#removeRoom(subscriber, roomId);
 				this.#send(subscriber, { type: 'removed', roomId });
 				return;
 			}
