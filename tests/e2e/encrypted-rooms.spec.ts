@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
+import { ApiClient } from '../support/api';
+import { registerTestDevice, signedMessage } from '../support/device';
 import { connectAs } from '../support/sync-client';
 import {
 	addMember,
@@ -117,20 +119,27 @@ test('a tampered ciphertext shows “can’t decrypt” for that message only', 
 		'first honest message'
 	);
 
-	// A raw client of alice's account writes a copy of her message with one byte changed.
-	const raw = connectAs(
-		{ cookie: await sessionCookie(alice.context), userId: alice.id },
-		server,
-		roomId
-	);
+	// A raw client of alice's account (a device of hers, so the gate takes what it signs) writes
+	// a copy of her message with one byte of the ciphertext changed.
+	const cookie = await sessionCookie(alice.context);
+	const api = Object.assign(new ApiClient(server.url), { userId: alice.id });
+	api.cookie = cookie;
+	const signer = await registerTestDevice(api);
+	const raw = connectAs({ cookie, userId: alice.id, signer }, server, roomId);
 	try {
 		await raw.waitFor(() => raw.messages().length === 1, 10_000, 'the room synced');
 		const original = raw.doc.getArray<Record<string, unknown>>('messages').get(0);
 		const enc = String(original.enc);
 		const flipped = enc.slice(0, -5) + (enc.at(-5) === 'A' ? 'B' : 'A') + enc.slice(-4);
-		raw.doc
-			.getArray('messages')
-			.push([{ id: randomUUID(), author: alice.id, text: '', ts: Date.now(), enc: flipped }]);
+		raw.doc.getArray('messages').push([
+			signedMessage(signer, roomId, {
+				id: randomUUID(),
+				author: alice.id,
+				text: '',
+				ts: Date.now(),
+				enc: flipped
+			})
+		]);
 		await raw.waitForStored();
 	} finally {
 		raw.destroy();
