@@ -32,9 +32,12 @@ for (const viewport of [
 		});
 		await searchLink.focus();
 
-		await page.keyboard.press('Control+k');
+		// The shortcut is the layout's once the page has hydrated: press until it has.
 		const dialog = page.getByRole('dialog', { name: 'Switch conversation' });
-		await expect(dialog).toBeVisible();
+		await expect(async () => {
+			await page.keyboard.press('Control+k');
+			await expect(dialog).toBeVisible({ timeout: 1_000 });
+		}).toPass();
 		const input = dialog.getByRole('combobox', { name: 'Conversation name' });
 		await expect(input).toBeFocused();
 		await expect(dialog.getByRole('option')).toHaveCount(3);
