@@ -98,6 +98,34 @@ test('a message from a browser is stored signed by its device and verifies in th
 	expect(verify(null, messageSigningBytes(roomId, message, device.id), key, sig)).toBe(true);
 });
 
+test('a browser that cannot register its device yet still signs what it writes, under its key’s id; the message is stored once the device registers', async ({
+	newUser
+}) => {
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'First visit');
+	const bobPage = await bob.openRoom(roomId);
+	// The registration's request fails, as when the network drops on a first visit.
+	let registrationFails = true;
+	await alice.context.route('**/api/devices', (route) =>
+		registrationFails ? route.abort('internetdisconnected') : route.continue()
+	);
+	const alicePage = await alice.context.newPage();
+	await alicePage.goto(`/rooms/${roomId}`);
+	await sendMessage(alicePage, 'signed before my device was registered');
+	const own = messageItem(alicePage, name, 'signed before my device was registered');
+	await expect(own).toContainText('Pending');
+	// The socket waits for the device: the gate never sees a key it cannot know.
+	await expect(alicePage.getByRole('status')).not.toHaveText('Online');
+	expect(await devicesOf(bob.context, alice.id)).toEqual([]);
+
+	registrationFails = false;
+	await expect(own).toContainText(/Sent|Delivered|Read/, { timeout: 15_000 });
+	await expect(alicePage.getByRole('status')).toHaveText('Online');
+	expect(await devicesOf(bob.context, alice.id)).toHaveLength(1);
+	const seen = messageItem(bobPage, name, 'signed before my device was registered');
+	await expect(seen).toHaveAttribute('data-authenticity', 'verified');
+	await expect(alicePage.getByRole('alert')).toHaveCount(0);
+});
+
 test('the gate refuses a forged signature, and the other member never sees the message', async ({
 	newUser,
 	server

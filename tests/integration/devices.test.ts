@@ -3,7 +3,7 @@
  * possession, listing one's own and another user's devices, removing one's own.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_DEVICES_PER_USER } from '../../src/lib/protocol/device-keys';
+import { MAX_DEVICES_PER_USER, deviceIdOf } from '../../src/lib/protocol/device-keys';
 import { ApiClient, registeredClient } from '../support/api';
 import { makeDeviceKeys, registerTestDevice, registrationBody } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
@@ -86,6 +86,39 @@ describe('device keys', () => {
 		);
 		expect(again.status).toBe(409);
 		expect(again.body.error).toMatch(/already registered/);
+	});
+
+	it('names a device by its key, so registering again (a lost answer) gives the same device; a removed one stays removed', async () => {
+		const ann = await registeredClient(server.url);
+		const keys = makeDeviceKeys();
+		const body = registrationBody(ann.userId, keys, 'Chromium on Linux');
+		const first = await ann.post<{ device: { id: string } }>('/api/devices', body);
+		expect(first.status).toBe(201);
+		// The browser signs offline under this id before it could register.
+		expect(first.body.device.id).toBe(deviceIdOf(keys.signingKey));
+		expect(first.body.device.id).toMatch(/^[a-z2-7]{24}$/);
+		const again = await ann.post<{ device: { id: string } }>('/api/devices', body);
+		expect(again.status).toBe(200);
+		expect(again.body.device.id).toBe(first.body.device.id);
+		expect((await ann.get<DevicesBody>('/api/devices')).body.devices).toHaveLength(1);
+		// Two requests at once make one device.
+		const other = makeDeviceKeys();
+		const racing = await Promise.all(
+			[0, 1, 2].map(() =>
+				ann.post<{ device: { id: string } }>('/api/devices', registrationBody(ann.userId, other))
+			)
+		);
+		expect(racing.map((response) => response.status).sort()).toEqual([200, 200, 201]);
+		expect(new Set(racing.map((response) => response.body.device.id))).toEqual(
+			new Set([deviceIdOf(other.signingKey)])
+		);
+		expect((await ann.get<DevicesBody>('/api/devices')).body.devices).toHaveLength(2);
+		// Removed, the key is never registered again.
+		expect((await ann.delete(`/api/devices/${first.body.device.id}`)).status).toBe(204);
+		const revived = await ann.post<{ error: string }>('/api/devices', body);
+		expect(revived.status).toBe(409);
+		expect(revived.body.error).toMatch(/already registered/);
+		expect((await ann.get<DevicesBody>('/api/devices')).body.devices).toHaveLength(1);
 	});
 
 	it('answers 401 without a session', async () => {

@@ -6,7 +6,12 @@
  * raw bytes in the same store.
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { deviceProofBytes, encodeKeyText, type PublishedDevice } from '../protocol/device-keys';
+import {
+	deviceIdOf,
+	deviceProofBytes,
+	encodeKeyText,
+	type PublishedDevice
+} from '../protocol/device-keys';
 import { keyValueStore } from './key-value-store';
 
 /** A private key: a WebCrypto key where supported, else @noble/curves' raw secret. */
@@ -15,8 +20,13 @@ type PrivateKey =
 	| { readonly kind: 'noble'; readonly secret: Uint8Array };
 
 export interface DeviceKeys {
-	/** The server's id for this device; null until registered. */
-	readonly deviceId: string | null;
+	/**
+	 * This device's id: its signing key's (`deviceIdOf`), known before it is registered, so it
+	 * signs offline. Devices registered before ids were derived keep the id the server gave.
+	 */
+	readonly deviceId: string;
+	/** Whether the server has the device (registered from this browser, or seen listed). */
+	readonly registered: boolean;
 	readonly signing: PrivateKey;
 	readonly agreement: PrivateKey;
 	/** Public keys, base64url. */
@@ -35,12 +45,22 @@ function keyStore(userId: string) {
 	return keyValueStore(deviceDatabaseName(userId), STORE);
 }
 
+/** What older versions stored: `deviceId` null until registered, no `registered`. */
+type StoredKeys = Omit<DeviceKeys, 'deviceId' | 'registered'> & {
+	readonly deviceId: string | null;
+	readonly registered?: boolean;
+};
+
 async function readKeys(userId: string): Promise<DeviceKeys | null> {
 	const value = await keyStore(userId).get(KEY);
 	// Written only by this module; a missing or foreign value means "no keys yet".
-	return typeof value === 'object' && value !== null && 'signingKey' in value
-		? (value as DeviceKeys)
-		: null;
+	if (typeof value !== 'object' || value === null || !('signingKey' in value)) return null;
+	const stored = value as StoredKeys;
+	return {
+		...stored,
+		deviceId: stored.deviceId ?? deviceIdOf(stored.signingKey),
+		registered: stored.registered ?? stored.deviceId !== null
+	};
 }
 
 async function writeKeys(userId: string, keys: DeviceKeys): Promise<void> {
@@ -128,7 +148,10 @@ export function describeThisBrowser(agent: string): string {
 	return `${browser} on ${platform}`;
 }
 
-/** Registers `keys` (POST /api/devices); the device id, or null if the server refused. */
+/**
+ * Registers `keys` (POST /api/devices, idempotent: 200 when the server has them already); the
+ * device id, or null if the server refused or could not be reached.
+ */
 async function register(userId: string, keys: DeviceKeys): Promise<string | null> {
 	const proof = await signWithDevice(
 		keys,
@@ -144,7 +167,7 @@ async function register(userId: string, keys: DeviceKeys): Promise<string | null
 			proof: encodeKeyText(proof)
 		})
 	});
-	if (response.status !== 201) return null;
+	if (response.status !== 201 && response.status !== 200) return null;
 	const body = (await response.json()) as { device?: Partial<PublishedDevice> };
 	return typeof body.device?.id === 'string' ? body.device.id : null;
 }
@@ -171,14 +194,15 @@ async function isRemoved(deviceId: string): Promise<boolean> {
 export async function ensureDeviceKeys(userId: string): Promise<DeviceKeys> {
 	return navigator.locks.request(`parley-device:${userId}`, async () => {
 		let keys = await readKeys(userId);
-		if (keys?.deviceId && (await isRemoved(keys.deviceId))) keys = null;
+		if (keys?.registered && (await isRemoved(keys.deviceId))) keys = null;
 		if (keys === null) {
 			const [signing, agreement] = await Promise.all([
 				generatePair('Ed25519'),
 				generatePair('X25519')
 			]);
 			keys = {
-				deviceId: null,
+				deviceId: deviceIdOf(signing.publicKey),
+				registered: false,
 				signing: signing.privateKey,
 				agreement: agreement.privateKey,
 				signingKey: signing.publicKey,
@@ -186,9 +210,11 @@ export async function ensureDeviceKeys(userId: string): Promise<DeviceKeys> {
 			};
 			await writeKeys(userId, keys);
 		}
-		if (keys.deviceId === null && navigator.onLine) {
-			const deviceId = await register(userId, keys);
-			if (deviceId !== null) await writeKeys(userId, (keys = { ...keys, deviceId }));
+		if (!keys.registered && navigator.onLine) {
+			const deviceId = await register(userId, keys).catch(() => null);
+			if (deviceId !== null) {
+				await writeKeys(userId, (keys = { ...keys, deviceId, registered: true }));
+			}
 		}
 		return keys;
 	});
@@ -198,8 +224,8 @@ const ensured = new Map<string, Promise<DeviceKeys>>();
 
 /**
  * `ensureDeviceKeys` once per page and user (it asks the server whether the device was
- * removed): signing an item must not cost a request. A result without a device id (made
- * offline, or the server refused) is asked for again next time.
+ * removed): signing an item must not cost a request. An unregistered result (made offline, or
+ * the server refused) is asked for again next time.
  */
 export function deviceKeysFor(userId: string): Promise<DeviceKeys> {
 	let keys = ensured.get(userId);
@@ -208,7 +234,7 @@ export function deviceKeysFor(userId: string): Promise<DeviceKeys> {
 		ensured.set(userId, keys);
 		keys.then(
 			(result) => {
-				if (result.deviceId === null) ensured.delete(userId);
+				if (!result.registered) ensured.delete(userId);
 			},
 			() => ensured.delete(userId)
 		);
@@ -218,5 +244,45 @@ export function deviceKeysFor(userId: string): Promise<DeviceKeys> {
 
 /** This browser's device id for `userId`, if it has registered one (no keys are made). */
 export async function thisDeviceId(userId: string): Promise<string | null> {
-	return (await readKeys(userId))?.deviceId ?? null;
+	const keys = await readKeys(userId);
+	return keys?.registered ? keys.deviceId : null;
+}
+
+/** Resolves after `ms`, or at once when the browser comes online. */
+function onlineOrAfter(ms: number): Promise<void> {
+	return new Promise((resolve) => {
+		const done = () => {
+			clearTimeout(timer);
+			removeEventListener('online', done);
+			resolve();
+		};
+		const timer = setTimeout(done, ms);
+		addEventListener('online', done);
+	});
+}
+
+/**
+ * Resolves once this browser's device is registered, so what it signed offline (under its
+ * key's id) is not sent before the gate can know the key: at once when the local store says
+ * so (no request on the way to a room's socket); else after registering, retried whenever the
+ * browser comes online. A server that answers and refuses (say, 20 devices already) ends the
+ * wait too: the gate's refusal then says why.
+ */
+export async function deviceRegistered(userId: string): Promise<void> {
+	if ((await readKeys(userId).catch(() => null))?.registered) return;
+	for (;;) {
+		const keys = await deviceKeysFor(userId).catch(() => null);
+		if (keys === null || keys.registered) return;
+		if (navigator.onLine && (await serverAnswers())) return;
+		await onlineOrAfter(5_000);
+	}
+}
+
+/** Whether the server answers at all (it refused the registration, rather than being away). */
+async function serverAnswers(): Promise<boolean> {
+	try {
+		return (await fetch('/api/devices')).status < 500;
+	} catch {
+		return false;
+	}
 }

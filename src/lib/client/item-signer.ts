@@ -11,8 +11,9 @@ import { deviceKeysFor, signWithDevice } from './device-keys';
 /** Signs an item's canonical bytes, which name the signing device. */
 export interface ItemSigner {
 	/**
-	 * This device's signature of `bytes(deviceId)`, or null while the browser has no registered
-	 * device (keys made offline, registered on the next online page): the item goes unsigned.
+	 * This device's signature of `bytes(deviceId)`, registered or not yet (keys made offline
+	 * sign under their key's id, which the server gives them on registering); null only when
+	 * the browser cannot keep keys at all: the item goes unsigned.
 	 */
 	sign(bytes: (deviceId: string) => Uint8Array): Promise<ItemSignature | null>;
 }
@@ -22,7 +23,7 @@ export function deviceSigner(userId: string): ItemSigner {
 	return {
 		async sign(bytes) {
 			const keys = await deviceKeysFor(userId).catch(() => null);
-			if (keys?.deviceId == null) return null;
+			if (keys === null) return null;
 			const data = bytes(keys.deviceId);
 			return { device: keys.deviceId, sig: encodeKeyText(await signWithDevice(keys, data)) };
 		}

@@ -128,7 +128,7 @@ export class RoomKeys implements ContentCodec {
 	version = 0;
 	readonly #userId: string;
 	readonly #roomId: string;
-	readonly #device: DeviceKeys & { readonly deviceId: string };
+	readonly #device: DeviceKeys;
 	readonly #db: IDBDatabase;
 	#outbound: Outbound | null;
 	readonly #inbound = new Map<string, Inbound>();
@@ -140,7 +140,7 @@ export class RoomKeys implements ContentCodec {
 	private constructor(
 		userId: string,
 		roomId: string,
-		device: DeviceKeys & { readonly deviceId: string },
+		device: DeviceKeys,
 		db: IDBDatabase,
 		outbound: Outbound | null,
 		inbound: readonly Inbound[],
@@ -159,7 +159,7 @@ export class RoomKeys implements ContentCodec {
 	static async open(
 		userId: string,
 		roomId: string,
-		device: DeviceKeys & { readonly deviceId: string },
+		device: DeviceKeys,
 		onKeys: () => void
 	): Promise<RoomKeys> {
 		const db = await openDatabase(userId);
@@ -512,12 +512,11 @@ export async function roomKeysOf(userId: string): Promise<{
 	close(): void;
 }> {
 	const device = await ensureDeviceKeys(userId);
-	const { deviceId } = device;
 	const opened: RoomKeys[] = [];
 	return {
 		async codecOf(roomId) {
-			if (deviceId === null) return null;
-			const keys = await RoomKeys.open(userId, roomId, { ...device, deviceId }, () => undefined);
+			if (!device.registered) return null;
+			const keys = await RoomKeys.open(userId, roomId, device, () => undefined);
 			opened.push(keys);
 			return keys;
 		},

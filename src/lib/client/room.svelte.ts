@@ -27,6 +27,7 @@ import { PresenceChannel } from './presence-channel.svelte';
 import type { ReactionSummary } from './reactions';
 import type { ReplyQuote } from './replies';
 import { deviceSigner } from './item-signer';
+import { deviceRegistered } from './device-keys';
 import { RoomCommands, type SendResult, type TextCheck } from './room-commands';
 import type { ContentCodec } from './room-keys';
 import { RoomProvider } from './room-provider';
@@ -104,6 +105,8 @@ export class RoomReplica {
 	readonly #store: ReplicaStore;
 	/** Null until the IndexedDB replica is loaded (see `#connect`). */
 	#provider: RoomProvider | null = null;
+	#connecting = false;
+	readonly #deviceRegistered: Promise<void>;
 	#destroyed = false;
 	readonly #cleanups: Array<() => void> = [];
 	/** Sealed messages shown before the head's (see `setOlder`). */
@@ -148,6 +151,8 @@ export class RoomReplica {
 		});
 
 		this.#listenToTransactions();
+		// Read alongside the replica: the socket waits for it only on a device's first visits.
+		this.#deviceRegistered = deviceRegistered(userId);
 		this.#persistence = new IndexeddbPersistence(
 			replicaDatabaseName(userId, roomId, this.epoch),
 			this.#doc
@@ -372,9 +377,18 @@ export class RoomReplica {
 	/**
 	 * Connects once the local replica is loaded, so the first sync step carries its state
 	 * vector: the server sends only what is missing, and the loaded replica is not sent back to
-	 * the server (nor to other tabs) as one big update.
+	 * the server (nor to other tabs) as one big update. And once this browser's device is
+	 * registered: what it signed offline under its key's id must not reach the gate first.
 	 */
 	#connect(): void {
+		if (this.#connecting) return;
+		this.#connecting = true;
+		void this.#deviceRegistered.then(() => {
+			if (!this.#destroyed) this.#openSocket();
+		});
+	}
+
+	#openSocket(): void {
 		if (this.#provider) return;
 		const provider = new RoomProvider(
 			`${this.#options.wsOrigin}/sync`,

@@ -8,7 +8,12 @@
  * agreementKey)` with its signing key, so nobody can publish a key they do not hold, nor one
  * device's keys under another account.
  */
-import { decodeBase64urlIgnorePadding, encodeBase64urlNoPadding } from '@oslojs/encoding';
+import { sha256 } from '@noble/hashes/sha2.js';
+import {
+	decodeBase64urlIgnorePadding,
+	encodeBase32LowerCaseNoPadding,
+	encodeBase64urlNoPadding
+} from '@oslojs/encoding';
 
 /** An Ed25519 or X25519 public key, in raw bytes. */
 export const PUBLIC_KEY_BYTES = 32;
@@ -58,6 +63,17 @@ export function decodeKeyText(text: string, length: number): Uint8Array | null {
 	} catch {
 		return null;
 	}
+}
+
+/**
+ * A device's id: the first 15 bytes of SHA-256 of its signing key's text, as lower-case base32
+ * (24 characters `[a-z2-7]`, the format of every id). A browser knows its id as soon as it has
+ * keys, so it signs offline, before it could register, with the id the server will give it, and
+ * registering the same key twice names the same device.
+ */
+export function deviceIdOf(signingKey: string): string {
+	const digest = sha256(new TextEncoder().encode(`parley device id v1\n${signingKey}`));
+	return encodeBase32LowerCaseNoPadding(digest.subarray(0, 15));
 }
 
 /**

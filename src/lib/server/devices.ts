@@ -8,17 +8,18 @@ import {
 	PUBLIC_KEY_BYTES,
 	SIGNATURE_BYTES,
 	decodeKeyText,
+	deviceIdOf,
 	deviceProofBytes,
 	type PublishedDevice
 } from '../protocol/device-keys';
-import { generateId } from './id';
 import type { RegisterDeviceInput } from './schemas';
 import type { Device, DeviceStorage } from './storage/types';
 
 export type DeviceFailure = 'bad-proof' | 'too-many-devices' | 'key-in-use';
 
 export type RegisterDeviceResult =
-	| { readonly ok: true; readonly device: PublishedDevice }
+	/** `created: false` when this user had registered the key already (a repeated request). */
+	| { readonly ok: true; readonly device: PublishedDevice; readonly created: boolean }
 	| { readonly ok: false; readonly reason: DeviceFailure };
 
 /** An Ed25519 public key (base64url text) as Node's crypto takes it, or null if malformed. */
@@ -65,7 +66,13 @@ export function publishedDevice(device: Device): PublishedDevice {
 	};
 }
 
-/** Registers the caller's browser as a device of `userId`, if it proves it holds the key. */
+/**
+ * Registers the caller's browser as a device of `userId`, if it proves it holds the key. The id
+ * is the key's (`deviceIdOf`), so registering is idempotent: a browser whose first answer was
+ * lost (the page closed, the network dropped) asks again and gets the same device, which it
+ * may already have signed with. A key another account holds, or one of a removed device, is
+ * refused (`key-in-use`): a removed device stays removed.
+ */
 export async function registerDevice(
 	devices: DeviceStorage,
 	userId: string,
@@ -77,8 +84,19 @@ export async function registerDevice(
 	if (key === null || !verifyEd25519(key, proof, input.proof)) {
 		return { ok: false, reason: 'bad-proof' };
 	}
+	const id = deviceIdOf(input.signingKey);
+	const already = async (): Promise<RegisterDeviceResult | null> => {
+		const known = await devices.get(id);
+		if (known === null) return null;
+		if (known.userId !== userId || known.removedAt !== null) {
+			return { ok: false, reason: 'key-in-use' };
+		}
+		return { ok: true, device: publishedDevice(known), created: false };
+	};
+	const before = await already();
+	if (before) return before;
 	const device: Omit<Device, 'removedAt'> = {
-		id: generateId(),
+		id,
 		userId,
 		name: input.name,
 		signingKey: input.signingKey,
@@ -86,8 +104,11 @@ export async function registerDevice(
 		createdAt: now
 	};
 	const outcome = await devices.register(device, MAX_DEVICES_PER_USER);
-	if (!outcome.ok) return outcome;
-	return { ok: true, device: publishedDevice({ ...device, removedAt: null }) };
+	if (!outcome.ok) {
+		// Two requests for one key at once: the other one registered it.
+		return (outcome.reason === 'key-in-use' ? await already() : null) ?? outcome;
+	}
+	return { ok: true, device: publishedDevice({ ...device, removedAt: null }), created: true };
 }
 
 /** The user's active devices as the API shows them, oldest first. */

@@ -1,6 +1,7 @@
 /**
  * GET /api/devices: the caller's active devices. POST /api/devices: registers the caller's
- * browser (its public keys and a proof that it holds the signing key), 201 with the device.
+ * browser (its public keys and a proof that it holds the signing key), 201 with the device, or
+ * 200 with it when this user had registered that key already (idempotent: the id is the key's).
  */
 import { json } from '@sveltejs/kit';
 import { listDevices, registerDevice } from '$lib/server/devices';
@@ -27,5 +28,5 @@ export const POST: RequestHandler = async (event) => {
 		Date.now()
 	);
 	if (!result.ok) return membershipError(result.reason);
-	return json({ device: result.device }, { status: 201 });
+	return json({ device: result.device }, { status: result.created ? 201 : 200 });
 };
