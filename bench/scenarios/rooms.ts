@@ -41,6 +41,9 @@ export interface Opened {
 }
 
 /** Starts `target` for `rooms` rooms of `perRoom` users (Parley: seeded users and sessions). */
+/** User sockets opened at once by `rooms-summaries`. */
+const FEED_BATCH = 200;
+
 export async function openTarget(
 	target: Target,
 	rooms: number,
@@ -133,10 +136,15 @@ export async function measureRooms(
 			concurrency: 100
 		});
 		if (options.summaries) {
-			for (const cookie of server.cookies)
-				feeds.push(openSummaries({ url: server.origin }, cookie));
-			for (const feed of feeds) {
-				await feed.waitFor(() => feed.rooms() !== null, 'a user socket’s snapshot', 60_000);
+			// In batches: 10,000 sockets opened at once overflow the listen backlog (ECONNRESET).
+			for (let i = 0; i < server.cookies.length; i += FEED_BATCH) {
+				const batch = server.cookies
+					.slice(i, i + FEED_BATCH)
+					.map((cookie) => openSummaries({ url: server.origin }, cookie));
+				feeds.push(...batch);
+				for (const feed of batch) {
+					await feed.waitFor(() => feed.rooms() !== null, 'a user socket’s snapshot', 60_000);
+				}
 			}
 		}
 		for (let r = 0; r < rooms; r++) {
