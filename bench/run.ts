@@ -2,7 +2,8 @@
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
  * gate, durability, durability-pg, cold, redis, idle, storm, flood, pg-client, presence, join,
- * memory, rooms-summaries, rooms-signed, summaries, thumbnails, room-open, crypto. A full run writes bench/results/latest.*; a partial
+ * memory, rooms-summaries, rooms-signed, summaries, sidebar, thumbnails, room-open, crypto. A full
+ * run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
  */
@@ -28,6 +29,7 @@ import { runRedis } from './scenarios/redis';
 import { runRoomOpen } from './scenarios/room-open';
 import { runRooms, type Target } from './scenarios/rooms';
 import { runStorm } from './scenarios/storm';
+import { runSidebar } from './scenarios/sidebar';
 import { runSummaries } from './scenarios/summaries';
 import { runThumbnails } from './scenarios/thumbnails';
 
@@ -108,6 +110,10 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'summaries',
 		run: (quick) => runSummaries({ samples: quick ? 20 : 100 })
+	},
+	{
+		name: 'sidebar',
+		run: (quick) => runSidebar({ samples: quick ? 3 : 10 })
 	},
 	{
 		// The same with every message signed and verified (gate rule 7): its extra CPU.

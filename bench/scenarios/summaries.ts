@@ -20,10 +20,10 @@ import { row, startParley, type Row } from '../lib/harness';
 import { seed } from '../lib/seed';
 import { round, summarize } from '../lib/stats';
 
-const ROOMS = 200;
+export const ROOMS = 200;
 const MESSAGES_PER_ROOM = 20;
 
-async function fillIndex(dataDir: string, rooms: readonly string[], users: readonly string[]) {
+export async function fillIndex(dataDir: string, rooms: readonly string[], users: readonly string[]) {
 	const storage = createSqliteStorage(openDatabase(databaseFile(dataDir)));
 	try {
 		const ts = Date.now() - 60_000;

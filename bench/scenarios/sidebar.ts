@@ -1,0 +1,145 @@
+/**
+ * (j2) Issue 15's sidebar in Chromium: a user in 200 rooms (20 indexed messages each, unread in
+ * the rooms whose messages others wrote) opens a page with the sidebar (`/settings`, 1280 px);
+ * time from the navigation's start until the sidebar lists every room and every unread count:
+ * - `fresh device`: a new browser context (no cache, no IndexedDB): the list comes from the user
+ *   socket's snapshot (server side included). Budget 500 ms.
+ * - `local cache`: the same browser again, with its user socket held silent
+ *   (`routeWebSocket`), so the list can only come from the summaries it saved in IndexedDB.
+ *   Budget 150 ms.
+ */
+import { rmSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
+import { SUMMARY_PATH } from '../../src/lib/protocol/summaries';
+import { makeTempDir } from '../../tests/support/server';
+import { openSummaries } from '../../tests/support/summary-client';
+import { launchChromium, signedInContext } from '../lib/browser';
+import { row, startParley, type Row } from '../lib/harness';
+import { seed } from '../lib/seed';
+import { round, summarize } from '../lib/stats';
+import { ROOMS, fillIndex } from './summaries';
+
+const BUDGET = { freshMs: 500, cachedMs: 150 } as const;
+
+/**
+ * Opens /settings in a new page; resolves with ms from the navigation's start until the sidebar
+ * holds `rooms` rooms and `unread` unread counts.
+ */
+async function sidebarShown(
+	context: BrowserContext,
+	url: string,
+	rooms: number,
+	unread: number
+): Promise<{ page: Page; ms: number }> {
+	const page = await context.newPage();
+	await page.goto(url, { waitUntil: 'commit' });
+	const handle = await page.waitForFunction(
+		([wantRooms, wantUnread]) => {
+			const aside = document.querySelector('aside.sidebar');
+			if (!aside) return false;
+			if (aside.querySelectorAll('li').length !== wantRooms) return false;
+			if (aside.querySelectorAll('li .count').length !== wantUnread) return false;
+			return performance.now();
+		},
+		[rooms, unread] as const,
+		{ polling: 'raf', timeout: 60_000 }
+	);
+	return { page, ms: (await handle.jsonValue()) as number };
+}
+
+function budgetRow(config: string, times: number[], budget: number): Row {
+	const latency = summarize(times);
+	return row({
+		scenario: 'sidebar',
+		server: 'parley',
+		config,
+		deliveries: latency.count,
+		deliveriesPerSecond: 0,
+		p50Ms: round(latency.p50),
+		p99Ms: round(latency.p99),
+		maxMs: round(latency.max),
+		lost: 0,
+		cpuMicrosPerDelivery: 0,
+		rssMb: 0,
+		extra: { budgetMs: budget, met: latency.p50 <= budget ? 'yes' : 'no' }
+	});
+}
+
+export async function runSidebar(options: { samples: number }): Promise<Row[]> {
+	const dataDir = makeTempDir('parley-bench-');
+	const seeded = await seed(dataDir, {
+		users: 2,
+		rooms: ROOMS,
+		membersOf: (r) => (r % 2 === 0 ? [0, 1] : [1, 0])
+	});
+	await fillIndex(
+		dataDir,
+		seeded.rooms,
+		seeded.users.map((u) => u.id)
+	);
+	const server = await startParley(dataDir);
+	const browser = await launchChromium();
+	const user = seeded.users[0];
+	if (!user) throw new Error('no user');
+	try {
+		// What the list must show, as the server counts it.
+		const feed = openSummaries(server, user.cookie);
+		await feed.waitFor(() => (feed.rooms()?.size ?? 0) === ROOMS, 'the snapshot', 30_000);
+		const unread = [...(feed.rooms()?.values() ?? [])].filter((room) => room.unread > 0).length;
+		feed.close();
+		const url = `${server.url}/settings`;
+		const fresh: number[] = [];
+		const cached: number[] = [];
+		for (let i = 0; i < options.samples; i++) {
+			const context = await signedInContext(browser, server.url, user.cookie);
+			try {
+				const first = await sidebarShown(context, url, ROOMS, unread);
+				fresh.push(first.ms);
+				// The list is saved a moment after it changes: wait until IndexedDB holds it.
+				await first.page.waitForFunction(
+					(userId) =>
+						new Promise<boolean>((resolve) => {
+							const open = indexedDB.open('parley-summaries');
+							open.onsuccess = () => {
+								const db = open.result;
+								if (!db.objectStoreNames.contains('lists')) return resolve(false);
+								const get = db.transaction('lists').objectStore('lists').get(userId);
+								get.onsuccess = () => resolve(get.result !== undefined);
+								get.onerror = () => resolve(false);
+							};
+							open.onerror = () => resolve(false);
+						}),
+					user.id,
+					{ polling: 50, timeout: 30_000 }
+				);
+				await first.page.close();
+				// The user socket connects but hears nothing: only the cache can fill the list.
+				await context.routeWebSocket(
+					(wsUrl) => wsUrl.pathname === SUMMARY_PATH,
+					() => undefined
+				);
+				const again = await sidebarShown(context, url, ROOMS, unread);
+				cached.push(again.ms);
+				await again.page.close();
+			} finally {
+				await context.close();
+			}
+		}
+		return [
+			budgetRow(
+				`fresh device: /settings until the sidebar shows ${ROOMS} rooms and ${unread} counts`,
+				fresh,
+				BUDGET.freshMs
+			),
+			budgetRow(
+				'the same browser again, its user socket silent: from the local cache',
+				cached,
+				BUDGET.cachedMs
+			)
+		];
+	} finally {
+		await browser.close();
+		await server.stop();
+		rmSync(dataDir, { recursive: true, force: true });
+	}
+}
