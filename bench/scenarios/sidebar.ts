@@ -14,10 +14,10 @@ import { SUMMARY_PATH } from '../../src/lib/protocol/summaries';
 import { makeTempDir } from '../../tests/support/server';
 import { openSummaries } from '../../tests/support/summary-client';
 import { launchChromium, signedInContext } from '../lib/browser';
-import { row, startParley, type Row } from '../lib/harness';
+import { startParley, type Row } from '../lib/harness';
 import { seed } from '../lib/seed';
-import { round, summarize } from '../lib/stats';
-import { ROOMS, fillIndex } from './summaries';
+import { summarize } from '../lib/stats';
+import { ROOMS, fillIndex, latencyRow } from './summaries';
 
 const BUDGET = { freshMs: 500, cachedMs: 150 } as const;
 
@@ -48,21 +48,8 @@ async function sidebarShown(
 }
 
 function budgetRow(config: string, times: number[], budget: number): Row {
-	const latency = summarize(times);
-	return row({
-		scenario: 'sidebar',
-		server: 'parley',
-		config,
-		deliveries: latency.count,
-		deliveriesPerSecond: 0,
-		p50Ms: round(latency.p50),
-		p99Ms: round(latency.p99),
-		maxMs: round(latency.max),
-		lost: 0,
-		cpuMicrosPerDelivery: 0,
-		rssMb: 0,
-		extra: { budgetMs: budget, met: latency.p50 <= budget ? 'yes' : 'no' }
-	});
+	const met = summarize(times).p50 <= budget ? 'yes' : 'no';
+	return latencyRow(config, times, 'sidebar', { budgetMs: budget, met });
 }
 
 export async function runSidebar(options: { samples: number }): Promise<Row[]> {

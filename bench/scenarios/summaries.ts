@@ -113,10 +113,16 @@ async function unreadLatency(
 	}
 }
 
-function latencyRow(config: string, times: number[]): Row {
+/** A row of latencies (`times`, ms) with no CPU or delivery figures. */
+export function latencyRow(
+	config: string,
+	times: number[],
+	scenario = 'summaries',
+	extra: Row['extra'] = {}
+): Row {
 	const latency = summarize(times);
 	return row({
-		scenario: 'summaries',
+		scenario,
 		server: 'parley',
 		config,
 		deliveries: latency.count,
@@ -127,7 +133,7 @@ function latencyRow(config: string, times: number[]): Row {
 		lost: 0,
 		cpuMicrosPerDelivery: 0,
 		rssMb: 0,
-		extra: {}
+		extra
 	});
 }
 
