@@ -3,50 +3,22 @@
  * sets its topic and archives it through PATCH /api/rooms/:id; another member's summary socket
  * gets the new name at once, and the gate of the archived room refuses new messages.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, createPrivateRoom, type RegisteredClient } from '../support/api';
+import { describe, expect, it } from 'vitest';
+import { ApiClient, createPrivateRoom } from '../support/api';
 import { signingClient } from '../support/device';
-import { startServer, type ServerHandle } from '../support/server';
-import { openSummaries, type SummaryClient } from '../support/summary-client';
-import { connectAs, type SyncClient } from '../support/sync-client';
+import { useLiveServer } from '../support/live-server';
 
-let server: ServerHandle;
-const open: { close(): void }[] = [];
-const syncClients: SyncClient[] = [];
-
-beforeAll(async () => {
-	server = await startServer();
-});
-
-afterAll(async () => {
-	await server?.dispose();
-});
-
-afterEach(() => {
-	for (const client of open.splice(0)) client.close();
-	for (const client of syncClients.splice(0)) client.destroy();
-});
-
-function summaries(user: RegisteredClient): SummaryClient {
-	const client = openSummaries(server, user.cookie);
-	open.push(client);
-	return client;
-}
-
-async function member(user: RegisteredClient, roomId: string): Promise<SyncClient> {
-	const client = connectAs(user, server, roomId);
-	syncClients.push(client);
-	await client.waitFor(() => client.provider.synced, 10_000, 'synced');
-	return client;
-}
+const live = useLiveServer();
+const { summaries } = live;
+const member = live.synced;
 
 describe('PATCH /api/rooms/:id', () => {
 	it('lets the owner rename, set a topic and archive; refuses others and bad input', async () => {
-		const [alice, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
+		const [alice, bob] = await Promise.all([signingClient(live.server.url), signingClient(live.server.url)]);
 		const roomId = await createPrivateRoom(alice, 'Plans', [bob]);
 		const path = `/api/rooms/${roomId}`;
 
-		expect((await new ApiClient(server.url).request('PATCH', path, { name: 'x' })).status).toBe(
+		expect((await new ApiClient(live.server.url).request('PATCH', path, { name: 'x' })).status).toBe(
 			401
 		);
 		const byMember = await bob.request('PATCH', path, { name: 'Mine now' });
@@ -89,14 +61,14 @@ describe('PATCH /api/rooms/:id', () => {
 	});
 
 	it('refuses DMs: they have no owner and keep their names', async () => {
-		const [alice, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
+		const [alice, bob] = await Promise.all([signingClient(live.server.url), signingClient(live.server.url)]);
 		const dm = await alice.post<{ id: string }>('/api/dms', { username: bob.username });
 		const renamed = await alice.request('PATCH', `/api/rooms/${dm.body.id}`, { name: 'Ours' });
 		expect(renamed.status).toBe(403);
 	});
 
 	it('sends members a fresh summary with the new name, and the archived room refuses messages', async () => {
-		const [alice, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
+		const [alice, bob] = await Promise.all([signingClient(live.server.url), signingClient(live.server.url)]);
 		const roomId = await createPrivateRoom(alice, 'Before', [bob]);
 		const feed = summaries(bob);
 		await feed.waitFor(() => feed.rooms()?.get(roomId)?.name === 'Before', 'the first name');

@@ -4,48 +4,21 @@
  * rooms they are a member of NOW: others' rooms never appear, a room they join appears at once,
  * and a removal stops that room's summaries at once.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CloseCode } from '../../src/lib/protocol/wire';
-import { createPrivateRoom, type RegisteredClient } from '../support/api';
+import { createPrivateRoom } from '../support/api';
 import { signedRead, signingClient } from '../support/device';
-import { startServer, type ServerHandle } from '../support/server';
-import { openSummaries, summaryUrl, type SummaryClient } from '../support/summary-client';
-import { connectAs, type SyncClient } from '../support/sync-client';
+import { useLiveServer } from '../support/live-server';
+import { summaryUrl, type SummaryClient } from '../support/summary-client';
 import { WebSocket } from 'ws';
 
-let server: ServerHandle;
-const open: { close(): void }[] = [];
-const syncClients: SyncClient[] = [];
-
-beforeAll(async () => {
-	server = await startServer();
-});
-
-afterAll(async () => {
-	await server?.dispose();
-});
-
-afterEach(() => {
-	for (const client of open.splice(0)) client.close();
-	for (const client of syncClients.splice(0)) client.destroy();
-});
-
-function summaries(user: RegisteredClient): SummaryClient {
-	const client = openSummaries(server, user.cookie);
-	open.push(client);
-	return client;
-}
-
-async function sender(user: RegisteredClient, roomId: string): Promise<SyncClient> {
-	const client = connectAs(user, server, roomId);
-	syncClients.push(client);
-	await client.waitFor(() => client.provider.synced, 10_000, 'synced');
-	return client;
-}
+const live = useLiveServer();
+const { summaries } = live;
+const sender = live.synced;
 
 describe('summary channel', () => {
 	it('lists only the user’s rooms, counts what arrives, and a read on another device clears it', async () => {
-		const [alice, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
+		const [alice, bob] = await Promise.all([signingClient(live.server.url), signingClient(live.server.url)]);
 		const shared = await createPrivateRoom(alice, 'Shared', [bob]);
 		const secret = await createPrivateRoom(alice, 'Secret');
 		const feed = summaries(bob);
@@ -94,7 +67,7 @@ describe('summary channel', () => {
 	});
 
 	it('shows a room joined elsewhere at once and stops a removed room’s summaries at once', async () => {
-		const [alice, bob] = await Promise.all([signingClient(server.url), signingClient(server.url)]);
+		const [alice, bob] = await Promise.all([signingClient(live.server.url), signingClient(live.server.url)]);
 		const first = await createPrivateRoom(alice, 'First', [bob]);
 		const feed = summaries(bob);
 		await feed.waitFor(() => feed.rooms()?.has(first) === true, 'the first room');
@@ -121,9 +94,9 @@ describe('summary channel', () => {
 
 	it('records a delivery ack only from a member, only for the last message it was told of, only for itself', async () => {
 		const [alice, bob, carol] = await Promise.all([
-			signingClient(server.url),
-			signingClient(server.url),
-			signingClient(server.url)
+			signingClient(live.server.url),
+			signingClient(live.server.url),
+			signingClient(live.server.url)
 		]);
 		const shared = await createPrivateRoom(alice, 'Acked', [bob]);
 		const [aliceFeed, bobFeed, carolFeed] = [summaries(alice), summaries(bob), summaries(carol)];
@@ -206,13 +179,13 @@ describe('summary channel', () => {
 	it('refuses a socket without a session (401) or from another origin (403), and closes on logout', async () => {
 		const statusOf = (headers: Record<string, string>, origin: string) =>
 			new Promise<number>((resolve) => {
-				const ws = new WebSocket(summaryUrl(server.url), { headers, origin });
+				const ws = new WebSocket(summaryUrl(live.server.url), { headers, origin });
 				ws.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
 				ws.on('open', () => resolve(101));
 				ws.on('error', () => undefined);
 			});
-		expect(await statusOf({}, server.url)).toBe(401);
-		const carol = await signingClient(server.url);
+		expect(await statusOf({}, live.server.url)).toBe(401);
+		const carol = await signingClient(live.server.url);
 		expect(await statusOf({ cookie: carol.cookie ?? '' }, 'https://evil.example')).toBe(403);
 
 		const feed = summaries(carol);
