@@ -44,7 +44,8 @@ const KIND_CODES = {
 	epoch: 4,
 	summary: 5,
 	'user-rooms': 6,
-	'room-settings': 7
+	'room-settings': 7,
+	inbox: 8
 } as const;
 
 /** A summary activity as it travels (JSON inside the envelope), checked on the way in. */
@@ -115,6 +116,9 @@ export function encodeEnvelope(envelope: BusEnvelope): Uint8Array {
 			return encoding.toUint8Array(encoder);
 		case 'room-settings':
 			encoding.writeVarString(encoder, message.roomId);
+			return encoding.toUint8Array(encoder);
+		case 'inbox':
+			encoding.writeVarString(encoder, message.userId);
 			return encoding.toUint8Array(encoder);
 	}
 	encoding.writeVarString(encoder, message.roomId);
@@ -235,6 +239,8 @@ function readControl(decoder: decoding.Decoder, kindCode: number): ControlBusMes
 		}
 		case KIND_CODES['room-settings']:
 			return { kind: 'room-settings', roomId: readNonEmptyText(decoder, 'roomId') };
+		case KIND_CODES.inbox:
+			return { kind: 'inbox', userId: readNonEmptyText(decoder, 'userId') };
 		default:
 			return null;
 	}

@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../src/lib/server/config';
 import type {
+	InboxFilled,
 	LevelsChanged,
 	MembershipAdded,
 	MembershipRevoked,
@@ -67,6 +68,7 @@ export type SyncEvents = EventEmitter<{
 	'membership-added': [MembershipAdded];
 	'session-ended': [SessionEnded];
 	'room-settings-changed': [RoomSettingsChanged];
+	'inbox-filled': [InboxFilled];
 }>;
 
 export function createSyncService(deps: {
@@ -168,6 +170,9 @@ export function createSyncService(deps: {
 		feed.roomChanged(roomId);
 	};
 	events.on('room-settings-changed', onSettings);
+	// Key shares reached devices of these users: their user sockets are told (and elsewhere).
+	const onInbox = ({ userIds }: InboxFilled): void => feed.inboxFilled(userIds);
+	events.on('inbox-filled', onInbox);
 
 	return {
 		hub,
@@ -184,6 +189,7 @@ export function createSyncService(deps: {
 			summaryUpgrade.close();
 			events.off('session-ended', onSessionEnded);
 			events.off('room-settings-changed', onSettings);
+			events.off('inbox-filled', onInbox);
 			upgrade.stopAccepting();
 			await hub.shutdown();
 			await upgrade.close();

@@ -159,6 +159,7 @@ export class SummaryFeed {
 				else if (message.kind === 'user-rooms') this.#membership(message.userId, message.removed);
 				else if (message.kind === 'session-ended') this.endSession(message.sessionId);
 				else if (message.kind === 'room-settings') this.roomChanged(message.roomId);
+				else if (message.kind === 'inbox') this.#tellInbox(message.userId);
 			}),
 			options.bus.onResync(() => void this.relistAll())
 		);
@@ -313,6 +314,25 @@ export class SummaryFeed {
 	 */
 	roomChanged(roomId: string): void {
 		for (const subscriber of [...(this.#byRoom.get(roomId) ?? [])]) void this.#relist(subscriber);
+	}
+
+	/**
+	 * To-device messages reached devices of these users (the HTTP side stored them): their user
+	 * sockets on every instance get `{ type: "inbox" }`. It names no device: each open encrypted
+	 * room of the user reads its own device's inbox (one request), finding nothing if the
+	 * messages were for another device of theirs.
+	 */
+	inboxFilled(userIds: readonly string[]): void {
+		for (const userId of userIds) {
+			this.#tellInbox(userId);
+			this.#options.bus.publish({ kind: 'inbox', userId });
+		}
+	}
+
+	#tellInbox(userId: string): void {
+		for (const subscriber of this.#subscribers) {
+			if (subscriber.client.userId === userId) this.#send(subscriber, { type: 'inbox' });
+		}
 	}
 
 	/**

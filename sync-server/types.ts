@@ -85,7 +85,9 @@ export type ControlBusMessage =
 	/** A user's memberships changed: re-list their rooms; `removed` leaves their sockets now. */
 	| { readonly kind: 'user-rooms'; readonly userId: string; readonly removed?: string }
 	/** The owner renamed, re-topiced, archived or reopened a room: gate and summaries re-read it. */
-	| { readonly kind: 'room-settings'; readonly roomId: string };
+	| { readonly kind: 'room-settings'; readonly roomId: string }
+	/** To-device messages reached a device of this user: their user sockets are told. */
+	| { readonly kind: 'inbox'; readonly userId: string };
 
 export type BusMessage = RoomBusMessage | ControlBusMessage;
 
@@ -93,7 +95,8 @@ const CONTROL_KINDS: ReadonlySet<BusMessage['kind']> = new Set([
 	'session-ended',
 	'summary',
 	'user-rooms',
-	'room-settings'
+	'room-settings',
+	'inbox'
 ]);
 
 /** Whether a bus message goes on the control channel (it concerns no one room). */

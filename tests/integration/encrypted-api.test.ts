@@ -17,6 +17,7 @@ import {
 import { registeredClient, type RegisteredClient } from '../support/api';
 import { registerTestDevice, signedMessage, type TestDevice } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';
+import { openSummaries } from '../support/summary-client';
 import { connectAs } from '../support/sync-client';
 
 let server: ServerHandle;
@@ -179,5 +180,50 @@ describe('the to-device channel', () => {
 		const inbox = await bob.get<{ messages: unknown[] }>(`/api/to-device?device=${bobDevice.id}`);
 		expect(inbox.body.messages).toEqual([]);
 		expect((await bob.get('/api/to-device?device=nope')).status).toBe(400);
+	});
+
+	it('tells the recipient’s user sockets that their inbox has something (and nobody else’s)', async () => {
+		const bobFeed = openSummaries(server, bob.cookie);
+		const aliceFeed = openSummaries(server, alice.cookie);
+		try {
+			await bobFeed.waitFor(() => bobFeed.rooms() !== null, 'bob’s snapshot');
+			await aliceFeed.waitFor(() => aliceFeed.rooms() !== null, 'alice’s snapshot');
+			const inboxFrames = (frames: typeof bobFeed.frames) =>
+				frames.filter((frame) => frame.type === 'inbox').length;
+			const sent = await alice.post('/api/to-device', {
+				from: aliceDevice.id,
+				messages: [
+					{
+						to: bobDevice.id,
+						body: sealedFor(bobDevice),
+						sig: aliceDevice.sign(new Uint8Array([1]))
+					}
+				]
+			});
+			expect(sent.status).toBe(201);
+			await bobFeed.waitFor(() => inboxFrames(bobFeed.frames) === 1, 'bob’s inbox notice');
+			// A refused send tells nobody; the sender hears nothing of its own send.
+			const refused = await alice.post('/api/to-device', {
+				from: bobDevice.id,
+				messages: [
+					{
+						to: bobDevice.id,
+						body: sealedFor(bobDevice),
+						sig: aliceDevice.sign(new Uint8Array([1]))
+					}
+				]
+			});
+			expect(refused.status).toBe(403);
+			// A later frame on the same sockets proves nothing else was queued before it.
+			const roomId = (
+				await alice.post<{ id: string }>('/api/rooms', { name: 'After', visibility: 'private' })
+			).body.id;
+			await aliceFeed.waitFor(() => aliceFeed.rooms()?.has(roomId) === true, 'alice’s new room');
+			expect(inboxFrames(aliceFeed.frames)).toBe(0);
+			expect(inboxFrames(bobFeed.frames)).toBe(1);
+		} finally {
+			bobFeed.close();
+			aliceFeed.close();
+		}
 	});
 });

@@ -65,7 +65,8 @@ describe('summary control messages on the Redis bus', () => {
 			{ kind: 'summary', activity } as const,
 			{ kind: 'user-rooms', userId: 'u' } as const,
 			{ kind: 'user-rooms', userId: 'u', removed: 'r' } as const,
-			{ kind: 'room-settings', roomId: 'r' } as const
+			{ kind: 'room-settings', roomId: 'r' } as const,
+			{ kind: 'inbox', userId: 'u' } as const
 		]) {
 			const decoded = decodeEnvelope(
 				encodeEnvelope({ instanceId: 'i', publishedAtMs: 1, message })

@@ -29,6 +29,12 @@ import { CloseCode } from '$lib/protocol/wire';
 import { wsOriginOf } from './room.svelte';
 
 const DB_NAME = 'parley-summaries';
+
+/**
+ * Dispatched on `window` when the user socket says key shares reached a device of the user
+ * (`{ type: "inbox" }`): an open encrypted room reads its inbox at once.
+ */
+export const INBOX_EVENT = 'parley:inbox';
 const STORE = 'lists';
 /** Reconnect backoff: doubles from the first delay up to the cap (and at once on `online`). */
 const RECONNECT_FIRST_MS = 500;
@@ -272,6 +278,10 @@ export class SummaryStore {
 			this.#retryMs = RECONNECT_FIRST_MS;
 			if (frame.type === 'delivery') {
 				for (const listener of this.#deliveryListeners) listener(frame);
+				return;
+			}
+			if (frame.type === 'inbox') {
+				window.dispatchEvent(new Event(INBOX_EVENT));
 				return;
 			}
 			if (frame.type === 'snapshot') {

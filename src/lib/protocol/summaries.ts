@@ -79,7 +79,12 @@ const SummaryFrameSchema = z.discriminatedUnion('type', [
 		userId: z.string().max(255),
 		upTo: z.string().max(64),
 		ts: z.number().int()
-	})
+	}),
+	/**
+	 * To-device messages (key shares) reached a device of the user, maybe this one: an open
+	 * encrypted room reads its inbox now.
+	 */
+	z.object({ type: z.literal('inbox') })
 ]);
 
 export type SummaryFrame = z.infer<typeof SummaryFrameSchema>;

@@ -29,6 +29,14 @@ export interface RoomSettingsChanged {
 	readonly roomId: string;
 }
 
+/**
+ * To-device messages (key shares) reached devices of these users: their user sockets are told
+ * (`{ type: "inbox" }`), so an open encrypted room reads its inbox now instead of at its next poll.
+ */
+export interface InboxFilled {
+	readonly userIds: readonly string[];
+}
+
 /** A user changed a notification level (a room's or their default): their summaries re-list. */
 export interface LevelsChanged {
 	readonly userId: string;
@@ -40,6 +48,7 @@ export interface ParleyEvents {
 	'membership-added': [MembershipAdded];
 	'session-ended': [SessionEnded];
 	'room-settings-changed': [RoomSettingsChanged];
+	'inbox-filled': [InboxFilled];
 }
 
 export type ServerEvents = EventEmitter<ParleyEvents>;

@@ -22,12 +22,19 @@ async function ownsDevice(devices: DeviceStorage, userId: string, deviceId: stri
 	return device !== null && device.userId === userId && device.removedAt === null;
 }
 
+/**
+ * Stores sealed messages from one of the caller's devices for other devices; `recipients` are
+ * the users whose devices they went to (whose user sockets are told).
+ */
 export async function sendToDevices(
 	devices: DeviceStorage,
 	userId: string,
 	input: SendToDeviceInput,
 	now: number
-): Promise<{ ok: true; sent: number } | { ok: false; reason: ToDeviceFailure }> {
+): Promise<
+	| { ok: true; sent: number; recipients: string[] }
+	| { ok: false; reason: ToDeviceFailure }
+> {
 	if (!(await ownsDevice(devices, userId, input.from))) {
 		return { ok: false, reason: 'not-your-device' };
 	}
@@ -38,7 +45,13 @@ export async function sendToDevices(
 		sig: message.sig
 	}));
 	const outcome = await devices.sendToDevices(input.from, messages, now, MAX_INBOX_PER_DEVICE);
-	return outcome.ok ? { ok: true, sent: messages.length } : { ok: false, reason: outcome.reason };
+	if (!outcome.ok) return { ok: false, reason: outcome.reason };
+	const recipients = new Set<string>();
+	for (const to of new Set(messages.map((message) => message.toDevice))) {
+		const device = await devices.get(to);
+		if (device) recipients.add(device.userId);
+	}
+	return { ok: true, sent: messages.length, recipients: [...recipients] };
 }
 
 /** The inbox of one of the caller's devices, oldest first. */

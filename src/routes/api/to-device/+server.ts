@@ -1,6 +1,6 @@
 /**
  * The to-device channel (docs/design.md "Encrypted rooms"). POST: sealed key shares from one of
- * the caller's devices to other devices (201 `{ sent }`). GET `?device=<id>`: that device's
+ * the caller's devices to other devices (201 `{ sent }`; the recipients' user sockets are told). GET `?device=<id>`: that device's
  * inbox, oldest first (one of the caller's active devices).
  */
 import { json } from '@sveltejs/kit';
@@ -15,9 +15,10 @@ export const POST: RequestHandler = async (event) => {
 	if (!auth.ok) return auth.response;
 	const body = await readJsonBody(event.request, SendToDeviceSchema);
 	if (!body.ok) return body.response;
-	const { storage } = event.locals.services;
+	const { storage, events } = event.locals.services;
 	const result = await sendToDevices(storage.devices, auth.user.id, body.data, Date.now());
 	if (!result.ok) return membershipError(result.reason);
+	events.emit('inbox-filled', { userIds: result.recipients });
 	return json({ sent: result.sent }, { status: 201 });
 };
 
