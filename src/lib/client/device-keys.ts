@@ -242,10 +242,13 @@ export function deviceKeysFor(userId: string): Promise<DeviceKeys> {
 	return keys;
 }
 
-/** This browser's device id for `userId`, if it has registered one (no keys are made). */
+/**
+ * This browser's device id for `userId`, if it has keys (none are made here). Its key's id even
+ * before the answer to its registration was stored (a page closed on it): the devices page
+ * finds it in the server's list all the same.
+ */
 export async function thisDeviceId(userId: string): Promise<string | null> {
-	const keys = await readKeys(userId);
-	return keys?.registered ? keys.deviceId : null;
+	return (await readKeys(userId))?.deviceId ?? null;
 }
 
 /** Resolves after `ms`, or at once when the browser comes online. */
