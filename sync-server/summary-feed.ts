@@ -124,6 +124,7 @@ export function summaryFromRecord(record: RoomSummaryRecord, username: string): 
 		kind: record.kind,
 		topic: record.topic,
 		archived: record.archived,
+		encrypted: record.encrypted,
 		lastSeq: record.lastSeq,
 		last,
 		unread: record.unread,

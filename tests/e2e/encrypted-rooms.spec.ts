@@ -109,6 +109,26 @@ test('members read an encrypted room; its data directory and log hold no plainte
 	await expect(bobPage.getByText('(offline results)')).toHaveCount(0);
 });
 
+test('the room list previews an encrypted room with what this tab decrypted, else “Encrypted message”', async ({
+	newUser
+}) => {
+	const { alicePage, bobPage, name } = await encryptedPair(newUser, 'Previewed', 'first words');
+	const entry = (page: Page) =>
+		page
+			.getByRole('complementary', { name: 'Conversations' })
+			.getByRole('listitem')
+			.filter({ hasText: name });
+	// Bob's page decrypted it: his sidebar shows it, though the server's summary has no text.
+	await expect(entry(bobPage)).toContainText('first words');
+	// A new page knows nothing decrypted yet; what arrives meanwhile stays sealed in the list.
+	await bobPage.goto('/settings');
+	await expect(entry(bobPage)).toContainText('Encrypted message');
+	await submitMessage(alicePage, 'second words');
+	await expect(entry(bobPage)).toContainText('1 unread');
+	await expect(entry(bobPage)).toContainText('Encrypted message');
+	await expect(entry(bobPage)).not.toContainText('second words');
+});
+
 test('a tampered ciphertext shows “can’t decrypt” for that message only', async ({
 	newUser,
 	server

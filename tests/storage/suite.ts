@@ -368,6 +368,13 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect(await storage.rooms.listOfUser('owner')).toMatchObject([
 					{ id: 'secret', encrypted: true }
 				]);
+				// The summary says so too: the browser shows its own decrypted preview.
+				expect(await storage.summaries.ofUser('owner', 'owner')).toMatchObject([
+					{ id: 'secret', encrypted: true }
+				]);
+				expect(await storage.summaries.ofRoom('secret', 'owner', 'owner')).toMatchObject({
+					encrypted: true
+				});
 			});
 
 			it('lists public rooms only, newest first, marked joined, up to the limit', async () => {

@@ -9,6 +9,7 @@ function room(id: string, unread: number, mentions: number, level: NotificationL
 		kind: 'room',
 		topic: '',
 		archived: false,
+		encrypted: false,
 		lastSeq: 1,
 		last: null,
 		unread,

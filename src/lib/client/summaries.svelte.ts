@@ -163,6 +163,12 @@ export function provideSummaries(holder: SummaryHolder): void {
 	setContext(CONTEXT_KEY, holder);
 }
 
+/** An encrypted room's message as this tab decrypted it: its id and its preview text. */
+export interface DecryptedPreview {
+	readonly id: string;
+	readonly text: string;
+}
+
 /** Another member's delivery mark moved in a room (a `delivery` frame). */
 export type DeliveryEvent = Extract<SummaryFrame, { type: 'delivery' }>;
 
@@ -175,6 +181,12 @@ export class SummaryStore {
 	/** The user's default notification level (rooms without their own follow it). */
 	defaultLevel: NotificationLevel = $state(DEFAULT_NOTIFICATION_LEVEL);
 	openRoom = $state.raw<{ readonly id: string; readonly unread: number } | null>(null);
+	/**
+	 * Encrypted rooms' latest messages as this tab decrypted them (their room page tells it),
+	 * by room: the server's summary has no text for them. Kept in memory only, never stored:
+	 * the replicas hold ciphertext, and a preview on disk would not.
+	 */
+	readonly decrypted = new SvelteMap<string, DecryptedPreview>();
 
 	readonly sorted = $derived(byActivity(this.rooms.values()));
 	readonly totals = $derived(totalsOf(this.rooms.values(), this.defaultLevel, this.openRoom));
@@ -216,6 +228,12 @@ export class SummaryStore {
 	/** The room page: its room and the unread count its replica shows (null on leaving). */
 	setOpenRoom(open: { readonly id: string; readonly unread: number } | null): void {
 		this.openRoom = open;
+	}
+
+	/** An encrypted room's latest message as its page decrypted it (`previewOf` its text). */
+	noteDecrypted(roomId: string, preview: DecryptedPreview): void {
+		const known = this.decrypted.get(roomId);
+		if (known?.id !== preview.id || known.text !== preview.text) this.decrypted.set(roomId, preview);
 	}
 
 	/** Calls `listener` for every delivery frame; returns how to stop. */

@@ -43,6 +43,11 @@ const RoomSummarySchema = z.object({
 	topic: z.string().max(255).default(''),
 	/** The owner archived it: read-only, listed apart. */
 	archived: z.boolean().default(false),
+	/**
+	 * End-to-end encrypted: the server knows no text, so `last.text` is '' and the browser shows
+	 * what it decrypted itself, or "Encrypted message" (absent from older servers and caches).
+	 */
+	encrypted: z.boolean().default(false),
 	/** The room log's head seq: it only grows; a client keeps the summary with the larger one. */
 	lastSeq: z.number().int().nonnegative(),
 	last: LastMessage.nullable(),

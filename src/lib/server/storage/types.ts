@@ -686,6 +686,8 @@ export interface RoomSummaryRecord {
 	readonly kind: RoomKind;
 	readonly topic: string;
 	readonly archived: boolean;
+	/** End-to-end encrypted: the indexed texts are '' (the browser decrypts the preview). */
+	readonly encrypted: boolean;
 	readonly lastSeq: number;
 	/** The room's latest indexed message (in index order), or null. */
 	readonly last: {

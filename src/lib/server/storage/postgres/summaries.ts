@@ -23,6 +23,7 @@ interface SummaryRow {
 	kind: RoomKind;
 	topic: string;
 	archived_at: number | null;
+	encrypted: boolean;
 	last_seq: number;
 	message_id: string | null;
 	author: string | null;
@@ -42,6 +43,7 @@ function toRecord(row: SummaryRow): RoomSummaryRecord {
 		kind: row.kind,
 		topic: row.topic,
 		archived: row.archived_at !== null,
+		encrypted: row.encrypted,
 		lastSeq: row.last_seq,
 		last:
 			row.message_id !== null
@@ -68,7 +70,7 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 		roomId: string | null
 	): Promise<RoomSummaryRecord[]> {
 		const rows = await sql<SummaryRow[]>`
-			SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.last_seq,
+			SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.encrypted, r.last_seq,
 				last.message_id, last.author, last.username, last.text, last.ts, last.deleted,
 				unread.n AS unread, cand.texts AS candidates, nl.level
 			FROM memberships m

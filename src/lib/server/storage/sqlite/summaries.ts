@@ -22,12 +22,13 @@ interface RoomRow {
 	kind: RoomKind;
 	topic: string;
 	archived_at: number | null;
+	encrypted: number;
 	last_seq: number;
 	level: NotificationLevel | null;
 }
 
 /** A member's rooms with their notification level (`m`: memberships, `r`: rooms). */
-const ROOMS_OF_MEMBER = `SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.last_seq, nl.level
+const ROOMS_OF_MEMBER = `SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.encrypted, r.last_seq, nl.level
 	FROM memberships m
 	JOIN rooms r ON r.id = m.room_id
 	LEFT JOIN notification_levels nl ON nl.room_id = m.room_id AND nl.user_id = m.user_id`;
@@ -77,6 +78,7 @@ function summaryOf(db: Db, room: RoomRow, userId: string, username: string): Roo
 		kind: room.kind,
 		topic: room.topic,
 		archived: room.archived_at !== null,
+		encrypted: Boolean(room.encrypted),
 		lastSeq: room.last_seq,
 		last: last
 			? {
