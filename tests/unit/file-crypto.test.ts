@@ -166,13 +166,21 @@ describe('the payload entries of encrypted files', () => {
 
 	it('says whether text and file names fit one encrypted payload', () => {
 		const file = { name: 'photo.png', type: 'image/png', size: 1 };
-		expect(fitsEncryptedPayload('hello', Array.from({ length: 10 }, () => file))).toBe(true);
+		expect(
+			fitsEncryptedPayload(
+				'hello',
+				Array.from({ length: 10 }, () => file)
+			)
+		).toBe(true);
 		// 4,000 three-byte characters of text and ten 255-character names of the same: too many bytes.
 		const longName = { ...file, name: '界'.repeat(255) };
 		expect(fitsEncryptedPayload('界'.repeat(4000), [longName])).toBe(true);
-		expect(fitsEncryptedPayload('界'.repeat(4000), Array.from({ length: 10 }, () => longName))).toBe(
-			false
-		);
+		expect(
+			fitsEncryptedPayload(
+				'界'.repeat(4000),
+				Array.from({ length: 10 }, () => longName)
+			)
+		).toBe(false);
 		expect(MAX_PAYLOAD_BYTES).toBe(16 * 1024);
 	});
 

@@ -302,11 +302,7 @@ export class RoomKeys implements ContentCodec {
 		return result;
 	}
 
-	#decrypt(
-		context: ItemContext,
-		enc: string,
-		signedBy: string | undefined
-	): Opened<OpenedMessage> {
+	#decrypt(context: ItemContext, enc: string, signedBy: string | undefined): Opened<OpenedMessage> {
 		const sessionId = enc.split('.')[1] ?? '';
 		const inbound = this.#inbound.get(`${context.roomId}|${sessionId}`);
 		// Only the session's sender may write with it: its user, and its device when signed.

@@ -310,7 +310,13 @@ export class Outbox {
 				files.push(
 					this.#encrypted
 						? await encryptedStoredFile(file)
-						: { key: crypto.randomUUID(), name: file.name, type: file.type, size: file.size, blob: file }
+						: {
+								key: crypto.randomUUID(),
+								name: file.name,
+								type: file.type,
+								size: file.size,
+								blob: file
+							}
 				);
 			}
 		} catch {

@@ -117,7 +117,8 @@ export async function decryptFile(
 	const key = fromB64(file.key, FILE_KEY_BYTES);
 	const nonce = fromB64(file.nonce, FILE_NONCE_BYTES);
 	const expected = fromB64(file.sha256, 32);
-	if (key === null || nonce === null || expected === null) return { ok: false, reason: 'malformed' };
+	if (key === null || nonce === null || expected === null)
+		return { ok: false, reason: 'malformed' };
 	const actual = await sha256Of(upload);
 	if (!actual.every((byte, i) => byte === expected[i])) {
 		return { ok: false, reason: 'hash-mismatch' };
