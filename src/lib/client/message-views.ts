@@ -148,6 +148,28 @@ function sameChange(a: MessageChange | null, b: MessageChange | null): boolean {
 	);
 }
 
+/** Equal payload entries (a codec may open the same message into a new object). */
+function sameFileKeys(
+	a: readonly FileKey[] | undefined,
+	b: readonly FileKey[] | undefined
+): boolean {
+	if (a === b) return true;
+	if (a === undefined || b === undefined || a.length !== b.length) return false;
+	return a.every((key, i) => {
+		const other = b[i];
+		return (
+			other !== undefined &&
+			key.id === other.id &&
+			key.name === other.name &&
+			key.type === other.type &&
+			key.size === other.size &&
+			key.key === other.key &&
+			key.nonce === other.nonce &&
+			key.sha256 === other.sha256
+		);
+	});
+}
+
 function sameQuote(a: ReplyQuote | null, b: ReplyQuote | null): boolean {
 	if (a === b) return true;
 	if (a === null || b === null || a.kind !== b.kind || a.id !== b.id) return false;
@@ -277,7 +299,7 @@ export class MessageViews {
 				last.reactions === chips &&
 				last.receipt === receipt &&
 				last.locked === opened.locked &&
-				last.fileKeys === opened.files &&
+				sameFileKeys(last.fileKeys, opened.files) &&
 				sameQuote(last.quote, quote) &&
 				sameChange(last.change, change)
 			) {

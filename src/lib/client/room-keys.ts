@@ -43,6 +43,19 @@ export type LockReason = 'no-key' | 'tampered';
 export type Opened<T> =
 	{ readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: LockReason };
 
+/**
+ * A decrypted payload's content: `{ text }` (before attachments) or `{ text, files }` (a
+ * message's encrypted attachments; an edit's are ignored), or null without a text (the
+ * message then reads as tampered). A `files` entry without the form is left out alone.
+ */
+export function openedPayload(payload: unknown, kind: 'message' | 'change'): OpenedMessage | null {
+	if (typeof payload !== 'object' || payload === null) return null;
+	const { text, files } = payload as { text?: unknown; files?: unknown };
+	if (typeof text !== 'string') return null;
+	if (kind === 'change' || files === undefined) return { text };
+	return { text, files: fileKeysOf(files) };
+}
+
 /** What the views and commands need of a room's keys (RoomReplica's `codec`). */
 /**
  * An opened message: its text and, for a message with encrypted attachments, each file's real
@@ -314,13 +327,8 @@ export class RoomKeys implements ContentCodec {
 		const opened = decryptItem(inbound.state, context, enc);
 		if (!opened.ok)
 			return { ok: false, reason: opened.reason === 'no-key' ? 'no-key' : 'tampered' };
-		const payload = decodePayload(opened.plaintext);
-		if (typeof payload !== 'object' || payload === null) return { ok: false, reason: 'tampered' };
-		const { text, files } = payload as { text?: unknown; files?: unknown };
-		if (typeof text !== 'string') return { ok: false, reason: 'tampered' };
-		// `{ text }` (before attachments) or `{ text, files }`; an edit's files are ignored.
-		if (context.kind === 'change' || files === undefined) return { ok: true, value: { text } };
-		return { ok: true, value: { text, files: fileKeysOf(files) } };
+		const value = openedPayload(decodePayload(opened.plaintext), context.kind);
+		return value === null ? { ok: false, reason: 'tampered' } : { ok: true, value };
 	}
 
 	/** Keeps an inbound session, from the earliest index this device was given. */
