@@ -3,9 +3,8 @@
  * through the real server, which stores ciphertext only. Each test reads what a member sees.
  */
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { BrowserContext, Page } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+import type { BrowserContext } from '@playwright/test';
 import { ApiClient } from '../support/api';
 import { registerTestDevice, signedMessage } from '../support/device';
 import { connectAs } from '../support/sync-client';
@@ -18,52 +17,9 @@ import {
 	newChatContext,
 	roomName,
 	submitMessage,
-	test,
-	type ChatUser
+	test
 } from './fixtures';
-
-async function encryptedRoom(owner: ChatUser, name: string, ...members: ChatUser[]) {
-	const response = await owner.context.request.post('/api/rooms', {
-		data: { name, visibility: 'private', encrypted: true }
-	});
-	expect(response.status()).toBe(201);
-	const body = (await response.json()) as { id: string; encrypted: boolean };
-	expect(body.encrypted).toBe(true);
-	for (const member of members) await addMember(owner.context, body.id, member.username);
-	return body.id;
-}
-
-/**
- * Alice and Bob in a new encrypted room, each with it open (Bob first, so his device is
- * registered when Alice's shares her session), and Alice's `first` message read by Bob.
- */
-async function encryptedPair(
-	newUser: (prefix?: string) => Promise<ChatUser>,
-	prefix: string,
-	first: string
-) {
-	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = roomName(prefix);
-	const roomId = await encryptedRoom(alice, name, bob);
-	const bobPage = await bob.openRoom(roomId);
-	const alicePage = await alice.openRoom(roomId);
-	await submitMessage(alicePage, first);
-	await expect(messageOf(bobPage, name, first)).toBeVisible({ timeout: 20_000 });
-	return { alice, bob, name, roomId, alicePage, bobPage };
-}
-
-function messageOf(page: Page, name: string, text: string) {
-	return page.getByRole('log', { name }).getByRole('listitem').filter({ hasText: text });
-}
-
-/** Every file under `dir`, recursively. */
-async function filesUnder(dir: string): Promise<string[]> {
-	const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-	return entries
-		.filter((entry) => entry.isFile())
-		.map((entry) => join(entry.parentPath, entry.name));
-}
+import { encryptedPair, encryptedRoom, filesUnder, messageOf } from './encrypted-support';
 
 async function sessionCookie(context: BrowserContext): Promise<string> {
 	const cookies = await context.cookies();
@@ -272,6 +228,6 @@ test('the New room form makes an encrypted room when its box is checked', async 
 	await expect(page.getByRole('status')).toHaveText('Online');
 	await submitMessage(page, 'only we can read this');
 	await expect(messageOf(page, name, 'only we can read this')).toContainText('Sent');
-	// An encrypted room offers no attachment (files are not encrypted yet).
-	await expect(page.getByRole('button', { name: /attach/i })).toHaveCount(0);
+	// Files are encrypted too (encrypted-files.spec.ts): the paperclip is there.
+	await expect(page.getByRole('button', { name: 'Attach files' })).toBeVisible();
 });

@@ -32,6 +32,7 @@ import {
 import { summarizeReactions, type ReactionSummary } from './reactions';
 import { quoteOf, type QuotedSource, type ReplyQuote } from './replies';
 import type { ContentCodec, LockReason } from './room-keys';
+import type { FileKey } from '../protocol/file-crypto';
 
 export interface MessageView extends ChatMessage {
 	/**
@@ -63,6 +64,12 @@ export interface MessageView extends ChatMessage {
 	 * no key for it yet, or its ciphertext fails authentication. Absent when it is shown.
 	 */
 	readonly locked?: LockReason;
+	/**
+	 * An encrypted message's attachments as its payload names them (real name, type, size, key),
+	 * by upload id; absent for a plain message. A file of `files` without an entry here cannot
+	 * be opened ("Can't decrypt this file").
+	 */
+	readonly fileKeys?: readonly FileKey[];
 }
 
 /** The shared types of a room document that the views are derived from. */
@@ -141,6 +148,28 @@ function sameChange(a: MessageChange | null, b: MessageChange | null): boolean {
 	);
 }
 
+/** Equal payload entries (a codec may open the same message into a new object). */
+function sameFileKeys(
+	a: readonly FileKey[] | undefined,
+	b: readonly FileKey[] | undefined
+): boolean {
+	if (a === b) return true;
+	if (a === undefined || b === undefined || a.length !== b.length) return false;
+	return a.every((key, i) => {
+		const other = b[i];
+		return (
+			other !== undefined &&
+			key.id === other.id &&
+			key.name === other.name &&
+			key.type === other.type &&
+			key.size === other.size &&
+			key.key === other.key &&
+			key.nonce === other.nonce &&
+			key.sha256 === other.sha256
+		);
+	});
+}
+
 function sameQuote(a: ReplyQuote | null, b: ReplyQuote | null): boolean {
 	if (a === b) return true;
 	if (a === null || b === null || a.kind !== b.kind || a.id !== b.id) return false;
@@ -209,7 +238,9 @@ export class MessageViews {
 
 		const codec = this.#codec;
 		/** An encrypted message opened (its text), or why not; plain ones as they are. */
-		const openedOf = (message: ChatMessage): { text: string; locked?: LockReason } => {
+		const openedOf = (
+			message: ChatMessage
+		): { text: string; files?: readonly FileKey[]; locked?: LockReason } => {
 			if (message.enc === undefined || codec === undefined) return { text: message.text };
 			const opened = codec.openMessage(message);
 			return opened.ok ? opened.value : { text: '', locked: opened.reason };
@@ -268,6 +299,7 @@ export class MessageViews {
 				last.reactions === chips &&
 				last.receipt === receipt &&
 				last.locked === opened.locked &&
+				sameFileKeys(last.fileKeys, opened.files) &&
 				sameQuote(last.quote, quote) &&
 				sameChange(last.change, change)
 			) {
@@ -284,7 +316,8 @@ export class MessageViews {
 				unreadable: false,
 				original: message,
 				change,
-				...(opened.locked === undefined ? {} : { locked: opened.locked })
+				...(opened.locked === undefined ? {} : { locked: opened.locked }),
+				...(opened.files === undefined ? {} : { fileKeys: opened.files })
 			};
 			entry.view = view;
 			return view;

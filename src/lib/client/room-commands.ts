@@ -34,6 +34,7 @@ import {
 import { parseReaction, reactionKey } from './reactions';
 import { parseReadMark, type ReadMark } from './receipts';
 import type { ContentCodec } from './room-keys';
+import type { FileKey } from '../protocol/file-crypto';
 
 /** Writes of the user's own read mark are at most this frequent, in ms. */
 export const MARK_READ_INTERVAL_MS = 1_000;
@@ -153,8 +154,11 @@ export class RoomCommands {
 		};
 	}
 
-	/** Appends a message built elsewhere (the upload outbox's, with its files) by this user. */
-	push(message: ChatMessage): void {
+	/**
+	 * Appends a message built elsewhere (the upload outbox's, with its files) by this user.
+	 * `fileKeys`: an encrypted room's attachments, sealed into the payload with the text.
+	 */
+	push(message: ChatMessage, fileKeys?: readonly FileKey[]): void {
 		const { doc, types, userId, roomId } = this.#options;
 		if (message.author !== userId) return;
 		this.#options.stopTyping();
@@ -163,7 +167,8 @@ export class RoomCommands {
 			// An encrypted room's text is sealed in the queue's order (the session's ratchet
 			// moves on), then the sealed value is what is signed and stored.
 			const { codec } = this.#options;
-			const sealed = codec && unsigned.enc === undefined ? codec.sealMessage(unsigned) : unsigned;
+			const sealed =
+				codec && unsigned.enc === undefined ? codec.sealMessage(unsigned, fileKeys) : unsigned;
 			return {
 				bytes: (device) => messageSigningBytes(roomId, sealed, device),
 				write: (signature) =>

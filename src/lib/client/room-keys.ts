@@ -19,6 +19,7 @@ import { decodeBase64urlIgnorePadding } from '@oslojs/encoding';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { encodeKeyText, type PublishedDevice } from '../protocol/device-keys';
 import type { ChatMessage, MessageChange } from '../protocol/schema';
+import { fileKeysOf, type FileKey } from '../protocol/file-crypto';
 import {
 	SESSION_MAX_AGE_MS,
 	SESSION_MAX_MESSAGES,
@@ -42,11 +43,34 @@ export type LockReason = 'no-key' | 'tampered';
 export type Opened<T> =
 	{ readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: LockReason };
 
+/**
+ * A decrypted payload's content: `{ text }` (before attachments) or `{ text, files }` (a
+ * message's encrypted attachments; an edit's are ignored), or null without a text (the
+ * message then reads as tampered). A `files` entry without the form is left out alone.
+ */
+export function openedPayload(payload: unknown, kind: 'message' | 'change'): OpenedMessage | null {
+	if (typeof payload !== 'object' || payload === null) return null;
+	const { text, files } = payload as { text?: unknown; files?: unknown };
+	if (typeof text !== 'string') return null;
+	if (kind === 'change' || files === undefined) return { text };
+	return { text, files: fileKeysOf(files) };
+}
+
 /** What the views and commands need of a room's keys (RoomReplica's `codec`). */
+/**
+ * An opened message: its text and, for a message with encrypted attachments, each file's real
+ * name, type, size and key (file-crypto.ts), by upload id.
+ */
+export interface OpenedMessage {
+	readonly text: string;
+	readonly files?: readonly FileKey[];
+}
+
 export interface ContentCodec {
-	sealMessage(message: ChatMessage): ChatMessage;
+	/** Seals the text and, when given, the attachments' keys (the payload `{ text, files }`). */
+	sealMessage(message: ChatMessage, files?: readonly FileKey[]): ChatMessage;
 	sealEdit(messageId: string, change: MessageChange): MessageChange;
-	openMessage(message: ChatMessage): Opened<{ text: string }>;
+	openMessage(message: ChatMessage): Opened<OpenedMessage>;
 	openChange(messageId: string, author: string, change: MessageChange): Opened<{ text: string }>;
 	/** Grows whenever keys arrive: what could not be opened may open now. */
 	readonly version: number;
@@ -133,7 +157,7 @@ export class RoomKeys implements ContentCodec {
 	#outbound: Outbound | null;
 	readonly #inbound = new Map<string, Inbound>();
 	/** Results of opening, by ciphertext; "no-key" ones are dropped when keys arrive. */
-	readonly #opened = new Map<string, Opened<{ text: string }>>();
+	readonly #opened = new Map<string, Opened<OpenedMessage>>();
 	readonly #onKeys: () => void;
 	#devicesOf = new Map<string, PublishedDevice[]>();
 
@@ -178,10 +202,11 @@ export class RoomKeys implements ContentCodec {
 
 	// Encrypting (synchronous: a send writes its message at once, online or not)
 
-	sealMessage(message: ChatMessage): ChatMessage {
+	sealMessage(message: ChatMessage, fileKeys?: readonly FileKey[]): ChatMessage {
+		const { text } = message;
 		const enc = this.#encrypt(
 			{ roomId: this.#roomId, kind: 'message', itemId: message.id, author: message.author },
-			{ text: message.text }
+			fileKeys === undefined || fileKeys.length === 0 ? { text } : { text, files: fileKeys }
 		);
 		const { id, author, ts, replyTo, files } = message;
 		return {
@@ -205,7 +230,7 @@ export class RoomKeys implements ContentCodec {
 		return { ts: change.ts, enc };
 	}
 
-	#encrypt(context: ItemContext, payload: { text: string }): string {
+	#encrypt(context: ItemContext, payload: { text: string; files?: readonly FileKey[] }): string {
 		const outbound = this.#currentOutbound();
 		const { enc, next } = encryptItem(outbound.state, context, encodePayload(payload), random(24));
 		this.#outbound = { ...outbound, state: next };
@@ -259,7 +284,7 @@ export class RoomKeys implements ContentCodec {
 
 	// Opening (synchronous: the views render with it)
 
-	openMessage(message: ChatMessage): Opened<{ text: string }> {
+	openMessage(message: ChatMessage): Opened<OpenedMessage> {
 		if (message.enc === undefined) return { ok: true, value: { text: message.text } };
 		const context: ItemContext = {
 			roomId: this.#roomId,
@@ -281,7 +306,7 @@ export class RoomKeys implements ContentCodec {
 		return this.#open(context, change.enc, change.signature?.device);
 	}
 
-	#open(context: ItemContext, enc: string, signedBy: string | undefined): Opened<{ text: string }> {
+	#open(context: ItemContext, enc: string, signedBy: string | undefined): Opened<OpenedMessage> {
 		const cacheKey = `${context.kind}|${context.itemId}|${enc}`;
 		const cached = this.#opened.get(cacheKey);
 		if (cached) return cached;
@@ -290,11 +315,7 @@ export class RoomKeys implements ContentCodec {
 		return result;
 	}
 
-	#decrypt(
-		context: ItemContext,
-		enc: string,
-		signedBy: string | undefined
-	): Opened<{ text: string }> {
+	#decrypt(context: ItemContext, enc: string, signedBy: string | undefined): Opened<OpenedMessage> {
 		const sessionId = enc.split('.')[1] ?? '';
 		const inbound = this.#inbound.get(`${context.roomId}|${sessionId}`);
 		// Only the session's sender may write with it: its user, and its device when signed.
@@ -306,11 +327,8 @@ export class RoomKeys implements ContentCodec {
 		const opened = decryptItem(inbound.state, context, enc);
 		if (!opened.ok)
 			return { ok: false, reason: opened.reason === 'no-key' ? 'no-key' : 'tampered' };
-		const payload = decodePayload(opened.plaintext);
-		const text =
-			typeof payload === 'object' && payload !== null ? (payload as { text?: unknown }).text : null;
-		if (typeof text !== 'string') return { ok: false, reason: 'tampered' };
-		return { ok: true, value: { text } };
+		const value = openedPayload(decodePayload(opened.plaintext), context.kind);
+		return value === null ? { ok: false, reason: 'tampered' } : { ok: true, value };
 	}
 
 	/** Keeps an inbound session, from the earliest index this device was given. */

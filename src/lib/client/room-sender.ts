@@ -42,7 +42,9 @@ export class RoomSender {
 
 	/** Sends what the outbox kept from an earlier visit (files uploaded after a reload). */
 	resume(): Promise<void> {
-		return this.#options.outbox.resume((message) => this.#options.current().push(message));
+		return this.#options.outbox.resume((message, fileKeys) =>
+			this.#options.current().push(message, fileKeys)
+		);
 	}
 
 	/** Sends a draft (a reply when `replyTo` is given); the result says why it was refused. */
@@ -72,7 +74,7 @@ export class RoomSender {
 			files,
 			...(replyTo === undefined ? {} : { replyTo }),
 			// The upload may outlast a seal: push into whichever replica is current then.
-			push: (message) => current().push(message)
+			push: (message, fileKeys) => current().push(message, fileKeys)
 		});
 		if (!queued.ok) return queued;
 		if (offline) this.#options.keptOffline?.();

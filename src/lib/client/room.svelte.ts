@@ -30,6 +30,7 @@ import { deviceSigner } from './item-signer';
 import { deviceRegistered } from './device-keys';
 import { RoomCommands, type SendResult, type TextCheck } from './room-commands';
 import type { ContentCodec } from './room-keys';
+import type { FileKey } from '../protocol/file-crypto';
 import { RoomProvider } from './room-provider';
 import { ReplicaStore } from './replica-store.svelte';
 
@@ -238,8 +239,8 @@ export class RoomReplica {
 		return this.#commands.checkText(draft);
 	}
 
-	push(message: ChatMessage): void {
-		this.#commands.push(message);
+	push(message: ChatMessage, fileKeys?: readonly FileKey[]): void {
+		this.#commands.push(message, fileKeys);
 	}
 
 	edit(messageId: string, draft: string): SendResult {

@@ -7,6 +7,16 @@ import { COULD_NOT_KEEP_OFFLINE, isQuotaError, writeTransaction } from './storag
 import { MAX_FILES_PER_MESSAGE, READER_LIMITS, parseFile } from '../protocol/schema';
 import type { ChatMessage, FileRef } from './messages';
 import { keepSentFile } from './offline-files';
+import {
+	ENCRYPTED_FILE_NAME,
+	ENCRYPTED_FILE_TYPE,
+	FILE_KEY_BYTES,
+	FILE_NONCE_BYTES,
+	encryptFile,
+	encryptedSize,
+	type FileKey
+} from '../protocol/file-crypto';
+import { MAX_PAYLOAD_BYTES, encodePayload } from '../protocol/sender-keys';
 
 export { MAX_FILES_PER_MESSAGE };
 
@@ -28,7 +38,8 @@ export interface OutboxItem {
 	readonly rejected?: boolean;
 }
 
-export type PushMessage = (message: ChatMessage) => void;
+/** `fileKeys`: an encrypted room's attachments, to seal into the message's payload. */
+export type PushMessage = (message: ChatMessage, fileKeys?: readonly FileKey[]) => void;
 
 export interface OutboxDraft {
 	readonly text: string;
@@ -39,13 +50,18 @@ export interface OutboxDraft {
 
 export type OutboxResult = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
-/** One file of a stored draft; `uploaded` once the server has it. */
+/**
+ * One file of a stored draft; `uploaded` once the server has it. In an encrypted room `name`,
+ * `type`, `size` and `blob` are the opaque upload's (the ciphertext) and `secret` what the
+ * file really is and its key: the plaintext is never kept here.
+ */
 interface StoredFile {
 	readonly key: string;
 	readonly name: string;
 	readonly type: string;
 	readonly size: number;
 	readonly blob: Blob;
+	readonly secret?: Omit<FileKey, 'id'>;
 	uploaded?: FileRef;
 	failed?: string;
 }
@@ -167,6 +183,49 @@ function openOutboxDb(userId: string): Promise<IDBDatabase> {
 	return request(open);
 }
 
+/** A message too long with its files' names to fit the encrypted payload (MAX_PAYLOAD_BYTES). */
+export const TOO_LONG_TO_ENCRYPT =
+	'This message and its file names are too long to encrypt together: shorten the text or send fewer files.';
+
+/** A file read and encrypted for an encrypted room's upload (file-crypto.ts). */
+async function encryptedStoredFile(file: File): Promise<StoredFile> {
+	const key = crypto.getRandomValues(new Uint8Array(FILE_KEY_BYTES));
+	const nonce = crypto.getRandomValues(new Uint8Array(FILE_NONCE_BYTES));
+	const sealed = await encryptFile(new Uint8Array(await file.arrayBuffer()), key, nonce);
+	return {
+		key: crypto.randomUUID(),
+		name: ENCRYPTED_FILE_NAME,
+		type: ENCRYPTED_FILE_TYPE,
+		size: sealed.upload.length,
+		blob: new Blob([sealed.upload], { type: ENCRYPTED_FILE_TYPE }),
+		secret: {
+			name: file.name,
+			type: file.type || ENCRYPTED_FILE_TYPE,
+			size: file.size,
+			key: sealed.key,
+			nonce: sealed.nonce,
+			sha256: sealed.sha256
+		}
+	};
+}
+
+/** Whether `text` and these files' entries fit one encrypted payload (ids and keys at full length). */
+export function fitsEncryptedPayload(
+	text: string,
+	files: readonly { name: string; type: string; size: number }[]
+): boolean {
+	const placeholder = (file: { name: string; type: string; size: number }): FileKey => ({
+		id: 'a'.repeat(24),
+		name: file.name,
+		type: file.type || ENCRYPTED_FILE_TYPE,
+		size: file.size,
+		key: 'a'.repeat(43),
+		nonce: 'a'.repeat(16),
+		sha256: 'a'.repeat(43)
+	});
+	return encodePayload({ text, files: files.map(placeholder) }).length <= MAX_PAYLOAD_BYTES;
+}
+
 export class Outbox {
 	/** This room's files waiting to be sent, in order. */
 	items: OutboxItem[] = $state([]);
@@ -174,6 +233,8 @@ export class Outbox {
 	readonly userId: string;
 	readonly roomId: string;
 	readonly #maxBytes: number;
+	/** An encrypted room: files are encrypted before they are kept and uploaded. */
+	readonly #encrypted: boolean;
 	readonly #db: Promise<IDBDatabase>;
 	/** Not state: `items` is what the page reads. */
 	readonly #progress: Record<string, number> = {};
@@ -189,15 +250,18 @@ export class Outbox {
 	constructor({
 		userId,
 		roomId,
-		maxBytes = DEFAULT_MAX_UPLOAD_BYTES
+		maxBytes = DEFAULT_MAX_UPLOAD_BYTES,
+		encrypted = false
 	}: {
 		userId: string;
 		roomId: string;
 		maxBytes?: number;
+		encrypted?: boolean;
 	}) {
 		this.userId = userId;
 		this.roomId = roomId;
 		this.#maxBytes = maxBytes;
+		this.#encrypted = encrypted;
 		this.#db = openOutboxDb(userId);
 		window.addEventListener('online', this.#onOnline);
 		void this.#refresh();
@@ -208,7 +272,13 @@ export class Outbox {
 	 * Files over the size limit are refused here, before anything is stored or uploaded.
 	 */
 	async send(draft: OutboxDraft): Promise<OutboxResult> {
-		const problem = checkFiles(draft.files, this.#maxBytes);
+		// An encrypted upload is a little larger than its file (encryptedSize).
+		const maxBytes = this.#encrypted ? this.#maxBytes - encryptedSize(0) : this.#maxBytes;
+		const problem =
+			checkFiles(draft.files, maxBytes) ??
+			(this.#encrypted && !fitsEncryptedPayload(draft.text.trim(), draft.files)
+				? TOO_LONG_TO_ENCRYPT
+				: null);
 		if (problem !== null) {
 			// Shown in the upload queue too, for a caller that does not show the result.
 			this.#rejected = [
@@ -233,18 +303,32 @@ export class Outbox {
 			ts: Date.now(),
 			...(draft.replyTo !== undefined ? { replyTo: draft.replyTo } : {})
 		};
+		const files: StoredFile[] = [];
+		try {
+			// One file at a time: at most one plaintext and its ciphertext in memory.
+			for (const file of draft.files) {
+				files.push(
+					this.#encrypted
+						? await encryptedStoredFile(file)
+						: {
+								key: crypto.randomUUID(),
+								name: file.name,
+								type: file.type,
+								size: file.size,
+								blob: file
+							}
+				);
+			}
+		} catch {
+			// The file could not be read (moved or deleted since it was picked).
+			return { ok: false, error: 'A file could not be read: attach it again.' };
+		}
 		const stored: StoredDraft = {
 			key: message.id,
 			roomId: this.roomId,
 			message,
 			createdAt: Date.now(),
-			files: draft.files.map((file) => ({
-				key: crypto.randomUUID(),
-				name: file.name,
-				type: file.type,
-				size: file.size,
-				blob: file
-			}))
+			files
 		};
 		try {
 			await this.#put(stored);
@@ -323,7 +407,10 @@ export class Outbox {
 			const push = this.#push;
 			if (push === null) return;
 			const files = draft.files.flatMap((file) => (file.uploaded ? [file.uploaded] : []));
-			push({ ...draft.message, files });
+			const fileKeys = draft.files.flatMap((file) =>
+				file.uploaded && file.secret ? [{ id: file.uploaded.id, ...file.secret }] : []
+			);
+			push({ ...draft.message, files }, fileKeys.length > 0 ? fileKeys : undefined);
 			await this.#delete(draft.key);
 			await this.#refresh();
 		}
@@ -383,7 +470,7 @@ export class Outbox {
 			draft.files
 				.filter((file) => !file.uploaded)
 				.map((file): OutboxItem => {
-					const base = { key: file.key, name: file.name };
+					const base = { key: file.key, name: file.secret?.name ?? file.name };
 					if (file.failed !== undefined) {
 						return { ...base, progress: 0, state: 'failed', error: file.failed };
 					}

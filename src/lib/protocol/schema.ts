@@ -54,8 +54,30 @@ export const FILE_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]
  */
 export const INLINE_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
 
+export type InlineImageType = (typeof INLINE_IMAGE_TYPES)[number];
+
 export function isInlineImage(type: string): boolean {
 	return (INLINE_IMAGE_TYPES as readonly string[]).includes(type);
+}
+
+function startsWith(head: Uint8Array, bytes: readonly number[], offset = 0): boolean {
+	return bytes.every((byte, index) => head[offset + index] === byte);
+}
+
+/**
+ * The image type the magic bytes show, or null for anything else: the upload API checks an
+ * image's bytes by it, and a reader checks a decrypted attachment's (file-crypto.ts).
+ */
+export function sniffImageType(head: Uint8Array): InlineImageType | null {
+	if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
+	if (startsWith(head, [0xff, 0xd8, 0xff])) return 'image/jpeg';
+	if (startsWith(head, [0x47, 0x49, 0x46, 0x38]) && (head[4] === 0x37 || head[4] === 0x39)) {
+		return head[5] === 0x61 ? 'image/gif' : null;
+	}
+	if (startsWith(head, [0x52, 0x49, 0x46, 0x46]) && startsWith(head, [0x57, 0x45, 0x42, 0x50], 8)) {
+		return 'image/webp';
+	}
+	return null;
 }
 
 /** The earliest ts the gate admits: 2020-01-01T00:00:00Z. */

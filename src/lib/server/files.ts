@@ -9,14 +9,16 @@ import {
 	INLINE_IMAGE_TYPES,
 	isInlineImage,
 	MAX_FILE_NAME_CHARS,
-	MAX_FILE_TYPE_CHARS
+	MAX_FILE_TYPE_CHARS,
+	sniffImageType,
+	type InlineImageType
 } from '../protocol/schema';
 import { generateId } from './id';
 import { deleteThumbnail } from './thumbnails';
 import type { FileStorage, StoredFile } from './storage/types';
 
-export { INLINE_IMAGE_TYPES };
-export type InlineImageType = (typeof INLINE_IMAGE_TYPES)[number];
+export { INLINE_IMAGE_TYPES, sniffImageType };
+export type { InlineImageType };
 
 /** The longest file name we keep (the room document's limit, src/lib/protocol/schema.ts). */
 export { MAX_FILE_NAME_CHARS };
@@ -50,19 +52,6 @@ const REFUSED_TYPES = new Set([
 
 function startsWith(head: Uint8Array, bytes: readonly number[], offset = 0): boolean {
 	return bytes.every((byte, index) => head[offset + index] === byte);
-}
-
-/** The image type the magic bytes show, or null for anything else. */
-export function sniffImageType(head: Uint8Array): InlineImageType | null {
-	if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
-	if (startsWith(head, [0xff, 0xd8, 0xff])) return 'image/jpeg';
-	if (startsWith(head, [0x47, 0x49, 0x46, 0x38]) && (head[4] === 0x37 || head[4] === 0x39)) {
-		return head[5] === 0x61 ? 'image/gif' : null;
-	}
-	if (startsWith(head, [0x52, 0x49, 0x46, 0x46]) && startsWith(head, [0x57, 0x45, 0x42, 0x50], 8)) {
-		return 'image/webp';
-	}
-	return null;
 }
 
 /** Windows PE ("MZ"), ELF, Mach-O (both byte orders, 32/64 bit, fat) and "#!" scripts. */
