@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { BrowserContext } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
 import { ApiClient } from '../support/api';
 import { registerTestDevice, signedMessage } from '../support/device';
 import { connectAs } from '../support/sync-client';
