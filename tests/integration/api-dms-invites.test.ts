@@ -144,6 +144,7 @@ describe('direct messages', () => {
 				{
 					id: created.body.id,
 					other: { id: alice.userId, username: alice.username },
+					others: [{ id: alice.userId, username: alice.username, pending: false }],
 					status: 'active'
 				}
 			],

@@ -8,9 +8,19 @@ import WebSocket from 'ws';
 import { createPrivateRoom, registeredClient, type RegisteredClient } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 
+interface DmPerson {
+	id: string;
+	username: string;
+	pending: boolean;
+}
 interface DmList {
-	dms: { id: string; other: { id: string; username: string }; status: string }[];
-	requests: { id: string; other: { id: string; username: string } }[];
+	dms: {
+		id: string;
+		other: { id: string; username: string };
+		others: DmPerson[];
+		status: string;
+	}[];
+	requests: { id: string; other: { id: string; username: string }; others: DmPerson[] }[];
 }
 
 let server: ServerHandle;
@@ -62,12 +72,25 @@ describe('dm requests', () => {
 		const dmId = await request(alice, bob);
 
 		expect(await dmsOf(alice)).toEqual({
-			dms: [{ id: dmId, other: { id: bob.userId, username: bob.username }, status: 'pending' }],
+			dms: [
+				{
+					id: dmId,
+					other: { id: bob.userId, username: bob.username },
+					others: [{ id: bob.userId, username: bob.username, pending: true }],
+					status: 'pending'
+				}
+			],
 			requests: []
 		});
 		expect(await dmsOf(bob)).toEqual({
 			dms: [],
-			requests: [{ id: dmId, other: { id: alice.userId, username: alice.username } }]
+			requests: [
+				{
+					id: dmId,
+					other: { id: alice.userId, username: alice.username },
+					others: [{ id: alice.userId, username: alice.username, pending: false }]
+				}
+			]
 		});
 		expect(await upgradeStatus(alice, dmId)).toBe(101);
 		expect(await upgradeStatus(bob, dmId)).toBe(403);
@@ -82,7 +105,14 @@ describe('dm requests', () => {
 		const accepted = await bob.post(`/api/dms/${dmId}/accept`);
 		expect(accepted).toMatchObject({ status: 200, body: { id: dmId, status: 'active' } });
 		expect(await dmsOf(bob)).toEqual({
-			dms: [{ id: dmId, other: { id: alice.userId, username: alice.username }, status: 'active' }],
+			dms: [
+				{
+					id: dmId,
+					other: { id: alice.userId, username: alice.username },
+					others: [{ id: alice.userId, username: alice.username, pending: false }],
+					status: 'active'
+				}
+			],
 			requests: []
 		});
 		expect((await dmsOf(alice)).dms[0]?.status).toBe('active');

@@ -575,6 +575,7 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 		describe('direct messages', () => {
 			const alice: User = { id: 'alice', username: 'alice' };
 			const bob: User = { id: 'bob', username: 'bob' };
+			const carol: User = { id: 'carol', username: 'carol' };
 			const dave: User = { id: 'dave', username: 'dave' };
 			const allow = () => ({ allowed: true as const });
 			let asked = 0;
@@ -582,23 +583,28 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				asked++;
 				return { allowed: true as const };
 			};
-			const open = (me: User, other: User, roomId: string, admit: Admit = allow) =>
-				storage.rooms.openDm({
+			const open = (me: User, other: User | User[], roomId: string, admit: Admit = allow) => {
+				const others = Array.isArray(other) ? other : [other];
+				return storage.rooms.openDm({
 					me,
-					other,
-					key: [me.id, other.id].sort().join(':'),
+					others,
+					key: [me.id, ...others.map((person) => person.id)].sort().join(':'),
 					roomId,
-					name: `${me.username} & ${other.username}`,
+					name: [me, ...others].map((person) => person.username).join(' & '),
 					now: T0,
 					admit
 				});
+			};
+			/** How a DM lists one of the other people. */
+			const person = (user: User, pending = false) => ({ ...user, pending });
 
 			beforeEach(async () => {
 				asked = 0;
-				await users('alice', 'bob', 'dave');
-				// alice and bob share a room; dave shares none.
+				await users('alice', 'bob', 'carol', 'dave');
+				// alice, bob and carol share a room; dave shares none.
 				await room('team', 'alice');
 				await storage.rooms.addMember('team', 'bob', T0);
+				await storage.rooms.addMember('team', 'carol', T0);
 			});
 
 			it('opens a DM at once between people who share a room, and only one per pair', async () => {
@@ -622,7 +628,7 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect(asked).toBe(0);
 				expect(await storage.rooms.get('dm2')).toBeNull();
 				expect(await storage.rooms.listDms('bob')).toEqual([
-					{ id: 'dm1', other: alice, status: 'active' }
+					{ id: 'dm1', other: alice, others: [person(alice)], status: 'active' }
 				]);
 				// DMs are not rooms of the user's room list nor of the directory.
 				expect((await storage.rooms.listOfUser('alice')).map((r) => r.id)).toEqual(['team']);
@@ -634,16 +640,18 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect(asked).toBe(1);
 				expect(await storage.rooms.memberIds('dm')).toEqual(['dave']);
 				expect(await storage.rooms.listDms('dave')).toEqual([
-					{ id: 'dm', other: alice, status: 'pending' }
+					{ id: 'dm', other: alice, others: [person(alice, true)], status: 'pending' }
 				]);
 				expect(await storage.rooms.listDms('alice')).toEqual([]);
-				expect(await storage.rooms.listDmRequests('alice')).toEqual([{ id: 'dm', other: dave }]);
+				expect(await storage.rooms.listDmRequests('alice')).toEqual([
+					{ id: 'dm', other: dave, others: [person(dave)] }
+				]);
 				expect(await storage.rooms.acceptDmRequest('dm', 'dave', T0)).toBeNull();
 				expect(await storage.rooms.acceptDmRequest('dm', 'alice', T0)).toMatchObject({ id: 'dm' });
 				expect(await storage.rooms.acceptDmRequest('dm', 'alice', T0)).toBeNull();
 				expect(await storage.rooms.listDmRequests('alice')).toEqual([]);
 				expect(await storage.rooms.listDms('alice')).toEqual([
-					{ id: 'dm', other: dave, status: 'active' }
+					{ id: 'dm', other: dave, others: [person(dave)], status: 'active' }
 				]);
 			});
 
@@ -664,6 +672,80 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect(await open(dave, alice, 'dm3')).toEqual({ status: 'declined' });
 				expect(await open(alice, dave, 'dm4')).toMatchObject({ status: 'opened', created: false });
 				expect((await open(dave, alice, 'dm5')).status).toBe('opened');
+			});
+
+			it('opens a group DM: those who share a room with the creator at once, requests to the rest', async () => {
+				const opened = await open(alice, [dave, carol, bob], 'g1', counting);
+				expect(opened).toMatchObject({
+					status: 'opened',
+					created: true,
+					dmStatus: 'pending',
+					room: { id: 'g1', kind: 'dm', visibility: 'private', encrypted: true }
+				});
+				if (opened.status !== 'opened') throw new Error('not opened');
+				expect([...opened.joined].sort()).toEqual(['alice', 'bob', 'carol']);
+				expect(asked).toBe(1);
+				expect((await storage.rooms.memberIds('g1')).sort()).toEqual(['alice', 'bob', 'carol']);
+				expect(await storage.rooms.listDms('bob')).toEqual([
+					{
+						id: 'g1',
+						other: alice,
+						others: [person(alice), person(carol), person(dave, true)],
+						status: 'pending'
+					}
+				]);
+				expect(await storage.rooms.listDmRequests('dave')).toEqual([
+					{ id: 'g1', other: alice, others: [person(alice), person(bob), person(carol)] }
+				]);
+				// The same set, whoever opens it and in whatever order: the same DM, created once.
+				const again = await open(carol, [bob, dave, alice], 'g2', counting);
+				expect(again).toMatchObject({ status: 'opened', created: false, room: { id: 'g1' } });
+				if (again.status === 'opened') expect(again.joined).toEqual([]);
+				expect(asked).toBe(1);
+				expect(await storage.rooms.get('g2')).toBeNull();
+				// Another set (a subset) is another DM.
+				expect(await open(alice, [bob, carol], 'g3')).toMatchObject({ created: true });
+				// The recipient accepts and the group has everyone.
+				expect(await storage.rooms.acceptDmRequest('g1', 'dave', T0)).toMatchObject({ id: 'g1' });
+				expect((await storage.rooms.memberIds('g1')).sort()).toEqual([
+					'alice',
+					'bob',
+					'carol',
+					'dave'
+				]);
+				expect((await storage.rooms.listDms('dave')).map((dm) => [dm.id, dm.status])).toEqual([
+					['g1', 'active']
+				]);
+			});
+
+			it('keeps each recipient of a group DM to their own request', async () => {
+				// dave shares no room with anyone: both are asked.
+				await open(dave, [alice, bob], 'g', counting);
+				expect(await storage.rooms.memberIds('g')).toEqual(['dave']);
+				expect((await storage.rooms.listDmRequests('alice')).map((r) => r.id)).toEqual(['g']);
+				expect((await storage.rooms.listDmRequests('bob')).map((r) => r.id)).toEqual(['g']);
+				expect(await storage.rooms.declineDmRequest('g', 'alice', T0)).toBe(true);
+				// Bob's request stays; alice's decline refuses dave's further DMs that include her.
+				expect((await storage.rooms.listDmRequests('bob')).map((r) => r.id)).toEqual(['g']);
+				expect(await open(dave, [alice, bob], 'g4')).toEqual({ status: 'declined' });
+				expect(await open(dave, alice, 'g5')).toEqual({ status: 'declined' });
+				expect(await storage.rooms.acceptDmRequest('g', 'bob', T0)).toMatchObject({ id: 'g' });
+				expect((await storage.rooms.memberIds('g')).sort()).toEqual(['bob', 'dave']);
+				expect(await storage.rooms.listDms('dave')).toEqual([
+					{
+						id: 'g',
+						other: alice,
+						others: [person(alice), person(bob)],
+						status: 'active'
+					}
+				]);
+				// Alice opening the same set herself joins it and lifts her decline of dave.
+				expect(await open(alice, [bob, dave], 'g6')).toMatchObject({
+					created: false,
+					room: { id: 'g' }
+				});
+				expect((await storage.rooms.memberIds('g')).sort()).toEqual(['alice', 'bob', 'dave']);
+				expect((await open(dave, alice, 'g7')).status).toBe('opened');
 			});
 
 			it('creates nothing when the creation limit refuses', async () => {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/lib/server/storage/sqlite/db';
-import { acceptDmRequest, declineDmRequest, dmKey, openDm } from '../../src/lib/server/dms';
+import { acceptDmRequest, declineDmRequest, dmKey, dmName, openDm } from '../../src/lib/server/dms';
 import { addMember, joinRoom, listMembers, removeMember } from '../../src/lib/server/memberships';
 import { createRoom, listPublicRooms, listUserRooms } from '../../src/lib/server/rooms';
 import type { User } from '../../src/lib/server/session';
@@ -83,11 +83,11 @@ describe('direct messages', () => {
 		const withBob = (await open(alice, 'bob', 1_000)).room;
 		const withCarol = (await open(carol, 'alice', 2_000)).room;
 		expect(await storage.rooms.listDms(alice.id)).toEqual([
-			{ id: withCarol.id, other: carol, status: 'active' },
-			{ id: withBob.id, other: bob, status: 'active' }
+			{ id: withCarol.id, other: carol, others: [{ ...carol, pending: false }], status: 'active' },
+			{ id: withBob.id, other: bob, others: [{ ...bob, pending: false }], status: 'active' }
 		]);
 		expect(await storage.rooms.listDms(bob.id)).toEqual([
-			{ id: withBob.id, other: alice, status: 'active' }
+			{ id: withBob.id, other: alice, others: [{ ...alice, pending: false }], status: 'active' }
 		]);
 		expect((await listUserRooms(storage.rooms, alice.id)).map((room) => room.id)).toEqual([teamId]);
 		expect(await listPublicRooms(storage.rooms, alice.id)).toEqual([]);
@@ -124,10 +124,12 @@ describe('dm requests', () => {
 		const { room, created, status } = await open(dave, 'alice');
 		expect([created, status]).toEqual([true, 'pending']);
 		expect(await storage.rooms.listDms(dave.id)).toEqual([
-			{ id: room.id, other: alice, status: 'pending' }
+			{ id: room.id, other: alice, others: [{ ...alice, pending: true }], status: 'pending' }
 		]);
 		expect(await storage.rooms.listDms(alice.id)).toEqual([]);
-		expect(await storage.rooms.listDmRequests(alice.id)).toEqual([{ id: room.id, other: dave }]);
+		expect(await storage.rooms.listDmRequests(alice.id)).toEqual([
+			{ id: room.id, other: dave, others: [{ ...dave, pending: false }] }
+		]);
 		const members = await listMembers(storage.rooms, room.id, dave.id);
 		expect(members.ok && members.value.map((member) => member.id)).toEqual([dave.id]);
 		expect(await listMembers(storage.rooms, room.id, alice.id)).toEqual({
@@ -146,10 +148,10 @@ describe('dm requests', () => {
 		expect(await acceptDmRequest(storage.rooms, room.id, alice.id)).toEqual({ ok: true, room });
 		expect(await storage.rooms.listDmRequests(alice.id)).toEqual([]);
 		expect(await storage.rooms.listDms(alice.id)).toEqual([
-			{ id: room.id, other: dave, status: 'active' }
+			{ id: room.id, other: dave, others: [{ ...dave, pending: false }], status: 'active' }
 		]);
 		expect(await storage.rooms.listDms(dave.id)).toEqual([
-			{ id: room.id, other: alice, status: 'active' }
+			{ id: room.id, other: alice, others: [{ ...alice, pending: false }], status: 'active' }
 		]);
 	});
 
@@ -161,7 +163,7 @@ describe('dm requests', () => {
 		expect(await openDm(storage, dave, 'alice')).toEqual({ ok: false, reason: 'dm-declined' });
 		// Dave keeps his side of the conversation.
 		expect(await storage.rooms.listDms(dave.id)).toEqual([
-			{ id: room.id, other: alice, status: 'active' }
+			{ id: room.id, other: alice, others: [{ ...alice, pending: false }], status: 'active' }
 		]);
 
 		expect(await open(alice, 'dave')).toMatchObject({ room, created: false, status: 'active' });
@@ -183,5 +185,52 @@ describe('dm requests', () => {
 		const { room } = await open(alice, 'bob');
 		expect(await openDm(storage, alice, 'bob', 0, refuse)).toMatchObject({ ok: true, room });
 		expect(asked).toBe(1);
+	});
+});
+
+describe('group dms', () => {
+	it('names the set after every username and keys it by every id, sorted', () => {
+		expect(dmName(carol, [alice])).toBe('carol & alice');
+		expect(dmName(carol, [bob, alice])).toBe('alice, bob & carol');
+		expect(dmKey(carol.id, alice.id, bob.id)).toBe('alice-id:bob-id:carol-id');
+	});
+
+	it('opens one group per set, whoever of it asks in whatever order or case', async () => {
+		const first = await openDm(storage, alice, ['carol', 'bob']);
+		expect(first).toMatchObject({
+			ok: true,
+			created: true,
+			status: 'active',
+			room: { name: 'alice, bob & carol', kind: 'dm', visibility: 'private', encrypted: true }
+		});
+		if (!first.ok) throw new Error(first.reason);
+		const again = await openDm(storage, carol, ['BOB', 'alice']);
+		expect(again).toMatchObject({ ok: true, created: false, room: { id: first.room.id } });
+		expect((await storage.rooms.memberIds(first.room.id)).sort()).toEqual([
+			alice.id,
+			bob.id,
+			carol.id
+		]);
+		// Members cannot add anyone to it, nor leave it.
+		expect(await addMember(storage, first.room.id, alice.id, 'dave')).toMatchObject({ ok: false });
+		expect(
+			await removeMember(storage.rooms, new EventEmitter(), first.room.id, bob.id, bob.id)
+		).toMatchObject({ ok: false });
+	});
+
+	it('refuses yourself, a person named twice and unknown people, creating nothing', async () => {
+		expect(await openDm(storage, alice, ['bob', 'ALICE'])).toEqual({
+			ok: false,
+			reason: 'cannot-dm-self'
+		});
+		expect(await openDm(storage, alice, ['bob', 'Bob'])).toEqual({
+			ok: false,
+			reason: 'dm-duplicate'
+		});
+		expect(await openDm(storage, alice, ['bob', 'nobody'])).toEqual({
+			ok: false,
+			reason: 'user-not-found'
+		});
+		expect(await storage.rooms.listDms(alice.id)).toEqual([]);
 	});
 });

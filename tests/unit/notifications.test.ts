@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { notificationFor, shouldNotify, titleWithUnread } from '../../src/lib/client/notifications';
-import { dmPartnerOf } from '../../src/lib/client/dm';
+import { dmOthersOf, dmPartnerOf, dmTitleOf, joinNames } from '../../src/lib/client/dm';
 
 const base = {
 	hidden: true,
@@ -48,6 +48,25 @@ describe('dmPartnerOf', () => {
 		expect(dmPartnerOf('Salt & Pepper', 'alice')).toBeNull();
 		expect(dmPartnerOf('General', 'alice')).toBeNull();
 		expect(dmPartnerOf('a & b & c', 'a')).toBeNull();
+		expect(dmPartnerOf('alice, bob & carol', 'alice')).toBeNull();
+	});
+});
+
+describe('group dm names', () => {
+	it('names a DM after the other people, for any of them', () => {
+		expect(dmOthersOf('alice, bob & carol', 'bob')).toEqual(['alice', 'carol']);
+		expect(dmTitleOf('alice, bob & carol', 'carol')).toBe('alice and bob');
+		expect(dmTitleOf('a, b, c & d', 'a')).toBe('b, c and d');
+		expect(dmTitleOf('alice & bob', 'alice')).toBe('bob');
+		expect(joinNames(['x'])).toBe('x');
+	});
+
+	it('is null for rooms that are not a DM with me', () => {
+		expect(dmTitleOf('alice, bob & carol', 'dave')).toBeNull();
+		expect(dmTitleOf('Salt and Pepper, Oil & Vinegar', 'Oil')).toBeNull();
+		expect(dmTitleOf('a, & b', 'a')).toBeNull();
+		expect(dmTitleOf('a, a & b', 'a')).toBeNull();
+		expect(dmTitleOf('General', 'alice')).toBeNull();
 	});
 });
 

@@ -1,11 +1,47 @@
-/** Direct-message rooms are named "alice & bob" (src/lib/server/dms.ts). */
+/**
+ * Direct-message rooms are named after everyone in them (src/lib/server/dms.ts dmName):
+ * "alice & bob", or "alice, bob & carol" for a group DM. Usernames hold no ',', '&' or space.
+ */
 
-/** The other person of a DM named like that with the viewer in it, or null for other rooms. */
+/** Everyone named in a DM's name, in order, or null when it is not such a name. */
+function namesOf(roomName: string): string[] | null {
+	const pair = roomName.split(' & ');
+	if (pair.length !== 2) return null;
+	const [head, last] = pair as [string, string];
+	const names = [...head.split(', '), last];
+	return names.every((name) => name !== '' && !/[\s,&]/.test(name)) ? names : null;
+}
+
+/**
+ * The other people of a DM named like that with the viewer in it (in the name's order), or
+ * null for other rooms.
+ */
+export function dmOthersOf(roomName: string, selfName: string): string[] | null {
+	const names = namesOf(roomName);
+	if (!names) return null;
+	const mine = names.indexOf(selfName);
+	if (mine < 0) return null;
+	const others = names.filter((_, index) => index !== mine);
+	return others.includes(selfName) ? null : others;
+}
+
+/** The other person of a two-person DM named like that with the viewer in it, or null. */
 export function dmPartnerOf(roomName: string, selfName: string): string | null {
-	const parts = roomName.split(' & ');
-	if (parts.length !== 2) return null;
-	const [first, second] = parts as [string, string];
-	if (first === selfName && second !== selfName) return second;
-	if (second === selfName && first !== selfName) return first;
-	return null;
+	const others = dmOthersOf(roomName, selfName);
+	return others?.length === 1 ? (others[0] ?? null) : null;
+}
+
+/** "bob", "bob and carol", "bob, carol and dave". */
+export function joinNames(names: readonly string[]): string {
+	if (names.length <= 1) return names[0] ?? '';
+	return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/**
+ * What a DM is called for the viewer: the others' names, "bob" or "bob and carol" (a group);
+ * null when the name is not a DM's with the viewer in it.
+ */
+export function dmTitleOf(roomName: string, selfName: string): string | null {
+	const others = dmOthersOf(roomName, selfName);
+	return others ? joinNames(others) : null;
 }

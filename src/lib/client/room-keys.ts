@@ -392,12 +392,13 @@ export class RoomKeys implements ContentCodec {
 		if (listing === null) return false;
 		const ids = new Set(listing.members.map((member) => member.id));
 		// A DM request's recipient is no member until they accept, yet the request is for them:
-		// they read it from the start (sharing with them gives nothing to anyone else).
-		const dms = await getJson<{ dms: { id: string; other: { id: string }; status: string }[] }>(
-			'/api/dms'
-		);
-		const pending = dms?.dms.find((dm) => dm.id === this.#roomId && dm.status === 'pending');
-		if (pending) ids.add(pending.other.id);
+		// they read it from the start (sharing with them gives nothing to anyone else). A group DM
+		// may wait for several.
+		const dms = await getJson<{
+			dms: { id: string; others: { id: string; pending: boolean }[] }[];
+		}>('/api/dms');
+		const dm = dms?.dms.find((candidate) => candidate.id === this.#roomId);
+		for (const person of dm?.others ?? []) if (person.pending) ids.add(person.id);
 		const members = [...ids].sort();
 		const outbound = this.#currentOutbound(members);
 		const shares: { to: PublishedDevice; share: KeyShare }[] = [];

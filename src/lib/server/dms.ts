@@ -1,12 +1,14 @@
 /**
- * Direct messages. A DM is a private room of kind 'dm' between two people, fixed when it is
- * created: nobody is added, nobody leaves (memberships.ts refuses both), no invites. Its
- * `dm_key` (both user ids, sorted) is UNIQUE, so two people share at most one DM.
+ * Direct messages. A DM is a private room of kind 'dm' between two people, or a group DM of 3–9
+ * (the creator and 2–8 others), its set fixed when it is created: nobody is added, nobody leaves
+ * (memberships.ts refuses both, as Slack's group DMs), no invites, no rename. Its `dm_key` (every
+ * user id of the set, sorted) is UNIQUE, so a set of people shares at most one DM.
  *
- * Nobody gets a DM forced on them (as in WhatsApp and Element): when the two share no room, the
- * DM starts as a request (dm_requests). The sender is a member and writes at once; the recipient
- * becomes a member only by accepting (or by opening the DM with the sender themselves). Declining
- * drops the request and refuses further ones from that sender (dm_declines).
+ * Nobody gets a DM forced on them (as in WhatsApp and Element): each person who shares no
+ * ordinary room with the creator gets a request (dm_requests, one per recipient). The creator is
+ * a member and writes at once; a recipient becomes a member only by accepting (or by opening the
+ * DM of that same set themselves). Declining drops their request only (the others carry on) and
+ * refuses further DMs from that creator (dm_declines).
  */
 import type { RateLimitVerdict } from './rate-limit';
 import { generateId } from './id';
@@ -14,7 +16,12 @@ import type { DmStatus, Room, RoomStorage, Storage, User } from './storage/types
 
 export type { DirectMessage, DmRequest, DmStatus } from './storage/types';
 
-export type DmFailure = 'cannot-dm-self' | 'user-not-found' | 'dm-declined' | 'request-not-found';
+export type DmFailure =
+	| 'cannot-dm-self'
+	| 'dm-duplicate'
+	| 'user-not-found'
+	| 'dm-declined'
+	| 'request-not-found';
 
 export type OpenDmResult =
 	| {
@@ -26,32 +33,56 @@ export type OpenDmResult =
 	| { readonly ok: false; readonly reason: DmFailure }
 	| { readonly ok: false; readonly reason: 'rate-limited'; readonly retryAfterSeconds: number };
 
-/** The pair's key: the same whichever of the two starts the DM. */
-export function dmKey(userA: string, userB: string): string {
-	return [userA, userB].sort().join(':');
+/** The set's key: every user id, sorted, so the same whoever of them starts the DM. */
+export function dmKey(...userIds: readonly string[]): string {
+	return [...userIds].sort().join(':');
 }
 
 /**
- * The DM between `me` and the user called `username`: the existing one (which `me` joins if a
- * request to them was pending or declined), or a new one, asking `admit` first (the creation
- * limit). New DMs between people who share no room are requests.
+ * A new DM's stored name, every username of the set: "alice & bob" (the creator first), or
+ * "alice, bob & carol" for a group, all by username (as GET /api/dms lists `others`). Usernames
+ * hold no ',', '&' or space, so the client can take it apart again (src/lib/client/dm.ts) to name
+ * it after the others.
+ */
+export function dmName(me: User, others: readonly User[]): string {
+	const names = [me.username, ...others.map((other) => other.username)];
+	if (names.length > 2) {
+		names.sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+	}
+	const last = names.pop() ?? '';
+	return `${names.join(', ')} & ${last}`;
+}
+
+/**
+ * The DM between `me` and the user called `username` (or, given several names, the group DM of
+ * `me` and those people): the existing one of exactly that set (which `me` joins if a request to
+ * them was pending or declined), or a new one, asking `admit` first (the creation limit). Each
+ * person who shares no ordinary room with `me` gets it as a request. The caller checked the
+ * number of names (1, or 2–8: the zod schema).
  */
 export async function openDm(
 	storage: Pick<Storage, 'accounts' | 'rooms'>,
 	me: User,
-	username: string,
+	username: string | readonly string[],
 	now: number = Date.now(),
 	admit: () => RateLimitVerdict = () => ({ allowed: true, remaining: 0 })
 ): Promise<OpenDmResult> {
-	const other = await storage.accounts.findUserByUsername(username);
-	if (!other) return { ok: false, reason: 'user-not-found' };
-	if (other.id === me.id) return { ok: false, reason: 'cannot-dm-self' };
+	const names = typeof username === 'string' ? [username] : username;
+	const others: User[] = [];
+	for (const name of names) {
+		const other = await storage.accounts.findUserByUsername(name);
+		if (!other) return { ok: false, reason: 'user-not-found' };
+		if (other.id === me.id) return { ok: false, reason: 'cannot-dm-self' };
+		// Two spellings of one name ("Bob", "bob") are one person named twice.
+		if (others.some((known) => known.id === other.id)) return { ok: false, reason: 'dm-duplicate' };
+		others.push({ id: other.id, username: other.username });
+	}
 	const opened = await storage.rooms.openDm({
 		me,
-		other,
-		key: dmKey(me.id, other.id),
+		others,
+		key: dmKey(me.id, ...others.map((other) => other.id)),
 		roomId: generateId(),
-		name: `${me.username} & ${other.username}`,
+		name: dmName(me, others),
 		now,
 		admit
 	});

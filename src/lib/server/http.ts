@@ -85,7 +85,7 @@ const FAILURE_ANSWERS: Record<Failure, { status: ErrorStatus; message: string }>
 	'owner-cannot-leave': { status: 403, message: 'The owner cannot leave or be removed.' },
 	'direct-message': {
 		status: 403,
-		message: 'A direct message always has the same two members; nobody joins or leaves it.'
+		message: 'A direct message always has the same members; nobody joins or leaves it.'
 	},
 	banned: { status: 403, message: 'The owner removed you from this room.' },
 	'not-banned': { status: 404, message: 'That user is not banned from this room.' },
@@ -95,6 +95,7 @@ const FAILURE_ANSWERS: Record<Failure, { status: ErrorStatus; message: string }>
 	},
 	'request-not-found': { status: 404, message: 'No such message request.' },
 	'cannot-dm-self': { status: 400, message: 'You cannot start a direct message with yourself.' },
+	'dm-duplicate': { status: 400, message: 'Name each person once.' },
 	'invite-not-found': { status: 404, message: 'This invite link is not valid.' },
 	'invite-expired': { status: 410, message: 'This invite link has expired.' },
 	'invite-revoked': { status: 410, message: 'This invite link has been revoked.' },

@@ -34,9 +34,10 @@ export function withMembershipEvents(
 		async openDm(input) {
 			const outcome = await rooms.openDm(input);
 			if (outcome.status === 'opened') {
-				added(outcome.room.id, input.me.id);
-				// The other person is a member at once unless it is a request (then on accept).
-				if (outcome.dmStatus === 'active') added(outcome.room.id, input.other.id);
+				// Those who got a request become members (and hear of it) when they accept.
+				for (const userId of new Set([input.me.id, ...outcome.joined])) {
+					added(outcome.room.id, userId);
+				}
 			}
 			return outcome;
 		},

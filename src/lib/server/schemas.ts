@@ -127,7 +127,35 @@ const UsernameRefSchema = z
 export const AddMemberSchema = z.object({ username: UsernameRefSchema });
 export type AddMemberInput = z.infer<typeof AddMemberSchema>;
 
-export const OpenDmSchema = z.object({ username: UsernameRefSchema });
+/** A group DM holds 3–9 people: the creator and 2–8 others. */
+export const GROUP_DM_MIN_OTHERS = 2;
+export const GROUP_DM_MAX_OTHERS = 8;
+const GROUP_DM_SIZE = `A group message needs ${GROUP_DM_MIN_OTHERS} to ${GROUP_DM_MAX_OTHERS} other people.`;
+
+/**
+ * `{ username }` (a DM of two) or `{ usernames: [...] }` (a group DM: 2–8 others, each once),
+ * as the list of the other people's names either way.
+ */
+export const OpenDmSchema = z
+	.object({
+		username: UsernameRefSchema.optional(),
+		usernames: z
+			.array(UsernameRefSchema, { error: 'usernames must be a list of usernames.' })
+			.min(GROUP_DM_MIN_OTHERS, GROUP_DM_SIZE)
+			.max(GROUP_DM_MAX_OTHERS, GROUP_DM_SIZE)
+			.refine(
+				(names) => new Set(names.map((name) => name.toLowerCase())).size === names.length,
+				'Name each person once.'
+			)
+			.optional()
+	})
+	.refine(
+		(input) => (input.username === undefined) !== (input.usernames === undefined),
+		'Give either a username or usernames.'
+	)
+	.transform((input) => ({
+		usernames: input.usernames ?? (input.username === undefined ? [] : [input.username])
+	}));
 export type OpenDmInput = z.infer<typeof OpenDmSchema>;
 
 export const INVITE_HOURS_DEFAULT = 72;

@@ -21,14 +21,19 @@ export const load: PageServerLoad = async ({ locals }) => {
 export const actions = {
 	open: async ({ request, locals }) => {
 		const user = signedIn(locals.user);
-		const username = (await request.formData()).get('username');
-		const values = { username: typeof username === 'string' ? username : '' };
-		const parsed = parseInput(OpenDmSchema, { username });
+		const field = (await request.formData()).get('username');
+		const values = { username: typeof field === 'string' ? field : '' };
+		// One name opens a DM of two; several (commas or spaces between them) a group DM.
+		const names = values.username.split(/[\s,]+/).filter((name) => name !== '');
+		const parsed = parseInput(
+			OpenDmSchema,
+			names.length > 1 ? { usernames: names } : { username: names[0] ?? '' }
+		);
 		if (!parsed.ok) return fail(400, { action: 'open' as const, message: parsed.message, values });
 		const result = await openDm(
 			locals.services.storage,
 			user,
-			parsed.data.username,
+			parsed.data.usernames,
 			Date.now(),
 			() => locals.services.limits.dms.consume(user.id)
 		);

@@ -38,7 +38,7 @@ export interface StoredSession extends Session {
 
 export type Visibility = 'public' | 'private';
 export type Role = 'owner' | 'member';
-/** 'dm': a direct message, a private room of exactly two members (see dms.ts). */
+/** 'dm': a direct message, a private room of 2–9 people fixed at creation (see dms.ts). */
 export type RoomKind = 'room' | 'dm';
 
 export interface Room {
@@ -119,15 +119,26 @@ export type InviteState = 'active' | 'expired' | 'revoked' | 'used-up';
 /** 'pending': the other person has not accepted yet. */
 export type DmStatus = 'active' | 'pending';
 
+/** One of the other people of a DM: `pending` while their request waits for them. */
+export interface DmPerson extends User {
+	readonly pending: boolean;
+}
+
 export interface DirectMessage {
 	readonly id: string;
+	/** The first of `others` (the other person of a two-person DM). */
 	readonly other: User;
+	/** Everyone of the DM's set but the viewer, by username; one for a two-person DM. */
+	readonly others: readonly DmPerson[];
 	readonly status: DmStatus;
 }
 
 export interface DmRequest {
 	readonly id: string;
+	/** Who asked (the DM's creator). */
 	readonly other: User;
+	/** Everyone of the DM's set but the viewer, by username (the sender among them). */
+	readonly others: readonly DmPerson[];
 }
 
 export interface StoredFile {
@@ -353,6 +364,8 @@ export type OpenDmOutcome =
 			readonly room: Room;
 			readonly created: boolean;
 			readonly dmStatus: DmStatus;
+			/** Who became a member in this call (`me` and those who share a room with `me`). */
+			readonly joined: readonly string[];
 	  };
 
 export type FileLookup =
@@ -499,14 +512,16 @@ export interface RoomStorage {
 	acceptInvite(tokenHash: Uint8Array, userId: string, now: number): Promise<AcceptInviteOutcome>;
 
 	/**
-	 * The DM of the pair `key` (dms.ts dmKey), in ONE write-locked transaction: refused if `other`
-	 * declined `me`; the existing one (which `me` joins as recipient if not a member); or a new
-	 * one (encrypted: DMs are by default) with id `roomId` and `name`, after `admit()` allows it (the creation limit), with
-	 * `other` a member at once when the two share an ordinary room, else a request to `other`.
+	 * The DM of the set `key` (dms.ts dmKey: `me` and `others`), in ONE write-locked transaction:
+	 * refused if any of `others` declined `me`; the existing one (which `me` joins as recipient if
+	 * not a member); or a new one (encrypted: DMs are by default) with id `roomId` and `name`,
+	 * after `admit()` allows it (the creation limit), where each of `others` is a member at once
+	 * when they share an ordinary room with `me`, else gets a request from `me`.
 	 */
 	openDm(input: {
 		readonly me: User;
-		readonly other: User;
+		/** 1 (a two-person DM) to 8 (a group of 9) people, none of them `me`, no one twice. */
+		readonly others: readonly User[];
 		readonly key: string;
 		readonly roomId: string;
 		readonly name: string;
@@ -514,7 +529,7 @@ export interface RoomStorage {
 		readonly admit: () =>
 			{ readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
 	}): Promise<OpenDmOutcome>;
-	/** The user's DMs, newest first, each with the other person and whether a request pends. */
+	/** The user's DMs, newest first, each with the other people and whether a request pends. */
 	listDms(userId: string): Promise<DirectMessage[]>;
 	/** Requests waiting for the user, newest first. */
 	listDmRequests(userId: string): Promise<DmRequest[]>;

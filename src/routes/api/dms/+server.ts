@@ -16,8 +16,9 @@ export const GET: RequestHandler = async (event) => {
 };
 
 /**
- * Opens the DM with a user: 201 when it is new (a request when the two share no room), 200 when
- * the pair already had one; 429 past DMS_PER_HOUR new DMs.
+ * Opens the DM with a user (`{ username }`) or the group DM with 2–8 users (`{ usernames }`):
+ * 201 when it is new (a request to each who shares no room with the caller), 200 when that exact
+ * set already had one; 429 past DMS_PER_HOUR new DMs.
  */
 export const POST: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
@@ -28,7 +29,7 @@ export const POST: RequestHandler = async (event) => {
 	const result = await openDm(
 		event.locals.services.storage,
 		user,
-		body.data.username,
+		body.data.usernames,
 		Date.now(),
 		() => event.locals.services.limits.dms.consume(user.id)
 	);

@@ -17,6 +17,7 @@ export const load: PageServerLoad = async ({ locals, params, url }) => {
 			id: room.id,
 			name: room.name,
 			visibility: room.visibility,
+			kind: room.kind,
 			epoch: room.epoch,
 			topic: room.topic,
 			archived: room.archivedAt !== null,

@@ -367,6 +367,15 @@ export const postgresMigrations: readonly Migration[] = [
 			);
 			CREATE INDEX device_inbox_to ON device_inbox (to_device, created_at, id);
 		`
+	},
+	{
+		version: 19,
+		name: 'group dm requests',
+		sql: /* sql */ `
+			-- Group DMs: one request per (DM, recipient), not per DM (as SQLite).
+			ALTER TABLE dm_requests DROP CONSTRAINT dm_requests_pkey;
+			ALTER TABLE dm_requests ADD PRIMARY KEY (room_id, recipient_id);
+		`
 	}
 ];
 

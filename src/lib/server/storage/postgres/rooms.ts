@@ -1,7 +1,15 @@
 /** `storage.rooms` on PostgreSQL: rooms, memberships, bans, invites, DMs and DM requests / declines. */
-import { inviteState } from '../rules';
+import { dmKeyIds, dmOthers, inviteState } from '../rules';
 import { newRoom, toInvite, toRoom, type InviteRow, type RoomRow } from '../rows';
-import type { AcceptInviteOutcome, Invite, OpenDmOutcome, Role, Room, RoomStorage } from '../types';
+import type {
+	AcceptInviteOutcome,
+	Invite,
+	OpenDmOutcome,
+	Role,
+	Room,
+	RoomStorage,
+	User
+} from '../types';
 import type { Sql, Tx } from './db';
 
 type Q = Sql | Tx;
@@ -36,11 +44,37 @@ async function pendingSender(tx: Tx, roomId: string, recipientId: string): Promi
 	return row?.sender_id ?? null;
 }
 
-/** The recipient accepts: the request goes, the membership comes, the sender is unblocked. */
-async function joinAsRecipient(tx: Tx, roomId: string, me: string, other: string, now: number) {
+/**
+ * The recipient accepts: their request goes, the membership comes, the sender (the DM's
+ * creator, `owner_id`, who sent every request of it) is unblocked.
+ */
+async function joinAsRecipient(tx: Tx, roomId: string, me: string, now: number) {
 	await tx`DELETE FROM dm_requests WHERE room_id = ${roomId} AND recipient_id = ${me}`;
-	await tx`DELETE FROM dm_declines WHERE recipient_id = ${me} AND sender_id = ${other}`;
+	await tx`DELETE FROM dm_declines WHERE recipient_id = ${me}
+		AND sender_id = (SELECT owner_id FROM rooms WHERE id = ${roomId})`;
 	await insertMembership(tx, roomId, me, now);
+}
+
+/** The DM rows' people as `viewerId` sees them (dmOthers), a DM without any left out. */
+async function peopleOfDms<T extends { id: string; dm_key: string }>(
+	sql: Q,
+	rows: T[],
+	viewerId: string,
+	pendingRows: { room_id: string; recipient_id: string }[]
+) {
+	const ids = [...new Set(rows.flatMap((row) => dmKeyIds(row.dm_key)))];
+	const found =
+		ids.length === 0
+			? []
+			: await sql<User[]>`SELECT id, username FROM users WHERE id = ANY(${ids})`;
+	const users = new Map(found.map((user) => [user.id, { id: user.id, username: user.username }]));
+	const pending = new Set(pendingRows.map((row) => `${row.room_id}:${row.recipient_id}`));
+	return rows.flatMap((row) => {
+		const waiting = new Set(dmKeyIds(row.dm_key).filter((id) => pending.has(`${row.id}:${id}`)));
+		const others = dmOthers(row.dm_key, viewerId, users, waiting);
+		const first = others[0];
+		return first ? [{ row, first: { id: first.id, username: first.username }, others }] : [];
+	});
 }
 
 async function findInvite(sql: Q, tokenHash: Uint8Array, lock = false): Promise<Invite | null> {
@@ -175,21 +209,24 @@ export function postgresRooms(sql: Sql): RoomStorage {
 			});
 		},
 
-		async openDm({ me, other, key, roomId, name, now, admit }) {
+		async openDm({ me, others, key, roomId, name, now, admit }) {
 			return sql.begin(async (tx): Promise<OpenDmOutcome> => {
-				// One pair at a time across every instance: the lookup and the insert cannot race
+				// One set at a time across every instance: the lookup and the insert cannot race
 				// (the UNIQUE index on dm_key would refuse a second one anyway).
 				await tx`SELECT pg_advisory_xact_lock(hashtextextended(${'dm:' + key}, 0))`;
+				const otherIds = others.map((other) => other.id);
 				const [declined] = await tx`SELECT 1 FROM dm_declines
-					WHERE recipient_id = ${other.id} AND sender_id = ${me.id}`;
+					WHERE sender_id = ${me.id} AND recipient_id = ANY(${otherIds}) LIMIT 1`;
 				if (declined) return { status: 'declined' };
 				const [existing] = await tx<{ id: string }[]>`SELECT id FROM rooms WHERE dm_key = ${key}`;
 				let id = roomId;
 				let created = false;
+				const joined: string[] = [];
 				if (existing) {
 					id = existing.id;
 					if (!(await selectMembership(tx, id, me.id))) {
-						await joinAsRecipient(tx, id, me.id, other.id, now);
+						await joinAsRecipient(tx, id, me.id, now);
+						joined.push(me.id);
 					}
 				} else {
 					const verdict = admit();
@@ -201,54 +238,75 @@ export function postgresRooms(sql: Sql): RoomStorage {
 							(id, name, visibility, owner_id, created_at, kind, dm_key, encrypted)
 						VALUES (${roomId}, ${name}, 'private', ${me.id}, ${now}, 'dm', ${key}, true)`;
 					await insertMembership(tx, roomId, me.id, now);
-					const [shared] = await tx`SELECT 1 FROM memberships a
-						JOIN memberships b ON b.room_id = a.room_id AND b.user_id = ${other.id}
-						JOIN rooms r ON r.id = a.room_id AND r.kind = 'room'
-						WHERE a.user_id = ${me.id} LIMIT 1`;
-					if (shared) {
-						await insertMembership(tx, roomId, other.id, now);
-					} else {
-						await tx`INSERT INTO dm_requests (room_id, sender_id, recipient_id, created_at)
-							VALUES (${roomId}, ${me.id}, ${other.id}, ${now})`;
+					joined.push(me.id);
+					for (const other of others) {
+						const [shared] = await tx`SELECT 1 FROM memberships a
+							JOIN memberships b ON b.room_id = a.room_id AND b.user_id = ${other.id}
+							JOIN rooms r ON r.id = a.room_id AND r.kind = 'room'
+							WHERE a.user_id = ${me.id} LIMIT 1`;
+						if (shared) {
+							await insertMembership(tx, roomId, other.id, now);
+							joined.push(other.id);
+						} else {
+							await tx`INSERT INTO dm_requests (room_id, sender_id, recipient_id, created_at)
+								VALUES (${roomId}, ${me.id}, ${other.id}, ${now})`;
+						}
 					}
 				}
 				const room = await selectRoom(tx, id);
 				if (!room) throw new Error(`DM ${id} vanished right after it was opened`);
-				const [pending] = await tx`SELECT 1 FROM dm_requests WHERE room_id = ${id}`;
-				return { status: 'opened', room, created, dmStatus: pending ? 'pending' : 'active' };
+				const [pending] = await tx`SELECT 1 FROM dm_requests WHERE room_id = ${id} LIMIT 1`;
+				return {
+					status: 'opened',
+					room,
+					created,
+					dmStatus: pending ? 'pending' : 'active',
+					joined
+				};
 			});
 		},
 		async listDms(userId) {
-			// dm_key is "<id>:<id>" and ids hold no ':': removing mine leaves the other's.
-			const rows = await sql<
-				{ id: string; other_id: string; other_username: string; pending: boolean }[]
-			>`SELECT r.id, u.id AS other_id, u.username AS other_username,
-					EXISTS (SELECT 1 FROM dm_requests q WHERE q.room_id = r.id) AS pending
-				FROM memberships m
-				JOIN rooms r ON r.id = m.room_id AND r.kind = 'dm'
-				JOIN users u ON u.id = replace(replace(r.dm_key, m.user_id || ':', ''), ':' || m.user_id, '')
-				WHERE m.user_id = ${userId} ORDER BY r.created_at DESC, r.id`;
-			return rows.map((row) => ({
-				id: row.id,
-				other: { id: row.other_id, username: row.other_username },
-				status: row.pending ? 'pending' : 'active'
-			}));
+			return sql.begin(async (tx) => {
+				const rows = await tx<{ id: string; dm_key: string }[]>`SELECT r.id, r.dm_key
+					FROM memberships m
+					JOIN rooms r ON r.id = m.room_id AND r.kind = 'dm' AND r.dm_key IS NOT NULL
+					WHERE m.user_id = ${userId} ORDER BY r.created_at DESC, r.id`;
+				const pending = await tx<{ room_id: string; recipient_id: string }[]>`
+					SELECT q.room_id, q.recipient_id FROM memberships m
+					JOIN dm_requests q ON q.room_id = m.room_id WHERE m.user_id = ${userId}`;
+				const people = await peopleOfDms(tx, rows, userId, pending);
+				return people.map(({ row, first, others }) => ({
+					id: row.id,
+					other: first,
+					others,
+					status: others.some((person) => person.pending) ? ('pending' as const) : ('active' as const)
+				}));
+			});
 		},
 		async listDmRequests(userId) {
-			const rows = await sql<{ id: string; other_id: string; other_username: string }[]>`
-				SELECT q.room_id AS id, u.id AS other_id, u.username AS other_username
-				FROM dm_requests q JOIN users u ON u.id = q.sender_id
-				WHERE q.recipient_id = ${userId} ORDER BY q.created_at DESC, q.room_id`;
-			return rows.map((row) => ({
-				id: row.id,
-				other: { id: row.other_id, username: row.other_username }
-			}));
+			return sql.begin(async (tx) => {
+				const rows = await tx<
+					{ id: string; dm_key: string; sender_id: string; sender_username: string }[]
+				>`SELECT q.room_id AS id, r.dm_key, u.id AS sender_id, u.username AS sender_username
+					FROM dm_requests q
+					JOIN rooms r ON r.id = q.room_id AND r.dm_key IS NOT NULL
+					JOIN users u ON u.id = q.sender_id
+					WHERE q.recipient_id = ${userId} ORDER BY q.created_at DESC, q.room_id`;
+				const pending = await tx<{ room_id: string; recipient_id: string }[]>`
+					SELECT p.room_id, p.recipient_id FROM dm_requests q
+					JOIN dm_requests p ON p.room_id = q.room_id WHERE q.recipient_id = ${userId}`;
+				const people = await peopleOfDms(tx, rows, userId, pending);
+				return people.map(({ row, others }) => ({
+					id: row.id,
+					other: { id: row.sender_id, username: row.sender_username },
+					others
+				}));
+			});
 		},
 		async acceptDmRequest(roomId, userId, now) {
 			return sql.begin(async (tx) => {
-				const sender = await pendingSender(tx, roomId, userId);
-				if (sender === null) return null;
-				await joinAsRecipient(tx, roomId, userId, sender, now);
+				if ((await pendingSender(tx, roomId, userId)) === null) return null;
+				await joinAsRecipient(tx, roomId, userId, now);
 				return selectRoom(tx, roomId);
 			});
 		},
@@ -256,7 +314,7 @@ export function postgresRooms(sql: Sql): RoomStorage {
 			return sql.begin(async (tx) => {
 				const sender = await pendingSender(tx, roomId, userId);
 				if (sender === null) return false;
-				await tx`DELETE FROM dm_requests WHERE room_id = ${roomId}`;
+				await tx`DELETE FROM dm_requests WHERE room_id = ${roomId} AND recipient_id = ${userId}`;
 				await tx`INSERT INTO dm_declines (recipient_id, sender_id, declined_at)
 					VALUES (${userId}, ${sender}, ${now})
 					ON CONFLICT (recipient_id, sender_id) DO UPDATE SET declined_at = excluded.declined_at`;

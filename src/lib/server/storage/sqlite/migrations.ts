@@ -429,5 +429,25 @@ export const migrations: readonly Migration[] = [
 			) STRICT;
 			CREATE INDEX device_inbox_to ON device_inbox (to_device, created_at, id);
 		`
+	},
+	{
+		version: 19,
+		name: 'group dm requests',
+		sql: /* sql */ `
+			-- Group DMs (docs/design.md "Direct messages"): a DM of 3-9 people may wait for several
+			-- recipients at once, so a request is one row per (DM, recipient), not per DM.
+			CREATE TABLE dm_requests_new (
+				room_id TEXT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+				sender_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				recipient_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+				created_at INTEGER NOT NULL,
+				PRIMARY KEY (room_id, recipient_id)
+			) STRICT, WITHOUT ROWID;
+			INSERT INTO dm_requests_new (room_id, sender_id, recipient_id, created_at)
+				SELECT room_id, sender_id, recipient_id, created_at FROM dm_requests;
+			DROP TABLE dm_requests;
+			ALTER TABLE dm_requests_new RENAME TO dm_requests;
+			CREATE INDEX dm_requests_recipient ON dm_requests (recipient_id, created_at);
+		`
 	}
 ];

@@ -1,5 +1,5 @@
 /** `storage.rooms` on SQLite: rooms, memberships, bans, invites, DMs and DM requests / declines. */
-import { inviteState } from '../rules';
+import { dmKeyIds, dmOthers, inviteState } from '../rules';
 import { newRoom, toInvite, toRoom, type InviteRow, type RoomRow } from '../rows';
 import type {
 	AcceptInviteOutcome,
@@ -8,7 +8,8 @@ import type {
 	Role,
 	Room,
 	RoomOfUser,
-	RoomStorage
+	RoomStorage,
+	User
 } from '../types';
 import { cachedStatement, type Db } from './db';
 
@@ -66,19 +67,52 @@ function pendingSender(db: Db, roomId: string, recipientId: string): string | nu
 	return row?.sender_id ?? null;
 }
 
-/** The recipient accepts: the request goes, the membership comes, the sender is unblocked. */
-function joinAsRecipient(db: Db, roomId: string, me: string, other: string, now: number): void {
+/**
+ * The recipient accepts: their request goes, the membership comes, the sender (the DM's
+ * creator, `owner_id`, who sent every request of it) is unblocked.
+ */
+function joinAsRecipient(db: Db, roomId: string, me: string, now: number): void {
 	db.prepare('DELETE FROM dm_requests WHERE room_id = ? AND recipient_id = ?').run(roomId, me);
-	db.prepare('DELETE FROM dm_declines WHERE recipient_id = ? AND sender_id = ?').run(me, other);
-	// Both are plain members: a DM has no owner who could add or remove anyone.
+	db.prepare(
+		`DELETE FROM dm_declines WHERE recipient_id = ?
+		 AND sender_id = (SELECT owner_id FROM rooms WHERE id = ?)`
+	).run(me, roomId);
+	// Everyone is a plain member: a DM has no owner who could add or remove anyone.
 	insertMembership(db, roomId, me, now);
 }
 
-function usersOf(rows: { id: string; other_id: string; other_username: string }[]) {
-	return rows.map((row) => ({
-		id: row.id,
-		other: { id: row.other_id, username: row.other_username }
-	}));
+/** The users of these ids (those that exist), by id. */
+function usersById(db: Db, ids: Iterable<string>): Map<string, User> {
+	const rows = db
+		.prepare('SELECT id, username FROM users WHERE id IN (SELECT value FROM json_each(?))')
+		.all(JSON.stringify([...new Set(ids)])) as User[];
+	return new Map(rows.map((row) => [row.id, { id: row.id, username: row.username }]));
+}
+
+/** "<room>:<recipient>" of each pending request in `rows`. */
+function pendingKeys(rows: { room_id: string; recipient_id: string }[]): Set<string> {
+	return new Set(rows.map((row) => `${row.room_id}:${row.recipient_id}`));
+}
+
+/** The DM rows' people as `viewerId` sees them (dmOthers), a DM without any left out. */
+function peopleOfDms<T extends { id: string; dm_key: string }>(
+	db: Db,
+	rows: T[],
+	viewerId: string,
+	pending: Set<string>
+) {
+	const users = usersById(
+		db,
+		rows.flatMap((row) => dmKeyIds(row.dm_key))
+	);
+	return rows.flatMap((row) => {
+		const waiting = new Set(
+			dmKeyIds(row.dm_key).filter((id) => pending.has(`${row.id}:${id}`))
+		);
+		const others = dmOthers(row.dm_key, viewerId, users, waiting);
+		const first = others[0];
+		return first ? [{ row, first: { id: first.id, username: first.username }, others }] : [];
+	});
 }
 
 export function sqliteRooms(db: Db): RoomStorage {
@@ -252,86 +286,121 @@ export function sqliteRooms(db: Db): RoomStorage {
 			return accept.immediate();
 		},
 
-		async openDm({ me, other, key, roomId, name, now, admit }) {
+		async openDm({ me, others, key, roomId, name, now, admit }) {
 			// IMMEDIATE takes the write lock before the lookup: another instance sharing the file
-			// cannot insert the same pair between our SELECT and INSERT (the UNIQUE index would
+			// cannot insert the same set between our SELECT and INSERT (the UNIQUE index would
 			// refuse it anyway).
-			const open = db.transaction((): OpenDmOutcome | { roomId: string; created: boolean } => {
-				const declined = db
-					.prepare('SELECT 1 FROM dm_declines WHERE recipient_id = ? AND sender_id = ?')
-					.get(other.id, me.id);
-				if (declined) return { status: 'declined' };
-				const existing = db.prepare('SELECT id FROM rooms WHERE dm_key = ?').get(key) as
-					{ id: string } | undefined;
-				if (existing) {
-					if (!selectMembership(db, existing.id, me.id)) {
-						joinAsRecipient(db, existing.id, me.id, other.id, now);
+			const open = db.transaction(
+				(): OpenDmOutcome | { roomId: string; created: boolean; joined: string[] } => {
+					const declined = db
+						.prepare(
+							`SELECT 1 FROM dm_declines WHERE sender_id = ?
+							 AND recipient_id IN (SELECT value FROM json_each(?)) LIMIT 1`
+						)
+						.get(me.id, JSON.stringify(others.map((other) => other.id)));
+					if (declined) return { status: 'declined' };
+					const existing = db.prepare('SELECT id FROM rooms WHERE dm_key = ?').get(key) as
+						{ id: string } | undefined;
+					if (existing) {
+						if (selectMembership(db, existing.id, me.id)) {
+							return { roomId: existing.id, created: false, joined: [] };
+						}
+						joinAsRecipient(db, existing.id, me.id, now);
+						return { roomId: existing.id, created: false, joined: [me.id] };
 					}
-					return { roomId: existing.id, created: false };
-				}
-				const verdict = admit();
-				if (!verdict.allowed) {
-					return { status: 'refused', retryAfterSeconds: verdict.retryAfterSeconds };
-				}
-				db.prepare(
-					`INSERT INTO rooms (id, name, visibility, owner_id, created_at, kind, dm_key, encrypted)
-					 VALUES (?, ?, 'private', ?, ?, 'dm', ?, 1)`
-				).run(roomId, name, me.id, now, key);
-				insertMembership(db, roomId, me.id, now);
-				if (sharesRoom(db, me.id, other.id)) {
-					insertMembership(db, roomId, other.id, now);
-				} else {
+					const verdict = admit();
+					if (!verdict.allowed) {
+						return { status: 'refused', retryAfterSeconds: verdict.retryAfterSeconds };
+					}
 					db.prepare(
-						'INSERT INTO dm_requests (room_id, sender_id, recipient_id, created_at) VALUES (?, ?, ?, ?)'
-					).run(roomId, me.id, other.id, now);
+						`INSERT INTO rooms (id, name, visibility, owner_id, created_at, kind, dm_key, encrypted)
+						 VALUES (?, ?, 'private', ?, ?, 'dm', ?, 1)`
+					).run(roomId, name, me.id, now, key);
+					insertMembership(db, roomId, me.id, now);
+					const joined = [me.id];
+					for (const other of others) {
+						if (sharesRoom(db, me.id, other.id)) {
+							insertMembership(db, roomId, other.id, now);
+							joined.push(other.id);
+						} else {
+							db.prepare(
+								'INSERT INTO dm_requests (room_id, sender_id, recipient_id, created_at) VALUES (?, ?, ?, ?)'
+							).run(roomId, me.id, other.id, now);
+						}
+					}
+					return { roomId, created: true, joined };
 				}
-				return { roomId, created: true };
-			});
+			);
 			const opened = open.immediate();
 			if ('status' in opened) return opened;
 			const room = selectRoom(db, opened.roomId);
 			if (!room) throw new Error(`DM ${opened.roomId} vanished right after it was opened`);
 			const dmStatus = hasPendingRequest(db, room.id) ? 'pending' : 'active';
-			return { status: 'opened', room, created: opened.created, dmStatus };
+			return {
+				status: 'opened',
+				room,
+				created: opened.created,
+				dmStatus,
+				joined: opened.joined
+			};
 		},
 		async listDms(userId) {
 			const rows = db
 				.prepare(
-					// dm_key is "<id>:<id>" and ids hold no ':': removing mine leaves the other's.
-					`SELECT r.id, u.id AS other_id, u.username AS other_username,
-						EXISTS (SELECT 1 FROM dm_requests q WHERE q.room_id = r.id) AS pending
+					`SELECT r.id, r.dm_key
 					 FROM memberships m
-					 JOIN rooms r ON r.id = m.room_id AND r.kind = 'dm'
-					 JOIN users u ON u.id = replace(replace(r.dm_key, m.user_id || ':', ''), ':' || m.user_id, '')
+					 JOIN rooms r ON r.id = m.room_id AND r.kind = 'dm' AND r.dm_key IS NOT NULL
 					 WHERE m.user_id = ? ORDER BY r.created_at DESC, r.id`
 				)
-				.all(userId) as {
-				id: string;
-				other_id: string;
-				other_username: string;
-				pending: number;
-			}[];
-			return rows.map((row) => ({
+				.all(userId) as { id: string; dm_key: string }[];
+			const pending = pendingKeys(
+				db
+					.prepare(
+						`SELECT q.room_id, q.recipient_id FROM memberships m
+						 JOIN dm_requests q ON q.room_id = m.room_id WHERE m.user_id = ?`
+					)
+					.all(userId) as { room_id: string; recipient_id: string }[]
+			);
+			return peopleOfDms(db, rows, userId, pending).map(({ row, first, others }) => ({
 				id: row.id,
-				other: { id: row.other_id, username: row.other_username },
-				status: row.pending === 1 ? 'pending' : 'active'
+				other: first,
+				others,
+				status: others.some((person) => person.pending) ? 'pending' : 'active'
 			}));
 		},
 		async listDmRequests(userId) {
 			const rows = db
 				.prepare(
-					`SELECT q.room_id AS id, u.id AS other_id, u.username AS other_username
-					 FROM dm_requests q JOIN users u ON u.id = q.sender_id
+					`SELECT q.room_id AS id, r.dm_key, u.id AS sender_id, u.username AS sender_username
+					 FROM dm_requests q
+					 JOIN rooms r ON r.id = q.room_id AND r.dm_key IS NOT NULL
+					 JOIN users u ON u.id = q.sender_id
 					 WHERE q.recipient_id = ? ORDER BY q.created_at DESC, q.room_id`
 				)
-				.all(userId) as { id: string; other_id: string; other_username: string }[];
-			return usersOf(rows);
+				.all(userId) as {
+				id: string;
+				dm_key: string;
+				sender_id: string;
+				sender_username: string;
+			}[];
+			const pending = pendingKeys(
+				db
+					.prepare(
+						`SELECT p.room_id, p.recipient_id FROM dm_requests q
+						 JOIN dm_requests p ON p.room_id = q.room_id WHERE q.recipient_id = ?`
+					)
+					.all(userId) as { room_id: string; recipient_id: string }[]
+			);
+			return peopleOfDms(db, rows, userId, pending).map(({ row, others }) => ({
+				id: row.id,
+				other: { id: row.sender_id, username: row.sender_username },
+				others
+			}));
 		},
 		async acceptDmRequest(roomId, userId, now) {
 			const accept = db.transaction((): boolean => {
-				const sender = pendingSender(db, roomId, userId);
-				if (sender === null) return false;
-				joinAsRecipient(db, roomId, userId, sender, now);
+				if (pendingSender(db, roomId, userId) === null) return false;
+				joinAsRecipient(db, roomId, userId, now);
 				return true;
 			});
 			return accept.immediate() ? selectRoom(db, roomId) : null;
@@ -340,7 +409,10 @@ export function sqliteRooms(db: Db): RoomStorage {
 			const decline = db.transaction((): boolean => {
 				const sender = pendingSender(db, roomId, userId);
 				if (sender === null) return false;
-				db.prepare('DELETE FROM dm_requests WHERE room_id = ?').run(roomId);
+				db.prepare('DELETE FROM dm_requests WHERE room_id = ? AND recipient_id = ?').run(
+					roomId,
+					userId
+				);
 				db.prepare(
 					'INSERT OR REPLACE INTO dm_declines (recipient_id, sender_id, declined_at) VALUES (?, ?, ?)'
 				).run(userId, sender, now);
