@@ -23,7 +23,11 @@ import { round, summarize } from '../lib/stats';
 export const ROOMS = 200;
 const MESSAGES_PER_ROOM = 20;
 
-export async function fillIndex(dataDir: string, rooms: readonly string[], users: readonly string[]) {
+export async function fillIndex(
+	dataDir: string,
+	rooms: readonly string[],
+	users: readonly string[]
+) {
 	const storage = createSqliteStorage(openDatabase(databaseFile(dataDir)));
 	try {
 		const ts = Date.now() - 60_000;

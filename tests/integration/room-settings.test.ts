@@ -14,13 +14,16 @@ const member = live.synced;
 
 describe('PATCH /api/rooms/:id', () => {
 	it('lets the owner rename, set a topic and archive; refuses others and bad input', async () => {
-		const [alice, bob] = await Promise.all([signingClient(live.server.url), signingClient(live.server.url)]);
+		const [alice, bob] = await Promise.all([
+			signingClient(live.server.url),
+			signingClient(live.server.url)
+		]);
 		const roomId = await createPrivateRoom(alice, 'Plans', [bob]);
 		const path = `/api/rooms/${roomId}`;
 
-		expect((await new ApiClient(live.server.url).request('PATCH', path, { name: 'x' })).status).toBe(
-			401
-		);
+		expect(
+			(await new ApiClient(live.server.url).request('PATCH', path, { name: 'x' })).status
+		).toBe(401);
 		const byMember = await bob.request('PATCH', path, { name: 'Mine now' });
 		expect(byMember.status).toBe(403);
 		expect(byMember.body).toEqual({ error: expect.any(String) });
@@ -61,14 +64,20 @@ describe('PATCH /api/rooms/:id', () => {
 	});
 
 	it('refuses DMs: they have no owner and keep their names', async () => {
-		const [alice, bob] = await Promise.all([signingClient(live.server.url), signingClient(live.server.url)]);
+		const [alice, bob] = await Promise.all([
+			signingClient(live.server.url),
+			signingClient(live.server.url)
+		]);
 		const dm = await alice.post<{ id: string }>('/api/dms', { username: bob.username });
 		const renamed = await alice.request('PATCH', `/api/rooms/${dm.body.id}`, { name: 'Ours' });
 		expect(renamed.status).toBe(403);
 	});
 
 	it('sends members a fresh summary with the new name, and the archived room refuses messages', async () => {
-		const [alice, bob] = await Promise.all([signingClient(live.server.url), signingClient(live.server.url)]);
+		const [alice, bob] = await Promise.all([
+			signingClient(live.server.url),
+			signingClient(live.server.url)
+		]);
 		const roomId = await createPrivateRoom(alice, 'Before', [bob]);
 		const feed = summaries(bob);
 		await feed.waitFor(() => feed.rooms()?.get(roomId)?.name === 'Before', 'the first name');

@@ -18,7 +18,10 @@ const sender = live.synced;
 
 describe('summary channel', () => {
 	it('lists only the user’s rooms, counts what arrives, and a read on another device clears it', async () => {
-		const [alice, bob] = await Promise.all([signingClient(live.server.url), signingClient(live.server.url)]);
+		const [alice, bob] = await Promise.all([
+			signingClient(live.server.url),
+			signingClient(live.server.url)
+		]);
 		const shared = await createPrivateRoom(alice, 'Shared', [bob]);
 		const secret = await createPrivateRoom(alice, 'Secret');
 		const feed = summaries(bob);
@@ -67,7 +70,10 @@ describe('summary channel', () => {
 	});
 
 	it('shows a room joined elsewhere at once and stops a removed room’s summaries at once', async () => {
-		const [alice, bob] = await Promise.all([signingClient(live.server.url), signingClient(live.server.url)]);
+		const [alice, bob] = await Promise.all([
+			signingClient(live.server.url),
+			signingClient(live.server.url)
+		]);
 		const first = await createPrivateRoom(alice, 'First', [bob]);
 		const feed = summaries(bob);
 		await feed.waitFor(() => feed.rooms()?.has(first) === true, 'the first room');

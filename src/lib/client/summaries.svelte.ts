@@ -233,7 +233,8 @@ export class SummaryStore {
 	/** An encrypted room's latest message as its page decrypted it (`previewOf` its text). */
 	noteDecrypted(roomId: string, preview: DecryptedPreview): void {
 		const known = this.decrypted.get(roomId);
-		if (known?.id !== preview.id || known.text !== preview.text) this.decrypted.set(roomId, preview);
+		if (known?.id !== preview.id || known.text !== preview.text)
+			this.decrypted.set(roomId, preview);
 	}
 
 	/** Calls `listener` for every delivery frame; returns how to stop. */

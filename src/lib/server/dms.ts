@@ -17,11 +17,7 @@ import type { DmStatus, Room, RoomStorage, Storage, User } from './storage/types
 export type { DirectMessage, DmRequest, DmStatus } from './storage/types';
 
 export type DmFailure =
-	| 'cannot-dm-self'
-	| 'dm-duplicate'
-	| 'user-not-found'
-	| 'dm-declined'
-	| 'request-not-found';
+	'cannot-dm-self' | 'dm-duplicate' | 'user-not-found' | 'dm-declined' | 'request-not-found';
 
 export type OpenDmResult =
 	| {

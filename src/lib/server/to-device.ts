@@ -32,8 +32,7 @@ export async function sendToDevices(
 	input: SendToDeviceInput,
 	now: number
 ): Promise<
-	| { ok: true; sent: number; recipients: string[] }
-	| { ok: false; reason: ToDeviceFailure }
+	{ ok: true; sent: number; recipients: string[] } | { ok: false; reason: ToDeviceFailure }
 > {
 	if (!(await ownsDevice(devices, userId, input.from))) {
 		return { ok: false, reason: 'not-your-device' };

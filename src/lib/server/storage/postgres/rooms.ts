@@ -279,7 +279,9 @@ export function postgresRooms(sql: Sql): RoomStorage {
 					id: row.id,
 					other: first,
 					others,
-					status: others.some((person) => person.pending) ? ('pending' as const) : ('active' as const)
+					status: others.some((person) => person.pending)
+						? ('pending' as const)
+						: ('active' as const)
 				}));
 			});
 		},

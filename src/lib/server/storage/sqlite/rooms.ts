@@ -106,9 +106,7 @@ function peopleOfDms<T extends { id: string; dm_key: string }>(
 		rows.flatMap((row) => dmKeyIds(row.dm_key))
 	);
 	return rows.flatMap((row) => {
-		const waiting = new Set(
-			dmKeyIds(row.dm_key).filter((id) => pending.has(`${row.id}:${id}`))
-		);
+		const waiting = new Set(dmKeyIds(row.dm_key).filter((id) => pending.has(`${row.id}:${id}`)));
 		const others = dmOthers(row.dm_key, viewerId, users, waiting);
 		const first = others[0];
 		return first ? [{ row, first: { id: first.id, username: first.username }, others }] : [];
