@@ -1,4 +1,12 @@
-import { expect, roomName, sharedRoom, submitMessage, test } from './fixtures';
+import {
+	expect,
+	openAndRegister,
+	roomName,
+	sessionShared,
+	sharedRoom,
+	submitMessage,
+	test
+} from './fixtures';
 
 test('a user starts a direct message from /dms and the other reads it under their name', async ({
 	newUser
@@ -8,6 +16,10 @@ test('a user starts a direct message from /dms and the other reads it under thei
 	// People who share a room start DMs at once; strangers send a request (the next test).
 	await sharedRoom(alice, bob, roomName('Team'));
 	const dmName = `${alice.username} & ${bob.username}`;
+	// DMs are encrypted: Alice's browser shares its session with Bob's registered devices when
+	// it opens the DM (then every 4 s), so Bob's browser is registered first.
+	const bobPage = await bob.context.newPage();
+	await openAndRegister(bobPage, '/dms');
 
 	const alicePage = await alice.context.newPage();
 	await alicePage.goto('/dms');
@@ -25,7 +37,6 @@ test('a user starts a direct message from /dms and the other reads it under thei
 	});
 	await expect(own).toContainText(/Sent|Delivered|Read/);
 
-	const bobPage = await bob.context.newPage();
 	await bobPage.goto('/dms');
 	const link = bobPage.getByRole('link', { name: alice.username, exact: true });
 	await expect(link).toHaveCount(1);
@@ -64,6 +75,10 @@ test('a DM from a stranger is a request: the recipient accepts it under Requests
 	const alice = await newUser('alice');
 	const bob = await newUser('bob');
 	const dmName = `${alice.username} & ${bob.username}`;
+	// The request is encrypted: Alice's browser shares its session with Bob's registered devices
+	// when it opens the DM (then every 4 s), so Bob's browser is registered first.
+	const bobPage = await bob.context.newPage();
+	await openAndRegister(bobPage, '/dms');
 
 	const alicePage = await alice.context.newPage();
 	await alicePage.goto('/dms');
@@ -74,18 +89,20 @@ test('a DM from a stranger is a request: the recipient accepts it under Requests
 	await expect(alicePage.getByRole('status')).toHaveText('Online');
 	await submitMessage(alicePage, 'Hello, we have not met');
 
-	const bobPage = await bob.context.newPage();
-	await bobPage.goto('/dms');
+	await bobPage.reload();
 	const requests = bobPage.getByRole('region', { name: 'Requests' });
 	await expect(requests.getByRole('listitem')).toContainText(alice.username);
 	// Not a conversation of Bob's until he accepts.
 	await expect(bobPage.getByText('No direct messages yet.')).toBeVisible();
+	// Once a member, Bob's browser shares its own session with Alice's when it opens the DM.
+	const bobShared = sessionShared(bobPage);
 	await requests.getByRole('button', { name: `Accept ${alice.username}` }).click();
 	await expect(bobPage).toHaveURL(new RegExp(`${roomPath}$`));
 	const bobLog = bobPage.getByRole('log', { name: dmName });
 	await expect(
 		bobLog.getByRole('listitem').filter({ hasText: 'Hello, we have not met' })
 	).toHaveCount(1);
+	await bobShared;
 	await submitMessage(bobPage, 'Nice to meet you');
 	const aliceLog = alicePage.getByRole('log', { name: dmName });
 	await expect(aliceLog.getByRole('listitem').filter({ hasText: 'Nice to meet you' })).toHaveCount(

@@ -224,6 +224,32 @@ export const test = base.extend<
 	}
 });
 
+/**
+ * Opens `path` and waits until the layout has registered this browser's device keys (a new
+ * device: 201). Encrypted rooms and DMs share their keys with registered devices only.
+ */
+export async function openAndRegister(page: Page, path: string): Promise<void> {
+	const registered = page.waitForResponse(
+		(response) =>
+			new URL(response.url()).pathname === '/api/devices' && response.request().method() === 'POST'
+	);
+	await page.goto(path);
+	expect((await registered).status()).toBe(201);
+}
+
+/**
+ * Waits for `page` to share an encrypted room's session (its to-device request): what it sends
+ * afterwards is readable by the members it shared with as soon as they read their inbox.
+ */
+export function sessionShared(page: Page): Promise<unknown> {
+	return page.waitForResponse(
+		(response) =>
+			new URL(response.url()).pathname === '/api/to-device' &&
+			response.request().method() === 'POST' &&
+			response.status() === 201
+	);
+}
+
 /** Signs an existing user in from another browser context (another device). */
 export async function logIn(context: BrowserContext, username: string): Promise<void> {
 	await postJson(context, '/api/auth/login', { username, password: 'correct horse battery' }, 200);

@@ -160,6 +160,13 @@ export class RoomKeys implements ContentCodec {
 	readonly #opened = new Map<string, Opened<OpenedMessage>>();
 	readonly #onKeys: () => void;
 	#devicesOf = new Map<string, PublishedDevice[]>();
+	/** Sessions an item needed and this device lacked: `onMissingKey` runs once for each. */
+	readonly #missing = new Set<string>();
+	/**
+	 * Runs (after the render that found it) when an item needs a session this device has not
+	 * got: its share may be waiting in the inbox already (the room page reads it at once).
+	 */
+	onMissingKey: (() => void) | null = null;
 
 	private constructor(
 		userId: string,
@@ -319,7 +326,10 @@ export class RoomKeys implements ContentCodec {
 		const sessionId = enc.split('.')[1] ?? '';
 		const inbound = this.#inbound.get(`${context.roomId}|${sessionId}`);
 		// Only the session's sender may write with it: its user, and its device when signed.
-		if (!inbound) return { ok: false, reason: 'no-key' };
+		if (!inbound) {
+			this.#noteMissing(sessionId);
+			return { ok: false, reason: 'no-key' };
+		}
 		if (inbound.senderUser !== context.author) return { ok: false, reason: 'tampered' };
 		if (signedBy !== undefined && signedBy !== inbound.senderDevice) {
 			return { ok: false, reason: 'tampered' };
@@ -329,6 +339,13 @@ export class RoomKeys implements ContentCodec {
 			return { ok: false, reason: opened.reason === 'no-key' ? 'no-key' : 'tampered' };
 		const value = openedPayload(decodePayload(opened.plaintext), context.kind);
 		return value === null ? { ok: false, reason: 'tampered' } : { ok: true, value };
+	}
+
+	#noteMissing(sessionId: string): void {
+		if (this.#missing.has(sessionId)) return;
+		this.#missing.add(sessionId);
+		// Opening runs inside a render: the callback (which reads the inbox) runs after it.
+		queueMicrotask(() => this.onMissingKey?.());
 	}
 
 	/** Keeps an inbound session, from the earliest index this device was given. */
