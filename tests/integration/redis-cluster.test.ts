@@ -170,26 +170,33 @@ describe('two instances on a three-master Redis Cluster', () => {
 			const onB = await join(bob, b, roomId);
 			const sent = new Set([onA.client.send('hello from A').id, onB.client.send('hi from B').id]);
 			await expectConverged([onA, onB], sent);
-			// The room's channel is subscribed on its master only (sharded pub/sub).
-			const counts = await Promise.all(
-				cluster.ports.map(async (port) => {
-					const node = new Redis({ port, host: '127.0.0.1' });
-					try {
-						const reply = (await node.call('PUBSUB', 'SHARDNUMSUB', CHANNEL_PREFIX + roomId)) as [
-							string,
-							number
-						];
-						return Number(reply[1]);
-					} finally {
-						node.disconnect();
-					}
-				})
+			// The room's channel is subscribed on its master only (sharded pub/sub). An instance
+			// subscribes when the room loads and Redis answers later; the messages may converge
+			// before (through the other instance's subscription and the shared store), so the
+			// count is awaited, then must hold: both on the master, none elsewhere.
+			const shardCounts = () =>
+				Promise.all(
+					cluster.ports.map(async (port) => {
+						const node = new Redis({ port, host: '127.0.0.1' });
+						try {
+							const reply = (await node.call('PUBSUB', 'SHARDNUMSUB', CHANNEL_PREFIX + roomId)) as [
+								string,
+								number
+							];
+							return Number(reply[1]);
+						} finally {
+							node.disconnect();
+						}
+					})
+				);
+			const expected = (counts: number[]) =>
+				counts.map((count, port) => (port === master ? count >= 2 : count === 0));
+			await waitFor(
+				'both instances subscribed on the room’s master',
+				async () => expected(await shardCounts()).every(Boolean),
+				10_000
 			);
-			expect(counts.map((count, port) => (port === master ? count >= 2 : count === 0))).toEqual([
-				true,
-				true,
-				true
-			]);
+			expect(expected(await shardCounts())).toEqual([true, true, true]);
 		}
 	});
 
