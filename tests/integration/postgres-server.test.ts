@@ -173,19 +173,27 @@ describe('the program on PostgreSQL', () => {
 		expect(await readyStatus()).toBe(200);
 
 		await pg.stop();
-		const failedBefore = server.output.filter((line) => line.includes('commit failed')).length;
-		const during = a.send('during the outage');
-		await waitFor(
-			'a failed commit',
-			() => server.output.filter((line) => line.includes('commit failed')).length > failedBefore,
-			20_000
-		);
-		await waitFor('/readyz to turn unready', async () => (await readyStatus()) === 503, 20_000);
-		// Not acknowledged, and not forwarded: nothing is told before it is durable.
-		expect(a.isStored()).toBe(false);
-		expect(texts(b)).not.toContain(during.text);
+		let restarted = false;
+		let during: ReturnType<typeof a.send>;
+		try {
+			const failedBefore = server.output.filter((line) => line.includes('commit failed')).length;
+			during = a.send('during the outage');
+			await waitFor(
+				'a failed commit',
+				() => server.output.filter((line) => line.includes('commit failed')).length > failedBefore,
+				20_000
+			);
+			await waitFor('/readyz to turn unready', async () => (await readyStatus()) === 503, 20_000);
+			// Not acknowledged, and not forwarded: nothing is told before it is durable.
+			expect(a.isStored()).toBe(false);
+			expect(texts(b)).not.toContain(during.text);
+			await pg.start();
+			restarted = true;
+		} finally {
+			// A failure above must not leave the database down for the tests after this one.
+			if (!restarted) await pg.start();
+		}
 
-		await pg.start();
 		await a.waitForStored(30_000);
 		await b.waitFor(() => texts(b).includes(during.text), 30_000, 'the message after the outage');
 		await waitFor('/readyz to turn ready', async () => (await readyStatus()) === 200, 20_000);
