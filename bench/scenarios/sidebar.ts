@@ -11,13 +11,11 @@
 import { rmSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { SUMMARY_PATH } from '../../src/lib/protocol/summaries';
-import { makeTempDir } from '../../tests/support/server';
 import { openSummaries } from '../../tests/support/summary-client';
 import { launchChromium, signedInContext } from '../lib/browser';
 import { startParley, type Row } from '../lib/harness';
-import { seed } from '../lib/seed';
 import { summarize } from '../lib/stats';
-import { ROOMS, fillIndex, latencyRow } from './summaries';
+import { ROOMS, latencyRow, seedRoomList } from './summaries';
 
 const BUDGET = { freshMs: 500, cachedMs: 150 } as const;
 
@@ -53,21 +51,9 @@ function budgetRow(config: string, times: number[], budget: number): Row {
 }
 
 export async function runSidebar(options: { samples: number }): Promise<Row[]> {
-	const dataDir = makeTempDir('parley-bench-');
-	const seeded = await seed(dataDir, {
-		users: 2,
-		rooms: ROOMS,
-		membersOf: (r) => (r % 2 === 0 ? [0, 1] : [1, 0])
-	});
-	await fillIndex(
-		dataDir,
-		seeded.rooms,
-		seeded.users.map((u) => u.id)
-	);
+	const { dataDir, user } = await seedRoomList();
 	const server = await startParley(dataDir);
 	const browser = await launchChromium();
-	const user = seeded.users[0];
-	if (!user) throw new Error('no user');
 	try {
 		// What the list must show, as the server counts it.
 		const feed = openSummaries(server, user.cookie);

@@ -17,17 +17,13 @@ import { makeTempDir, type ServerHandle } from '../../tests/support/server';
 import { openSummaries } from '../../tests/support/summary-client';
 import { connectAs } from '../../tests/support/sync-client';
 import { row, startParley, type Row } from '../lib/harness';
-import { seed } from '../lib/seed';
+import { seed, type BenchUser } from '../lib/seed';
 import { round, summarize } from '../lib/stats';
 
 export const ROOMS = 200;
 const MESSAGES_PER_ROOM = 20;
 
-export async function fillIndex(
-	dataDir: string,
-	rooms: readonly string[],
-	users: readonly string[]
-) {
+async function fillIndex(dataDir: string, rooms: readonly string[], users: readonly string[]) {
 	const storage = createSqliteStorage(openDatabase(databaseFile(dataDir)));
 	try {
 		const ts = Date.now() - 60_000;
@@ -48,7 +44,11 @@ export async function fillIndex(
 	}
 }
 
-async function snapshotRow(samples: number): Promise<Row> {
+/**
+ * A data directory where a user is in ROOMS rooms of MESSAGES_PER_ROOM indexed messages each
+ * (half written by the other member): `user` is the one whose list is measured.
+ */
+export async function seedRoomList(): Promise<{ dataDir: string; user: BenchUser }> {
 	const dataDir = makeTempDir('parley-bench-');
 	const seeded = await seed(dataDir, {
 		users: 2,
@@ -60,9 +60,14 @@ async function snapshotRow(samples: number): Promise<Row> {
 		seeded.rooms,
 		seeded.users.map((u) => u.id)
 	);
-	const server = await startParley(dataDir);
 	const user = seeded.users[0];
 	if (!user) throw new Error('no user');
+	return { dataDir, user };
+}
+
+async function snapshotRow(samples: number): Promise<Row> {
+	const { dataDir, user } = await seedRoomList();
+	const server = await startParley(dataDir);
 	try {
 		const times: number[] = [];
 		for (let i = 0; i < samples; i++) {
