@@ -128,10 +128,12 @@ describe('fan-out', () => {
 	it('merges commits into fewer frames while forwarding would saturate the process, losing none', async () => {
 		const alice = await connect('alice');
 		const bob = await connect('bob');
-		// Each write takes 4 ms: forwarding every back-to-back commit at once would take all the time.
+		// Each write takes 30 ms: forwarding every back-to-back commit at once would take nearly all
+		// the time. (The share is write / (write + commit), so the write must dwarf a commit even on
+		// a loaded machine: at 4 ms, a commit slower than 1.7 ms kept the room below MERGE_ABOVE.)
 		const record = bob.socket.sendShared.bind(bob.socket);
 		bob.socket.sendShared = (frame) => {
-			const until = performance.now() + 4;
+			const until = performance.now() + 30;
 			while (performance.now() < until) {
 				/* a slow socket write */
 			}
