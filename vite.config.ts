@@ -6,6 +6,9 @@ export default defineConfig({
 	plugins: [sveltekit(), parleySync()],
 	server: { port: 3000, strictPort: true },
 	test: {
+		// In CI a failed test runs once more, as Playwright's do (playwright.config.ts): a test
+		// that passes only on its second try is reported, and one that fails twice fails CI.
+		retry: process.env.CI ? 1 : 0,
 		projects: [
 			{
 				extends: true,
