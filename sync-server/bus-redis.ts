@@ -33,6 +33,10 @@ import {
 export const CHANNEL_PREFIX = 'parley:room:';
 /** Messages for every instance (ControlBusMessage), subscribed from the start. */
 export const CONTROL_CHANNEL = 'parley:control';
+/** How often an instance with undelivered room updates checks whether the link is back. */
+const REDELIVER_CHECK_MS = 250;
+/** Rooms whose newest undelivered update is kept (beyond it, resync and gaps still heal them). */
+const MAX_UNDELIVERED_ROOMS = 10_000;
 
 /** Bumped on any incompatible change of the envelope below. */
 const ENVELOPE_VERSION = 1;
@@ -263,6 +267,8 @@ export interface RedisBusStats {
 	readonly dropped: number;
 	readonly malformed: number;
 	readonly resyncs: number;
+	/** Room updates published again after their first publish failed (`undelivered`). */
+	readonly redelivered: number;
 }
 
 export interface RedisBus extends Bus {
@@ -280,7 +286,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 	const instanceId = options.instanceId ?? generateId();
 	const log = options.logger.child({ component: 'bus-redis', instanceId });
 	const metrics = options.metrics;
-	const stats = { published: 0, dropped: 0, malformed: 0, resyncs: 0 };
+	const stats = { published: 0, dropped: 0, malformed: 0, resyncs: 0, redelivered: 0 };
 
 	const handlers = new Map<string, Set<Handler>>();
 	const resyncHandlers = new Set<() => void>();
@@ -364,6 +370,42 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 		log.debug({ ...where, kind: message.kind, reason }, 'bus message dropped');
 	}
 
+	/**
+	 * The newest room update of each room that could not be published (the link was down or Redis
+	 * refused it), published again once the link is back. Receivers read back on their own
+	 * reconnection (resync), and a later message shows them a gap; but the LAST updates published
+	 * during an outage have no later message, and may be committed after another instance's
+	 * resync read, so they would stay unseen there until the next resync. One update per room is
+	 * enough: a receiver that lacks earlier ones sees the gap and reads the log.
+	 */
+	const undelivered = new Map<string, Extract<BusMessage, { kind: 'update' }>>();
+	let redeliverTimer: NodeJS.Timeout | null = null;
+
+	function keepUndelivered(message: BusMessage): void {
+		if (closed || isControlMessage(message) || message.kind !== 'update') return;
+		const kept = undelivered.get(message.roomId);
+		if (kept && kept.seq >= message.seq) return;
+		undelivered.set(message.roomId, message);
+		if (undelivered.size > MAX_UNDELIVERED_ROOMS) {
+			const oldest = undelivered.keys().next().value;
+			if (oldest !== undefined) undelivered.delete(oldest);
+		}
+		redeliverTimer ??= setTimeout(redeliver, REDELIVER_CHECK_MS).unref();
+	}
+
+	function redeliver(): void {
+		redeliverTimer = null;
+		if (closed || undelivered.size === 0) return;
+		if (link.publishStatus() !== 'ready') {
+			redeliverTimer = setTimeout(redeliver, REDELIVER_CHECK_MS).unref();
+			return;
+		}
+		const messages = [...undelivered.values()];
+		undelivered.clear();
+		stats.redelivered += messages.length;
+		for (const message of messages) bus.publish(message);
+	}
+
 	const linkOptions = {
 		controlChannel: CONTROL_CHANNEL,
 		log,
@@ -380,7 +422,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 			? clusterLink(options.redis.nodes, linkOptions)
 			: singleRedisLink(options.redis.url, linkOptions);
 
-	return {
+	const bus: RedisBus = {
 		instanceId,
 		ready: link.ready,
 		stats,
@@ -388,7 +430,10 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 		publish(message: BusMessage): void {
 			if (closed) return drop(message, 'closed');
 			const status = link.publishStatus();
-			if (status !== 'ready') return drop(message, status);
+			if (status !== 'ready') {
+				keepUndelivered(message);
+				return drop(message, status);
+			}
 			let bytes: Uint8Array;
 			try {
 				bytes = encodeEnvelope({ instanceId, publishedAtMs: Date.now(), message });
@@ -403,6 +448,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 				? link.publishControl(buffer)
 				: link.publishRoom(channelOf(message.roomId), buffer);
 			sent.catch((error: unknown) => {
+				keepUndelivered(message);
 				drop(message, error instanceof Error ? error.message : 'publish failed');
 			});
 		},
@@ -441,10 +487,13 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 		async close(): Promise<void> {
 			if (closed) return;
 			closed = true;
+			if (redeliverTimer) clearTimeout(redeliverTimer);
+			undelivered.clear();
 			handlers.clear();
 			resyncHandlers.clear();
 			controlHandlers.clear();
 			await link.close();
 		}
 	};
+	return bus;
 }

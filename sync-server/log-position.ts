@@ -20,14 +20,23 @@ export interface LogPositionOptions {
 	epochChanged(): void;
 	/** Whether the room is gone (nothing more is applied). */
 	gone(): boolean;
+	/** First wait before a failed read of the log is tried again (doubling to 10 s); default 500 ms. */
+	readonly retryFirstMs?: number;
 	readonly log: Logger;
 }
+
+const CATCH_UP_RETRY_FIRST_MS = 500;
+const CATCH_UP_RETRY_MAX_MS = 10_000;
 
 export class LogPosition {
 	readonly #options: LogPositionOptions;
 	#lastSeq: number;
 	#catchingUp: Promise<void> | null = null;
 	#catchUpAgain = false;
+	/** A failed read is tried again later: nothing else may show this room a gap again (the
+	 * gap's own message came already, and a resync only comes with a reconnection). */
+	#retry: ReturnType<typeof setTimeout> | null = null;
+	#failures = 0;
 
 	constructor(options: LogPositionOptions) {
 		this.#options = options;
@@ -75,6 +84,17 @@ export class LogPosition {
 		return this.#catchingUp;
 	}
 
+	#retryLater(): void {
+		if (this.#retry || this.#options.gone()) return;
+		const first = this.#options.retryFirstMs ?? CATCH_UP_RETRY_FIRST_MS;
+		const delay = Math.min(first * 2 ** this.#failures++, CATCH_UP_RETRY_MAX_MS);
+		this.#retry = setTimeout(() => {
+			this.#retry = null;
+			void this.catchUp();
+		}, delay);
+		this.#retry.unref();
+	}
+
 	async #catchUpOnce(): Promise<void> {
 		const { roomId, epoch, roomLog, log } = this.#options;
 		if (this.#options.gone()) return;
@@ -83,8 +103,10 @@ export class LogPosition {
 			read = await roomLog.readSince(roomId, this.#lastSeq);
 		} catch (error) {
 			log.error({ err: error, roomId }, 'catch-up read failed');
+			this.#retryLater();
 			return;
 		}
+		this.#failures = 0;
 		if (this.#options.gone()) return;
 		// Sealed elsewhere: what follows is another head's, never to be mixed into this one.
 		if (read.epoch !== epoch) return this.#options.epochChanged();

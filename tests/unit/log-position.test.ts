@@ -52,6 +52,36 @@ describe('log position', () => {
 		expect(position.fromBus(3, bytes(3))).toBe(false);
 	});
 
+	it('tries a failed read of the log again until it succeeds (nothing else may show the gap again)', async () => {
+		const storage = new MemoryRoomLog();
+		storage.createRoom('r');
+		await storage.commit([1, 2].map((n) => ({ roomId: 'r', epoch: 0, data: bytes(n) })));
+		let failures = 2;
+		const applied: number[] = [];
+		const position = new LogPosition({
+			roomId: 'r',
+			epoch: 0,
+			loadedSeq: 0,
+			roomLog: {
+				readSince: (roomId, seq) =>
+					failures-- > 0
+						? Promise.reject(new Error('the database is away'))
+						: storage.readSince(roomId, seq)
+			},
+			apply: (data) => void applied.push(data[0]!),
+			epochChanged: () => {},
+			gone: () => false,
+			retryFirstMs: 5,
+			log
+		});
+		expect(position.fromBus(2, bytes(2))).toBe(false);
+		await position.catchUp();
+		expect(applied).toEqual([]);
+		await expect.poll(() => position.lastSeq).toBe(2);
+		expect(applied).toEqual([1, 2]);
+		expect(failures).toBe(-1);
+	});
+
 	it('applies nothing of a log that belongs to a newer epoch, and says the head is over', async () => {
 		const { storage, position, applied, epochChanged } = await setup([1]);
 		await storage.seal(
