@@ -9,6 +9,8 @@ RUN apt-get update \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+# postinstall repairs a crash of the PostgreSQL driver (scripts/patch-postgres.mjs).
+COPY scripts/patch-postgres.mjs ./scripts/
 RUN npm ci
 COPY . .
 RUN npm run build

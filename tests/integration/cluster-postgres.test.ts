@@ -180,7 +180,12 @@ describe('three instances, one PostgreSQL, a three-master Redis Cluster', () => 
 		const stream = startStream(200);
 		let ackedBeforeKill = new Set<string>();
 		try {
-			await waitFor('the stream to flow', () => total(stream.sent) >= 45, CONVERGE_MS);
+			// Flowing, and stored: some STORED receipts came back (a loaded machine may take seconds).
+			await waitFor(
+				'the stream to flow and be acknowledged',
+				() => total(stream.sent) >= 45 && acknowledged(stream.log).size > 0,
+				CONVERGE_MS
+			);
 
 			// kill -9 instance 0; its clients reconnect through another (the balancer's job).
 			ackedBeforeKill = acknowledged(stream.log);
