@@ -40,7 +40,7 @@ async function putAvatar(
 	const response = await fetch(new URL('/api/me/avatar', client.baseUrl), {
 		method: 'PUT',
 		headers,
-		body: bytes ?? undefined
+		body: bytes ? new Uint8Array(bytes) : undefined
 	});
 	return { status: response.status, body: (await response.json()) as { avatar?: string } };
 }
