@@ -1,15 +1,26 @@
 /**
- * Display names and generated avatars (issue 16 item 7): a user sets a display name on
- * /settings/profile (on a phone); another member sees it on their next room open (1280 px) as
- * the author of messages, in the member list and in the mention suggestions, where the username
- * stays the handle that "@" inserts.
+ * Display names and avatars (issue 16 item 7): a user sets a display name and uploads a picture
+ * on /settings/profile (on a phone); another member sees them on their next room open (1280 px)
+ * beside the author of messages, in the member list and in the mention suggestions, where the
+ * username stays the handle that "@" inserts. Once the picture is removed, the initials are back.
  */
+import type { Locator } from '@playwright/test';
+import { makePng } from './attachments-support';
 import { expect, roomOfTwo, submitMessage, test } from './fixtures';
 
 const PHONE = { width: 390, height: 844 };
 const WIDE = { width: 1280, height: 800 };
 
-test('a display name set on the profile page shows as author, in the member list and in mentions', async ({
+/** Waits until `avatar` shows `userId`'s uploaded picture, decoded (not the initials). */
+async function expectPicture(avatar: Locator, userId: string): Promise<void> {
+	const img = avatar.locator('img');
+	await expect(img).toHaveAttribute('src', new RegExp(`^/api/users/${userId}/avatar\\?v=`));
+	await expect
+		.poll(() => img.evaluate((el: HTMLImageElement) => (el.complete ? el.naturalWidth : 0)))
+		.toBeGreaterThan(0);
+}
+
+test('a display name and a picture set on the profile page show beside messages, in the member list and in mentions', async ({
 	newUser
 }) => {
 	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Names');
@@ -26,9 +37,28 @@ test('a display name set on the profile page shows as author, in the member list
 	await expect(bobPage.getByRole('alert')).toContainText('invisible formatting');
 	await bobPage.getByLabel('Display name').fill(`  ${shown} `);
 	await bobPage.getByRole('button', { name: 'Save profile' }).click();
-	await expect(bobPage.getByRole('status')).toHaveText('Saved.');
+	await expect(bobPage.getByRole('status').filter({ hasText: 'Saved.' })).toHaveText('Saved.');
 	await expect(bobPage.locator('.preview')).toContainText(shown);
 	await expect(bobPage.locator('.preview .avatar')).toHaveText('BR');
+
+	// A picture: a file that is not the image it claims to be is refused, a real PNG is taken.
+	const picture = bobPage.getByRole('region', { name: 'Picture' });
+	const pictureStatus = picture.getByRole('status');
+	const upload = picture.getByLabel('Upload picture');
+	await upload.setInputFiles({
+		name: 'fake.png',
+		mimeType: 'image/png',
+		buffer: Buffer.from('not a picture')
+	});
+	await expect(pictureStatus).toHaveText('The picture is not image/png.');
+	await expect(bobPage.locator('.preview .avatar img')).toHaveCount(0);
+	await upload.setInputFiles({
+		name: 'me.png',
+		mimeType: 'image/png',
+		buffer: await makePng(bobPage, 64, 64)
+	});
+	await expect(pictureStatus).toHaveText('Picture saved.');
+	await expectPicture(bobPage.locator('.preview .avatar'), bob.id);
 
 	const bobRoom = await bob.openRoom(roomId);
 	await submitMessage(bobRoom, 'Happy little trees');
@@ -40,6 +70,7 @@ test('a display name set on the profile page shows as author, in the member list
 		.getByRole('listitem')
 		.filter({ hasText: 'Happy little trees' });
 	await expect(message).toContainText(shown);
+	await expectPicture(message.locator('.avatar'), bob.id);
 
 	const box = alicePage.getByRole('textbox', { name: 'Message' });
 	await box.pressSequentially(`@${bob.username.slice(0, 4)}`);
@@ -47,10 +78,27 @@ test('a display name set on the profile page shows as author, in the member list
 		.getByRole('listbox', { name: 'Mention a member' })
 		.getByRole('option', { name: `@${bob.username} — ${shown}` });
 	await expect(option).toBeVisible();
+	await expectPicture(option.locator('.avatar'), bob.id);
 	await box.press('Enter');
 	await expect(box).toHaveValue(`@${bob.username} `);
 
 	await alicePage.goto(`/rooms/${roomId}/members`);
 	const entry = alicePage.getByRole('listitem').filter({ hasText: `@${bob.username}` });
 	await expect(entry).toContainText(shown);
+	await expectPicture(entry.locator('.avatar'), bob.id);
+	// A picture that cannot be loaded (offline, not cached: routing bypasses the cache) shows the
+	// initials instead.
+	await alicePage.route('**/avatar?v=*', (route) => route.abort());
+	await alicePage.reload();
+	await expect(entry.locator('.avatar')).toHaveText('BR');
+	await alicePage.unroute('**/avatar?v=*');
+
+	// Removed: the initials are back, on the profile page and for the other members.
+	await picture.getByRole('button', { name: 'Remove picture' }).click();
+	await expect(pictureStatus).toHaveText('Picture removed.');
+	await expect(bobPage.locator('.preview .avatar')).toHaveText('BR');
+	await expect(picture.getByRole('button', { name: 'Remove picture' })).toHaveCount(0);
+	await alicePage.reload();
+	await expect(entry.locator('.avatar')).toHaveText('BR');
+	await expect(entry.locator('.avatar img')).toHaveCount(0);
 });

@@ -266,7 +266,13 @@ describe('rooms', () => {
 		const added = await owner.post(`/api/rooms/${room.id}/members`, { username: bob.username });
 		expect(added).toMatchObject({
 			status: 201,
-			body: { id: bob.userId, username: bob.username, displayName: '', role: 'member' }
+			body: {
+				id: bob.userId,
+				username: bob.username,
+				displayName: '',
+				avatar: null,
+				role: 'member'
+			}
 		});
 		expect(
 			(await bob.post(`/api/rooms/${room.id}/members`, { username: carol.username })).status
@@ -287,8 +293,8 @@ describe('rooms', () => {
 		const list = await bob.get<{ members: unknown[] }>(`/api/rooms/${room.id}/members`);
 		expect(list.status).toBe(200);
 		expect(list.body.members).toEqual([
-			{ id: owner.userId, username: owner.username, displayName: '', role: 'owner' },
-			{ id: bob.userId, username: bob.username, displayName: '', role: 'member' }
+			{ id: owner.userId, username: owner.username, displayName: '', avatar: null, role: 'owner' },
+			{ id: bob.userId, username: bob.username, displayName: '', avatar: null, role: 'member' }
 		]);
 		expect((await carol.get(`/api/rooms/${room.id}/members`)).status).toBe(403);
 		expect((await carol.get('/api/rooms/doesnotexist/members')).status).toBe(404);

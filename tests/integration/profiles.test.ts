@@ -27,7 +27,8 @@ describe('display names', () => {
 		expect((await bob.get('/api/me')).body).toEqual({
 			id: bob.userId,
 			username: bob.username,
-			displayName: ''
+			displayName: '',
+			avatar: null
 		});
 		const set = await bob.request('PATCH', '/api/me', { displayName: '  Bob Ross ' });
 		expect(set).toMatchObject({

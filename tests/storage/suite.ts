@@ -399,21 +399,71 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect(await storage.accounts.getProfile('bob')).toEqual({
 					id: 'bob',
 					username: 'bob',
-					displayName: ''
+					displayName: '',
+					avatar: null
 				});
 				expect(await storage.accounts.setDisplayName('bob', 'Bob Ross')).toEqual({
 					id: 'bob',
 					username: 'bob',
-					displayName: 'Bob Ross'
+					displayName: 'Bob Ross',
+					avatar: null
 				});
 				expect(await storage.rooms.members('r')).toEqual([
-					{ id: 'owner', username: 'owner', displayName: '', role: 'owner' },
-					{ id: 'bob', username: 'bob', displayName: 'Bob Ross', role: 'member' }
+					{ id: 'owner', username: 'owner', displayName: '', avatar: null, role: 'owner' },
+					{ id: 'bob', username: 'bob', displayName: 'Bob Ross', avatar: null, role: 'member' }
 				]);
 				await storage.accounts.setDisplayName('bob', '');
 				expect((await storage.accounts.getProfile('bob'))?.displayName).toBe('');
 				expect(await storage.accounts.getProfile('nobody')).toBeNull();
 				expect(await storage.accounts.setDisplayName('nobody', 'x')).toBeNull();
+			});
+
+			it('keeps an uploaded picture per user, shown in the member list; replacing it retires the old bytes', async () => {
+				await users('owner', 'bob');
+				await room('r', 'owner');
+				await storage.rooms.addMember('r', 'bob', T0);
+				const first = { sha256: 'a'.repeat(64), type: 'image/png', version: 'a'.repeat(16) };
+				const second = { sha256: 'b'.repeat(64), type: 'image/webp', version: 'b'.repeat(16) };
+				expect(await storage.accounts.getAvatar('bob')).toBeNull();
+				expect(await storage.accounts.setAvatar('bob', first, T0)).toEqual({
+					id: 'bob',
+					username: 'bob',
+					displayName: '',
+					avatar: first.version
+				});
+				expect(await storage.accounts.getAvatar('bob')).toEqual(first);
+				expect(await storage.files.hasContent(first.sha256)).toBe(true);
+				expect((await storage.rooms.members('r')).map((m) => [m.id, m.avatar])).toEqual([
+					['owner', null],
+					['bob', first.version]
+				]);
+				// The same picture again retires nothing; a new one retires the old bytes.
+				await storage.accounts.setAvatar('bob', first, T0 + 1);
+				expect((await storage.accounts.setAvatar('bob', second, T0 + 2))?.avatar).toBe(
+					second.version
+				);
+				expect(await storage.files.hasContent(first.sha256)).toBe(false);
+				expect(await storage.files.deleteUnreferenced(T0 + 2)).toEqual({
+					deleted: 0,
+					orphaned: []
+				});
+				expect(await storage.files.deleteUnreferenced(T0 + 3)).toEqual({
+					deleted: 0,
+					orphaned: [first.sha256]
+				});
+				// Removed: the bytes are retired; bytes another user's picture names are not orphaned.
+				await storage.accounts.setAvatar('owner', second, T0 + 3);
+				expect(await storage.accounts.setAvatar('bob', null, T0 + 4)).toMatchObject({
+					avatar: null
+				});
+				expect(await storage.accounts.getAvatar('bob')).toBeNull();
+				expect(await storage.files.deleteUnreferenced(T0 + 5)).toEqual({
+					deleted: 0,
+					orphaned: []
+				});
+				expect(await storage.files.hasContent(second.sha256)).toBe(true);
+				expect(await storage.accounts.setAvatar('nobody', first, T0)).toBeNull();
+				expect(await storage.accounts.getAvatar('nobody')).toBeNull();
 			});
 
 			it('lists members owner first, then by name without regard to case', async () => {

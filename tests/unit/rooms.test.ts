@@ -68,7 +68,7 @@ describe('managing members', () => {
 		const room = await createRoom(storage.rooms, 'owner', 'Team', 'private');
 		expect(await addMember(storage, room.id, 'owner', 'BOB')).toEqual({
 			ok: true,
-			value: { id: 'bob', username: 'bob', displayName: '', role: 'member' }
+			value: { id: 'bob', username: 'bob', displayName: '', avatar: null, role: 'member' }
 		});
 		expect(await addMember(storage, room.id, 'owner', 'bob')).toEqual({
 			ok: false,

@@ -1,7 +1,9 @@
 /**
- * Generated avatars (docs/design.md "Profiles"): a person's initials on a colour derived from
- * their user id, so the same person has the same colour on every screen. Pure.
+ * Avatars (docs/design.md "Profiles"): where an uploaded picture is served, and the generated
+ * one: a person's initials on a colour derived from their user id, so the same person has the
+ * same colour on every screen. Pure.
  */
+export { avatarUrl } from '../avatar-images';
 
 /** Up to two initials of a name: the first letters of its first two words, upper-cased. */
 export function initialsOf(name: string): string {

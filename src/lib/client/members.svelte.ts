@@ -1,6 +1,6 @@
 /**
- * Names of a room's members (username and display name), for showing message authors and for
- * mentions. Fetched from the API on every room open (so a changed display name shows on the
+ * Names of a room's members (username, display name and picture version), for showing message
+ * authors and for mentions. Fetched from the API on every room open (so a changed display name shows on the
  * next open) and kept in localStorage so a room opened offline still shows names.
  */
 import { SvelteMap } from 'svelte/reactivity';
@@ -12,6 +12,8 @@ interface Member {
 	readonly username: string;
 	/** '' or absent: none chosen (older caches have none). */
 	readonly displayName?: string;
+	/** Their uploaded picture's version; null or absent: none (older caches have none). */
+	readonly avatar?: string | null;
 }
 
 /** Don't ask the server again for an unknown author more often than this, in ms. */
@@ -27,7 +29,9 @@ function parseMembers(data: unknown): Member[] {
 			m !== null &&
 			typeof (m as Member).id === 'string' &&
 			typeof (m as Member).username === 'string' &&
-			['string', 'undefined'].includes(typeof (m as Member).displayName)
+			['string', 'undefined'].includes(typeof (m as Member).displayName) &&
+			((m as Member).avatar === null ||
+				['string', 'undefined'].includes(typeof (m as Member).avatar))
 	);
 }
 
@@ -54,6 +58,11 @@ export class MemberNames {
 	nameOf(userId: string): string {
 		const member = this.#names.get(userId);
 		return member ? shownName(member) : shortId(userId);
+	}
+
+	/** The person's picture version, or null (none, or not known yet): initials then. */
+	avatarOf(userId: string): string | null {
+		return this.#names.get(userId)?.avatar ?? null;
 	}
 
 	/** The author's username (what "@" mentions), or null until it is known. */

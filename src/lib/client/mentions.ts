@@ -80,6 +80,11 @@ export interface MentionOption {
 	readonly username: string;
 	/** Shown after the name, e.g. "everyone in the room"; absent for a member. */
 	readonly note?: string;
+	/**
+	 * A member's picture version, or null for their initials: a member is shown with their
+	 * avatar; absent for "@room" and "@here".
+	 */
+	readonly avatar?: string | null;
 }
 
 const ROOM_MENTION_OPTIONS: readonly MentionOption[] = [

@@ -15,6 +15,8 @@ export interface RoomUiActions {
 	readonly selfId: string;
 	readonly selfName: string;
 	nameOf(userId: string): string;
+	/** The person's picture version (Avatar.svelte), or null: their initials. */
+	avatarOf(userId: string): string | null;
 	/** Every known member's username, for highlighting mentions. */
 	usernames(): readonly string[];
 	edit(messageId: string, text: string): SendResult;

@@ -3,19 +3,34 @@
  * loop that reads a body chunk by chunk and stops once it passes its limit (docs/design.md,
  * "HTTP API": the 413 rule). hooks.server.ts applies it to every request before any route runs.
  */
+import { MAX_AVATAR_BYTES, OWN_AVATAR_PATH } from '../avatar-images';
 import { MAX_JSON_BODY_BYTES } from './http';
 
-/** The only route whose body may be large; it streams the body to disk itself (files.ts). */
-export function isUploadRoute(method: string, pathname: string): boolean {
+function isFileUpload(method: string, pathname: string): boolean {
 	return method === 'POST' && pathname === '/api/files';
 }
 
+function isAvatarUpload(method: string, pathname: string): boolean {
+	return method === 'PUT' && pathname === OWN_AVATAR_PATH;
+}
+
 /**
- * Largest body the route takes, in bytes: the upload limit for an upload, 16 KiB for every
- * other route (JSON API and form actions alike; the largest real one is a few hundred bytes).
+ * The only routes whose body may be large: a file (files.ts) and a profile picture
+ * (avatars.ts). Each streams its body to the blob store itself, after checking the user.
+ */
+export function isUploadRoute(method: string, pathname: string): boolean {
+	return isFileUpload(method, pathname) || isAvatarUpload(method, pathname);
+}
+
+/**
+ * Largest body the route takes, in bytes: the upload limit for a file, MAX_AVATAR_BYTES for a
+ * profile picture, 16 KiB for every other route (JSON API and form actions alike; the largest
+ * real one is a few hundred bytes).
  */
 export function bodyLimitFor(method: string, pathname: string, maxUploadBytes: number): number {
-	return isUploadRoute(method, pathname) ? maxUploadBytes : MAX_JSON_BODY_BYTES;
+	if (isFileUpload(method, pathname)) return maxUploadBytes;
+	if (isAvatarUpload(method, pathname)) return MAX_AVATAR_BYTES;
+	return MAX_JSON_BODY_BYTES;
 }
 
 /** Whether the declared Content-Length is already past `maxBytes` (nothing read yet). */

@@ -179,6 +179,8 @@ const EnvFields = z.object({
 	ROOMS_PER_HOUR: positiveInt.default(20),
 	/** New DMs one user may start per hour (reopening an existing one is free); then 429. */
 	DMS_PER_HOUR: positiveInt.default(30),
+	/** Profile pictures one user may upload per hour (PUT /api/me/avatar); then 429. */
+	AVATARS_PER_HOUR: positiveInt.default(30),
 	/**
 	 * Largest uploaded file, in bytes (25 MiB). Enforced while the body streams to disk; the
 	 * entry must also raise adapter-node's BODY_SIZE_LIMIT (512K by default) to at least this.

@@ -12,7 +12,7 @@ import type { ToDeviceFailure } from './to-device';
 import { parseInput } from './schemas';
 import type { User } from './session';
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 429;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 429;
 
 /** Largest JSON body the API reads, in bytes. Every body we accept is far smaller. */
 export const MAX_JSON_BODY_BYTES = 16 * 1024;

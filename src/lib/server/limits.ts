@@ -19,6 +19,8 @@ export interface Limits {
 	readonly rooms: RateLimiter;
 	/** New DMs per user and hour (DMS_PER_HOUR); only asked when a DM is really created. */
 	readonly dms: RateLimiter;
+	/** Profile pictures uploaded per user and hour (AVATARS_PER_HOUR). */
+	readonly avatars: RateLimiter;
 }
 
 export function createLimits(config: Config): Limits {
@@ -36,6 +38,7 @@ export function createLimits(config: Config): Limits {
 			windowMs: config.REGISTER_WINDOW_SECONDS * 1000
 		}),
 		rooms: createRateLimiter({ maxAttempts: config.ROOMS_PER_HOUR, windowMs: HOUR_MS }),
-		dms: createRateLimiter({ maxAttempts: config.DMS_PER_HOUR, windowMs: HOUR_MS })
+		dms: createRateLimiter({ maxAttempts: config.DMS_PER_HOUR, windowMs: HOUR_MS }),
+		avatars: createRateLimiter({ maxAttempts: config.AVATARS_PER_HOUR, windowMs: HOUR_MS })
 	};
 }

@@ -87,8 +87,17 @@ export async function addMember(
 	if (!user) return failure('user-not-found');
 	if (await rooms.membership(roomId, user.id)) return failure('already-member');
 	await rooms.addMember(roomId, user.id, now);
-	const displayName = (await storage.accounts.getProfile(user.id))?.displayName ?? '';
-	return { ok: true, value: { id: user.id, username: user.username, displayName, role: 'member' } };
+	const profile = await storage.accounts.getProfile(user.id);
+	return {
+		ok: true,
+		value: {
+			id: user.id,
+			username: user.username,
+			displayName: profile?.displayName ?? '',
+			avatar: profile?.avatar ?? null,
+			role: 'member'
+		}
+	};
 }
 
 /**

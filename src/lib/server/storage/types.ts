@@ -86,6 +86,8 @@ export interface Member {
 	readonly username: string;
 	/** The name they chose, or '' (show the username). */
 	readonly displayName: string;
+	/** Their uploaded picture's version (docs/design.md "Profiles"), or null: initials. */
+	readonly avatar: string | null;
 	readonly role: Role;
 }
 
@@ -95,6 +97,18 @@ export interface Profile {
 	readonly username: string;
 	/** '' when they chose none: the username is shown. */
 	readonly displayName: string;
+	/** The uploaded picture's version, or null when they have none (initials are shown). */
+	readonly avatar: string | null;
+}
+
+/**
+ * A user's uploaded picture: its bytes in the blob store under `sha256`, served as `type`;
+ * `version` (derived from the bytes) goes into its URLs, so each picture is cached forever.
+ */
+export interface StoredAvatar {
+	readonly sha256: string;
+	readonly type: string;
+	readonly version: string;
 }
 
 export interface BannedUser {
@@ -383,6 +397,14 @@ export interface AccountStorage {
 	getProfile(userId: string): Promise<Profile | null>;
 	/** Sets the user's display name ('' for none); the profile after, or null if no such user. */
 	setDisplayName(userId: string, displayName: string): Promise<Profile | null>;
+	/** The user's uploaded picture, or null (none, or no such user). */
+	getAvatar(userId: string): Promise<StoredAvatar | null>;
+	/**
+	 * Sets (or, with null, removes) the user's picture, in ONE transaction: the bytes of the one
+	 * it replaces are recorded as retired at `now`, for garbage collection
+	 * (`files.deleteUnreferenced`). The profile after, or null if no such user.
+	 */
+	setAvatar(userId: string, avatar: StoredAvatar | null, now: number): Promise<Profile | null>;
 	/** The user and their password hash (login), or null. */
 	findCredentials(username: string): Promise<{ user: User; passwordHash: string } | null>;
 	/** Whether the name (case-insensitively), or a name with the same skeleton, is taken. */
@@ -546,11 +568,16 @@ export interface FileStorage {
 	getForUser(fileId: string, userId: string): Promise<FileLookup>;
 	/**
 	 * Garbage collection, in ONE transaction: deletes the rows of uploads created before
-	 * `createdBefore` (ms) that no stored message references (`CommitItem.fileIds`), and returns
-	 * how many it deleted and the content hashes no row names any more (their bytes may go).
+	 * `createdBefore` (ms) that no stored message references (`CommitItem.fileIds`) and the
+	 * records of pictures retired before it (`accounts.setAvatar`), and returns how many uploads
+	 * it deleted and the content hashes no upload and no user's picture names any more (their
+	 * bytes may go).
 	 */
 	deleteUnreferenced(createdBefore: number): Promise<UnreferencedFiles>;
-	/** Whether any upload row still names these bytes (checked again just before deleting them). */
+	/**
+	 * Whether any upload row or user's picture still names these bytes (checked again just
+	 * before deleting them).
+	 */
 	hasContent(sha256: string): Promise<boolean>;
 }
 

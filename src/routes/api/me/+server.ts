@@ -10,7 +10,8 @@ export const GET: RequestHandler = async (event) => {
 	return json({
 		id: auth.user.id,
 		username: auth.user.username,
-		displayName: profile?.displayName ?? ''
+		displayName: profile?.displayName ?? '',
+		avatar: profile?.avatar ?? null
 	});
 };
 

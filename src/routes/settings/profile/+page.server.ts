@@ -11,7 +11,8 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 		profile: {
 			id: locals.user.id,
 			username: locals.user.username,
-			displayName: profile?.displayName ?? ''
+			displayName: profile?.displayName ?? '',
+			avatar: profile?.avatar ?? null
 		}
 	};
 };

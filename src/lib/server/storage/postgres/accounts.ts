@@ -1,6 +1,6 @@
 /** `storage.accounts` on PostgreSQL: users (unique lower(username) and skeleton), sessions, known logins. */
 import { toStoredSession, type SessionRow } from '../rows';
-import type { AccountStorage, Profile, User } from '../types';
+import type { AccountStorage, Profile, StoredAvatar, User } from '../types';
 import { isUniqueViolation, type Sql } from './db';
 
 async function findUser(sql: Sql, username: string): Promise<User | null> {
@@ -27,14 +27,37 @@ export function postgresAccounts(sql: Sql): AccountStorage {
 			return row ?? null;
 		},
 		async getProfile(userId) {
-			const [row] = await sql<Profile[]>`SELECT id, username, display_name AS "displayName"
-				FROM users WHERE id = ${userId}`;
+			const [row] = await sql<Profile[]>`SELECT id, username, display_name AS "displayName",
+				avatar_version AS avatar FROM users WHERE id = ${userId}`;
 			return row ?? null;
 		},
 		async setDisplayName(userId, displayName) {
 			const [row] = await sql<Profile[]>`UPDATE users SET display_name = ${displayName}
-				WHERE id = ${userId} RETURNING id, username, display_name AS "displayName"`;
+				WHERE id = ${userId}
+				RETURNING id, username, display_name AS "displayName", avatar_version AS avatar`;
 			return row ?? null;
+		},
+		async getAvatar(userId) {
+			const [row] = await sql<StoredAvatar[]>`SELECT avatar_sha256 AS sha256, avatar_type AS type,
+				avatar_version AS version FROM users WHERE id = ${userId} AND avatar_sha256 IS NOT NULL`;
+			return row ?? null;
+		},
+		async setAvatar(userId, avatar, now) {
+			return sql.begin(async (tx) => {
+				const [old] = await tx<{ sha256: string | null }[]>`SELECT avatar_sha256 AS sha256
+					FROM users WHERE id = ${userId} FOR UPDATE`;
+				if (!old) return null;
+				const [row] = await tx<
+					Profile[]
+				>`UPDATE users SET avatar_sha256 = ${avatar?.sha256 ?? null},
+					avatar_type = ${avatar?.type ?? null}, avatar_version = ${avatar?.version ?? null}
+					WHERE id = ${userId}
+					RETURNING id, username, display_name AS "displayName", avatar_version AS avatar`;
+				if (old.sha256 !== null && old.sha256 !== avatar?.sha256) {
+					await tx`INSERT INTO retired_avatars (sha256, retired_at) VALUES (${old.sha256}, ${now})`;
+				}
+				return row ?? null;
+			});
 		},
 		async findCredentials(username) {
 			const [row] = await sql<{ id: string; username: string; password_hash: string }[]>`

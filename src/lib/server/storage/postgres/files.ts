@@ -18,9 +18,12 @@ export function postgresFiles(sql: Sql): FileStorage {
 					WHERE created_at < ${createdBefore}
 						AND NOT EXISTS (SELECT 1 FROM file_refs r WHERE r.file_id = files.id)
 					RETURNING sha256`;
-				const hashes = [...new Set(rows.map((row) => row.sha256))];
-				const named = await tx<{ sha256: string }[]>`SELECT DISTINCT sha256 FROM files
-					WHERE sha256 = ANY(${hashes}::text[])`;
+				const retired = await tx<{ sha256: string }[]>`DELETE FROM retired_avatars
+					WHERE retired_at < ${createdBefore} RETURNING sha256`;
+				const hashes = [...new Set([...rows, ...retired].map((row) => row.sha256))];
+				const named = await tx<{ sha256: string }[]>`SELECT sha256 FROM files
+					WHERE sha256 = ANY(${hashes}::text[])
+					UNION SELECT avatar_sha256 FROM users WHERE avatar_sha256 = ANY(${hashes}::text[])`;
 				const still = new Set(named.map((row) => row.sha256));
 				return {
 					deleted: rows.length,
@@ -29,8 +32,10 @@ export function postgresFiles(sql: Sql): FileStorage {
 			});
 		},
 		async hasContent(sha256) {
-			const [row] = await sql`SELECT 1 FROM files WHERE sha256 = ${sha256} LIMIT 1`;
-			return row !== undefined;
+			const [row] = await sql<{ named: boolean }[]>`SELECT
+				EXISTS (SELECT 1 FROM files WHERE sha256 = ${sha256})
+				OR EXISTS (SELECT 1 FROM users WHERE avatar_sha256 = ${sha256}) AS named`;
+			return row?.named === true;
 		},
 		async getForUser(fileId, userId) {
 			const [row] = await sql<FileRowOfUser[]>`SELECT f.*, EXISTS (

@@ -376,6 +376,23 @@ export const postgresMigrations: readonly Migration[] = [
 			ALTER TABLE dm_requests DROP CONSTRAINT dm_requests_pkey;
 			ALTER TABLE dm_requests ADD PRIMARY KEY (room_id, recipient_id);
 		`
+	},
+	{
+		version: 20,
+		name: 'uploaded avatars',
+		sql: /* sql */ `
+			-- As SQLite's 20: a user's uploaded picture (NULL without one), and the bytes of
+			-- replaced or removed pictures for garbage collection.
+			ALTER TABLE users ADD COLUMN avatar_sha256 TEXT;
+			ALTER TABLE users ADD COLUMN avatar_type TEXT;
+			ALTER TABLE users ADD COLUMN avatar_version TEXT;
+			CREATE INDEX users_avatar_sha256 ON users (avatar_sha256) WHERE avatar_sha256 IS NOT NULL;
+			CREATE TABLE retired_avatars (
+				sha256 TEXT NOT NULL,
+				retired_at BIGINT NOT NULL
+			);
+			CREATE INDEX retired_avatars_at ON retired_avatars (retired_at);
+		`
 	}
 ];
 

@@ -128,7 +128,8 @@ export function postgresRooms(sql: Sql): RoomStorage {
 		async members(roomId) {
 			return [
 				...(await sql<Awaited<ReturnType<RoomStorage['members']>>>`
-				SELECT u.id, u.username, u.display_name AS "displayName", m.role
+				SELECT u.id, u.username, u.display_name AS "displayName", u.avatar_version AS avatar,
+					m.role
 				FROM memberships m JOIN users u ON u.id = m.user_id
 				WHERE m.room_id = ${roomId}
 				ORDER BY m.role = 'owner' DESC, lower(u.username) COLLATE "C"`)

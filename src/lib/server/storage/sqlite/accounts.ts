@@ -1,6 +1,13 @@
 /** `storage.accounts` on SQLite: users (COLLATE NOCASE names, UNIQUE skeletons), sessions, known logins. */
 import { toStoredSession, type SessionRow } from '../rows';
-import type { AccountStorage, CreateUserOutcome, Profile, StoredSession, User } from '../types';
+import type {
+	AccountStorage,
+	CreateUserOutcome,
+	Profile,
+	StoredAvatar,
+	StoredSession,
+	User
+} from '../types';
 import { cachedStatement, type Db } from './db';
 
 /** Runs on every request and every sync upgrade. */
@@ -53,8 +60,29 @@ export function sqliteAccounts(db: Db): AccountStorage {
 	const profileOf = (userId: string): Profile | null =>
 		cachedStatement<[string], Profile>(
 			db,
-			'SELECT id, username, display_name AS displayName FROM users WHERE id = ?'
+			`SELECT id, username, display_name AS displayName, avatar_version AS avatar
+			 FROM users WHERE id = ?`
 		).get(userId) ?? null;
+	const avatarOf = (userId: string): StoredAvatar | null =>
+		cachedStatement<[string], StoredAvatar>(
+			db,
+			`SELECT avatar_sha256 AS sha256, avatar_type AS type, avatar_version AS version
+			 FROM users WHERE id = ? AND avatar_sha256 IS NOT NULL`
+		).get(userId) ?? null;
+	const replaceAvatar = db.transaction(
+		(userId: string, avatar: StoredAvatar | null, now: number): void => {
+			const old = avatarOf(userId);
+			db.prepare(
+				'UPDATE users SET avatar_sha256 = ?, avatar_type = ?, avatar_version = ? WHERE id = ?'
+			).run(avatar?.sha256 ?? null, avatar?.type ?? null, avatar?.version ?? null, userId);
+			if (old && old.sha256 !== avatar?.sha256) {
+				db.prepare('INSERT INTO retired_avatars (sha256, retired_at) VALUES (?, ?)').run(
+					old.sha256,
+					now
+				);
+			}
+		}
+	);
 	return {
 		async findUserByUsername(username) {
 			return findUser(db, username);
@@ -72,6 +100,13 @@ export function sqliteAccounts(db: Db): AccountStorage {
 				displayName,
 				userId
 			);
+			return profileOf(userId);
+		},
+		async getAvatar(userId) {
+			return avatarOf(userId);
+		},
+		async setAvatar(userId, avatar, now) {
+			replaceAvatar.immediate(userId, avatar, now);
 			return profileOf(userId);
 		},
 		async findCredentials(username) {

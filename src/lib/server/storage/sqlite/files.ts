@@ -1,11 +1,18 @@
 /** `storage.files` on SQLite: uploads' metadata (table files). */
 import { toStoredFile, type FileRow } from '../rows';
 import type { FileStorage, UnreferencedFiles } from '../types';
-import type { Db } from './db';
+import { cachedStatement, type Db } from './db';
 
 type FileRowOfUser = FileRow & { is_member: number };
 
+/** Whether an upload or a user's picture names these bytes. */
+const NAMES_CONTENT = `SELECT EXISTS (SELECT 1 FROM files WHERE sha256 = ?)
+	OR EXISTS (SELECT 1 FROM users WHERE avatar_sha256 = ?) AS named`;
+
 export function sqliteFiles(db: Db): FileStorage {
+	const namesContent = (sha256: string): boolean =>
+		cachedStatement<[string, string], { named: number }>(db, NAMES_CONTENT).get(sha256, sha256)
+			?.named === 1;
 	const deleteUnreferenced = db.transaction((createdBefore: number): UnreferencedFiles => {
 		const rows = db
 			.prepare(
@@ -14,11 +21,13 @@ export function sqliteFiles(db: Db): FileStorage {
 				 RETURNING sha256`
 			)
 			.all(createdBefore) as { sha256: string }[];
-		const hashes = [...new Set(rows.map((row) => row.sha256))];
-		const stillNamed = db.prepare('SELECT 1 FROM files WHERE sha256 = ? LIMIT 1');
+		const retired = db
+			.prepare('DELETE FROM retired_avatars WHERE retired_at < ? RETURNING sha256')
+			.all(createdBefore) as { sha256: string }[];
+		const hashes = [...new Set([...rows, ...retired].map((row) => row.sha256))];
 		return {
 			deleted: rows.length,
-			orphaned: hashes.filter((sha256) => stillNamed.get(sha256) === undefined)
+			orphaned: hashes.filter((sha256) => !namesContent(sha256))
 		};
 	});
 	return {
@@ -41,7 +50,7 @@ export function sqliteFiles(db: Db): FileStorage {
 			return deleteUnreferenced(createdBefore);
 		},
 		async hasContent(sha256) {
-			return db.prepare('SELECT 1 FROM files WHERE sha256 = ? LIMIT 1').get(sha256) !== undefined;
+			return namesContent(sha256);
 		},
 		async getForUser(fileId, userId) {
 			const row = db

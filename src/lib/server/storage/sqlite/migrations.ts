@@ -449,5 +449,23 @@ export const migrations: readonly Migration[] = [
 			ALTER TABLE dm_requests_new RENAME TO dm_requests;
 			CREATE INDEX dm_requests_recipient ON dm_requests (recipient_id, created_at);
 		`
+	},
+	{
+		version: 20,
+		name: 'uploaded avatars',
+		sql: /* sql */ `
+			-- A user's uploaded picture (docs/design.md "Profiles"): its bytes in the blob store under
+			-- avatar_sha256, its type, and the version its URLs carry; all NULL without one.
+			ALTER TABLE users ADD COLUMN avatar_sha256 TEXT;
+			ALTER TABLE users ADD COLUMN avatar_type TEXT;
+			ALTER TABLE users ADD COLUMN avatar_version TEXT;
+			CREATE INDEX users_avatar_sha256 ON users (avatar_sha256) WHERE avatar_sha256 IS NOT NULL;
+			-- Bytes of replaced or removed pictures, for garbage collection once past its grace period.
+			CREATE TABLE retired_avatars (
+				sha256 TEXT NOT NULL,
+				retired_at INTEGER NOT NULL
+			) STRICT;
+			CREATE INDEX retired_avatars_at ON retired_avatars (retired_at);
+		`
 	}
 ];

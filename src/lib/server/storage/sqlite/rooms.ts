@@ -174,7 +174,7 @@ export function sqliteRooms(db: Db): RoomStorage {
 		async members(roomId) {
 			return db
 				.prepare(
-					`SELECT u.id, u.username, u.display_name AS displayName, m.role
+					`SELECT u.id, u.username, u.display_name AS displayName, u.avatar_version AS avatar, m.role
 					 FROM memberships m JOIN users u ON u.id = m.user_id
 					 WHERE m.room_id = ? ORDER BY m.role = 'owner' DESC, u.username COLLATE NOCASE`
 				)
