@@ -41,6 +41,7 @@ const repairs = [
 	}
 ];
 
+/** @param {string} file */
 function patch(file) {
 	const source = readFileSync(file, 'utf8');
 	if (source.includes(MARKER)) return 'already';

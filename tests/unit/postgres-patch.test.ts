@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error a plain .mjs script without types
 import { MARKER } from '../../scripts/patch-postgres.mjs';
 
 const require = createRequire(import.meta.url);
