@@ -3,7 +3,9 @@
  * `/sync/_summaries` that brings every room of the user with its last message and unread and
  * mention counts, and keeps them live. The list is kept in IndexedDB (`parley-summaries`, one
  * record per user), so the sidebar and the home list show at once offline and on a cold start,
- * then the server's snapshot corrects them. Opening a room still syncs only that room.
+ * then the server's snapshot corrects them. A full page load already holds the list (the root
+ * layout's server load): the store starts from it and merges the saved copy in by `lastSeq`.
+ * Opening a room still syncs only that room.
  *
  * Delivered ticks: the socket acknowledges every room whose summary brings a last message by
  * someone else that this tab has not acknowledged yet (one frame per turn), and hands the
