@@ -19,7 +19,6 @@ import {
 	encodeSummaryFrame,
 	previewOf,
 	type DeliveredAck,
-	type NotificationLevel,
 	type RoomSummary,
 	type SummaryFrame
 } from '../src/lib/protocol/summaries';
@@ -28,9 +27,9 @@ import { mentionsUser } from '../src/lib/protocol/mentions';
 import type {
 	DeliveryMarkRecord,
 	ReadMarkRecord,
-	RoomSummaryRecord,
 	SummaryStorage
 } from '../src/lib/server/storage/types';
+import { listSummaries, summaryFromRecord, type SummaryListing } from '../src/lib/server/summaries';
 import type { Logger } from './logger';
 import { MEMBERSHIP_CHECK_INTERVAL_MS } from './rooms';
 import type { Bus, DeliveryNotice, SummaryActivity, Unsubscribe } from './types';
@@ -110,27 +109,6 @@ export interface SummaryFeedOptions {
 	readonly log: Logger;
 	/** Default: MEMBERSHIP_CHECK_INTERVAL_MS. */
 	readonly recheckIntervalMs?: number;
-}
-
-/** The summary a user sees of a stored room: mentions counted by the client's rule. */
-export function summaryFromRecord(record: RoomSummaryRecord, username: string): RoomSummary {
-	const last = record.last && {
-		...record.last,
-		text: previewOf(record.last.text)
-	};
-	return {
-		id: record.id,
-		name: record.name,
-		kind: record.kind,
-		topic: record.topic,
-		archived: record.archived,
-		encrypted: record.encrypted,
-		lastSeq: record.lastSeq,
-		last,
-		unread: record.unread,
-		level: record.level,
-		mentions: record.mentionCandidates.filter((text) => mentionsUser(text, username)).length
-	};
 }
 
 export class SummaryFeed {
@@ -402,22 +380,25 @@ export class SummaryFeed {
 
 	async #relist(subscriber: Subscriber): Promise<void> {
 		const { client } = subscriber;
-		let records: RoomSummaryRecord[];
-		let defaultLevel: NotificationLevel;
+		let listing: SummaryListing;
 		try {
-			[records, defaultLevel] = await Promise.all([
-				this.#options.storage.ofUser(client.userId, client.username),
-				this.#options.storage.defaultLevelOf(client.userId)
-			]);
+			listing = await listSummaries(this.#options.storage, {
+				id: client.userId,
+				username: client.username
+			});
 		} catch (error) {
 			this.#options.log.error({ err: error, userId: client.userId }, 'summary listing failed');
 			return;
 		}
 		if (subscriber.closed) return;
 		const rooms = new Map<string, RoomSummary>();
-		for (const record of records) rooms.set(record.id, summaryFromRecord(record, client.username));
+		for (const room of listing.rooms) rooms.set(room.id, room);
 		this.#setRooms(subscriber, rooms);
-		this.#send(subscriber, { type: 'snapshot', rooms: [...rooms.values()], defaultLevel });
+		this.#send(subscriber, {
+			type: 'snapshot',
+			rooms: [...rooms.values()],
+			defaultLevel: listing.defaultLevel
+		});
 		for (const activity of subscriber.early.splice(0)) this.#applyTo(subscriber, activity);
 	}
 

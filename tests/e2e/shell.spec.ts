@@ -109,7 +109,11 @@ test('a muted room counts nothing and a new DM appears live', async ({ newUser }
 	).toBeVisible();
 });
 
-test('an offline cold start shows the cached list with its counts', async ({ newUser }) => {
+test("the list with its counts is in the server's HTML, and an offline cold start shows the cached one", async ({
+	newUser,
+	browser,
+	baseURL
+}) => {
 	const alice = await newUser('alice');
 	const bob = await newUser('bob');
 	const name = roomName('Cached');
@@ -117,6 +121,33 @@ test('an offline cold start shows the cached list with its counts', async ({ new
 	const alicePage = await alice.openRoom(roomId);
 	await submitMessage(alicePage, 'Read me later');
 	await expect(alicePage.getByRole('log', { name })).toContainText('Sent');
+
+	// A full page load carries the sidebar in its markup (not only in the hydration data).
+	const html = await (await bob.context.request.get('/settings')).text();
+	const markup = html.replace(/<script[\s\S]*?<\/script>/g, '');
+	expect(markup).toContain(`rooms/${roomId}"`);
+	expect(markup).toContain(name);
+	expect(markup).toContain('Read me later');
+	expect(markup).toMatch(/>1<span[^>]*>(&nbsp;|\u00a0)unread</);
+	// A client-side navigation's data does not read the list again: the store holds it.
+	const data = await (await bob.context.request.get('/settings/__data.json')).text();
+	expect(data).toContain(bob.username);
+	expect(data).not.toContain('Read me later');
+	// Without JavaScript the sidebar lists the room with its count.
+	const noScript = await browser.newContext({
+		baseURL,
+		javaScriptEnabled: false,
+		storageState: await bob.context.storageState()
+	});
+	try {
+		const page = await noScript.newPage();
+		await page.goto('/settings');
+		const entry = entryOf(sidebarOf(page), page, name);
+		await expect(entry).toContainText('1 unread');
+		await expect(entry).toContainText(`${alice.username}: Read me later`);
+	} finally {
+		await noScript.close();
+	}
 
 	let page = await bob.context.newPage();
 	await page.goto('/');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { totalsOf } from '../../src/lib/client/summaries.svelte';
+import { newerSummaries, summaryViewOf, totalsOf } from '../../src/lib/client/summaries.svelte';
 import type { NotificationLevel, RoomSummary } from '../../src/lib/protocol/summaries';
 
 function room(id: string, unread: number, mentions: number, level: NotificationLevel | null) {
@@ -36,5 +36,41 @@ describe('totalsOf', () => {
 		const rooms = [room('a', 5, 3, null), room('b', 1, 0, null)];
 		expect(totalsOf(rooms, 'all', { id: 'a', unread: 1 })).toEqual({ unread: 2, mentions: 1 });
 		expect(totalsOf(rooms, 'all', { id: 'a', unread: 0 })).toEqual({ unread: 1, mentions: 0 });
+	});
+});
+
+describe('newerSummaries', () => {
+	it('keeps each room’s summary with the larger lastSeq, the saved one on a tie, and every room of either', () => {
+		const atSeq = (summary: RoomSummary, lastSeq: number): RoomSummary => ({ ...summary, lastSeq });
+		const fromPage = [
+			atSeq(room('a', 3, 0, null), 7),
+			atSeq(room('b', 0, 0, null), 9),
+			room('p', 1, 0, null)
+		];
+		const saved = [
+			atSeq(room('a', 0, 0, null), 8),
+			atSeq(room('b', 5, 0, null), 4),
+			room('s', 2, 0, null)
+		];
+		const merged = new Map(newerSummaries(fromPage, saved).map((summary) => [summary.id, summary]));
+		expect([...merged.keys()].sort()).toEqual(['a', 'b', 'p', 's']);
+		expect(merged.get('a')).toMatchObject({ lastSeq: 8, unread: 0 });
+		expect(merged.get('b')).toMatchObject({ lastSeq: 9, unread: 0 });
+		const tie = newerSummaries([room('a', 4, 0, null)], [room('a', 1, 0, null)]);
+		expect(tie).toEqual([room('a', 1, 0, null)]);
+	});
+});
+
+describe('summaryViewOf', () => {
+	it('shows the page’s list as the store would: by activity, muted rooms, totals', () => {
+		const quiet = { ...room('q', 4, 0, 'nothing'), last: null };
+		const busy: RoomSummary = {
+			...room('b', 2, 1, null),
+			last: { id: 'm1', author: 'u', authorName: null, text: 'hi', ts: 50, deleted: false }
+		};
+		const view = summaryViewOf({ rooms: [quiet, busy], defaultLevel: 'all' });
+		expect(view.sorted.map((summary) => summary.id)).toEqual(['b', 'q']);
+		expect([...view.muted]).toEqual(['q']);
+		expect(view.totals).toEqual({ unread: 2, mentions: 1 });
 	});
 });

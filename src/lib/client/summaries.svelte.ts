@@ -3,7 +3,9 @@
  * `/sync/_summaries` that brings every room of the user with its last message and unread and
  * mention counts, and keeps them live. The list is kept in IndexedDB (`parley-summaries`, one
  * record per user), so the sidebar and the home list show at once offline and on a cold start,
- * then the server's snapshot corrects them. Opening a room still syncs only that room.
+ * then the server's snapshot corrects them. A full page load already holds the list (the root
+ * layout's server load): the store starts from it and merges the saved copy in by `lastSeq`.
+ * Opening a room still syncs only that room.
  *
  * Delivered ticks: the socket acknowledges every room whose summary brings a last message by
  * someone else that this tab has not acknowledged yet (one frame per turn), and hands the
@@ -107,6 +109,27 @@ export function byActivity(rooms: Iterable<RoomSummary>): RoomSummary[] {
 	);
 }
 
+/**
+ * Two copies of the list whose ages are unknown (the page's, possibly a cached page's, and the
+ * one saved in IndexedDB): every room of either, each with the summary of the larger `lastSeq`
+ * (it only grows; the saved one on a tie). A room only one copy holds stays until the server's
+ * snapshot replaces the whole list.
+ */
+export function newerSummaries(
+	held: Iterable<RoomSummary>,
+	saved: readonly RoomSummary[]
+): RoomSummary[] {
+	// A lookup for this call only, not state.
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
+	const rooms = new Map<string, RoomSummary>();
+	for (const room of held) rooms.set(room.id, room);
+	for (const room of saved) {
+		const known = rooms.get(room.id);
+		if (!known || known.lastSeq <= room.lastSeq) rooms.set(room.id, room);
+	}
+	return [...rooms.values()];
+}
+
 export interface Totals {
 	readonly unread: number;
 	readonly mentions: number;
@@ -144,6 +167,22 @@ export function mutedOf(
 	// A value derived anew on every change, never mutated: not state.
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	return new Set(muted);
+}
+
+/** What a list shows: its rooms by activity, the muted ones and the totals. */
+export interface SummaryView {
+	readonly sorted: RoomSummary[];
+	readonly muted: ReadonlySet<string>;
+	readonly totals: Totals;
+}
+
+/** The view of a list the server put in the page, before (or without) a store. */
+export function summaryViewOf(list: SavedSummaries): SummaryView {
+	return {
+		sorted: byActivity(list.rooms),
+		muted: mutedOf(list.rooms, list.defaultLevel),
+		totals: totalsOf(list.rooms, list.defaultLevel, null)
+	};
 }
 
 const CONTEXT_KEY = Symbol('parley.summaries');
@@ -208,15 +247,25 @@ export class SummaryStore {
 	readonly #deliveryListeners = new Set<(event: DeliveryEvent) => void>();
 	readonly #onOnline = (): void => this.#reconnectNow();
 
-	constructor(userId: string) {
+	/**
+	 * `fromPage`: the list the server put in this page (a full load; null for none): shown at
+	 * once, so hydration matches the server's HTML. The saved list and the server's snapshot
+	 * then correct it.
+	 */
+	constructor(userId: string, fromPage: SavedSummaries | null = null) {
 		this.#userId = userId;
+		if (fromPage) {
+			this.#replace(fromPage.rooms);
+			this.defaultLevel = fromPage.defaultLevel;
+			this.loaded = true;
+		}
 		window.addEventListener('online', this.#onOnline);
 		void readSavedSummaries(userId).then(
 			(saved) => {
 				// The server's answer may have come first: it wins.
 				if (saved && !this.live && !this.#stopped) {
-					this.#replace(saved.rooms);
-					this.defaultLevel = saved.defaultLevel;
+					this.#replace(newerSummaries(this.rooms.values(), saved.rooms));
+					if (!fromPage) this.defaultLevel = saved.defaultLevel;
 				}
 				this.loaded = true;
 			},
