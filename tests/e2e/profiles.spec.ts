@@ -2,7 +2,8 @@
  * Display names and generated avatars (issue 16 item 7): a user sets a display name on
  * /settings/profile (on a phone); another member sees it on their next room open (1280 px) as
  * the author of messages, in the member list and in the mention suggestions, where the username
- * stays the handle that "@" inserts.
+ * stays the handle that "@" inserts; in the sidebar (the last message's author, their DM's
+ * title), the DM's header and tab title, and search results.
  */
 import { expect, roomOfTwo, submitMessage, test } from './fixtures';
 
@@ -14,6 +15,9 @@ test('a display name set on the profile page shows as author, in the member list
 }) => {
 	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Names');
 	const shown = 'Bob Ross';
+	// They share a room, so the DM is open at once; it is named after usernames when created.
+	const dm = await bob.context.request.post('/api/dms', { data: { username: alice.username } });
+	expect(dm.status()).toBe(201);
 
 	const bobPage = await bob.context.newPage();
 	await bobPage.setViewportSize(PHONE);
@@ -32,6 +36,14 @@ test('a display name set on the profile page shows as author, in the member list
 
 	const bobRoom = await bob.openRoom(roomId);
 	await submitMessage(bobRoom, 'Happy little trees');
+	// Indexed (after its commit): search names the author by display name, as the summaries do.
+	await expect
+		.poll(async () => {
+			const found = await alice.context.request.get('/api/search?q=little');
+			const body = (await found.json()) as { results: { authorName: string | null }[] };
+			return body.results.map((result) => result.authorName);
+		})
+		.toEqual([shown]);
 
 	const alicePage = await alice.openRoom(roomId);
 	await alicePage.setViewportSize(WIDE);
@@ -49,6 +61,21 @@ test('a display name set on the profile page shows as author, in the member list
 	await expect(option).toBeVisible();
 	await box.press('Enter');
 	await expect(box).toHaveValue(`@${bob.username} `);
+
+	// The sidebar: the room's last message by "Bob Ross", and the DM titled after him.
+	const sidebar = alicePage.getByRole('complementary', { name: 'Conversations' });
+	const roomEntry = sidebar
+		.getByRole('listitem')
+		.filter({ has: alicePage.getByRole('link', { name, exact: true }) });
+	await expect(roomEntry.locator('.author')).toHaveText(`${shown}:`);
+	const dmLink = sidebar.getByRole('link', { name: `Direct message with ${shown}`, exact: true });
+	await dmLink.click();
+	await expect(alicePage.locator('.room-header')).toContainText(`Direct message with ${shown}`);
+	await expect(alicePage).toHaveTitle(`${shown} · Parley`);
+
+	await alicePage.goto('/search?q=trees');
+	const result = alicePage.getByRole('list', { name: 'Results' }).getByRole('listitem');
+	await expect(result.locator('.result-author')).toHaveText(shown);
 
 	await alicePage.goto(`/rooms/${roomId}/members`);
 	const entry = alicePage.getByRole('listitem').filter({ hasText: `@${bob.username}` });
