@@ -205,6 +205,13 @@ describe('summary channel', () => {
 			'the first message'
 		);
 		expect(feed.rooms()?.get(shared)?.last?.authorName).toBe(alice.username);
+		// A snapshot reads the last message from the search index: wait until it holds it.
+		await expect
+			.poll(async () => {
+				const found = await alice.get<{ results: unknown[] }>('/api/search?q=before');
+				return found.body.results.length;
+			})
+			.toBe(1);
 
 		const renamed = await alice.request('PATCH', '/api/me', { displayName: 'Alice Liddell' });
 		expect(renamed.status).toBe(200);
