@@ -69,6 +69,9 @@ test('a display name set on the profile page shows as author, in the member list
 		.filter({ has: alicePage.getByRole('link', { name, exact: true }) });
 	await expect(roomEntry.locator('.author')).toHaveText(`${shown}:`);
 	const dmLink = sidebar.getByRole('link', { name: `Direct message with ${shown}`, exact: true });
+	// The filter still finds the DM by his username (the handle), and only the DM.
+	await sidebar.getByRole('searchbox', { name: 'Filter conversations' }).fill(bob.username);
+	await expect(roomEntry).toHaveCount(0);
 	await dmLink.click();
 	await expect(alicePage.locator('.room-header')).toContainText(`Direct message with ${shown}`);
 	await expect(alicePage).toHaveTitle(`${shown} · Parley`);
