@@ -18,6 +18,7 @@ import * as encoding from 'lib0/encoding';
 import { z } from 'zod';
 import { PREVIEW_CHARS } from '../src/lib/protocol/summaries';
 import { generateId } from '../src/lib/server/id';
+import { ProfileSchema } from '../src/lib/server/schemas';
 import { clusterLink, singleRedisLink, type ClusterNode } from './bus-redis-links';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -49,7 +50,8 @@ const KIND_CODES = {
 	summary: 5,
 	'user-rooms': 6,
 	'room-settings': 7,
-	inbox: 8
+	inbox: 8,
+	profile: 9
 } as const;
 
 /** A summary activity as it travels (JSON inside the envelope), checked on the way in. */
@@ -123,6 +125,10 @@ export function encodeEnvelope(envelope: BusEnvelope): Uint8Array {
 			return encoding.toUint8Array(encoder);
 		case 'inbox':
 			encoding.writeVarString(encoder, message.userId);
+			return encoding.toUint8Array(encoder);
+		case 'profile':
+			encoding.writeVarString(encoder, message.userId);
+			encoding.writeVarString(encoder, message.displayName);
 			return encoding.toUint8Array(encoder);
 	}
 	encoding.writeVarString(encoder, message.roomId);
@@ -245,6 +251,12 @@ function readControl(decoder: decoding.Decoder, kindCode: number): ControlBusMes
 			return { kind: 'room-settings', roomId: readNonEmptyText(decoder, 'roomId') };
 		case KIND_CODES.inbox:
 			return { kind: 'inbox', userId: readNonEmptyText(decoder, 'userId') };
+		case KIND_CODES.profile: {
+			const userId = readNonEmptyText(decoder, 'userId');
+			const displayName = ProfileSchema.safeParse({ displayName: readText(decoder) });
+			if (!displayName.success) throw new MalformedEnvelope('not a display name');
+			return { kind: 'profile', userId, displayName: displayName.data.displayName };
+		}
 		default:
 			return null;
 	}

@@ -34,6 +34,11 @@ export const MAX_REFUSALS = 3;
 export interface ConnectionUser {
 	readonly userId: string;
 	readonly username: string;
+	/**
+	 * Their display name ('' or absent: none), for the summaries' `authorName`; replaced on a
+	 * profile change (RoomHub.profileChanged), so it stays current while the socket is open.
+	 */
+	readonly displayName?: string;
 	/** The session the socket was opened with (absent in unit tests): logout closes it. */
 	readonly sessionId?: string;
 }
@@ -79,7 +84,8 @@ export class Connection implements MessageHandler {
 	constructor(
 		readonly room: RoomPort,
 		readonly socket: SyncSocket,
-		readonly user: ConnectionUser,
+		/** Replaced (never mutated) when the user's display name changes. */
+		public user: ConnectionUser,
 		options: ConnectionOptions
 	) {
 		this.#options = options;

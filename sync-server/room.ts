@@ -376,6 +376,13 @@ export class Room implements RoomPort {
 		}
 	}
 
+	/** The user changed their display name: their connections carry the new one. */
+	renameUser(userId: string, displayName: string): void {
+		for (const connection of this.connections) {
+			if (connection.user.userId === userId) connection.user = { ...connection.user, displayName };
+		}
+	}
+
 	closeAll(code: number, reason: string): void {
 		for (const connection of [...this.connections]) connection.close(code, reason);
 	}

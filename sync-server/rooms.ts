@@ -151,6 +151,7 @@ export class RoomHub {
 			if (message.kind === 'session-ended') this.#closeSession(message.sessionId);
 			else if (message.kind === 'room-settings')
 				void this.rooms.get(message.roomId)?.settingsChanged();
+			else if (message.kind === 'profile') this.#rename(message.userId, message.displayName);
 		});
 		if (this.#members) {
 			this.#membershipTimer = setInterval(
@@ -268,6 +269,19 @@ export class RoomHub {
 	settingsChanged(roomId: string): void {
 		void this.rooms.get(roomId)?.settingsChanged();
 		this.#ctx.bus.publish({ kind: 'room-settings', roomId });
+	}
+
+	/**
+	 * A user changed their display name in this process: their sockets here and on every
+	 * instance carry the new one (it names their messages in the summaries).
+	 */
+	profileChanged(userId: string, displayName: string): void {
+		this.#rename(userId, displayName);
+		this.#ctx.bus.publish({ kind: 'profile', userId, displayName });
+	}
+
+	#rename(userId: string, displayName: string): void {
+		for (const room of this.rooms.values()) room.renameUser(userId, displayName);
 	}
 
 	/** A session ended (logout) in this process: close its sockets with 4401, on every instance. */

@@ -12,6 +12,7 @@ import type {
 	LevelsChanged,
 	MembershipAdded,
 	MembershipRevoked,
+	ProfileChanged,
 	RoomSettingsChanged,
 	SessionEnded
 } from '../src/lib/server/events';
@@ -53,7 +54,10 @@ function storageAccess(
 				token,
 				config.SESSION_INACTIVITY_DAYS
 			);
-			return user ? { userId: user.id, username: user.username, sessionId: session.id } : null;
+			if (!user) return null;
+			const profile = await storage.accounts.getProfile(user.id);
+			const displayName = profile?.displayName ?? '';
+			return { userId: user.id, username: user.username, displayName, sessionId: session.id };
 		},
 		async isMember(roomId, userId) {
 			return (await storage.rooms.membership(roomId, userId)) !== null;
@@ -69,6 +73,7 @@ export type SyncEvents = EventEmitter<{
 	'session-ended': [SessionEnded];
 	'room-settings-changed': [RoomSettingsChanged];
 	'inbox-filled': [InboxFilled];
+	'profile-changed': [ProfileChanged];
 }>;
 
 export function createSyncService(deps: {
@@ -173,6 +178,13 @@ export function createSyncService(deps: {
 	// Key shares reached devices of these users: their user sockets are told (and elsewhere).
 	const onInbox = ({ userIds }: InboxFilled): void => feed.inboxFilled(userIds);
 	events.on('inbox-filled', onInbox);
+	// A display name changed here: the user's sockets (here and elsewhere) name their messages
+	// with it, and the summaries that show that person are sent again.
+	const onProfile = ({ userId, displayName }: ProfileChanged): void => {
+		hub.profileChanged(userId, displayName);
+		feed.profileChanged(userId);
+	};
+	events.on('profile-changed', onProfile);
 
 	return {
 		hub,
@@ -190,6 +202,7 @@ export function createSyncService(deps: {
 			events.off('session-ended', onSessionEnded);
 			events.off('room-settings-changed', onSettings);
 			events.off('inbox-filled', onInbox);
+			events.off('profile-changed', onProfile);
 			upgrade.stopAccepting();
 			await hub.shutdown();
 			await upgrade.close();

@@ -41,7 +41,12 @@ export interface CommittedForSummary {
 	readonly roomId: string;
 	readonly seq: number;
 	readonly data: Uint8Array;
-	readonly sender: { readonly userId: string; readonly username: string };
+	readonly sender: {
+		readonly userId: string;
+		readonly username: string;
+		/** As the connection holds it, kept current by profile changes ('' or absent: none). */
+		readonly displayName?: string;
+	};
 }
 
 /**
@@ -58,7 +63,8 @@ export function activityOf(update: CommittedForSummary): SummaryActivity | null 
 			const parsed = parseMessage(value, READER_LIMITS);
 			if (parsed.ok) {
 				const { id, author, text, ts } = parsed.value;
-				const authorName = author === update.sender.userId ? update.sender.username : null;
+				const { sender } = update;
+				const authorName = author === sender.userId ? sender.displayName || sender.username : null;
 				message = { id, author, authorName, text: previewOf(text), ts };
 				continue;
 			}
@@ -139,6 +145,7 @@ export class SummaryFeed {
 				else if (message.kind === 'session-ended') this.endSession(message.sessionId);
 				else if (message.kind === 'room-settings') this.roomChanged(message.roomId);
 				else if (message.kind === 'inbox') this.#tellInbox(message.userId);
+				else if (message.kind === 'profile') this.profileChanged(message.userId);
 			}),
 			options.bus.onResync(() => void this.relistAll())
 		);
@@ -293,6 +300,25 @@ export class SummaryFeed {
 	 */
 	roomChanged(roomId: string): void {
 		for (const subscriber of [...(this.#byRoom.get(roomId) ?? [])]) void this.#relist(subscriber);
+	}
+
+	/**
+	 * A user changed their display name (here: the hub tells the other instances, whose feeds
+	 * hear it on the control channel): every socket whose listing shows that person — as the
+	 * author of a room's last message, as one of a DM's people, or their own — gets a fresh
+	 * snapshot. A rare event; nothing is looked up per message.
+	 */
+	profileChanged(userId: string): void {
+		for (const subscriber of [...this.#subscribers]) {
+			const rooms = subscriber.rooms?.values() ?? [];
+			const shows =
+				subscriber.client.userId === userId ||
+				[...rooms].some(
+					(room) =>
+						room.last?.author === userId || room.others.some((person) => person.id === userId)
+				);
+			if (shows) void this.#relist(subscriber);
+		}
 	}
 
 	/**

@@ -12,7 +12,13 @@ import { MAX_ACKED_ROOMS, SUMMARY_PATH, parseDeliveredAck } from '../src/lib/pro
 import { CloseCode } from '../src/lib/protocol/wire';
 import type { Logger } from './logger';
 import type { SummaryFeed } from './summary-feed';
-import { authenticateUpgrade, countOpenSocket, refuse, type SyncAccess } from './upgrade';
+import {
+	authenticateUpgrade,
+	countOpenSocket,
+	refuse,
+	type SyncAccess,
+	type UpgradeUser
+} from './upgrade';
 
 export interface SummaryUpgrade {
 	/** Handles the upgrade if its path is the summary channel's; returns false otherwise. */
@@ -52,12 +58,7 @@ export function createSummaryUpgrade(deps: {
 	const openPerUser = new Map<string, number>();
 	let accepting = true;
 
-	function accept(
-		request: IncomingMessage,
-		socket: Duplex,
-		head: Buffer,
-		user: { userId: string; username: string; sessionId: string }
-	): void {
+	function accept(request: IncomingMessage, socket: Duplex, head: Buffer, user: UpgradeUser): void {
 		countOpenSocket(openPerUser, user.userId, socket);
 		wss.handleUpgrade(request, socket, head, (ws) => {
 			const connection = feed.connect({

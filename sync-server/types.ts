@@ -87,7 +87,9 @@ export type ControlBusMessage =
 	/** The owner renamed, re-topiced, archived or reopened a room: gate and summaries re-read it. */
 	| { readonly kind: 'room-settings'; readonly roomId: string }
 	/** To-device messages reached a device of this user: their user sockets are told. */
-	| { readonly kind: 'inbox'; readonly userId: string };
+	| { readonly kind: 'inbox'; readonly userId: string }
+	/** A user changed their display name ('' for none): sockets and summaries take the new one. */
+	| { readonly kind: 'profile'; readonly userId: string; readonly displayName: string };
 
 export type BusMessage = RoomBusMessage | ControlBusMessage;
 
@@ -96,7 +98,8 @@ const CONTROL_KINDS: ReadonlySet<BusMessage['kind']> = new Set([
 	'summary',
 	'user-rooms',
 	'room-settings',
-	'inbox'
+	'inbox',
+	'profile'
 ]);
 
 /** Whether a bus message goes on the control channel (it concerns no one room). */

@@ -23,12 +23,19 @@ import type { SyncSocket } from './types';
 
 export type UpgradeConfig = Pick<Config, 'ORIGIN' | 'MAX_FRAME_BYTES' | 'MAX_CONNECTIONS_PER_USER'>;
 
+/** Whose socket it is: read with the session on every upgrade. */
+export interface UpgradeUser {
+	readonly userId: string;
+	readonly username: string;
+	/** '' for none; names their messages in the summaries (kept current while open). */
+	readonly displayName: string;
+	readonly sessionId: string;
+}
+
 /** Who may open a socket: asked of storage (through the domain functions) on every upgrade. */
 export interface SyncAccess {
 	/** The session a cookie token names, if it is valid (renewed as the web app renews it). */
-	verifySession(
-		token: string
-	): Promise<{ userId: string; username: string; sessionId: string } | null>;
+	verifySession(token: string): Promise<UpgradeUser | null>;
 	/** Whether the user is a member of the room (an unknown room has no members). */
 	isMember(roomId: string, userId: string): Promise<boolean>;
 }
@@ -173,9 +180,7 @@ export async function authenticateUpgrade(
 	request: IncomingMessage,
 	access: Pick<SyncAccess, 'verifySession'>,
 	config: Pick<Config, 'ORIGIN'>
-): Promise<
-	{ status: number; error: string } | { userId: string; username: string; sessionId: string }
-> {
+): Promise<{ status: number; error: string } | UpgradeUser> {
 	const origin = request.headers.origin;
 	if (origin !== undefined && origin !== config.ORIGIN) {
 		return { status: 403, error: 'origin not allowed' };
@@ -216,9 +221,7 @@ export function createSyncUpgrade(deps: {
 	async function authorize(
 		request: IncomingMessage,
 		roomId: string
-	): Promise<
-		{ status: number; error: string } | { userId: string; username: string; sessionId: string }
-	> {
+	): Promise<{ status: number; error: string } | UpgradeUser> {
 		const user = await authenticateUpgrade(request, access, config);
 		if ('status' in user) return user;
 		// An unknown room has no members: 403 like a private room, so ids cannot be probed.
@@ -273,7 +276,7 @@ export function createSyncUpgrade(deps: {
 		socket: Duplex,
 		head: Buffer,
 		roomId: string,
-		user: { userId: string; username: string; sessionId: string },
+		user: UpgradeUser,
 		epoch: number | undefined,
 		version: number | undefined
 	): void {

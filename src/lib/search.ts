@@ -179,13 +179,21 @@ export function toFilterQuery(fields: SearchFilterFields): SearchFilterQuery {
 	};
 }
 
-/** The offline search's reading of the same filters (the author by username, any case). */
-export function matchesFilters(hit: SearchHit, filters: SearchFilterQuery): boolean {
+/**
+ * The offline search's reading of the same filters: the author by any of `authorNames` (their
+ * username and display name; by default the hit's shown name), ignoring case.
+ */
+export function matchesFilters(
+	hit: SearchHit,
+	filters: SearchFilterQuery,
+	authorNames: readonly string[] = hit.authorName ? [hit.authorName] : []
+): boolean {
 	if (filters.room !== undefined && hit.roomId !== filters.room) return false;
 	if (filters.from !== undefined && hit.ts < filters.from) return false;
 	if (filters.to !== undefined && hit.ts >= filters.to) return false;
 	if (filters.author !== undefined) {
-		return (hit.authorName ?? '').toLowerCase() === filters.author.toLowerCase();
+		const wanted = filters.author.toLowerCase();
+		return authorNames.some((name) => name !== '' && name.toLowerCase() === wanted);
 	}
 	return true;
 }

@@ -2,7 +2,9 @@
  * Display names and avatars (issue 16 item 7): a user sets a display name and uploads a picture
  * on /settings/profile (on a phone); another member sees them on their next room open (1280 px)
  * beside the author of messages, in the member list and in the mention suggestions, where the
- * username stays the handle that "@" inserts. Once the picture is removed, the initials are back.
+ * username stays the handle that "@" inserts; the name also in the sidebar (the last message's
+ * author, their DM's title), the DM's header and tab title, and search results. Once the picture
+ * is removed, the initials are back.
  */
 import type { Locator } from '@playwright/test';
 import { makePng } from './attachments-support';
@@ -25,6 +27,9 @@ test('a display name and a picture set on the profile page show beside messages,
 }) => {
 	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Names');
 	const shown = 'Bob Ross';
+	// They share a room, so the DM is open at once; it is named after usernames when created.
+	const dm = await bob.context.request.post('/api/dms', { data: { username: alice.username } });
+	expect(dm.status()).toBe(201);
 
 	const bobPage = await bob.context.newPage();
 	await bobPage.setViewportSize(PHONE);
@@ -62,6 +67,14 @@ test('a display name and a picture set on the profile page show beside messages,
 
 	const bobRoom = await bob.openRoom(roomId);
 	await submitMessage(bobRoom, 'Happy little trees');
+	// Indexed (after its commit): search names the author by display name, as the summaries do.
+	await expect
+		.poll(async () => {
+			const found = await alice.context.request.get('/api/search?q=little');
+			const body = (await found.json()) as { results: { authorName: string | null }[] };
+			return body.results.map((result) => result.authorName);
+		})
+		.toEqual([shown]);
 
 	const alicePage = await alice.openRoom(roomId);
 	await alicePage.setViewportSize(WIDE);
@@ -81,6 +94,24 @@ test('a display name and a picture set on the profile page show beside messages,
 	await expectPicture(option.locator('.avatar'), bob.id);
 	await box.press('Enter');
 	await expect(box).toHaveValue(`@${bob.username} `);
+
+	// The sidebar: the room's last message by "Bob Ross", and the DM titled after him.
+	const sidebar = alicePage.getByRole('complementary', { name: 'Conversations' });
+	const roomEntry = sidebar
+		.getByRole('listitem')
+		.filter({ has: alicePage.getByRole('link', { name, exact: true }) });
+	await expect(roomEntry.locator('.author')).toHaveText(`${shown}:`);
+	const dmLink = sidebar.getByRole('link', { name: `Direct message with ${shown}`, exact: true });
+	// The filter still finds the DM by his username (the handle), and only the DM.
+	await sidebar.getByRole('searchbox', { name: 'Filter conversations' }).fill(bob.username);
+	await expect(roomEntry).toHaveCount(0);
+	await dmLink.click();
+	await expect(alicePage.locator('.room-header')).toContainText(`Direct message with ${shown}`);
+	await expect(alicePage).toHaveTitle(`${shown} · Parley`);
+
+	await alicePage.goto('/search?q=trees');
+	const result = alicePage.getByRole('list', { name: 'Results' }).getByRole('listitem');
+	await expect(result.locator('.result-author')).toHaveText(shown);
 
 	await alicePage.goto(`/rooms/${roomId}/members`);
 	const entry = alicePage.getByRole('listitem').filter({ hasText: `@${bob.username}` });

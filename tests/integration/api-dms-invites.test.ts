@@ -144,7 +144,7 @@ describe('direct messages', () => {
 				{
 					id: created.body.id,
 					other: { id: alice.userId, username: alice.username },
-					others: [{ id: alice.userId, username: alice.username, pending: false }],
+					others: [{ id: alice.userId, username: alice.username, displayName: '', pending: false }],
 					status: 'active'
 				}
 			],

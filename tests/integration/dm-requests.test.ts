@@ -76,7 +76,7 @@ describe('dm requests', () => {
 				{
 					id: dmId,
 					other: { id: bob.userId, username: bob.username },
-					others: [{ id: bob.userId, username: bob.username, pending: true }],
+					others: [{ id: bob.userId, username: bob.username, displayName: '', pending: true }],
 					status: 'pending'
 				}
 			],
@@ -88,7 +88,7 @@ describe('dm requests', () => {
 				{
 					id: dmId,
 					other: { id: alice.userId, username: alice.username },
-					others: [{ id: alice.userId, username: alice.username, pending: false }]
+					others: [{ id: alice.userId, username: alice.username, displayName: '', pending: false }]
 				}
 			]
 		});
@@ -109,7 +109,7 @@ describe('dm requests', () => {
 				{
 					id: dmId,
 					other: { id: alice.userId, username: alice.username },
-					others: [{ id: alice.userId, username: alice.username, pending: false }],
+					others: [{ id: alice.userId, username: alice.username, displayName: '', pending: false }],
 					status: 'active'
 				}
 			],

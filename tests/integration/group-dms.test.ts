@@ -14,6 +14,7 @@ const DMS_PER_HOUR = 3;
 interface Person {
 	id: string;
 	username: string;
+	displayName: string;
 	pending: boolean;
 }
 interface DmList {
@@ -57,7 +58,7 @@ async function dmsOf(user: RegisteredClient): Promise<DmList> {
 }
 
 function person(user: RegisteredClient, pending = false): Person {
-	return { id: user.userId, username: user.username, pending };
+	return { id: user.userId, username: user.username, displayName: '', pending };
 }
 
 /** The people sorted as the API lists them: by username. */

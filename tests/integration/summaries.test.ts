@@ -182,6 +182,57 @@ describe('summary channel', () => {
 		expect((await carolFeed.closed).code).toBe(CloseCode.MALFORMED_MESSAGE);
 	});
 
+	it('names authors and a DM’s people by display name, live after a change, from an open socket too', async () => {
+		const [alice, bob] = await Promise.all([
+			signingClient(live.server.url),
+			signingClient(live.server.url)
+		]);
+		const shared = await createPrivateRoom(alice, 'Names', [bob]);
+		const dm = await bob.post<{ id: string }>('/api/dms', { username: alice.username });
+		expect(dm.status).toBeLessThan(300);
+		const feed = summaries(bob);
+		await feed.waitFor(() => feed.rooms()?.size === 2, 'bob’s room and DM');
+		expect(feed.rooms()?.get(dm.body.id)?.others).toEqual([
+			{ id: alice.userId, username: alice.username, displayName: '' }
+		]);
+		expect(feed.rooms()?.get(shared)?.others).toEqual([]);
+
+		// Alice's socket is open before she renames herself: it must name her next message anew.
+		const aliceInShared = await sender(alice, shared);
+		const before = aliceInShared.send('before');
+		await feed.waitFor(
+			() => feed.rooms()?.get(shared)?.last?.id === before.id,
+			'the first message'
+		);
+		expect(feed.rooms()?.get(shared)?.last?.authorName).toBe(alice.username);
+		// A snapshot reads the last message from the search index: wait until it holds it.
+		await expect
+			.poll(async () => {
+				const found = await alice.get<{ results: unknown[] }>('/api/search?q=before');
+				return found.body.results.length;
+			})
+			.toBe(1);
+
+		const renamed = await alice.request('PATCH', '/api/me', { displayName: 'Alice Liddell' });
+		expect(renamed.status).toBe(200);
+		// Bob's open socket hears of it at once (a fresh snapshot), not at the next interval.
+		await feed.waitFor(
+			() => feed.rooms()?.get(shared)?.last?.authorName === 'Alice Liddell',
+			'the stored last message named anew'
+		);
+		expect(feed.rooms()?.get(dm.body.id)?.others).toEqual([
+			{ id: alice.userId, username: alice.username, displayName: 'Alice Liddell' }
+		]);
+		const after = aliceInShared.send('after');
+		await feed.waitFor(() => feed.rooms()?.get(shared)?.last?.id === after.id, 'the live message');
+		expect(feed.rooms()?.get(shared)?.last?.authorName).toBe('Alice Liddell');
+		// The live frame itself carried the name (not a later snapshot).
+		const liveFrame = feed.frames.find(
+			(frame) => frame.type === 'room' && frame.room.last?.id === after.id
+		);
+		expect(liveFrame?.type === 'room' && liveFrame.room.last?.authorName).toBe('Alice Liddell');
+	});
+
 	it('refuses a socket without a session (401) or from another origin (403), and closes on logout', async () => {
 		const statusOf = (headers: Record<string, string>, origin: string) =>
 			new Promise<number>((resolve) => {

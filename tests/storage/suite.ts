@@ -646,7 +646,11 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				});
 			};
 			/** How a DM lists one of the other people. */
-			const person = (user: User, pending = false) => ({ ...user, pending });
+			const person = (user: User, pending = false, displayName = '') => ({
+				...user,
+				displayName,
+				pending
+			});
 
 			beforeEach(async () => {
 				asked = 0;
@@ -679,6 +683,16 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect(await storage.rooms.get('dm2')).toBeNull();
 				expect(await storage.rooms.listDms('bob')).toEqual([
 					{ id: 'dm1', other: alice, others: [person(alice)], status: 'active' }
+				]);
+				// The others come with their display names (the DM is titled after them).
+				await storage.accounts.setDisplayName('alice', 'Alice Liddell');
+				expect(await storage.rooms.listDms('bob')).toEqual([
+					{
+						id: 'dm1',
+						other: alice,
+						others: [person(alice, false, 'Alice Liddell')],
+						status: 'active'
+					}
 				]);
 				// DMs are not rooms of the user's room list nor of the directory.
 				expect((await storage.rooms.listOfUser('alice')).map((r) => r.id)).toEqual(['team']);
@@ -952,14 +966,22 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 					);
 				expect(await ids(undefined)).toEqual(['g3', 'a1', 'g2', 'g1']);
 				expect(await ids({ roomId: 'garden' })).toEqual(['g3', 'g2', 'g1']);
-				expect(await ids({ authorId: 'bob' })).toEqual(['a1', 'g2']);
+				expect(await ids({ author: 'bob' })).toEqual(['a1', 'g2']);
 				expect(await ids({ fromTs: 200 })).toEqual(['g3', 'a1', 'g2']);
 				expect(await ids({ toTs: 250 })).toEqual(['g2', 'g1']);
 				expect(await ids({ fromTs: 200, toTs: 300 })).toEqual(['a1', 'g2']);
-				expect(await ids({ roomId: 'garden', authorId: 'bob', fromTs: 150, toTs: 201 })).toEqual([
+				expect(await ids({ roomId: 'garden', author: 'bob', fromTs: 150, toTs: 201 })).toEqual([
 					'g2'
 				]);
 				expect(await ids({ roomId: 'nowhere' })).toEqual([]);
+				// The author by username or display name, either ignoring case; results show the
+				// display name.
+				await storage.accounts.setDisplayName('bob', 'Robert');
+				expect(await ids({ author: 'BOB' })).toEqual(['a1', 'g2']);
+				expect(await ids({ author: 'robert' })).toEqual(['a1', 'g2']);
+				expect(await ids({ author: 'Rob' })).toEqual([]);
+				const [hit] = await storage.search.searchMessages('alice', ['box'], 10);
+				expect(hit).toMatchObject({ author: 'bob', authorName: 'Robert' });
 				// A room filter never opens a room the user is not in.
 				await storage.rooms.removeMember('attic', 'alice', { ban: false, now: T0 });
 				expect(await ids({ roomId: 'attic' })).toEqual([]);
@@ -1085,6 +1107,42 @@ export function describeStorage(name: string, makeStorage: () => Promise<Storage
 				expect(await storage.summaries.ofRoom('attic', 'alice', 'alice')).toBeNull();
 				await storage.rooms.removeMember('garden', 'bob', { ban: false, now: T0 });
 				expect(await storage.summaries.ofUser('bob', 'bob')).toEqual([]);
+			});
+
+			it('names the last message’s author and a DM’s people by their display names, else usernames', async () => {
+				expect((await storage.summaries.ofRoom('garden', 'alice', 'alice'))?.others).toEqual([]);
+				await storage.accounts.setDisplayName('bob', 'Bobby Tables');
+				const garden = await storage.summaries.ofRoom('garden', 'alice', 'alice');
+				expect(garden?.last).toMatchObject({ author: 'bob', authorName: 'Bobby Tables' });
+				// A group DM of the three (carol's request still pending): each sees the two others.
+				const people = ['alice', 'bob', 'carol'].map((id) => ({ id, username: id }));
+				const [alice, bob, carol] = people as [User, User, User];
+				await storage.rooms.openDm({
+					me: alice,
+					others: [bob, carol],
+					key: 'alice:bob:carol',
+					roomId: 'group',
+					name: 'alice, bob & carol',
+					now: T0,
+					admit: () => ({ allowed: true as const })
+				});
+				await storage.search.writeIndex([
+					{ roomId: 'group', messages: [by('bob', 'g1', 'hey all', 10)], changes: [] }
+				]);
+				const dms = (await storage.summaries.ofUser('alice', 'alice')).filter(
+					(room) => room.kind === 'dm'
+				);
+				expect(dms).toHaveLength(1);
+				expect(dms[0]?.others).toEqual([
+					{ id: 'bob', username: 'bob', displayName: 'Bobby Tables' },
+					{ id: 'carol', username: 'carol', displayName: '' }
+				]);
+				expect(dms[0]?.last?.authorName).toBe('Bobby Tables');
+				// Cleared: the username again.
+				await storage.accounts.setDisplayName('bob', '');
+				const group = await storage.summaries.ofRoom('group', 'alice', 'alice');
+				expect(group?.last?.authorName).toBe('bob');
+				expect(group?.others[0]).toEqual({ id: 'bob', username: 'bob', displayName: '' });
 			});
 
 			it('counts after the latest read mark; a mark not indexed yet counts as read to the end', async () => {

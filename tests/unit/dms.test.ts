@@ -83,11 +83,26 @@ describe('direct messages', () => {
 		const withBob = (await open(alice, 'bob', 1_000)).room;
 		const withCarol = (await open(carol, 'alice', 2_000)).room;
 		expect(await storage.rooms.listDms(alice.id)).toEqual([
-			{ id: withCarol.id, other: carol, others: [{ ...carol, pending: false }], status: 'active' },
-			{ id: withBob.id, other: bob, others: [{ ...bob, pending: false }], status: 'active' }
+			{
+				id: withCarol.id,
+				other: carol,
+				others: [{ ...carol, displayName: '', pending: false }],
+				status: 'active'
+			},
+			{
+				id: withBob.id,
+				other: bob,
+				others: [{ ...bob, displayName: '', pending: false }],
+				status: 'active'
+			}
 		]);
 		expect(await storage.rooms.listDms(bob.id)).toEqual([
-			{ id: withBob.id, other: alice, others: [{ ...alice, pending: false }], status: 'active' }
+			{
+				id: withBob.id,
+				other: alice,
+				others: [{ ...alice, displayName: '', pending: false }],
+				status: 'active'
+			}
 		]);
 		expect((await listUserRooms(storage.rooms, alice.id)).map((room) => room.id)).toEqual([teamId]);
 		expect(await listPublicRooms(storage.rooms, alice.id)).toEqual([]);
@@ -124,11 +139,16 @@ describe('dm requests', () => {
 		const { room, created, status } = await open(dave, 'alice');
 		expect([created, status]).toEqual([true, 'pending']);
 		expect(await storage.rooms.listDms(dave.id)).toEqual([
-			{ id: room.id, other: alice, others: [{ ...alice, pending: true }], status: 'pending' }
+			{
+				id: room.id,
+				other: alice,
+				others: [{ ...alice, displayName: '', pending: true }],
+				status: 'pending'
+			}
 		]);
 		expect(await storage.rooms.listDms(alice.id)).toEqual([]);
 		expect(await storage.rooms.listDmRequests(alice.id)).toEqual([
-			{ id: room.id, other: dave, others: [{ ...dave, pending: false }] }
+			{ id: room.id, other: dave, others: [{ ...dave, displayName: '', pending: false }] }
 		]);
 		const members = await listMembers(storage.rooms, room.id, dave.id);
 		expect(members.ok && members.value.map((member) => member.id)).toEqual([dave.id]);
@@ -148,10 +168,20 @@ describe('dm requests', () => {
 		expect(await acceptDmRequest(storage.rooms, room.id, alice.id)).toEqual({ ok: true, room });
 		expect(await storage.rooms.listDmRequests(alice.id)).toEqual([]);
 		expect(await storage.rooms.listDms(alice.id)).toEqual([
-			{ id: room.id, other: dave, others: [{ ...dave, pending: false }], status: 'active' }
+			{
+				id: room.id,
+				other: dave,
+				others: [{ ...dave, displayName: '', pending: false }],
+				status: 'active'
+			}
 		]);
 		expect(await storage.rooms.listDms(dave.id)).toEqual([
-			{ id: room.id, other: alice, others: [{ ...alice, pending: false }], status: 'active' }
+			{
+				id: room.id,
+				other: alice,
+				others: [{ ...alice, displayName: '', pending: false }],
+				status: 'active'
+			}
 		]);
 	});
 
@@ -163,7 +193,12 @@ describe('dm requests', () => {
 		expect(await openDm(storage, dave, 'alice')).toEqual({ ok: false, reason: 'dm-declined' });
 		// Dave keeps his side of the conversation.
 		expect(await storage.rooms.listDms(dave.id)).toEqual([
-			{ id: room.id, other: alice, others: [{ ...alice, pending: false }], status: 'active' }
+			{
+				id: room.id,
+				other: alice,
+				others: [{ ...alice, displayName: '', pending: false }],
+				status: 'active'
+			}
 		]);
 
 		expect(await open(alice, 'dave')).toMatchObject({ room, created: false, status: 'active' });

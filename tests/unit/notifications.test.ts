@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { notificationFor, shouldNotify, titleWithUnread } from '../../src/lib/client/notifications';
-import { dmOthersOf, dmPartnerOf, dmTitleOf, joinNames } from '../../src/lib/client/dm';
+import {
+	dmOthersOf,
+	dmPartnerOf,
+	dmTitleOf,
+	dmTitleOfRoom,
+	joinNames
+} from '../../src/lib/client/dm';
+import { parseSummaryFrame } from '../../src/lib/protocol/summaries';
 
 const base = {
 	hidden: true,
@@ -67,6 +74,32 @@ describe('group dm names', () => {
 		expect(dmTitleOf('a, & b', 'a')).toBeNull();
 		expect(dmTitleOf('a, a & b', 'a')).toBeNull();
 		expect(dmTitleOf('General', 'alice')).toBeNull();
+	});
+
+	it('titles a DM after the others’ display names from its summary, else from its stored name', () => {
+		const others = [
+			{ id: 'b', username: 'bob', displayName: 'Bobby' },
+			{ id: 'c', username: 'carol', displayName: '' }
+		];
+		expect(dmTitleOfRoom({ name: 'alice, bob & carol', others }, 'alice')).toBe('Bobby and carol');
+		// A summary cached before `others` existed parses with [] and falls back to the name.
+		const old = parseSummaryFrame(
+			JSON.stringify({
+				type: 'room',
+				room: {
+					id: 'dm1',
+					name: 'alice & bob',
+					kind: 'dm',
+					lastSeq: 1,
+					last: null,
+					unread: 0,
+					mentions: 0
+				}
+			})
+		);
+		expect(old?.type === 'room' && old.room.others).toEqual([]);
+		if (old?.type !== 'room') throw new Error('not parsed');
+		expect(dmTitleOfRoom(old.room, 'alice')).toBe('bob');
 	});
 });
 

@@ -7,6 +7,7 @@ import {
 	highlightTerms,
 	makeSnippet,
 	matchesAllTerms,
+	matchesFilters,
 	searchTerms,
 	toFtsQuery
 } from '../../src/lib/search';
@@ -70,6 +71,28 @@ describe('search terms and the FTS5 query', () => {
 			db.prepare('SELECT * FROM t WHERE t MATCH ?').all(toFtsQuery(['AND', 'dog']))
 		).toHaveLength(1);
 		db.close();
+	});
+});
+
+describe('the offline search’s author filter', () => {
+	it('matches the username or the display name, ignoring case, and nobody else', () => {
+		const hit = {
+			roomId: 'r',
+			roomName: 'Garden',
+			messageId: 'm',
+			author: 'u1',
+			authorName: 'Bobby',
+			text: 'hi',
+			snippet: 'hi',
+			ts: 1
+		};
+		expect(matchesFilters(hit, { author: 'BOB' }, ['bob', 'Bobby'])).toBe(true);
+		expect(matchesFilters(hit, { author: 'bobby' }, ['bob', 'Bobby'])).toBe(true);
+		expect(matchesFilters(hit, { author: 'bo' }, ['bob', 'Bobby'])).toBe(false);
+		// Without a display name its '' matches nothing.
+		expect(matchesFilters(hit, { author: '' }, ['bob', ''])).toBe(false);
+		// By default the shown name.
+		expect(matchesFilters(hit, { author: 'bobby' })).toBe(true);
 	});
 });
 

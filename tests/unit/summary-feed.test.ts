@@ -33,6 +33,17 @@ describe('activityOf', () => {
 		expect(activity?.message).toMatchObject({ id: M2, author: 'alice', authorName: 'Alice' });
 		expect(activity?.message?.text).toHaveLength(PREVIEW_CHARS);
 		expect(activity?.reads).toEqual([]);
+		// A display name names it instead; another author's message in the update is unnamed.
+		const named = { ...ALICE, displayName: 'Alice Liddell' };
+		expect(activityOf({ roomId: 'r', seq: 7, data, sender: named })?.message?.authorName).toBe(
+			'Alice Liddell'
+		);
+		const relayed = updateOf((doc) => {
+			doc.getArray('messages').push([{ id: M1, author: 'bob', text: 'hi', ts: 1 }]);
+		});
+		expect(
+			activityOf({ roomId: 'r', seq: 8, data: relayed, sender: named })?.message?.authorName
+		).toBeNull();
 	});
 
 	it('finds read marks, also a rewrite whose key the wire leaves out (it is the sender’s)', () => {
@@ -66,7 +77,9 @@ describe('summary control messages on the Redis bus', () => {
 			{ kind: 'user-rooms', userId: 'u' } as const,
 			{ kind: 'user-rooms', userId: 'u', removed: 'r' } as const,
 			{ kind: 'room-settings', roomId: 'r' } as const,
-			{ kind: 'inbox', userId: 'u' } as const
+			{ kind: 'inbox', userId: 'u' } as const,
+			{ kind: 'profile', userId: 'u', displayName: 'Zoë' } as const,
+			{ kind: 'profile', userId: 'u', displayName: '' } as const
 		]) {
 			const decoded = decodeEnvelope(
 				encodeEnvelope({ instanceId: 'i', publishedAtMs: 1, message })
@@ -83,5 +96,14 @@ describe('summary control messages on the Redis bus', () => {
 		encoding.writeVarUint(bad, 1);
 		encoding.writeVarString(bad, JSON.stringify({ ...activity, seq: -1 }));
 		expect(decodeEnvelope(encoding.toUint8Array(bad))).toMatchObject({ ok: false });
+		// A display name that the profile form would refuse is dropped too.
+		const badName = encoding.createEncoder();
+		encoding.writeVarUint(badName, 1);
+		encoding.writeVarUint(badName, 9);
+		encoding.writeVarString(badName, 'i');
+		encoding.writeVarUint(badName, 1);
+		encoding.writeVarString(badName, 'u');
+		encoding.writeVarString(badName, 'x'.repeat(65));
+		expect(decodeEnvelope(encoding.toUint8Array(badName))).toMatchObject({ ok: false });
 	});
 });

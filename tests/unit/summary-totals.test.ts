@@ -10,6 +10,7 @@ function room(id: string, unread: number, mentions: number, level: NotificationL
 		topic: '',
 		archived: false,
 		encrypted: false,
+		others: [],
 		lastSeq: 1,
 		last: null,
 		unread,

@@ -21,7 +21,8 @@ export interface RoomAlertsOptions {
 	readonly userId: string;
 	readonly username: string;
 	readonly roomId: string;
-	readonly roomName: string;
+	/** The room's name as the viewer sees it now (a DM's after the others' display names). */
+	roomName(): string;
 	nameOf(userId: string): string;
 	/** The room's notification level now (the summary channel's, or 'all' before it is known). */
 	level(): NotificationLevel;
@@ -69,7 +70,7 @@ export class RoomAlerts {
 				permitted: 'Notification' in window && Notification.permission === 'granted',
 				selfId: this.#options.userId,
 				selfName: this.#options.username,
-				roomName: this.#options.roomName,
+				roomName: this.#options.roomName(),
 				nameOf: this.#options.nameOf
 			});
 			if (shown) this.#notify(message.id, shown);

@@ -1,7 +1,18 @@
 /**
  * Direct-message rooms are named after everyone in them (src/lib/server/dms.ts dmName):
  * "alice & bob", or "alice, bob & carol" for a group DM. Usernames hold no ',', '&' or space.
+ * The viewer sees a DM titled after the others' display names, which the summary lists
+ * (`RoomSummary.others`); without them (an older cache) after the usernames of the stored name.
  */
+import { shownName } from './avatars';
+
+/** One of a DM's other people, as the summary lists them. */
+export interface DmPersonView {
+	readonly id: string;
+	readonly username: string;
+	/** '' or absent: none (the username is shown). */
+	readonly displayName?: string;
+}
 
 /** Everyone named in a DM's name, in order, or null when it is not such a name. */
 function namesOf(roomName: string): string[] | null {
@@ -44,4 +55,17 @@ export function joinNames(names: readonly string[]): string {
 export function dmTitleOf(roomName: string, selfName: string): string | null {
 	const others = dmOthersOf(roomName, selfName);
 	return others ? joinNames(others) : null;
+}
+
+/**
+ * What a DM is called for the viewer: the others' shown names when the summary lists them
+ * ("Bobby", "Bobby and carol"), else from its stored name; null when it is not a DM's name with
+ * the viewer in it.
+ */
+export function dmTitleOfRoom(
+	room: { readonly name: string; readonly others?: readonly DmPersonView[] },
+	selfName: string
+): string | null {
+	if (room.others && room.others.length > 0) return joinNames(room.others.map(shownName));
+	return dmTitleOf(room.name, selfName);
 }

@@ -27,12 +27,20 @@ export const DEFAULT_NOTIFICATION_LEVEL: NotificationLevel = 'all';
 const LastMessage = z.object({
 	id: z.string().max(64),
 	author: z.string().max(255),
-	/** The author's username, or null when unknown (a deleted account). */
+	/** The author's display name, or their username without one; null when unknown (a deleted account). */
 	authorName: z.string().max(255).nullable(),
 	/** The current text cut to PREVIEW_CHARS ('' for a deleted message). */
 	text: z.string().max(PREVIEW_CHARS),
 	ts: z.number().int(),
 	deleted: z.boolean()
+});
+
+/** One of a DM's other people, as the viewer's DM is titled after them. */
+const DmPersonSchema = z.object({
+	id: z.string().max(255),
+	username: z.string().max(255),
+	/** '' when they chose none (the username is shown). */
+	displayName: z.string().max(255).default('')
 });
 
 const RoomSummarySchema = z.object({
@@ -48,6 +56,12 @@ const RoomSummarySchema = z.object({
 	 * what it decrypted itself, or "Encrypted message" (absent from older servers and caches).
 	 */
 	encrypted: z.boolean().default(false),
+	/**
+	 * A DM's other people (the viewer left out), by username: its title shows their display
+	 * names. [] for a room, and absent from older servers and caches (the client then takes the
+	 * usernames from the DM's stored name).
+	 */
+	others: z.array(DmPersonSchema).max(16).default([]),
 	/** The room log's head seq: it only grows; a client keeps the summary with the larger one. */
 	lastSeq: z.number().int().nonnegative(),
 	last: LastMessage.nullable(),
@@ -61,6 +75,7 @@ const RoomSummarySchema = z.object({
 
 export type RoomSummary = z.infer<typeof RoomSummarySchema>;
 export type LastMessage = z.infer<typeof LastMessage>;
+export type DmPerson = z.infer<typeof DmPersonSchema>;
 
 const SummaryFrameSchema = z.discriminatedUnion('type', [
 	/** On connect and after a membership change: every room of the user, replacing the list. */

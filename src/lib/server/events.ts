@@ -42,6 +42,12 @@ export interface LevelsChanged {
 	readonly userId: string;
 }
 
+/** A user changed their display name ('' for none): summaries and live previews take it. */
+export interface ProfileChanged {
+	readonly userId: string;
+	readonly displayName: string;
+}
+
 export interface ParleyEvents {
 	'levels-changed': [LevelsChanged];
 	'membership-revoked': [MembershipRevoked];
@@ -49,6 +55,7 @@ export interface ParleyEvents {
 	'session-ended': [SessionEnded];
 	'room-settings-changed': [RoomSettingsChanged];
 	'inbox-filled': [InboxFilled];
+	'profile-changed': [ProfileChanged];
 }
 
 export type ServerEvents = EventEmitter<ParleyEvents>;

@@ -219,7 +219,13 @@ export const SearchQuerySchema = z
 			.string()
 			.regex(/^[a-z0-9]{1,64}$/, 'room must be a room id.')
 			.optional(),
-		author: UsernameRefSchema.optional(),
+		/** A username, or a display name (docs/design.md "Search"). */
+		author: z
+			.string()
+			.trim()
+			.min(1, 'author must name someone.')
+			.max(DISPLAY_NAME_MAX, 'No one has that name.')
+			.optional(),
 		from: QueryTimeSchema.optional(),
 		to: QueryTimeSchema.optional()
 	})

@@ -27,6 +27,7 @@ export function summaryFromRecord(record: RoomSummaryRecord, username: string): 
 		topic: record.topic,
 		archived: record.archived,
 		encrypted: record.encrypted,
+		others: [...record.others],
 		lastSeq: record.lastSeq,
 		last,
 		unread: record.unread,

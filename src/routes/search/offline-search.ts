@@ -11,6 +11,7 @@
  */
 import { IndexeddbPersistence } from 'y-indexeddb';
 import * as Y from 'yjs';
+import { shownName } from '$lib/client/avatars';
 import { parseReplicaDatabaseName } from '$lib/client/local-replica';
 import { parseChange, parseMessage, shortId, type ChatMessage } from '$lib/client/messages';
 import { cachedSegments, type Segment } from '$lib/client/segments';
@@ -24,6 +25,12 @@ import {
 	type SearchHit
 } from '$lib/search';
 
+interface SavedAuthor {
+	readonly username: string;
+	/** '' for none. */
+	readonly displayName: string;
+}
+
 export interface LocalSearchOptions {
 	/** Only messages of encrypted rooms (the server searched the others). */
 	readonly encryptedOnly?: boolean;
@@ -31,8 +38,9 @@ export interface LocalSearchOptions {
 	readonly codecOf?: (roomId: string) => Promise<ContentCodec | null>;
 }
 
-function savedAuthorNames(userId: string, roomId: string): Map<string, string> {
-	const names = new Map<string, string>();
+/** What the room page saved of its members: id -> their username and display name. */
+function savedAuthorNames(userId: string, roomId: string): Map<string, SavedAuthor> {
+	const names = new Map<string, SavedAuthor>();
 	try {
 		const data: unknown = JSON.parse(
 			localStorage.getItem(`parley:members:${userId}:${roomId}`) ?? 'null'
@@ -40,8 +48,10 @@ function savedAuthorNames(userId: string, roomId: string): Map<string, string> {
 		const members = (data as { members?: unknown } | null)?.members;
 		if (!Array.isArray(members)) return names;
 		for (const member of members as unknown[]) {
-			const { id, username } = (member ?? {}) as Record<string, unknown>;
-			if (typeof id === 'string' && typeof username === 'string') names.set(id, username);
+			const { id, username, displayName } = (member ?? {}) as Record<string, unknown>;
+			if (typeof id !== 'string' || typeof username !== 'string') continue;
+			const shown = typeof displayName === 'string' ? displayName.trim() : '';
+			names.set(id, { username, displayName: shown });
 		}
 	} catch {
 		/* nothing usable saved */
@@ -166,17 +176,19 @@ export async function searchLocalReplicas(
 			options.encryptedOnly === true
 		);
 		for (const message of found) {
+			const person = authors.get(message.author);
 			const hit: SearchHit = {
 				roomId,
 				roomName: roomNames.get(roomId) ?? `Room ${shortId(roomId)}`,
 				messageId: message.id,
 				author: message.author,
-				authorName: authors.get(message.author) ?? null,
+				authorName: person ? shownName(person) : null,
 				text: message.text,
 				snippet: makeSnippet(message.text, terms),
 				ts: message.ts
 			};
-			if (matchesFilters(hit, filters)) hits.push(hit);
+			const names = person ? [person.username, person.displayName] : [];
+			if (matchesFilters(hit, filters, names)) hits.push(hit);
 		}
 	}
 	return hits.sort((a, b) => b.ts - a.ts).slice(0, limit);

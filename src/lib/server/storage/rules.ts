@@ -2,7 +2,7 @@
  * Rules every storage implementation applies inside its own transactions (where checking them
  * outside would race). Pure: no I/O.
  */
-import type { DmPerson, Invite, InviteState, User } from './types';
+import type { DmPerson, Invite, InviteState, Profile } from './types';
 
 /** Whether an invite still admits people at `now`; a revoked one says so first. */
 export function inviteState(invite: Invite, now: number): InviteState {
@@ -19,19 +19,22 @@ export function dmKeyIds(key: string): string[] {
 
 /**
  * The other people of a DM of set `key` as `viewerId` sees them, by username (then id):
- * `users` holds at least each of them, `pendingIds` who still have a request waiting.
+ * `users` holds at least each of them (with their display names), `pendingIds` who still have a request waiting.
  */
 export function dmOthers(
 	key: string,
 	viewerId: string,
-	users: ReadonlyMap<string, User>,
+	users: ReadonlyMap<string, Profile>,
 	pendingIds: ReadonlySet<string>
 ): DmPerson[] {
 	const people: DmPerson[] = [];
 	for (const id of dmKeyIds(key)) {
 		if (id === viewerId) continue;
 		const user = users.get(id);
-		if (user) people.push({ id: user.id, username: user.username, pending: pendingIds.has(id) });
+		if (user) {
+			const { username, displayName } = user;
+			people.push({ id, username, displayName, pending: pendingIds.has(id) });
+		}
 	}
 	return people.sort(
 		(a, b) =>

@@ -134,7 +134,7 @@ export type InviteState = 'active' | 'expired' | 'revoked' | 'used-up';
 export type DmStatus = 'active' | 'pending';
 
 /** One of the other people of a DM: `pending` while their request waits for them. */
-export interface DmPerson extends User {
+export interface DmPerson extends Profile {
 	readonly pending: boolean;
 }
 
@@ -592,8 +592,11 @@ export interface UnreferencedFiles {
 export interface SearchFilters {
 	/** Only messages of this room (still only if the user is a member). */
 	readonly roomId?: string;
-	/** Only messages written by this user id. */
-	readonly authorId?: string;
+	/**
+	 * Only messages whose author's username is this, or whose display name is this (several
+	 * people may share one), ignoring case (on SQLite: of ASCII letters).
+	 */
+	readonly author?: string;
 	/** Only messages with `ts` at or after this time (ms since the epoch). */
 	readonly fromTs?: number;
 	/** Only messages with `ts` before this time (ms since the epoch). */
@@ -735,11 +738,17 @@ export interface RoomSummaryRecord {
 	readonly last: {
 		readonly id: string;
 		readonly author: string;
+		/** The author's display name, or their username without one; null: no such user. */
 		readonly authorName: string | null;
 		readonly text: string;
 		readonly ts: number;
 		readonly deleted: boolean;
 	} | null;
+	/**
+	 * A DM's other people (its whole set but the user, whether they accepted yet or not), by
+	 * username then id; [] for an ordinary room.
+	 */
+	readonly others: readonly Profile[];
 	/** Indexed messages by others, not deleted, after the user's read mark (all without one). */
 	readonly unread: number;
 	/** The user's notification level for the room; null: their default. */

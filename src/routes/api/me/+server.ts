@@ -1,5 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { jsonError, readJsonBody, requireApiUser } from '$lib/server/http';
+import { changeDisplayName } from '$lib/server/profiles';
 import { ProfileSchema } from '$lib/server/schemas';
 import type { RequestHandler } from './$types';
 
@@ -21,7 +22,10 @@ export const PATCH: RequestHandler = async (event) => {
 	if (!auth.ok) return auth.response;
 	const body = await readJsonBody(event.request, ProfileSchema);
 	if (!body.ok) return body.response;
-	const profile = await event.locals.services.storage.accounts.setDisplayName(
+	const { storage, events } = event.locals.services;
+	const profile = await changeDisplayName(
+		storage.accounts,
+		events,
 		auth.user.id,
 		body.data.displayName
 	);

@@ -1,7 +1,8 @@
 /**
- * GET /api/search?q=<text>&limit=20&room=<roomId>&author=<username>&from=<ms>&to=<ms>: messages
+ * GET /api/search?q=<text>&limit=20&room=<roomId>&author=<name>&from=<ms>&to=<ms>: messages
  * in the caller's current rooms that contain every word of q (as a word prefix), narrowed by
- * the optional filters, newest first (docs/design.md, "Search").
+ * the optional filters, newest first (docs/design.md, "Search"). `author` is a username or a
+ * display name.
  */
 import { json } from '@sveltejs/kit';
 import { searchTerms } from '$lib/search';
@@ -20,18 +21,11 @@ export const GET: RequestHandler = async (event) => {
 	const terms = searchTerms(q);
 	if (terms.length === 0) return jsonError(400, 'Type something to search for (q).');
 	const { storage } = event.locals.services;
-	let authorId: string | undefined;
-	if (author !== undefined) {
-		// Nobody by that name wrote anything the caller can see.
-		const user = await storage.accounts.findUserByUsername(author);
-		if (!user) return json({ results: [] });
-		authorId = user.id;
-	}
 	try {
 		return json({
 			results: await searchMessages(storage.search, auth.user.id, terms, limit, {
 				roomId: room,
-				authorId,
+				author,
 				fromTs: from,
 				toTs: to
 			})

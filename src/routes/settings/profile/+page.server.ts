@@ -1,5 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { signedIn } from '$lib/server/form-actions';
+import { changeDisplayName } from '$lib/server/profiles';
 import { ProfileSchema, parseInput } from '$lib/server/schemas';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -24,7 +25,8 @@ export const actions = {
 			displayName: (await request.formData()).get('displayName')
 		});
 		if (!parsed.ok) return fail(400, { message: parsed.message });
-		await locals.services.storage.accounts.setDisplayName(user.id, parsed.data.displayName);
+		const { storage, events } = locals.services;
+		await changeDisplayName(storage.accounts, events, user.id, parsed.data.displayName);
 		return { saved: true };
 	}
 } satisfies Actions;

@@ -5,10 +5,10 @@ import type {
 	AcceptInviteOutcome,
 	Invite,
 	OpenDmOutcome,
+	Profile,
 	Role,
 	Room,
-	RoomStorage,
-	User
+	RoomStorage
 } from '../types';
 import type { Sql, Tx } from './db';
 
@@ -55,6 +55,16 @@ async function joinAsRecipient(tx: Tx, roomId: string, me: string, now: number) 
 	await insertMembership(tx, roomId, me, now);
 }
 
+/** The profiles of these ids (those that exist), by id. */
+export async function profilesById(sql: Q, ids: readonly string[]): Promise<Map<string, Profile>> {
+	const found =
+		ids.length === 0
+			? []
+			: await sql<Profile[]>`SELECT id, username, display_name AS "displayName"
+				FROM users WHERE id = ANY(${ids})`;
+	return new Map(found.map(({ id, username, displayName }) => [id, { id, username, displayName }]));
+}
+
 /** The DM rows' people as `viewerId` sees them (dmOthers), a DM without any left out. */
 async function peopleOfDms<T extends { id: string; dm_key: string }>(
 	sql: Q,
@@ -63,11 +73,7 @@ async function peopleOfDms<T extends { id: string; dm_key: string }>(
 	pendingRows: { room_id: string; recipient_id: string }[]
 ) {
 	const ids = [...new Set(rows.flatMap((row) => dmKeyIds(row.dm_key)))];
-	const found =
-		ids.length === 0
-			? []
-			: await sql<User[]>`SELECT id, username FROM users WHERE id = ANY(${ids})`;
-	const users = new Map(found.map((user) => [user.id, { id: user.id, username: user.username }]));
+	const users = await profilesById(sql, ids);
 	const pending = new Set(pendingRows.map((row) => `${row.room_id}:${row.recipient_id}`));
 	return rows.flatMap((row) => {
 		const waiting = new Set(dmKeyIds(row.dm_key).filter((id) => pending.has(`${row.id}:${id}`)));

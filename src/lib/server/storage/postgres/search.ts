@@ -97,21 +97,22 @@ export function postgresSearch(sql: Sql): SearchStorage {
 			const query = toTsQuery(terms);
 			if (query === null) return [];
 			const room = filters.roomId ?? null;
-			const author = filters.authorId ?? null;
+			const author = filters.author ?? null;
 			const from = filters.fromTs ?? null;
 			const to = filters.toTs ?? null;
 			let rows: readonly SearchRow[];
 			try {
 				rows = await sql<SearchRow[]>`
 					SELECT mi.room_id, r.name AS room_name, mi.message_id, mi.author,
-						u.username AS author_name, mi.text, mi.ts
+						coalesce(nullif(u.display_name, ''), u.username) AS author_name, mi.text, mi.ts
 					FROM message_index mi
 					JOIN memberships m ON m.room_id = mi.room_id AND m.user_id = ${userId}
 					JOIN rooms r ON r.id = mi.room_id
 					LEFT JOIN users u ON u.id = mi.author
 					WHERE mi.tsv @@ to_tsquery('simple', ${query}) AND NOT mi.deleted
 						AND (${room}::text IS NULL OR mi.room_id = ${room})
-						AND (${author}::text IS NULL OR mi.author = ${author})
+						AND (${author}::text IS NULL OR lower(u.username) = lower(${author})
+							OR (u.display_name <> '' AND lower(u.display_name) = lower(${author})))
 						AND (${from}::double precision IS NULL OR mi.ts >= ${from})
 						AND (${to}::double precision IS NULL OR mi.ts < ${to})
 					ORDER BY mi.ts DESC, mi.id DESC

@@ -5,14 +5,17 @@
  * mark. A read mark naming a message the index does not hold (not indexed yet) counts as read to
  * the end. One statement for all of a user's rooms (LATERAL joins), not three per room.
  */
+import { dmKeyIds, dmOthers } from '../rules';
 import type {
 	DeliveryMarkRecord,
 	NotificationLevel,
+	Profile,
 	RoomKind,
 	RoomSummaryRecord,
 	SummaryStorage
 } from '../types';
 import type { Sql } from './db';
+import { profilesById } from './rooms';
 
 /** At most this many unread texts with "@<name>", "@room" or "@here" are handed back to be checked for mentions. */
 const MENTION_CANDIDATES = 100;
@@ -25,9 +28,10 @@ interface SummaryRow {
 	archived_at: number | null;
 	encrypted: boolean;
 	last_seq: number;
+	dm_key: string | null;
 	message_id: string | null;
 	author: string | null;
-	username: string | null;
+	shown_name: string | null;
 	text: string | null;
 	ts: number | null;
 	deleted: boolean | null;
@@ -36,7 +40,7 @@ interface SummaryRow {
 	level: NotificationLevel | null;
 }
 
-function toRecord(row: SummaryRow): RoomSummaryRecord {
+function toRecord(row: SummaryRow, others: readonly Profile[]): RoomSummaryRecord {
 	return {
 		id: row.id,
 		name: row.name,
@@ -50,12 +54,13 @@ function toRecord(row: SummaryRow): RoomSummaryRecord {
 				? {
 						id: row.message_id,
 						author: row.author ?? '',
-						authorName: row.username,
+						authorName: row.shown_name,
 						text: row.text ?? '',
 						ts: row.ts ?? 0,
 						deleted: row.deleted === true
 					}
 				: null,
+		others,
 		unread: row.unread,
 		level: row.level,
 		mentionCandidates: row.candidates
@@ -70,8 +75,8 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 		roomId: string | null
 	): Promise<RoomSummaryRecord[]> {
 		const rows = await sql<SummaryRow[]>`
-			SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.encrypted, r.last_seq,
-				last.message_id, last.author, last.username, last.text, last.ts, last.deleted,
+			SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.encrypted, r.last_seq, r.dm_key,
+				last.message_id, last.author, last.shown_name, last.text, last.ts, last.deleted,
 				unread.n AS unread, cand.texts AS candidates, nl.level
 			FROM memberships m
 			JOIN rooms r ON r.id = m.room_id
@@ -85,7 +90,9 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 				), 0) AS after
 			) mark
 			LEFT JOIN LATERAL (
-				SELECT mi.message_id, mi.author, u.username, mi.text, mi.ts, mi.deleted
+				SELECT mi.message_id, mi.author,
+					coalesce(nullif(u.display_name, ''), u.username) AS shown_name,
+					mi.text, mi.ts, mi.deleted
 				FROM message_index mi LEFT JOIN users u ON u.id = mi.author
 				WHERE mi.room_id = r.id ORDER BY mi.id DESC LIMIT 1
 			) last ON true
@@ -107,7 +114,19 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 			) cand
 			WHERE m.user_id = ${userId} AND (${roomId}::text IS NULL OR m.room_id = ${roomId})
 			ORDER BY r.id`;
-		return rows.map(toRecord);
+		// A DM's people: one more statement for all of them, not one per DM.
+		const keys = rows.flatMap((row) => (row.kind === 'dm' && row.dm_key ? [row.dm_key] : []));
+		const people = await profilesById(sql, [...new Set(keys.flatMap(dmKeyIds))]);
+		return rows.map((row) =>
+			toRecord(
+				row,
+				row.kind === 'dm' && row.dm_key
+					? dmOthers(row.dm_key, userId, people, new Set()).map(
+							({ id, username, displayName }) => ({ id, username, displayName })
+						)
+					: []
+			)
+		);
 	}
 
 	return {

@@ -5,11 +5,11 @@ import type {
 	AcceptInviteOutcome,
 	Invite,
 	OpenDmOutcome,
+	Profile,
 	Role,
 	Room,
 	RoomOfUser,
-	RoomStorage,
-	User
+	RoomStorage
 } from '../types';
 import { cachedStatement, type Db } from './db';
 
@@ -81,12 +81,15 @@ function joinAsRecipient(db: Db, roomId: string, me: string, now: number): void 
 	insertMembership(db, roomId, me, now);
 }
 
-/** The users of these ids (those that exist), by id. */
-function usersById(db: Db, ids: Iterable<string>): Map<string, User> {
+/** The profiles of these ids (those that exist), by id. */
+export function profilesById(db: Db, ids: Iterable<string>): Map<string, Profile> {
 	const rows = db
-		.prepare('SELECT id, username FROM users WHERE id IN (SELECT value FROM json_each(?))')
-		.all(JSON.stringify([...new Set(ids)])) as User[];
-	return new Map(rows.map((row) => [row.id, { id: row.id, username: row.username }]));
+		.prepare(
+			`SELECT id, username, display_name AS displayName FROM users
+			  WHERE id IN (SELECT value FROM json_each(?))`
+		)
+		.all(JSON.stringify([...new Set(ids)])) as Profile[];
+	return new Map(rows.map(({ id, username, displayName }) => [id, { id, username, displayName }]));
 }
 
 /** "<room>:<recipient>" of each pending request in `rows`. */
@@ -101,7 +104,7 @@ function peopleOfDms<T extends { id: string; dm_key: string }>(
 	viewerId: string,
 	pending: Set<string>
 ) {
-	const users = usersById(
+	const users = profilesById(
 		db,
 		rows.flatMap((row) => dmKeyIds(row.dm_key))
 	);

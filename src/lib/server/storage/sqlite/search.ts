@@ -135,22 +135,23 @@ export function sqliteSearch(db: Db): SearchStorage {
 		},
 		async searchMessages(userId, terms, limit, filters = {}): Promise<MessageMatch[]> {
 			const room = filters.roomId ?? null;
-			const author = filters.authorId ?? null;
+			const author = filters.author ?? null;
 			const from = filters.fromTs ?? null;
 			const to = filters.toTs ?? null;
 			let rows: SearchRow[];
 			try {
 				rows = cachedStatement<[Record<string, string | number | null>], SearchRow>(
 					db,
-					`SELECT mi.room_id, r.name AS room_name, mi.message_id, mi.author, u.username AS author_name,
-						mi.text, mi.ts
+					`SELECT mi.room_id, r.name AS room_name, mi.message_id, mi.author,
+						coalesce(nullif(u.display_name, ''), u.username) AS author_name, mi.text, mi.ts
 					 FROM message_fts
 					 JOIN message_index mi ON mi.rowid = message_fts.rowid
 					 JOIN memberships m ON m.room_id = mi.room_id AND m.user_id = @userId
 					 JOIN rooms r ON r.id = mi.room_id
 					 LEFT JOIN users u ON u.id = mi.author
 					 WHERE message_fts MATCH @query AND mi.deleted = 0
-						AND (@room IS NULL OR mi.room_id = @room) AND (@author IS NULL OR mi.author = @author)
+						AND (@room IS NULL OR mi.room_id = @room) AND (@author IS NULL OR u.username = @author COLLATE NOCASE
+							OR (u.display_name <> '' AND u.display_name = @author COLLATE NOCASE))
 						AND (@from IS NULL OR mi.ts >= @from) AND (@to IS NULL OR mi.ts < @to)
 					 ORDER BY mi.ts DESC, mi.rowid DESC
 					 LIMIT @limit`

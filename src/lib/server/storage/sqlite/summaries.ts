@@ -4,14 +4,17 @@
  * rowid order) and the member's read mark. A read mark naming a message the index does not hold
  * (not indexed yet) counts as read to the end.
  */
+import { dmKeyIds, dmOthers } from '../rules';
 import type {
 	DeliveryMarkRecord,
 	NotificationLevel,
+	Profile,
 	RoomKind,
 	RoomSummaryRecord,
 	SummaryStorage
 } from '../types';
 import { cachedStatement, type Db } from './db';
+import { profilesById } from './rooms';
 
 /** At most this many unread texts with "@<name>", "@room" or "@here" are handed back to be checked for mentions. */
 const MENTION_CANDIDATES = 100;
@@ -24,11 +27,12 @@ interface RoomRow {
 	archived_at: number | null;
 	encrypted: number;
 	last_seq: number;
+	dm_key: string | null;
 	level: NotificationLevel | null;
 }
 
 /** A member's rooms with their notification level (`m`: memberships, `r`: rooms). */
-const ROOMS_OF_MEMBER = `SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.encrypted, r.last_seq, nl.level
+const ROOMS_OF_MEMBER = `SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.encrypted, r.last_seq, r.dm_key, nl.level
 	FROM memberships m
 	JOIN rooms r ON r.id = m.room_id
 	LEFT JOIN notification_levels nl ON nl.room_id = m.room_id AND nl.user_id = m.user_id`;
@@ -36,7 +40,7 @@ const ROOMS_OF_MEMBER = `SELECT r.id, r.name, r.kind, r.topic, r.archived_at, r.
 interface LastRow {
 	message_id: string;
 	author: string;
-	username: string | null;
+	shown_name: string | null;
 	text: string;
 	ts: number;
 	deleted: number;
@@ -49,10 +53,18 @@ const AFTER_MARK = `coalesce(
 	     ON mi.room_id = rm.room_id AND mi.message_id = rm.up_to
 	  WHERE rm.room_id = @room AND rm.user_id = @user), 0)`;
 
+/** A DM's other people as the user sees them ([] for an ordinary room). */
+function othersOf(db: Db, room: RoomRow, userId: string): Profile[] {
+	if (room.kind !== 'dm' || room.dm_key === null) return [];
+	const people = dmOthers(room.dm_key, userId, profilesById(db, dmKeyIds(room.dm_key)), new Set());
+	return people.map(({ id, username, displayName }) => ({ id, username, displayName }));
+}
+
 function summaryOf(db: Db, room: RoomRow, userId: string, username: string): RoomSummaryRecord {
 	const last = cachedStatement<[string], LastRow>(
 		db,
-		`SELECT mi.message_id, mi.author, u.username, mi.text, mi.ts, mi.deleted
+		`SELECT mi.message_id, mi.author, coalesce(nullif(u.display_name, ''), u.username) AS shown_name,
+		        mi.text, mi.ts, mi.deleted
 		   FROM message_index mi LEFT JOIN users u ON u.id = mi.author
 		  WHERE mi.room_id = ? ORDER BY mi.rowid DESC LIMIT 1`
 	).get(room.id);
@@ -84,12 +96,13 @@ function summaryOf(db: Db, room: RoomRow, userId: string, username: string): Roo
 			? {
 					id: last.message_id,
 					author: last.author,
-					authorName: last.username,
+					authorName: last.shown_name,
 					text: last.text,
 					ts: last.ts,
 					deleted: last.deleted === 1
 				}
 			: null,
+		others: othersOf(db, room, userId),
 		unread: unread?.n ?? 0,
 		level: room.level,
 		mentionCandidates: candidates.map((row) => row.text)
