@@ -27,7 +27,7 @@ export function summaryFromRecord(record: RoomSummaryRecord, username: string): 
 		topic: record.topic,
 		archived: record.archived,
 		encrypted: record.encrypted,
-		others: [...record.others],
+		others: record.others.map(({ id, username, displayName }) => ({ id, username, displayName })),
 		lastSeq: record.lastSeq,
 		last,
 		unread: record.unread,

@@ -60,9 +60,9 @@ export async function profilesById(sql: Q, ids: readonly string[]): Promise<Map<
 	const found =
 		ids.length === 0
 			? []
-			: await sql<Profile[]>`SELECT id, username, display_name AS "displayName"
-				FROM users WHERE id = ANY(${ids})`;
-	return new Map(found.map(({ id, username, displayName }) => [id, { id, username, displayName }]));
+			: await sql<Profile[]>`SELECT id, username, display_name AS "displayName",
+				avatar_version AS avatar FROM users WHERE id = ANY(${ids})`;
+	return new Map(found.map((row) => [row.id, row]));
 }
 
 /** The DM rows' people as `viewerId` sees them (dmOthers), a DM without any left out. */

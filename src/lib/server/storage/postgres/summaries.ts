@@ -122,7 +122,7 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 				row,
 				row.kind === 'dm' && row.dm_key
 					? dmOthers(row.dm_key, userId, people, new Set()).map(
-							({ id, username, displayName }) => ({ id, username, displayName })
+							({ id, username, displayName, avatar }) => ({ id, username, displayName, avatar })
 						)
 					: []
 			)

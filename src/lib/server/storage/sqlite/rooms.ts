@@ -85,11 +85,11 @@ function joinAsRecipient(db: Db, roomId: string, me: string, now: number): void 
 export function profilesById(db: Db, ids: Iterable<string>): Map<string, Profile> {
 	const rows = db
 		.prepare(
-			`SELECT id, username, display_name AS displayName FROM users
+			`SELECT id, username, display_name AS displayName, avatar_version AS avatar FROM users
 			  WHERE id IN (SELECT value FROM json_each(?))`
 		)
 		.all(JSON.stringify([...new Set(ids)])) as Profile[];
-	return new Map(rows.map(({ id, username, displayName }) => [id, { id, username, displayName }]));
+	return new Map(rows.map((row) => [row.id, row]));
 }
 
 /** "<room>:<recipient>" of each pending request in `rows`. */

@@ -57,7 +57,12 @@ const AFTER_MARK = `coalesce(
 function othersOf(db: Db, room: RoomRow, userId: string): Profile[] {
 	if (room.kind !== 'dm' || room.dm_key === null) return [];
 	const people = dmOthers(room.dm_key, userId, profilesById(db, dmKeyIds(room.dm_key)), new Set());
-	return people.map(({ id, username, displayName }) => ({ id, username, displayName }));
+	return people.map(({ id, username, displayName, avatar }) => ({
+		id,
+		username,
+		displayName,
+		avatar
+	}));
 }
 
 function summaryOf(db: Db, room: RoomRow, userId: string, username: string): RoomSummaryRecord {
