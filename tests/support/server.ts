@@ -77,9 +77,35 @@ function waitForExit(child: ChildProcess): Promise<number | null> {
 	return new Promise((done) => child.once('exit', (code) => done(code)));
 }
 
+/**
+ * Starts the program. A port `freePort` chose may be taken by another process before the server
+ * binds it (the suite starts servers in parallel): when the server says EADDRINUSE for ports
+ * this chose, it is started again on new ones (up to three times).
+ */
 export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
-	const ownsDir = options.dataDir === undefined;
+	const chosePorts = options.port === undefined || options.env?.METRICS_PORT === undefined;
 	const dataDir = options.dataDir ?? makeTempDir();
+	const withDir = { ...options, dataDir };
+	for (let attempt = 1; ; attempt++) {
+		try {
+			const handle = await startServerOnce(withDir);
+			if (options.dataDir === undefined) handle.ownsDataDir();
+			return handle;
+		} catch (error) {
+			const taken = error instanceof Error && error.message.includes('EADDRINUSE');
+			if (!taken || !chosePorts || attempt === 3) {
+				if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+				throw error;
+			}
+		}
+	}
+}
+
+async function startServerOnce(
+	options: ServerOptions & { readonly dataDir: string }
+): Promise<ServerHandle & { ownsDataDir(): void }> {
+	let ownsDir = false;
+	const { dataDir } = options;
 	const port = options.port ?? (await freePort());
 	const metricsPort = options.env?.METRICS_PORT ?? String(await freePort());
 	const output: string[] = [];
@@ -127,7 +153,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
 		});
 	});
 
-	const handle: ServerHandle = {
+	const handle: ServerHandle & { ownsDataDir(): void } = {
+		ownsDataDir() {
+			ownsDir = true;
+		},
 		port,
 		url: `http://localhost:${port}`,
 		syncUrl: `ws://localhost:${port}/sync`,

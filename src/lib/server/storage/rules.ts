@@ -32,8 +32,8 @@ export function dmOthers(
 		if (id === viewerId) continue;
 		const user = users.get(id);
 		if (user) {
-			const { username, displayName, avatar } = user;
-			people.push({ id, username, displayName, avatar, pending: pendingIds.has(id) });
+			const { username, displayName } = user;
+			people.push({ id, username, displayName, pending: pendingIds.has(id) });
 		}
 	}
 	return people.sort(

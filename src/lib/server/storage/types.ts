@@ -134,7 +134,10 @@ export type InviteState = 'active' | 'expired' | 'revoked' | 'used-up';
 export type DmStatus = 'active' | 'pending';
 
 /** One of the other people of a DM: `pending` while their request waits for them. */
-export interface DmPerson extends Profile {
+/** A person as named in lists of people (a DM's, a summary's): a profile without the picture. */
+export type PersonName = Omit<Profile, 'avatar'>;
+
+export interface DmPerson extends PersonName {
 	readonly pending: boolean;
 }
 
@@ -748,7 +751,7 @@ export interface RoomSummaryRecord {
 	 * A DM's other people (its whole set but the user, whether they accepted yet or not), by
 	 * username then id; [] for an ordinary room.
 	 */
-	readonly others: readonly Profile[];
+	readonly others: readonly PersonName[];
 	/** Indexed messages by others, not deleted, after the user's read mark (all without one). */
 	readonly unread: number;
 	/** The user's notification level for the room; null: their default. */

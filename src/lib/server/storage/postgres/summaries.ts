@@ -9,7 +9,7 @@ import { dmKeyIds, dmOthers } from '../rules';
 import type {
 	DeliveryMarkRecord,
 	NotificationLevel,
-	Profile,
+	PersonName,
 	RoomKind,
 	RoomSummaryRecord,
 	SummaryStorage
@@ -40,7 +40,7 @@ interface SummaryRow {
 	level: NotificationLevel | null;
 }
 
-function toRecord(row: SummaryRow, others: readonly Profile[]): RoomSummaryRecord {
+function toRecord(row: SummaryRow, others: readonly PersonName[]): RoomSummaryRecord {
 	return {
 		id: row.id,
 		name: row.name,
@@ -122,7 +122,7 @@ export function postgresSummaries(sql: Sql): SummaryStorage {
 				row,
 				row.kind === 'dm' && row.dm_key
 					? dmOthers(row.dm_key, userId, people, new Set()).map(
-							({ id, username, displayName, avatar }) => ({ id, username, displayName, avatar })
+							({ id, username, displayName }) => ({ id, username, displayName })
 						)
 					: []
 			)

@@ -8,7 +8,7 @@ import { dmKeyIds, dmOthers } from '../rules';
 import type {
 	DeliveryMarkRecord,
 	NotificationLevel,
-	Profile,
+	PersonName,
 	RoomKind,
 	RoomSummaryRecord,
 	SummaryStorage
@@ -54,15 +54,10 @@ const AFTER_MARK = `coalesce(
 	  WHERE rm.room_id = @room AND rm.user_id = @user), 0)`;
 
 /** A DM's other people as the user sees them ([] for an ordinary room). */
-function othersOf(db: Db, room: RoomRow, userId: string): Profile[] {
+function othersOf(db: Db, room: RoomRow, userId: string): PersonName[] {
 	if (room.kind !== 'dm' || room.dm_key === null) return [];
 	const people = dmOthers(room.dm_key, userId, profilesById(db, dmKeyIds(room.dm_key)), new Set());
-	return people.map(({ id, username, displayName, avatar }) => ({
-		id,
-		username,
-		displayName,
-		avatar
-	}));
+	return people.map(({ id, username, displayName }) => ({ id, username, displayName }));
 }
 
 function summaryOf(db: Db, room: RoomRow, userId: string, username: string): RoomSummaryRecord {
