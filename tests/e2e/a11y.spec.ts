@@ -61,6 +61,9 @@ test('the sign-in and sign-up pages have no serious accessibility violations', a
 test('the room page, its "New messages" divider and the image view have no serious accessibility violations', async ({
 	newUser
 }) => {
+	// Six scans of the largest page (three states, two schemes) take ~55 s on two loaded cores:
+	// the scans, not a wait, are what is slow, so this test gets triple time.
+	test.slow();
 	const alice = await newUser('alice');
 	const bob = await newUser('bob');
 	const name = `Axe ${Math.random().toString(36).slice(2, 8)}`;
@@ -133,6 +136,17 @@ test('the home, DMs, search and members pages have no serious accessibility viol
 	await page.goto(`/rooms/${roomId}/members`);
 	await expect(page.getByRole('main').getByText(bob.username)).toBeVisible();
 	await expectNoSeriousViolations(page, 'members page');
+});
+
+test('a profile with its safety number, verified and then with changed keys, has no serious accessibility violations', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const roomId = await createRoom(alice.context, `Axe ${Math.random().toString(36).slice(2, 8)}`);
+	await addMember(alice.context, roomId, bob.username);
+	// Opening a room registers this browser's device: a safety number needs one on each side.
+	const page = await alice.openRoom(roomId);
 
 	// Bob has a device (a laptop); then one more (a new phone).
 	const laptop = await bob.context.request.post('/api/devices', {
@@ -154,16 +168,11 @@ test('the home, DMs, search and members pages have no serious accessibility viol
 	await expectNoSeriousViolations(page, 'profile with changed keys');
 });
 
-test('the settings, storage, devices and invite pages have no serious accessibility violations', async ({
+test('the settings, storage, devices and profile pages have no serious accessibility violations', async ({
 	newUser
 }) => {
 	const alice = await newUser('alice');
-	const bob = await newUser('bob');
-	const name = `Axe ${Math.random().toString(36).slice(2, 8)}`;
-	const roomId = await createRoom(alice.context, name);
-	const created = await alice.context.request.post(`/api/rooms/${roomId}/invites`, { data: {} });
-	expect(created.status()).toBe(201);
-	const invite = (await created.json()) as { url: string };
+	await createRoom(alice.context, `Axe ${Math.random().toString(36).slice(2, 8)}`);
 
 	const page = await alice.context.newPage();
 	await page.goto('/settings');
@@ -182,6 +191,20 @@ test('the settings, storage, devices and invite pages have no serious accessibil
 	await page.goto('/settings/profile');
 	await expect(page.getByRole('heading', { name: 'Profile' })).toBeVisible();
 	await expectNoSeriousViolations(page, 'profile page');
+});
+
+// Apart from the settings pages: fourteen scans in one test took longer than a test may here.
+test('an archived room and the invite page have no serious accessibility violations', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = `Axe ${Math.random().toString(36).slice(2, 8)}`;
+	const roomId = await createRoom(alice.context, name);
+	const created = await alice.context.request.post(`/api/rooms/${roomId}/invites`, { data: {} });
+	expect(created.status()).toBe(201);
+	const invite = (await created.json()) as { url: string };
+	const page = await alice.context.newPage();
 
 	// An archived room: the notice instead of the composer, listed apart in the sidebar.
 	const archivedName = `Archived ${Math.random().toString(36).slice(2, 8)}`;
