@@ -302,6 +302,14 @@ export class RoomHub {
 	}
 
 	/**
+	 * Resolves once everything committed so far is in the search index: what waits for the next
+	 * batch is written now (the summary feed reads its counts from the index).
+	 */
+	indexNow(): Promise<void> {
+		return this.#indexPending();
+	}
+
+	/**
 	 * Indexes what was committed since the last batch, in one transaction; resolves once the
 	 * indexer's writes queued so far are done (it never rejects: errors go to its onError).
 	 */

@@ -101,7 +101,9 @@ export function createSyncService(deps: {
 		storage: storage.summaries,
 		bus,
 		log,
-		recheckIntervalMs: deps.membershipCheckIntervalMs
+		recheckIntervalMs: deps.membershipCheckIntervalMs,
+		// The hub is made just below; the feed reads only once sockets connect.
+		indexed: () => hub.indexNow()
 	});
 	const hub = new RoomHub({
 		roomLog: storage.roomLog,

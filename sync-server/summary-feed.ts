@@ -115,6 +115,32 @@ export interface SummaryFeedOptions {
 	readonly log: Logger;
 	/** Default: MEMBERSHIP_CHECK_INTERVAL_MS. */
 	readonly recheckIntervalMs?: number;
+	/**
+	 * Resolves once what this instance committed so far is in the search index, which the
+	 * storage's summaries derive the last message and the counts from (the sync server indexes
+	 * in batches, ~100 ms after a commit). Every storage read waits for it.
+	 */
+	readonly indexed?: () => Promise<void>;
+}
+
+/**
+ * Storage re-read again when its room looks older than what this feed was told (another
+ * instance's commits reach the index up to ~100 ms after their summary reached this one): after
+ * 150, 300, then 600 ms; the last read is taken as it is.
+ */
+const LAGGING_RETRIES = 3;
+const LAGGING_RETRY_MS = 150;
+
+/**
+ * Whether a summary read from storage is behind the one the feed holds: the last message it was
+ * told of is not the stored one, and the stored one is not newer. (A room can only gain messages;
+ * a deleted one stays in the index, marked.)
+ */
+export function storedIsBehind(known: RoomSummary | undefined, stored: RoomSummary): boolean {
+	const told = known?.last;
+	if (!told) return false;
+	const last = stored.last;
+	return last === null || (last.id !== told.id && last.ts <= told.ts);
 }
 
 export class SummaryFeed {
@@ -135,6 +161,8 @@ export class SummaryFeed {
 	readonly #recentAuthors = new Map<string, Map<string, number>>();
 	readonly #unsubscribe: Unsubscribe[] = [];
 	readonly #timer: ReturnType<typeof setInterval>;
+	/** Re-reads of rooms whose stored summary lagged (storedIsBehind), cleared on close. */
+	readonly #retries = new Set<ReturnType<typeof setTimeout>>();
 
 	constructor(options: SummaryFeedOptions) {
 		this.#options = options;
@@ -359,6 +387,8 @@ export class SummaryFeed {
 
 	close(): void {
 		clearInterval(this.#timer);
+		for (const retry of this.#retries) clearTimeout(retry);
+		this.#retries.clear();
 		for (const unsubscribe of this.#unsubscribe) unsubscribe();
 		for (const subscriber of this.#subscribers) {
 			subscriber.client.close(CloseCode.SERVICE_RESTART, 'server restarting');
@@ -408,6 +438,7 @@ export class SummaryFeed {
 		const { client } = subscriber;
 		let listing: SummaryListing;
 		try {
+			await this.#options.indexed?.();
 			listing = await listSummaries(this.#options.storage, {
 				id: client.userId,
 				username: client.username
@@ -418,8 +449,26 @@ export class SummaryFeed {
 		}
 		if (subscriber.closed) return;
 		const rooms = new Map<string, RoomSummary>();
-		for (const room of listing.rooms) rooms.set(room.id, room);
+		const lagging: string[] = [];
+		for (const room of listing.rooms) {
+			const known = subscriber.rooms?.get(room.id);
+			if (known && storedIsBehind(known, room)) {
+				// Its settings as stored, its messages as told; read again shortly.
+				const { last, unread, mentions } = known;
+				rooms.set(room.id, {
+					...room,
+					lastSeq: Math.max(room.lastSeq, known.lastSeq),
+					last,
+					unread,
+					mentions
+				});
+				lagging.push(room.id);
+			} else {
+				rooms.set(room.id, room);
+			}
+		}
 		this.#setRooms(subscriber, rooms);
+		for (const roomId of lagging) this.#recountLater(subscriber, roomId, 0);
 		this.#send(subscriber, {
 			type: 'snapshot',
 			rooms: [...rooms.values()],
@@ -480,10 +529,14 @@ export class SummaryFeed {
 		this.#send(subscriber, { type: 'room', room: next });
 	}
 
-	/** One room's summary read again from storage (a read mark before the last message). */
-	async #recount(subscriber: Subscriber, roomId: string): Promise<void> {
+	/**
+	 * One room's summary read again from storage (a read mark before the last message; a stored
+	 * summary that lagged). `attempt` counts the reads that found it lagging (storedIsBehind).
+	 */
+	async #recount(subscriber: Subscriber, roomId: string, attempt = 0): Promise<void> {
 		const { client } = subscriber;
 		try {
+			await this.#options.indexed?.();
 			const record = await this.#options.storage.ofRoom(roomId, client.userId, client.username);
 			if (subscriber.closed || !subscriber.rooms?.has(roomId)) return;
 			if (!record) {
@@ -492,11 +545,27 @@ export class SummaryFeed {
 				return;
 			}
 			const room = summaryFromRecord(record, client.username);
+			if (attempt < LAGGING_RETRIES && storedIsBehind(subscriber.rooms.get(roomId), room)) {
+				this.#recountLater(subscriber, roomId, attempt);
+				return;
+			}
 			subscriber.rooms.set(roomId, room);
 			this.#send(subscriber, { type: 'room', room });
 		} catch (error) {
 			this.#options.log.error({ err: error, roomId }, 'summary recount failed');
 		}
+	}
+
+	#recountLater(subscriber: Subscriber, roomId: string, attempt: number): void {
+		const retry = setTimeout(
+			() => {
+				this.#retries.delete(retry);
+				if (!subscriber.closed) void this.#recount(subscriber, roomId, attempt + 1);
+			},
+			LAGGING_RETRY_MS * 2 ** attempt
+		);
+		retry.unref();
+		this.#retries.add(retry);
 	}
 
 	#queueMarks(activity: SummaryActivity): void {

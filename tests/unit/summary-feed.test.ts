@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { PREVIEW_CHARS } from '../../src/lib/protocol/summaries';
 import { decodeEnvelope, encodeEnvelope } from '../../sync-server/bus-redis';
-import { activityOf } from '../../sync-server/summary-feed';
+import { activityOf, storedIsBehind } from '../../sync-server/summary-feed';
+import type { RoomSummary } from '../../src/lib/protocol/summaries';
 
 const ALICE = { userId: 'alice', username: 'Alice' };
 const M1 = '00000000-0000-4000-8000-000000000001';
@@ -61,6 +62,36 @@ describe('activityOf', () => {
 	it('is null for what a summary does not follow (reactions, edits)', () => {
 		const data = updateOf((doc) => doc.getMap('reactions').set(`${M1}|👍|alice`, 5));
 		expect(activityOf({ roomId: 'r', seq: 3, data, sender: ALICE })).toBeNull();
+	});
+});
+
+describe('storedIsBehind', () => {
+	const room = (last: { id: string; ts: number } | null): RoomSummary => ({
+		id: 'r',
+		name: 'R',
+		kind: 'room',
+		topic: '',
+		archived: false,
+		encrypted: false,
+		others: [],
+		lastSeq: 9,
+		last: last && { ...last, author: 'a', authorName: null, text: 't', deleted: false },
+		unread: 0,
+		level: null,
+		mentions: 0
+	});
+
+	it('holds when storage lacks the last message the feed was told of (the index lags)', () => {
+		const told = room({ id: M2, ts: 20 });
+		expect(storedIsBehind(told, room(null))).toBe(true);
+		expect(storedIsBehind(told, room({ id: M1, ts: 10 }))).toBe(true);
+	});
+
+	it('does not hold for the same message, a newer one, or when nothing was told', () => {
+		expect(storedIsBehind(room({ id: M2, ts: 20 }), room({ id: M2, ts: 20 }))).toBe(false);
+		expect(storedIsBehind(room({ id: M1, ts: 10 }), room({ id: M2, ts: 20 }))).toBe(false);
+		expect(storedIsBehind(undefined, room(null))).toBe(false);
+		expect(storedIsBehind(room(null), room(null))).toBe(false);
 	});
 });
 
