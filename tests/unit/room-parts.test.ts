@@ -20,7 +20,11 @@ import type { ChatMessage } from '../../src/lib/client/messages';
 import { PresenceChannel } from '../../src/lib/client/presence-channel.svelte';
 import { TYPING_IDLE_MS } from '../../src/lib/client/presence';
 import { MARK_READ_INTERVAL_MS, RoomCommands } from '../../src/lib/client/room-commands';
-import { RoomSender, type SendTarget } from '../../src/lib/client/room-sender';
+import {
+	RoomSender,
+	STORAGE_DID_NOT_ANSWER,
+	type SendTarget
+} from '../../src/lib/client/room-sender';
 import type { ItemSigner } from '../../src/lib/client/item-signer';
 import {
 	changeSigningBytes,
@@ -559,6 +563,41 @@ describe('RoomSender', () => {
 		expect(refused).toEqual({ ok: false, error: COULD_NOT_KEEP_OFFLINE });
 		expect(full.sent).toEqual([]);
 		expect(kept).toEqual(['asked']);
+	});
+
+	it('asks the new head for room when a seal closes the replica it was asking (e2e flake)', async () => {
+		// During the move to a new head the old replica shows "Connecting…" (so the send asks
+		// storage first), and the move destroys it, and deletes its database, meanwhile: its probe
+		// fails. The send must still happen, into the new head; it used to reject, and the
+		// composer kept the draft without a word.
+		const closing = target('connecting');
+		const head = target('online');
+		let current = closing;
+		closing.hasRoomFor = () => {
+			current = head;
+			return Promise.reject(
+				new DOMException('The database connection is closing.', 'InvalidStateError')
+			);
+		};
+		const sender = new RoomSender({
+			current: () => current,
+			outbox: outbox(),
+			maxUploadBytes: 100
+		});
+		expect(await sender.send('hi', [])).toEqual({ ok: true, id: 'id' });
+		expect(head.sent).toEqual(['hi']);
+		expect(closing.sent).toEqual([]);
+
+		// A probe that fails for another reason says so (the composer shows it, keeps the draft).
+		const broken = target('offline');
+		broken.hasRoomFor = () => Promise.reject(new Error('disk on fire'));
+		const failed = await new RoomSender({
+			current: () => broken,
+			outbox: outbox(),
+			maxUploadBytes: 100
+		}).send('hi', []);
+		expect(failed).toEqual({ ok: false, error: STORAGE_DID_NOT_ANSWER });
+		expect(broken.sent).toEqual([]);
 	});
 
 	it('refuses a too long text or file before queueing anything', async () => {

@@ -28,6 +28,10 @@ export interface RoomSenderOptions {
 	readonly keptOffline?: () => void;
 }
 
+/** The composer's words when this browser's storage failed to say whether a message fits. */
+export const STORAGE_DID_NOT_ANSWER =
+	'This message could not be kept offline: this browser’s storage did not answer. Your draft is still here; try again.';
+
 /** Room a message of `text` takes in the replica, generously (UTF-16 to UTF-8, the update and IndexedDB overhead). */
 export function messageBytes(text: string): number {
 	return text.length * 3 + 4096;
@@ -47,6 +51,25 @@ export class RoomSender {
 		);
 	}
 
+	/**
+	 * Whether storage has room for `bytes`, asked of the current replica. A seal's move destroys
+	 * the old replica (and deletes its database) while it may be probing, so a probe that fails
+	 * after the replica changed is asked again of the new one; any other failure is null (the
+	 * composer keeps the draft and says storage did not answer).
+	 */
+	async #hasRoomFor(bytes: number): Promise<boolean | null> {
+		for (;;) {
+			const asked = this.#options.current();
+			try {
+				return await asked.hasRoomFor(bytes);
+			} catch (error) {
+				if (this.#options.current() !== asked) continue;
+				console.warn('Parley: could not check the storage space', error);
+				return null;
+			}
+		}
+	}
+
 	/** Sends a draft (a reply when `replyTo` is given); the result says why it was refused. */
 	async send(text: string, files: readonly File[], replyTo?: string): Promise<SendResult> {
 		const { current, outbox, maxUploadBytes } = this.#options;
@@ -59,7 +82,8 @@ export class RoomSender {
 		const offline = replica.status !== 'online';
 		if (files.length === 0) {
 			if (offline || replica.storageFull) {
-				const fits = await replica.hasRoomFor(messageBytes(check.ok ? check.text : ''));
+				const fits = await this.#hasRoomFor(messageBytes(check.ok ? check.text : ''));
+				if (fits === null) return { ok: false, error: STORAGE_DID_NOT_ANSWER };
 				if (!fits) return { ok: false, error: COULD_NOT_KEEP_OFFLINE };
 			}
 			// The replica may have changed while storage was asked (a seal): write to the current one.
