@@ -14,7 +14,8 @@ import type {
 	MembershipRevoked,
 	ProfileChanged,
 	RoomSettingsChanged,
-	SessionEnded
+	SessionEnded,
+	SummariesWanted
 } from '../src/lib/server/events';
 import { verifySessionToken } from '../src/lib/server/session';
 import type { Storage } from '../src/lib/server/storage/types';
@@ -74,6 +75,7 @@ export type SyncEvents = EventEmitter<{
 	'room-settings-changed': [RoomSettingsChanged];
 	'inbox-filled': [InboxFilled];
 	'profile-changed': [ProfileChanged];
+	'summaries-wanted': [SummariesWanted];
 }>;
 
 export function createSyncService(deps: {
@@ -177,6 +179,9 @@ export function createSyncService(deps: {
 		feed.roomChanged(roomId);
 	};
 	events.on('room-settings-changed', onSettings);
+	// The layout reads summaries: what was committed here goes into the search index first.
+	const onSummariesWanted = ({ waitFor }: SummariesWanted): void => waitFor(hub.indexNow());
+	events.on('summaries-wanted', onSummariesWanted);
 	// Key shares reached devices of these users: their user sockets are told (and elsewhere).
 	const onInbox = ({ userIds }: InboxFilled): void => feed.inboxFilled(userIds);
 	events.on('inbox-filled', onInbox);
@@ -203,6 +208,7 @@ export function createSyncService(deps: {
 			summaryUpgrade.close();
 			events.off('session-ended', onSessionEnded);
 			events.off('room-settings-changed', onSettings);
+			events.off('summaries-wanted', onSummariesWanted);
 			events.off('inbox-filled', onInbox);
 			events.off('profile-changed', onProfile);
 			upgrade.stopAccepting();

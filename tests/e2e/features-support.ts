@@ -13,8 +13,9 @@ import { expect, submitMessage, type ChatUser } from './fixtures';
 /** Sends `text` from the composer and waits until the composer is empty again (sent). */
 export async function sendMessage(page: Page, text: string): Promise<void> {
 	await submitMessage(page, text);
-	// Sent: the composer empties. While the room switches to a new head (a seal's 4409) Send
-	// takes nothing and the draft stays, as a user would see it: press again until it goes.
+	// Sent: the composer empties. A send may take a moment (offline, or while the room moves to
+	// a new head after a seal): press again until it goes; a second press on the draft being
+	// sent sends nothing twice (src/lib/client/send-queue.ts).
 	const box = page.getByRole('textbox', { name: 'Message' });
 	await expect(async () => {
 		if ((await box.inputValue()) !== '') await page.getByRole('button', { name: 'Send' }).click();

@@ -108,6 +108,22 @@ describe('summary channel', () => {
 		});
 	});
 
+	it('puts a message stored a moment ago in the sidebar of a page loaded right after', async () => {
+		// The layout lists summaries from storage, derived from the search index, written ~100 ms
+		// after a commit: the page waits for this instance's commits to be indexed first.
+		const [alice, bob] = await Promise.all([
+			signingClient(live.server.url),
+			signingClient(live.server.url)
+		]);
+		const shared = await createPrivateRoom(alice, 'Fresh', [bob]);
+		const aliceInShared = await sender(alice, shared);
+		aliceInShared.send('stored a moment ago');
+		await aliceInShared.waitForStored(10_000);
+		const page = await bob.get<string>('/settings');
+		expect(page.status).toBe(200);
+		expect(page.body).toContain('stored a moment ago');
+	});
+
 	it('shows a room joined elsewhere at once and stops a removed room’s summaries at once', async () => {
 		const [alice, bob] = await Promise.all([
 			signingClient(live.server.url),

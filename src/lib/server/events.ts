@@ -48,6 +48,15 @@ export interface ProfileChanged {
 	readonly displayName: string;
 }
 
+/**
+ * The HTTP side is about to read summaries (the layout's list): whatever it must wait for first
+ * is handed to `waitFor` by the listeners (the sync server: its commits reaching the search
+ * index, which the summaries derive from).
+ */
+export interface SummariesWanted {
+	waitFor(ready: Promise<void>): void;
+}
+
 export interface ParleyEvents {
 	'levels-changed': [LevelsChanged];
 	'membership-revoked': [MembershipRevoked];
@@ -56,6 +65,7 @@ export interface ParleyEvents {
 	'room-settings-changed': [RoomSettingsChanged];
 	'inbox-filled': [InboxFilled];
 	'profile-changed': [ProfileChanged];
+	'summaries-wanted': [SummariesWanted];
 }
 
 export type ServerEvents = EventEmitter<ParleyEvents>;

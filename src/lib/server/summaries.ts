@@ -6,7 +6,8 @@
  */
 import { mentionsUser } from '../protocol/mentions';
 import { previewOf, type NotificationLevel, type RoomSummary } from '../protocol/summaries';
-import type { RoomSummaryRecord, SummaryStorage } from './storage/types';
+import type { ServerEvents } from './events';
+import type { RoomSummaryRecord, Storage, SummaryStorage } from './storage/types';
 
 /** The whole list as a snapshot frame carries it: the rooms and the user's default level. */
 export interface SummaryListing {
@@ -49,4 +50,19 @@ export async function listSummaries(
 		storage.defaultLevelOf(user.id)
 	]);
 	return { rooms: records.map((record) => summaryFromRecord(record, user.username)), defaultLevel };
+}
+
+/**
+ * The listing as the HTTP side reads it (the root layout): after what this instance committed
+ * so far is in the search index (the sync server answers `summaries-wanted`), so the page never
+ * shows an older last message than its summary socket will.
+ */
+export async function listSummariesNow(
+	services: { readonly storage: Pick<Storage, 'summaries'>; readonly events: ServerEvents },
+	user: { readonly id: string; readonly username: string }
+): Promise<SummaryListing> {
+	const waits: Promise<void>[] = [];
+	services.events.emit('summaries-wanted', { waitFor: (ready) => waits.push(ready) });
+	await Promise.all(waits);
+	return listSummaries(services.storage.summaries, user);
 }
