@@ -59,6 +59,8 @@ sw.addEventListener('activate', (event) => {
 				await Promise.all((await cache.keys()).map((request) => refreshPage(request)));
 			}
 			await Promise.all(old.map((key) => caches.delete(key)));
+			// Navigations start their request while the worker starts (answered network first).
+			await sw.registration.navigationPreload?.enable();
 			// The first install controls the open tabs at once, so they work offline from now on.
 			await sw.clients.claim();
 		})()
@@ -96,7 +98,8 @@ sw.addEventListener('fetch', (event) => {
 	} else if (kind === 'file') {
 		event.respondWith(fileFromNetworkOrCache(request));
 	} else if (kind === 'page' || kind === 'data') {
-		const { response, stored } = networkFirst(request, kind === 'page');
+		const preload = request.mode === 'navigate' ? event.preloadResponse : undefined;
+		const { response, stored } = networkFirst(request, kind === 'page', preload);
 		event.respondWith(response);
 		// Answered from the cache after a timeout, the network copy still lands in the cache:
 		// the worker must live until it does (it may be stopped once the response is given).
@@ -150,24 +153,28 @@ async function refreshPage(request: Request): Promise<void> {
 }
 
 /**
- * The network's answer, or after NETWORK_TIMEOUT_MS the cached copy; `stored` settles once the
- * network's answer (late or not) is in the cache, or has failed.
+ * The network's answer (a navigation's preloaded one when there is one), or after
+ * NETWORK_TIMEOUT_MS the cached copy; `stored` settles once the network's answer (late or not)
+ * is in the cache, or has failed. The page streams to the tab as it arrives: its copy is written
+ * to the cache beside it, not before it (that held every page back by a whole body and a write).
  */
 function networkFirst(
 	request: Request,
-	isPage: boolean
+	isPage: boolean,
+	preload?: Promise<Response | undefined>
 ): { response: Promise<Response>; stored: Promise<void> } {
-	const network = fetch(request).then(async (response) => {
-		if (isCacheable(response)) {
-			await (await caches.open(PAGES_CACHE)).put(request, response.clone());
-		}
-		return response;
-	});
+	const arrived = (async () => {
+		const response = (await preload?.catch(() => undefined)) ?? (await fetch(request));
+		return { response, copy: isCacheable(response) ? response.clone() : null };
+	})();
 	// Answered from the cache after a timeout, a late failure is nobody's business.
-	const stored = network.then(
-		() => undefined,
+	const stored = arrived.then(
+		async ({ copy }) => {
+			if (copy) await (await caches.open(PAGES_CACHE)).put(request, copy).catch(() => undefined);
+		},
 		() => undefined
 	);
+	const network = arrived.then(({ response }) => response);
 	return { response: cachedAfterTimeout(request, network, isPage), stored };
 }
 
