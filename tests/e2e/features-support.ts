@@ -18,7 +18,9 @@ export async function sendMessage(page: Page, text: string): Promise<void> {
 	// sent sends nothing twice (src/lib/client/send-queue.ts).
 	const box = page.getByRole('textbox', { name: 'Message' });
 	await expect(async () => {
-		if ((await box.inputValue()) !== '') await page.getByRole('button', { name: 'Send' }).click();
+		// A send finishing meanwhile empties the box and disables Send: try again, never hang.
+		if ((await box.inputValue()) !== '')
+			await page.getByRole('button', { name: 'Send' }).click({ timeout: 2_000 });
 		await expect(box).toHaveValue('', { timeout: 2_000 });
 	}).toPass();
 }

@@ -357,9 +357,13 @@ describe('RoomCommands', () => {
 		const types = roomTypesOf(doc);
 		const sent = commands.send('signed');
 		if (!sent.ok) throw new Error('send failed');
-		// Signing is asynchronous: nothing is written until the signature is there.
+		// Signing is asynchronous: nothing is written until the signature is there, and the
+		// commands say so (a seal's move waits for it: room-session.svelte.ts).
 		expect(types.messages.length).toBe(0);
+		expect(commands.busy).toBe(true);
 		await commands.settled();
+		expect(commands.busy).toBe(false);
+		expect(types.messages.length).toBe(1);
 		commands.edit(sent.id, 'signed, edited');
 		commands.toggleReaction(sent.id, '👍');
 		commands.toggleReaction(sent.id, '🎉');

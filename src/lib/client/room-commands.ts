@@ -105,6 +105,11 @@ export class RoomCommands {
 		return this.#writes;
 	}
 
+	/** Whether writes are queued and not yet in the document (being signed). */
+	get busy(): boolean {
+		return this.#queued > 0;
+	}
+
 	/**
 	 * Runs `prepare` after the writes before it; what it returns is signed, then written.
 	 * `prepare` returns null when it wrote already (nothing to sign). Without a signer all of

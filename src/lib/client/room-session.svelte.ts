@@ -250,8 +250,15 @@ export class RoomSession {
 				await next.reloadLocal();
 				const source = new Y.Doc();
 				try {
-					const stored = await readUpdates(replicaDatabaseName(userId, roomId, from.epoch));
-					if (this.#destroyed) return;
+					// A write asked of the old replica is signed before it enters its document: wait
+					// until none is on its way, so the move takes it along. Once settled, the rest up
+					// to the swap runs in one go: a later send goes into the new head.
+					let stored: Uint8Array[] | null;
+					do {
+						await from.writesSettled();
+						stored = await readUpdates(replicaDatabaseName(userId, roomId, from.epoch));
+						if (this.#destroyed) return;
+					} while (from.writing);
 					if (stored !== null) {
 						for (const update of stored) Y.applyUpdate(source, update);
 						// What this tab holds in memory and may not have stored yet.

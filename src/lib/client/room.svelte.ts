@@ -259,6 +259,16 @@ export class RoomReplica {
 		this.#commands.markRead(seesLatest);
 	}
 
+	/** Resolves once every write asked for so far (sends, edits, reactions) is in the document. */
+	writesSettled(): Promise<void> {
+		return this.#commands.settled();
+	}
+
+	/** Whether writes are still on their way into the document (being signed). */
+	get writing(): boolean {
+		return this.#commands.busy;
+	}
+
 	absorb(unsynced: UnsyncedChanges): void {
 		this.#commands.absorb(unsynced);
 	}
