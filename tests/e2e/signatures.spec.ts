@@ -98,6 +98,46 @@ test('a message from a browser is stored signed by its device and verifies in th
 	expect(verify(null, messageSigningBytes(roomId, message, device.id), key, sig)).toBe(true);
 });
 
+/** Makes the context's WebCrypto refuse Ed25519 and X25519, as an older browser's does. */
+async function withoutCurvesInWebCrypto(context: BrowserContext): Promise<void> {
+	await context.addInitScript(() => {
+		const subtle = crypto.subtle;
+		const curve = (algorithm: unknown) => {
+			const name =
+				typeof algorithm === 'string' ? algorithm : (algorithm as { name?: string }).name;
+			return name === 'Ed25519' || name === 'X25519';
+		};
+		const generateKey = subtle.generateKey.bind(subtle);
+		const importKey = subtle.importKey.bind(subtle);
+		const refused = () =>
+			Promise.reject(new DOMException('Unrecognized name', 'NotSupportedError'));
+		Object.assign(subtle, {
+			generateKey: (algorithm: AlgorithmIdentifier, ...rest: [boolean, KeyUsage[]]) =>
+				curve(algorithm) ? refused() : generateKey(algorithm, ...rest),
+			importKey: (...args: Parameters<SubtleCrypto['importKey']>) =>
+				curve(args[2]) ? refused() : importKey(...args)
+		});
+	});
+}
+
+test('browsers whose WebCrypto lacks Ed25519 sign and verify with the JavaScript implementation they fetch', async ({
+	newUser
+}) => {
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'No curves');
+	await withoutCurvesInWebCrypto(alice.context);
+	await withoutCurvesInWebCrypto(bob.context);
+	const alicePage = await alice.openRoom(roomId);
+	const bobPage = await bob.openRoom(roomId);
+	await sendMessage(alicePage, 'signed by noble');
+	// Stored: the gate verified the signature against the device alice registered.
+	await expect(messageItem(alicePage, name, 'signed by noble')).toContainText(
+		/Sent|Delivered|Read/
+	);
+	const seen = messageItem(bobPage, name, 'signed by noble');
+	await expect(seen).toHaveAttribute('data-authenticity', 'verified');
+	expect(await devicesOf(bob.context, alice.id)).toHaveLength(1);
+});
+
 test('a browser that cannot register its device yet still signs what it writes, under its key’s id; the message is stored once the device registers', async ({
 	newUser
 }) => {

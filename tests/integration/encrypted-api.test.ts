@@ -8,12 +8,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeKeyText } from '../../src/lib/protocol/device-keys';
-import {
-	createSession,
-	encodePayload,
-	encryptItem,
-	sealShare
-} from '../../src/lib/protocol/sender-keys';
+import { createSession, encryptItem, sealShare } from '../../src/lib/protocol/sender-keys';
+import { encodePayload } from '../../src/lib/protocol/payload';
 import { registeredClient, type RegisteredClient } from '../support/api';
 import { registerTestDevice, signedMessage, type TestDevice } from '../support/device';
 import { startServer, type ServerHandle } from '../support/server';

@@ -15,12 +15,11 @@ import { encryptFile, type FileKey } from '../../src/lib/protocol/file-crypto';
 import type { ChatMessage } from '../../src/lib/protocol/schema';
 import {
 	createSession,
-	decodePayload,
 	decryptItem,
-	encodePayload,
 	encryptItem,
 	type SessionState
 } from '../../src/lib/protocol/sender-keys';
+import { decodePayload, encodePayload } from '../../src/lib/protocol/payload';
 
 const ROOM = 'room-1';
 const ALICE = 'alice';

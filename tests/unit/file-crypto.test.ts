@@ -20,7 +20,7 @@ import {
 	type FileKey
 } from '../../src/lib/protocol/file-crypto';
 import { fitsEncryptedPayload } from '../../src/lib/client/uploads.svelte';
-import { MAX_PAYLOAD_BYTES } from '../../src/lib/protocol/sender-keys';
+import { MAX_PAYLOAD_BYTES } from '../../src/lib/protocol/payload';
 import { looksExecutable } from '../../src/lib/server/files';
 
 const bytes = (n: number): Uint8Array<ArrayBuffer> => new Uint8Array(randomBytes(n));

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { reactionKey } from '../../src/lib/protocol/schema';
-import { createSession, encodePayload, encryptItem } from '../../src/lib/protocol/sender-keys';
+import { createSession, encryptItem } from '../../src/lib/protocol/sender-keys';
+import { encodePayload } from '../../src/lib/protocol/payload';
 import { signingDevice } from '../../src/lib/server/devices';
 import type { Device } from '../../src/lib/server/storage/types';
 import type { GateVerdict, SigningDevice } from '../../sync-server/gate';

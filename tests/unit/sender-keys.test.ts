@@ -10,9 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parseChange, parseMessage, READER_LIMITS } from '../../src/lib/protocol/schema';
 import {
 	createSession,
-	decodePayload,
 	decryptItem,
-	encodePayload,
 	encryptItem,
 	openShare,
 	ratchetTo,
@@ -20,6 +18,7 @@ import {
 	type ItemContext,
 	type SessionState
 } from '../../src/lib/protocol/sender-keys';
+import { decodePayload, encodePayload } from '../../src/lib/protocol/payload';
 import { changeSigningBytes, messageSigningBytes } from '../../src/lib/protocol/signatures';
 
 const bytes = (n: number) => new Uint8Array(randomBytes(n));

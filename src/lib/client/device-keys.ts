@@ -5,7 +5,6 @@
  * CryptoKeys (script can use them, never read them); elsewhere they are @noble/curves keys,
  * raw bytes in the same store.
  */
-import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import {
 	deviceIdOf,
 	deviceProofBytes,
@@ -67,6 +66,14 @@ async function writeKeys(userId: string, keys: DeviceKeys): Promise<void> {
 	await keyStore(userId).put(KEY, keys);
 }
 
+/**
+ * @noble/curves, for a browser whose WebCrypto lacks Ed25519 or X25519: fetched only there
+ * (Chromium, Firefox and Safari have both), so pages go without its code.
+ */
+export function nobleCurves(): Promise<typeof import('@noble/curves/ed25519.js')> {
+	return import('@noble/curves/ed25519.js');
+}
+
 async function generatePair(
 	algorithm: 'Ed25519' | 'X25519'
 ): Promise<{ privateKey: PrivateKey; publicKey: string }> {
@@ -84,6 +91,7 @@ async function generatePair(
 		};
 	} catch {
 		// This browser's WebCrypto lacks the algorithm: the audited JavaScript implementation.
+		const { ed25519, x25519 } = await nobleCurves();
 		const curve = algorithm === 'Ed25519' ? ed25519 : x25519;
 		const { secretKey, publicKey } = curve.keygen();
 		return {
@@ -96,7 +104,7 @@ async function generatePair(
 /** An Ed25519 signature of `data` by this device. */
 export async function signWithDevice(keys: DeviceKeys, data: Uint8Array): Promise<Uint8Array> {
 	const { signing } = keys;
-	if (signing.kind === 'noble') return ed25519.sign(data, signing.secret);
+	if (signing.kind === 'noble') return (await nobleCurves()).ed25519.sign(data, signing.secret);
 	return new Uint8Array(await crypto.subtle.sign('Ed25519', signing.key, data as BufferSource));
 }
 
@@ -110,7 +118,8 @@ export async function agreeWithDevice(
 	publicKey: Uint8Array
 ): Promise<Uint8Array> {
 	const { agreement } = keys;
-	if (agreement.kind === 'noble') return x25519.getSharedSecret(agreement.secret, publicKey);
+	if (agreement.kind === 'noble')
+		return (await nobleCurves()).x25519.getSharedSecret(agreement.secret, publicKey);
 	const peer = await crypto.subtle.importKey(
 		'raw',
 		publicKey as BufferSource,

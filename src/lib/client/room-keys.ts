@@ -24,9 +24,7 @@ import {
 	SESSION_MAX_AGE_MS,
 	SESSION_MAX_MESSAGES,
 	createSession,
-	decodePayload,
 	decryptItem,
-	encodePayload,
 	encryptItem,
 	openShare,
 	sealShare,
@@ -35,6 +33,7 @@ import {
 	type KeyShare,
 	type SessionState
 } from '../protocol/sender-keys';
+import { decodePayload, encodePayload } from '../protocol/payload';
 import { agreeWithDevice, ensureDeviceKeys, signWithDevice, type DeviceKeys } from './device-keys';
 import { requestResult } from './local-replica';
 

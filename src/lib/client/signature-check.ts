@@ -3,11 +3,11 @@
  * and its latest edit's, against its author's device keys (author-keys.ts), without trusting
  * the server that relayed it. Only what is on screen is checked, once per signature.
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, decodeKeyText } from '../protocol/device-keys';
 import type { ChatMessage, ItemSignature, MessageChange } from '../protocol/schema';
 import { changeSigningBytes, messageSigningBytes } from '../protocol/signatures';
 import type { AuthorKeys } from './author-keys';
+import { nobleCurves } from './device-keys';
 
 /**
  * - `verified`: signed by a device of its author (removed since or not).
@@ -40,7 +40,7 @@ export async function verifySignature(
 		);
 	} catch {
 		// This browser's WebCrypto lacks Ed25519: the audited JavaScript implementation.
-		return ed25519.verify(sigBytes, data, keyBytes);
+		return (await nobleCurves()).ed25519.verify(sigBytes, data, keyBytes);
 	}
 	return crypto.subtle.verify('Ed25519', publicKey, sigBytes as BufferSource, data as BufferSource);
 }

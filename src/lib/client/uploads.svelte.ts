@@ -16,7 +16,7 @@ import {
 	encryptedSize,
 	type FileKey
 } from '../protocol/file-crypto';
-import { MAX_PAYLOAD_BYTES, encodePayload } from '../protocol/sender-keys';
+import { MAX_PAYLOAD_BYTES, encodePayload } from '../protocol/payload';
 
 export { MAX_FILES_PER_MESSAGE };
 

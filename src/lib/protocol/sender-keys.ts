@@ -22,6 +22,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeBase64urlIgnorePadding, encodeBase64urlNoPadding } from '@oslojs/encoding';
+import { MAX_PAYLOAD_BYTES } from './payload';
 import { isEncryptedText } from './schema';
 
 /** Bytes of a chain key, a message key and a session id. */
@@ -37,9 +38,6 @@ export const NONCE_BYTES = 24;
 export const SESSION_MAX_MESSAGES = 100;
 /** And lives at most this long. */
 export const SESSION_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000;
-/** The largest plaintext payload (UTF-8 JSON) of one message or edit. */
-export const MAX_PAYLOAD_BYTES = 16 * 1024;
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const b64 = encodeBase64urlNoPadding;
@@ -306,18 +304,4 @@ function parseShare(value: unknown): KeyShare | null {
 	if (typeof ou !== 'string' || ou.length < 1 || ou.length > 255) return null;
 	if (typeof od !== 'string' || !/^[a-z2-7]{24}$/.test(od)) return null;
 	return { ...share, origin: { user: ou, device: od } };
-}
-
-/** The JSON payload of an encrypted message or edit, as UTF-8 bytes. */
-export function encodePayload(payload: unknown): Uint8Array {
-	return encoder.encode(JSON.stringify(payload));
-}
-
-/** The JSON value of a decrypted payload, or undefined when it is not UTF-8 JSON. */
-export function decodePayload(bytes: Uint8Array): unknown {
-	try {
-		return JSON.parse(decoder.decode(bytes));
-	} catch {
-		return undefined;
-	}
 }

@@ -5,7 +5,8 @@
  * writes them with `encodeSummaryFrame`; the browser reads them with `parseSummaryFrame` (its
  * trust boundary), so the wire format is written once.
  */
-import { z } from 'zod';
+// zod/mini, as the rest of the browser's code: the classic build would ship a second zod.
+import * as z from 'zod/mini';
 import { plainText } from '../formatting';
 
 /** The upgrade path of the summary channel (under /sync/, so proxies treat it like rooms). */
@@ -13,6 +14,11 @@ export const SUMMARY_PATH = '/sync/_summaries';
 
 /** A message preview holds at most this many characters (the rest is cut). */
 export const PREVIEW_CHARS = 140;
+
+/** A string of at most `max` UTF-16 units. */
+const bounded = (max: number) => z.string().check(z.maxLength(max));
+/** A count or a sequence number. */
+const count = () => z.int().check(z.nonnegative());
 
 /**
  * A notification level (docs/design.md "Notification levels"): what a room counts and notifies.
@@ -25,52 +31,52 @@ export type NotificationLevel = z.infer<typeof NotificationLevelSchema>;
 export const DEFAULT_NOTIFICATION_LEVEL: NotificationLevel = 'all';
 
 const LastMessage = z.object({
-	id: z.string().max(64),
-	author: z.string().max(255),
+	id: bounded(64),
+	author: bounded(255),
 	/** The author's display name, or their username without one; null when unknown (a deleted account). */
-	authorName: z.string().max(255).nullable(),
+	authorName: z.nullable(bounded(255)),
 	/** The current text cut to PREVIEW_CHARS ('' for a deleted message). */
-	text: z.string().max(PREVIEW_CHARS),
-	ts: z.number().int(),
+	text: bounded(PREVIEW_CHARS),
+	ts: z.int(),
 	deleted: z.boolean()
 });
 
 /** One of a DM's other people, as the viewer's DM is titled after them. */
 const DmPersonSchema = z.object({
-	id: z.string().max(255),
-	username: z.string().max(255),
+	id: bounded(255),
+	username: bounded(255),
 	/** '' when they chose none (the username is shown). */
-	displayName: z.string().max(255).default('')
+	displayName: z._default(bounded(255), '')
 });
 
 const RoomSummarySchema = z.object({
-	id: z.string().regex(/^[a-z0-9]{1,64}$/),
-	name: z.string().max(255),
+	id: z.string().check(z.regex(/^[a-z0-9]{1,64}$/)),
+	name: bounded(255),
 	kind: z.enum(['room', 'dm']),
 	/** Shown under the room's name ('' for none; absent from older servers and caches). */
-	topic: z.string().max(255).default(''),
+	topic: z._default(bounded(255), ''),
 	/** The owner archived it: read-only, listed apart. */
-	archived: z.boolean().default(false),
+	archived: z._default(z.boolean(), false),
 	/**
 	 * End-to-end encrypted: the server knows no text, so `last.text` is '' and the browser shows
 	 * what it decrypted itself, or "Encrypted message" (absent from older servers and caches).
 	 */
-	encrypted: z.boolean().default(false),
+	encrypted: z._default(z.boolean(), false),
 	/**
 	 * A DM's other people (the viewer left out), by username: its title shows their display
 	 * names. [] for a room, and absent from older servers and caches (the client then takes the
 	 * usernames from the DM's stored name).
 	 */
-	others: z.array(DmPersonSchema).max(16).default([]),
+	others: z._default(z.array(DmPersonSchema).check(z.maxLength(16)), []),
 	/** The room log's head seq: it only grows; a client keeps the summary with the larger one. */
-	lastSeq: z.number().int().nonnegative(),
-	last: LastMessage.nullable(),
+	lastSeq: count(),
+	last: z.nullable(LastMessage),
 	/** Others' messages after the user's own read mark (all of them without a mark). */
-	unread: z.number().int().nonnegative(),
+	unread: count(),
 	/** Of those, the ones that mention the user. */
-	mentions: z.number().int().nonnegative(),
+	mentions: count(),
 	/** The user's level for this room; null: their default (the snapshot's `defaultLevel`). */
-	level: NotificationLevelSchema.nullable().default(null)
+	level: z._default(z.nullable(NotificationLevelSchema), null)
 });
 
 export type RoomSummary = z.infer<typeof RoomSummarySchema>;
@@ -81,24 +87,24 @@ const SummaryFrameSchema = z.discriminatedUnion('type', [
 	/** On connect and after a membership change: every room of the user, replacing the list. */
 	z.object({
 		type: z.literal('snapshot'),
-		rooms: z.array(RoomSummarySchema).max(10_000),
+		rooms: z.array(RoomSummarySchema).check(z.maxLength(10_000)),
 		/** The user's default notification level (rooms whose `level` is null follow it). */
-		defaultLevel: NotificationLevelSchema.default(DEFAULT_NOTIFICATION_LEVEL)
+		defaultLevel: z._default(NotificationLevelSchema, DEFAULT_NOTIFICATION_LEVEL)
 	}),
 	/** One room changed (a message, a read mark): replaces that room's summary. */
 	z.object({ type: z.literal('room'), room: RoomSummarySchema }),
 	/** The user is no longer a member: forget the room. */
-	z.object({ type: z.literal('removed'), roomId: z.string().max(64) }),
+	z.object({ type: z.literal('removed'), roomId: bounded(64) }),
 	/**
 	 * Another member's devices have received the room up to `upTo` (sent to the user sockets
 	 * of that message's author): their delivery mark, as the receipts API lists it.
 	 */
 	z.object({
 		type: z.literal('delivery'),
-		roomId: z.string().max(64),
-		userId: z.string().max(255),
-		upTo: z.string().max(64),
-		ts: z.number().int()
+		roomId: bounded(64),
+		userId: bounded(255),
+		upTo: bounded(64),
+		ts: z.int()
 	}),
 	/**
 	 * To-device messages (key shares) reached a device of the user, maybe this one: an open
@@ -120,9 +126,8 @@ export const MAX_ACKED_ROOMS = 10_000;
 const DeliveredAckSchema = z.object({
 	type: z.literal('delivered'),
 	rooms: z
-		.array(z.object({ roomId: z.string().max(64), upTo: z.string().max(64) }))
-		.min(1)
-		.max(MAX_ACKED_ROOMS)
+		.array(z.object({ roomId: bounded(64), upTo: bounded(64) }))
+		.check(z.minLength(1), z.maxLength(MAX_ACKED_ROOMS))
 });
 
 export type DeliveredAck = z.infer<typeof DeliveredAckSchema>;
@@ -149,12 +154,12 @@ const RoomReceiptsSchema = z.object({
 	members: z
 		.array(
 			z.object({
-				id: z.string().max(255),
-				username: z.string().max(255),
-				delivered: z.object({ upTo: z.string().max(64), ts: z.number().int() }).nullable()
+				id: bounded(255),
+				username: bounded(255),
+				delivered: z.nullable(z.object({ upTo: bounded(64), ts: z.int() }))
 			})
 		)
-		.max(100_000)
+		.check(z.maxLength(100_000))
 });
 
 /** `GET /api/rooms/<id>/receipts`: the members and how far their devices have the room. */
@@ -166,7 +171,7 @@ export function parseRoomReceipts(value: unknown): RoomReceipts | null {
 	return parsed.success ? parsed.data : null;
 }
 
-function parseJsonWith<T>(schema: z.ZodType<T>, text: string): T | null {
+function parseJsonWith<T>(schema: z.ZodMiniType<T>, text: string): T | null {
 	let value: unknown;
 	try {
 		value = JSON.parse(text);
