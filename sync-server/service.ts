@@ -105,7 +105,8 @@ export function createSyncService(deps: {
 		log,
 		recheckIntervalMs: deps.membershipCheckIntervalMs,
 		// The hub is made just below; the feed reads only once sockets connect.
-		indexed: () => hub.indexNow()
+		indexed: () => hub.indexNow(),
+		roomsOf: async (userId) => (await storage.rooms.listOfUser(userId)).map((room) => room.id)
 	});
 	const hub = new RoomHub({
 		roomLog: storage.roomLog,
@@ -185,8 +186,9 @@ export function createSyncService(deps: {
 	// Key shares reached devices of these users: their user sockets are told (and elsewhere).
 	const onInbox = ({ userIds }: InboxFilled): void => feed.inboxFilled(userIds);
 	events.on('inbox-filled', onInbox);
-	// A display name changed here: the user's sockets (here and elsewhere) name their messages
-	// with it, and the summaries that show that person are sent again.
+	// A display name or picture changed here: the user's sockets (here and elsewhere) name their
+	// messages with it, the summaries that show that person are sent again, and whoever shares a
+	// room with them is told (an open room shows the new name and picture).
 	const onProfile = ({ userId, displayName }: ProfileChanged): void => {
 		hub.profileChanged(userId, displayName);
 		feed.profileChanged(userId);

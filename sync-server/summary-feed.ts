@@ -121,6 +121,11 @@ export interface SummaryFeedOptions {
 	 * in batches, ~100 ms after a commit). Every storage read waits for it.
 	 */
 	readonly indexed?: () => Promise<void>;
+	/**
+	 * The ids of the rooms the user is a member of now: who is told of their profile change.
+	 * Default: none (only the user's own sockets are told).
+	 */
+	readonly roomsOf?: (userId: string) => Promise<readonly string[]>;
 }
 
 /**
@@ -347,6 +352,30 @@ export class SummaryFeed {
 				);
 			if (shows) void this.#relist(subscriber);
 		}
+		void this.#tellProfile(userId);
+	}
+
+	/**
+	 * `{ type: "profile", userId }` to the user's sockets and to those of everyone who shares a
+	 * room with them (this instance's listed sockets of those rooms; every instance does the
+	 * same): an open room there fetches its members' names and pictures again.
+	 */
+	async #tellProfile(userId: string): Promise<void> {
+		let roomIds: readonly string[];
+		try {
+			roomIds = (await this.#options.roomsOf?.(userId)) ?? [];
+		} catch (error) {
+			this.#options.log.warn({ err: error, userId }, 'rooms of a changed profile not read');
+			roomIds = [];
+		}
+		const told = new Set<Subscriber>();
+		for (const subscriber of this.#subscribers) {
+			if (subscriber.client.userId === userId) told.add(subscriber);
+		}
+		for (const roomId of roomIds) {
+			for (const subscriber of this.#byRoom.get(roomId) ?? []) told.add(subscriber);
+		}
+		for (const subscriber of told) this.#send(subscriber, { type: 'profile', userId });
 	}
 
 	/**

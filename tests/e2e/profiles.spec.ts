@@ -133,3 +133,36 @@ test('a display name and a picture set on the profile page show beside messages,
 	await expect(entry.locator('.avatar')).toHaveText('BR');
 	await expect(entry.locator('.avatar img')).toHaveCount(0);
 });
+
+test('a member who changes their name or picture shows with the new ones in a room already open elsewhere', async ({
+	newUser
+}) => {
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Live names');
+	const bobRoom = await bob.openRoom(roomId);
+	await submitMessage(bobRoom, 'Name me anew');
+	const alicePage = await alice.openRoom(roomId);
+	const message = alicePage
+		.getByRole('log', { name })
+		.getByRole('listitem')
+		.filter({ hasText: 'Name me anew' });
+	await expect(message).toContainText(bob.username);
+
+	// From his profile page in another tab; alice's room is not reloaded.
+	const profile = await bob.context.newPage();
+	await profile.goto('/settings/profile');
+	await profile.getByLabel('Display name').fill('Robert');
+	await profile.getByRole('button', { name: 'Save profile' }).click();
+	await expect(profile.getByRole('status').filter({ hasText: 'Saved.' })).toHaveText('Saved.');
+	await expect(message.locator('.avatar')).toHaveText('R');
+	await expect(message).toContainText('Robert');
+
+	await profile
+		.getByRole('region', { name: 'Picture' })
+		.getByLabel('Upload picture')
+		.setInputFiles({
+			name: 'me.png',
+			mimeType: 'image/png',
+			buffer: await makePng(profile, 32, 32)
+		});
+	await expectPicture(message.locator('.avatar'), bob.id);
+});

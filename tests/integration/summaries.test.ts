@@ -10,6 +10,7 @@ import { createPrivateRoom } from '../support/api';
 import { signedRead, signingClient } from '../support/device';
 import { useLiveServer } from '../support/live-server';
 import { summaryUrl, type SummaryClient } from '../support/summary-client';
+import sharp from 'sharp';
 import { WebSocket } from 'ws';
 
 const live = useLiveServer();
@@ -286,6 +287,59 @@ describe('summary channel', () => {
 			(frame) => frame.type === 'room' && frame.room.last?.id === after.id
 		);
 		expect(liveFrame?.type === 'room' && liveFrame.room.last?.authorName).toBe('Alice Liddell');
+	});
+
+	it('tells the people who share a room with someone, and only them, that their name or picture changed', async () => {
+		const [alice, bob, carol] = await Promise.all([
+			signingClient(live.server.url),
+			signingClient(live.server.url),
+			signingClient(live.server.url)
+		]);
+		// Bob shares a room with alice; carol shares none (her own room keeps her socket listed).
+		await createPrivateRoom(alice, 'Profiles', [bob]);
+		await createPrivateRoom(carol, 'Elsewhere', []);
+		const [aliceFeed, bobFeed, carolFeed] = [summaries(alice), summaries(bob), summaries(carol)];
+		await Promise.all([
+			aliceFeed.waitFor(() => aliceFeed.rooms()?.size === 1, 'alice listed'),
+			bobFeed.waitFor(() => bobFeed.rooms()?.size === 1, 'bob listed'),
+			carolFeed.waitFor(() => carolFeed.rooms()?.size === 1, 'carol listed')
+		]);
+		const told = (feed: typeof bobFeed) =>
+			feed.frames.filter((frame) => frame.type === 'profile' && frame.userId === alice.userId);
+
+		expect((await alice.request('PATCH', '/api/me', { displayName: 'Alice L.' })).status).toBe(200);
+		await bobFeed.waitFor(() => told(bobFeed).length === 1, 'bob told of the name');
+		await aliceFeed.waitFor(() => told(aliceFeed).length === 1, 'alice’s own tabs told');
+
+		// A picture, then none: each is a change the others are told of.
+		const png = await sharp({
+			create: { width: 8, height: 8, channels: 3, background: '#c00' }
+		})
+			.png()
+			.toBuffer();
+		const put = await fetch(new URL('/api/me/avatar', alice.baseUrl), {
+			method: 'PUT',
+			headers: { origin: alice.baseUrl, cookie: alice.cookie ?? '', 'content-type': 'image/png' },
+			body: new Uint8Array(png)
+		});
+		expect(put.status).toBe(200);
+		await bobFeed.waitFor(() => told(bobFeed).length === 2, 'bob told of the picture');
+		const removed = await alice.request('DELETE', '/api/me/avatar');
+		expect(removed.status).toBe(204);
+		await bobFeed.waitFor(() => told(bobFeed).length === 3, 'bob told of its removal');
+
+		// Carol shares no room with alice: she hears nothing of her. (Her own change reaches her,
+		// which orders it after alice's on her socket.)
+		expect((await carol.request('PATCH', '/api/me', { displayName: 'Carol' })).status).toBe(200);
+		await carolFeed.waitFor(
+			() =>
+				carolFeed.frames.some((frame) => frame.type === 'profile' && frame.userId === carol.userId),
+			'carol told of her own change'
+		);
+		expect(told(carolFeed)).toEqual([]);
+		expect(
+			bobFeed.frames.some((frame) => frame.type === 'profile' && frame.userId === carol.userId)
+		).toBe(false);
 	});
 
 	it('refuses a socket without a session (401) or from another origin (403), and closes on logout', async () => {

@@ -41,6 +41,7 @@ export class MemberNames {
 	readonly #cacheKey: string;
 	#lastFetchMs = 0;
 	#inFlight: Promise<void> | null = null;
+	#queued: Promise<void> | null = null;
 
 	constructor(roomId: string, self: Member) {
 		this.#roomId = roomId;
@@ -80,8 +81,19 @@ export class MemberNames {
 		}
 	}
 
+	/**
+	 * Fetches the member list. A call while a fetch runs fetches once more after it (a name
+	 * changed meanwhile may not be in the running one's answer).
+	 */
 	refresh(): Promise<void> {
-		this.#inFlight ??= this.#fetch().finally(() => {
+		if (this.#inFlight) {
+			this.#queued ??= this.#inFlight.then(() => {
+				this.#queued = null;
+				return this.refresh();
+			});
+			return this.#queued;
+		}
+		this.#inFlight = this.#fetch().finally(() => {
 			this.#inFlight = null;
 		});
 		return this.#inFlight;

@@ -37,6 +37,11 @@ const DB_NAME = 'parley-summaries';
  * (`{ type: "inbox" }`): an open encrypted room reads its inbox at once.
  */
 export const INBOX_EVENT = 'parley:inbox';
+/**
+ * Dispatched on `window` when someone who shares a room with the user (or the user) changed
+ * their display name or picture; `detail` is their user id. An open room fetches its members.
+ */
+export const PROFILE_EVENT = 'parley:profile';
 const STORE = 'lists';
 /** Reconnect backoff: doubles from the first delay up to the cap (and at once on `online`). */
 const RECONNECT_FIRST_MS = 500;
@@ -350,6 +355,10 @@ export class SummaryStore {
 			}
 			if (frame.type === 'inbox') {
 				window.dispatchEvent(new Event(INBOX_EVENT));
+				return;
+			}
+			if (frame.type === 'profile') {
+				window.dispatchEvent(new CustomEvent(PROFILE_EVENT, { detail: frame.userId }));
 				return;
 			}
 			if (frame.type === 'snapshot') {

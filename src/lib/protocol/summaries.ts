@@ -110,7 +110,12 @@ const SummaryFrameSchema = z.discriminatedUnion('type', [
 	 * To-device messages (key shares) reached a device of the user, maybe this one: an open
 	 * encrypted room reads its inbox now.
 	 */
-	z.object({ type: z.literal('inbox') })
+	z.object({ type: z.literal('inbox') }),
+	/**
+	 * This person (the user or someone who shares a room with them) changed their display name
+	 * or picture: an open room fetches its members' names again.
+	 */
+	z.object({ type: z.literal('profile'), userId: bounded(255) })
 ]);
 
 export type SummaryFrame = z.infer<typeof SummaryFrameSchema>;

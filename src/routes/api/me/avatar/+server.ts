@@ -6,12 +6,13 @@
 import { json } from '@sveltejs/kit';
 import { storeAvatar } from '$lib/server/avatars';
 import { jsonError, requireApiUser, tooManyRequests } from '$lib/server/http';
+import { profileChanged } from '$lib/server/profiles';
 import type { RequestHandler } from './$types';
 
 export const PUT: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const { storage, blobs, limits } = event.locals.services;
+	const { storage, blobs, limits, events } = event.locals.services;
 	const verdict = limits.avatars.consume(auth.user.id);
 	if (!verdict.allowed) return tooManyRequests(verdict.retryAfterSeconds);
 	// The body is read only now, after the session and the limit (hooks.server.ts streams it).
@@ -23,14 +24,16 @@ export const PUT: RequestHandler = async (event) => {
 		request.body
 	);
 	if (!stored.ok) return jsonError(stored.status, stored.message);
+	profileChanged(events, stored.profile);
 	return json({ avatar: stored.profile.avatar });
 };
 
 export const DELETE: RequestHandler = async (event) => {
 	const auth = requireApiUser(event);
 	if (!auth.ok) return auth.response;
-	const { accounts } = event.locals.services.storage;
-	const profile = await accounts.setAvatar(auth.user.id, null, Date.now());
+	const { storage, events } = event.locals.services;
+	const profile = await storage.accounts.setAvatar(auth.user.id, null, Date.now());
 	if (!profile) return jsonError(404, 'No such user.');
+	profileChanged(events, profile);
 	return new Response(null, { status: 204 });
 };
