@@ -216,6 +216,33 @@ test('messages that arrived unseen are counted on the home page and marked in th
 	await expect(messageOf(alicePage, name, 'Second unseen')).toContainText('Read');
 });
 
+test('a page the worker controls takes its scripts and styles straight from the precache', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const page = await alice.context.newPage();
+	await page.goto('/');
+	await waitUntilAvailableOffline(page, ['/']);
+	const again = await alice.context.newPage();
+	await again.goto('/');
+	await expect(again.getByRole('heading', { level: 1 })).toBeVisible();
+	// Resource Timing names the source a static route chose (Chromium 123+): the precache, with
+	// no fetch event for any of them.
+	const sources = await again.evaluate(() =>
+		(performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+			.filter((entry) => /\/_app\/immutable\/.*\.(js|css)$/.test(new URL(entry.name).pathname))
+			.map((entry) => {
+				const routed = entry as PerformanceResourceTiming & {
+					workerMatchedSourceType?: string;
+					deliveryType?: string;
+				};
+				return `${routed.workerMatchedSourceType ?? 'none'} ${routed.deliveryType ?? 'none'}`;
+			})
+	);
+	expect(sources.length).toBeGreaterThan(10);
+	expect(new Set(sources)).toEqual(new Set(['cache cache-storage']));
+});
+
 test('the app passes Chromium’s installability checks', async ({
 	playwright,
 	server
