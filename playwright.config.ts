@@ -1,4 +1,5 @@
 import { defineConfig, devices } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tests/support/chromium';
 
 /**
  * End-to-end tests against the built program (tests/e2e/fixtures.ts starts one server per
@@ -22,18 +23,7 @@ export default defineConfig({
 			name: 'chromium',
 			use: {
 				...devices['Desktop Chrome'],
-				launchOptions: {
-					executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-					args: [
-						'--no-sandbox',
-						'--disable-gpu',
-						'--disable-background-networking',
-						'--disable-component-update',
-						'--no-first-run',
-						'--disable-quic',
-						'--disable-sync'
-					]
-				}
+				launchOptions: { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] }
 			}
 		}
 	]

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../tests/support/chromium';
 
 const root = new URL('../', import.meta.url);
 const svg = readFileSync(new URL('static/favicon.svg', root), 'utf8');
@@ -34,10 +35,7 @@ function htmlFor(spec: IconSpec): string {
 	return `<style>${reset} .bg{width:${spec.size}px;height:${spec.size}px;background:${BRAND_COLOR};display:flex;align-items:center;justify-content:center} svg{width:${inner}px;height:${inner}px}</style><div class="bg">${svg}</div>`;
 }
 
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-	args: ['--no-sandbox', '--disable-gpu']
-});
+const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
 try {
 	for (const spec of ICONS) {
 		const page = await browser.newPage({ viewport: { width: spec.size, height: spec.size } });

@@ -7,9 +7,9 @@
  * member who got the key at index 0 does, so a decrypt includes 0–99 HMAC steps.
  */
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import { ROOT } from '../../tests/support/server';
+import { launchChromium } from '../lib/browser';
 import { row, type Row } from '../lib/harness';
 import { round, summarize } from '../lib/stats';
 
@@ -103,7 +103,7 @@ function rowsOf(where: string, timings: Timings): Row[] {
 
 export async function runCrypto(options: { messages: number }): Promise<Row[]> {
 	const code = await bundle();
-	const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
+	const browser = await launchChromium();
 	let inBrowser: Timings;
 	try {
 		const page = await browser.newPage();
