@@ -15,6 +15,7 @@ import {
 	roomName,
 	submitMessage,
 	test,
+	waitUntilAvailableOffline,
 	waitUntilSavedLocally
 } from './fixtures';
 
@@ -93,6 +94,10 @@ test('a full disk: the composer says the message could not be kept offline, keep
 	const page = await alice.openRoom(roomId);
 	await sendMessage(page, 'kept before the disk filled');
 	await waitUntilSavedLocally(page, alice.id, roomId, 'kept before the disk filled');
+	// The page itself must open offline at the end: the worker's precache and this page's copy
+	// are stored before the filler takes the rest of the quota (else an install racing the
+	// filler fails, and the offline reload finds no page).
+	await waitUntilAvailableOffline(page, [`/rooms/${roomId}`]);
 
 	// Filler until a write no longer fits.
 	const filled = await page.evaluate(async () => {

@@ -16,7 +16,8 @@ import {
 	submitMessage,
 	test,
 	waitUntilAvailableOffline,
-	waitUntilSavedLocally
+	waitUntilSavedLocally,
+	type ChatUser
 } from './fixtures';
 
 function messagesOf(page: Page, name: string) {
@@ -216,13 +217,21 @@ test('messages that arrived unseen are counted on the home page and marked in th
 	await expect(messageOf(alicePage, name, 'Second unseen')).toContainText('Read');
 });
 
-test('a page the worker controls takes its scripts and styles straight from the precache', async ({
-	newUser
-}) => {
+/** A new user's home page, once the service worker controls it and keeps "/" for offline. */
+async function homeWithWorker(
+	newUser: (prefix?: string) => Promise<ChatUser>
+): Promise<{ alice: ChatUser; page: Page }> {
 	const alice = await newUser('alice');
 	const page = await alice.context.newPage();
 	await page.goto('/');
 	await waitUntilAvailableOffline(page, ['/']);
+	return { alice, page };
+}
+
+test('a page the worker controls takes its scripts and styles straight from the precache', async ({
+	newUser
+}) => {
+	const { alice } = await homeWithWorker(newUser);
 	const again = await alice.context.newPage();
 	await again.goto('/');
 	await expect(again.getByRole('heading', { level: 1 })).toBeVisible();
@@ -273,10 +282,7 @@ test('the app passes Chromium’s installability checks', async ({
 test('a new version waits for the user: "Update available", then Reload switches to it', async ({
 	newUser
 }) => {
-	const alice = await newUser('alice');
-	const page = await alice.context.newPage();
-	await page.goto('/');
-	await waitUntilAvailableOffline(page, ['/']);
+	const { page } = await homeWithWorker(newUser);
 	const prompt = page.getByRole('alert').filter({ hasText: 'Update available' });
 	await expect(prompt).toHaveCount(0);
 
