@@ -51,7 +51,8 @@ const KIND_CODES = {
 	'user-rooms': 6,
 	'room-settings': 7,
 	inbox: 8,
-	profile: 9
+	profile: 9,
+	online: 10
 } as const;
 
 /** A summary activity as it travels (JSON inside the envelope), checked on the way in. */
@@ -130,6 +131,12 @@ export function encodeEnvelope(envelope: BusEnvelope): Uint8Array {
 			encoding.writeVarString(encoder, message.userId);
 			encoding.writeVarString(encoder, message.displayName);
 			return encoding.toUint8Array(encoder);
+		case 'online':
+			encoding.writeVarString(encoder, message.instanceId);
+			encoding.writeVarUint(encoder, (message.full ? 1 : 0) | (message.ask ? 2 : 0));
+			writeTexts(encoder, message.came);
+			writeTexts(encoder, message.went);
+			return encoding.toUint8Array(encoder);
 	}
 	encoding.writeVarString(encoder, message.roomId);
 	switch (message.kind) {
@@ -174,6 +181,21 @@ function readNonEmptyText(decoder: decoding.Decoder, what: string): string {
 	const text = readText(decoder);
 	if (text.length === 0) throw new MalformedEnvelope(`empty ${what}`);
 	return text;
+}
+
+/** A list of user ids (an `online` message's). */
+function writeTexts(encoder: encoding.Encoder, texts: readonly string[]): void {
+	encoding.writeVarUint(encoder, texts.length);
+	for (const text of texts) encoding.writeVarString(encoder, text);
+}
+
+function readTexts(decoder: decoding.Decoder, what: string): string[] {
+	const count = decoding.readVarUint(decoder);
+	// Each text takes at least two bytes (its length and one character).
+	if (count * 2 > decoder.arr.length - decoder.pos) throw new MalformedEnvelope(`${what} past end`);
+	const texts: string[] = [];
+	for (let i = 0; i < count; i++) texts.push(readNonEmptyText(decoder, what));
+	return texts;
 }
 
 /**
@@ -256,6 +278,21 @@ function readControl(decoder: decoding.Decoder, kindCode: number): ControlBusMes
 			const displayName = ProfileSchema.safeParse({ displayName: readText(decoder) });
 			if (!displayName.success) throw new MalformedEnvelope('not a display name');
 			return { kind: 'profile', userId, displayName: displayName.data.displayName };
+		}
+		case KIND_CODES.online: {
+			const instanceId = readNonEmptyText(decoder, 'instanceId');
+			const flags = decoding.readVarUint(decoder);
+			if (flags > 3) throw new MalformedEnvelope('unknown online flags');
+			const came = readTexts(decoder, 'came');
+			const went = readTexts(decoder, 'went');
+			return {
+				kind: 'online',
+				instanceId,
+				full: (flags & 1) === 1,
+				ask: (flags & 2) === 2,
+				came,
+				went
+			};
 		}
 		default:
 			return null;

@@ -28,6 +28,7 @@ import { RoomHub } from './rooms';
 import { createSearchIndexer } from './search-indexer';
 import type { Bus } from './types';
 import { createUpdateAdmission } from './token-bucket';
+import { OnlineUsers } from './online-users';
 import { SummaryFeed } from './summary-feed';
 import { createSummaryUpgrade } from './summary-upgrade';
 import { createSyncUpgrade, type SyncAccess } from './upgrade';
@@ -99,6 +100,8 @@ export function createSyncService(deps: {
 	readonly summariesAcrossInstances?: boolean;
 }): SyncService {
 	const { config, storage, events, bus, log, metrics } = deps;
+	// Who has a tab open, on any instance (the user sockets): the sidebar's and member list's dots.
+	const online = new OnlineUsers({ bus });
 	const feed = new SummaryFeed({
 		storage: storage.summaries,
 		bus,
@@ -106,7 +109,9 @@ export function createSyncService(deps: {
 		recheckIntervalMs: deps.membershipCheckIntervalMs,
 		// The hub is made just below; the feed reads only once sockets connect.
 		indexed: () => hub.indexNow(),
-		roomsOf: async (userId) => (await storage.rooms.listOfUser(userId)).map((room) => room.id)
+		roomsOf: async (userId) => (await storage.rooms.listOfUser(userId)).map((room) => room.id),
+		online,
+		membersOf: (roomId) => storage.rooms.memberIds(roomId)
 	});
 	const hub = new RoomHub({
 		roomLog: storage.roomLog,
@@ -207,6 +212,7 @@ export function createSyncService(deps: {
 			events.off('levels-changed', onLevels);
 			summaryUpgrade.stopAccepting();
 			feed.close();
+			online.close();
 			summaryUpgrade.close();
 			events.off('session-ended', onSessionEnded);
 			events.off('room-settings-changed', onSettings);

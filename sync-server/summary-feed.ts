@@ -16,6 +16,7 @@
 import * as Y from 'yjs';
 import { READER_LIMITS, parseMessage, parseReadMark } from '../src/lib/protocol/schema';
 import {
+	MAX_PRESENCE_USERS,
 	encodeSummaryFrame,
 	previewOf,
 	type DeliveredAck,
@@ -31,6 +32,7 @@ import type {
 } from '../src/lib/server/storage/types';
 import { listSummaries, summaryFromRecord, type SummaryListing } from '../src/lib/server/summaries';
 import type { Logger } from './logger';
+import type { OnlineChange, OnlineUsers } from './online-users';
 import { MEMBERSHIP_CHECK_INTERVAL_MS } from './rooms';
 import type { Bus, DeliveryNotice, SummaryActivity, Unsubscribe } from './types';
 
@@ -95,12 +97,23 @@ interface Subscriber {
 	/** Activities that arrived before the first listing, applied after it. */
 	early: SummaryActivity[];
 	closed: boolean;
+	/** The people of its DMs (from the listing): their presence is told unasked. */
+	dmPeople: ReadonlySet<string>;
+	/** The room whose members' presence it asked for (`watch`), and those members. */
+	watchedRoom: string | null;
+	roomPeople: ReadonlySet<string>;
+	/** Bumped by every `watch`, so a slow members read of an older one is dropped. */
+	watchTicket: number;
+	/** Everyone whose presence it is told of: dmPeople and roomPeople (the index's keys). */
+	watching: ReadonlySet<string>;
 }
 
 /** What the upgrade holds of a served socket. */
 export interface SummaryConnection {
 	/** The socket's device acknowledged rooms up to their last message (its only frame). */
 	acknowledge(ack: DeliveredAck): void;
+	/** The socket shows this room's members (null: none): tell it their presence. */
+	watch(roomId: string | null): void;
 	leave(): void;
 }
 
@@ -126,6 +139,13 @@ export interface SummaryFeedOptions {
 	 * Default: none (only the user's own sockets are told).
 	 */
 	readonly roomsOf?: (userId: string) => Promise<readonly string[]>;
+	/**
+	 * Who is online across instances; the feed reports its sockets to it. Default: none (no
+	 * presence frames).
+	 */
+	readonly online?: OnlineUsers;
+	/** A room's members' user ids, for `watch`. Default: none (a watch tells nobody). */
+	readonly membersOf?: (roomId: string) => Promise<readonly string[]>;
 }
 
 /**
@@ -158,6 +178,8 @@ export class SummaryFeed {
 	 */
 	readonly #byRoom = new Map<string, Set<Subscriber>>();
 	readonly #unlisted = new Set<Subscriber>();
+	/** userId -> the sockets told of that person's presence (Subscriber.watching). */
+	readonly #watchers = new Map<string, Set<Subscriber>>();
 	/** The read marks waiting to be recorded (one write per batch, off the hot path). */
 	#marks: { marks: ReadMarkRecord[]; activities: SummaryActivity[] } | null = null;
 	/** Delivery acknowledgements waiting to be recorded, one per room and member (one write per turn). */
@@ -182,6 +204,9 @@ export class SummaryFeed {
 			}),
 			options.bus.onResync(() => void this.relistAll())
 		);
+		if (options.online) {
+			this.#unsubscribe.push(options.online.onChange((changes) => this.#presenceChanged(changes)));
+		}
 		this.#timer = setInterval(
 			() => void this.relistAll(),
 			options.recheckIntervalMs ?? MEMBERSHIP_CHECK_INTERVAL_MS
@@ -196,17 +221,36 @@ export class SummaryFeed {
 
 	/** Serves a user socket: its listing now, then every change. */
 	connect(client: SummaryClient): SummaryConnection {
-		const subscriber: Subscriber = { client, rooms: null, early: [], closed: false };
+		const subscriber: Subscriber = {
+			client,
+			rooms: null,
+			early: [],
+			closed: false,
+			dmPeople: new Set(),
+			watchedRoom: null,
+			roomPeople: new Set(),
+			watchTicket: 0,
+			watching: new Set()
+		};
 		this.#subscribers.add(subscriber);
 		this.#unlisted.add(subscriber);
+		this.#options.online?.connected(client.userId);
 		void this.#relist(subscriber);
 		return {
 			acknowledge: (ack) => this.#acknowledge(subscriber, ack),
+			watch: (roomId) => {
+				subscriber.watchedRoom = roomId;
+				// Before the first listing, the listing reads the members.
+				if (subscriber.rooms !== null) void this.#readRoomPeople(subscriber);
+			},
 			leave: () => {
+				if (subscriber.closed) return;
 				subscriber.closed = true;
 				this.#subscribers.delete(subscriber);
 				this.#unlisted.delete(subscriber);
 				this.#setRooms(subscriber, null);
+				this.#setWatching(subscriber, new Set());
+				this.#options.online?.disconnected(client.userId);
 			}
 		};
 	}
@@ -370,7 +414,10 @@ export class SummaryFeed {
 		}
 		const told = new Set<Subscriber>();
 		for (const subscriber of this.#subscribers) {
-			if (subscriber.client.userId === userId) told.add(subscriber);
+			// Their own sockets, and those of their DMs' people (`roomsOf` lists ordinary rooms).
+			if (subscriber.client.userId === userId || subscriber.dmPeople.has(userId)) {
+				told.add(subscriber);
+			}
 		}
 		for (const roomId of roomIds) {
 			for (const subscriber of this.#byRoom.get(roomId) ?? []) told.add(subscriber);
@@ -444,7 +491,79 @@ export class SummaryFeed {
 	#removeRoom(subscriber: Subscriber, roomId: string): boolean {
 		if (!subscriber.rooms?.delete(roomId)) return false;
 		this.#dropFromRoom(subscriber, roomId);
+		if (subscriber.watchedRoom === roomId) void this.#readRoomPeople(subscriber);
 		return true;
+	}
+
+	/**
+	 * Reads the members of the room the socket watches, if it is in its listing (a member now:
+	 * nobody learns the presence of strangers), and tells it their presence.
+	 */
+	async #readRoomPeople(subscriber: Subscriber): Promise<void> {
+		const ticket = ++subscriber.watchTicket;
+		const roomId = subscriber.watchedRoom;
+		const { membersOf } = this.#options;
+		let people: ReadonlySet<string> = new Set();
+		if (roomId !== null && membersOf && subscriber.rooms?.has(roomId)) {
+			try {
+				people = new Set(await membersOf(roomId));
+			} catch (error) {
+				this.#options.log.warn({ err: error, roomId }, 'members of a watched room not read');
+				return;
+			}
+			if (ticket !== subscriber.watchTicket || !subscriber.rooms?.has(roomId)) return;
+		}
+		if (subscriber.closed) return;
+		subscriber.roomPeople = people;
+		this.#setWatching(subscriber, new Set([...subscriber.dmPeople, ...people]));
+	}
+
+	/** Moves the socket's presence index to `next`, telling it of the people new in it. */
+	#setWatching(subscriber: Subscriber, next: ReadonlySet<string>): void {
+		const added: string[] = [];
+		for (const userId of subscriber.watching) {
+			if (next.has(userId)) continue;
+			const watchers = this.#watchers.get(userId);
+			watchers?.delete(subscriber);
+			if (watchers?.size === 0) this.#watchers.delete(userId);
+		}
+		for (const userId of next) {
+			if (subscriber.watching.has(userId)) continue;
+			let watchers = this.#watchers.get(userId);
+			if (!watchers) this.#watchers.set(userId, (watchers = new Set()));
+			watchers.add(subscriber);
+			added.push(userId);
+		}
+		subscriber.watching = next;
+		const online = this.#options.online;
+		if (online) {
+			this.#sendPresence(
+				subscriber,
+				added.map((id) => ({ id, online: online.isOnline(id) }))
+			);
+		}
+	}
+
+	/** People came online or went offline: the sockets watching them are told, one frame each. */
+	#presenceChanged(changes: readonly OnlineChange[]): void {
+		const told = new Map<Subscriber, { id: string; online: boolean }[]>();
+		for (const { userId, online } of changes) {
+			for (const subscriber of this.#watchers.get(userId) ?? []) {
+				let users = told.get(subscriber);
+				if (!users) told.set(subscriber, (users = []));
+				users.push({ id: userId, online });
+			}
+		}
+		for (const [subscriber, users] of told) this.#sendPresence(subscriber, users);
+	}
+
+	#sendPresence(subscriber: Subscriber, users: readonly { id: string; online: boolean }[]): void {
+		for (let start = 0; start < users.length; start += MAX_PRESENCE_USERS) {
+			this.#send(subscriber, {
+				type: 'presence',
+				users: users.slice(start, start + MAX_PRESENCE_USERS)
+			});
+		}
 	}
 
 	#dropFromRoom(subscriber: Subscriber, roomId: string): void {
@@ -496,7 +615,9 @@ export class SummaryFeed {
 				rooms.set(room.id, room);
 			}
 		}
+		const first = subscriber.rooms === null;
 		this.#setRooms(subscriber, rooms);
+		this.#updateDmPeople(subscriber, first);
 		for (const roomId of lagging) this.#recountLater(subscriber, roomId, 0);
 		this.#send(subscriber, {
 			type: 'snapshot',
@@ -504,6 +625,23 @@ export class SummaryFeed {
 			defaultLevel: listing.defaultLevel
 		});
 		for (const activity of subscriber.early.splice(0)) this.#applyTo(subscriber, activity);
+	}
+
+	/**
+	 * The people of the socket's DMs, from its new listing; a watched room it is no longer in is
+	 * dropped, and on the first listing a watch sent before it is read.
+	 */
+	#updateDmPeople(subscriber: Subscriber, first: boolean): void {
+		const rooms = subscriber.rooms ?? new Map<string, RoomSummary>();
+		const dmPeople = new Set<string>();
+		for (const room of rooms.values()) for (const person of room.others) dmPeople.add(person.id);
+		subscriber.dmPeople = dmPeople;
+		const watched = subscriber.watchedRoom;
+		if (watched !== null && (first || !rooms.has(watched))) {
+			void this.#readRoomPeople(subscriber);
+			if (!first) return;
+		}
+		this.#setWatching(subscriber, new Set([...dmPeople, ...subscriber.roomPeople]));
 	}
 
 	#apply(activity: SummaryActivity): void {

@@ -2,13 +2,14 @@
  * The WebSocket upgrade of the summary channel, `GET /sync/_summaries` (docs/design.md "Summary
  * channel"): the same checks as a room's upgrade but membership (Origin 403, session cookie 401,
  * MAX_CONNECTIONS_PER_USER 429, draining 503), then the socket is handed to the feed. The
- * client sends only delivery acknowledgements (`delivered`): any other frame closes with 4400.
+ * client sends only delivery acknowledgements (`delivered`) and the room whose members' presence
+ * it shows (`watch`): any other frame closes with 4400.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData } from 'ws';
 import type { Config } from '../src/lib/server/config';
-import { MAX_ACKED_ROOMS, SUMMARY_PATH, parseDeliveredAck } from '../src/lib/protocol/summaries';
+import { MAX_ACKED_ROOMS, SUMMARY_PATH, parseClientFrame } from '../src/lib/protocol/summaries';
 import { CloseCode } from '../src/lib/protocol/wire';
 import type { Logger } from './logger';
 import type { SummaryFeed } from './summary-feed';
@@ -69,9 +70,10 @@ export function createSummaryUpgrade(deps: {
 				close: (code, reason) => ws.close(code, reason)
 			});
 			ws.on('message', (data, isBinary) => {
-				const ack = isBinary ? null : parseDeliveredAck(rawText(data));
-				if (ack) connection.acknowledge(ack);
-				else ws.close(CloseCode.MALFORMED_MESSAGE, 'not an acknowledgement');
+				const frame = isBinary ? null : parseClientFrame(rawText(data));
+				if (frame?.type === 'delivered') connection.acknowledge(frame);
+				else if (frame?.type === 'watch') connection.watch(frame.roomId);
+				else ws.close(CloseCode.MALFORMED_MESSAGE, 'not a client frame');
 			});
 			ws.once('close', () => connection.leave());
 			ws.on('error', (error) => log.warn({ err: error }, 'summary socket error'));

@@ -89,7 +89,20 @@ export type ControlBusMessage =
 	/** To-device messages reached a device of this user: their user sockets are told. */
 	| { readonly kind: 'inbox'; readonly userId: string }
 	/** A user changed their display name ('' for none): sockets and summaries take the new one. */
-	| { readonly kind: 'profile'; readonly userId: string; readonly displayName: string };
+	| { readonly kind: 'profile'; readonly userId: string; readonly displayName: string }
+	/**
+	 * Users whose user sockets opened (`came`) or all closed (`went`) on `instanceId`; with
+	 * `full`, `came` is that instance's whole list (a beat). `ask`: answer with your whole list
+	 * now (a starting instance). See online-users.ts.
+	 */
+	| {
+			readonly kind: 'online';
+			readonly instanceId: string;
+			readonly full: boolean;
+			readonly ask: boolean;
+			readonly came: readonly string[];
+			readonly went: readonly string[];
+	  };
 
 export type BusMessage = RoomBusMessage | ControlBusMessage;
 
@@ -99,7 +112,8 @@ const CONTROL_KINDS: ReadonlySet<BusMessage['kind']> = new Set([
 	'user-rooms',
 	'room-settings',
 	'inbox',
-	'profile'
+	'profile',
+	'online'
 ]);
 
 /** Whether a bus message goes on the control channel (it concerns no one room). */

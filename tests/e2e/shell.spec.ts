@@ -230,3 +230,49 @@ test('on a 390 px phone the header is one line and the home screen is the list',
 	const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
 	expect(scrollWidth).toBeLessThanOrEqual(390);
 });
+
+test('who is online shows in the sidebar, the DM header and the member list, live, and goes when they leave', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = roomName('Online');
+	const roomId = await sharedRoom(alice, bob, name);
+	const bobPage = await bob.openRoom(roomId);
+	const dm = await bob.context.request.post('/api/dms', {
+		data: { username: alice.username },
+		headers: { origin: new URL(bobPage.url()).origin }
+	});
+	expect(dm.status()).toBeLessThan(300);
+	const entry = entryOf(sidebarOf(bobPage), bobPage, `Direct message with ${alice.username}`);
+	await expect(entry).toBeVisible();
+	// Alice has no tab open: her DM's dot is empty.
+	await expect(entry.getByTitle('Offline')).toBeVisible();
+	await expect(entry).not.toContainText('online');
+
+	const alicePage = await alice.context.newPage();
+	await alicePage.goto('/');
+	await expect(entry.getByTitle('Online')).toBeVisible();
+	await expect(entry).toContainText('online');
+
+	// The member list says who of the members is online (bob himself, alice), not carol.
+	await bobPage.getByRole('link', { name: 'Members' }).click();
+	await expect(bobPage.getByRole('heading', { name: `Members of ${name}` })).toBeVisible();
+	const members = bobPage.getByRole('region', { name: `Members of ${name}` });
+	const rowOf = (username: string) =>
+		members.getByRole('listitem').filter({ has: bobPage.getByRole('link', { name: username }) });
+	await expect(rowOf(alice.username)).toContainText('online');
+	await expect(rowOf(bob.username)).toContainText('online');
+
+	// The DM's header says it too.
+	const { id: dmId } = (await dm.json()) as { id: string };
+	const dmPage = await bob.openRoom(dmId);
+	await expect(dmPage.locator('.room-header')).toContainText('online');
+
+	// Alice closes her tab: everywhere it goes, without a reload.
+	await alicePage.close();
+	await expect(rowOf(alice.username)).not.toContainText('online');
+	await expect(rowOf(bob.username)).toContainText('online');
+	await expect(entry.getByTitle('Offline')).toBeVisible();
+	await expect(dmPage.locator('.room-header')).not.toContainText('online');
+});

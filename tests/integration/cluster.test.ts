@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createPrivateRoom, type RegisteredClient as User } from '../support/api';
 import { signingClient } from '../support/device';
+import { openSummaries } from '../support/summary-client';
 import { startRedis, type RedisHandle } from '../support/redis';
 import { makeTempDir, startServer, type ServerHandle, readMetric } from '../support/server';
 import { storedMessageIds } from '../support/stored';
@@ -169,6 +170,21 @@ describe('two instances behind one Redis', () => {
 			"alice's presence on B"
 		);
 		expect(await readMetric(a, 'parley_bus_published_total')).toBeGreaterThan(0);
+	});
+
+	it('shows a DM’s person online and offline across instances within one bus hop', async () => {
+		const dm = await bob.post<{ id: string }>('/api/dms', { username: alice.username });
+		expect(dm.status).toBeLessThan(300);
+		const bobOnB = openSummaries(b, bob.cookie);
+		try {
+			await bobOnB.waitFor(() => bobOnB.presence.get(alice.userId) === false, 'alice offline');
+			const aliceOnA = openSummaries(a, alice.cookie);
+			await bobOnB.waitFor(() => bobOnB.presence.get(alice.userId) === true, 'alice online on A');
+			aliceOnA.close();
+			await bobOnB.waitFor(() => bobOnB.presence.get(alice.userId) === false, 'alice gone from A');
+		} finally {
+			bobOnB.close();
+		}
 	});
 
 	it('converges on every client when Redis is down for 3 seconds mid-stream', async () => {

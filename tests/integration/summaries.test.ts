@@ -342,6 +342,55 @@ describe('summary channel', () => {
 		).toBe(false);
 	});
 
+	it('tells who is online: the DM’s people unasked, a watched room’s members, never a stranger', async () => {
+		const [alice, bob, carol, dave] = await Promise.all([
+			signingClient(live.server.url),
+			signingClient(live.server.url),
+			signingClient(live.server.url),
+			signingClient(live.server.url)
+		]);
+		const dm = await bob.post<{ id: string }>('/api/dms', { username: alice.username });
+		const theirs = await carol.post<{ id: string }>('/api/dms', { username: dave.username });
+		expect([dm.status, theirs.status].every((status) => status < 300)).toBe(true);
+		const shared = await createPrivateRoom(alice, 'Online', [bob, carol]);
+		const bobFeed = summaries(bob);
+		await bobFeed.waitFor(() => bobFeed.rooms()?.size === 2, 'bob listed');
+		// The DM's person, unasked: offline for now. Carol shares only a room: not told yet.
+		await bobFeed.waitFor(() => bobFeed.presence.get(alice.userId) === false, 'alice offline');
+		expect(bobFeed.presence.has(carol.userId)).toBe(false);
+
+		const aliceFeed = summaries(alice);
+		await bobFeed.waitFor(() => bobFeed.presence.get(alice.userId) === true, 'alice online');
+
+		// Bob shows the shared room's members: he is told of each (himself included).
+		bobFeed.send(JSON.stringify({ type: 'watch', roomId: shared }));
+		await bobFeed.waitFor(() => bobFeed.presence.get(carol.userId) === false, 'carol offline');
+		expect(bobFeed.presence.get(bob.userId)).toBe(true);
+		const carolFeed = summaries(carol);
+		await bobFeed.waitFor(() => bobFeed.presence.get(carol.userId) === true, 'carol online');
+
+		// A room he is not in (carol's DM with dave) tells him nothing of its people.
+		bobFeed.send(JSON.stringify({ type: 'watch', roomId: theirs.body.id }));
+		await carolFeed.waitFor(() => carolFeed.rooms()?.size === 2, 'carol listed');
+		carolFeed.send(JSON.stringify({ type: 'watch', roomId: shared }));
+		await carolFeed.waitFor(() => carolFeed.presence.get(alice.userId) === true, 'alice for carol');
+		const daveFeed = summaries(dave);
+		await carolFeed.waitFor(() => carolFeed.presence.get(dave.userId) === true, 'dave online');
+
+		// Removed from the room, carol hears no more of its members.
+		const removed = await alice.delete(`/api/rooms/${shared}/members/${carol.userId}`);
+		expect(removed.status).toBe(204);
+		await carolFeed.waitFor(() => carolFeed.rooms()?.has(shared) === false, 'carol removed');
+		aliceFeed.close();
+		await bobFeed.waitFor(() => bobFeed.presence.get(alice.userId) === false, 'alice gone');
+		// Dave leaving comes after alice on carol's socket: had she been told of alice, she would
+		// have been by now.
+		daveFeed.close();
+		await carolFeed.waitFor(() => carolFeed.presence.get(dave.userId) === false, 'dave gone');
+		expect(carolFeed.presence.get(alice.userId)).toBe(true);
+		expect(bobFeed.presence.has(dave.userId)).toBe(false);
+	});
+
 	it('refuses a socket without a session (401) or from another origin (403), and closes on logout', async () => {
 		const statusOf = (headers: Record<string, string>, origin: string) =>
 			new Promise<number>((resolve) => {

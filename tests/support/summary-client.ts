@@ -14,6 +14,8 @@ export interface SummaryClient {
 	readonly frames: SummaryFrame[];
 	/** The rooms as the frames so far describe them (null before the first snapshot). */
 	rooms(): Map<string, RoomSummary> | null;
+	/** userId -> online, as the presence frames so far tell it. */
+	readonly presence: ReadonlyMap<string, boolean>;
 	/** Resolves once `predicate()` holds, re-checked on every frame; rejects at the deadline. */
 	waitFor(predicate: () => boolean, what: string, timeoutMs?: number): Promise<void>;
 	readonly closed: Promise<{ code: number }>;
@@ -36,6 +38,7 @@ export function openSummaries(
 	});
 	const frames: SummaryFrame[] = [];
 	let rooms: Map<string, RoomSummary> | null = null;
+	const presence = new Map<string, boolean>();
 	const waiters = new Set<() => void>();
 	ws.on('message', (data) => {
 		const frame = parseSummaryFrame(String(data));
@@ -44,6 +47,9 @@ export function openSummaries(
 		if (frame.type === 'snapshot') rooms = new Map(frame.rooms.map((room) => [room.id, room]));
 		else if (frame.type === 'room') rooms?.set(frame.room.id, frame.room);
 		else if (frame.type === 'removed') rooms?.delete(frame.roomId);
+		else if (frame.type === 'presence') {
+			for (const { id, online } of frame.users) presence.set(id, online);
+		}
 		for (const waiter of [...waiters]) waiter();
 	});
 	const closed = new Promise<{ code: number }>((resolve) => {
@@ -56,6 +62,7 @@ export function openSummaries(
 	return {
 		frames,
 		rooms: () => rooms,
+		presence,
 		closed,
 		waitFor(predicate, what, timeoutMs = 10_000) {
 			return new Promise((resolve, reject) => {

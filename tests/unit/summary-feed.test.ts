@@ -110,7 +110,16 @@ describe('summary control messages on the Redis bus', () => {
 			{ kind: 'room-settings', roomId: 'r' } as const,
 			{ kind: 'inbox', userId: 'u' } as const,
 			{ kind: 'profile', userId: 'u', displayName: 'Zoë' } as const,
-			{ kind: 'profile', userId: 'u', displayName: '' } as const
+			{ kind: 'profile', userId: 'u', displayName: '' } as const,
+			{
+				kind: 'online',
+				instanceId: 'i2',
+				full: false,
+				ask: false,
+				came: ['u'],
+				went: ['v', 'w']
+			} as const,
+			{ kind: 'online', instanceId: 'i2', full: true, ask: true, came: [], went: [] } as const
 		]) {
 			const decoded = decodeEnvelope(
 				encodeEnvelope({ instanceId: 'i', publishedAtMs: 1, message })
@@ -136,5 +145,15 @@ describe('summary control messages on the Redis bus', () => {
 		encoding.writeVarString(badName, 'u');
 		encoding.writeVarString(badName, 'x'.repeat(65));
 		expect(decodeEnvelope(encoding.toUint8Array(badName))).toMatchObject({ ok: false });
+		// An online list that claims more ids than its bytes can hold is dropped, never allocated.
+		const tooMany = encoding.createEncoder();
+		encoding.writeVarUint(tooMany, 1);
+		encoding.writeVarUint(tooMany, 10);
+		encoding.writeVarString(tooMany, 'i');
+		encoding.writeVarUint(tooMany, 1);
+		encoding.writeVarString(tooMany, 'i2');
+		encoding.writeVarUint(tooMany, 1);
+		encoding.writeVarUint(tooMany, 2 ** 30);
+		expect(decodeEnvelope(encoding.toUint8Array(tooMany))).toMatchObject({ ok: false });
 	});
 });

@@ -17,11 +17,11 @@
  * which is ahead of the server's summary while reading.
  */
 import { getContext, setContext } from 'svelte';
-import { SvelteMap } from 'svelte/reactivity';
+import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import {
 	DEFAULT_NOTIFICATION_LEVEL,
 	SUMMARY_PATH,
-	encodeDeliveredAck,
+	encodeClientFrame,
 	parseSummaryFrame,
 	type NotificationLevel,
 	type RoomSummary,
@@ -231,6 +231,11 @@ export class SummaryStore {
 	 * the replicas hold ciphertext, and a preview on disk would not.
 	 */
 	readonly decrypted = new SvelteMap<string, DecryptedPreview>();
+	/**
+	 * The people known to be online now (presence frames: the user's DMs' people, and the
+	 * watched room's members). Emptied while disconnected: nothing stale is shown.
+	 */
+	readonly online = new SvelteSet<string>();
 
 	readonly sorted = $derived(byActivity(this.rooms.values()));
 	readonly totals = $derived(totalsOf(this.rooms.values(), this.defaultLevel, this.openRoom));
@@ -243,6 +248,8 @@ export class SummaryStore {
 	#retryTimer: ReturnType<typeof setTimeout> | undefined;
 	#saveTimer: ReturnType<typeof setTimeout> | undefined;
 	#stopped = false;
+	/** The room whose members' presence this tab shows (`watchRoom`). */
+	#watched: string | null = null;
 	/** roomId -> the last message this tab acknowledged as delivered. */
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
 	readonly #acked = new Map<string, string>();
@@ -289,6 +296,17 @@ export class SummaryStore {
 		const known = this.decrypted.get(roomId);
 		if (known?.id !== preview.id || known.text !== preview.text)
 			this.decrypted.set(roomId, preview);
+	}
+
+	/**
+	 * This tab shows the room's members (its member list): the server tells their presence
+	 * (null: no room). Sent again on every reconnect.
+	 */
+	watchRoom(roomId: string | null): void {
+		if (this.#watched === roomId) return;
+		this.#watched = roomId;
+		const ws = this.#ws;
+		if (ws?.readyState === WebSocket.OPEN) ws.send(encodeClientFrame({ type: 'watch', roomId }));
 	}
 
 	/** Calls `listener` for every delivery frame; returns how to stop. */
@@ -357,6 +375,13 @@ export class SummaryStore {
 				window.dispatchEvent(new Event(INBOX_EVENT));
 				return;
 			}
+			if (frame.type === 'presence') {
+				for (const { id, online } of frame.users) {
+					if (online) this.online.add(id);
+					else this.online.delete(id);
+				}
+				return;
+			}
 			if (frame.type === 'profile') {
 				window.dispatchEvent(new CustomEvent(PROFILE_EVENT, { detail: frame.userId }));
 				return;
@@ -377,10 +402,16 @@ export class SummaryStore {
 			}
 			this.#scheduleSave();
 		};
+		ws.onopen = () => {
+			if (this.#watched !== null) {
+				ws.send(encodeClientFrame({ type: 'watch', roomId: this.#watched }));
+			}
+		};
 		ws.onclose = (event) => {
 			if (this.#ws !== ws) return;
 			this.#ws = null;
 			this.live = false;
+			this.online.clear();
 			// Logged out or refused for good: do not knock again.
 			if (event.code === CloseCode.UNAUTHORIZED || this.#stopped) return;
 			this.#retryTimer = setTimeout(() => this.#connect(), this.#retryMs);
@@ -400,7 +431,7 @@ export class SummaryStore {
 				this.#toAck = null;
 				if (!queued || ws.readyState !== WebSocket.OPEN) return;
 				const rooms = [...queued].map(([roomId, upTo]) => ({ roomId, upTo }));
-				ws.send(encodeDeliveredAck({ type: 'delivered', rooms }));
+				ws.send(encodeClientFrame({ type: 'delivered', rooms }));
 				for (const { roomId, upTo } of rooms) this.#acked.set(roomId, upTo);
 			});
 		}

@@ -1,7 +1,7 @@
 /**
  * The summary channel (docs/design.md "Summary channel"): one WebSocket per tab,
  * `GET /sync/_summaries`, that brings a summary of every room the user is a member of NOW and
- * keeps it live. JSON text frames, server -> client only (the client sends nothing). The server
+ * keeps it live. JSON text frames; the client sends only delivery acknowledgements and `watch`. The server
  * writes them with `encodeSummaryFrame`; the browser reads them with `parseSummaryFrame` (its
  * trust boundary), so the wire format is written once.
  */
@@ -83,6 +83,9 @@ export type RoomSummary = z.infer<typeof RoomSummarySchema>;
 export type LastMessage = z.infer<typeof LastMessage>;
 export type DmPerson = z.infer<typeof DmPersonSchema>;
 
+/** At most this many people in one presence frame (a room's members are sent in slices). */
+export const MAX_PRESENCE_USERS = 1_000;
+
 const SummaryFrameSchema = z.discriminatedUnion('type', [
 	/** On connect and after a membership change: every room of the user, replacing the list. */
 	z.object({
@@ -115,7 +118,18 @@ const SummaryFrameSchema = z.discriminatedUnion('type', [
 	 * This person (the user or someone who shares a room with them) changed their display name
 	 * or picture: an open room fetches its members' names again.
 	 */
-	z.object({ type: z.literal('profile'), userId: bounded(255) })
+	z.object({ type: z.literal('profile'), userId: bounded(255) }),
+	/**
+	 * Whether these people are online (a tab of theirs holds a user socket, on any instance):
+	 * on connect for the people of the user's DMs, on `watch` for a room's members, then on
+	 * every change. Only people who share a room with the user are ever named.
+	 */
+	z.object({
+		type: z.literal('presence'),
+		users: z
+			.array(z.object({ id: bounded(255), online: z.boolean() }))
+			.check(z.maxLength(MAX_PRESENCE_USERS))
+	})
 ]);
 
 export type SummaryFrame = z.infer<typeof SummaryFrameSchema>;
@@ -124,9 +138,10 @@ export type SummaryFrame = z.infer<typeof SummaryFrameSchema>;
 export const MAX_ACKED_ROOMS = 10_000;
 
 /**
- * The only frame a client sends (docs/design.md "Delivered and read"): this device has received
- * each room up to the last message its summary named. The server takes it only for the rooms it
- * listed to this socket, only for their last message, and only for the socket's own user.
+ * A client's delivery acknowledgement (docs/design.md "Delivered and read"): this device has
+ * received each room up to the last message its summary named. The server takes it only for the
+ * rooms it listed to this socket, only for their last message, and only for the socket's own
+ * user.
  */
 const DeliveredAckSchema = z.object({
 	type: z.literal('delivered'),
@@ -137,13 +152,24 @@ const DeliveredAckSchema = z.object({
 
 export type DeliveredAck = z.infer<typeof DeliveredAckSchema>;
 
-export function encodeDeliveredAck(ack: DeliveredAck): string {
-	return JSON.stringify(ack);
+/**
+ * What a client sends: delivery acknowledgements, and which room's members it shows (`watch`,
+ * the open room or its member list; null: none), whose presence it is then told.
+ */
+const ClientFrameSchema = z.discriminatedUnion('type', [
+	DeliveredAckSchema,
+	z.object({ type: z.literal('watch'), roomId: z.nullable(bounded(64)) })
+]);
+
+export type SummaryClientFrame = z.infer<typeof ClientFrameSchema>;
+
+export function encodeClientFrame(frame: SummaryClientFrame): string {
+	return JSON.stringify(frame);
 }
 
-/** An acknowledgement from a client, or null when the text is not one. */
-export function parseDeliveredAck(text: string): DeliveredAck | null {
-	return parseJsonWith(DeliveredAckSchema, text);
+/** A frame from a client, or null when the text is not one. */
+export function parseClientFrame(text: string): SummaryClientFrame | null {
+	return parseJsonWith(ClientFrameSchema, text);
 }
 
 export function encodeSummaryFrame(frame: SummaryFrame): string {
