@@ -290,25 +290,37 @@ describe('summary channel', () => {
 	});
 
 	it('tells the people who share a room with someone, and only them, that their name or picture changed', async () => {
-		const [alice, bob, carol] = await Promise.all([
+		const [alice, bob, carol, dave] = await Promise.all([
+			signingClient(live.server.url),
 			signingClient(live.server.url),
 			signingClient(live.server.url),
 			signingClient(live.server.url)
 		]);
-		// Bob shares a room with alice; carol shares none (her own room keeps her socket listed).
+		// Bob shares a room with alice, dave only a DM; carol shares none (her own room keeps her
+		// socket listed).
 		await createPrivateRoom(alice, 'Profiles', [bob]);
 		await createPrivateRoom(carol, 'Elsewhere', []);
-		const [aliceFeed, bobFeed, carolFeed] = [summaries(alice), summaries(bob), summaries(carol)];
+		// A stranger's DM is a request until she accepts it (by opening the DM with him).
+		expect((await dave.post('/api/dms', { username: alice.username })).status).toBeLessThan(300);
+		expect((await alice.post('/api/dms', { username: dave.username })).status).toBeLessThan(300);
+		const [aliceFeed, bobFeed, carolFeed, daveFeed] = [
+			summaries(alice),
+			summaries(bob),
+			summaries(carol),
+			summaries(dave)
+		];
 		await Promise.all([
-			aliceFeed.waitFor(() => aliceFeed.rooms()?.size === 1, 'alice listed'),
+			aliceFeed.waitFor(() => aliceFeed.rooms()?.size === 2, 'alice listed'),
 			bobFeed.waitFor(() => bobFeed.rooms()?.size === 1, 'bob listed'),
-			carolFeed.waitFor(() => carolFeed.rooms()?.size === 1, 'carol listed')
+			carolFeed.waitFor(() => carolFeed.rooms()?.size === 1, 'carol listed'),
+			daveFeed.waitFor(() => daveFeed.rooms()?.size === 1, 'dave listed')
 		]);
 		const told = (feed: typeof bobFeed) =>
 			feed.frames.filter((frame) => frame.type === 'profile' && frame.userId === alice.userId);
 
 		expect((await alice.request('PATCH', '/api/me', { displayName: 'Alice L.' })).status).toBe(200);
 		await bobFeed.waitFor(() => told(bobFeed).length === 1, 'bob told of the name');
+		await daveFeed.waitFor(() => told(daveFeed).length === 1, 'dave (a DM with her) told');
 		await aliceFeed.waitFor(() => told(aliceFeed).length === 1, 'alice’s own tabs told');
 
 		// A picture, then none: each is a change the others are told of.
