@@ -43,6 +43,8 @@ interface Timed {
 	readonly htmlMs: number;
 	readonly domContentLoadedMs: number;
 	readonly loadMs: number;
+	/** Whether the service worker handled the page (a returning visitor's reopen should be). */
+	readonly controlled: boolean;
 }
 
 interface ScriptBytes {
@@ -104,6 +106,7 @@ async function openRoom(
 	const milestones = await page.evaluate(() => {
 		const [nav] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
 		return {
+			controlled: navigator.serviceWorker.controller !== null,
 			htmlMs: nav?.responseEnd ?? NaN,
 			domContentLoadedMs: nav?.domContentLoadedEventEnd ?? NaN,
 			loadMs: nav?.loadEventEnd ?? NaN
@@ -116,7 +119,8 @@ async function openRoom(
 			renderer: await metrics(),
 			htmlMs: round(milestones.htmlMs),
 			domContentLoadedMs: round(milestones.domContentLoadedMs),
-			loadMs: round(milestones.loadMs)
+			loadMs: round(milestones.loadMs),
+			controlled: milestones.controlled
 		}
 	};
 }
@@ -153,7 +157,22 @@ async function firstContentfulPaint(page: Page): Promise<number> {
 		undefined,
 		{ polling: 50, timeout: 30_000 }
 	);
-	return round((await handle.jsonValue()) as number);
+	const fcp = round((await handle.jsonValue()) as number);
+	// Where the time before the paint went: the HTML's first and last byte, its stylesheets.
+	const steps = await page.evaluate(() => {
+		const [nav] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
+		const css = (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+			.filter((entry) => entry.name.endsWith('.css'))
+			.map((entry) => Math.round(entry.responseEnd));
+		return {
+			htmlFirstByte: Math.round(nav?.responseStart ?? NaN),
+			htmlLastByte: Math.round(nav?.responseEnd ?? NaN),
+			workerStart: Math.round(nav?.workerStart ?? NaN),
+			cssDone: css.length > 0 ? Math.max(...css) : null
+		};
+	});
+	console.log(`room-open: home FCP ${fcp} ms, before it ${JSON.stringify(steps)}`);
+	return fcp;
 }
 
 interface RunResult {
@@ -186,6 +205,13 @@ async function oneRun(
 			{ name: `parley:${userId}:${roomId}`, text: latestText },
 			{ polling: 100, timeout: 60_000 }
 		);
+		// A returning visitor's pages are the service worker's: wait until it is installed (its
+		// precache filled) and active, or the reopen would race its install and take the plain
+		// HTTP path, as the bench's reopen did before.
+		await opened.page.evaluate(async () => {
+			const registration = await navigator.serviceWorker.ready;
+			if (!registration.active) throw new Error('no active service worker');
+		});
 		await opened.page.close();
 		const again = await openRoom(rooms, url, profile ? 'room-open-reopen' : null);
 		reopen = again.timed;
