@@ -34,8 +34,11 @@ export function reconnectDelayMs(attempt: number): number {
 export interface LinkEvents {
 	roomMessage(channel: string, payload: Buffer): void;
 	controlMessage(payload: Buffer): void;
-	/** Room subscriptions took effect (a new room, or a connection back): `resync` says read back. */
-	subscribed(resync: boolean): void;
+	/**
+	 * Subscriptions took effect: 'all' after a connection came back (anything it carried may be
+	 * missed: read everything back), or these new room channels (only their rooms read back).
+	 */
+	subscribed(scope: 'all' | readonly string[]): void;
 }
 
 export interface BusLink {
@@ -50,6 +53,9 @@ export interface BusLink {
 	isConnected(): boolean;
 	close(): Promise<void>;
 }
+
+/** What a subscription reads back once it takes effect (LinkEvents.subscribed). */
+type Resync = 'all' | 'these' | 'none';
 
 export interface LinkOptions {
 	readonly controlChannel: string;
@@ -123,12 +129,13 @@ export function singleRedisLink(url: string, options: LinkOptions): BusLink {
 	 * Subscribes and then (if `resync`) resyncs: whatever was published between the room's load
 	 * from the room log (or the connection's loss) and the subscription taking effect is read back.
 	 */
-	function sendSubscribe(channels: string[], resync = true): void {
+	function sendSubscribe(channels: string[], resync: Resync): void {
 		if (channels.length === 0 || subscriber.status !== 'ready') return;
 		subscriber.subscribe(...channels).then(
 			() => {
 				if (channels.includes(controlChannel)) controlSubscribed();
-				if (resync) events.subscribed(true);
+				if (resync === 'all') events.subscribed('all');
+				else if (resync === 'these') events.subscribed(channels);
 			},
 			(error: unknown) => {
 				// The connection dropped meanwhile; its 'ready' handler subscribes again.
@@ -140,7 +147,10 @@ export function singleRedisLink(url: string, options: LinkOptions): BusLink {
 	let subscriberWasReady = false;
 	subscriber.on('ready', () => {
 		// The first connection with no room loaded has nothing to read back; a reconnect does.
-		sendSubscribe([controlChannel, ...rooms], rooms.size > 0 || subscriberWasReady);
+		sendSubscribe(
+			[controlChannel, ...rooms],
+			rooms.size > 0 || subscriberWasReady ? 'all' : 'none'
+		);
 		subscriberWasReady = true;
 	});
 	subscriber.on('messageBuffer', (channelBytes: Buffer, payload: Buffer) => {
@@ -156,7 +166,7 @@ export function singleRedisLink(url: string, options: LinkOptions): BusLink {
 		publishControl: (payload) => publisher.publish(controlChannel, payload),
 		subscribeRoom(channel) {
 			rooms.add(channel);
-			sendSubscribe([channel]);
+			sendSubscribe([channel], 'these');
 		},
 		unsubscribeRoom(channel) {
 			rooms.delete(channel);
@@ -203,7 +213,10 @@ class ShardSubscriber {
 		this.connection.on('ready', () => {
 			// A connection back: whatever this shard carried meanwhile is read back once
 			// its rooms are subscribed again.
-			this.#subscribe([...this.channels], this.channels.size > 0 || this.#wasReady);
+			this.#subscribe(
+				[...this.channels],
+				this.channels.size > 0 || this.#wasReady ? 'all' : 'none'
+			);
 			this.#wasReady = true;
 		});
 		this.connection.on('smessageBuffer', (channel: Buffer, payload: Buffer) => {
@@ -213,7 +226,7 @@ class ShardSubscriber {
 
 	add(channel: string): void {
 		this.channels.add(channel);
-		this.#subscribe([channel], true);
+		this.#subscribe([channel], 'these');
 	}
 
 	remove(channel: string): void {
@@ -225,15 +238,18 @@ class ShardSubscriber {
 	}
 
 	/** One SSUBSCRIBE per channel: several in one command must share a slot. */
-	#subscribe(channels: readonly string[], resync: boolean): void {
+	#subscribe(channels: readonly string[], resync: Resync): void {
 		if (channels.length === 0 || this.connection.status !== 'ready' || this.#closed) return;
 		void Promise.allSettled(channels.map((channel) => this.connection.ssubscribe(channel))).then(
 			(results) => {
 				const failed = channels.filter(
 					(channel, i) => results[i]?.status === 'rejected' && this.channels.has(channel)
 				);
-				const subscribed = failed.length < channels.length;
-				if (subscribed && resync) this.options.events.subscribed(true);
+				const subscribed = channels.filter((channel) => !failed.includes(channel));
+				if (subscribed.length > 0 && resync === 'all') this.options.events.subscribed('all');
+				else if (subscribed.length > 0 && resync === 'these') {
+					this.options.events.subscribed(subscribed);
+				}
 				if (failed.length === 0) return;
 				const reasons = results.flatMap((result) =>
 					result.status === 'rejected' ? [String(result.reason)] : []
@@ -243,18 +259,18 @@ class ShardSubscriber {
 					'ssubscribe refused'
 				);
 				if (reasons.some((reason) => reason.includes('MOVED'))) this.options.onMoved();
-				this.#retryLater(failed);
+				this.#retryLater(failed, resync);
 			}
 		);
 	}
 
-	#retryLater(channels: readonly string[]): void {
+	#retryLater(channels: readonly string[], resync: Resync): void {
 		if (this.#retry || this.#closed) return;
 		this.#retry = setTimeout(() => {
 			this.#retry = null;
 			this.#subscribe(
 				channels.filter((channel) => this.channels.has(channel)),
-				true
+				resync
 			);
 		}, SUBSCRIBE_RETRY_MS);
 	}

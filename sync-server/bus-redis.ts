@@ -338,6 +338,8 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 	const stats = { published: 0, dropped: 0, malformed: 0, resyncs: 0, redelivered: 0 };
 
 	const handlers = new Map<string, Set<Handler>>();
+	/** roomId -> what its subscribers asked to be called when the subscription takes effect. */
+	const onSubscribed = new Map<string, Set<() => void>>();
 	const resyncHandlers = new Set<() => void>();
 	const controlHandlers = new Set<ControlHandler>();
 	let closed = false;
@@ -362,6 +364,23 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 
 	function channelOf(roomId: string): string {
 		return CHANNEL_PREFIX + roomId;
+	}
+
+	/** New room channels took effect: only their rooms read back (once). */
+	function roomsSubscribed(channels: readonly string[]): void {
+		for (const channel of channels) {
+			if (!channel.startsWith(CHANNEL_PREFIX)) continue;
+			const roomId = channel.slice(CHANNEL_PREFIX.length);
+			const waiting = onSubscribed.get(roomId);
+			onSubscribed.delete(roomId);
+			for (const subscribed of waiting ?? []) {
+				try {
+					subscribed();
+				} catch (error) {
+					log.error({ err: error, roomId }, 'subscription handler threw');
+				}
+			}
+		}
 	}
 
 	function receiveRoom(channel: string, payload: Buffer): void {
@@ -461,8 +480,9 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 		events: {
 			roomMessage: receiveRoom,
 			controlMessage: receiveControl,
-			subscribed: (resync: boolean) => {
-				if (resync) scheduleResync();
+			subscribed: (scope: 'all' | readonly string[]) => {
+				if (scope === 'all') scheduleResync();
+				else roomsSubscribed(scope);
 			}
 		}
 	};
@@ -501,23 +521,31 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 				drop(message, error instanceof Error ? error.message : 'publish failed');
 			});
 		},
-		subscribe(roomId: string, handler: Handler): Unsubscribe {
+		subscribe(roomId: string, handler: Handler, subscribed?: () => void): Unsubscribe {
 			let roomHandlers = handlers.get(roomId);
+			const first = !roomHandlers;
 			if (!roomHandlers) {
 				roomHandlers = new Set();
 				handlers.set(roomId, roomHandlers);
-				link.subscribeRoom(channelOf(roomId));
 			}
 			roomHandlers.add(handler);
+			if (subscribed) {
+				let waiting = onSubscribed.get(roomId);
+				if (!waiting) onSubscribed.set(roomId, (waiting = new Set()));
+				waiting.add(subscribed);
+			}
+			if (first) link.subscribeRoom(channelOf(roomId));
 			let active = true;
 			return () => {
 				if (!active) return;
 				active = false;
+				if (subscribed) onSubscribed.get(roomId)?.delete(subscribed);
 				const current = handlers.get(roomId);
 				if (!current) return;
 				current.delete(handler);
 				if (current.size > 0) return;
 				handlers.delete(roomId);
+				onSubscribed.delete(roomId);
 				if (!closed) link.unsubscribeRoom(channelOf(roomId));
 			};
 		},
@@ -539,6 +567,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 			if (redeliverTimer) clearTimeout(redeliverTimer);
 			undelivered.clear();
 			handlers.clear();
+			onSubscribed.clear();
 			resyncHandlers.clear();
 			controlHandlers.clear();
 			await link.close();

@@ -43,6 +43,7 @@ export class InProcessBus implements Bus {
 		}
 	}
 
+	/** Effective at once: `onSubscribed` is never needed (nothing published is missed). */
 	subscribe(roomId: string, handler: Handler): Unsubscribe {
 		let handlers = this.#subscribers.get(roomId);
 		if (!handlers) {

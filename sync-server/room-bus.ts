@@ -28,6 +28,8 @@ export interface RoomBusHandlers {
 	revoke(userId: string): void;
 	/** The room was sealed elsewhere: its head is now `epoch`. */
 	epoch(epoch: number): void;
+	/** The subscription took effect late (Redis): read back what was published before. */
+	resync(): void;
 }
 
 /** A room's subscription: what arrives before `deliverTo` waits, in order. */
@@ -49,6 +51,8 @@ export function subscribeRoom(
 ): RoomSubscription {
 	let handlers: RoomBusHandlers | null = null;
 	const waiting: RoomBusMessage[] = [];
+	/** The subscription took effect before the room could read back: it does on `deliverTo`. */
+	let resyncOnDelivery = false;
 	const deliver = (message: RoomBusMessage): void => {
 		if (!handlers) return void waiting.push(message);
 		try {
@@ -66,11 +70,23 @@ export function subscribeRoom(
 			log.error({ err: error, roomId, kind: message.kind }, 'bus message failed');
 		}
 	};
-	const unsubscribe = bus.subscribe(roomId, deliver);
+	const subscribed = (): void => {
+		if (!handlers) return void (resyncOnDelivery = true);
+		try {
+			handlers.resync();
+		} catch (error) {
+			log.error({ err: error, roomId }, 'resync after subscribing failed');
+		}
+	};
+	const unsubscribe = bus.subscribe(roomId, deliver, subscribed);
 	return {
 		deliverTo(target) {
 			handlers = target;
 			for (const message of waiting.splice(0)) deliver(message);
+			if (resyncOnDelivery) {
+				resyncOnDelivery = false;
+				subscribed();
+			}
 		},
 		unsubscribe
 	};

@@ -145,7 +145,8 @@ export class Room implements RoomPort {
 			},
 			awareness: (data) => !room.gone && room.#awareness.applyFromBus(data),
 			revoke: (userId) => room.closeUser(userId, CloseCode.FORBIDDEN, 'membership revoked'),
-			epoch: (epoch) => epoch > room.epoch && room.epochChanged()
+			epoch: (epoch) => epoch > room.epoch && room.epochChanged(),
+			resync: () => void room.catchUp()
 		});
 		return room;
 	}

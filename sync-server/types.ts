@@ -132,10 +132,22 @@ export interface Bus {
 	/** This instance's id; messages it published are not delivered back to it. */
 	readonly instanceId: string;
 	publish(message: BusMessage): void;
-	subscribe(roomId: string, handler: (message: RoomBusMessage) => void): Unsubscribe;
+	/**
+	 * `onSubscribed`: called when the subscription takes effect on a bus where that is later
+	 * than the call (Redis): what was published to the room before then is not delivered, so the
+	 * room reads it back. Only this room: other rooms and user sockets missed nothing.
+	 */
+	subscribe(
+		roomId: string,
+		handler: (message: RoomBusMessage) => void,
+		onSubscribed?: () => void
+	): Unsubscribe;
 	/** Control messages from other instances (every instance receives them, no subscription). */
 	onControl(handler: (message: ControlBusMessage) => void): Unsubscribe;
-	/** Called when deliveries may have been missed (e.g. Redis reconnected): re-read from the room log. */
+	/**
+	 * Called when any delivery may have been missed (Redis reconnected): every room re-reads its
+	 * log, every user socket its listing. Not for a new room subscription (`onSubscribed`).
+	 */
 	onResync(handler: () => void): Unsubscribe;
 	close(): Promise<void>;
 }

@@ -57,14 +57,15 @@ async function subscribers(roomId: string): Promise<number> {
 /** Subscribes and waits until Redis has the subscription (SUBSCRIBE is asynchronous). */
 async function listen(bus: RedisBus, roomId: string, into: BusMessage[]): Promise<() => void> {
 	const before = await subscribers(roomId);
-	const resyncsBefore = bus.stats.resyncs;
-	const unsubscribe = bus.subscribe(roomId, (message) => into.push(message));
-	await waitFor(`subscription to ${roomId}`, async () => (await subscribers(roomId)) > before);
-	// The bus resyncs once the subscription is confirmed; let that happen before going on.
-	await waitFor(
-		`the resync after subscribing to ${roomId}`,
-		() => bus.stats.resyncs > resyncsBefore
+	let effective = false;
+	const unsubscribe = bus.subscribe(
+		roomId,
+		(message) => into.push(message),
+		() => (effective = true)
 	);
+	await waitFor(`subscription to ${roomId}`, async () => (await subscribers(roomId)) > before);
+	// The room is told once the subscription is confirmed; let that happen before going on.
+	await waitFor(`the room told its subscription to ${roomId} took effect`, () => effective);
 	return unsubscribe;
 }
 
@@ -123,13 +124,29 @@ describe('Redis bus', () => {
 		expect(onB).toEqual([{ kind: 'revoke', roomId: 'kept', userId: 'u2' }]);
 	});
 
-	it('calls onResync when a new subscription takes effect, so a room reads back what it missed', async () => {
+	it('tells only the new room when its subscription takes effect, so it alone reads back what it missed', async () => {
 		const b = await newBus('instance-b');
 		let resyncs = 0;
 		b.onResync(() => resyncs++);
-		b.subscribe('fresh', () => {});
-		await waitFor('a resync', () => resyncs === 1);
+		const told: string[] = [];
+		b.subscribe(
+			'fresh',
+			() => {},
+			() => told.push('fresh')
+		);
+		b.subscribe(
+			'other',
+			() => {},
+			() => told.push('other')
+		);
+		await waitFor('both rooms told', () => told.length === 2);
+		expect(told.sort()).toEqual(['fresh', 'other']);
 		expect(await subscribers('fresh')).toBe(1);
+		// Not the bus-wide resync: the other rooms and the user sockets missed nothing.
+		const unrelated = await newBus('instance-c');
+		await listen(unrelated, 'fresh', []);
+		expect(resyncs).toBe(0);
+		expect(b.stats.resyncs).toBe(0);
 	});
 
 	it('survives a Redis outage: publish drops without throwing, then both instances resync and deliver again', async () => {

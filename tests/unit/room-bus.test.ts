@@ -39,7 +39,8 @@ describe('room bus', () => {
 			epoch: (epoch: number) => {
 				heard.push(`epoch ${epoch}`);
 				delivered();
-			}
+			},
+			resync: () => void heard.push('resync')
 		});
 		there.publish({ kind: 'update', roomId: 'r', seq: 3, data: Uint8Array.of(0, 0) });
 		there.publish({ kind: 'awareness', roomId: 'r', data: Uint8Array.of(0) });
@@ -49,5 +50,36 @@ describe('room bus', () => {
 		expect(heard).toEqual(['update 2', 'update 3', 'awareness', 'revoke bob', 'epoch 2']);
 		await here.close();
 		await there.close();
+	});
+
+	it('reads back once its subscription takes effect late (Redis), before or after the room is ready', () => {
+		const late: (() => void)[] = [];
+		const bus = {
+			subscribe: (_roomId: string, _handler: unknown, subscribed?: () => void) => {
+				if (subscribed) late.push(subscribed);
+				return () => undefined;
+			}
+		};
+		const handlers = (heard: string[]) => ({
+			update: () => undefined,
+			awareness: () => undefined,
+			revoke: () => undefined,
+			epoch: () => undefined,
+			resync: () => void heard.push('resync')
+		});
+		// Effective while the room still loads: it reads back once it is ready.
+		const early: string[] = [];
+		const first = subscribeRoom(bus, 'r', log);
+		late[0]?.();
+		expect(early).toEqual([]);
+		first.deliverTo(handlers(early));
+		expect(early).toEqual(['resync']);
+		// Effective after the room is ready: at once.
+		const after: string[] = [];
+		const second = subscribeRoom(bus, 's', log);
+		second.deliverTo(handlers(after));
+		expect(after).toEqual([]);
+		late[1]?.();
+		expect(after).toEqual(['resync']);
 	});
 });
