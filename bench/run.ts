@@ -27,6 +27,7 @@ import { runPresence } from './scenarios/presence';
 import { runPgClient } from './scenarios/pg-client';
 import { runRedis } from './scenarios/redis';
 import { runRoomOpen } from './scenarios/room-open';
+import { runRoomLoads } from './scenarios/room-loads';
 import { runRooms, type Target } from './scenarios/rooms';
 import { runStorm } from './scenarios/storm';
 import { runSidebar } from './scenarios/sidebar';
@@ -148,6 +149,14 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'cold',
 		run: (quick) => runCold(quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000])
+	},
+	{
+		// Rooms opened on an instance with a Redis bus, user sockets and loaded rooms around.
+		name: 'room-loads',
+		run: (quick) =>
+			runRoomLoads(
+				quick ? { users: 100, loaded: 20, opened: 10 } : { users: 500, loaded: 100, opened: 40 }
+			)
 	},
 	{
 		name: 'redis',

@@ -366,14 +366,15 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 		return CHANNEL_PREFIX + roomId;
 	}
 
-	/** New room channels took effect: only their rooms read back (once). */
+	/**
+	 * Room channels took effect (new ones, or moved to another shard of a cluster): only their
+	 * rooms read back.
+	 */
 	function roomsSubscribed(channels: readonly string[]): void {
 		for (const channel of channels) {
 			if (!channel.startsWith(CHANNEL_PREFIX)) continue;
 			const roomId = channel.slice(CHANNEL_PREFIX.length);
-			const waiting = onSubscribed.get(roomId);
-			onSubscribed.delete(roomId);
-			for (const subscribed of waiting ?? []) {
+			for (const subscribed of [...(onSubscribed.get(roomId) ?? [])]) {
 				try {
 					subscribed();
 				} catch (error) {
