@@ -9,9 +9,10 @@
  *
  * Authorisation: a socket is only ever told about the rooms of its latest listing from storage
  * (memberships now), minus the ones revoked since. A revocation drops the room from the user's
- * sockets within the tick here and on every instance through the bus; as with rooms, a lost
- * bus message is caught by the re-listing on every bus resync and every
- * MEMBERSHIP_CHECK_INTERVAL_MS.
+ * sockets within the tick here and on every instance through the bus. A bus message is lost
+ * only with the connection that carried it, and the bus resync that follows re-lists every
+ * socket; as a safety net beyond that, every socket is re-listed once per
+ * SUMMARY_RELIST_INTERVAL_MS, spread evenly over it (a slice a second), never all at once.
  */
 import * as Y from 'yjs';
 import { READER_LIMITS, parseMessage, parseReadMark } from '../src/lib/protocol/schema';
@@ -33,7 +34,6 @@ import type {
 import { listSummaries, summaryFromRecord, type SummaryListing } from '../src/lib/server/summaries';
 import type { Logger } from './logger';
 import type { OnlineChange, OnlineUsers } from './online-users';
-import { MEMBERSHIP_CHECK_INTERVAL_MS } from './rooms';
 import type { Bus, DeliveryNotice, SummaryActivity, Unsubscribe } from './types';
 
 export type { SummaryActivity } from './types';
@@ -117,6 +117,17 @@ export interface SummaryConnection {
 	leave(): void;
 }
 
+/**
+ * The periodic re-listing's period. Not the rooms' 30 s membership check: a user socket's
+ * listing is a storage read of every room of the user (~0.4 ms for a few rooms, more for
+ * hundreds), and at 30 s, all at once, 7,500 sockets cost 3 s of CPU in one burst (p99 1.3 s in
+ * the rooms-summaries bench). Revocations and memberships reach the sockets by events; this only
+ * heals what a lost event would leave.
+ */
+export const SUMMARY_RELIST_INTERVAL_MS = 5 * 60_000;
+/** The periodic re-listing goes in slices this far apart (a period shorter than it: one slice). */
+const RELIST_SLICE_MS = 1_000;
+
 /** Authors remembered per room (the latest ones) to tell of a delivery mark that covers them. */
 const RECENT_AUTHORS_PER_ROOM = 8;
 /** Rooms whose recent authors are remembered (the least recently active are forgotten). */
@@ -126,7 +137,7 @@ export interface SummaryFeedOptions {
 	readonly storage: SummaryStorage;
 	readonly bus: Bus;
 	readonly log: Logger;
-	/** Default: MEMBERSHIP_CHECK_INTERVAL_MS. */
+	/** Every socket is re-listed once per this many ms. Default: SUMMARY_RELIST_INTERVAL_MS. */
 	readonly recheckIntervalMs?: number;
 	/**
 	 * Resolves once what this instance committed so far is in the search index, which the
@@ -188,6 +199,9 @@ export class SummaryFeed {
 	readonly #recentAuthors = new Map<string, Map<string, number>>();
 	readonly #unsubscribe: Unsubscribe[] = [];
 	readonly #timer: ReturnType<typeof setInterval>;
+	/** The periodic re-listing's sockets still to go this round, and how many go per slice. */
+	#round: Subscriber[] = [];
+	#roundSlice = 0;
 	/** Re-reads of rooms whose stored summary lagged (storedIsBehind), cleared on close. */
 	readonly #retries = new Set<ReturnType<typeof setTimeout>>();
 
@@ -207,10 +221,9 @@ export class SummaryFeed {
 		if (options.online) {
 			this.#unsubscribe.push(options.online.onChange((changes) => this.#presenceChanged(changes)));
 		}
-		this.#timer = setInterval(
-			() => void this.relistAll(),
-			options.recheckIntervalMs ?? MEMBERSHIP_CHECK_INTERVAL_MS
-		);
+		const period = options.recheckIntervalMs ?? SUMMARY_RELIST_INTERVAL_MS;
+		const slices = Math.max(1, Math.round(period / RELIST_SLICE_MS));
+		this.#timer = setInterval(() => this.#relistSlice(slices), period / slices);
 		this.#timer.unref();
 	}
 
@@ -461,8 +474,23 @@ export class SummaryFeed {
 		await Promise.all([...this.#subscribers].map((subscriber) => this.#relist(subscriber)));
 	}
 
+	/**
+	 * One slice of the periodic re-listing: the sockets of this round (those open when it began)
+	 * are re-listed `slices` slices apart, so each is re-listed once per period.
+	 */
+	#relistSlice(slices: number): void {
+		if (this.#round.length === 0) {
+			this.#round = [...this.#subscribers];
+			this.#roundSlice = Math.ceil(this.#round.length / slices);
+		}
+		for (const subscriber of this.#round.splice(0, this.#roundSlice)) {
+			if (!subscriber.closed) void this.#relist(subscriber);
+		}
+	}
+
 	close(): void {
 		clearInterval(this.#timer);
+		this.#round = [];
 		for (const retry of this.#retries) clearTimeout(retry);
 		this.#retries.clear();
 		for (const unsubscribe of this.#unsubscribe) unsubscribe();

@@ -1,13 +1,17 @@
 /**
  * The summary feed's pure parts: what a committed update changes in a summary (decoded without
- * a Y.Doc), and the control messages that carry it between instances.
+ * a Y.Doc), the control messages that carry it between instances, and the pace of the periodic
+ * re-listing.
  */
 import * as encoding from 'lib0/encoding';
-import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { PREVIEW_CHARS } from '../../src/lib/protocol/summaries';
 import { decodeEnvelope, encodeEnvelope } from '../../sync-server/bus-redis';
-import { activityOf, storedIsBehind } from '../../sync-server/summary-feed';
+import { InProcessBus } from '../../sync-server/bus';
+import { SummaryFeed, activityOf, storedIsBehind } from '../../sync-server/summary-feed';
+import type { SummaryStorage } from '../../src/lib/server/storage/types';
 import type { RoomSummary } from '../../src/lib/protocol/summaries';
 
 const ALICE = { userId: 'alice', username: 'Alice' };
@@ -155,5 +159,50 @@ describe('summary control messages on the Redis bus', () => {
 		encoding.writeVarUint(tooMany, 1);
 		encoding.writeVarUint(tooMany, 2 ** 30);
 		expect(decodeEnvelope(encoding.toUint8Array(tooMany))).toMatchObject({ ok: false });
+	});
+});
+
+describe('the periodic re-listing', () => {
+	afterEach(() => {
+		vi.useRealTimers();
+	});
+
+	it('re-lists every socket once per period, a slice a second, never all at once', async () => {
+		vi.useFakeTimers();
+		const listed: string[] = [];
+		const storage = {
+			ofUser: async (userId: string) => {
+				listed.push(userId);
+				return [];
+			},
+			defaultLevelOf: async () => 'all' as const
+		} as unknown as SummaryStorage;
+		const feed = new SummaryFeed({
+			storage,
+			bus: new InProcessBus(),
+			log: pino({ level: 'silent' }),
+			recheckIntervalMs: 10_000
+		});
+		try {
+			for (let i = 0; i < 20; i++) {
+				feed.connect({
+					userId: `u${i}`,
+					username: `u${i}`,
+					sessionId: `s${i}`,
+					send: () => undefined,
+					close: () => undefined
+				});
+			}
+			await vi.advanceTimersByTimeAsync(0);
+			expect(listed).toHaveLength(20);
+			// 10 slices of a 10 s period: 2 sockets a second.
+			await vi.advanceTimersByTimeAsync(1_000);
+			expect(listed).toHaveLength(22);
+			await vi.advanceTimersByTimeAsync(9_000);
+			expect(listed).toHaveLength(40);
+			expect(new Set(listed.slice(20))).toEqual(new Set(listed.slice(0, 20)));
+		} finally {
+			feed.close();
+		}
 	});
 });
