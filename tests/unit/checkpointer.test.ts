@@ -3,6 +3,7 @@
  * program's connection never checkpoints itself; a worker thread with its own connection does,
  * and the pages reach the database file; if the worker stops, the connection does it again.
  */
+import { spawnSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -92,5 +93,25 @@ describe('the SQLite checkpointer', () => {
 		const reopened = openDatabase(file);
 		expect(Number(reopened.pragma('user_version', { simple: true }))).toBeGreaterThan(0);
 		reopened.close();
+	});
+
+	it('keeps a process whose only work left is closing the storage alive until it is closed', () => {
+		// A script (a migration, a seed, a bench) that opens the program's storage, closes it
+		// and goes on: the worker is unref'd, so its exit must be waited for with a ref.
+		const script = `
+			import { openSqliteStorage } from ${JSON.stringify(join(process.cwd(), 'src/lib/server/storage/sqlite/index.ts'))};
+			const storage = openSqliteStorage(${JSON.stringify(file)});
+			await storage.close();
+			console.log('closed');
+		`;
+		const run = spawnSync(
+			process.execPath,
+			['--import', 'tsx', '--input-type=module', '-e', script],
+			{
+				encoding: 'utf8',
+				timeout: 30_000
+			}
+		);
+		expect({ status: run.status, out: run.stdout.trim() }).toEqual({ status: 0, out: 'closed' });
 	});
 });

@@ -106,6 +106,9 @@ export function startCheckpointer(
 		async stop() {
 			if (!running) return;
 			const exited = new Promise<void>((done) => worker.once('exit', () => done()));
+			// Unref'd, the worker would not keep a process whose only work left is this wait
+			// alive: it would end with the close unfinished (exit code 13 after a top-level await).
+			worker.ref();
 			worker.postMessage('stop');
 			await exited;
 		}
