@@ -17,6 +17,12 @@ const live = useLiveServer();
 const { summaries } = live;
 const sender = live.synced;
 
+/** Four new users, each signed in with a registered device. */
+function fourSigningClients() {
+	const one = () => signingClient(live.server.url);
+	return Promise.all([one(), one(), one(), one()]);
+}
+
 describe('summary channel', () => {
 	it('lists only the user’s rooms, counts what arrives, and a read on another device clears it', async () => {
 		const [alice, bob] = await Promise.all([
@@ -290,12 +296,7 @@ describe('summary channel', () => {
 	});
 
 	it('tells the people who share a room with someone, and only them, that their name or picture changed', async () => {
-		const [alice, bob, carol, dave] = await Promise.all([
-			signingClient(live.server.url),
-			signingClient(live.server.url),
-			signingClient(live.server.url),
-			signingClient(live.server.url)
-		]);
+		const [alice, bob, carol, dave] = await fourSigningClients();
 		// Bob shares a room with alice, dave only a DM; carol shares none (her own room keeps her
 		// socket listed).
 		await createPrivateRoom(alice, 'Profiles', [bob]);
@@ -355,12 +356,7 @@ describe('summary channel', () => {
 	});
 
 	it('tells who is online: the DM’s people unasked, a watched room’s members, never a stranger', async () => {
-		const [alice, bob, carol, dave] = await Promise.all([
-			signingClient(live.server.url),
-			signingClient(live.server.url),
-			signingClient(live.server.url),
-			signingClient(live.server.url)
-		]);
+		const [alice, bob, carol, dave] = await fourSigningClients();
 		const dm = await bob.post<{ id: string }>('/api/dms', { username: alice.username });
 		const theirs = await carol.post<{ id: string }>('/api/dms', { username: dave.username });
 		expect([dm.status, theirs.status].every((status) => status < 300)).toBe(true);

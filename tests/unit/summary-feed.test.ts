@@ -99,6 +99,16 @@ describe('storedIsBehind', () => {
 	});
 });
 
+/** A control envelope's head (version 1, `kind`, instance 'i', time 1): its fields follow. */
+function envelopeOf(kind: number): encoding.Encoder {
+	const encoder = encoding.createEncoder();
+	encoding.writeVarUint(encoder, 1);
+	encoding.writeVarUint(encoder, kind);
+	encoding.writeVarString(encoder, 'i');
+	encoding.writeVarUint(encoder, 1);
+	return encoder;
+}
+
 describe('summary control messages on the Redis bus', () => {
 	it('round-trip, and a summary that is not one is dropped, never thrown', () => {
 		const activity = {
@@ -133,28 +143,16 @@ describe('summary control messages on the Redis bus', () => {
 				envelope: { instanceId: 'i', publishedAtMs: 1, message }
 			});
 		}
-		const bad = encoding.createEncoder();
-		encoding.writeVarUint(bad, 1);
-		encoding.writeVarUint(bad, 5);
-		encoding.writeVarString(bad, 'i');
-		encoding.writeVarUint(bad, 1);
+		const bad = envelopeOf(5);
 		encoding.writeVarString(bad, JSON.stringify({ ...activity, seq: -1 }));
 		expect(decodeEnvelope(encoding.toUint8Array(bad))).toMatchObject({ ok: false });
 		// A display name that the profile form would refuse is dropped too.
-		const badName = encoding.createEncoder();
-		encoding.writeVarUint(badName, 1);
-		encoding.writeVarUint(badName, 9);
-		encoding.writeVarString(badName, 'i');
-		encoding.writeVarUint(badName, 1);
+		const badName = envelopeOf(9);
 		encoding.writeVarString(badName, 'u');
 		encoding.writeVarString(badName, 'x'.repeat(65));
 		expect(decodeEnvelope(encoding.toUint8Array(badName))).toMatchObject({ ok: false });
 		// An online list that claims more ids than its bytes can hold is dropped, never allocated.
-		const tooMany = encoding.createEncoder();
-		encoding.writeVarUint(tooMany, 1);
-		encoding.writeVarUint(tooMany, 10);
-		encoding.writeVarString(tooMany, 'i');
-		encoding.writeVarUint(tooMany, 1);
+		const tooMany = envelopeOf(10);
 		encoding.writeVarString(tooMany, 'i2');
 		encoding.writeVarUint(tooMany, 1);
 		encoding.writeVarUint(tooMany, 2 ** 30);
