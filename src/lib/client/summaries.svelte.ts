@@ -250,6 +250,11 @@ export class SummaryStore {
 	#stopped = false;
 	/** The room whose members' presence this tab shows (`watchRoom`). */
 	#watched: string | null = null;
+	/**
+	 * A server closed the socket over a frame it did not know (4400: an older instance during a
+	 * rolling update, which knows no `watch`): this tab sends no more, so it does not loop.
+	 */
+	#watchRefused = false;
 	/** roomId -> the last message this tab acknowledged as delivered. */
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
 	readonly #acked = new Map<string, string>();
@@ -306,7 +311,9 @@ export class SummaryStore {
 		if (this.#watched === roomId) return;
 		this.#watched = roomId;
 		const ws = this.#ws;
-		if (ws?.readyState === WebSocket.OPEN) ws.send(encodeClientFrame({ type: 'watch', roomId }));
+		if (ws?.readyState === WebSocket.OPEN && !this.#watchRefused) {
+			ws.send(encodeClientFrame({ type: 'watch', roomId }));
+		}
 	}
 
 	/** Calls `listener` for every delivery frame; returns how to stop. */
@@ -403,7 +410,7 @@ export class SummaryStore {
 			this.#scheduleSave();
 		};
 		ws.onopen = () => {
-			if (this.#watched !== null) {
+			if (this.#watched !== null && !this.#watchRefused) {
 				ws.send(encodeClientFrame({ type: 'watch', roomId: this.#watched }));
 			}
 		};
@@ -412,6 +419,7 @@ export class SummaryStore {
 			this.#ws = null;
 			this.live = false;
 			this.online.clear();
+			if (event.code === CloseCode.MALFORMED_MESSAGE) this.#watchRefused = true;
 			// Logged out or refused for good: do not knock again.
 			if (event.code === CloseCode.UNAUTHORIZED || this.#stopped) return;
 			this.#retryTimer = setTimeout(() => this.#connect(), this.#retryMs);
