@@ -8,10 +8,9 @@
  * Each test sets its pages up once and checks them in both schemes (`emulateMedia` switches a
  * live page), and the tests run in parallel: the setup, not axe, is what costs.
  */
-import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { makeDeviceKeys, registrationBody } from '../support/device';
-import { addMember, createRoom, expect, test } from './fixtures';
+import { addMember, axeOn, createRoom, expect, test } from './fixtures';
 
 const BLOCKING = new Set(['serious', 'critical']);
 
@@ -34,7 +33,7 @@ async function expectNoSeriousViolations(page: Page, what: string): Promise<void
 }
 
 async function expectNoSeriousViolationsNow(page: Page, what: string): Promise<void> {
-	const results = await new AxeBuilder({ page }).analyze();
+	const results = await axeOn(page).analyze();
 	const blocking = results.violations
 		.filter((violation) => BLOCKING.has(violation.impact ?? ''))
 		.map((violation) => ({

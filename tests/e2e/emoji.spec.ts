@@ -3,9 +3,8 @@
  * of the whole set (seen by the other member), the bundled colour emoji font, and axe on the
  * picker in light and dark, at 1280 and 390 px.
  */
-import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, roomOfTwo, test } from './fixtures';
+import { axeOn, expect, roomOfTwo, test } from './fixtures';
 import { messageItem, sendMessage } from './features-support';
 
 /** Whether the page has drawn something with a downloaded face of the bundled emoji font. */
@@ -124,9 +123,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
 		// The groups after the first two repeat their markup: axe on 1,900 buttons takes minutes.
 		const blocking = async (): Promise<unknown[]> =>
 			(
-				await new AxeBuilder({ page })
-					.exclude('[role="dialog"] [role="group"]:nth-of-type(n+3)')
-					.analyze()
+				await axeOn(page).exclude('[role="dialog"] [role="group"]:nth-of-type(n+3)').analyze()
 			).violations
 				.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
 				.map((violation) => ({

@@ -2,6 +2,7 @@
  * Playwright fixtures: one real Parley server per worker, browser contexts (one per user)
  * whose sync sockets can be cut, and API helpers that share each context's cookies.
  */
+import AxeBuilder from '@axe-core/playwright';
 import {
 	test as base,
 	expect,
@@ -326,4 +327,12 @@ export async function roomOfTwo(
 	const name = roomName(roomPrefix);
 	const roomId = await sharedRoom(owner, member, name);
 	return { owner, member, name, roomId };
+}
+
+/**
+ * axe on the page, reading only violations: axe then builds no selectors for what passed, which
+ * on a page of a few thousand nodes is most of its time. Violations are reported in full.
+ */
+export function axeOn(page: Page): AxeBuilder {
+	return new AxeBuilder({ page }).options({ resultTypes: ['violations'] });
 }

@@ -2,8 +2,7 @@
  * The quick switcher (design.md "UI contract"): Ctrl+K opens a labelled dialog over the user's
  * rooms and DMs; typing filters, arrow keys move, Enter opens, Escape gives the focus back.
  */
-import AxeBuilder from '@axe-core/playwright';
-import { createRoom, expect, roomName, test } from './fixtures';
+import { axeOn, createRoom, expect, roomName, test } from './fixtures';
 
 for (const viewport of [
 	{ width: 1280, height: 800 },
@@ -41,7 +40,7 @@ for (const viewport of [
 		const input = dialog.getByRole('combobox', { name: 'Conversation name' });
 		await expect(input).toBeFocused();
 		await expect(dialog.getByRole('option')).toHaveCount(3);
-		expect((await new AxeBuilder({ page }).include('dialog').analyze()).violations).toEqual([]);
+		expect((await axeOn(page).include('dialog').analyze()).violations).toEqual([]);
 
 		// Escape closes it and the focus goes back where it was.
 		await page.keyboard.press('Escape');
