@@ -35,6 +35,7 @@ import {
 	parseReactionKey,
 	parseReadMark,
 	type ChatMessage,
+	type ReadMark,
 	type ItemSignature,
 	type SchemaLimits
 } from '../src/lib/protocol/schema';
@@ -106,6 +107,21 @@ export interface GateOptions {
 	readonly encrypted?: boolean;
 }
 
+/**
+ * What an accepted update writes that the room summaries follow (sync-server/summary-feed.ts),
+ * as the gate parsed it: no second decode after the commit.
+ */
+export interface Written {
+	/** The last new message in update order, or null. */
+	readonly message: ChatMessage | null;
+	/** The read marks it writes: the key is the reader's user id. */
+	readonly reads: readonly {
+		readonly userId: string;
+		readonly upTo: string;
+		readonly ts: number;
+	}[];
+}
+
 export type GateVerdict =
 	| {
 			readonly ok: true;
@@ -129,6 +145,8 @@ export type GateVerdict =
 			 * committed, the caller raises the clientID's high-water mark to it (table client_ids).
 			 */
 			readonly clocks: ReadonlyMap<number, number>;
+			/** Its last new message and its read marks, for the summaries. */
+			readonly written: Written;
 	  }
 	| {
 			readonly ok: false;
@@ -272,6 +290,8 @@ function check(
 	const newMessageAuthors = new Map<string, string>();
 	const fileIds = new Set<string>();
 	let ownMessageCount = 0;
+	let lastMessage: ChatMessage | null = null;
+	const reads: Written['reads'][number][] = [];
 	for (const { item, place } of items) {
 		if (!ARRAY_ROOTS.has(place.root)) continue;
 		if (place.key !== null) refuse(GateRule.ROOTS, 'messages holds a list, not keys');
@@ -296,6 +316,7 @@ function check(
 				refuse(GateRule.MESSAGES, 'message id already used');
 			}
 			newMessageAuthors.set(message.id, message.author);
+			lastMessage = message;
 			for (const file of message.files ?? []) fileIds.add(file.id);
 			if (actor === sender) ownMessageCount++;
 		}
@@ -313,7 +334,8 @@ function check(
 		if (!(content instanceof Y.ContentAny))
 			refuse(GateRule.ROOTS, `${place.root} holds plain JSON only`);
 		for (const value of content.arr) {
-			checkMapValue(place.root, place.key, value, schema, actorOf(item), options);
+			const mark = checkMapValue(place.root, place.key, value, schema, actorOf(item), options);
+			if (mark) reads.push({ userId: place.key, upTo: mark.upTo, ts: mark.ts });
 		}
 	}
 
@@ -397,7 +419,8 @@ function check(
 		messageIds: [...newMessageAuthors.keys()],
 		fileIds: [...fileIds],
 		ownMessageCount,
-		clocks
+		clocks,
+		written: { message: lastMessage, reads }
 	};
 }
 
@@ -745,7 +768,10 @@ function checkSignature(
 	}
 }
 
-/** A map value: its schema (rule 4, or 2 for text), then its signature (rule 7). */
+/**
+ * A map value: its schema (rule 4, or 2 for text), then its signature (rule 7). Answers a read
+ * mark's value (the summaries follow them), null for the other roots.
+ */
 function checkMapValue(
 	root: string,
 	key: string,
@@ -753,7 +779,7 @@ function checkMapValue(
 	limits: SchemaLimits,
 	owner: GateSender,
 	options: GateOptions
-): void {
+): ReadMark | null {
 	const { signatures } = options;
 	const failed = (reason: string): never =>
 		// An edit longer than the limit is the message text rule (rule 2).
@@ -771,7 +797,7 @@ function checkMapValue(
 					changeSigningBytes(signatures.roomId, key, owner.userId, item, device)
 				);
 			}
-			return;
+			return null;
 		}
 		case ROOT.reactions: {
 			const parsed = parseReaction(value, limits);
@@ -781,7 +807,7 @@ function checkMapValue(
 					reactionSigningBytes(signatures.roomId, key, item.ts, device)
 				);
 			}
-			return;
+			return null;
 		}
 		case ROOT.reads: {
 			const parsed = parseReadMark(value, limits);
@@ -791,7 +817,7 @@ function checkMapValue(
 					readSigningBytes(signatures.roomId, key, item, device)
 				);
 			}
-			return;
+			return item;
 		}
 		default:
 			refuse(GateRule.ROOTS, `unknown root "${root}"`);

@@ -6,6 +6,7 @@ import type { Config } from '../src/lib/server/config';
 import type { AdmissionRules } from './admission';
 import type { CommitLog, CommitRequest } from './commit-log';
 import type { Connection } from './connection';
+import type { Written } from './gate';
 import type { SignatureServices } from './gate-lookups';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -52,6 +53,8 @@ export type RoomMetrics = Pick<
 /** An accepted update on its way to the commit log, and the connection owed its receipt. */
 export interface PendingUpdate extends CommitRequest {
 	readonly connection: Connection;
+	/** What it writes that the summaries follow, as the gate parsed it. */
+	readonly written: Written;
 }
 
 /** What a room is built with (by the hub): its services, and what it tells the hub. */

@@ -452,7 +452,8 @@ export class Room implements RoomPort {
 			clientIds: verdict.clientIds,
 			clocks: verdict.clocks,
 			fileIds: verdict.fileIds,
-			connection
+			connection,
+			written: verdict.written
 		});
 		return true;
 	}

@@ -147,7 +147,7 @@ export function createSyncService(deps: {
 				entries.map(({ item, stored }) => ({
 					roomId: item.roomId,
 					seq: stored.seq,
-					data: stored.data,
+					written: item.written,
 					sender: item.connection.user
 				}))
 			);

@@ -2,9 +2,10 @@
  * The summary channel's server side (docs/design.md "Summary channel"): every user socket of
  * this instance (summary-upgrade.ts) holds its user's rooms, each with its summary, and keeps
  * them live from what the sync server commits. Fed through ONE hook: `committed`, a listener of
- * the commit log (after the commit, like the bus publisher). It decodes the committed updates
- * without a Y.Doc for the two things a summary follows — new messages and read marks — and
- * hands them to this instance's sockets and, over the bus's control channel, to the others'.
+ * the commit log (after the commit, like the bus publisher). It takes the two things a summary
+ * follows — new messages and read marks — as the gate parsed them (`Written`: nothing is decoded
+ * again) and hands them to this instance's sockets and, over the bus's control channel, to the
+ * others'.
  * Nothing is written per message: a read mark is one row per member (`storage.summaries`).
  *
  * Authorisation: a socket is only ever told about the rooms of its latest listing from storage
@@ -14,8 +15,6 @@
  * socket; as a safety net beyond that, every socket is re-listed once per
  * SUMMARY_RELIST_INTERVAL_MS, spread evenly over it (a slice a second), never all at once.
  */
-import * as Y from 'yjs';
-import { READER_LIMITS, parseMessage, parseReadMark } from '../src/lib/protocol/schema';
 import {
 	MAX_PRESENCE_USERS,
 	encodeSummaryFrame,
@@ -32,6 +31,7 @@ import type {
 	SummaryStorage
 } from '../src/lib/server/storage/types';
 import { listSummaries, summaryFromRecord, type SummaryListing } from '../src/lib/server/summaries';
+import type { Written } from './gate';
 import type { Logger } from './logger';
 import type { OnlineChange, OnlineUsers } from './online-users';
 import type { Bus, DeliveryNotice, SummaryActivity, Unsubscribe } from './types';
@@ -42,7 +42,8 @@ export type { SummaryActivity } from './types';
 export interface CommittedForSummary {
 	readonly roomId: string;
 	readonly seq: number;
-	readonly data: Uint8Array;
+	/** Its last new message and its read marks, as the gate parsed them (no second decode). */
+	readonly written: Written;
 	readonly sender: {
 		readonly userId: string;
 		readonly username: string;
@@ -52,33 +53,20 @@ export interface CommittedForSummary {
 }
 
 /**
- * The new message (the last one in the update) and the read marks an update writes, or null when
- * it writes neither. A `reads` item that overwrites an earlier one carries no key on the wire (it
- * has an origin): the gate lets only the key's owner write it (rule 4), so it is the sender's.
+ * The new message (the last one in the update, its text cut to a preview, named after its sender
+ * when it is theirs) and the read marks an update writes, or null when it writes neither.
  */
 export function activityOf(update: CommittedForSummary): SummaryActivity | null {
+	const { written, sender, roomId } = update;
+	if (written.message === null && written.reads.length === 0) return null;
 	let message: SummaryActivity['message'] = null;
-	const reads: ReadMarkRecord[] = [];
-	for (const struct of Y.decodeUpdate(update.data).structs) {
-		if (!(struct instanceof Y.Item) || !(struct.content instanceof Y.ContentAny)) continue;
-		for (const value of struct.content.getContent()) {
-			const parsed = parseMessage(value, READER_LIMITS);
-			if (parsed.ok) {
-				const { id, author, text, ts } = parsed.value;
-				const { sender } = update;
-				const authorName = author === sender.userId ? sender.displayName || sender.username : null;
-				message = { id, author, authorName, text: previewOf(text), ts };
-				continue;
-			}
-			const mark = parseReadMark(value, READER_LIMITS);
-			if (mark.ok) {
-				const userId = struct.parentSub ?? update.sender.userId;
-				reads.push({ roomId: update.roomId, userId, upTo: mark.value.upTo, ts: mark.value.ts });
-			}
-		}
+	if (written.message) {
+		const { id, author, text, ts } = written.message;
+		const authorName = author === sender.userId ? sender.displayName || sender.username : null;
+		message = { id, author, authorName, text: previewOf(text), ts };
 	}
-	if (message === null && reads.length === 0) return null;
-	return { roomId: update.roomId, seq: update.seq, message, reads };
+	const reads: ReadMarkRecord[] = written.reads.map((read) => ({ roomId, ...read }));
+	return { roomId, seq: update.seq, message, reads };
 }
 
 /** What the feed needs of a user socket (summary-upgrade.ts adapts `ws`). */
@@ -106,6 +94,18 @@ interface Subscriber {
 	watchTicket: number;
 	/** Everyone whose presence it is told of: dmPeople and roomPeople (the index's keys). */
 	watching: ReadonlySet<string>;
+	/**
+	 * The room its tab has open (`open`; null: none): its room socket brings that room's messages,
+	 * so their `room` frames are withheld here (the summary is still kept up to date).
+	 */
+	openRoom: string | null;
+	/** A frame of `openRoom` was withheld since its summary was last sent. */
+	withheld: boolean;
+	/**
+	 * An acknowledgement of the open room's message this feed has not heard of yet (the room
+	 * socket can be ahead of the bus): taken when that message arrives.
+	 */
+	pendingAck: { readonly roomId: string; readonly upTo: string } | null;
 }
 
 /** What the upgrade holds of a served socket. */
@@ -114,6 +114,8 @@ export interface SummaryConnection {
 	acknowledge(ack: DeliveredAck): void;
 	/** The socket shows this room's members (null: none): tell it their presence. */
 	watch(roomId: string | null): void;
+	/** The socket's tab has this room open (null: none): withhold its per-message frames. */
+	open(roomId: string | null): void;
 	leave(): void;
 }
 
@@ -243,7 +245,10 @@ export class SummaryFeed {
 			watchedRoom: null,
 			roomPeople: new Set(),
 			watchTicket: 0,
-			watching: new Set()
+			watching: new Set(),
+			openRoom: null,
+			withheld: false,
+			pendingAck: null
 		};
 		this.#subscribers.add(subscriber);
 		this.#unlisted.add(subscriber);
@@ -256,6 +261,7 @@ export class SummaryFeed {
 				// Before the first listing, the listing reads the members.
 				if (subscriber.rooms !== null) void this.#readRoomPeople(subscriber);
 			},
+			open: (roomId) => this.#open(subscriber, roomId),
 			leave: () => {
 				if (subscriber.closed) return;
 				subscriber.closed = true;
@@ -269,16 +275,36 @@ export class SummaryFeed {
 	}
 
 	/**
+	 * The socket's tab opened another room (or none). The room it leaves gets its summary now if a
+	 * frame of it was withheld, so the tab's list catches up.
+	 */
+	#open(subscriber: Subscriber, roomId: string | null): void {
+		const left = subscriber.openRoom;
+		if (left === roomId) return;
+		subscriber.openRoom = roomId;
+		subscriber.pendingAck = null;
+		const room = left === null ? undefined : subscriber.rooms?.get(left);
+		if (subscriber.withheld && room) this.#send(subscriber, { type: 'room', room });
+		subscriber.withheld = false;
+	}
+
+	/**
 	 * A device has received rooms up to their last message. Taken only for a room this socket was
-	 * told about (a member now), only when `upTo` is the last message it was told of (so it
-	 * exists, and its seq is known), never for the user's own message, and only for the socket's
-	 * own user; anything else is ignored. Recorded once per turn; a mark only moves forward.
+	 * told about (a member now), only when `upTo` is the room's last message as this feed knows it
+	 * (told, or withheld from the open room: so it exists, and its seq is known), never for the
+	 * user's own message, and only for the socket's own user; anything else is ignored, but for the
+	 * open room, whose room socket can be ahead of the bus: that one waits for its message
+	 * (`pendingAck`). Recorded once per turn; a mark only moves forward.
 	 */
 	#acknowledge(subscriber: Subscriber, ack: DeliveredAck): void {
 		const { userId } = subscriber.client;
 		for (const { roomId, upTo } of ack.rooms) {
 			const room = subscriber.rooms?.get(roomId);
 			const last = room?.last;
+			if (room && roomId === subscriber.openRoom && last?.id !== upTo) {
+				subscriber.pendingAck = { roomId, upTo };
+				continue;
+			}
 			if (!room || !last || last.id !== upTo || last.author === userId) continue;
 			const key = `${roomId}\u0000${userId}`;
 			if (!this.#deliveries) {
@@ -652,6 +678,8 @@ export class SummaryFeed {
 			rooms: [...rooms.values()],
 			defaultLevel: listing.defaultLevel
 		});
+		subscriber.withheld = false;
+		this.#takePendingAck(subscriber);
 		for (const activity of subscriber.early.splice(0)) this.#applyTo(subscriber, activity);
 	}
 
@@ -700,18 +728,32 @@ export class SummaryFeed {
 				ts
 			});
 		}
-		if (!activity.message && activity.reads.length === 0) return;
-		let next: RoomSummary = { ...room, lastSeq: Math.max(room.lastSeq, activity.seq) };
 		const message = activity.message;
-		// A message at or below the listing's seq is in it already (read marks come late: any seq).
-		if (message && activity.seq > room.lastSeq && message.id !== room.last?.id) {
-			next.last = { ...message, authorName: message.authorName ?? null, deleted: false };
-			if (message.author !== userId) {
-				next.unread += 1;
-				if (mentionsUser(message.text, username)) next.mentions += 1;
-			}
-		}
 		const mark = activity.reads.find((read) => read.userId === userId);
+		const lastSeq = Math.max(room.lastSeq, activity.seq);
+		// A message at or below the listing's seq is in it already (read marks come late: any seq).
+		const fresh = message !== null && activity.seq > room.lastSeq && message.id !== room.last?.id;
+		if (!fresh && !mark) {
+			// Someone else's read mark, or a message told already: nothing this socket shows changed.
+			if (lastSeq > room.lastSeq) subscriber.rooms.set(room.id, { ...room, lastSeq });
+			this.#takePendingAck(subscriber);
+			return;
+		}
+		let next: RoomSummary;
+		if (fresh) {
+			const { id, author, text, ts } = message;
+			const last = { id, author, authorName: message.authorName ?? null, text, ts, deleted: false };
+			const others = author !== userId;
+			next = {
+				...room,
+				lastSeq,
+				last,
+				unread: others ? room.unread + 1 : room.unread,
+				mentions: others && mentionsUser(text, username) ? room.mentions + 1 : room.mentions
+			};
+		} else {
+			next = { ...room, lastSeq };
+		}
 		if (mark) {
 			if (mark.upTo === next.last?.id) {
 				next = { ...next, unread: 0, mentions: 0 };
@@ -721,7 +763,25 @@ export class SummaryFeed {
 			}
 		}
 		subscriber.rooms.set(room.id, next);
-		this.#send(subscriber, { type: 'room', room: next });
+		this.#tellRoom(subscriber, next);
+		this.#takePendingAck(subscriber);
+	}
+
+	/**
+	 * A room's summary changed: the socket is sent it, unless its tab has that room open (its room
+	 * socket brought the change): then it is withheld until the tab leaves the room.
+	 */
+	#tellRoom(subscriber: Subscriber, room: RoomSummary): void {
+		if (subscriber.openRoom === room.id) subscriber.withheld = true;
+		else this.#send(subscriber, { type: 'room', room });
+	}
+
+	/** Takes the socket's waiting acknowledgement once its message is the room's last. */
+	#takePendingAck(subscriber: Subscriber): void {
+		const pending = subscriber.pendingAck;
+		if (!pending || subscriber.rooms?.get(pending.roomId)?.last?.id !== pending.upTo) return;
+		subscriber.pendingAck = null;
+		this.#acknowledge(subscriber, { type: 'delivered', rooms: [pending] });
 	}
 
 	/**
@@ -745,7 +805,7 @@ export class SummaryFeed {
 				return;
 			}
 			subscriber.rooms.set(roomId, room);
-			this.#send(subscriber, { type: 'room', room });
+			this.#tellRoom(subscriber, room);
 		} catch (error) {
 			this.#options.log.error({ err: error, roomId }, 'summary recount failed');
 		}

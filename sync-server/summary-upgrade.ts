@@ -2,8 +2,8 @@
  * The WebSocket upgrade of the summary channel, `GET /sync/_summaries` (docs/design.md "Summary
  * channel"): the same checks as a room's upgrade but membership (Origin 403, session cookie 401,
  * MAX_CONNECTIONS_PER_USER 429, draining 503), then the socket is handed to the feed. The
- * client sends only delivery acknowledgements (`delivered`) and the room whose members' presence
- * it shows (`watch`): any other frame closes with 4400.
+ * client sends only delivery acknowledgements (`delivered`), the room whose members' presence it
+ * shows (`watch`) and the room it has open (`open`): any other frame closes with 4400.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -73,6 +73,7 @@ export function createSummaryUpgrade(deps: {
 				const frame = isBinary ? null : parseClientFrame(rawText(data));
 				if (frame?.type === 'delivered') connection.acknowledge(frame);
 				else if (frame?.type === 'watch') connection.watch(frame.roomId);
+				else if (frame?.type === 'open') connection.open(frame.roomId);
 				else ws.close(CloseCode.MALFORMED_MESSAGE, 'not a client frame');
 			});
 			ws.once('close', () => connection.leave());

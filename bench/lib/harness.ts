@@ -100,7 +100,17 @@ export async function startParley(
 				PARLEY_BENCH_PROFILE_DIR: PROFILE_DIR
 			}
 		: {};
-	return startServer({ dataDir, env: { ...BENCH_ENV, ...prof, ...env }, startTimeoutMs: 60_000 });
+	const server = await startServer({
+		dataDir,
+		env: { ...BENCH_ENV, ...prof, ...env },
+		startTimeoutMs: 60_000
+	});
+	// A server that dies mid-scenario would leave the load generator waiting: say so at once.
+	server.process.once('exit', (code, signal) => {
+		if (code === 0 || signal === 'SIGTERM') return;
+		console.error(`parley exited (${code ?? signal}):\n${server.output.slice(-20).join('\n')}`);
+	});
+	return server;
 }
 
 export interface RelayHandle {

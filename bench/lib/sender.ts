@@ -27,6 +27,10 @@ export class Sender {
 	readonly #messages = this.doc.getArray('messages');
 	/** Send time per item clock, until its STORED receipt arrives. */
 	readonly #sentAt = new Map<number, number>();
+	/** clock -> the message's id, kept only while `onStored` is set. */
+	readonly #idAt = new Map<number, string>();
+	/** Called with each message's id once a STORED receipt covers it. */
+	onStored: ((messageId: string) => void) | null = null;
 	#storedClock = 0;
 	readonly storedLatencies: number[] = [];
 	readonly denied: string[] = [];
@@ -74,7 +78,8 @@ export class Sender {
 	/** Appends one message whose text carries its send time. */
 	send(): void {
 		const ts = nowMs();
-		this.#sentAt.set(Y.getState(this.doc.store, this.doc.clientID), ts);
+		const clock = Y.getState(this.doc.store, this.doc.clientID);
+		this.#sentAt.set(clock, ts);
 		this.sent++;
 		// The text carries the precise time; the message's ts is whole ms (gate rule 2).
 		const message = {
@@ -83,6 +88,7 @@ export class Sender {
 			text: `t=${ts} hello from the bench`,
 			ts: Math.floor(ts)
 		};
+		if (this.onStored) this.#idAt.set(clock, message.id);
 		const { signing } = this;
 		this.#messages.push([
 			signing ? signedMessage(signing.signer, signing.roomId, message) : message
@@ -110,6 +116,11 @@ export class Sender {
 			if (stored <= this.#storedClock) return;
 			const now = nowMs();
 			for (let clock = this.#storedClock; clock < stored; clock++) {
+				const id = this.#idAt.get(clock);
+				if (id !== undefined) {
+					this.#idAt.delete(clock);
+					this.onStored?.(id);
+				}
 				const sentAt = this.#sentAt.get(clock);
 				if (sentAt === undefined) continue;
 				this.storedLatencies.push(now - sentAt);

@@ -12,7 +12,7 @@ import { startPeer, type PeerKind } from '../lib/peers';
 import { seed, type Seeded } from '../lib/seed';
 import { Sender, drive } from '../lib/sender';
 import type { Signer } from '../../tests/support/device';
-import { round, sleep, summarize, waitUntil } from '../lib/stats';
+import { round, sleep, summarize, threadCpuMicros, waitUntil } from '../lib/stats';
 import { openSummaries, type SummaryClient } from '../../tests/support/summary-client';
 import {
 	LoadWorker,
@@ -38,6 +38,24 @@ export interface Opened {
 		user: number
 	): ClientSpec & { readonly userId: string; readonly roomId: string; readonly signer?: Signer };
 	stop(): Promise<void>;
+}
+
+/**
+ * The window's CPU per message by thread (µs, user+system, not net of idle): "main 250, V8 40,
+ * …" — where a difference between two runs went (the main thread, GC helpers, libuv's pool).
+ */
+function threadsPerMessage(
+	before: ReadonlyMap<string, { user: number; sys: number }>,
+	after: ReadonlyMap<string, { user: number; sys: number }>,
+	sent: number
+): string {
+	const parts: string[] = [];
+	for (const [name, now] of after) {
+		const was = before.get(name) ?? { user: 0, sys: 0 };
+		const micros = now.user + now.sys - was.user - was.sys;
+		if (micros > 0) parts.push(`${name.trim()} ${round(micros / Math.max(1, sent))}`);
+	}
+	return parts.join(', ');
 }
 
 /** Starts `target` for `rooms` rooms of `perRoom` users (Parley: seeded users and sessions). */
@@ -146,6 +164,14 @@ export async function measureRooms(
 					await feed.waitFor(() => feed.rooms() !== null, 'a user socket’s snapshot', 60_000);
 				}
 			}
+			// Each member's tab has its room open, as a tab in a conversation does (`open`: the
+			// room's messages come over its room socket; BENCH_OPEN=0 leaves it out).
+			if (process.env.BENCH_OPEN !== '0') {
+				feeds.forEach((feed, i) => {
+					const roomId = server.client(Math.floor(i / PER_ROOM), i % PER_ROOM).roomId;
+					feed.send(JSON.stringify({ type: 'open', roomId }));
+				});
+			}
 		}
 		for (let r = 0; r < rooms; r++) {
 			const c = server.client(r, 0);
@@ -158,6 +184,16 @@ export async function measureRooms(
 				options.signed && c.signer ? { signer: c.signer, roomId: c.roomId } : undefined
 			);
 			await sender.open();
+			if (options.summaries && process.env.BENCH_ACKS === '1') {
+				// Every other member's tab acknowledges each message as delivered, as the room's
+				// replica shows it (taken here at its STORED receipt, from their user sockets).
+				sender.onStored = (upTo) => {
+					for (let u = 1; u < PER_ROOM; u++) {
+						const frame = { type: 'delivered', rooms: [{ roomId: c.roomId, upTo }] };
+						feeds[r * PER_ROOM + u]?.send(JSON.stringify(frame));
+					}
+				};
+			}
 			senders.push(sender);
 		}
 		const stats = (): Promise<WorkerStats> => statsAcross(workers);
@@ -168,6 +204,7 @@ export async function measureRooms(
 		const idleMicrosPerMs = idle.stop().cpuMicros / IDLE_MS;
 		await Promise.all(workers.map((w) => w.reset()));
 		const window = meter(server.pid);
+		const threadsBefore = threadCpuMicros(server.pid);
 		const started = performance.now();
 		const sent = await drive(senders, rate, options.durationMs);
 		const expected = sent * (PER_ROOM - 1);
@@ -178,6 +215,7 @@ export async function measureRooms(
 		).catch(() => undefined);
 		const elapsedMs = performance.now() - started;
 		const usage = window.stop();
+		const threads = threadsPerMessage(threadsBefore, threadCpuMicros(server.pid), sent);
 		const final = await stats();
 		const delivered = final.messages.reduce((a, b) => a + b, 0);
 		const net = round((usage.cpuMicros - idleMicrosPerMs * elapsedMs) / Math.max(1, sent));
@@ -195,6 +233,7 @@ export async function measureRooms(
 				cpuUsPerMsg: round(usage.cpuMicros / Math.max(1, sent)),
 				cpuUsPerMsgNetIdle: net,
 				idleCpuPct: round(idleMicrosPerMs / 10, 1),
+				threads,
 				...(options.summaries
 					? { summaryFrames: feeds.reduce((n, feed) => n + feed.frames.length, 0) }
 					: {})

@@ -73,6 +73,60 @@ test('the sidebar counts messages that arrived in another room, with mentions; a
 	}
 });
 
+test('the open room’s entry follows its replica while the server withholds its summaries, which catch up on leaving', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const nameA = roomName('Porch');
+	const nameB = roomName('Cellar');
+	const roomA = await sharedRoom(alice, bob, nameA);
+	const roomB = await sharedRoom(alice, bob, nameB);
+
+	// Every summary frame naming room A that bob's tab receives, and the frames it sends.
+	const bobPage = await bob.context.newPage();
+	const framesForA: string[] = [];
+	const sent: string[] = [];
+	bobPage.on('websocket', (ws) => {
+		if (!ws.url().endsWith('/sync/_summaries')) return;
+		ws.on('framereceived', ({ payload }) => {
+			if (typeof payload === 'string' && payload.includes(roomA)) framesForA.push(payload);
+		});
+		ws.on('framesent', ({ payload }) => {
+			if (typeof payload === 'string') sent.push(payload);
+		});
+	});
+	await bobPage.goto(`/rooms/${roomA}`);
+	await expect(bobPage.getByRole('status')).toHaveText('Online');
+	await expect.poll(() => sent).toContainEqual(JSON.stringify({ type: 'open', roomId: roomA }));
+	const before = framesForA.length;
+
+	const alicePage = await alice.openRoom(roomA);
+	await submitMessage(alicePage, 'First frost tonight');
+	await submitMessage(alicePage, 'Bring the pots in');
+	const sidebar = sidebarOf(bobPage);
+	const entryA = entryOf(sidebar, bobPage, nameA);
+	await expect(bobPage.getByRole('log', { name: nameA })).toContainText('Bring the pots in');
+	// The sidebar shows the newest message from the room itself, and no count: bob is reading.
+	await expect(entryA).toContainText(`${alice.username}: Bring the pots in`);
+	await expect(entryA).not.toContainText('unread');
+	// Delivered from the replica: alice sees two ticks without bob's tab being sent a summary.
+	await expect(
+		alicePage.getByRole('log', { name: nameA }).getByRole('listitem').last()
+	).toContainText(/Delivered|Read/);
+	expect(framesForA.slice(before).filter((frame) => frame.includes('"type":"room"'))).toEqual([]);
+
+	// Bob goes to room B: room A's summary arrives at once, with the messages he was not sent.
+	await entryOf(sidebar, bobPage, nameB).getByRole('link').click();
+	await expect(bobPage).toHaveURL(new RegExp(`/rooms/${roomB}$`));
+	await expect(bobPage.getByRole('log', { name: nameB })).toBeVisible();
+	await expect
+		.poll(() => framesForA.slice(before).filter((frame) => frame.includes('"type":"room"')))
+		.toHaveLength(1);
+	await submitMessage(alicePage, 'And the watering can');
+	await expect(entryA).toContainText(`${alice.username}: And the watering can`);
+});
+
 test('a muted room counts nothing and a new DM appears live', async ({ newUser }) => {
 	const alice = await newUser('alice');
 	const bob = await newUser('bob');

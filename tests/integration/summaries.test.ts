@@ -244,6 +244,89 @@ describe('summary channel', () => {
 		expect((await carolFeed.closed).code).toBe(CloseCode.MALFORMED_MESSAGE);
 	});
 
+	it('withholds the open room’s messages from the tab that has it open, takes its acks, catches up when it leaves, and sends nothing for others’ reads', async () => {
+		const [alice, bob] = await Promise.all([
+			signingClient(live.server.url),
+			signingClient(live.server.url)
+		]);
+		const open = await createPrivateRoom(alice, 'Open here', [bob]);
+		const elsewhere = await createPrivateRoom(alice, 'Elsewhere', [bob]);
+		const [aliceFeed, bobFeed] = [summaries(alice), summaries(bob)];
+		await bobFeed.waitFor(() => bobFeed.rooms()?.size === 2, 'bob’s snapshot');
+		await aliceFeed.waitFor(() => aliceFeed.rooms()?.size === 2, 'alice’s snapshot');
+		// `open`, then a `watch` whose presence frame answers once both were handled (in order).
+		bobFeed.send(JSON.stringify({ type: 'open', roomId: open }));
+		bobFeed.send(JSON.stringify({ type: 'watch', roomId: open }));
+		await bobFeed.waitFor(() => bobFeed.presence.get(alice.userId) === true, 'the watch');
+		const openedAt = bobFeed.frames.length;
+		const roomFrames = (roomId: string) =>
+			bobFeed.frames
+				.slice(openedAt)
+				.filter((frame) => frame.type === 'room' && frame.room.id === roomId);
+
+		const inOpen = await sender(alice, open);
+		const inElsewhere = await sender(alice, elsewhere);
+		const first = inOpen.send('in the open room');
+		await inOpen.waitForStored(10_000);
+		const other = inElsewhere.send('in the other room');
+		await bobFeed.waitFor(() => roomFrames(elsewhere).length === 1, 'the other room’s frame');
+		// Someone else's read mark changes nothing bob's list shows: no frame (in a big room, it
+		// was one frame per member per read).
+		const aliceRead = signedRead(alice.signer, elsewhere, alice.userId, {
+			upTo: other.id,
+			ts: Date.now()
+		});
+		inElsewhere.doc.getMap('reads').set(alice.userId, aliceRead);
+		await inElsewhere.waitForStored(10_000);
+		await aliceFeed.waitFor(
+			() =>
+				aliceFeed.frames.some(
+					(f) =>
+						f.type === 'room' &&
+						f.room.lastSeq > 0 &&
+						f.room.id === elsewhere &&
+						f.room.unread === 0 &&
+						f.room.last?.id === other.id
+				),
+			'alice’s own read'
+		);
+		// Committed before the other room's message, yet no frame: bob's tab has the room open.
+		expect(roomFrames(open)).toEqual([]);
+		expect(roomFrames(elsewhere)).toHaveLength(1);
+		// Alice's own socket, which has nothing open, is told of it as before.
+		await aliceFeed.waitFor(() => aliceFeed.rooms()?.get(open)?.last?.id === first.id, 'alice');
+
+		// Bob's tab acknowledges the message from its room: taken, though never told here.
+		const ack = (upTo: string) =>
+			bobFeed.send(JSON.stringify({ type: 'delivered', rooms: [{ roomId: open, upTo }] }));
+		const deliveries = () =>
+			aliceFeed.frames.filter((frame) => frame.type === 'delivery' && frame.roomId === open);
+		ack(first.id);
+		await aliceFeed.waitFor(() => deliveries().length === 1, 'the delivery of the first');
+
+		// An ack ahead of the feed (the room socket was faster than the bus) waits for its message.
+		inOpen.provider.disconnect();
+		const second = inOpen.send('written while alice is offline');
+		ack(second.id);
+		const presenceFrames = () => bobFeed.frames.filter((f) => f.type === 'presence').length;
+		const told = presenceFrames();
+		bobFeed.send(JSON.stringify({ type: 'watch', roomId: null }));
+		bobFeed.send(JSON.stringify({ type: 'watch', roomId: open }));
+		await bobFeed.waitFor(() => presenceFrames() > told, 'the ack handled');
+		expect(deliveries()).toHaveLength(1);
+		inOpen.provider.connect();
+		await aliceFeed.waitFor(() => deliveries().length === 2, 'the delivery of the second');
+		expect(deliveries().at(-1)).toMatchObject({ userId: bob.userId, upTo: second.id });
+		expect(roomFrames(open)).toEqual([]);
+
+		// Leaving the room: its summary now, with what was withheld.
+		bobFeed.send(JSON.stringify({ type: 'open', roomId: null }));
+		await bobFeed.waitFor(() => roomFrames(open).length === 1, 'the caught-up summary');
+		expect(bobFeed.rooms()?.get(open)).toMatchObject({ unread: 2, last: { id: second.id } });
+		const third = inOpen.send('after bob left the room');
+		await bobFeed.waitFor(() => bobFeed.rooms()?.get(open)?.last?.id === third.id, 'live again');
+	});
+
 	it('names authors and a DM’s people by display name, live after a change, from an open socket too', async () => {
 		const [alice, bob] = await Promise.all([
 			signingClient(live.server.url),

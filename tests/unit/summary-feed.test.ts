@@ -1,6 +1,6 @@
 /**
- * The summary feed's pure parts: what a committed update changes in a summary (decoded without
- * a Y.Doc), the control messages that carry it between instances, and the pace of the periodic
+ * The summary feed's pure parts: what a committed update changes in a summary (as the gate
+ * parsed it), the control messages that carry it between instances, and the pace of the periodic
  * re-listing.
  */
 import * as encoding from 'lib0/encoding';
@@ -10,6 +10,7 @@ import * as Y from 'yjs';
 import { PREVIEW_CHARS } from '../../src/lib/protocol/summaries';
 import { decodeEnvelope, encodeEnvelope } from '../../sync-server/bus-redis';
 import { InProcessBus } from '../../sync-server/bus';
+import { checkUpdate, type Written } from '../../sync-server/gate';
 import { SummaryFeed, activityOf, storedIsBehind } from '../../sync-server/summary-feed';
 import type { SummaryStorage } from '../../src/lib/server/storage/types';
 import type { RoomSummary } from '../../src/lib/protocol/summaries';
@@ -24,48 +25,80 @@ function updateOf(change: (doc: Y.Doc) => void, doc = new Y.Doc()): Uint8Array {
 	return Y.encodeStateAsUpdate(doc, before);
 }
 
+/**
+ * What the gate hands the summaries for `data` from `userId` (the server's `doc` then applies it,
+ * so a later update is judged against it); `relayFor` marks the writing doc's clientID as that
+ * user's, committed before (a relay, gate rule 5).
+ */
+function writtenBy(
+	userId: string,
+	data: Uint8Array,
+	doc = new Y.Doc(),
+	relayFor?: { clientId: number; owner: string }
+): Written {
+	const owners = new Map(relayFor ? [[relayFor.clientId, relayFor.owner]] : []);
+	const highWater = new Map(relayFor ? [[relayFor.clientId, 1_000]] : []);
+	const limits = { maxMessageChars: 10_000 };
+	const verdict = checkUpdate(doc, { userId }, data, limits, owners, highWater);
+	if (!verdict.ok) throw new Error(verdict.reason);
+	Y.applyUpdate(doc, verdict.update);
+	return verdict.written;
+}
+
 describe('activityOf', () => {
 	it('takes the update’s last message, its text cut to a preview, named after its sender', () => {
 		const long = 'x'.repeat(PREVIEW_CHARS + 50);
+		const now = Date.now();
 		const data = updateOf((doc) => {
 			doc.getArray('messages').push([
-				{ id: M1, author: 'alice', text: 'first', ts: 1_700_000_000_000 },
-				{ id: M2, author: 'alice', text: long, ts: 1_700_000_000_001 }
+				{ id: M1, author: 'alice', text: 'first', ts: now },
+				{ id: M2, author: 'alice', text: long, ts: now + 1 }
 			]);
 		});
-		const activity = activityOf({ roomId: 'r', seq: 7, data, sender: ALICE });
+		const written = writtenBy('alice', data);
+		const activity = activityOf({ roomId: 'r', seq: 7, written, sender: ALICE });
 		expect(activity?.seq).toBe(7);
 		expect(activity?.message).toMatchObject({ id: M2, author: 'alice', authorName: 'Alice' });
 		expect(activity?.message?.text).toHaveLength(PREVIEW_CHARS);
 		expect(activity?.reads).toEqual([]);
 		// A display name names it instead; another author's message in the update is unnamed.
 		const named = { ...ALICE, displayName: 'Alice Liddell' };
-		expect(activityOf({ roomId: 'r', seq: 7, data, sender: named })?.message?.authorName).toBe(
+		expect(activityOf({ roomId: 'r', seq: 7, written, sender: named })?.message?.authorName).toBe(
 			'Alice Liddell'
 		);
+		const bobs = new Y.Doc();
 		const relayed = updateOf((doc) => {
-			doc.getArray('messages').push([{ id: M1, author: 'bob', text: 'hi', ts: 1 }]);
+			doc.getArray('messages').push([{ id: M1, author: 'bob', text: 'hi', ts: now }]);
+		}, bobs);
+		const relay = writtenBy('alice', relayed, new Y.Doc(), {
+			clientId: bobs.clientID,
+			owner: 'bob'
 		});
 		expect(
-			activityOf({ roomId: 'r', seq: 8, data: relayed, sender: named })?.message?.authorName
-		).toBeNull();
+			activityOf({ roomId: 'r', seq: 8, written: relay, sender: named })?.message
+		).toMatchObject({ id: M1, author: 'bob', authorName: null });
 	});
 
 	it('finds read marks, also a rewrite whose key the wire leaves out (it is the sender’s)', () => {
 		const doc = new Y.Doc();
-		const first = updateOf((d) => d.getMap('reads').set('alice', { upTo: M1, ts: 10 }), doc);
-		const second = updateOf((d) => d.getMap('reads').set('alice', { upTo: M2, ts: 11 }), doc);
-		expect(activityOf({ roomId: 'r', seq: 1, data: first, sender: ALICE })?.reads).toEqual([
-			{ roomId: 'r', userId: 'alice', upTo: M1, ts: 10 }
+		const server = new Y.Doc();
+		const now = Date.now();
+		const first = updateOf((d) => d.getMap('reads').set('alice', { upTo: M1, ts: now }), doc);
+		const second = updateOf((d) => d.getMap('reads').set('alice', { upTo: M2, ts: now + 1 }), doc);
+		const activity = (seq: number, data: Uint8Array) =>
+			activityOf({ roomId: 'r', seq, written: writtenBy('alice', data, server), sender: ALICE });
+		expect(activity(1, first)?.reads).toEqual([
+			{ roomId: 'r', userId: 'alice', upTo: M1, ts: now }
 		]);
-		expect(activityOf({ roomId: 'r', seq: 2, data: second, sender: ALICE })?.reads).toEqual([
-			{ roomId: 'r', userId: 'alice', upTo: M2, ts: 11 }
+		expect(activity(2, second)?.reads).toEqual([
+			{ roomId: 'r', userId: 'alice', upTo: M2, ts: now + 1 }
 		]);
 	});
 
 	it('is null for what a summary does not follow (reactions, edits)', () => {
-		const data = updateOf((doc) => doc.getMap('reactions').set(`${M1}|👍|alice`, 5));
-		expect(activityOf({ roomId: 'r', seq: 3, data, sender: ALICE })).toBeNull();
+		const data = updateOf((doc) => doc.getMap('reactions').set(`${M1}|👍|alice`, Date.now()));
+		const written = writtenBy('alice', data);
+		expect(activityOf({ roomId: 'r', seq: 3, written, sender: ALICE })).toBeNull();
 	});
 });
 

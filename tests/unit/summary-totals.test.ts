@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { newerSummaries, summaryViewOf, totalsOf } from '../../src/lib/client/summaries.svelte';
+import {
+	newerSummaries,
+	summaryViewOf,
+	totalsOf,
+	withOpenRoom
+} from '../../src/lib/client/summaries.svelte';
 import type { NotificationLevel, RoomSummary } from '../../src/lib/protocol/summaries';
 
 function room(id: string, unread: number, mentions: number, level: NotificationLevel | null) {
@@ -59,6 +64,35 @@ describe('newerSummaries', () => {
 		expect(merged.get('b')).toMatchObject({ lastSeq: 9, unread: 0 });
 		const tie = newerSummaries([room('a', 4, 0, null)], [room('a', 1, 0, null)]);
 		expect(tie).toEqual([room('a', 1, 0, null)]);
+	});
+});
+
+describe('withOpenRoom', () => {
+	const last = (id: string, ts: number) => ({
+		id,
+		author: 'bob',
+		authorName: 'Bob',
+		text: `text of ${id}`,
+		ts,
+		deleted: false
+	});
+	const known = { ...room('r', 2, 1, null), last: last('m1', 100) };
+
+	it('takes the replica’s unread count, and its last message when it is newer', () => {
+		const shown = withOpenRoom(known, { id: 'r', unread: 3, last: last('m2', 200) });
+		expect(shown).toMatchObject({ unread: 3, mentions: 1, lastSeq: 1, last: { id: 'm2' } });
+		// Read to the end: no mentions left either.
+		expect(withOpenRoom(known, { id: 'r', unread: 0, last: last('m2', 200) })).toMatchObject({
+			unread: 0,
+			mentions: 0
+		});
+	});
+
+	it('keeps the summary’s last message when the replica’s is older, and the same object when nothing differs', () => {
+		expect(withOpenRoom(known, { id: 'r', unread: 2, last: last('m0', 50) })).toBe(known);
+		expect(withOpenRoom(known, { id: 'r', unread: 2, last: null })).toBe(known);
+		expect(withOpenRoom(known, { id: 'r', unread: 2, last: last('m1', 100) })).toBe(known);
+		expect(withOpenRoom(known, { id: 'r', unread: 0, last: last('m0', 50) }).last?.id).toBe('m1');
 	});
 });
 

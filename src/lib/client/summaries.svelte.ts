@@ -11,6 +11,11 @@
  * someone else that this tab has not acknowledged yet (one frame per turn), and hands the
  * `delivery` frames (another member's devices got the user's messages) to the open room's page.
  *
+ * The open room (`setOpenRoom`): the socket tells the server which room this tab has open
+ * (`open`), whose messages its room socket brings; the server then withholds that room's
+ * per-message frames, and this tab shows and acknowledges the room's last message from the
+ * page's replica instead (docs/design.md "The open room").
+ *
  * Totals (tab title, app badge) add the rooms' unread counts, mentions apart, by each room's
  * notification level (kept by the server, in the summaries): "nothing" counts nothing,
  * "mentions" only mentions. The open room counts what its own replica says (`setOpenRoom`),
@@ -216,6 +221,39 @@ export interface DecryptedPreview {
 /** Another member's delivery mark moved in a room (a `delivery` frame). */
 export type DeliveryEvent = Extract<SummaryFrame, { type: 'delivery' }>;
 
+/** A room's last message as a summary shows it. */
+export type LastMessage = NonNullable<RoomSummary['last']>;
+
+/** What the open room's page tells the store (`setOpenRoom`). */
+export interface OpenRoom {
+	readonly id: string;
+	/** Others' messages after the user's read mark, as the page's replica counts them. */
+	readonly unread: number;
+	/**
+	 * The replica's last message, shaped as the server's summary would name it (an encrypted
+	 * room's text ''); null while none is known.
+	 */
+	readonly last?: LastMessage | null;
+}
+
+/**
+ * The open room's summary with what its page's replica knows: its unread count, and its last
+ * message when that is newer than the summary's (by its time; the summary's stays on a tie).
+ * The same summary when nothing differs.
+ */
+export function withOpenRoom(room: RoomSummary, open: OpenRoom): RoomSummary {
+	const last = open.last;
+	const known = room.last;
+	const newer = last != null && last.id !== known?.id && last.ts >= (known?.ts ?? 0);
+	if (!newer && room.unread === open.unread) return room;
+	return {
+		...room,
+		last: newer ? last : known,
+		unread: open.unread,
+		mentions: Math.min(room.mentions, open.unread)
+	};
+}
+
 export class SummaryStore {
 	readonly rooms = new SvelteMap<string, RoomSummary>();
 	/** True once a list is shown (from the cache or the server). */
@@ -250,11 +288,14 @@ export class SummaryStore {
 	#stopped = false;
 	/** The room whose members' presence this tab shows (`watchRoom`). */
 	#watched: string | null = null;
+	/** The room the server was told this tab has open (`setOpenRoom`). */
+	#opened: string | null = null;
 	/**
 	 * A server closed the socket over a frame it did not know (4400: an older instance during a
-	 * rolling update, which knows no `watch`): this tab sends no more, so it does not loop.
+	 * rolling update, which knows no `watch` or `open`): this tab sends neither any more, so it
+	 * does not loop (the older server then sends the open room's frames as before).
 	 */
-	#watchRefused = false;
+	#framesRefused = false;
 	/** roomId -> the last message this tab acknowledged as delivered. */
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
 	readonly #acked = new Map<string, string>();
@@ -291,9 +332,35 @@ export class SummaryStore {
 		this.#connect();
 	}
 
-	/** The room page: its room and the unread count its replica shows (null on leaving). */
-	setOpenRoom(open: { readonly id: string; readonly unread: number } | null): void {
-		this.openRoom = open;
+	/**
+	 * The room page: its room, the unread count and the last message its replica shows (null on
+	 * leaving). The server is told which room is open; the room's summary takes what the replica
+	 * knows (`withOpenRoom`), and a last message by someone else is acknowledged as delivered.
+	 */
+	setOpenRoom(open: OpenRoom | null): void {
+		this.openRoom = open === null ? null : { id: open.id, unread: open.unread };
+		const roomId = open?.id ?? null;
+		if (this.#opened !== roomId) {
+			this.#opened = roomId;
+			this.#sendOpen();
+		}
+		if (!open) return;
+		const room = this.rooms.get(open.id);
+		if (!room) return;
+		const shown = withOpenRoom(room, open);
+		if (shown !== room) {
+			this.rooms.set(room.id, shown);
+			this.#scheduleSave();
+		}
+		const ws = this.#ws;
+		if (open.last && ws?.readyState === WebSocket.OPEN) this.#acknowledge(ws, room.id, open.last);
+	}
+
+	#sendOpen(): void {
+		const ws = this.#ws;
+		if (ws?.readyState === WebSocket.OPEN && !this.#framesRefused) {
+			ws.send(encodeClientFrame({ type: 'open', roomId: this.#opened }));
+		}
 	}
 
 	/** An encrypted room's latest message as its page decrypted it (`previewOf` its text). */
@@ -311,7 +378,7 @@ export class SummaryStore {
 		if (this.#watched === roomId) return;
 		this.#watched = roomId;
 		const ws = this.#ws;
-		if (ws?.readyState === WebSocket.OPEN && !this.#watchRefused) {
+		if (ws?.readyState === WebSocket.OPEN && !this.#framesRefused) {
 			ws.send(encodeClientFrame({ type: 'watch', roomId }));
 		}
 	}
@@ -398,28 +465,29 @@ export class SummaryStore {
 				this.defaultLevel = frame.defaultLevel;
 				this.live = true;
 				this.loaded = true;
-				for (const room of frame.rooms) this.#acknowledge(ws, room);
+				for (const room of frame.rooms) this.#acknowledge(ws, room.id, room.last);
 			} else if (frame.type === 'room') {
 				const known = this.rooms.get(frame.room.id);
 				if (!known || known.lastSeq <= frame.room.lastSeq)
 					this.rooms.set(frame.room.id, frame.room);
-				this.#acknowledge(ws, frame.room);
+				this.#acknowledge(ws, frame.room.id, frame.room.last);
 			} else {
 				this.rooms.delete(frame.roomId);
 			}
 			this.#scheduleSave();
 		};
 		ws.onopen = () => {
-			if (this.#watched !== null && !this.#watchRefused) {
+			if (this.#watched !== null && !this.#framesRefused) {
 				ws.send(encodeClientFrame({ type: 'watch', roomId: this.#watched }));
 			}
+			if (this.#opened !== null) this.#sendOpen();
 		};
 		ws.onclose = (event) => {
 			if (this.#ws !== ws) return;
 			this.#ws = null;
 			this.live = false;
 			this.online.clear();
-			if (event.code === CloseCode.MALFORMED_MESSAGE) this.#watchRefused = true;
+			if (event.code === CloseCode.MALFORMED_MESSAGE) this.#framesRefused = true;
 			// Logged out or refused for good: do not knock again.
 			if (event.code === CloseCode.UNAUTHORIZED || this.#stopped) return;
 			this.#retryTimer = setTimeout(() => this.#connect(), this.#retryMs);
@@ -428,9 +496,8 @@ export class SummaryStore {
 	}
 
 	/** Queues a delivery acknowledgement of the room's last message (by someone else). */
-	#acknowledge(ws: WebSocket, room: RoomSummary): void {
-		const last = room.last;
-		if (!last || last.author === this.#userId || this.#acked.get(room.id) === last.id) return;
+	#acknowledge(ws: WebSocket, roomId: string, last: LastMessage | null): void {
+		if (!last || last.author === this.#userId || this.#acked.get(roomId) === last.id) return;
 		if (!this.#toAck) {
 			// eslint-disable-next-line svelte/prefer-svelte-reactivity -- one turn's queue, not state
 			this.#toAck = new Map();
@@ -443,7 +510,7 @@ export class SummaryStore {
 				for (const { roomId, upTo } of rooms) this.#acked.set(roomId, upTo);
 			});
 		}
-		this.#toAck.set(room.id, last.id);
+		this.#toAck.set(roomId, last.id);
 	}
 
 	#reconnectNow(): void {

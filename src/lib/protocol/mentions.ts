@@ -61,5 +61,6 @@ export function findMentions(text: string, usernames: Iterable<string>): Mention
 
 /** Does `text` mention `username`, by name or as one of everyone ("@room", "@here")? */
 export function mentionsUser(text: string, username: string): boolean {
-	return findMentions(text, [username]).length > 0;
+	// Most messages mention nobody: skip the scan (the summaries call this per member).
+	return text.includes('@') && findMentions(text, [username]).length > 0;
 }

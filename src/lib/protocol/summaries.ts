@@ -1,7 +1,8 @@
 /**
  * The summary channel (docs/design.md "Summary channel"): one WebSocket per tab,
  * `GET /sync/_summaries`, that brings a summary of every room the user is a member of NOW and
- * keeps it live. JSON text frames; the client sends only delivery acknowledgements and `watch`. The server
+ * keeps it live. JSON text frames; the client sends only delivery acknowledgements, `watch` and
+ * `open`. The server
  * writes them with `encodeSummaryFrame`; the browser reads them with `parseSummaryFrame` (its
  * trust boundary), so the wire format is written once.
  */
@@ -153,12 +154,16 @@ const DeliveredAckSchema = z.object({
 export type DeliveredAck = z.infer<typeof DeliveredAckSchema>;
 
 /**
- * What a client sends: delivery acknowledgements, and which room's members it shows (`watch`,
- * the open room or its member list; null: none), whose presence it is then told.
+ * What a client sends: delivery acknowledgements; which room's members it shows (`watch`, the
+ * open room or its member list; null: none), whose presence it is then told; and which room it
+ * has open (`open`; null: none), whose messages its room socket brings: the server then sends
+ * that room no per-message `room` frames, and the tab acknowledges its messages from the room
+ * itself (docs/design.md "The open room").
  */
 const ClientFrameSchema = z.discriminatedUnion('type', [
 	DeliveredAckSchema,
-	z.object({ type: z.literal('watch'), roomId: z.nullable(bounded(64)) })
+	z.object({ type: z.literal('watch'), roomId: z.nullable(bounded(64)) }),
+	z.object({ type: z.literal('open'), roomId: z.nullable(bounded(64)) })
 ]);
 
 export type SummaryClientFrame = z.infer<typeof ClientFrameSchema>;
