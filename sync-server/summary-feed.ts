@@ -130,6 +130,15 @@ export const SUMMARY_RELIST_INTERVAL_MS = 5 * 60_000;
 /** The periodic re-listing goes in slices this far apart (a period shorter than it: one slice). */
 const RELIST_SLICE_MS = 1_000;
 
+/**
+ * Delivery acknowledgements are gathered this long, then written in one transaction and told
+ * room by room: per turn, a busy instance wrote a transaction and a bus message for nearly every
+ * acknowledgement (four per message in a room of five). A tick goes double this much later.
+ */
+const DELIVERY_BATCH_MS = 100;
+/** Notices per activity (the bus's schema takes 10,000: a room of 50,000 goes in pieces). */
+const MAX_NOTICES_PER_ACTIVITY = 1_000;
+
 /** Authors remembered per room (the latest ones) to tell of a delivery mark that covers them. */
 const RECENT_AUTHORS_PER_ROOM = 8;
 /** Rooms whose recent authors are remembered (the least recently active are forgotten). */
@@ -197,6 +206,7 @@ export class SummaryFeed {
 	#marks: { marks: ReadMarkRecord[]; activities: SummaryActivity[] } | null = null;
 	/** Delivery acknowledgements waiting to be recorded, one per room and member (one write per turn). */
 	#deliveries: Map<string, { mark: DeliveryMarkRecord; authors: string[] }> | null = null;
+	#deliveryTimer: ReturnType<typeof setTimeout> | undefined;
 	/** roomId -> the latest authors of its messages and their seqs (least recently active first). */
 	readonly #recentAuthors = new Map<string, Map<string, number>>();
 	readonly #unsubscribe: Unsubscribe[] = [];
@@ -309,7 +319,8 @@ export class SummaryFeed {
 			const key = `${roomId}\u0000${userId}`;
 			if (!this.#deliveries) {
 				this.#deliveries = new Map();
-				setImmediate(() => void this.#writeDeliveries());
+				this.#deliveryTimer = setTimeout(() => void this.#writeDeliveries(), DELIVERY_BATCH_MS);
+				this.#deliveryTimer.unref();
 			}
 			const queued = this.#deliveries.get(key);
 			if (queued && queued.mark.seq >= room.lastSeq) continue;
@@ -327,6 +338,7 @@ export class SummaryFeed {
 	async #writeDeliveries(): Promise<void> {
 		const batch = this.#deliveries;
 		this.#deliveries = null;
+		clearTimeout(this.#deliveryTimer);
 		if (!batch) return;
 		let written: DeliveryMarkRecord[];
 		try {
@@ -337,18 +349,26 @@ export class SummaryFeed {
 			this.#options.log.error({ err: error }, 'delivery marks not recorded');
 			return;
 		}
+		// One activity per room, with every mark of it that moved: one pass over its sockets.
+		const byRoom = new Map<string, { seq: number; notices: DeliveryNotice[] }>();
 		for (const mark of written) {
 			const authors = batch.get(`${mark.roomId}\u0000${mark.userId}`)?.authors ?? [];
 			const notice: DeliveryNotice = { userId: mark.userId, upTo: mark.upTo, ts: mark.ts, authors };
-			const activity: SummaryActivity = {
-				roomId: mark.roomId,
-				seq: mark.seq,
-				message: null,
-				reads: [],
-				delivered: [notice]
-			};
-			this.#apply(activity);
-			this.#options.bus.publish({ kind: 'summary', activity });
+			const room = byRoom.get(mark.roomId);
+			if (room) {
+				room.seq = Math.max(room.seq, mark.seq);
+				room.notices.push(notice);
+			} else {
+				byRoom.set(mark.roomId, { seq: mark.seq, notices: [notice] });
+			}
+		}
+		for (const [roomId, { seq, notices }] of byRoom) {
+			for (let start = 0; start < notices.length; start += MAX_NOTICES_PER_ACTIVITY) {
+				const delivered = notices.slice(start, start + MAX_NOTICES_PER_ACTIVITY);
+				const activity: SummaryActivity = { roomId, seq, message: null, reads: [], delivered };
+				this.#apply(activity);
+				this.#options.bus.publish({ kind: 'summary', activity });
+			}
 		}
 	}
 
@@ -516,6 +536,8 @@ export class SummaryFeed {
 
 	close(): void {
 		clearInterval(this.#timer);
+		// The gathered acknowledgements go now, while storage is still open.
+		void this.#writeDeliveries();
 		this.#round = [];
 		for (const retry of this.#retries) clearTimeout(retry);
 		this.#retries.clear();

@@ -356,6 +356,11 @@ export class SummaryStore {
 		if (open.last && ws?.readyState === WebSocket.OPEN) this.#acknowledge(ws, room.id, open.last);
 	}
 
+	/** The room page of `roomId` is going: no room is open, unless another page opened one. */
+	leaveRoom(roomId: string): void {
+		if (this.#opened === roomId) this.setOpenRoom(null);
+	}
+
 	#sendOpen(): void {
 		const ws = this.#ws;
 		if (ws?.readyState === WebSocket.OPEN && !this.#framesRefused) {
