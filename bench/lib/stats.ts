@@ -1,5 +1,5 @@
 /** Percentiles and the Linux /proc readings the bench reports. */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 export interface Latency {
 	readonly count: number;
@@ -31,29 +31,6 @@ export function cpuMicros(pid: number): number {
 	const utime = Number(fields[11]);
 	const stime = Number(fields[12]);
 	return ((utime + stime) * 1_000_000) / CLOCK_TICKS_PER_SECOND;
-}
-
-/**
- * A process's CPU time per thread name (`comm`: the main thread is the program's name, V8's
- * GC helpers "V8 DefaultWorke", libuv's pool "libuv-worker"), user and system apart, in µs.
- */
-export function threadCpuMicros(pid: number): Map<string, { user: number; sys: number }> {
-	const threads = new Map<string, { user: number; sys: number }>();
-	for (const tid of readdirSync(`/proc/${pid}/task`)) {
-		let stat: string;
-		try {
-			stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-		} catch {
-			continue; // the thread ended
-		}
-		const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-		const known = threads.get(name) ?? { user: 0, sys: 0 };
-		known.user += (Number(fields[11]) * 1_000_000) / CLOCK_TICKS_PER_SECOND;
-		known.sys += (Number(fields[12]) * 1_000_000) / CLOCK_TICKS_PER_SECOND;
-		threads.set(name, known);
-	}
-	return threads;
 }
 
 /** Resident set size of a process, in bytes. */

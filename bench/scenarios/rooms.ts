@@ -12,7 +12,7 @@ import { startPeer, type PeerKind } from '../lib/peers';
 import { seed, type Seeded } from '../lib/seed';
 import { Sender, drive } from '../lib/sender';
 import type { Signer } from '../../tests/support/device';
-import { round, sleep, summarize, threadCpuMicros, waitUntil } from '../lib/stats';
+import { round, sleep, summarize, waitUntil } from '../lib/stats';
 import { openSummaries, type SummaryClient } from '../../tests/support/summary-client';
 import {
 	LoadWorker,
@@ -38,24 +38,6 @@ export interface Opened {
 		user: number
 	): ClientSpec & { readonly userId: string; readonly roomId: string; readonly signer?: Signer };
 	stop(): Promise<void>;
-}
-
-/**
- * The window's CPU per message by thread (µs, user+system, not net of idle): "main 250, V8 40,
- * …" — where a difference between two runs went (the main thread, GC helpers, libuv's pool).
- */
-function threadsPerMessage(
-	before: ReadonlyMap<string, { user: number; sys: number }>,
-	after: ReadonlyMap<string, { user: number; sys: number }>,
-	sent: number
-): string {
-	const parts: string[] = [];
-	for (const [name, now] of after) {
-		const was = before.get(name) ?? { user: 0, sys: 0 };
-		const micros = now.user + now.sys - was.user - was.sys;
-		if (micros > 0) parts.push(`${name.trim()} ${round(micros / Math.max(1, sent))}`);
-	}
-	return parts.join(', ');
 }
 
 /** Starts `target` for `rooms` rooms of `perRoom` users (Parley: seeded users and sessions). */
@@ -204,7 +186,6 @@ export async function measureRooms(
 		const idleMicrosPerMs = idle.stop().cpuMicros / IDLE_MS;
 		await Promise.all(workers.map((w) => w.reset()));
 		const window = meter(server.pid);
-		const threadsBefore = threadCpuMicros(server.pid);
 		const started = performance.now();
 		const sent = await drive(senders, rate, options.durationMs);
 		const expected = sent * (PER_ROOM - 1);
@@ -215,7 +196,6 @@ export async function measureRooms(
 		).catch(() => undefined);
 		const elapsedMs = performance.now() - started;
 		const usage = window.stop();
-		const threads = threadsPerMessage(threadsBefore, threadCpuMicros(server.pid), sent);
 		const final = await stats();
 		const delivered = final.messages.reduce((a, b) => a + b, 0);
 		const net = round((usage.cpuMicros - idleMicrosPerMs * elapsedMs) / Math.max(1, sent));
@@ -233,7 +213,6 @@ export async function measureRooms(
 				cpuUsPerMsg: round(usage.cpuMicros / Math.max(1, sent)),
 				cpuUsPerMsgNetIdle: net,
 				idleCpuPct: round(idleMicrosPerMs / 10, 1),
-				threads,
 				...(options.summaries
 					? { summaryFrames: feeds.reduce((n, feed) => n + feed.frames.length, 0) }
 					: {})
