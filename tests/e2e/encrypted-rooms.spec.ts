@@ -217,7 +217,11 @@ test('a message sent offline in an encrypted room reaches the other member', asy
 test('the New room form makes an encrypted room when its box is checked', async ({ newUser }) => {
 	const alice = await newUser('alice');
 	const page = await alice.context.newPage();
+	// Hydrated once the layout opens its summary socket: a box checked before that can be put
+	// back by hydration (CI flake: the room was created without encryption).
+	const hydrated = page.waitForEvent('websocket', (ws) => ws.url().includes('_summaries'));
 	await page.goto('/');
+	await hydrated;
 	const name = roomName('Form sealed');
 	const form = page.getByRole('region', { name: 'New room' });
 	await form.getByRole('textbox', { name: 'Name' }).fill(name);
