@@ -1,8 +1,9 @@
 /**
- * A test device (docs/design.md "Device keys"): an Ed25519 signing pair and an X25519 pair made
- * with Node's crypto, registered through the real API like a browser registers its own.
+ * A test device (docs/design.md "Device keys"): an Ed25519 signing pair and an X25519 pair,
+ * registered through the real API like a browser registers its own.
  */
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { deviceProofBytes, encodeKeyText } from '../../src/lib/protocol/device-keys';
 import type { ChatMessage, MessageChange, ReadMark } from '../../src/lib/protocol/schema';
 import {
@@ -25,20 +26,26 @@ export interface TestDevice extends TestDeviceKeys {
 	readonly id: string;
 }
 
-function rawPublicKey(key: KeyObject): string {
-	const jwk = key.export({ format: 'jwk' });
-	if (typeof jwk.x !== 'string') throw new Error('not an OKP key');
-	return jwk.x;
-}
-
+/**
+ * The keys are made by @noble/curves and only then turned into a Node KeyObject (for fast
+ * signing). Not `generateKeyPairSync` + `export({ format: 'jwk' })`: on Node 20 that can deadlock
+ * the process for good, when a garbage collection inside the export finalizes the key's own
+ * generation job, which takes the lock the export holds (seen in gdb: `~KeyGenJob` waiting in
+ * `ExportJWKEdKey`; the bench hung on it now and then).
+ */
 export function makeDeviceKeys(): TestDeviceKeys {
-	const signing = generateKeyPairSync('ed25519');
-	const agreement = generateKeyPairSync('x25519');
+	const signing = ed25519.keygen();
+	const agreement = x25519.keygen();
+	const signingKey = encodeKeyText(signing.publicKey);
+	const privateSigningKey = createPrivateKey({
+		key: { kty: 'OKP', crv: 'Ed25519', x: signingKey, d: encodeKeyText(signing.secretKey) },
+		format: 'jwk'
+	});
 	return {
-		signingKey: rawPublicKey(signing.publicKey),
-		agreementKey: rawPublicKey(agreement.publicKey),
-		privateSigningKey: signing.privateKey,
-		sign: (data) => encodeKeyText(sign(null, data, signing.privateKey))
+		signingKey,
+		agreementKey: encodeKeyText(agreement.publicKey),
+		privateSigningKey,
+		sign: (data) => encodeKeyText(sign(null, data, privateSigningKey))
 	};
 }
 
