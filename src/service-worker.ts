@@ -29,6 +29,15 @@ const ASSET_PATHS = new Set(ASSETS);
 const PRECACHE = ASSETS.filter(isPrecached);
 /** How long a page or data request may take before the cached copy answers instead. */
 const NETWORK_TIMEOUT_MS = 3_000;
+/**
+ * A page's cached copy is renewed at most this often. Copying costs the tab: the body then
+ * streams through this worker's JavaScript (a tee) instead of straight from the network, which
+ * held a 200-room page's last byte back by ~150-250 ms. Within the interval a navigation is
+ * passed through untouched; the copy it would have made is at most this much older.
+ */
+const PAGE_COPY_EVERY_MS = 60_000;
+/** When each page's copy was last stored, by URL (lost when the worker stops: it copies again). */
+const pageCopiedAt = new Map<string, number>();
 
 /**
  * A rule of the Static Routing API (Chromium 123+; `InstallEvent.addRoutes`, not yet in
@@ -112,6 +121,7 @@ sw.addEventListener('fetch', (event) => {
 	const request = event.request;
 	const url = new URL(request.url);
 	if (isLogout(request.method, url, sw.location.origin)) {
+		pageCopiedAt.clear();
 		event.waitUntil(Promise.all([caches.delete(PAGES_CACHE), caches.delete(FILES_CACHE)]));
 		return;
 	}
@@ -175,7 +185,9 @@ async function fileFromNetworkOrCache(request: Request): Promise<Response> {
 async function refreshPage(request: Request): Promise<void> {
 	try {
 		const response = await fetch(request);
-		if (isCacheable(response)) await (await caches.open(PAGES_CACHE)).put(request, response);
+		if (!isCacheable(response)) return;
+		await (await caches.open(PAGES_CACHE)).put(request, response);
+		pageCopiedAt.set(request.url, Date.now());
 	} catch {
 		// Offline: keep the copy we have.
 	}
@@ -185,21 +197,31 @@ async function refreshPage(request: Request): Promise<void> {
  * The network's answer (a navigation's preloaded one when there is one), or after
  * NETWORK_TIMEOUT_MS the cached copy; `stored` settles once the network's answer (late or not)
  * is in the cache, or has failed. The page streams to the tab as it arrives: its copy is written
- * to the cache beside it, not before it (that held every page back by a whole body and a write).
+ * to the cache beside it, not before it (that held every page back by a whole body and a write),
+ * and a page copied less than PAGE_COPY_EVERY_MS ago is not copied again.
  */
 function networkFirst(
 	request: Request,
 	isPage: boolean,
 	preload?: Promise<Response | undefined>
 ): { response: Promise<Response>; stored: Promise<void> } {
+	const copiedAt = isPage ? pageCopiedAt.get(request.url) : undefined;
+	const copyDue = copiedAt === undefined || Date.now() - copiedAt >= PAGE_COPY_EVERY_MS;
 	const arrived = (async () => {
 		const response = (await preload?.catch(() => undefined)) ?? (await fetch(request));
-		return { response, copy: isCacheable(response) ? response.clone() : null };
+		return { response, copy: copyDue && isCacheable(response) ? response.clone() : null };
 	})();
 	// Answered from the cache after a timeout, a late failure is nobody's business.
 	const stored = arrived.then(
 		async ({ copy }) => {
-			if (copy) await (await caches.open(PAGES_CACHE)).put(request, copy).catch(() => undefined);
+			if (!copy) return;
+			const cache = await caches.open(PAGES_CACHE);
+			await cache.put(request, copy).then(
+				() => {
+					if (isPage) pageCopiedAt.set(request.url, Date.now());
+				},
+				() => undefined
+			);
 		},
 		() => undefined
 	);
