@@ -16,10 +16,12 @@
  * SUMMARY_RELIST_INTERVAL_MS, spread evenly over it (a slice a second), never all at once.
  */
 import {
+	MAX_DELIVERY_MARKS,
 	MAX_PRESENCE_USERS,
 	encodeSummaryFrame,
 	previewOf,
 	type DeliveredAck,
+	type DeliveryMark,
 	type RoomSummary,
 	type SummaryFrame
 } from '../src/lib/protocol/summaries';
@@ -136,8 +138,11 @@ const RELIST_SLICE_MS = 1_000;
  * acknowledgement (four per message in a room of five). A tick goes double this much later.
  */
 const DELIVERY_BATCH_MS = 100;
-/** Notices per activity (the bus's schema takes 10,000: a room of 50,000 goes in pieces). */
-const MAX_NOTICES_PER_ACTIVITY = 1_000;
+/**
+ * Notices per activity (the bus's schema takes 10,000; one `deliveries` frame takes 1,000: a room
+ * of 50,000 goes in pieces).
+ */
+const MAX_NOTICES_PER_ACTIVITY = MAX_DELIVERY_MARKS;
 
 /** Authors remembered per room (the latest ones) to tell of a delivery mark that covers them. */
 const RECENT_AUTHORS_PER_ROOM = 8;
@@ -204,7 +209,7 @@ export class SummaryFeed {
 	readonly #watchers = new Map<string, Set<Subscriber>>();
 	/** The read marks waiting to be recorded (one write per batch, off the hot path). */
 	#marks: { marks: ReadMarkRecord[]; activities: SummaryActivity[] } | null = null;
-	/** Delivery acknowledgements waiting to be recorded, one per room and member (one write per turn). */
+	/** Delivery acknowledgements waiting to be recorded, one per room and member (one write per batch). */
 	#deliveries: Map<string, { mark: DeliveryMarkRecord; authors: string[] }> | null = null;
 	#deliveryTimer: ReturnType<typeof setTimeout> | undefined;
 	/** roomId -> the latest authors of its messages and their seqs (least recently active first). */
@@ -304,7 +309,7 @@ export class SummaryFeed {
 	 * (told, or withheld from the open room: so it exists, and its seq is known), never for the
 	 * user's own message, and only for the socket's own user; anything else is ignored, but for the
 	 * open room, whose room socket can be ahead of the bus: that one waits for its message
-	 * (`pendingAck`). Recorded once per turn; a mark only moves forward.
+	 * (`pendingAck`). Recorded once per batch (DELIVERY_BATCH_MS); a mark only moves forward.
 	 */
 	#acknowledge(subscriber: Subscriber, ack: DeliveredAck): void {
 		const { userId } = subscriber.client;
@@ -739,16 +744,15 @@ export class SummaryFeed {
 		// Only rooms of the latest listing: never one the user is not (or no longer) in.
 		if (!room) return;
 		const { userId, username } = subscriber.client;
-		for (const notice of activity.delivered ?? []) {
-			if (!notice.authors.includes(userId) || notice.userId === userId) continue;
-			const { upTo, ts } = notice;
-			this.#send(subscriber, {
-				type: 'delivery',
-				roomId: room.id,
-				userId: notice.userId,
-				upTo,
-				ts
-			});
+		if (activity.delivered) {
+			// One frame for the marks that concern this user (an activity holds at most
+			// MAX_DELIVERY_MARKS), not one per mark: in a busy room that was most of the channel.
+			const marks: DeliveryMark[] = [];
+			for (const notice of activity.delivered) {
+				if (!notice.authors.includes(userId) || notice.userId === userId) continue;
+				marks.push({ userId: notice.userId, upTo: notice.upTo, ts: notice.ts });
+			}
+			if (marks.length > 0) this.#send(subscriber, { type: 'deliveries', roomId: room.id, marks });
 		}
 		const message = activity.message;
 		const mark = activity.reads.find((read) => read.userId === userId);

@@ -124,3 +124,32 @@ test('a direct message: Delivered and Message info for the other person', async 
 	await expect(rowOf(dialog, bob.username)).toContainText(/Read\s*Not yet/);
 	await expect(rowOf(dialog, bob.username)).not.toContainText(/Delivered\s*Not yet/);
 });
+
+test('a burst of messages is acknowledged in frames at least a second apart, the last one included', async ({
+	newUser
+}) => {
+	const { owner: alice, member: bob, name, roomId } = await roomOfTwo(newUser, 'Burst');
+	// The delivery acknowledgements bob's tab sends, with when the test saw each.
+	const bobPage = await bob.context.newPage();
+	const acks: { at: number; rooms: unknown }[] = [];
+	bobPage.on('websocket', (ws) => {
+		if (!ws.url().endsWith('/sync/_summaries')) return;
+		ws.on('framesent', ({ payload }) => {
+			if (typeof payload !== 'string' || !payload.includes('"delivered"')) return;
+			acks.push({ at: Date.now(), rooms: (JSON.parse(payload) as { rooms: unknown }).rooms });
+		});
+	});
+	await bobPage.goto('/');
+	await expect(bobPage.getByRole('heading', { name: 'Your rooms' })).toBeVisible();
+	const alicePage = await alice.openRoom(roomId);
+	const texts = ['one', 'two', 'three', 'four', 'five'].map((word) => `Burst ${word}`);
+	for (const text of texts) await submitMessage(alicePage, text);
+	const last = messageItem(alicePage, name, texts.at(-1) ?? '');
+	await expect(last).toContainText('Delivered');
+	// Every message reached bob's tab one by one; the tab told the server at most once a second.
+	expect(acks.length).toBeGreaterThan(0);
+	for (let i = 1; i < acks.length; i++) {
+		expect(acks[i]!.at - acks[i - 1]!.at).toBeGreaterThan(800);
+	}
+	expect(JSON.stringify(acks.at(-1)?.rooms)).toContain(roomId);
+});

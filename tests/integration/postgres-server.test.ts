@@ -103,11 +103,15 @@ describe('the program on PostgreSQL', () => {
 			ack(bobFeed, 'not-the-last');
 			ack(bobFeed, sent.id);
 			await aliceFeed.waitFor(
-				() => aliceFeed.frames.some((frame) => frame.type === 'delivery'),
+				() => aliceFeed.frames.some((frame) => frame.type === 'deliveries'),
 				'bob’s delivery'
 			);
-			expect(aliceFeed.frames.filter((frame) => frame.type === 'delivery')).toEqual([
-				{ type: 'delivery', roomId, userId: bob.userId, upTo: sent.id, ts: expect.any(Number) }
+			expect(aliceFeed.frames.filter((frame) => frame.type === 'deliveries')).toEqual([
+				{
+					type: 'deliveries',
+					roomId,
+					marks: [{ userId: bob.userId, upTo: sent.id, ts: expect.any(Number) }]
+				}
 			]);
 			const receipts = await alice.get<{ members: unknown[] }>(`/api/rooms/${roomId}/receipts`);
 			expect(receipts.body.members).toEqual(

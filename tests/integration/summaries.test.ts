@@ -184,15 +184,13 @@ describe('summary channel', () => {
 		ack(bobFeed, shared, 'no-such-message');
 		ack(aliceFeed, shared, second.id);
 		ack(bobFeed, shared, second.id, { userId: alice.userId });
-		const deliveries = () => aliceFeed.frames.filter((frame) => frame.type === 'delivery');
+		const deliveries = () => aliceFeed.frames.filter((frame) => frame.type === 'deliveries');
 		await aliceFeed.waitFor(() => deliveries().length > 0, 'bob’s delivery');
 		expect(deliveries()).toEqual([
 			{
-				type: 'delivery',
+				type: 'deliveries',
 				roomId: shared,
-				userId: bob.userId,
-				upTo: second.id,
-				ts: expect.any(Number)
+				marks: [{ userId: bob.userId, upTo: second.id, ts: expect.any(Number) }]
 			}
 		]);
 		const receipts = await alice.get<{ members: unknown[] }>(`/api/rooms/${shared}/receipts`);
@@ -210,7 +208,7 @@ describe('summary channel', () => {
 		expect(receipts.body.members).toHaveLength(2);
 		expect((await carol.get(`/api/rooms/${shared}/receipts`)).status).toBe(403);
 		// Bob's feed never hears of his own mark; carol's never of the room.
-		expect(bobFeed.frames.some((frame) => frame.type === 'delivery')).toBe(false);
+		expect(bobFeed.frames.some((frame) => frame.type === 'deliveries')).toBe(false);
 		expect(JSON.stringify(carolFeed.frames)).not.toContain(shared);
 
 		// The same ack twice moves the mark once, so the author is told once.
@@ -224,11 +222,11 @@ describe('summary channel', () => {
 		await bobFeed.waitFor(() => bobFeed.rooms()?.get(shared)?.last?.id === fourth.id, 'fourth');
 		ack(bobFeed, shared, fourth.id);
 		await aliceFeed.waitFor(() => deliveries().length >= 3, 'the fourth’s delivery');
-		expect(deliveries().map((frame) => frame.type === 'delivery' && frame.upTo)).toEqual([
-			second.id,
-			third.id,
-			fourth.id
-		]);
+		expect(
+			deliveries().flatMap((frame) =>
+				frame.type === 'deliveries' ? frame.marks.map((mark) => mark.upTo) : []
+			)
+		).toEqual([second.id, third.id, fourth.id]);
 
 		// A removed member is no longer listed, and their acks are not taken.
 		const removed = await alice.delete(`/api/rooms/${shared}/members/${bob.userId}`);
@@ -242,6 +240,36 @@ describe('summary channel', () => {
 		// Anything but an acknowledgement closes the socket with 4400.
 		carolFeed.send('{"type":"hello"}');
 		expect((await carolFeed.closed).code).toBe(CloseCode.MALFORMED_MESSAGE);
+	});
+
+	it('tells the author of several members’ delivery marks of one batch in one frame', async () => {
+		const [alice, bob, dave] = await Promise.all([
+			signingClient(live.server.url),
+			signingClient(live.server.url),
+			signingClient(live.server.url)
+		]);
+		const roomId = await createPrivateRoom(alice, 'Batched', [bob, dave]);
+		const [aliceFeed, bobFeed, daveFeed] = [summaries(alice), summaries(bob), summaries(dave)];
+		const sent = (await sender(alice, roomId)).send('to both');
+		for (const feed of [bobFeed, daveFeed]) {
+			await feed.waitFor(() => feed.rooms()?.get(roomId)?.last?.id === sent.id, 'the message');
+		}
+		await aliceFeed.waitFor(() => aliceFeed.rooms() !== null, 'alice’s snapshot');
+		// Both acks land within one batch (DELIVERY_BATCH_MS): one frame names both marks.
+		for (const feed of [bobFeed, daveFeed]) {
+			feed.send(JSON.stringify({ type: 'delivered', rooms: [{ roomId, upTo: sent.id }] }));
+		}
+		const frames = () => aliceFeed.frames.filter((frame) => frame.type === 'deliveries');
+		await aliceFeed.waitFor(() => frames().length > 0, 'the deliveries');
+		expect(frames()).toHaveLength(1);
+		const [frame] = frames();
+		expect(frame?.type === 'deliveries' && frame.marks).toEqual(
+			expect.arrayContaining([
+				{ userId: bob.userId, upTo: sent.id, ts: expect.any(Number) },
+				{ userId: dave.userId, upTo: sent.id, ts: expect.any(Number) }
+			])
+		);
+		expect(frame?.type === 'deliveries' && frame.marks).toHaveLength(2);
 	});
 
 	it('withholds the open room’s messages from the tab that has it open, takes its acks, catches up when it leaves, and sends nothing for others’ reads', async () => {
@@ -300,7 +328,9 @@ describe('summary channel', () => {
 		const ack = (upTo: string) =>
 			bobFeed.send(JSON.stringify({ type: 'delivered', rooms: [{ roomId: open, upTo }] }));
 		const deliveries = () =>
-			aliceFeed.frames.filter((frame) => frame.type === 'delivery' && frame.roomId === open);
+			aliceFeed.frames.flatMap((frame) =>
+				frame.type === 'deliveries' && frame.roomId === open ? frame.marks : []
+			);
 		ack(first.id);
 		await aliceFeed.waitFor(() => deliveries().length === 1, 'the delivery of the first');
 

@@ -1,7 +1,7 @@
 /**
  * The open room's delivery receipts (docs/design.md "Delivered and read"): its members with how
  * far their devices have received the room, from `GET /api/rooms/<id>/receipts` when the page
- * opens and whenever the summary channel reconnects, kept live by the channel's `delivery`
+ * opens and whenever the summary channel reconnects, kept live by the channel's `deliveries`
  * frames. Kept in localStorage, so ticks opened offline still know the members.
  */
 import { parseRoomReceipts, type RoomReceipts } from '$lib/protocol/summaries';
@@ -32,20 +32,21 @@ export class RoomReceiptsState {
 		return this.#inFlight;
 	}
 
-	/** A delivery frame: that member's mark moved (a member not listed yet: ask again). */
+	/** A `deliveries` frame: those members' marks moved (a member not listed yet: ask again). */
 	apply(event: DeliveryEvent): void {
 		if (event.roomId !== this.#roomId) return;
 		const list = this.recipients;
-		if (!list?.some((member) => member.id === event.userId)) {
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, never rendered
+		const moved = new Map(event.marks.map((mark) => [mark.userId, mark]));
+		if (!list || [...moved.keys()].some((id) => !list.some((member) => member.id === id))) {
 			void this.refresh();
 			return;
 		}
 		this.#set(
-			list.map((member) =>
-				member.id === event.userId
-					? { ...member, delivered: { upTo: event.upTo, ts: event.ts } }
-					: member
-			)
+			list.map((member) => {
+				const mark = moved.get(member.id);
+				return mark ? { ...member, delivered: { upTo: mark.upTo, ts: mark.ts } } : member;
+			})
 		);
 	}
 

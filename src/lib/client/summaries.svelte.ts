@@ -28,9 +28,9 @@ import {
 	SUMMARY_PATH,
 	encodeClientFrame,
 	parseSummaryFrame,
+	type DeliveryMark,
 	type NotificationLevel,
-	type RoomSummary,
-	type SummaryFrame
+	type RoomSummary
 } from '$lib/protocol/summaries';
 import { CloseCode } from '$lib/protocol/wire';
 import { wsOriginOf } from './room.svelte';
@@ -53,6 +53,13 @@ const RECONNECT_FIRST_MS = 500;
 const RECONNECT_MAX_MS = 10_000;
 /** Writes to IndexedDB are gathered for this long. */
 const SAVE_DELAY_MS = 250;
+/**
+ * A tab sends at most one delivery acknowledgement frame this often: the first after a quiet
+ * spell goes at the end of its turn, what comes within the interval after it goes together when
+ * the interval is up (every room's latest). In a busy workspace a tab costs the server one frame
+ * a second, not one per message; a tick shows up to this much later.
+ */
+const ACK_EVERY_MS = 1_000;
 
 interface SavedList {
 	readonly userId: string;
@@ -218,8 +225,11 @@ export interface DecryptedPreview {
 	readonly text: string;
 }
 
-/** Another member's delivery mark moved in a room (a `delivery` frame). */
-export type DeliveryEvent = Extract<SummaryFrame, { type: 'delivery' }>;
+/** Other members' delivery marks moved in a room (a `deliveries` frame, or an older `delivery`). */
+export interface DeliveryEvent {
+	readonly roomId: string;
+	readonly marks: readonly DeliveryMark[];
+}
 
 /** A room's last message as a summary shows it. */
 export type LastMessage = NonNullable<RoomSummary['last']>;
@@ -299,8 +309,11 @@ export class SummaryStore {
 	/** roomId -> the last message this tab acknowledged as delivered. */
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- bookkeeping, never rendered
 	readonly #acked = new Map<string, string>();
-	/** Rooms to acknowledge at the end of this turn (null: none queued). */
+	/** Rooms to acknowledge when the next frame goes (null: none queued). */
 	#toAck: Map<string, string> | null = null;
+	/** When the last acknowledgement frame went (`performance.now()`). */
+	#ackSentAt = -Infinity;
+	#ackTimer: ReturnType<typeof setTimeout> | undefined;
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners, never rendered
 	readonly #deliveryListeners = new Set<(event: DeliveryEvent) => void>();
 	readonly #onOnline = (): void => this.#reconnectNow();
@@ -353,7 +366,7 @@ export class SummaryStore {
 			this.#scheduleSave();
 		}
 		const ws = this.#ws;
-		if (open.last && ws?.readyState === WebSocket.OPEN) this.#acknowledge(ws, room.id, open.last);
+		if (open.last && ws?.readyState === WebSocket.OPEN) this.#acknowledge(room.id, open.last);
 	}
 
 	/** The room page of `roomId` is going: no room is open, unless another page opened one. */
@@ -388,7 +401,7 @@ export class SummaryStore {
 		}
 	}
 
-	/** Calls `listener` for every delivery frame; returns how to stop. */
+	/** Calls `listener` for every `deliveries` (or older `delivery`) frame; returns how to stop. */
 	onDelivery(listener: (event: DeliveryEvent) => void): () => void {
 		this.#deliveryListeners.add(listener);
 		return () => this.#deliveryListeners.delete(listener);
@@ -433,6 +446,7 @@ export class SummaryStore {
 	destroy(): void {
 		this.#stopped = true;
 		clearTimeout(this.#retryTimer);
+		clearTimeout(this.#ackTimer);
 		window.removeEventListener('online', this.#onOnline);
 		this.#ws?.close();
 	}
@@ -446,8 +460,15 @@ export class SummaryStore {
 			const frame = parseSummaryFrame(event.data);
 			if (!frame) return;
 			this.#retryMs = RECONNECT_FIRST_MS;
-			if (frame.type === 'delivery') {
-				for (const listener of this.#deliveryListeners) listener(frame);
+			if (frame.type === 'deliveries' || frame.type === 'delivery') {
+				const event: DeliveryEvent =
+					frame.type === 'deliveries'
+						? frame
+						: {
+								roomId: frame.roomId,
+								marks: [{ userId: frame.userId, upTo: frame.upTo, ts: frame.ts }]
+							};
+				for (const listener of this.#deliveryListeners) listener(event);
 				return;
 			}
 			if (frame.type === 'inbox') {
@@ -470,12 +491,12 @@ export class SummaryStore {
 				this.defaultLevel = frame.defaultLevel;
 				this.live = true;
 				this.loaded = true;
-				for (const room of frame.rooms) this.#acknowledge(ws, room.id, room.last);
+				for (const room of frame.rooms) this.#acknowledge(room.id, room.last);
 			} else if (frame.type === 'room') {
 				const known = this.rooms.get(frame.room.id);
 				if (!known || known.lastSeq <= frame.room.lastSeq)
 					this.rooms.set(frame.room.id, frame.room);
-				this.#acknowledge(ws, frame.room.id, frame.room.last);
+				this.#acknowledge(frame.room.id, frame.room.last);
 			} else {
 				this.rooms.delete(frame.roomId);
 			}
@@ -500,22 +521,32 @@ export class SummaryStore {
 		};
 	}
 
-	/** Queues a delivery acknowledgement of the room's last message (by someone else). */
-	#acknowledge(ws: WebSocket, roomId: string, last: LastMessage | null): void {
+	/**
+	 * Queues a delivery acknowledgement of the room's last message (by someone else): sent at the
+	 * end of this turn, or within ACK_EVERY_MS of the previous frame, on the socket open then. A
+	 * queue the socket closed on is dropped: the next snapshot names those rooms again.
+	 */
+	#acknowledge(roomId: string, last: LastMessage | null): void {
 		if (!last || last.author === this.#userId || this.#acked.get(roomId) === last.id) return;
-		if (!this.#toAck) {
-			// eslint-disable-next-line svelte/prefer-svelte-reactivity -- one turn's queue, not state
-			this.#toAck = new Map();
-			queueMicrotask(() => {
-				const queued = this.#toAck;
-				this.#toAck = null;
-				if (!queued || ws.readyState !== WebSocket.OPEN) return;
-				const rooms = [...queued].map(([roomId, upTo]) => ({ roomId, upTo }));
-				ws.send(encodeClientFrame({ type: 'delivered', rooms }));
-				for (const { roomId, upTo } of rooms) this.#acked.set(roomId, upTo);
-			});
+		if (this.#toAck) {
+			this.#toAck.set(roomId, last.id);
+			return;
 		}
-		this.#toAck.set(roomId, last.id);
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a send queue, not state
+		this.#toAck = new Map([[roomId, last.id]]);
+		const flush = (): void => {
+			const queued = this.#toAck;
+			this.#toAck = null;
+			const ws = this.#ws;
+			if (!queued || ws?.readyState !== WebSocket.OPEN) return;
+			const rooms = [...queued].map(([roomId, upTo]) => ({ roomId, upTo }));
+			ws.send(encodeClientFrame({ type: 'delivered', rooms }));
+			this.#ackSentAt = performance.now();
+			for (const { roomId, upTo } of rooms) this.#acked.set(roomId, upTo);
+		};
+		const wait = this.#ackSentAt + ACK_EVERY_MS - performance.now();
+		if (wait <= 0) queueMicrotask(flush);
+		else this.#ackTimer = setTimeout(flush, wait);
 	}
 
 	#reconnectNow(): void {

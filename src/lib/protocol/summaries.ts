@@ -21,6 +21,17 @@ const bounded = (max: number) => z.string().check(z.maxLength(max));
 /** A count or a sequence number. */
 const count = () => z.int().check(z.nonnegative());
 
+/** A `deliveries` frame names at most this many marks (a bigger batch is sent as several). */
+export const MAX_DELIVERY_MARKS = 1_000;
+
+/** Another member's delivery mark in a room: their devices have it up to message `upTo`. */
+const DeliveryMarkSchema = z.object({
+	userId: bounded(255),
+	upTo: bounded(64),
+	ts: z.int()
+});
+export type DeliveryMark = z.infer<typeof DeliveryMarkSchema>;
+
 /**
  * A notification level (docs/design.md "Notification levels"): what a room counts and notifies.
  * "all": every message; "mentions": only messages that mention the user; "nothing": nothing.
@@ -100,15 +111,23 @@ const SummaryFrameSchema = z.discriminatedUnion('type', [
 	/** The user is no longer a member: forget the room. */
 	z.object({ type: z.literal('removed'), roomId: bounded(64) }),
 	/**
-	 * Another member's devices have received the room up to `upTo` (sent to the user sockets
-	 * of that message's author): their delivery mark, as the receipts API lists it.
+	 * Other members' devices have received the room up to each mark's `upTo` (sent to the user
+	 * sockets of the authors concerned): their delivery marks, as the receipts API lists them,
+	 * one frame per room and batch (at most MAX_DELIVERY_MARKS).
+	 */
+	z.object({
+		type: z.literal('deliveries'),
+		roomId: bounded(64),
+		marks: z.array(DeliveryMarkSchema).check(z.minLength(1), z.maxLength(MAX_DELIVERY_MARKS))
+	}),
+	/**
+	 * One member's delivery mark: what servers before the `deliveries` frame sent, one frame per
+	 * mark. Still understood (a tab may meet such a server during a rolling update); no longer sent.
 	 */
 	z.object({
 		type: z.literal('delivery'),
 		roomId: bounded(64),
-		userId: bounded(255),
-		upTo: bounded(64),
-		ts: z.int()
+		...DeliveryMarkSchema.shape
 	}),
 	/**
 	 * To-device messages (key shares) reached a device of the user, maybe this one: an open
