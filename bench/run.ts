@@ -2,7 +2,8 @@
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
  * gate, durability, durability-pg, cold, redis, idle, storm, flood, pg-client, presence, join,
- * memory, rooms-summaries, rooms-signed, summaries, sidebar, thumbnails, room-open, crypto. A full
+ * memory, rooms-summaries, rooms-signed, summaries, sidebar, big-room-acks, thumbnails, room-open,
+ * crypto. A full
  * run writes bench/results/latest.*; a partial
  * or --quick one writes bench/results/partial.*. `--prof` writes the server's CPU profiles to
  * bench/results/profiles/.
@@ -14,6 +15,7 @@ import * as prettier from 'prettier';
 import { startPostgres } from '../tests/support/postgres';
 import { ROOT } from '../tests/support/server';
 import { BENCH_ENV, assertBuilt, enableProfiling, type Row } from './lib/harness';
+import { runBigRoomAcks } from './scenarios/big-room-acks';
 import { runCold } from './scenarios/cold';
 import { runCrypto } from './scenarios/crypto';
 import { runDurability } from './scenarios/durability';
@@ -115,6 +117,16 @@ const SCENARIOS: readonly Scenario[] = [
 	{
 		name: 'sidebar',
 		run: (quick) => runSidebar({ samples: quick ? 3 : 10 })
+	},
+	{
+		// One big room whose members all acknowledge delivery (BENCH_ACK_MODE: second, each, none).
+		name: 'big-room-acks',
+		run: (quick) =>
+			runBigRoomAcks({
+				members: Number(process.env.BENCH_MEMBERS) || (quick ? 100 : 500),
+				rate: quick ? 10 : 20,
+				durationMs: quick ? 3_000 : 8_000
+			})
 	},
 	{
 		// The same with every message signed and verified (gate rule 7): its extra CPU.
