@@ -91,7 +91,13 @@ beforeAll(async () => {
 	const last = aliceClient.send('shall we heal?');
 	aliceClient.doc.getMap('reads').set(alice.userId, { upTo: last.id, ts: Date.now() });
 	await Promise.all([aliceClient.waitForStored(), bobClient.waitForStored()]);
-	await bobClient.waitFor(() => bobClient.messages().length === 3, 5_000, 'bob has all');
+	// All of it: the three messages and alice's read mark (a separate update, which may come
+	// after the last message: bob's replica must hold every clock of alice the server holds).
+	await bobClient.waitFor(
+		() => bobClient.messages().length === 3 && bobDoc.getMap('reads').has(alice.userId),
+		5_000,
+		'bob has all'
+	);
 	aliceClientId = aliceClient.doc.clientID;
 	conversation = bobClient.messages();
 	aliceClient.destroy();
