@@ -36,12 +36,14 @@ export class RoomReceiptsState {
 	apply(event: DeliveryEvent): void {
 		if (event.roomId !== this.#roomId) return;
 		const list = this.recipients;
-		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, never rendered
-		const moved = new Map(event.marks.map((mark) => [mark.userId, mark]));
-		if (!list || [...moved.keys()].some((id) => !list.some((member) => member.id === id))) {
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- local lookups, never rendered
+		const known = new Set(list?.map((member) => member.id));
+		if (!list || event.marks.some((mark) => !known.has(mark.userId))) {
 			void this.refresh();
 			return;
 		}
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity -- local lookups, never rendered
+		const moved = new Map(event.marks.map((mark) => [mark.userId, mark]));
 		this.#set(
 			list.map((member) => {
 				const mark = moved.get(member.id);
