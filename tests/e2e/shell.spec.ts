@@ -287,6 +287,31 @@ test('on a 390 px phone the header is one line and the home screen is the list',
 	expect(scrollWidth).toBeLessThanOrEqual(390);
 });
 
+test('on a 390 px phone a long preview is cut short and the list fits the screen, counts included', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const bob = await newUser('bob');
+	const name = roomName('Narrow');
+	const roomId = await sharedRoom(alice, bob, name);
+	const alicePage = await alice.openRoom(roomId);
+	await submitMessage(
+		alicePage,
+		'A preview far longer than a phone is wide, which the list must cut with an ellipsis'
+	);
+
+	const page = await bob.context.newPage();
+	await page.setViewportSize({ width: 390, height: 800 });
+	await page.goto('/');
+	const entry = entryOf(page, page, name);
+	await expect(entry).toContainText('1 unread');
+	const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+	expect(scrollWidth).toBeLessThanOrEqual(390);
+	const count = await entry.getByText('1 unread', { exact: true }).boundingBox();
+	expect(count).not.toBeNull();
+	expect((count?.x ?? 0) + (count?.width ?? 0)).toBeLessThanOrEqual(390);
+});
+
 test('who is online shows in the sidebar, the DM header and the member list, live, and goes when they leave', async ({
 	newUser
 }) => {
