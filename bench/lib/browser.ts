@@ -94,3 +94,31 @@ export async function profileInPage(
 	console.log(`${name}: heaviest functions (self time):`);
 	for (const [fn, ms] of top) console.log(`  ${ms.toFixed(1).padStart(8)} ms  ${fn}`);
 }
+
+/** Trace categories that show the renderer's main thread: tasks, parsing, style, layout, paint. */
+const TRACE_CATEGORIES = [
+	'devtools.timeline',
+	'disabled-by-default-devtools.timeline',
+	'blink.user_timing',
+	'loading',
+	'v8.execute'
+];
+
+/**
+ * Runs `work` under a Chromium trace of `page` and writes it to
+ * bench/results/profiles/<name>.trace.json (open it in DevTools' Performance panel): what the
+ * sampling profiler calls "(program)" (HTML parsing, style, layout, paint) shows there by name.
+ */
+export async function traceInPage(
+	browser: Browser,
+	page: Page,
+	name: string,
+	work: () => Promise<void>
+): Promise<void> {
+	await browser.startTracing(page, { categories: TRACE_CATEGORIES });
+	await work();
+	const trace = await browser.stopTracing();
+	const dir = join(ROOT, 'bench', 'results', 'profiles');
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(join(dir, `${name}.trace.json`), trace);
+}

@@ -7,7 +7,8 @@
  * the viewport; beside them the renderer main thread's CPU time (CDP Performance ThreadTime)
  * and its script, style and layout time, which a loaded machine stretches less than the wall
  * clock.
- * `BENCH_PROFILE=1` also writes a CPU profile of each open to bench/results/profiles/.
+ * `BENCH_PROFILE=1` also writes a CPU profile of each open to bench/results/profiles/;
+ * `BENCH_PROFILE=trace` a Chromium trace instead (style, layout and paint by name).
  */
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -16,13 +17,20 @@ import type { BrowserContext, Page } from 'playwright-core';
 import * as prettier from 'prettier';
 import { replicaHoldsText } from '../../tests/support/replica-probe';
 import { ROOT, makeTempDir } from '../../tests/support/server';
-import { launchChromium, profileInPage, signedInContext, visibleAt } from '../lib/browser';
+import {
+	launchChromium,
+	profileInPage,
+	signedInContext,
+	traceInPage,
+	visibleAt
+} from '../lib/browser';
 import { row, startParley, type Row } from '../lib/harness';
 import { buildHistory, seed, storeSnapshot } from '../lib/seed';
 import { round } from '../lib/stats';
 
 const MESSAGES = 1_000;
-const PROFILE = process.env.BENCH_PROFILE === '1';
+const PROFILE = process.env.BENCH_PROFILE === '1' || process.env.BENCH_PROFILE === 'trace';
+const TRACE = process.env.BENCH_PROFILE === 'trace';
 
 /** Issue 16's budgets. */
 const TARGETS = {
@@ -101,7 +109,9 @@ async function openRoom(
 		await page.goto(url);
 		ms = await visibleAt(page, latestText);
 	};
-	if (profileName) await profileInPage(context, page, profileName, work);
+	const browser = context.browser();
+	if (profileName && TRACE && browser) await traceInPage(browser, page, profileName, work);
+	else if (profileName) await profileInPage(context, page, profileName, work);
 	else await work();
 	const milestones = await page.evaluate(() => {
 		const [nav] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
