@@ -101,7 +101,10 @@ const TRACE_CATEGORIES = [
 	'disabled-by-default-devtools.timeline',
 	'blink.user_timing',
 	'loading',
-	'v8.execute'
+	'v8.execute',
+	'ServiceWorker',
+	'navigation',
+	'toplevel'
 ];
 
 /**

@@ -10,6 +10,8 @@
  *   into it, this is the second visit's first paint (the service worker in between).
  * - the server's part of it: the layout's listing alone (`listSummaries`, in this process on the
  *   same database file) and the whole `/settings` HTML with the list (request to last byte).
+ * `BENCH_PROFILE=trace` writes a Chromium trace of the first sample's two visits to
+ * bench/results/profiles/ (open them in DevTools' Performance panel).
  */
 import { rmSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -18,12 +20,17 @@ import { createSqliteStorage } from '../../src/lib/server/storage/sqlite';
 import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/db';
 import { listSummaries } from '../../src/lib/server/summaries';
 import { openSummaries } from '../../tests/support/summary-client';
-import { launchChromium, signedInContext } from '../lib/browser';
+import { launchChromium, signedInContext, traceInPage } from '../lib/browser';
 import { startParley, type Row } from '../lib/harness';
 import { summarize } from '../lib/stats';
 import { ROOMS, latencyRow, seedRoomList } from './summaries';
 
 const BUDGET = { freshMs: 500, cachedMs: 150 } as const;
+
+/** The trace's file name for sample `i` under `BENCH_PROFILE=trace` (the first only), or null. */
+function traceOf(i: number, name: string): string | null {
+	return process.env.BENCH_PROFILE === 'trace' && i === 0 ? name : null;
+}
 
 /**
  * Opens /settings in a new page; resolves with ms from the navigation's start until the sidebar
@@ -33,22 +40,29 @@ async function sidebarShown(
 	context: BrowserContext,
 	url: string,
 	rooms: number,
-	unread: number
+	unread: number,
+	traceName: string | null = null
 ): Promise<{ page: Page; ms: number; fcpMs: number }> {
 	const page = await context.newPage();
-	await page.goto(url, { waitUntil: 'commit' });
-	const handle = await page.waitForFunction(
-		([wantRooms, wantUnread]) => {
-			const aside = document.querySelector('aside.sidebar');
-			if (!aside) return false;
-			if (aside.querySelectorAll('li').length !== wantRooms) return false;
-			if (aside.querySelectorAll('li .count').length !== wantUnread) return false;
-			return performance.now();
-		},
-		[rooms, unread] as const,
-		{ polling: 'raf', timeout: 60_000 }
-	);
-	const ms = (await handle.jsonValue()) as number;
+	let ms = NaN;
+	const work = async (): Promise<void> => {
+		await page.goto(url, { waitUntil: 'commit' });
+		const handle = await page.waitForFunction(
+			([wantRooms, wantUnread]) => {
+				const aside = document.querySelector('aside.sidebar');
+				if (!aside) return false;
+				if (aside.querySelectorAll('li').length !== wantRooms) return false;
+				if (aside.querySelectorAll('li .count').length !== wantUnread) return false;
+				return performance.now();
+			},
+			[rooms, unread] as const,
+			{ polling: 'raf', timeout: 60_000 }
+		);
+		ms = (await handle.jsonValue()) as number;
+	};
+	const browser = context.browser();
+	if (traceName && browser) await traceInPage(browser, page, traceName, work);
+	else await work();
 	const fcp = await page.waitForFunction(
 		() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? false,
 		undefined,
@@ -112,7 +126,7 @@ export async function runSidebar(options: { samples: number }): Promise<Row[]> {
 		for (let i = 0; i < options.samples; i++) {
 			const context = await signedInContext(browser, server.url, user.cookie);
 			try {
-				const first = await sidebarShown(context, url, ROOMS, unread);
+				const first = await sidebarShown(context, url, ROOMS, unread, traceOf(i, 'sidebar-fresh'));
 				fresh.push(first.ms);
 				freshFcp.push(first.fcpMs);
 				// The list is saved a moment after it changes: wait until IndexedDB holds it.
@@ -138,7 +152,7 @@ export async function runSidebar(options: { samples: number }): Promise<Row[]> {
 					(wsUrl) => wsUrl.pathname === SUMMARY_PATH,
 					() => undefined
 				);
-				const again = await sidebarShown(context, url, ROOMS, unread);
+				const again = await sidebarShown(context, url, ROOMS, unread, traceOf(i, 'sidebar-cached'));
 				cached.push(again.ms);
 				cachedFcp.push(again.fcpMs);
 				await again.page.close();
