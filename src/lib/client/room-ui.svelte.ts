@@ -24,6 +24,8 @@ export interface RoomUiActions {
 	toggleReaction(messageId: string, emoji: string): void;
 	/** Whether a message and its latest edit are signed by their author (signature-check.ts). */
 	authenticityOf(original: ChatMessage, change: MessageChange | null): Promise<Authenticity>;
+	/** `authenticityOf`'s answer when known without waiting (unsigned, or checked before), else null. */
+	settledAuthenticity(original: ChatMessage, change: MessageChange | null): Authenticity | null;
 }
 
 export class RoomUi {

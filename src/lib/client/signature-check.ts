@@ -45,50 +45,94 @@ export async function verifySignature(
 	return crypto.subtle.verify('Ed25519', publicKey, sigBytes as BufferSource, data as BufferSource);
 }
 
-export class SignatureCheck {
-	readonly #keys: AuthorKeys;
-	readonly #roomId: string;
-	/** Settled verdicts (verified / unverified) by signature and signed bytes. */
-	readonly #verdicts = new Map<string, Promise<Authenticity>>();
+/** One signed part of a message: who signed it, and the bytes the signature covers. */
+interface Part {
+	readonly author: string;
+	readonly signature: ItemSignature | undefined;
+	readonly bytes: (device: string) => Uint8Array;
+}
 
-	constructor(keys: AuthorKeys, roomId: string) {
+const utf8 = new TextDecoder();
+
+/** A verdict's key: the signature and the bytes it signs (the same signature on other bytes is another). */
+function verdictKey(signature: ItemSignature, data: Uint8Array): string {
+	return `${signature.sig}|${utf8.decode(data)}`;
+}
+
+function worst(verdicts: readonly Authenticity[]): Authenticity {
+	return SEVERITY.find((level) => verdicts.includes(level)) ?? 'verified';
+}
+
+export class SignatureCheck {
+	readonly #keys: Pick<AuthorKeys, 'device'>;
+	readonly #roomId: string;
+	/** Verdicts asked for, by signature and signed bytes ("unknown" ones are asked again). */
+	readonly #verdicts = new Map<string, Promise<Authenticity>>();
+	/** The same verdicts once they are in (verified / unverified): `settled` answers from them. */
+	readonly #settled = new Map<string, Authenticity>();
+
+	constructor(keys: Pick<AuthorKeys, 'device'>, roomId: string) {
 		this.#keys = keys;
 		this.#roomId = roomId;
 	}
 
 	/** What a message (as written) and its latest edit or delete say about their author. */
 	async message(original: ChatMessage, change: MessageChange | null): Promise<Authenticity> {
-		const roomId = this.#roomId;
-		const parts = [
-			this.#item(original.author, original.signature, (device) =>
-				messageSigningBytes(roomId, original, device)
-			)
-		];
-		if (change !== null) {
-			parts.push(
-				this.#item(original.author, change.signature, (device) =>
-					changeSigningBytes(roomId, original.id, original.author, change, device)
-				)
-			);
-		}
-		const verdicts = await Promise.all(parts);
-		return SEVERITY.find((level) => verdicts.includes(level)) ?? 'verified';
+		return worst(await Promise.all(this.#parts(original, change).map((part) => this.#item(part))));
 	}
 
-	#item(
-		author: string,
-		signature: ItemSignature | undefined,
-		bytes: (device: string) => Uint8Array
-	): Promise<Authenticity> {
+	/**
+	 * `message`'s answer when it is known without waiting: the parts are unsigned, or their
+	 * signatures were checked on this page. Null: only `message` can tell. A message shown
+	 * again (the log's window moved, a re-render) or unsigned is drawn once with its verdict,
+	 * instead of drawn and then changed when a promise settles.
+	 */
+	settled(original: ChatMessage, change: MessageChange | null): Authenticity | null {
+		const verdicts: Authenticity[] = [];
+		for (const part of this.#parts(original, change)) {
+			const verdict =
+				part.signature === undefined
+					? 'unsigned'
+					: this.#settled.get(verdictKey(part.signature, part.bytes(part.signature.device)));
+			if (verdict === undefined) return null;
+			verdicts.push(verdict);
+		}
+		return worst(verdicts);
+	}
+
+	#parts(original: ChatMessage, change: MessageChange | null): Part[] {
+		const roomId = this.#roomId;
+		const { author } = original;
+		const parts: Part[] = [
+			{
+				author,
+				signature: original.signature,
+				bytes: (device) => messageSigningBytes(roomId, original, device)
+			}
+		];
+		if (change !== null) {
+			parts.push({
+				author,
+				signature: change.signature,
+				bytes: (device) => changeSigningBytes(roomId, original.id, author, change, device)
+			});
+		}
+		return parts;
+	}
+
+	#item({ author, signature, bytes }: Part): Promise<Authenticity> {
 		if (signature === undefined) return Promise.resolve('unsigned');
 		const data = bytes(signature.device);
-		const key = `${signature.sig}|${new TextDecoder().decode(data)}`;
+		const key = verdictKey(signature, data);
 		const known = this.#verdicts.get(key);
 		if (known) return known;
 		const verdict = this.#verify(author, signature, data);
 		this.#verdicts.set(key, verdict);
-		// "Unknown" is asked again (the key may be fetched once online).
-		void verdict.then((result) => result === 'unknown' && this.#verdicts.delete(key));
+		void verdict.then((result) => {
+			// "Unknown" is asked again (the key may be fetched once online).
+			if (result === 'unknown') this.#verdicts.delete(key);
+			else this.#settled.set(key, result);
+		});
 		return verdict;
 	}
 
