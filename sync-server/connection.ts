@@ -23,6 +23,7 @@ import {
 	encodeSyncStep2,
 	type MessageHandler
 } from './protocol';
+import { PACE_ABOVE_BYTES, type SendPacer } from './send-pacer';
 import { SharedFrame } from './shared-frame';
 import type { SyncSocket } from './types';
 
@@ -63,6 +64,12 @@ export interface ConnectionOptions {
 	readonly metrics?: Pick<Metrics, 'updatesRefused'>;
 	/** Told once, when the connection closes. */
 	readonly closed: (connection: Connection) => void;
+	/** Spreads big answers over turns (send-pacer.ts); absent: every answer is sent at once. */
+	readonly pacer?: SendPacer;
+}
+
+function isEmptyVector(stateVector: Uint8Array): boolean {
+	return Y.decodeStateVector(stateVector).size === 0;
 }
 
 export class Connection implements MessageHandler {
@@ -194,10 +201,18 @@ export class Connection implements MessageHandler {
 		}
 		this.#step1Pending = stateVector;
 		this.room.whenCommitted(() => {
-			const latest = this.#step1Pending ?? stateVector;
-			this.#step1Pending = null;
-			this.#admission.step1Answered();
-			this.#answerStep1(latest);
+			const answer = (): void => {
+				const latest = this.#step1Pending ?? stateVector;
+				this.#step1Pending = null;
+				this.#admission.step1Answered();
+				if (!this.#closed) this.#answerStep1(latest);
+			};
+			// The whole room for a fresh client: a big one waits for its turn (send-pacer.ts).
+			const pacer = this.#options.pacer;
+			const whole = pacer && isEmptyVector(this.#step1Pending ?? stateVector);
+			const bytes = whole ? this.room.fullStateStep2().byteLength : 0;
+			if (pacer && bytes >= PACE_ABOVE_BYTES) pacer.enqueue(answer, bytes);
+			else answer();
 		});
 	}
 

@@ -45,9 +45,15 @@ export class Forwarder<R extends Recipient> {
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#stopped = false;
 
-	/** @param recipients the room's sockets at the moment of a forward */
-	constructor(recipients: () => Iterable<R>) {
+	readonly #now: () => number;
+
+	/**
+	 * @param recipients the room's sockets at the moment of a forward
+	 * @param now the clock forwards and commits are timed by, in ms (a test's own)
+	 */
+	constructor(recipients: () => Iterable<R>, now: () => number = () => performance.now()) {
 		this.#recipients = recipients;
+		this.#now = now;
 	}
 
 	/** Updates of one commit: forwarded now, or when FORWARD_DUTY allows (merged with later ones). */
@@ -64,7 +70,7 @@ export class Forwarder<R extends Recipient> {
 	/** A commit ended: forward the outbox now, or when FORWARD_DUTY allows. */
 	schedule(): void {
 		if (this.#stopped || this.#outbox.length === 0) return;
-		const now = performance.now();
+		const now = this.#now();
 		if (Number.isFinite(this.#lastCommitAt)) {
 			const gap = now - this.#lastCommitAt;
 			this.#commitGapMs = Number.isFinite(this.#commitGapMs)
@@ -92,7 +98,7 @@ export class Forwarder<R extends Recipient> {
 		const outbox = this.#outbox;
 		if (outbox.length === 0 || this.#stopped) return;
 		this.#outbox = [];
-		const started = performance.now();
+		const started = this.#now();
 		const first = outbox[0] as Outgoing<R>;
 		const single = outbox.every((update) => update.sender === first.sender);
 		const data =
@@ -101,7 +107,7 @@ export class Forwarder<R extends Recipient> {
 		for (const recipient of this.#recipients()) {
 			if (!single || first.sender === null || recipient !== first.sender) recipient.send(frame);
 		}
-		const cost = performance.now() - started;
+		const cost = this.#now() - started;
 		this.#forwardCostMs =
 			this.#forwardCostMs === 0
 				? cost

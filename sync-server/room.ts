@@ -339,7 +339,8 @@ export class Room implements RoomPort {
 			},
 			log: this.log,
 			metrics: this.metrics,
-			closed: (closed) => this.#removeConnection(closed)
+			closed: (closed) => this.#removeConnection(closed),
+			...(this.#ctx.pacer ? { pacer: this.#ctx.pacer } : {})
 		});
 		this.connections.add(connection);
 		if (this.gone || (epoch !== undefined && epoch !== this.epoch)) {

@@ -21,6 +21,7 @@ import type { AwarenessPolicy } from './room-awareness';
 import { publishDurable } from './room-bus';
 import type { RoomLogPort } from './room-log';
 import type { SearchIndexer } from './search-indexer';
+import { SendPacer } from './send-pacer';
 import type { Bus, SyncSocket, Unsubscribe } from './types';
 import type { UserBudgets } from './user-budget';
 /**
@@ -130,6 +131,9 @@ export class RoomHub {
 			},
 			nowMs: options.nowMs ?? (() => Date.now()),
 			metrics: options.metrics,
+			pacer: new SendPacer({
+				onError: (error) => options.log.error({ err: error }, 'paced sync answer failed')
+			}),
 			unloaded: (room) => {
 				if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
 				options.metrics?.roomsLoaded.set(this.rooms.size);

@@ -10,15 +10,15 @@ import type { SharedFrame } from '../../sync-server/shared-frame';
 import { messageTexts, messageUpdate } from '../support/messages';
 import { waitFor } from '../support/wait';
 
+/** The forwarder's clock in these tests: only slow writes move it, so timing is exact. */
+const clock = { ms: 0 };
+
 class Recipient {
 	readonly frames: SharedFrame[] = [];
-	/** Extra time each write takes (a slow kernel write), in ms. */
+	/** Time each write takes (a slow kernel write), in ms of the test's clock. */
 	writeMs = 0;
 	send(frame: SharedFrame): void {
-		const until = performance.now() + this.writeMs;
-		while (performance.now() < until) {
-			/* a slow socket write */
-		}
+		clock.ms += this.writeMs;
 		this.frames.push(frame);
 	}
 	updates(): Uint8Array[] {
@@ -31,7 +31,13 @@ class Recipient {
 
 function setup(count: number): { recipients: Recipient[]; forwarder: Forwarder<Recipient> } {
 	const recipients = Array.from({ length: count }, () => new Recipient());
-	return { recipients, forwarder: new Forwarder(() => recipients) };
+	return {
+		recipients,
+		forwarder: new Forwarder(
+			() => recipients,
+			() => clock.ms
+		)
+	};
 }
 
 describe('forwarder', () => {

@@ -26,6 +26,7 @@ import type {
 } from '../../sync-server/room';
 import type { RoomLogPort } from '../../sync-server/room-log';
 import { RoomHub } from '../../sync-server/rooms';
+import { PACE_ABOVE_BYTES } from '../../sync-server/send-pacer';
 import { buildSeal } from '../../sync-server/seal';
 import type { Bus, SyncSocket } from '../../sync-server/types';
 import {
@@ -362,6 +363,23 @@ describe('room hub', () => {
 		bob.socket.received.length = 0;
 		bob.connection.receive(encodeSyncStep1(bob.doc));
 		expect(bob.socket.received.map((m) => m.type)).toEqual(['sync-step2', 'sync-step1']);
+	});
+
+	it('answers a fresh client of a room over PACE_ABOVE_BYTES in a later turn, whole (send-pacer.ts)', async () => {
+		const hub = makeHub();
+		const alice = await FakeClient.open(hub, roomId, 'alice');
+		const texts = Array.from({ length: 40 }, (_, i) => `big ${i} ${'x'.repeat(2_000)}`);
+		for (const text of texts) alice.sendMessage(text);
+		await nextTurn();
+		expect(roomOf(hub).fullStateStep2().byteLength).toBeGreaterThan(PACE_ABOVE_BYTES);
+		const bob = await FakeClient.open(hub, roomId, 'bob');
+		bob.socket.received.length = 0;
+		bob.connection.receive(encodeSyncStep1(bob.doc));
+		// Not in the turn that asked: what was queued before (a group commit) goes first.
+		expect(bob.socket.received).toEqual([]);
+		await nextTurn();
+		expect(bob.socket.received.map((m) => m.type)).toEqual(['sync-step2', 'sync-step1']);
+		expect(bob.receivedTexts()).toEqual(texts);
 	});
 
 	it('answers a later step 1 on a socket with only what it was not sent, and refuses one sooner than SYNC_STEP1_MIN_INTERVAL_MS', async () => {
