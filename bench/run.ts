@@ -2,6 +2,7 @@
  * `npm run bench [-- <scenario>…] [--quick]`: runs the scenarios against the real server
  * process and writes bench/results/latest.md and latest.json. Scenarios: fanout, rooms,
  * gate, durability, durability-pg, cold, redis, idle, storm, flood, pg-client, presence, join,
+ * capacity,
  * memory, rooms-summaries, rooms-signed, summaries, sidebar, big-room-acks, thumbnails, room-open,
  * crypto. A full
  * run writes bench/results/latest.*; a partial
@@ -30,6 +31,7 @@ import { runPgClient } from './scenarios/pg-client';
 import { runRedis } from './scenarios/redis';
 import { runRoomOpen } from './scenarios/room-open';
 import { runRoomLoads } from './scenarios/room-loads';
+import { runCapacity } from './scenarios/capacity';
 import { runRooms, type Target } from './scenarios/rooms';
 import { runStorm } from './scenarios/storm';
 import { runSidebar } from './scenarios/sidebar';
@@ -95,6 +97,15 @@ const SCENARIOS: readonly Scenario[] = [
 		name: 'join',
 		run: (quick) =>
 			runJoin(quick ? { joiners: 200, otherRooms: 50 } : { joiners: 1_000, otherRooms: 200 })
+	},
+	{
+		// The highest rate of stored messages in many small rooms with p99 <= 100 ms (issue 17).
+		name: 'capacity',
+		run: (quick) =>
+			runCapacity({
+				rooms: Number(process.env.BENCH_ROOMS) || (quick ? 200 : 1_000),
+				durationMs: quick ? 3_000 : 5_000
+			})
 	},
 	{
 		name: 'memory',
