@@ -12,8 +12,8 @@ import { makeTempDir } from '../../tests/support/server';
 import { deliveryRow, meter, row, type Row } from '../lib/harness';
 import { Sender, drive } from '../lib/sender';
 import { round, sleep, summarize, waitUntil } from '../lib/stats';
-import { LoadWorker, openAcross, statsAcross, type ClientSpec } from '../lib/workers';
-import { PER_ROOM, openTarget } from './rooms';
+import { LoadWorker, statsAcross } from '../lib/workers';
+import { PER_ROOM, openReceivers, openTarget } from './rooms';
 
 export const P99_BUDGET_MS = 100;
 const DEFAULT_RATES = [1_000, 1_500, 2_000, 2_500, 3_000, 3_500, 4_000, 5_000];
@@ -36,17 +36,7 @@ export async function runCapacity(options: { rooms: number; durationMs: number }
 	const senders: Sender[] = [];
 	const rows: Row[] = [];
 	try {
-		const receivers: ClientSpec[] = [];
-		for (let r = 0; r < rooms; r++) {
-			for (let u = 1; u < PER_ROOM; u++) receivers.push(server.client(r, u));
-		}
-		await openAcross(workers, receivers, {
-			origin: server.origin,
-			sendStep1: false,
-			reconnect: false,
-			sampleEvery: 20,
-			concurrency: 100
-		});
+		await openReceivers(server, rooms, workers);
 		for (let r = 0; r < rooms; r++) {
 			const c = server.client(r, 0);
 			const sender = new Sender(c.url, c.cookie, c.userId, server.origin, c.docName);

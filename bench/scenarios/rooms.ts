@@ -95,6 +95,25 @@ export async function openTarget(
 	};
 }
 
+/** Every room's receivers (users 1–4; user 0 sends), spread over `workers`. */
+export async function openReceivers(
+	server: Opened,
+	rooms: number,
+	workers: readonly LoadWorker[]
+): Promise<void> {
+	const receivers: ClientSpec[] = [];
+	for (let r = 0; r < rooms; r++) {
+		for (let u = 1; u < PER_ROOM; u++) receivers.push(server.client(r, u));
+	}
+	await openAcross(workers, receivers, {
+		origin: server.origin,
+		sendStep1: false,
+		reconnect: false,
+		sampleEvery: 20,
+		concurrency: 100
+	});
+}
+
 export interface RoomsResult {
 	readonly row: Row;
 }
@@ -124,17 +143,7 @@ export async function measureRooms(
 	const senders: Sender[] = [];
 	const feeds: SummaryClient[] = [];
 	try {
-		const receivers: ClientSpec[] = [];
-		for (let r = 0; r < rooms; r++) {
-			for (let u = 1; u < PER_ROOM; u++) receivers.push(server.client(r, u));
-		}
-		await openAcross(workers, receivers, {
-			origin: server.origin,
-			sendStep1: false,
-			reconnect: false,
-			sampleEvery: 20,
-			concurrency: 100
-		});
+		await openReceivers(server, rooms, workers);
 		if (options.summaries) {
 			// In batches: 10,000 sockets opened at once overflow the listen backlog (ECONNRESET).
 			for (let i = 0; i < server.cookies.length; i += FEED_BATCH) {
