@@ -13,7 +13,7 @@ import { databaseFile, openDatabase } from '../../src/lib/server/storage/sqlite/
 import { createRoom } from '../../src/lib/server/rooms';
 import { SESSION_COOKIE, createSession } from '../../src/lib/server/session';
 import { generateId } from '../../src/lib/server/id';
-import { makeDeviceKeys, type Signer } from '../../tests/support/device';
+import { makeDeviceKeys, signedMessage, type Signer } from '../../tests/support/device';
 import { storeAsSnapshot, withServerStorage } from '../../tests/support/stored';
 
 export interface BenchUser {
@@ -109,7 +109,9 @@ export function buildHistory(
 	count: number,
 	authors: readonly string[],
 	/** Appended to every message's text (to make a room of a given size in bytes). */
-	pad = ''
+	pad = '',
+	/** Each message signed by its author's device (`signers[i]` for `authors[i]`), as clients do now. */
+	signed?: { readonly roomId: string; readonly signers: readonly Signer[] }
 ): Uint8Array {
 	const clientIds = authors.map((_, i) => 1_000_000 + i);
 	// Per author: the messages it wrote, as (origin of each item) in clock order.
@@ -144,12 +146,17 @@ export function buildHistory(
 				encoding.writeVarString(encoder, 'messages');
 			}
 			encoding.writeVarUint(encoder, 1);
-			encoding.writeAny(encoder, {
+			const message = {
 				id: crypto.randomUUID(),
 				author: authors[a] ?? '',
 				text: `history message number ${index} with a few words of text${pad}`,
 				ts: 1_700_000_000_000 + index
-			});
+			};
+			const signer = signed?.signers[a];
+			encoding.writeAny(
+				encoder,
+				signed && signer ? signedMessage(signer, signed.roomId, message) : message
+			);
 		}
 	});
 	encoding.writeVarUint(encoder, 0); // empty delete set

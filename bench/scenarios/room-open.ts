@@ -31,6 +31,8 @@ import { round } from '../lib/stats';
 const MESSAGES = 1_000;
 const PROFILE = process.env.BENCH_PROFILE === '1' || process.env.BENCH_PROFILE === 'trace';
 const TRACE = process.env.BENCH_PROFILE === 'trace';
+/** `BENCH_SIGNED=1`: the history's messages signed by their authors' devices. */
+const SIGNED = process.env.BENCH_SIGNED === '1';
 
 /** Issue 16's budgets. */
 const TARGETS = {
@@ -261,7 +263,10 @@ export async function runRoomOpen(options: { runs: number }): Promise<Row[]> {
 			roomId,
 			buildHistory(
 				MESSAGES,
-				seeded.users.map((u) => u.id)
+				seeded.users.map((u) => u.id),
+				'',
+				// Signed as clients write now (each shown signature verified on every open).
+				SIGNED ? { roomId, signers: seeded.users.map((u) => u.signer) } : undefined
 			)
 		);
 		const server = await startParley(dataDir);
