@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+	FIRST_SCREEN,
 	INITIAL_WINDOW,
 	MAX_WINDOW,
 	WINDOW_PAGE,
+	firstScreenOf,
 	followsLatest,
 	loadNewer,
 	loadOlder,
@@ -20,6 +22,21 @@ describe('the message log window', () => {
 		expect(rangeOf(null, 50_001)).toEqual({ start: 50_001 - INITIAL_WINDOW, end: 50_001 });
 		expect(rangeOf(null, 10)).toEqual({ start: 0, end: 10 });
 		expect(rangeOf(null, 0)).toEqual({ start: 0, end: 0 });
+	});
+
+	it('renders a screenful of the latest messages first, unless the unread divider is further back', () => {
+		const whole = rangeOf(null, 1_000);
+		expect(firstScreenOf(whole, -1)).toEqual({ start: 1_000 - FIRST_SCREEN, end: 1_000 });
+		expect(FIRST_SCREEN).toBeLessThan(INITIAL_WINDOW);
+		// The divider in the first screen: that screen is where the opening scrolls to.
+		expect(firstScreenOf(whole, 1_000 - FIRST_SCREEN)).toEqual({
+			start: 1_000 - FIRST_SCREEN,
+			end: 1_000
+		});
+		// Further back: the whole window at once, or the opening would scroll to nothing.
+		expect(firstScreenOf(whole, 1_000 - FIRST_SCREEN - 1)).toEqual(whole);
+		expect(firstScreenOf(rangeOf(null, 10), -1)).toEqual({ start: 0, end: 10 });
+		expect(firstScreenOf(whole, -1, 5)).toEqual({ start: 995, end: 1_000 });
 	});
 
 	it('loads older messages a page at a time while still following the latest', () => {

@@ -10,6 +10,12 @@ export const INITIAL_WINDOW = 60;
 export const WINDOW_PAGE = 60;
 /** The most messages ever rendered at once; past it the far end of the window is dropped. */
 export const MAX_WINDOW = 300;
+/**
+ * Messages rendered in the first frame of an opening at the latest message: more than a
+ * screen holds (800 px of one-line messages by one author). The rest of the window follows
+ * once that frame is painted, so the latest messages show without waiting for 60.
+ */
+export const FIRST_SCREEN = 24;
 
 /**
  * `null`: the latest INITIAL_WINDOW messages, sliding as new ones arrive.
@@ -35,6 +41,17 @@ export function rangeOf(window: LogWindow, length: number): Range {
 	// A window that follows the latest messages keeps growing; drop its oldest past the bound.
 	if (window.end === null && end - start > MAX_WINDOW + WINDOW_PAGE) start = end - MAX_WINDOW;
 	return { start, end };
+}
+
+/**
+ * What an opening renders in its first frame: the latest `screen` messages of `range`, or all
+ * of it when the "New messages" divider (`dividerIndex`, -1 for none) is further back, as the
+ * opening scrolls to it.
+ */
+export function firstScreenOf(range: Range, dividerIndex: number, screen = FIRST_SCREEN): Range {
+	const start = Math.max(range.start, range.end - screen);
+	if (dividerIndex >= 0 && dividerIndex < start) return range;
+	return { start, end: range.end };
 }
 
 /** True when the window shows the latest message and follows new ones. */
