@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { storeMessagesAsSnapshot } from '../support/stored';
 import {
 	createRoom,
 	cutSyncOnly,
@@ -250,6 +251,54 @@ test('a page the worker controls takes its scripts and styles straight from the 
 	);
 	expect(sources.length).toBeGreaterThan(10);
 	expect(new Set(sources)).toEqual(new Set(['cache cache-storage']));
+});
+
+test('a first visit registers the service worker only once the room it opened has synced', async ({
+	newUser,
+	server
+}) => {
+	const alice = await newUser('alice');
+	const name = roomName('First visit');
+	const roomId = await createRoom(alice.context, name);
+	await storeMessagesAsSnapshot(
+		server.dataDir,
+		roomId,
+		Array.from({ length: 200 }, (_, n) => ({
+			id: `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
+			author: alice.id,
+			text: `stored message ${n}`,
+			ts: 1_700_000_000_000 + n * 1_000
+		}))
+	);
+	const page = await alice.context.newPage();
+	// Stamps the first registration call and the first frame that shows the latest message.
+	await page.addInitScript(() => {
+		const probe = window as unknown as { registeredAt?: number; shownAt?: number };
+		const container = navigator.serviceWorker;
+		const register = container.register.bind(container);
+		container.register = (...args: Parameters<ServiceWorkerContainer['register']>) => {
+			probe.registeredAt ??= performance.now();
+			return register(...args);
+		};
+		const poll = (): void => {
+			const shown = [...document.querySelectorAll('[role="log"] li')].some((item) =>
+				item.textContent?.includes('stored message 199')
+			);
+			if (shown) probe.shownAt = performance.now();
+			else requestAnimationFrame(poll);
+		};
+		requestAnimationFrame(poll);
+	});
+	await page.goto(`/rooms/${roomId}`);
+	await expect(messageOf(page, name, 'stored message 199')).toBeVisible();
+	await page.evaluate(() => navigator.serviceWorker.ready);
+	const { registeredAt, shownAt } = await page.evaluate(() => {
+		const probe = window as unknown as { registeredAt?: number; shownAt?: number };
+		return { registeredAt: probe.registeredAt ?? NaN, shownAt: probe.shownAt ?? NaN };
+	});
+	expect(registeredAt).toBeGreaterThan(shownAt);
+	// And it still makes the room available offline.
+	await waitUntilAvailableOffline(page, [`/rooms/${roomId}`]);
 });
 
 test('the app passes Chromium’s installability checks', async ({
