@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-	FIRST_SCREEN,
 	INITIAL_WINDOW,
+	MIN_ENTRY_PX,
 	MAX_WINDOW,
 	WINDOW_PAGE,
 	firstScreenOf,
@@ -10,6 +10,7 @@ import {
 	loadOlder,
 	messageIdFromHash,
 	rangeOf,
+	screenfulOf,
 	shiftWindow,
 	showsLatest,
 	windowAround,
@@ -26,17 +27,20 @@ describe('the message log window', () => {
 
 	it('renders a screenful of the latest messages first, unless the unread divider is further back', () => {
 		const whole = rangeOf(null, 1_000);
-		expect(firstScreenOf(whole, -1)).toEqual({ start: 1_000 - FIRST_SCREEN, end: 1_000 });
-		expect(FIRST_SCREEN).toBeLessThan(INITIAL_WINDOW);
+		const screen = screenfulOf(800);
+		expect(screen).toBe(Math.ceil(800 / MIN_ENTRY_PX));
+		expect(screen).toBeLessThan(INITIAL_WINDOW);
+		expect(screenfulOf(10_000)).toBe(INITIAL_WINDOW);
+		expect(screenfulOf(0)).toBe(1);
+		expect(firstScreenOf(whole, -1, screen)).toEqual({ start: 1_000 - screen, end: 1_000 });
 		// The divider in the first screen: that screen is where the opening scrolls to.
-		expect(firstScreenOf(whole, 1_000 - FIRST_SCREEN)).toEqual({
-			start: 1_000 - FIRST_SCREEN,
+		expect(firstScreenOf(whole, 1_000 - screen, screen)).toEqual({
+			start: 1_000 - screen,
 			end: 1_000
 		});
 		// Further back: the whole window at once, or the opening would scroll to nothing.
-		expect(firstScreenOf(whole, 1_000 - FIRST_SCREEN - 1)).toEqual(whole);
-		expect(firstScreenOf(rangeOf(null, 10), -1)).toEqual({ start: 0, end: 10 });
-		expect(firstScreenOf(whole, -1, 5)).toEqual({ start: 995, end: 1_000 });
+		expect(firstScreenOf(whole, 1_000 - screen - 1, screen)).toEqual(whole);
+		expect(firstScreenOf(rangeOf(null, 10), -1, screen)).toEqual({ start: 0, end: 10 });
 	});
 
 	it('loads older messages a page at a time while still following the latest', () => {

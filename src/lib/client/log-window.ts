@@ -11,11 +11,20 @@ export const WINDOW_PAGE = 60;
 /** The most messages ever rendered at once; past it the far end of the window is dropped. */
 export const MAX_WINDOW = 300;
 /**
- * Messages rendered in the first frame of an opening at the latest message: more than a
- * screen holds (800 px of one-line messages by one author). The rest of the window follows
+ * The least height a rendered message takes with the gap after it, in px, kept below the
+ * smallest measured (a one-line message in a run by one author: 59 + 8 px at 1280 and 390 px
+ * wide; long-room.spec.ts checks that a first screenful fills the screen).
+ */
+export const MIN_ENTRY_PX = 48;
+
+/**
+ * Messages rendered in the first frame of an opening at the latest message: as many as fill a
+ * viewport `height` px tall at MIN_ENTRY_PX each (17 at 800 px). The rest of the window follows
  * once that frame is painted, so the latest messages show without waiting for 60.
  */
-export const FIRST_SCREEN = 24;
+export function screenfulOf(height: number): number {
+	return Math.min(INITIAL_WINDOW, Math.max(1, Math.ceil(height / MIN_ENTRY_PX)));
+}
 
 /**
  * `null`: the latest INITIAL_WINDOW messages, sliding as new ones arrive.
@@ -44,11 +53,12 @@ export function rangeOf(window: LogWindow, length: number): Range {
 }
 
 /**
- * What an opening renders in its first frame: the latest `screen` messages of `range`, or all
+ * What an opening renders in its first frame: the latest `screen` messages of `range` (see
+ * `screenfulOf`), or all
  * of it when the "New messages" divider (`dividerIndex`, -1 for none) is further back, as the
  * opening scrolls to it.
  */
-export function firstScreenOf(range: Range, dividerIndex: number, screen = FIRST_SCREEN): Range {
+export function firstScreenOf(range: Range, dividerIndex: number, screen: number): Range {
 	const start = Math.max(range.start, range.end - screen);
 	if (dividerIndex >= 0 && dividerIndex < start) return range;
 	return { start, end: range.end };
