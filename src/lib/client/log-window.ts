@@ -54,9 +54,8 @@ export function rangeOf(window: LogWindow, length: number): Range {
 
 /**
  * What an opening renders in its first frame: the latest `screen` messages of `range` (see
- * `screenfulOf`), or all
- * of it when the "New messages" divider (`dividerIndex`, -1 for none) is further back, as the
- * opening scrolls to it.
+ * `screenfulOf`), or all of it when the "New messages" divider (`dividerIndex`, -1 for none) is
+ * further back, as the opening scrolls to it.
  */
 export function firstScreenOf(range: Range, dividerIndex: number, screen: number): Range {
 	const start = Math.max(range.start, range.end - screen);
