@@ -4,15 +4,10 @@
  * history is brought into the window and scrolled to.
  */
 import { INITIAL_WINDOW, screenfulOf } from '../../src/lib/client/log-window';
-import { storeMessagesAsSnapshot } from '../support/stored';
+import { historyId, storeMessagesAsSnapshot } from '../support/stored';
 import { createRoom, expect, test } from './fixtures';
 
 const TOTAL = 3_000;
-
-/** The id of history message n: a UUID, as the room document's schema wants. */
-function historyId(n: number): string {
-	return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
-}
 
 /**
  * Stores a room history of `count` messages as the room's snapshot, as compaction leaves it;

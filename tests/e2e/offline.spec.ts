@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { storeMessagesAsSnapshot } from '../support/stored';
+import { historyId, storeMessagesAsSnapshot } from '../support/stored';
 import {
 	createRoom,
 	cutSyncOnly,
@@ -264,7 +264,7 @@ test('a first visit registers the service worker only once the room it opened ha
 		server.dataDir,
 		roomId,
 		Array.from({ length: 200 }, (_, n) => ({
-			id: `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
+			id: historyId(n),
 			author: alice.id,
 			text: `stored message ${n}`,
 			ts: 1_700_000_000_000 + n * 1_000

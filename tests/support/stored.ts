@@ -73,6 +73,11 @@ export async function storeAsSnapshot(
 	await roomLog.compact(roomId, outcome.seq, state);
 }
 
+/** A message id for history message `n`: a UUID, as the room document's schema wants. */
+export function historyId(n: number): string {
+	return `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
 /** Stores a room whose `messages` are `messages` as its snapshot, as compaction leaves it. */
 export async function storeMessagesAsSnapshot(
 	dataDir: string,
