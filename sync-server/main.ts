@@ -140,6 +140,15 @@ const server = createServer((req, res) => {
 	attachServices(req, services);
 	handler(req, res);
 });
+/**
+ * An idle keep-alive connection stays open this long (Node's default: 5 s). A client that sends a
+ * request on a pooled connection just as the server closes it gets a reset for a request that
+ * never arrived: browsers retry it, Node's agent (scripts, Playwright's API requests) does not
+ * (a test's POST once failed so after 5 s idle). Above the 60 s idle timeout load balancers
+ * usually have, so a proxy in front closes first. Idle connections are closed at shutdown.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
 server.on('upgrade', (request, socket, head: Buffer) => {
 	// Nothing else upgrades in production: a path that is not /sync/… gets no answer but a close.
 	if (!sync.handleUpgrade(request, socket, head)) socket.destroy();

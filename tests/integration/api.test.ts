@@ -2,6 +2,7 @@
  * The HTTP API and the account pages end to end: the real program (startServer) after a
  * build, driven over HTTP like a browser or a script would.
  */
+import { Agent, get, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, registeredClient, uniqueUsername } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
@@ -313,6 +314,26 @@ describe('rooms', () => {
 		expect((await bob.delete(`${base}/${bob.userId}`)).status).toBe(204);
 		const remaining = await owner.get<{ members: { id: string }[] }>(base);
 		expect(remaining.body.members.map((member) => member.id)).toEqual([owner.userId]);
+	});
+});
+
+describe('connections', () => {
+	it('keeps an idle keep-alive connection for 65 s, not Node’s 5 s', async () => {
+		// A client reusing a pooled connection as the server closes it gets a reset for a request
+		// that never arrived (sync-server/main.ts); the header is the server's keepAliveTimeout.
+		const agent = new Agent({ keepAlive: true });
+		try {
+			const headers = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+				get(new URL('/healthz', server.url), { agent }, (response) => {
+					response.resume();
+					resolve(response.headers);
+				}).on('error', reject);
+			});
+			expect(headers.connection).toBe('keep-alive');
+			expect(headers['keep-alive']).toBe('timeout=65');
+		} finally {
+			agent.destroy();
+		}
 	});
 });
 
