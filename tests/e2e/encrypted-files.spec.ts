@@ -12,15 +12,24 @@ import { expect, goOffline, test, waitUntilAvailableOffline } from './fixtures';
 import { attach, makePng } from './attachments-support';
 import { encryptedPair, filesUnder, messageOf } from './encrypted-support';
 
-/** The upload ids a page's POST /api/files answered, in order. */
-function uploadsOf(page: Page): string[] {
-	const ids: string[] = [];
+/**
+ * The upload ids a page's POST /api/files answered, in the order of the answers. `ids(n)` waits
+ * for `n` answers and their bodies: the page can show a sent file before Playwright has read
+ * the body of its upload's answer.
+ */
+function uploadsOf(page: Page): { ids(count: number): Promise<string[]> } {
+	const bodies: Promise<string>[] = [];
 	page.on('response', (response) => {
 		const url = new URL(response.url());
 		if (url.pathname !== '/api/files' || response.request().method() !== 'POST') return;
-		void response.json().then((body: { id: string }) => ids.push(body.id));
+		bodies.push(response.json().then((body: { id: string }) => body.id));
 	});
-	return ids;
+	return {
+		async ids(count) {
+			await expect.poll(() => bodies.length).toBe(count);
+			return Promise.all(bodies);
+		}
+	};
 }
 
 test('an image and a file sent in an encrypted room open for the other member; the server holds neither their bytes nor their names', async ({
@@ -72,8 +81,8 @@ test('an image and a file sent in an encrypted room open for the other member; t
 	).toBeVisible();
 
 	// The server was given opaque uploads: ciphertext, named "encrypted", of no telling type.
-	expect(uploads).toHaveLength(2);
-	for (const id of uploads) {
+	const ids = await uploads.ids(2);
+	for (const id of ids) {
 		const response = await bob.context.request.get(`/api/files/${id}`);
 		expect(response.status()).toBe(200);
 		expect(response.headers()['content-type']).toBe('application/octet-stream');
@@ -113,10 +122,11 @@ test('a file changed on the server shows “can’t decrypt this file” for tha
 	await alicePage.getByRole('button', { name: 'Send' }).click();
 	const sent = messageOf(alicePage, name, 'one will be changed');
 	await expect(sent.getByRole('link', { name: /changed\.txt/ })).toBeVisible({ timeout: 20_000 });
-	expect(uploads).toHaveLength(2);
+	// The outbox uploads a message's files one after the other: the second is changed.txt.
+	const [, changed] = await uploads.ids(2);
 
 	// One bit of the second upload's ciphertext flipped where the server keeps it (same length).
-	const stored = await alice.context.request.get(`/api/files/${uploads[1]}`);
+	const stored = await alice.context.request.get(`/api/files/${changed}`);
 	const bytes = await stored.body();
 	const sha256 = createHash('sha256').update(bytes).digest('hex');
 	const path = join(server.dataDir, 'files', sha256.slice(0, 2), sha256);
