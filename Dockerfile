@@ -13,9 +13,10 @@ COPY package.json package-lock.json .npmrc ./
 COPY scripts/patch-postgres.mjs ./scripts/
 RUN npm ci
 COPY . .
+# The pages (build/handler.js) and the program's entry bundled (build/sync-server.js).
 RUN npm run build
-# tsx and every package the sync server imports are `dependencies`, so pruning the dev ones
-# (vite, vitest, eslint, playwright…) keeps `node --import tsx sync-server/main.ts` working.
+# Every package the bundle leaves external is in `dependencies`, so pruning the dev ones
+# (vite, vitest, eslint, playwright…) keeps `node build/sync-server.js` working.
 RUN npm prune --omit=dev
 
 # ---- runtime: no compilers, non-root ----
@@ -25,13 +26,10 @@ ENV NODE_ENV=production \
 	HOST=0.0.0.0 \
 	DATA_DIR=/data
 WORKDIR /app
-COPY --from=build --chown=node:node /app/package.json /app/tsconfig.json ./
+# package.json says "type": "module": build/sync-server.js is an ES module.
+COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/build ./build
-# tsconfig.json extends .svelte-kit/tsconfig.json; tsx reads it when loading sync-server/.
-COPY --from=build --chown=node:node /app/.svelte-kit/tsconfig.json ./.svelte-kit/tsconfig.json
-COPY --from=build --chown=node:node /app/sync-server ./sync-server
-COPY --from=build --chown=node:node /app/src/lib ./src/lib
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
@@ -40,4 +38,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 	CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM drains: clients get close code 1012 and reconnect to another instance.
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "sync-server/main.ts"]
+# Stack traces name the bundle's lines; NODE_OPTIONS=--enable-source-maps maps them to the .ts
+# files (build/sync-server.js.map), at a cost on every error's stack.
+CMD ["node", "build/sync-server.js"]

@@ -3,10 +3,11 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './tests/support/chromium';
 
 /**
  * End-to-end tests against the built program (tests/e2e/fixtures.ts starts one server per
- * worker). Uses the system Chromium: never run `playwright install` here.
+ * worker; the global setup bundles its entry first, tests/support/global-setup.ts). Uses the system Chromium: never run `playwright install` here.
  */
 export default defineConfig({
 	testDir: 'tests/e2e',
+	globalSetup: './tests/support/global-setup.ts',
 	workers: 2,
 	fullyParallel: false,
 	retries: process.env.CI ? 1 : 0,

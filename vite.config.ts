@@ -28,6 +28,7 @@ export default defineConfig({
 				test: {
 					name: 'integration',
 					include: ['tests/integration/**/*.test.ts'],
+					globalSetup: ['tests/support/global-setup.ts'],
 					environment: 'node',
 					testTimeout: 30_000,
 					hookTimeout: 30_000

@@ -185,7 +185,7 @@ async function profileOpen(context: BrowserContext, url: string): Promise<void> 
 }
 
 async function main(): Promise<void> {
-	assertBuilt();
+	await assertBuilt();
 	const dataDir = makeTempDir('parley-long-room-');
 	const browser = await launchChromium();
 	try {

@@ -262,7 +262,7 @@ async function main(): Promise<void> {
 		);
 		process.exit(2);
 	}
-	assertBuilt();
+	await assertBuilt();
 	const chosen = wanted.length > 0 ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
 	const header = [
 		`# Parley bench — ${new Date().toISOString()}${quick ? ' (--quick)' : ''}`,

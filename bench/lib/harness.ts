@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { buildServer } from '../../scripts/build-server';
 import { ROOT, freePort, startServer, type ServerHandle } from '../../tests/support/server';
 import { cpuMicros, rssBytes, round, type Latency } from './stats';
 
@@ -74,12 +75,17 @@ export const BENCH_ENV: Readonly<Record<string, string>> = {
 	REQUIRE_SIGNATURES: '0'
 };
 
-export function assertBuilt(): void {
+/**
+ * The pages must be built (`npm run build`); the program's entry is bundled again from the
+ * current source, so the bench measures the file production runs (build/sync-server.js).
+ */
+export async function assertBuilt(): Promise<void> {
 	if (!existsSync(join(ROOT, 'build', 'handler.js'))) {
 		throw new Error(
 			'build/handler.js is missing: run `flock /tmp/parley-build.lock npm run build` first'
 		);
 	}
+	await buildServer();
 }
 
 /** `--prof`: the server children write V8 CPU profiles here (open in Chrome DevTools). */

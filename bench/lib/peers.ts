@@ -2,7 +2,7 @@
  * The reference servers the issue compares Parley with, each one process started for a
  * scenario in the same run (devDependencies): the y-websocket reference server
  * (`@y/websocket-server`, memory only, no auth) and Hocuspocus with SQLite
- * (bench/peers/hocuspocus.ts). Both take any room name and no cookie.
+ * (bench/peers/hocuspocus.mjs). Both take any room name and no cookie.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -26,7 +26,7 @@ function command(kind: PeerKind, port: number, dataFile: string): string[] {
 		const pkg = require.resolve('@y/websocket-server/package.json');
 		return [join(pkg, '..', 'src', 'server.js')];
 	}
-	return ['--import', 'tsx', join(ROOT, 'bench', 'peers', 'hocuspocus.ts'), String(port), dataFile];
+	return [join(ROOT, 'bench', 'peers', 'hocuspocus.mjs'), String(port), dataFile];
 }
 
 /** Starts a reference server on a free port; `dataFile` is Hocuspocus's SQLite file. */

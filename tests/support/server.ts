@@ -1,13 +1,16 @@
 /**
- * Starts the real Parley program (sync-server/main.ts: SvelteKit handler + sync server) as a
- * child process on a free port with its own DATA_DIR, so tests can stop, kill -9 and restart it.
- * Needs `npm run build` first (npm test does it).
+ * Starts the real Parley program (build/sync-server.js, the bundle of sync-server/main.ts that
+ * production runs: SvelteKit handler + sync server) as a child process on a free port with its
+ * own DATA_DIR, so tests can stop, kill -9 and restart it. Needs `npm run build` first (npm test
+ * does it); the test runners' global setup re-bundles the entry from the current source
+ * (tests/support/global-setup.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SERVER_BUNDLE } from '../../scripts/build-server';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -109,7 +112,10 @@ async function startServerOnce(
 	const port = options.port ?? (await freePort());
 	const metricsPort = options.env?.METRICS_PORT ?? String(await freePort());
 	const output: string[] = [];
-	const child = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts'], {
+	if (!existsSync(SERVER_BUNDLE)) {
+		throw new Error(`${SERVER_BUNDLE} is missing: run \`npm run build\` first`);
+	}
+	const child = spawn(process.execPath, [SERVER_BUNDLE], {
 		cwd: ROOT,
 		env: {
 			...process.env,
