@@ -83,12 +83,11 @@ function joinAsRecipient(db: Db, roomId: string, me: string, now: number): void 
 
 /** The profiles of these ids (those that exist), by id. */
 export function profilesById(db: Db, ids: Iterable<string>): Map<string, Profile> {
-	const rows = db
-		.prepare(
-			`SELECT id, username, display_name AS displayName, avatar_version AS avatar FROM users
-			  WHERE id IN (SELECT value FROM json_each(?))`
-		)
-		.all(JSON.stringify([...new Set(ids)])) as Profile[];
+	const rows = cachedStatement<[string], Profile>(
+		db,
+		`SELECT id, username, display_name AS displayName, avatar_version AS avatar FROM users
+		  WHERE id IN (SELECT value FROM json_each(?))`
+	).all(JSON.stringify([...new Set(ids)]));
 	return new Map(rows.map((row) => [row.id, row]));
 }
 
