@@ -756,40 +756,34 @@ export class SummaryFeed {
 		}
 		const message = activity.message;
 		const mark = activity.reads.find((read) => read.userId === userId);
-		const lastSeq = Math.max(room.lastSeq, activity.seq);
 		// A message at or below the listing's seq is in it already (read marks come late: any seq).
 		const fresh = message !== null && activity.seq > room.lastSeq && message.id !== room.last?.id;
+		// The socket's own copy, changed in place: one activity touches every member's socket,
+		// and a copy per socket per message was most of this channel's cost (allocation, GC).
+		room.lastSeq = Math.max(room.lastSeq, activity.seq);
 		if (!fresh && !mark) {
 			// Someone else's read mark, or a message told already: nothing this socket shows changed.
-			if (lastSeq > room.lastSeq) subscriber.rooms.set(room.id, { ...room, lastSeq });
 			this.#takePendingAck(subscriber);
 			return;
 		}
-		let next: RoomSummary;
 		if (fresh) {
 			const { id, author, text, ts } = message;
-			const last = { id, author, authorName: message.authorName ?? null, text, ts, deleted: false };
-			const others = author !== userId;
-			next = {
-				...room,
-				lastSeq,
-				last,
-				unread: others ? room.unread + 1 : room.unread,
-				mentions: others && mentionsUser(text, username) ? room.mentions + 1 : room.mentions
-			};
-		} else {
-			next = { ...room, lastSeq };
+			room.last = { id, author, authorName: message.authorName ?? null, text, ts, deleted: false };
+			if (author !== userId) {
+				room.unread += 1;
+				if (mentionsUser(text, username)) room.mentions += 1;
+			}
 		}
 		if (mark) {
-			if (mark.upTo === next.last?.id) {
-				next = { ...next, unread: 0, mentions: 0 };
-			} else {
+			if (mark.upTo !== room.last?.id) {
+				// Read up to an earlier message: how many are left is storage's to count.
 				void this.#recount(subscriber, activity.roomId);
 				return;
 			}
+			room.unread = 0;
+			room.mentions = 0;
 		}
-		subscriber.rooms.set(room.id, next);
-		this.#tellRoom(subscriber, next);
+		this.#tellRoom(subscriber, room);
 		this.#takePendingAck(subscriber);
 	}
 
