@@ -2,8 +2,9 @@
  * The file production runs (scripts/build-server.ts -> build/sync-server.js): the program's entry
  * bundled without tsx's `keepNames`, whose `__name(fn, "name")` wrapper around every function
  * the program creates cost ~18 KB of heap per loaded room and ~10% of the core's CPU per
- * message (docs/design.md "Running the program"); every package stays in node_modules; the
- * Dockerfile and `npm start` run that file.
+ * message (docs/design.md "Running the program"); every package stays in node_modules and is a
+ * `dependencies` one (the Docker image prunes the dev ones); the Dockerfile and `npm start` run
+ * that file.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +39,25 @@ describe('the server bundle', () => {
 		expect(imports).toContain('yjs');
 		expect(imports.filter((name) => name.startsWith('.') || name.endsWith('.ts'))).toEqual([]);
 		expect(code).not.toMatch(/from "tsx/);
+	});
+
+	it('imports only packages of `dependencies`: the image prunes the others', () => {
+		const { dependencies } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+			dependencies: Record<string, string>;
+		};
+		const packages = new Set(
+			[...code.matchAll(/^import (?:.* from )?"([^"]+)";$/gm)]
+				.map((m) => m[1] ?? '')
+				.filter((name) => !name.startsWith('node:'))
+				.map((name) =>
+					name
+						.split('/')
+						.slice(0, name.startsWith('@') ? 2 : 1)
+						.join('/')
+				)
+		);
+		expect(packages.size).toBeGreaterThan(5);
+		expect([...packages].filter((name) => !(name in dependencies))).toEqual([]);
 	});
 
 	it('writes its source map beside it', () => {
