@@ -23,7 +23,7 @@ import {
 	encodeSyncStep2,
 	type MessageHandler
 } from './protocol';
-import { PACE_ABOVE_BYTES, type SendPacer } from './send-pacer';
+import { PACE_ABOVE_BYTES, type TurnPacer } from './turn-pacer';
 import { SharedFrame } from './shared-frame';
 import type { SyncSocket } from './types';
 
@@ -64,8 +64,8 @@ export interface ConnectionOptions {
 	readonly metrics?: Pick<Metrics, 'updatesRefused'>;
 	/** Told once, when the connection closes. */
 	readonly closed: (connection: Connection) => void;
-	/** Spreads big answers over turns (send-pacer.ts); absent: every answer is sent at once. */
-	readonly pacer?: SendPacer;
+	/** Spreads big answers over turns (turn-pacer.ts); absent: every answer is sent at once. */
+	readonly pacer?: TurnPacer;
 }
 
 function isEmptyVector(stateVector: Uint8Array): boolean {
@@ -207,7 +207,7 @@ export class Connection implements MessageHandler {
 				this.#admission.step1Answered();
 				if (!this.#closed) this.#answerStep1(latest);
 			};
-			// The whole room for a fresh client: a big one waits for its turn (send-pacer.ts).
+			// The whole room for a fresh client: a big one waits for its turn (turn-pacer.ts).
 			const pacer = this.#options.pacer;
 			const whole = pacer && isEmptyVector(this.#step1Pending ?? stateVector);
 			const bytes = whole ? this.room.fullStateStep2().byteLength : 0;

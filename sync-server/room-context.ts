@@ -13,7 +13,7 @@ import type { Metrics } from './metrics';
 import type { AwarenessPolicy } from './room-awareness';
 import type { RoomLogPort } from './room-log';
 import type { Seal } from './seal';
-import type { SendPacer } from './send-pacer';
+import type { TurnPacer } from './turn-pacer';
 import type { Bus } from './types';
 
 /** A room as the hub is told about it. */
@@ -70,7 +70,7 @@ export interface RoomContext {
 	readonly awarenessPolicy: AwarenessPolicy;
 	readonly admission: Omit<AdmissionRules, 'step1MinIntervalMs'>;
 	/** Spreads the hub's big step 2 answers over turns; absent (unit tests): sent at once. */
-	readonly pacer?: SendPacer;
+	readonly pacer?: TurnPacer;
 	/** Wall-clock ms (Date.now), for the time since the last seal. */
 	nowMs(): number;
 	readonly metrics?: RoomMetrics;

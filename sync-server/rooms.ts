@@ -21,7 +21,7 @@ import type { AwarenessPolicy } from './room-awareness';
 import { publishDurable } from './room-bus';
 import type { RoomLogPort } from './room-log';
 import type { SearchIndexer } from './search-indexer';
-import { SendPacer } from './send-pacer';
+import { PACED_BYTES_PER_TURN, TurnPacer } from './turn-pacer';
 import type { Bus, SyncSocket, Unsubscribe } from './types';
 import type { UserBudgets } from './user-budget';
 /**
@@ -131,7 +131,8 @@ export class RoomHub {
 			},
 			nowMs: options.nowMs ?? (() => Date.now()),
 			metrics: options.metrics,
-			pacer: new SendPacer({
+			pacer: new TurnPacer({
+				budgetPerTurn: PACED_BYTES_PER_TURN,
 				onError: (error) => options.log.error({ err: error }, 'paced sync answer failed')
 			}),
 			unloaded: (room) => {

@@ -31,6 +31,7 @@ import { createUpdateAdmission } from './token-bucket';
 import { OnlineUsers } from './online-users';
 import { SummaryFeed } from './summary-feed';
 import { createSummaryUpgrade } from './summary-upgrade';
+import { TurnPacer, UPGRADES_PER_TURN } from './turn-pacer';
 import { createSyncUpgrade, type SyncAccess } from './upgrade';
 import { UserBudgets } from './user-budget';
 
@@ -154,14 +155,13 @@ export function createSyncService(deps: {
 		}
 	});
 	const access = storageAccess(storage, config);
-	const summaryUpgrade = createSummaryUpgrade({ access, config, feed, log });
-	const upgrade = createSyncUpgrade({
-		access,
-		config,
-		hub,
-		log,
-		metrics
+	// Rooms' and user sockets' upgrades share one queue: a few are checked per turn.
+	const upgrades = new TurnPacer({
+		budgetPerTurn: UPGRADES_PER_TURN,
+		onError: (error) => log.error({ err: error }, 'upgrade check failed')
 	});
+	const summaryUpgrade = createSummaryUpgrade({ access, config, feed, log, upgrades });
+	const upgrade = createSyncUpgrade({ access, config, hub, log, metrics, upgrades });
 	// The HTTP side (same process) removed a member: close their sockets within this tick.
 	const onRevoked = ({ roomId, userId }: MembershipRevoked): void => {
 		hub.revoke(roomId, userId);

@@ -13,6 +13,7 @@ import { MAX_ACKED_ROOMS, SUMMARY_PATH, parseClientFrame } from '../src/lib/prot
 import { CloseCode } from '../src/lib/protocol/wire';
 import type { Logger } from './logger';
 import type { SummaryFeed } from './summary-feed';
+import type { TurnPacer } from './turn-pacer';
 import {
 	authenticateUpgrade,
 	countOpenSocket,
@@ -49,8 +50,10 @@ export function createSummaryUpgrade(deps: {
 	readonly config: Pick<Config, 'ORIGIN' | 'MAX_CONNECTIONS_PER_USER'>;
 	readonly feed: SummaryFeed;
 	readonly log: Logger;
+	/** Checks upgrades a few per event-loop turn, with the rooms' (turn-pacer.ts). */
+	readonly upgrades: TurnPacer;
 }): SummaryUpgrade {
-	const { access, config, feed, log } = deps;
+	const { access, config, feed, log, upgrades } = deps;
 	const wss = new WebSocketServer({
 		noServer: true,
 		perMessageDeflate: false,
@@ -88,21 +91,7 @@ export function createSummaryUpgrade(deps: {
 				refuse(socket, 503, 'shutting down');
 				return true;
 			}
-			authenticateUpgrade(request, access, config).then(
-				(verdict) => {
-					if ('status' in verdict) return refuse(socket, verdict.status, verdict.error);
-					if (!accepting) return refuse(socket, 503, 'shutting down');
-					if (socket.destroyed) return;
-					if ((openPerUser.get(verdict.userId) ?? 0) >= config.MAX_CONNECTIONS_PER_USER) {
-						return refuse(socket, 429, 'too many connections');
-					}
-					accept(request, socket, head, verdict);
-				},
-				(error: unknown) => {
-					log.error({ err: error }, 'summary upgrade check failed');
-					refuse(socket, 500, 'internal error');
-				}
-			);
+			upgrades.enqueue(() => check(request, socket, head), 1);
 			return true;
 		},
 		stopAccepting() {
@@ -113,4 +102,23 @@ export function createSummaryUpgrade(deps: {
 			wss.close();
 		}
 	};
+
+	function check(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+		if (socket.destroyed) return;
+		authenticateUpgrade(request, access, config).then(
+			(verdict) => {
+				if ('status' in verdict) return refuse(socket, verdict.status, verdict.error);
+				if (!accepting) return refuse(socket, 503, 'shutting down');
+				if (socket.destroyed) return;
+				if ((openPerUser.get(verdict.userId) ?? 0) >= config.MAX_CONNECTIONS_PER_USER) {
+					return refuse(socket, 429, 'too many connections');
+				}
+				accept(request, socket, head, verdict);
+			},
+			(error: unknown) => {
+				log.error({ err: error }, 'summary upgrade check failed');
+				refuse(socket, 500, 'internal error');
+			}
+		);
+	}
 }

@@ -19,6 +19,7 @@ import type { Metrics } from './metrics';
 import { MAX_DEFERRED_BYTES, MAX_DEFERRED_FRAMES } from './admission';
 import type { Connection } from './connection';
 import type { RoomHub } from './rooms';
+import type { TurnPacer } from './turn-pacer';
 import type { SyncSocket } from './types';
 
 export type UpgradeConfig = Pick<Config, 'ORIGIN' | 'MAX_FRAME_BYTES' | 'MAX_CONNECTIONS_PER_USER'>;
@@ -205,8 +206,10 @@ export function createSyncUpgrade(deps: {
 	readonly hub: RoomHub;
 	readonly log: Logger;
 	readonly metrics?: Pick<Metrics, 'connections'>;
+	/** Checks upgrades a few per event-loop turn (turn-pacer.ts, UPGRADES_PER_TURN). */
+	readonly upgrades: TurnPacer;
 }): SyncUpgrade {
-	const { access, config, hub, log, metrics } = deps;
+	const { access, config, hub, log, metrics, upgrades } = deps;
 	const wss = new WebSocketServer({
 		noServer: true,
 		perMessageDeflate: false,
@@ -252,6 +255,21 @@ export function createSyncUpgrade(deps: {
 			refuse(socket, 503, 'shutting down');
 			return true;
 		}
+		// Checked in a later turn, a few at a time: a storm of upgrades read in one poll phase would
+		// otherwise hold every room's group commit back until the last was attached.
+		upgrades.enqueue(() => check(request, socket, head, roomId, epoch, version), 1);
+		return true;
+	}
+
+	function check(
+		request: IncomingMessage,
+		socket: Duplex,
+		head: Buffer,
+		roomId: string,
+		epoch: number | undefined,
+		version: number | undefined
+	): void {
+		if (socket.destroyed) return;
 		authorize(request, roomId).then(
 			(verdict) => {
 				if ('status' in verdict) return refuse(socket, verdict.status, verdict.error);
@@ -268,7 +286,6 @@ export function createSyncUpgrade(deps: {
 				refuse(socket, 500, 'internal error');
 			}
 		);
-		return true;
 	}
 
 	function accept(

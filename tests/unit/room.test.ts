@@ -26,7 +26,7 @@ import type {
 } from '../../sync-server/room';
 import type { RoomLogPort } from '../../sync-server/room-log';
 import { RoomHub } from '../../sync-server/rooms';
-import { PACE_ABOVE_BYTES } from '../../sync-server/send-pacer';
+import { PACE_ABOVE_BYTES } from '../../sync-server/turn-pacer';
 import { buildSeal } from '../../sync-server/seal';
 import type { Bus, SyncSocket } from '../../sync-server/types';
 import {
@@ -365,7 +365,7 @@ describe('room hub', () => {
 		expect(bob.socket.received.map((m) => m.type)).toEqual(['sync-step2', 'sync-step1']);
 	});
 
-	it('answers a fresh client of a room over PACE_ABOVE_BYTES in a later turn, whole (send-pacer.ts)', async () => {
+	it('answers a fresh client of a room over PACE_ABOVE_BYTES in a later turn, whole (turn-pacer.ts)', async () => {
 		const hub = makeHub();
 		const alice = await FakeClient.open(hub, roomId, 'alice');
 		const texts = Array.from({ length: 40 }, (_, i) => `big ${i} ${'x'.repeat(2_000)}`);

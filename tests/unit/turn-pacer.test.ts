@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { SendPacer } from '../../sync-server/send-pacer';
+import { TurnPacer } from '../../sync-server/turn-pacer';
 
 /** Resolves after the event loop's next check phase (the turn the pacer's setImmediate runs in). */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-describe('SendPacer', () => {
-	it('sends nothing at once, then in order, at most a turn’s budget of bytes per turn', async () => {
+describe('TurnPacer', () => {
+	it('sends nothing at once, then in order, at most a turn’s budget of cost per turn', async () => {
 		const errors: unknown[] = [];
-		const pacer = new SendPacer({ bytesPerTurn: 100, onError: (error) => errors.push(error) });
+		const pacer = new TurnPacer({ budgetPerTurn: 100, onError: (error) => errors.push(error) });
 		const sent: number[] = [];
 		for (let i = 1; i <= 5; i++) pacer.enqueue(() => sent.push(i), 60);
 		expect(sent).toEqual([]);
@@ -23,7 +23,7 @@ describe('SendPacer', () => {
 	});
 
 	it('lets work queued meanwhile (a group commit’s setImmediate) run between two turns', async () => {
-		const pacer = new SendPacer({ bytesPerTurn: 100, onError: () => undefined });
+		const pacer = new TurnPacer({ budgetPerTurn: 100, onError: () => undefined });
 		const order: string[] = [];
 		pacer.enqueue(() => {
 			order.push('answer 1');
@@ -35,9 +35,9 @@ describe('SendPacer', () => {
 		expect(order).toEqual(['answer 1', 'commit', 'answer 2']);
 	});
 
-	it('reports a send that throws and still runs the others', async () => {
+	it('reports a job that throws and still runs the others', async () => {
 		const errors: unknown[] = [];
-		const pacer = new SendPacer({ bytesPerTurn: 1_000, onError: (error) => errors.push(error) });
+		const pacer = new TurnPacer({ budgetPerTurn: 1_000, onError: (error) => errors.push(error) });
 		const sent: string[] = [];
 		pacer.enqueue(() => {
 			throw new Error('socket gone');
