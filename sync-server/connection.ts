@@ -19,7 +19,7 @@ import {
 	ProtocolError,
 	dispatchMessage,
 	encodePermissionDenied,
-	encodeSyncStep1,
+	encodeSyncStep1Of,
 	encodeSyncStep2,
 	type MessageHandler
 } from './protocol';
@@ -54,6 +54,8 @@ export interface RoomPort {
 	awarenessFrame(): Uint8Array | null;
 	/** Sync step 2 with the whole doc (the answer to an empty state vector). */
 	fullStateStep2(): Uint8Array;
+	/** The doc's encoded state vector (`Y.encodeStateVector`). */
+	stateVector(): Uint8Array;
 	/** Runs `reply` once nothing of the room is uncommitted. */
 	whenCommitted(reply: () => void): void;
 }
@@ -229,14 +231,14 @@ export class Connection implements MessageHandler {
 				if (clock > (vector.get(client) ?? 0)) vector.set(client, clock);
 			}
 		}
-		this.#served = Y.encodeStateVector(doc);
+		this.#served = this.room.stateVector();
 		// A fresh client (empty vector) gets the room's whole state: encoded once per change of
 		// the room, not once per asker (a reconnect storm, or a flood of new sockets).
 		const step2 =
 			vector.size === 0
 				? this.room.fullStateStep2()
 				: encodeSyncStep2(doc, Y.encodeStateVector(vector));
-		const step1 = encodeSyncStep1(doc);
+		const step1 = encodeSyncStep1Of(this.#served);
 		this.charge(step2.byteLength + step1.byteLength);
 		this.send(step2);
 		this.send(step1);
@@ -272,7 +274,7 @@ export class Connection implements MessageHandler {
 		this.#resyncRequested = true;
 		this.room.whenCommitted(() => {
 			this.#resyncRequested = false;
-			this.send(encodeSyncStep1(this.room.doc));
+			this.send(encodeSyncStep1Of(this.room.stateVector()));
 		});
 	}
 

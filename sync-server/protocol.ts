@@ -122,7 +122,12 @@ function syncFrame(step: number, payload: Uint8Array): Uint8Array {
 
 /** Our state vector, so the client answers with what we lack. */
 export function encodeSyncStep1(doc: Y.Doc): Uint8Array {
-	return syncFrame(SyncStep.STEP1, Y.encodeStateVector(doc));
+	return encodeSyncStep1Of(Y.encodeStateVector(doc));
+}
+
+/** Sync step 1 for an already encoded state vector (`Y.encodeStateVector`'s bytes). */
+export function encodeSyncStep1Of(stateVector: Uint8Array): Uint8Array {
+	return syncFrame(SyncStep.STEP1, stateVector);
 }
 
 /** Everything in `doc` that a peer with `stateVector` lacks. */
@@ -177,8 +182,13 @@ export function encodePermissionDenied(reason: string): Uint8Array {
 
 /** The STORED receipt: see MessageType.STORED. */
 export function encodeStoredReceipt(stateVector: ReadonlyMap<number, number>): Uint8Array {
+	return encodeStoredReceiptOf(Y.encodeStateVector(new Map(stateVector)));
+}
+
+/** The STORED receipt for an already encoded state vector (`Y.encodeStateVector`'s bytes). */
+export function encodeStoredReceiptOf(stateVector: Uint8Array): Uint8Array {
 	const encoder = encoding.createEncoder();
 	encoding.writeVarUint(encoder, MessageType.STORED);
-	encoding.writeVarUint8Array(encoder, Y.encodeStateVector(new Map(stateVector)));
+	encoding.writeVarUint8Array(encoder, stateVector);
 	return encoding.toUint8Array(encoder);
 }

@@ -18,7 +18,8 @@ import type { Logger } from './logger';
 import {
 	encodeAwareness,
 	encodeStoredReceipt,
-	encodeSyncStep1,
+	encodeStoredReceiptOf,
+	encodeSyncStep1Of,
 	encodeSyncStep2,
 	mergeAwarenessUpdates
 } from './protocol';
@@ -101,6 +102,8 @@ export class Room implements RoomPort {
 	readonly #intake: UpdateIntake<Connection>;
 	/** `fullStateStep2()`'s frame; dropped on every change of the doc. */
 	#fullState: Uint8Array | null = null;
+	/** `stateVector()`'s bytes; dropped likewise. */
+	#stateVector: Uint8Array | null = null;
 	#compactScheduled = false;
 	#sealScheduled = false;
 	/** A scheduled seal met uncommitted updates: seal right after the next commit instead. */
@@ -237,7 +240,9 @@ export class Room implements RoomPort {
 		const doc = new Y.Doc();
 		// Not 'update': an 'update' listener makes Yjs encode every transaction as an update.
 		doc.on('afterTransaction', (transaction: Y.Transaction) => {
-			if (changedState(transaction)) this.#fullState = null;
+			if (!changedState(transaction)) return;
+			this.#fullState = null;
+			this.#stateVector = null;
 		});
 		return doc;
 	}
@@ -284,6 +289,7 @@ export class Room implements RoomPort {
 		this.#asleep = Y.encodeStateAsUpdate(doc);
 		this.#doc = null;
 		this.#fullState = null;
+		this.#stateVector = null;
 		doc.destroy();
 	}
 
@@ -348,12 +354,14 @@ export class Room implements RoomPort {
 			return connection;
 		}
 		// y-websocket's server opens with its step 1 and the awareness states; we add the STORED
-		// receipt for everything in the room. All of it waits until nothing is uncommitted.
+		// receipt for everything in the room. All of it waits until nothing is uncommitted. The
+		// state vector is encoded once per change of the room, not once per new socket.
 		this.whenCommitted(() => {
-			connection.send(encodeSyncStep1(this.doc));
+			const vector = this.stateVector();
+			connection.send(encodeSyncStep1Of(vector));
 			const states = this.awarenessFrame();
 			if (states) connection.send(states);
-			connection.send(encodeStoredReceipt(Y.decodeStateVector(Y.encodeStateVector(this.doc))));
+			connection.send(encodeStoredReceiptOf(vector));
 		});
 		return connection;
 	}
@@ -502,6 +510,12 @@ export class Room implements RoomPort {
 		for (const connection of this.connections) {
 			if (connection !== from) connection.send(frame);
 		}
+	}
+
+	/** The doc's encoded state vector (`Y.encodeStateVector`), cached until it changes. */
+	stateVector(): Uint8Array {
+		this.#stateVector ??= Y.encodeStateVector(this.doc);
+		return this.#stateVector;
 	}
 
 	/** Sync step 2 with the whole doc (the answer to an empty state vector), cached until it changes. */

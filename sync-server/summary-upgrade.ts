@@ -15,6 +15,7 @@ import type { Logger } from './logger';
 import type { SummaryFeed } from './summary-feed';
 import type { TurnPacer } from './turn-pacer';
 import {
+	answerUpgrade,
 	authenticateUpgrade,
 	countOpenSocket,
 	refuse,
@@ -91,7 +92,15 @@ export function createSummaryUpgrade(deps: {
 				refuse(socket, 503, 'shutting down');
 				return true;
 			}
-			upgrades.enqueue(() => check(request, socket, head), 1);
+			const answer = (): void =>
+				answerUpgrade(socket, () => authenticateUpgrade(request, access, config), {
+					accepting: () => accepting,
+					openPerUser,
+					maxPerUser: config.MAX_CONNECTIONS_PER_USER,
+					accept: (user) => accept(request, socket, head, user),
+					failed: (error) => log.error({ err: error }, 'summary upgrade check failed')
+				});
+			upgrades.enqueue(answer, 1);
 			return true;
 		},
 		stopAccepting() {
@@ -102,23 +111,4 @@ export function createSummaryUpgrade(deps: {
 			wss.close();
 		}
 	};
-
-	function check(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-		if (socket.destroyed) return;
-		authenticateUpgrade(request, access, config).then(
-			(verdict) => {
-				if ('status' in verdict) return refuse(socket, verdict.status, verdict.error);
-				if (!accepting) return refuse(socket, 503, 'shutting down');
-				if (socket.destroyed) return;
-				if ((openPerUser.get(verdict.userId) ?? 0) >= config.MAX_CONNECTIONS_PER_USER) {
-					return refuse(socket, 429, 'too many connections');
-				}
-				accept(request, socket, head, verdict);
-			},
-			(error: unknown) => {
-				log.error({ err: error }, 'summary upgrade check failed');
-				refuse(socket, 500, 'internal error');
-			}
-		);
-	}
 }

@@ -192,6 +192,41 @@ export async function authenticateUpgrade(
 	return user ?? { status: 401, error: 'session expired' };
 }
 
+/**
+ * Answers an upgrade once its turn came (turn-pacer.ts): nothing if its socket closed while it
+ * waited; else the verdict of `check`, a refusal as plain HTTP, or `accept` for a user under
+ * MAX_CONNECTIONS_PER_USER (counted by `accept` in the same turn as this check, so concurrent
+ * upgrades cannot both pass it).
+ */
+export function answerUpgrade(
+	socket: Duplex,
+	check: () => Promise<{ status: number; error: string } | UpgradeUser>,
+	rules: {
+		readonly accepting: () => boolean;
+		readonly openPerUser: ReadonlyMap<string, number>;
+		readonly maxPerUser: number;
+		readonly accept: (user: UpgradeUser) => void;
+		readonly failed: (error: unknown) => void;
+	}
+): void {
+	if (socket.destroyed) return;
+	check().then(
+		(verdict) => {
+			if ('status' in verdict) return refuse(socket, verdict.status, verdict.error);
+			if (!rules.accepting()) return refuse(socket, 503, 'shutting down');
+			if (socket.destroyed) return;
+			if ((rules.openPerUser.get(verdict.userId) ?? 0) >= rules.maxPerUser) {
+				return refuse(socket, 429, 'too many connections');
+			}
+			rules.accept(verdict);
+		},
+		(error: unknown) => {
+			rules.failed(error);
+			refuse(socket, 500, 'internal error');
+		}
+	);
+}
+
 export interface SyncUpgrade {
 	/** Handles the upgrade if its path is /sync/…; returns false (touching nothing) otherwise. */
 	handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
@@ -257,35 +292,16 @@ export function createSyncUpgrade(deps: {
 		}
 		// Checked in a later turn, a few at a time: a storm of upgrades read in one poll phase would
 		// otherwise hold every room's group commit back until the last was attached.
-		upgrades.enqueue(() => check(request, socket, head, roomId, epoch, version), 1);
+		const answer = (): void =>
+			answerUpgrade(socket, () => authorize(request, roomId), {
+				accepting: () => accepting,
+				openPerUser,
+				maxPerUser: config.MAX_CONNECTIONS_PER_USER,
+				accept: (user) => accept(request, socket, head, roomId, user, epoch, version),
+				failed: (error) => log.error({ err: error, roomId }, 'upgrade check failed')
+			});
+		upgrades.enqueue(answer, 1);
 		return true;
-	}
-
-	function check(
-		request: IncomingMessage,
-		socket: Duplex,
-		head: Buffer,
-		roomId: string,
-		epoch: number | undefined,
-		version: number | undefined
-	): void {
-		if (socket.destroyed) return;
-		authorize(request, roomId).then(
-			(verdict) => {
-				if ('status' in verdict) return refuse(socket, verdict.status, verdict.error);
-				if (!accepting) return refuse(socket, 503, 'shutting down');
-				if (socket.destroyed) return;
-				// Counted in the same turn as the check: concurrent upgrades cannot both pass it.
-				if ((openPerUser.get(verdict.userId) ?? 0) >= config.MAX_CONNECTIONS_PER_USER) {
-					return refuse(socket, 429, 'too many connections');
-				}
-				accept(request, socket, head, roomId, verdict, epoch, version);
-			},
-			(error: unknown) => {
-				log.error({ err: error, roomId }, 'upgrade check failed');
-				refuse(socket, 500, 'internal error');
-			}
-		);
 	}
 
 	function accept(

@@ -343,6 +343,24 @@ describe('room hub', () => {
 		);
 	});
 
+	it('opens a new socket with step 1 and STORED for the room’s current state vector (encoded once per change)', async () => {
+		const hub = makeHub();
+		const first = await FakeClient.open(hub, roomId, 'carol');
+		expect(first.socket.received.map((m) => m.type)).toEqual(['sync-step1', 'stored']);
+		expect(first.socket.of('sync-step1')[0]?.stateVector).toEqual(Y.encodeStateVector(new Map()));
+
+		const alice = await FakeClient.open(hub, roomId, 'alice');
+		alice.sendMessage('changes the state vector');
+		await nextTurn();
+		const vector = Y.encodeStateVector(alice.doc);
+		for (const userId of ['bob', 'dave']) {
+			const next = await FakeClient.open(hub, roomId, userId);
+			expect(next.socket.received.map((m) => m.type)).toEqual(['sync-step1', 'stored']);
+			expect(next.socket.of('sync-step1')[0]?.stateVector).toEqual(vector);
+			expect(next.socket.of('stored')[0]?.stateVector).toEqual(Y.decodeStateVector(vector));
+		}
+	});
+
 	it('defers a newcomer’s initial sync and step-1 replies until pending updates commit', async () => {
 		const hub = makeHub();
 		const alice = await FakeClient.open(hub, roomId, 'alice');
