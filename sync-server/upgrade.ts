@@ -194,9 +194,9 @@ export async function authenticateUpgrade(
 
 /**
  * Answers an upgrade once its turn came (turn-pacer.ts): nothing if its socket closed while it
- * waited; else the verdict of `check`, a refusal as plain HTTP, or `accept` for a user under
- * MAX_CONNECTIONS_PER_USER (counted by `accept` in the same turn as this check, so concurrent
- * upgrades cannot both pass it).
+ * waited, 503 if shutdown began meanwhile (storage may be closing); else the verdict of `check`,
+ * a refusal as plain HTTP, or `accept` for a user under MAX_CONNECTIONS_PER_USER (counted by
+ * `accept` in the same turn as this check, so concurrent upgrades cannot both pass it).
  */
 export function answerUpgrade(
 	socket: Duplex,
@@ -210,6 +210,7 @@ export function answerUpgrade(
 	}
 ): void {
 	if (socket.destroyed) return;
+	if (!rules.accepting()) return refuse(socket, 503, 'shutting down');
 	check().then(
 		(verdict) => {
 			if ('status' in verdict) return refuse(socket, verdict.status, verdict.error);

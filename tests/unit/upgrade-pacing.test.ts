@@ -91,6 +91,21 @@ describe('upgrades paced over turns', () => {
 		}
 	});
 
+	it('refuses with 503, without asking storage, the upgrades still waiting when shutdown begins', async () => {
+		const access = countingAccess();
+		const upgrades = new TurnPacer({ budgetPerTurn: UPGRADES_PER_TURN, onError: () => undefined });
+		const rooms = createSyncUpgrade({ access, config, hub: {} as RoomHub, log, upgrades });
+		const waiting = rawSocket();
+		rooms.handleUpgrade(request('/sync/room1'), waiting.socket, Buffer.alloc(0));
+		rooms.stopAccepting();
+		await nextTurn();
+		await new Promise((resolve) => setTimeout(resolve, 10));
+		expect(access.checked).toBe(0);
+		expect(waiting.written()).toMatch(
+			/^HTTP\/1\.1 503 Service Unavailable\r\n[\s\S]*\{"error":"shutting down"\}$/
+		);
+	});
+
 	it('skips an upgrade whose socket closed while it waited', async () => {
 		const access = countingAccess();
 		const upgrades = new TurnPacer({ budgetPerTurn: UPGRADES_PER_TURN, onError: () => undefined });
