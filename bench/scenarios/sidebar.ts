@@ -1,7 +1,12 @@
 /**
  * (j2) Issue 15's sidebar in Chromium: a user in 200 rooms (20 indexed messages each, unread in
  * the rooms whose messages others wrote) opens a page with the sidebar (`/settings`, 1280 px);
- * time from the navigation's start until the sidebar lists every room and every unread count:
+ * time from the navigation's start until the sidebar lists every room and every unread count on
+ * screen: the later of the first contentful paint and the start of the frame after the one in
+ * which the list was complete in the DOM (that frame has then been drawn). The page checks its
+ * own DOM each animation frame (one `page.evaluate`): Playwright's `waitForFunction` would inject
+ * its selector engine into the page in the middle of the parse (~9 ms of the main thread in a
+ * trace) and poll from a later frame, adding both to what it measured (sessions ≤ 16).
  * - `fresh device`: a new browser context (no cache, no IndexedDB): the list comes from the user
  *   socket's snapshot (server side included). Budget 500 ms.
  * - `local cache`: the same browser again, with its user socket held silent
@@ -35,7 +40,8 @@ function traceOf(i: number, name: string): string | null {
 
 /**
  * Opens /settings in a new page; resolves with ms from the navigation's start until the sidebar
- * holds `rooms` rooms and `unread` unread counts, and until the first contentful paint.
+ * holding `rooms` rooms and `unread` unread counts is on screen (see above), and until the first
+ * contentful paint.
  */
 async function sidebarShown(
 	context: BrowserContext,
@@ -45,21 +51,29 @@ async function sidebarShown(
 	traceName: string | null = null
 ): Promise<{ page: Page; ms: number; fcpMs: number }> {
 	const page = await context.newPage();
-	let ms = NaN;
+	let listDrawnMs = NaN;
 	const work = async (): Promise<void> => {
 		await page.goto(url, { waitUntil: 'commit' });
-		const handle = await page.waitForFunction(
-			([wantRooms, wantUnread]) => {
-				const aside = document.querySelector('aside.sidebar');
-				if (!aside) return false;
-				if (aside.querySelectorAll('li').length !== wantRooms) return false;
-				if (aside.querySelectorAll('li .count').length !== wantUnread) return false;
-				return performance.now();
-			},
-			[rooms, unread] as const,
-			{ polling: 'raf', timeout: 60_000 }
+		// The start of the frame after the one in which the list was complete.
+		listDrawnMs = await page.evaluate(
+			([wantRooms, wantUnread]) =>
+				new Promise<number>((resolve) => {
+					const complete = (): boolean => {
+						const aside = document.querySelector('aside.sidebar');
+						return (
+							aside !== null &&
+							aside.querySelectorAll('li').length === wantRooms &&
+							aside.querySelectorAll('li .count').length === wantUnread
+						);
+					};
+					const check = (): void => {
+						if (!complete()) return void requestAnimationFrame(check);
+						requestAnimationFrame(() => resolve(performance.now()));
+					};
+					requestAnimationFrame(check);
+				}),
+			[rooms, unread] as const
 		);
-		ms = (await handle.jsonValue()) as number;
 	};
 	const browser = context.browser();
 	if (traceName && browser) await traceInPage(browser, page, traceName, work);
@@ -69,7 +83,8 @@ async function sidebarShown(
 		undefined,
 		{ polling: 50, timeout: 60_000 }
 	);
-	return { page, ms, fcpMs: (await fcp.jsonValue()) as number };
+	const fcpMs = (await fcp.jsonValue()) as number;
+	return { page, ms: Math.max(listDrawnMs, fcpMs), fcpMs };
 }
 
 /** ms per `listSummaries` of the seeded user (`bench_0`, seed.ts), read as the layout reads it. */
