@@ -11,6 +11,8 @@ export interface Metrics {
 	readonly connections: Gauge;
 	/** Rooms held in memory. */
 	readonly roomsLoaded: Gauge;
+	/** Upgrades waiting for their turn to be checked (turn-pacer.ts): high during a storm. */
+	readonly upgradesWaiting: Gauge;
 	/** Client updates that passed the gate and were committed. */
 	readonly updatesAccepted: Counter;
 	/** Client updates the gate refused, by rule (e.g. "author", "limits", "rate"). */
@@ -42,6 +44,11 @@ export function createMetrics(): Metrics {
 		roomsLoaded: new Gauge({
 			name: 'parley_rooms_loaded',
 			help: 'Rooms held in memory',
+			registers
+		}),
+		upgradesWaiting: new Gauge({
+			name: 'parley_upgrades_waiting',
+			help: 'WebSocket upgrades waiting for their turn to be checked',
 			registers
 		}),
 		updatesAccepted: new Counter({

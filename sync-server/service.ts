@@ -158,7 +158,8 @@ export function createSyncService(deps: {
 	// Rooms' and user sockets' upgrades share one queue: a few are checked per turn.
 	const upgrades = new TurnPacer({
 		budgetPerTurn: UPGRADES_PER_TURN,
-		onError: (error) => log.error({ err: error }, 'upgrade check failed')
+		onError: (error) => log.error({ err: error }, 'upgrade check failed'),
+		onWaiting: (waiting) => metrics?.upgradesWaiting.set(waiting)
 	});
 	const summaryUpgrade = createSummaryUpgrade({ access, config, feed, log, upgrades });
 	const upgrade = createSyncUpgrade({ access, config, hub, log, metrics, upgrades });

@@ -32,10 +32,17 @@ export class TurnPacer {
 	#scheduled = false;
 	/** Called when a job throws (the others still run). */
 	readonly #onError: (error: unknown) => void;
+	/** Told how many jobs wait, after each enqueue and each turn (a metric). */
+	readonly #onWaiting: ((waiting: number) => void) | undefined;
 
-	constructor(options: { budgetPerTurn: number; onError: (error: unknown) => void }) {
+	constructor(options: {
+		budgetPerTurn: number;
+		onError: (error: unknown) => void;
+		onWaiting?: (waiting: number) => void;
+	}) {
 		this.#budgetPerTurn = options.budgetPerTurn;
 		this.#onError = options.onError;
+		this.#onWaiting = options.onWaiting;
 	}
 
 	/** How many jobs wait for a turn. */
@@ -46,6 +53,7 @@ export class TurnPacer {
 	/** Runs `run` (costing about `cost`) in a later turn, after the jobs queued before it. */
 	enqueue(run: () => void, cost: number): void {
 		this.#queue.push({ run, cost });
+		this.#onWaiting?.(this.#queue.length);
 		if (this.#scheduled) return;
 		this.#scheduled = true;
 		setImmediate(() => this.#turn());
@@ -54,9 +62,9 @@ export class TurnPacer {
 	#turn(): void {
 		this.#scheduled = false;
 		let spent = 0;
-		while (spent < this.#budgetPerTurn) {
+		while (spent < this.#budgetPerTurn && this.#queue.length > 0) {
 			const next = this.#queue.shift();
-			if (!next) return;
+			if (!next) break;
 			spent += next.cost;
 			try {
 				next.run();
@@ -64,6 +72,7 @@ export class TurnPacer {
 				this.#onError(error);
 			}
 		}
+		this.#onWaiting?.(this.#queue.length);
 		if (this.#queue.length > 0) {
 			this.#scheduled = true;
 			setImmediate(() => this.#turn());

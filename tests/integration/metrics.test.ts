@@ -30,6 +30,7 @@ describe('metrics', () => {
 		expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
 		const text = await response.text();
 		expect(text).toContain('# TYPE parley_connections gauge');
+		expect(text).toContain('parley_upgrades_waiting 0');
 		expect(text).toContain('process_cpu_user_seconds_total');
 		const line = server.output.find((l) => l.includes('"msg":"metrics listening"'));
 		expect(JSON.parse(line ?? '{}')).toMatchObject({ host: '127.0.0.1' });

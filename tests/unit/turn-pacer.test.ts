@@ -47,4 +47,19 @@ describe('TurnPacer', () => {
 		expect(sent).toEqual(['next']);
 		expect(errors).toEqual([new Error('socket gone')]);
 	});
+
+	it('tells how many jobs wait after each enqueue and each turn', async () => {
+		const waiting: number[] = [];
+		const pacer = new TurnPacer({
+			budgetPerTurn: 2,
+			onError: () => undefined,
+			onWaiting: (n) => waiting.push(n)
+		});
+		for (let i = 0; i < 3; i++) pacer.enqueue(() => undefined, 1);
+		expect(waiting).toEqual([1, 2, 3]);
+		await nextTurn();
+		expect(waiting).toEqual([1, 2, 3, 1]);
+		await nextTurn();
+		expect(waiting).toEqual([1, 2, 3, 1, 0]);
+	});
 });
