@@ -18,6 +18,7 @@ import {
 	answerUpgrade,
 	authenticateUpgrade,
 	countOpenSocket,
+	holdUpgradeSocket,
 	refuse,
 	type SyncAccess,
 	type UpgradeUser
@@ -52,7 +53,7 @@ export function createSummaryUpgrade(deps: {
 	readonly feed: SummaryFeed;
 	readonly log: Logger;
 	/** Checks upgrades a few per event-loop turn, with the rooms' (turn-pacer.ts). */
-	readonly upgrades: TurnPacer;
+	readonly upgrades: Pick<TurnPacer, 'enqueue'>;
 }): SummaryUpgrade {
 	const { access, config, feed, log, upgrades } = deps;
 	const wss = new WebSocketServer({
@@ -88,6 +89,7 @@ export function createSummaryUpgrade(deps: {
 	return {
 		handleUpgrade(request, socket, head) {
 			if (!isSummaryPath(request.url)) return false;
+			holdUpgradeSocket(socket);
 			if (!accepting) {
 				refuse(socket, 503, 'shutting down');
 				return true;

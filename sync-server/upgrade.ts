@@ -70,6 +70,16 @@ export function refuse(socket: Duplex, status: number, error: string): void {
 	socket.once('finish', () => socket.destroy());
 }
 
+/**
+ * Node removes its HTTP error listener from a socket it hands over for an upgrade, and `ws` adds
+ * its own only once our checks pass: a client that resets the connection while its upgrade waits
+ * for its turn (or for storage) would raise an 'error' nobody listens to, which ends the process.
+ * Called first thing on every upgrade we take.
+ */
+export function holdUpgradeSocket(socket: Duplex): void {
+	socket.on('error', () => socket.destroy());
+}
+
 /** The room id of a /sync/… path; null for a /sync/ path with a bad id; undefined if not ours. */
 export function parseSyncPath(url: string | undefined): string | null | undefined {
 	let pathname: string;
@@ -243,7 +253,7 @@ export function createSyncUpgrade(deps: {
 	readonly log: Logger;
 	readonly metrics?: Pick<Metrics, 'connections'>;
 	/** Checks upgrades a few per event-loop turn (turn-pacer.ts, UPGRADES_PER_TURN). */
-	readonly upgrades: TurnPacer;
+	readonly upgrades: Pick<TurnPacer, 'enqueue'>;
 }): SyncUpgrade {
 	const { access, config, hub, log, metrics, upgrades } = deps;
 	const wss = new WebSocketServer({
@@ -273,6 +283,7 @@ export function createSyncUpgrade(deps: {
 	function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
 		const roomId = parseSyncPath(request.url);
 		if (roomId === undefined) return false;
+		holdUpgradeSocket(socket);
 		if (roomId === null) {
 			refuse(socket, 404, 'no such room');
 			return true;

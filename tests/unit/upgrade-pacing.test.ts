@@ -4,6 +4,7 @@
  * last is attached. Both kinds share the queue: rooms' (/sync/<id>) and user sockets'.
  */
 import type { IncomingMessage } from 'node:http';
+import { connect, createServer, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -104,6 +105,34 @@ describe('upgrades paced over turns', () => {
 		expect(waiting.written()).toMatch(
 			/^HTTP\/1\.1 503 Service Unavailable\r\n[\s\S]*\{"error":"shutting down"\}$/
 		);
+	});
+
+	it('keeps a client that resets its connection while its upgrade waits from ending the process', async () => {
+		// Node drops its HTTP error listener when it hands a socket over for an upgrade: a raw
+		// socket from net.createServer is one with no listener at all, as the upgrade gets it.
+		const listener = createServer();
+		await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+		const address = listener.address();
+		if (address === null || typeof address === 'string') throw new Error('no port');
+		const accepted = new Promise<Socket>((resolve) => listener.once('connection', resolve));
+		const client = connect(address.port, '127.0.0.1');
+		client.on('error', () => undefined);
+		const socket = await accepted;
+		try {
+			const access = countingAccess();
+			// A queue whose turn never comes: the upgrade waits while the client resets.
+			const upgrades = { enqueue: () => undefined };
+			const rooms = createSyncUpgrade({ access, config, hub: {} as RoomHub, log, upgrades });
+			expect(rooms.handleUpgrade(request('/sync/room1'), socket, Buffer.alloc(0))).toBe(true);
+			const closed = new Promise((resolve) => socket.once('close', resolve));
+			client.resetAndDestroy();
+			await closed;
+			expect(socket.destroyed).toBe(true);
+			expect(socket.listenerCount('error')).toBeGreaterThan(0);
+			expect(access.checked).toBe(0);
+		} finally {
+			listener.close();
+		}
 	});
 
 	it('skips an upgrade whose socket closed while it waited', async () => {
