@@ -40,6 +40,17 @@ function countingAccess(): SyncAccess & { checked: number } {
 	return access;
 }
 
+/** A room upgrade handler over `access`, its upgrades paced UPGRADES_PER_TURN (or by `upgrades`). */
+function roomUpgrades(
+	access: SyncAccess,
+	upgrades: Pick<TurnPacer, 'enqueue'> = new TurnPacer({
+		budgetPerTurn: UPGRADES_PER_TURN,
+		onError: () => undefined
+	})
+): ReturnType<typeof createSyncUpgrade> {
+	return createSyncUpgrade({ access, config, hub: {} as RoomHub, log, upgrades });
+}
+
 /** The raw socket of an upgrade, with what the server wrote to it. */
 function rawSocket(): { socket: PassThrough; written: () => string } {
 	const socket = new PassThrough();
@@ -94,8 +105,7 @@ describe('upgrades paced over turns', () => {
 
 	it('refuses with 503, without asking storage, the upgrades still waiting when shutdown begins', async () => {
 		const access = countingAccess();
-		const upgrades = new TurnPacer({ budgetPerTurn: UPGRADES_PER_TURN, onError: () => undefined });
-		const rooms = createSyncUpgrade({ access, config, hub: {} as RoomHub, log, upgrades });
+		const rooms = roomUpgrades(access);
 		const waiting = rawSocket();
 		rooms.handleUpgrade(request('/sync/room1'), waiting.socket, Buffer.alloc(0));
 		rooms.stopAccepting();
@@ -121,8 +131,7 @@ describe('upgrades paced over turns', () => {
 		try {
 			const access = countingAccess();
 			// A queue whose turn never comes: the upgrade waits while the client resets.
-			const upgrades = { enqueue: () => undefined };
-			const rooms = createSyncUpgrade({ access, config, hub: {} as RoomHub, log, upgrades });
+			const rooms = roomUpgrades(access, { enqueue: () => undefined });
 			expect(rooms.handleUpgrade(request('/sync/room1'), socket, Buffer.alloc(0))).toBe(true);
 			const closed = new Promise((resolve) => socket.once('close', resolve));
 			client.resetAndDestroy();
@@ -137,8 +146,7 @@ describe('upgrades paced over turns', () => {
 
 	it('skips an upgrade whose socket closed while it waited', async () => {
 		const access = countingAccess();
-		const upgrades = new TurnPacer({ budgetPerTurn: UPGRADES_PER_TURN, onError: () => undefined });
-		const rooms = createSyncUpgrade({ access, config, hub: {} as RoomHub, log, upgrades });
+		const rooms = roomUpgrades(access);
 		const gone = rawSocket();
 		rooms.handleUpgrade(request('/sync/room1'), gone.socket, Buffer.alloc(0));
 		gone.socket.destroy();
