@@ -87,6 +87,35 @@ test('a user finds a message on the search page and its result opens the room', 
 	expect(page.url()).not.toContain(otherRoom);
 });
 
+test('what is typed in the search box before the page is interactive is kept and searched', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const page = await alice.context.newPage();
+	// The app's scripts wait until the text is typed into the server-rendered box.
+	let release = (): void => undefined;
+	const typedAlready = new Promise<void>((resolve) => (release = resolve));
+	await page.route('**/_app/immutable/**/*.js', async (route) => {
+		await typedAlready;
+		await route.continue();
+	});
+	await page.goto('/search', { waitUntil: 'domcontentloaded' });
+	const box = page.getByRole('searchbox', { name: 'Search messages' });
+	await box.fill('typed early');
+	// Hydrated once the layout opens its summary socket.
+	const hydrated = page.waitForEvent('websocket', (ws) => ws.url().includes('_summaries'));
+	release();
+	await hydrated;
+	await expect(box).toHaveValue('typed early');
+	await box.press('Enter');
+	await expect(page).toHaveURL(/\/search\?q=typed\+early$/);
+	await expect(box).toHaveValue('typed early');
+	// Back: the box shows that page's query again.
+	await page.goBack();
+	await expect(page).toHaveURL(/\/search$/);
+	await expect(box).toHaveValue('');
+});
+
 test('without the server the search page searches this browser’s replicas', async ({ newUser }) => {
 	const bob = await newUser('bob');
 	const name = `Shed ${Math.random().toString(36).slice(2, 8)}`;
