@@ -330,6 +330,27 @@ export async function roomOfTwo(
 }
 
 /**
+ * Holds the app's scripts until `hydrate()` is called, so the page stays as the server rendered
+ * it (not interactive) while a test types into it; `hydrate()` lets them load and resolves once
+ * the page has hydrated (the layout opens its summary socket then).
+ */
+export async function holdHydration(page: Page): Promise<{ hydrate(): Promise<void> }> {
+	let release = (): void => undefined;
+	const released = new Promise<void>((resolve) => (release = resolve));
+	await page.route('**/_app/immutable/**/*.js', async (route) => {
+		await released;
+		await route.continue();
+	});
+	return {
+		async hydrate() {
+			const hydrated = page.waitForEvent('websocket', (ws) => ws.url().includes('_summaries'));
+			release();
+			await hydrated;
+		}
+	};
+}
+
+/**
  * axe on the page, reading only violations: axe then builds no selectors for what passed, which
  * on a page of a few thousand nodes is most of its time. Violations are reported in full.
  */

@@ -5,7 +5,15 @@
  * Also "@room": offered by the autocomplete and counted as a mention for every member.
  */
 import type { Page } from '@playwright/test';
-import { createRoom, expect, roomName, sharedRoom, submitMessage, test } from './fixtures';
+import {
+	createRoom,
+	expect,
+	holdHydration,
+	roomName,
+	sharedRoom,
+	submitMessage,
+	test
+} from './fixtures';
 
 const PHONE = { width: 390, height: 844 };
 const WIDE = { width: 1280, height: 800 };
@@ -64,21 +72,13 @@ test('what the owner types before the page is interactive is kept and saved', as
 	const typed = roomName('Typed early');
 	const page = await alice.context.newPage();
 	// The app's scripts wait until the owner has typed into the server-rendered form.
-	let release = (): void => undefined;
-	const typedAlready = new Promise<void>((resolve) => (release = resolve));
-	await page.route('**/_app/immutable/**/*.js', async (route) => {
-		await typedAlready;
-		await route.continue();
-	});
+	const held = await holdHydration(page);
 	await page.goto(`/rooms/${roomId}/members`, { waitUntil: 'domcontentloaded' });
 	const settings = page.getByRole('region', { name: 'Room settings' });
 	const nameField = settings.getByLabel('Room name');
 	await expect(nameField).toHaveValue(before);
 	await nameField.fill(typed);
-	// Hydrated once the layout opens its summary socket.
-	const hydrated = page.waitForEvent('websocket', (ws) => ws.url().includes('_summaries'));
-	release();
-	await hydrated;
+	await held.hydrate();
 	await expect(nameField).toHaveValue(typed);
 	await settings.getByRole('button', { name: 'Save settings' }).click();
 	await expect(settings.getByRole('status')).toHaveText('Saved.');

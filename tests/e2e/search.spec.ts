@@ -10,6 +10,7 @@ import {
 	addMember,
 	createRoom,
 	expect,
+	holdHydration,
 	submitMessage,
 	test,
 	waitUntilRoomsSaved,
@@ -93,19 +94,11 @@ test('what is typed in the search box before the page is interactive is kept and
 	const alice = await newUser('alice');
 	const page = await alice.context.newPage();
 	// The app's scripts wait until the text is typed into the server-rendered box.
-	let release = (): void => undefined;
-	const typedAlready = new Promise<void>((resolve) => (release = resolve));
-	await page.route('**/_app/immutable/**/*.js', async (route) => {
-		await typedAlready;
-		await route.continue();
-	});
+	const held = await holdHydration(page);
 	await page.goto('/search', { waitUntil: 'domcontentloaded' });
 	const box = page.getByRole('searchbox', { name: 'Search messages' });
 	await box.fill('typed early');
-	// Hydrated once the layout opens its summary socket.
-	const hydrated = page.waitForEvent('websocket', (ws) => ws.url().includes('_summaries'));
-	release();
-	await hydrated;
+	await held.hydrate();
 	await expect(box).toHaveValue('typed early');
 	await box.press('Enter');
 	await expect(page).toHaveURL(/\/search\?q=typed\+early$/);
