@@ -117,10 +117,21 @@ const guardPages: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
+/**
+ * A page's answer names its stylesheets for preloading (its `Link` header), not its ~40 script
+ * modules. Fetching and compiling those while the page is parsed held its first paint back by
+ * 25-40 ms on 2 cores (bench/results/issue15.md, session 18): the server-rendered page (the
+ * sidebar with every count) now shows first, and the scripts load from the page's own
+ * `import()`s while it is on screen.
+ */
+const preloadStylesOnly: Handle = ({ event, resolve }) =>
+	resolve(event, { preload: ({ type }) => type === 'css' });
+
 export const handle: Handle = sequence(
 	provideServices,
 	limitBody,
 	clientAddress,
 	authenticate,
-	guardPages
+	guardPages,
+	preloadStylesOnly
 );
