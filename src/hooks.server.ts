@@ -118,14 +118,46 @@ const guardPages: Handle = async ({ event, resolve }) => {
 };
 
 /**
- * A page's answer names its stylesheets for preloading (its `Link` header), not its ~40 script
- * modules. Fetching and compiling those while the page is parsed held its first paint back by
- * 25-40 ms on 2 cores (bench/results/issue15.md, session 18): the server-rendered page (the
- * sidebar with every count) now shows first, and the scripts load from the page's own
- * `import()`s while it is on screen.
+ * A page's answer preloads its stylesheets (its `Link` header), and its script modules only once
+ * it is on screen. SvelteKit's default names the ~40 modules in the `Link` header: the browser
+ * fetched and compiled them while it parsed the page, which held the first paint of the
+ * server-rendered page (the sidebar with every count) back by 25-40 ms on 2 cores. Left to the
+ * page's boot script alone, they would load level by level from its `import()`s, a round trip
+ * each on a real network. So the page asks for all of them at once after its first paint
+ * (`afterFirstPaint`). Measured in bench/results/issue15.md, session 18; tested in
+ * tests/integration/page-preload.test.ts and tests/e2e/shell.spec.ts.
  */
-const preloadStylesOnly: Handle = ({ event, resolve }) =>
-	resolve(event, { preload: ({ type }) => type === 'css' });
+const preloadScriptsAfterPaint: Handle = ({ event, resolve }) => {
+	const scripts: string[] = [];
+	return resolve(event, {
+		preload: ({ type, path }) => {
+			if (type === 'js') scripts.push(path);
+			return type === 'css';
+		},
+		transformPageChunk: ({ html, done }) => {
+			const end = done && scripts.length > 0 ? html.lastIndexOf('</body>') : -1;
+			return end < 0 ? html : html.slice(0, end) + afterFirstPaint(scripts) + html.slice(end);
+		}
+	});
+};
+
+/**
+ * An inline script that adds a `<link rel="modulepreload">` per path once the page has painted
+ * (a `paint` entry is reported when the frame is on screen). A tab that never paints (hidden)
+ * gets them from the boot script's imports as they are needed.
+ */
+function afterFirstPaint(paths: readonly string[]): string {
+	const list = JSON.stringify(paths).replaceAll('<', '\\u003c');
+	return `<script>new PerformanceObserver((_, observer) => {
+	observer.disconnect();
+	for (const href of ${list}) {
+		const link = document.createElement('link');
+		link.rel = 'modulepreload';
+		link.href = href;
+		document.head.append(link);
+	}
+}).observe({ type: 'paint', buffered: true });</script>`;
+}
 
 export const handle: Handle = sequence(
 	provideServices,
@@ -133,5 +165,5 @@ export const handle: Handle = sequence(
 	clientAddress,
 	authenticate,
 	guardPages,
-	preloadStylesOnly
+	preloadScriptsAfterPaint
 );

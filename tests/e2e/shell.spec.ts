@@ -357,3 +357,44 @@ test('who is online shows in the sidebar, the DM header and the member list, liv
 	await expect(entry.getByTitle('Offline')).toBeVisible();
 	await expect(dmPage.locator('.room-header')).not.toContainText('online');
 });
+
+test('a page paints before it asks for its script modules, then preloads them all at once', async ({
+	newUser
+}) => {
+	const alice = await newUser('alice');
+	const page = await alice.context.newPage();
+	// When each modulepreload link joins the document, in the page's clock, by its URL.
+	await page.addInitScript(() => {
+		const added: Record<string, number> = {};
+		Object.assign(window, { modulepreloadsAddedAt: added });
+		new MutationObserver((records) => {
+			for (const record of records) {
+				for (const node of record.addedNodes) {
+					if (node instanceof HTMLLinkElement && node.rel === 'modulepreload') {
+						added[node.href] ??= performance.now();
+					}
+				}
+			}
+		}).observe(document, { childList: true, subtree: true });
+	});
+	const hydrated = page.waitForEvent('websocket', (ws) => ws.url().includes('_summaries'));
+	const response = await page.goto('/settings');
+	if (!response) throw new Error('no response');
+	expect(await response.headerValue('link')).not.toMatch(/modulepreload/);
+	await hydrated;
+	const listed = /for \(const href of (\[[^\]]*\])\)/.exec(await response.text())?.[1];
+	const urls = (JSON.parse(listed ?? '[]') as string[]).map(
+		(path) => new URL(path, page.url()).href
+	);
+	expect(urls.length).toBeGreaterThan(0);
+	const { added, paintedAt } = await page.evaluate(() => ({
+		added: (window as unknown as { modulepreloadsAddedAt: Record<string, number> })
+			.modulepreloadsAddedAt,
+		paintedAt: performance.getEntriesByType('paint')[0]?.startTime ?? null
+	}));
+	expect(paintedAt).not.toBeNull();
+	for (const url of urls) {
+		expect(added[url], url).toBeDefined();
+		expect(added[url]).toBeGreaterThanOrEqual(paintedAt ?? Infinity);
+	}
+});
