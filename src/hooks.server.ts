@@ -118,16 +118,19 @@ const guardPages: Handle = async ({ event, resolve }) => {
 };
 
 /**
- * A page's answer preloads its stylesheets (its `Link` header), and its script modules only once
- * it is on screen. SvelteKit's default names the ~40 modules in the `Link` header: the browser
- * fetched and compiled them while it parsed the page, which held the first paint of the
- * server-rendered page (the sidebar with every count) back by 25-40 ms on 2 cores. Left to the
- * page's boot script alone, they would load level by level from its `import()`s, a round trip
- * each on a real network. So the page asks for all of them at once after its first paint
- * (`afterFirstPaint`). Measured in bench/results/issue15.md, session 18; tested in
+ * A page whose content is in its server-rendered HTML preloads its stylesheets (its `Link`
+ * header), and its script modules only once it is on screen. SvelteKit's default names the ~40
+ * modules in the `Link` header: the browser fetched and compiled them while it parsed the page,
+ * which held the first paint (the sidebar with every count, the home list) back by 25-40 ms on
+ * 2 cores. Left to the page's boot script alone, they would load level by level from its
+ * `import()`s, a round trip each on a real network; so the page asks for all of them at once
+ * after its first paint (`afterFirstPaint`). A room page keeps the default: its messages come
+ * from the replica, through those scripts, so they are what it waits for (a room's open was
+ * 20-25 ms slower without). Measured in bench/results/issue15.md, session 18; tested in
  * tests/integration/page-preload.test.ts and tests/e2e/shell.spec.ts.
  */
 const preloadScriptsAfterPaint: Handle = ({ event, resolve }) => {
+	if (event.route.id === '/rooms/[id]') return resolve(event);
 	const scripts: string[] = [];
 	return resolve(event, {
 		preload: ({ type, path }) => {

@@ -3,9 +3,11 @@
  * its stylesheets in the `Link` header, its script modules only from an inline script that runs
  * after the first paint (tests/e2e/shell.spec.ts runs it in Chromium). Fetching and compiling
  * ~40 modules while the page was parsed held the server-rendered page's first paint back
- * (bench/results/issue15.md, session 18). The real program after a build.
+ * (bench/results/issue15.md, session 18). A room page, whose messages need its scripts, names
+ * them in the header as before. The real program after a build.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPrivateRoom, registeredClient } from '../support/api';
 import { startServer, type ServerHandle } from '../support/server';
 
 let server: ServerHandle;
@@ -59,5 +61,21 @@ describe('what a page preloads', () => {
 			expect(module.status, path).toBe(200);
 			await module.arrayBuffer();
 		}
+	});
+
+	it('a room page names its script modules in the Link header, with no after-paint script', async () => {
+		const owner = await registeredClient(server.url);
+		const roomId = await createPrivateRoom(owner, 'Preloads');
+		const response = await fetch(new URL(`/rooms/${roomId}`, server.url), {
+			headers: { cookie: owner.cookie ?? '' }
+		});
+		expect(response.status).toBe(200);
+		const html = await response.text();
+		const entry = /import\("\.\.\/_app\/immutable\/entry\/(start\.[^"]+\.js)"\)/.exec(html)?.[1];
+		expect(entry).toBeDefined();
+		expect(response.headers.get('link')).toContain(
+			`/_app/immutable/entry/${entry}>; rel="modulepreload"`
+		);
+		expect(preloadedAfterPaint(html)).toBeNull();
 	});
 });
